@@ -1,0 +1,1 @@
+"""IMS Reco Sync core: plain Python, no Streamlit."""
