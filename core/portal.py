@@ -23,6 +23,9 @@ from core.gstin import is_valid_gstin
 IMS_SECTIONS = tuple(SECTION_DOC_TYPE)  # b2b b2ba ecom ecoma b2bcn b2bcna b2bdn b2bdna impg
 GSTR2A_SECTIONS = ("b2b", "b2ba", "cdn", "cdna")
 NOTE_TYPE = {"C": "CRN", "D": "DBN"}
+# Other spellings of IMS section keys (GETCNT / REQSTS answers use `cn` as well as `b2bcn`).
+SECTION_ALIASES = {"cn": "b2bcn", "cna": "b2bcna", "dn": "b2bdn", "dna": "b2bdna",
+                   "cdn": "b2bcn", "cdna": "b2bcna", "imp_gds": "impg", "impgsez": "impg"}
 
 STR_FIELDS = ("section", "stin", "doc_type", "doc_no", "orig_doc_no", "inv_typ", "pos", "rcm",
               "srcform", "rtnprd", "srcfilstatus", "action", "ispendactblocked", "hash",
