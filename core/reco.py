@@ -1,0 +1,193 @@
+"""Reconciliation of portal records (IMS or GSTR-2A) with the purchase register.
+
+`reconcile(portal, books)` runs spec/reconciliation.md end to end on Polars frames and returns
+one row per portal record and per unmatched books document, with status, pass, reasons,
+per-field differences (paise, portal minus books), the nearest rejected candidate of unmatched
+rows, the recommended action and the credit-note declaration. Pure functions: no database.
+`project_2a_onto_ims` maps a GSTR-2A result onto IMS records (sync source `2a_vs_pr`).
+The file CLI is `python -m core.reco` (core/reco_cli.py).
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from core.documents import AMOUNT_FIELDS
+from core.recommend import action_table, recommend
+from core.reco_keys import mark_duplicates, norm_no_frame, fy_start_expr, prepare_books, prepare_portal
+from core.reco_nearest import add_nearest
+from core.reco_passes import (amount_only_pairs, assign, fuzzy_pairs, key_pairs, pan_pairs,
+                              portal_variant)
+
+PASSES = ("key", "normalised", "fuzzy", "amount_only", "pan")
+VARIANTS = ("current", "original")
+REASON_FIELDS = {"txval": "TAXABLE_VALUE", "igst": "IGST", "cgst": "CGST", "sgst": "SGST",
+                 "cess": "CESS"}
+ROUNDING_MIN = 1  # paise: a difference must exceed Rs 0.01 to count as rounding
+OUTPUT_COLUMNS = [
+    "portal_id", "pr_id", "match_status", "match_pass", "recommended_action", "reasons",
+    "company_gstin", "supplier_gstin", "doc_type", "rtnprd", "portal_doc_no", "portal_doc_date",
+    "pr_doc_no", "pr_doc_date", "pr_line", "portal_txval", "pr_txval", "portal_tax", "pr_tax",
+    "diff_txval", "diff_igst", "diff_cgst", "diff_sgst", "diff_cess", "diff_tax",
+    "nearest_doc_no", "nearest_reason", "itc_red_req", "decl_igst", "decl_cgst", "decl_sgst",
+    "decl_cess",
+    # extras
+    "matched_on", "pr_supplier_gstin", "section", "srcfilstatus", "ispendactblocked",
+    "portal_igst", "portal_cgst", "portal_sgst", "portal_cess",
+    "pr_igst", "pr_cgst", "pr_sgst", "pr_cess", "portal_pos", "pr_pos",
+]
+
+
+def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int = 100,
+              date_window: int = 10, policy: str = "balanced", source: str = "ims") -> pl.DataFrame:
+    """Match, classify, explain and recommend (see the module docstring)."""
+    action_table(policy)
+    if source not in ("ims", "gstr2a"):
+        raise ValueError(f"source must be 'ims' or 'gstr2a', not {source!r}")
+    p = mark_duplicates(prepare_portal(portal), ["id"])
+    b = mark_duplicates(prepare_books(books, source), ["line_no", "id"])
+    matches = match_documents(p.filter(pl.col("dup_of").is_null()),
+                              b.filter(pl.col("dup_of").is_null()), tolerance_paise, date_window)
+    rows = classify(pair_rows(p, b, matches), tolerance_paise)
+    rows = add_nearest(rows, p, b, tolerance_paise, date_window)
+    return recommend(finish(rows), policy).select(OUTPUT_COLUMNS)
+
+
+def match_documents(p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int) -> pl.DataFrame:
+    """Run the passes in order on the leftovers; amendments try current then original keys
+    within each pass. Returns pid, bid, match_pass, matched_on."""
+    found = []
+    for name in PASSES:
+        for variant in VARIANTS:
+            pv = portal_variant(p, variant)
+            if pv.is_empty() or b.is_empty():
+                continue
+            taken = assign(candidate_pairs(name, pv, b, tol, win))
+            if taken.is_empty():
+                continue
+            found.append(taken.with_columns(pl.lit(name).alias("match_pass"),
+                                            pl.lit(variant).alias("matched_on")))
+            p = p.filter(~pl.col("id").is_in(taken["pid"].implode()))
+            b = b.filter(~pl.col("id").is_in(taken["bid"].implode()))
+    if not found:
+        return pl.DataFrame(schema={"pid": pl.Int64, "bid": pl.Int64, "match_pass": pl.Utf8,
+                                    "matched_on": pl.Utf8})
+    return pl.concat(found)
+
+
+def candidate_pairs(name: str, p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int):
+    if name == "key":
+        return key_pairs(p, b, tol, "raw_no")
+    if name == "normalised":
+        return key_pairs(p, b, tol, "norm_no")
+    if name == "fuzzy":
+        return fuzzy_pairs(p, b, tol, win)
+    if name == "amount_only":
+        return amount_only_pairs(p, b, tol, win)
+    return pan_pairs(p, b, tol)
+
+
+SIDE_OUT = ["id", "rtin", "stin", "doc_type", "doc_no", "raw_no", "fy", "doc_date", "pos", "rcm",
+            *AMOUNT_FIELDS, "dup_of"]
+
+
+def _prefixed(side: pl.DataFrame, prefix: str, extra: list[str]) -> pl.DataFrame:
+    total = (pl.col("igst") + pl.col("cgst") + pl.col("sgst") + pl.col("cess")).alias("tax")
+    return side.select(*SIDE_OUT, *extra, total).rename(lambda c: f"{prefix}{c}")
+
+
+def pair_rows(p: pl.DataFrame, b: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
+    """One wide row per matched pair, per unmatched portal row and per unmatched books row."""
+    P = _prefixed(p, "p_", ["srcfilstatus", "ispendactblocked", "section", "rtnprd"])
+    B = _prefixed(b, "b_", ["no_tax", "line_no"])
+    pairs = matches.join(P, left_on="pid", right_on="p_id").join(B, left_on="bid", right_on="b_id")
+    pairs = pairs.with_columns(pl.col("pid").alias("p_id"), pl.col("bid").alias("b_id"))
+    lone_p = P.join(matches, left_on="p_id", right_on="pid", how="anti")
+    lone_b = B.join(matches, left_on="b_id", right_on="bid", how="anti")
+    return pl.concat([pairs.drop("pid", "bid"), lone_p, lone_b], how="diagonal_relaxed")
+
+
+def _differs(a: str, b: str) -> pl.Expr:
+    """Both sides know the value and it differs."""
+    return pl.col(a).is_not_null() & pl.col(b).is_not_null() & (pl.col(a) != pl.col(b))
+
+
+def classify(rows: pl.DataFrame, tol: int) -> pl.DataFrame:
+    """Status and reasons (spec: "Classify", "Reasons")."""
+    diffs = {c: (pl.col(f"p_{c}") - pl.col(f"b_{c}")) for c in (*AMOUNT_FIELDS, "tax")}
+    rows = rows.with_columns(*[d.alias(f"diff_{c}") for c, d in diffs.items()])
+    outside = [pl.col(f"diff_{c}").abs() > tol for c in AMOUNT_FIELDS]
+    paired = pl.col("p_id").is_not_null() & pl.col("b_id").is_not_null()
+    mismatch = pl.any_horizontal(outside) | _differs("p_pos", "b_pos") | _differs("p_rcm", "b_rcm")
+    exact = ((pl.col("match_pass") == "key") & (pl.col("matched_on") == "current")
+             & (pl.col("p_doc_date") == pl.col("b_doc_date")))
+    status = (
+        pl.when(paired & pl.col("match_pass").is_in(["key", "normalised"]))
+        .then(pl.when(mismatch).then(pl.lit("mismatch"))
+              .when(exact).then(pl.lit("exact")).otherwise(pl.lit("partial")))
+        .when(paired).then(pl.lit("probable"))
+        .when(pl.col("p_dup_of").is_not_null() | pl.col("b_dup_of").is_not_null())
+        .then(pl.lit("duplicate"))
+        .when(pl.col("p_id").is_not_null()).then(pl.lit("missing_in_pr"))
+        .otherwise(pl.lit("missing_in_portal")))
+    return rows.with_columns(status.alias("match_status"), reasons_expr(tol).alias("reasons"))
+
+
+def reasons_expr(tol: int) -> pl.Expr:
+    """The difference tokens of a pair in spec order, `;`-separated; NO_TAX for an unmatched
+    books document without any taxed line."""
+    def token(cond: pl.Expr, name: str) -> pl.Expr:
+        return pl.when(cond).then(pl.lit(name)).otherwise(None)
+
+    amount_diffs = [pl.col(f"diff_{c}").abs() for c in AMOUNT_FIELDS]
+    rounding = pl.any_horizontal([(d > ROUNDING_MIN) & (d <= tol) for d in amount_diffs])
+    tokens = [
+        token(_differs("p_raw_no", "b_raw_no"), "DOC_NO"),
+        token(_differs("p_doc_date", "b_doc_date"), "DOC_DATE"),
+        token(_differs("p_fy", "b_fy"), "FY"),
+        token(_differs("p_stin", "b_stin"), "SUPPLIER_GSTIN"),
+        token(_differs("p_pos", "b_pos"), "POS"),
+        token(_differs("p_rcm", "b_rcm"), "RCM"),
+        *[token(pl.col(f"diff_{c}").abs() > tol, name) for c, name in REASON_FIELDS.items()],
+        token(rounding, "ROUNDING"),
+        token(pl.col("p_id").is_null() & pl.col("b_dup_of").is_null()
+              & pl.col("b_no_tax").fill_null(False), "NO_TAX"),
+    ]
+    return pl.concat_str(tokens, separator=";", ignore_nulls=True).fill_null("")
+
+
+def finish(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rename to the interface columns and sort by a stable key."""
+    out = rows.select(
+        pl.col("p_id").alias("portal_id"), pl.col("b_id").alias("pr_id"),
+        "match_status", "match_pass", "reasons",
+        pl.coalesce("p_rtin", "b_rtin").alias("company_gstin"),
+        pl.coalesce("p_stin", "b_stin").alias("supplier_gstin"),
+        pl.coalesce("p_doc_type", "b_doc_type").alias("doc_type"),
+        pl.col("p_rtnprd").alias("rtnprd"),
+        pl.col("p_doc_no").alias("portal_doc_no"), pl.col("p_doc_date").alias("portal_doc_date"),
+        pl.col("b_doc_no").alias("pr_doc_no"), pl.col("b_doc_date").alias("pr_doc_date"),
+        pl.col("b_line_no").alias("pr_line"),
+        pl.col("p_txval").alias("portal_txval"), pl.col("b_txval").alias("pr_txval"),
+        pl.col("p_tax").alias("portal_tax"), pl.col("b_tax").alias("pr_tax"),
+        "diff_txval", "diff_igst", "diff_cgst", "diff_sgst", "diff_cess", "diff_tax",
+        "nearest_doc_no", "nearest_reason", "matched_on", pl.col("b_stin").alias("pr_supplier_gstin"),
+        pl.col("p_section").alias("section"), pl.col("p_srcfilstatus").alias("srcfilstatus"),
+        pl.col("p_ispendactblocked").alias("ispendactblocked"),
+        *[pl.col(f"p_{c}").alias(f"portal_{c}") for c in ("igst", "cgst", "sgst", "cess")],
+        *[pl.col(f"b_{c}").alias(f"pr_{c}") for c in ("igst", "cgst", "sgst", "cess")],
+        pl.col("p_pos").alias("portal_pos"), pl.col("b_pos").alias("pr_pos"),
+    )
+    return out.sort([pl.col("portal_id").is_null(), "portal_id", "pr_id"])
+
+
+def project_2a_onto_ims(ims_portal: pl.DataFrame, results_2a: pl.DataFrame,
+                        policy: str = "balanced") -> pl.DataFrame:
+    """Sync source `2a_vs_pr`: each IMS record takes the result of the GSTR-2A document with
+    the same (rtin, stin, doc_type, fy, norm_no); none -> `not_in_2a`. See core/reco_project.py."""
+    from core.reco_project import project
+    return project(ims_portal, results_2a, policy)
+
+
+if __name__ == "__main__":
+    from core.reco_cli import main
+    raise SystemExit(main())

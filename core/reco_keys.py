@@ -1,0 +1,134 @@
+"""Matching keys for reconciliation (spec/reconciliation.md, "Keys").
+
+Both sides are brought to one internal shape ("side frame"): `id`, `rtin`, `stin`, `pan`,
+`doc_type`, `doc_no`, `raw_no`, `fy`, `norm_no`, `doc_date`, `pos`, `rcm`, the five amounts in
+absolute paise and `tax` (igst + cgst + sgst). The portal side also carries the original
+number and date of amendments as `orig_raw_no`, `orig_fy`, `orig_norm_no`, `orig_date`.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from core.documents import AMOUNT_FIELDS, raw_no_expr
+
+ALNUM = "A-Z0-9"
+
+
+def fy_start_expr(date: pl.Expr) -> pl.Expr:
+    """First calendar year of the financial year of a Date expression (Int32)."""
+    return pl.when(date.dt.month() >= 4).then(date.dt.year()).otherwise(date.dt.year() - 1)
+
+
+def fy_tokens(start: int) -> list[str]:
+    """The spellings of one financial year that are removed from numbers (FY 2024-25)."""
+    a, b = start % 100, (start + 1) % 100
+    return [f"{start}-{start + 1}", f"{start}/{start + 1}", f"{start}-{b:02d}",
+            f"{start}/{b:02d}", f"{a:02d}-{b:02d}", f"{a:02d}/{b:02d}", f"{a:02d}{b:02d}"]
+
+
+def _without_fy_token(raw: pl.Expr, start: int) -> pl.Expr:
+    """Remove FY `start`'s token where it stands between separators or at an end."""
+    alts = "|".join(fy_tokens(start))
+    pattern = rf"(^|[^{ALNUM}])(?:{alts})([^{ALNUM}]|$)"
+    # twice: a token may share its separator with the next one ("24-25/2425/7")
+    return raw.str.replace_all(pattern, "${1}${2}").str.replace_all(pattern, "${1}${2}")
+
+
+def _strip_zeros_and_separators(no_fy: pl.Expr) -> pl.Expr:
+    no_zeros = no_fy.str.replace_all(r"(^|[^0-9])0+([0-9])", "${1}${2}")
+    return no_zeros.str.replace_all(rf"[^{ALNUM}]", "")
+
+
+def norm_no_frame(frame: pl.DataFrame, raw_col: str, fy_col: str, out: str) -> pl.DataFrame:
+    """Add `out` = norm_no of `raw_col` given the start year in `fy_col`.
+
+    The FY token differs per row, so rows are processed per financial year (few of them);
+    rows whose number holds no such token skip the expensive pattern.
+    """
+    idx = frame.with_row_index("_i").select("_i", raw_col, fy_col)
+    parts = []
+    for (start,), group in idx.group_by(fy_col, maintain_order=True):
+        raw = pl.col(raw_col)
+        if start is None:
+            parts.append(group.with_columns(_strip_zeros_and_separators(raw).alias(out)))
+            continue
+        parts.append(group.with_columns(
+            _strip_zeros_and_separators(_without_fy_token(raw, int(start))).alias(out)))
+    if not parts:
+        return frame.with_columns(pl.lit(None, pl.Utf8).alias(out))
+    normed = pl.concat(parts).sort("_i").get_column(out)
+    return frame.with_columns(normed.alias(out))
+
+
+def norm_no(doc_no: str, fy_start: int | None) -> str:
+    """norm_no of one number (tests, the 2A mapping of single records)."""
+    frame = pl.DataFrame({"r": [doc_no.strip().upper()], "f": [fy_start]},
+                         schema={"r": pl.Utf8, "f": pl.Int32})
+    return norm_no_frame(frame, "r", "f", "n").item(0, "n")
+
+
+def _abs_amounts() -> list[pl.Expr]:
+    return [pl.col(c).fill_null(0).cast(pl.Int64).abs().alias(c) for c in AMOUNT_FIELDS]
+
+
+def _ensure(frame: pl.DataFrame, cols: dict[str, pl.DataType]) -> pl.DataFrame:
+    missing = [pl.lit(None, dtype).alias(c) for c, dtype in cols.items() if c not in frame.columns]
+    return frame.with_columns(missing) if missing else frame
+
+
+OPTIONAL_PORTAL = {"orig_doc_no": pl.Utf8, "orig_doc_date": pl.Date, "pos": pl.Utf8,
+                   "rcm": pl.Utf8, "srcfilstatus": pl.Utf8, "ispendactblocked": pl.Utf8,
+                   "section": pl.Utf8, "rtnprd": pl.Utf8}
+OPTIONAL_BOOKS = {"pos": pl.Utf8, "rcm": pl.Utf8, "no_tax": pl.Boolean, "line_no": pl.Int64}
+
+
+def _common(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.col(id_col).cast(pl.Int64).alias("id"),
+        pl.col("rtin").str.strip_chars().str.to_uppercase(),
+        pl.col("stin").str.strip_chars().str.to_uppercase(),
+        pl.col("doc_type").str.strip_chars().str.to_uppercase(),
+        pl.col("doc_no").cast(pl.Utf8),
+        raw_no_expr("doc_no").alias("raw_no"),
+        pl.col("doc_date").cast(pl.Date),
+        fy_start_expr(pl.col("doc_date").cast(pl.Date)).alias("fy"),
+        pl.col("pos").cast(pl.Utf8).str.strip_chars().str.slice(0, 2),
+        pl.col("rcm").cast(pl.Utf8).str.strip_chars().str.to_uppercase().str.slice(0, 1),
+        *_abs_amounts(),
+    ).with_columns(
+        pl.col("stin").str.slice(2, 10).alias("pan"),
+        (pl.col("igst") + pl.col("cgst") + pl.col("sgst")).alias("tax"),
+    )
+
+
+def prepare_portal(portal: pl.DataFrame) -> pl.DataFrame:
+    """Portal frame (interface columns) -> side frame with amendment keys."""
+    side = _common(_ensure(portal, OPTIONAL_PORTAL), "portal_id")
+    side = side.with_columns(
+        raw_no_expr("orig_doc_no").alias("orig_raw_no"),
+        pl.col("orig_doc_date").cast(pl.Date).alias("orig_date"),
+    ).with_columns(
+        pl.when(pl.col("orig_raw_no") == "").then(None).otherwise(pl.col("orig_raw_no"))
+        .alias("orig_raw_no"),
+        fy_start_expr(pl.col("orig_date")).alias("orig_fy"),
+    ).with_columns(pl.col("orig_fy").fill_null(pl.col("fy")))
+    side = norm_no_frame(side, "raw_no", "fy", "norm_no")
+    return norm_no_frame(side, "orig_raw_no", "orig_fy", "orig_norm_no")
+
+
+def prepare_books(books: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Books frame -> side frame; reverse-charge documents leave IMS reconciliation."""
+    books = _ensure(books, OPTIONAL_BOOKS)
+    side = _common(books, "pr_id").with_columns(
+        pl.col("no_tax").fill_null(False), pl.col("line_no").cast(pl.Int64))
+    if source == "ims":
+        side = side.filter(pl.col("rcm").fill_null("N") != "Y")
+    return norm_no_frame(side, "raw_no", "fy", "norm_no")
+
+
+def mark_duplicates(side: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    """Add `dup_of`: the id of the first row sharing (rtin, stin, doc_type, fy, raw_no)."""
+    key = ["rtin", "stin", "doc_type", "fy", "raw_no"]
+    first = pl.col("id").sort_by(order).first().over(key)
+    return side.with_columns(
+        pl.when(pl.col("id") != first).then(first).otherwise(None).alias("dup_of"))
