@@ -1,0 +1,237 @@
+"""Reading a purchase-register file (CSV or .xlsx) into a frame of strings.
+
+Every cell comes back as text (Excel dates as ISO text or serial numbers); parsing and
+validation happen later, vectorised, in `core.purchase_validate`. The frame gets a
+`__line` column: the 1-based data line (the first line after the header is 1). The
+header is looked for in the first few rows, so title rows above it (and merged group
+cells in an Excel header) are skipped.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+
+LINE = "__line"
+HEADER_SEARCH_ROWS = 10
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+class FileProblem(ValueError):
+    """The file cannot be used at all (empty, no header, wrong delimiter, ...)."""
+
+    def __init__(self, file: str, message: str, line: int | None = None, field: str | None = None):
+        self.file, self.line, self.field, self.reason = file, line, field, message
+        where = file + (f", line {line}" if line else "") + (f", field {field}" if field else "")
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class RawTable:
+    """The data rows of a file as strings, with the header's place in the file."""
+    frame: pl.DataFrame          # original header names + __line
+    file: str                    # file name for messages
+    header_row: int              # 1-based row of the header in the file / sheet
+    kind: str                    # csv | xlsx
+    sha256: str
+    line_count: int              # data lines (blank lines included)
+
+    def file_row(self, line: int) -> int:
+        return self.header_row + line
+
+
+def load_source(source: str | Path | bytes, file_name: str | None = None) -> tuple[bytes, str]:
+    """A path, or bytes with a file name (an upload), as (bytes, name)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), file_name or "upload.csv"
+    path = Path(source)
+    if not path.exists():
+        raise FileProblem(str(source), "file not found")
+    return path.read_bytes(), file_name or path.name
+
+
+def read_table(data: bytes, name: str, header_score: Callable[[list[str]], int],
+               sheet: str | None = None) -> RawTable:
+    """Read CSV or xlsx bytes; `header_score(cells)` rates a candidate header row."""
+    if not data.strip():
+        raise FileProblem(name, "the file is empty")
+    sha = hashlib.sha256(data).hexdigest()
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data, name, header_score, sheet, sha)
+    if name.lower().endswith((".xlsx", ".xlsm", ".xls")):
+        raise FileProblem(name, "this is not an .xlsx workbook (old .xls files: save as .xlsx or CSV)")
+    return _read_csv(data, name, header_score, sha)
+
+
+# ---------------------------------------------------------------- CSV
+
+def decode_text(data: bytes) -> tuple[bytes, str]:
+    """UTF-8 (BOM stripped) when valid, else Windows-1252; returns UTF-8 bytes and the encoding."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+        return data, "utf-8"
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        return text.encode("utf-8"), "windows-1252"
+
+
+def _first_lines(data: bytes, count: int) -> list[str]:
+    head = data[: 64 * 1024].decode("utf-8", errors="replace")
+    return head.splitlines()[:count]
+
+
+def detect_delimiter(lines: list[str]) -> str:
+    """The delimiter (comma, semicolon, tab) that splits the first lines most consistently."""
+    best, best_score = ",", -1
+    for delim in DELIMITERS:
+        counts = [len(next(csv.reader([ln], delimiter=delim), [])) for ln in lines if ln.strip()]
+        if not counts:
+            continue
+        score = max(counts) * 10 + sum(c == counts[0] for c in counts)
+        if max(counts) > 1 and score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _header_index(rows: list[list[str]], header_score: Callable[[list[str]], int]) -> int:
+    scores = [header_score(r) for r in rows]
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i)) if scores else 0
+    return best if scores and scores[best] > 0 else 0
+
+
+def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
+    utf8, _encoding = decode_text(data)
+    lines = _first_lines(utf8, HEADER_SEARCH_ROWS)
+    delim = detect_delimiter(lines)
+    rows = [next(csv.reader([ln], delimiter=delim), []) for ln in lines]
+    header_at = _header_index(rows, header_score)
+    if len(rows[header_at]) < 2:
+        _raise_one_column(name, lines[header_at])
+    frame = _polars_csv(utf8, name, delim, header_at)
+    return _finish(frame, name, header_at + 1, "csv", sha)
+
+
+def _raise_one_column(name: str, header_line: str) -> None:
+    other = next((d for d in "|:^~" if d in header_line), None)
+    hint = f" It looks separated by '{other}'." if other else ""
+    raise FileProblem(name, "the header has a single column, so the delimiter is not a comma, "
+                            f"semicolon or tab.{hint} Save the file as CSV with commas.", line=None)
+
+
+def _polars_csv(utf8: bytes, name: str, delim: str, header_at: int) -> pl.DataFrame:
+    try:
+        return pl.read_csv(utf8, separator=delim, infer_schema=False, skip_rows=header_at,
+                           has_header=True, empty_string_is_null=False, raise_if_empty=False,
+                           truncate_ragged_lines=False)
+    except pl.exceptions.ComputeError as exc:
+        if "more fields" in str(exc):
+            _raise_ragged(utf8, name, delim, header_at)
+        raise FileProblem(name, f"cannot be read as CSV: {str(exc).splitlines()[0]}") from exc
+
+
+def _raise_ragged(utf8: bytes, name: str, delim: str, header_at: int) -> None:
+    reader = csv.reader(io.StringIO(utf8.decode("utf-8")), delimiter=delim)
+    width = None
+    for index, row in enumerate(reader):
+        if index < header_at:
+            continue
+        if width is None:
+            width = len(row)
+        elif len(row) > width:
+            line = index - header_at
+            raise FileProblem(name, f"has {len(row)} fields where the header has {width} "
+                                    "(an unquoted delimiter inside a value?)", line=line)
+    raise FileProblem(name, "has lines with more fields than the header")
+
+
+def _finish(frame: pl.DataFrame, name: str, header_row: int, kind: str, sha: str) -> RawTable:
+    frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+    value_cols = [c for c in frame.columns if c != LINE]
+    if not value_cols:
+        raise FileProblem(name, "has no columns")
+    line_count = frame.height
+    blank = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in value_cols)
+    frame = frame.filter(~blank)
+    if frame.height == 0:
+        raise FileProblem(name, "has a header but no data lines")
+    return RawTable(frame, name, header_row, kind, sha, line_count)
+
+
+# ---------------------------------------------------------------- xlsx
+
+def _read_xlsx(data: bytes, name: str, header_score, sheet: str | None, sha: str) -> RawTable:
+    sheet_xml = _sheet_xml(data, name, sheet)
+    _check_formula_values(sheet_xml, name)
+    try:
+        grid = pl.read_excel(io.BytesIO(data), engine="calamine", sheet_name=sheet, has_header=False,
+                             drop_empty_rows=False, drop_empty_cols=False, infer_schema_length=0,
+                             raise_if_empty=False)
+    except Exception as exc:  # calamine raises its own error types
+        raise FileProblem(name, f"cannot be read as an Excel workbook: {exc}") from exc
+    if grid.height == 0:
+        raise FileProblem(name, "the sheet is empty")
+    top = [[("" if v is None else str(v)) for v in row] for row in grid.head(HEADER_SEARCH_ROWS).rows()]
+    header_at = _header_index(top, header_score)
+    names = _header_names(top[header_at])
+    frame = grid.slice(header_at + 1).rename(dict(zip(grid.columns, names)))
+    frame = frame.select([c for c in frame.columns if not c.startswith("__blank")])
+    return _finish(frame, name, header_at + 1, "xlsx", sha)
+
+
+def _header_names(cells: list[str]) -> list[str]:
+    names, seen = [], set()
+    for i, cell in enumerate(cells):
+        label = cell.strip() or f"__blank{i}"
+        while label in seen:
+            label += "_"
+        seen.add(label)
+        names.append(label)
+    return names
+
+
+def _sheet_xml(data: bytes, name: str, sheet: str | None) -> str:
+    """The XML of the sheet (to see formulas); raises a clear error for a missing sheet."""
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+        workbook = book.read("xl/workbook.xml").decode("utf-8", errors="replace")
+        rels = book.read("xl/_rels/workbook.xml.rels").decode("utf-8", errors="replace")
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise FileProblem(name, "is not a valid .xlsx workbook") from exc
+    sheets = re.findall(r'<(?:\w+:)?sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"', workbook)
+    if not sheets:
+        raise FileProblem(name, "the workbook has no sheets")
+    chosen = sheets[0] if sheet is None else next((s for s in sheets if s[0] == sheet), None)
+    if chosen is None:
+        raise FileProblem(name, f"has no sheet named '{sheet}' (sheets: {', '.join(s[0] for s in sheets)})")
+    target = re.search(rf'Id="{re.escape(chosen[1])}"[^>]*Target="([^"]*)"', rels) or \
+        re.search(rf'Target="([^"]*)"[^>]*Id="{re.escape(chosen[1])}"', rels)
+    path = target.group(1).lstrip("/") if target else ""
+    path = path if path.startswith("xl/") else f"xl/{path}"
+    try:
+        return book.read(path).decode("utf-8", errors="replace")
+    except KeyError:
+        return ""
+
+
+_FORMULA_NO_VALUE = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v></v>)?\s*</c>')
+
+
+def _check_formula_values(sheet_xml: str, name: str) -> None:
+    """Formulas are read by their saved results; a formula never calculated has none."""
+    if "<f" not in sheet_xml:
+        return
+    missing = _FORMULA_NO_VALUE.findall(sheet_xml)
+    if missing:
+        cells = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise FileProblem(name, f"cell {cells} holds a formula with no saved result (the file was "
+                                "written by a program that does not calculate). Open it in Excel or "
+                                "LibreOffice, save it, and upload again.", field=missing[0])

@@ -1,0 +1,239 @@
+"""Parse and validate purchase-register lines, and sum them into documents (vectorised).
+
+Each check is a Polars expression over all lines; GSTINs are checked once per unique
+value. Problems name the file, the 1-based data line, the field and the value.
+Money becomes integer paise (half-up at the paisa), signed per line; a document's
+amounts are the absolute values of its line sums (spec/reconciliation.md "Inputs").
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from core.documents import fy_expr
+from core.gstin import STATES, gstin_problem
+from core.purchase_read import LINE, RawTable
+from core.purchase_templates import AMOUNTS, Template, resolve_columns
+
+AUTO_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%b-%Y", "%d-%b-%y", "%d %b %Y")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+DOC_KEY = ["rtin", "stin", "doc_type", "doc_no_key", "doc_date"]
+DUP_KEY = ["rtin", "stin", "doc_type", "fy", "doc_no_key"]
+PAISE = {"taxable_value": "txval", "igst": "igst", "cgst": "cgst", "sgst": "sgst", "cess": "cess",
+         "doc_value": "doc_value"}
+PROBLEM_SCHEMA = {"file": pl.Utf8, "line": pl.Int64, "row": pl.Int64, "field": pl.Utf8,
+                  "column": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "severity": pl.Utf8}
+VALUE_COLUMN = {"company_gstin": "rtin", "supplier_gstin": "stin"}
+STATE_BY_NAME = {name.lower(): code for code, name in STATES.items()}
+RCM_VALUES = {"Y": "Y", "YES": "Y", "TRUE": "Y", "1": "Y", "N": "N", "NO": "N", "FALSE": "N", "0": "N", "": "N"}
+
+
+def canonical_lines(raw: RawTable, template: Template, company_gstin: str | None) -> tuple[pl.DataFrame, dict]:
+    """The file's columns renamed to canonical fields (missing optional ones as null text)."""
+    headers = [c for c in raw.frame.columns if c != LINE]
+    columns = resolve_columns(template, headers, raw.file, have_company=bool(company_gstin))
+    from core.purchase_templates import FIELDS
+    exprs = [(pl.col(columns[f]).str.strip_chars() if f in columns else pl.lit(None, pl.Utf8)).alias(text_of(f))
+             for f in FIELDS]
+    return raw.frame.select(pl.col(LINE), *exprs), columns
+
+
+def parse_lines(lines: pl.DataFrame, template: Template, company_gstin: str | None, kind: str) -> pl.DataFrame:
+    """Typed columns next to the text ones: rtin, stin, doc_type, doc_date, pos, rcm, paise amounts."""
+    company = pl.col("company_gstin").str.to_uppercase()
+    if company_gstin:
+        company = pl.when(company.is_null() | (company == "")).then(pl.lit(company_gstin.strip().upper())).otherwise(company)
+    doc_type_key = pl.col("doc_type").str.to_uppercase().str.replace_all(r"[\s_.-]+", " ").str.strip_chars()
+    out = lines.with_columns(
+        rtin=company,
+        stin=pl.col("supplier_gstin").str.to_uppercase(),
+        doc_type_code=doc_type_key.replace_strict(template.doc_types, default=None, return_dtype=pl.Utf8),
+        doc_no_key=pl.col("doc_no").str.to_uppercase(),
+        doc_date_parsed=_date_expr(pl.col("doc_date"), template.date_format, kind),
+        rcm=pl.col("reverse_charge").fill_null("").str.to_uppercase()
+            .replace_strict(RCM_VALUES, default=None, return_dtype=pl.Utf8),
+        **{PAISE[a]: _paise_expr(pl.col(text_of(a))) for a in AMOUNTS},
+    )
+    return out.with_columns(pos=_pos_expr(pl.col("place_of_supply"), pl.col("rtin")))
+
+
+def text_of(fld: str) -> str:
+    """Column holding a field's text: amounts get a suffix (their parsed paise take the short name)."""
+    return f"{fld}_text" if fld in AMOUNTS else fld
+
+
+def _date_expr(text: pl.Expr, date_format: str | None, kind: str) -> pl.Expr:
+    iso = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "$1")
+    formats = ([date_format] if date_format else []) + [f for f in AUTO_DATE_FORMATS if f != date_format]
+    parsed = [iso.str.to_date(f, strict=False) for f in formats]
+    if kind == "xlsx":
+        serial = text.str.extract(r"^(\d{5})(?:\.0+)?$").cast(pl.Int64)
+        parsed.append(pl.lit(EXCEL_EPOCH) + pl.duration(days=serial))
+    return pl.coalesce(parsed)
+
+
+def _amount_text(text: pl.Expr) -> pl.Expr:
+    cleaned = text.str.replace_all(r"[,\s₹]", "").str.replace(r"(?i)^(rs\.?|inr)", "")
+    cleaned = cleaned.str.replace(r"^\((.*)\)$", "-$1")
+    return pl.when(cleaned.is_in(["", "-"])).then(None).otherwise(cleaned)
+
+
+def _paise_expr(text: pl.Expr) -> pl.Expr:
+    """Rupees text -> Int64 paise, half-up; null when blank or not a number."""
+    v4 = (_amount_text(text).cast(pl.Decimal(20, 4), strict=False) * 10000).cast(pl.Int64, strict=False)
+    return pl.when(v4 >= 0).then((v4 + 50) // 100).otherwise(-((-v4 + 50) // 100))
+
+
+def _pos_expr(text: pl.Expr, rtin: pl.Expr) -> pl.Expr:
+    code = text.str.extract(r"^(\d{1,2})(?:\D.*)?$").str.pad_start(2, "0")
+    by_name = text.str.to_lowercase().replace_strict(STATE_BY_NAME, default=None, return_dtype=pl.Utf8)
+    blank = text.is_null() | (text == "")
+    return pl.when(blank).then(rtin.str.slice(0, 2)).otherwise(pl.coalesce(code, by_name))
+
+
+# ---------------------------------------------------------------- checks
+
+def line_problems(parsed: pl.DataFrame, company_gstins: list[str] | None,
+                  today: dt.date) -> list[pl.DataFrame]:
+    """One frame per check: line, field, value, message, severity."""
+    checks = [*_gstin_checks(parsed, company_gstins), *_field_checks(today), *_amount_checks()]
+    frames = []
+    for cond, fld, message, severity in checks:
+        hit = parsed.filter(cond)
+        if hit.height:
+            frames.append(hit.select(
+                pl.col(LINE).alias("line"), pl.lit(fld).alias("field"),
+                pl.col(VALUE_COLUMN.get(fld, text_of(fld))).cast(pl.Utf8).alias("value"), message.alias("message"),
+                pl.lit(severity).alias("severity")))
+    return frames
+
+
+def _gstin_checks(parsed: pl.DataFrame, company_gstins: list[str] | None) -> list[tuple]:
+    stin_bad = _unique_problems(parsed["stin"])
+    rtin_bad = _unique_problems(parsed["rtin"])
+    checks = [
+        (pl.col("stin").is_in(list(stin_bad)), "supplier_gstin",
+         pl.col("stin").replace_strict(stin_bad, default="", return_dtype=pl.Utf8), "error"),
+        (pl.col("rtin").is_in(list(rtin_bad)), "company_gstin",
+         pl.col("rtin").replace_strict(rtin_bad, default="", return_dtype=pl.Utf8), "error"),
+    ]
+    if company_gstins is not None:
+        known = sorted(company_gstins)
+        shown = ", ".join(known[:5]) or "none yet"
+        checks.append((~pl.col("rtin").is_in(known) & ~pl.col("rtin").is_in(list(rtin_bad)), "company_gstin",
+                       pl.format("company GSTIN {} is not a configured business (configured: " + shown + ")",
+                                 pl.col("rtin")), "error"))
+    return checks
+
+
+def _unique_problems(values: pl.Series) -> dict[str, str]:
+    """GSTIN -> problem sentence, computed once per unique value (nulls become '')."""
+    bad = {}
+    for value in values.fill_null("").unique().to_list():
+        problem = gstin_problem(value)
+        if problem:
+            bad[value] = problem
+    return bad
+
+
+def _field_checks(today: dt.date) -> list[tuple]:
+    three_years = today.replace(year=today.year - 3, day=min(today.day, 28))
+    text_missing = lambda c: pl.col(c).is_null() | (pl.col(c) == "")  # noqa: E731
+    return [
+        (pl.col("doc_type_code").is_null(), "doc_type",
+         pl.format("document type '{}' is not known (use INV, CRN or DBN; or Invoice, Credit Note, Debit Note)",
+                   pl.col("doc_type").fill_null("")), "error"),
+        (text_missing("doc_no"), "doc_no", pl.lit("document number is empty"), "error"),
+        (pl.col("doc_no").str.len_chars() > 16, "doc_no",
+         pl.format("document number '{}' has {} characters; GSTN allows 16", pl.col("doc_no"),
+                   pl.col("doc_no").str.len_chars()), "warning"),
+        (pl.col("doc_no").str.contains(r"[^A-Za-z0-9/\-]"), "doc_no",
+         pl.format("document number '{}' has characters GSTN does not allow (only letters, digits, - and /)",
+                   pl.col("doc_no")), "warning"),
+        (pl.col("doc_date_parsed").is_null(), "doc_date",
+         pl.format("date '{}' is not a date (use YYYY-MM-DD, DD-MM-YYYY or DD/MM/YYYY)",
+                   pl.col("doc_date").fill_null("")), "error"),
+        (pl.col("doc_date_parsed") > today, "doc_date",
+         pl.format("date {} is in the future", pl.col("doc_date_parsed")), "warning"),
+        (pl.col("doc_date_parsed") < three_years, "doc_date",
+         pl.format("date {} is more than 3 years old", pl.col("doc_date_parsed")), "warning"),
+        (pl.col("pos").is_null() | ~pl.col("pos").is_in(list(STATES) + ["96"]), "place_of_supply",
+         pl.format("place of supply '{}' is not a state code (e.g. 27 or 27-Maharashtra)",
+                   pl.col("place_of_supply").fill_null("")), "error"),
+        (pl.col("rcm").is_null(), "reverse_charge",
+         pl.format("reverse charge '{}' is not Y or N", pl.col("reverse_charge")), "error"),
+    ]
+
+
+def _amount_checks() -> list[tuple]:
+    checks = []
+    for fld, paise in PAISE.items():
+        given = _amount_text(pl.col(text_of(fld))).is_not_null()
+        checks.append((given & pl.col(paise).is_null(), fld,
+                       pl.format("'{}' is not a number", pl.col(text_of(fld))), "error"))
+    checks.append((_amount_text(pl.col("taxable_value_text")).is_null(), "taxable_value",
+                   pl.lit("taxable value is empty"), "error"))
+    intra = pl.col("stin").str.slice(0, 2) == pl.col("pos")
+    checks.append((intra & (pl.col("igst").fill_null(0) != 0), "igst",
+                   pl.format("IGST on a supply within state {} (supplier and place of supply in the same "
+                             "state normally carry CGST + SGST)", pl.col("pos")), "warning"))
+    checks.append((~intra & ((pl.col("cgst").fill_null(0) != 0) | (pl.col("sgst").fill_null(0) != 0)), "cgst",
+                   pl.format("CGST/SGST on a supply from state {} to place of supply {} (inter-state "
+                             "supplies normally carry IGST)", pl.col("stin").str.slice(0, 2), pl.col("pos")),
+                   "warning"))
+    return checks
+
+
+# ---------------------------------------------------------------- documents
+
+def group_documents(parsed: pl.DataFrame, bad_lines: pl.Series) -> pl.DataFrame:
+    """Lines of one document (same company, supplier, type, number, date) summed into one row.
+
+    A document with any line in `bad_lines` (lines with errors) is left out whole.
+    """
+    tax_heads = ["igst", "cgst", "sgst", "cess"]
+    lines = parsed.with_columns(bad=pl.col(LINE).is_in(bad_lines)).with_columns(pl.col(["txval", *tax_heads]).fill_null(0),
+                              taxed=pl.any_horizontal(pl.col(h).fill_null(0) != 0 for h in tax_heads))
+    lines = lines.with_columns(doc_value=pl.col("doc_value").fill_null(
+        pl.col("txval") + pl.sum_horizontal(tax_heads)))
+    docs = lines.rename({"doc_type_code": "dt", "doc_type": "doc_type_text"}).rename({"dt": "doc_type"})
+    docs = docs.rename({"doc_date": "doc_date_text", "doc_date_parsed": "doc_date"}).group_by(DOC_KEY).agg(
+        pl.col("doc_no").first(), pl.col("supplier_name").first(), pl.col("pos").first(),
+        pl.col("rcm").max(), pl.col("txval").filter(pl.col("taxed")).sum().alias("taxed_txval"),
+        pl.col("txval").sum().alias("all_txval"), pl.col("taxed").any().alias("has_tax"),
+        *[pl.col(h).sum() for h in tax_heads], pl.col("doc_value").sum(),
+        pl.col(LINE).min().alias("line_no"), pl.len().cast(pl.Int64).alias("line_count"),
+        pl.col("bad").any().alias("bad"))
+    docs = docs.filter(~pl.col("bad") & pl.all_horizontal(pl.col(DOC_KEY).is_not_null())).with_columns(
+        txval=pl.when(pl.col("has_tax")).then(pl.col("taxed_txval")).otherwise(pl.col("all_txval")),
+        sign=pl.col("all_txval").sign(), no_tax=~pl.col("has_tax"), fy=fy_expr("doc_date"))
+    docs = docs.with_columns(pl.col(["txval", *tax_heads, "doc_value"]).abs().cast(pl.Int64))
+    return docs.sort("line_no").select(
+        "rtin", "stin", "supplier_name", "doc_type", "doc_no", "doc_date", "pos", "rcm", "txval",
+        *tax_heads, "doc_value", "no_tax", "line_no", "line_count", "fy", "doc_no_key", "sign")
+
+
+def sign_problems(docs: pl.DataFrame, cn_sign: str) -> pl.DataFrame:
+    """Warnings for documents whose sign goes against the template's convention."""
+    crn = pl.col("doc_type") == "CRN"
+    conds = [(~crn & (pl.col("sign") < 0), "invoice or debit note with negative amounts: is it a credit note?")]
+    if cn_sign == "negative":
+        conds.append((crn & (pl.col("sign") > 0), "credit note with positive amounts; this template expects negative"))
+    if cn_sign == "positive":
+        conds.append((crn & (pl.col("sign") < 0), "credit note with negative amounts; this template expects positive"))
+    frames = [docs.filter(c).select(pl.col("line_no").alias("line"), pl.lit("taxable_value").alias("field"),
+                                    pl.col("doc_no").alias("value"), pl.lit(m).alias("message"),
+                                    pl.lit("warning").alias("severity")) for c, m in conds]
+    return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def split_file_duplicates(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Documents repeating an earlier one's (company, supplier, type, FY, number): kept, duplicates."""
+    marked = docs.with_columns(first_line=pl.col("line_no").min().over(DUP_KEY))
+    dups = marked.filter(pl.col("line_no") != pl.col("first_line")).with_columns(
+        kind=pl.lit("in_file"), existing_batch_id=pl.lit(None, pl.Int64),
+        reason=pl.format("same supplier, type and number in FY {} as the document at line {}",
+                         pl.col("fy"), pl.col("first_line"))).drop("first_line")
+    kept = marked.filter(pl.col("line_no") == pl.col("first_line")).drop("first_line")
+    return kept, dups
