@@ -1,0 +1,104 @@
+"""Spreadsheet-safe downloads: CSV and Excel bytes from a Polars (or pandas) frame.
+
+A text cell that starts with `=`, `+`, `-`, `@`, tab or carriage return could run as a formula
+when a spreadsheet opens the file, so it is written with a leading `'` (spec/contracts.md).
+Numbers stay numbers: only text cells are changed, so an amount of -5.00 is written as it is,
+while the text "-2" (say, a document number) becomes "'-2".
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from decimal import Decimal
+
+import polars as pl
+import xlsxwriter
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+TRIGGER_RE = r"^[=+\-@\t\r]"
+BOM = "\ufeff".encode("utf-8")
+EXCEL_MAX_ROWS = 1_048_576
+SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def safe_cell(value):
+    """A value as it may go into a spreadsheet: text starting with a trigger gets a `'`."""
+    if isinstance(value, str) and value.startswith(TRIGGERS):
+        return "'" + value
+    return value
+
+
+def as_polars(frame) -> pl.DataFrame:
+    """Polars frames pass through; pandas frames are converted."""
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    return pl.from_pandas(frame)
+
+
+def safe_frame(frame) -> pl.DataFrame:
+    """Every text column made safe; nested columns written as text first."""
+    df = as_polars(frame)
+    exprs = []
+    for name, dtype in df.schema.items():
+        col = pl.col(name)
+        if dtype.is_nested() or dtype in (pl.Object, pl.Binary):
+            col = col.map_elements(str, return_dtype=pl.Utf8)
+        elif dtype in (pl.Categorical, pl.Enum) or dtype == pl.Utf8:
+            col = col.cast(pl.Utf8)
+        else:
+            continue
+        exprs.append(pl.when(col.str.contains(TRIGGER_RE)).then(pl.lit("'") + col)
+                     .otherwise(col).alias(name))
+    return df.with_columns(exprs) if exprs else df
+
+
+def to_csv_bytes(frame) -> bytes:
+    """UTF-8 CSV with a byte-order mark (Excel then reads non-ASCII names right)."""
+    return BOM + safe_frame(frame).write_csv(date_format="%Y-%m-%d").encode("utf-8")
+
+
+def _sheet_names(base: str, count: int) -> list[str]:
+    base = SHEET_NAME_BAD.sub("_", base or "Sheet1")[:28] or "Sheet1"
+    return [base if i == 0 else f"{base}_{i + 1}" for i in range(count)]
+
+
+def to_excel_bytes(frame, sheet_name: str = "Sheet1") -> bytes:
+    """An .xlsx workbook; text is always written as text (never a formula, number or link).
+    Frames longer than one sheet continue on `<name>_2`, `<name>_3`, ...: no row is dropped."""
+    df = safe_frame(frame)
+    per_sheet = EXCEL_MAX_ROWS - 1
+    chunks = max(1, -(-df.height // per_sheet))
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True,
+                                     "strings_to_formulas": False, "strings_to_numbers": False,
+                                     "strings_to_urls": False})
+    formats = {"date": book.add_format({"num_format": "yyyy-mm-dd"}),
+               "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
+    for i, name in enumerate(_sheet_names(sheet_name, chunks)):
+        _write_sheet(book.add_worksheet(name), df.slice(i * per_sheet, per_sheet), formats)
+    book.close()
+    return buf.getvalue()
+
+
+def _write_sheet(sheet, df: pl.DataFrame, formats: dict) -> None:
+    for c, name in enumerate(df.columns):
+        sheet.write_string(0, c, name)
+    for r, row in enumerate(df.iter_rows(), start=1):
+        for c, value in enumerate(row):
+            _write_cell(sheet, r, c, value, formats)
+
+
+def _write_cell(sheet, r: int, c: int, value, formats: dict) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool):
+        sheet.write_boolean(r, c, value)
+    elif isinstance(value, (int, float, Decimal)):
+        sheet.write_number(r, c, float(value))
+    elif isinstance(value, dt.datetime):
+        sheet.write_datetime(r, c, value, formats["datetime"])
+    elif isinstance(value, dt.date):
+        sheet.write_datetime(r, c, value, formats["date"])
+    else:
+        sheet.write_string(r, c, str(value))
