@@ -1,0 +1,31 @@
+"""IMS Reco Sync: the app frame. Pages live in app/pages/, logic in core/."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from core.db import DatabaseBusy, db_path  # noqa: E402
+
+st.set_page_config(page_title="IMS Reco Sync", page_icon=":material/receipt_long:", layout="wide")
+
+PAGES = [
+    st.Page("pages/dashboard.py", title="Dashboard", icon=":material/dashboard:", default=True),
+    st.Page("pages/ims_invoices.py", title="IMS Invoices", icon=":material/receipt_long:"),
+    st.Page("pages/reconciliation.py", title="Reconciliation", icon=":material/compare_arrows:"),
+    st.Page("pages/purchase_register.py", title="Purchase Register", icon=":material/upload_file:"),
+    st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+]
+
+page = st.navigation(PAGES)
+with st.sidebar:
+    st.caption(f"Store: `{db_path()}`")
+try:
+    page.run()
+except DatabaseBusy as busy:
+    st.error(f"{busy} The worker may be writing a fetch or a sync right now.")

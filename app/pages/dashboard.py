@@ -1,0 +1,71 @@
+"""Dashboard: deadlines, counts by portal and recommended action, ITC by match status, job health."""
+from __future__ import annotations
+
+import datetime as dt
+
+import plotly.express as px
+import streamlit as st
+
+from app import ui
+from core import dashboard as dash
+
+st.title("Dashboard")
+gstins = ui.require_businesses()
+counts = ui.cached(dash.action_counts, gstins)
+
+st.subheader("Deadlines")
+today = dt.date.today()
+due = ui.cached(dash.deadlines, today, gstins)
+c1, c2, c3 = st.columns(3)
+c1.metric("Days to GSTR-2B (14th)", due["gstr2b_days"], help=f"Draft GSTR-2B is generated on "
+          f"{due['gstr2b_date']:%d %b %Y} from the IMS actions on the portal.", border=True)
+c2.metric("Days to GSTR-3B (20th)", due["gstr3b_days"], help=f"GSTR-3B due {due['gstr3b_date']:%d %b %Y}; "
+          "the last action before it wins.", border=True)
+c3.metric("Deemed acceptance would let in", ui.rupees(due["deemed_value"]),
+          help="Tax on records with no action on the portal that are not matched to the books "
+               "(anything but exact or partial).", border=True)
+if due["deemed_count"]:
+    st.caption(f"{due['deemed_count']:,} no-action records are not matched to the books. "
+               "Review them under IMS Invoices → No action.")
+
+if counts.is_empty():
+    ui.no_data_yet("IMS records")
+else:
+    st.subheader("Records by action")
+    st.dataframe(counts, hide_index=True, column_config={
+        "business": "Business", "gstin": "GSTIN", "total": "Total", "no_action": "No action",
+        "accepted": "Accepted", "rejected": "Rejected", "pending": "Pending",
+        "recommend_accept": "Rec. accept", "recommend_reject": "Rec. reject",
+        "recommend_pending": "Rec. pending", "not_synced": "Not synced"})
+    itc = ui.cached(dash.itc_by_status, gstins)
+    left, right = st.columns(2)
+    portal = counts.unpivot(index="business", on=["no_action", "accepted", "rejected", "pending"],
+                            variable_name="portal action", value_name="records")
+    left.plotly_chart(px.bar(portal, x="business", y="records", color="portal action",
+                             title="Portal action"), key="portal_actions")
+    right.plotly_chart(px.bar(itc, x="match_status", y="itc", color="gstin", barmode="group",
+                              title="ITC (tax ₹) by match status", labels={"itc": "ITC ₹"}),
+                       key="itc_status")
+
+
+@st.fragment(run_every="30s")
+def job_health() -> None:
+    """Last and next fetch and sync per business, refreshed live."""
+    st.subheader("Job health")
+    last = dash.last_job_time(gstins)
+    if last is None:
+        st.warning("The worker has not run yet. Start it with `python worker.py` (it fetches daily at "
+                   "each business's fetch time), or run `python worker.py fetch` once now.")
+        return
+    if dt.datetime.now() - last > dt.timedelta(hours=26):
+        st.warning(f"No job has run since {last:%d %b %Y %H:%M}: the worker may not be running. "
+                   "Start it with `python worker.py`.")
+    health = dash.job_health(gstins)
+    st.dataframe(health, hide_index=True, column_config={
+        "business": "Business", "gstin": "GSTIN", "job": "Job", "last_started": "Last started",
+        "last_finished": "Last finished", "last_ok": "OK", "last_error": "Last error",
+        "failures_7d": "Failures (7 days)"})
+    st.caption(f"Refreshed {dt.datetime.now():%H:%M:%S}; updates every 30 s.")
+
+
+job_health()

@@ -1,0 +1,207 @@
+"""IMS Invoices: buckets, filters, a server-paged editable grid, bulk actions, Update to GST,
+a record beside its books counterpart, and downloads of the filtered view."""
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app import ui
+from core import actions as act
+from core import ims_view as view
+from core.ims_view import BUCKETS, ImsFilter
+
+PAGE_SIZE = 50
+LABEL = ui.ACTION_LABELS
+MY_ACTION = {"Accept": "A", "Reject": "R", "Pending": "P", "No action (reset)": "N"}
+
+st.title("IMS Invoices")
+ui.show_flash()
+gstins = ui.require_businesses()
+actor = ui.current_actor()
+options = ui.cached(view.filter_options, gstins)
+
+
+def filters_from_widgets() -> ImsFilter:
+    """The filter bar; every value becomes a SQL parameter in core.ims_view."""
+    with st.expander("Filters", expanded=True):
+        c1, c2, c3, c4 = st.columns(4)
+        businesses = c1.multiselect("Business", gstins, format_func=ui.label_business, key="f_business")
+        sections = c2.multiselect("Section", options["sections"], key="f_section",
+                                  format_func=lambda s: view.SECTION_LABELS.get(s, s))
+        periods = c3.multiselect("Return period", options["periods"], key="f_period")
+        statuses = c4.multiselect("Match status", options["match_statuses"], key="f_status")
+        c5, c6, c7 = st.columns([1, 1, 2])
+        recommended = c5.multiselect("Recommended action", ["A", "R", "P", "-"], key="f_rec",
+                                     format_func=lambda a: LABEL.get(a, "none"))
+        supplier = c6.text_input("Supplier GSTIN contains", key="f_supplier")
+        doc = c7.text_input("Document number contains", key="f_doc")
+    return ImsFilter(tuple(businesses), tuple(sections), supplier, tuple(statuses), tuple(recommended),
+                     tuple(periods), doc)
+
+
+def grid_frame(page: pl.DataFrame):
+    """The rows as the editor shows them: labels instead of codes, a Select column first."""
+    shown = page.with_columns(
+        pl.lit(False).alias("select"),
+        pl.col("portal_action").fill_null("N").replace_strict(LABEL, default=None).alias("portal_action"),
+        pl.col("recommended_action").replace_strict(LABEL, default=None).alias("recommended_action"),
+        pl.col("user_action").replace_strict({**{v: k for k, v in MY_ACTION.items()}}, default=None)
+          .alias("user_action"),
+        pl.col("txval").cast(pl.Float64), pl.col("tax").cast(pl.Float64),
+    )
+    return shown.select("select", "doc_no", "doc_date", "stin", "section", "rtnprd", "txval", "tax",
+                        "portal_action", "match_status", "recommended_action", "reasons", "user_action",
+                        "user_remarks", "upload_state", "upload_error").to_pandas()
+
+
+GRID_CONFIG = {
+    "select": st.column_config.CheckboxColumn("✓", help="Select for a bulk action", width="small"),
+    "doc_no": "Document", "doc_date": st.column_config.DateColumn("Date", format="DD-MM-YYYY"),
+    "stin": "Supplier GSTIN", "section": "Section", "rtnprd": "Period",
+    "txval": st.column_config.NumberColumn("Taxable ₹", format="%.2f"),
+    "tax": st.column_config.NumberColumn("Tax ₹", format="%.2f"),
+    "portal_action": "On portal", "match_status": "Match", "recommended_action": "Recommended",
+    "reasons": "Reasons",
+    "user_action": st.column_config.SelectboxColumn("My action", options=list(MY_ACTION),
+                                                    help="Saved here; sent with Update to GST"),
+    "user_remarks": st.column_config.TextColumn("Remarks", max_chars=250),
+    "upload_state": "Upload", "upload_error": "Upload error",
+}
+EDITABLE = {"select", "user_action", "user_remarks"}
+
+
+def grid_changes(edited_rows: dict, page: pl.DataFrame) -> tuple[dict[int, dict], list[int]]:
+    """Editor edits by row position -> {record_id: change} and the selected record ids."""
+    ids = page["record_id"].to_list()
+    changes, selected = {}, []
+    for position, edit in edited_rows.items():
+        rid = ids[int(position)]
+        if edit.get("select"):
+            selected.append(rid)
+        change = {}
+        if "user_action" in edit:
+            change["action"] = MY_ACTION.get(edit["user_action"]) if edit["user_action"] else None
+        if "user_remarks" in edit:
+            change["remarks"] = edit["user_remarks"]
+        if change:
+            changes[rid] = change
+    return changes, selected
+
+
+def report(result: act.SaveResult, what: str) -> None:
+    ui.flash("success", f"{what}: {result.saved:,} record(s) saved.")
+    if result.skipped:
+        lines = "\n".join(f"- record {rid}: {why}" if rid >= 0 else f"- {why}" for rid, why in result.skipped[:20])
+        ui.flash("warning", f"{len(result.skipped):,} record(s) not changed:\n{lines}")
+    ui.after_write()
+    st.session_state["grid_generation"] = st.session_state.get("grid_generation", 0) + 1
+
+
+f = filters_from_widgets()
+counts = ui.cached(view.bucket_counts, gstins, f)
+bucket = st.segmented_control("Bucket", list(BUCKETS), key="bucket", required=True, default="no_action",
+                              format_func=lambda b: f"{BUCKETS[b][0]} ({counts[b]:,})")
+total = counts[bucket]
+pages = view.page_count(total, PAGE_SIZE)
+page_key = f"page_{hash((f, bucket)) & 0xffffffff}"
+page_no = min(st.session_state.get(page_key, 1) or 1, pages)
+rows = ui.cached(view.records_page, gstins, f, bucket, page_no, PAGE_SIZE)
+
+if counts["all"] == 0 and f == ImsFilter():
+    ui.no_data_yet("IMS records")
+elif total == 0:
+    st.info(f"No records in **{BUCKETS[bucket][0]}** for these filters. Try another bucket or clear a filter.")
+else:
+    editor_key = f"grid_{page_key}_{page_no}_{st.session_state.get('grid_generation', 0)}"
+    with st.form("grid_form", border=False):
+        st.data_editor(grid_frame(rows), key=editor_key, hide_index=True, column_config=GRID_CONFIG,
+                       disabled=[c for c in GRID_CONFIG if c not in EDITABLE], height=420)
+        save_col, bulk_col, sel_col, all_col = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
+        save = save_col.form_submit_button("Save changes", type="primary")
+        bulk = bulk_col.selectbox("Bulk action", list(act.BULK_ACTIONS), format_func=act.BULK_ACTIONS.get)
+        on_selected = sel_col.form_submit_button("Apply to selected rows")
+        on_filtered = all_col.form_submit_button(f"Apply to all {total:,} filtered")
+    st.pagination(pages, key=page_key)
+    st.caption(f"{total:,} records · page {page_no} of {pages:,} · {PAGE_SIZE} per page")
+    if save or on_selected or on_filtered:
+        changes, selected = grid_changes(st.session_state[editor_key]["edited_rows"], rows)
+        if save:
+            report(act.save_user_actions(gstins, changes, actor), "Saved changes")
+        elif on_selected and not selected:
+            ui.flash("warning", "Tick the ✓ box of the rows to change first.")
+        else:
+            scope = ImsFilter(record_ids=tuple(selected)) if on_selected else f
+            report(act.bulk_action(gstins, scope, None if on_selected else bucket, bulk, actor),
+                   act.BULK_ACTIONS[bulk])
+        st.rerun()
+
+
+def update_to_gst() -> None:
+    """Send the filtered 'to upload' records to the portal, per business, with progress."""
+    upload = ui.optional_module("core.upload", "Update to GST")
+    if upload is None:
+        return
+    todo = ui.cached(view.export_frame, gstins, f, "to_upload")
+    if todo.is_empty():
+        st.info("Nothing to upload: change actions in the grid first.")
+        return
+    groups = todo.group_by("company_gstin").agg(pl.col("record_id")).sort("company_gstin").to_dicts()
+    with st.status(f"Uploading {todo.height:,} action(s) to GST ...", expanded=True) as status:
+        bar = st.progress(0.0)
+        for i, group in enumerate(groups, start=1):
+            st.write(f"{ui.label_business(group['company_gstin'])}: {len(group['record_id']):,} record(s)")
+            try:
+                outcome = upload.upload_actions(group["company_gstin"], group["record_id"], actor)
+                st.write(f"Sent: {outcome}")
+            except Exception as exc:  # shown to the user; one business failing must not hide the others
+                st.error(f"{group['company_gstin']}: {exc}")
+            bar.progress(i / len(groups))
+        status.update(label="Upload sent; the portal's result appears below.", state="complete")
+    ui.after_write()
+
+
+with st.expander("Update to GST", icon=":material/cloud_upload:"):
+    st.write(f"**{counts['to_upload']:,}** record(s) with your action waiting to be uploaded "
+             f"(within the filters); **{counts['upload_errors']:,}** with upload errors.")
+    b1, b2 = st.columns(2)
+    if b1.button("Update to GST", type="primary", disabled=counts["to_upload"] == 0):
+        update_to_gst()
+    if b2.button("Check upload status"):
+        upload = ui.optional_module("core.upload", "Upload status")
+        if upload is not None:
+            for gstin in gstins:
+                upload.poll_uploads(gstin)
+            ui.after_write()
+    results = ui.cached(view.recent_upload_results, gstins)
+    if not results.is_empty():
+        st.dataframe(results, hide_index=True)
+
+with st.expander("Record and its books counterpart", icon=":material/compare:"):
+    if rows.is_empty():
+        st.caption("No record on this page.")
+    else:
+        choice = st.selectbox("Record", rows["record_id"].to_list(), key="compare_record",
+                              format_func=lambda r: " · ".join(str(v) for v in rows.filter(
+                                  pl.col("record_id") == r).select("doc_no", "stin", "match_status").row(0)))
+        detail = view.record_with_counterpart(gstins, choice)
+        if detail["books"] is None:
+            st.info("No books document is matched to this record (status "
+                    f"{detail['portal'].get('match_status') or 'not synced'}).")
+        st.dataframe(pl.DataFrame(detail["compare"]).with_columns(
+            pl.when(pl.col("differs")).then(pl.lit("≠")).otherwise(pl.lit("")).alias("differs")),
+            hide_index=True, column_config={"field": "Field", "portal": "Portal (IMS)",
+                                            "books": "Books (purchase register)",
+                                            "difference": "Portal − books", "differs": ""})
+        st.caption(f"Reasons: {detail['portal'].get('reasons') or '-'} · Recommended: "
+                   f"{LABEL.get(detail['portal'].get('recommended_action'), '-')}")
+
+export = ui.optional_module("core.export", "Downloads")
+if export is not None and total:
+    d1, d2, _ = st.columns([1, 1, 3])
+    stem = f"ims_{bucket}"
+    d1.download_button("Download CSV", lambda: export.to_csv_bytes(view.export_frame(gstins, f, bucket)),
+                       file_name=f"{stem}.csv", mime="text/csv", icon=":material/download:")
+    d2.download_button("Download Excel",
+                       lambda: export.to_excel_bytes(view.export_frame(gstins, f, bucket), "IMS"),
+                       file_name=f"{stem}.xlsx", icon=":material/download:",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,117 @@
+"""Settings: IMS auto-fetch and sync source, businesses, reconciliation rules, GSP connection."""
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from app import ui
+from core import business as biz
+from core.business import SettingsError
+
+st.title("Settings")
+ui.show_flash()
+actor = ui.current_actor()
+gstins = ui.visible_gstins()
+businesses = ui.cached(biz.list_businesses, gstins)
+
+
+def schedule_preview(rows: list[dict]) -> None:
+    """Next fetch and the time by which the sync will be done, per enabled business."""
+    scheduler = ui.optional_module("core.scheduler", "The schedule preview")
+    if scheduler is None:
+        return
+    now = dt.datetime.now(dt.timezone.utc)
+    lines = []
+    for row in rows:
+        if not row["enabled"]:
+            continue
+        fetch_at = scheduler.next_fetch_time(row, now)
+        sync_by = scheduler.sync_due_by(row, now)
+        lines.append({"Business": ui.label_business(row["gstin"]), "Next fetch": str(fetch_at)[:16],
+                      "Sync done by": str(sync_by)[:16],
+                      "Sync from": biz.SYNC_SOURCES.get(row["sync_source"], row["sync_source"])})
+    if lines:
+        st.dataframe(lines, hide_index=True)
+    else:
+        st.caption("No business is set to auto-generate IMS.")
+
+
+st.subheader("IMS settings")
+if businesses.is_empty():
+    st.info("No business yet. Add one below; then choose it here to fetch its IMS records daily.")
+else:
+    rows = businesses.to_dicts()
+    enabled = [r["gstin"] for r in rows if r["enabled"]]
+    first = next((r for r in rows if r["enabled"]), rows[0])
+    with st.form("ims_settings"):
+        chosen = st.multiselect("Business to Auto-generate IMS", options=[r["gstin"] for r in rows],
+                                default=enabled, format_func=ui.label_business)
+        fetch_time = st.time_input("Daily fetch time", value=dt.time.fromisoformat(first["fetch_time"]),
+                                   step=dt.timedelta(minutes=15))
+        source = st.selectbox("Sync Action From", options=list(biz.SYNC_SOURCES),
+                              index=list(biz.SYNC_SOURCES).index(first["sync_source"]),
+                              format_func=biz.SYNC_SOURCES.get)
+        if st.form_submit_button("Submit", type="primary"):
+            try:
+                biz.save_ims_settings(chosen, fetch_time, source, actor, gstins)
+                ui.after_write()
+                ui.flash("success", "IMS settings saved. The worker uses them from its next minute.")
+                st.rerun()
+            except SettingsError as err:
+                st.error(str(err))
+    st.caption("IMS records are fetched once a day at this time; the recommendations are synced "
+               "within 2 hours of the fetch.")
+    schedule_preview(rows)
+
+st.subheader("Add or edit a business")
+with st.form("business"):
+    existing = ["(new business)"] + businesses["gstin"].to_list()
+    pick = st.selectbox("Business", existing, format_func=lambda g: g if g.startswith("(") else ui.label_business(g))
+    current = next((r for r in businesses.to_dicts() if r["gstin"] == pick), None)
+    gstin = st.text_input("GSTIN", value=current["gstin"] if current else "", max_chars=15,
+                          placeholder="27AAPFU0939F1ZV")
+    name = st.text_input("Name", value=current["name"] if current else "")
+    enabled = st.checkbox("Auto-generate IMS for this business", value=current["enabled"] if current else True)
+    if st.form_submit_button("Save business"):
+        try:
+            saved = biz.save_business(gstin, name, actor, enabled=enabled,
+                                      fetch_time=current["fetch_time"] if current else "06:00",
+                                      sync_source=current["sync_source"] if current else "ims_vs_pr")
+            ui.after_write()
+            ui.flash("success", f"Saved business {biz.describe_gstin(saved)}.")
+            st.rerun()
+        except SettingsError as err:
+            st.error(str(err))
+
+st.subheader("Reconciliation rules")
+rules = biz.reco_settings()
+with st.form("reco_rules"):
+    tolerance = st.number_input("Tolerance per amount field (₹)", min_value=0.0, max_value=1000.0,
+                                value=rules.tolerance, step=0.5, format="%.2f")
+    window = st.number_input("Date window (days)", min_value=0, max_value=366, value=rules.date_window)
+    policy = st.selectbox("Policy", list(biz.POLICIES), index=list(biz.POLICIES).index(rules.policy),
+                          format_func=biz.POLICIES.get)
+    if st.form_submit_button("Save rules"):
+        try:
+            biz.save_reco_settings(tolerance, int(window), policy, actor)
+            ui.after_write()
+            ui.flash("success", "Reconciliation rules saved; the next sync uses them.")
+            st.rerun()
+        except SettingsError as err:
+            st.error(str(err))
+
+st.subheader("GSP connection")
+url = st.text_input("GSP / GSTN API URL", value=biz.gsp_url(), key="gsp_url")
+st.caption(f"Credentials come from {biz.credentials_source()}; they are never stored or shown here.")
+left, right = st.columns(2)
+if left.button("Save URL"):
+    try:
+        biz.save_gsp_url(url, actor)
+        st.success("GSP URL saved. (GSTN_API_URL in the environment, when set, takes precedence.)")
+    except SettingsError as err:
+        st.error(str(err))
+if right.button("Test connection"):
+    with st.spinner(f"Connecting to {url} ..."):
+        ok, message = biz.test_connection(url)
+    (st.success if ok else st.error)(message)

@@ -1,0 +1,119 @@
+"""Small helpers every page shares: who is acting, which businesses they may see, cached
+queries keyed on a cheap data version, money formatting and the empty states.
+
+Access control goes here later: `current_actor()` and `visible_gstins()` are the only two
+places pages learn who the user is and what they may see.
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any, Callable
+
+import streamlit as st
+
+from core.db import connect, db_path
+
+ACTION_LABELS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "No action"}
+
+
+def current_actor() -> str:
+    """The user acting in this session (login comes later)."""
+    return "local"
+
+
+def data_version() -> tuple:
+    """Changes whenever a job, an action, a run, a batch or a business changes."""
+    with connect() as con:
+        row = con.execute("""SELECT (SELECT max(run_id) FROM job_runs), (SELECT max(finished_at) FROM job_runs),
+                                    (SELECT max(log_id) FROM action_log), (SELECT max(run_id) FROM reco_runs),
+                                    (SELECT max(batch_id) FROM purchase_batches),
+                                    (SELECT count(rolled_back_at) FROM purchase_batches),
+                                    (SELECT max(updated_at) FROM businesses),
+                                    (SELECT count(*) FROM businesses),
+                                    (SELECT max(request_id) FROM upload_requests),
+                                    (SELECT max(finished_at) FROM upload_requests)""").fetchall()[0]
+    return (db_path(), *row)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached_call(module: str, name: str, version: tuple, args: tuple, kwargs: tuple) -> Any:
+    fn = getattr(importlib.import_module(module), name)
+    return fn(*args, **dict(kwargs))
+
+
+def cached(fn: Callable, *args, **kwargs) -> Any:
+    """Call a core query function, cached until the store's data version changes."""
+    return _cached_call(fn.__module__, fn.__name__, data_version(), args, tuple(sorted(kwargs.items())))
+
+
+def after_write() -> None:
+    """Our own writes: forget cached query results."""
+    _cached_call.clear()
+
+
+def visible_gstins() -> list[str]:
+    """The businesses the current user may see (all of them until roles arrive)."""
+    from core.business import list_businesses
+    return cached(list_businesses, None)["gstin"].to_list()
+
+
+def business_names() -> dict[str, str]:
+    from core.business import list_businesses
+    frame = cached(list_businesses, visible_gstins())
+    return dict(zip(frame["gstin"].to_list(), frame["name"].to_list()))
+
+
+def label_business(gstin: str) -> str:
+    name = business_names().get(gstin)
+    return f"{name} · {gstin}" if name else gstin
+
+
+def rupees(value) -> str:
+    """Indian digit grouping: 12,34,567.89."""
+    amount = float(value or 0)
+    sign = "-" if amount < 0 else ""
+    whole, frac = f"{abs(amount):.2f}".split(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    return f"₹{sign}{','.join(groups + [tail]) if groups else tail}.{frac}"
+
+
+def optional_module(name: str, what: str) -> ModuleType | None:
+    """Import a core module that another part of the project provides; say so if missing."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        st.warning(f"{what} is not available in this installation ({name}: {exc}).")
+        return None
+
+
+def require_businesses() -> list[str]:
+    """The visible GSTINs; when there are none, tell the user what to do and stop the page."""
+    gstins = visible_gstins()
+    if not gstins:
+        st.info("No business yet. Add your company's GSTIN under **Settings → Add or edit a "
+                "business**, then choose it under \"Business to Auto-generate IMS\".")
+        st.page_link("pages/settings.py", label="Open Settings", icon=":material/settings:")
+        st.stop()
+    return gstins
+
+
+def no_data_yet(what: str) -> None:
+    st.info(f"No {what} yet. The worker fetches IMS records daily at each business's fetch time "
+            "(start it with `python worker.py`), or fetch now with `python worker.py fetch`.")
+
+
+def show_flash() -> None:
+    """Show (once) the message a command left before the page reran."""
+    for kind, text in st.session_state.pop("flash", []):
+        getattr(st, kind)(text)
+
+
+def flash(kind: str, text: str) -> None:
+    st.session_state.setdefault("flash", []).append((kind, text))

@@ -1,0 +1,87 @@
+"""The Dashboard's figures: counts by portal and recommended action, ITC by match status,
+job health, and the deadline panel (days to the 14th and 20th, deemed-acceptance exposure).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from core.db import connect
+from core.frames import query_frame
+
+SCOPE = "removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)"
+TAX = "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)"
+MATCHED = ("exact", "partial")
+
+
+def action_counts(gstins: list[str]) -> pl.DataFrame:
+    """Per business: records by the portal's action and by our recommendation."""
+    with connect() as con:
+        return query_frame(con, f"""
+            SELECT b.name AS business, r.rtin AS gstin, count(*) AS total,
+                   count(*) FILTER (WHERE coalesce(portal_action, 'N') = 'N') AS no_action,
+                   count(*) FILTER (WHERE portal_action = 'A') AS accepted,
+                   count(*) FILTER (WHERE portal_action = 'R') AS rejected,
+                   count(*) FILTER (WHERE portal_action = 'P') AS pending,
+                   count(*) FILTER (WHERE recommended_action = 'A') AS recommend_accept,
+                   count(*) FILTER (WHERE recommended_action = 'R') AS recommend_reject,
+                   count(*) FILTER (WHERE recommended_action = 'P') AS recommend_pending,
+                   count(*) FILTER (WHERE recommended_action IS NULL) AS not_synced
+            FROM ims_records r LEFT JOIN businesses b ON b.gstin = r.rtin
+            WHERE {SCOPE} GROUP BY ALL ORDER BY business""", [list(gstins)])
+
+
+def itc_by_status(gstins: list[str]) -> pl.DataFrame:
+    """ITC (total tax, rupees) and record count per business and match status."""
+    with connect() as con:
+        return query_frame(con, f"""
+            SELECT rtin AS gstin, coalesce(match_status, 'not synced') AS match_status,
+                   count(*) AS records, sum({TAX})::DOUBLE AS itc
+            FROM ims_records WHERE {SCOPE} GROUP BY ALL ORDER BY gstin, itc DESC""", [list(gstins)])
+
+
+def job_health(gstins: list[str]) -> pl.DataFrame:
+    """Per business and job: last run, whether it worked, failures in the last 7 days."""
+    with connect() as con:
+        return query_frame(con, """
+            WITH runs AS (SELECT * FROM job_runs WHERE list_contains(?::VARCHAR[], gstin))
+            SELECT b.name AS business, b.gstin, j.job, max(j.started_at) AS last_started,
+                   arg_max(j.finished_at, j.started_at) AS last_finished,
+                   arg_max(j.ok, j.started_at) AS last_ok,
+                   arg_max(j.error, j.started_at) AS last_error,
+                   count(*) FILTER (WHERE NOT j.ok AND j.started_at > now()::TIMESTAMP - INTERVAL 7 DAY)
+                       AS failures_7d
+            FROM businesses b JOIN runs j ON j.gstin = b.gstin
+            WHERE list_contains(?::VARCHAR[], b.gstin)
+            GROUP BY ALL ORDER BY business, job""", [list(gstins), list(gstins)])
+
+
+def last_job_time(gstins: list[str]) -> dt.datetime | None:
+    """When any job for these businesses last started (None: the worker never ran)."""
+    with connect() as con:
+        row = con.execute("SELECT max(started_at) FROM job_runs WHERE list_contains(?::VARCHAR[], gstin)",
+                          [list(gstins)]).fetchone()
+    return row[0]
+
+
+def next_day_of_month(today: dt.date, day: int) -> dt.date:
+    """The next date (today included) that falls on `day` of a month."""
+    if today.day <= day:
+        return today.replace(day=day)
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    return dt.date(year, month, day)
+
+
+def deadlines(today: dt.date, gstins: list[str]) -> dict:
+    """Days left to GSTR-2B (14th) and GSTR-3B (20th), and what deemed acceptance would let in:
+    no-action records on the portal that are not matched to the books (rupees of tax)."""
+    d14, d20 = next_day_of_month(today, 14), next_day_of_month(today, 20)
+    with connect() as con:
+        count, value = con.execute(f"""
+            SELECT count(*), coalesce(sum({TAX}), 0)::DOUBLE FROM ims_records
+            WHERE {SCOPE} AND coalesce(portal_action, 'N') = 'N'
+              AND coalesce(match_status, '') NOT IN ('exact', 'partial')""", [list(gstins)]).fetchone()
+    return {"gstr2b_date": d14, "gstr2b_days": (d14 - today).days,
+            "gstr3b_date": d20, "gstr3b_days": (d20 - today).days,
+            "deemed_count": count, "deemed_value": value}

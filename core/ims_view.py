@@ -1,0 +1,196 @@
+"""The IMS Invoices screen's queries: filters, action buckets, server-side pages, downloads,
+and one record beside its books counterpart.
+
+Filters become SQL parameters, never formatted into the SQL text. Every function takes
+`gstins`, the businesses the current user may see; a filter can narrow that, never widen it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from core.db import connect
+from core.frames import query_frame
+
+# bucket -> (label, SQL condition on ims_records)
+BUCKETS: dict[str, tuple[str, str]] = {
+    "no_action": ("No action", "coalesce(portal_action, 'N') = 'N'"),
+    "accepted": ("Accepted", "portal_action = 'A'"),
+    "rejected": ("Rejected", "portal_action = 'R'"),
+    "pending": ("Pending", "portal_action = 'P'"),
+    "to_upload": ("To upload", "user_action IS NOT NULL AND user_action <> coalesce(portal_action, 'N') "
+                               "AND coalesce(upload_state, '') <> 'sent'"),
+    "upload_errors": ("Upload errors", "upload_state = 'error'"),
+}
+SECTION_LABELS = {
+    "b2b": "B2B invoices", "b2ba": "B2B amendments", "b2bcn": "Credit notes",
+    "b2bcna": "Credit note amendments", "b2bdn": "Debit notes", "b2bdna": "Debit note amendments",
+    "ecom": "E-commerce (9(5))", "ecoma": "E-commerce amendments", "impg": "Import of goods",
+}
+MATCH_STATUSES = ("exact", "partial", "mismatch", "probable", "duplicate", "missing_in_pr",
+                  "not_in_2a")
+NOT_SYNCED = "(not synced)"
+GRID_COLUMNS = (
+    "record_id, rtin, section, stin, doc_no, doc_date, rtnprd, txval, "
+    "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0) AS tax, val, "
+    "portal_action, match_status, recommended_action, reasons, user_action, user_remarks, "
+    "upload_state, upload_error, ispendactblocked, srcfilstatus"
+)
+ORDER = "ORDER BY doc_date DESC NULLS LAST, record_id"
+
+
+@dataclass(frozen=True)
+class ImsFilter:
+    """What the user narrowed the view to; empty means "any"."""
+    businesses: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    supplier: str = ""
+    match_statuses: tuple[str, ...] = ()
+    recommended: tuple[str, ...] = ()
+    periods: tuple[str, ...] = ()
+    doc_search: str = ""
+    record_ids: tuple[int, ...] = field(default=())
+
+
+def where_clause(gstins: list[str], f: ImsFilter, bucket: str | None = None) -> tuple[str, list]:
+    """The WHERE text (placeholders only) and its parameters."""
+    parts = ["removed_at IS NULL", "list_contains(?::VARCHAR[], rtin)"]
+    params: list = [list(gstins)]
+
+    def any_of(column: str, values) -> None:
+        if values:
+            parts.append(f"list_contains(?::VARCHAR[], {column})")
+            params.append([str(v) for v in values])
+
+    any_of("rtin", f.businesses)
+    any_of("section", f.sections)
+    any_of("rtnprd", f.periods)
+    if f.match_statuses:
+        parts.append("list_contains(?::VARCHAR[], coalesce(match_status, ?))")
+        params += [list(f.match_statuses), NOT_SYNCED]
+    if f.recommended:
+        parts.append("list_contains(?::VARCHAR[], coalesce(recommended_action, '-'))")
+        params.append(list(f.recommended))
+    if f.supplier.strip():
+        parts.append("contains(stin, ?)")
+        params.append(f.supplier.strip().upper())
+    if f.doc_search.strip():
+        parts.append("contains(doc_no_key, ?)")
+        params.append(f.doc_search.strip().upper())
+    if f.record_ids:
+        parts.append("list_contains(?::BIGINT[], record_id)")
+        params.append([int(r) for r in f.record_ids])
+    if bucket:
+        parts.append(f"({BUCKETS[bucket][1]})")
+    return " AND ".join(parts), params
+
+
+def bucket_counts(gstins: list[str], f: ImsFilter) -> dict[str, int]:
+    """How many filtered records sit in each bucket (one scan)."""
+    where, params = where_clause(gstins, f)
+    counts = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, (_, cond) in BUCKETS.items())
+    with connect() as con:
+        row = con.execute(f"SELECT count(*) AS all_, {counts} FROM ims_records WHERE {where}",
+                          params).fetchone()
+    return {"all": row[0], **{name: n for name, n in zip(BUCKETS, row[1:])}}
+
+
+def records_page(gstins: list[str], f: ImsFilter, bucket: str | None, page: int,
+                 page_size: int = 50) -> pl.DataFrame:
+    """One page (1-based) of the filtered bucket, in a stable order."""
+    where, params = where_clause(gstins, f, bucket)
+    offset = max(page - 1, 0) * page_size
+    with connect() as con:
+        return query_frame(con, f"SELECT {GRID_COLUMNS} FROM ims_records WHERE {where} {ORDER} "
+                             f"LIMIT ? OFFSET ?", params + [page_size, offset])
+
+
+def page_count(total: int, page_size: int) -> int:
+    return max(1, -(-total // page_size))
+
+
+def filter_options(gstins: list[str]) -> dict[str, list[str]]:
+    """Values present in the store for the section, period and match-status filters."""
+    base = "removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)"
+    with connect() as con:
+        def distinct(expr: str, order: str = "1") -> list[str]:
+            rows = con.execute(f"SELECT DISTINCT {expr} FROM ims_records WHERE {base} "
+                               f"ORDER BY {order}", [list(gstins)]).fetchall()
+            return [r[0] for r in rows if r[0] is not None]
+        return {
+            "sections": distinct("section"),
+            "periods": distinct("rtnprd", "right(rtnprd, 4) DESC, left(rtnprd, 2) DESC"),
+            "match_statuses": distinct(f"coalesce(match_status, '{NOT_SYNCED}')"),
+        }
+
+
+def export_frame(gstins: list[str], f: ImsFilter, bucket: str | None) -> pl.DataFrame:
+    """Every filtered record with its recommendation, for CSV/Excel download."""
+    where, params = where_clause(gstins, f, bucket)
+    with connect() as con:
+        return query_frame(con, f"""
+            SELECT r.rtin AS company_gstin, r.section, r.stin AS supplier_gstin, r.doc_type,
+                   r.doc_no, r.doc_date, r.rtnprd AS return_period, r.srcform, r.srcfilstatus,
+                   r.txval, r.igst, r.cgst, r.sgst, r.cess, r.val,
+                   r.portal_action, r.match_status, r.recommended_action, r.reasons,
+                   r.user_action, r.user_remarks, r.user_action_by, r.upload_state, r.upload_error,
+                   p.doc_no AS pr_doc_no, p.doc_date AS pr_doc_date, p.line_no AS pr_line,
+                   r.record_id
+            FROM (SELECT * FROM ims_records WHERE {where}) r
+            LEFT JOIN purchase_docs p ON p.doc_id = r.counterpart_doc_id
+            ORDER BY r.doc_date DESC NULLS LAST, r.record_id""", params)
+
+
+COMPARE_FIELDS = ("stin", "doc_type", "doc_no", "doc_date", "pos", "txval", "igst", "cgst", "sgst",
+                  "cess")
+
+
+def record_with_counterpart(gstins: list[str], record_id: int) -> dict | None:
+    """One IMS record, its matched books document (or None), and the fields that differ."""
+    with connect() as con:
+        cur = con.execute("SELECT * FROM ims_records WHERE record_id = ? "
+                          "AND list_contains(?::VARCHAR[], rtin)", [int(record_id), list(gstins)])
+        row = cur.fetchone()
+        if row is None:
+            return None
+        portal = dict(zip([d[0] for d in cur.description], row))
+        books = None
+        if portal.get("counterpart_doc_id") is not None:
+            cur = con.execute("SELECT * FROM purchase_docs WHERE doc_id = ?", [portal["counterpart_doc_id"]])
+            found = cur.fetchone()
+            books = dict(zip([d[0] for d in cur.description], found)) if found else None
+    return {"portal": portal, "books": books, "compare": compare_sides(portal, books)}
+
+
+def compare_sides(portal: dict, books: dict | None) -> list[dict]:
+    """Rows of field / portal / books / differs (amounts: portal minus books)."""
+    rows = []
+    for name in COMPARE_FIELDS:
+        left = portal.get(name)
+        right = books.get(name) if books else None
+        if name in ("txval", "igst", "cgst", "sgst", "cess"):
+            diff = (left or 0) - (right or 0) if books else None
+            differs = books is not None and abs(float(diff)) > 0.005
+        else:
+            diff = None
+            differs = books is not None and str(left or "").upper() != str(right or "").upper()
+        rows.append({"field": name, "portal": _show(left), "books": _show(right) if books else "",
+                     "difference": "" if diff is None else f"{float(diff):,.2f}", "differs": differs})
+    return rows
+
+
+def _show(value) -> str:
+    return "" if value is None else str(value)
+
+
+def recent_upload_results(gstins: list[str], limit: int = 200) -> pl.DataFrame:
+    """The latest uploads' per-record outcome: what was sent and what the portal said."""
+    with connect() as con:
+        return query_frame(con, """
+            SELECT q.request_id, q.rtin, q.reqtyp, q.status AS request_status, q.sent_at,
+                   r.doc_no, r.stin AS supplier_gstin, i.action, i.result, i.error_cd, i.error_msg
+            FROM upload_requests q JOIN upload_items i USING (request_id)
+            LEFT JOIN ims_records r ON r.record_id = i.record_id
+            WHERE list_contains(?::VARCHAR[], q.rtin)
+            ORDER BY q.request_id DESC, r.doc_no LIMIT ?""", [list(gstins), limit])
