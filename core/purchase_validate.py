@@ -74,7 +74,7 @@ def _date_expr(text: pl.Expr, date_format: str | None, kind: str) -> pl.Expr:
 
 
 def _amount_text(text: pl.Expr) -> pl.Expr:
-    cleaned = text.str.replace_all(r"[,\s₹]", "").str.replace(r"(?i)^(rs\.?|inr)", "")
+    cleaned = text.str.replace_all(r"[,\s₹]", "").str.replace(r"(?i)^('|rs\.?|inr)", "")
     cleaned = cleaned.str.replace(r"^\((.*)\)$", "-$1")
     return pl.when(cleaned.is_in(["", "-"])).then(None).otherwise(cleaned)
 
@@ -187,10 +187,11 @@ def _amount_checks() -> list[tuple]:
 
 # ---------------------------------------------------------------- documents
 
-def group_documents(parsed: pl.DataFrame, bad_lines: pl.Series) -> pl.DataFrame:
+def group_documents(parsed: pl.DataFrame, bad_lines: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Lines of one document (same company, supplier, type, number, date) summed into one row.
 
     A document with any line in `bad_lines` (lines with errors) is left out whole.
+    Returns the documents and a map line -> line_no of its document.
     """
     tax_heads = ["igst", "cgst", "sgst", "cess"]
     lines = parsed.with_columns(bad=pl.col(LINE).is_in(bad_lines)).with_columns(pl.col(["txval", *tax_heads]).fill_null(0),
@@ -204,14 +205,16 @@ def group_documents(parsed: pl.DataFrame, bad_lines: pl.Series) -> pl.DataFrame:
         pl.col("txval").sum().alias("all_txval"), pl.col("taxed").any().alias("has_tax"),
         *[pl.col(h).sum() for h in tax_heads], pl.col("doc_value").sum(),
         pl.col(LINE).min().alias("line_no"), pl.len().cast(pl.Int64).alias("line_count"),
-        pl.col("bad").any().alias("bad"))
+        pl.col("bad").any().alias("bad"), pl.col(LINE).alias("lines"))
     docs = docs.filter(~pl.col("bad") & pl.all_horizontal(pl.col(DOC_KEY).is_not_null())).with_columns(
         txval=pl.when(pl.col("has_tax")).then(pl.col("taxed_txval")).otherwise(pl.col("all_txval")),
         sign=pl.col("all_txval").sign(), no_tax=~pl.col("has_tax"), fy=fy_expr("doc_date"))
     docs = docs.with_columns(pl.col(["txval", *tax_heads, "doc_value"]).abs().cast(pl.Int64))
-    return docs.sort("line_no").select(
+    docs = docs.sort("line_no")
+    line_map = docs.select(pl.col("lines").alias("line"), "line_no").explode("line")
+    return docs.select(
         "rtin", "stin", "supplier_name", "doc_type", "doc_no", "doc_date", "pos", "rcm", "txval",
-        *tax_heads, "doc_value", "no_tax", "line_no", "line_count", "fy", "doc_no_key", "sign")
+        *tax_heads, "doc_value", "no_tax", "line_no", "line_count", "fy", "doc_no_key", "sign"), line_map
 
 
 def sign_problems(docs: pl.DataFrame, cn_sign: str) -> pl.DataFrame:
@@ -232,7 +235,7 @@ def split_file_duplicates(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
     """Documents repeating an earlier one's (company, supplier, type, FY, number): kept, duplicates."""
     marked = docs.with_columns(first_line=pl.col("line_no").min().over(DUP_KEY))
     dups = marked.filter(pl.col("line_no") != pl.col("first_line")).with_columns(
-        kind=pl.lit("in_file"), existing_batch_id=pl.lit(None, pl.Int64),
+        kind=pl.lit("in_file"), existing_batch_id=pl.lit(None, pl.Int64), action=pl.lit("skipped"),
         reason=pl.format("same supplier, type and number in FY {} as the document at line {}",
                          pl.col("fy"), pl.col("first_line"))).drop("first_line")
     kept = marked.filter(pl.col("line_no") == pl.col("first_line")).drop("first_line")
