@@ -117,3 +117,8 @@ def show_flash() -> None:
 
 def flash(kind: str, text: str) -> None:
     st.session_state.setdefault("flash", []).append((kind, text))
+
+
+def when(moment) -> str:
+    """A time for people: '12 Nov 2025 06:00' (empty when unknown)."""
+    return "" if moment is None else f"{moment:%d %b %Y %H:%M}"

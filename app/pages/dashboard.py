@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
+
 import plotly.express as px
 import streamlit as st
 
@@ -60,11 +62,16 @@ def job_health() -> None:
     if dt.datetime.now() - last > dt.timedelta(hours=26):
         st.warning(f"No job has run since {last:%d %b %Y %H:%M}: the worker may not be running. "
                    "Start it with `python worker.py`.")
-    health = dash.job_health(gstins)
-    st.dataframe(health, hide_index=True, column_config={
-        "business": "Business", "gstin": "GSTIN", "job": "Job", "last_started": "Last started",
-        "last_finished": "Last finished", "last_ok": "OK", "last_error": "Last error",
-        "failures_7d": "Failures (7 days)"})
+    scheduler = ui.optional_module("core.scheduler", "Next fetch and sync times")
+    failures = dict(dash.job_health(gstins).group_by("gstin").agg(
+        pl.col("failures_7d").sum()).iter_rows())
+    rows = [{"Business": ui.label_business(r["gstin"]), "Last fetch": ui.when(r["last_fetch"]),
+             "Fetch OK": r["last_fetch_ok"], "Next fetch": ui.when(r["next_fetch"]),
+             "Last sync": ui.when(r["last_sync"]), "Sync OK": r["last_sync_ok"],
+             "Sync done by": ui.when(r["sync_due_by"]), "Failures (7 days)": failures.get(r["gstin"], 0),
+             "Last error": r["last_error"]}
+            for r in (scheduler.business_job_status(gstins=gstins) if scheduler else [])]
+    st.dataframe(rows, hide_index=True)
     st.caption(f"Refreshed {dt.datetime.now():%H:%M:%S}; updates every 30 s.")
 
 

@@ -1,2 +1,118 @@
+"""Purchase Register: upload CSV/XLSX, pick or save a column mapping, preview the validation,
+import as a batch, list and roll back batches, download invalid and duplicate rows."""
+from __future__ import annotations
+
+import polars as pl
 import streamlit as st
-st.title("todo")
+
+from app import ui
+
+CUSTOM = "(map columns myself)"
+
+st.title("Purchase Register")
+ui.show_flash()
+gstins = ui.require_businesses()
+actor = ui.current_actor()
+purchase = ui.optional_module("core.purchase", "Purchase-register import")
+if purchase is None:
+    st.stop()
+from core.purchase_read import read_table  # noqa: E402 (needs core.purchase present)
+from core.purchase_templates import CN_SIGNS, FIELDS, REQUIRED, Template  # noqa: E402
+
+
+def mapping_from_widgets(data: bytes, name: str) -> Template | None:
+    """The user's own mapping: one column per field, suggested from the headers."""
+    table = read_table(data, name, lambda cells: len(purchase.suggest_mapping([str(c) for c in cells])))
+    headers = [c for c in table.frame.columns if not c.startswith("__")]
+    suggested = purchase.suggest_mapping(headers)
+    choices = ["(none)"] + headers
+    cols = st.columns(4)
+    mapping = {}
+    for i, field in enumerate(FIELDS):
+        pick = cols[i % 4].selectbox(field + (" *" if field in REQUIRED else ""), choices,
+                                     index=choices.index(suggested[field]) if suggested.get(field) in choices else 0,
+                                     key=f"map_{field}")
+        if pick != "(none)":
+            mapping[field] = pick
+    c1, c2, c3 = st.columns(3)
+    date_format = c1.text_input("Date format (strftime, empty = automatic)", key="map_date") or None
+    cn_sign = c2.selectbox("Credit-note amounts", CN_SIGNS, key="map_cn")
+    save_as = c3.text_input("Save this mapping as", key="map_name")
+    template = Template(save_as or "custom", mapping, date_format, cn_sign)
+    if st.button("Save mapping") and save_as:
+        try:
+            purchase.save_template(save_as, mapping, date_format, cn_sign, actor=actor)
+            ui.flash("success", f"Mapping '{save_as}' saved; pick it from the list next time.")
+            st.rerun()
+        except ValueError as err:
+            st.error(str(err))
+    missing = [f for f in REQUIRED if f not in mapping]
+    if missing:
+        st.warning(f"Choose a column for: {', '.join(missing)}")
+        return None
+    return template
+
+
+st.subheader("Upload")
+upload = st.file_uploader("Purchase register (CSV or Excel .xlsx)", type=["csv", "xlsx"], key="pr_file")
+templates = [t["name"] for t in purchase.list_templates()]
+c1, c2 = st.columns(2)
+template_name = c1.selectbox("Column mapping", templates + [CUSTOM], key="pr_template")
+on_duplicate = c2.radio("Documents already imported", ["skip", "replace"], horizontal=True, key="pr_dup",
+                        format_func={"skip": "Skip them", "replace": "Replace them"}.get)
+
+if upload is None:
+    st.caption("Template `standard` columns: company_gstin, supplier_gstin, supplier_name, doc_type, doc_no, "
+               "doc_date, place_of_supply, reverse_charge, taxable_value, igst, cgst, sgst, cess, doc_value.")
+else:
+    data = upload.getvalue()
+    try:
+        template = mapping_from_widgets(data, upload.name) if template_name == CUSTOM else template_name
+        if template is not None:
+            check = purchase.validate_purchase_file(data, template, on_duplicate=on_duplicate,
+                                                    file_name=upload.name)
+            st.write(check.summary())
+            m1, m2, m3, m4 = st.columns(4)
+            m1.metric("Documents to import", f"{check.docs.height:,}")
+            m2.metric("Lines with errors", f"{check.invalid_lines:,}")
+            m3.metric("Warnings", f"{check.warning_count:,}")
+            m4.metric("Duplicates", f"{check.duplicates.height:,}")
+            if check.problems.height:
+                st.dataframe(check.problems.head(500), hide_index=True)
+            if check.duplicates.height:
+                st.dataframe(check.duplicates.select("line_no", "stin", "doc_type", "doc_no", "doc_date",
+                                                     "kind", "action", "reason").head(500), hide_index=True)
+            if check.problems.height or check.duplicates.height:
+                st.download_button("Download invalid and duplicate rows",
+                                   lambda: purchase.problems_csv_bytes(check, include_warnings=True),
+                                   file_name=f"{upload.name.rsplit('.', 1)[0]}_problems.csv", mime="text/csv")
+            if st.button("Import", type="primary", disabled=not check.ok or check.docs.height == 0):
+                result = purchase.import_purchase_file(data, template, actor, on_duplicate,
+                                                       file_name=upload.name)
+                ui.after_write()
+                (st.success if result.ok else st.error)(result.summary())
+    except purchase.FileProblem as problem:
+        st.error(str(problem))
+
+st.subheader("Batches")
+batches = purchase.list_batches()
+if not batches:
+    st.info("No purchase register imported yet. Upload your books' purchase register above.")
+else:
+    frame = pl.DataFrame(batches).select("batch_id", "file_name", "template", "line_count", "doc_count",
+                                         "current_docs", "invalid_count", "duplicate_count", "imported_by",
+                                         "imported_at", "rolled_back_at")
+    st.dataframe(frame, hide_index=True)
+    live = [b["batch_id"] for b in batches if b["rolled_back_at"] is None]
+    if live:
+        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+        batch_id = c1.selectbox("Roll back batch", live, key="rollback_batch")
+        if c2.button("Roll back", help="Removes the batch's documents; documents it replaced come back"):
+            try:
+                done = purchase.rollback_batch(batch_id, actor)
+                ui.after_write()
+                ui.flash("success", f"Batch {batch_id} rolled back: {done['removed']} documents removed, "
+                                    f"{done['restored']} restored.")
+                st.rerun()
+            except purchase.ImportRefused as refused:
+                st.error(str(refused))

@@ -16,25 +16,16 @@ gstins = ui.visible_gstins()
 businesses = ui.cached(biz.list_businesses, gstins)
 
 
-def schedule_preview(rows: list[dict]) -> None:
-    """Next fetch and the time by which the sync will be done, per enabled business."""
+def schedule_preview() -> None:
+    """Next fetch and the time by which the sync will be done, per business (from the scheduler)."""
     scheduler = ui.optional_module("core.scheduler", "The schedule preview")
     if scheduler is None:
         return
-    now = dt.datetime.now(dt.timezone.utc)
-    lines = []
-    for row in rows:
-        if not row["enabled"]:
-            continue
-        fetch_at = scheduler.next_fetch_time(row, now)
-        sync_by = scheduler.sync_due_by(row, now)
-        lines.append({"Business": ui.label_business(row["gstin"]), "Next fetch": str(fetch_at)[:16],
-                      "Sync done by": str(sync_by)[:16],
-                      "Sync from": biz.SYNC_SOURCES.get(row["sync_source"], row["sync_source"])})
-    if lines:
-        st.dataframe(lines, hide_index=True)
-    else:
-        st.caption("No business is set to auto-generate IMS.")
+    rows = [{"Business": ui.label_business(r["gstin"]), "Auto-generate": r["enabled"],
+             "Next fetch": ui.when(r["next_fetch"]), "Sync done by": ui.when(r["sync_due_by"]),
+             "Sync from": biz.SYNC_SOURCES.get(r["sync_source"], r["sync_source"])}
+            for r in scheduler.business_job_status(gstins=gstins)]
+    st.dataframe(rows, hide_index=True)
 
 
 st.subheader("IMS settings")
@@ -62,7 +53,7 @@ else:
                 st.error(str(err))
     st.caption("IMS records are fetched once a day at this time; the recommendations are synced "
                "within 2 hours of the fetch.")
-    schedule_preview(rows)
+    schedule_preview()
 
 st.subheader("Add or edit a business")
 with st.form("business"):

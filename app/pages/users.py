@@ -1,0 +1,93 @@
+"""Users (admins only): who may log in, their role and GSTINs; add, edit, disable, reset
+password; the session timeout; the audit log of logins and user changes."""
+from __future__ import annotations
+
+import secrets
+
+import streamlit as st
+
+from app import auth_ui
+from core import auth
+from core.business import list_businesses
+
+admin = auth_ui.require_role(auth_ui.require_login(), "users")
+st.title("Users")
+for kind, text in st.session_state.pop("users_flash", []):
+    getattr(st, kind)(text)
+
+
+def flash(kind: str, text: str) -> None:
+    st.session_state.setdefault("users_flash", []).append((kind, text))
+
+
+businesses = list_businesses(None)
+gstin_names = dict(zip(businesses["gstin"].to_list(), businesses["name"].to_list()))
+
+
+def label(gstin: str) -> str:
+    return f"{gstin_names.get(gstin, '')} · {gstin}"
+
+
+users = auth.list_users()
+st.dataframe(
+    [{"Email": u["email"], "Role": u["role"], "State": "disabled" if u["disabled"] else "active",
+      "GSTINs": "all (admin)" if u["role"] == "admin" else (u["gstins"] or "none"),
+      "Last login (UTC)": u["last_login_at"], "Locked until (UTC)": u["locked_until"],
+      "Created by": u["created_by"]} for u in users],
+    hide_index=True)
+
+st.subheader("Add a user")
+with st.form("add_user", clear_on_submit=True):
+    email = st.text_input("Email")
+    role = st.selectbox("Role", list(auth.ROLES), index=1, format_func=auth.ROLES.get)
+    grants = st.multiselect("GSTINs this user may see (admins see all)", list(gstin_names),
+                            format_func=label)
+    password = st.text_input(f"Password (at least {auth.MIN_PASSWORD_LENGTH} characters; leave "
+                             "empty to generate one)", type="password")
+    if st.form_submit_button("Add user", type="primary"):
+        chosen = password or secrets.token_urlsafe(12)
+        try:
+            created = auth.create_user(email, chosen, role, grants, actor=admin)
+            shown = f" Password: `{chosen}` (shown once; give it to the user)." if not password else ""
+            flash("success", f"Added {created.email} as {created.role}.{shown}")
+            st.rerun()
+        except auth.AuthError as exc:
+            st.error(str(exc))
+
+st.subheader("Edit a user")
+emails = [u["email"] for u in users]
+if emails:
+    chosen_email = st.selectbox("User", emails, key="edit_user")
+    row = next(u for u in users if u["email"] == chosen_email)
+    with st.form("edit_user_form"):
+        new_role = st.selectbox("Role", list(auth.ROLES), index=list(auth.ROLES).index(row["role"]),
+                                format_func=auth.ROLES.get)
+        current = [g for g in (row["gstins"] or "").split(", ") if g]
+        new_grants = st.multiselect("GSTINs", list(gstin_names), default=current, format_func=label)
+        enabled = st.toggle("Can log in", value=not row["disabled"])
+        if st.form_submit_button("Save changes", type="primary"):
+            try:
+                auth.set_role(chosen_email, new_role, admin)
+                auth.grant_gstins(chosen_email, new_grants, admin)
+                auth.disable_user(chosen_email, admin, disabled=not enabled)
+                flash("success", f"Saved {chosen_email}.")
+                st.rerun()
+            except auth.AuthError as exc:
+                st.error(str(exc))
+    if st.button(f"Reset password of {chosen_email}", icon=":material/lock_reset:"):
+        fresh = secrets.token_urlsafe(12)
+        auth.change_password(chosen_email, fresh, admin)
+        flash("success", f"New password for {chosen_email}: `{fresh}` (shown once).")
+        st.rerun()
+
+st.subheader("Session timeout")
+with st.form("timeout"):
+    minutes = st.number_input("Log out after this many idle minutes", min_value=1, max_value=1440,
+                              value=auth.session_timeout_minutes())
+    if st.form_submit_button("Save"):
+        auth.save_session_timeout(int(minutes), admin)
+        flash("success", f"Sessions now end after {int(minutes)} idle minutes.")
+        st.rerun()
+
+with st.expander("Audit log (logins, failed logins, user and role changes)"):
+    st.dataframe(auth.audit_entries(500), hide_index=True)
