@@ -1,0 +1,222 @@
+"""Recommended actions onto IMS records (spec/reconciliation.md, "Sync source").
+
+`run_reconciliation` reconciles one business's portal side (IMS records, or GSTR-2A
+documents) with its current purchase register and keeps the run and its rows in
+`reco_runs` / `reco_results` (the Reconciliation page reads them). `apply_sync` does the
+same for the business's chosen source and, in the SAME transaction, writes status, reasons,
+counterpart, recommendation (keeping the previous one) and sync time onto `ims_records`,
+with an `action_log` row for every recommendation that changed. The user's own action is
+never touched.
+
+Frames are built with SQL (DECIMAL rupees -> integer paise); Polars works with no database
+connection open; the results go back in one transaction (paise -> DECIMAL).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+import polars as pl
+
+from core.db import connect, get_setting, transaction
+from core.frames import query_frame
+
+KINDS = ("ims_vs_pr", "2a_vs_pr")
+DEFAULTS = {"tolerance": "1.00", "date_window": "10", "policy": "balanced"}
+AMOUNTS = ("txval", "igst", "cgst", "sgst", "cess")
+RESULT_MONEY = ("portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_igst",
+                "diff_cgst", "diff_sgst", "diff_cess", "diff_tax")
+
+
+class SyncError(ValueError):
+    """A sync that cannot run (unknown business, bad setting); the message says why."""
+
+
+def _paise(col: str, table: str = "") -> str:
+    return f"CAST(abs(coalesce({table}{col}, 0)) * 100 AS BIGINT) AS {col}"
+
+
+def _rupees(col: str) -> str:
+    return f"CAST({col} * 0.01::DECIMAL(3, 2) AS DECIMAL(18, 2)) AS {col}"
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------- frames from the store
+
+
+def ims_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
+    """The business's IMS records still on the portal, as reco's portal frame."""
+    where, params = _periods("rtnprd", periods)
+    return query_frame(con, f"""
+        SELECT record_id AS portal_id, rtin, stin, doc_type, doc_no, doc_date, orig_doc_no,
+               orig_doc_date, pos, 'N' AS rcm, {', '.join(_paise(c) for c in AMOUNTS)},
+               srcfilstatus, ispendactblocked, section, rtnprd
+        FROM ims_records WHERE rtin = ? AND removed_at IS NULL {where}
+        ORDER BY record_id""", [gstin, *params])
+
+
+def gstr2a_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
+    """The business's GSTR-2A documents as reco's portal frame (portal_id = a row number)."""
+    where, params = _periods("ret_period", periods)
+    return query_frame(con, f"""
+        SELECT row_number() OVER (ORDER BY ret_period, section, stin, doc_no, doc_date)::BIGINT
+                   AS portal_id,
+               rtin, stin, doc_type, doc_no, doc_date, orig_doc_no, orig_doc_date, pos,
+               coalesce(rcm, 'N') AS rcm, {', '.join(_paise(c) for c in AMOUNTS)},
+               CASE WHEN cfs = 'N' THEN 'Not Filed' ELSE 'Filed' END AS srcfilstatus,
+               NULL::VARCHAR AS ispendactblocked, section, ret_period AS rtnprd
+        FROM gstr2a_docs WHERE rtin = ? {where}""", [gstin, *params])
+
+
+def books_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
+    """Current purchase-register documents (not replaced, batch not rolled back)."""
+    where, params = "", []
+    if periods:
+        last = max(dt.date(int(p[2:]), int(p[:2]), 1) for p in periods)
+        where, params = "AND d.doc_date < ?", [(last + dt.timedelta(days=32)).replace(day=1)]
+    return query_frame(con, f"""
+        SELECT d.doc_id AS pr_id, d.rtin, d.stin, d.doc_type, d.doc_no, d.doc_date, d.pos, d.rcm,
+               {', '.join(_paise(c, 'd.') for c in AMOUNTS)},
+               d.no_tax, d.line_no
+        FROM purchase_docs d JOIN purchase_batches b USING (batch_id)
+        WHERE d.rtin = ? AND d.replaced_by_batch IS NULL AND b.rolled_back_at IS NULL {where}
+        ORDER BY d.doc_id""", [gstin, *params])
+
+
+def _periods(column: str, periods: list[str] | None) -> tuple[str, list]:
+    if not periods:
+        return "", []
+    bad = [p for p in periods if not (len(p) == 6 and p.isdigit() and 1 <= int(p[:2]) <= 12)]
+    if bad:
+        raise SyncError(f"return period(s) {', '.join(bad)} are not MMYYYY (e.g. 102025)")
+    return f"AND {column} IN (SELECT unnest(?::VARCHAR[]))", [list(periods)]
+
+
+def read_settings(con) -> dict:
+    """tolerance (paise), date_window (days), policy: read on every run, so app changes apply."""
+    values = {k: get_setting(con, k, v) for k, v in DEFAULTS.items()}
+    try:
+        return {"tolerance_paise": round(float(values["tolerance"]) * 100),
+                "date_window": int(values["date_window"]), "policy": values["policy"]}
+    except ValueError as exc:
+        raise SyncError(f"reconciliation settings are not usable ({values}): {exc}") from None
+
+
+# ---------------------------------------------------------------- reconcile (no connection held)
+
+
+def _reconcile(gstin: str, kind: str, periods: list[str] | None) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+    """-> (settings, rows to keep in reco_results, rows for ims_records)."""
+    from core.reco import project_2a_onto_ims, reconcile
+    if kind not in KINDS:
+        raise SyncError(f"sync source '{kind}' is not one of {', '.join(KINDS)}")
+    with connect() as con:
+        settings = read_settings(con)
+        ims = ims_frame(con, gstin, periods)
+        books = books_frame(con, gstin, periods)
+        portal_2a = gstr2a_frame(con, gstin, periods) if kind == "2a_vs_pr" else None
+    if kind == "ims_vs_pr":
+        results = reconcile(ims, books, source="ims", **settings)
+        results = results.with_columns(pl.col("portal_id").alias("ims_record_id"))
+        return settings, results, results.filter(pl.col("portal_id").is_not_null())
+    results_2a = reconcile(portal_2a, books, source="gstr2a", **settings)
+    onto_ims = project_2a_onto_ims(ims, results_2a, settings["policy"])
+    link = (onto_ims.filter(pl.col("portal_2a_id").is_not_null())
+            .group_by("portal_2a_id").agg(pl.col("portal_id").min().alias("ims_record_id")))
+    results_2a = results_2a.join(link, left_on="portal_id", right_on="portal_2a_id", how="left")
+    return settings, results_2a, onto_ims
+
+
+# ---------------------------------------------------------------- writing back (one transaction)
+
+
+def _store_run(con, gstin: str, kind: str, periods, settings: dict, results: pl.DataFrame,
+               started: dt.datetime, actor: str, job_run_id: int | None) -> int:
+    counts = dict(results.group_by("match_status").len().iter_rows())
+    run_id = con.execute(
+        "INSERT INTO reco_runs (rtin, kind, periods, policy, tolerance, date_window, started_at, "
+        "finished_at, counts, triggered_by, job_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING run_id",
+        [gstin, kind, ",".join(periods or []), settings["policy"],
+         settings["tolerance_paise"] / 100, settings["date_window"], started, _utc_now(),
+         json.dumps(counts, sort_keys=True), actor, job_run_id]).fetchone()[0]
+    con.register("sync_results", results)
+    con.execute(f"""
+        INSERT INTO reco_results (run_id, portal_id, ims_record_id, pr_doc_id, match_status,
+            match_pass, recommended_action, reasons, company_gstin, supplier_gstin, doc_type,
+            rtnprd, portal_doc_no, portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
+            {', '.join(RESULT_MONEY)}, nearest_doc_no, nearest_reason)
+        SELECT ?, portal_id, ims_record_id, pr_id, match_status, match_pass, recommended_action,
+            reasons, company_gstin, supplier_gstin, doc_type, rtnprd, portal_doc_no,
+            portal_doc_date, pr_doc_no, pr_doc_date, pr_line, {', '.join(_rupees(c) for c in RESULT_MONEY)},
+            nearest_doc_no, nearest_reason
+        FROM sync_results""", [run_id])
+    con.unregister("sync_results")
+    return run_id
+
+
+def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, actor: str) -> int:
+    """Status, reasons, counterpart and recommendation onto ims_records (user_action untouched);
+    an action_log row per changed recommendation. Returns how many changed."""
+    con.register("sync_rows", rows.select(
+        pl.col("portal_id").alias("record_id"), "match_status", "reasons",
+        pl.col("pr_id").alias("counterpart_doc_id"), "recommended_action"))
+    con.execute("CREATE OR REPLACE TEMP TABLE sync_new AS SELECT * FROM sync_rows")
+    con.unregister("sync_rows")
+    changed = con.execute("""
+        INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
+        SELECT ?, i.rtin, i.record_id, 'recommendation', i.recommended_action, s.recommended_action,
+               s.match_status || CASE WHEN s.reasons <> '' THEN ': ' || s.reasons ELSE '' END
+        FROM ims_records i JOIN sync_new s USING (record_id)
+        WHERE i.rtin = ? AND i.recommended_action IS DISTINCT FROM s.recommended_action""",
+        [actor, gstin]).fetchone()[0]
+    con.execute("""
+        UPDATE ims_records SET match_status = s.match_status, reasons = s.reasons,
+            counterpart_doc_id = s.counterpart_doc_id,
+            prev_recommended_action = ims_records.recommended_action,
+            recommended_action = s.recommended_action, reco_run_id = ?, synced_at = ?
+        FROM sync_new s WHERE ims_records.record_id = s.record_id AND ims_records.rtin = ?""",
+        [run_id, _utc_now(), gstin])
+    con.execute("DROP TABLE sync_new")
+    return changed
+
+
+# ---------------------------------------------------------------- the public verbs
+
+
+def run_reconciliation(gstin: str, kind: str = "ims_vs_pr", periods: list[str] | None = None,
+                       actor: str = "worker", job_run_id: int | None = None) -> int:
+    """Reconcile and keep the run and its rows (no change to ims_records) -> reco run id."""
+    started = _utc_now()
+    settings, results, _ = _reconcile(gstin, kind, periods)
+    with connect() as con, transaction(con):
+        return _store_run(con, gstin, kind, periods, settings, results, started, actor, job_run_id)
+
+
+def sync_source(gstin: str) -> str:
+    with connect() as con:
+        row = con.execute("SELECT sync_source FROM businesses WHERE gstin = ?", [gstin]).fetchone()
+    if row is None:
+        raise SyncError(f"business {gstin} is not set up (add it on the Settings page)")
+    return row[0]
+
+
+def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
+               periods: list[str] | None = None) -> dict:
+    """Run the business's chosen reconciliation and write the recommendations onto its IMS
+    records, all in one transaction. Nothing happens when the source is 'off'."""
+    t0, started = time.perf_counter(), _utc_now()
+    kind = sync_source(gstin)
+    if kind == "off":
+        return {"source": "off", "records": 0, "changed": 0}
+    settings, results, onto_ims = _reconcile(gstin, kind, periods)
+    with connect() as con, transaction(con):
+        run_id = _store_run(con, gstin, kind, periods, settings, results, started, actor, job_run_id)
+        changed = _write_recommendations(con, gstin, onto_ims, run_id, actor)
+    statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
+    return {"source": kind, "reco_run_id": run_id, "records": onto_ims.height, "changed": changed,
+            "statuses": statuses, "seconds": round(time.perf_counter() - t0, 2)}
