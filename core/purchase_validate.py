@@ -174,11 +174,13 @@ def _amount_checks() -> list[tuple]:
                        pl.format("'{}' is not a number", pl.col(text_of(fld))), "error"))
     checks.append((_amount_text(pl.col("taxable_value_text")).is_null(), "taxable_value",
                    pl.lit("taxable value is empty"), "error"))
-    intra = pl.col("stin").str.slice(0, 2) == pl.col("pos")
+    known_pos = pl.col("pos").is_in(list(STATES) + ["96"])
+    intra = known_pos & (pl.col("stin").str.slice(0, 2) == pl.col("pos"))
+    inter = known_pos & (pl.col("stin").str.slice(0, 2) != pl.col("pos"))
     checks.append((intra & (pl.col("igst").fill_null(0) != 0), "igst",
                    pl.format("IGST on a supply within state {} (supplier and place of supply in the same "
                              "state normally carry CGST + SGST)", pl.col("pos")), "warning"))
-    checks.append((~intra & ((pl.col("cgst").fill_null(0) != 0) | (pl.col("sgst").fill_null(0) != 0)), "cgst",
+    checks.append((inter & ((pl.col("cgst").fill_null(0) != 0) | (pl.col("sgst").fill_null(0) != 0)), "cgst",
                    pl.format("CGST/SGST on a supply from state {} to place of supply {} (inter-state "
                              "supplies normally carry IGST)", pl.col("stin").str.slice(0, 2), pl.col("pos")),
                    "warning"))
