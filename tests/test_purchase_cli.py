@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from core.db import connect
-from tests.purchase_files import COMPANY, STANDARD_SAMPLE, TALLY_SAMPLE, line, write_csv
+from tests.data.purchase_files import COMPANY, STANDARD_SAMPLE, TALLY_SAMPLE, line, write_csv
 from tests.conftest import ROOT
 
 

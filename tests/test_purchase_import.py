@@ -13,7 +13,7 @@ import pytest
 from core.db import connect
 from core.purchase import (FileProblem, ImportRefused, import_purchase_file, list_batches, list_templates,
                            problems_csv_bytes, rollback_batch, save_template, validate_purchase_file)
-from tests.purchase_files import COMPANY, STANDARD_SAMPLE, TALLY_SAMPLE, line, many_lines, write_csv
+from tests.data.purchase_files import COMPANY, STANDARD_SAMPLE, TALLY_SAMPLE, line, many_lines, write_csv
 
 TODAY = dt.date(2025, 11, 1)
 

@@ -8,7 +8,7 @@ import pytest
 
 from core.purchase import FileProblem, read_purchase_documents, suggest_mapping
 from core.purchase_templates import TALLY
-from tests.purchase_files import (COMPANY, HEADER, KAVERI, STANDARD_SAMPLE, TALLY_SAMPLE, line, many_lines,
+from tests.data.purchase_files import (COMPANY, HEADER, KAVERI, STANDARD_SAMPLE, TALLY_SAMPLE, line, many_lines,
                                   write_csv)
 
 TODAY = dt.date(2025, 11, 1)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 STANDARD_SAMPLE = SAMPLES / "purchase_register_sample.csv"
 TALLY_SAMPLE = SAMPLES / "purchase_register_tally_layout.csv"
 COMPANY = "27AAACW1234K1ZD"
