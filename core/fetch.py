@@ -45,10 +45,12 @@ GSTR2A_ACTIONS = ("B2B", "B2BA", "CDN", "CDNA")
 class GstnError(RuntimeError):
     """The portal answered with an error envelope, or could not be reached in time."""
 
-    def __init__(self, message: str, error_cd: str | None = None, http_status: int | None = None):
+    def __init__(self, message: str, error_cd: str | None = None, http_status: int | None = None,
+                 details: dict | None = None):
         super().__init__(message)
         self.error_cd = error_cd
         self.http_status = http_status
+        self.details = details or {}
 
 
 class ReauthenticationNeeded(GstnError):
@@ -149,17 +151,20 @@ class GstnClient:
 
     timeout: seconds per HTTP call. attempts: tries per call for 429/5xx/connection errors.
     backoff: first retry delay in seconds (doubles, with jitter, capped at `backoff_cap`).
-    queue_poll / queue_timeout: how often and how long to wait for a queued (token) answer.
+    queue_first / queue_poll / queue_timeout: first wait, longest wait between polls, and the
+    total time allowed for a queued (token) answer.
     """
 
     def __init__(self, config: GspConfig | None = None, adapter: GspAdapter | None = None,
                  timeout: float = 30.0, attempts: int = 5, backoff: float = 0.5,
-                 backoff_cap: float = 8.0, queue_poll: float = 5.0, queue_timeout: float = 900.0,
+                 backoff_cap: float = 8.0, queue_first: float = 0.5, queue_poll: float = 15.0,
+                 queue_timeout: float = 900.0,
                  busy_attempts: int = 10):
         self.config = config or (adapter.config if adapter else GspConfig.load())
         self.adapter = adapter or GspAdapter(self.config)
         self.timeout, self.attempts, self.backoff, self.backoff_cap = timeout, attempts, backoff, backoff_cap
-        self.queue_poll, self.queue_timeout, self.busy_attempts = queue_poll, queue_timeout, busy_attempts
+        self.queue_first, self.queue_poll, self.queue_timeout = queue_first, queue_poll, queue_timeout
+        self.busy_attempts = busy_attempts
         self.session = requests.Session()
         self.token: str | None = None
         self.stats = {"calls": 0, "retries": 0, "logins": 0, "queued_waits": 0}
@@ -233,7 +238,7 @@ class GstnClient:
                 self._sleep_before_retry(min(busy, 4))
                 continue
             raise GstnError(f"{method} {path} {(params or {}).get('action', '')}: {code} {message}".strip(),
-                            code or None)
+                            code or None, details={**envelope, **error})
 
     # -- IMS
 
@@ -252,9 +257,9 @@ class GstnClient:
         except GstnError as exc:
             if exc.error_cd in NO_DOCUMENTS:
                 return {}
-            if exc.error_cd != QUEUED:
+            if exc.error_cd != QUEUED or not exc.details.get("token"):
                 raise
-            data = {"token": getattr(exc, "token", None)}
+            data = {"token": exc.details["token"], "est": exc.details.get("est")}
         if isinstance(data, dict) and data.get("token") and SECTION_REQUEST[section_request] not in data:
             data = self._wait_for_file(gstin, str(data["token"]), data.get("est"))
         return data or {}
@@ -266,12 +271,11 @@ class GstnClient:
         return portal.flatten_ims({key: raw.get(key) or []})
 
     def _wait_for_file(self, gstin: str, token: str, est) -> dict:
-        """A queued answer: wait `est` minutes (bounded by queue_poll) and ask FILEDET until ready."""
+        """A queued answer: ask FILEDET until the file is ready (RTN_24 = not yet), waiting
+        `queue_first` s, then doubling up to `queue_poll` s, for at most `queue_timeout` s."""
+        log.info("GETINV for %s queued (token %s, est %s min); waiting", gstin, token, est)
         deadline = time.monotonic() + self.queue_timeout
-        try:
-            wait = min(float(est or 0) * 60, self.queue_poll)
-        except (TypeError, ValueError):
-            wait = self.queue_poll
+        wait = self.queue_first
         while True:
             self.stats["queued_waits"] += 1
             time.sleep(wait)
@@ -280,14 +284,13 @@ class GstnClient:
             except GstnError as exc:
                 if exc.error_cd != QUEUED:
                     raise
-                data = {"token": token}
-            if not (isinstance(data, dict) and data.get("token") and len(data) <= 3 and "est" in data
-                    or data == {"token": token}):
-                return self._file_content(data)
-            if time.monotonic() > deadline:
+            else:
+                if not (isinstance(data, dict) and set(data) <= {"token", "est"}):
+                    return self._file_content(data)
+            if time.monotonic() + wait > deadline:
                 raise GstnError(f"The queued answer (token {token}) was not ready after "
                                 f"{self.queue_timeout:.0f} s", QUEUED)
-            wait = self.queue_poll
+            wait = min(wait * 2, self.queue_poll)
 
     def _file_content(self, data: dict) -> dict:
         """FILEDET answers the records, or `urls` of JSON files to download and merge."""

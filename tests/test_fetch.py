@@ -127,3 +127,198 @@ def test_unconfigured_gstin_is_named(db_file):
     with pytest.raises(UnknownBusiness, match=f"GSTIN {OTHER} is not configured"):
         fetch_businesses([RTIN, OTHER])
     assert rows("SELECT count(*) FROM job_runs") == [(0,)]
+
+
+# ---------------------------------------------------------------- against the sandbox
+
+
+def client(**kw) -> GstnClient:
+    """A client with short waits so that retry tests stay fast."""
+    opts = {"timeout": 5, "attempts": 4, "backoff": 0.02, "backoff_cap": 0.2, "queue_first": 0.1, "queue_poll": 0.2}
+    return GstnClient(**{**opts, **kw})
+
+
+def portal_total(sb, gstin: str = RTIN) -> int:
+    import requests
+    state = requests.get(f"{sb.url}/_control/state", params={"gstin": gstin}, timeout=10).json()
+    return state["businesses"][gstin]["total"]
+
+
+def held_counts() -> dict:
+    return dict(rows("SELECT section, count(*) FROM ims_records WHERE removed_at IS NULL GROUP BY 1"))
+
+
+def last_job() -> tuple:
+    return rows("SELECT job, ok, error, counts, finished_at IS NOT NULL FROM job_runs ORDER BY run_id DESC LIMIT 1")[0]
+
+
+def test_fetch_stores_exactly_what_getcnt_counts(db_file, sandbox):
+    add_business()
+    c = client()
+    counts = fetch_ims(RTIN, c)
+    getcnt = c.get_counts(RTIN)["all_oth"]
+    impg = c.get_counts(RTIN, "IMP_GDS")["imp_gds"]["ttl_cnt"]
+    assert counts["new"] == counts["total"] == getcnt["ttl_cnt"] + impg == portal_total(sandbox)
+    held = held_counts()
+    for section, by_action in getcnt.items():
+        if section != "ttl_cnt":
+            assert held.get(section, 0) == sum(by_action.values()), section
+    assert held.get("impg", 0) == impg
+    job, ok, error, job_counts, finished = last_job()
+    assert (job, ok, error, finished) == ("fetch_ims", True, None, True)
+    assert json.loads(job_counts)["new"] == counts["total"]
+    assert rows("SELECT count(*) FROM ims_records WHERE stin_valid IS NULL OR first_seen IS NULL") == [(0,)]
+
+
+def test_second_fetch_adds_nothing(db_file, sandbox):
+    add_business()
+    first = fetch_ims(RTIN, client())
+    before = snapshot(("action_log",))
+    ids = rows("SELECT record_id, first_seen, hash FROM ims_records ORDER BY 1")
+    second = fetch_ims(RTIN, client())
+    assert (second["new"], second["changed"], second["removed"], second["returned"]) == (0, 0, 0, 0)
+    assert second["unchanged"] == second["total"] == first["total"]
+    assert rows("SELECT record_id, first_seen, hash FROM ims_records ORDER BY 1") == ids
+    assert snapshot(("action_log",)) == before
+
+
+def test_supplier_edit_resets_pending_user_action_with_log(db_file, sandbox):
+    add_business()
+    fetch_ims(RTIN, client())
+    record_id, stin, doc_no, rtnprd = rows(
+        "SELECT record_id, stin, doc_no, rtnprd FROM ims_records WHERE section = 'b2b' ORDER BY record_id LIMIT 1")[0]
+    with connect() as con:
+        con.execute("UPDATE ims_records SET user_action = 'R', user_action_by = 'asha@x.in', upload_state = 'held' "
+                    "WHERE record_id = ?", [record_id])
+    edited = sandbox.control("edit_record", gstin=RTIN, section="B2B", stin=stin, doc_no=doc_no, rtnprd=rtnprd)
+    counts = fetch_ims(RTIN, client())
+    assert counts["changed"] == 1 and counts["actions_reset"] == 1 and counts["new"] == 0
+    got = rows("SELECT user_action, user_action_by, upload_state, hash, changed_at IS NOT NULL FROM ims_records "
+               "WHERE record_id = ?", [record_id])
+    assert got == [(None, None, None, edited["record"]["hash"], True)]
+    (log,) = rows("SELECT actor, kind, old_value, new_value, note FROM action_log WHERE record_id = ?", [record_id])
+    assert log[:4] == ("worker", "supplier_edit", "R", None)
+    assert log[4].startswith("edited by supplier") and "txval" in log[4]
+
+
+def test_5xx_429_and_slow_answers_are_retried(db_file, sandbox):
+    add_business()
+    sandbox.control("fault", kind="5xx", times=2, path_contains="GETCNT")
+    sandbox.control("fault", kind="429", times=1, path_contains="section=CN")
+    sandbox.control("fault", kind="slow", delay=2, times=1, path_contains="section=DN")
+    c = client(timeout=0.7)
+    counts = fetch_ims(RTIN, c)
+    assert counts["total"] == portal_total(sandbox)
+    assert c.stats["retries"] >= 4
+    assert last_job()[1] is True
+
+
+def test_session_expiry_is_renewed_once_then_needs_reauthentication(db_file, sandbox):
+    add_business()
+    c = client()
+    sandbox.control("expire_tokens")
+    sandbox.control("fault", kind="expire_session", times=1, path_contains="GETCNT")
+    assert fetch_ims(RTIN, c)["total"] == portal_total(sandbox)      # a fresh login is enough
+    before = snapshot()
+    sandbox.control("fault", kind="expire_session", times=2, path_contains="GETCNT")
+    with pytest.raises(ReauthenticationNeeded, match="Re-authenticate with the GSP"):
+        fetch_ims(RTIN, c)
+    assert snapshot() == before
+    job, ok, error, counts, finished = last_job()
+    assert (job, ok, counts, finished) == ("fetch_ims", False, None, True)
+    assert error.startswith("re-authenticate with the GSP") and "AUTH4038" in error
+
+
+def test_wrong_otp_needs_reauthentication(db_file, sandbox):
+    from core.fetch import GspConfig
+    add_business()
+    c = client(config=GspConfig(url=sandbox.url, username="demo", otp="000000"))
+    with pytest.raises(ReauthenticationNeeded, match="refused the login"):
+        fetch_ims(RTIN, c)
+    assert "000000" not in last_job()[2]
+
+
+def test_fetch_failing_halfway_leaves_the_store_as_it_was(db_file, sandbox):
+    add_business()
+    fetch_ims(RTIN, client())
+    with connect() as con:
+        con.execute("UPDATE ims_records SET user_action = 'A' WHERE section = 'b2b'")
+    sandbox.control("advance_day", days=1)                      # new and edited records waiting
+    before = snapshot()
+    sandbox.control("fault", kind="5xx", times=4, path_contains="section=DNA")
+    with pytest.raises(GstnError, match="after 4 attempts"):
+        fetch_ims(RTIN, client())
+    assert snapshot() == before
+    job, ok, error, counts, finished = last_job()
+    assert ok is False and "HTTP 503" in error and finished
+    after = fetch_ims(RTIN, client())                           # and the next fetch does it all
+    assert after["new"] > 0 and after["changed"] > 0
+
+
+def test_queued_answers_are_waited_for(db_file, sandbox):
+    add_business()
+    sandbox.control("config", queue_delay=0.3)
+    sandbox.control("fault", kind="queue", times=2, path_contains="GETINV")
+    c = client()
+    counts = fetch_ims(RTIN, c)
+    assert counts["total"] == portal_total(sandbox)
+    assert c.stats["queued_waits"] >= 2
+
+
+def test_large_sections_come_through_filedet(db_file, sandbox):
+    add_business()
+    sandbox.control("config", queue_threshold=50, queue_delay=0.2)
+    c = client()
+    assert fetch_ims(RTIN, c)["total"] == portal_total(sandbox)
+    assert c.stats["queued_waits"] >= 1
+
+
+def test_records_no_longer_on_the_portal_get_removed_at(db_file, sandbox):
+    add_business()
+    sandbox.control("advance_day", days=1, new_per_day=5, edits_per_day=0)
+    first = fetch_ims(RTIN, client())
+    sandbox.control("reset")                                    # the five new records are gone
+    second = fetch_ims(RTIN, client())
+    assert second["removed"] == 5 and second["total"] == first["total"] - 5
+    assert rows("SELECT count(*) FROM ims_records WHERE removed_at IS NOT NULL") == [(5,)]
+    assert rows("SELECT count(*) FROM action_log WHERE kind = 'removed'") == [(5,)]
+    assert held_counts() and sum(held_counts().values()) == portal_total(sandbox)
+
+
+def test_gstr2a_is_replaced_per_period(db_file, sandbox):
+    add_business()
+    c = client()
+    periods = ["092025", "102025"]
+    counts = fetch_gstr2a(RTIN, periods, c)
+    assert counts["total"] > 0 and set(counts["periods"]) == set(periods)
+    expected = sum(len(portal.flatten_gstr2a(c.get_gstr2a(RTIN, p, a)))
+                   for p in periods for a in ("B2B", "B2BA", "CDN", "CDNA"))
+    assert counts["total"] == expected
+    again = fetch_gstr2a(RTIN, periods, c)
+    assert again["total"] == counts["total"]
+    assert rows("SELECT count(*) FROM gstr2a_docs") == [(expected,)]
+    assert rows("SELECT count(*) FROM gstr2a_docs WHERE doc_type NOT IN ('INV', 'CRN', 'DBN')") == [(0,)]
+    assert rows("SELECT count(*) FROM gstr2a_docs WHERE rcm = 'Y'")[0][0] > 0
+    assert last_job()[:2] == ("fetch_2a", True)
+
+
+def test_fetch_businesses_does_every_enabled_business(db_file, sandbox):
+    add_business(RTIN)
+    add_business(OTHER, enabled=False)
+    results = fetch_businesses(client=client())
+    assert list(results) == [RTIN]
+    assert results[RTIN]["ok"] and results[RTIN]["ims"]["total"] == portal_total(sandbox)
+    assert results[RTIN]["gstr2a"]["total"] > 0
+    periods = {p for (p,) in rows("SELECT DISTINCT rtnprd FROM ims_records")}
+    assert set(results[RTIN]["gstr2a"]["periods"]) == periods
+    named = fetch_businesses([OTHER], client=client())         # asked for by name: fetched
+    assert named[OTHER]["ok"] and named[OTHER]["ims"]["total"] == portal_total(sandbox, OTHER)
+
+
+def test_fetch_businesses_reports_a_failure_and_goes_on(db_file, sandbox):
+    add_business(RTIN)
+    add_business(OTHER)
+    sandbox.control("fault", kind="5xx", times=4, path_contains=f"gstin={RTIN}")
+    results = fetch_businesses(client=client())
+    assert results[RTIN]["ok"] is False and "HTTP 503" in results[RTIN]["error"]
+    assert results[OTHER]["ok"] is True
