@@ -13,7 +13,7 @@ import polars as pl
 
 from core.documents import AMOUNT_FIELDS
 from core.recommend import action_table, recommend
-from core.reco_keys import mark_duplicates, norm_no_frame, fy_start_expr, prepare_books, prepare_portal
+from core.reco_keys import add_norm_no, mark_duplicates, prepare_books, prepare_portal
 from core.reco_nearest import add_nearest
 from core.reco_passes import (amount_only_pairs, assign, fuzzy_pairs, key_pairs, pan_pairs,
                               portal_variant)
@@ -68,6 +68,8 @@ def match_documents(p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int) -> pl.
                                             pl.lit(variant).alias("matched_on")))
             p = p.filter(~pl.col("id").is_in(taken["pid"].implode()))
             b = b.filter(~pl.col("id").is_in(taken["bid"].implode()))
+        if name == "key":  # the normalised number is needed from pass 2 on
+            p, b = add_norm_no(p), add_norm_no(b)
     if not found:
         return pl.DataFrame(schema={"pid": pl.Int64, "bid": pl.Int64, "match_pass": pl.Utf8,
                                     "matched_on": pl.Utf8})

@@ -112,8 +112,7 @@ def prepare_portal(portal: pl.DataFrame) -> pl.DataFrame:
         .alias("orig_raw_no"),
         fy_start_expr(pl.col("orig_date")).alias("orig_fy"),
     ).with_columns(pl.col("orig_fy").fill_null(pl.col("fy")))
-    side = norm_no_frame(side, "raw_no", "fy", "norm_no")
-    return norm_no_frame(side, "orig_raw_no", "orig_fy", "orig_norm_no")
+    return side.with_columns(key_hash().alias("key_hash"))
 
 
 def prepare_books(books: pl.DataFrame, source: str) -> pl.DataFrame:
@@ -123,12 +122,41 @@ def prepare_books(books: pl.DataFrame, source: str) -> pl.DataFrame:
         pl.col("no_tax").fill_null(False), pl.col("line_no").cast(pl.Int64))
     if source == "ims":
         side = side.filter(pl.col("rcm").fill_null("N") != "Y")
-    return norm_no_frame(side, "raw_no", "fy", "norm_no")
+    return side.with_columns(key_hash().alias("key_hash"))
+
+
+KEY = ["rtin", "stin", "doc_type", "fy", "raw_no"]
+
+
+def key_hash() -> pl.Expr:
+    """64-bit hash of the pass-1 key (rtin, stin, doc_type, fy, raw_no): joins and groupings
+    run on it, and every use re-checks the real columns, so a collision never links rows."""
+    return pl.struct(KEY).hash(seed=20251001)
+
+
+def add_norm_no(side: pl.DataFrame) -> pl.DataFrame:
+    """Add norm_no (and orig_norm_no on the portal side). Computed only for the rows that
+    need it (those left after pass 1, nearest candidates): it is the costly key."""
+    side = norm_no_frame(side, "raw_no", "fy", "norm_no")
+    if "orig_raw_no" in side.columns:
+        side = norm_no_frame(side, "orig_raw_no", "orig_fy", "orig_norm_no")
+    return side
 
 
 def mark_duplicates(side: pl.DataFrame, order: list[str]) -> pl.DataFrame:
-    """Add `dup_of`: the id of the first row sharing (rtin, stin, doc_type, fy, raw_no)."""
-    key = ["rtin", "stin", "doc_type", "fy", "raw_no"]
-    first = pl.col("id").sort_by(order).first().over(key)
-    return side.with_columns(
+    """Add `dup_of`: the id of the first row (by `order`) sharing
+    (rtin, stin, doc_type, fy, raw_no); null for that first row and for unique rows."""
+    first = pl.col("id").sort_by(order).first().over("key_hash")
+    side = side.with_columns(
         pl.when(pl.col("id") != first).then(first).otherwise(None).alias("dup_of"))
+    flagged = side.filter(pl.col("dup_of").is_not_null())
+    if flagged.is_empty():
+        return side
+    # a hash collision must not make a duplicate: compare the real key with the first row's
+    firsts = side.select(pl.col("id").alias("dup_of"), *[pl.col(c).alias(f"{c}_f") for c in KEY])
+    wrong = flagged.join(firsts, on="dup_of").filter(
+        ~pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}_f")) for c in KEY])).select("id")
+    if wrong.is_empty():
+        return side
+    return side.with_columns(pl.when(pl.col("id").is_in(wrong["id"].implode())).then(None)
+                             .otherwise(pl.col("dup_of")).alias("dup_of"))

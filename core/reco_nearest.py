@@ -3,7 +3,8 @@
 For a portal row left `missing_in_pr` (or a books row left `missing_in_portal`) the nearest
 candidate is the other side's document of the same company and supplier GSTIN ranked by: same
 doc type, same normalised number, most similar number, fewest amounts outside tolerance,
-smallest date gap, lowest id. Its reason says why it lost, e.g.
+smallest date gap, lowest id. On very large inputs only documents with the same number (any
+doc type or year), the same doc type within the date window, or the closest date are ranked. Its reason says why it lost, e.g.
 `matched to SI/7; dates 14 days apart; amounts differ: TAXABLE_VALUE, IGST`.
 Duplicates point at the row they duplicate.
 """
@@ -12,10 +13,12 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from core.reco_keys import add_norm_no
 from core.reco_passes import JARO_WINKLER_MIN, MIN_FUZZY_LEN
 
-LONE_COLS = ["id", "rtin", "stin", "doc_type", "norm_no", "fy", "doc_date",
+LONE_COLS = ["id", "rtin", "stin", "doc_type", "raw_no", "fy", "doc_date",
              "txval", "igst", "cgst", "sgst", "cess"]
+BLOCK = ["rtin", "stin", "doc_type"]
 
 NEAREST_SQL = """
 WITH c AS (
@@ -33,7 +36,7 @@ WITH c AS (
            CASE WHEN abs(l.cgst - o.cgst) > $tol THEN 'CGST' END,
            CASE WHEN abs(l.sgst - o.sgst) > $tol THEN 'SGST' END,
            CASE WHEN abs(l.cess - o.cess) > $tol THEN 'CESS' END) AS amounts_out
-  FROM lone l JOIN others o ON l.rtin = o.rtin AND l.stin = o.stin
+  FROM cand k JOIN lone l ON l.id = k.lone_id JOIN others o ON o.id = k.other_id
 ), best AS (
   SELECT * FROM c
   QUALIFY row_number() OVER (PARTITION BY lone_id ORDER BY type_diff, norm_eq DESC, jw DESC,
@@ -54,15 +57,45 @@ FROM best
 """
 
 
+PAIR_BUDGET = 1_000_000
+
+
+def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, win: int) -> pl.DataFrame:
+    """Which other-side documents are ranked for each lone row: every document of the same
+    supplier while that makes at most PAIR_BUDGET pairs; beyond that only the same number
+    (any doc type or year), the same doc type within the date window, and the closest date."""
+    ids = [pl.col("id").alias("lone_id"), pl.col("id_o").alias("other_id")]
+    supplier = ["rtin", "stin"]
+    sizes = lone.group_by(supplier).len().join(others.group_by(supplier).len(), on=supplier)
+    if (sizes["len"] * sizes["len_right"]).sum() <= PAIR_BUDGET:
+        return lone.join(others, on=supplier, suffix="_o").select(ids)
+    same_no = lone.lazy().join(others.lazy(), on=["rtin", "stin", "raw_no"], suffix="_o")
+    in_window = lone.lazy().join(others.lazy(), on=BLOCK, suffix="_o").filter(
+        (pl.col("doc_date") - pl.col("doc_date_o")).dt.total_days().abs() <= win)
+    dated = lambda f: f.filter(pl.col("doc_date").is_not_null()).sort("doc_date")  # noqa: E731
+    closest = dated(lone).join_asof(dated(others).with_columns(pl.col("id").alias("id_o")),
+                                    on="doc_date", by=BLOCK, strategy="nearest", suffix="_x",
+                                    check_sortedness=False)
+    return pl.concat([same_no.select(ids).collect(), in_window.select(ids).collect(),
+                      closest.filter(pl.col("id_o").is_not_null()).select(ids)]).unique()
+
+
 def nearest_candidates(lone: pl.DataFrame, others: pl.DataFrame, tol: int,
                        win: int) -> pl.DataFrame:
     """id of each lone row -> nearest_doc_no, nearest_reason (rows without one are absent)."""
+    empty = pl.DataFrame(schema={"id": pl.Int64, "nearest_doc_no": pl.Utf8,
+                                 "nearest_reason": pl.Utf8})
     if lone.is_empty() or others.is_empty():
-        return pl.DataFrame(schema={"id": pl.Int64, "nearest_doc_no": pl.Utf8,
-                                    "nearest_reason": pl.Utf8})
+        return empty
+    cand = candidate_ids(lone, others, win)
+    if cand.is_empty():
+        return empty
+    others = add_norm_no(others.join(cand.select(pl.col("other_id").alias("id")).unique(),
+                                     on="id", how="semi"))
     con = duckdb.connect(":memory:")
     try:
-        con.register("lone", lone)
+        con.register("cand", cand)
+        con.register("lone", add_norm_no(lone))
         con.register("others", others)
         params = {"tol": tol, "win": win, "minlen": MIN_FUZZY_LEN, "jwmin": JARO_WINKLER_MIN}
         return con.sql(NEAREST_SQL, params=params).pl()

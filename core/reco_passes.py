@@ -10,10 +10,11 @@ import duckdb
 import polars as pl
 
 from core.documents import AMOUNT_FIELDS
+from core.reco_keys import key_hash
 
 PAIR_COLS = ["pid", "bid", "n_out", "abs_diff", "gap"]
-SIDE_COLS = ["id", "rtin", "stin", "pan", "doc_type", "raw_no", "fy", "norm_no", "doc_date",
-             *AMOUNT_FIELDS, "tax"]
+SIDE_COLS = ["id", "rtin", "stin", "pan", "doc_type", "raw_no", "fy", "doc_date",
+             *AMOUNT_FIELDS, "tax", "key_hash"]
 BLOCK = ["rtin", "stin", "doc_type"]
 MIN_FUZZY_LEN = 4
 JARO_WINKLER_MIN = 0.92
@@ -21,13 +22,15 @@ JARO_WINKLER_MIN = 0.92
 
 def portal_variant(p: pl.DataFrame, variant: str) -> pl.DataFrame:
     """Portal rows keyed on their current number/date, or (amendments) on the original."""
+    cols = SIDE_COLS + (["norm_no"] if "norm_no" in p.columns else [])
     if variant == "current":
-        return p.select(SIDE_COLS)
-    return p.filter(pl.col("orig_raw_no").is_not_null()).with_columns(
+        return p.select(cols)
+    amended = p.filter(pl.col("orig_raw_no").is_not_null()).with_columns(
         pl.col("orig_raw_no").alias("raw_no"), pl.col("orig_fy").alias("fy"),
-        pl.col("orig_norm_no").alias("norm_no"),
-        pl.col("orig_date").fill_null(pl.col("doc_date")).alias("doc_date"),
-    ).select(SIDE_COLS)
+        pl.col("orig_date").fill_null(pl.col("doc_date")).alias("doc_date"))
+    if "norm_no" in p.columns:
+        amended = amended.with_columns(pl.col("orig_norm_no").alias("norm_no"))
+    return amended.with_columns(key_hash().alias("key_hash")).select(cols)
 
 
 def _scored(pairs: pl.LazyFrame, tol: int) -> pl.LazyFrame:
@@ -52,7 +55,12 @@ def _join(p: pl.DataFrame, b: pl.DataFrame, on: list[str]) -> pl.LazyFrame:
 def key_pairs(p: pl.DataFrame, b: pl.DataFrame, tol: int, key: str) -> pl.DataFrame:
     """Passes 1 and 2: same rtin, stin, doc_type, fy and raw_no (or norm_no)."""
     on = [*BLOCK, "fy", key]
-    pairs = _join(p.filter(pl.col(key) != ""), b.filter(pl.col(key) != ""), on)
+    p, b = p.filter(pl.col(key) != ""), b.filter(pl.col(key) != "")
+    if key == "raw_no":  # join on the key's hash, then check the real columns
+        pairs = _join(p, b, ["key_hash"]).filter(
+            pl.all_horizontal([pl.col(c) == pl.col(f"{c}_b") for c in on]))
+    else:
+        pairs = _join(p, b, on)
     return _scored(pairs, tol).select(PAIR_COLS).collect()
 
 
@@ -117,6 +125,8 @@ def assign(pairs: pl.DataFrame) -> pl.DataFrame:
     """Best-score one-to-one assignment: the same result as taking pairs one by one in order
     of (n_out, abs_diff, gap, pid, bid) and skipping any whose row is already used. Each round
     takes every pair that is the first choice of both its rows."""
+    if pairs["pid"].is_unique().all() and pairs["bid"].is_unique().all():
+        return pairs.select("pid", "bid")  # already one-to-one (pass 1 on unique keys)
     ranked = pairs.sort(["n_out", "abs_diff", "gap", "pid", "bid"])
     taken = []
     for _ in range(MAX_ROUNDS):
