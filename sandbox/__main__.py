@@ -1,0 +1,63 @@
+"""python -m sandbox [--port 8765] [--seed N] [--scale N] ...   |   python -m sandbox generate --out DIR ..."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import signal
+import sys
+
+from sandbox import synth
+from sandbox.demo import DEMO_GSTINS
+
+
+def serve_main(argv: list[str]) -> int:
+    from sandbox.faults import Faults
+    from sandbox.server import Sandbox, serve
+    from sandbox.state import Config, Portal
+    ap = argparse.ArgumentParser(prog="python -m sandbox", description="GSTN-shaped sandbox server "
+                                 "(see sandbox/README.md); `python -m sandbox generate -h` for files")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scale", type=int, default=3000, help="IMS records per business")
+    ap.add_argument("--queue-threshold", type=int, default=20000)
+    ap.add_argument("--queue-delay", type=float, default=0.5)
+    ap.add_argument("--save-seconds", type=float, default=5.0)
+    ap.add_argument("--token-ttl", type=float, default=6 * 3600)
+    ap.add_argument("--start-date", type=dt.date.fromisoformat, default=synth.START_DATE)
+    ap.add_argument("--fault", action="append", default=[], help="KIND[:TIMES], repeatable")
+    ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    a = ap.parse_args(argv)
+    faults = Faults()
+    for spec in a.fault:
+        faults.arm_spec(spec)
+    config = Config(a.queue_threshold, a.queue_delay, a.save_seconds, a.token_ttl)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    serve(Sandbox(Portal(a.seed, a.scale, a.start_date, config), faults), a.host, a.port, a.verbose)
+    return 0
+
+
+def generate_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sandbox generate",
+                                 description="Write IMS JSON, GSTR-2A JSON, a noisy purchase register "
+                                             "and its ground truth for one demo GSTIN")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--records", type=int, default=3000, help="IMS records (books lines ~1.1x)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--gstin", default=DEMO_GSTINS[0], choices=DEMO_GSTINS)
+    a = ap.parse_args(argv)
+    info = synth.generate_files(a.out, a.records, a.seed, a.gstin)
+    for k, v in info.items():
+        print(f"{k}: {v}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "generate":
+        return generate_main(argv[1:])
+    return serve_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""The sandbox's HTTP server (standard library only): session, IMS, GSTR-2A, test controls.
+Paths, parameters and controls: sandbox/README.md."""
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from sandbox.demo import DEMO_OTP, DEMO_USERNAME
+from sandbox.faults import Faults
+from sandbox.state import Portal, PortalError, section_key
+
+IMS_PATH = "/taxpayerapi/v1.0/returns/ims"
+GSTR2A_PATH = "/taxpayerapi/v1.0/returns/gstr2a"
+
+
+class Sessions:
+    """Issued tokens and when they expire (monotonic seconds)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.tokens: dict[str, float] = {}
+
+    def issue(self, ttl: float) -> str:
+        token = secrets.token_hex(16)
+        with self.lock:
+            self.tokens[token] = time.monotonic() + ttl
+        return token
+
+    def check(self, token: str | None) -> None:
+        with self.lock:
+            expiry = self.tokens.get(token or "")
+        if expiry is None:
+            raise PortalError("AUTH4033", "Invalid session: log in again", 401)
+        if time.monotonic() >= expiry:
+            raise PortalError("AUTH4038", "Session expired: log in again", 401)
+
+    def expire_all(self) -> None:
+        with self.lock:
+            for token in self.tokens:
+                self.tokens[token] = 0.0
+
+
+class Sandbox:
+    """Everything one server process holds: the portal state, sessions, faults, counters."""
+
+    def __init__(self, portal: Portal, faults: Faults | None = None):
+        self.portal, self.faults, self.sessions = portal, faults or Faults(), Sessions()
+        self.requests: Counter = Counter()
+
+
+def ok(data) -> bytes:
+    return json.dumps({"status_cd": "1", "data": data}).encode()
+
+
+def error(code: str, message: str) -> bytes:
+    return json.dumps({"status_cd": "0", "error": {"error_cd": code, "message": message}}).encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "GSTNSandbox/1.0"
+
+    # ------------------------------------------------------------ plumbing
+
+    @property
+    def box(self) -> Sandbox:
+        return self.server.sandbox
+
+    def log_message(self, fmt, *args):  # quiet unless asked
+        if self.server.verbose:
+            sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+
+    def send(self, status: int, body: bytes, headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def body_json(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise PortalError("RET400", "The request body is not JSON", 400) from None
+
+    def dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        params = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        try:
+            if url.path == "/health" and method == "GET":
+                return self.send(200, b'{"status":"ok"}')
+            if url.path == "/authenticate" and method == "POST":
+                return self.authenticate()
+            if url.path.startswith("/_control/"):
+                return self.control(method, url.path[len("/_control/"):], params)
+            if url.path in (IMS_PATH, GSTR2A_PATH):
+                return self.api(method, url.path, params)
+            self.send(404, error("NOT_FOUND", f"No such path {url.path}"))
+        except PortalError as exc:
+            self.send(exc.http_status, error(exc.code, exc.message))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception as exc:  # a sandbox bug: say so instead of hanging the client
+            self.send(500, error("SANDBOX500", f"{type(exc).__name__}: {exc}"))
+
+    def do_GET(self):
+        self.dispatch("GET")
+
+    def do_POST(self):
+        self.dispatch("POST")
+
+    def do_PUT(self):
+        self.dispatch("PUT")
+
+    # ------------------------------------------------------------ session
+
+    def authenticate(self) -> None:
+        body = self.body_json()
+        if body.get("username") != DEMO_USERNAME or str(body.get("otp")) != DEMO_OTP:
+            raise PortalError("AUTH4033", "Invalid username or OTP", 401)
+        ttl = self.box.portal.config.token_ttl
+        self.send(200, ok({"auth_token": self.box.sessions.issue(ttl), "expiry": int(ttl // 60)}))
+
+    def token(self) -> str | None:
+        bearer = self.headers.get("Authorization") or ""
+        return self.headers.get("auth-token") or (bearer[7:] if bearer.startswith("Bearer ") else None)
+
+    # ------------------------------------------------------------ API
+
+    def api(self, method: str, path: str, params: dict) -> None:
+        action = (params.get("action") or "").upper()
+        self.box.requests[action or "?"] += 1
+        fault = self.box.faults.take(self.path, action)
+        if fault and self.apply_fault(fault):
+            return
+        self.box.sessions.check(self.token())
+        gstin = params.get("gstin") or ""
+        header_gstin = self.headers.get("gstin")
+        if header_gstin and gstin and header_gstin.strip().upper() != gstin.strip().upper():
+            raise PortalError("RET400", f"Header gstin {header_gstin} differs from parameter gstin {gstin}", 400)
+        if path == GSTR2A_PATH and method == "GET":
+            period = params.get("ret_period") or ""
+            if action not in ("B2B", "B2BA", "CDN", "CDNA"):
+                self.box.portal.business(gstin)
+                raise PortalError("RET13508", f"No documents found for {action} in {period}")
+            return self.send(200, self.box.portal.gstr2a_answer(gstin, period, action))
+        if path == IMS_PATH:
+            return self.ims(method, action, gstin, params, fault)
+        raise PortalError("RET400", f"{method} is not supported on {path}", 405)
+
+    def apply_fault(self, fault) -> bool:
+        """True when the fault answered the request itself."""
+        if fault.kind == "5xx":
+            self.send(fault.status, error("SYS5XX", "Injected server error"))
+        elif fault.kind == "429":
+            self.send(429, error("RATE429", "Too many requests"), {"Retry-After": "1"})
+        elif fault.kind == "expire_session":
+            self.box.sessions.expire_all()
+            self.send(401, error("AUTH4038", "Session expired: log in again"))
+        elif fault.kind == "slow":
+            time.sleep(fault.delay)
+            return False
+        else:
+            return False  # queue / save_in_progress act inside the IMS handler
+        return True
+
+    def ims(self, method: str, action: str, gstin: str, params: dict, fault) -> None:
+        portal = self.box.portal
+        if method == "GET" and action == "GETCNT":
+            return self.send(200, ok(portal.counts(gstin, params.get("goods_typ") or "ALL_OTH")))
+        if method == "GET" and action == "GETINV":
+            key = section_key(params.get("section") or "")
+            count, answer = portal.section_answer(gstin, key)
+            if count == 0:
+                raise PortalError("RET11416", f"No document found for section {params.get('section')}")
+            if count > portal.config.queue_threshold or (fault and fault.kind == "queue"):
+                return self.send(200, ok({"token": portal.queue_file(gstin, key), "est": 1}))
+            return self.send(200, answer)
+        if method == "GET" and action == "FILEDET":
+            return self.send(200, portal.file_answer(gstin, params.get("token") or ""))
+        if method == "GET" and action == "REQSTS":
+            return self.send(200, ok(portal.request_status(gstin, params.get("int_tran_id") or "")))
+        if method == "PUT" and action in ("SAVE", "RESETIMS"):
+            body = self.body_json()
+            portal.business(gstin)
+            if fault and fault.kind == "save_in_progress":
+                portal.busy(gstin)
+            if body.get("rtin") and str(body["rtin"]).upper() != gstin.upper():
+                raise PortalError("RET400", f"rtin {body['rtin']} differs from gstin {gstin}", 400)
+            reqtyp = "RESET" if action == "RESETIMS" else "SAVE"
+            return self.send(200, ok({"reference_id": portal.submit(gstin, reqtyp, body.get("invdata"))}))
+        raise PortalError("RET400", f"Unknown IMS action '{action}' for {method}", 400)
+
+    # ------------------------------------------------------------ test controls
+
+    def control(self, method: str, name: str, params: dict) -> None:
+        portal = self.box.portal
+        if method == "GET" and name == "state":
+            snap = portal.snapshot(params.get("gstin"))
+            snap.update(config=vars(portal.config), faults=self.box.faults.listing(),
+                        requests=dict(self.box.requests))
+            return self.send(200, json.dumps(snap).encode())
+        if method == "GET" and name == "record":
+            rec, _ = portal.find(params.get("gstin"), section_key(params.get("section")),
+                                 params.get("stin") or "", params.get("doc_no"), params.get("rtnprd"))
+            if rec is None:
+                raise PortalError("NOT_FOUND", "No such record", 404)
+            return self.send(200, json.dumps({"record": rec}).encode())
+        if method != "POST":
+            raise PortalError("NOT_FOUND", f"No control GET {name}", 404)
+        body = self.body_json()
+        answer = self.run_control(name, body if isinstance(body, dict) else {})
+        self.send(200, json.dumps(answer).encode())
+
+    def run_control(self, name: str, body: dict) -> dict:
+        portal, faults = self.box.portal, self.box.faults
+        if name == "fault":
+            try:
+                faults.arm(**{k: body[k] for k in ("kind", "times", "delay", "status", "path_contains")
+                              if k in body})
+            except (TypeError, ValueError) as exc:
+                raise PortalError("RET400", str(exc), 400) from None
+            return {"ok": True, "faults": faults.listing()}
+        if name == "clear_faults":
+            faults.clear()
+            return {"ok": True}
+        if name == "expire_tokens":
+            self.box.sessions.expire_all()
+            return {"ok": True}
+        if name == "advance_day":
+            return portal.advance_day(int(body.get("days", 1)), body.get("new_per_day"),
+                                      body.get("edits_per_day"))
+        if name == "edit_record":
+            return {"record": portal.edit_record(body.get("gstin"), body.get("section"), body.get("stin"),
+                                                 body.get("doc_no"), body.get("rtnprd"))}
+        if name == "set_action":
+            return {"record": portal.set_action(body.get("gstin"), body.get("section"), body.get("stin"),
+                                                body.get("doc_no"), body.get("action"), body.get("rtnprd"))}
+        if name == "config":
+            for k, v in body.items():
+                if not hasattr(portal.config, k):
+                    raise PortalError("RET400", f"Unknown config key '{k}'", 400)
+                setattr(portal.config, k, type(getattr(portal.config, k))(v))
+            return vars(portal.config)
+        if name == "reset":
+            portal.reset()
+            faults.clear()
+            self.box.requests.clear()
+            return {"ok": True}
+        raise PortalError("NOT_FOUND", f"No control '{name}'", 404)
+
+
+def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8765, verbose: bool = False) -> None:
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    server.sandbox, server.verbose = sandbox, verbose
+    print(f"GSTN sandbox on http://{host}:{port} (user {DEMO_USERNAME}, OTP {DEMO_OTP})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,355 @@
+"""The sandbox portal's state and rules: records per business, actions saved through
+SAVE/RESET (checked like the portal checks them), supplier edits, new days, queued files.
+
+Thread-safe (one lock); answers are pre-serialised JSON bytes cached until the data changes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from sandbox import synth
+from sandbox.demo import DEMO_BUSINESSES
+
+REQUEST_SECTION = {"B2B": "b2b", "B2BA": "b2ba", "CN": "b2bcn", "CNA": "b2bcna", "DN": "b2bdn",
+                   "DNA": "b2bdna", "ECOM": "ecom", "ECOMA": "ecoma", "IMPG": "impg"}
+KEY_ALIASES = {"cn": "b2bcn", "cna": "b2bcna", "dn": "b2bdn", "dna": "b2bdna", "imp_gds": "impg"}
+ALL_OTH = ("b2b", "b2ba", "b2bcn", "b2bcna", "b2bdn", "b2bdna", "ecom", "ecoma")
+COUNT_NAMES = {"N": "noaction", "A": "accept", "R": "reject", "P": "pending"}
+SAVE_FIELDS = ("itcRedReq", "declIgst", "declCgst", "declSgst", "declCess", "remarks")
+ERRORS = {
+    "IMSSAV0010": "Previous action incorrect or record edited by supplier; download again",
+    "IMSSAV0011": "Pending action is not allowed for this record",
+    "IMSSAV0012": "Reject action is not allowed for import of goods",
+    "IMSSAV0013": "Record not found",
+    "IMSSAV0014": "Invalid action; use A, R or P (RESETIMS for no action)",
+}
+
+
+class PortalError(Exception):
+    """A business error the API answers with the error envelope."""
+
+    def __init__(self, code: str, message: str, http_status: int = 200):
+        super().__init__(message)
+        self.code, self.message, self.http_status = code, message, http_status
+
+
+def section_key(name: str) -> str:
+    """B2B / CN / b2bcn / cn -> the GETINV key; PortalError when unknown."""
+    text = str(name or "").strip()
+    key = REQUEST_SECTION.get(text.upper()) or KEY_ALIASES.get(text.lower()) or text.lower()
+    if key not in synth.SECTIONS:
+        raise PortalError("RET400", f"Unknown IMS section '{name}'", 400)
+    return key
+
+
+@dataclass
+class SaveRequest:
+    ref: str
+    gstin: str
+    reqtyp: str
+    invdata: dict
+    submitted: float
+    polls: int = 0
+    result: dict | None = None
+
+
+@dataclass
+class Config:
+    queue_threshold: int = 20000
+    queue_delay: float = 0.5
+    save_seconds: float = 5.0
+    token_ttl: float = 6 * 3600
+
+
+@dataclass
+class Portal:
+    seed: int = 1
+    scale: int = 3000
+    start: dt.date = synth.START_DATE
+    config: Config = field(default_factory=Config)
+
+    def __post_init__(self):
+        self.lock = threading.RLock()
+        self.reset()
+
+    # ------------------------------------------------------------ data
+
+    def reset(self) -> None:
+        with self.lock:
+            self.data = synth.build_portal(self.seed, self.scale, self.start)
+            self.day = self.start
+            self.index = {g: self._index(b) for g, b in self.data.items()}
+            self.revisions: dict[tuple, int] = {}
+            self.cache: dict[tuple, bytes] = {}
+            self.saves: dict[str, SaveRequest] = {}
+            self.files: dict[str, tuple[float, str, bytes]] = {}
+
+    @staticmethod
+    def _index(biz: synth.BusinessData) -> dict[tuple, int]:
+        return {synth.record_key(k, r): i for k, recs in biz.records.items() for i, r in enumerate(recs)}
+
+    def business(self, gstin: str) -> synth.BusinessData:
+        biz = self.data.get(str(gstin or "").strip().upper())
+        if biz is None:
+            raise PortalError("RET11401", f"GSTIN '{gstin}' is not registered with this sandbox "
+                                          f"(demo GSTINs: {', '.join(self.data)})")
+        return biz
+
+    def _changed(self, gstin: str) -> None:
+        for k in [k for k in self.cache if k[0] == gstin]:
+            del self.cache[k]
+
+    def find(self, gstin: str, key: str, stin: str, doc_no: str, rtnprd: str | None = None):
+        """(record, position) by identity; rtnprd optional (then the first match)."""
+        biz = self.business(gstin)
+        want = (key, (stin or "").strip().upper(), str(doc_no or "").strip().upper())
+        if rtnprd:
+            pos = self.index[biz.gstin].get((*want, rtnprd))
+        else:
+            pos = next((p for k, p in self.index[biz.gstin].items() if k[:3] == want), None)
+        return (None, None) if pos is None else (biz.records[key][pos], pos)
+
+    # ------------------------------------------------------------ reads
+
+    def section_answer(self, gstin: str, key: str) -> tuple[int, bytes]:
+        """(record count, the GETINV success envelope as bytes), cached until a change."""
+        biz = self.business(gstin)
+        with self.lock:
+            cached = self.cache.get((biz.gstin, "inv", key))
+            if cached is None:
+                body = json.dumps(biz.records[key], separators=(",", ":")).encode()
+                cached = b'{"status_cd":"1","data":{"' + key.encode() + b'":' + body + b"}}"
+                self.cache[(biz.gstin, "inv", key)] = cached
+            return len(biz.records[key]), cached
+
+    def counts(self, gstin: str, goods_typ: str = "ALL_OTH") -> dict:
+        biz = self.business(gstin)
+        group = (goods_typ or "ALL_OTH").strip().upper()
+        keys = {"ALL_OTH": ALL_OTH, "IMP_GDS": ("impg",), "INV_SUPP_ISD": ()}.get(group)
+        if keys is None:
+            raise PortalError("RET400", f"Unknown goods_typ '{goods_typ}' (ALL_OTH, IMP_GDS, INV_SUPP_ISD)", 400)
+        with self.lock:
+            body: dict = {"ttl_cnt": 0}
+            for key in keys:
+                tally = dict.fromkeys(COUNT_NAMES.values(), 0)
+                for rec in biz.records[key]:
+                    tally[COUNT_NAMES[rec["action"]]] += 1
+                body[key] = tally
+                body["ttl_cnt"] += len(biz.records[key])
+        return {group.lower(): body}
+
+    def queue_file(self, gstin: str, key: str) -> str:
+        """A token for the section's records as they are now (FILEDET serves them)."""
+        _, answer = self.section_answer(gstin, key)
+        token = uuid.uuid4().hex
+        with self.lock:
+            self.files[token] = (time.monotonic() + self.config.queue_delay, gstin, answer)
+        return token
+
+    def file_answer(self, gstin: str, token: str) -> bytes:
+        with self.lock:
+            entry = self.files.get(str(token))
+        if entry is None or entry[1] != self.business(gstin).gstin:
+            raise PortalError("RET11417", f"No file for token '{token}'")
+        if time.monotonic() < entry[0]:
+            raise PortalError("RTN_24", "File generation in progress; try again after some time")
+        return entry[2]
+
+    def gstr2a_answer(self, gstin: str, period: str, action: str) -> bytes:
+        part = {"B2B": "b2b", "B2BA": "b2ba", "CDN": "cdn", "CDNA": "cdna"}.get(action.upper())
+        biz = self.business(gstin)
+        if not (len(period or "") == 6 and period.isdigit()):
+            raise PortalError("RET400", f"ret_period '{period}' is not MMYYYY", 400)
+        with self.lock:
+            cached = self.cache.get((biz.gstin, "2a", period, part))
+            if cached is None and part:
+                doc = synth.gstr2a_document(biz, period)
+                for p, groups in doc.items():
+                    self.cache[(biz.gstin, "2a", period, p)] = (
+                        json.dumps({"status_cd": "1", "data": {p: groups}}).encode() if groups else b"")
+                cached = self.cache[(biz.gstin, "2a", period, part)]
+        if not cached:
+            raise PortalError("RET13508", f"No documents found for {action} in {period}")
+        return cached
+
+    # ------------------------------------------------------------ SAVE / RESET
+
+    def submit(self, gstin: str, reqtyp: str, invdata) -> str:
+        """Queue a SAVE or RESET; IMSSAV0015 while another one of this GSTIN is running."""
+        biz = self.business(gstin)
+        if not isinstance(invdata, dict) or not any(isinstance(v, list) and v for v in invdata.values()):
+            raise PortalError("RET400", "invdata must map section keys to non-empty lists of records", 400)
+        for name in invdata:
+            section_key(name)
+        with self.lock:
+            for req in self.saves.values():
+                if req.gstin == biz.gstin and req.result is None:
+                    if time.monotonic() - req.submitted < self.config.save_seconds:
+                        raise PortalError("IMSSAV0015", "Another request for this GSTIN is in progress; "
+                                                        "try after it completes")
+                    self._complete(req)
+            ref = f"IMS{biz.gstin[:2]}{uuid.uuid4().hex[:12].upper()}"
+            self.saves[ref] = SaveRequest(ref, biz.gstin, reqtyp, invdata, time.monotonic())
+            return ref
+
+    def busy(self, gstin: str) -> None:
+        """Answer IMSSAV0015 as a running save would (the `save_in_progress` fault)."""
+        raise PortalError("IMSSAV0015", "Another request for this GSTIN is in progress; try after it completes")
+
+    def request_status(self, gstin: str, ref: str) -> dict:
+        biz = self.business(gstin)
+        with self.lock:
+            req = self.saves.get(str(ref))
+            if req is None or req.gstin != biz.gstin:
+                raise PortalError("RET11418", f"No request with reference id '{ref}' for {biz.gstin}")
+            req.polls += 1
+            if req.result is None and req.polls == 1:
+                return {"status_cd": "IP", "proc_cnt": 0, "err_cnt": 0, "error_report": {}}
+            if req.result is None:
+                self._complete(req)
+            return req.result
+
+    def _complete(self, req: SaveRequest) -> None:
+        """Check every record against the state now, apply the good ones, write the report."""
+        errors: dict[tuple, list] = {}
+        done = 0
+        for name, records in req.invdata.items():
+            key = section_key(name)
+            for rec in records if isinstance(records, list) else []:
+                code = self._apply(req, key, rec if isinstance(rec, dict) else {})
+                if code is None:
+                    done += 1
+                else:
+                    no = str((rec or {}).get(synth.doc_no_field(key)) or (rec or {}).get("inum") or "")
+                    errors.setdefault((key, (rec or {}).get("stin") or "", code), []).append(
+                        {"inum": no, "rtnprd": (rec or {}).get("rtnprd")})
+        report: dict[str, list] = {}
+        for (key, stin, code), inv in errors.items():
+            report.setdefault(key, []).append({"stin": stin, "error_cd": code,
+                                               "error_msg": ERRORS[code], "inv": inv})
+        failed = sum(len(v) for v in errors.values())
+        status = "P" if not failed else ("PE" if done else "ER")
+        req.result = {"status_cd": status, "proc_cnt": done, "err_cnt": failed, "error_report": report}
+        if done:
+            self._changed(req.gstin)
+
+    def _apply(self, req: SaveRequest, key: str, sent: dict) -> str | None:
+        """Apply one record of a request; the error code when it cannot be."""
+        biz = self.data[req.gstin]
+        pos = self.index[req.gstin].get(synth.record_key(key, sent))
+        if pos is None:
+            return "IMSSAV0013"
+        rec = biz.records[key][pos]
+        prev = sent.get("prev_status")
+        if (prev not in (None, "") and str(prev).upper() != rec["action"]) or \
+                (sent.get("hash") and sent["hash"] != rec["hash"]):
+            return "IMSSAV0010"
+        if req.reqtyp == "RESET":
+            rec["action"] = "N"
+            for f in SAVE_FIELDS:
+                rec.pop(f, None)
+            return None
+        action = str(sent.get("action") or "").upper()
+        if action not in ("A", "R", "P"):
+            return "IMSSAV0014"
+        if action == "P" and rec.get("ispendactblocked") == "Y":
+            return "IMSSAV0011"
+        if action == "R" and key == "impg":
+            return "IMSSAV0012"
+        rec["action"] = action
+        for f in SAVE_FIELDS:
+            if sent.get(f) not in (None, ""):
+                rec[f] = sent[f]
+        return None
+
+    # ------------------------------------------------------------ the supplier side
+
+    def edit(self, gstin: str, key: str, pos: int, rng: random.Random) -> dict:
+        """A supplier edit: amounts change, a new hash, the recipient's action back to N."""
+        biz = self.business(gstin)
+        rec, items = biz.records[key][pos], biz.items[key][pos]
+        factor = rng.choice((0.8, 0.9, 0.95, 1.05, 1.1, 1.25))
+        intra = rec.get("camt", 0) > 0 or rec.get("samt", 0) > 0
+        for i, it in enumerate(items):
+            zero = it[0] == 0
+            items[i] = synth.tax_item(it[0], max(100, int(it[1] * factor)), intra, zero, it[5] > 0)
+        synth.put_amounts(rec, items)
+        rev = self.revisions[(biz.gstin, key, pos)] = self.revisions.get((biz.gstin, key, pos), 0) + 1
+        rec["action"] = "N"
+        for f in SAVE_FIELDS:
+            rec.pop(f, None)
+        rec["hash"] = synth.record_hash(rec, key, rev)
+        self._changed(biz.gstin)
+        return rec
+
+    def edit_record(self, gstin: str, section: str, stin: str, doc_no: str, rtnprd: str | None = None) -> dict:
+        key = section_key(section)
+        with self.lock:
+            rec, pos = self.find(gstin, key, stin, doc_no, rtnprd)
+            if rec is None:
+                raise PortalError("NOT_FOUND", f"No {key} record {doc_no} of {stin} for {gstin}", 404)
+            return self.edit(gstin, key, pos, random.Random(f"{self.seed}|edit|{rec['hash']}"))
+
+    def set_action(self, gstin: str, section: str, stin: str, doc_no: str, action: str,
+                   rtnprd: str | None = None) -> dict:
+        key = section_key(section)
+        if action not in COUNT_NAMES:
+            raise PortalError("RET400", f"action '{action}' is not one of N, A, R, P", 400)
+        with self.lock:
+            rec, _ = self.find(gstin, key, stin, doc_no, rtnprd)
+            if rec is None:
+                raise PortalError("NOT_FOUND", f"No {key} record {doc_no} of {stin} for {gstin}", 404)
+            rec["action"] = action
+            self._changed(self.business(gstin).gstin)
+            return rec
+
+    def advance_day(self, days: int = 1, new_per_day: int | None = None,
+                    edits_per_day: int | None = None) -> dict:
+        """Move the date; each business gets new supplier records and a few supplier edits."""
+        new = max(3, self.scale // 50) if new_per_day is None else int(new_per_day)
+        edits = max(1, new // 10) if edits_per_day is None else int(edits_per_day)
+        added, edited = dict.fromkeys(self.data, 0), dict.fromkeys(self.data, 0)
+        with self.lock:
+            for _ in range(int(days)):
+                self.day += dt.timedelta(days=1)
+                for gstin, biz in self.data.items():
+                    added[gstin] += self._new_records(biz, new)
+                    edited[gstin] += self._supplier_edits(biz, edits)
+                    self._changed(gstin)
+        return {"date": synth.portal_date(self.day), "added": added, "edited": edited}
+
+    def _new_records(self, biz: synth.BusinessData, count: int) -> int:
+        rng = random.Random(f"{self.seed}|{biz.gstin}|day|{self.day.isoformat()}")
+        plan = synth.section_plan(rng, count)
+        period = synth.period_of(self.day)
+        days = [max(self.day.replace(day=1), self.day - dt.timedelta(days=rng.randint(0, 3)))
+                for _ in plan]
+        for key, day in zip(plan, days):
+            for k, pos in synth.add_records(biz, rng, [key], [period], self.day, day):
+                self.index[biz.gstin][synth.record_key(k, biz.records[k][pos])] = pos
+        return len(plan)
+
+    def _supplier_edits(self, biz: synth.BusinessData, count: int) -> int:
+        rng = random.Random(f"{self.seed}|{biz.gstin}|edits|{self.day.isoformat()}")
+        keys = [k for k in ALL_OTH if biz.records[k]]
+        for _ in range(count):
+            key = rng.choice(keys)
+            self.edit(biz.gstin, key, rng.randrange(len(biz.records[key])), rng)
+        return count
+
+    def snapshot(self, gstin: str | None = None) -> dict:
+        """Counts per business (for /_control/state)."""
+        gstins = [self.business(gstin).gstin] if gstin else list(self.data)
+        out = {}
+        for g in gstins:
+            sections = {**self.counts(g, "ALL_OTH")["all_oth"], **self.counts(g, "IMP_GDS")["imp_gds"]}
+            sections.pop("ttl_cnt")
+            out[g] = {"total": sum(len(v) for v in self.data[g].records.values()), "sections": sections}
+        return {"date": synth.portal_date(self.day), "businesses": out}
