@@ -7,9 +7,8 @@ the fetch time it serves, so a slot is never run twice.
 
 Only the LATEST slot of a business is ever due (the most recent fetch time at or before now).
 So a worker that was down for three days catches up once, not three times. A slot is
-served by a scheduled run for that slot, or by any scheduled run started after it (so moving
-the fetch time to earlier in the day does not fetch twice). Slots before the business was
-added are not due.
+served by any scheduled run for a slot on the same day (IMS_TZ): once a day, whatever the
+fetch time was changed to during that day. Slots before the business was added are not due.
 
 Times: `now` and everything returned are aware datetimes; the store keeps naive UTC.
 The clock is injectable (`ManualClock` for tests).
@@ -184,20 +183,30 @@ def load_businesses(con, gstins: list[str] | None = None) -> list[dict]:
            + ("WHERE gstin IN (SELECT unnest(?::VARCHAR[])) " if gstins is not None else "")
            + "ORDER BY gstin")
     rows = con.execute(sql, [list(gstins)] if gstins is not None else []).fetchall()
+    # created_at defaults to current_timestamp: local time of the session's TimeZone
+    store_tz = ZoneInfo(con.execute("SELECT current_setting('TimeZone')").fetchone()[0])
     cols = ("gstin", "name", "enabled", "fetch_time", "sync_source", "created_at")
-    return [{**dict(zip(cols, r)), "created_at": _aware(r[5]) if r[5] else None} for r in rows]
+    return [{**dict(zip(cols, r)), "created_at": r[5].replace(tzinfo=store_tz) if r[5] else None}
+            for r in rows]
 
 
 def slot_state(con, gstin: str, slot: dt.datetime) -> SlotState:
-    """Has the slot's fetch run (and finished), has its sync run? Scheduled runs only."""
+    """Has the slot's fetch run (and finished), has its sync run? Scheduled runs only.
+
+    A business is fetched once per day: any scheduled run for a slot on the same date (in
+    IMS_TZ) serves the slot, so changing the fetch time never runs a day twice or
+    resurrects a slot that passed before the change."""
+    local = slot.astimezone(business_tz())
+    day_start = dt.datetime.combine(local.date(), dt.time(0), business_tz())
+    day_end = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(0), business_tz())
     row = con.execute(
         """SELECT coalesce(bool_or(job = ?), false),
                   coalesce(bool_or(job = ? AND finished_at IS NOT NULL), false),
                   coalesce(bool_or(job = ?), false)
            FROM job_runs
            WHERE gstin = ? AND triggered_by IN ('schedule', 'catch-up') AND NOT coalesce(stopped, false)
-             AND (slot = ? OR started_at >= ?)""",
-        [FETCH, FETCH, SYNC, gstin, to_store(slot), to_store(slot)]).fetchone()
+             AND slot >= ? AND slot < ?""",
+        [FETCH, FETCH, SYNC, gstin, to_store(day_start), to_store(day_end)]).fetchone()
     return SlotState(*row)
 
 
