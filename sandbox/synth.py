@@ -333,3 +333,28 @@ def gstr2a_document(biz: BusinessData, period: str | None = None) -> dict:
         if period is None or entry["period"] == period:
             add("b2b", sup.gstin, entry["period"], dict(entry["doc"], itms=_itms(entry["items"])))
     return {part: list(g.values()) for part, g in groups.items()}
+
+
+# ---------------------------------------------------------------- files
+
+
+def generate_files(out_dir, records: int = 3000, seed: int = 1, gstin: str | None = None) -> dict:
+    """Write ims.json, gstr2a.json, purchase_register.csv and ground_truth.csv for one demo
+    GSTIN (default the first) into `out_dir`; same arguments -> same bytes. Returns paths and counts."""
+    import json
+    from pathlib import Path
+
+    from sandbox import books
+    business = next(b for b in DEMO_BUSINESSES if b["gstin"] == (gstin or DEMO_BUSINESSES[0]["gstin"]))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    biz = build_business(seed, business["gstin"], business["state_code"], records)
+    paths = {name: out / name for name in ("ims.json", "gstr2a.json", "purchase_register.csv",
+                                           "ground_truth.csv")}
+    with open(paths["ims.json"], "w", encoding="utf-8") as f:
+        json.dump({"gstin": biz.gstin, **biz.records}, f, separators=(",", ":"))
+    with open(paths["gstr2a.json"], "w", encoding="utf-8") as f:
+        json.dump({"gstin": biz.gstin, **gstr2a_document(biz)}, f, separators=(",", ":"))
+    counts = books.write_books(biz, seed, paths["purchase_register.csv"], paths["ground_truth.csv"])
+    return {**{k.split(".")[0]: str(v) for k, v in paths.items()},
+            "ims_records": sum(len(v) for v in biz.records.values()), **counts}

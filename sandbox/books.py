@@ -1,0 +1,250 @@
+"""A noisy purchase register (template `standard`) built from the portal records, and the
+ground truth saying which books line belongs to which portal record and what noise it got.
+
+Noise kinds and whether the rules of spec/reconciliation.md can recover the pair are listed
+in sandbox/README.md. Deterministic in the seed; about 1.1 books lines per IMS record.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+
+from core.gstin import STATES
+from sandbox import synth
+
+HEADER = ("company_gstin,supplier_gstin,supplier_name,doc_type,doc_no,doc_date,place_of_supply,"
+          "reverse_charge,taxable_value,igst,cgst,sgst,cess,doc_value")
+TRUTH_HEADER = "pr_line,portal_section,portal_stin,portal_doc_no,portal_rtnprd,noise_kind,recoverable"
+# (noise kind, cumulative probability) for a document that is in the books
+NOISE = (("portal_only", .04), ("case", .08), ("format", .16), ("typo", .19), ("rounding", .24),
+         ("date", .27), ("value", .31), ("typo+value", .32), ("branch_gstin", .335),
+         ("duplicate", .345))
+UNRECOVERABLE = {"typo+value", "portal_only", "books_only", "portal_duplicate", "duplicate"}
+FY_TOKENS = ("2025-2026", "2025-26", "2025/26", "25-26", "25/26", "2526")
+_FY_RE = re.compile(r"(^|[^A-Z0-9])(?:" + "|".join(re.escape(t) for t in FY_TOKENS) + r")(?=$|[^A-Z0-9])")
+_DIGITS = re.compile(r"\d+")
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]")
+
+
+def norm_no(doc_no: str) -> str:
+    """spec/reconciliation.md norm_no for FY 2025-26 documents (to check the noise we make)."""
+    s = _FY_RE.sub(r"\1", doc_no.strip().upper())
+    s = _DIGITS.sub(lambda m: m.group().lstrip("0") or "0", s)
+    return _NOT_ALNUM.sub("", s)
+
+
+def money(paise: int) -> str:
+    sign = "-" if paise < 0 else ""
+    p = abs(paise)
+    return f"{sign}{p // 100}.{p % 100:02d}"
+
+
+def iso(portal_day: str) -> str:
+    return f"{portal_day[6:]}-{portal_day[3:5]}-{portal_day[:2]}"
+
+
+def shift(iso_day: str, days: int) -> str:
+    return (dt.date.fromisoformat(iso_day) + dt.timedelta(days=days)).isoformat()
+
+
+# ---------------------------------------------------------------- number noise
+
+
+def format_variant(no: str, rng: random.Random) -> str | None:
+    """Another spelling with the same norm_no (FY token dropped, zeros stripped, separators)."""
+    candidates = []
+    dropped = _FY_RE.sub(r"\1", no.upper()).strip("/-")
+    dropped = re.sub(r"[/-]{2,}", "/", dropped)
+    candidates.append(dropped)
+    candidates.append(_DIGITS.sub(lambda m: m.group().lstrip("0") or "0", dropped).replace("/", "-"))
+    candidates.append(no.replace("/", "-") if "/" in no else no.replace("-", "/"))
+    candidates.append(_DIGITS.sub(lambda m: "0" + m.group(), no, count=1))
+    rng.shuffle(candidates)
+    want = norm_no(no)
+    return next((c for c in candidates if c and c.upper() != no.upper() and norm_no(c) == want
+                 and len(c) <= 16), None)
+
+
+def typo_variant(no: str, rng: random.Random, taken: set) -> str | None:
+    """One character changed (a letter swapped, or one appended) that names no other document."""
+    letters = [i for i, ch in enumerate(no) if ch.isalpha()]
+    for _ in range(6):
+        if letters:
+            i = rng.choice(letters)
+            ch = rng.choice([c for c in "ABCDEFGHJKLMNPRSTUVWXY" if c != no[i].upper()])
+            cand = no[:i] + ch + no[i + 1:]
+        else:
+            cand = no + rng.choice("ABCD")
+        if len(cand) >= 4 and norm_no(cand) not in taken and len(cand) <= 16:
+            return cand
+    return None
+
+
+# ---------------------------------------------------------------- amounts
+
+
+def scale_items(items: list[list], factor: float, intra: bool) -> list[list]:
+    return [synth.tax_item(it[0], max(100, int(it[1] * factor)), intra, it[0] == 0, it[5] > 0)
+            for it in items]
+
+
+def rounding_items(items: list[list], rng: random.Random) -> list[list]:
+    """Paise differences within Rs 1 on the taxable value and one tax head."""
+    out = [list(it) for it in items]
+    first = out[0]
+    first[1] = max(1, first[1] + rng.choice((-1, 1)) * rng.randint(2, 90))
+    head = next((h for h in (2, 3, 4) if first[h] > 0), None)
+    if head:
+        first[head] = max(0, first[head] + rng.choice((-1, 1)) * rng.randint(2, 49))
+        if head == 3:
+            first[4] = first[3]
+    return out
+
+
+def split_item(items: list[list], rng: random.Random, intra: bool) -> list[list]:
+    """A one-item document booked as two lines (same rate), summing to the same amounts."""
+    if len(items) > 1 or items[0][1] < 200:
+        return items
+    rt, tx, i, c, s, ce = items[0]
+    part = rng.randint(1, tx - 1)
+    a = synth.tax_item(rt, part, intra, rt == 0, False)
+    b = [rt, tx - part, i - a[2], c - a[3], s - a[4], ce]
+    return [a, b]
+
+
+# ---------------------------------------------------------------- documents -> lines
+
+
+class Register:
+    """Collects books documents (each: sort key, CSV lines, ground-truth rows)."""
+
+    def __init__(self, biz: synth.BusinessData, rng: random.Random):
+        self.biz, self.rng = biz, rng
+        self.docs: list[tuple] = []
+        self.portal_only: list[str] = []
+        self.suppliers = {s.gstin: s for s in biz.suppliers}
+        self.pos_long = f"{biz.state}-{STATES[biz.state]}"
+
+    def add(self, stin: str, doc_type: str, no: str, day: str, items: list[list], truth: list[str],
+            rcm: str = "N", negative: bool = False) -> None:
+        sup = self.suppliers.get(stin) or self.suppliers.get(self.biz.suppliers[0].gstin)
+        pos = self.pos_long if self.rng.random() < 0.2 else self.biz.state
+        sign = -1 if negative else 1
+        head = f"{self.biz.gstin},{stin},{sup.name},{doc_type},{no},{day},{pos},{rcm},"
+        lines = []
+        for it in items:
+            tx, i, c, s, ce = (sign * v for v in it[1:])
+            lines.append(f"{head}{money(tx)},{money(i)},{money(c)},{money(s)},{money(ce)},"
+                         f"{money(tx + i + c + s + ce)}")
+        self.docs.append((day, len(self.docs), lines, truth))
+
+    def write(self, pr_path, truth_path) -> int:
+        self.docs.sort(key=lambda d: (d[0], d[1]))
+        n = 0
+        with open(pr_path, "w", encoding="utf-8", newline="\n") as pr, \
+                open(truth_path, "w", encoding="utf-8", newline="\n") as gt:
+            pr.write(HEADER + "\n")
+            gt.write(TRUTH_HEADER + "\n")
+            for _, _, lines, truth in self.docs:
+                pr.write("\n".join(lines) + "\n")
+                gt.write("".join(f"{n + k + 1},{t}\n" for k, t in enumerate(truth)))
+                n += len(lines)
+            gt.write("".join(f",{t}\n" for t in self.portal_only))
+        return n
+
+
+def _truth(ref: tuple, kind: str) -> str:
+    return f"{ref[0]},{ref[1]},{ref[2]},{ref[3]},{kind},{'N' if kind in UNRECOVERABLE else 'Y'}"
+
+
+def _noise(rng: random.Random) -> str:
+    roll = rng.random()
+    return next((kind for kind, upto in NOISE if roll < upto), "clean")
+
+
+def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: set) -> None:
+    """One IMS record into the books, with noise (or left out: portal_only)."""
+    rng, biz = reg.rng, reg.biz
+    no_f, dt_f = synth.doc_no_field(key), synth.doc_date_field(key)
+    ref = (key, rec["stin"], rec[no_f], rec["rtnprd"])
+    kind = _noise(rng)
+    if kind == "portal_only":
+        reg.portal_only.append(_truth(ref, kind))
+        return
+    stin, no, day = rec["stin"], rec[no_f], iso(rec[dt_f])
+    intra = rec["camt"] > 0 or rec["samt"] > 0
+    orig_f = "ont_num" if no_f == "nt_num" else "oinum"
+    if kind == "clean" and rec.get(orig_f, no) != no and rng.random() < 0.5:
+        kind, no = "amended_original", rec[orig_f]
+        day = iso(rec["ont_dt" if no_f == "nt_num" else "oidt"])
+    if kind == "case":
+        no, kind = (no.lower(), kind) if no.lower() != no else (no, "clean")
+    if kind == "format":
+        variant = format_variant(no, rng)
+        no, kind = (variant, kind) if variant else (no, "clean")
+    if kind in ("typo", "typo+value"):
+        variant = typo_variant(no, rng, taken.get(stin, set()))
+        no, kind = (variant, kind) if variant else (no, "clean")
+    if kind in ("value", "typo+value"):
+        items = scale_items(items, 1 + rng.choice((-1, 1)) * rng.uniform(0.05, 0.3), intra)
+    elif kind == "rounding":
+        items = rounding_items(items, rng)
+    elif kind == "date":
+        day = shift(day, rng.choice((-1, 1)) * rng.randint(1, 5))
+    elif kind == "branch_gstin":
+        stin = reg.suppliers[stin].branch_gstin if stin in reg.suppliers else stin
+    truth = [_truth(ref, kind)]
+    if kind == "clean" and (len(items) > 1 or rng.random() < 0.08):
+        items = split_item(items, rng, intra)
+        truth = [_truth(ref, "multi_line")] * len(items)
+        if rng.random() < 0.3:
+            items = items + [[0, rng.randint(5, 500) * 100, 0, 0, 0, 0]]
+            truth.append(_truth(ref, "nil_line"))
+    doc_type = synth.NOTE_SECTIONS.get(key, "INV")
+    negative = doc_type == "CRN" and rng.random() < 0.75
+    reg.add(stin, doc_type, no, day, items, truth, negative=negative)
+    if kind == "duplicate":
+        reg.docs[-1][3][0] = _truth(ref, "clean")
+        reg.add(stin, doc_type, no, shift(day, rng.randint(2, 10)), [[0] + [sum(it[k] for it in items)
+                for k in range(1, 6)]], [_truth(ref, "duplicate")], negative=negative)
+
+
+def book_extras(reg: Register, count: int) -> None:
+    """Books-only documents (not on the portal); a fifth of them nil-rated (no tax at all)."""
+    rng = reg.rng
+    for _ in range(count):
+        sup = rng.choice(reg.biz.suppliers)
+        day = dt.date(2025, 8, 1) + dt.timedelta(days=rng.randint(0, 100))
+        nil = rng.random() < 0.2
+        items = synth.make_items(rng, sup.state == reg.biz.state, zero_tax=nil)
+        reg.add(sup.gstin, "INV", synth.next_number(sup, "INV"), day.isoformat(), items,
+                [",,,,books_only,N"] * len(items))
+
+
+def write_books(biz: synth.BusinessData, seed: int, pr_path, truth_path) -> dict:
+    """Write the purchase register and its ground truth; returns counts."""
+    reg = Register(biz, random.Random(f"{seed}|{biz.gstin}|books"))
+    taken: dict[str, set] = {}
+    for key in synth.SECTIONS[:-1]:
+        for rec in biz.records[key]:
+            taken.setdefault(rec["stin"], set()).add(norm_no(rec[synth.doc_no_field(key)]))
+    seen = set()
+    for key in synth.SECTIONS[:-1]:
+        for rec, items in zip(biz.records[key], biz.items[key]):
+            ident = (synth.NOTE_SECTIONS.get(key, "INV"), rec["stin"], rec[synth.doc_no_field(key)].upper())
+            if ident in seen:  # the supplier reported it again: a portal duplicate
+                reg.portal_only.append(_truth((key, rec["stin"], ident[2], rec["rtnprd"]), "portal_duplicate"))
+                continue
+            seen.add(ident)
+            book_record(reg, key, rec, items, taken)
+    for rec in biz.records["impg"]:
+        reg.portal_only.append(_truth(("impg", "", rec["boenum"], rec["rtnprd"]), "portal_only"))
+    for sup, entry in biz.rcm:
+        doc = entry["doc"]
+        reg.add(sup.gstin, "INV", doc["inum"], iso(doc["idt"]), entry["items"],
+                [_truth(("2a_b2b", sup.gstin, doc["inum"], entry["period"]), "rcm")] * len(entry["items"]),
+                rcm="Y")
+    book_extras(reg, max(1, sum(len(v) for v in biz.records.values()) * 3 // 100))
+    lines = reg.write(pr_path, truth_path)
+    return {"pr_lines": lines, "pr_documents": len(reg.docs), "portal_only": len(reg.portal_only)}
