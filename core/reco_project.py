@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from core.recommend import recommend
-from core.reco_keys import fy_start_expr, mark_duplicates, norm_no_frame, prepare_portal
+from core.reco_keys import add_norm_no, fy_start_expr, mark_duplicates, norm_no_frame, prepare_portal
 
 KEY = ["rtin", "stin", "doc_type", "fy", "norm_no"]
 FROM_2A = ["pr_id", "match_status", "match_pass", "reasons", "pr_doc_no", "pr_doc_date",
@@ -49,7 +49,7 @@ def _ims_rows(ims: pl.DataFrame) -> pl.DataFrame:
 
 def project(ims_portal: pl.DataFrame, results_2a: pl.DataFrame, policy: str) -> pl.DataFrame:
     from core.reco import OUTPUT_COLUMNS
-    ims = _ims_rows(mark_duplicates(prepare_portal(ims_portal), ["id"]))
+    ims = _ims_rows(add_norm_no(mark_duplicates(prepare_portal(ims_portal), ["id"])))
     keyed = _keyed_2a(results_2a)
     first = ims.filter(pl.col("dup_of").is_null())
     on_current = first.join(keyed, on=KEY, how="inner")

@@ -1,0 +1,57 @@
+"""Properties of reconcile() on random inputs (hypothesis)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.reco import reconcile
+from tests.test_reco_frames import S1, S2, S3, S3_MH, books_frame, books_row, portal_frame, portal_row
+
+NUMBERS = ["INV-1", "inv/1", "INV-0001", "INV-2", "INV-12", "INV-21", "SI/2025-26/7", "SI-7",
+           "7", "KA-7795", "KA-7759", "GJ/555", "X"]
+SUPPLIERS = [S1, S2, S3, S3_MH]
+
+doc = st.fixed_dictionaries({
+    "no": st.sampled_from(NUMBERS), "stin": st.sampled_from(SUPPLIERS),
+    "type": st.sampled_from(["INV", "INV", "CRN"]), "day": st.integers(-15, 15),
+    "txval": st.sampled_from([1_000_000, 1_000_050, 1_000_200, 2_000_000]),
+    "tax": st.sampled_from([180_000, 180_040, 90_000]), "no_tax": st.booleans(),
+    "blocked": st.sampled_from(["Y", "N"]), "amended": st.sampled_from([None, None, "INV-1"]),
+})
+
+
+def frames(pdocs, bdocs):
+    base = dt.date(2025, 10, 10)
+    p = [portal_row(i + 1, d["no"], (base + dt.timedelta(d["day"])).isoformat(), stin=d["stin"],
+                    doc_type=d["type"], txval=d["txval"], igst=d["tax"],
+                    ispendactblocked=d["blocked"], orig_doc_no=d["amended"])
+         for i, d in enumerate(pdocs)]
+    b = [books_row(i + 1, d["no"], (base + dt.timedelta(d["day"])).isoformat(), stin=d["stin"],
+                   doc_type=d["type"], txval=d["txval"], igst=0 if d["no_tax"] else d["tax"],
+                   no_tax=d["no_tax"], line_no=100 - i)
+         for i, d in enumerate(bdocs)]
+    return portal_frame(p), books_frame(b)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(doc, max_size=12), st.lists(doc, max_size=12), st.integers(0, 2**32 - 1))
+def test_properties(pdocs, bdocs, seed):
+    p, b = frames(pdocs, bdocs)
+    out = reconcile(p, b)
+    # every portal record exactly once; every books document at most once
+    assert sorted(out["portal_id"].drop_nulls().to_list()) == p["portal_id"].to_list()
+    assert out["pr_id"].drop_nulls().is_unique().all()
+    assert set(out["pr_id"].drop_nulls()) == set(b["pr_id"])
+    # no fuzzy / amount-only pair whose amounts disagree; no pair at all above probable in 3-5
+    loose = out.filter(pl.col("match_pass").is_in(["fuzzy", "amount_only"]))
+    for c in ("diff_txval", "diff_igst", "diff_cgst", "diff_sgst", "diff_cess"):
+        assert (loose[c].abs() <= 100).all()
+    assert (out.filter(pl.col("match_pass").is_in(["fuzzy", "amount_only", "pan"]))
+            ["match_status"] == "probable").all()
+    # shuffled input, same output
+    again = reconcile(p.sample(fraction=1, shuffle=True, seed=seed),
+                      b.sample(fraction=1, shuffle=True, seed=seed + 1))
+    assert again.equals(out)
