@@ -76,11 +76,11 @@ def save_business(gstin: str, name: str, actor: str, enabled: bool = True,
     when = normalise_fetch_time(fetch_time)
     with connect() as con, transaction(con):
         con.execute(
-            "INSERT INTO businesses (gstin, name, state_code, enabled, fetch_time, sync_source) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (gstin) DO UPDATE SET name = excluded.name, "
+            "INSERT INTO businesses (gstin, name, state_code, enabled, fetch_time, sync_source, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (gstin) DO UPDATE SET name = excluded.name, "
             "enabled = excluded.enabled, fetch_time = excluded.fetch_time, "
-            "sync_source = excluded.sync_source, updated_at = current_timestamp",
-            [g, name.strip(), g[:2], enabled, when, sync_source])
+            "sync_source = excluded.sync_source, updated_at = excluded.updated_at",
+            [g, name.strip(), g[:2], enabled, when, sync_source, _utc_now()])
         _log_setting(con, actor, g, f"business {name.strip()} enabled={enabled} "
                                     f"fetch_time={when} sync_source={sync_source}")
     return g
@@ -160,6 +160,10 @@ def credentials_source() -> str:
 
 def describe_gstin(gstin: str) -> str:
     return f"{gstin} ({state_name(gstin[:2]) or 'unknown state'})"
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _log_setting(con, actor: str, rtin: str | None, note: str) -> None:

@@ -50,10 +50,12 @@ def seed_demo(n_per_business: int = 60, with_jobs: bool = True) -> None:
         for gstin, name in BUSINESSES:
             con.execute("INSERT INTO businesses (gstin, name, state_code, fetch_time, sync_source) "
                         "VALUES (?, ?, ?, '06:00', 'ims_vs_pr')", [gstin, name, gstin[:2]])
-        con.execute("INSERT INTO purchase_batches (batch_id, file_name, sha256, template, line_count, "
-                    "doc_count, invalid_count, duplicate_count, warning_count, imported_by) "
-                    "VALUES (1, 'demo.csv', 'x', 'standard', 0, 0, 0, 0, 0, 'demo')")
-        for run_id, (gstin, _) in enumerate(BUSINESSES, start=1):
+        batch_id = con.execute("INSERT INTO purchase_batches (file_name, sha256, template, line_count, "
+                               "doc_count, invalid_count, duplicate_count, warning_count, imported_by) "
+                               "VALUES ('demo.csv', 'x', 'standard', 0, 0, 0, 0, 0, 'demo') "
+                               "RETURNING batch_id").fetchall()[0][0]
+        for gstin, _ in BUSINESSES:
+            run_id = con.execute("SELECT nextval('reco_run_seq')").fetchall()[0][0]
             con.executemany(
                 "INSERT INTO ims_records (rtin, section, stin, doc_type, doc_no, doc_no_key, doc_date, "
                 "fy, rtnprd, val, txval, igst, cgst, sgst, cess, srcform, srcfilstatus, portal_action, "
@@ -61,21 +63,21 @@ def seed_demo(n_per_business: int = 60, with_jobs: bool = True) -> None:
                 "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                 "?, ?, ?, ?, ?, current_timestamp, current_timestamp)",
                 ims_rows(gstin, n_per_business, run_id))
-            _seed_books_and_reco(con, gstin, run_id, now)
+            _seed_books_and_reco(con, gstin, run_id, batch_id, now)
             if with_jobs:
                 _seed_jobs(con, gstin, now)
 
 
-def _seed_books_and_reco(con, gstin: str, run_id: int, now: dt.datetime) -> None:
+def _seed_books_and_reco(con, gstin: str, run_id: int, batch_id: int, now: dt.datetime) -> None:
     """Books counterparts for matched records (mismatches 10% lower) and a reco run."""
     con.execute("""
         INSERT INTO purchase_docs (batch_id, rtin, stin, supplier_name, doc_type, doc_no, doc_no_key,
                doc_date, fy, pos, rcm, txval, igst, cgst, sgst, cess, doc_value, line_no, line_count)
-        SELECT 1, rtin, stin, 'Supplier ' || right(stin, 4), doc_type, doc_no, doc_no_key, doc_date, fy,
+        SELECT ?, rtin, stin, 'Supplier ' || right(stin, 4), doc_type, doc_no, doc_no_key, doc_date, fy,
                '27', 'N', CASE WHEN match_status = 'mismatch' THEN txval * 0.9 ELSE txval END,
                igst, cgst, sgst, cess, val, record_id::INTEGER, 1
         FROM ims_records WHERE rtin = ? AND match_status IN ('exact', 'partial', 'mismatch', 'probable')
-        ORDER BY record_id""", [gstin])
+        ORDER BY record_id""", [batch_id, gstin])
     con.execute("""UPDATE ims_records SET counterpart_doc_id = p.doc_id, synced_at = ?
                    FROM purchase_docs p WHERE p.line_no = ims_records.record_id AND ims_records.rtin = ?""",
                 [now, gstin])

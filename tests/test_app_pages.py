@@ -1,0 +1,188 @@
+"""Every page through Streamlit's AppTest, against a real DuckDB file."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.db import connect
+from tests.demo_store import BUSINESSES, seed_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT.parent / "shared" / "samples"
+PAGES = ["dashboard", "ims_invoices", "reconciliation", "purchase_register", "settings"]
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def rows(sql: str, params: list | None = None) -> list[tuple]:
+    with connect() as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_empty_store(db_file, page):
+    at = open_page(page)
+    texts = [i.value for i in at.info]
+    if page != "settings":
+        assert any("No business yet" in t for t in texts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_demo_data(db_file, page):
+    seed_demo()
+    at = open_page(page)
+    assert not at.error, [e.value for e in at.error]
+    assert not any("No business yet" in i.value for i in at.info)
+
+
+def test_settings_submit_persists_and_worker_next_tick_uses_it(db_file):
+    from core.scheduler import ManualClock, Worker, business_tz
+    seed_demo()
+    first, second = BUSINESSES[0][0], BUSINESSES[1][0]
+    at = open_page("settings")
+    at.multiselect[0].set_value([first])
+    at.time_input[0].set_value(dt.time(7, 30))
+    at.selectbox[0].set_value("2a_vs_pr")
+    next(b for b in at.button if b.label == "Submit").click()
+    at.run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["IMS settings saved. The worker uses them from its next minute."]
+    assert rows("SELECT gstin, enabled, fetch_time, sync_source FROM businesses ORDER BY gstin") == [
+        (first, True, "07:30", "2a_vs_pr"), (second, False, "07:30", "2a_vs_pr")]
+    preview = at.dataframe[0].value
+    assert "07:30" in str(preview.loc[preview["Business"].str.contains(first), "Next fetch"].iloc[0])
+    # The worker reads the settings from the store on its next tick.
+    day = dt.datetime.now(business_tz()).date() + dt.timedelta(days=2)
+    tick = Worker(clock=ManualClock(dt.datetime.combine(day, dt.time(7, 31), business_tz())), jobs={})
+    due = [(j.job, j.gstin, j.slot.strftime("%H:%M")) for j in tick.due()]
+    assert ("fetch", first, "07:30") in [(j[0].split("_")[0], j[1], j[2]) for j in due]
+    assert all(j[1] != second for j in due)
+
+
+def test_add_business_validates_gstin(db_file):
+    at = open_page("settings")
+    at.text_input[0].set_value("27AAPFU0939F1ZO")
+    at.text_input[1].set_value("Typo Ltd")
+    next(b for b in at.button if b.label == "Save business").click()
+    at.run()
+    assert "check character O, expected V" in at.error[0].value
+    assert rows("SELECT count(*) FROM businesses") == [(0,)]
+    at.text_input[0].set_value("27aapfu0939f1zv")
+    next(b for b in at.button if b.label == "Save business").click()
+    at.run()
+    assert rows("SELECT gstin, name, state_code FROM businesses") == [("27AAPFU0939F1ZV", "Typo Ltd", "27")]
+
+
+def editor(at: AppTest):
+    return at.data_editor[0]
+
+
+def test_grid_edit_saved_lands_in_records_and_action_log(db_file):
+    seed_demo()
+    at = open_page("ims_invoices")
+    grid = editor(at)
+    first_doc, third_doc = grid.value["doc_no"].iloc[0], grid.value["doc_no"].iloc[2]
+    at.session_state[grid.key] = {"edited_rows": {0: {"user_action": "Accept", "user_remarks": "ok by AP"},
+                                                  2: {"user_action": "Pending"}},
+                                  "added_rows": [], "deleted_rows": []}
+    next(b for b in at.button if b.label == "Save changes").click()
+    at.run()
+    assert not at.exception
+    saved = rows("SELECT doc_no, user_action, user_remarks, user_action_by FROM ims_records "
+                 "WHERE user_action IS NOT NULL ORDER BY doc_no")
+    assert sorted(saved) == sorted([(first_doc, "A", "ok by AP", "local"), (third_doc, "P", None, "local")])
+    log = rows("SELECT r.doc_no, l.kind, l.old_value, l.new_value, l.actor FROM action_log l "
+               "JOIN ims_records r USING (record_id) ORDER BY r.doc_no")
+    assert sorted(log) == sorted([(first_doc, "user_action", None, "A", "local"),
+                                  (third_doc, "user_action", None, "P", "local")])
+    assert any("2 record(s) saved" in s.value for s in at.success)
+    assert bucket_label(at, "to_upload") == "To upload (2)"
+
+
+def test_bulk_action_on_selected_rows(db_file):
+    seed_demo()
+    at = open_page("ims_invoices")
+    grid = editor(at)
+    docs = list(grid.value["doc_no"].iloc[[3, 4]])
+    at.session_state[grid.key] = {"edited_rows": {3: {"select": True}, 4: {"select": True}},
+                                  "added_rows": [], "deleted_rows": []}
+    at.selectbox[0].set_value("P")
+    next(b for b in at.button if b.label == "Apply to selected rows").click()
+    at.run()
+    assert not at.exception
+    changed = rows("SELECT doc_no, user_action FROM ims_records WHERE user_action IS NOT NULL")
+    blocked = rows("SELECT doc_no FROM ims_records WHERE list_contains(?, doc_no) AND ispendactblocked = 'Y'",
+                   [docs])
+    assert sorted(changed) == sorted((d, "P") for d in docs if (d,) not in blocked)
+    assert rows("SELECT count(*) FROM action_log WHERE kind = 'user_action'") == [(len(changed),)]
+
+
+def bucket_label(at: AppTest, bucket: str) -> str:
+    """The bucket control's label for `bucket`, with its count."""
+    from core.ims_view import BUCKETS
+    return next(o for o in at.segmented_control[0].options if o.startswith(BUCKETS[bucket][0] + " ("))
+
+
+def test_filters_and_paging(db_file):
+    seed_demo(n_per_business=70)
+    at = open_page("ims_invoices")
+    total = rows("SELECT count(*) FROM ims_records WHERE coalesce(portal_action, 'N') = 'N'")[0][0]
+    assert bucket_label(at, "no_action") == f"No action ({total})"
+    page1 = list(editor(at).value["doc_no"])
+    assert len(page1) == 50 and at.pagination[0].num_pages == 2
+    at.pagination[0].set_value(2)
+    at.run()
+    page2 = list(editor(at).value["doc_no"])
+    assert len(page2) == total - 50 and not set(page1) & set(page2)
+    at.multiselect(key="f_section").set_value(["b2bcn"])
+    at.text_input(key="f_doc").set_value("inv-27")
+    at.run()
+    expected = rows("SELECT doc_no FROM ims_records WHERE section = 'b2bcn' AND doc_no LIKE 'INV-27%' "
+                    "AND coalesce(portal_action, 'N') = 'N'")
+    assert sorted(editor(at).value["doc_no"]) == sorted(r[0] for r in expected)
+    assert bucket_label(at, "no_action") == f"No action ({len(expected)})"
+    at.text_input(key="f_doc").set_value("x' OR '1'='1")
+    at.run()
+    assert not at.exception and bucket_label(at, "no_action") == "No action (0)"
+
+
+def test_purchase_upload_import_and_rollback(db_file):
+    from core.business import save_business
+    save_business("27AAACW1234K1ZD", "Sample Co", "test")
+    at = open_page("purchase_register")
+    data = (SAMPLES / "purchase_register_sample.csv").read_bytes()
+    at.file_uploader[0].set_value(("purchase_register_sample.csv", data, "text/csv"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    next(b for b in at.button if b.label == "Import").click()
+    at.run()
+    assert not at.exception
+    assert "batch 1" in at.success[0].value
+    imported = rows("SELECT count(*) FROM purchase_docs WHERE batch_id = 1")[0][0]
+    assert imported > 0
+    at.run()
+    next(b for b in at.button if b.label == "Roll back").click()
+    at.run()
+    assert rows("SELECT count(*) FROM purchase_docs") == [(0,)]
+    assert rows("SELECT rolled_back_by FROM purchase_batches") == [("local",)]
+
+
+def test_reconciliation_run_now_stores_a_run(db_file):
+    seed_demo()
+    at = open_page("reconciliation")
+    before = rows("SELECT count(*) FROM reco_runs")[0][0]
+    next(b for b in at.button if b.label == "Run now").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert rows("SELECT count(*) FROM reco_runs")[0][0] == before + 1
+    assert len(at.get("plotly_chart")) == 5
