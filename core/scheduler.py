@@ -184,7 +184,7 @@ def load_businesses(con, gstins: list[str] | None = None) -> list[dict]:
            + "ORDER BY gstin")
     rows = con.execute(sql, [list(gstins)] if gstins is not None else []).fetchall()
     # created_at defaults to current_timestamp: local time of the session's TimeZone
-    store_tz = ZoneInfo(con.execute("SELECT current_setting('TimeZone')").fetchone()[0])
+    store_tz = ZoneInfo(con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0])
     cols = ("gstin", "name", "enabled", "fetch_time", "sync_source", "created_at")
     return [{**dict(zip(cols, r)), "created_at": r[5].replace(tzinfo=store_tz) if r[5] else None}
             for r in rows]
@@ -206,8 +206,8 @@ def slot_state(con, gstin: str, slot: dt.datetime) -> SlotState:
            FROM job_runs
            WHERE gstin = ? AND triggered_by IN ('schedule', 'catch-up') AND NOT coalesce(stopped, false)
              AND slot >= ? AND slot < ?""",
-        [FETCH, FETCH, SYNC, gstin, to_store(day_start), to_store(day_end)]).fetchone()
-    return SlotState(*row)
+        [FETCH, FETCH, SYNC, gstin, to_store(day_start), to_store(day_end)]).fetchall()
+    return SlotState(*row[0])
 
 
 def slot_states(con, businesses: list, now: dt.datetime) -> dict[str, SlotState]:
@@ -220,17 +220,21 @@ def slot_states(con, businesses: list, now: dt.datetime) -> dict[str, SlotState]
     return states
 
 
+def _first(rows: list):
+    return rows[0] if rows else None
+
+
 def _last_run(con, gstin: str, job_pattern: str):
-    return con.execute(
+    return _first(con.execute(
         "SELECT started_at, finished_at, ok, error FROM job_runs WHERE gstin = ? AND job LIKE ? "
         "AND finished_at IS NOT NULL ORDER BY started_at DESC, run_id DESC LIMIT 1",
-        [gstin, job_pattern]).fetchone()
+        [gstin, job_pattern]).fetchall())
 
 
 def _last_error(con, gstin: str):
-    return con.execute(
+    return _first(con.execute(
         "SELECT finished_at, job, error FROM job_runs WHERE gstin = ? AND ok = false "
-        "ORDER BY finished_at DESC NULLS LAST, run_id DESC LIMIT 1", [gstin]).fetchone()
+        "ORDER BY finished_at DESC NULLS LAST, run_id DESC LIMIT 1", [gstin]).fetchall())
 
 
 def _status_row(con, b: dict, now: dt.datetime) -> dict:
@@ -286,7 +290,7 @@ def claim_run(job: str, gstin: str | None, now: dt.datetime, slot: dt.datetime |
     with connect() as con:
         return con.execute(
             "INSERT INTO job_runs (job, gstin, slot, started_at, triggered_by) VALUES (?, ?, ?, ?, ?) "
-            "RETURNING run_id", [job, gstin, to_store(slot), to_store(now), triggered_by]).fetchone()[0]
+            "RETURNING run_id", [job, gstin, to_store(slot), to_store(now), triggered_by]).fetchall()[0][0]
 
 
 def finish_run(run_id: int, now: dt.datetime, ok: bool, error: str | None = None,
@@ -341,7 +345,7 @@ def close_abandoned_runs(now: dt.datetime) -> int:
             "UPDATE job_runs SET finished_at = ?, ok = false, "
             "error = 'abandoned: the worker stopped during this job (killed or crashed)' "
             "WHERE finished_at IS NULL AND triggered_by IN ('schedule', 'catch-up')",
-            [to_store(now)]).fetchone()[0]
+            [to_store(now)]).fetchall()[0][0]
 
 
 # ---------------------------------------------------------------- the worker's tick

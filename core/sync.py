@@ -19,7 +19,7 @@ import time
 
 import polars as pl
 
-from core.db import connect, get_setting, transaction
+from core.db import connect, transaction
 from core.frames import query_frame
 
 KINDS = ("ims_vs_pr", "2a_vs_pr")
@@ -98,7 +98,9 @@ def _periods(column: str, periods: list[str] | None) -> tuple[str, list]:
 
 def read_settings(con) -> dict:
     """tolerance (paise), date_window (days), policy: read on every run, so app changes apply."""
-    values = {k: get_setting(con, k, v) for k, v in DEFAULTS.items()}
+    stored = dict(con.execute("SELECT key, value FROM settings WHERE key IN ('tolerance', 'date_window', "
+                              "'policy')").fetchall())  # fetchall: DuckDB 2 keeps a fetchone() result open
+    values = {k: stored.get(k) or v for k, v in DEFAULTS.items()}
     try:
         return {"tolerance_paise": round(float(values["tolerance"]) * 100),
                 "date_window": int(values["date_window"]), "policy": values["policy"]}
@@ -143,7 +145,7 @@ def _store_run(con, gstin: str, kind: str, periods, settings: dict, results: pl.
         "RETURNING run_id",
         [gstin, kind, ",".join(periods or []), settings["policy"],
          settings["tolerance_paise"] / 100, settings["date_window"], started, _utc_now(),
-         json.dumps(counts, sort_keys=True), actor, job_run_id]).fetchone()[0]
+         json.dumps(counts, sort_keys=True), actor, job_run_id]).fetchall()[0][0]
     con.register("sync_results", results)
     con.execute(f"""
         INSERT INTO reco_results (run_id, portal_id, ims_record_id, pr_doc_id, match_status,
@@ -173,7 +175,7 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
                s.match_status || CASE WHEN s.reasons <> '' THEN ': ' || s.reasons ELSE '' END
         FROM ims_records i JOIN sync_new s USING (record_id)
         WHERE i.rtin = ? AND i.recommended_action IS DISTINCT FROM s.recommended_action""",
-        [actor, gstin]).fetchone()[0]
+        [actor, gstin]).fetchall()[0][0]
     con.execute("""
         UPDATE ims_records SET match_status = s.match_status, reasons = s.reasons,
             counterpart_doc_id = s.counterpart_doc_id,
@@ -199,10 +201,10 @@ def run_reconciliation(gstin: str, kind: str = "ims_vs_pr", periods: list[str] |
 
 def sync_source(gstin: str) -> str:
     with connect() as con:
-        row = con.execute("SELECT sync_source FROM businesses WHERE gstin = ?", [gstin]).fetchone()
-    if row is None:
+        rows = con.execute("SELECT sync_source FROM businesses WHERE gstin = ?", [gstin]).fetchall()
+    if not rows:
         raise SyncError(f"business {gstin} is not set up (add it on the Settings page)")
-    return row[0]
+    return rows[0][0]
 
 
 def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,

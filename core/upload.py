@@ -88,7 +88,7 @@ def queue_uploads(gstin: str, record_ids: list[int] | None, actor: str) -> dict:
         queued = con.execute(
             f"UPDATE ims_records SET upload_state = 'queued', upload_error = NULL, "
             f"upload_queued_by = ?, upload_queued_at = ? WHERE record_id IN (SELECT r.record_id {where})",
-            [actor, _now(), gstin, *extra]).fetchone()[0]
+            [actor, _now(), gstin, *extra]).fetchall()[0][0]
     return {"queued": queued, "refused": refused}
 
 
@@ -107,7 +107,7 @@ def upload_actions(gstin: str, record_ids: list[int] | None = None, actor: str =
 
 def _in_flight(con, gstin: str) -> bool:
     return con.execute("SELECT count(*) FROM upload_requests WHERE rtin = ? AND status = 'IP'",
-                       [gstin]).fetchone()[0] > 0
+                       [gstin]).fetchall()[0][0] > 0
 
 
 def _next_batch(con, gstin: str) -> pl.DataFrame:
@@ -268,13 +268,13 @@ def _record_batch(gstin: str, checked: pl.DataFrame, reqtyp: str, reference: str
 def _store_request(con, gstin: str, reqtyp: str, reference: str | None, error: str | None,
                    now: dt.datetime) -> int:
     sent = "FROM ims_records r JOIN upload_batch b USING (record_id) WHERE b.outcome = 'send'"
-    actor = con.execute("SELECT min(queued_by) FROM upload_batch WHERE outcome = 'send'").fetchone()[0]
+    actor = con.execute("SELECT min(queued_by) FROM upload_batch WHERE outcome = 'send'").fetchall()[0][0]
     request_id = con.execute(
         "INSERT INTO upload_requests (rtin, reqtyp, reference_id, record_count, status, error_report, "
         "actor, sent_at, finished_at) SELECT ?, ?, ?, count(*), ?, ?, ?, ?, ? FROM upload_batch "
         "WHERE outcome = 'send' RETURNING request_id",
         [gstin, reqtyp, reference, "FAILED" if error else "IP", error, actor, now,
-         now if error else None]).fetchone()[0]
+         now if error else None]).fetchall()[0][0]
     con.execute("INSERT INTO upload_items (request_id, record_id, action, prev_status, result, error_msg) "
                 "SELECT ?, record_id, user_action, action_now, ?, ? FROM upload_batch WHERE outcome = 'send'",
                 [request_id, "error" if error else None, error])
@@ -391,7 +391,7 @@ def _settle_items(con, request_id: int, status: str, errors: pl.DataFrame, now: 
                        error_cd = o.error_cd, error_msg = o.error_msg
                    FROM item_outcome o WHERE upload_items.request_id = ? AND upload_items.record_id = o.record_id""",
                 [request_id])
-    actor = con.execute("SELECT actor FROM upload_requests WHERE request_id = ?", [request_id]).fetchone()[0]
+    actor = con.execute("SELECT actor FROM upload_requests WHERE request_id = ?", [request_id]).fetchall()[0][0]
     con.execute("""INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
                    SELECT ?, r.rtin, r.record_id, 'upload', o.prev_status, o.action,
                           CASE WHEN o.error_msg IS NULL THEN 'saved on the portal (request ' || ? || ')'
