@@ -175,8 +175,17 @@ class GstnClient:
     # -- plumbing
 
     def login(self) -> None:
-        self.stats["logins"] += 1
-        self.token = self.adapter.login(self.session, self.timeout)
+        """A fresh session token (connection errors retried like any call)."""
+        for attempt in range(1, self.attempts + 1):
+            self.stats["logins"] += 1
+            try:
+                self.token = self.adapter.login(self.session, self.timeout)
+                return
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt == self.attempts:
+                    raise GstnError(f"Login: the GSP at {self.config.url} could not be reached after "
+                                    f"{self.attempts} attempts ({type(exc).__name__})") from exc
+                self._sleep_before_retry(attempt)
 
     def _sleep_before_retry(self, attempt: int, retry_after: str | None = None) -> None:
         delay = min(self.backoff * (2 ** (attempt - 1)), self.backoff_cap)
@@ -304,7 +313,8 @@ class GstnClient:
                 link = self.config.url + link
             resp = self.session.get(link, timeout=self.timeout,
                                     headers=self.adapter.headers(self.token or "", None))
-            resp.raise_for_status()
+            if not resp.ok:
+                raise GstnError(f"FILEDET download {link}: HTTP {resp.status_code}", http_status=resp.status_code)
             part = _json(resp)
             part = part.get("data", part) if "status_cd" in part else part
             for key, rows in part.items():
@@ -717,7 +727,8 @@ def fetch_businesses(gstins: list[str] | None = None, client: GstnClient | None 
         try:
             results[gstin] = {"ok": True, **fetch_business(gstin, client, actor,
                                                           triggered_by=triggered_by, slot=slot)}
-        except (GstnError, portal.PayloadError, DatabaseBusy) as exc:
-            results[gstin] = {"ok": False, "error": str(exc),
+        except Exception as exc:  # noqa: BLE001 - one business failing must not stop the others
+            known = isinstance(exc, (GstnError, portal.PayloadError, DatabaseBusy))
+            results[gstin] = {"ok": False, "error": str(exc) if known else f"{type(exc).__name__}: {exc}",
                               "reauthenticate": isinstance(exc, ReauthenticationNeeded)}
     return results

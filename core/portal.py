@@ -153,7 +153,7 @@ def _ims_record(section: str, line: int, row) -> dict:
                  required=section != "impg") or ""
     blocked = _first(row, "ispendactblocked", "ispendactnallwd")
     rec = {
-        "section": section, "stin": stin, "stin_valid": is_valid_gstin(stin) if stin else False,
+        "section": section, "stin": stin, "stin_valid": is_valid_gstin(stin) if stin else None,
         "doc_type": SECTION_DOC_TYPE[section], **_ims_doc_fields(row, section, line),
         "inv_typ": _text(row, "inv_typ", section, line), "pos": _text(row, "pos", section, line),
         "rcm": "N",
