@@ -194,7 +194,7 @@ def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: se
         day = shift(day, rng.choice((-1, 1)) * rng.randint(1, 5))
     elif kind == "branch_gstin":
         stin = reg.suppliers[stin].branch_gstin if stin in reg.suppliers else stin
-    truth = [_truth(ref, kind)]
+    truth = [_truth(ref, "clean" if kind == "duplicate" else kind)] * len(items)
     if kind == "clean" and (len(items) > 1 or rng.random() < 0.08):
         items = split_item(items, rng, intra)
         truth = [_truth(ref, "multi_line")] * len(items)
@@ -205,7 +205,6 @@ def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: se
     negative = doc_type == "CRN" and rng.random() < 0.75
     reg.add(stin, doc_type, no, day, items, truth, negative=negative)
     if kind == "duplicate":
-        reg.docs[-1][3][0] = _truth(ref, "clean")
         reg.add(stin, doc_type, no, shift(day, rng.randint(2, 10)), [[0] + [sum(it[k] for it in items)
                 for k in range(1, 6)]], [_truth(ref, "duplicate")], negative=negative)
 
