@@ -49,22 +49,21 @@ def grid_frame(page: pl.DataFrame):
           .alias("user_action"),
         pl.col("txval").cast(pl.Float64), pl.col("tax").cast(pl.Float64),
     )
-    return shown.select("select", "doc_no", "doc_date", "stin", "section", "rtnprd", "txval", "tax",
-                        "portal_action", "match_status", "recommended_action", "reasons", "user_action",
-                        "user_remarks", "upload_state", "upload_error").to_pandas()
+    return shown.select(*GRID_CONFIG).to_pandas()
 
 
 GRID_CONFIG = {
     "select": st.column_config.CheckboxColumn("✓", help="Select for a bulk action", width="small"),
-    "doc_no": "Document", "doc_date": st.column_config.DateColumn("Date", format="DD-MM-YYYY"),
-    "stin": "Supplier GSTIN", "section": "Section", "rtnprd": "Period",
+    "doc_no": "Document",
+    "stin": "Supplier GSTIN",
+    "doc_date": st.column_config.DateColumn("Date", format="DD-MM-YYYY"),
     "txval": st.column_config.NumberColumn("Taxable ₹", format="%.2f"),
     "tax": st.column_config.NumberColumn("Tax ₹", format="%.2f"),
     "portal_action": "On portal", "match_status": "Match", "recommended_action": "Recommended",
-    "reasons": "Reasons",
     "user_action": st.column_config.SelectboxColumn("My action", options=list(MY_ACTION),
                                                     help="Saved here; sent with Update to GST"),
     "user_remarks": st.column_config.TextColumn("Remarks", max_chars=250),
+    "reasons": "Reasons", "section": "Section", "rtnprd": "Period",
     "upload_state": "Upload", "upload_error": "Upload error",
 }
 EDITABLE = {"select", "user_action", "user_remarks"}
@@ -115,7 +114,8 @@ else:
     editor_key = f"grid_{page_key}_{page_no}_{st.session_state.get('grid_generation', 0)}"
     with st.form("grid_form", border=False):
         st.data_editor(grid_frame(rows), key=editor_key, hide_index=True, column_config=GRID_CONFIG,
-                       disabled=[c for c in GRID_CONFIG if c not in EDITABLE], height=420)
+                       disabled=[c for c in GRID_CONFIG if c not in EDITABLE], height=420,
+                       placeholder="")
         save_col, bulk_col, sel_col, all_col = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
         save = save_col.form_submit_button("Save changes", type="primary")
         bulk = bulk_col.selectbox("Bulk action", list(act.BULK_ACTIONS), format_func=act.BULK_ACTIONS.get)
