@@ -157,7 +157,7 @@ class GstnClient:
 
     def __init__(self, config: GspConfig | None = None, adapter: GspAdapter | None = None,
                  timeout: float = 30.0, attempts: int = 5, backoff: float = 0.5,
-                 backoff_cap: float = 8.0, queue_first: float = 0.5, queue_poll: float = 15.0,
+                 backoff_cap: float = 8.0, queue_first: float = 0.3, queue_poll: float = 15.0,
                  queue_timeout: float = 900.0,
                  busy_attempts: int = 10):
         self.config = config or (adapter.config if adapter else GspConfig.load())
@@ -281,7 +281,7 @@ class GstnClient:
 
     def _wait_for_file(self, gstin: str, token: str, est) -> dict:
         """A queued answer: ask FILEDET until the file is ready (RTN_24 = not yet), waiting
-        `queue_first` s, then doubling up to `queue_poll` s, for at most `queue_timeout` s."""
+        `queue_first` s, then growing 1.5x up to `queue_poll` s, for at most `queue_timeout` s."""
         log.info("GETINV for %s queued (token %s, est %s min); waiting", gstin, token, est)
         deadline = time.monotonic() + self.queue_timeout
         wait = self.queue_first
@@ -299,7 +299,7 @@ class GstnClient:
             if time.monotonic() + wait > deadline:
                 raise GstnError(f"The queued answer (token {token}) was not ready after "
                                 f"{self.queue_timeout:.0f} s", QUEUED)
-            wait = min(wait * 2, self.queue_poll)
+            wait = min(wait * 1.5, self.queue_poll)
 
     def _file_content(self, data: dict) -> dict:
         """FILEDET answers the records, or `urls` of JSON files to download and merge."""
@@ -461,6 +461,11 @@ def _changed_sql() -> str:
     return f"(r.record_id IS NOT NULL AND ((i.hash IS NOT NULL AND r.hash IS NOT NULL AND i.hash <> r.hash) OR {differs}))"
 
 
+def _touched_sql() -> str:
+    """Any portal column differs (then the whole row is rewritten; else only last_seen)."""
+    return "(" + " OR ".join(f"i.{c} IS DISTINCT FROM r.{c}" for c in PORTAL_COLUMNS) + ")"
+
+
 def _diff_sql() -> str:
     parts = ", ".join(
         f"CASE WHEN r.record_id IS NOT NULL AND i.{f} IS DISTINCT FROM r.{f} THEN "
@@ -482,6 +487,7 @@ def _stage(con, rtin: str, frame: pl.DataFrame) -> None:
         SELECT i.*, r.record_id, r.removed_at IS NOT NULL AS returned,
                {_changed_sql()} AS changed, {_diff_sql()} AS diff,
                r.user_action AS old_user_action,
+               (r.record_id IS NOT NULL AND (r.removed_at IS NOT NULL OR {_touched_sql()})) AS touched,
                (r.user_action IS NOT NULL AND coalesce(r.upload_state, '') <> 'done') AS pending
         FROM fetch_in i LEFT JOIN (SELECT * FROM ims_records WHERE rtin = ?) r ON {on}""", [rtin])
 
@@ -508,7 +514,9 @@ def _update_known(con, now: dt.datetime) -> None:
             user_action_at = CASE WHEN {reset} THEN NULL ELSE r.user_action_at END,
             upload_state = CASE WHEN {reset} AND r.upload_state IN ('held', 'error') THEN NULL ELSE r.upload_state END,
             upload_error = CASE WHEN {reset} AND r.upload_state IN ('held', 'error') THEN NULL ELSE r.upload_error END
-        FROM fetch_match AS m WHERE r.record_id = m.record_id""", [now, now])
+        FROM fetch_match AS m WHERE r.record_id = m.record_id AND m.touched""", [now, now])
+    con.execute("UPDATE ims_records AS r SET last_seen = ? FROM fetch_match AS m "
+                "WHERE r.record_id = m.record_id AND NOT m.touched", [now])
 
 
 def _insert_new(con, now: dt.datetime) -> None:
