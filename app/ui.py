@@ -7,6 +7,7 @@ places pages learn who the user is and what they may see.
 from __future__ import annotations
 
 import importlib
+import time
 from types import ModuleType
 from typing import Any, Callable
 
@@ -22,8 +23,24 @@ def current_actor() -> str:
     return "local"
 
 
+_VERSION_TTL_S = 1.0
+_version_memo: dict[str, tuple[float, tuple]] = {}
+
+
 def data_version() -> tuple:
-    """Changes whenever a job, an action, a run, a batch or a business changes."""
+    """Changes whenever a job, an action, a run, a batch or a business changes.
+
+    Read at most once a second per store (one script run asks many times); our own
+    writes forget it at once (`after_write`)."""
+    memo = _version_memo.get(db_path())
+    if memo and time.monotonic() - memo[0] < _VERSION_TTL_S:
+        return memo[1]
+    version = _read_data_version()
+    _version_memo[db_path()] = (time.monotonic(), version)
+    return version
+
+
+def _read_data_version() -> tuple:
     with connect() as con:
         row = con.execute("""SELECT (SELECT max(run_id) FROM job_runs), (SELECT max(finished_at) FROM job_runs),
                                     (SELECT max(log_id) FROM action_log), (SELECT max(run_id) FROM reco_runs),
@@ -49,6 +66,7 @@ def cached(fn: Callable, *args, **kwargs) -> Any:
 
 def after_write() -> None:
     """Our own writes: forget cached query results."""
+    _version_memo.clear()
     _cached_call.clear()
 
 

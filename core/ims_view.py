@@ -101,9 +101,11 @@ def records_page(gstins: list[str], f: ImsFilter, bucket: str | None, page: int,
     """One page (1-based) of the filtered bucket, in a stable order."""
     where, params = where_clause(gstins, f, bucket)
     offset = max(page - 1, 0) * page_size
-    with connect() as con:
-        return query_frame(con, f"SELECT {GRID_COLUMNS} FROM ims_records WHERE {where} {ORDER} "
-                             f"LIMIT ? OFFSET ?", params + [page_size, offset])
+    with connect() as con:  # pick the page's ids on two columns, then read their rows
+        return query_frame(con, f"""
+            WITH page AS (SELECT record_id FROM ims_records WHERE {where} {ORDER} LIMIT ? OFFSET ?)
+            SELECT {GRID_COLUMNS} FROM ims_records WHERE record_id IN (SELECT record_id FROM page)
+            {ORDER}""", params + [page_size, offset])
 
 
 def page_count(total: int, page_size: int) -> int:
@@ -111,18 +113,15 @@ def page_count(total: int, page_size: int) -> int:
 
 
 def filter_options(gstins: list[str]) -> dict[str, list[str]]:
-    """Values present in the store for the section, period and match-status filters."""
-    base = "removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)"
+    """Values present in the store for the section, period and match-status filters (one scan)."""
     with connect() as con:
-        def distinct(expr: str, order: str = "1") -> list[str]:
-            rows = con.execute(f"SELECT DISTINCT {expr} FROM ims_records WHERE {base} "
-                               f"ORDER BY {order}", [list(gstins)]).fetchall()
-            return [r[0] for r in rows if r[0] is not None]
-        return {
-            "sections": distinct("section"),
-            "periods": distinct("rtnprd", "right(rtnprd, 4) DESC, left(rtnprd, 2) DESC"),
-            "match_statuses": distinct(f"coalesce(match_status, '{NOT_SYNCED}')"),
-        }
+        sections, periods, statuses = con.execute(f"""
+            SELECT list_sort(list(DISTINCT section)), list(DISTINCT rtnprd),
+                   list_sort(list(DISTINCT coalesce(match_status, '{NOT_SYNCED}')))
+            FROM ims_records WHERE removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)""",
+            [list(gstins)]).fetchall()[0]
+    periods = sorted(periods or [], key=lambda p: (p[2:], p[:2]), reverse=True)
+    return {"sections": sections or [], "periods": periods, "match_statuses": statuses or []}
 
 
 def export_frame(gstins: list[str], f: ImsFilter, bucket: str | None) -> pl.DataFrame:
