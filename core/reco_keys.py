@@ -112,7 +112,7 @@ def prepare_portal(portal: pl.DataFrame) -> pl.DataFrame:
         .alias("orig_raw_no"),
         fy_start_expr(pl.col("orig_date")).alias("orig_fy"),
     ).with_columns(pl.col("orig_fy").fill_null(pl.col("fy")))
-    return side.with_columns(key_hash().alias("key_hash"))
+    return side.with_columns(key_hash().alias("key_hash"), key_hash(SEED2).alias("key_hash2"))
 
 
 def prepare_books(books: pl.DataFrame, source: str) -> pl.DataFrame:
@@ -122,16 +122,20 @@ def prepare_books(books: pl.DataFrame, source: str) -> pl.DataFrame:
         pl.col("no_tax").fill_null(False), pl.col("line_no").cast(pl.Int64))
     if source == "ims":
         side = side.filter(pl.col("rcm").fill_null("N") != "Y")
-    return side.with_columns(key_hash().alias("key_hash"))
+    return side.with_columns(key_hash().alias("key_hash"), key_hash(SEED2).alias("key_hash2"))
 
 
 KEY = ["rtin", "stin", "doc_type", "fy", "raw_no"]
 
 
-def key_hash() -> pl.Expr:
-    """64-bit hash of the pass-1 key (rtin, stin, doc_type, fy, raw_no): joins and groupings
-    run on it, and every use re-checks the real columns, so a collision never links rows."""
-    return pl.struct(KEY).hash(seed=20251001)
+def key_hash(seed: int = 20251001) -> pl.Expr:
+    """64-bit hash of the pass-1 key (rtin, stin, doc_type, fy, raw_no). Duplicates are found
+    on it and re-checked on the real columns; pass 1 joins on two such hashes with
+    independent seeds (128 bits: a chance collision among a million rows is about 1e-26)."""
+    return pl.struct(KEY).hash(seed=seed)
+
+
+SEED2 = 9_771_303
 
 
 def add_norm_no(side: pl.DataFrame) -> pl.DataFrame:

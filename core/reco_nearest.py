@@ -4,7 +4,7 @@ For a portal row left `missing_in_pr` (or a books row left `missing_in_portal`) 
 candidate is the other side's document of the same company and supplier GSTIN ranked by: same
 doc type, same normalised number, most similar number, fewest amounts outside tolerance,
 smallest date gap, lowest id. On very large inputs only documents with the same number (any
-doc type or year), the same doc type within the date window, or the closest date are ranked. Its reason says why it lost, e.g.
+doc type or year) or the same doc type within the date window are ranked. Its reason says why it lost, e.g.
 `matched to SI/7; dates 14 days apart; amounts differ: TAXABLE_VALUE, IGST`.
 Duplicates point at the row they duplicate.
 """
@@ -37,6 +37,7 @@ WITH c AS (
            CASE WHEN abs(l.sgst - o.sgst) > $tol THEN 'SGST' END,
            CASE WHEN abs(l.cess - o.cess) > $tol THEN 'CESS' END) AS amounts_out
   FROM cand k JOIN lone l ON l.id = k.lone_id JOIN others o ON o.id = k.other_id
+  WHERE l.rtin = o.rtin AND l.stin = o.stin
 ), best AS (
   SELECT * FROM c
   QUALIFY row_number() OVER (PARTITION BY lone_id ORDER BY type_diff, norm_eq DESC, jw DESC,
@@ -63,21 +64,19 @@ PAIR_BUDGET = 1_000_000
 def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, win: int) -> pl.DataFrame:
     """Which other-side documents are ranked for each lone row: every document of the same
     supplier while that makes at most PAIR_BUDGET pairs; beyond that only the same number
-    (any doc type or year), the same doc type within the date window, and the closest date."""
+    (any doc type or year) and the same doc type within the date window (hashed keys)."""
     ids = [pl.col("id").alias("lone_id"), pl.col("id_o").alias("other_id")]
     supplier = ["rtin", "stin"]
     sizes = lone.group_by(supplier).len().join(others.group_by(supplier).len(), on=supplier)
     if (sizes["len"] * sizes["len_right"]).sum() <= PAIR_BUDGET:
         return lone.join(others, on=supplier, suffix="_o").select(ids)
-    same_no = lone.lazy().join(others.lazy(), on=["rtin", "stin", "raw_no"], suffix="_o")
-    in_window = lone.lazy().join(others.lazy(), on=BLOCK, suffix="_o").filter(
+    hashed = lambda f: f.lazy().select(  # noqa: E731
+        "id", "doc_date", pl.struct("rtin", "stin", "raw_no").hash().alias("_no"),
+        pl.struct(BLOCK).hash().alias("_block"))
+    same_no = hashed(lone).join(hashed(others), on="_no", suffix="_o")
+    in_window = hashed(lone).join(hashed(others), on="_block", suffix="_o").filter(
         (pl.col("doc_date") - pl.col("doc_date_o")).dt.total_days().abs() <= win)
-    dated = lambda f: f.filter(pl.col("doc_date").is_not_null()).sort("doc_date")  # noqa: E731
-    closest = dated(lone).join_asof(dated(others).with_columns(pl.col("id").alias("id_o")),
-                                    on="doc_date", by=BLOCK, strategy="nearest", suffix="_x",
-                                    check_sortedness=False)
-    return pl.concat([same_no.select(ids).collect(), in_window.select(ids).collect(),
-                      closest.filter(pl.col("id_o").is_not_null()).select(ids)]).unique()
+    return pl.concat([same_no.select(ids), in_window.select(ids)]).unique().collect()
 
 
 def nearest_candidates(lone: pl.DataFrame, others: pl.DataFrame, tol: int,
@@ -104,46 +103,44 @@ def nearest_candidates(lone: pl.DataFrame, others: pl.DataFrame, tol: int,
 
 
 def _others(side: pl.DataFrame, rows: pl.DataFrame, own: str, partner_no: str) -> pl.DataFrame:
-    partners = rows.filter(pl.col("p_id").is_not_null() & pl.col("b_id").is_not_null()).select(
-        pl.col(own).alias("id"), pl.col(partner_no).alias("partner_doc_no"))
-    return side.filter(pl.col("dup_of").is_null()).select(*LONE_COLS, "doc_no").join(
-        partners, on="id", how="left")
+    """The other side's documents (not duplicates), each with the number of its partner."""
+    partners = rows.select("p_id", "b_id", pl.col(own).alias("id"),
+                           pl.col(partner_no).alias("partner_doc_no")).filter(
+        pl.col("p_id").is_not_null() & pl.col("b_id").is_not_null())
+    return side.select(*LONE_COLS, "doc_no", "dup_of").filter(pl.col("dup_of").is_null()).with_columns(
+        _lookup("id", partners, "partner_doc_no").alias("partner_doc_no"))
+
+
+def _lookup(key: str, table: pl.DataFrame, value: str) -> pl.Expr:
+    """`value` of `table` for the id in column `key` (null where absent), without a join."""
+    return pl.col(key).replace_strict(table["id"], table[value], default=None,
+                                      return_dtype=pl.Utf8)
 
 
 def add_nearest(rows: pl.DataFrame, p: pl.DataFrame, b: pl.DataFrame, tol: int,
                 win: int) -> pl.DataFrame:
     """Add nearest_doc_no / nearest_reason to the wide rows of reco.pair_rows."""
-    lone_p = p.join(rows.filter(pl.col("match_status") == "missing_in_pr").select(
-        pl.col("p_id").alias("id")), on="id").select(LONE_COLS)
-    lone_b = b.join(rows.filter(pl.col("match_status") == "missing_in_portal").select(
-        pl.col("b_id").alias("id")), on="id").select(LONE_COLS)
-    near_p = nearest_candidates(lone_p, _others(b, rows, "b_id", "p_doc_no"), tol, win)
-    near_b = nearest_candidates(lone_b, _others(p, rows, "p_id", "b_doc_no"), tol, win)
-    rows = rows.join(near_p.rename(lambda c: f"np_{c}"), left_on="p_id", right_on="np_id",
-                     how="left")
-    rows = rows.join(near_b.rename(lambda c: f"nb_{c}"), left_on="b_id", right_on="nb_id",
-                     how="left")
-    is_p = pl.col("match_status") == "missing_in_pr"
-    is_b = pl.col("match_status") == "missing_in_portal"
-    dup = _duplicate_of(rows, p, b)
-    return rows.join(dup, on=["p_id", "b_id"], how="left", nulls_equal=True).with_columns(
-        pl.when(is_p).then(pl.col("np_nearest_doc_no")).when(is_b)
-        .then(pl.col("nb_nearest_doc_no")).otherwise(pl.col("dup_doc_no")).alias("nearest_doc_no"),
-        pl.when(is_p).then(pl.col("np_nearest_reason")).when(is_b)
-        .then(pl.col("nb_nearest_reason")).otherwise(pl.col("dup_reason")).alias("nearest_reason"),
-    ).drop("np_nearest_doc_no", "np_nearest_reason", "nb_nearest_doc_no", "nb_nearest_reason",
-           "dup_doc_no", "dup_reason")
+    status = rows.select("p_id", "b_id", "match_status")
+    lone_p = p.select(LONE_COLS).join(status.filter(pl.col("match_status") == "missing_in_pr")
+                                      .select(pl.col("p_id").alias("id")), on="id")
+    lone_b = b.select(LONE_COLS).join(status.filter(pl.col("match_status") == "missing_in_portal")
+                                      .select(pl.col("b_id").alias("id")), on="id")
+    near_p = pl.concat([nearest_candidates(lone_p, _others(b, rows, "b_id", "p_doc_no"), tol, win),
+                        _duplicate_of(p, "portal record")])
+    near_b = pl.concat([nearest_candidates(lone_b, _others(p, rows, "p_id", "b_doc_no"), tol, win),
+                        _duplicate_of(b, "books document")])
+    on_portal = pl.col("p_id").is_not_null()
+    return rows.with_columns(
+        pl.when(on_portal).then(_lookup("p_id", near_p, "nearest_doc_no"))
+        .otherwise(_lookup("b_id", near_b, "nearest_doc_no")).alias("nearest_doc_no"),
+        pl.when(on_portal).then(_lookup("p_id", near_p, "nearest_reason"))
+        .otherwise(_lookup("b_id", near_b, "nearest_reason")).alias("nearest_reason"))
 
 
-def _duplicate_of(rows: pl.DataFrame, p: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+def _duplicate_of(side: pl.DataFrame, what: str) -> pl.DataFrame:
     """Duplicates point at the document kept as the candidate."""
-    def kept(side: pl.DataFrame, id_col: str, what: str) -> pl.DataFrame:
-        firsts = side.select(pl.col("id").alias("dup_of"), pl.col("doc_no").alias("dup_doc_no"))
-        return side.filter(pl.col("dup_of").is_not_null()).select(
-            pl.col("id").alias(id_col), "dup_of").join(firsts, on="dup_of").select(
-            id_col, "dup_doc_no",
-            pl.format("duplicate of {} {}", pl.lit(what), pl.col("dup_of")).alias("dup_reason"))
-    dp = kept(p, "p_id", "portal record").with_columns(pl.lit(None, pl.Int64).alias("b_id"))
-    db = kept(b, "b_id", "books document").with_columns(pl.lit(None, pl.Int64).alias("p_id"))
-    return pl.concat([dp.select("p_id", "b_id", "dup_doc_no", "dup_reason"),
-                      db.select("p_id", "b_id", "dup_doc_no", "dup_reason")])
+    firsts = side.select(pl.col("id").alias("dup_of"), pl.col("doc_no").alias("nearest_doc_no"))
+    return side.filter(pl.col("dup_of").is_not_null()).select("id", "dup_of").join(
+        firsts, on="dup_of").select(
+        "id", "nearest_doc_no",
+        pl.format("duplicate of {} {}", pl.lit(what), pl.col("dup_of")).alias("nearest_reason"))

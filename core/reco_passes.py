@@ -10,11 +10,11 @@ import duckdb
 import polars as pl
 
 from core.documents import AMOUNT_FIELDS
-from core.reco_keys import key_hash
+from core.reco_keys import SEED2, key_hash
 
 PAIR_COLS = ["pid", "bid", "n_out", "abs_diff", "gap"]
 SIDE_COLS = ["id", "rtin", "stin", "pan", "doc_type", "raw_no", "fy", "doc_date",
-             *AMOUNT_FIELDS, "tax", "key_hash"]
+             *AMOUNT_FIELDS, "tax", "key_hash", "key_hash2"]
 BLOCK = ["rtin", "stin", "doc_type"]
 MIN_FUZZY_LEN = 4
 JARO_WINKLER_MIN = 0.92
@@ -30,7 +30,8 @@ def portal_variant(p: pl.DataFrame, variant: str) -> pl.DataFrame:
         pl.col("orig_date").fill_null(pl.col("doc_date")).alias("doc_date"))
     if "norm_no" in p.columns:
         amended = amended.with_columns(pl.col("orig_norm_no").alias("norm_no"))
-    return amended.with_columns(key_hash().alias("key_hash")).select(cols)
+    return amended.with_columns(key_hash().alias("key_hash"),
+                                key_hash(SEED2).alias("key_hash2")).select(cols)
 
 
 def _scored(pairs: pl.LazyFrame, tol: int) -> pl.LazyFrame:
@@ -56,9 +57,8 @@ def key_pairs(p: pl.DataFrame, b: pl.DataFrame, tol: int, key: str) -> pl.DataFr
     """Passes 1 and 2: same rtin, stin, doc_type, fy and raw_no (or norm_no)."""
     on = [*BLOCK, "fy", key]
     p, b = p.filter(pl.col(key) != ""), b.filter(pl.col(key) != "")
-    if key == "raw_no":  # join on the key's hash, then check the real columns
-        pairs = _join(p, b, ["key_hash"]).filter(
-            pl.all_horizontal([pl.col(c) == pl.col(f"{c}_b") for c in on]))
+    if key == "raw_no":  # on the key's two hashes (see reco_keys.key_hash)
+        pairs = _join(p, b, ["key_hash", "key_hash2"])
     else:
         pairs = _join(p, b, on)
     return _scored(pairs, tol).select(PAIR_COLS).collect()
