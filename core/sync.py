@@ -27,6 +27,10 @@ DEFAULTS = {"tolerance": "1.00", "date_window": "10", "policy": "balanced"}
 AMOUNTS = ("txval", "igst", "cgst", "sgst", "cess")
 RESULT_MONEY = ("portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_igst",
                 "diff_cgst", "diff_sgst", "diff_cess", "diff_tax")
+RESULT_COLUMNS = ("portal_id", "ims_record_id", "pr_id", "match_status", "match_pass", "recommended_action",
+                  "reasons", "company_gstin", "supplier_gstin", "doc_type", "rtnprd", "portal_doc_no",
+                  "portal_doc_date", "pr_doc_no", "pr_doc_date", "pr_line", *RESULT_MONEY,
+                  "nearest_doc_no", "nearest_reason")
 
 
 class SyncError(ValueError):
@@ -55,8 +59,7 @@ def ims_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame
         SELECT record_id AS portal_id, rtin, stin, doc_type, doc_no, doc_date, orig_doc_no,
                orig_doc_date, pos, 'N' AS rcm, {', '.join(_paise(c) for c in AMOUNTS)},
                srcfilstatus, ispendactblocked, section, rtnprd
-        FROM ims_records WHERE rtin = ? AND removed_at IS NULL {where}
-        ORDER BY record_id""", [gstin, *params])
+        FROM ims_records WHERE rtin = ? AND removed_at IS NULL {where}""", [gstin, *params])
 
 
 def gstr2a_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
@@ -83,8 +86,8 @@ def books_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFra
                {', '.join(_paise(c, 'd.') for c in AMOUNTS)},
                d.no_tax, d.line_no
         FROM purchase_docs d JOIN purchase_batches b USING (batch_id)
-        WHERE d.rtin = ? AND d.replaced_by_batch IS NULL AND b.rolled_back_at IS NULL {where}
-        ORDER BY d.doc_id""", [gstin, *params])
+        WHERE d.rtin = ? AND d.replaced_by_batch IS NULL AND b.rolled_back_at IS NULL {where}""",
+        [gstin, *params])
 
 
 def _periods(column: str, periods: list[str] | None) -> tuple[str, list]:
@@ -146,7 +149,7 @@ def _store_run(con, gstin: str, kind: str, periods, settings: dict, results: pl.
         [gstin, kind, ",".join(periods or []), settings["policy"],
          settings["tolerance_paise"] / 100, settings["date_window"], started, _utc_now(),
          json.dumps(counts, sort_keys=True), actor, job_run_id]).fetchall()[0][0]
-    con.register("sync_results", results)
+    con.register("sync_results", results.select(RESULT_COLUMNS))  # only what is stored
     con.execute(f"""
         INSERT INTO reco_results (run_id, portal_id, ims_record_id, pr_doc_id, match_status,
             match_pass, recommended_action, reasons, company_gstin, supplier_gstin, doc_type,
