@@ -11,6 +11,7 @@ CLI: python -m core.purchase validate|import|batches|rollback|templates ... (see
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,7 +170,8 @@ def validate_purchase_file(source, template: str | Template = "standard", compan
 
 @dataclass
 class ImportResult:
-    """What an import did. `batch_id` is None when nothing was imported (`refused` says why)."""
+    """What an import did. `batch_id` is None when nothing was imported (`refused` says why);
+    `validation` is None when the file was refused before reading (already imported)."""
     batch_id: int | None
     file: str
     imported: int = 0                 # documents written
@@ -201,15 +203,16 @@ def import_purchase_file(source, template: str | Template = "standard", actor: s
     already imported and `force` is False. Raises FileProblem for an unusable file.
     """
     data, name = load_source(source, file_name)
+    before = None if force else previous_import(hashlib.sha256(data).hexdigest())
+    if before:
+        return ImportResult(None, name, refused=(
+            f"this file was already imported as batch {before['batch_id']} ({before['file_name']}, "
+            f"{before['imported_at']:%Y-%m-%d %H:%M} by {before['imported_by']}); import it again only "
+            "with force (--force)"))
     v = validate_purchase_file(data, template, company_gstin, sheet, on_duplicate, file_name=name, today=today)
     result = ImportResult(None, name, errors=v.error_count, warnings=v.warning_count, validation=v,
                           skipped=int((v.duplicates["action"] == "skipped").sum()))
-    before = previous_import(v.sha256)
-    if before and not force:
-        result.refused = (f"this file was already imported as batch {before['batch_id']} "
-                          f"({before['file_name']}, {before['imported_at']:%Y-%m-%d %H:%M} by "
-                          f"{before['imported_by']}); import it again only with force (--force)")
-    elif not v.ok:
+    if not v.ok:
         result.refused = f"{v.error_count} errors on {v.invalid_lines} lines; fix the file and import again"
     elif v.docs.height == 0:
         result.refused = "no new documents (all are duplicates)"

@@ -57,6 +57,7 @@ def write_batch(batch: dict, docs: pl.DataFrame, replace_ids: list[int]) -> int:
                     [batch_id, batch["file_name"], batch["sha256"], batch["template"], batch["line_count"],
                      docs.height, batch["invalid_count"], batch["duplicate_count"], batch["warning_count"],
                      batch["duplicate_mode"], batch["imported_by"]])
+        _refuse_new_duplicates(con)
         if replace_ids:
             con.execute("UPDATE purchase_docs SET replaced_by_batch = ? WHERE doc_id IN (SELECT doc_id FROM replaced)",
                         [batch_id])
@@ -68,6 +69,15 @@ def write_batch(batch: dict, docs: pl.DataFrame, replace_ids: list[int]) -> int:
                 {money('doc_value')}, no_tax, line_no, line_count
             FROM docs_in ORDER BY line_no""", [batch_id])
     return batch_id
+
+
+def _refuse_new_duplicates(con) -> None:
+    """Another import may have stored some of these documents since validation: check again."""
+    clash = con.execute(f"SELECT count(*) FROM docs_in n JOIN current_purchase_docs s ON {KEY_JOIN} "
+                        "WHERE s.doc_id NOT IN (SELECT doc_id FROM replaced)").fetchone()[0]
+    if clash:
+        raise ImportRefused(f"{clash} of these documents were stored by another import meanwhile; "
+                            "validate the file again")
 
 
 def list_batches(limit: int = 100) -> list[dict]:

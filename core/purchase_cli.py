@@ -72,7 +72,8 @@ def cmd_validate(args) -> int:
 def cmd_import(args) -> int:
     result = purchase.import_purchase_file(args.file, args.template, args.actor, args.on_duplicate,
                                            args.company_gstin, args.sheet, args.force)
-    _report(result.validation, args)
+    if result.validation is not None:
+        _report(result.validation, args)
     print(result.summary())
     return 0 if result.ok else 2
 

@@ -69,6 +69,7 @@ def test_reupload_needs_force(store):
     imp(STANDARD_SAMPLE)
     again = imp(STANDARD_SAMPLE)
     assert not again.ok and "already imported as batch 1" in again.refused and "--force" in again.refused
+    assert again.validation is None                       # refused before reading the file
     assert counts(store) == (1, 8, 8)
     forced = imp(STANDARD_SAMPLE, force=True, on_duplicate="replace")
     assert forced.ok and forced.replaced == 8 and counts(store) == (2, 16, 8)
@@ -172,3 +173,15 @@ def test_user_template_with_its_own_dates_and_sign_convention(store, tmp_path):
 def test_bytes_upload_with_a_file_name(store):
     result = imp(TALLY_SAMPLE.read_bytes(), template="tally", file_name="tally-oct.csv")
     assert result.ok and result.imported == 8 and list_batches()[0]["file_name"] == "tally-oct.csv"
+
+
+def test_documents_stored_by_another_import_meanwhile_are_not_written_twice(store):
+    from core.purchase_batches import write_batch
+    preview = validate_purchase_file(STANDARD_SAMPLE, today=TODAY)      # validated, not yet written
+    imp(TALLY_SAMPLE, template="tally")                                  # someone else imports the same docs
+    batch = {"file_name": "late.csv", "sha256": preview.sha256, "template": "standard", "line_count": 8,
+             "invalid_count": 0, "duplicate_count": 0, "warning_count": 0, "duplicate_mode": "skip",
+             "imported_by": "late"}
+    with pytest.raises(ImportRefused, match="8 of these documents were stored by another import meanwhile"):
+        write_batch(batch, preview.docs, [])
+    assert counts(store) == (1, 8, 8)
