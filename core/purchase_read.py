@@ -116,6 +116,7 @@ def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
     header_at = _header_index(rows, header_score)
     if len(rows[header_at]) < 2:
         _raise_one_column(name, lines[header_at])
+    _check_data_delimiter(name, delim, rows[header_at + 1:], lines[header_at + 1:])
     frame = _polars_csv(utf8, name, delim, header_at)
     return _finish(frame, name, header_at + 1, "csv", sha)
 
@@ -125,6 +126,17 @@ def _raise_one_column(name: str, header_line: str) -> None:
     hint = f" It looks separated by '{other}'." if other else ""
     raise FileProblem(name, "the header has a single column, so the delimiter is not a comma, "
                             f"semicolon or tab.{hint} Save the file as CSV with commas.", line=None)
+
+
+def _check_data_delimiter(name: str, delim: str, rows: list[list[str]], lines: list[str]) -> None:
+    """A header split by one delimiter over data lines split by another (or none) is refused."""
+    filled = [(r, ln) for r, ln in zip(rows, lines) if ln.strip()]
+    if not filled or any(len(r) > 1 for r, _ in filled):
+        return
+    other = next((d for d in (*DELIMITERS, "|") if d != delim and d in filled[0][1]), None)
+    seen = f" they look separated by {DELIMITERS.get(other, repr(other))}" if other else " they hold one field each"
+    raise FileProblem(name, f"the header is separated by {DELIMITERS[delim]}s but the data lines are not:"
+                            f"{seen}. Use one delimiter throughout.", line=1)
 
 
 def _polars_csv(utf8: bytes, name: str, delim: str, header_at: int) -> pl.DataFrame:

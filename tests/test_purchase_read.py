@@ -205,3 +205,11 @@ def test_error_on_the_last_line_of_a_long_file(tmp_path):
 def test_suggest_mapping_reads_tally_headers():
     headers = TALLY_SAMPLE.read_text().splitlines()[0].split(",")
     assert suggest_mapping(headers) == TALLY.mapping
+
+
+def test_header_and_data_with_different_delimiters(tmp_path):
+    path = write_csv(tmp_path, "mixed.csv", [line(sep=";"), line(doc_no="INV-2", sep=";")])
+    with pytest.raises(FileProblem) as info:
+        read(path)
+    assert str(info.value) == ("mixed.csv, line 1: the header is separated by commas but the data lines are not: "
+                               "they look separated by semicolon. Use one delimiter throughout.")
