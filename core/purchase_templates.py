@@ -111,12 +111,21 @@ def resolve_columns(template: Template, headers: list[str], file: str,
     if missing:
         wanted = ", ".join(f"{f} (column '{template.mapping.get(f, f)}')" for f in missing)
         shown = ", ".join(h for h in headers if not h.startswith("__"))[:300]
-        hint = ""
+        hint = _layout_hint(template, by_norm)
         if missing == ["company_gstin"]:
             hint = " The file has no company GSTIN: give it with --company-gstin."
         raise FileProblem(file, f"template '{template.name}' needs {wanted}, not found in the "
                                 f"header ({shown}).{hint}", field=missing[0])
     return found
+
+
+def _layout_hint(template: Template, by_norm: dict[str, str]) -> str:
+    """' It looks like the tally layout ...' when another built-in template fits the header."""
+    for other in BUILTINS.values():
+        if other.name != template.name and all(norm_header(other.mapping[f]) in by_norm
+                                               for f in REQUIRED if f in other.mapping):
+            return f" It looks like the '{other.name}' layout: use template '{other.name}' (--template {other.name})."
+    return ""
 
 
 def get_template(name: str) -> Template:

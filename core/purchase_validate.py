@@ -14,7 +14,7 @@ import polars as pl
 from core.documents import fy_expr
 from core.gstin import STATES, gstin_problem
 from core.purchase_read import LINE, RawTable
-from core.purchase_templates import AMOUNTS, Template, resolve_columns
+from core.purchase_templates import AMOUNTS, FIELDS, Template, resolve_columns
 
 AUTO_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%b-%Y", "%d-%b-%y", "%d %b %Y")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -33,7 +33,6 @@ def canonical_lines(raw: RawTable, template: Template, company_gstin: str | None
     """The file's columns renamed to canonical fields (missing optional ones as null text)."""
     headers = [c for c in raw.frame.columns if c != LINE]
     columns = resolve_columns(template, headers, raw.file, have_company=bool(company_gstin))
-    from core.purchase_templates import FIELDS
     exprs = [(pl.col(columns[f]).str.strip_chars() if f in columns else pl.lit(None, pl.Utf8)).alias(text_of(f))
              for f in FIELDS]
     return raw.frame.select(pl.col(LINE), *exprs), columns

@@ -213,3 +213,8 @@ def test_header_and_data_with_different_delimiters(tmp_path):
         read(path)
     assert str(info.value) == ("mixed.csv, line 1: the header is separated by commas but the data lines are not: "
                                "they look separated by semicolon. Use one delimiter throughout.")
+
+
+def test_a_tally_file_read_as_standard_points_at_the_tally_template():
+    with pytest.raises(FileProblem, match=r"It looks like the 'tally' layout: use template 'tally' \(--template tally\)"):
+        read(TALLY_SAMPLE)
