@@ -20,8 +20,8 @@ BUCKETS: dict[str, tuple[str, str]] = {
     "rejected": ("Rejected", "portal_action = 'R'"),
     "pending": ("Pending", "portal_action = 'P'"),
     "to_upload": ("To upload", "user_action IS NOT NULL AND user_action <> coalesce(portal_action, 'N') "
-                               "AND coalesce(upload_state, '') <> 'sent'"),
-    "upload_errors": ("Upload errors", "upload_state = 'error'"),
+                               "AND coalesce(upload_state, '') NOT IN ('queued', 'sent')"),
+    "upload_errors": ("Upload errors", "upload_state IN ('error', 'held')"),
 }
 SECTION_LABELS = {
     "b2b": "B2B invoices", "b2ba": "B2B amendments", "b2bcn": "Credit notes",

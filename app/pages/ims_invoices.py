@@ -152,7 +152,10 @@ def update_to_gst() -> None:
             st.write(f"{ui.label_business(group['company_gstin'])}: {len(group['record_id']):,} record(s)")
             try:
                 outcome = upload.upload_actions(group["company_gstin"], group["record_id"], actor)
-                st.write(f"Sent: {outcome}")
+                st.write(f"Queued {outcome.get('queued', 0):,}, sent {outcome.get('sent', 0):,}"
+                         + (", more batches follow (the worker polls each minute)" if outcome.get("waiting") else ""))
+                for rid, why in outcome.get("refused", [])[:50]:
+                    st.write(f"- record {rid} not sent: {why}")
             except Exception as exc:  # shown to the user; one business failing must not hide the others
                 st.error(f"{group['company_gstin']}: {exc}")
             bar.progress(i / len(groups))

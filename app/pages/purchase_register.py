@@ -102,11 +102,17 @@ else:
     frame = pl.DataFrame(batches).select("batch_id", "file_name", "template", "line_count", "doc_count",
                                          "current_docs", "invalid_count", "duplicate_count", "imported_by",
                                          "imported_at", "rolled_back_at")
-    st.dataframe(frame, hide_index=True)
+    st.dataframe(frame, hide_index=True, column_config={
+        "batch_id": "Batch", "file_name": "File", "template": "Mapping", "line_count": "Lines",
+        "doc_count": "Documents", "current_docs": "Current", "invalid_count": "Invalid lines",
+        "duplicate_count": "Duplicates", "imported_by": "By", "imported_at": "Imported",
+        "rolled_back_at": "Rolled back"})
     live = [b["batch_id"] for b in batches if b["rolled_back_at"] is None]
     if live:
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-        batch_id = c1.selectbox("Roll back batch", live, key="rollback_batch")
+        batch_id = c1.selectbox("Roll back batch", live, key=f"rollback_batch_{live[0]}",
+                                format_func=lambda b: next(f"{b} · {x['file_name']}" for x in batches
+                                                           if x["batch_id"] == b))
         if c2.button("Roll back", help="Removes the batch's documents; documents it replaced come back"):
             try:
                 done = purchase.rollback_batch(batch_id, actor)
