@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from typing import Callable
 import polars as pl
 
 LINE = "__line"
+MAX_UPLOAD_BYTES = int(os.environ.get("IMS_PURCHASE_MAX_BYTES", 1024 * 1024 * 1024))   # 1 GB
+MAX_ROWS = int(os.environ.get("IMS_PURCHASE_MAX_ROWS", 5_000_000))
 HEADER_SEARCH_ROWS = 10
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
@@ -60,7 +63,10 @@ def load_source(source: str | Path | bytes, file_name: str | None = None) -> tup
 def read_table(data: bytes, name: str, header_score: Callable[[list[str]], int],
                sheet: str | None = None) -> RawTable:
     """Read CSV or xlsx bytes; `header_score(cells)` rates a candidate header row."""
-    if not data.strip():
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise FileProblem(name, f"the file is {_size(len(data))}; the limit is {_size(MAX_UPLOAD_BYTES)}. "
+                                "Split it into smaller files (e.g. one per month).")
+    if not data[:4096].strip() and not data.strip():
         raise FileProblem(name, "the file is empty")
     sha = hashlib.sha256(data).hexdigest()
     if data[:4] == b"PK\x03\x04":
@@ -165,7 +171,17 @@ def _raise_ragged(utf8: bytes, name: str, delim: str, header_at: int) -> None:
     raise FileProblem(name, "has lines with more fields than the header")
 
 
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} bytes"
+
+
 def _finish(frame: pl.DataFrame, name: str, header_row: int, kind: str, sha: str) -> RawTable:
+    if frame.height > MAX_ROWS:
+        raise FileProblem(name, f"has {frame.height:,} data rows; the limit is {MAX_ROWS:,} rows. "
+                                "Split it into smaller files.")
     frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
     value_cols = [c for c in frame.columns if c != LINE]
     if not value_cols:
