@@ -26,6 +26,8 @@ def serve_main(argv: list[str]) -> int:
     ap.add_argument("--token-ttl", type=float, default=6 * 3600)
     ap.add_argument("--start-date", type=dt.date.fromisoformat, default=synth.START_DATE)
     ap.add_argument("--fault", action="append", default=[], help="KIND[:TIMES], repeatable")
+    ap.add_argument("--gstin", action="append", choices=DEMO_GSTINS, dest="gstins",
+                    help="serve only this demo GSTIN (repeatable; default all three)")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
     a = ap.parse_args(argv)
     faults = Faults()
@@ -33,7 +35,7 @@ def serve_main(argv: list[str]) -> int:
         faults.arm_spec(spec)
     config = Config(a.queue_threshold, a.queue_delay, a.save_seconds, a.token_ttl)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve(Sandbox(Portal(a.seed, a.scale, a.start_date, config), faults), a.host, a.port, a.verbose)
+    serve(Sandbox(Portal(a.seed, a.scale, a.start_date, config, a.gstins), faults), a.host, a.port, a.verbose)
     return 0
 
 
@@ -45,8 +47,10 @@ def generate_main(argv: list[str]) -> int:
     ap.add_argument("--records", type=int, default=3000, help="IMS records (books lines ~1.1x)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gstin", default=DEMO_GSTINS[0], choices=DEMO_GSTINS)
+    ap.add_argument("--books-only", action="store_true",
+                    help="write only purchase_register.csv and ground_truth.csv (faster)")
     a = ap.parse_args(argv)
-    info = synth.generate_files(a.out, a.records, a.seed, a.gstin)
+    info = synth.generate_files(a.out, a.records, a.seed, a.gstin, a.books_only)
     for k, v in info.items():
         print(f"{k}: {v}")
     return 0

@@ -6,6 +6,7 @@ in sandbox/README.md. Deterministic in the seed; about 1.1 books lines per IMS r
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import random
 import re
@@ -35,9 +36,8 @@ def norm_no(doc_no: str) -> str:
 
 
 def money(paise: int) -> str:
-    sign = "-" if paise < 0 else ""
-    p = abs(paise)
-    return f"{sign}{p // 100}.{p % 100:02d}"
+    """Integer paise -> rupees with two decimals (exact for any amount below 10^13 paise)."""
+    return "%.2f" % (paise / 100)
 
 
 def iso(portal_day: str) -> str:
@@ -133,10 +133,10 @@ class Register:
         sign = -1 if negative else 1
         head = f"{self.biz.gstin},{stin},{sup.name},{doc_type},{no},{day},{pos},{rcm},"
         lines = []
-        for it in items:
-            tx, i, c, s, ce = (sign * v for v in it[1:])
-            lines.append(f"{head}{money(tx)},{money(i)},{money(c)},{money(s)},{money(ce)},"
-                         f"{money(tx + i + c + s + ce)}")
+        for _, tx, i, c, s, ce in items:
+            lines.append(head + "%.2f,%.2f,%.2f,%.2f,%.2f,%.2f" % (
+                sign * tx / 100, sign * i / 100, sign * c / 100, sign * s / 100, sign * ce / 100,
+                sign * (tx + i + c + s + ce) / 100))
         self.docs.append((day, len(self.docs), lines, truth))
 
     def write(self, pr_path, truth_path) -> int:
@@ -158,12 +158,15 @@ def _truth(ref: tuple, kind: str) -> str:
     return f"{ref[0]},{ref[1]},{ref[2]},{ref[3]},{kind},{'N' if kind in UNRECOVERABLE else 'Y'}"
 
 
+_NOISE_KINDS = [k for k, _ in NOISE] + ["clean"]
+_NOISE_UPTO = [u for _, u in NOISE]
+
+
 def _noise(rng: random.Random) -> str:
-    roll = rng.random()
-    return next((kind for kind, upto in NOISE if roll < upto), "clean")
+    return _NOISE_KINDS[bisect.bisect_right(_NOISE_UPTO, rng.random())]
 
 
-def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: set) -> None:
+def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: "Taken") -> None:
     """One IMS record into the books, with noise (or left out: portal_only)."""
     rng, biz = reg.rng, reg.biz
     no_f, dt_f = synth.doc_no_field(key), synth.doc_date_field(key)
@@ -184,7 +187,7 @@ def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: se
         variant = format_variant(no, rng)
         no, kind = (variant, kind) if variant else (no, "clean")
     if kind in ("typo", "typo+value"):
-        variant = typo_variant(no, rng, taken.get(stin, set()))
+        variant = typo_variant(no, rng, taken.norms(stin))
         no, kind = (variant, kind) if variant else (no, "clean")
     if kind in ("value", "typo+value"):
         items = scale_items(items, 1 + rng.choice((-1, 1)) * rng.uniform(0.05, 0.3), intra)
@@ -221,13 +224,27 @@ def book_extras(reg: Register, count: int) -> None:
                 [",,,,books_only,N"] * len(items))
 
 
+class Taken:
+    """norm_no of every portal document number per supplier, computed when first asked."""
+
+    def __init__(self, biz: synth.BusinessData):
+        self.numbers: dict[str, list[str]] = {}
+        for key in synth.SECTIONS[:-1]:
+            field = synth.doc_no_field(key)
+            for rec in biz.records[key]:
+                self.numbers.setdefault(rec["stin"], []).append(rec[field])
+        self.cache: dict[str, set] = {}
+
+    def norms(self, stin: str) -> set:
+        if stin not in self.cache:
+            self.cache[stin] = {norm_no(n) for n in self.numbers.get(stin, ())}
+        return self.cache[stin]
+
+
 def write_books(biz: synth.BusinessData, seed: int, pr_path, truth_path) -> dict:
     """Write the purchase register and its ground truth; returns counts."""
     reg = Register(biz, random.Random(f"{seed}|{biz.gstin}|books"))
-    taken: dict[str, set] = {}
-    for key in synth.SECTIONS[:-1]:
-        for rec in biz.records[key]:
-            taken.setdefault(rec["stin"], set()).add(norm_no(rec[synth.doc_no_field(key)]))
+    taken = Taken(biz)
     seen = set()
     for key in synth.SECTIONS[:-1]:
         for rec, items in zip(biz.records[key], biz.items[key]):

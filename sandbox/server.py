@@ -266,6 +266,7 @@ def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8765, verbose: 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     server.sandbox, server.verbose = sandbox, verbose
+    threading.Thread(target=sandbox.portal.warm, daemon=True).start()
     print(f"GSTN sandbox on http://{host}:{port} (user {DEMO_USERNAME}, OTP {DEMO_OTP})", flush=True)
     try:
         server.serve_forever()

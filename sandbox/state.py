@@ -74,6 +74,7 @@ class Portal:
     scale: int = 3000
     start: dt.date = synth.START_DATE
     config: Config = field(default_factory=Config)
+    gstins: list[str] | None = None  # serve only these demo GSTINs (None: all)
 
     def __post_init__(self):
         self.lock = threading.RLock()
@@ -83,7 +84,7 @@ class Portal:
 
     def reset(self) -> None:
         with self.lock:
-            self.data = synth.build_portal(self.seed, self.scale, self.start)
+            self.data = synth.build_portal(self.seed, self.scale, self.start, self.gstins)
             self.day = self.start
             self.index = {g: self._index(b) for g, b in self.data.items()}
             self.revisions: dict[tuple, int] = {}
@@ -128,6 +129,12 @@ class Portal:
                 cached = b'{"status_cd":"1","data":{"' + key.encode() + b'":' + body + b"}}"
                 self.cache[(biz.gstin, "inv", key)] = cached
             return len(biz.records[key]), cached
+
+    def warm(self) -> None:
+        """Serialise every section ahead of the first GETINV (run in a background thread)."""
+        for gstin in list(self.data):
+            for key in synth.SECTIONS:
+                self.section_answer(gstin, key)
 
     def counts(self, gstin: str, goods_typ: str = "ALL_OTH") -> dict:
         biz = self.business(gstin)

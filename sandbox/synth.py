@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
+import json
 import random
 from dataclasses import dataclass, field
 
@@ -268,10 +269,11 @@ def build_business(seed: int, gstin: str, state: str, scale: int,
     return biz
 
 
-def build_portal(seed: int, scale: int, until: dt.date = START_DATE) -> dict[str, BusinessData]:
-    """Every demo business's data, by GSTIN (what the server starts from)."""
+def build_portal(seed: int, scale: int, until: dt.date = START_DATE,
+                 gstins: list[str] | None = None) -> dict[str, BusinessData]:
+    """The demo businesses' data (all, or those in `gstins`), by GSTIN: what the server starts from."""
     return {b["gstin"]: build_business(seed, b["gstin"], b["state_code"], scale, until)
-            for b in DEMO_BUSINESSES}
+            for b in DEMO_BUSINESSES if not gstins or b["gstin"] in gstins}
 
 
 # ---------------------------------------------------------------- GSTR-2A
@@ -338,10 +340,11 @@ def gstr2a_document(biz: BusinessData, period: str | None = None) -> dict:
 # ---------------------------------------------------------------- files
 
 
-def generate_files(out_dir, records: int = 3000, seed: int = 1, gstin: str | None = None) -> dict:
+def generate_files(out_dir, records: int = 3000, seed: int = 1, gstin: str | None = None,
+                   books_only: bool = False) -> dict:
     """Write ims.json, gstr2a.json, purchase_register.csv and ground_truth.csv for one demo
-    GSTIN (default the first) into `out_dir`; same arguments -> same bytes. Returns paths and counts."""
-    import json
+    GSTIN (default the first) into `out_dir`; same arguments -> same bytes (books_only: just
+    the two CSV files, the same bytes as without it). Returns paths and counts."""
     from pathlib import Path
 
     from sandbox import books
@@ -349,12 +352,17 @@ def generate_files(out_dir, records: int = 3000, seed: int = 1, gstin: str | Non
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     biz = build_business(seed, business["gstin"], business["state_code"], records)
-    paths = {name: out / name for name in ("ims.json", "gstr2a.json", "purchase_register.csv",
-                                           "ground_truth.csv")}
-    with open(paths["ims.json"], "w", encoding="utf-8") as f:
-        json.dump({"gstin": biz.gstin, **biz.records}, f, separators=(",", ":"))
-    with open(paths["gstr2a.json"], "w", encoding="utf-8") as f:
-        json.dump({"gstin": biz.gstin, **gstr2a_document(biz)}, f, separators=(",", ":"))
+    names = ("purchase_register.csv", "ground_truth.csv") + (() if books_only else ("ims.json", "gstr2a.json"))
+    paths = {name: out / name for name in names}
+    if not books_only:
+        _write_json(biz, paths["ims.json"], paths["gstr2a.json"])
     counts = books.write_books(biz, seed, paths["purchase_register.csv"], paths["ground_truth.csv"])
     return {**{k.split(".")[0]: str(v) for k, v in paths.items()},
             "ims_records": sum(len(v) for v in biz.records.values()), **counts}
+
+
+def _write_json(biz: BusinessData, ims_path, gstr2a_path) -> None:
+    compact = {"separators": (",", ":")}
+    ims_path.write_text(json.dumps({"gstin": biz.gstin, **biz.records}, **compact), encoding="utf-8")
+    gstr2a_path.write_text(json.dumps({"gstin": biz.gstin, **gstr2a_document(biz)}, **compact),
+                           encoding="utf-8")

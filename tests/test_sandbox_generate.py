@@ -136,8 +136,14 @@ def check_noise(kind: str, book: dict, rec: dict, t: tuple) -> None:
         assert levenshtein1(book["doc_no"].upper(), no.upper()) and len(no) >= 4, t
     if kind == "branch_gstin":
         assert book["supplier_gstin"][2:12] == rec["stin"][2:12] and book["supplier_gstin"][:2] != rec["stin"][:2]
-    if kind == "date":
-        assert book["doc_date"] != f"{rec['idt' if 'idt' in rec else 'nt_dt'][6:]}"
+    if kind == "amended_original":
+        assert book["doc_no"] == (rec.get("oinum") or rec.get("ont_num")) != no, t
+        portal_day = rec.get("oidt") or rec.get("ont_dt")
+        assert book["doc_date"] == f"{portal_day[6:]}-{portal_day[3:5]}-{portal_day[:2]}", t
+        return
+    portal_day = rec.get("idt") or rec.get("nt_dt")
+    portal_iso = f"{portal_day[6:]}-{portal_day[3:5]}-{portal_day[:2]}"
+    assert (book["doc_date"] != portal_iso) == (kind in ("date", "duplicate")), t
 
 
 def test_multi_line_documents_sum_to_the_portal_amounts(files):
