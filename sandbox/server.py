@@ -86,8 +86,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def body_json(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.raw_body
         if not raw.strip():
             return {}
         try:
@@ -96,6 +95,9 @@ class Handler(BaseHTTPRequestHandler):
             raise PortalError("RET400", "The request body is not JSON", 400) from None
 
     def dispatch(self, method: str) -> None:
+        # Read the whole body first, so that an early error answer leaves the connection clean.
+        length = int(self.headers.get("Content-Length") or 0)
+        self.raw_body = self.rfile.read(length) if length > 0 else b""
         url = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(url.query).items()}
         try:

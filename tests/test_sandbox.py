@@ -362,3 +362,15 @@ def test_advance_day_adds_new_records_and_supplier_edits(sandbox, api):
                                                          "11-11-2025", "10-11-2025") for r in new)
     assert sandbox.control("reset")["ok"]
     assert {r["hash"] for r in api.section("B2B")} == set(before)
+
+
+def test_an_error_before_the_body_is_read_keeps_the_connection_usable(sandbox, api):
+    sandbox.control("fault", kind="5xx", path_contains="SAVE")
+    rec = next(r for r in api.section("B2B") if r["action"] == "N")
+    with requests.Session() as s:
+        s.headers["auth-token"] = api.token
+        body = {"rtin": G, "reqtyp": "SAVE", "invdata": {"b2b": [save_record("b2b", rec, "A")]}}
+        assert s.put(sandbox.url + IMS, params={"action": "SAVE", "gstin": G}, json=body, timeout=10).status_code == 503
+        assert s.put(sandbox.url + IMS, params={"action": "SAVE", "gstin": G}, json=body,
+                     timeout=10).json()["status_cd"] == "1"
+        assert s.get(sandbox.url + IMS, params={"action": "GETCNT", "gstin": G}, timeout=10).json()["status_cd"] == "1"
