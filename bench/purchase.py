@@ -3,7 +3,8 @@
     .venv/bin/python bench/purchase.py [--lines 1000000] [--xlsx-rows 100000] [--keep DIR]
 
 Generates a realistic standard-template CSV (multi-line documents, credit notes as
-negatives, intra- and inter-state suppliers, exempt lines) with Polars and an .xlsx with
+negatives, intra- and inter-state suppliers, exempt lines, 1% of lines with 'Rs 1234.5'
+amounts and DD/MM/YYYY dates) with Polars and an .xlsx with
 xlsxwriter (constant_memory), then validates and imports each into a fresh DuckDB file.
 Targets: 1,000,000 CSV lines <= 20 s; 100,000 xlsx rows <= 15 s (validate + import).
 """
@@ -59,15 +60,18 @@ def register_lines(lines: int, seed: int = 11) -> pl.DataFrame:
     tax = pl.when(exempt).then(0).otherwise(base * 18 // 100)
     df = df.with_columns(txval=base * sign, igst=pl.when(intra).then(0).otherwise(tax) * sign,
                          cgst=pl.when(intra).then(tax // 2).otherwise(0) * sign)
+    odd = pl.col("doc").hash(seed + 4) % 100 == 0          # 1% of lines written the way people type them
+    day = pl.lit(today) - pl.duration(days=pl.col("age"))
     return df.select(
         pl.lit(COMPANY).alias("company_gstin"), "supplier_gstin", "supplier_name",
         pl.when(pl.col("crn")).then(pl.lit("CRN")).otherwise(pl.lit("INV")).alias("doc_type"),
         pl.format("SI/25-26/{}", pl.col("doc")).alias("doc_no"),
-        (pl.lit(today) - pl.duration(days=pl.col("age"))).alias("doc_date"),
+        pl.when(odd).then(day.dt.strftime("%d/%m/%Y")).otherwise(day.dt.strftime("%Y-%m-%d")).alias("doc_date"),
         pl.lit("27").alias("place_of_supply"), pl.lit("N").alias("reverse_charge"),
-        (pl.col("txval") / 100).alias("taxable_value"), (pl.col("igst") / 100).alias("igst"),
-        (pl.col("cgst") / 100).alias("cgst"), (pl.col("cgst") / 100).alias("sgst"), pl.lit(0).alias("cess"),
-        ((pl.col("txval") + pl.col("igst") + 2 * pl.col("cgst")) / 100).alias("doc_value"))
+        pl.when(odd).then(pl.format("Rs {}", (pl.col("txval") / 100).round(2)))
+        .otherwise((pl.col("txval") / 100).round(2).cast(pl.Utf8)).alias("taxable_value"), (pl.col("igst") / 100).round(2).alias("igst"),
+        (pl.col("cgst") / 100).round(2).alias("cgst"), (pl.col("cgst") / 100).round(2).alias("sgst"), pl.lit(0).alias("cess"),
+        ((pl.col("txval") + pl.col("igst") + 2 * pl.col("cgst")) / 100).round(2).alias("doc_value"))
 
 
 def write_xlsx(df: pl.DataFrame, path: Path) -> None:
@@ -77,8 +81,13 @@ def write_xlsx(df: pl.DataFrame, path: Path) -> None:
     ws.write_row(0, 0, HEADER)
     for r, row in enumerate(df.iter_rows(), start=1):
         ws.write_row(r, 0, row[:5])
-        ws.write_datetime(r, 5, dt.datetime.combine(row[5], dt.time()), date_fmt)
-        ws.write_row(r, 6, row[6:])
+        if "-" in row[5]:
+            ws.write_datetime(r, 5, dt.datetime.fromisoformat(row[5]), date_fmt)
+        else:
+            ws.write_string(r, 5, row[5])
+        ws.write_row(r, 6, row[6:8])
+        ws.write(r, 8, row[8] if row[8].startswith("Rs") else float(row[8]))
+        ws.write_row(r, 9, row[9:])
     book.close()
 
 
@@ -114,7 +123,7 @@ def main() -> int:
         started = time.perf_counter()
         df = register_lines(rows)
         path = work / f"purchase_{rows}.{kind}"
-        df.write_csv(path, date_format="%Y-%m-%d") if kind == "csv" else write_xlsx(df, path)
+        df.write_csv(path) if kind == "csv" else write_xlsx(df, path)
         made = time.perf_counter() - started
         db = work / f"bench_{kind}.duckdb"
         db.unlink(missing_ok=True)
