@@ -79,18 +79,22 @@ def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, win: int) -> pl.Data
     return pl.concat([same_no.select(ids), in_window.select(ids)]).unique().collect()
 
 
-def nearest_candidates(lone: pl.DataFrame, others: pl.DataFrame, tol: int,
-                       win: int) -> pl.DataFrame:
-    """id of each lone row -> nearest_doc_no, nearest_reason (rows without one are absent)."""
+def nearest_candidates(lone: pl.DataFrame, side: pl.DataFrame, partners: pl.DataFrame,
+                       tol: int, win: int) -> pl.DataFrame:
+    """id of each lone row -> nearest_doc_no, nearest_reason (rows without one are absent).
+    `side` is the other side's frame; `partners` maps its matched ids to the partner's number."""
     empty = pl.DataFrame(schema={"id": pl.Int64, "nearest_doc_no": pl.Utf8,
                                  "nearest_reason": pl.Utf8})
-    if lone.is_empty() or others.is_empty():
+    if lone.is_empty() or side.is_empty():
         return empty
-    cand = candidate_ids(lone, others, win)
+    cand = candidate_ids(lone, side.select(LONE_COLS), win)
     if cand.is_empty():
         return empty
-    others = add_norm_no(others.join(cand.select(pl.col("other_id").alias("id")).unique(),
-                                     on="id", how="semi"))
+    others = side.select(*LONE_COLS, "doc_no", "dup_of").join(
+        cand.select(pl.col("other_id").alias("id")).unique(), on="id", how="semi").filter(
+        pl.col("dup_of").is_null())
+    others = add_norm_no(others.with_columns(
+        _lookup("id", partners, "partner_doc_no").alias("partner_doc_no")))
     con = duckdb.connect(":memory:")
     try:
         con.register("cand", cand)
@@ -102,13 +106,11 @@ def nearest_candidates(lone: pl.DataFrame, others: pl.DataFrame, tol: int,
         con.close()
 
 
-def _others(side: pl.DataFrame, rows: pl.DataFrame, own: str, partner_no: str) -> pl.DataFrame:
-    """The other side's documents (not duplicates), each with the number of its partner."""
-    partners = rows.select("p_id", "b_id", pl.col(own).alias("id"),
-                           pl.col(partner_no).alias("partner_doc_no")).filter(
+def _partners(rows: pl.DataFrame, own: str, partner_no: str) -> pl.DataFrame:
+    """Matched ids of one side -> the number of their partner on the other side."""
+    return rows.select("p_id", "b_id", pl.col(own).alias("id"),
+                       pl.col(partner_no).alias("partner_doc_no")).filter(
         pl.col("p_id").is_not_null() & pl.col("b_id").is_not_null())
-    return side.select(*LONE_COLS, "doc_no", "dup_of").filter(pl.col("dup_of").is_null()).with_columns(
-        _lookup("id", partners, "partner_doc_no").alias("partner_doc_no"))
 
 
 def _lookup(key: str, table: pl.DataFrame, value: str) -> pl.Expr:
@@ -125,9 +127,9 @@ def add_nearest(rows: pl.DataFrame, p: pl.DataFrame, b: pl.DataFrame, tol: int,
                                       .select(pl.col("p_id").alias("id")), on="id")
     lone_b = b.select(LONE_COLS).join(status.filter(pl.col("match_status") == "missing_in_portal")
                                       .select(pl.col("b_id").alias("id")), on="id")
-    near_p = pl.concat([nearest_candidates(lone_p, _others(b, rows, "b_id", "p_doc_no"), tol, win),
+    near_p = pl.concat([nearest_candidates(lone_p, b, _partners(rows, "b_id", "p_doc_no"), tol, win),
                         _duplicate_of(p, "portal record")])
-    near_b = pl.concat([nearest_candidates(lone_b, _others(p, rows, "p_id", "b_doc_no"), tol, win),
+    near_b = pl.concat([nearest_candidates(lone_b, p, _partners(rows, "p_id", "b_doc_no"), tol, win),
                         _duplicate_of(b, "books document")])
     on_portal = pl.col("p_id").is_not_null()
     return rows.with_columns(
