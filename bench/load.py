@@ -88,7 +88,11 @@ def session_slices(sessions: int, per_session: int = 400) -> list[list[int]]:
 def run_load(args, tmp: Path) -> dict:
     sandbox, first_total = prepare(args.scale)
     try:
-        sandbox.control("advance_day", days=1, new_per_day=max(1000, args.scale // 50), edits_per_day=0)
+        import requests
+        started = time.perf_counter()
+        requests.post(f"{sandbox.url}/_control/advance_day", timeout=600,
+                      json={"days": 1, "new_per_day": 1000, "edits_per_day": 0}).raise_for_status()
+        print(f"sandbox advanced a day (1000 new records) in {time.perf_counter() - started:.1f} s", flush=True)
         slices = session_slices(args.sessions)
         stop_file = tmp / "stop"
         procs = [subprocess.Popen([sys.executable, __file__, "--session", str(n), "--ids",
