@@ -22,26 +22,32 @@ BLOCK = ["rtin", "stin", "doc_type"]
 
 NEAREST_SQL = """
 WITH c AS (
-  SELECT l.id AS lone_id, o.id AS other_id, o.doc_no, o.partner_doc_no,
-         o.doc_type <> l.doc_type AS type_diff, o.doc_type AS other_type,
+  SELECT k.lone_id, k.other_id,
+         o.doc_type <> l.doc_type AS type_diff,
          coalesce(o.norm_no = l.norm_no, false) AS norm_eq,
          coalesce(jaro_winkler_similarity(l.norm_no, o.norm_no), 0) AS jw,
-         levenshtein(l.norm_no, o.norm_no) AS lev,
+         (abs(l.txval - o.txval) > $tol)::INT + (abs(l.igst - o.igst) > $tol)::INT
+           + (abs(l.cgst - o.cgst) > $tol)::INT + (abs(l.sgst - o.sgst) > $tol)::INT
+           + (abs(l.cess - o.cess) > $tol)::INT AS n_out,
+         abs(date_diff('day', l.doc_date, o.doc_date)) AS gap
+  FROM cand k JOIN lone l ON l.id = k.lone_id JOIN others o ON o.id = k.other_id
+  WHERE l.rtin = o.rtin AND l.stin = o.stin
+), best AS (
+  SELECT * FROM c
+  QUALIFY row_number() OVER (PARTITION BY lone_id ORDER BY type_diff, norm_eq DESC, jw DESC,
+          n_out, gap NULLS LAST, other_id) = 1
+), told AS (
+  SELECT b.lone_id, o.doc_no, o.partner_doc_no, b.type_diff, o.doc_type AS other_type,
+         b.norm_eq, b.jw, b.gap, levenshtein(l.norm_no, o.norm_no) AS lev,
          length(l.norm_no) AS len_l, length(o.norm_no) AS len_o,
          o.fy IS DISTINCT FROM l.fy AS fy_diff,
-         abs(date_diff('day', l.doc_date, o.doc_date)) AS gap,
          concat_ws(', ',
            CASE WHEN abs(l.txval - o.txval) > $tol THEN 'TAXABLE_VALUE' END,
            CASE WHEN abs(l.igst - o.igst) > $tol THEN 'IGST' END,
            CASE WHEN abs(l.cgst - o.cgst) > $tol THEN 'CGST' END,
            CASE WHEN abs(l.sgst - o.sgst) > $tol THEN 'SGST' END,
            CASE WHEN abs(l.cess - o.cess) > $tol THEN 'CESS' END) AS amounts_out
-  FROM cand k JOIN lone l ON l.id = k.lone_id JOIN others o ON o.id = k.other_id
-  WHERE l.rtin = o.rtin AND l.stin = o.stin
-), best AS (
-  SELECT * FROM c
-  QUALIFY row_number() OVER (PARTITION BY lone_id ORDER BY type_diff, norm_eq DESC, jw DESC,
-          length(amounts_out), gap NULLS LAST, other_id) = 1
+  FROM best b JOIN lone l ON l.id = b.lone_id JOIN others o ON o.id = b.other_id
 )
 SELECT lone_id AS id, doc_no AS nearest_doc_no,
   coalesce(nullif(concat_ws('; ',
@@ -54,17 +60,19 @@ SELECT lone_id AS id, doc_no AS nearest_doc_no,
          || ' days apart' END,
     CASE WHEN amounts_out <> '' THEN 'amounts differ: ' || amounts_out END), ''),
     'several documents fit equally') AS nearest_reason
-FROM best
+FROM told
 """
 
 
-PAIR_BUDGET = 1_000_000
+PAIR_BUDGET = 300_000   # pairs ranked on string similarity at most (roughly)
+MIN_PER_ROW = 20
 
 
 def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, win: int) -> pl.DataFrame:
     """Which other-side documents are ranked for each lone row: every document of the same
     supplier while that makes at most PAIR_BUDGET pairs; beyond that only the same number
-    (any doc type or year) and the same doc type within the date window (hashed keys)."""
+    (any doc type or year) and the same doc type within the date window, the closest dates
+    first, as many per row as the budget allows (at least MIN_PER_ROW)."""
     ids = [pl.col("id").alias("lone_id"), pl.col("id_o").alias("other_id")]
     supplier = ["rtin", "stin"]
     sizes = lone.group_by(supplier).len().join(others.group_by(supplier).len(), on=supplier)
@@ -74,8 +82,11 @@ def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, win: int) -> pl.Data
         "id", "doc_date", pl.struct("rtin", "stin", "raw_no").hash().alias("_no"),
         pl.struct(BLOCK).hash().alias("_block"))
     same_no = hashed(lone).join(hashed(others), on="_no", suffix="_o")
+    gap = (pl.col("doc_date") - pl.col("doc_date_o")).dt.total_days().abs()
+    keep = max(MIN_PER_ROW, PAIR_BUDGET // max(1, lone.height))
     in_window = hashed(lone).join(hashed(others), on="_block", suffix="_o").filter(
-        (pl.col("doc_date") - pl.col("doc_date_o")).dt.total_days().abs() <= win)
+        gap <= win).sort([pl.col("id"), gap, pl.col("id_o")]).filter(
+        pl.int_range(pl.len()).over("id") < keep)   # the closest dates when there are many
     return pl.concat([same_no.select(ids), in_window.select(ids)]).unique().collect()
 
 
