@@ -121,8 +121,8 @@ class Portal:
 
     def section_answer(self, gstin: str, key: str) -> tuple[int, bytes]:
         """(record count, the GETINV success envelope as bytes), cached until a change."""
-        biz = self.business(gstin)
-        with self.lock:
+        with self.lock:  # look the business up inside the lock: a reset may be replacing it
+            biz = self.business(gstin)
             cached = self.cache.get((biz.gstin, "inv", key))
             if cached is None:
                 body = json.dumps(biz.records[key], separators=(",", ":")).encode()
@@ -137,12 +137,12 @@ class Portal:
                 self.section_answer(gstin, key)
 
     def counts(self, gstin: str, goods_typ: str = "ALL_OTH") -> dict:
-        biz = self.business(gstin)
         group = (goods_typ or "ALL_OTH").strip().upper()
         keys = {"ALL_OTH": ALL_OTH, "IMP_GDS": ("impg",), "INV_SUPP_ISD": ()}.get(group)
         if keys is None:
             raise PortalError("RET400", f"Unknown goods_typ '{goods_typ}' (ALL_OTH, IMP_GDS, INV_SUPP_ISD)", 400)
         with self.lock:
+            biz = self.business(gstin)
             body: dict = {"ttl_cnt": 0}
             for key in keys:
                 tally = dict.fromkeys(COUNT_NAMES.values(), 0)
@@ -171,10 +171,10 @@ class Portal:
 
     def gstr2a_answer(self, gstin: str, period: str, action: str) -> bytes:
         part = {"B2B": "b2b", "B2BA": "b2ba", "CDN": "cdn", "CDNA": "cdna"}.get(action.upper())
-        biz = self.business(gstin)
         if not (len(period or "") == 6 and period.isdigit()):
             raise PortalError("RET400", f"ret_period '{period}' is not MMYYYY", 400)
         with self.lock:
+            biz = self.business(gstin)
             cached = self.cache.get((biz.gstin, "2a", period, part))
             if cached is None and part:
                 doc = synth.gstr2a_document(biz, period)
