@@ -72,7 +72,7 @@ def to_excel_bytes(frame, sheet_name: str = "Sheet1") -> bytes:
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True,
                                      "strings_to_formulas": False, "strings_to_numbers": False,
-                                     "strings_to_urls": False})
+                                     "strings_to_urls": False, "remove_timezone": True})
     formats = {"date": book.add_format({"num_format": "yyyy-mm-dd"}),
                "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
     for i, name in enumerate(_sheet_names(sheet_name, chunks)):

@@ -71,3 +71,10 @@ def test_excel_never_drops_rows_beyond_one_sheet(monkeypatch):
     assert book.sheetnames == ["R", "R_2", "R_3"]
     values = [r[0] for ws in book for r in ws.iter_rows(min_row=2, values_only=True)]
     assert values == list(range(8))
+
+
+def test_excel_takes_time_zone_aware_timestamps():
+    when = dt.datetime(2025, 10, 3, 9, 30, tzinfo=dt.timezone.utc)
+    frame = pl.DataFrame({"at": [when]})
+    book = openpyxl.load_workbook(io.BytesIO(to_excel_bytes(frame)))
+    assert book.active["A2"].value == dt.datetime(2025, 10, 3, 9, 30)
