@@ -68,11 +68,13 @@ PAIR_BUDGET = 300_000   # pairs ranked on string similarity at most (roughly)
 MIN_PER_ROW = 20
 
 
-def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, win: int) -> pl.DataFrame:
+def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, matched: pl.Series,
+                  win: int) -> pl.DataFrame:
     """Which other-side documents are ranked for each lone row: every document of the same
     supplier while that makes at most PAIR_BUDGET pairs; beyond that only the same number
-    (any doc type or year) and the same doc type within the date window, the closest dates
-    first, as many per row as the budget allows (at least MIN_PER_ROW)."""
+    (any doc type or year), and the unmatched documents of the same doc type within the date
+    window, the closest dates first, as many per row as the budget allows (at least
+    MIN_PER_ROW). `matched` holds the ids of the other side's matched documents."""
     ids = [pl.col("id").alias("lone_id"), pl.col("id_o").alias("other_id")]
     supplier = ["rtin", "stin"]
     sizes = lone.group_by(supplier).len().join(others.group_by(supplier).len(), on=supplier)
@@ -84,7 +86,8 @@ def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, win: int) -> pl.Data
     same_no = hashed(lone).join(hashed(others), on="_no", suffix="_o")
     gap = (pl.col("doc_date") - pl.col("doc_date_o")).dt.total_days().abs()
     keep = max(MIN_PER_ROW, PAIR_BUDGET // max(1, lone.height))
-    in_window = hashed(lone).join(hashed(others), on="_block", suffix="_o").filter(
+    unmatched = others.filter(~pl.col("id").is_in(matched.implode()))
+    in_window = hashed(lone).join(hashed(unmatched), on="_block", suffix="_o").filter(
         gap <= win).sort([pl.col("id"), gap, pl.col("id_o")]).filter(
         pl.int_range(pl.len()).over("id") < keep)   # the closest dates when there are many
     return pl.concat([same_no.select(ids), in_window.select(ids)]).unique().collect()
@@ -98,7 +101,7 @@ def nearest_candidates(lone: pl.DataFrame, side: pl.DataFrame, partners: pl.Data
                                  "nearest_reason": pl.Utf8})
     if lone.is_empty() or side.is_empty():
         return empty
-    cand = candidate_ids(lone, side.select(LONE_COLS), win)
+    cand = candidate_ids(lone, side.select(LONE_COLS), partners["id"], win)
     if cand.is_empty():
         return empty
     others = side.select(*LONE_COLS, "doc_no", "dup_of").join(

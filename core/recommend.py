@@ -33,19 +33,7 @@ def recommended_action(status: str, *, policy: str = "balanced", doc_type: str =
     return action
 
 
-def action_expr(policy: str) -> pl.Expr:
-    """Polars form of `recommended_action` over columns match_status, doc_type,
-    srcfilstatus, ispendactblocked; null for rows without a portal record (portal_id null)."""
-    table = action_table(policy)
-    base = pl.col("match_status").replace_strict(table, default=None, return_dtype=pl.Utf8)
-    not_filed = pl.col("srcfilstatus").fill_null("").str.strip_chars().str.to_uppercase() == NOT_FILED
-    blocked = pl.col("ispendactblocked").fill_null("").str.strip_chars().str.to_uppercase() == "Y"
-    boe = pl.col("doc_type") == "BOE"
-    a1 = pl.when((base == "A") & not_filed).then(pl.lit("P")).otherwise(base)
-    a2 = pl.when((a1 == "P") & blocked).then(pl.when(boe).then(pl.lit("A")).otherwise(pl.lit("R"))
-                                             ).otherwise(a1)
-    a3 = pl.when((a2 == "R") & boe).then(pl.lit("P")).otherwise(a2)
-    return pl.when(pl.col("portal_id").is_null()).then(None).otherwise(a3)
+ACTION_INPUTS = ["match_status", "doc_type", "srcfilstatus", "ispendactblocked"]
 
 
 def recommend(results: pl.DataFrame, policy: str = "balanced") -> pl.DataFrame:
@@ -53,8 +41,21 @@ def recommend(results: pl.DataFrame, policy: str = "balanced") -> pl.DataFrame:
 
     Needs match_status, portal_id, doc_type, srcfilstatus, ispendactblocked, and for the
     declaration the books amounts pr_igst..pr_cess and the totals portal_tax / pr_tax.
+    `recommended_action` itself is applied to each distinct combination of its inputs (a few
+    dozen in a million rows, told apart by a 64-bit hash), so there is one rule, not two.
     """
-    out = results.with_columns(action_expr(policy).alias("recommended_action"))
+    action_table(policy)
+    results = results.with_columns([pl.col(c).cast(pl.Utf8) for c in ACTION_INPUTS])
+    combo = pl.struct(ACTION_INPUTS).hash(seed=7)
+    keyed = results.with_columns(combo.alias("_combo"))
+    combos = keyed.select("_combo", *ACTION_INPUTS).unique("_combo")
+    actions = [recommended_action(s or "", policy=policy, doc_type=t or "", srcfilstatus=f,
+                                  ispendactblocked=b)
+               for s, t, f, b in combos.select(ACTION_INPUTS).iter_rows()]
+    action = pl.col("_combo").replace_strict(combos["_combo"], pl.Series(actions, dtype=pl.Utf8),
+                                             return_dtype=pl.Utf8)
+    out = keyed.with_columns(pl.when(pl.col("portal_id").is_null()).then(None)
+                             .otherwise(action).alias("recommended_action")).drop("_combo")
     return declare_itc_reduction(out)
 
 
