@@ -3,12 +3,18 @@
 `require_login()` is called at the top of the app frame (and of any page run on its own):
 it shows the login form and stops the run until someone logs in; then it re-reads the user
 from the store on every run (a disabled user or a changed role takes effect at once) and
-ends the session after `session_timeout_min` idle minutes. `require_role(user, permission)`
+ends the session after `session_timeout_min` idle minutes.
+
+Set-up mode: while the store has no user at all (a fresh install, before
+`python -m core.auth create-admin` or the demo's admin), everyone acts as the built-in
+admin `local` under a red banner, so the first admin can be created on the Users page.
+`IMS_REQUIRE_LOGIN=1` turns set-up mode off (then the first admin comes from the CLI). `require_role(user, permission)`
 stops a page the user's role may not use. `visible_gstins(user)` is the only scope pages
 pass to the core queries.
 """
 from __future__ import annotations
 
+import os
 import time
 
 import streamlit as st
@@ -19,13 +25,20 @@ from core.auth import User
 USER_KEY = "auth_user_id"
 ACTIVE_KEY = "auth_last_active"
 NOTICE_KEY = "auth_notice"
+SETUP_USER = User(0, "local", "admin")
+
+
+def in_setup_mode() -> bool:
+    """No user exists yet (and set-up mode is not switched off)."""
+    return os.environ.get("IMS_REQUIRE_LOGIN", "") not in ("1", "true", "yes") and auth.user_count() == 0
 
 
 def current_user() -> User | None:
-    """The logged-in user of this session as stored now, or None."""
+    """The logged-in user of this session as stored now; the built-in admin in set-up mode;
+    else None."""
     user_id = st.session_state.get(USER_KEY)
     if user_id is None:
-        return None
+        return SETUP_USER if in_setup_mode() else None
     user = auth.get_user(user_id)
     return user if user is not None and not user.disabled else None
 
@@ -54,6 +67,8 @@ def require_login() -> User:
         logout("session_timeout", f"Your session ended after {minutes} minutes without activity. "
                                   "Please log in again.")
     user = current_user()
+    if user is SETUP_USER:
+        return user
     if user is None:
         if st.session_state.pop(USER_KEY, None) is not None:
             st.session_state[NOTICE_KEY] = "Your account was disabled or removed. Ask an admin."
@@ -114,7 +129,12 @@ def visible_gstins(user: User | None) -> list[str]:
 
 
 def account_box(user: User) -> None:
-    """Sidebar: who is logged in, change own password, log out."""
+    """Sidebar: who is logged in, change own password, log out (set-up mode: the warning)."""
+    if user is SETUP_USER:
+        st.sidebar.error("Set-up mode: no user exists yet, so anyone who opens this app acts as "
+                         "admin. Create the first admin on the Users page (or with `python -m "
+                         "core.auth create-admin --email ...`); from then on everyone logs in.")
+        return
     with st.sidebar:
         st.caption(f"Logged in as **{user.email}** ({user.role})")
         with st.popover("Change my password", icon=":material/key:"):

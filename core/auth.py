@@ -232,6 +232,8 @@ def create_user(email: str, password: str, role: str, gstins: list[str] | None =
     with connect() as con, transaction(con):
         if _user_row(con, email):
             raise AuthError(f"A user with email {email} already exists")
+        if role != "admin" and not con.execute("SELECT count(*) FROM users").fetchone()[0]:
+            raise AuthError(f"The first user must be an admin (not {role}): nobody could manage users")
         grants = _check_gstins(con, gstins)
         user_id = con.execute(
             "INSERT INTO users (email, password_hash, role, created_by, created_at, updated_at) "
@@ -239,6 +241,12 @@ def create_user(email: str, password: str, role: str, gstins: list[str] | None =
         _write_grants(con, user_id, grants, by)
         record_audit(by, "user_created", f"{email} role={role} gstins={','.join(grants) or '-'}", con)
     return User(user_id, email, role, False)
+
+
+def user_count() -> int:
+    """How many users exist (0 = a fresh install: the app runs in set-up mode)."""
+    with connect() as con:
+        return con.execute("SELECT count(*) FROM users").fetchone()[0]
 
 
 def list_users() -> list[dict]:

@@ -23,22 +23,29 @@ def store(db_file):
     return db_file
 
 
+@pytest.fixture
+def with_admin(store):
+    """A store whose first user (an admin) exists, so other roles may be added."""
+    auth.create_user("root@example.com", "root password 123", "admin")
+    return store
+
+
 def audit_events(event: str | None = None) -> list[dict]:
     return auth.audit_entries(1000, event)
 
 
-def test_password_is_stored_only_as_argon2_hash(store):
+def test_password_is_stored_only_as_argon2_hash(with_admin):
     auth.create_user("ana@example.com", PW, "analyst", [G1])
     with connect() as con:
         row = con.execute("SELECT * FROM users").fetchone()
         con.execute("CHECKPOINT")
     assert any(isinstance(v, str) and v.startswith("$argon2id$") for v in row)
     assert not any(PW in str(v) for v in row)
-    assert PW.encode() not in open(store, "rb").read()
+    assert PW.encode() not in open(with_admin, "rb").read()
     assert all(PW not in str(e) for e in audit_events())
 
 
-def test_emails_are_normalised_and_unique(store):
+def test_emails_are_normalised_and_unique(with_admin):
     user = auth.create_user("  Ana@Example.COM ", PW, "auditor")
     assert user.email == "ana@example.com"
     with pytest.raises(AuthError, match="already exists"):
@@ -49,21 +56,29 @@ def test_emails_are_normalised_and_unique(store):
 
 
 @pytest.mark.parametrize("bad", ["short", "", "x" * 300, "ana@example.com"])
-def test_weak_passwords_are_refused(store, bad):
+def test_weak_passwords_are_refused(with_admin, bad):
     with pytest.raises(AuthError, match="Password must"):
         auth.create_user("ana@example.com", bad, "analyst")
     assert auth.find_user("ana@example.com") is None
 
 
-def test_unknown_role_and_unknown_gstin_are_refused(store):
+def test_unknown_role_and_unknown_gstin_are_refused(with_admin):
     with pytest.raises(AuthError, match="Role 'boss'"):
         auth.create_user("a@example.com", PW, "boss")
     with pytest.raises(AuthError, match="Unknown business GSTIN"):
         auth.create_user("a@example.com", PW, "analyst", ["24AAQCA8719H1ZC"])
-    assert auth.list_users() == []
+    assert [u["email"] for u in auth.list_users()] == ["root@example.com"]
 
 
-def test_logins_and_failed_logins_are_audited(store):
+def test_the_first_user_must_be_an_admin(store):
+    with pytest.raises(AuthError, match="first user must be an admin"):
+        auth.create_user("ana@example.com", PW, "analyst", [G1])
+    assert auth.user_count() == 0
+    auth.create_user("boss@example.com", PW, "admin")
+    assert auth.create_user("ana@example.com", PW, "analyst", [G1]).role == "analyst"
+
+
+def test_logins_and_failed_logins_are_audited(with_admin):
     auth.create_user("ana@example.com", PW, "analyst", [G1])
     assert auth.authenticate("ana@example.com", "wrong password") is None
     assert auth.authenticate("nobody@example.com", PW) is None
@@ -74,7 +89,7 @@ def test_logins_and_failed_logins_are_audited(store):
     assert [e["actor"] for e in audit_events("login")] == ["ana@example.com"]
 
 
-def test_lockout_after_repeated_failures_then_expiry(store):
+def test_lockout_after_repeated_failures_then_expiry(with_admin):
     auth.create_user("ana@example.com", PW, "analyst")
     t0 = dt.datetime(2030, 1, 1, 9, 0)
     for _ in range(auth.MAX_FAILED_LOGINS):
@@ -152,7 +167,7 @@ def test_only_admins_manage_users(store, role):
     assert auth.authenticate("boss@example.com", PW) is not None
 
 
-def test_own_password_change_needs_the_current_password(store):
+def test_own_password_change_needs_the_current_password(with_admin):
     ana = auth.create_user("ana@example.com", PW, "analyst")
     with pytest.raises(AuthError, match="current password"):
         auth.change_password("ana@example.com", "a new password", ana, old_password="wrong one!")

@@ -151,12 +151,6 @@ def test_ims_downloads_are_spreadsheet_safe(store):
 
 # ---------------------------------------------------------------- upload caps
 
-CAPS_MISSING = not (hasattr(purchase_read, "MAX_UPLOAD_BYTES") and hasattr(purchase_read, "MAX_ROWS"))
-needs_caps = pytest.mark.xfail(CAPS_MISSING, strict=True, reason=(
-    "core/purchase_read.py has no MAX_UPLOAD_BYTES / MAX_ROWS caps yet (see the hardening report)"))
-
-
-@needs_caps
 def test_upload_over_the_size_cap_is_refused_with_a_clear_message(store, monkeypatch):
     monkeypatch.setattr(purchase_read, "MAX_UPLOAD_BYTES", 2_000)
     big = hostile_register() + b"\n" * 3_000
@@ -165,7 +159,6 @@ def test_upload_over_the_size_cap_is_refused_with_a_clear_message(store, monkeyp
     assert table_counts()["purchase_batches"] == 0
 
 
-@needs_caps
 def test_upload_over_the_row_cap_is_refused_with_a_clear_message(store, monkeypatch):
     monkeypatch.setattr(purchase_read, "MAX_ROWS", 5)
     with pytest.raises(purchase_read.FileProblem, match=r"many\.csv.*rows"):

@@ -36,10 +36,13 @@ st.dataframe(
       "Created by": u["created_by"]} for u in users],
     hide_index=True)
 
-st.subheader("Add a user")
+st.subheader("Add the first admin" if not users else "Add a user")
 with st.form("add_user", clear_on_submit=True):
     email = st.text_input("Email")
-    role = st.selectbox("Role", list(auth.ROLES), index=1, format_func=auth.ROLES.get)
+    first = not users
+    role = st.selectbox("Role", ["admin"] if first else list(auth.ROLES), index=0 if first else 1,
+                        format_func=auth.ROLES.get,
+                        help="The first user must be an admin." if first else None)
     grants = st.multiselect("GSTINs this user may see (admins see all)", list(gstin_names),
                             format_func=label)
     password = st.text_input(f"Password (at least {auth.MIN_PASSWORD_LENGTH} characters; leave "
