@@ -150,17 +150,12 @@ def add_norm_no(side: pl.DataFrame) -> pl.DataFrame:
 def mark_duplicates(side: pl.DataFrame, order: list[str]) -> pl.DataFrame:
     """Add `dup_of`: the id of the first row (by `order`) sharing
     (rtin, stin, doc_type, fy, raw_no); null for that first row and for unique rows."""
-    first = pl.col("id").sort_by(order).first().over("key_hash")
-    side = side.with_columns(
-        pl.when(pl.col("id") != first).then(first).otherwise(None).alias("dup_of"))
-    flagged = side.filter(pl.col("dup_of").is_not_null())
-    if flagged.is_empty():
-        return side
-    # a hash collision must not make a duplicate: compare the real key with the first row's
-    firsts = side.select(pl.col("id").alias("dup_of"), *[pl.col(c).alias(f"{c}_f") for c in KEY])
-    wrong = flagged.join(firsts, on="dup_of").filter(
-        ~pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}_f")) for c in KEY])).select("id")
-    if wrong.is_empty():
-        return side
-    return side.with_columns(pl.when(pl.col("id").is_in(wrong["id"].implode())).then(None)
-                             .otherwise(pl.col("dup_of")).alias("dup_of"))
+    shared = side.filter(pl.col("key_hash").is_duplicated())
+    if shared.is_empty():
+        return side.with_columns(pl.lit(None, pl.Int64).alias("dup_of"))
+    # a hash collision must not make a duplicate: group on the real key among the few
+    first = pl.col("id").sort_by(order).first().over(KEY)
+    flagged = shared.select("id", pl.when(pl.col("id") != first).then(first)
+                            .otherwise(None).alias("dup_of")).drop_nulls("dup_of")
+    return side.with_columns(pl.col("id").replace_strict(
+        flagged["id"], flagged["dup_of"], default=None, return_dtype=pl.Int64).alias("dup_of"))

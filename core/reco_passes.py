@@ -61,6 +61,9 @@ def key_pairs(p: pl.DataFrame, b: pl.DataFrame, tol: int, key: str) -> pl.DataFr
         pairs = _join(p, b, ["key_hash", "key_hash2"])
     else:
         pairs = _join(p, b, on)
+    ids = pairs.select(pl.col("id").alias("pid"), pl.col("id_b").alias("bid")).collect()
+    if _one_to_one(ids):  # nothing to choose between: scores are not needed
+        return ids.with_columns([pl.lit(0, pl.Int64).alias(c) for c in PAIR_COLS[2:]])
     return _scored(pairs, tol).select(PAIR_COLS).collect()
 
 
@@ -121,11 +124,15 @@ def pan_pairs(p: pl.DataFrame, b: pl.DataFrame, tol: int) -> pl.DataFrame:
 MAX_ROUNDS = 30
 
 
+def _one_to_one(pairs: pl.DataFrame) -> bool:
+    return bool(pairs["pid"].is_unique().all() and pairs["bid"].is_unique().all())
+
+
 def assign(pairs: pl.DataFrame) -> pl.DataFrame:
     """Best-score one-to-one assignment: the same result as taking pairs one by one in order
     of (n_out, abs_diff, gap, pid, bid) and skipping any whose row is already used. Each round
     takes every pair that is the first choice of both its rows."""
-    if pairs["pid"].is_unique().all() and pairs["bid"].is_unique().all():
+    if _one_to_one(pairs):
         return pairs.select("pid", "bid")  # already one-to-one (pass 1 on unique keys)
     ranked = pairs.sort(["n_out", "abs_diff", "gap", "pid", "bid"])
     taken = []
