@@ -107,3 +107,26 @@ def test_admin_adds_a_user_with_a_grant_on_the_users_page(people):
     assert "Added new.auditor@example.com as auditor" in shown
     generated = shown.split("Password: `")[1].split("`")[0]
     assert auth.authenticate("new.auditor@example.com", generated) is not None
+
+
+def test_setup_mode_until_the_first_admin_then_login_is_required(db_file, monkeypatch):
+    seed_demo(n_per_business=5, with_jobs=False)
+    at = AppTest.from_function(gate_app, default_timeout=30).run()
+    assert f"hello local sees {','.join(sorted([G1, G2]))}" in texts(at)
+    assert "Set-up mode" in " ".join(e.value for e in at.sidebar.error)
+    page = AppTest.from_file(str(ROOT / "app" / "pages" / "users.py"), default_timeout=30).run()
+    assert page.selectbox[0].options == [auth.ROLES["admin"]]   # the first user can only be an admin
+    page.text_input[0].input("first@example.com")
+    page.text_input[1].input(PW)
+    page.button[0].click()
+    page.run()
+    assert auth.find_user("first@example.com").role == "admin"
+    assert auth.audit_entries(5, "user_created")[0]["actor"] == "local"
+    at.run()                                                # set-up mode is over
+    assert "hello" not in texts(at) and at.text_input(key="login_email")
+
+
+def test_require_login_switch_turns_setup_mode_off(db_file, monkeypatch):
+    monkeypatch.setenv("IMS_REQUIRE_LOGIN", "1")
+    at = AppTest.from_function(gate_app, default_timeout=30).run()
+    assert "hello" not in texts(at) and at.text_input(key="login_email")
