@@ -21,16 +21,37 @@ import streamlit as st
 
 from core import auth
 from core.auth import User
+from core.db import db_path
 
 USER_KEY = "auth_user_id"
 ACTIVE_KEY = "auth_last_active"
 NOTICE_KEY = "auth_notice"
 SETUP_USER = User(0, "local", "admin")
+# One store read per session per second at most (a page run asks several times); changes
+# made in this process clear it at once, other processes' changes show within the TTL.
+SNAPSHOT_TTL_S = float(os.environ.get("IMS_SESSION_CACHE_S", "1"))
+_snapshots: dict[tuple, tuple[float, dict]] = {}
+
+
+def _snapshot(user_id: int | None) -> dict:
+    key, now = (db_path(), user_id), time.monotonic()
+    hit = _snapshots.get(key)
+    if hit is None or now - hit[0] >= SNAPSHOT_TTL_S:
+        hit = (now, auth.session_snapshot(user_id))
+        _snapshots[key] = hit
+    return hit[1]
+
+
+def forget_cached_sessions() -> None:
+    """After a change to users, grants or the timeout: the next run reads the store again."""
+    _snapshots.clear()
 
 
 def in_setup_mode() -> bool:
     """No user exists yet (and set-up mode is not switched off)."""
-    return os.environ.get("IMS_REQUIRE_LOGIN", "") not in ("1", "true", "yes") and auth.user_count() == 0
+    if os.environ.get("IMS_REQUIRE_LOGIN", "").lower() in ("1", "true", "yes"):
+        return False
+    return _snapshot(None)["users"] == 0
 
 
 def current_user() -> User | None:
@@ -39,7 +60,7 @@ def current_user() -> User | None:
     user_id = st.session_state.get(USER_KEY)
     if user_id is None:
         return SETUP_USER if in_setup_mode() else None
-    user = auth.get_user(user_id)
+    user = _snapshot(user_id)["user"]
     return user if user is not None and not user.disabled else None
 
 
@@ -56,14 +77,15 @@ def logout(reason: str = "logout", notice: str | None = None) -> None:
 
 def _timed_out(now: float) -> bool:
     last = st.session_state.get(ACTIVE_KEY)
-    return last is not None and auth.session_expired(last, now, auth.session_timeout_minutes())
+    minutes = _snapshot(st.session_state.get(USER_KEY))["timeout_min"]
+    return last is not None and auth.session_expired(last, now, minutes)
 
 
 def require_login() -> User:
     """The logged-in user; otherwise show the login form and stop the page."""
     now = time.time()
     if st.session_state.get(USER_KEY) is not None and _timed_out(now):
-        minutes = auth.session_timeout_minutes()
+        minutes = _snapshot(st.session_state.get(USER_KEY))["timeout_min"]
         logout("session_timeout", f"Your session ended after {minutes} minutes without activity. "
                                   "Please log in again.")
     user = current_user()
@@ -103,6 +125,7 @@ def _try_login(email: str, password: str) -> None:
         else:
             st.error("Wrong email or password, or the account is disabled.")
         return
+    forget_cached_sessions()
     st.session_state[USER_KEY] = user.user_id
     st.session_state[ACTIVE_KEY] = time.time()
     st.rerun()
@@ -125,7 +148,13 @@ def require_role(user: User | None, permission: str) -> User:
 
 def visible_gstins(user: User | None) -> list[str]:
     """The GSTINs the user may see in every page, chart and download."""
-    return auth.user_gstins(user)
+    if user is None:
+        return []
+    if user is SETUP_USER:
+        return list(_snapshot(None)["gstins"]) if in_setup_mode() else []
+    snap = _snapshot(user.user_id)
+    stored = snap["user"]
+    return list(snap["gstins"]) if stored is not None and not stored.disabled else []
 
 
 def account_box(user: User) -> None:

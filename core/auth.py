@@ -420,6 +420,26 @@ def locked_minutes_left(email: str, now: dt.datetime | None = None) -> float:
 # ---------------------------------------------------------------- sessions
 
 
+def session_snapshot(user_id: int | None) -> dict:
+    """What a page run needs about its session, in ONE connection: the stored user (or None),
+    the GSTINs they may see (all businesses for an admin, or when `user_id` is None: the
+    set-up mode's built-in admin), the idle timeout in minutes, and how many users exist."""
+    with connect() as con:
+        row = None if user_id is None else con.execute(
+            "SELECT user_id, email, role, disabled FROM users WHERE user_id = ?", [int(user_id)]).fetchone()
+        user = User(*row) if row else None
+        if user is not None and (user.disabled or not user.is_admin):
+            sql, params = ("SELECT g.gstin FROM user_gstins g JOIN businesses b USING (gstin) "
+                           "WHERE g.user_id = ? AND NOT ? ORDER BY 1", [user.user_id, user.disabled])
+        else:
+            sql, params = "SELECT gstin FROM businesses ORDER BY 1", []
+        gstins = [r[0] for r in con.execute(sql, params).fetchall()]
+        timeout = get_setting(con, "session_timeout_min", str(DEFAULT_SESSION_TIMEOUT_MIN))
+        users = con.execute("SELECT count(*) FROM users").fetchone()[0]
+    minutes = int(timeout) if str(timeout).isdigit() and int(timeout) > 0 else DEFAULT_SESSION_TIMEOUT_MIN
+    return {"user": user, "gstins": gstins, "timeout_min": minutes, "users": users}
+
+
 def session_timeout_minutes() -> int:
     """Idle minutes before a session ends (setting `session_timeout_min`, default 30)."""
     with connect() as con:

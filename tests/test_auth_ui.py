@@ -6,6 +6,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app import auth_ui
 from core import auth
 from tests.conftest import ROOT
 from tests.demo_store import BUSINESSES, seed_demo
@@ -76,6 +77,7 @@ def test_logout_and_disabled_user_are_sent_to_login(people):
     at.session_state["auth_user_id"] = people["analyst"].user_id
     at.run()
     auth.disable_user("ana@example.com", people["admin"])
+    auth_ui.forget_cached_sessions()           # (another process's change shows within 1 s)
     at.run()
     assert "hello" not in texts(at) and "disabled" in texts(at)
 
@@ -130,3 +132,15 @@ def test_require_login_switch_turns_setup_mode_off(db_file, monkeypatch):
     monkeypatch.setenv("IMS_REQUIRE_LOGIN", "1")
     at = AppTest.from_function(gate_app, default_timeout=30).run()
     assert "hello" not in texts(at) and at.text_input(key="login_email")
+
+
+def test_a_change_made_elsewhere_shows_within_the_cache_ttl(people, monkeypatch):
+    monkeypatch.setattr(auth_ui, "SNAPSHOT_TTL_S", 0.3)
+    at = AppTest.from_function(gate_app, default_timeout=30)
+    at.session_state["auth_user_id"] = people["analyst"].user_id
+    at.run()
+    assert f"sees {G1}" in texts(at)
+    auth.grant_gstins("ana@example.com", [G1, G2], "cli")     # as the worker or another app would
+    time.sleep(0.35)
+    at.run()
+    assert f"sees {G1},{G2}" in texts(at)

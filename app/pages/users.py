@@ -17,6 +17,8 @@ for kind, text in st.session_state.pop("users_flash", []):
 
 
 def flash(kind: str, text: str) -> None:
+    """Show `text` after the rerun; our change also takes effect at once for every session."""
+    auth_ui.forget_cached_sessions()
     st.session_state.setdefault("users_flash", []).append((kind, text))
 
 
