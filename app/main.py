@@ -10,19 +10,26 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from app import auth_ui  # noqa: E402
+from core import auth  # noqa: E402
 from core.db import DatabaseBusy, db_path  # noqa: E402
 
 st.set_page_config(page_title="IMS Reco Sync", page_icon=":material/receipt_long:", layout="wide")
+user = auth_ui.require_login()  # the login form (and a stop) until someone logs in
 
 PAGES = [
     st.Page("pages/dashboard.py", title="Dashboard", icon=":material/dashboard:", default=True),
     st.Page("pages/ims_invoices.py", title="IMS Invoices", icon=":material/receipt_long:"),
     st.Page("pages/reconciliation.py", title="Reconciliation", icon=":material/compare_arrows:"),
     st.Page("pages/purchase_register.py", title="Purchase Register", icon=":material/upload_file:"),
-    st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
+if auth.can(user, "settings"):
+    PAGES.append(st.Page("pages/settings.py", title="Settings", icon=":material/settings:"))
+if auth.can(user, "users"):
+    PAGES.append(st.Page("pages/users.py", title="Users", icon=":material/group:"))
 
 page = st.navigation(PAGES)
+auth_ui.account_box(user)
 with st.sidebar:
     st.caption(f"Store: `{db_path()}`")
 try:

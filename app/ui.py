@@ -19,8 +19,10 @@ ACTION_LABELS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "No action"}
 
 
 def current_actor() -> str:
-    """The user acting in this session (login comes later)."""
-    return "local"
+    """The user acting in this session: their email ('local' in set-up mode)."""
+    from app.auth_ui import current_user
+    user = current_user()
+    return user.email if user else "anonymous"
 
 
 _VERSION_TTL_S = 1.0
@@ -71,9 +73,16 @@ def after_write() -> None:
 
 
 def visible_gstins() -> list[str]:
-    """The businesses the current user may see (all of them until roles arrive)."""
-    from core.business import list_businesses
-    return cached(list_businesses, None)["gstin"].to_list()
+    """The businesses the current user may see: their granted GSTINs (admins: all)."""
+    from app.auth_ui import current_user, visible_gstins as granted
+    return granted(current_user())
+
+
+def can(permission: str) -> bool:
+    """May the current user do `permission` (act, upload, import, reconcile, settings, users;
+    core.auth.PERMISSIONS)? For `disabled=` on buttons and a check before each write."""
+    from app.auth_ui import allowed, current_user
+    return allowed(current_user(), permission)
 
 
 def business_names() -> dict[str, str]:
@@ -115,6 +124,11 @@ def require_businesses() -> list[str]:
     """The visible GSTINs; when there are none, tell the user what to do and stop the page."""
     gstins = visible_gstins()
     if not gstins:
+        from app.auth_ui import allowed, current_user
+        if not allowed(current_user(), "settings"):
+            st.info("No business is granted to you yet. Ask an admin to grant you your "
+                    "company's GSTIN on the Users page.")
+            st.stop()
         st.info("No business yet. Add your company's GSTIN under **Settings → Add or edit a "
                 "business**, then choose it under \"Business to Auto-generate IMS\".")
         st.page_link("pages/settings.py", label="Open Settings", icon=":material/settings:")
