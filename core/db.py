@@ -11,6 +11,7 @@ recorded in `schema_version`.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import random
 import threading
@@ -133,19 +134,16 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "") -> list[int]:
         return applied
 
 
-def query_df(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
-    """Run a parameterised query and return a Polars frame."""
-    return con.execute(sql, params or []).pl()
-
-
 def get_setting(con: duckdb.DuckDBPyConnection, key: str, default: str | None = None) -> str | None:
-    row = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-    return row[0] if row else default
+    # fetchall, not fetchone: DuckDB 2 keeps a fetchone() result open, which breaks the
+    # next con.sql() on the same connection ("unfinished result").
+    rows = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else default
 
 
 def put_setting(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute(
-        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, current_timestamp) "
+        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        [key, str(value)],
+        [key, str(value), datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)],
     )

@@ -1,8 +1,5 @@
-"""Query results as Polars frames (DuckDB 2 dropped `.pl()` on executed statements).
-
-`core.db.query_df` calls `con.execute(...).pl()`, which DuckDB 2.0 no longer has; the
-relation API still converts, so the app's read queries go through here.
-"""
+"""Query results as Polars frames (DuckDB 2 dropped `.pl()` on executed statements;
+the relation API still converts, so read queries go through here)."""
 from __future__ import annotations
 
 import duckdb
