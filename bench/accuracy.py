@@ -43,29 +43,9 @@ def truth_frame(path: Path) -> pl.DataFrame:
                               raw_no_expr("portal_doc_no").alias("portal_no"))
 
 
-def read_register(path: Path) -> pl.DataFrame:
-    """The importer's documents. WORKAROUND (remove once fixed): Polars 2.1 panics inside the
-    importer's inter-state CGST/SGST *warning* check on some generated files; the read is then
-    retried without that one warning check (parsing and all error checks unchanged)."""
-    try:
-        return read_books(str(path))
-    except BaseException as exc:  # pyo3 PanicException derives from BaseException
-        if type(exc).__name__ != "PanicException":
-            raise
-    import core.purchase_validate as validate
-    original = validate._amount_checks
-    validate._amount_checks = lambda: [c for c in original() if c[1] != "cgst"]
-    try:
-        print("note: importer panicked in its CGST warning check; re-read without it",
-              file=sys.stderr)
-        return read_books(str(path))
-    finally:
-        validate._amount_checks = original
-
-
 def links(out_dir: Path) -> tuple[pl.DataFrame, float]:
     """Our pairs as (pr_line, portal key, status, pass), and the reconcile time."""
-    books = read_register(out_dir / "purchase_register.csv")
+    books = read_books(str(out_dir / "purchase_register.csv"))
     _, portal, rtin = read_portal(str(out_dir / "ims.json"))
     portal = portal.with_columns(pl.lit(rtin).alias("rtin"))
     t = time.perf_counter()

@@ -25,7 +25,7 @@ from core.purchase_read import LINE, FileProblem, RawTable, load_source, read_ta
 from core.purchase_templates import (BUILTINS, Template, get_template, header_score, list_templates,  # noqa: F401
                                      save_template, suggest_mapping, delete_template)
 from core.purchase_validate import (PROBLEM_SCHEMA, canonical_lines, group_documents, line_problems,
-                                    parse_lines, sign_problems, split_file_duplicates)
+                                    parse_lines, say, sign_problems, split_file_duplicates)
 
 __all__ = ["Validation", "ImportResult", "FileProblem", "ImportRefused", "configured_gstins", "read_purchase_documents", "validate_purchase_file",
            "import_purchase_file", "list_batches", "rollback_batch", "problems_csv_bytes",
@@ -159,7 +159,7 @@ def validate_purchase_file(source, template: str | Template = "standard", compan
     action = "skipped" if on_duplicate == "skip" else "replaces"
     stored = v.docs.join(found, on="line_no").with_columns(
         kind=pl.lit("stored"), action=pl.lit(action), existing_batch_id=pl.col("batch_id"),
-        reason=pl.format("already stored (batch {}): same supplier, type and number in FY {}",
+        reason=say("already stored (batch {}): same supplier, type and number in FY {}",
                          pl.col("batch_id"), pl.col("fy")))
     v.duplicates = pl.concat([v.duplicates, stored.select(DUP_COLUMNS)], how="vertical_relaxed").sort("line_no")
     v.replace_ids = stored["doc_id"].explode().to_list() if on_duplicate == "replace" else []
@@ -234,7 +234,7 @@ def problems_csv_bytes(v: Validation, include_warnings: bool = False) -> bytes:
     severities = ["error", "warning"] if include_warnings else ["error"]
     probs = v.problems.filter(pl.col("severity").is_in(severities)).select(
         "line", pl.col("severity").alias("kind"),
-        pl.format("{} ({}): {}", pl.col("field"), pl.col("column").fill_null("-"), pl.col("message")).alias("reason"))
+        say("{} ({}): {}", pl.col("field"), pl.col("column").fill_null("-"), pl.col("message")).alias("reason"))
     dups = v.duplicates.select("line_no", pl.lit("duplicate").alias("kind"), "reason")
     if v.line_map is not None and dups.height:
         dups = dups.join(v.line_map, on="line_no").select("line", "kind", "reason")

@@ -81,6 +81,23 @@ def text_of(fld: str) -> str:
     return f"{fld}_text" if fld in AMOUNTS else fld
 
 
+def say(template: str, *values: pl.Expr) -> pl.Expr:
+    """`template` with each `{}` replaced by the next value's text (null when any value is null).
+
+    Does what pl.format does, with pl.concat_str: Polars 2.1's pl.format panics
+    ("assertion failed: i < self.len()") on a column whose chunk list holds an empty chunk,
+    which DataFrame.filter leaves when a multi-chunk frame (a larger CSV file is read in
+    chunks) has no hit in one chunk. concat_str handles such columns.
+    """
+    texts = template.split("{}")
+    if len(texts) != len(values) + 1:
+        raise ValueError(f"template {template!r} wants {len(texts) - 1} values, got {len(values)}")
+    parts = [pl.lit(texts[0])] if texts[0] else []
+    for value, text in zip(values, texts[1:]):
+        parts += [value.cast(pl.Utf8)] + ([pl.lit(text)] if text else [])
+    return pl.concat_str(parts or [pl.lit("")])
+
+
 def _date_expr(text: pl.Expr, date_format: str | None, kind: str) -> pl.Expr:
     iso = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "$1")
     formats = ([date_format] if date_format else []) + [f for f in AUTO_DATE_FORMATS if f != date_format]
@@ -169,7 +186,7 @@ def _gstin_checks(parsed: pl.DataFrame, company_gstins: list[str] | None) -> lis
         known = sorted(company_gstins)
         shown = ", ".join(known[:5]) or "none yet"
         checks.append((~pl.col("rtin").is_in(known) & ~pl.col("rtin").is_in(list(rtin_bad)), "company_gstin",
-                       pl.format("company GSTIN {} is not a configured business (configured: " + shown + ")",
+                       say("company GSTIN {} is not a configured business (configured: " + shown + ")",
                                  pl.col("rtin")), "error"))
     return checks
 
@@ -189,27 +206,27 @@ def _field_checks(today: dt.date) -> list[tuple]:
     text_missing = lambda c: pl.col(c).is_null() | (pl.col(c) == "")  # noqa: E731
     return [
         (pl.col("doc_type_code").is_null(), "doc_type",
-         pl.format("document type '{}' is not known (use INV, CRN or DBN; or Invoice, Credit Note, Debit Note)",
+         say("document type '{}' is not known (use INV, CRN or DBN; or Invoice, Credit Note, Debit Note)",
                    pl.col("doc_type").fill_null("")), "error"),
         (text_missing("doc_no"), "doc_no", pl.lit("document number is empty"), "error"),
         (pl.col("doc_no").str.len_chars() > 16, "doc_no",
-         pl.format("document number '{}' has {} characters; GSTN allows 16", pl.col("doc_no"),
+         say("document number '{}' has {} characters; GSTN allows 16", pl.col("doc_no"),
                    pl.col("doc_no").str.len_chars()), "warning"),
         (pl.col("doc_no").str.contains(r"[^A-Za-z0-9/\-]"), "doc_no",
-         pl.format("document number '{}' has characters GSTN does not allow (only letters, digits, - and /)",
+         say("document number '{}' has characters GSTN does not allow (only letters, digits, - and /)",
                    pl.col("doc_no")), "warning"),
         (pl.col("doc_date_parsed").is_null(), "doc_date",
-         pl.format("date '{}' is not a date (use YYYY-MM-DD, DD-MM-YYYY or DD/MM/YYYY)",
+         say("date '{}' is not a date (use YYYY-MM-DD, DD-MM-YYYY or DD/MM/YYYY)",
                    pl.col("doc_date").fill_null("")), "error"),
         (pl.col("doc_date_parsed") > today, "doc_date",
-         pl.format("date {} is in the future", pl.col("doc_date_parsed")), "warning"),
+         say("date {} is in the future", pl.col("doc_date_parsed")), "warning"),
         (pl.col("doc_date_parsed") < three_years, "doc_date",
-         pl.format("date {} is more than 3 years old", pl.col("doc_date_parsed")), "warning"),
+         say("date {} is more than 3 years old", pl.col("doc_date_parsed")), "warning"),
         (pl.col("pos").is_null() | ~pl.col("pos").is_in(list(STATES) + ["96"]), "place_of_supply",
-         pl.format("place of supply '{}' is not a state code (e.g. 27 or 27-Maharashtra)",
+         say("place of supply '{}' is not a state code (e.g. 27 or 27-Maharashtra)",
                    pl.col("place_of_supply").fill_null("")), "error"),
         (pl.col("rcm").is_null(), "reverse_charge",
-         pl.format("reverse charge '{}' is not Y or N", pl.col("reverse_charge")), "error"),
+         say("reverse charge '{}' is not Y or N", pl.col("reverse_charge")), "error"),
     ]
 
 
@@ -217,17 +234,17 @@ def _amount_checks() -> list[tuple]:
     checks = []
     for fld in PAISE:
         checks.append((pl.col(f"{fld}_nan"), fld,
-                       pl.format("'{}' is not a number", pl.col(text_of(fld))), "error"))
+                       say("'{}' is not a number", pl.col(text_of(fld))), "error"))
     checks.append((pl.col("taxable_value_blank"), "taxable_value",
                    pl.lit("taxable value is empty"), "error"))
     known_pos = pl.col("pos").is_in(list(STATES) + ["96"])
     intra = known_pos & (pl.col("stin").str.slice(0, 2) == pl.col("pos"))
     inter = known_pos & (pl.col("stin").str.slice(0, 2) != pl.col("pos"))
     checks.append((intra & (pl.col("igst").fill_null(0) != 0), "igst",
-                   pl.format("IGST on a supply within state {} (supplier and place of supply in the same "
+                   say("IGST on a supply within state {} (supplier and place of supply in the same "
                              "state normally carry CGST + SGST)", pl.col("pos")), "warning"))
     checks.append((inter & ((pl.col("cgst").fill_null(0) != 0) | (pl.col("sgst").fill_null(0) != 0)), "cgst",
-                   pl.format("CGST/SGST on a supply from state {} to place of supply {} (inter-state "
+                   say("CGST/SGST on a supply from state {} to place of supply {} (inter-state "
                              "supplies normally carry IGST)", pl.col("stin").str.slice(0, 2), pl.col("pos")),
                    "warning"))
     return checks
@@ -296,7 +313,7 @@ def split_file_duplicates(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
     marked = docs.with_columns(first_line=pl.col("line_no").min().over(DUP_KEY))
     dups = marked.filter(pl.col("line_no") != pl.col("first_line")).with_columns(
         kind=pl.lit("in_file"), existing_batch_id=pl.lit(None, pl.Int64), action=pl.lit("skipped"),
-        reason=pl.format("same supplier, type and number in FY {} as the document at line {}",
+        reason=say("same supplier, type and number in FY {} as the document at line {}",
                          pl.col("fy"), pl.col("first_line"))).drop("first_line")
     kept = marked.filter(pl.col("line_no") == pl.col("first_line")).drop("first_line")
     return kept, dups
