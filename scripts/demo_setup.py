@@ -1,0 +1,58 @@
+"""First-run preparation of the demo store: businesses, purchase register, fetch, sync, login.
+
+Idempotent: a store that already has businesses is left as it is (the demo admin is
+ensured either way so that its login can be printed).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from core.db import connect, db_path
+
+
+def store_is_prepared() -> bool:
+    with connect() as con:
+        return con.execute("SELECT count(*) FROM businesses").fetchall()[0][0] > 0
+
+
+def configure_demo_businesses() -> list[str]:
+    from core.business import save_business
+    from sandbox.demo import DEMO_BUSINESSES
+    for b in DEMO_BUSINESSES:
+        save_business(b["gstin"], b["name"], actor="demo", fetch_time="06:00", sync_source="ims_vs_pr")
+    return [b["gstin"] for b in DEMO_BUSINESSES]
+
+
+def import_demo_purchase_register(out_dir: Path, gstins: list[str], seed: int, scale: int) -> None:
+    from core.purchase import import_purchase_file
+    from sandbox.synth import generate_files
+    for gstin in gstins:
+        files = generate_files(out_dir / gstin, records=scale, seed=seed, gstin=gstin, books_only=True)
+        result = import_purchase_file(files["purchase_register"], actor="demo", on_duplicate="skip")
+        print(f"  purchase register {gstin}: {result.summary()}")
+
+
+def fetch_and_sync(gstins: list[str]) -> None:
+    from core.fetch import fetch_businesses
+    from core.sync import apply_sync
+    for gstin, outcome in fetch_businesses(gstins, actor="demo", triggered_by="demo").items():
+        if not outcome.get("ok"):
+            raise SystemExit(f"Demo fetch for {gstin} failed: {outcome.get('error')}")
+        counts = apply_sync(gstin, actor="demo")
+        print(f"  fetched and synced {gstin}: {outcome['ims'].get('total')} IMS records, "
+              f"{counts.get('records')} recommendations")
+
+
+def prepare_demo(out_dir: Path, seed: int = 7, scale: int = 3000, fresh: bool = False) -> dict:
+    """Build the demo on an empty store; return the demo admin's login for the banner."""
+    from core.auth import ensure_demo_admin
+    if fresh:
+        for suffix in ("", ".wal"):
+            Path(db_path() + suffix).unlink(missing_ok=True)
+    if not store_is_prepared():
+        print(f"== preparing the demo store {db_path()} (first run)", flush=True)
+        gstins = configure_demo_businesses()
+        import_demo_purchase_register(out_dir, gstins, seed, scale)
+        fetch_and_sync(gstins)
+    return ensure_demo_admin(os.environ.get("IMS_DEMO_ADMIN_PASSWORD"))

@@ -1,0 +1,101 @@
+"""The README's run command: a populated app minutes after a fresh clone.
+
+Starts the bundled sandbox, prepares the store on first run (demo businesses, the demo
+purchase register, a first fetch and sync, a demo admin login), then runs the worker
+and the Streamlit app until Ctrl-C. Later runs reuse the store as it is.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_DIR = ROOT / "data" / "demo"
+
+
+def start(cmd: list[str], log_name: str) -> subprocess.Popen:
+    log = open(ROOT / "data" / f"{log_name}.log", "ab")
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def wait_for(url: str, proc: subprocess.Popen, what: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"{what} stopped at start; see data/*.log")
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    sys.exit(f"{what} did not answer at {url} within {seconds:.0f} s")
+
+
+def stop_all(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--port", type=int, default=8501, help="app port")
+    ap.add_argument("--sandbox-port", type=int, default=8765)
+    ap.add_argument("--scale", type=int, default=3000, help="IMS records per demo business")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--fresh", action="store_true", help="delete the store and rebuild the demo")
+    args = ap.parse_args()
+
+    os.environ.setdefault("IMS_DB_PATH", str(ROOT / "data" / "ims.duckdb"))
+    os.environ.setdefault("GSTN_API_URL", f"http://127.0.0.1:{args.sandbox_port}")
+    (ROOT / "data").mkdir(exist_ok=True)
+    py = sys.executable
+    procs: list[subprocess.Popen] = []
+    try:
+        sandbox = start([py, "-m", "sandbox", "--port", str(args.sandbox_port),
+                         "--seed", str(args.seed), "--scale", str(args.scale)], "sandbox")
+        procs.append(sandbox)
+        wait_for(f"{os.environ['GSTN_API_URL']}/health", sandbox, "The sandbox")
+        from scripts.demo_setup import prepare_demo
+        login = prepare_demo(DEMO_DIR, seed=args.seed, scale=args.scale, fresh=args.fresh)
+        procs.append(start([py, "worker.py"], "worker"))
+        app = start([py, "-m", "streamlit", "run", "app/main.py", "--server.headless", "true",
+                     "--server.port", str(args.port), "--browser.gatherUsageStats", "false"], "app")
+        procs.append(app)
+        wait_for(f"http://127.0.0.1:{args.port}/_stcore/health", app, "The app")
+        print_banner(args.port, login)
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+        print("A process stopped; see data/sandbox.log, data/worker.log, data/app.log")
+    except KeyboardInterrupt:
+        print("\nStopping sandbox, worker and app ...")
+    finally:
+        stop_all(procs)
+
+
+def print_banner(port: int, login: dict | None) -> None:
+    line = "=" * 64
+    print(f"\n{line}\n  IMS Reco Sync is running:  http://localhost:{port}")
+    if login:
+        print(f"  Log in as  {login['email']}  with password  {login['password']}")
+    print(f"  Store: {os.environ['IMS_DB_PATH']}   Sandbox: {os.environ['GSTN_API_URL']}")
+    print(f"  Logs: data/app.log, data/worker.log, data/sandbox.log   Stop: Ctrl-C\n{line}\n",
+          flush=True)
+
+
+if __name__ == "__main__":
+    main()
