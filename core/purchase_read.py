@@ -117,6 +117,8 @@ def _header_index(rows: list[list[str]], header_score: Callable[[list[str]], int
 def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
     utf8, _encoding = decode_text(data)
     lines = _first_lines(utf8, HEADER_SEARCH_ROWS)
+    if not utf8.strip() or not lines:   # e.g. nothing but a byte-order mark
+        raise FileProblem(name, "the file is empty")
     delim = detect_delimiter(lines)
     rows = [next(csv.reader([ln], delimiter=delim), []) for ln in lines]
     header_at = _header_index(rows, header_score)
@@ -157,17 +159,25 @@ def _polars_csv(utf8: bytes, name: str, delim: str, header_at: int) -> pl.DataFr
 
 
 def _raise_ragged(utf8: bytes, name: str, delim: str, header_at: int) -> None:
-    reader = csv.reader(io.StringIO(utf8.decode("utf-8")), delimiter=delim)
-    width = None
-    for index, row in enumerate(reader):
-        if index < header_at:
-            continue
-        if width is None:
-            width = len(row)
-        elif len(row) > width:
-            line = index - header_at
-            raise FileProblem(name, f"has {len(row)} fields where the header has {width} "
-                                    "(an unquoted delimiter inside a value?)", line=line)
+    """Name the first data line with more fields than the header, as Polars counts them.
+
+    Polars keeps a lone CR (not followed by LF) inside the value, while Python's csv module
+    refuses it in an unquoted field; such CRs become spaces here (field counts unchanged).
+    """
+    text = re.sub(r"\r(?!\n)", " ", utf8.decode("utf-8"))
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    width, index = None, -1
+    try:
+        for index, row in enumerate(reader):
+            if index < header_at:
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) > width:
+                raise FileProblem(name, f"has {len(row)} fields where the header has {width} "
+                                        "(an unquoted delimiter inside a value?)", line=index - header_at)
+    except csv.Error as exc:
+        raise FileProblem(name, f"cannot be read as CSV: {exc}", line=max(index + 1 - header_at, 1)) from exc
     raise FileProblem(name, "has lines with more fields than the header")
 
 

@@ -5,7 +5,6 @@ record and field); never any other exception."""
 from __future__ import annotations
 
 import copy
-import csv
 import datetime as dt
 import io
 import json
@@ -41,17 +40,13 @@ def read_or_clear_error(data: bytes, name: str) -> None:
         assert name in message or message.startswith("... and"), message
 
 
-# Crashes found by these fuzzers in core/purchase_read.py (reported to its owner with the fix):
-# a file holding only a byte-order mark -> IndexError in _read_csv; a lone CR inside an
-# unquoted field of a ragged file -> csv.Error in _raise_ragged. The examples pin them; the
-# strict xfail turns into a failure once they are fixed, so the marker gets removed.
+# Crashes these fuzzers found in core/purchase_read.py, now fixed; the examples pin them:
+# a file holding only a byte-order mark (was IndexError), a lone CR inside an unquoted field
+# of a ragged file (was csv.Error).
 BOM_ONLY = b"\xef\xbb\xbf"
 RAGGED_CR = b"company_gstin,supplier_gstin,doc_no\n1,2\rx,3,4\n"
-known_crash = pytest.mark.xfail(strict=True, raises=(IndexError, csv.Error),
-                                reason="purchase_read crashes on BOM-only / ragged CR files")
 
 
-@known_crash
 @FUZZ
 @given(st.binary(max_size=2_000), st.sampled_from(["fuzz.csv", "fuzz.xlsx", "fuzz.txt"]))
 @example(BOM_ONLY, "fuzz.csv")
@@ -88,7 +83,6 @@ def mangled_csv(draw) -> bytes:
     return text.encode(encoding, errors="replace")
 
 
-@known_crash
 @FUZZ
 @given(mangled_csv())
 @example(RAGGED_CR)

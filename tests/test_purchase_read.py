@@ -73,6 +73,8 @@ def test_bytes_with_a_file_name_read_like_a_path(tmp_path):
 @pytest.mark.parametrize("content,expected", [
     (b"", "the file is empty"),
     (b"  \n\n", "the file is empty"),
+    (b"\xef\xbb\xbf", "the file is empty"),             # nothing but a UTF-8 byte-order mark
+    (b"\xef\xbb\xbf \r\n\r\n", "the file is empty"),
     ((HEADER + "\n").encode(), "has a header but no data lines"),
     (b"a|b|c\n1|2|3\n", "It looks separated by '|'"),
 ])
@@ -97,6 +99,24 @@ def test_extra_field_on_a_line_is_reported_with_its_line(tmp_path):
     with pytest.raises(FileProblem) as info:
         read(path)
     assert info.value.line == 2 and "15 fields where the header has 14" in str(info.value)
+
+
+def test_ragged_line_with_a_lone_carriage_return_names_its_line(tmp_path):
+    cr_line = line(doc_no="INV-2", name="A, B and Co").replace("INV-2", "INV\r2")
+    path = tmp_path / "pr.csv"
+    path.write_bytes(f"{HEADER}\n{line()}\n{line(doc_no='INV-3')}\n{cr_line}\n".encode())
+    with pytest.raises(FileProblem, match="pr.csv") as info:
+        read(path)
+    assert info.value.line == 3 and "15 fields where the header has 14" in str(info.value)
+
+
+def test_unreadable_csv_record_in_a_ragged_file_names_its_line(tmp_path):
+    huge = line(doc_no="INV-2", name="A, B and Co").replace("A, B and Co", "A, " + "B" * 200_000)
+    path = tmp_path / "pr.csv"
+    path.write_bytes(f"{HEADER}\n{line()}\n{huge}\n".encode())
+    with pytest.raises(FileProblem, match="pr.csv") as info:
+        read(path)
+    assert info.value.line == 2
 
 
 def test_bad_check_character_is_an_error_on_its_line(tmp_path):
