@@ -13,6 +13,7 @@ record's 1-based position and the field. Supplier GSTINs are never rejected, onl
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import polars as pl
@@ -78,26 +79,63 @@ def _date(row: dict, field: str, section: str, line: int, required: bool = False
                            "is not a DD-MM-YYYY date") from None
 
 
+MAX_PAISE = 10 ** 18   # DECIMAL(18,2) holds up to 9,999,999,999,999,999.99 rupees
+
+
 def _paise(row: dict, field: str, section: str, line: int, optional: bool = False) -> int | None:
-    """Rupees (number or numeric text) -> absolute integer paise; missing -> 0 (or None)."""
+    """Rupees (number or numeric text) -> absolute integer paise; missing -> 0 (or None).
+
+    NaN, infinities, booleans and text that is no number are not amounts; amounts the store's
+    DECIMAL(18,2) cannot hold (10^16 rupees or more) are too large. Both raise PayloadError.
+    """
     value = row.get(field)
     if value is None or value == "":
         return None if optional else 0
-    if isinstance(value, int) and not isinstance(value, bool):
+    paise = _amount_paise(value)
+    if paise is None:
+        raise PayloadError(f"{_where(section, line)}: field '{field}' = {_shown(value)} is not an amount")
+    _check_size(paise, f"{_where(section, line)}: field '{field}' = {_shown(value)}")
+    return paise
+
+
+def _check_size(paise: int, what: str) -> None:
+    if paise >= MAX_PAISE:
+        raise PayloadError(f"{what} is too large for an amount (the limit is 10^16 rupees)")
+
+
+def _amount_paise(value) -> int | None:
+    """Absolute paise (half-up) of a finite number or numeric text; None when not an amount."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
         return abs(value) * 100
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
         scaled = value * 100
         nearest = round(scaled)
         if abs(scaled - nearest) < 1e-6:
             return abs(nearest)
-    if isinstance(value, (float, str)):
-        try:
-            exact = Decimal(repr(value) if isinstance(value, float) else value.strip())
-            if exact.is_finite():
-                return abs(int((exact * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
-        except InvalidOperation:
-            pass
-    raise PayloadError(f"{_where(section, line)}: field '{field}' = {value!r} is not an amount")
+    if not isinstance(value, (float, str)):
+        return None
+    try:
+        exact = Decimal(repr(value) if isinstance(value, float) else value.strip())
+        if not exact.is_finite():
+            return None
+        if abs(exact) >= MAX_PAISE // 100:   # too large; keep quantize within its precision
+            return MAX_PAISE
+        return abs(int((exact * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+    except InvalidOperation:
+        return None
+
+
+def _shown(value) -> str:
+    """A value for a message: repr, cut short (huge integers cannot even be printed)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"a {type(value).__name__} too long to show"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _first(row: dict, *fields: str):
@@ -203,6 +241,8 @@ def _items_total(doc: dict, section: str, line: int) -> dict:
         for out, src in (("txval", "txval"), ("igst", "iamt"), ("cgst", "camt"),
                          ("sgst", "samt"), ("cess", _first(det, "csamt", "cess"))):
             total[out] += _paise(det, src, section, line)
+    for out, paise in total.items():
+        _check_size(paise, f"{_where(section, line)}: the items' {out} adds up to {paise / 100:,.2f} rupees, which")
     return total
 
 

@@ -110,6 +110,21 @@ def test_amounts_are_absolute_paise_from_numbers_or_text():
     assert r["val"] == 100000000
 
 
+def test_largest_amount_decimal_18_2_holds_is_read_exactly():
+    (r,) = flatten_ims({"b2b": [ims_row(txval="9999999999999999.99", val=9999999999999999, iamt=-1e15)]})
+    assert r["txval"] == 999_999_999_999_999_999 and r["val"] == 999_999_999_999_999_900
+    assert r["igst"] == 100_000_000_000_000_000
+    assert records_frame([r])["txval"].to_list() == [999_999_999_999_999_999]
+
+
+def test_gstr2a_items_adding_up_beyond_decimal_18_2_name_the_document():
+    item = {"itm_det": {"txval": 6e15, "iamt": 0, "camt": 0, "samt": 0, "csamt": 0}}
+    doc = {"inum": "I1", "idt": "01-10-2025", "val": 1, "itms": [item, item]}
+    with pytest.raises(PayloadError, match="b2b record 1: the items' txval adds up to 12,000,000,000,000,000.00 "
+                                           "rupees, which is too large for an amount"):
+        flatten_gstr2a({"b2b": [{"ctin": "27AABCS5678L1ZQ", "inv": [doc]}]})
+
+
 def test_oct_2025_fields_are_read():
     (r,) = flatten_ims({"b2bcn": [ims_row(inum=None, idt=None, nt_num="C1", nt_dt="01-10-2025",
                                           itcRedReq="Y", declIgst=10.5, declCgst=None, remarks="short")]})
@@ -132,6 +147,15 @@ def test_supplier_gstin_failing_the_check_is_flagged_not_rejected():
     ({"camt": [1]}, "b2b record 2: field 'camt' = [1] is not an amount"),
     ({"camt": "nan"}, "b2b record 2: field 'camt' = 'nan' is not an amount"),
     ({"pos": {"a": 1}}, "b2b record 2: field 'pos'"),
+    ({"txval": float("nan")}, "b2b record 2: field 'txval' = nan is not an amount"),
+    ({"iamt": float("inf")}, "b2b record 2: field 'iamt' = inf is not an amount"),
+    ({"samt": -float("inf")}, "b2b record 2: field 'samt' = -inf is not an amount"),
+    ({"camt": True}, "b2b record 2: field 'camt' = True is not an amount"),
+    ({"val": 10**16}, "b2b record 2: field 'val' = 10000000000000000 is too large for an amount"),
+    ({"val": 1e16}, "b2b record 2: field 'val' = 1e+16 is too large for an amount"),
+    ({"txval": "9999999999999999.995"}, "b2b record 2: field 'txval' = '9999999999999999.995' is too large"),
+    ({"txval": "1e400"}, "b2b record 2: field 'txval' = '1e400' is too large"),
+    ({"declIgst": 10**40}, "b2b record 2: field 'declIgst' = " + "1" + "0" * 36 + "... is too large"),
 ])
 def test_bad_ims_payload_names_section_record_and_field(over, message):
     with pytest.raises(PayloadError) as err:
