@@ -105,13 +105,38 @@ def pair_rows(p: pl.DataFrame, b: pl.DataFrame, matches: pl.DataFrame) -> pl.Dat
     """One wide row per portal record (with its books partner, if any), in portal id order,
     then one per books document without a partner, in books id order."""
     P = _by_id(_prefixed(p, "p_", ["srcfilstatus", "ispendactblocked", "section", "rtnprd"]), "p_id")
-    B = _prefixed(b, "b_", ["no_tax", "line_no"])
+    B = _by_id(_prefixed(b, "b_", ["no_tax", "line_no"]), "b_id")
+    if not (P["p_id"].n_unique() == P.height and B["b_id"].n_unique() == B.height):
+        return _pair_rows_joined(P, B, matches)
+    # ids are unique and sorted: partners are found by position (a gather), not by a join
+    at_p, at_b = _position(P["p_id"], matches["pid"]), _position(B["b_id"], matches["bid"])
+    match_of = pl.repeat(None, P.height, dtype=pl.UInt32, eager=True).scatter(
+        at_p, pl.int_range(matches.height, dtype=pl.UInt32, eager=True))
+    partner_at = at_b.gather(match_of)
     partner = B.drop("b_rtin", "b_doc_type", "b_dup_of", "b_no_tax")  # known for matched rows
+    portal_rows = pl.concat([P, matches.select("match_pass", "matched_on").gather(match_of),
+                             partner.select(pl.all().gather(partner_at))], how="horizontal")
+    paired = pl.repeat(False, B.height, eager=True).scatter(at_b, True)
+    return pl.concat([portal_rows, B.filter(~paired)], how="diagonal_relaxed")
+
+
+def _position(ids: pl.Series, wanted: pl.Series) -> pl.Series:
+    """Row numbers of `wanted` in the sorted unique `ids` (arithmetic when ids are dense)."""
+    if ids.is_empty():
+        return pl.Series(dtype=pl.UInt32)
+    if ids[-1] - ids[0] + 1 == ids.len():
+        return (wanted - ids[0]).cast(pl.UInt32)
+    return ids.search_sorted(wanted)
+
+
+def _pair_rows_joined(P: pl.DataFrame, B: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
+    """pair_rows when ids repeat (files without a unique id column)."""
+    partner = B.drop("b_rtin", "b_doc_type", "b_dup_of", "b_no_tax")
     portal_rows = P.join(matches, left_on="p_id", right_on="pid", how="left",
                          maintain_order="left").join(
         partner, left_on="bid", right_on="b_id", how="left", maintain_order="left")
     portal_rows = portal_rows.with_columns(pl.col("bid").alias("b_id")).drop("bid")
-    lone_b = _by_id(B.join(matches, left_on="b_id", right_on="bid", how="anti"), "b_id")
+    lone_b = B.join(matches, left_on="b_id", right_on="bid", how="anti")
     return pl.concat([portal_rows, lone_b], how="diagonal_relaxed")
 
 

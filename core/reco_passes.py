@@ -125,7 +125,8 @@ MAX_ROUNDS = 30
 
 
 def _one_to_one(pairs: pl.DataFrame) -> bool:
-    return bool(pairs["pid"].is_unique().all() and pairs["bid"].is_unique().all())
+    n = pairs.height
+    return pairs["pid"].n_unique() == n and pairs["bid"].n_unique() == n
 
 
 def assign(pairs: pl.DataFrame) -> pl.DataFrame:
