@@ -2,7 +2,11 @@
 rules and REQSTS, GSTR-2A, faults and controls (sandbox/README.md)."""
 from __future__ import annotations
 
+import http.client
+import json
+import socket
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -374,3 +378,54 @@ def test_an_error_before_the_body_is_read_keeps_the_connection_usable(sandbox, a
         assert s.put(sandbox.url + IMS, params={"action": "SAVE", "gstin": G}, json=body,
                      timeout=10).json()["status_cd"] == "1"
         assert s.get(sandbox.url + IMS, params={"action": "GETCNT", "gstin": G}, timeout=10).json()["status_cd"] == "1"
+
+
+def save_body(api) -> bytes:
+    rec = next(r for r in api.section("B2B") if r["action"] == "N")
+    return json.dumps({"rtin": G, "reqtyp": "SAVE", "invdata": {"b2b": [save_record("b2b", rec, "A")]}}).encode()
+
+
+def test_a_failed_session_check_on_a_put_keeps_the_connection_usable(sandbox, api):
+    body = save_body(api)
+    with requests.Session() as s:
+        put = lambda token: s.put(sandbox.url + IMS, params={"action": "SAVE", "gstin": G}, data=body,  # noqa: E731
+                                  headers={"auth-token": token, "Content-Type": "application/json"}, timeout=10)
+        assert put("not-a-token").status_code == 401
+        sandbox.control("fault", kind="expire_session", path_contains="SAVE")
+        assert put(api.token).json()["error"]["error_cd"] == "AUTH4038"
+        token = api.login().json()["data"]["auth_token"]
+        assert put(token).json()["status_cd"] == "1"
+        assert s.get(sandbox.url + IMS, params={"action": "GETCNT", "gstin": G}, headers={"auth-token": token},
+                     timeout=10).json()["status_cd"] == "1"
+
+
+def test_chunked_body_is_read_and_the_connection_stays_usable(sandbox, api):
+    sandbox.control("fault", kind="5xx", path_contains="SAVE")
+    url = urlsplit(sandbox.url)
+    con = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        target = f"{IMS}?action=SAVE&gstin={G}"
+        headers = {"auth-token": api.token, "Content-Type": "application/json"}
+        body = save_body(api)
+        for expected in (503, 200):
+            con.request("PUT", target, body=iter([body[:40], body[40:]]), headers=headers, encode_chunked=True)
+            answer = con.getresponse()
+            assert answer.status == expected, answer.read()
+            answer.read()
+        con.request("GET", f"{IMS}?action=GETCNT&gstin={G}", headers=headers)
+        assert json.loads(con.getresponse().read())["status_cd"] == "1"
+    finally:
+        con.close()
+
+
+def test_a_bad_content_length_is_refused_and_the_connection_closed(shared):
+    url = urlsplit(shared.url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(b"PUT " + IMS.encode() + b"?action=SAVE HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Length: ten\r\n\r\n{}GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"Connection: close" in head
+    assert b"Content-Length 'ten' is not a byte count" in body and b'"status":"ok"' not in answer
