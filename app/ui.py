@@ -18,6 +18,13 @@ from core.db import connect, db_path
 ACTION_LABELS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "No action"}
 
 
+def current_user():
+    """The logged-in core.auth.User (the built-in admin in set-up mode; None when logged out).
+    Pass it to core functions that check the role themselves (core.actions)."""
+    from app.auth_ui import current_user as user
+    return user()
+
+
 def current_actor() -> str:
     """The user acting in this session: their email ('local' in set-up mode)."""
     from app.auth_ui import current_user
@@ -85,14 +92,30 @@ def can(permission: str) -> bool:
     return allowed(current_user(), permission)
 
 
-def business_names() -> dict[str, str]:
-    from core.business import list_businesses
-    frame = cached(list_businesses, visible_gstins())
-    return dict(zip(frame["gstin"].to_list(), frame["name"].to_list()))
+def permitted(permission: str, what: str) -> bool:
+    """The check right before a write: True when allowed, else an error naming the role."""
+    if can(permission):
+        return True
+    user = current_user()
+    role = user.role if user else "nobody logged in"
+    st.error(f"Not saved: your role ({role}) may not {what}. Ask an admin for the analyst role.")
+    return False
+
+
+def read_only_note(permission: str, what: str) -> None:
+    """A caption beside controls the user's role may not use."""
+    if not can(permission):
+        user = current_user()
+        st.caption(f":material/lock: Your role ({user.role if user else 'none'}) may view and "
+                   f"download here but not {what}.")
 
 
 def label_business(gstin: str) -> str:
-    name = business_names().get(gstin)
+    """'Name · GSTIN' for a GSTIN the page shows. Looked up by the GSTIN alone (not through the
+    session), so it also works where Streamlit calls a format_func outside the script run."""
+    from core.business import list_businesses
+    names = cached(list_businesses, [gstin])["name"].to_list()
+    name = names[0] if names else None
     return f"{name} · {gstin}" if name else gstin
 
 

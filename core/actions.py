@@ -4,11 +4,16 @@ A user's action (A accept, R reject, P pending, N reset to no action) sits besid
 portal's action until it is uploaded. The portal's rules are checked before anything is
 written: no Pending where `ispendactblocked = Y`, no Reject on import of goods (BOE).
 Everything one call changes is written in one transaction.
+
+`actor` is a `core.auth.User` (checked: the role must allow "act", else PermissionDenied
+before anything is read or written) or a plain string for trusted system callers (tests,
+benches, the CLI).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core import auth
 from core.db import connect, transaction
 from core.ims_view import ImsFilter, where_clause
 
@@ -34,11 +39,20 @@ class SaveResult:
     skipped: list[tuple[int, str]] = field(default_factory=list)
 
 
-def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: str) -> SaveResult:
+def acting_as(actor: auth.User | str, permission: str = "act") -> str:
+    """The name written to the log for `actor`; a User must hold `permission`."""
+    if isinstance(actor, auth.User):
+        auth.require(actor, permission)
+        return actor.email
+    return str(actor)
+
+
+def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: auth.User | str) -> SaveResult:
     """Grid edits: {record_id: {"action": A|R|P|N|None, "remarks": str}} -> saved in one go.
 
     A key left out of a change keeps its stored value; action None clears the user's action.
     """
+    actor = acting_as(actor)
     if not changes:
         return SaveResult()
     for rid, change in changes.items():
@@ -66,9 +80,10 @@ def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: str) -
     return result
 
 
-def bulk_action(gstins: list[str], f: ImsFilter, bucket: str | None, action: str, actor: str,
+def bulk_action(gstins: list[str], f: ImsFilter, bucket: str | None, action: str, actor: auth.User | str,
                 remarks: str | None = None) -> SaveResult:
     """Apply one action to every record the filter (and bucket) selects, in one transaction."""
+    actor = acting_as(actor)
     if action not in BULK_ACTIONS:
         raise ActionError(f"Bulk action '{action}' is not one of {', '.join(BULK_ACTIONS)}")
     target = {"apply_recommendation": "recommended_action", "discard": "NULL"}.get(action, "?")

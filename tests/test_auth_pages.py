@@ -84,3 +84,133 @@ def test_a_user_with_no_grant_is_told_to_ask_an_admin(people):
         at = open_as(people["analyst"], page)
         assert any("Ask an admin" in i.value for i in at.info)
         assert G1 not in everything_shown(at) and G2 not in everything_shown(at)
+
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def count(sql: str, params: list | None = None) -> int:
+    from core.db import connect
+    with connect() as con:
+        return con.execute(sql, params or []).fetchall()[0][0]
+
+
+def demote(people, who: str = "analyst") -> None:
+    """An admin makes the user an auditor while their page is open (the page rendered
+    enabled buttons); the next click must write nothing. (Streamlit 1.67 discards a click on
+    a widget the rerun renders disabled, so the page's own re-check is not reached here;
+    test_permitted_refuses_with_a_message covers it.)"""
+    from app.auth_ui import forget_cached_sessions
+    auth.set_role(people[who].email, "auditor", people["admin"])
+    forget_cached_sessions()
+
+
+def edit_first_row(at: AppTest) -> None:
+    grid = at.data_editor[0]
+    at.session_state[grid.key] = {"edited_rows": {0: {"user_action": "Accept"}},
+                                  "added_rows": [], "deleted_rows": []}
+
+
+def test_auditor_sees_ims_write_buttons_disabled(people):
+    at = open_as(people["auditor"], "ims_invoices")
+    for label in ["Save changes", "Apply to selected rows", "Update to GST", "Check upload status"]:
+        assert button(at, label).disabled, label
+    assert at.selectbox[0].disabled    # the bulk action
+    assert any("may view and download here but not change actions" in c.value for c in at.caption)
+    at = open_as(people["analyst"], "ims_invoices")
+    assert not button(at, "Save changes").disabled and not button(at, "Apply to selected rows").disabled
+    assert not any("may view and download" in c.value for c in at.caption)
+
+
+def test_analyst_saves_but_is_refused_once_made_auditor(people):
+    at = open_as(people["analyst"], "ims_invoices")
+    edit_first_row(at)
+    button(at, "Save changes").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert count("SELECT count(*) FROM ims_records WHERE user_action = 'A' AND user_action_by = ?",
+                 ["ana@example.com"]) == 1
+    at = open_as(people["analyst"], "ims_invoices")
+    edit_first_row(at)
+    at.selectbox[0].set_value("R")
+    demote(people)
+    next(b for b in at.button if b.label.startswith("Apply to all")).click()
+    at.run()
+    assert button(at, "Save changes").disabled
+    assert count("SELECT count(*) FROM ims_records WHERE user_action IS NOT NULL") == 1
+    assert count("SELECT count(*) FROM action_log") == 1
+
+
+def test_core_refuses_an_auditor_even_without_the_page(people):
+    from core import actions
+    from core.ims_view import ImsFilter
+    rid = count("SELECT min(record_id) FROM ims_records WHERE rtin = ?", [G2])
+    with pytest.raises(auth.PermissionDenied, match="auditor"):
+        actions.save_user_actions([G2], {rid: {"action": "A"}}, people["auditor"])
+    with pytest.raises(auth.PermissionDenied):
+        actions.bulk_action([G2], ImsFilter(), None, "A", people["auditor"])
+    assert count("SELECT count(*) FROM ims_records WHERE user_action IS NOT NULL") == 0
+    assert actions.bulk_action([G1], ImsFilter(), "no_action", "A", people["analyst"]).saved > 0
+
+
+def test_reconciliation_run_needs_the_reconcile_permission(people):
+    assert button(open_as(people["auditor"], "reconciliation"), "Run now").disabled
+    at = open_as(people["analyst"], "reconciliation")
+    assert not button(at, "Run now").disabled
+    before = count("SELECT count(*) FROM reco_runs")
+    demote(people)
+    button(at, "Run now").click()
+    at.run()
+    assert button(at, "Run now").disabled
+    assert count("SELECT count(*) FROM reco_runs") == before
+
+
+def test_purchase_import_and_rollback_need_the_import_permission(people):
+    from core.business import save_business
+    from tests.conftest import SAMPLES
+    save_business("27AAACW1234K1ZD", "Sample Co", "test")
+    auth.grant_gstins("audrey@example.com", [G2, "27AAACW1234K1ZD"], people["admin"])
+    auth.grant_gstins("ana@example.com", [G1, "27AAACW1234K1ZD"], people["admin"])
+    data = (SAMPLES / "purchase_register_sample.csv").read_bytes()
+
+    def with_file(who):
+        at = open_as(people[who], "purchase_register")
+        at.file_uploader[0].set_value(("purchase_register_sample.csv", data, "text/csv"))
+        return at.run()
+
+    at = with_file("auditor")
+    assert button(at, "Import").disabled and button(at, "Roll back").disabled
+    assert any("may view and download here but not import" in c.value for c in at.caption)
+    at = with_file("analyst")
+    button(at, "Import").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert count("SELECT count(*) FROM purchase_batches WHERE imported_by = ?", ["ana@example.com"]) == 1
+    batches = count("SELECT count(*) FROM purchase_batches")
+    at = with_file("analyst")
+    demote(people)
+    button(at, "Roll back").click()
+    at.run()
+    assert button(at, "Roll back").disabled and button(at, "Import").disabled
+    assert count("SELECT count(*) FROM purchase_batches") == batches
+    assert count("SELECT count(*) FROM purchase_batches WHERE rolled_back_at IS NOT NULL") == 0
+
+
+def _permitted_script():
+    from app import ui
+    from app.auth_ui import require_login
+    require_login()
+    ui.permitted("import", "import purchase registers")
+
+
+@pytest.mark.parametrize("who, refused", [("auditor", True), ("analyst", False)])
+def test_permitted_refuses_with_a_message(people, who, refused):
+    at = AppTest.from_function(_permitted_script, default_timeout=30)
+    at.session_state["auth_user_id"] = people[who].user_id
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert errors == (["Not saved: your role (auditor) may not import purchase registers. Ask an admin "
+                       "for the analyst role."] if refused else [])

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import ui
 from core import actions as act
+from core import auth
 from core import ims_view as view
 from core.ims_view import BUCKETS, ImsFilter
 
@@ -17,7 +18,7 @@ MY_ACTION = {"Accept": "A", "Reject": "R", "Pending": "P", "No action (reset)": 
 st.title("IMS Invoices")
 ui.show_flash()
 gstins = ui.require_businesses()
-actor = ui.current_actor()
+may_act, may_upload = ui.can("act"), ui.can("upload")
 options = ui.cached(view.filter_options, gstins)
 
 
@@ -87,6 +88,27 @@ def grid_changes(edited_rows: dict, page: pl.DataFrame) -> tuple[dict[int, dict]
     return changes, selected
 
 
+def save_from_grid(edited_rows: dict, page: pl.DataFrame, on_selected: bool, on_filtered: bool,
+                   bulk: str) -> bool:
+    """Save the grid's edits or apply the bulk action; False when refused (error shown)."""
+    if not ui.permitted("act", "change IMS actions"):
+        return False
+    changes, selected = grid_changes(edited_rows, page)
+    try:
+        if not (on_selected or on_filtered):
+            report(act.save_user_actions(gstins, changes, ui.current_user()), "Saved changes")
+        elif on_selected and not selected:
+            ui.flash("warning", "Tick the ✓ box of the rows to change first.")
+        else:
+            scope = ImsFilter(record_ids=tuple(selected)) if on_selected else f
+            report(act.bulk_action(gstins, scope, None if on_selected else bucket, bulk, ui.current_user()),
+                   act.BULK_ACTIONS[bulk])
+    except auth.PermissionDenied as denied:
+        st.error(f"Not saved: {denied}")
+        return False
+    return True
+
+
 def report(result: act.SaveResult, what: str) -> None:
     ui.flash("success", f"{what}: {result.saved:,} record(s) saved.")
     if result.skipped:
@@ -114,32 +136,26 @@ else:
     editor_key = f"grid_{page_key}_{page_no}_{st.session_state.get('grid_generation', 0)}"
     with st.form("grid_form", border=False):
         st.data_editor(grid_frame(rows), key=editor_key, hide_index=True, column_config=GRID_CONFIG,
-                       disabled=[c for c in GRID_CONFIG if c not in EDITABLE], height=420,
-                       placeholder="")
+                       disabled=[c for c in GRID_CONFIG if c not in EDITABLE] if may_act else True,
+                       height=420, placeholder="")
         save_col, bulk_col, sel_col, all_col = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
-        save = save_col.form_submit_button("Save changes", type="primary")
-        bulk = bulk_col.selectbox("Bulk action", list(act.BULK_ACTIONS), format_func=act.BULK_ACTIONS.get)
-        on_selected = sel_col.form_submit_button("Apply to selected rows")
-        on_filtered = all_col.form_submit_button(f"Apply to all {total:,} filtered")
+        save = save_col.form_submit_button("Save changes", type="primary", disabled=not may_act)
+        bulk = bulk_col.selectbox("Bulk action", list(act.BULK_ACTIONS), format_func=act.BULK_ACTIONS.get,
+                                  disabled=not may_act)
+        on_selected = sel_col.form_submit_button("Apply to selected rows", disabled=not may_act)
+        on_filtered = all_col.form_submit_button(f"Apply to all {total:,} filtered", disabled=not may_act)
     st.pagination(pages, key=page_key)
     st.caption(f"{total:,} records · page {page_no} of {pages:,} · {PAGE_SIZE} per page")
-    if save or on_selected or on_filtered:
-        changes, selected = grid_changes(st.session_state[editor_key]["edited_rows"], rows)
-        if save:
-            report(act.save_user_actions(gstins, changes, actor), "Saved changes")
-        elif on_selected and not selected:
-            ui.flash("warning", "Tick the ✓ box of the rows to change first.")
-        else:
-            scope = ImsFilter(record_ids=tuple(selected)) if on_selected else f
-            report(act.bulk_action(gstins, scope, None if on_selected else bucket, bulk, actor),
-                   act.BULK_ACTIONS[bulk])
+    ui.read_only_note("act", "change actions")
+    if (save or on_selected or on_filtered) and save_from_grid(
+            st.session_state[editor_key]["edited_rows"], rows, on_selected, on_filtered, bulk):
         st.rerun()
 
 
 def update_to_gst() -> None:
     """Send the filtered 'to upload' records to the portal, per business, with progress."""
     upload = ui.optional_module("core.upload", "Update to GST")
-    if upload is None:
+    if upload is None or not ui.permitted("upload", "upload actions to the portal"):
         return
     todo = ui.cached(view.export_frame, gstins, f, "to_upload")
     if todo.is_empty():
@@ -151,7 +167,7 @@ def update_to_gst() -> None:
         for i, group in enumerate(groups, start=1):
             st.write(f"{ui.label_business(group['company_gstin'])}: {len(group['record_id']):,} record(s)")
             try:
-                outcome = upload.upload_actions(group["company_gstin"], group["record_id"], actor)
+                outcome = upload.upload_actions(group["company_gstin"], group["record_id"], ui.current_actor())
                 st.write(f"Queued {outcome.get('queued', 0):,}, sent {outcome.get('sent', 0):,}"
                          + (", more batches follow (the worker polls each minute)" if outcome.get("waiting") else ""))
                 for rid, why in outcome.get("refused", [])[:50]:
@@ -167,14 +183,15 @@ with st.expander("Update to GST", icon=":material/cloud_upload:"):
     st.write(f"**{counts['to_upload']:,}** record(s) with your action waiting to be uploaded "
              f"(within the filters); **{counts['upload_errors']:,}** with upload errors.")
     b1, b2 = st.columns(2)
-    if b1.button("Update to GST", type="primary", disabled=counts["to_upload"] == 0):
+    if b1.button("Update to GST", type="primary", disabled=counts["to_upload"] == 0 or not may_upload):
         update_to_gst()
-    if b2.button("Check upload status"):
+    if b2.button("Check upload status", disabled=not may_upload):
         upload = ui.optional_module("core.upload", "Upload status")
-        if upload is not None:
+        if upload is not None and ui.permitted("upload", "check uploads with the portal"):
             for gstin in gstins:
                 upload.poll_uploads(gstin)
             ui.after_write()
+    ui.read_only_note("upload", "upload to the portal")
     results = ui.cached(view.recent_upload_results, gstins)
     if not results.is_empty():
         st.dataframe(results, hide_index=True)

@@ -13,6 +13,7 @@ st.title("Purchase Register")
 ui.show_flash()
 gstins = ui.require_businesses()
 actor = ui.current_actor()
+may_import = ui.can("import")
 purchase = ui.optional_module("core.purchase", "Purchase-register import")
 if purchase is None:
     st.stop()
@@ -39,7 +40,8 @@ def mapping_from_widgets(data: bytes, name: str) -> Template | None:
     cn_sign = c2.selectbox("Credit-note amounts", CN_SIGNS, key="map_cn")
     save_as = c3.text_input("Save this mapping as", key="map_name")
     template = Template(save_as or "custom", mapping, date_format, cn_sign)
-    if st.button("Save mapping") and save_as:
+    if st.button("Save mapping", disabled=not may_import) and save_as and ui.permitted(
+            "import", "save column mappings"):
         try:
             purchase.save_template(save_as, mapping, date_format, cn_sign, actor=actor)
             ui.flash("success", f"Mapping '{save_as}' saved; pick it from the list next time.")
@@ -86,7 +88,9 @@ else:
                 st.download_button("Download invalid and duplicate rows",
                                    lambda: purchase.problems_csv_bytes(check, include_warnings=True),
                                    file_name=f"{upload.name.rsplit('.', 1)[0]}_problems.csv", mime="text/csv")
-            if st.button("Import", type="primary", disabled=not check.ok or check.docs.height == 0):
+            ui.read_only_note("import", "import")
+            if st.button("Import", type="primary", disabled=not check.ok or check.docs.height == 0
+                         or not may_import) and ui.permitted("import", "import purchase registers"):
                 result = purchase.import_purchase_file(data, template, actor, on_duplicate,
                                                        file_name=upload.name)
                 ui.after_write()
@@ -113,7 +117,8 @@ else:
         batch_id = c1.selectbox("Roll back batch", live, key=f"rollback_batch_{live[0]}",
                                 format_func=lambda b: next(f"{b} · {x['file_name']}" for x in batches
                                                            if x["batch_id"] == b))
-        if c2.button("Roll back", help="Removes the batch's documents; documents it replaced come back"):
+        if c2.button("Roll back", help="Removes the batch's documents; documents it replaced come back",
+                     disabled=not may_import) and ui.permitted("import", "roll back batches"):
             try:
                 done = purchase.rollback_batch(batch_id, actor)
                 ui.after_write()

@@ -23,8 +23,9 @@ with st.form("run_reco"):
     kind = c2.radio("Kind", list(KINDS), format_func=KINDS.get, key="reco_kind")
     periods = c3.multiselect("Periods (empty = all)", ui.cached(rv.reco_periods, [gstin], kind),
                              key="reco_periods")
-    run_now = st.form_submit_button("Run now", type="primary")
-if run_now:
+    run_now = st.form_submit_button("Run now", type="primary", disabled=not ui.can("reconcile"))
+    ui.read_only_note("reconcile", "run a reconciliation")
+if run_now and ui.permitted("reconcile", "run a reconciliation"):
     sync = ui.optional_module("core.sync", "Running a reconciliation")
     if sync is not None:
         with st.status(f"Reconciling {KINDS[kind]} for {ui.label_business(gstin)} ...", expanded=True) as status:
