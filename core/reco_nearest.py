@@ -107,6 +107,7 @@ def nearest_candidates(lone: pl.DataFrame, side: pl.DataFrame, partners: pl.Data
     others = side.select(*LONE_COLS, "doc_no", "dup_of").join(
         cand.select(pl.col("other_id").alias("id")).unique(), on="id", how="semi").filter(
         pl.col("dup_of").is_null())
+    partners = partners.filter(pl.col("id").is_in(others["id"].implode()))  # the few needed
     others = add_norm_no(others.with_columns(
         _lookup("id", partners, "partner_doc_no").alias("partner_doc_no")))
     con = duckdb.connect(":memory:")
