@@ -186,3 +186,28 @@ def test_reconciliation_run_now_stores_a_run(db_file):
     assert not at.exception, [e.value for e in at.exception]
     assert rows("SELECT count(*) FROM reco_runs")[0][0] == before + 1
     assert len(at.get("plotly_chart")) == 5
+
+
+def test_tally_layout_imports_for_the_chosen_company_among_several(db_file):
+    from core.business import save_business
+    seed_demo()            # two businesses and a demo purchase batch already in the store
+    save_business("27AAACW1234K1ZD", "Sample Co", "test")
+    at = open_page("purchase_register")
+    data = (SAMPLES / "purchase_register_tally_layout.csv").read_bytes()
+    at.file_uploader[0].set_value(("tally.csv", data, "text/csv"))
+    at.selectbox(key="pr_template").set_value("tally")
+    at.run()
+    assert any("no company GSTIN: choose the company above" in e.value for e in at.error)
+    company = at.selectbox(key="pr_company")
+    assert sorted(company.options[1:]) == ["Acme Fabrics Pvt Ltd · 27AAPFU0939F1ZV",
+                                           "Bengal Tools Ltd · 29AAGCB7383J1Z4", "Sample Co · 27AAACW1234K1ZD"]
+    company.set_value("27AAACW1234K1ZD")
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    next(b for b in at.button if b.label == "Import").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    batch = rows("SELECT max(batch_id) FROM purchase_batches")[0][0]
+    assert batch == 2 and f"batch {batch}" in at.success[0].value
+    assert rows("SELECT DISTINCT rtin FROM purchase_docs WHERE batch_id = ?", [batch]) == [("27AAACW1234K1ZD",)]
+    assert rows("SELECT count(*) FROM purchase_docs WHERE batch_id = ?", [batch])[0][0] > 0

@@ -214,3 +214,16 @@ def test_permitted_refuses_with_a_message(people, who, refused):
     errors = [e.value for e in at.error]
     assert errors == (["Not saved: your role (auditor) may not import purchase registers. Ask an admin "
                        "for the analyst role."] if refused else [])
+
+
+def test_an_import_may_not_touch_a_company_the_user_may_not_see(people):
+    from core.business import save_business
+    from tests.conftest import SAMPLES
+    save_business("27AAACW1234K1ZD", "Sample Co", "test")      # configured, not granted to ana
+    at = open_as(people["analyst"], "purchase_register")
+    assert at.selectbox(key="pr_company").options == ["Acme Fabrics Pvt Ltd · 27AAPFU0939F1ZV"]
+    data = (SAMPLES / "purchase_register_sample.csv").read_bytes()
+    at.file_uploader[0].set_value(("purchase_register_sample.csv", data, "text/csv"))
+    at.run()
+    assert any("documents of 27AAACW1234K1ZD, which you may not see" in e.value for e in at.error)
+    assert button(at, "Import").disabled

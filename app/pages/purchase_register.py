@@ -55,48 +55,80 @@ def mapping_from_widgets(data: bytes, name: str) -> Template | None:
     return template
 
 
+FROM_FILE = "(from the file's company GSTIN column)"
+
+
+def company_from_widgets() -> str | None:
+    """The company for lines without a company GSTIN (Tally-style files have no such column):
+    one of the businesses this user may see; with several, none until the user picks one."""
+    options = gstins if len(gstins) == 1 else [FROM_FILE, *gstins]
+    pick = st.selectbox("Company (for lines without a company GSTIN)", options, key="pr_company",
+                        format_func=lambda g: g if g == FROM_FILE else ui.label_business(g),
+                        help="Accounting-package exports (e.g. the tally layout) have no company "
+                             "column: choose whose purchase register the file is.")
+    return None if pick == FROM_FILE else pick
+
+
+def show_check(check, file_name: str) -> None:
+    """The validation's summary, figures, problems, duplicates and their download."""
+    st.write(check.summary())
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Documents to import", f"{check.docs.height:,}")
+    m2.metric("Lines with errors", f"{check.invalid_lines:,}")
+    m3.metric("Warnings", f"{check.warning_count:,}")
+    m4.metric("Duplicates", f"{check.duplicates.height:,}")
+    if check.problems.height:
+        st.dataframe(check.problems.head(500), hide_index=True)
+    if check.duplicates.height:
+        st.dataframe(check.duplicates.select("line_no", "stin", "doc_type", "doc_no", "doc_date",
+                                             "kind", "action", "reason").head(500), hide_index=True)
+    if check.problems.height or check.duplicates.height:
+        st.download_button("Download invalid and duplicate rows",
+                           lambda: purchase.problems_csv_bytes(check, include_warnings=True),
+                           file_name=f"{file_name.rsplit('.', 1)[0]}_problems.csv", mime="text/csv")
+
+
+def not_yours(check) -> list[str]:
+    """Companies in the file that this user may not see (an import must not touch them)."""
+    return sorted(set(check.docs["rtin"].unique().to_list()) - set(gstins)) if check.docs.height else []
+
+
 st.subheader("Upload")
 upload = st.file_uploader("Purchase register (CSV or Excel .xlsx)", type=["csv", "xlsx"], key="pr_file")
 templates = [t["name"] for t in purchase.list_templates()]
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 template_name = c1.selectbox("Column mapping", templates + [CUSTOM], key="pr_template")
 on_duplicate = c2.radio("Documents already imported", ["skip", "replace"], horizontal=True, key="pr_dup",
                         format_func={"skip": "Skip them", "replace": "Replace them"}.get)
+with c3:
+    company = company_from_widgets()
 
 if upload is None:
     st.caption("Template `standard` columns: company_gstin, supplier_gstin, supplier_name, doc_type, doc_no, "
-               "doc_date, place_of_supply, reverse_charge, taxable_value, igst, cgst, sgst, cess, doc_value.")
+               "doc_date, place_of_supply, reverse_charge, taxable_value, igst, cgst, sgst, cess, doc_value. "
+               "Template `tally`: an accounting package's export without a company column; choose the "
+               "company above.")
 else:
     data = upload.getvalue()
     try:
         template = mapping_from_widgets(data, upload.name) if template_name == CUSTOM else template_name
         if template is not None:
-            check = purchase.validate_purchase_file(data, template, on_duplicate=on_duplicate,
+            check = purchase.validate_purchase_file(data, template, company, on_duplicate=on_duplicate,
                                                     file_name=upload.name)
-            st.write(check.summary())
-            m1, m2, m3, m4 = st.columns(4)
-            m1.metric("Documents to import", f"{check.docs.height:,}")
-            m2.metric("Lines with errors", f"{check.invalid_lines:,}")
-            m3.metric("Warnings", f"{check.warning_count:,}")
-            m4.metric("Duplicates", f"{check.duplicates.height:,}")
-            if check.problems.height:
-                st.dataframe(check.problems.head(500), hide_index=True)
-            if check.duplicates.height:
-                st.dataframe(check.duplicates.select("line_no", "stin", "doc_type", "doc_no", "doc_date",
-                                                     "kind", "action", "reason").head(500), hide_index=True)
-            if check.problems.height or check.duplicates.height:
-                st.download_button("Download invalid and duplicate rows",
-                                   lambda: purchase.problems_csv_bytes(check, include_warnings=True),
-                                   file_name=f"{upload.name.rsplit('.', 1)[0]}_problems.csv", mime="text/csv")
+            show_check(check, upload.name)
+            others = not_yours(check)
+            if others:
+                st.error(f"{upload.name} has documents of {', '.join(others)}, which you may not see: "
+                         "remove those lines or ask an admin to grant you the GSTIN.")
             ui.read_only_note("import", "import")
             if st.button("Import", type="primary", disabled=not check.ok or check.docs.height == 0
-                         or not may_import) and ui.permitted("import", "import purchase registers"):
-                result = purchase.import_purchase_file(data, template, actor, on_duplicate,
+                         or bool(others) or not may_import) and ui.permitted("import", "import purchase registers"):
+                result = purchase.import_purchase_file(data, template, actor, on_duplicate, company,
                                                        file_name=upload.name)
                 ui.after_write()
                 (st.success if result.ok else st.error)(result.summary())
     except purchase.FileProblem as problem:
-        st.error(str(problem))
+        st.error(str(problem).replace("give it with --company-gstin", "choose the company above"))
 
 st.subheader("Batches")
 batches = purchase.list_batches()
