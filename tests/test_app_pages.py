@@ -211,3 +211,14 @@ def test_tally_layout_imports_for_the_chosen_company_among_several(db_file):
     assert batch == 2 and f"batch {batch}" in at.success[0].value
     assert rows("SELECT DISTINCT rtin FROM purchase_docs WHERE batch_id = ?", [batch]) == [("27AAACW1234K1ZD",)]
     assert rows("SELECT count(*) FROM purchase_docs WHERE batch_id = ?", [batch])[0][0] > 0
+
+
+def test_upload_limit_matches_the_importers_cap(db_file):
+    import tomllib
+    from core.purchase_read import MAX_UPLOAD_BYTES
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES == 1024 ** 3
+    from core.business import save_business
+    save_business("27AAACW1234K1ZD", "Sample Co", "test")
+    at = open_page("purchase_register")
+    assert at.file_uploader[0].proto.max_upload_size_mb == 1024

@@ -18,7 +18,12 @@ purchase = ui.optional_module("core.purchase", "Purchase-register import")
 if purchase is None:
     st.stop()
 from core.purchase_read import read_table  # noqa: E402 (needs core.purchase present)
+from core.purchase_read import MAX_UPLOAD_BYTES  # noqa: E402
 from core.purchase_templates import CN_SIGNS, FIELDS, REQUIRED, Template  # noqa: E402
+
+# The importer's cap in whole MB (the server's own server.maxUploadSize is matched to it in
+# .streamlit/config.toml and still rejects anything larger).
+UPLOAD_LIMIT_MB = min(-(-MAX_UPLOAD_BYTES // (1024 * 1024)), st.get_option("server.maxUploadSize"))
 
 
 def mapping_from_widgets(data: bytes, name: str) -> Template | None:
@@ -94,7 +99,8 @@ def not_yours(check) -> list[str]:
 
 
 st.subheader("Upload")
-upload = st.file_uploader("Purchase register (CSV or Excel .xlsx)", type=["csv", "xlsx"], key="pr_file")
+upload = st.file_uploader("Purchase register (CSV or Excel .xlsx)", type=["csv", "xlsx"], key="pr_file",
+                          max_upload_size=UPLOAD_LIMIT_MB)
 templates = [t["name"] for t in purchase.list_templates()]
 c1, c2, c3 = st.columns(3)
 template_name = c1.selectbox("Column mapping", templates + [CUSTOM], key="pr_template")
