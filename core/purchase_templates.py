@@ -24,7 +24,9 @@ SUPPLIER_DOC_TYPES = {
     "INV": "INV", "INVOICE": "INV", "TAX INVOICE": "INV", "B2B": "INV", "PURCHASE": "INV",
     "CRN": "CRN", "CN": "CRN", "CREDIT NOTE": "CRN", "C": "CRN",
     "DBN": "DBN", "DN": "DBN", "DEBIT NOTE": "DBN", "D": "DBN", "I": "INV",
+    "BOE": "BOE", "BILL OF ENTRY": "BOE",      # imports of goods (IMS impg); see core.purchase_validate
 }
+DOC_TYPES = ("INV", "CRN", "DBN", "BOE")
 # Voucher types as the buyer's books record them (Tally and most ERPs): the buyer's
 # "Debit Note" voucher records the supplier's credit note, and the other way round.
 BUYER_VOUCHER_TYPES = {
@@ -157,9 +159,9 @@ def save_template(name: str, mapping: dict[str, str], date_format: str | None = 
     if cn_sign not in CN_SIGNS:
         raise ValueError(f"cn_sign must be one of {', '.join(CN_SIGNS)}")
     types = {k.strip().upper(): v for k, v in (doc_types or SUPPLIER_DOC_TYPES).items()}
-    bad = [v for v in types.values() if v not in ("INV", "CRN", "DBN")]
+    bad = [v for v in types.values() if v not in DOC_TYPES]
     if bad:
-        raise ValueError(f"document types map to INV, CRN or DBN, not {', '.join(bad)}")
+        raise ValueError(f"document types map to {', '.join(DOC_TYPES)}, not {', '.join(bad)}")
     with connect() as con, transaction(con):
         con.execute("DELETE FROM purchase_templates WHERE name = ?", [name])
         con.execute("INSERT INTO purchase_templates (name, mapping, date_format, cn_sign, options, created_by) "

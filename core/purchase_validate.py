@@ -4,6 +4,14 @@ Each check is a Polars expression over all lines; GSTINs are checked once per un
 value. Problems name the file, the 1-based data line, the field and the value.
 Money becomes integer paise (half-up at the paisa), signed per line; a document's
 amounts are the absolute values of its line sums (spec/reconciliation.md "Inputs").
+
+Bills of entry (doc type `BOE` / `Bill of Entry`, imports of goods): the portal's IMS `impg`
+records carry no supplier GSTIN, only the port code and the BOE number, so for a BOE the
+supplier GSTIN cell may be blank or hold the 6-character port code (e.g. INNSA1); both are
+stored as an empty supplier GSTIN, which is what the portal side has, and the BOE number
+then identifies the document per company and financial year. A valid GSTIN in that cell is
+kept (imports from an SEZ unit, where IMS names the SEZ supplier); anything else is an error.
+A BOE carries IGST: CGST/SGST on one is a warning.
 """
 from __future__ import annotations
 
@@ -42,7 +50,8 @@ def parse_lines(lines: pl.DataFrame, template: Template, company_gstin: str | No
     """Typed columns next to the text ones: rtin, stin, doc_type, doc_date, pos, rcm, paise amounts.
 
     Columns with few distinct values (type, date, place, reverse charge) are parsed once per
-    distinct value and mapped back.
+    distinct value and mapped back. `stin` is '' for a blank supplier GSTIN, and for a bill of
+    entry's port code (module docstring).
     """
     company = pl.col("company_gstin").str.to_uppercase()
     if company_gstin:
@@ -51,7 +60,6 @@ def parse_lines(lines: pl.DataFrame, template: Template, company_gstin: str | No
     rcm_key = lambda c: c.fill_null("").str.to_uppercase().replace_strict(RCM_VALUES, default=None, return_dtype=pl.Utf8)  # noqa: E731
     out = lines.with_columns(
         rtin=company,
-        stin=pl.col("supplier_gstin").str.to_uppercase(),
         doc_type_code=_per_value(lines, "doc_type", lambda c: doc_type_key(c).replace_strict(
             template.doc_types, default=None, return_dtype=pl.Utf8), pl.Utf8),
         doc_no_key=pl.col("doc_no").str.to_uppercase(),
@@ -59,9 +67,22 @@ def parse_lines(lines: pl.DataFrame, template: Template, company_gstin: str | No
         rcm=_per_value(lines, "reverse_charge", rcm_key, pl.Utf8),
         pos_code=_per_value(lines, "place_of_supply", _pos_expr, pl.Utf8),
     )
-    out = with_paise(out)
+    out = with_paise(out.with_columns(stin=_supplier_expr()))
     blank_pos = pl.col("place_of_supply").is_null() | (pl.col("place_of_supply") == "")
     return out.with_columns(pos=pl.when(blank_pos).then(pl.col("rtin").str.slice(0, 2)).otherwise(pl.col("pos_code")))
+
+
+PORT_CODE = r"^IN[A-Z0-9]{4}$"     # Indian customs port codes: INNSA1, INMAA1, INDEL4, ...
+
+
+def _supplier_expr() -> pl.Expr:
+    """Supplier GSTIN upper-cased, '' when blank; a bill of entry's port code becomes ''."""
+    text = pl.col("supplier_gstin").str.to_uppercase().fill_null("")
+    return pl.when(_is_boe() & text.str.contains(PORT_CODE)).then(pl.lit("")).otherwise(text)
+
+
+def _is_boe() -> pl.Expr:
+    return pl.col("doc_type_code").eq_missing("BOE")
 
 
 def _per_value(frame: pl.DataFrame, column: str, parse, dtype) -> pl.Expr:
@@ -176,9 +197,12 @@ def line_problems(parsed: pl.DataFrame, company_gstins: list[str] | None,
 def _gstin_checks(parsed: pl.DataFrame, company_gstins: list[str] | None) -> list[tuple]:
     stin_bad = _unique_problems(parsed["stin"])
     rtin_bad = _unique_problems(parsed["rtin"])
+    boe_without_gstin = _is_boe() & (pl.col("stin") == "")
     checks = [
-        (pl.col("stin").is_in(list(stin_bad)), "supplier_gstin",
-         pl.col("stin").replace_strict(stin_bad, default="", return_dtype=pl.Utf8), "error"),
+        (pl.col("stin").is_in(list(stin_bad)) & ~boe_without_gstin, "supplier_gstin",
+         pl.when(_is_boe()).then(say("supplier GSTIN '{}' of a bill of entry is neither a port code "
+                                     "(e.g. INNSA1), a GSTIN nor blank", pl.col("supplier_gstin")))
+         .otherwise(pl.col("stin").replace_strict(stin_bad, default="", return_dtype=pl.Utf8)), "error"),
         (pl.col("rtin").is_in(list(rtin_bad)), "company_gstin",
          pl.col("rtin").replace_strict(rtin_bad, default="", return_dtype=pl.Utf8), "error"),
     ]
@@ -206,7 +230,8 @@ def _field_checks(today: dt.date) -> list[tuple]:
     text_missing = lambda c: pl.col(c).is_null() | (pl.col(c) == "")  # noqa: E731
     return [
         (pl.col("doc_type_code").is_null(), "doc_type",
-         say("document type '{}' is not known (use INV, CRN or DBN; or Invoice, Credit Note, Debit Note)",
+         say("document type '{}' is not known (use INV, CRN, DBN or BOE; or Invoice, Credit Note, "
+             "Debit Note, Bill of Entry)",
                    pl.col("doc_type").fill_null("")), "error"),
         (text_missing("doc_no"), "doc_no", pl.lit("document number is empty"), "error"),
         (pl.col("doc_no").str.len_chars() > 16, "doc_no",
@@ -237,9 +262,11 @@ def _amount_checks() -> list[tuple]:
                        say("'{}' is not a number", pl.col(text_of(fld))), "error"))
     checks.append((pl.col("taxable_value_blank"), "taxable_value",
                    pl.lit("taxable value is empty"), "error"))
-    known_pos = pl.col("pos").is_in(list(STATES) + ["96"])
+    known_pos = pl.col("pos").is_in(list(STATES) + ["96"]) & ~_is_boe() & pl.col("stin").str.contains(r"^\d{2}")
     intra = known_pos & (pl.col("stin").str.slice(0, 2) == pl.col("pos"))
     inter = known_pos & (pl.col("stin").str.slice(0, 2) != pl.col("pos"))
+    checks.append((_is_boe() & ((pl.col("cgst").fill_null(0) != 0) | (pl.col("sgst").fill_null(0) != 0)), "cgst",
+                   pl.lit("CGST/SGST on a bill of entry (imports of goods carry IGST)"), "warning"))
     checks.append((intra & (pl.col("igst").fill_null(0) != 0), "igst",
                    say("IGST on a supply within state {} (supplier and place of supply in the same "
                              "state normally carry CGST + SGST)", pl.col("pos")), "warning"))

@@ -94,3 +94,16 @@ def test_a_file_named_xlsx_that_is_not_a_workbook(tmp_path):
     path.write_bytes(b"company_gstin,supplier_gstin\n")
     with pytest.raises(FileProblem, match="fake.xlsx: this is not an .xlsx workbook"):
         read_purchase_documents(path)
+
+
+def test_a_blank_supplier_gstin_cell_is_an_error_not_a_lost_line(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(COLUMNS)
+    for cells in sample_rows()[:2]:
+        book.active.append(cells)
+    book.active["B3"] = None                     # second data line: supplier GSTIN left empty
+    path = tmp_path / "pr.xlsx"
+    book.save(path)
+    v = read_purchase_documents(path, today=TODAY)
+    assert v.problems.select("line", "field", "message").rows() == [(2, "supplier_gstin", "GSTIN is empty")]
+    assert v.docs["line_no"].to_list() == [1]

@@ -185,3 +185,23 @@ def test_documents_stored_by_another_import_meanwhile_are_not_written_twice(stor
     with pytest.raises(ImportRefused, match="8 of these documents were stored by another import meanwhile"):
         write_batch(batch, preview.docs, [])
     assert counts(store) == (1, 8, 8)
+
+
+def test_bills_of_entry_are_stored_and_found_again_as_duplicates(store, tmp_path):
+    boe = lambda no, port="": line(doc_type="Bill of Entry", stin=port, doc_no=no, igst="180", cgst="0",  # noqa: E731
+                                   sgst="0", name="Customs")
+    first = imp(write_csv(tmp_path, "imports.csv", [boe("4001234"), boe("4001235", port="INNSA1")]))
+    assert first.ok and first.imported == 2
+    with connect() as con:
+        assert con.execute("SELECT stin, doc_type, doc_no, igst FROM purchase_docs ORDER BY line_no").fetchall() == [
+            ("", "BOE", "4001234", Decimal("180.00")), ("", "BOE", "4001235", Decimal("180.00"))]
+    again = imp(write_csv(tmp_path, "more.csv", [boe("4001234", port="INMAA1"), boe("4001299")]))
+    assert (again.imported, again.skipped) == (1, 1) and counts(store) == (2, 3, 3)
+
+
+def test_user_template_may_map_a_voucher_type_to_bill_of_entry(store, tmp_path):
+    mapping = {f: f for f in ("supplier_gstin", "doc_type", "doc_no", "doc_date", "taxable_value", "igst")}
+    tpl = save_template("imports", mapping, doc_types={"Purchase": "INV", "Import": "BOE"})
+    assert tpl.doc_types == {"PURCHASE": "INV", "IMPORT": "BOE"}
+    with pytest.raises(ValueError, match="map to INV, CRN, DBN, BOE, not XYZ"):
+        save_template("bad", mapping, doc_types={"Import": "XYZ"})

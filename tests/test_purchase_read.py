@@ -8,7 +8,7 @@ import pytest
 
 from core.purchase import FileProblem, read_purchase_documents, suggest_mapping
 from core.purchase_templates import TALLY
-from tests.data.purchase_files import (COMPANY, HEADER, KAVERI, STANDARD_SAMPLE, TALLY_SAMPLE, line, many_lines,
+from tests.data.purchase_files import (COMPANY, HEADER, KAVERI, SAHYADRI, STANDARD_SAMPLE, TALLY_SAMPLE, line, many_lines,
                                   write_csv)
 
 TODAY = dt.date(2025, 11, 1)
@@ -238,3 +238,37 @@ def test_header_and_data_with_different_delimiters(tmp_path):
 def test_a_tally_file_read_as_standard_points_at_the_tally_template():
     with pytest.raises(FileProblem, match=r"It looks like the 'tally' layout: use template 'tally' \(--template tally\)"):
         read(TALLY_SAMPLE)
+
+
+def boe(doc_no: str, port: str = "", doc_type: str = "BOE", **kw) -> str:
+    return line(doc_type=doc_type, stin=port, doc_no=doc_no, name="Customs", igst="180", cgst="0", sgst="0", **kw)
+
+
+def test_bills_of_entry_take_a_blank_port_code_or_sez_gstin(tmp_path):
+    path = write_csv(tmp_path, "pr.csv", [
+        boe("4001234"),                                         # blank supplier GSTIN
+        boe("4001235", port="innsa1", doc_type="Bill of Entry"),  # port code
+        boe("4001236", port=SAHYADRI, doc_type="bill-of-entry"),  # import from an SEZ unit
+        line(doc_no="INV-1")])
+    v = read(path)
+    assert v.ok and problems(v) == []
+    assert v.docs.select("stin", "doc_type", "doc_no", "igst").rows() == [
+        ("", "BOE", "4001234", 18000), ("", "BOE", "4001235", 18000), (SAHYADRI, "BOE", "4001236", 18000),
+        (SAHYADRI, "INV", "INV-1", 0)]
+
+
+def test_bill_of_entry_problems_name_line_and_field(tmp_path):
+    path = write_csv(tmp_path, "pr.csv", [
+        boe("4001234", port="MUMBAI PORT"),
+        line(doc_type="BOE", stin="", doc_no="4001235"),       # CGST + SGST on an import
+        line(doc_no="X1", stin=""),                            # an invoice still needs its supplier
+        boe("4001236"), boe("4001236", date="2025-10-09")])    # same BOE number twice in one FY
+    v = read(path)
+    assert problems(v) == [
+        (1, "supplier_gstin", "supplier GSTIN 'MUMBAI PORT' of a bill of entry is neither a port code (e.g. INNSA1), "
+                              "a GSTIN nor blank"),
+        (2, "cgst", "CGST/SGST on a bill of entry (imports of goods carry IGST)"),
+        (3, "supplier_gstin", "GSTIN is empty")]
+    assert v.docs["doc_no"].to_list() == ["4001235", "4001236"]
+    assert v.duplicates["line_no"].to_list() == [5]
+    assert "Bill of Entry" in problems(read(write_csv(tmp_path, "t.csv", [line(doc_type="Import")])))[0][2]
