@@ -222,3 +222,20 @@ def test_upload_limit_matches_the_importers_cap(db_file):
     save_business("27AAACW1234K1ZD", "Sample Co", "test")
     at = open_page("purchase_register")
     assert at.file_uploader[0].proto.max_upload_size_mb == 1024
+
+
+def test_reconciliation_shows_the_chosen_business_newest_run(db_file):
+    seed_demo()
+    first, second = BUSINESSES[0][0], BUSINESSES[1][0]
+    newest = dict(rows("SELECT rtin, max(run_id) FROM reco_runs GROUP BY rtin"))
+    assert newest[second] > newest[first]        # the newest run of all is the other business's
+    at = open_page("reconciliation")
+    run = lambda: next(s for s in at.selectbox if s.label == "Run")   # noqa: E731
+    assert at.selectbox(key="reco_business").value == first
+    assert run().value == newest[first]
+    at.selectbox(key="reco_business").set_value(second)
+    at.run()
+    assert run().value == newest[second]
+    run().set_value(newest[first])         # the user may still look at any visible run
+    at.run()
+    assert run().value == newest[first] and not at.exception

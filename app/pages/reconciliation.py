@@ -17,13 +17,13 @@ ui.show_flash()
 gstins = ui.require_businesses()
 actor = ui.current_actor()
 
-with st.form("run_reco"):
+with st.container(border=True):   # not a form: the business drives the periods and the run shown
     c1, c2, c3 = st.columns([2, 2, 3])
     gstin = c1.selectbox("Business", gstins, format_func=ui.label_business, key="reco_business")
     kind = c2.radio("Kind", list(KINDS), format_func=KINDS.get, key="reco_kind")
     periods = c3.multiselect("Periods (empty = all)", ui.cached(rv.reco_periods, [gstin], kind),
                              key="reco_periods")
-    run_now = st.form_submit_button("Run now", type="primary", disabled=not ui.can("reconcile"))
+    run_now = st.button("Run now", type="primary", disabled=not ui.can("reconcile"))
     ui.read_only_note("reconcile", "run a reconciliation")
 if run_now and ui.permitted("reconcile", "run a reconciliation"):
     sync = ui.optional_module("core.sync", "Running a reconciliation")
@@ -44,9 +44,17 @@ if runs.is_empty():
             "daily sync after the fetch. Import the purchase register first (Purchase Register page).")
     st.stop()
 
+
+def default_run(run_ids: list[int]) -> int:
+    """The run just started here if it is the chosen business's, else that business's newest
+    run (runs are newest first), else the newest run of any visible business."""
+    own = runs.filter(runs["rtin"] == gstin)["run_id"].to_list()
+    just_run = st.session_state.get("reco_run")
+    return just_run if just_run in own else (own[0] if own else run_ids[0])
+
+
 run_ids = runs["run_id"].to_list()
-default = st.session_state.get("reco_run")
-run_id = st.selectbox("Run", run_ids, index=run_ids.index(default) if default in run_ids else 0,
+run_id = st.selectbox("Run", run_ids, index=run_ids.index(default_run(run_ids)),
                       format_func=lambda r: "{run_id} · {rtin} · {kind} · {periods} · {started_at:%d %b %Y %H:%M} · "
                       "{rows} rows".format(**runs.filter(runs["run_id"] == r).row(0, named=True) |
                                            {"periods": runs.filter(runs["run_id"] == r)["periods"][0] or "all periods"}))
