@@ -13,7 +13,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from core.reco_keys import add_norm_no
+from core.reco_keys import add_norm_no, key_hash
 from core.reco_passes import JARO_WINKLER_MIN, MIN_FUZZY_LEN
 
 LONE_COLS = ["id", "rtin", "stin", "doc_type", "raw_no", "fy", "doc_date",
@@ -77,12 +77,11 @@ def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, matched: pl.Series,
     MIN_PER_ROW). `matched` holds the ids of the other side's matched documents."""
     ids = [pl.col("id").alias("lone_id"), pl.col("id_o").alias("other_id")]
     supplier = ["rtin", "stin"]
-    sizes = lone.group_by(supplier).len().join(others.group_by(supplier).len(), on=supplier)
-    if (sizes["len"] * sizes["len_right"]).sum() <= PAIR_BUDGET:
+    if _pairs_per_supplier(lone, others) <= PAIR_BUDGET:
         return lone.join(others, on=supplier, suffix="_o").select(ids)
     hashed = lambda f: f.lazy().select(  # noqa: E731
-        "id", "doc_date", pl.struct("rtin", "stin", "raw_no").hash().alias("_no"),
-        pl.struct(BLOCK).hash().alias("_block"))
+        "id", "doc_date", key_hash(key=["rtin", "stin", "raw_no"]).alias("_no"),
+        key_hash(key=BLOCK).alias("_block"))
     same_no = hashed(lone).join(hashed(others), on="_no", suffix="_o")
     gap = (pl.col("doc_date") - pl.col("doc_date_o")).dt.total_days().abs()
     keep = max(MIN_PER_ROW, PAIR_BUDGET // max(1, lone.height))
@@ -91,6 +90,16 @@ def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, matched: pl.Series,
         gap <= win).sort([pl.col("id"), gap, pl.col("id_o")]).filter(
         pl.int_range(pl.len()).over("id") < keep)   # the closest dates when there are many
     return pl.concat([same_no.select(ids), in_window.select(ids)]).unique().collect()
+
+
+def _pairs_per_supplier(lone: pl.DataFrame, others: pl.DataFrame) -> int:
+    """How many pairs comparing every lone row with every document of its supplier makes
+    (counted on a hash of rtin and stin: grouping on the strings costs more)."""
+    if lone.height * others.height <= PAIR_BUDGET:
+        return lone.height * others.height
+    sup = key_hash(key=["rtin", "stin"]).alias("_sup")
+    sizes = lone.group_by(sup).len().join(others.group_by(sup).len(), on="_sup")
+    return int((sizes["len"] * sizes["len_right"]).sum())
 
 
 def nearest_candidates(lone: pl.DataFrame, side: pl.DataFrame, partners: pl.DataFrame,
