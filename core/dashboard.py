@@ -4,10 +4,12 @@ job health, and the deadline panel (days to the 14th and 20th, deemed-acceptance
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+from pathlib import Path
 
 import polars as pl
 
-from core.db import connect
+from core.db import connect, db_path
 from core.frames import query_frame
 
 SCOPE = "removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)"
@@ -63,6 +65,33 @@ def last_job_time(gstins: list[str]) -> dt.datetime | None:
         row = con.execute("SELECT max(started_at) FROM job_runs WHERE list_contains(?::VARCHAR[], gstin)",
                           [list(gstins)]).fetchone()
     return row[0]
+
+
+def worker_lock_path() -> Path:
+    """The lock file the worker loop holds, beside the store (worker.lock_path())."""
+    return Path(db_path()).resolve().with_name("worker.lock")
+
+
+def worker_running(path: Path | None = None) -> bool | None:
+    """Is a worker loop running for this store? It holds an exclusive flock on its lock file
+    for its lifetime; a shared lock tried without waiting (and let go at once) fails exactly
+    then. False when the file is missing (no worker ever started here); None when the file
+    cannot be read (say so rather than guess)."""
+    try:
+        handle = open(path or worker_lock_path(), "rb")
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return None
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 def next_day_of_month(today: dt.date, day: int) -> dt.date:

@@ -239,3 +239,18 @@ def test_reconciliation_shows_the_chosen_business_newest_run(db_file):
     run().set_value(newest[first])         # the user may still look at any visible run
     at.run()
     assert run().value == newest[first] and not at.exception
+
+
+def test_dashboard_tells_whether_the_worker_runs_from_its_lock(db_file):
+    from tests.test_core_views import hold_worker_lock, release
+    seed_demo()                  # jobs from Nov 2025: older than 26 hours
+    at = open_page("dashboard")
+    assert any("The worker is not running; the last job ran 12 Nov 2025 06:05" in w.value for w in at.warning)
+    proc = hold_worker_lock()
+    try:
+        at = open_page("dashboard")
+    finally:
+        release(proc)
+    warnings = [w.value for w in at.warning]
+    assert not any("not running" in w for w in warnings), warnings
+    assert any("The worker is running but no job has run since 12 Nov 2025 06:05" in w for w in warnings)

@@ -100,3 +100,35 @@ def test_business_settings_validate_and_persist(db_file):
     business.save_ims_settings([], "7:05", "2a_vs_pr", "t")
     assert one("SELECT enabled, fetch_time, sync_source FROM businesses") == [(False, "07:05", "2a_vs_pr")]
     assert business.save_reco_settings(2.5, 7, "strict", "t") == business.RecoSettings(2.5, 7, "strict")
+
+
+def hold_worker_lock():
+    """A separate process that takes the worker's lock the way `python worker.py` does."""
+    import subprocess
+    import sys
+    from tests.conftest import ROOT
+    proc = subprocess.Popen([sys.executable, "-c", "import sys, worker; h = worker.acquire_lock(); "
+                             "print('locked', flush=True); sys.stdin.read()"],
+                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def release(proc) -> None:
+    proc.stdin.close()
+    proc.wait(timeout=10)
+
+
+def test_worker_running_follows_the_workers_lock(db_file):
+    import worker
+    assert dashboard.worker_lock_path() == worker.lock_path()
+    assert dashboard.worker_running() is False           # no lock file: never started here
+    proc = hold_worker_lock()
+    try:
+        assert dashboard.worker_running() is True
+        assert dashboard.worker_running() is True         # asking twice changes nothing
+    finally:
+        release(proc)
+    assert dashboard.worker_running() is False            # file left behind, nobody holds it
+    handle = worker.acquire_lock()                        # the check let its shared lock go
+    handle.close()

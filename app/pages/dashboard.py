@@ -50,18 +50,33 @@ else:
                        key="itc_status")
 
 
+START = "Start it with `python worker.py` (it fetches daily at each business's fetch time)"
+
+
+def worker_state(running: bool | None, last: dt.datetime | None) -> None:
+    """Whether the worker runs (it holds worker.lock beside the store), then how old the last
+    job is: a running worker with no job for 26 hours has nothing enabled or is stuck."""
+    stale = last is not None and dt.datetime.now() - last > dt.timedelta(hours=26)
+    since = f"; the last job ran {last:%d %b %Y %H:%M}" if last else "; no job has run yet"
+    if running is False:
+        st.warning(f"The worker is not running{since}. {START}, or run `python worker.py fetch` once now.")
+    elif running is None and (last is None or stale):
+        st.warning(f"Cannot tell whether the worker runs (its lock file is unreadable){since}. {START}.")
+    elif running and stale:
+        st.warning(f"The worker is running but no job has run since {last:%d %b %Y %H:%M}: check that "
+                   "the businesses are enabled under Settings and look at the worker's log.")
+    elif running:
+        st.caption(":material/check_circle: The worker is running.")
+
+
 @st.fragment(run_every="30s")
 def job_health() -> None:
     """Last and next fetch and sync per business, refreshed live."""
     st.subheader("Job health")
     last = dash.last_job_time(gstins)
+    worker_state(dash.worker_running(), last)
     if last is None:
-        st.warning("The worker has not run yet. Start it with `python worker.py` (it fetches daily at "
-                   "each business's fetch time), or run `python worker.py fetch` once now.")
         return
-    if dt.datetime.now() - last > dt.timedelta(hours=26):
-        st.warning(f"No job has run since {last:%d %b %Y %H:%M}: the worker may not be running. "
-                   "Start it with `python worker.py`.")
     scheduler = ui.optional_module("core.scheduler", "Next fetch and sync times")
     failures = dict(dash.job_health(gstins).group_by("gstin").agg(
         pl.col("failures_7d").sum()).iter_rows())
