@@ -300,7 +300,8 @@ def group_documents(parsed: pl.DataFrame, bad_lines: pl.Series) -> tuple[pl.Data
     docs = _sum_lines(lines, ["__k"])        # grouping on a 64-bit hash is several times faster
     if docs.height and docs["__kn"].max() > 1:
         docs = _sum_lines(lines, DOC_KEY)    # a hash collision: group on the columns themselves
-    docs = docs.filter(~pl.col("bad") & pl.all_horizontal(pl.col(DOC_KEY).is_not_null())).with_columns(
+    # rechunk: fy_expr uses pl.format, which panics on an empty chunk a filter can leave (see say)
+    docs = docs.filter(~pl.col("bad") & pl.all_horizontal(pl.col(DOC_KEY).is_not_null())).rechunk().with_columns(
         txval=pl.when(pl.col("has_tax")).then(pl.col("taxed_txval")).otherwise(pl.col("all_txval")),
         sign=pl.col("all_txval").sign(), no_tax=~pl.col("has_tax"), fy=fy_expr("doc_date"))
     docs = docs.with_columns(pl.col(["txval", *TAX_HEADS, "doc_value"]).abs().cast(pl.Int64)).sort("line_no")
