@@ -54,16 +54,18 @@ def _join(p: pl.DataFrame, b: pl.DataFrame, on: list[str]) -> pl.LazyFrame:
 
 
 def key_pairs(p: pl.DataFrame, b: pl.DataFrame, tol: int, key: str) -> pl.DataFrame:
-    """Passes 1 and 2: same rtin, stin, doc_type, fy and raw_no (or norm_no)."""
+    """Passes 1 and 2: same rtin, stin, doc_type, fy and raw_no (or norm_no). When the pairs
+    are already one-to-one (pass 1 on unique keys) only `pid, bid` come back: there is
+    nothing to choose between, so no scores."""
     on = [*BLOCK, "fy", key]
-    p, b = p.filter(pl.col(key) != ""), b.filter(pl.col(key) != "")
     if key == "raw_no":  # on the key's two hashes (see reco_keys.key_hash)
-        pairs = _join(p, b, ["key_hash", "key_hash2"])
-    else:
-        pairs = _join(p, b, on)
+        on = ["key_hash", "key_hash2"]
+    has_key = pl.col(key) != ""
+    pairs = p.lazy().filter(has_key).join(b.lazy().filter(has_key), on=on, how="inner",
+                                          suffix="_b")
     ids = pairs.select(pl.col("id").alias("pid"), pl.col("id_b").alias("bid")).collect()
-    if _one_to_one(ids):  # nothing to choose between: scores are not needed
-        return ids.with_columns([pl.lit(0, pl.Int64).alias(c) for c in PAIR_COLS[2:]])
+    if _one_to_one(ids):
+        return ids
     return _scored(pairs, tol).select(PAIR_COLS).collect()
 
 
@@ -133,8 +135,10 @@ def assign(pairs: pl.DataFrame) -> pl.DataFrame:
     """Best-score one-to-one assignment: the same result as taking pairs one by one in order
     of (n_out, abs_diff, gap, pid, bid) and skipping any whose row is already used. Each round
     takes every pair that is the first choice of both its rows."""
+    if pairs.columns == ["pid", "bid"]:
+        return pairs  # unscored: one-to-one already (key_pairs)
     if _one_to_one(pairs):
-        return pairs.select("pid", "bid")  # already one-to-one (pass 1 on unique keys)
+        return pairs.select("pid", "bid")
     ranked = pairs.sort(["n_out", "abs_diff", "gap", "pid", "bid"])
     taken = []
     for _ in range(MAX_ROUNDS):
