@@ -82,18 +82,37 @@ OPTIONAL_PORTAL = {"orig_doc_no": pl.Utf8, "orig_doc_date": pl.Date, "pos": pl.U
 OPTIONAL_BOOKS = {"pos": pl.Utf8, "rcm": pl.Utf8, "no_tax": pl.Boolean, "line_no": pl.Int64}
 
 
+CODES = {  # few distinct values each: tidied as below
+    "rtin": lambda c: c.str.strip_chars().str.to_uppercase(),
+    "stin": lambda c: c.str.strip_chars().str.to_uppercase(),
+    "doc_type": lambda c: c.str.strip_chars().str.to_uppercase(),
+    "pos": lambda c: c.cast(pl.Utf8).str.strip_chars().str.slice(0, 2),
+    "rcm": lambda c: c.cast(pl.Utf8).str.strip_chars().str.to_uppercase().str.slice(0, 1),
+}
+
+
+def _tidy_codes(frame: pl.DataFrame) -> list[pl.Expr]:
+    """The CODES tidy-ups that change something. Checked on the distinct values (a few
+    thousand at most), so clean columns (the usual case: the store holds them tidied) are
+    not rewritten a million strings at a time."""
+    fixes = []
+    for col, tidy in CODES.items():
+        if frame.schema[col] == pl.Utf8:
+            values = frame.get_column(col).unique().to_frame()
+            if values.select((tidy(pl.col(col)) == pl.col(col)).fill_null(True).all()).item():
+                continue
+        fixes.append(tidy(pl.col(col)).alias(col))
+    return fixes
+
+
 def _common(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
     return frame.with_columns(
         pl.col(id_col).cast(pl.Int64).alias("id"),
-        pl.col("rtin").str.strip_chars().str.to_uppercase(),
-        pl.col("stin").str.strip_chars().str.to_uppercase(),
-        pl.col("doc_type").str.strip_chars().str.to_uppercase(),
+        *_tidy_codes(frame),
         pl.col("doc_no").cast(pl.Utf8),
         raw_no_expr("doc_no").alias("raw_no"),
         pl.col("doc_date").cast(pl.Date),
         fy_start_expr(pl.col("doc_date").cast(pl.Date)).alias("fy"),
-        pl.col("pos").cast(pl.Utf8).str.strip_chars().str.slice(0, 2),
-        pl.col("rcm").cast(pl.Utf8).str.strip_chars().str.to_uppercase().str.slice(0, 1),
         *_abs_amounts(),
     ).with_columns(
         pl.col("stin").str.slice(2, 10).alias("pan"),
