@@ -225,20 +225,29 @@ def test_upload_limit_matches_the_importers_cap(db_file):
 
 
 def test_reconciliation_shows_the_chosen_business_newest_run(db_file):
+    from core.business import save_business
     seed_demo()
+    save_business("27AAACW1234K1ZD", "Sample Co", "test")      # no run yet, first by GSTIN
     first, second = BUSINESSES[0][0], BUSINESSES[1][0]
     newest = dict(rows("SELECT rtin, max(run_id) FROM reco_runs GROUP BY rtin"))
-    assert newest[second] > newest[first]        # the newest run of all is the other business's
+    assert newest[second] > newest[first]
     at = open_page("reconciliation")
     run = lambda: next(s for s in at.selectbox if s.label == "Run")   # noqa: E731
-    assert at.selectbox(key="reco_business").value == first
-    assert run().value == newest[first]
-    at.selectbox(key="reco_business").set_value(second)
-    at.run()
+    assert at.selectbox(key="reco_business").value == second         # reconciled last
     assert run().value == newest[second]
-    run().set_value(newest[first])         # the user may still look at any visible run
+    at.selectbox(key="reco_business").set_value(first)
     at.run()
-    assert run().value == newest[first] and not at.exception
+    assert run().value == newest[first] and run().options == [f"Run {newest[first]} · IMS vs Purchase "
+                                                               "Register · all periods · 12 Nov 2025 06:00 · 53 rows"]
+    next(b for b in at.button if b.label == "Run now").click()
+    at.run()
+    again = rows("SELECT max(run_id) FROM reco_runs WHERE rtin = ?", [first])[0][0]
+    assert again > newest[first] and run().value == again
+    at.selectbox(key="reco_business").set_value("27AAACW1234K1ZD")
+    at.run()
+    assert not at.exception and not [s for s in at.selectbox if s.label == "Run"]
+    assert any("No reconciliation has run for Sample Co · 27AAACW1234K1ZD yet" in i.value for i in at.info)
+
 
 
 def test_dashboard_tells_whether_the_worker_runs_from_its_lock(db_file):
@@ -254,3 +263,17 @@ def test_dashboard_tells_whether_the_worker_runs_from_its_lock(db_file):
     warnings = [w.value for w in at.warning]
     assert not any("not running" in w for w in warnings), warnings
     assert any("The worker is running but no job has run since 12 Nov 2025 06:05" in w for w in warnings)
+
+
+def test_reconciliation_charts_read_as_periods_and_keep_status_colours(db_file):
+    import json
+    seed_demo()
+    at = open_page("reconciliation")
+    charts = {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    trend = next(s for s in charts.values() if s["layout"]["title"]["text"] == "Trend by period")
+    assert {x for trace in trend["data"] for x in trace["x"]} == {"Sep 2025", "Oct 2025"}
+    assert trend["layout"]["xaxis"]["type"] == "category"
+    pie = next(s for s in charts.values() if s["layout"]["title"]["text"] == "Status by count")
+    pie_colours = dict(zip(pie["data"][0]["labels"], pie["data"][0]["marker"]["colors"]))
+    trend_colours = {t["name"]: t["marker"]["color"] for t in trend["data"]}
+    assert pie_colours["exact"] == trend_colours["exact"] and pie_colours["mismatch"] == trend_colours["mismatch"]

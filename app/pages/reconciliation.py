@@ -3,6 +3,7 @@ charts and a drill-down grid, download them with the recommended actions."""
 from __future__ import annotations
 
 import plotly.express as px
+import polars as pl
 import streamlit as st
 
 from app import ui
@@ -11,15 +12,23 @@ from core.ims_view import page_count
 
 KINDS = {"ims_vs_pr": "IMS vs Purchase Register", "2a_vs_pr": "GSTR-2A vs Purchase Register"}
 PAGE_SIZE = 50
+# One colour per match status on every chart (good green, doubtful amber, bad red).
+STATUS_COLORS = {"exact": "#1a7f37", "partial": "#7cc47f", "probable": "#f2c14e", "mismatch": "#e8833a",
+                 "missing_in_pr": "#d1242f", "missing_in_portal": "#8250df", "not_in_2a": "#bf3989",
+                 "duplicate": "#6e7781", "not synced": "#bbbbbb"}
 
 st.title("Reconciliation")
 ui.show_flash()
 gstins = ui.require_businesses()
 actor = ui.current_actor()
 
-with st.container(border=True):   # not a form: the business drives the periods and the run shown
-    c1, c2, c3 = st.columns([2, 2, 3])
-    gstin = c1.selectbox("Business", gstins, format_func=ui.label_business, key="reco_business")
+runs = ui.cached(rv.list_runs, gstins)          # newest first
+latest = runs["rtin"][0] if not runs.is_empty() and runs["rtin"][0] in gstins else gstins[0]
+
+with st.container(border=True):   # not a form: the business drives the periods and the runs shown
+    c1, c2, c3 = st.columns([3, 2, 3])
+    gstin = c1.selectbox("Business", gstins, index=gstins.index(latest), format_func=ui.label_business,
+                         key="reco_business", help="Starts at the business reconciled last")
     kind = c2.radio("Kind", list(KINDS), format_func=KINDS.get, key="reco_kind")
     periods = c3.multiselect("Periods (empty = all)", ui.cached(rv.reco_periods, [gstin], kind),
                              key="reco_periods")
@@ -38,41 +47,46 @@ if run_now and ui.permitted("reconcile", "run a reconciliation"):
                 status.update(label=f"Reconciliation failed: {exc}", state="error")
         ui.after_write()
 
-runs = ui.cached(rv.list_runs, gstins)
+runs = ui.cached(rv.list_runs, [gstin])         # the chosen business's runs, newest first
 if runs.is_empty():
-    st.info("No reconciliation has run yet. Choose a business and press **Run now**, or wait for the "
-            "daily sync after the fetch. Import the purchase register first (Purchase Register page).")
+    st.info(f"No reconciliation has run for {ui.label_business(gstin)} yet. Press **Run now**, or wait "
+            "for the daily sync after the fetch. Import the purchase register first (Purchase Register page).")
     st.stop()
 
 
-def default_run(run_ids: list[int]) -> int:
-    """The run just started here if it is the chosen business's, else that business's newest
-    run (runs are newest first), else the newest run of any visible business."""
-    own = runs.filter(runs["rtin"] == gstin)["run_id"].to_list()
-    just_run = st.session_state.get("reco_run")
-    return just_run if just_run in own else (own[0] if own else run_ids[0])
+def run_label(run: int) -> str:
+    r = runs.row(runs["run_id"].to_list().index(run), named=True)
+    return (f"Run {r['run_id']} · {KINDS.get(r['kind'], r['kind'])} · {r['periods'] or 'all periods'} · "
+            f"{r['started_at']:%d %b %Y %H:%M} · {r['rows']:,} rows")
 
 
-run_ids = runs["run_id"].to_list()
-run_id = st.selectbox("Run", run_ids, index=run_ids.index(default_run(run_ids)),
-                      format_func=lambda r: "{run_id} · {rtin} · {kind} · {periods} · {started_at:%d %b %Y %H:%M} · "
-                      "{rows} rows".format(**runs.filter(runs["run_id"] == r).row(0, named=True) |
-                                           {"periods": runs.filter(runs["run_id"] == r)["periods"][0] or "all periods"}))
+run_ids = runs["run_id"].to_list()     # the run just started here, else the newest
+just_run = st.session_state.get("reco_run")
+run_id = st.selectbox("Run", run_ids, index=run_ids.index(just_run) if just_run in run_ids else 0,
+                      format_func=run_label)
 
 summary = ui.cached(rv.status_summary, run_id, gstins)
 left, right = st.columns(2)
 left.plotly_chart(px.pie(summary, names="match_status", values="records", hole=0.45,
-                         title="Status by count"), key="by_count")
+                         title="Status by count", color="match_status",
+                         color_discrete_map=STATUS_COLORS), key="by_count")
 right.plotly_chart(px.bar(summary, x="match_status", y="tax_value", title="Status by value (tax ₹)",
-                          labels={"tax_value": "tax ₹"}), key="by_value")
+                          labels={"tax_value": "tax ₹"}, color="match_status", color_discrete_map=STATUS_COLORS)
+                   .update_layout(showlegend=False), key="by_value")
 left, right = st.columns(2)
 top = ui.cached(rv.top_suppliers_at_risk, run_id, gstins)
 left.plotly_chart(px.bar(top, x="value_at_risk", y="supplier_gstin", orientation="h",
-                         title="Top suppliers by value at risk (tax ₹, not exact/partial)"), key="top_suppliers")
+                         labels={"value_at_risk": "tax ₹ at risk", "supplier_gstin": "supplier GSTIN"},
+                         title="Top suppliers by value at risk (tax ₹, not exact/partial)")
+                  .update_yaxes(autorange="reversed"), key="top_suppliers")
 reasons = ui.cached(rv.reasons_breakdown, run_id, gstins)
 right.plotly_chart(px.bar(reasons, x="reason", y="records", title="Reasons"), key="reasons")
-trend = ui.cached(rv.trend_by_period, run_id, gstins)
-st.plotly_chart(px.bar(trend, x="period", y="records", color="match_status", title="Trend by period"),
+trend = ui.cached(rv.trend_by_period, run_id, gstins).with_columns(   # '092025' -> 'Sep 2025'
+    pl.concat_str(pl.lit("01"), pl.col("period")).str.to_date("%d%m%Y", strict=False).dt.strftime("%b %Y")
+    .fill_null(pl.col("period")).alias("period"))
+st.plotly_chart(px.bar(trend, x="period", y="records", color="match_status", title="Trend by period",
+                       color_discrete_map=STATUS_COLORS)
+                .update_xaxes(type="category", title="return period"),
                 key="trend")
 
 st.subheader("Drill down")
