@@ -66,6 +66,9 @@ def seed_demo(n_per_business: int = 60, with_jobs: bool = True) -> None:
             _seed_books_and_reco(con, gstin, run_id, batch_id, now)
             if with_jobs:
                 _seed_jobs(con, gstin, now)
+        docs = con.execute("SELECT count(*) FROM purchase_docs WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
+        con.execute("UPDATE purchase_batches SET line_count = ?, doc_count = ? WHERE batch_id = ?",
+                    [docs, docs, batch_id])
 
 
 def _seed_books_and_reco(con, gstin: str, run_id: int, batch_id: int, now: dt.datetime) -> None:
