@@ -188,3 +188,12 @@ def test_connection(url: str, timeout: float = 5.0) -> tuple[bool, str]:
         return answer.ok, f"{url} answered HTTP {answer.status_code}."
     except Exception as exc:  # any failure is the answer to "test connection"
         return False, f"Could not connect to {url}: {exc}"
+
+
+def companies_by_batch() -> dict[int, list[str]]:
+    """For each purchase batch, the businesses (company GSTINs) it holds documents of: a
+    page shows and rolls back only batches that lie wholly within the user's businesses."""
+    with connect() as con:
+        rows = con.execute("SELECT batch_id, list(DISTINCT rtin ORDER BY rtin) FROM purchase_docs "
+                           "GROUP BY batch_id").fetchall()
+    return {batch_id: companies for batch_id, companies in rows}

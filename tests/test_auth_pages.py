@@ -181,13 +181,14 @@ def test_purchase_import_and_rollback_need_the_import_permission(people):
         return at.run()
 
     at = with_file("auditor")
-    assert button(at, "Import").disabled and button(at, "Roll back").disabled
+    assert button(at, "Import").disabled
     assert any("may view and download here but not import" in c.value for c in at.caption)
     at = with_file("analyst")
     button(at, "Import").click()
     at.run()
     assert not at.error, [e.value for e in at.error]
     assert count("SELECT count(*) FROM purchase_batches WHERE imported_by = ?", ["ana@example.com"]) == 1
+    assert button(open_as(people["auditor"], "purchase_register"), "Roll back").disabled
     batches = count("SELECT count(*) FROM purchase_batches")
     at = with_file("analyst")
     demote(people)
@@ -227,3 +228,14 @@ def test_an_import_may_not_touch_a_company_the_user_may_not_see(people):
     at.run()
     assert any("documents of 27AAACW1234K1ZD, which you may not see" in e.value for e in at.error)
     assert button(at, "Import").disabled
+
+
+def test_batches_listed_and_rolled_back_only_within_the_users_businesses(people):
+    # The demo batch holds documents of both businesses: only the admin may see or roll it back.
+    admin = open_as(people["admin"], "purchase_register")
+    assert list(admin.dataframe[0].value["companies"]) == [f"{G1}, {G2}"]
+    assert admin.selectbox(key="rollback_batch_1").options == ["1 · demo.csv"]
+    for who in ("analyst", "auditor"):
+        at = open_as(people[who], "purchase_register")
+        assert not at.dataframe and not [b for b in at.button if b.label == "Roll back"], who
+        assert any("No purchase register of your businesses" in i.value for i in at.info)

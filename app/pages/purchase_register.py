@@ -18,6 +18,7 @@ purchase = ui.optional_module("core.purchase", "Purchase-register import")
 if purchase is None:
     st.stop()
 from core.purchase_read import read_table  # noqa: E402 (needs core.purchase present)
+from core.business import companies_by_batch  # noqa: E402
 from core.purchase_read import MAX_UPLOAD_BYTES  # noqa: E402
 from core.purchase_templates import CN_SIGNS, FIELDS, REQUIRED, Template  # noqa: E402
 
@@ -137,16 +138,28 @@ else:
         st.error(str(problem).replace("give it with --company-gstin", "choose the company above"))
 
 st.subheader("Batches")
-batches = purchase.list_batches()
+companies = ui.cached(companies_by_batch)
+
+
+def yours(batch: dict) -> bool:
+    """Batches wholly within the user's businesses (a rollback must not touch other companies);
+    one without documents (rolled back) only to admins and whoever imported it."""
+    held = set(companies.get(batch["batch_id"], []))
+    return held <= set(gstins) if held else ui.can("settings") or batch["imported_by"] == actor
+
+
+batches = [dict(b, companies=", ".join(companies.get(b["batch_id"], [])))
+           for b in purchase.list_batches() if yours(b)]
 if not batches:
-    st.info("No purchase register imported yet. Upload your books' purchase register above.")
+    st.info("No purchase register of your businesses imported yet. Upload your books' purchase "
+            "register above.")
 else:
-    frame = pl.DataFrame(batches).select("batch_id", "file_name", "template", "line_count", "doc_count",
-                                         "current_docs", "invalid_count", "duplicate_count", "imported_by",
-                                         "imported_at", "rolled_back_at")
+    frame = pl.DataFrame(batches).select("batch_id", "file_name", "companies", "template", "line_count",
+                                         "doc_count", "current_docs", "invalid_count", "duplicate_count",
+                                         "imported_by", "imported_at", "rolled_back_at")
     st.dataframe(frame, hide_index=True, column_config={
-        "batch_id": "Batch", "file_name": "File", "template": "Mapping", "line_count": "Lines",
-        "doc_count": "Documents", "current_docs": "Current", "invalid_count": "Invalid lines",
+        "batch_id": "Batch", "file_name": "File", "companies": "Companies", "template": "Mapping",
+        "line_count": "Lines", "doc_count": "Documents", "current_docs": "Current", "invalid_count": "Invalid lines",
         "duplicate_count": "Duplicates", "imported_by": "By", "imported_at": "Imported",
         "rolled_back_at": "Rolled back"})
     live = [b["batch_id"] for b in batches if b["rolled_back_at"] is None]
