@@ -13,6 +13,7 @@ connection open; the results go back in one transaction (paise -> DECIMAL).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
@@ -114,26 +115,51 @@ def read_settings(con) -> dict:
 # ---------------------------------------------------------------- reconcile (no connection held)
 
 
-def _reconcile(gstin: str, kind: str, periods: list[str] | None) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+class _Stopwatch:
+    """Wall and CPU seconds per step of a sync (returned as `timings`: the machine is often
+    shared, so CPU time tells more than wall time alone)."""
+
+    def __init__(self):
+        self.timings: dict[str, dict[str, float]] = {}
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.timings[name] = {"wall": round(time.perf_counter() - wall, 2),
+                                  "cpu": round(time.process_time() - cpu, 2)}
+
+
+def _reconcile(gstin: str, kind: str, periods: list[str] | None,
+               watch: _Stopwatch | None = None) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
     """-> (settings, rows to keep in reco_results, rows for ims_records)."""
-    from core.reco import project_2a_onto_ims, reconcile
     if kind not in KINDS:
         raise SyncError(f"sync source '{kind}' is not one of {', '.join(KINDS)}")
-    with connect() as con:
+    watch = watch or _Stopwatch()
+    with watch.step("read"), connect() as con:
         settings = read_settings(con)
         ims = ims_frame(con, gstin, periods)
         books = books_frame(con, gstin, periods)
         portal_2a = gstr2a_frame(con, gstin, periods) if kind == "2a_vs_pr" else None
+    with watch.step("reconcile"):
+        return (settings, *_results(kind, ims, books, portal_2a, settings))
+
+
+def _results(kind: str, ims: pl.DataFrame, books: pl.DataFrame, portal_2a: pl.DataFrame | None,
+             settings: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from core.reco import project_2a_onto_ims, reconcile
     if kind == "ims_vs_pr":
         results = reconcile(ims, books, source="ims", **settings)
         results = results.with_columns(pl.col("portal_id").alias("ims_record_id"))
-        return settings, results, results.filter(pl.col("portal_id").is_not_null())
+        return results, results.filter(pl.col("portal_id").is_not_null())
     results_2a = reconcile(portal_2a, books, source="gstr2a", **settings)
     onto_ims = project_2a_onto_ims(ims, results_2a, settings["policy"])
     link = (onto_ims.filter(pl.col("portal_2a_id").is_not_null())
             .group_by("portal_2a_id").agg(pl.col("portal_id").min().alias("ims_record_id")))
     results_2a = results_2a.join(link, left_on="portal_id", right_on="portal_2a_id", how="left")
-    return settings, results_2a, onto_ims
+    return results_2a, onto_ims
 
 
 # ---------------------------------------------------------------- writing back (one transaction)
@@ -218,10 +244,15 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
     kind = sync_source(gstin)
     if kind == "off":
         return {"source": "off", "records": 0, "changed": 0}
-    settings, results, onto_ims = _reconcile(gstin, kind, periods)
-    with connect() as con, transaction(con):
-        run_id = _store_run(con, gstin, kind, periods, settings, results, started, actor, job_run_id)
-        changed = _write_recommendations(con, gstin, onto_ims, run_id, actor)
+    watch = _Stopwatch()
+    settings, results, onto_ims = _reconcile(gstin, kind, periods, watch)
+    with watch.step("write"), connect() as con, transaction(con):  # incl. commit and close
+        with watch.step("store_run"):
+            run_id = _store_run(con, gstin, kind, periods, settings, results, started, actor,
+                                job_run_id)
+        with watch.step("write_back"):
+            changed = _write_recommendations(con, gstin, onto_ims, run_id, actor)
     statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
     return {"source": kind, "reco_run_id": run_id, "records": onto_ims.height, "changed": changed,
-            "statuses": statuses, "seconds": round(time.perf_counter() - t0, 2)}
+            "statuses": statuses, "seconds": round(time.perf_counter() - t0, 2),
+            "timings": watch.timings}
