@@ -40,7 +40,9 @@ def fy_expr(date_col: str | pl.Expr) -> pl.Expr:
     """Polars: financial year string of a Date column."""
     d = pl.col(date_col) if isinstance(date_col, str) else date_col
     start = pl.when(d.dt.month() >= 4).then(d.dt.year()).otherwise(d.dt.year() - 1)
-    return pl.format("{}-{}", start, ((start + 1) % 100).cast(pl.Utf8).str.pad_start(2, "0"))
+    # concat_str, not pl.format: Polars 2.1's format panics on a column with an empty chunk
+    return pl.concat_str([start.cast(pl.Utf8), pl.lit("-"),
+                          ((start + 1) % 100).cast(pl.Utf8).str.pad_start(2, "0")])
 
 
 def raw_no_expr(col: str | pl.Expr) -> pl.Expr:

@@ -169,4 +169,4 @@ def _duplicate_of(side: pl.DataFrame, what: str) -> pl.DataFrame:
     return side.filter(pl.col("dup_of").is_not_null()).select("id", "dup_of").join(
         firsts, on="dup_of").select(
         "id", "nearest_doc_no",
-        pl.format("duplicate of {} {}", pl.lit(what), pl.col("dup_of")).alias("nearest_reason"))
+        pl.concat_str([pl.lit(f"duplicate of {what} "), pl.col("dup_of").cast(pl.Utf8)]).alias("nearest_reason"))
