@@ -1,9 +1,10 @@
 """Matching keys for reconciliation (spec/reconciliation.md, "Keys").
 
-Both sides are brought to one internal shape ("side frame"): `id`, `rtin`, `stin`, `pan`,
+Both sides are brought to one internal shape ("side frame"): `id`, `rtin`, `stin`,
 `doc_type`, `doc_no`, `raw_no`, `fy`, `norm_no`, `doc_date`, `pos`, `rcm`, the five amounts in
-absolute paise and `tax` (igst + cgst + sgst). The portal side also carries the original
-number and date of amendments as `orig_raw_no`, `orig_fy`, `orig_norm_no`, `orig_date`.
+absolute paise and `tax` (igst + cgst + sgst); `pan` is added by pass 5 to its leftovers.
+The portal side also carries the original number and date of amendments as `orig_raw_no`,
+`orig_fy`, `orig_norm_no`, `orig_date`.
 """
 from __future__ import annotations
 
@@ -115,7 +116,6 @@ def _common(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
         fy_start_expr(pl.col("doc_date").cast(pl.Date)).alias("fy"),
         *_abs_amounts(),
     ).with_columns(
-        pl.col("stin").str.slice(2, 10).alias("pan"),
         (pl.col("igst") + pl.col("cgst") + pl.col("sgst")).alias("tax"),
     )
 

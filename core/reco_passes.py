@@ -13,7 +13,7 @@ from core.documents import AMOUNT_FIELDS
 from core.reco_keys import SEED2, key_hash
 
 PAIR_COLS = ["pid", "bid", "n_out", "abs_diff", "gap"]
-SIDE_COLS = ["id", "rtin", "stin", "pan", "doc_type", "raw_no", "fy", "doc_date",
+SIDE_COLS = ["id", "rtin", "stin", "doc_type", "raw_no", "fy", "doc_date",
              *AMOUNT_FIELDS, "tax", "key_hash", "key_hash2"]
 BLOCK = ["rtin", "stin", "doc_type"]
 MIN_FUZZY_LEN = 4
@@ -130,6 +130,8 @@ def pan_pairs(p: pl.DataFrame, b: pl.DataFrame, tol: int) -> pl.DataFrame:
     """Pass 5: same rtin, PAN, doc_type and fy, other GSTIN; number equal raw or normalised;
     taxable value and total tax within tolerance."""
     found = []
+    pan = pl.col("stin").str.slice(2, 10).alias("pan")  # only the few leftovers need it
+    p, b = p.with_columns(pan), b.with_columns(pan)
     for key in ("raw_no", "norm_no"):
         joined = _join(p.filter(pl.col(key) != ""), b.filter(pl.col(key) != ""),
                        ["rtin", "pan", "doc_type", "fy", key])
