@@ -34,14 +34,20 @@ def import_demo_purchase_register(out_dir: Path, gstins: list[str], seed: int, s
 
 
 def fetch_and_sync(gstins: list[str]) -> None:
+    """The first fetch and sync, recorded in job_runs like the worker's own runs."""
+    from core import scheduler
     from core.fetch import fetch_businesses
     from core.sync import apply_sync
     for gstin, outcome in fetch_businesses(gstins, actor="demo", triggered_by="demo").items():
         if not outcome.get("ok"):
             raise SystemExit(f"Demo fetch for {gstin} failed: {outcome.get('error')}")
-        counts = apply_sync(gstin, actor="demo")
+        sync = scheduler.run_job(scheduler.SYNC, gstin,
+                                 lambda run_id, g=gstin: apply_sync(g, actor="demo", job_run_id=run_id),
+                                 triggered_by="demo")
+        if not sync.ok:
+            raise SystemExit(f"Demo sync for {gstin} failed: {sync.error}")
         print(f"  fetched and synced {gstin}: {outcome['ims'].get('total')} IMS records, "
-              f"{counts.get('records')} recommendations")
+              f"{sync.counts.get('records')} recommendations")
 
 
 def prepare_demo(out_dir: Path, seed: int = 7, scale: int = 3000, fresh: bool = False) -> dict:
