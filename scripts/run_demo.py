@@ -51,6 +51,10 @@ def stop_all(procs: list[subprocess.Popen]) -> None:
             os.killpg(p.pid, signal.SIGKILL)
 
 
+def stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt  # so that the children are stopped too
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--port", type=int, default=8501, help="app port")
@@ -65,6 +69,7 @@ def main() -> None:
     (ROOT / "data").mkdir(exist_ok=True)
     py = sys.executable
     procs: list[subprocess.Popen] = []
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         sandbox = start([py, "-m", "sandbox", "--port", str(args.sandbox_port),
                          "--seed", str(args.seed), "--scale", str(args.scale)], "sandbox")
