@@ -144,7 +144,12 @@ def optional_module(name: str, what: str) -> ModuleType | None:
 
 
 def require_businesses() -> list[str]:
-    """The visible GSTINs; when there are none, tell the user what to do and stop the page."""
+    """The visible GSTINs; when there are none, tell the user what to do and stop the page.
+
+    Logs in first: Streamlit may run a page file on its own (a fresh server's first session
+    opened at a page URL runs app/pages/ in its old multipage mode, without app/main.py)."""
+    from app.auth_ui import require_login
+    require_login()
     gstins = visible_gstins()
     if not gstins:
         from app.auth_ui import allowed, current_user

@@ -239,3 +239,23 @@ def test_batches_listed_and_rolled_back_only_within_the_users_businesses(people)
         at = open_as(people[who], "purchase_register")
         assert not at.dataframe and not [b for b in at.button if b.label == "Roll back"], who
         assert any("No purchase register of your businesses" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("page", ["dashboard", "ims_invoices", "reconciliation", "purchase_register",
+                                  "settings", "users"])
+def test_a_page_run_on_its_own_still_asks_for_a_login(people, page):
+    """A fresh server's first session opened at a page URL runs app/pages/<page>.py without
+    app/main.py (Streamlit's old pages-folder mode): it must still ask for a login."""
+    at = AppTest.from_file(str(ROOT / "app" / "pages" / f"{page}.py"), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text_input(key="login_email")
+    assert not at.dataframe and not [b for b in at.button if b.label != "Log in"]
+    assert G1 not in everything_shown(at) and G2 not in everything_shown(at)
+
+
+def test_settings_run_on_its_own_refuses_a_non_admin(people):
+    at = AppTest.from_file(str(ROOT / "app" / "pages" / "settings.py"), default_timeout=60)
+    at.session_state["auth_user_id"] = people["analyst"].user_id
+    at.run()
+    assert any("needs the 'settings' permission" in e.value for e in at.error)
+    assert not [b for b in at.button if b.label in ("Save business", "Save rules", "Save URL")]

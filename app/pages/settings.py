@@ -5,10 +5,12 @@ import datetime as dt
 
 import streamlit as st
 
-from app import ui
+from app import auth_ui, ui
 from core import business as biz
 from core.business import SettingsError
 
+# Also when Streamlit runs this file on its own (without app/main.py): login and admin only.
+auth_ui.require_role(auth_ui.require_login(), "settings")
 st.title("Settings")
 ui.show_flash()
 actor = ui.current_actor()
