@@ -105,10 +105,10 @@ def pair_rows(p: pl.DataFrame, b: pl.DataFrame, matches: pl.DataFrame) -> pl.Dat
     """One wide row per portal record (with its books partner, if any), in portal id order,
     then one per books document without a partner, in books id order."""
     P = _by_id(_prefixed(p, "p_", ["srcfilstatus", "ispendactblocked", "section", "rtnprd"]), "p_id")
-    B = _by_id(_prefixed(b, "b_", ["no_tax", "line_no"]), "b_id")
+    B = _prefixed(b, "b_", ["no_tax", "line_no"])  # any order: partners are gathered
     if not (P["p_id"].n_unique() == P.height and B["b_id"].n_unique() == B.height):
-        return _pair_rows_joined(P, B, matches)
-    # ids are unique and sorted: partners are found by position (a gather), not by a join
+        return _pair_rows_joined(P, _by_id(B, "b_id"), matches)
+    # ids are unique: partners are found by position (a gather), not by a join
     at_p, at_b = _position(P["p_id"], matches["pid"]), _position(B["b_id"], matches["bid"])
     match_of = pl.repeat(None, P.height, dtype=pl.UInt32, eager=True).scatter(
         at_p, pl.int_range(matches.height, dtype=pl.UInt32, eager=True))
@@ -117,13 +117,17 @@ def pair_rows(p: pl.DataFrame, b: pl.DataFrame, matches: pl.DataFrame) -> pl.Dat
     portal_rows = pl.concat([P, matches.select("match_pass", "matched_on").gather(match_of),
                              partner.select(pl.all().gather(partner_at))], how="horizontal")
     paired = pl.repeat(False, B.height, eager=True).scatter(at_b, True)
-    return pl.concat([portal_rows, B.filter(~paired)], how="diagonal_relaxed")
+    return pl.concat([portal_rows, _by_id(B.filter(~paired), "b_id")], how="diagonal_relaxed")
 
 
 def _position(ids: pl.Series, wanted: pl.Series) -> pl.Series:
-    """Row numbers of `wanted` in the sorted unique `ids` (arithmetic when ids are dense)."""
+    """Row numbers of `wanted` in the unique `ids` (arithmetic when ids are dense and sorted;
+    unsorted ids are searched through their sort order, the wide frame is not sorted)."""
     if ids.is_empty():
         return pl.Series(dtype=pl.UInt32)
+    if not ids.is_sorted():
+        order = ids.arg_sort()
+        return order.gather(_position(ids.gather(order), wanted))
     if ids[-1] - ids[0] + 1 == ids.len():
         return (wanted - ids[0]).cast(pl.UInt32)
     return ids.search_sorted(wanted)
