@@ -178,12 +178,11 @@ def mark_duplicates(side: pl.DataFrame, order: list[str]) -> pl.DataFrame:
     (rtin, stin, doc_type, fy, raw_no); null for that first row and for unique rows."""
     if side["key_hash"].n_unique() == side.height:  # cheaper than is_duplicated()
         return side.with_columns(pl.lit(None, pl.Int64).alias("dup_of"))
-    shared = side.filter(pl.col("key_hash").is_duplicated())
-    if shared.is_empty():
+    at = side.get_column("key_hash").is_duplicated().arg_true()
+    if at.is_empty():
         return side.with_columns(pl.lit(None, pl.Int64).alias("dup_of"))
     # a hash collision must not make a duplicate: group on the real key among the few
     first = pl.col("id").sort_by(order).first().over(KEY)
-    flagged = shared.select("id", pl.when(pl.col("id") != first).then(first)
-                            .otherwise(None).alias("dup_of")).drop_nulls("dup_of")
-    return side.with_columns(pl.col("id").replace_strict(
-        flagged["id"], flagged["dup_of"], default=None, return_dtype=pl.Int64).alias("dup_of"))
+    dup_of = side[at].select(pl.when(pl.col("id") != first).then(first).otherwise(None))
+    return side.with_columns(pl.repeat(None, side.height, dtype=pl.Int64, eager=True)
+                             .scatter(at, dup_of.to_series().cast(pl.Int64)).alias("dup_of"))
