@@ -164,6 +164,7 @@ def test_upload_a_purchase_register(page, app_url):
     shoot(page, "purchase_register_preview")
     page.get_by_role("button", name="Import", exact=True).click()
     page.get_by_text("documents imported").wait_for(timeout=30000)
+    _settle(page)      # the batch list below the message is drawn after it
     shoot(page, "purchase_register_imported")
     assert query("SELECT count(*) FROM purchase_docs WHERE rtin = '27AAACW1234K1ZD'")[0][0] > 0
 
