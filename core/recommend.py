@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from core.reco_keys import key_hash
+
 POLICIES = ("balanced", "strict")
 BALANCED = {"exact": "A", "partial": "A", "mismatch": "P", "probable": "P",
             "missing_in_pr": "P", "duplicate": "R", "not_in_2a": "P"}
@@ -46,9 +48,9 @@ def recommend(results: pl.DataFrame, policy: str = "balanced") -> pl.DataFrame:
     """
     action_table(policy)
     results = results.with_columns([pl.col(c).cast(pl.Utf8) for c in ACTION_INPUTS])
-    combo = pl.struct(ACTION_INPUTS).hash(seed=7)
+    combo = key_hash(7, ACTION_INPUTS)
     keyed = results.with_columns(combo.alias("_combo"))
-    combos = keyed.select("_combo", *ACTION_INPUTS).unique("_combo")
+    combos = keyed.filter(pl.col("_combo").is_first_distinct()).select("_combo", *ACTION_INPUTS)
     actions = [recommended_action(s or "", policy=policy, doc_type=t or "", srcfilstatus=f,
                                   ispendactblocked=b)
                for s, t, f, b in combos.select(ACTION_INPUTS).iter_rows()]
