@@ -38,6 +38,11 @@ def db_path() -> str:
     return os.environ.get("IMS_DB_PATH", DEFAULT_DB_PATH)
 
 
+def worker_lock_path() -> Path:
+    """The lock file the worker loop holds while it runs, beside the store."""
+    return Path(db_path()).resolve().with_name("worker.lock")
+
+
 def lock_wait_stats() -> dict:
     """How often and how long this process waited for the file lock (for load reports)."""
     return dict(_lock_waits)
