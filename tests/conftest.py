@@ -1,25 +1,27 @@
-"""Shared fixtures: a fresh DuckDB file per test, and the real sandbox over HTTP."""
+"""The fixtures every test module may ask for; the builders behind them are in fixtures.py.
+
+- `db_file`: a fresh DuckDB file per test, with IMS_DB_PATH pointing at it;
+- `store`: that file with the purchase samples' company as a business;
+- `demo_store`: that file filled with the demo data set (`fixtures.seed_demo`);
+- `sandbox`: the real sandbox over HTTP, fresh per test, GSTN_API_URL pointing at it;
+- `chromium`: Debian's chromium driven by Playwright, one per module (browser tests).
+"""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
+from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-SAMPLES = SHARED / "samples"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.fixtures import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    COMPANY,
+    add_business,
+    seed_demo,
+    start_sandbox,
+    stop_sandbox,
+)
 
 
 @pytest.fixture
@@ -30,45 +32,18 @@ def db_file(tmp_path, monkeypatch) -> str:
     return path
 
 
-class Sandbox:
-    """A running `python -m sandbox` process on a free port."""
-
-    def __init__(self, port: int, proc: subprocess.Popen):
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc = proc
-
-    def control(self, name: str, **payload) -> dict:
-        """POST /_control/<name>: fault injection, day advance, reset (sandbox/README.md)."""
-        r = requests.post(f"{self.url}/_control/{name}", json=payload, timeout=30)
-        r.raise_for_status()
-        return r.json()
+@pytest.fixture
+def store(db_file) -> str:
+    """A fresh store holding one business: the company of the purchase-register samples."""
+    add_business(COMPANY, "Western Works")
+    return db_file
 
 
-def start_sandbox(seed: int = 7, scale: int = 300, extra: list[str] | None = None) -> Sandbox:
-    port = free_port()
-    cmd = [sys.executable, "-m", "sandbox", "--port", str(port), "--seed", str(seed),
-           "--scale", str(scale), *(extra or [])]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"sandbox exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
-                return Sandbox(port, proc)
-        except requests.RequestException:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("sandbox did not start within 60 s")
-
-
-def stop_sandbox(sb: Sandbox) -> None:
-    sb.proc.terminate()
-    try:
-        sb.proc.wait(10)
-    except subprocess.TimeoutExpired:
-        sb.proc.kill()
+@pytest.fixture
+def demo_store(db_file) -> str:
+    """A fresh store with the demo businesses, records, books and reconciliation (no jobs)."""
+    seed_demo(n_per_business=20, with_jobs=False)
+    return db_file
 
 
 @pytest.fixture
@@ -78,3 +53,15 @@ def sandbox(monkeypatch):
     monkeypatch.setenv("GSTN_API_URL", sb.url)
     yield sb
     stop_sandbox(sb)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's chromium (no browser download); the module is skipped when it is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} "
+                    "(./test.sh installs it: apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

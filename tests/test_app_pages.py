@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.db import connect
-from tests.demo_store import BUSINESSES, seed_demo
+from tests.fixtures import BUSINESSES, ROOT, SAMPLES, rows, seed_demo
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT.parent / "shared" / "samples"
 PAGES = ["dashboard", "ims_invoices", "reconciliation", "purchase_register", "settings"]
 
 
@@ -22,11 +18,6 @@ def open_page(page: str) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def rows(sql: str, params: list | None = None) -> list[tuple]:
-    with connect() as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -215,6 +206,7 @@ def test_tally_layout_imports_for_the_chosen_company_among_several(db_file):
 
 def test_upload_limit_matches_the_importers_cap(db_file):
     import tomllib
+
     from core.purchase_read import MAX_UPLOAD_BYTES
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES == 1024 ** 3
@@ -232,13 +224,13 @@ def test_reconciliation_shows_the_chosen_business_newest_run(db_file):
     newest = dict(rows("SELECT rtin, max(run_id) FROM reco_runs GROUP BY rtin"))
     assert newest[second] > newest[first]
     at = open_page("reconciliation")
-    run = lambda: next(s for s in at.selectbox if s.label == "Run")   # noqa: E731
+    run = lambda: next(s for s in at.selectbox if s.label == "Run")
     assert at.selectbox(key="reco_business").value == second         # reconciled last
     assert run().value == newest[second]
     at.selectbox(key="reco_business").set_value(first)
     at.run()
-    assert run().value == newest[first] and run().options == [f"Run {newest[first]} · IMS vs Purchase "
-                                                               "Register · all periods · 12 Nov 2025 06:00 · 53 rows"]
+    assert run().value == newest[first] and run().options == [(f"Run {newest[first]} · IMS vs Purchase "
+                                                               "Register · all periods · 12 Nov 2025 06:00 · 53 rows")]
     next(b for b in at.button if b.label == "Run now").click()
     at.run()
     again = rows("SELECT max(run_id) FROM reco_runs WHERE rtin = ?", [first])[0][0]

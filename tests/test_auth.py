@@ -2,32 +2,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from core import auth
 from core.auth import AuthError, PermissionDenied
 from core.db import connect
-from tests.conftest import ROOT
-from tests.demo_store import BUSINESSES, seed_demo
+from tests.fixtures import BUSINESSES, ROOT
 
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
 
 
 @pytest.fixture
-def store(db_file):
-    seed_demo(n_per_business=20, with_jobs=False)
-    return db_file
-
-
-@pytest.fixture
-def with_admin(store):
+def with_admin(demo_store):
     """A store whose first user (an admin) exists, so other roles may be added."""
     auth.create_user("root@example.com", "root password 123", "admin")
-    return store
+    return demo_store
 
 
 def audit_events(event: str | None = None) -> list[dict]:
@@ -41,7 +36,7 @@ def test_password_is_stored_only_as_argon2_hash(with_admin):
         con.execute("CHECKPOINT")
     assert any(isinstance(v, str) and v.startswith("$argon2id$") for v in row)
     assert not any(PW in str(v) for v in row)
-    assert PW.encode() not in open(with_admin, "rb").read()
+    assert PW.encode() not in Path(with_admin).read_bytes()
     assert all(PW not in str(e) for e in audit_events())
 
 
@@ -70,7 +65,7 @@ def test_unknown_role_and_unknown_gstin_are_refused(with_admin):
     assert [u["email"] for u in auth.list_users()] == ["root@example.com"]
 
 
-def test_the_first_user_must_be_an_admin(store):
+def test_the_first_user_must_be_an_admin(demo_store):
     with pytest.raises(AuthError, match="first user must be an admin"):
         auth.create_user("ana@example.com", PW, "analyst", [G1])
     assert auth.user_count() == 0
@@ -102,7 +97,7 @@ def test_lockout_after_repeated_failures_then_expiry(with_admin):
     assert auth.authenticate("ana@example.com", PW, now=later) is not None
 
 
-def test_disabled_user_cannot_log_in_and_sees_nothing(store):
+def test_disabled_user_cannot_log_in_and_sees_nothing(demo_store):
     admin = auth.create_user("boss@example.com", PW, "admin")
     ana = auth.create_user("ana@example.com", PW, "analyst", [G1])
     auth.disable_user("ana@example.com", admin)
@@ -116,7 +111,7 @@ def test_disabled_user_cannot_log_in_and_sees_nothing(store):
         ["user_enabled", "user_disabled"]
 
 
-def test_role_changes_are_audited_and_the_last_admin_is_kept(store):
+def test_role_changes_are_audited_and_the_last_admin_is_kept(demo_store):
     admin = auth.create_user("boss@example.com", PW, "admin")
     auth.create_user("ana@example.com", PW, "analyst", [G1])
     auth.set_role("ana@example.com", "auditor", admin)
@@ -151,7 +146,7 @@ def test_each_role_allowed_and_refused(role):
 
 
 @pytest.mark.parametrize("role", ["analyst", "auditor"])
-def test_only_admins_manage_users(store, role):
+def test_only_admins_manage_users(demo_store, role):
     auth.create_user("boss@example.com", PW, "admin")
     other = auth.create_user("other@example.com", PW, role, [G1])
     for attempt in (lambda: auth.create_user("new@example.com", PW, "admin", actor=other),
@@ -177,7 +172,7 @@ def test_own_password_change_needs_the_current_password(with_admin):
     assert audit_events("password_changed")[0]["actor"] == "ana@example.com"
 
 
-def test_grants_decide_which_gstins_a_user_sees(store):
+def test_grants_decide_which_gstins_a_user_sees(demo_store):
     admin = auth.create_user("boss@example.com", PW, "admin")
     ana = auth.create_user("ana@example.com", PW, "analyst", [G1])
     assert auth.user_gstins(admin) == sorted([G1, G2])
@@ -189,7 +184,7 @@ def test_grants_decide_which_gstins_a_user_sees(store):
     assert len(audit_events("gstins_granted")) == 2
 
 
-def test_session_timeout_setting_and_expiry(store):
+def test_session_timeout_setting_and_expiry(demo_store):
     assert auth.session_timeout_minutes() == auth.DEFAULT_SESSION_TIMEOUT_MIN
     auth.save_session_timeout(5, "cli")
     assert auth.session_timeout_minutes() == 5
@@ -201,8 +196,8 @@ def test_session_timeout_setting_and_expiry(store):
 
 def run_cli(*args, db_file, stdin=""):
     return subprocess.run([sys.executable, "-m", "core.auth", *args], cwd=ROOT, input=stdin,
-                          capture_output=True, text=True, timeout=60,
-                          env={**__import__("os").environ, "IMS_DB_PATH": db_file})
+                          check=False, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "IMS_DB_PATH": db_file})
 
 
 def test_cli_create_admin_and_idempotent_demo_admin(db_file):

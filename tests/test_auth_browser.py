@@ -2,74 +2,35 @@
 granted business only, and logout. Run with `pytest -m browser`."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-import requests
 
 from core import auth
-from tests.conftest import free_port
-from tests.demo_store import BUSINESSES, seed_demo
+from tests.fixtures import BUSINESSES, running_app, seed_demo, store_env
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     db = str(tmp_path_factory.mktemp("auth_browser") / "ims.duckdb")
-    before = os.environ.get("IMS_DB_PATH")
-    os.environ["IMS_DB_PATH"] = db
-    seed_demo(n_per_business=20)
-    auth.create_user("boss@example.com", PW, "admin")
-    auth.create_user("ana@example.com", PW, "analyst", [G1])
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port",
-                             str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env={**os.environ, "IMS_DB_PATH": db},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                break
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"streamlit did not start: {proc.stderr.read().decode()[-2000:]}")
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(10)
-    if before is None:
-        os.environ.pop("IMS_DB_PATH", None)
-    else:
-        os.environ["IMS_DB_PATH"] = before
+    with store_env(db):
+        seed_demo(n_per_business=20)
+        auth.create_user("boss@example.com", PW, "admin")
+        auth.create_user("ana@example.com", PW, "analyst", [G1])
+        with running_app(db) as url:
+            yield url
 
 
 @pytest.fixture
-def page(app_url):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
-        pg.goto(app_url)
-        pg.get_by_label("Email").wait_for(timeout=30000)
-        yield pg
-        browser.close()
+def page(chromium, app_url):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1600})
+    pg = context.new_page()
+    pg.goto(app_url)
+    pg.get_by_label("Email").wait_for(timeout=30000)
+    yield pg
+    context.close()
 
 
 def log_in(page, email: str, password: str) -> None:

@@ -7,8 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import auth
-from tests.conftest import ROOT
-from tests.demo_store import BUSINESSES, seed_demo
+from tests.fixtures import BUSINESSES, ROOT, SAMPLES, seed_demo
 
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
@@ -169,7 +168,6 @@ def test_reconciliation_run_needs_the_reconcile_permission(people):
 
 def test_purchase_import_and_rollback_need_the_import_permission(people):
     from core.business import save_business
-    from tests.conftest import SAMPLES
     save_business("27AAACW1234K1ZD", "Sample Co", "test")
     auth.grant_gstins("audrey@example.com", [G2, "27AAACW1234K1ZD"], people["admin"])
     auth.grant_gstins("ana@example.com", [G1, "27AAACW1234K1ZD"], people["admin"])
@@ -213,13 +211,12 @@ def test_permitted_refuses_with_a_message(people, who, refused):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
-    assert errors == (["Not saved: your role (auditor) may not import purchase registers. Ask an admin "
-                       "for the analyst role."] if refused else [])
+    assert errors == ([("Not saved: your role (auditor) may not import purchase registers. Ask an admin "
+                       "for the analyst role.")] if refused else [])
 
 
 def test_an_import_may_not_touch_a_company_the_user_may_not_see(people):
     from core.business import save_business
-    from tests.conftest import SAMPLES
     save_business("27AAACW1234K1ZD", "Sample Co", "test")      # configured, not granted to ana
     at = open_as(people["analyst"], "purchase_register")
     assert at.selectbox(key="pr_company").options == ["Acme Fabrics Pvt Ltd · 27AAPFU0939F1ZV"]

@@ -12,7 +12,7 @@ from core.business import list_businesses
 from core.db import connect
 from core.export import to_csv_bytes, to_excel_bytes
 from core.ims_view import ImsFilter
-from tests.demo_store import BUSINESSES, seed_demo
+from tests.fixtures import BUSINESSES, seed_demo
 
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]

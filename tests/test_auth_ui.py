@@ -8,8 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import auth_ui
 from core import auth
-from tests.conftest import ROOT
-from tests.demo_store import BUSINESSES, seed_demo
+from tests.fixtures import BUSINESSES, ROOT, seed_demo
 
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]

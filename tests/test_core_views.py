@@ -6,16 +6,10 @@ import datetime as dt
 import pytest
 
 from core import actions, business, dashboard, ims_view
-from core.db import connect
 from core.ims_view import ImsFilter
-from tests.demo_store import BUSINESSES, seed_demo
+from tests.fixtures import BUSINESSES, ROOT, rows, seed_demo
 
 GSTINS = [g for g, _ in BUSINESSES]
-
-
-def one(sql: str, params: list | None = None):
-    with connect() as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def test_buckets_partition_by_portal_action(db_file):
@@ -29,7 +23,7 @@ def test_visibility_limits_every_query(db_file):
     mine = [GSTINS[0]]
     assert ims_view.bucket_counts(mine, ImsFilter())["all"] == 60
     assert ims_view.bucket_counts(mine, ImsFilter(businesses=(GSTINS[1],)))["all"] == 0
-    other = one("SELECT record_id FROM ims_records WHERE rtin = ? LIMIT 1", [GSTINS[1]])[0][0]
+    other = rows("SELECT record_id FROM ims_records WHERE rtin = ? LIMIT 1", [GSTINS[1]])[0][0]
     assert ims_view.record_with_counterpart(mine, other) is None
     result = actions.save_user_actions(mine, {other: {"action": "A"}}, "t")
     assert result.saved == 0 and result.skipped == [(other, "not found or not visible to you")]
@@ -39,7 +33,7 @@ def test_search_text_is_a_parameter_not_sql(db_file):
     seed_demo()
     for text in ["' OR 1=1 --", "%", "_", "INV-27-00'); DROP TABLE ims_records; --"]:
         assert ims_view.bucket_counts(GSTINS, ImsFilter(doc_search=text, supplier=text))["all"] == 0
-    assert one("SELECT count(*) FROM ims_records")[0][0] == 120
+    assert rows("SELECT count(*) FROM ims_records")[0][0] == 120
 
 
 def test_pages_are_disjoint_and_cover_the_bucket(db_file):
@@ -53,21 +47,21 @@ def test_pages_are_disjoint_and_cover_the_bucket(db_file):
 
 def test_portal_rules_refuse_pending_when_blocked_and_reject_on_import(db_file):
     seed_demo()
-    blocked = one("SELECT record_id FROM ims_records WHERE ispendactblocked = 'Y' AND doc_type <> 'BOE' LIMIT 1")[0][0]
-    boe = one("SELECT record_id FROM ims_records WHERE doc_type = 'BOE' LIMIT 1")[0][0]
+    blocked = rows("SELECT record_id FROM ims_records WHERE ispendactblocked = 'Y' AND doc_type <> 'BOE' LIMIT 1")[0][0]
+    boe = rows("SELECT record_id FROM ims_records WHERE doc_type = 'BOE' LIMIT 1")[0][0]
     result = actions.save_user_actions(GSTINS, {blocked: {"action": "P"}, boe: {"action": "R"}}, "t")
     assert result.saved == 0
     assert dict(result.skipped) == {blocked: "Pending not allowed (ispendactblocked=Y)",
                                     boe: "Import of goods cannot be rejected"}
-    assert one("SELECT count(*) FROM action_log")[0][0] == 0
+    assert rows("SELECT count(*) FROM action_log")[0][0] == 0
 
 
 def test_bulk_apply_recommendation_never_touches_unsynced_records_and_logs_each(db_file):
     seed_demo()
     result = actions.bulk_action(GSTINS, ImsFilter(), "no_action", "apply_recommendation", "ana")
-    assert one("SELECT count(*) FROM ims_records WHERE user_action IS NOT NULL AND recommended_action IS NULL") == [(0,)]
-    assert one("SELECT count(*) FROM ims_records WHERE user_action IS NOT NULL") == [(result.saved,)]
-    assert one("SELECT count(*) FROM action_log WHERE actor = 'ana' AND kind = 'user_action'") == [(result.saved,)]
+    assert rows("SELECT count(*) FROM ims_records WHERE user_action IS NOT NULL AND recommended_action IS NULL") == [(0,)]
+    assert rows("SELECT count(*) FROM ims_records WHERE user_action IS NOT NULL") == [(result.saved,)]
+    assert rows("SELECT count(*) FROM action_log WHERE actor = 'ana' AND kind = 'user_action'") == [(result.saved,)]
     again = actions.bulk_action(GSTINS, ImsFilter(), "no_action", "apply_recommendation", "ana")
     assert again.saved == 0  # nothing changed, nothing logged twice
 
@@ -83,7 +77,7 @@ def test_deadlines_and_deemed_acceptance_value(db_file):
     due = dashboard.deadlines(dt.date(2025, 11, 16), GSTINS)
     assert (due["gstr2b_date"], due["gstr2b_days"]) == (dt.date(2025, 12, 14), 28)
     assert (due["gstr3b_date"], due["gstr3b_days"]) == (dt.date(2025, 11, 20), 4)
-    expected = one("SELECT count(*), sum(igst + cgst + sgst + cess)::DOUBLE FROM ims_records "
+    expected = rows("SELECT count(*), sum(igst + cgst + sgst + cess)::DOUBLE FROM ims_records "
                    "WHERE portal_action = 'N' AND coalesce(match_status, '') NOT IN ('exact', 'partial')")[0]
     assert (due["deemed_count"], due["deemed_value"]) == pytest.approx(expected)
     assert dashboard.next_day_of_month(dt.date(2025, 12, 21), 14) == dt.date(2026, 1, 14)
@@ -98,7 +92,7 @@ def test_business_settings_validate_and_persist(db_file):
     with pytest.raises(business.SettingsError, match="Unknown business"):
         business.save_ims_settings(["29AAGCB7383J1Z4"], "07:00", "ims_vs_pr", "t")
     business.save_ims_settings([], "7:05", "2a_vs_pr", "t")
-    assert one("SELECT enabled, fetch_time, sync_source FROM businesses") == [(False, "07:05", "2a_vs_pr")]
+    assert rows("SELECT enabled, fetch_time, sync_source FROM businesses") == [(False, "07:05", "2a_vs_pr")]
     assert business.save_reco_settings(2.5, 7, "strict", "t") == business.RecoSettings(2.5, 7, "strict")
 
 
@@ -106,9 +100,8 @@ def hold_worker_lock():
     """A separate process that takes the worker's lock the way `python worker.py` does."""
     import subprocess
     import sys
-    from tests.conftest import ROOT
-    proc = subprocess.Popen([sys.executable, "-c", "import sys, worker; h = worker.acquire_lock(); "
-                             "print('locked', flush=True); sys.stdin.read()"],
+    proc = subprocess.Popen([sys.executable, "-c", ("import sys, worker; h = worker.acquire_lock(); "
+                             "print('locked', flush=True); sys.stdin.read()")],
                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "locked"
     return proc

@@ -65,7 +65,7 @@ def test_excel_writes_text_as_text_never_formulas():
 
 
 def test_excel_never_drops_rows_beyond_one_sheet(monkeypatch):
-    import core.export as export
+    from core import export
     monkeypatch.setattr(export, "EXCEL_MAX_ROWS", 4)   # 3 data rows per sheet
     book = openpyxl.load_workbook(io.BytesIO(to_excel_bytes(pl.DataFrame({"n": range(8)}), "R")))
     assert book.sheetnames == ["R", "R_2", "R_3"]
@@ -74,7 +74,7 @@ def test_excel_never_drops_rows_beyond_one_sheet(monkeypatch):
 
 
 def test_excel_takes_time_zone_aware_timestamps():
-    when = dt.datetime(2025, 10, 3, 9, 30, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2025, 10, 3, 9, 30, tzinfo=dt.UTC)
     frame = pl.DataFrame({"at": [when]})
     book = openpyxl.load_workbook(io.BytesIO(to_excel_bytes(frame)))
     assert book.active["A2"].value == dt.datetime(2025, 10, 3, 9, 30)

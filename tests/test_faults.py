@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from core import actions, upload
-from core.db import connect
 from core.fetch import GstnClient, GstnError, fetch_ims
+from tests.fixtures import add_business, rows
 
 RTIN = "27AAACW1234K1ZD"
 
@@ -21,26 +21,11 @@ def client(**kw) -> GstnClient:
     return GstnClient(**{**opts, **kw})   # keep-alive connections, as in production
 
 
-def rows(sql: str, params=None) -> list[tuple]:
-    with connect() as con:
-        return con.execute(sql, params or []).fetchall()
-
-
-def add_business() -> None:
-    with connect() as con:
-        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Demo', '27')", [RTIN])
-
-
-def portal_total(sb) -> int:
-    state = requests.get(f"{sb.url}/_control/state", params={"gstin": RTIN}, timeout=10).json()
-    return state["businesses"][RTIN]["total"]
-
-
 def assert_store_matches_portal(sb) -> None:
     """Exactly the portal's records, each once."""
     (held, distinct), = rows("SELECT count(*), count(DISTINCT (section, stin, doc_no_key, fy, occurrence)) "
                              "FROM ims_records WHERE removed_at IS NULL")
-    assert held == distinct == portal_total(sb)
+    assert held == distinct == sb.total(RTIN)
 
 
 def store_snapshot() -> list:
@@ -61,11 +46,11 @@ def last_job() -> tuple:
     {"kind": "expire_session", "times": 1, "path_contains": "section=CN"},
 ])
 def test_fetch_survives_a_transient_fault(db_file, sandbox, fault):
-    add_business()
+    add_business(RTIN, "Demo")
     c = client(timeout=1.0)
     sandbox.control("fault", **fault)
     counts = fetch_ims(RTIN, c)
-    assert counts["total"] == portal_total(sandbox)
+    assert counts["total"] == sandbox.total(RTIN)
     assert_store_matches_portal(sandbox)
     assert last_job() == (True, None, True)
     assert c.stats["retries"] + c.stats["logins"] >= 2      # it did retry / log in again
@@ -77,7 +62,7 @@ def test_fetch_survives_a_transient_fault(db_file, sandbox, fault):
     ({"kind": "expire_session", "times": 50, "path_contains": "section=DN"}, "Re-authenticate"),
 ])
 def test_fetch_that_keeps_failing_changes_nothing_and_says_why(db_file, sandbox, fault, message):
-    add_business()
+    add_business(RTIN, "Demo")
     fetch_ims(RTIN, client())
     sandbox.control("advance_day", days=1)              # new and edited records waiting
     before = store_snapshot()
@@ -143,7 +128,7 @@ def assert_uploaded_once(sandbox, wanted: dict[int, str]) -> None:
 
 @pytest.fixture
 def fetched(db_file, sandbox):
-    add_business()
+    add_business(RTIN, "Demo")
     fetch_ims(RTIN, client())
     return sandbox
 

@@ -1,7 +1,6 @@
 """The GSTN client and ingestion, against the real sandbox over HTTP and a real DuckDB file."""
 from __future__ import annotations
 
-import copy
 import json
 from decimal import Decimal
 
@@ -9,29 +8,30 @@ import pytest
 
 from core import portal
 from core.db import connect, transaction
-from core.fetch import (CountMismatch, GstnClient, GstnError, ReauthenticationNeeded, UnknownBusiness,
-                        check_counts, fetch_businesses, fetch_gstr2a, fetch_ims, incoming_frame,
-                        recent_periods, store_ims, utc_now)
-from tests.conftest import SAMPLES
+from core.fetch import (
+    CountMismatch,
+    GstnClient,
+    GstnError,
+    ReauthenticationNeeded,
+    UnknownBusiness,
+    check_counts,
+    fetch_businesses,
+    fetch_gstr2a,
+    fetch_ims,
+    incoming_frame,
+    recent_periods,
+    store_ims,
+    utc_now,
+)
+from tests.fixtures import SAMPLES, add_business, rows
 
 RTIN = "27AAACW1234K1ZD"
 OTHER = "29AAACW1234K1Z9"
 
 
-def add_business(gstin: str = RTIN, enabled: bool = True) -> None:
-    with connect() as con:
-        con.execute("INSERT INTO businesses (gstin, name, state_code, enabled) VALUES (?, ?, ?, ?)",
-                    [gstin, f"Demo {gstin[:2]}", gstin[:2], enabled])
-
-
 def snapshot(tables=("ims_records", "gstr2a_docs", "action_log")) -> dict:
     with connect() as con:
         return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
-
-
-def rows(sql: str, params=None) -> list[tuple]:
-    with connect() as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def sample_payload() -> dict:
@@ -138,12 +138,6 @@ def client(**kw) -> GstnClient:
     return GstnClient(**{**opts, **kw})
 
 
-def portal_total(sb, gstin: str = RTIN) -> int:
-    import requests
-    state = requests.get(f"{sb.url}/_control/state", params={"gstin": gstin}, timeout=10).json()
-    return state["businesses"][gstin]["total"]
-
-
 def held_counts() -> dict:
     return dict(rows("SELECT section, count(*) FROM ims_records WHERE removed_at IS NULL GROUP BY 1"))
 
@@ -153,12 +147,12 @@ def last_job() -> tuple:
 
 
 def test_fetch_stores_exactly_what_getcnt_counts(db_file, sandbox):
-    add_business()
+    add_business(RTIN)
     c = client()
     counts = fetch_ims(RTIN, c)
     getcnt = c.get_counts(RTIN)["all_oth"]
     impg = c.get_counts(RTIN, "IMP_GDS")["imp_gds"]["ttl_cnt"]
-    assert counts["new"] == counts["total"] == getcnt["ttl_cnt"] + impg == portal_total(sandbox)
+    assert counts["new"] == counts["total"] == getcnt["ttl_cnt"] + impg == sandbox.total(RTIN)
     held = held_counts()
     for section, by_action in getcnt.items():
         if section != "ttl_cnt":
@@ -171,7 +165,7 @@ def test_fetch_stores_exactly_what_getcnt_counts(db_file, sandbox):
 
 
 def test_second_fetch_adds_nothing(db_file, sandbox):
-    add_business()
+    add_business(RTIN)
     first = fetch_ims(RTIN, client())
     before = snapshot(("action_log",))
     ids = rows("SELECT record_id, first_seen, hash FROM ims_records ORDER BY 1")
@@ -183,7 +177,7 @@ def test_second_fetch_adds_nothing(db_file, sandbox):
 
 
 def test_supplier_edit_resets_pending_user_action_with_log(db_file, sandbox):
-    add_business()
+    add_business(RTIN)
     fetch_ims(RTIN, client())
     record_id, stin, doc_no, rtnprd = rows(
         "SELECT record_id, stin, doc_no, rtnprd FROM ims_records WHERE section = 'b2b' ORDER BY record_id LIMIT 1")[0]
@@ -202,23 +196,23 @@ def test_supplier_edit_resets_pending_user_action_with_log(db_file, sandbox):
 
 
 def test_5xx_429_and_slow_answers_are_retried(db_file, sandbox):
-    add_business()
+    add_business(RTIN)
     sandbox.control("fault", kind="5xx", times=2, path_contains="GETCNT")
     sandbox.control("fault", kind="429", times=1, path_contains="section=CN")
     sandbox.control("fault", kind="slow", delay=2, times=1, path_contains="section=DN")
     c = client(timeout=0.7)
     counts = fetch_ims(RTIN, c)
-    assert counts["total"] == portal_total(sandbox)
+    assert counts["total"] == sandbox.total(RTIN)
     assert c.stats["retries"] >= 4
     assert last_job()[1] is True
 
 
 def test_session_expiry_is_renewed_once_then_needs_reauthentication(db_file, sandbox):
-    add_business()
+    add_business(RTIN)
     c = client()
     sandbox.control("expire_tokens")
     sandbox.control("fault", kind="expire_session", times=1, path_contains="GETCNT")
-    assert fetch_ims(RTIN, c)["total"] == portal_total(sandbox)      # a fresh login is enough
+    assert fetch_ims(RTIN, c)["total"] == sandbox.total(RTIN)      # a fresh login is enough
     before = snapshot()
     sandbox.control("fault", kind="expire_session", times=2, path_contains="GETCNT")
     with pytest.raises(ReauthenticationNeeded, match="Re-authenticate with the GSP"):
@@ -231,7 +225,7 @@ def test_session_expiry_is_renewed_once_then_needs_reauthentication(db_file, san
 
 def test_wrong_otp_needs_reauthentication(db_file, sandbox):
     from core.fetch import GspConfig
-    add_business()
+    add_business(RTIN)
     c = client(config=GspConfig(url=sandbox.url, username="demo", otp="000000"))
     with pytest.raises(ReauthenticationNeeded, match="refused the login"):
         fetch_ims(RTIN, c)
@@ -239,7 +233,7 @@ def test_wrong_otp_needs_reauthentication(db_file, sandbox):
 
 
 def test_fetch_failing_halfway_leaves_the_store_as_it_was(db_file, sandbox):
-    add_business()
+    add_business(RTIN)
     fetch_ims(RTIN, client())
     with connect() as con:
         con.execute("UPDATE ims_records SET user_action = 'A' WHERE section = 'b2b'")
@@ -249,32 +243,32 @@ def test_fetch_failing_halfway_leaves_the_store_as_it_was(db_file, sandbox):
     with pytest.raises(GstnError, match="after 4 attempts"):
         fetch_ims(RTIN, client())
     assert snapshot() == before
-    job, ok, error, counts, finished = last_job()
+    _job, ok, error, _counts, finished = last_job()
     assert ok is False and "HTTP 503" in error and finished
     after = fetch_ims(RTIN, client())                           # and the next fetch does it all
     assert after["new"] > 0 and after["changed"] > 0
 
 
 def test_queued_answers_are_waited_for(db_file, sandbox):
-    add_business()
+    add_business(RTIN)
     sandbox.control("config", queue_delay=0.3)
     sandbox.control("fault", kind="queue", times=2, path_contains="GETINV")
     c = client()
     counts = fetch_ims(RTIN, c)
-    assert counts["total"] == portal_total(sandbox)
+    assert counts["total"] == sandbox.total(RTIN)
     assert c.stats["queued_waits"] >= 2
 
 
 def test_large_sections_come_through_filedet(db_file, sandbox):
-    add_business()
+    add_business(RTIN)
     sandbox.control("config", queue_threshold=50, queue_delay=0.2)
     c = client()
-    assert fetch_ims(RTIN, c)["total"] == portal_total(sandbox)
+    assert fetch_ims(RTIN, c)["total"] == sandbox.total(RTIN)
     assert c.stats["queued_waits"] >= 1
 
 
 def test_records_no_longer_on_the_portal_get_removed_at(db_file, sandbox):
-    add_business()
+    add_business(RTIN)
     sandbox.control("advance_day", days=1, new_per_day=5, edits_per_day=0)
     first = fetch_ims(RTIN, client())
     sandbox.control("reset")                                    # the five new records are gone
@@ -282,11 +276,11 @@ def test_records_no_longer_on_the_portal_get_removed_at(db_file, sandbox):
     assert second["removed"] == 5 and second["total"] == first["total"] - 5
     assert rows("SELECT count(*) FROM ims_records WHERE removed_at IS NOT NULL") == [(5,)]
     assert rows("SELECT count(*) FROM action_log WHERE kind = 'removed'") == [(5,)]
-    assert held_counts() and sum(held_counts().values()) == portal_total(sandbox)
+    assert held_counts() and sum(held_counts().values()) == sandbox.total(RTIN)
 
 
 def test_gstr2a_is_replaced_per_period(db_file, sandbox):
-    add_business()
+    add_business(RTIN)
     c = client()
     periods = ["092025", "102025"]
     counts = fetch_gstr2a(RTIN, periods, c)
@@ -307,12 +301,12 @@ def test_fetch_businesses_does_every_enabled_business(db_file, sandbox):
     add_business(OTHER, enabled=False)
     results = fetch_businesses(client=client())
     assert list(results) == [RTIN]
-    assert results[RTIN]["ok"] and results[RTIN]["ims"]["total"] == portal_total(sandbox)
+    assert results[RTIN]["ok"] and results[RTIN]["ims"]["total"] == sandbox.total(RTIN)
     assert results[RTIN]["gstr2a"]["total"] > 0
     periods = {p for (p,) in rows("SELECT DISTINCT rtnprd FROM ims_records")}
     assert set(results[RTIN]["gstr2a"]["periods"]) == periods
     named = fetch_businesses([OTHER], client=client())         # asked for by name: fetched
-    assert named[OTHER]["ok"] and named[OTHER]["ims"]["total"] == portal_total(sandbox, OTHER)
+    assert named[OTHER]["ok"] and named[OTHER]["ims"]["total"] == sandbox.total(OTHER)
 
 
 def test_fetch_businesses_reports_a_failure_and_goes_on(db_file, sandbox):

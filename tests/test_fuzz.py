@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from core import portal
 from core.purchase import read_purchase_documents
 from core.purchase_read import FileProblem
-from tests.conftest import SAMPLES
+from tests.fixtures import SAMPLES
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SAMPLE_CSV = (SAMPLES / "purchase_register_sample.csv").read_bytes()

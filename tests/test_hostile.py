@@ -1,7 +1,7 @@
 """Hostile input: quotes, semicolons and SQL fragments in document numbers, supplier names and
 filters, through the real importer, the portal ingestion, the IMS view filters and the
 downloads. Every value travels as a parameter and comes back verbatim; every download is
-spreadsheet-safe (contracts.md); upload size and row caps give a clear message."""
+spreadsheet-safe (docs/interfaces.md); upload size and row caps give a clear message."""
 from __future__ import annotations
 
 import csv
@@ -15,7 +15,7 @@ from core import fetch, ims_view, portal, purchase, purchase_read
 from core.db import connect, transaction
 from core.export import to_csv_bytes, to_excel_bytes
 from core.ims_view import ImsFilter
-from tests.demo_store import BUSINESSES, SUPPLIERS
+from tests.fixtures import BUSINESSES, SUPPLIERS, add_business
 
 G1 = BUSINESSES[0][0]
 HOSTILE = [
@@ -32,15 +32,14 @@ HOSTILE = [
     "%_\\",
 ]
 TABLES = ("ims_records", "purchase_docs", "purchase_batches", "action_log", "businesses", "users")
-HEADER = ("company_gstin,supplier_gstin,supplier_name,doc_type,doc_no,doc_date,place_of_supply,"
-          "reverse_charge,taxable_value,igst,cgst,sgst,cess,doc_value").split(",")
+HEADER = ["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no", "doc_date", "place_of_supply", "reverse_charge", "taxable_value", "igst", "cgst", "sgst", "cess", "doc_value"]
 
 
 @pytest.fixture
-def store(db_file):
-    with connect() as con:
-        con.executemany("INSERT INTO businesses (gstin, name, state_code) VALUES (?, ?, ?)",
-                        [(g, n, g[:2]) for g, n in BUSINESSES])
+def businesses(db_file):
+    """A store with the demo businesses and nothing else."""
+    for gstin, name in BUSINESSES:
+        add_business(gstin, name)
     return db_file
 
 
@@ -72,7 +71,7 @@ def no_formula_cells(xlsx: bytes) -> list[str]:
     return texts
 
 
-def test_importer_stores_hostile_names_and_numbers_verbatim(store):
+def test_importer_stores_hostile_names_and_numbers_verbatim(businesses):
     before = table_counts()
     result = purchase.import_purchase_file(hostile_register(), actor="ana@example.com",
                                            file_name="hostile.csv", today=dt.date(2025, 11, 12))
@@ -93,7 +92,7 @@ def test_importer_stores_hostile_names_and_numbers_verbatim(store):
     assert any("hostile.csv" in m and "line 1" in m and "doc_no" in m for m in warnings), warnings
 
 
-def test_importer_problem_download_is_spreadsheet_safe(store):
+def test_importer_problem_download_is_spreadsheet_safe(businesses):
     v = purchase.validate_purchase_file(hostile_register(), file_name="hostile.csv",
                                         today=dt.date(2025, 11, 12))
     text = purchase.problems_csv_bytes(v, include_warnings=True).decode("utf-8-sig")
@@ -118,7 +117,7 @@ def store_portal_records(doc_numbers: list[str]) -> None:
 PORTAL_HOSTILE = ["'; DROP TABLE ims_records; --", "=1+2", "-99", "@A1", "O'BRIEN/1;2"]
 
 
-def test_ims_filters_take_hostile_strings_as_plain_values(store):
+def test_ims_filters_take_hostile_strings_as_plain_values(businesses):
     store_portal_records(PORTAL_HOSTILE)
     before = table_counts()
     scope = [G1]
@@ -137,7 +136,7 @@ def test_ims_filters_take_hostile_strings_as_plain_values(store):
     assert table_counts() == before
 
 
-def test_ims_downloads_are_spreadsheet_safe(store):
+def test_ims_downloads_are_spreadsheet_safe(businesses):
     store_portal_records(PORTAL_HOSTILE)
     frame = ims_view.export_frame([G1], ImsFilter(supplier=SUPPLIERS[1]), None)
     assert frame.height == len(PORTAL_HOSTILE)
@@ -151,7 +150,7 @@ def test_ims_downloads_are_spreadsheet_safe(store):
 
 # ---------------------------------------------------------------- upload caps
 
-def test_upload_over_the_size_cap_is_refused_with_a_clear_message(store, monkeypatch):
+def test_upload_over_the_size_cap_is_refused_with_a_clear_message(businesses, monkeypatch):
     monkeypatch.setattr(purchase_read, "MAX_UPLOAD_BYTES", 2_000)
     big = hostile_register() + b"\n" * 3_000
     with pytest.raises(purchase_read.FileProblem, match=r"big\.csv.*(MB|KB|bytes)"):
@@ -159,7 +158,7 @@ def test_upload_over_the_size_cap_is_refused_with_a_clear_message(store, monkeyp
     assert table_counts()["purchase_batches"] == 0
 
 
-def test_upload_over_the_row_cap_is_refused_with_a_clear_message(store, monkeypatch):
+def test_upload_over_the_row_cap_is_refused_with_a_clear_message(businesses, monkeypatch):
     monkeypatch.setattr(purchase_read, "MAX_ROWS", 5)
     with pytest.raises(purchase_read.FileProblem, match=r"many\.csv.*rows"):
         purchase.import_purchase_file(hostile_register(), file_name="many.csv")

@@ -13,16 +13,11 @@ from core.db import connect
 from core.export import to_csv_bytes
 from core.fetch import GspConfig, GstnClient, fetch_ims
 from core.ims_view import ImsFilter, export_frame
-from tests.conftest import ROOT
+from tests.fixtures import ROOT, add_business
 
 RTIN = "27AAACW1234K1ZD"
 GOOD_OTP = "575757"                      # what the sandbox accepts: the secret of this setup
 WRONG_OTP = "S3cr3t-OTP-9f8e7d6c"        # a wrong secret: it must not leak in the error either
-
-
-def add_business() -> None:
-    with connect() as con:
-        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Demo', '27')", [RTIN])
 
 
 def store_text(path: str) -> bytes:
@@ -34,12 +29,12 @@ def store_text(path: str) -> bytes:
 def worker_fetch(otp: str) -> str:
     env = {**os.environ, "GSTN_USERNAME": "demo", "GSTN_OTP": otp, "PYTHONUNBUFFERED": "1"}
     done = subprocess.run([sys.executable, "worker.py", "fetch", "--gstin", RTIN], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
+                          check=False, capture_output=True, text=True, timeout=180)
     return done.stdout + done.stderr
 
 
 def test_secret_never_in_worker_output_store_or_downloads(db_file, sandbox):
-    add_business()
+    add_business(RTIN, "Demo")
     failed = worker_fetch(WRONG_OTP)
     assert "FAILED" in failed and WRONG_OTP not in failed
     ok = worker_fetch(GOOD_OTP)
@@ -58,7 +53,7 @@ def test_secret_never_in_worker_output_store_or_downloads(db_file, sandbox):
 
 
 def test_secret_never_in_debug_logs_or_reprs(db_file, sandbox, caplog, monkeypatch):
-    add_business()
+    add_business(RTIN, "Demo")
     monkeypatch.setenv("GSTN_OTP", GOOD_OTP)
     caplog.set_level(logging.DEBUG)
     config = GspConfig.load()

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from core.db import connect, put_setting
+from core.db import connect
 from core.fetch import GstnClient, fetch_ims
 from core.purchase import import_purchase_file
-from tests.conftest import ROOT, start_sandbox, stop_sandbox
+from tests.fixtures import ROOT, start_sandbox, stop_sandbox
 
 RTIN = "27AAACW1234K1ZD"
 SCALE = 4000

@@ -8,9 +8,17 @@ import json
 import polars as pl
 import pytest
 
-from core.portal import (RECORD_FIELDS, PayloadError, detect_kind, flatten, flatten_gstr2a,
-                         flatten_ims, recipient_gstin, records_frame)
-from tests.conftest import SAMPLES
+from core.portal import (
+    RECORD_FIELDS,
+    PayloadError,
+    detect_kind,
+    flatten,
+    flatten_gstr2a,
+    flatten_ims,
+    recipient_gstin,
+    records_frame,
+)
+from tests.fixtures import SAMPLES
 
 
 def load(name: str) -> dict:

@@ -6,25 +6,15 @@ import subprocess
 import sys
 
 import duckdb
-import pytest
 
-from core.db import connect
-from tests.data.purchase_files import COMPANY, STANDARD_SAMPLE, TALLY_SAMPLE, line, write_csv
-from tests.conftest import ROOT
+from tests.fixtures import COMPANY, ROOT, STANDARD_SAMPLE, TALLY_SAMPLE, line, write_csv
 
 
 def run(*args, env_db: str) -> subprocess.CompletedProcess:
 
     env = {**os.environ, "IMS_DB_PATH": env_db}
     return subprocess.run([sys.executable, "-m", "core.purchase", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture
-def store(db_file):
-    with connect() as con:
-        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Western Works', '27')", [COMPANY])
-    return db_file
+                          check=False, capture_output=True, text=True, timeout=120)
 
 
 def doc_count(db_file) -> int:

@@ -8,7 +8,7 @@ import pytest
 import xlsxwriter
 
 from core.purchase import FileProblem, read_purchase_documents
-from tests.data.purchase_files import HEADER, STANDARD_SAMPLE
+from tests.fixtures import HEADER, STANDARD_SAMPLE
 
 TODAY = dt.date(2025, 11, 1)
 COLUMNS = HEADER.split(",")

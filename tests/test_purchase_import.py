@@ -11,18 +11,20 @@ import duckdb
 import pytest
 
 from core.db import connect
-from core.purchase import (FileProblem, ImportRefused, import_purchase_file, list_batches, list_templates,
-                           problems_csv_bytes, rollback_batch, save_template, validate_purchase_file)
-from tests.data.purchase_files import COMPANY, STANDARD_SAMPLE, TALLY_SAMPLE, line, many_lines, write_csv
+from core.purchase import (
+    FileProblem,
+    ImportRefused,
+    import_purchase_file,
+    list_batches,
+    list_templates,
+    problems_csv_bytes,
+    rollback_batch,
+    save_template,
+    validate_purchase_file,
+)
+from tests.fixtures import COMPANY, STANDARD_SAMPLE, TALLY_SAMPLE, line, many_lines, write_csv
 
 TODAY = dt.date(2025, 11, 1)
-
-
-@pytest.fixture
-def store(db_file):
-    with connect() as con:
-        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Western Works', '27')", [COMPANY])
-    return db_file
 
 
 def counts(db_file) -> tuple[int, int, int]:
@@ -161,8 +163,8 @@ def test_user_template_with_its_own_dates_and_sign_convention(store, tmp_path):
     result = imp(path, template="erp")
     assert result.ok and result.imported == 3
     assert result.validation.messages() == [
-        "erp.csv, line 3 (row 4), field taxable_value: warning: credit note with positive amounts; "
-        "this template expects negative"]
+        ("erp.csv, line 3 (row 4), field taxable_value: warning: credit note with positive amounts; "
+        "this template expects negative")]
     with connect() as con:
         assert con.execute("SELECT doc_type, txval, rtin FROM purchase_docs ORDER BY line_no").fetchall() == [
             ("INV", Decimal("1000.00"), COMPANY), ("CRN", Decimal("500.00"), COMPANY), ("CRN", Decimal("200.00"), COMPANY)]
@@ -188,7 +190,7 @@ def test_documents_stored_by_another_import_meanwhile_are_not_written_twice(stor
 
 
 def test_bills_of_entry_are_stored_and_found_again_as_duplicates(store, tmp_path):
-    boe = lambda no, port="": line(doc_type="Bill of Entry", stin=port, doc_no=no, igst="180", cgst="0",  # noqa: E731
+    boe = lambda no, port="": line(doc_type="Bill of Entry", stin=port, doc_no=no, igst="180", cgst="0",
                                    sgst="0", name="Customs")
     first = imp(write_csv(tmp_path, "imports.csv", [boe("4001234"), boe("4001235", port="INNSA1")]))
     assert first.ok and first.imported == 2

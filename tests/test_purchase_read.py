@@ -8,8 +8,17 @@ import pytest
 
 from core.purchase import FileProblem, read_purchase_documents, suggest_mapping
 from core.purchase_templates import TALLY
-from tests.data.purchase_files import (COMPANY, HEADER, KAVERI, SAHYADRI, STANDARD_SAMPLE, TALLY_SAMPLE, line, many_lines,
-                                  write_csv)
+from tests.fixtures import (
+    COMPANY,
+    HEADER,
+    KAVERI,
+    SAHYADRI,
+    STANDARD_SAMPLE,
+    TALLY_SAMPLE,
+    line,
+    many_lines,
+    write_csv,
+)
 
 TODAY = dt.date(2025, 11, 1)
 
@@ -186,8 +195,8 @@ def test_unknown_document_type_and_reverse_charge(tmp_path):
 def test_company_must_be_a_configured_business(tmp_path):
     path = write_csv(tmp_path, "pr.csv", [line(), line(doc_no="X", company="29AAGCB7383J1Z4")])
     v = read(path, company_gstins=[COMPANY])
-    assert problems(v, "error") == [(2, "company_gstin", f"company GSTIN 29AAGCB7383J1Z4 is not a configured "
-                                                         f"business (configured: {COMPANY})")]
+    assert problems(v, "error") == [(2, "company_gstin", (f"company GSTIN 29AAGCB7383J1Z4 is not a configured "
+                                                         f"business (configured: {COMPANY})"))]
     assert read(path).ok          # company_gstins=None: no such check (file CLI of core.reco)
 
 
@@ -265,8 +274,8 @@ def test_bill_of_entry_problems_name_line_and_field(tmp_path):
         boe("4001236"), boe("4001236", date="2025-10-09")])    # same BOE number twice in one FY
     v = read(path)
     assert problems(v) == [
-        (1, "supplier_gstin", "supplier GSTIN 'MUMBAI PORT' of a bill of entry is neither a port code (e.g. INNSA1), "
-                              "a GSTIN nor blank"),
+        (1, "supplier_gstin", ("supplier GSTIN 'MUMBAI PORT' of a bill of entry is neither a port code (e.g. INNSA1), "
+                              "a GSTIN nor blank")),
         (2, "cgst", "CGST/SGST on a bill of entry (imports of goods carry IGST)"),
         (3, "supplier_gstin", "GSTIN is empty")]
     assert v.docs["doc_no"].to_list() == ["4001235", "4001236"]

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.reco import reconcile
-from tests.test_reco_frames import S1, S2, S3, S3_MH, books_frame, books_row, portal_frame, portal_row
+from tests.fixtures import S1, S2, S3, S3_MH, books_frame, books_row, portal_frame, portal_row
 
 NUMBERS = ["INV-1", "inv/1", "INV-0001", "INV-2", "INV-12", "INV-21", "SI/2025-26/7", "SI-7",
            "7", "KA-7795", "KA-7759", "GJ/555", "X"]

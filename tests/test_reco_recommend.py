@@ -4,10 +4,17 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from core.recommend import recommend, recommended_action
 from core.reco import project_2a_onto_ims, reconcile
-from tests.test_reco_frames import (S1, books_frame, books_row, portal_frame, portal_row, row_of,
-                                    run)
+from core.recommend import recommend, recommended_action
+from tests.fixtures import (
+    S1,
+    books_frame,
+    books_row,
+    portal_frame,
+    portal_row,
+    reconcile_rows,
+    row_of,
+)
 
 BALANCED = {"exact": "A", "partial": "A", "mismatch": "P", "probable": "P",
             "missing_in_pr": "P", "duplicate": "R", "missing_in_portal": None, "not_in_2a": "P"}
@@ -62,7 +69,7 @@ def test_frame_recommend_agrees_with_the_scalar_rule():
 def test_strict_policy_through_reconcile():
     p = [portal_row(1, "KA-1", txval=5_000_000, igst=900_000), portal_row(2, "KA-7795")]
     b = [books_row(1, "KA-1", txval=4_500_000, igst=810_000), books_row(2, "KA-7759")]
-    out = run(p, b, policy="strict")
+    out = reconcile_rows(p, b, policy="strict")
     assert [row_of(out, i)["recommended_action"] for i in (1, 2)] == ["R", "R"]
 
 
@@ -71,7 +78,7 @@ def cn_pair(books_cgst: int, books_sgst: int, **portal_kw):
                     sgst=18_000, **portal_kw)]
     b = [books_row(1, "CN-7", doc_type="CRN", stin=S1, txval=200_000, igst=0, cgst=books_cgst,
                    sgst=books_sgst)]
-    return row_of(run(p, b), 1)
+    return row_of(reconcile_rows(p, b), 1)
 
 
 def test_accepted_credit_note_declares_itc_reduction():
@@ -83,7 +90,7 @@ def test_accepted_credit_note_declares_itc_reduction():
     assert (less["decl_igst"], less["decl_cgst"], less["decl_sgst"], less["decl_cess"]) == (0, 17_950, 17_950, 0)
     pending = cn_pair(10_000, 10_000)   # mismatch -> P: nothing declared
     assert pending["recommended_action"] == "P" and pending["itc_red_req"] is None
-    invoice = row_of(run([portal_row(1, "I-1")], [books_row(1, "I-1")]), 1)
+    invoice = row_of(reconcile_rows([portal_row(1, "I-1")], [books_row(1, "I-1")]), 1)
     assert invoice["itc_red_req"] is None
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from core.gstin import is_valid_gstin
-from tests.conftest import start_sandbox, stop_sandbox
+from tests.fixtures import start_sandbox, stop_sandbox
 
 G = "27AAACW1234K1ZD"
 IMS = "/taxpayerapi/v1.0/returns/ims"
@@ -143,9 +143,9 @@ def test_records_look_like_the_portal(shared):
     for request, key in SECTIONS.items():
         for r in api.section(request):
             hashes.add(r["hash"])
-            for f in seen:
+            for f, values in seen.items():
                 if f in r:
-                    seen[f].add(r[f])
+                    values.add(r[f])
             if key == "impg":
                 assert "stin" not in r and r["boenum"] and r["action"] != "R"
                 continue
@@ -388,7 +388,7 @@ def save_body(api) -> bytes:
 def test_a_failed_session_check_on_a_put_keeps_the_connection_usable(sandbox, api):
     body = save_body(api)
     with requests.Session() as s:
-        put = lambda token: s.put(sandbox.url + IMS, params={"action": "SAVE", "gstin": G}, data=body,  # noqa: E731
+        put = lambda token: s.put(sandbox.url + IMS, params={"action": "SAVE", "gstin": G}, data=body,
                                   headers={"auth-token": token, "Content-Type": "application/json"}, timeout=10)
         assert put("not-a-token").status_code == 401
         sandbox.control("fault", kind="expire_session", path_contains="SAVE")

@@ -13,6 +13,7 @@ import pytest
 from core import scheduler
 from core.db import connect
 from core.scheduler import ManualClock, SlotState, Worker, due_jobs
+from tests.fixtures import add_business
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 A, B = "27AAACW1234K1ZD", "29AAACW1234K1Z9"
@@ -22,13 +23,7 @@ def ist(day: int, hour: int, minute: int = 0, month: int = 10) -> dt.datetime:
     return dt.datetime(2030, month, day, hour, minute, tzinfo=IST)
 
 
-def add_business(gstin: str, fetch_time: str = "06:00", sync_source: str = "ims_vs_pr",
-                 created: dt.datetime = ist(1, 0), enabled: bool = True) -> None:
-    with connect() as con:
-        con.execute("INSERT INTO businesses (gstin, name, state_code, enabled, fetch_time, sync_source, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [gstin, f"Business {gstin[:2]}", gstin[:2], enabled, fetch_time, sync_source,
-                     scheduler.to_store(created)])
+CREATED = scheduler.to_store(ist(1, 0))   # when the businesses of these tests were added
 
 
 def set_fetch_time(gstin: str, value: str) -> None:
@@ -85,7 +80,7 @@ def test_next_fetch_and_sync_due_by_are_in_ims_tz():
 def test_ims_tz_setting_moves_the_slot(monkeypatch):
     monkeypatch.setenv("IMS_TZ", "UTC")
     b = {"gstin": A, "fetch_time": "06:00"}
-    assert scheduler.next_fetch_time(b, ist(5, 7)) == dt.datetime(2030, 10, 5, 6, tzinfo=dt.timezone.utc)
+    assert scheduler.next_fetch_time(b, ist(5, 7)) == dt.datetime(2030, 10, 5, 6, tzinfo=dt.UTC)
 
 
 def test_bad_fetch_time_is_named():
@@ -111,7 +106,7 @@ def test_off_and_disabled_businesses_get_no_sync_or_nothing():
 
 
 def test_fetch_at_six_ist_and_sync_done_by_eight(db_file):
-    add_business(A, "06:00", created=ist(5, 0))
+    add_business(A, fetch_time="06:00", created_at=scheduler.to_store(ist(5, 0)))
     clock = ManualClock(ist(5, 5, 59))
     calls = Calls(clock, minutes=20)  # every job takes 20 minutes
     worker = Worker(clock, calls.jobs())
@@ -129,7 +124,7 @@ def test_fetch_at_six_ist_and_sync_done_by_eight(db_file):
 
 
 def test_failed_fetch_still_gets_its_sync(db_file):
-    add_business(A, "06:00")
+    add_business(A, fetch_time="06:00", created_at=CREATED)
     clock = ManualClock(ist(5, 6))
     calls = Calls(clock, fail={("fetch", A)})
     results = Worker(clock, calls.jobs()).tick()
@@ -138,7 +133,7 @@ def test_failed_fetch_still_gets_its_sync(db_file):
 
 
 def test_a_time_changed_in_the_store_is_picked_up_on_the_next_tick(db_file):
-    add_business(A, "06:00")
+    add_business(A, fetch_time="06:00", created_at=CREATED)
     clock = ManualClock(ist(5, 6))
     calls = Calls(clock)
     worker = Worker(clock, calls.jobs())
@@ -156,7 +151,7 @@ def test_a_time_changed_in_the_store_is_picked_up_on_the_next_tick(db_file):
 
 
 def test_moving_the_time_earlier_on_the_same_day_does_not_fetch_twice(db_file):
-    add_business(A, "06:00")
+    add_business(A, fetch_time="06:00", created_at=CREATED)
     clock = ManualClock(ist(5, 6))
     calls = Calls(clock)
     worker = Worker(clock, calls.jobs())
@@ -167,7 +162,7 @@ def test_moving_the_time_earlier_on_the_same_day_does_not_fetch_twice(db_file):
 
 
 def test_a_missed_slot_is_caught_up_once_not_once_per_missed_day(db_file):
-    add_business(A, "06:00")
+    add_business(A, fetch_time="06:00", created_at=CREATED)
     clock = ManualClock(ist(1, 6))
     calls = Calls(clock)
     Worker(clock, calls.jobs()).tick()
@@ -187,14 +182,14 @@ def test_a_missed_slot_is_caught_up_once_not_once_per_missed_day(db_file):
 
 
 def test_slots_before_the_business_existed_are_not_due(db_file):
-    add_business(A, "06:00", created=ist(5, 7))
+    add_business(A, fetch_time="06:00", created_at=scheduler.to_store(ist(5, 7)))
     clock = ManualClock(ist(5, 8))
     assert Worker(clock, Calls(clock).jobs()).tick() == []
 
 
 def test_a_failing_job_does_not_stop_the_other_business(db_file):
-    add_business(A, "06:00")
-    add_business(B, "06:00")
+    add_business(A, fetch_time="06:00", created_at=CREATED)
+    add_business(B, fetch_time="06:00", created_at=CREATED)
     clock = ManualClock(ist(5, 6))
     calls = Calls(clock, fail={("fetch", A), ("sync", A)})
     results = Worker(clock, calls.jobs()).tick()
@@ -207,7 +202,7 @@ def test_a_failing_job_does_not_stop_the_other_business(db_file):
 
 
 def test_a_job_left_unfinished_by_a_dead_worker_is_closed_and_not_rerun(db_file):
-    add_business(A, "06:00")
+    add_business(A, fetch_time="06:00", created_at=CREATED)
     with connect() as con:
         con.execute("INSERT INTO job_runs (job, gstin, slot, started_at, triggered_by) "
                     "VALUES ('fetch', ?, ?, ?, 'schedule')",
@@ -220,8 +215,9 @@ def test_a_job_left_unfinished_by_a_dead_worker_is_closed_and_not_rerun(db_file)
 
 
 def test_status_shows_last_and_next_runs_and_the_last_error(db_file):
-    add_business(A, "06:00")
-    add_business(B, "07:00", sync_source="off", created=ist(5, 0))
+    add_business(A, fetch_time="06:00", created_at=CREATED)
+    add_business(B, fetch_time="07:00", sync_source="off",
+                 created_at=scheduler.to_store(ist(5, 0)))
     clock = ManualClock(ist(5, 6))
     calls = Calls(clock, fail={("sync", A)})
     Worker(clock, calls.jobs()).tick()

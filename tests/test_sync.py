@@ -1,4 +1,4 @@
-"""Sync: recommendations onto IMS records from the store (samples of /work/shared/samples).
+"""Sync: recommendations onto IMS records from the store (the files in tests/data/samples/).
 
 The IMS sample goes in through the fetch's own store step, the purchase register through
 the real import, the GSTR-2A sample through the fetch's 2A store step.
@@ -15,10 +15,10 @@ from core.db import connect, put_setting, transaction
 from core.fetch import incoming_frame, store_gstr2a, store_ims, utc_now
 from core.purchase import import_purchase_file
 from core.sync import SyncError, apply_sync, run_reconciliation
-from tests.conftest import SAMPLES
+from tests.fixtures import SAMPLES
 
 G = "27AAACW1234K1ZD"
-# spec: samples/README.md, default settings (doc_no -> status, action), in record order
+# tests/data/samples/README.md, default settings (doc_no -> status, action), in record order
 EXPECTED_IMS = [
     ("SI/2025-26/0101", "exact", "A"), ("si-102", "partial", "A"), ("SI/2025-26/0103", "exact", "A"),
     ("KA-7781", "mismatch", "P"), ("KA-7790", "exact", "P"), ("GJ/555", "missing_in_pr", "P"),
@@ -97,7 +97,7 @@ def test_records_no_longer_on_the_portal_are_not_reconciled(db_file):
         con.execute("UPDATE ims_records SET removed_at = current_timestamp WHERE doc_no = 'KA-7795'")
     counts = apply_sync(G)
     assert counts["records"] == 9
-    removed = [r for r in ims_rows() if r[0] == "KA-7795"][0]
+    removed = next(r for r in ims_rows() if r[0] == "KA-7795")
     assert removed[1] is None and removed[2] is None
     with connect() as con:
         # its books document is now unmatched

@@ -1,7 +1,7 @@
 """The real `python worker.py` process and the real jobs against the sandbox.
 
 One instance at a time (flock), clean stop on SIGTERM (also in the middle of a fetch),
-the commands of spec/contracts.md, and one tick of the schedule running the real fetch and
+the commands of docs/interfaces.md, and one tick of the schedule running the real fetch and
 sync for two businesses where one of them fails.
 """
 from __future__ import annotations
@@ -17,24 +17,21 @@ from pathlib import Path
 from core import scheduler
 from core.db import connect
 from core.scheduler import ManualClock, Worker
+from tests.fixtures import ROOT, add_business
 
-ROOT = Path(__file__).resolve().parents[1]
 A = "27AAACW1234K1ZD"          # a demo business the sandbox knows
 UNKNOWN = "24AAQCA8719H1ZC"    # a valid GSTIN the sandbox does not serve (RET11401)
 
 
-def add_business(gstin: str, fetch_time: str = "06:00", created_days_ago: int = 2) -> None:
-    created = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=created_days_ago)
-    with connect() as con:
-        con.execute("INSERT INTO businesses (gstin, name, state_code, fetch_time, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)", [gstin, f"Business {gstin}", gstin[:2], fetch_time,
-                                               scheduler.to_store(created)])
+def two_days_ago() -> dt.datetime:
+    return scheduler.to_store(dt.datetime.now(dt.UTC) - dt.timedelta(days=2))
 
 
 def start_worker(tmp_path: Path, *args: str, name: str = "worker") -> tuple[subprocess.Popen, Path]:
     log = tmp_path / f"{name}.log"
-    proc = subprocess.Popen([sys.executable, "worker.py", *args], cwd=ROOT, env=os.environ.copy(),
-                            stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
+    with open(log, "wb") as err:   # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([sys.executable, "worker.py", *args], cwd=ROOT,
+                                env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=err)
     return proc, log
 
 
@@ -58,12 +55,12 @@ def test_a_second_worker_exits_and_sigterm_stops_the_first_cleanly(db_file, tmp_
     try:
         wait_for(lambda: "worker started" in log.read_text(), what="the first worker to start")
         second = subprocess.run([sys.executable, "worker.py"], cwd=ROOT, env=os.environ.copy(),
-                                capture_output=True, text=True, timeout=60)
+                                check=False, capture_output=True, text=True, timeout=60)
         assert second.returncode == 3
         assert "Another worker is already running" in second.stderr
         assert f"pid {first.pid}" in second.stderr
         once = subprocess.run([sys.executable, "worker.py", "once"], cwd=ROOT, env=os.environ.copy(),
-                              capture_output=True, text=True, timeout=60)
+                              check=False, capture_output=True, text=True, timeout=60)
         assert once.returncode == 3
         first.send_signal(signal.SIGTERM)
         assert first.wait(30) == 0
@@ -73,13 +70,13 @@ def test_a_second_worker_exits_and_sigterm_stops_the_first_cleanly(db_file, tmp_
             first.kill()
     # the lock went with the process: a new worker may start
     again = subprocess.run([sys.executable, "worker.py", "once"], cwd=ROOT, env=os.environ.copy(),
-                           capture_output=True, text=True, timeout=60)
+                           check=False, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0, again.stderr
     assert "nothing due" in again.stdout
 
 
 def test_sigterm_during_a_fetch_abandons_it_and_the_slot_runs_on_the_next_start(db_file, sandbox, tmp_path):
-    add_business(A, fetch_time="00:00")
+    add_business(A, fetch_time="00:00", created_at=two_days_ago())
     sandbox.control("fault", kind="slow", delay=20, times=1, path_contains="GETCNT")
     proc, log = start_worker(tmp_path)
     try:
@@ -92,13 +89,13 @@ def test_sigterm_during_a_fetch_abandons_it_and_the_slot_runs_on_the_next_start(
     finally:
         if proc.poll() is None:
             proc.kill()
-    (job, finished, ok, stopped, error, trig), = fetch_rows()
+    (_job, finished, ok, stopped, error, _trig), = fetch_rows()
     assert finished is not None and ok is False and stopped is True and "SIGTERM" in error
     with connect() as con:
         assert con.execute("SELECT count(*) FROM ims_records").fetchone()[0] == 0
     sandbox.control("clear_faults")
     once = subprocess.run([sys.executable, "worker.py", "once"], cwd=ROOT, env=os.environ.copy(),
-                          capture_output=True, text=True, timeout=180)
+                          check=False, capture_output=True, text=True, timeout=180)
     assert once.returncode == 0, once.stdout + once.stderr
     assert [r[2] for r in fetch_rows()] == [False, True]
     with connect() as con:
@@ -107,8 +104,8 @@ def test_sigterm_during_a_fetch_abandons_it_and_the_slot_runs_on_the_next_start(
 
 
 def test_one_tick_with_the_real_jobs_isolates_a_failing_business(db_file, sandbox):
-    add_business(UNKNOWN)
-    add_business(A)
+    add_business(UNKNOWN, created_at=two_days_ago())
+    add_business(A, created_at=two_days_ago())
     today = dt.datetime.now(scheduler.business_tz()).date()
     clock = ManualClock(dt.datetime.combine(today, dt.time(6, 0), scheduler.business_tz()))
     results = Worker(clock).tick()
@@ -128,23 +125,23 @@ def test_one_tick_with_the_real_jobs_isolates_a_failing_business(db_file, sandbo
 
 
 def test_status_and_sync_commands(db_file, sandbox):
-    add_business(A)
+    add_business(A, created_at=two_days_ago())
     env = os.environ.copy()
     fetch = subprocess.run([sys.executable, "worker.py", "fetch", "--gstin", A], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=180)
+                           check=False, capture_output=True, text=True, timeout=180)
     assert fetch.returncode == 0, fetch.stderr
     assert f"fetch {A}: ok, IMS 300 records" in fetch.stdout
     sync = subprocess.run([sys.executable, "worker.py", "sync"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
+                          check=False, capture_output=True, text=True, timeout=180)
     assert sync.returncode == 0, sync.stderr
     assert f"sync {A}: ok" in sync.stdout
     status = subprocess.run([sys.executable, "worker.py", "status"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+                            check=False, capture_output=True, text=True, timeout=60)
     assert status.returncode == 0, status.stderr
     head, row = status.stdout.splitlines()[1:3]
     for column in ("last fetch", "next fetch", "last sync", "sync due by", "last error"):
         assert column in head
     assert row.startswith(A) and row.count(":") >= 4
     unknown = subprocess.run([sys.executable, "worker.py", "sync", "--gstin", UNKNOWN], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=60)
+                             check=False, capture_output=True, text=True, timeout=60)
     assert unknown.returncode != 0 and "unknown business GSTIN" in unknown.stderr
