@@ -93,6 +93,11 @@ def readme_mentions(command: str) -> list[str]:
     return found
 
 
+def exists(argv: tuple[str, ...], path: tuple[str, ...]) -> bool:
+    status, text = help_text(*argv, *path)
+    return status == 0 and f" {' '.join(path)} " in f"{usage(text)} "
+
+
 def documented(command: str, argv: tuple[str, ...]) -> set[tuple[str, ...]]:
     """Subcommands (and sub-subcommands) the README names after `command`.
 
@@ -108,7 +113,7 @@ def documented(command: str, argv: tuple[str, ...]) -> set[tuple[str, ...]]:
                 continue
             if i == 0 or parent is None:
                 first = words[0]
-                nested = subcommands(help_text(*argv, first)[1])
+                nested = subcommands(help_text(*argv, first)[1]) if exists(argv, (first,)) else []
                 names.add((first,))
                 if nested and len(words) > 1 and part.split()[1] == words[1]:
                     names.add((first, words[1]))
@@ -116,11 +121,6 @@ def documented(command: str, argv: tuple[str, ...]) -> set[tuple[str, ...]]:
             else:
                 names.add((parent, words[0]))
     return names
-
-
-def exists(argv: tuple[str, ...], path: tuple[str, ...]) -> bool:
-    status, text = help_text(*argv, *path)
-    return status == 0 and f" {' '.join(path)} " in f"{usage(text)} "
 
 
 POINTS = entry_points()
@@ -147,14 +147,14 @@ def test_every_tool_and_subcommand_is_in_the_readme(argv):
 def test_every_command_the_readme_names_exists(argv):
     command = prog(argv)
     for path in sorted(documented(command, argv)):
-        assert exists(argv, path), f"README.md names `{command} {' '.join(path)}`, which " \
-                                   "that command's --help does not list"
+        named = f"{command} {' '.join(path)}"
+        assert exists(argv, path), f"README.md names `{named}`; its --help does not list it"
 
 
 def test_every_python_command_in_the_readme_is_a_tool():
     progs = {prog(p) for p in POINTS}
-    named = {m.group(0).rstrip(".") for m in re.finditer(r"python (?:-m ([a-z_.]+)|[a-z_]+\.py)", README)
-             if m.group(1) not in OTHER_TOOLS}
+    commands = re.finditer(r"python (?:-m ([a-z_.]+)|[a-z_]+\.py)", README)
+    named = {m.group(0).rstrip(".") for m in commands if m.group(1) not in OTHER_TOOLS}
     assert named <= progs, f"README.md names commands that do not exist: {named - progs}"
 
 
