@@ -11,15 +11,16 @@ recorded in `schema_version`.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import os
 import random
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
+
+from core.clock import utc_now
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 DEFAULT_DB_PATH = "data/ims.duckdb"
@@ -150,5 +151,5 @@ def put_setting(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute(
         "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        [key, str(value), datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)],
+        [key, str(value), utc_now()],
     )

@@ -1,4 +1,4 @@
-"""Portal payloads -> flat records (spec/gstn-api.md).
+"""Portal payloads -> flat records (docs/portal-api.md).
 
 Two shapes come from the GST system:
 - IMS GETINV: lower-case section keys (`b2b`, `b2bcn`, ...), one flat record per document.
@@ -170,7 +170,7 @@ def _unwrap(payload) -> dict:
 def _ims_doc_fields(row: dict, section: str, line: int) -> dict:
     if section == "impg":
         no_f, dt_f = _first(row, "boenum", "inum"), _first(row, "boedt", "idt")
-    elif section.startswith("b2bcn") or section.startswith("b2bdn"):
+    elif section.startswith(("b2bcn", "b2bdn")):
         no_f, dt_f = "nt_num", "nt_dt"
     else:
         no_f, dt_f = "inum", "idt"

@@ -10,7 +10,9 @@ import requests
 
 from core import actions, upload
 from core.db import connect
-from core.fetch import GstnClient, GstnError, fetch_ims
+from core.fetch import fetch_ims
+from core.gsp import GstnError
+from core.gstn_client import GstnClient
 
 RTIN = "27AAACW1234K1ZD"
 
