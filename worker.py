@@ -279,7 +279,8 @@ def parser() -> argparse.ArgumentParser:
                            ("sync", cmd_sync, "reconcile and write recommendations now"),
                            ("status", cmd_status, "show the schedule and last runs per business")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--gstin", action="append", metavar="G", help="a business GSTIN (repeatable)")
+        p.add_argument("--gstin", action="append", metavar="G",
+                       help="a business GSTIN (repeatable)")
         p.set_defaults(fn=fn)
     sub.add_parser("poll", help="poll uploads in flight").set_defaults(fn=cmd_poll)
 

@@ -130,7 +130,8 @@ def deadlines(today: dt.date, gstins: list[str]) -> dict:
         count, value = con.execute(f"""
             SELECT count(*), coalesce(sum({TAX}), 0)::DOUBLE FROM ims_records
             WHERE {SCOPE} AND coalesce(portal_action, 'N') = 'N'
-              AND coalesce(match_status, '') NOT IN ('exact', 'partial')""", [list(gstins)]).fetchone()
+              AND coalesce(match_status, '') NOT IN ('exact', 'partial')""",
+            [list(gstins)]).fetchall()[0]
     return {"gstr2b_date": d14, "gstr2b_days": (d14 - today).days,
             "gstr3b_date": d20, "gstr3b_days": (d20 - today).days,
             "deemed_count": count, "deemed_value": value}

@@ -125,7 +125,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "") -> list[int]:
         return []
     with _migrate_lock:
         con.execute("CREATE TABLE IF NOT EXISTS schema_version ("
-                    "version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)")
+                    "version INTEGER PRIMARY KEY, name VARCHAR, "
+                    "applied_at TIMESTAMP DEFAULT current_timestamp)")
         done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
         applied = []
         for number, f in migration_files():
@@ -133,7 +134,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "") -> list[int]:
                 continue
             with transaction(con):
                 con.execute(f.read_text())
-                con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [number, f.stem])
+                con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)",
+                            [number, f.stem])
             applied.append(number)
         if path:
             _migrated.add(key)

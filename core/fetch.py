@@ -45,7 +45,8 @@ def _section_total(value) -> int | None:
     if isinstance(value, (int, float)):
         return int(value)
     if isinstance(value, dict):
-        return sum(int(v) for k, v in value.items() if isinstance(v, (int, float)) and k != "ttl_cnt")
+        return sum(int(v) for k, v in value.items()
+                   if isinstance(v, (int, float)) and k != "ttl_cnt")
     return None
 
 
@@ -122,8 +123,9 @@ def recent_periods(today: dt.date | None = None, months: int = 3) -> list[str]:
 def ims_periods(gstin: str) -> list[str]:
     """Return periods (rtnprd) of the IMS records currently on the portal for `gstin`."""
     with connect() as con:
-        rows = con.execute("SELECT DISTINCT rtnprd FROM ims_records WHERE rtin = ? AND removed_at IS NULL "
-                           "AND rtnprd IS NOT NULL ORDER BY 1", [gstin]).fetchall()
+        rows = con.execute("SELECT DISTINCT rtnprd FROM ims_records WHERE rtin = ? "
+                           "AND removed_at IS NULL AND rtnprd IS NOT NULL ORDER BY 1",
+                           [gstin]).fetchall()
     return [r[0] for r in rows]
 
 

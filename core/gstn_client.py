@@ -44,8 +44,10 @@ class GstnClient:
                  busy_attempts: int = 10):
         self.config = config or (adapter.config if adapter else GspConfig.load())
         self.adapter = adapter or GspAdapter(self.config)
-        self.timeout, self.attempts, self.backoff, self.backoff_cap = timeout, attempts, backoff, backoff_cap
-        self.queue_first, self.queue_poll, self.queue_timeout = queue_first, queue_poll, queue_timeout
+        self.timeout, self.attempts = timeout, attempts
+        self.backoff, self.backoff_cap = backoff, backoff_cap
+        self.queue_first, self.queue_poll = queue_first, queue_poll
+        self.queue_timeout = queue_timeout
         self.busy_attempts = busy_attempts
         self.session = requests.Session()
         self.token: str | None = None
@@ -65,8 +67,9 @@ class GstnClient:
                 return
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt == self.attempts:
-                    raise GstnError(f"Login: the GSP at {self.config.url} could not be reached after "
-                                    f"{self.attempts} attempts ({type(exc).__name__})") from exc
+                    raise GstnError(f"Login: the GSP at {self.config.url} could not be reached "
+                                    f"after {self.attempts} attempts ({type(exc).__name__})"
+                                    ) from exc
                 self._sleep_before_retry(attempt)
 
     def _sleep_before_retry(self, attempt: int, retry_after: str | None = None) -> None:
@@ -86,7 +89,8 @@ class GstnClient:
                 self.login()
             self.stats["calls"] += 1
             try:
-                resp = self.session.request(method, url, params=params, json=body, timeout=self.timeout,
+                resp = self.session.request(method, url, params=params, json=body,
+                                            timeout=self.timeout,
                                             headers=self.adapter.headers(self.token, gstin))
             except (requests.ConnectionError, requests.Timeout) as exc:
                 problem = f"{type(exc).__name__}"
@@ -98,7 +102,8 @@ class GstnClient:
             if attempt == self.attempts:
                 raise GstnError(f"{what}: the GSP did not answer properly after {self.attempts} "
                                 f"attempts (last: {problem})", http_status=None)
-            log.info("%s: %s, retrying (attempt %d of %d)", what, problem, attempt + 1, self.attempts)
+            log.info("%s: %s, retrying (attempt %d of %d)", what, problem, attempt + 1,
+                     self.attempts)
             self._sleep_before_retry(attempt, resp.headers.get("Retry-After")
                                      if problem.startswith("HTTP") else None)
         raise AssertionError("unreachable")
@@ -115,7 +120,8 @@ class GstnClient:
                 return envelope.get("data") if "data" in envelope else envelope
             error = envelope.get("error") or {}
             code = str(error.get("error_cd") or envelope.get("error_cd") or "")
-            message = error.get("message") or error.get("msg") or envelope.get("message") or "no message"
+            message = (error.get("message") or error.get("msg") or envelope.get("message")
+                       or "no message")
             if code in SESSION_ERRORS:
                 if relogged:
                     raise ReauthenticationNeeded(
@@ -129,14 +135,16 @@ class GstnClient:
                 busy += 1
                 self._sleep_before_retry(min(busy, 4))
                 continue
-            raise GstnError(f"{method} {path} {(params or {}).get('action', '')}: {code} {message}".strip(),
+            action = (params or {}).get("action", "")
+            raise GstnError(f"{method} {path} {action}: {code} {message}".strip(),
                             code or None, details={**envelope, **error})
 
     # -- IMS
 
     def get_counts(self, gstin: str, goods_typ: str = "ALL_OTH") -> dict:
         """GETCNT: e.g. {"all_oth": {"ttl_cnt": 12, "b2b": {"noaction": 11, ...}, ...}}."""
-        return self.call("GET", IMS_PATH, gstin, {"action": "GETCNT", "gstin": gstin, "goods_typ": goods_typ})
+        return self.call("GET", IMS_PATH, gstin,
+                         {"action": "GETCNT", "gstin": gstin, "goods_typ": goods_typ})
 
     def get_ims_raw(self, gstin: str, section_request: str) -> dict:
         """GETINV for one section as the portal answers it (queued answers waited for)."""
@@ -152,12 +160,14 @@ class GstnClient:
             if exc.error_cd != QUEUED or not exc.details.get("token"):
                 raise
             data = {"token": exc.details["token"], "est": exc.details.get("est")}
-        if isinstance(data, dict) and data.get("token") and SECTION_REQUEST[section_request] not in data:
+        queued = isinstance(data, dict) and data.get("token")
+        if queued and SECTION_REQUEST[section_request] not in data:
             data = self._wait_for_file(gstin, str(data["token"]), data.get("est"))
         return data or {}
 
     def get_ims_section(self, gstin: str, section_request: str) -> list[dict]:
-        """GETINV for one section (B2B, B2BA, CN, CNA, DN, DNA, ECOM, ECOMA, IMPG) -> flat records."""
+        """GETINV for one section (B2B, B2BA, CN, CNA, DN, DNA, ECOM, ECOMA, IMPG) -> flat
+        records."""
         raw = self.get_ims_raw(gstin, section_request)
         key = SECTION_REQUEST[section_request]
         return portal.flatten_ims({key: raw.get(key) or []})
@@ -172,7 +182,8 @@ class GstnClient:
             self.stats["queued_waits"] += 1
             time.sleep(wait)
             try:
-                data = self.call("GET", IMS_PATH, gstin, {"action": "FILEDET", "gstin": gstin, "token": token})
+                data = self.call("GET", IMS_PATH, gstin,
+                                 {"action": "FILEDET", "gstin": gstin, "token": token})
             except GstnError as exc:
                 if exc.error_cd != QUEUED:
                     raise
@@ -197,7 +208,8 @@ class GstnClient:
             resp = self.session.get(link, timeout=self.timeout,
                                     headers=self.adapter.headers(self.token or "", None))
             if not resp.ok:
-                raise GstnError(f"FILEDET download {link}: HTTP {resp.status_code}", http_status=resp.status_code)
+                raise GstnError(f"FILEDET download {link}: HTTP {resp.status_code}",
+                                http_status=resp.status_code)
             part = read_envelope(resp)
             part = part.get("data", part) if "status_cd" in part else part
             for key, rows in part.items():
@@ -210,7 +222,8 @@ class GstnClient:
         data = self.call("PUT", IMS_PATH, gstin, {"action": action, "gstin": gstin}, body)
         ref = (data or {}).get("reference_id") or (data or {}).get("int_tran_id")
         if not ref:
-            raise GstnError(f"{action}: the portal accepted the request but returned no reference_id")
+            raise GstnError(f"{action}: the portal accepted the request but returned no "
+                            "reference_id")
         return str(ref)
 
     def save_actions(self, gstin: str, invdata: dict) -> str:

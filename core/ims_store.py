@@ -15,15 +15,17 @@ import polars as pl
 from core import portal
 from core.documents import fy_expr, raw_no_expr
 
-PORTAL_COLUMNS = ("doc_type", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
-                  "val", "txval", "igst", "cgst", "sgst", "cess", "srcform", "rtnprd", "srcfilstatus",
-                  "portal_action", "ispendactblocked", "hash", "itc_red_req", "decl_igst", "decl_cgst",
+PORTAL_COLUMNS = ("doc_type", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ",
+                  "pos", "val", "txval", "igst", "cgst", "sgst", "cess", "srcform", "rtnprd",
+                  "srcfilstatus", "portal_action", "ispendactblocked", "hash", "itc_red_req",
+                  "decl_igst", "decl_cgst",
                   "decl_sgst", "decl_cess", "portal_remarks", "stin_valid")
 IDENTITY = ("rtin", "section", "stin", "doc_no_key", "fy", "occurrence")
 # What a supplier edit changes (besides the portal's own hash).
 EDIT_FIELDS = ("doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
                "val", "txval", "igst", "cgst", "sgst", "cess")
-MONEY = ("val", "txval", "igst", "cgst", "sgst", "cess", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
+MONEY = ("val", "txval", "igst", "cgst", "sgst", "cess", "decl_igst", "decl_cgst", "decl_sgst",
+         "decl_cess")
 
 
 
@@ -36,7 +38,8 @@ def incoming_frame(rtin: str, records: list[dict]) -> pl.DataFrame:
     keys = ["section", "stin", "doc_no_key", "fy"]
     return (portal.records_frame(records)
             .with_row_index("seq")
-            .with_columns(rtin=pl.lit(rtin), doc_no_key=raw_no_expr("doc_no"), fy=fy_expr("doc_date"),
+            .with_columns(rtin=pl.lit(rtin), doc_no_key=raw_no_expr("doc_no"),
+                          fy=fy_expr("doc_date"),
                           portal_action=pl.col("action"), portal_remarks=pl.col("remarks"))
             .with_columns(occurrence=pl.int_range(pl.len()).over(keys).cast(pl.Int32)))
 
@@ -49,7 +52,8 @@ def _money(col: str) -> str:
 
 def _changed_sql() -> str:
     differs = " OR ".join(f"i.{f} IS DISTINCT FROM r.{f}" for f in EDIT_FIELDS)
-    return f"(r.record_id IS NOT NULL AND ((i.hash IS NOT NULL AND r.hash IS NOT NULL AND i.hash <> r.hash) OR {differs}))"
+    hash_differs = "(i.hash IS NOT NULL AND r.hash IS NOT NULL AND i.hash <> r.hash)"
+    return f"(r.record_id IS NOT NULL AND ({hash_differs} OR {differs}))"
 
 
 def _touched_sql() -> str:
@@ -60,7 +64,8 @@ def _touched_sql() -> str:
 def _diff_sql() -> str:
     parts = ", ".join(
         f"CASE WHEN r.record_id IS NOT NULL AND i.{f} IS DISTINCT FROM r.{f} THEN "
-        f"'{f} ' || coalesce(CAST(r.{f} AS VARCHAR), '-') || ' -> ' || coalesce(CAST(i.{f} AS VARCHAR), '-') END"
+        f"'{f} ' || coalesce(CAST(r.{f} AS VARCHAR), '-') || ' -> ' "
+        f"|| coalesce(CAST(i.{f} AS VARCHAR), '-') END"
         for f in EDIT_FIELDS)
     return f"concat_ws('; ', {parts})"
 
@@ -78,7 +83,8 @@ def _stage(con, rtin: str, frame: pl.DataFrame) -> None:
         SELECT i.*, r.record_id, r.removed_at IS NOT NULL AS returned,
                {_changed_sql()} AS changed, {_diff_sql()} AS diff,
                r.user_action AS old_user_action,
-               (r.record_id IS NOT NULL AND (r.removed_at IS NOT NULL OR {_touched_sql()})) AS touched,
+               (r.record_id IS NOT NULL
+                AND (r.removed_at IS NOT NULL OR {_touched_sql()})) AS touched,
                (r.user_action IS NOT NULL AND coalesce(r.upload_state, '') <> 'done') AS pending
         FROM fetch_in i LEFT JOIN (SELECT * FROM ims_records WHERE rtin = ?) r ON {on}""", [rtin])
 
@@ -86,9 +92,11 @@ def _stage(con, rtin: str, frame: pl.DataFrame) -> None:
 def _log_supplier_edits(con, now: dt.datetime, actor: str) -> None:
     con.execute("""
         INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, new_value, note)
-        SELECT ?, ?, rtin, record_id, 'supplier_edit', CASE WHEN pending THEN old_user_action END, NULL,
+        SELECT ?, ?, rtin, record_id, 'supplier_edit',
+               CASE WHEN pending THEN old_user_action END, NULL,
                'edited by supplier'
-               || CASE WHEN pending THEN '; pending action ' || old_user_action || ' reset' ELSE '' END
+               || CASE WHEN pending THEN '; pending action ' || old_user_action || ' reset'
+                       ELSE '' END
                || CASE WHEN diff <> '' THEN ' (' || diff || ')' ELSE '' END
         FROM fetch_match WHERE changed ORDER BY seq""", [now, actor])
 
@@ -103,8 +111,10 @@ def _update_known(con, now: dt.datetime) -> None:
             user_remarks = CASE WHEN {reset} THEN NULL ELSE r.user_remarks END,
             user_action_by = CASE WHEN {reset} THEN NULL ELSE r.user_action_by END,
             user_action_at = CASE WHEN {reset} THEN NULL ELSE r.user_action_at END,
-            upload_state = CASE WHEN {reset} AND r.upload_state IN ('held', 'error') THEN NULL ELSE r.upload_state END,
-            upload_error = CASE WHEN {reset} AND r.upload_state IN ('held', 'error') THEN NULL ELSE r.upload_error END
+            upload_state = CASE WHEN {reset} AND r.upload_state IN ('held', 'error') THEN NULL
+                                ELSE r.upload_state END,
+            upload_error = CASE WHEN {reset} AND r.upload_state IN ('held', 'error') THEN NULL
+                                ELSE r.upload_error END
         FROM fetch_match AS m WHERE r.record_id = m.record_id AND m.touched""", [now, now])
     con.execute("UPDATE ims_records AS r SET last_seen = ? FROM fetch_match AS m "
                 "WHERE r.record_id = m.record_id AND NOT m.touched", [now])
@@ -122,9 +132,11 @@ def _mark_removed(con, rtin: str, now: dt.datetime, actor: str) -> int:
             "(SELECT 1 FROM fetch_match m WHERE m.record_id = r.record_id)")
     con.execute(f"""
         INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, new_value, note)
-        SELECT ?, ?, r.rtin, r.record_id, 'removed', r.portal_action, NULL, 'no longer on the portal'
+        SELECT ?, ?, r.rtin, r.record_id, 'removed', r.portal_action, NULL,
+               'no longer on the portal'
         {gone}""", [now, actor, rtin])
-    return con.execute(f"UPDATE ims_records SET removed_at = ? WHERE record_id IN (SELECT r.record_id {gone})",
+    return con.execute(f"UPDATE ims_records SET removed_at = ? "
+                       f"WHERE record_id IN (SELECT r.record_id {gone})",
                        [now, rtin]).fetchone()[0]
 
 
@@ -153,16 +165,18 @@ def store_ims(con, rtin: str, frame: pl.DataFrame, now: dt.datetime, actor: str)
     return counts
 
 
-
 def store_gstr2a(con, rtin: str, periods: list[str], records: list[dict], now: dt.datetime) -> dict:
     """Replace the (rtin, ret_period) slices of gstr2a_docs with `records`."""
     frame = portal.records_frame(records).with_columns(rtin=pl.lit(rtin))
     con.register("fetch_2a_frame", frame)
     money = ", ".join(_money(c) for c in ("val", "txval", "igst", "cgst", "sgst", "cess"))
-    cols = "rtin, rtnprd, section, stin, doc_type, doc_no, doc_date, orig_doc_no, orig_doc_date, inv_typ, pos, rcm, cfs"
-    con.execute("DELETE FROM gstr2a_docs WHERE rtin = ? AND list_contains(?, ret_period)", [rtin, periods])
+    cols = ("rtin, rtnprd, section, stin, doc_type, doc_no, doc_date, orig_doc_no, "
+            "orig_doc_date, inv_typ, pos, rcm, cfs")
+    con.execute("DELETE FROM gstr2a_docs WHERE rtin = ? AND list_contains(?, ret_period)",
+                [rtin, periods])
     con.execute(f"""
-        INSERT INTO gstr2a_docs (rtin, ret_period, section, stin, doc_type, doc_no, doc_date, orig_doc_no,
+        INSERT INTO gstr2a_docs (rtin, ret_period, section, stin, doc_type, doc_no, doc_date,
+            orig_doc_no,
             orig_doc_date, inv_typ, pos, rcm, cfs, val, txval, igst, cgst, sgst, cess, fetched_at)
         SELECT {cols}, {money}, ? FROM fetch_2a_frame""", [now])
     con.unregister("fetch_2a_frame")

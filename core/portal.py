@@ -93,7 +93,8 @@ def _paise(row: dict, field: str, section: str, line: int, optional: bool = Fals
         return None if optional else 0
     paise = _amount_paise(value)
     if paise is None:
-        raise PayloadError(f"{_where(section, line)}: field '{field}' = {_shown(value)} is not an amount")
+        raise PayloadError(f"{_where(section, line)}: field '{field}' = {_shown(value)} "
+                           "is not an amount")
     _check_size(paise, f"{_where(section, line)}: field '{field}' = {_shown(value)}")
     return paise
 
@@ -242,7 +243,8 @@ def _items_total(doc: dict, section: str, line: int) -> dict:
                          ("sgst", "samt"), ("cess", _first(det, "csamt", "cess"))):
             total[out] += _paise(det, src, section, line)
     for out, paise in total.items():
-        _check_size(paise, f"{_where(section, line)}: the items' {out} adds up to {paise / 100:,.2f} rupees, which")
+        _check_size(paise, f"{_where(section, line)}: the items' {out} adds up to "
+                           f"{paise / 100:,.2f} rupees, which")
     return total
 
 

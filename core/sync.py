@@ -30,8 +30,9 @@ KINDS = ("ims_vs_pr", "2a_vs_pr")
 AMOUNTS = ("txval", "igst", "cgst", "sgst", "cess")
 RESULT_MONEY = ("portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_igst",
                 "diff_cgst", "diff_sgst", "diff_cess", "diff_tax")
-RESULT_COLUMNS = ("portal_id", "ims_record_id", "pr_id", "match_status", "match_pass", "recommended_action",
-                  "reasons", "company_gstin", "supplier_gstin", "doc_type", "rtnprd", "portal_doc_no",
+RESULT_COLUMNS = ("portal_id", "ims_record_id", "pr_id", "match_status", "match_pass",
+                  "recommended_action", "reasons", "company_gstin", "supplier_gstin", "doc_type",
+                  "rtnprd", "portal_doc_no",
                   "portal_doc_date", "pr_doc_no", "pr_doc_date", "pr_line", *RESULT_MONEY,
                   "nearest_doc_no", "nearest_reason")
 
@@ -183,7 +184,8 @@ def _store_run(con, gstin: str, kind: str, periods, settings: dict, results: pl.
             {', '.join(RESULT_MONEY)}, nearest_doc_no, nearest_reason)
         SELECT ?, portal_id, ims_record_id, pr_id, match_status, match_pass, recommended_action,
             reasons, company_gstin, supplier_gstin, doc_type, rtnprd, portal_doc_no,
-            portal_doc_date, pr_doc_no, pr_doc_date, pr_line, {', '.join(_rupees(c) for c in RESULT_MONEY)},
+            portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
+            {', '.join(_rupees(c) for c in RESULT_MONEY)},
             nearest_doc_no, nearest_reason
         FROM sync_results""", [run_id])
     con.unregister("sync_results")

@@ -70,8 +70,9 @@ def apply_request_status(request_id: int, answer: dict) -> int:
     now = utc_now()
     report = answer.get("error_report") or {}
     with connect() as con, transaction(con):
-        con.execute("UPDATE upload_requests SET last_polled_at = ?, status = ?, proc_cnt = ?, err_cnt = ?, "
-                    "error_report = ?, finished_at = CASE WHEN ? <> 'IP' THEN ? END WHERE request_id = ?",
+        con.execute("UPDATE upload_requests SET last_polled_at = ?, status = ?, proc_cnt = ?, "
+                    "err_cnt = ?, error_report = ?, "
+                    "finished_at = CASE WHEN ? <> 'IP' THEN ? END WHERE request_id = ?",
                     [now, status, answer.get("proc_cnt"), answer.get("err_cnt"),
                      json.dumps(report) if report else None, status, now, request_id])
         if status == "IP":
@@ -80,32 +81,40 @@ def apply_request_status(request_id: int, answer: dict) -> int:
     return 1
 
 
-def _settle_items(con, request_id: int, status: str, errors: pl.DataFrame, now: dt.datetime) -> None:
+def _settle_items(con, request_id: int, status: str, errors: pl.DataFrame,
+                  now: dt.datetime) -> None:
     con.register("report_rows", errors)
     con.execute("""CREATE OR REPLACE TEMP TABLE item_outcome AS
         SELECT i.record_id, i.action, i.prev_status, e.error_cd,
-               coalesce(e.error_msg, CASE WHEN ? = 'ER' THEN 'the portal rejected the whole request (ER)' END)
-                   AS error_msg
+               coalesce(e.error_msg, CASE WHEN ? = 'ER'
+                        THEN 'the portal rejected the whole request (ER)' END) AS error_msg
         FROM upload_items i JOIN ims_records r USING (record_id)
         LEFT JOIN (SELECT section, stin, doc_no_key, rtnprd, min(error_cd) AS error_cd,
                           min(error_msg) AS error_msg FROM report_rows GROUP BY ALL) e
-               ON e.section = r.section AND e.stin = coalesce(r.stin, '') AND e.doc_no_key = r.doc_no_key
+               ON e.section = r.section AND e.stin = coalesce(r.stin, '')
+              AND e.doc_no_key = r.doc_no_key
               AND (e.rtnprd IS NULL OR e.rtnprd = r.rtnprd)
         WHERE i.request_id = ?""", [status, request_id])
     con.unregister("report_rows")
-    con.execute("""UPDATE upload_items SET result = CASE WHEN o.error_msg IS NULL THEN 'ok' ELSE 'error' END,
+    con.execute("""UPDATE upload_items
+                   SET result = CASE WHEN o.error_msg IS NULL THEN 'ok' ELSE 'error' END,
                        error_cd = o.error_cd, error_msg = o.error_msg
-                   FROM item_outcome o WHERE upload_items.request_id = ? AND upload_items.record_id = o.record_id""",
+                   FROM item_outcome o
+                   WHERE upload_items.request_id = ? AND upload_items.record_id = o.record_id""",
                 [request_id])
-    actor = con.execute("SELECT actor FROM upload_requests WHERE request_id = ?", [request_id]).fetchall()[0][0]
+    actor = con.execute("SELECT actor FROM upload_requests WHERE request_id = ?",
+                        [request_id]).fetchall()[0][0]
     con.execute("""INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
                    SELECT ?, r.rtin, r.record_id, 'upload', o.prev_status, o.action,
-                          CASE WHEN o.error_msg IS NULL THEN 'saved on the portal (request ' || ? || ')'
-                               ELSE 'portal error ' || coalesce(o.error_cd, '') || ': ' || o.error_msg END
+                          CASE WHEN o.error_msg IS NULL
+                               THEN 'saved on the portal (request ' || ? || ')'
+                               ELSE 'portal error ' || coalesce(o.error_cd, '') || ': '
+                                    || o.error_msg END
                    FROM item_outcome o JOIN ims_records r USING (record_id)""",
                 [actor or "worker", request_id])
     con.execute("""UPDATE ims_records SET
-            portal_action = CASE WHEN o.error_msg IS NULL THEN o.action ELSE ims_records.portal_action END,
+            portal_action = CASE WHEN o.error_msg IS NULL THEN o.action
+                                 ELSE ims_records.portal_action END,
             upload_state = CASE WHEN o.error_msg IS NULL THEN 'done' ELSE 'error' END,
             upload_error = CASE WHEN o.error_msg IS NOT NULL
                                 THEN trim(coalesce(o.error_cd, '') || ': ' || o.error_msg) END,

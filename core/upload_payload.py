@@ -41,9 +41,12 @@ def _ddmmyyyy(day) -> str | None:
 def portal_record(row: dict) -> dict:
     """One SAVE/RESET record in GETINV's shape, from a stored record (`row`)."""
     section = row["section"]
-    no, date, ono, odate = (("boenum", "boedt", None, None) if section == "impg" else
-                            ("nt_num", "nt_dt", "ont_num", "ont_dt") if section in NOTE_SECTIONS else
-                            ("inum", "idt", "oinum", "oidt"))
+    if section == "impg":
+        no, date, ono, odate = "boenum", "boedt", None, None
+    elif section in NOTE_SECTIONS:
+        no, date, ono, odate = "nt_num", "nt_dt", "ont_num", "ont_dt"
+    else:
+        no, date, ono, odate = "inum", "idt", "oinum", "oidt"
     rec = {"stin": row["stin"] or "", no: row["doc_no"], date: _ddmmyyyy(row["doc_date"])}
     if ono and row["orig_doc_no"]:
         rec[ono], rec[odate] = row["orig_doc_no"], _ddmmyyyy(row["orig_doc_date"])

@@ -38,15 +38,16 @@ REFUSED_SQL = " OR ".join(f"(r.user_action = '{a}' AND {c})" for a, c, _ in REFU
 
 def _log(con, sql_from: str, params: list, note_sql: str, actor_sql: str = "?") -> None:
     """action_log rows (kind 'upload') for the records a FROM/WHERE clause selects."""
-    con.execute(f"""INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
-                    SELECT {actor_sql}, r.rtin, r.record_id, 'upload', r.portal_action, r.user_action,
-                           {note_sql} {sql_from}""", params)
-
+    con.execute(f"""INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value,
+                                            note)
+                    SELECT {actor_sql}, r.rtin, r.record_id, 'upload', r.portal_action,
+                           r.user_action, {note_sql} {sql_from}""", params)
 
 
 def _candidates_sql(record_ids: list[int] | None) -> tuple[str, list]:
     """Records whose user action is not yet on the portal and not already on its way."""
-    base = ("FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NULL AND r.user_action IS NOT NULL "
+    base = ("FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NULL "
+            "AND r.user_action IS NOT NULL "
             "AND r.user_action IS DISTINCT FROM coalesce(r.portal_action, 'N') "
             "AND coalesce(r.upload_state, '') NOT IN ('queued', 'sent')")
     if record_ids is None:
@@ -70,7 +71,8 @@ def queue_uploads(gstin: str, record_ids: list[int] | None, actor: str) -> dict:
         _log(con, where, [actor, gstin, *extra], "'queued for upload'")
         queued = con.execute(
             f"UPDATE ims_records SET upload_state = 'queued', upload_error = NULL, "
-            f"upload_queued_by = ?, upload_queued_at = ? WHERE record_id IN (SELECT r.record_id {where})",
+            f"upload_queued_by = ?, upload_queued_at = ? "
+            f"WHERE record_id IN (SELECT r.record_id {where})",
             [actor, utc_now(), gstin, *extra]).fetchall()[0][0]
     return {"queued": queued, "refused": refused}
 
@@ -93,10 +95,14 @@ def _next_batch(con, gstin: str) -> pl.DataFrame:
                coalesce(q.portal_action, 'N') AS portal_action, q.user_action, q.user_remarks,
                q.reqtyp, coalesce(q.upload_queued_by, 'worker') AS queued_by,
                (q.doc_type = 'CRN' AND q.user_action = 'A') AS declare_itc,
-               (d.doc_id IS NOT NULL AND coalesce(d.igst,0) + coalesce(d.cgst,0) + coalesce(d.sgst,0)
-                  + coalesce(d.cess,0) < coalesce(q.igst,0) + coalesce(q.cgst,0) + coalesce(q.sgst,0)
-                  + coalesce(q.cess,0)) AS books_less,
-               abs(d.igst) AS pr_igst, abs(d.cgst) AS pr_cgst, abs(d.sgst) AS pr_sgst, abs(d.cess) AS pr_cess
+               (d.doc_id IS NOT NULL
+                AND coalesce(d.igst,0) + coalesce(d.cgst,0) + coalesce(d.sgst,0)
+                    + coalesce(d.cess,0)
+                  < coalesce(q.igst,0) + coalesce(q.cgst,0) + coalesce(q.sgst,0)
+                    + coalesce(q.cess,0)
+               ) AS books_less,
+               abs(d.igst) AS pr_igst, abs(d.cgst) AS pr_cgst, abs(d.sgst) AS pr_sgst,
+               abs(d.cess) AS pr_cess
         FROM q LEFT JOIN purchase_docs d ON d.doc_id = q.counterpart_doc_id
         WHERE q.reqtyp = (SELECT max(reqtyp) FROM q)   -- 'SAVE' > 'RESET': saves go first
         ORDER BY q.record_id LIMIT ?""", [gstin, BATCH_SIZE])
@@ -154,8 +160,8 @@ def _record_batch(gstin: str, checked: pl.DataFrame, reqtyp: str, reference: str
     """Store the request, its items and every record's new state, in one transaction."""
     now = utc_now()
     with connect() as con, transaction(con):
-        con.register("batch_rows", checked.select("record_id", "outcome", "user_action", "action_now",
-                                                  "queued_by"))
+        con.register("batch_rows", checked.select("record_id", "outcome", "user_action",
+                                                  "action_now", "queued_by"))
         con.execute("CREATE OR REPLACE TEMP TABLE upload_batch AS SELECT * FROM batch_rows")
         con.unregister("batch_rows")
         request_id = None
@@ -169,15 +175,18 @@ def _record_batch(gstin: str, checked: pl.DataFrame, reqtyp: str, reference: str
 def _store_request(con, gstin: str, reqtyp: str, reference: str | None, error: str | None,
                    now: dt.datetime) -> int:
     sent = "FROM ims_records r JOIN upload_batch b USING (record_id) WHERE b.outcome = 'send'"
-    actor = con.execute("SELECT min(queued_by) FROM upload_batch WHERE outcome = 'send'").fetchall()[0][0]
+    actor = con.execute("SELECT min(queued_by) FROM upload_batch WHERE outcome = 'send'"
+                        ).fetchall()[0][0]
     request_id = con.execute(
-        "INSERT INTO upload_requests (rtin, reqtyp, reference_id, record_count, status, error_report, "
-        "actor, sent_at, finished_at) SELECT ?, ?, ?, count(*), ?, ?, ?, ?, ? FROM upload_batch "
+        "INSERT INTO upload_requests (rtin, reqtyp, reference_id, record_count, status, "
+        "error_report, actor, sent_at, finished_at) "
+        "SELECT ?, ?, ?, count(*), ?, ?, ?, ?, ? FROM upload_batch "
         "WHERE outcome = 'send' RETURNING request_id",
         [gstin, reqtyp, reference, "FAILED" if error else "IP", error, actor, now,
          now if error else None]).fetchall()[0][0]
-    con.execute("INSERT INTO upload_items (request_id, record_id, action, prev_status, result, error_msg) "
-                "SELECT ?, record_id, user_action, action_now, ?, ? FROM upload_batch WHERE outcome = 'send'",
+    con.execute("INSERT INTO upload_items (request_id, record_id, action, prev_status, result, "
+                "error_msg) SELECT ?, record_id, user_action, action_now, ?, ? FROM upload_batch "
+                "WHERE outcome = 'send'",
                 [request_id, "error" if error else None, error])
     note = f"refused by the portal: {error}" if error else f"sent ({reqtyp}, request {request_id})"
     _log(con, sent, [note], "?", "b.queued_by")
@@ -190,7 +199,8 @@ def _store_request(con, gstin: str, reqtyp: str, reference: str | None, error: s
 def _settle_without_sending(con, now: dt.datetime) -> None:
     """held / gone -> 'held' with the reason; done -> the portal already holds the action."""
     why = f"CASE b.outcome WHEN 'gone' THEN 'no longer on the portal, review' ELSE '{CHANGED}' END"
-    held = "FROM ims_records r JOIN upload_batch b USING (record_id) WHERE b.outcome IN ('held', 'gone')"
+    held = ("FROM ims_records r JOIN upload_batch b USING (record_id) "
+            "WHERE b.outcome IN ('held', 'gone')")
     _log(con, held, [], f"'held: ' || {why}", "b.queued_by")
     con.execute(f"""UPDATE ims_records SET upload_state = 'held', upload_error = x.why
                     FROM (SELECT r.record_id, {why} AS why {held}) x

@@ -25,7 +25,8 @@ def test_url_precedence_and_its_source(db_file, tmp_path, monkeypatch):
     monkeypatch.delenv("GSTN_USERNAME", raising=False)
     none = tmp_path / "absent.toml"
     config = GspConfig.load(none)
-    assert (config.url, config.url_source) == ("http://127.0.0.1:8765", "default (the bundled sandbox)")
+    assert (config.url, config.url_source) == ("http://127.0.0.1:8765",
+                                               "default (the bundled sandbox)")
     business.save_gsp_url("https://gsp.example.in/", "admin")
     config = GspConfig.load(none)
     assert (config.url, config.url_source) == ("https://gsp.example.in", "the Settings page")
@@ -33,7 +34,8 @@ def test_url_precedence_and_its_source(db_file, tmp_path, monkeypatch):
     with_url = secrets(tmp_path, '[gsp]\nurl = "https://secret.example.in"\nusername = "u1"\n'
                                  'otp = "123456"\nclient_id = "abc"\n')
     config = GspConfig.load(with_url)
-    assert (config.url, config.username, config.otp) == ("https://secret.example.in", "u1", "123456")
+    assert (config.url, config.username, config.otp) == (
+        "https://secret.example.in", "u1", "123456")
     assert config.url_source == f"{with_url} [gsp] url" and config.extra == {"client_id": "abc"}
     monkeypatch.setenv("GSTN_API_URL", "http://127.0.0.1:9999")
     config = GspConfig.load(with_url)

@@ -81,13 +81,14 @@ def test_settings_show_and_set(db_file):
         "tolerance    1.00", "date_window  10", "policy       balanced"]
     assert cli("businesses", "add", GOOD, "--name", "Acme").returncode == 0
     assert cli("businesses", "add", OTHER, "--name", "Other").returncode == 0
-    for key, value, saved in (("fetch_time", "6:00", "06:00"), ("sync_source", "2a_vs_pr", "2a_vs_pr"),
-                              ("tolerance", "2.5", "2.50"), ("date_window", "7", "7"),
-                              ("policy", "strict", "strict")):
+    for key, value, saved in (("fetch_time", "6:00", "06:00"), ("tolerance", "2.5", "2.50"),
+                              ("sync_source", "2a_vs_pr", "2a_vs_pr"),
+                              ("date_window", "7", "7"), ("policy", "strict", "strict")):
         done = cli("settings", "set", key, value)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == f"{key} = {saved}"
-    assert rows("SELECT DISTINCT fetch_time, sync_source FROM businesses") == [("06:00", "2a_vs_pr")]
+    assert rows("SELECT DISTINCT fetch_time, sync_source FROM businesses") == [
+        ("06:00", "2a_vs_pr")]
     assert dict(rows("SELECT key, value FROM settings WHERE key IN "
                      "('tolerance', 'date_window', 'policy')")) == {
         "tolerance": "2.50", "date_window": "7", "policy": "strict"}
@@ -159,4 +160,5 @@ def test_a_killed_command_line_fetch_is_closed_as_stopped_and_shown(db_file, san
     sandbox.control("clear_faults")
     again = cli("fetch")                                 # the next run does the work
     assert again.returncode == 0, again.stdout + again.stderr
-    assert rows("SELECT job, ok FROM job_runs ORDER BY run_id") == [("fetch", False), ("fetch", True)]
+    assert rows("SELECT job, ok FROM job_runs ORDER BY run_id") == [
+        ("fetch", False), ("fetch", True)]

@@ -1,4 +1,5 @@
-"""Dashboard: deadlines, counts by portal and recommended action, ITC by match status, job health."""
+"""Dashboard: deadlines, counts by portal and recommended action, ITC by match status, job
+health."""
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,8 @@ due = ui.cached(dash.deadlines, today, gstins)
 c1, c2, c3 = st.columns(3)
 c1.metric("Days to GSTR-2B (14th)", due["gstr2b_days"], help=f"Draft GSTR-2B is generated on "
           f"{due['gstr2b_date']:%d %b %Y} from the IMS actions on the portal.", border=True)
-c2.metric("Days to GSTR-3B (20th)", due["gstr3b_days"], help=f"GSTR-3B due {due['gstr3b_date']:%d %b %Y}; "
-          "the last action before it wins.", border=True)
+c2.metric("Days to GSTR-3B (20th)", due["gstr3b_days"], border=True,
+          help=f"GSTR-3B due {due['gstr3b_date']:%d %b %Y}; the last action before it wins.")
 c3.metric("Deemed acceptance would let in", ui.rupees(due["deemed_value"]),
           help="Tax on records with no action on the portal that are not matched to the books "
                "(anything but exact or partial).", border=True)

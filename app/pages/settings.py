@@ -49,7 +49,8 @@ else:
             try:
                 biz.save_ims_settings(chosen, fetch_time, source, actor, gstins)
                 ui.after_write()
-                ui.flash("success", "IMS settings saved. The worker uses them from its next minute.")
+                ui.flash("success",
+                         "IMS settings saved. The worker uses them from its next minute.")
                 st.rerun()
             except SettingsError as err:
                 st.error(str(err))
@@ -84,8 +85,8 @@ with st.form("reco_rules"):
                                 value=rules.tolerance, step=0.5, format="%.2f")
     window = st.number_input("Date window (days)", min_value=0, max_value=366,
                              value=rules.date_window)
-    policy = st.selectbox("Policy", list(biz.POLICIES), index=list(biz.POLICIES).index(rules.policy),
-                          format_func=biz.POLICIES.get)
+    policy = st.selectbox("Policy", list(biz.POLICIES), format_func=biz.POLICIES.get,
+                          index=list(biz.POLICIES).index(rules.policy))
     if st.form_submit_button("Save rules"):
         try:
             biz.save_reco_settings(tolerance, int(window), policy, actor)
