@@ -1,5 +1,6 @@
 """The Dashboard's figures: counts by portal and recommended action, ITC by match status,
-job health, and the deadline panel (days to the 14th and 20th, deemed-acceptance exposure).
+job health (the worker, runs stopped before they finished), and the deadline panel (days to
+the 14th and 20th, deemed-acceptance exposure).
 """
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from pathlib import Path
 
 import polars as pl
 
-from core.db import connect, db_path
+from core import jobs
+from core.clock import SystemClock, from_store, utc_now
+from core.db import connect, worker_lock_path
 from core.frames import query_frame
 
 SCOPE = "removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)"
 TAX = "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)"
 MATCHED = ("exact", "partial")
+WEEK = dt.timedelta(days=7)
+STALE_AFTER = dt.timedelta(hours=26)
 
 
 def action_counts(gstins: list[str]) -> pl.DataFrame:
@@ -52,24 +57,36 @@ def job_health(gstins: list[str]) -> pl.DataFrame:
                    arg_max(j.finished_at, j.started_at) AS last_finished,
                    arg_max(j.ok, j.started_at) AS last_ok,
                    arg_max(j.error, j.started_at) AS last_error,
-                   count(*) FILTER (WHERE NOT j.ok AND j.started_at > now()::TIMESTAMP - INTERVAL 7 DAY)
-                       AS failures_7d
+                   count(*) FILTER (WHERE NOT j.ok AND j.started_at > ?) AS failures_7d
             FROM businesses b JOIN runs j ON j.gstin = b.gstin
             WHERE list_contains(?::VARCHAR[], b.gstin)
-            GROUP BY ALL ORDER BY business, job""", [list(gstins), list(gstins)])
+            GROUP BY ALL ORDER BY business, job""",
+                           [list(gstins), utc_now() - WEEK, list(gstins)])
 
 
 def last_job_time(gstins: list[str]) -> dt.datetime | None:
-    """When any job for these businesses last started (None: the worker never ran)."""
+    """When any job for these businesses last started, aware in IMS_TZ (None: never)."""
     with connect() as con:
-        row = con.execute("SELECT max(started_at) FROM job_runs WHERE list_contains(?::VARCHAR[], gstin)",
-                          [list(gstins)]).fetchone()
-    return row[0]
+        rows = con.execute("SELECT max(started_at) FROM job_runs "
+                           "WHERE list_contains(?::VARCHAR[], gstin)", [list(gstins)]).fetchall()
+    return from_store(rows[0][0])
 
 
-def worker_lock_path() -> Path:
-    """The lock file the worker loop holds, beside the store (worker.lock_path())."""
-    return Path(db_path()).resolve().with_name("worker.lock")
+def worker_state(gstins: list[str]) -> dict:
+    """Whether the worker runs, when a job last started, and whether that is stale: a
+    running worker with no job for 26 hours has nothing enabled or is stuck."""
+    last = last_job_time(gstins)
+    stale = last is not None and SystemClock().now() - last > STALE_AFTER
+    return {"running": worker_running(), "last": last, "stale": stale}
+
+
+def stopped_runs(gstins: list[str]) -> pl.DataFrame:
+    """Runs of the last 7 days stopped before they finished (SIGTERM, or their process
+    died), newest first, with times in IMS_TZ."""
+    rows = jobs.stopped_runs(gstins, days=WEEK.days)
+    return pl.DataFrame([{**r, "started_at": from_store(r["started_at"]),
+                          "finished_at": from_store(r["finished_at"])} for r in rows],
+                        schema_overrides={"error": pl.Utf8, "gstin": pl.Utf8})
 
 
 def worker_running(path: Path | None = None) -> bool | None:
@@ -78,19 +95,22 @@ def worker_running(path: Path | None = None) -> bool | None:
     then. False when the file is missing (no worker ever started here); None when the file
     cannot be read (say so rather than guess)."""
     try:
-        handle = open(path or worker_lock_path(), "rb")
+        with open(path or worker_lock_path(), "rb") as handle:
+            return _held_by_another(handle)
     except FileNotFoundError:
         return False
     except OSError:
         return None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return None
-        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _held_by_another(handle) -> bool | None:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    fcntl.flock(handle, fcntl.LOCK_UN)
     return False
 
 
@@ -110,7 +130,8 @@ def deadlines(today: dt.date, gstins: list[str]) -> dict:
         count, value = con.execute(f"""
             SELECT count(*), coalesce(sum({TAX}), 0)::DOUBLE FROM ims_records
             WHERE {SCOPE} AND coalesce(portal_action, 'N') = 'N'
-              AND coalesce(match_status, '') NOT IN ('exact', 'partial')""", [list(gstins)]).fetchone()
+              AND coalesce(match_status, '') NOT IN ('exact', 'partial')""",
+            [list(gstins)]).fetchall()[0]
     return {"gstr2b_date": d14, "gstr2b_days": (d14 - today).days,
             "gstr3b_date": d20, "gstr3b_days": (d20 - today).days,
             "deemed_count": count, "deemed_value": value}

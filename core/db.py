@@ -11,15 +11,16 @@ recorded in `schema_version`.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import os
 import random
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
+
+from core.clock import utc_now
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 DEFAULT_DB_PATH = "data/ims.duckdb"
@@ -124,7 +125,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "") -> list[int]:
         return []
     with _migrate_lock:
         con.execute("CREATE TABLE IF NOT EXISTS schema_version ("
-                    "version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)")
+                    "version INTEGER PRIMARY KEY, name VARCHAR, "
+                    "applied_at TIMESTAMP DEFAULT current_timestamp)")
         done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
         applied = []
         for number, f in migration_files():
@@ -132,7 +134,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "") -> list[int]:
                 continue
             with transaction(con):
                 con.execute(f.read_text())
-                con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [number, f.stem])
+                con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)",
+                            [number, f.stem])
             applied.append(number)
         if path:
             _migrated.add(key)
@@ -150,5 +153,5 @@ def put_setting(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute(
         "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        [key, str(value), datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)],
+        [key, str(value), utc_now()],
     )

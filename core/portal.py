@@ -1,4 +1,4 @@
-"""Portal payloads -> flat records (spec/gstn-api.md).
+"""Portal payloads -> flat records (docs/portal-api.md).
 
 Two shapes come from the GST system:
 - IMS GETINV: lower-case section keys (`b2b`, `b2bcn`, ...), one flat record per document.
@@ -93,7 +93,8 @@ def _paise(row: dict, field: str, section: str, line: int, optional: bool = Fals
         return None if optional else 0
     paise = _amount_paise(value)
     if paise is None:
-        raise PayloadError(f"{_where(section, line)}: field '{field}' = {_shown(value)} is not an amount")
+        raise PayloadError(f"{_where(section, line)}: field '{field}' = {_shown(value)} "
+                           "is not an amount")
     _check_size(paise, f"{_where(section, line)}: field '{field}' = {_shown(value)}")
     return paise
 
@@ -170,7 +171,7 @@ def _unwrap(payload) -> dict:
 def _ims_doc_fields(row: dict, section: str, line: int) -> dict:
     if section == "impg":
         no_f, dt_f = _first(row, "boenum", "inum"), _first(row, "boedt", "idt")
-    elif section.startswith("b2bcn") or section.startswith("b2bdn"):
+    elif section.startswith(("b2bcn", "b2bdn")):
         no_f, dt_f = "nt_num", "nt_dt"
     else:
         no_f, dt_f = "inum", "idt"
@@ -242,7 +243,8 @@ def _items_total(doc: dict, section: str, line: int) -> dict:
                          ("sgst", "samt"), ("cess", _first(det, "csamt", "cess"))):
             total[out] += _paise(det, src, section, line)
     for out, paise in total.items():
-        _check_size(paise, f"{_where(section, line)}: the items' {out} adds up to {paise / 100:,.2f} rupees, which")
+        _check_size(paise, f"{_where(section, line)}: the items' {out} adds up to "
+                           f"{paise / 100:,.2f} rupees, which")
     return total
 
 

@@ -1,4 +1,4 @@
-"""Recommended actions onto IMS records (spec/reconciliation.md, "Sync source").
+"""Recommended actions onto IMS records (docs/reconciliation.md, "Sync source").
 
 `run_reconciliation` reconciles one business's portal side (IMS records, or GSTR-2A
 documents) with its current purchase register and keeps the run and its rows in
@@ -20,16 +20,19 @@ import time
 
 import polars as pl
 
+from core.business import ADD_HINT, read_reco_settings
+from core.clock import utc_now
 from core.db import connect, transaction
 from core.frames import query_frame
+from core.reco import project_2a_onto_ims, reconcile
 
 KINDS = ("ims_vs_pr", "2a_vs_pr")
-DEFAULTS = {"tolerance": "1.00", "date_window": "10", "policy": "balanced"}
 AMOUNTS = ("txval", "igst", "cgst", "sgst", "cess")
 RESULT_MONEY = ("portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_igst",
                 "diff_cgst", "diff_sgst", "diff_cess", "diff_tax")
-RESULT_COLUMNS = ("portal_id", "ims_record_id", "pr_id", "match_status", "match_pass", "recommended_action",
-                  "reasons", "company_gstin", "supplier_gstin", "doc_type", "rtnprd", "portal_doc_no",
+RESULT_COLUMNS = ("portal_id", "ims_record_id", "pr_id", "match_status", "match_pass",
+                  "recommended_action", "reasons", "company_gstin", "supplier_gstin", "doc_type",
+                  "rtnprd", "portal_doc_no",
                   "portal_doc_date", "pr_doc_no", "pr_doc_date", "pr_line", *RESULT_MONEY,
                   "nearest_doc_no", "nearest_reason")
 
@@ -44,10 +47,6 @@ def _paise(col: str, table: str = "") -> str:
 
 def _rupees(col: str) -> str:
     return f"CAST({col} * 0.01::DECIMAL(3, 2) AS DECIMAL(18, 2)) AS {col}"
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 # ---------------------------------------------------------------- frames from the store
@@ -108,15 +107,11 @@ def _periods(column: str, periods: list[str] | None) -> tuple[str, list]:
 
 
 def read_settings(con) -> dict:
-    """tolerance (paise), date_window (days), policy: read on every run, so app changes apply."""
-    stored = dict(con.execute("SELECT key, value FROM settings WHERE key IN ('tolerance', 'date_window', "
-                              "'policy')").fetchall())  # fetchall: DuckDB 2 keeps a fetchone() result open
-    values = {k: stored.get(k) or v for k, v in DEFAULTS.items()}
-    try:
-        return {"tolerance_paise": round(float(values["tolerance"]) * 100),
-                "date_window": int(values["date_window"]), "policy": values["policy"]}
-    except ValueError as exc:
-        raise SyncError(f"reconciliation settings are not usable ({values}): {exc}") from None
+    """tolerance (paise), date_window (days), policy: read on every run, so app changes
+    apply (the rules and their defaults: core.business)."""
+    rules = read_reco_settings(con)
+    return {"tolerance_paise": round(rules.tolerance * 100), "date_window": rules.date_window,
+            "policy": rules.policy}
 
 
 # ---------------------------------------------------------------- reconcile (no connection held)
@@ -156,7 +151,6 @@ def _reconcile(gstin: str, kind: str, periods: list[str] | None,
 
 def _results(kind: str, ims: pl.DataFrame, books: pl.DataFrame, portal_2a: pl.DataFrame | None,
              settings: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
-    from core.reco import project_2a_onto_ims, reconcile
     if kind == "ims_vs_pr":
         results = reconcile(ims, books, source="ims", **settings)
         results = results.with_columns(pl.col("portal_id").alias("ims_record_id"))
@@ -180,7 +174,7 @@ def _store_run(con, gstin: str, kind: str, periods, settings: dict, results: pl.
         "finished_at, counts, triggered_by, job_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "RETURNING run_id",
         [gstin, kind, ",".join(periods or []), settings["policy"],
-         settings["tolerance_paise"] / 100, settings["date_window"], started, _utc_now(),
+         settings["tolerance_paise"] / 100, settings["date_window"], started, utc_now(),
          json.dumps(counts, sort_keys=True), actor, job_run_id]).fetchall()[0][0]
     con.register("sync_results", results.select(RESULT_COLUMNS))  # only what is stored
     con.execute(f"""
@@ -190,7 +184,8 @@ def _store_run(con, gstin: str, kind: str, periods, settings: dict, results: pl.
             {', '.join(RESULT_MONEY)}, nearest_doc_no, nearest_reason)
         SELECT ?, portal_id, ims_record_id, pr_id, match_status, match_pass, recommended_action,
             reasons, company_gstin, supplier_gstin, doc_type, rtnprd, portal_doc_no,
-            portal_doc_date, pr_doc_no, pr_doc_date, pr_line, {', '.join(_rupees(c) for c in RESULT_MONEY)},
+            portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
+            {', '.join(_rupees(c) for c in RESULT_MONEY)},
             nearest_doc_no, nearest_reason
         FROM sync_results""", [run_id])
     con.unregister("sync_results")
@@ -218,7 +213,7 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
             prev_recommended_action = ims_records.recommended_action,
             recommended_action = s.recommended_action, reco_run_id = ?, synced_at = ?
         FROM sync_new s WHERE ims_records.record_id = s.record_id AND ims_records.rtin = ?""",
-        [run_id, _utc_now(), gstin])
+        [run_id, utc_now(), gstin])
     con.execute("DROP TABLE sync_new")
     return changed
 
@@ -229,7 +224,7 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
 def run_reconciliation(gstin: str, kind: str = "ims_vs_pr", periods: list[str] | None = None,
                        actor: str = "worker", job_run_id: int | None = None) -> int:
     """Reconcile and keep the run and its rows (no change to ims_records) -> reco run id."""
-    started = _utc_now()
+    started = utc_now()
     settings, results, _ = _reconcile(gstin, kind, periods)
     with connect() as con, transaction(con):
         return _store_run(con, gstin, kind, periods, settings, results, started, actor, job_run_id)
@@ -239,7 +234,8 @@ def sync_source(gstin: str) -> str:
     with connect() as con:
         rows = con.execute("SELECT sync_source FROM businesses WHERE gstin = ?", [gstin]).fetchall()
     if not rows:
-        raise SyncError(f"business {gstin} is not set up (add it on the Settings page)")
+        raise SyncError(f"business {gstin} is not set up: add it on the Settings page or "
+                        f"with {ADD_HINT}")
     return rows[0][0]
 
 
@@ -247,7 +243,7 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
                periods: list[str] | None = None) -> dict:
     """Run the business's chosen reconciliation and write the recommendations onto its IMS
     records, all in one transaction. Nothing happens when the source is 'off'."""
-    t0, started = time.perf_counter(), _utc_now()
+    t0, started = time.perf_counter(), utc_now()
     kind = sync_source(gstin)
     if kind == "off":
         return {"source": "off", "records": 0, "changed": 0}

@@ -8,7 +8,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.auth import ensure_demo_admin
+from core.business import save_business
 from core.db import connect, db_path
+from core.fetch import fetch_businesses
+from core.jobs import SYNC, run_job
+from core.purchase import import_purchase_file
+from core.sync import apply_sync
+from sandbox.demo import DEMO_BUSINESSES
+from sandbox.synth import generate_files
 
 
 def store_is_prepared() -> bool:
@@ -17,33 +25,28 @@ def store_is_prepared() -> bool:
 
 
 def configure_demo_businesses() -> list[str]:
-    from core.business import save_business
-    from sandbox.demo import DEMO_BUSINESSES
     for b in DEMO_BUSINESSES:
-        save_business(b["gstin"], b["name"], actor="demo", fetch_time="06:00", sync_source="ims_vs_pr")
+        save_business(b["gstin"], b["name"], actor="demo", fetch_time="06:00",
+                      sync_source="ims_vs_pr")
     return [b["gstin"] for b in DEMO_BUSINESSES]
 
 
 def import_demo_purchase_register(out_dir: Path, gstins: list[str], seed: int, scale: int) -> None:
-    from core.purchase import import_purchase_file
-    from sandbox.synth import generate_files
     for gstin in gstins:
-        files = generate_files(out_dir / gstin, records=scale, seed=seed, gstin=gstin, books_only=True)
+        files = generate_files(out_dir / gstin, records=scale, seed=seed, gstin=gstin,
+                               books_only=True)
         result = import_purchase_file(files["purchase_register"], actor="demo", on_duplicate="skip")
         print(f"  purchase register {gstin}: {result.summary()}")
 
 
 def fetch_and_sync(gstins: list[str]) -> None:
     """The first fetch and sync, recorded in job_runs like the worker's own runs."""
-    from core import scheduler
-    from core.fetch import fetch_businesses
-    from core.sync import apply_sync
     for gstin, outcome in fetch_businesses(gstins, actor="demo", triggered_by="demo").items():
         if not outcome.get("ok"):
             raise SystemExit(f"Demo fetch for {gstin} failed: {outcome.get('error')}")
-        sync = scheduler.run_job(scheduler.SYNC, gstin,
-                                 lambda run_id, g=gstin: apply_sync(g, actor="demo", job_run_id=run_id),
-                                 triggered_by="demo")
+        sync = run_job(SYNC, gstin,
+                       lambda run_id, g=gstin: apply_sync(g, actor="demo", job_run_id=run_id),
+                       triggered_by="demo")
         if not sync.ok:
             raise SystemExit(f"Demo sync for {gstin} failed: {sync.error}")
         print(f"  fetched and synced {gstin}: {outcome['ims'].get('total')} IMS records, "
@@ -52,7 +55,6 @@ def fetch_and_sync(gstins: list[str]) -> None:
 
 def prepare_demo(out_dir: Path, seed: int = 7, scale: int = 3000, fresh: bool = False) -> dict:
     """Build the demo on an empty store; return the demo admin's login for the banner."""
-    from core.auth import ensure_demo_admin
     if fresh:
         for suffix in ("", ".wal"):
             Path(db_path() + suffix).unlink(missing_ok=True)

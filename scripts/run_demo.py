@@ -3,6 +3,10 @@
 Starts the bundled sandbox, prepares the store on first run (demo businesses, the demo
 purchase register, a first fetch and sync, a demo admin login), then runs the worker
 and the Streamlit app until Ctrl-C. Later runs reuse the store as it is.
+
+The sandbox listens on 127.0.0.1, and with no GSTN_USERNAME / GSTN_OTP set the client logs
+in to a loopback URL with the login the sandbox publishes (core/gsp.py), so the demo needs
+no credentials.
 """
 from __future__ import annotations
 
@@ -16,14 +20,16 @@ from pathlib import Path
 
 import requests
 
+from scripts.demo_setup import prepare_demo
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "data" / "demo"
 
 
 def start(cmd: list[str], log_name: str) -> subprocess.Popen:
-    log = open(ROOT / "data" / f"{log_name}.log", "ab")
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    with open(ROOT / "data" / f"{log_name}.log", "ab") as log:  # the child keeps its own copy
+        return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
 
 def wait_for(url: str, proc: subprocess.Popen, what: str, seconds: float = 90) -> None:
@@ -75,7 +81,6 @@ def main() -> None:
                          "--seed", str(args.seed), "--scale", str(args.scale)], "sandbox")
         procs.append(sandbox)
         wait_for(f"{os.environ['GSTN_API_URL']}/health", sandbox, "The sandbox")
-        from scripts.demo_setup import prepare_demo
         login = prepare_demo(DEMO_DIR, seed=args.seed, scale=args.scale, fresh=args.fresh)
         procs.append(start([py, "worker.py"], "worker"))
         app = start([py, "-m", "streamlit", "run", "app/main.py", "--server.headless", "true",

@@ -37,7 +37,8 @@ def test_page_renders_on_demo_data(db_file, page):
 
 
 def test_settings_submit_persists_and_worker_next_tick_uses_it(db_file):
-    from core.scheduler import ManualClock, Worker, business_tz
+    from core.clock import ManualClock, business_tz
+    from core.scheduler import Worker
     seed_demo()
     first, second = BUSINESSES[0][0], BUSINESSES[1][0]
     at = open_page("settings")
@@ -246,7 +247,7 @@ def test_dashboard_tells_whether_the_worker_runs_from_its_lock(db_file):
     from tests.test_core_views import hold_worker_lock, release
     seed_demo()                  # jobs from Nov 2025: older than 26 hours
     at = open_page("dashboard")
-    assert any("The worker is not running; the last job ran 12 Nov 2025 06:05" in w.value for w in at.warning)
+    assert any("The worker is not running; the last job ran 12 Nov 2025 11:35" in w.value for w in at.warning)
     proc = hold_worker_lock()
     try:
         at = open_page("dashboard")
@@ -254,7 +255,7 @@ def test_dashboard_tells_whether_the_worker_runs_from_its_lock(db_file):
         release(proc)
     warnings = [w.value for w in at.warning]
     assert not any("not running" in w for w in warnings), warnings
-    assert any("The worker is running but no job has run since 12 Nov 2025 06:05" in w for w in warnings)
+    assert any("The worker is running but no job has run since 12 Nov 2025 11:35" in w for w in warnings)
 
 
 def test_reconciliation_charts_read_as_periods_and_keep_status_colours(db_file):

@@ -9,7 +9,10 @@ import pytest
 import requests
 
 from core import actions, upload
-from core.fetch import GstnClient, GstnError, fetch_ims
+from core.db import connect
+from core.fetch import fetch_ims
+from core.gsp import GstnError
+from core.gstn_client import GstnClient
 from tests.fixtures import add_business, rows
 
 RTIN = "27AAACW1234K1ZD"

@@ -8,21 +8,13 @@ import pytest
 
 from core import portal
 from core.db import connect, transaction
-from core.fetch import (
-    CountMismatch,
-    GstnClient,
-    GstnError,
-    ReauthenticationNeeded,
-    UnknownBusiness,
-    check_counts,
-    fetch_businesses,
-    fetch_gstr2a,
-    fetch_ims,
-    incoming_frame,
-    recent_periods,
-    store_ims,
-    utc_now,
-)
+from core.business import UnknownBusiness
+from core.clock import utc_now
+from core.fetch import (CountMismatch, check_counts, fetch_businesses, fetch_gstr2a, fetch_ims,
+                        recent_periods)
+from core.gsp import GspConfig, GstnError, ReauthenticationNeeded
+from core.gstn_client import GstnClient
+from core.ims_store import incoming_frame, store_ims
 from tests.fixtures import SAMPLES, add_business, rows
 
 RTIN = "27AAACW1234K1ZD"
@@ -124,7 +116,7 @@ def test_recent_periods_cross_the_year():
 
 def test_unconfigured_gstin_is_named(db_file):
     add_business(RTIN)
-    with pytest.raises(UnknownBusiness, match=f"GSTIN {OTHER} is not configured"):
+    with pytest.raises(UnknownBusiness, match=f"unknown business GSTIN {OTHER}"):
         fetch_businesses([RTIN, OTHER])
     assert rows("SELECT count(*) FROM job_runs") == [(0,)]
 
@@ -220,11 +212,10 @@ def test_session_expiry_is_renewed_once_then_needs_reauthentication(db_file, san
     assert snapshot() == before
     job, ok, error, counts, finished = last_job()
     assert (job, ok, counts, finished) == ("fetch_ims", False, None, True)
-    assert error.startswith("re-authenticate with the GSP") and "AUTH4038" in error
+    assert error.startswith("Re-authenticate with the GSP") and "AUTH4038" in error
 
 
 def test_wrong_otp_needs_reauthentication(db_file, sandbox):
-    from core.fetch import GspConfig
     add_business(RTIN)
     c = client(config=GspConfig(url=sandbox.url, username="demo", otp="000000"))
     with pytest.raises(ReauthenticationNeeded, match="refused the login"):

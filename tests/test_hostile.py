@@ -11,7 +11,8 @@ import io
 import openpyxl
 import pytest
 
-from core import fetch, ims_view, portal, purchase, purchase_read
+from core import ims_store, ims_view, portal, purchase, purchase_read
+from core.clock import utc_now
 from core.db import connect, transaction
 from core.export import to_csv_bytes, to_excel_bytes
 from core.ims_view import ImsFilter
@@ -109,9 +110,9 @@ def store_portal_records(doc_numbers: list[str]) -> None:
                         "srcform": "R1", "rtnprd": "102025", "srcfilstatus": "Filed",
                         "action": "N", "ispendactblocked": "N", "val": 118 + i}
                        for i, n in enumerate(doc_numbers)]}
-    frame = fetch.incoming_frame(G1, portal.flatten_ims(payload))
+    frame = ims_store.incoming_frame(G1, portal.flatten_ims(payload))
     with connect() as con, transaction(con):
-        fetch.store_ims(con, G1, frame, fetch.utc_now(), "worker")
+        ims_store.store_ims(con, G1, frame, utc_now(), "worker")
 
 
 PORTAL_HOSTILE = ["'; DROP TABLE ims_records; --", "=1+2", "-99", "@A1", "O'BRIEN/1;2"]

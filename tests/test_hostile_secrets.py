@@ -11,7 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from core.db import connect
 from core.export import to_csv_bytes
-from core.fetch import GspConfig, GstnClient, fetch_ims
+from core.fetch import fetch_ims
+from core.gsp import GspConfig
+from core.gstn_client import GstnClient
 from core.ims_view import ImsFilter, export_frame
 from tests.fixtures import ROOT, add_business
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from core.db import connect
-from core.fetch import GstnClient, fetch_ims
+from core.db import connect, put_setting
+from core.fetch import fetch_ims
+from core.gstn_client import GstnClient
 from core.purchase import import_purchase_file
 from tests.fixtures import ROOT, start_sandbox, stop_sandbox
 

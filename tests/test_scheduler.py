@@ -10,9 +10,11 @@ import datetime as dt
 
 import pytest
 
-from core import scheduler
+from core import job_status, jobs, slots
 from core.db import connect
-from core.scheduler import ManualClock, SlotState, Worker, due_jobs
+from core.clock import ManualClock, to_store
+from core.scheduler import Worker
+from core.slots import SlotState, due_jobs
 from tests.fixtures import add_business
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
@@ -23,7 +25,7 @@ def ist(day: int, hour: int, minute: int = 0, month: int = 10) -> dt.datetime:
     return dt.datetime(2030, month, day, hour, minute, tzinfo=IST)
 
 
-CREATED = scheduler.to_store(ist(1, 0))   # when the businesses of these tests were added
+CREATED = to_store(ist(1, 0))   # when the businesses of these tests were added
 
 
 def set_fetch_time(gstin: str, value: str) -> None:
@@ -67,25 +69,25 @@ def runs(job: str | None = None) -> list[tuple]:
 
 def test_next_fetch_and_sync_due_by_are_in_ims_tz():
     b = {"gstin": A, "fetch_time": "06:00"}
-    assert scheduler.next_fetch_time(b, ist(5, 5, 59)) == ist(5, 6)
-    assert scheduler.next_fetch_time(b, ist(5, 6, 1)) == ist(6, 6)
-    assert scheduler.latest_slot(b, ist(5, 6)) == ist(5, 6)
-    assert scheduler.latest_slot(b, ist(5, 5, 59)) == ist(4, 6)
-    assert scheduler.sync_due_by(b, ist(5, 7)) == ist(5, 8)
-    assert scheduler.sync_due_by(b, ist(5, 8, 1)) == ist(6, 8)
+    assert slots.next_fetch_time(b, ist(5, 5, 59)) == ist(5, 6)
+    assert slots.next_fetch_time(b, ist(5, 6, 1)) == ist(6, 6)
+    assert slots.latest_slot(b, ist(5, 6)) == ist(5, 6)
+    assert slots.latest_slot(b, ist(5, 5, 59)) == ist(4, 6)
+    assert slots.sync_due_by(b, ist(5, 7)) == ist(5, 8)
+    assert slots.sync_due_by(b, ist(5, 8, 1)) == ist(6, 8)
     # 06:00 IST is 00:30 UTC: the store keeps naive UTC
-    assert scheduler.to_store(ist(5, 6)) == dt.datetime(2030, 10, 5, 0, 30)
+    assert to_store(ist(5, 6)) == dt.datetime(2030, 10, 5, 0, 30)
 
 
 def test_ims_tz_setting_moves_the_slot(monkeypatch):
     monkeypatch.setenv("IMS_TZ", "UTC")
     b = {"gstin": A, "fetch_time": "06:00"}
-    assert scheduler.next_fetch_time(b, ist(5, 7)) == dt.datetime(2030, 10, 5, 6, tzinfo=dt.UTC)
+    assert slots.next_fetch_time(b, ist(5, 7)) == dt.datetime(2030, 10, 5, 6, tzinfo=dt.UTC)
 
 
 def test_bad_fetch_time_is_named():
     with pytest.raises(ValueError, match="'6 am' is not a time of day"):
-        scheduler.parse_fetch_time("6 am")
+        slots.parse_fetch_time("6 am")
 
 
 def test_sync_waits_for_an_unfinished_fetch_but_only_until_two_hours_after_the_slot():
@@ -106,7 +108,7 @@ def test_off_and_disabled_businesses_get_no_sync_or_nothing():
 
 
 def test_fetch_at_six_ist_and_sync_done_by_eight(db_file):
-    add_business(A, fetch_time="06:00", created_at=scheduler.to_store(ist(5, 0)))
+    add_business(A, fetch_time="06:00", created_at=to_store(ist(5, 0)))
     clock = ManualClock(ist(5, 5, 59))
     calls = Calls(clock, minutes=20)  # every job takes 20 minutes
     worker = Worker(clock, calls.jobs())
@@ -117,7 +119,7 @@ def test_fetch_at_six_ist_and_sync_done_by_eight(db_file):
     fetch, sync = runs()
     assert fetch[2] == sync[2] == dt.datetime(2030, 10, 5, 0, 30)  # slot 06:00 IST, in UTC
     assert fetch[7] == "schedule"
-    assert sync[4] <= scheduler.to_store(ist(5, 8))  # sync finished by 08:00 IST
+    assert sync[4] <= to_store(ist(5, 8))  # sync finished by 08:00 IST
     clock.set(ist(5, 7))
     assert worker.tick() == []  # a slot is never run twice
     assert len(runs()) == 2
@@ -147,7 +149,7 @@ def test_a_time_changed_in_the_store_is_picked_up_on_the_next_tick(db_file):
     assert worker.tick() == []
     clock.set(ist(6, 9, 30))
     assert [r.job for r in worker.tick()] == ["fetch", "sync"]
-    assert [r[2] for r in runs("fetch")] == [scheduler.to_store(ist(5, 6)), scheduler.to_store(ist(6, 9, 30))]
+    assert [r[2] for r in runs("fetch")] == [to_store(ist(5, 6)), to_store(ist(6, 9, 30))]
 
 
 def test_moving_the_time_earlier_on_the_same_day_does_not_fetch_twice(db_file):
@@ -174,15 +176,15 @@ def test_a_missed_slot_is_caught_up_once_not_once_per_missed_day(db_file):
     clock.advance(minutes=1)
     assert restarted.tick() == []
     fetches = runs("fetch")
-    assert [(f[2], f[7]) for f in fetches] == [(scheduler.to_store(ist(1, 6)), "schedule"),
-                                               (scheduler.to_store(ist(4, 6)), "catch-up")]
+    assert [(f[2], f[7]) for f in fetches] == [(to_store(ist(1, 6)), "schedule"),
+                                               (to_store(ist(4, 6)), "catch-up")]
     clock.set(ist(5, 6))
     assert [r.job for r in restarted.tick()] == ["fetch", "sync"]
     assert runs("fetch")[-1][7] == "schedule"
 
 
 def test_slots_before_the_business_existed_are_not_due(db_file):
-    add_business(A, fetch_time="06:00", created_at=scheduler.to_store(ist(5, 7)))
+    add_business(A, fetch_time="06:00", created_at=to_store(ist(5, 7)))
     clock = ManualClock(ist(5, 8))
     assert Worker(clock, Calls(clock).jobs()).tick() == []
 
@@ -206,22 +208,22 @@ def test_a_job_left_unfinished_by_a_dead_worker_is_closed_and_not_rerun(db_file)
     with connect() as con:
         con.execute("INSERT INTO job_runs (job, gstin, slot, started_at, triggered_by) "
                     "VALUES ('fetch', ?, ?, ?, 'schedule')",
-                    [A, scheduler.to_store(ist(5, 6)), scheduler.to_store(ist(5, 6))])
+                    [A, to_store(ist(5, 6)), to_store(ist(5, 6))])
     clock = ManualClock(ist(5, 6, 30))
-    assert scheduler.close_abandoned_runs(clock.now()) == 1
+    assert jobs.close_abandoned_runs(clock.now()) == 1
     calls = Calls(clock)
     assert [r.job for r in Worker(clock, calls.jobs()).tick()] == ["sync"]
-    assert "abandoned" in runs("fetch")[0][6]
+    assert runs("fetch")[0][6].startswith("stopped: the process running it ended")
 
 
 def test_status_shows_last_and_next_runs_and_the_last_error(db_file):
     add_business(A, fetch_time="06:00", created_at=CREATED)
     add_business(B, fetch_time="07:00", sync_source="off",
-                 created_at=scheduler.to_store(ist(5, 0)))
+                 created_at=to_store(ist(5, 0)))
     clock = ManualClock(ist(5, 6))
     calls = Calls(clock, fail={("sync", A)})
     Worker(clock, calls.jobs()).tick()
-    rows = {r["gstin"]: r for r in scheduler.business_job_status(None, None, ist(5, 6, 30))}
+    rows = {r["gstin"]: r for r in job_status.business_job_status(None, None, ist(5, 6, 30))}
     a, b = rows[A], rows[B]
     assert a["last_fetch"] == ist(5, 6) and a["last_fetch_ok"] is True
     assert a["next_fetch"] == ist(6, 6)

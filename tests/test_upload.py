@@ -8,10 +8,12 @@ import pytest
 
 from core.actions import save_user_actions
 from core.db import connect
-from core.fetch import GstnClient, fetch_business
+from core.fetch import fetch_business
+from core.gstn_client import GstnClient
 from core.purchase import import_purchase_file
 from core.sync import apply_sync
-from core.upload import SECTION_CALL, poll_uploads, upload_actions
+from core.upload import poll_uploads, upload_actions
+from core.upload_payload import SECTION_CALL
 from sandbox.synth import generate_files
 
 G = "27AAACW1234K1ZD"

@@ -1,15 +1,16 @@
-"""Dashboard: deadlines, counts by portal and recommended action, ITC by match status, job health."""
+"""Dashboard: deadlines, counts by portal and recommended action, ITC by match status, job
+health."""
 from __future__ import annotations
 
 import datetime as dt
 
-import polars as pl
-
 import plotly.express as px
+import polars as pl
 import streamlit as st
 
 from app import ui
 from core import dashboard as dash
+from core.job_status import business_job_status
 
 st.title("Dashboard")
 gstins = ui.require_businesses()
@@ -21,8 +22,8 @@ due = ui.cached(dash.deadlines, today, gstins)
 c1, c2, c3 = st.columns(3)
 c1.metric("Days to GSTR-2B (14th)", due["gstr2b_days"], help=f"Draft GSTR-2B is generated on "
           f"{due['gstr2b_date']:%d %b %Y} from the IMS actions on the portal.", border=True)
-c2.metric("Days to GSTR-3B (20th)", due["gstr3b_days"], help=f"GSTR-3B due {due['gstr3b_date']:%d %b %Y}; "
-          "the last action before it wins.", border=True)
+c2.metric("Days to GSTR-3B (20th)", due["gstr3b_days"], border=True,
+          help=f"GSTR-3B due {due['gstr3b_date']:%d %b %Y}; the last action before it wins.")
 c3.metric("Deemed acceptance would let in", ui.rupees(due["deemed_value"]),
           help="Tax on records with no action on the portal that are not matched to the books "
                "(anything but exact or partial).", border=True)
@@ -53,40 +54,55 @@ else:
 START = "Start it with `python worker.py` (it fetches daily at each business's fetch time)"
 
 
-def worker_state(running: bool | None, last: dt.datetime | None) -> None:
+def worker_state(state: dict) -> None:
     """Whether the worker runs (it holds worker.lock beside the store), then how old the last
-    job is: a running worker with no job for 26 hours has nothing enabled or is stuck."""
-    stale = last is not None and dt.datetime.now() - last > dt.timedelta(hours=26)
-    since = f"; the last job ran {last:%d %b %Y %H:%M}" if last else "; no job has run yet"
+    job is (stale: a running worker with no job for 26 hours has nothing enabled or is stuck)."""
+    last, running = state["last"], state["running"]
+    since = f"; the last job ran {ui.when(last)}" if last else "; no job has run yet"
     if running is False:
-        st.warning(f"The worker is not running{since}. {START}, or run `python worker.py fetch` once now.")
-    elif running is None and (last is None or stale):
-        st.warning(f"Cannot tell whether the worker runs (its lock file is unreadable){since}. {START}.")
-    elif running and stale:
-        st.warning(f"The worker is running but no job has run since {last:%d %b %Y %H:%M}: check that "
+        st.warning(f"The worker is not running{since}. {START}, or run `python worker.py fetch` "
+                   "once now.")
+    elif running is None and (last is None or state["stale"]):
+        st.warning(f"Cannot tell whether the worker runs (its lock file is unreadable){since}. "
+                   f"{START}.")
+    elif running and state["stale"]:
+        st.warning(f"The worker is running but no job has run since {ui.when(last)}: check that "
                    "the businesses are enabled under Settings and look at the worker's log.")
     elif running:
         st.caption(":material/check_circle: The worker is running.")
+
+
+def stopped_runs() -> None:
+    """Runs of the last 7 days that stopped before they finished, and why."""
+    stopped = dash.stopped_runs(gstins)
+    if stopped.is_empty():
+        return
+    st.warning(f"{stopped.height} job run(s) in the last 7 days stopped before they finished; "
+               "the next run does their work again.")
+    st.dataframe([{"Business": ui.label_business(r["gstin"]) if r["gstin"] else "",
+                   "Job": r["job"], "Started by": r["triggered_by"],
+                   "Started": ui.when(r["started_at"]), "Stopped": ui.when(r["finished_at"]),
+                   "Why": r["error"]} for r in stopped.to_dicts()], hide_index=True)
 
 
 @st.fragment(run_every="30s")
 def job_health() -> None:
     """Last and next fetch and sync per business, refreshed live."""
     st.subheader("Job health")
-    last = dash.last_job_time(gstins)
-    worker_state(dash.worker_running(), last)
-    if last is None:
+    state = dash.worker_state(gstins)
+    worker_state(state)
+    if state["last"] is None:
         return
-    scheduler = ui.optional_module("core.scheduler", "Next fetch and sync times")
     failures = dict(dash.job_health(gstins).group_by("gstin").agg(
         pl.col("failures_7d").sum()).iter_rows())
     rows = [{"Business": ui.label_business(r["gstin"]), "Last fetch": ui.when(r["last_fetch"]),
              "Fetch OK": r["last_fetch_ok"], "Next fetch": ui.when(r["next_fetch"]),
              "Last sync": ui.when(r["last_sync"]), "Sync OK": r["last_sync_ok"],
-             "Sync done by": ui.when(r["sync_due_by"]), "Failures (7 days)": failures.get(r["gstin"], 0),
-             "Last error": r["last_error"]}
-            for r in (scheduler.business_job_status(gstins=gstins) if scheduler else [])]
+             "Sync done by": ui.when(r["sync_due_by"]),
+             "Failures (7 days)": failures.get(r["gstin"], 0), "Last error": r["last_error"]}
+            for r in business_job_status(gstins=gstins)]
     st.dataframe(rows, hide_index=True)
+    stopped_runs()
     st.caption(f"Refreshed {dt.datetime.now():%H:%M:%S}; updates every 30 s.")
 
 

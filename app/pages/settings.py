@@ -7,7 +7,10 @@ import streamlit as st
 
 from app import auth_ui, ui
 from core import business as biz
+from core import gsp
 from core.business import SettingsError
+from core.gstn_client import try_login
+from core.job_status import business_job_status
 
 # Also when Streamlit runs this file on its own (without app/main.py): login and admin only.
 auth_ui.require_role(auth_ui.require_login(), "settings")
@@ -19,14 +22,11 @@ businesses = ui.cached(biz.list_businesses, gstins)
 
 
 def schedule_preview() -> None:
-    """Next fetch and the time by which the sync will be done, per business (from the scheduler)."""
-    scheduler = ui.optional_module("core.scheduler", "The schedule preview")
-    if scheduler is None:
-        return
+    """Next fetch and the time by which the sync will be done, per business."""
     rows = [{"Business": ui.label_business(r["gstin"]), "Auto-generate": r["enabled"],
              "Next fetch": ui.when(r["next_fetch"]), "Sync done by": ui.when(r["sync_due_by"]),
              "Sync from": biz.SYNC_SOURCES.get(r["sync_source"], r["sync_source"])}
-            for r in scheduler.business_job_status(gstins=gstins)]
+            for r in business_job_status(gstins=gstins)]
     st.dataframe(rows, hide_index=True)
 
 
@@ -40,8 +40,8 @@ else:
     with st.form("ims_settings"):
         chosen = st.multiselect("Business to Auto-generate IMS", options=[r["gstin"] for r in rows],
                                 default=enabled, format_func=ui.label_business)
-        fetch_time = st.time_input("Daily fetch time", value=dt.time.fromisoformat(first["fetch_time"]),
-                                   step=dt.timedelta(minutes=15))
+        fetch_time = st.time_input("Daily fetch time", step=dt.timedelta(minutes=15),
+                                   value=dt.time.fromisoformat(first["fetch_time"]))
         source = st.selectbox("Sync Action From", options=list(biz.SYNC_SOURCES),
                               index=list(biz.SYNC_SOURCES).index(first["sync_source"]),
                               format_func=biz.SYNC_SOURCES.get)
@@ -49,7 +49,8 @@ else:
             try:
                 biz.save_ims_settings(chosen, fetch_time, source, actor, gstins)
                 ui.after_write()
-                ui.flash("success", "IMS settings saved. The worker uses them from its next minute.")
+                ui.flash("success",
+                         "IMS settings saved. The worker uses them from its next minute.")
                 st.rerun()
             except SettingsError as err:
                 st.error(str(err))
@@ -60,17 +61,17 @@ else:
 st.subheader("Add or edit a business")
 with st.form("business"):
     existing = ["(new business)"] + businesses["gstin"].to_list()
-    pick = st.selectbox("Business", existing, format_func=lambda g: g if g.startswith("(") else ui.label_business(g))
+    pick = st.selectbox("Business", existing,
+                        format_func=lambda g: g if g.startswith("(") else ui.label_business(g))
     current = next((r for r in businesses.to_dicts() if r["gstin"] == pick), None)
     gstin = st.text_input("GSTIN", value=current["gstin"] if current else "", max_chars=15,
                           placeholder="27AAPFU0939F1ZV")
     name = st.text_input("Name", value=current["name"] if current else "")
-    enabled = st.checkbox("Auto-generate IMS for this business", value=current["enabled"] if current else True)
+    enabled = st.checkbox("Auto-generate IMS for this business",
+                          value=current["enabled"] if current else True)
     if st.form_submit_button("Save business"):
         try:
-            saved = biz.save_business(gstin, name, actor, enabled=enabled,
-                                      fetch_time=current["fetch_time"] if current else "06:00",
-                                      sync_source=current["sync_source"] if current else "ims_vs_pr")
+            saved = biz.save_business(gstin, name, actor, enabled=enabled)
             ui.after_write()
             ui.flash("success", f"Saved business {biz.describe_gstin(saved)}.")
             st.rerun()
@@ -82,9 +83,10 @@ rules = biz.reco_settings()
 with st.form("reco_rules"):
     tolerance = st.number_input("Tolerance per amount field (₹)", min_value=0.0, max_value=1000.0,
                                 value=rules.tolerance, step=0.5, format="%.2f")
-    window = st.number_input("Date window (days)", min_value=0, max_value=366, value=rules.date_window)
-    policy = st.selectbox("Policy", list(biz.POLICIES), index=list(biz.POLICIES).index(rules.policy),
-                          format_func=biz.POLICIES.get)
+    window = st.number_input("Date window (days)", min_value=0, max_value=366,
+                             value=rules.date_window)
+    policy = st.selectbox("Policy", list(biz.POLICIES), format_func=biz.POLICIES.get,
+                          index=list(biz.POLICIES).index(rules.policy))
     if st.form_submit_button("Save rules"):
         try:
             biz.save_reco_settings(tolerance, int(window), policy, actor)
@@ -95,16 +97,21 @@ with st.form("reco_rules"):
             st.error(str(err))
 
 st.subheader("GSP connection")
-url = st.text_input("GSP / GSTN API URL", value=biz.gsp_url(), key="gsp_url")
-st.caption(f"Credentials come from {biz.credentials_source()}; they are never stored or shown here.")
+config = gsp.GspConfig.load()
+url = st.text_input("GSP / GSTN API URL", value=gsp.saved_url() or config.url, key="gsp_url")
+st.caption(f"{gsp.url_in_effect()} The URL is taken from GSTN_API_URL in the environment, "
+           f"else from [gsp] url in {gsp.SECRETS_PATH}, else from here, else the bundled "
+           f"sandbox ({gsp.DEFAULT_URL}). Credentials come from {config.credentials_source}; "
+           "they are never stored or shown here.")
 left, right = st.columns(2)
 if left.button("Save URL"):
     try:
         biz.save_gsp_url(url, actor)
-        st.success("GSP URL saved. (GSTN_API_URL in the environment, when set, takes precedence.)")
+        ui.flash("success", f"GSP URL saved. {gsp.url_in_effect()}")
+        st.rerun()
     except SettingsError as err:
         st.error(str(err))
 if right.button("Test connection"):
-    with st.spinner(f"Connecting to {url} ..."):
-        ok, message = biz.test_connection(url)
+    with st.spinner(f"Logging in to {url} ..."):
+        ok, message = try_login(url)
     (st.success if ok else st.error)(message)

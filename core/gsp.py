@@ -1,0 +1,183 @@
+"""Where the GSP is and how to log in to it (docs/portal-api.md, docs/interfaces.md).
+
+The URL, first found wins, and `GspConfig.url_source` says which one is in effect:
+1. the environment, `GSTN_API_URL`;
+2. `.streamlit/secrets.toml`, `[gsp] url`;
+3. the URL saved on the Settings page (the store's `gsp_url` setting);
+4. the default, `http://127.0.0.1:8765` (the bundled sandbox).
+
+Credentials come from `GSTN_USERNAME` / `GSTN_OTP`, else from `[gsp] username` / `otp`. With
+neither, a loopback URL (127.0.0.1, localhost, ::1: the bundled sandbox on this machine)
+logs in with the login the sandbox publishes (`sandbox.demo`), so `./run.sh` and the tests
+work out of the box; any other URL without credentials is refused at login, in words.
+Secrets never go to logs, the database or a page.
+
+`GspAdapter` is the seam for a real GSP (its login call, headers, answer envelope).
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from core.db import connect, get_setting
+from sandbox.demo import DEMO_OTP, DEMO_USERNAME
+
+DEFAULT_URL = "http://127.0.0.1:8765"
+URL_SETTING = "gsp_url"
+SECRETS_PATH = ".streamlit/secrets.toml"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class GstnError(RuntimeError):
+    """The portal answered with an error envelope, or could not be reached in time."""
+
+    def __init__(self, message: str, error_cd: str | None = None,
+                 http_status: int | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.error_cd = error_cd
+        self.http_status = http_status
+        self.details = details or {}
+
+
+class ReauthenticationNeeded(GstnError):
+    """The GSP session expired and a fresh login did not help: re-authenticate with the GSP
+    (new OTP / API access enabled on the portal), then run the fetch again."""
+
+
+def is_loopback(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in LOOPBACK
+
+
+def saved_url() -> str | None:
+    """The URL saved on the Settings page, if any."""
+    with connect() as con:
+        return get_setting(con, URL_SETTING)
+
+
+def _secrets_section(path: str | Path) -> dict:
+    path = Path(path)
+    return dict(tomllib.loads(path.read_text()).get("gsp", {})) if path.is_file() else {}
+
+
+@dataclass
+class GspConfig:
+    """Where the GSP is and how to log in."""
+
+    url: str = DEFAULT_URL
+    username: str = ""
+    otp: str = field(default="", repr=False)
+    extra: dict = field(default_factory=dict, repr=False)  # other [gsp] keys, for adapters
+    url_source: str = "default (the bundled sandbox)"
+    credentials_source: str = "none configured"
+
+    @classmethod
+    def load(cls, secrets_path: str | Path = SECRETS_PATH,
+             url: str | None = None) -> GspConfig:
+        """The configuration in effect (see the module docstring); `url`, when given, is used
+        instead of the configured URL (Settings' "Test connection" of a typed URL)."""
+        section = _secrets_section(secrets_path)
+        secret_url = section.pop("url", None)
+        username, otp = section.pop("username", None), section.pop("otp", None)
+        if url:
+            found, source = url, "the URL being tested"
+        elif os.environ.get("GSTN_API_URL"):
+            found, source = os.environ["GSTN_API_URL"], "environment GSTN_API_URL"
+        elif secret_url:
+            found, source = str(secret_url), f"{secrets_path} [gsp] url"
+        elif saved := saved_url():
+            found, source = saved, "the Settings page"
+        else:
+            found, source = DEFAULT_URL, "default (the bundled sandbox)"
+        found = found.strip().rstrip("/")
+        if os.environ.get("GSTN_USERNAME"):
+            user, secret = os.environ["GSTN_USERNAME"], os.environ.get("GSTN_OTP", "")
+            creds = "environment (GSTN_USERNAME / GSTN_OTP)"
+        elif username:
+            user, secret, creds = str(username), str(otp or ""), f"{secrets_path} [gsp]"
+        elif is_loopback(found):
+            user, secret, creds = DEMO_USERNAME, DEMO_OTP, "the bundled sandbox's demo login"
+        else:
+            user, secret, creds = "", "", "none configured"
+        return cls(url=found, username=user, otp=secret, extra=section, url_source=source,
+                   credentials_source=creds)
+
+
+def read_envelope(resp: requests.Response) -> dict:
+    """The answer's JSON object, or GstnError saying what came instead."""
+    try:
+        body = resp.json()
+    except ValueError:
+        raise GstnError(f"The GSP answered HTTP {resp.status_code} with something that is not "
+                        f"JSON: {resp.text[:200]!r}", http_status=resp.status_code) from None
+    if not isinstance(body, dict):
+        raise GstnError(f"The GSP answered HTTP {resp.status_code} with JSON that is not "
+                        "an object")
+    return body
+
+
+class GspAdapter:
+    """The seam for a real GSP: how to log in, which headers each call carries, and how to
+    read the answer envelope. The default speaks the bundled sandbox's dialect.
+
+    To use a real GSP, subclass and override:
+    - `login(session, timeout) -> token`: the GSP's auth call (e.g. OTPREQUEST/AUTHTOKEN
+      through the GSP's own endpoint, with its client id/secret from `config.extra`).
+    - `headers(token, gstin) -> dict`: what the GSP wants on every call (auth token,
+      gstin, state-cd, ip-usr, client id, ...).
+    - `unwrap(body) -> dict`: turn the GSP's envelope into GSTN's `{"status_cd", "data" |
+      "error"}` (decrypting if the GSP does not).
+    Then pass it: `GstnClient(adapter=MyGsp(GspConfig.load()))`.
+    """
+
+    auth_path = "/authenticate"
+
+    def __init__(self, config: GspConfig):
+        self.config = config
+
+    def login(self, session: requests.Session, timeout: float) -> str:
+        if not self.config.username:
+            raise ReauthenticationNeeded(
+                f"Re-authenticate with the GSP: no credentials are configured for "
+                f"{self.config.url}. Set GSTN_USERNAME and GSTN_OTP, or [gsp] username and "
+                f"otp in {SECRETS_PATH}.")
+        resp = session.post(self.config.url + self.auth_path, timeout=timeout,
+                            json={"username": self.config.username, "otp": self.config.otp})
+        body = self.unwrap(read_envelope(resp))
+        if str(body.get("status_cd")) != "1":
+            error = body.get("error") or {}
+            raise ReauthenticationNeeded(
+                f"Re-authenticate with the GSP: it refused the login for user "
+                f"'{self.config.username}': {error.get('message', 'no reason given')} "
+                f"({error.get('error_cd', resp.status_code)}); check the username and OTP.",
+                error.get("error_cd"), resp.status_code)
+        data = body.get("data") or {}
+        token = data.get("auth_token") or data.get("token") or body.get("auth_token")
+        if not token:
+            raise GstnError("The GSP login answer carried no auth token")
+        return str(token)
+
+    def headers(self, token: str, gstin: str | None) -> dict:
+        h = {"auth-token": token, "Authorization": f"Bearer {token}",
+             "username": self.config.username}
+        if gstin:
+            h["gstin"] = gstin
+        return h
+
+    def unwrap(self, body: dict) -> dict:
+        return body
+
+
+def url_in_effect() -> str:
+    """Which URL the client uses and where it comes from, in words (the Settings page)."""
+    config = GspConfig.load()
+    note = f"In effect: {config.url} (from {config.url_source})."
+    saved = saved_url()
+    if saved and config.url_source != "the Settings page":
+        note += (f" The URL saved here ({saved}) is used only when neither GSTN_API_URL nor "
+                 f"{SECRETS_PATH} sets one.")
+    return note

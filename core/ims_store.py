@@ -1,0 +1,186 @@
+"""Ingestion into the store: IMS snapshots and GSTR-2A periods (docs/architecture.md).
+
+`store_ims` upserts one full IMS snapshot of a business, set-based (INSERT ... SELECT /
+UPDATE ... FROM a registered frame): new records inserted, known ones updated, supplier
+edits logged (a pending user action on an edited record is reset), records no longer on
+the portal marked removed. `store_gstr2a` replaces whole return periods. The caller holds
+the transaction; nothing here talks HTTP.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from core import portal
+from core.documents import fy_expr, raw_no_expr
+
+PORTAL_COLUMNS = ("doc_type", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ",
+                  "pos", "val", "txval", "igst", "cgst", "sgst", "cess", "srcform", "rtnprd",
+                  "srcfilstatus", "portal_action", "ispendactblocked", "hash", "itc_red_req",
+                  "decl_igst", "decl_cgst",
+                  "decl_sgst", "decl_cess", "portal_remarks", "stin_valid")
+IDENTITY = ("rtin", "section", "stin", "doc_no_key", "fy", "occurrence")
+# What a supplier edit changes (besides the portal's own hash).
+EDIT_FIELDS = ("doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
+               "val", "txval", "igst", "cgst", "sgst", "cess")
+MONEY = ("val", "txval", "igst", "cgst", "sgst", "cess", "decl_igst", "decl_cgst", "decl_sgst",
+         "decl_cess")
+
+
+
+def incoming_frame(rtin: str, records: list[dict]) -> pl.DataFrame:
+    """Flat IMS records -> the store's identity (doc_no_key, fy, occurrence) + portal fields.
+
+    occurrence numbers records sharing (section, stin, doc_no_key, fy) in file order, so a
+    document the portal lists twice is kept twice, stably from fetch to fetch.
+    """
+    keys = ["section", "stin", "doc_no_key", "fy"]
+    return (portal.records_frame(records)
+            .with_row_index("seq")
+            .with_columns(rtin=pl.lit(rtin), doc_no_key=raw_no_expr("doc_no"),
+                          fy=fy_expr("doc_date"),
+                          portal_action=pl.col("action"), portal_remarks=pl.col("remarks"))
+            .with_columns(occurrence=pl.int_range(pl.len()).over(keys).cast(pl.Int32)))
+
+
+
+
+def _money(col: str) -> str:
+    return f"CAST({col} AS DECIMAL(18,0)) * 0.01 AS {col}"
+
+
+def _changed_sql() -> str:
+    differs = " OR ".join(f"i.{f} IS DISTINCT FROM r.{f}" for f in EDIT_FIELDS)
+    hash_differs = "(i.hash IS NOT NULL AND r.hash IS NOT NULL AND i.hash <> r.hash)"
+    return f"(r.record_id IS NOT NULL AND ({hash_differs} OR {differs}))"
+
+
+def _touched_sql() -> str:
+    """Any portal column differs (then the whole row is rewritten; else only last_seen)."""
+    return "(" + " OR ".join(f"i.{c} IS DISTINCT FROM r.{c}" for c in PORTAL_COLUMNS) + ")"
+
+
+def _diff_sql() -> str:
+    parts = ", ".join(
+        f"CASE WHEN r.record_id IS NOT NULL AND i.{f} IS DISTINCT FROM r.{f} THEN "
+        f"'{f} ' || coalesce(CAST(r.{f} AS VARCHAR), '-') || ' -> ' "
+        f"|| coalesce(CAST(i.{f} AS VARCHAR), '-') END"
+        for f in EDIT_FIELDS)
+    return f"concat_ws('; ', {parts})"
+
+
+def _stage(con, rtin: str, frame: pl.DataFrame) -> None:
+    """fetch_in = the incoming records in store types; fetch_match = joined to what we hold."""
+    con.register("fetch_frame", frame)
+    plain = [c for c in ("seq",) + IDENTITY + PORTAL_COLUMNS if c not in MONEY]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE fetch_in AS SELECT {', '.join(plain)}, "
+                f"{', '.join(_money(c) for c in MONEY)} FROM fetch_frame")
+    con.unregister("fetch_frame")
+    on = " AND ".join(f"r.{k} = i.{k}" for k in IDENTITY)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE fetch_match AS
+        SELECT i.*, r.record_id, r.removed_at IS NOT NULL AS returned,
+               {_changed_sql()} AS changed, {_diff_sql()} AS diff,
+               r.user_action AS old_user_action,
+               (r.record_id IS NOT NULL
+                AND (r.removed_at IS NOT NULL OR {_touched_sql()})) AS touched,
+               (r.user_action IS NOT NULL AND coalesce(r.upload_state, '') <> 'done') AS pending
+        FROM fetch_in i LEFT JOIN (SELECT * FROM ims_records WHERE rtin = ?) r ON {on}""", [rtin])
+
+
+def _log_supplier_edits(con, now: dt.datetime, actor: str) -> None:
+    con.execute("""
+        INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, new_value, note)
+        SELECT ?, ?, rtin, record_id, 'supplier_edit',
+               CASE WHEN pending THEN old_user_action END, NULL,
+               'edited by supplier'
+               || CASE WHEN pending THEN '; pending action ' || old_user_action || ' reset'
+                       ELSE '' END
+               || CASE WHEN diff <> '' THEN ' (' || diff || ')' ELSE '' END
+        FROM fetch_match WHERE changed ORDER BY seq""", [now, actor])
+
+
+def _update_known(con, now: dt.datetime) -> None:
+    sets = ", ".join(f"{c} = m.{c}" for c in PORTAL_COLUMNS)
+    reset = "m.changed AND m.pending"
+    con.execute(f"""
+        UPDATE ims_records AS r SET {sets}, last_seen = ?, removed_at = NULL,
+            changed_at = CASE WHEN m.changed THEN ? ELSE r.changed_at END,
+            user_action = CASE WHEN {reset} THEN NULL ELSE r.user_action END,
+            user_remarks = CASE WHEN {reset} THEN NULL ELSE r.user_remarks END,
+            user_action_by = CASE WHEN {reset} THEN NULL ELSE r.user_action_by END,
+            user_action_at = CASE WHEN {reset} THEN NULL ELSE r.user_action_at END,
+            upload_state = CASE WHEN {reset} AND r.upload_state IN ('held', 'error') THEN NULL
+                                ELSE r.upload_state END,
+            upload_error = CASE WHEN {reset} AND r.upload_state IN ('held', 'error') THEN NULL
+                                ELSE r.upload_error END
+        FROM fetch_match AS m WHERE r.record_id = m.record_id AND m.touched""", [now, now])
+    con.execute("UPDATE ims_records AS r SET last_seen = ? FROM fetch_match AS m "
+                "WHERE r.record_id = m.record_id AND NOT m.touched", [now])
+
+
+def _insert_new(con, now: dt.datetime) -> None:
+    cols = ", ".join(IDENTITY + PORTAL_COLUMNS)
+    con.execute(f"""
+        INSERT INTO ims_records ({cols}, first_seen, last_seen)
+        SELECT {cols}, ?, ? FROM fetch_match WHERE record_id IS NULL ORDER BY seq""", [now, now])
+
+
+def _mark_removed(con, rtin: str, now: dt.datetime, actor: str) -> int:
+    gone = ("FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM fetch_match m WHERE m.record_id = r.record_id)")
+    con.execute(f"""
+        INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, new_value, note)
+        SELECT ?, ?, r.rtin, r.record_id, 'removed', r.portal_action, NULL,
+               'no longer on the portal'
+        {gone}""", [now, actor, rtin])
+    return con.execute(f"UPDATE ims_records SET removed_at = ? "
+                       f"WHERE record_id IN (SELECT r.record_id {gone})",
+                       [now, rtin]).fetchone()[0]
+
+
+def _match_counts(con) -> dict:
+    row = con.execute("""
+        SELECT count(*) FILTER (WHERE record_id IS NULL),
+               count(*) FILTER (WHERE changed),
+               count(*) FILTER (WHERE returned AND NOT changed),
+               count(*) FILTER (WHERE record_id IS NOT NULL AND NOT changed AND NOT returned),
+               count(*) FILTER (WHERE changed AND pending),
+               count(*)
+        FROM fetch_match""").fetchone()
+    return dict(zip(("new", "changed", "returned", "unchanged", "actions_reset", "total"), row))
+
+
+def store_ims(con, rtin: str, frame: pl.DataFrame, now: dt.datetime, actor: str) -> dict:
+    """Upsert one full IMS snapshot of `rtin` (caller holds the transaction). Set-based."""
+    _stage(con, rtin, frame)
+    counts = _match_counts(con)
+    _log_supplier_edits(con, now, actor)
+    counts["removed"] = _mark_removed(con, rtin, now, actor)
+    _update_known(con, now)
+    _insert_new(con, now)
+    con.execute("DROP TABLE fetch_match")
+    con.execute("DROP TABLE fetch_in")
+    return counts
+
+
+def store_gstr2a(con, rtin: str, periods: list[str], records: list[dict], now: dt.datetime) -> dict:
+    """Replace the (rtin, ret_period) slices of gstr2a_docs with `records`."""
+    frame = portal.records_frame(records).with_columns(rtin=pl.lit(rtin))
+    con.register("fetch_2a_frame", frame)
+    money = ", ".join(_money(c) for c in ("val", "txval", "igst", "cgst", "sgst", "cess"))
+    cols = ("rtin, rtnprd, section, stin, doc_type, doc_no, doc_date, orig_doc_no, "
+            "orig_doc_date, inv_typ, pos, rcm, cfs")
+    con.execute("DELETE FROM gstr2a_docs WHERE rtin = ? AND list_contains(?, ret_period)",
+                [rtin, periods])
+    con.execute(f"""
+        INSERT INTO gstr2a_docs (rtin, ret_period, section, stin, doc_type, doc_no, doc_date,
+            orig_doc_no,
+            orig_doc_date, inv_typ, pos, rcm, cfs, val, txval, igst, cgst, sgst, cess, fetched_at)
+        SELECT {cols}, {money}, ? FROM fetch_2a_frame""", [now])
+    con.unregister("fetch_2a_frame")
+    per_period = {p: 0 for p in periods}
+    for rec in records:
+        per_period[rec["rtnprd"]] += 1
+    return {"total": len(records), "periods": per_period}
