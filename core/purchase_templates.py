@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.db import connect, transaction
+from core.purchase_read import FileProblem
 
 FIELDS = ("company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no", "doc_date",
           "place_of_supply", "reverse_charge", "taxable_value", "igst", "cgst", "sgst", "cess",
@@ -105,7 +106,6 @@ def header_score(template: Template) -> callable:
 def resolve_columns(template: Template, headers: list[str], file: str,
                     have_company: bool) -> dict[str, str]:
     """Canonical field -> actual header of this file; FileProblem when required ones are missing."""
-    from core.purchase_read import FileProblem
     by_norm = {norm_header(h): h for h in headers if not h.startswith("__")}
     found = {f: by_norm[norm_header(h)] for f, h in template.mapping.items() if norm_header(h) in by_norm}
     needed = list(REQUIRED) + ([] if have_company else ["company_gstin"])

@@ -8,12 +8,13 @@ import sys
 
 from sandbox import synth
 from sandbox.demo import DEMO_GSTINS
+from sandbox.faults import Faults
+from sandbox.generate import generate_files
+from sandbox.server import Sandbox, serve
+from sandbox.state import Config, Portal
 
 
 def serve_main(argv: list[str]) -> int:
-    from sandbox.faults import Faults
-    from sandbox.server import Sandbox, serve
-    from sandbox.state import Config, Portal
     ap = argparse.ArgumentParser(prog="python -m sandbox", description="GSTN-shaped sandbox server "
                                  "(see sandbox/README.md); `python -m sandbox generate -h` for files")
     ap.add_argument("--host", default="127.0.0.1")
@@ -50,7 +51,7 @@ def generate_main(argv: list[str]) -> int:
     ap.add_argument("--books-only", action="store_true",
                     help="write only purchase_register.csv and ground_truth.csv (faster)")
     a = ap.parse_args(argv)
-    info = synth.generate_files(a.out, a.records, a.seed, a.gstin, a.books_only)
+    info = generate_files(a.out, a.records, a.seed, a.gstin, a.books_only)
     for k, v in info.items():
         print(f"{k}: {v}")
     return 0

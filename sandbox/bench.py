@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from sandbox import books, synth
+from sandbox.generate import generate_files
 from sandbox.state import Portal
 
 
@@ -37,7 +38,7 @@ def main() -> None:
                     Path(tmp) / "pr.csv", Path(tmp) / "gt.csv")
         print(f"  {out['pr_lines']} books lines")
         if a.lines:
-            out = timed("generate --records 765000 --books-only", synth.generate_files, tmp, 765_000, 1,
+            out = timed("generate --records 765000 --books-only", generate_files, tmp, 765_000, 1,
                         None, True)
             print(f"  {out['pr_lines']} books lines")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
-import json
 import random
 from dataclasses import dataclass, field
 
@@ -335,34 +334,3 @@ def gstr2a_document(biz: BusinessData, period: str | None = None) -> dict:
         if period is None or entry["period"] == period:
             add("b2b", sup.gstin, entry["period"], dict(entry["doc"], itms=_itms(entry["items"])))
     return {part: list(g.values()) for part, g in groups.items()}
-
-
-# ---------------------------------------------------------------- files
-
-
-def generate_files(out_dir, records: int = 3000, seed: int = 1, gstin: str | None = None,
-                   books_only: bool = False) -> dict:
-    """Write ims.json, gstr2a.json, purchase_register.csv and ground_truth.csv for one demo
-    GSTIN (default the first) into `out_dir`; same arguments -> same bytes (books_only: just
-    the two CSV files, the same bytes as without it). Returns paths and counts."""
-    from pathlib import Path
-
-    from sandbox import books
-    business = next(b for b in DEMO_BUSINESSES if b["gstin"] == (gstin or DEMO_BUSINESSES[0]["gstin"]))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    biz = build_business(seed, business["gstin"], business["state_code"], records)
-    names = ("purchase_register.csv", "ground_truth.csv") + (() if books_only else ("ims.json", "gstr2a.json"))
-    paths = {name: out / name for name in names}
-    if not books_only:
-        _write_json(biz, paths["ims.json"], paths["gstr2a.json"])
-    counts = books.write_books(biz, seed, paths["purchase_register.csv"], paths["ground_truth.csv"])
-    return {**{k.split(".")[0]: str(v) for k, v in paths.items()},
-            "ims_records": sum(len(v) for v in biz.records.values()), **counts}
-
-
-def _write_json(biz: BusinessData, ims_path, gstr2a_path) -> None:
-    compact = {"separators": (",", ":")}
-    ims_path.write_text(json.dumps({"gstin": biz.gstin, **biz.records}, **compact), encoding="utf-8")
-    gstr2a_path.write_text(json.dumps({"gstin": biz.gstin, **gstr2a_document(biz)}, **compact),
-                           encoding="utf-8")

@@ -12,7 +12,7 @@ from core.fetch import GstnClient, fetch_business
 from core.purchase import import_purchase_file
 from core.sync import apply_sync
 from core.upload import SECTION_CALL, poll_uploads, upload_actions
-from sandbox.synth import generate_files
+from sandbox.generate import generate_files
 
 G = "27AAACW1234K1ZD"
 USER = "analyst@example.com"
