@@ -5,7 +5,7 @@ portal's action until it is uploaded. The portal's rules are checked before anyt
 written: no Pending where `ispendactblocked = Y`, no Reject on import of goods (BOE).
 Everything one call changes is written in one transaction.
 
-`actor` is a `core.auth.User` (checked: the role must allow "act", else PermissionDenied
+`actor` is a `core.User` (checked: the role must allow "act", else PermissionDenied
 before anything is read or written) or a plain string for trusted system callers (tests,
 benches, the CLI).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core import auth
+from core.roles import User, require
 from core.db import connect, transaction
 from core.ims_view import ImsFilter, where_clause
 
@@ -39,15 +39,15 @@ class SaveResult:
     skipped: list[tuple[int, str]] = field(default_factory=list)
 
 
-def acting_as(actor: auth.User | str, permission: str = "act") -> str:
+def acting_as(actor: User | str, permission: str = "act") -> str:
     """The name written to the log for `actor`; a User must hold `permission`."""
-    if isinstance(actor, auth.User):
-        auth.require(actor, permission)
+    if isinstance(actor, User):
+        require(actor, permission)
         return actor.email
     return str(actor)
 
 
-def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: auth.User | str) -> SaveResult:
+def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: User | str) -> SaveResult:
     """Grid edits: {record_id: {"action": A|R|P|N|None, "remarks": str}} -> saved in one go.
 
     A key left out of a change keeps its stored value; action None clears the user's action.
@@ -80,7 +80,7 @@ def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: auth.U
     return result
 
 
-def bulk_action(gstins: list[str], f: ImsFilter, bucket: str | None, action: str, actor: auth.User | str,
+def bulk_action(gstins: list[str], f: ImsFilter, bucket: str | None, action: str, actor: User | str,
                 remarks: str | None = None) -> SaveResult:
     """Apply one action to every record the filter (and bucket) selects, in one transaction."""
     actor = acting_as(actor)
