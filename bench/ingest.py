@@ -1,6 +1,6 @@
 """Benchmark: fetch N IMS records over real HTTP from the sandbox into a fresh DuckDB file.
 
-    .venv/bin/python bench/ingest.py [--scale 100000] [--gstin 27AAACW1234K1ZD]
+    .venv/bin/python -m bench.ingest [--scale 100000] [--gstin 27AAACW1234K1ZD]
 
 Prints the seconds of the first fetch (all new), the second (all unchanged), and the split of
 the first between reading (HTTP + JSON + flattening) and storing. Target: <= 15 s per fetch
@@ -15,13 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from core.db import connect  # noqa: E402
-from core.fetch import GstnClient, fetch_ims, incoming_frame, read_ims, store_ims, utc_now  # noqa: E402
-from core.db import transaction  # noqa: E402
-from tests.conftest import start_sandbox, stop_sandbox  # noqa: E402
+from core.clock import utc_now
+from core.db import connect, transaction
+from core.fetch import GstnClient, fetch_ims, incoming_frame, read_ims, store_ims
+from tests.conftest import start_sandbox, stop_sandbox
 
 
 def timed(fn, *args, **kwargs):

@@ -1,6 +1,6 @@
 """Load: the real worker fetching 100,000 IMS records while five sessions save actions.
 
-    .venv/bin/python bench/load.py [--scale 100000] [--sessions 5] [--think 0.1]
+    .venv/bin/python -m bench.load [--scale 100000] [--sessions 5] [--think 0.1]
 
 1. Start the sandbox (`--scale` records per business) and a fresh store; first fetch (alone).
 2. Advance the sandbox a day (new records, no supplier edits, so every saved action must stay).
@@ -27,16 +27,20 @@ import tempfile
 import time
 from pathlib import Path
 
+import requests
+
+from core.actions import save_user_actions
+from core.db import connect, lock_wait_stats
+from core.fetch import GstnClient, fetch_ims
+from tests.conftest import start_sandbox, stop_sandbox
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 RTIN = "27AAACW1234K1ZD"
 
 
 def session_main(number: int, ids: list[int], stop_file: str, out: str, think: float) -> None:
     """One user session: save an action on a random record of its slice, again and again."""
-    from core.actions import save_user_actions
-    from core.db import lock_wait_stats
     rng, saves, errors, latencies, last = random.Random(number), 0, [], [], {}
     while not os.path.exists(stop_file):
         rid, action = rng.choice(ids), rng.choice("AR")
@@ -61,9 +65,6 @@ def session_main(number: int, ids: list[int], stop_file: str, out: str, think: f
 
 
 def prepare(scale: int) -> tuple:
-    from core.db import connect
-    from core.fetch import GstnClient, fetch_ims
-    from tests.conftest import start_sandbox
     started = time.perf_counter()
     sandbox = start_sandbox(seed=7, scale=scale)
     print(f"sandbox --scale {scale} up in {time.perf_counter() - started:.1f} s", flush=True)
@@ -77,7 +78,6 @@ def prepare(scale: int) -> tuple:
 
 
 def session_slices(sessions: int, per_session: int = 400) -> list[list[int]]:
-    from core.db import connect
     with connect() as con:
         ids = [r[0] for r in con.execute(
             "SELECT record_id FROM ims_records WHERE section = 'b2b' AND ispendactblocked = 'N' "
@@ -88,21 +88,20 @@ def session_slices(sessions: int, per_session: int = 400) -> list[list[int]]:
 def run_load(args, tmp: Path) -> dict:
     sandbox, first_total = prepare(args.scale)
     try:
-        import requests
         started = time.perf_counter()
         requests.post(f"{sandbox.url}/_control/advance_day", timeout=600,
                       json={"days": 1, "new_per_day": 1000, "edits_per_day": 0}).raise_for_status()
         print(f"sandbox advanced a day (1000 new records) in {time.perf_counter() - started:.1f} s", flush=True)
         slices = session_slices(args.sessions)
         stop_file = tmp / "stop"
-        procs = [subprocess.Popen([sys.executable, __file__, "--session", str(n), "--ids",
+        procs = [subprocess.Popen([sys.executable, "-m", "bench.load", "--session", str(n), "--ids",
                                    json.dumps(slices[n]), "--stop", str(stop_file), "--out",
                                    str(tmp / f"s{n}.json"), "--think", str(args.think)], cwd=ROOT)
                  for n in range(args.sessions)]
         time.sleep(1.0)  # sessions are saving before the fetch starts
         started = time.perf_counter()
         fetch = subprocess.run([sys.executable, "worker.py", "fetch", "--gstin", RTIN], cwd=ROOT,
-                               capture_output=True, text=True, env=os.environ.copy(), timeout=1800)
+                               check=False, capture_output=True, text=True, env=os.environ.copy(), timeout=1800)
         fetch_s = time.perf_counter() - started
         time.sleep(2.0)
         stop_file.write_text("stop")
@@ -111,12 +110,10 @@ def run_load(args, tmp: Path) -> dict:
         results = [json.loads((tmp / f"s{n}.json").read_text()) for n in range(args.sessions)]
         return {"fetch": fetch, "fetch_s": fetch_s, "sessions": results, "first_total": first_total}
     finally:
-        from tests.conftest import stop_sandbox
         stop_sandbox(sandbox)
 
 
 def verify(run: dict) -> dict:
-    from core.db import connect
     lost, unlogged = [], 0
     with connect() as con:
         for s in run["sessions"]:
@@ -139,7 +136,10 @@ def report(run: dict, check: dict) -> int:
     lat = sorted(x for s in sessions for x in s["latencies"])
     waits = [s["lock_waits"] for s in sessions]
     errors = [e for s in sessions for e in s["errors"]]
-    pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
+
+    def pct(q: float) -> float:
+        return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
+
     print(f"worker fetch: exit {run['fetch'].returncode}, {run['fetch_s']:.1f} s wall; job {check['fetch_job']}")
     print(run["fetch"].stdout.strip())
     for s in sessions:

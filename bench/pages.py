@@ -16,15 +16,19 @@ import sys
 import time
 from pathlib import Path
 
+from streamlit.testing.v1 import AppTest
+
+from app import ui
+from core import ims_view as view
+from core.db import connect, transaction
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
 GSTINS = ["27AAPFU0939F1ZV", "29AAGCB7383J1Z4", "33GSPTN0791G1Z5", "24AAQCA8719H1ZC", "27AAACW1234K1ZD"]
 
 
 def build_store(path: Path, records: int) -> None:
     """N synthetic IMS records, generated in SQL (sections, suppliers, actions, statuses)."""
-    from core.db import connect, transaction
     with connect(str(path)) as con, transaction(con):
         for g in GSTINS:
             con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, ?, ?)",
@@ -63,7 +67,6 @@ def timed(fn, repeat: int = 3) -> tuple[float, float]:
 
 
 def bench_queries() -> None:
-    from core import ims_view as view
     f = view.ImsFilter()
     narrow = view.ImsFilter(sections=("b2bcn",), doc_search="INV/3/")
     for name, call in [
@@ -79,8 +82,6 @@ def bench_queries() -> None:
 
 
 def bench_page() -> dict:
-    from streamlit.testing.v1 import AppTest
-    from app import ui
     ui.after_write()  # empty caches: a true first render
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
     at.run()

@@ -1,6 +1,6 @@
 """Benchmark: purchase-register validation and import (issue 3).
 
-    .venv/bin/python bench/purchase.py [--lines 1000000] [--xlsx-rows 100000] [--keep DIR]
+    .venv/bin/python -m bench.purchase [--lines 1000000] [--xlsx-rows 100000] [--keep DIR]
 
 Generates a realistic standard-template CSV (multi-line documents, credit notes as
 negatives, intra- and inter-state suppliers, exempt lines, 1% of lines with 'Rs 1234.5'
@@ -22,9 +22,9 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.gstin import make_gstin  # noqa: E402
+from core.db import connect
+from core.gstin import make_gstin
+from core.purchase import import_purchase_file, read_purchase_documents
 
 COMPANY = "27AAACW1234K1ZD"
 HEADER = ["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no", "doc_date", "place_of_supply",
@@ -93,8 +93,6 @@ def write_xlsx(df: pl.DataFrame, path: Path) -> None:
 
 def timed_import(path: Path, db: Path) -> dict:
     os.environ["IMS_DB_PATH"] = str(db)
-    from core.db import connect
-    from core.purchase import import_purchase_file, read_purchase_documents
     with connect() as con:
         con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench Works', '27')", [COMPANY])
     started = time.perf_counter()

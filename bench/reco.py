@@ -1,6 +1,6 @@
 """Benchmark: reconcile N portal records against N books documents, synthesised in process.
 
-    .venv/bin/python bench/reco.py [--records 1000000] [--seed 1] [--no-pandas] [--repeat 3]
+    .venv/bin/python -m bench.reco [--records 1000000] [--seed 1] [--no-pandas] [--repeat 3]
 
 Times the whole pipeline of core.reco.reconcile (normalise, duplicates, the five passes,
 classify, reasons, nearest candidates, recommend), wall and CPU time, best of --repeat runs
@@ -13,17 +13,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import sys
+import re
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import polars as pl
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.gstin import make_gstin  # noqa: E402
+from core.documents import fy_of
+from core.gstin import make_gstin
+from core.reco import reconcile
+from core.reco_engine import classify, match_documents, pair_rows
+from core.reco_keys import mark_duplicates, prepare_books, prepare_portal
 
 COMPANY = "27AAACW1234K1ZD"
 STATES = ["27", "29", "24", "33", "07", "09", "19", "36"]
@@ -136,10 +138,6 @@ class PeakRss:
 
 def pandas_passes_1_2(portal: pl.DataFrame, books: pl.DataFrame, tol: int) -> int:
     """The plain way: pandas merges, then row-wise apply for keys and classification."""
-    import re
-
-    import pandas as pd
-    from core.documents import fy_of
     P, B = portal.to_pandas(), books.to_pandas()
     for df in (P, B):
         df["raw_no"] = df["doc_no"].str.strip().str.upper()
@@ -173,18 +171,12 @@ def pandas_passes_1_2(portal: pl.DataFrame, books: pl.DataFrame, tol: int) -> in
 
 def ours_passes_1_2(portal: pl.DataFrame, books: pl.DataFrame, tol: int) -> int:
     """The engine restricted to what the pandas version does: keys, passes 1-2, classify."""
-    import core.reco as reco
-    from core.reco_keys import mark_duplicates, prepare_books, prepare_portal
     p = mark_duplicates(prepare_portal(portal), ["id"])
     b = mark_duplicates(prepare_books(books, "ims"), ["line_no", "id"])
-    saved = reco.PASSES
-    reco.PASSES = ("key", "normalised")
-    try:
-        matches = reco.match_documents(p.filter(pl.col("dup_of").is_null()),
-                                       b.filter(pl.col("dup_of").is_null()), tol, 10)
-    finally:
-        reco.PASSES = saved
-    return reco.classify(reco.pair_rows(p, b, matches), tol).height
+    matches = match_documents(p.filter(pl.col("dup_of").is_null()),
+                              b.filter(pl.col("dup_of").is_null()), tol, 10,
+                              passes=("key", "normalised"))
+    return classify(pair_rows(p, b, matches), tol).height
 
 
 def main() -> None:
@@ -194,7 +186,6 @@ def main() -> None:
     ap.add_argument("--no-pandas", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="reconcile runs (best is reported)")
     args = ap.parse_args()
-    from core.reco import reconcile
     t = time.perf_counter()
     portal, sups = portal_frame(args.records, args.seed)
     books = books_from(portal, sups, args.seed)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.roles import User, require
 from core.db import connect, transaction
 from core.ims_view import ImsFilter, where_clause
+from core.roles import User, require
 
 ACTIONS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "Reset to no action"}
 BULK_ACTIONS = {

@@ -23,13 +23,38 @@ import sys
 from core.audit import audit_entries, record_audit
 from core.login import LOCKOUT_MINUTES, MAX_FAILED_LOGINS, authenticate, locked_minutes_left
 from core.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
-from core.roles import (PERMISSIONS, ROLES, AuthError, PermissionDenied, User, can,
-                        normalise_email, require)
-from core.sessions import (DEFAULT_SESSION_TIMEOUT_MIN, save_session_timeout, session_expired,
-                           session_snapshot, session_timeout_minutes)
-from core.users import (DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, change_password, create_user,
-                        disable_user, ensure_demo_admin, find_user, get_user, grant_gstins,
-                        list_users, set_role, user_count, user_gstins)
+from core.roles import (
+    PERMISSIONS,
+    ROLES,
+    AuthError,
+    PermissionDenied,
+    User,
+    can,
+    normalise_email,
+    require,
+)
+from core.sessions import (
+    DEFAULT_SESSION_TIMEOUT_MIN,
+    save_session_timeout,
+    session_expired,
+    session_snapshot,
+    session_timeout_minutes,
+)
+from core.users import (
+    DEMO_ADMIN_EMAIL,
+    DEMO_ADMIN_PASSWORD,
+    change_password,
+    create_user,
+    disable_user,
+    ensure_demo_admin,
+    find_user,
+    get_user,
+    grant_gstins,
+    list_users,
+    set_role,
+    user_count,
+    user_gstins,
+)
 
 __all__ = [
     "DEFAULT_SESSION_TIMEOUT_MIN", "DEMO_ADMIN_EMAIL", "DEMO_ADMIN_PASSWORD", "LOCKOUT_MINUTES",

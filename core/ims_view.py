@@ -19,8 +19,9 @@ BUCKETS: dict[str, tuple[str, str]] = {
     "accepted": ("Accepted", "portal_action = 'A'"),
     "rejected": ("Rejected", "portal_action = 'R'"),
     "pending": ("Pending", "portal_action = 'P'"),
-    "to_upload": ("To upload", "user_action IS NOT NULL AND user_action <> coalesce(portal_action, 'N') "
-                               "AND coalesce(upload_state, '') NOT IN ('queued', 'sent')"),
+    "to_upload": ("To upload", ("user_action IS NOT NULL "
+                                "AND user_action <> coalesce(portal_action, 'N') "
+                                "AND coalesce(upload_state, '') NOT IN ('queued', 'sent')")),
     "upload_errors": ("Upload errors", "upload_state IN ('error', 'held')"),
 }
 SECTION_LABELS = {

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from core.purchase_batches import ImportRefused, configured_gstins, list_batches, rollback_batch
 from core.purchase_cli import main
-from core.purchase_import import (ImportResult, Validation, import_purchase_file,
-                                  problems_csv_bytes, read_purchase_documents,
-                                  validate_purchase_file)
+from core.purchase_import import (
+    ImportResult,
+    Validation,
+    import_purchase_file,
+    problems_csv_bytes,
+    read_purchase_documents,
+    validate_purchase_file,
+)
 from core.purchase_read import FileProblem
-from core.purchase_templates import (delete_template, list_templates, save_template,
-                                     suggest_mapping)
+from core.purchase_templates import delete_template, list_templates, save_template, suggest_mapping
 
 __all__ = ["FileProblem", "ImportRefused", "ImportResult", "Validation", "configured_gstins",
            "delete_template", "import_purchase_file", "list_batches", "list_templates", "main",

@@ -43,10 +43,14 @@ def previous_import(sha256: str) -> dict | None:
     return dict(zip(["batch_id", "file_name", "imported_at", "imported_by"], row)) if row else None
 
 
+def _money(column: str) -> str:
+    """SQL: paise in `column` as rupees, DECIMAL(18,2)."""
+    return f"(CAST({column} AS DECIMAL(18,0)) * CAST(0.01 AS DECIMAL(3,2)))::DECIMAL(18,2)"
+
+
 def write_batch(batch: dict, docs: pl.DataFrame, replace_ids: list[int]) -> int:
     """One transaction: the batch row, the documents, and the replaced marks. Returns batch_id."""
     replaced = pl.DataFrame({"doc_id": replace_ids}, schema={"doc_id": pl.Int64})
-    money = lambda c: f"(CAST({c} AS DECIMAL(18,0)) * CAST(0.01 AS DECIMAL(3,2)))::DECIMAL(18,2)"  # noqa: E731
     with connect() as con, transaction(con):
         con.register("docs_in", docs)
         con.register("replaced", replaced)
@@ -65,8 +69,8 @@ def write_batch(batch: dict, docs: pl.DataFrame, replace_ids: list[int]) -> int:
             INSERT INTO purchase_docs (batch_id, rtin, stin, supplier_name, doc_type, doc_no, doc_no_key,
                 doc_date, fy, pos, rcm, txval, igst, cgst, sgst, cess, doc_value, no_tax, line_no, line_count)
             SELECT ?, rtin, stin, supplier_name, doc_type, doc_no, doc_no_key, doc_date, fy, pos, rcm,
-                {money('txval')}, {money('igst')}, {money('cgst')}, {money('sgst')}, {money('cess')},
-                {money('doc_value')}, no_tax, line_no, line_count
+                {_money('txval')}, {_money('igst')}, {_money('cgst')}, {_money('sgst')}, {_money('cess')},
+                {_money('doc_value')}, no_tax, line_no, line_count
             FROM docs_in ORDER BY line_no""", [batch_id])
     return batch_id
 

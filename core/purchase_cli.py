@@ -6,8 +6,12 @@ import json
 import sys
 
 from core.purchase_batches import ImportRefused, list_batches, rollback_batch
-from core.purchase_import import (Validation, import_purchase_file, problems_csv_bytes,
-                                  validate_purchase_file)
+from core.purchase_import import (
+    Validation,
+    import_purchase_file,
+    problems_csv_bytes,
+    validate_purchase_file,
+)
 from core.purchase_read import FileProblem, load_source, read_table
 from core.purchase_templates import BUILTINS, header_score, list_templates, suggest_mapping
 

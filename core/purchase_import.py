@@ -11,18 +11,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
 from core.export import to_csv_bytes
-from core.purchase_batches import (configured_gstins, previous_import, stored_matches,
-                                   write_batch)
-from core.purchase_read import LINE, FileProblem, RawTable, load_source, read_table
+from core.purchase_batches import configured_gstins, previous_import, stored_matches, write_batch
+from core.purchase_read import LINE, RawTable, load_source, read_table
 from core.purchase_templates import BUILTINS, Template, get_template, header_score
-from core.purchase_validate import (PROBLEM_SCHEMA, canonical_lines, group_documents,
-                                    line_problems, parse_lines, say, sign_problems,
-                                    split_file_duplicates)
+from core.purchase_validate import (
+    PROBLEM_SCHEMA,
+    canonical_lines,
+    group_documents,
+    line_problems,
+    parse_lines,
+    say,
+    sign_problems,
+    split_file_duplicates,
+)
 
 DUP_COLUMNS_EXTRA = ["kind", "action", "reason", "existing_batch_id"]
 DOC_COLUMNS = ["rtin", "stin", "supplier_name", "doc_type", "doc_no", "doc_date", "pos", "rcm", "txval",

@@ -14,15 +14,15 @@ import io
 import os
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 
 LINE = "__line"
-MAX_UPLOAD_BYTES = int(os.environ.get("IMS_PURCHASE_MAX_BYTES", 1024 * 1024 * 1024))   # 1 GB
-MAX_ROWS = int(os.environ.get("IMS_PURCHASE_MAX_ROWS", 5_000_000))
+MAX_UPLOAD_BYTES = int(os.environ.get("IMS_PURCHASE_MAX_BYTES", str(1024 * 1024 * 1024)))  # 1 GB
+MAX_ROWS = int(os.environ.get("IMS_PURCHASE_MAX_ROWS", "5000000"))
 HEADER_SEARCH_ROWS = 10
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 

@@ -37,6 +37,21 @@ STATE_BY_NAME = {name.lower(): code for code, name in STATES.items()}
 RCM_VALUES = {"Y": "Y", "YES": "Y", "TRUE": "Y", "1": "Y", "N": "N", "NO": "N", "FALSE": "N", "0": "N", "": "N"}
 
 
+def _doc_type_key(text: pl.Expr) -> pl.Expr:
+    """'Credit_Note' / 'credit-note ' -> 'CREDIT NOTE'."""
+    return text.str.to_uppercase().str.replace_all(r"[\s_.-]+", " ").str.strip_chars()
+
+
+def _rcm_key(text: pl.Expr) -> pl.Expr:
+    """'Yes' / 'true' / '1' -> 'Y'; 'No' / '' -> 'N'; anything else null."""
+    return text.fill_null("").str.to_uppercase().replace_strict(RCM_VALUES, default=None,
+                                                                return_dtype=pl.Utf8)
+
+
+def _text_missing(column: str) -> pl.Expr:
+    return pl.col(column).is_null() | (pl.col(column) == "")
+
+
 def canonical_lines(raw: RawTable, template: Template, company_gstin: str | None) -> tuple[pl.DataFrame, dict]:
     """The file's columns renamed to canonical fields (missing optional ones as null text)."""
     headers = [c for c in raw.frame.columns if c != LINE]
@@ -56,15 +71,13 @@ def parse_lines(lines: pl.DataFrame, template: Template, company_gstin: str | No
     company = pl.col("company_gstin").str.to_uppercase()
     if company_gstin:
         company = pl.when(company.is_null() | (company == "")).then(pl.lit(company_gstin.strip().upper())).otherwise(company)
-    doc_type_key = lambda c: c.str.to_uppercase().str.replace_all(r"[\s_.-]+", " ").str.strip_chars()  # noqa: E731
-    rcm_key = lambda c: c.fill_null("").str.to_uppercase().replace_strict(RCM_VALUES, default=None, return_dtype=pl.Utf8)  # noqa: E731
     out = lines.with_columns(
         rtin=company,
-        doc_type_code=_per_value(lines, "doc_type", lambda c: doc_type_key(c).replace_strict(
+        doc_type_code=_per_value(lines, "doc_type", lambda c: _doc_type_key(c).replace_strict(
             template.doc_types, default=None, return_dtype=pl.Utf8), pl.Utf8),
         doc_no_key=pl.col("doc_no").str.to_uppercase(),
         doc_date_parsed=_per_value(lines, "doc_date", lambda c: _date_expr(c, template.date_format, kind), pl.Date),
-        rcm=_per_value(lines, "reverse_charge", rcm_key, pl.Utf8),
+        rcm=_per_value(lines, "reverse_charge", _rcm_key, pl.Utf8),
         pos_code=_per_value(lines, "place_of_supply", _pos_expr, pl.Utf8),
     )
     out = with_paise(out.with_columns(stin=_supplier_expr()))
@@ -227,13 +240,12 @@ def _unique_problems(values: pl.Series) -> dict[str, str]:
 
 def _field_checks(today: dt.date) -> list[tuple]:
     three_years = today.replace(year=today.year - 3, day=min(today.day, 28))
-    text_missing = lambda c: pl.col(c).is_null() | (pl.col(c) == "")  # noqa: E731
     return [
         (pl.col("doc_type_code").is_null(), "doc_type",
          say("document type '{}' is not known (use INV, CRN, DBN or BOE; or Invoice, Credit Note, "
              "Debit Note, Bill of Entry)",
                    pl.col("doc_type").fill_null("")), "error"),
-        (text_missing("doc_no"), "doc_no", pl.lit("document number is empty"), "error"),
+        (_text_missing("doc_no"), "doc_no", pl.lit("document number is empty"), "error"),
         (pl.col("doc_no").str.len_chars() > 16, "doc_no",
          say("document number '{}' has {} characters; GSTN allows 16", pl.col("doc_no"),
                    pl.col("doc_no").str.len_chars()), "warning"),

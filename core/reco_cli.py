@@ -20,7 +20,8 @@ import polars as pl
 from core.export import to_csv_bytes
 from core.gstin import gstin_problem
 from core.portal import PayloadError, flatten, recipient_gstin, records_frame
-from core.purchase_import import FileProblem, read_purchase_documents
+from core.purchase_import import read_purchase_documents
+from core.purchase_read import FileProblem
 from core.reco_engine import reconcile
 from core.recommend import POLICIES
 

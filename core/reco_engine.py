@@ -11,11 +11,17 @@ from __future__ import annotations
 import polars as pl
 
 from core.documents import AMOUNT_FIELDS
-from core.recommend import action_table, recommend
 from core.reco_keys import add_norm_no, mark_duplicates, prepare_books, prepare_portal
 from core.reco_nearest import add_nearest
-from core.reco_passes import (amount_only_pairs, assign, fuzzy_pairs, key_pairs, pan_pairs,
-                              portal_variant)
+from core.reco_passes import (
+    amount_only_pairs,
+    assign,
+    fuzzy_pairs,
+    key_pairs,
+    pan_pairs,
+    portal_variant,
+)
+from core.recommend import action_table, recommend
 
 PASSES = ("key", "normalised", "fuzzy", "amount_only", "pan")
 VARIANTS = ("current", "original")
@@ -51,11 +57,12 @@ def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int
     return recommend(finish(rows), policy).select(OUTPUT_COLUMNS)
 
 
-def match_documents(p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int) -> pl.DataFrame:
+def match_documents(p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int,
+                    passes: tuple[str, ...] = PASSES) -> pl.DataFrame:
     """Run the passes in order on the leftovers; amendments try current then original keys
     within each pass. Returns pid, bid, match_pass, matched_on."""
     found = []
-    for name in PASSES:
+    for name in passes:
         for variant in VARIANTS:
             pv = portal_variant(p, variant)
             if pv.is_empty() or b.is_empty():

@@ -79,17 +79,21 @@ def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, matched: pl.Series,
     supplier = ["rtin", "stin"]
     if _pairs_per_supplier(lone, others) <= PAIR_BUDGET:
         return lone.join(others, on=supplier, suffix="_o").select(ids)
-    hashed = lambda f: f.lazy().select(  # noqa: E731
-        "id", "doc_date", key_hash(key=["rtin", "stin", "raw_no"]).alias("_no"),
-        key_hash(key=BLOCK).alias("_block"))
-    same_no = hashed(lone).join(hashed(others), on="_no", suffix="_o")
+    same_no = _hashed(lone).join(_hashed(others), on="_no", suffix="_o")
     gap = (pl.col("doc_date") - pl.col("doc_date_o")).dt.total_days().abs()
     keep = max(MIN_PER_ROW, PAIR_BUDGET // max(1, lone.height))
     unmatched = others.filter(~pl.col("id").is_in(matched.implode()))
-    in_window = hashed(lone).join(hashed(unmatched), on="_block", suffix="_o").filter(
+    in_window = _hashed(lone).join(_hashed(unmatched), on="_block", suffix="_o").filter(
         gap <= win).sort([pl.col("id"), gap, pl.col("id_o")]).filter(
         pl.int_range(pl.len()).over("id") < keep)   # the closest dates when there are many
     return pl.concat([same_no.select(ids), in_window.select(ids)]).unique().collect()
+
+
+def _hashed(side: pl.DataFrame) -> pl.LazyFrame:
+    """id, date and two hashed keys: the number within a supplier, and the block."""
+    return side.lazy().select(
+        "id", "doc_date", key_hash(key=["rtin", "stin", "raw_no"]).alias("_no"),
+        key_hash(key=BLOCK).alias("_block"))
 
 
 def _pairs_per_supplier(lone: pl.DataFrame, others: pl.DataFrame) -> int:

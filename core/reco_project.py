@@ -12,8 +12,13 @@ from __future__ import annotations
 import polars as pl
 
 from core.reco_engine import OUTPUT_COLUMNS
-from core.reco_keys import (add_norm_no, fy_start_expr, mark_duplicates, norm_no_frame,
-                            prepare_portal)
+from core.reco_keys import (
+    add_norm_no,
+    fy_start_expr,
+    mark_duplicates,
+    norm_no_frame,
+    prepare_portal,
+)
 from core.recommend import recommend
 
 KEY = ["rtin", "stin", "doc_type", "fy", "norm_no"]

@@ -134,9 +134,8 @@ class Register:
         head = f"{self.biz.gstin},{stin},{sup.name},{doc_type},{no},{day},{pos},{rcm},"
         lines = []
         for _, tx, i, c, s, ce in items:
-            lines.append(head + "%.2f,%.2f,%.2f,%.2f,%.2f,%.2f" % (
-                sign * tx / 100, sign * i / 100, sign * c / 100, sign * s / 100, sign * ce / 100,
-                sign * (tx + i + c + s + ce) / 100))
+            amounts = (tx, i, c, s, ce, tx + i + c + s + ce)
+            lines.append(head + ",".join(f"{sign * a / 100:.2f}" for a in amounts))
         self.docs.append((day, len(self.docs), lines, truth))
 
     def write(self, pr_path, truth_path) -> int:
@@ -166,9 +165,9 @@ def _noise(rng: random.Random) -> str:
     return _NOISE_KINDS[bisect.bisect_right(_NOISE_UPTO, rng.random())]
 
 
-def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: "Taken") -> None:
+def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: Taken) -> None:
     """One IMS record into the books, with noise (or left out: portal_only)."""
-    rng, biz = reg.rng, reg.biz
+    rng = reg.rng
     no_f, dt_f = synth.doc_no_field(key), synth.doc_date_field(key)
     ref = (key, rec["stin"], rec[no_f], rec["rtnprd"])
     kind = _noise(rng)

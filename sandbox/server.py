@@ -74,7 +74,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet unless asked
         if self.server.verbose:
-            sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+            sys.stderr.write(f"{self.address_string()} - {fmt % args}\n")
 
     def send(self, status: int, body: bytes, headers: dict | None = None) -> None:
         self.send_response(status)
@@ -142,7 +142,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send(exc.http_status, error(exc.code, exc.message))
         except (BrokenPipeError, ConnectionResetError):
             pass
-        except Exception as exc:  # a sandbox bug: say so instead of hanging the client
+        except Exception as exc:  # noqa: BLE001 - a sandbox bug: say so, do not hang the client
             self.send(500, error("SANDBOX500", f"{type(exc).__name__}: {exc}"))
 
     def do_GET(self):

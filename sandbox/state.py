@@ -6,7 +6,6 @@ Thread-safe (one lock); answers are pre-serialised JSON bytes cached until the d
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import random
 import threading
@@ -15,7 +14,6 @@ import uuid
 from dataclasses import dataclass, field
 
 from sandbox import synth
-from sandbox.demo import DEMO_BUSINESSES
 
 REQUEST_SECTION = {"B2B": "b2b", "B2BA": "b2ba", "CN": "b2bcn", "CNA": "b2bcna", "DN": "b2bdn",
                    "DNA": "b2bdna", "ECOM": "ecom", "ECOMA": "ecoma", "IMPG": "impg"}

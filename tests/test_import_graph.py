@@ -149,7 +149,7 @@ def test_no_import_loops():
 
 def test_imports_are_at_the_top_of_every_module():
     misplaced = {}
-    for name, path in project_files().items():
+    for path in project_files().values():
         lines = nested_imports(ast.parse(path.read_text(), str(path)))
         if lines:
             misplaced[str(path.relative_to(ROOT))] = lines

@@ -199,7 +199,7 @@ def update_to_gst(gstins: list[str], f: ImsFilter) -> None:
                          + more)
                 for rid, why in outcome.get("refused", [])[:50]:
                     st.write(f"- record {rid} not sent: {why}")
-            except Exception as exc:  # shown; one business failing must not hide the others
+            except Exception as exc:  # noqa: BLE001 - shown; one business must not hide the rest
                 st.error(f"{gstin}: {exc}")
             bar.progress(i / len(groups))
         status.update(label="Upload sent; the portal's result appears below.", state="complete")
@@ -213,11 +213,11 @@ with st.expander("Update to GST", icon=":material/cloud_upload:"):
     if b1.button("Update to GST", type="primary",
                  disabled=counts["to_upload"] == 0 or not may_upload):
         update_to_gst(gstins, f)
-    if b2.button("Check upload status", disabled=not may_upload):
-        if ui.permitted("upload", "check uploads with the portal"):
-            for gstin in gstins:
-                upload.poll_uploads(gstin)
-            ui.after_write()
+    if (b2.button("Check upload status", disabled=not may_upload)
+            and ui.permitted("upload", "check uploads with the portal")):
+        for gstin in gstins:
+            upload.poll_uploads(gstin)
+        ui.after_write()
     ui.read_only_note("upload", "upload to the portal")
     results = ui.cached(view.recent_upload_results, gstins)
     if not results.is_empty():
