@@ -41,7 +41,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["IMS_DB_PATH"] = str(Path(tmp) / "bench.duckdb")
             with connect() as con:
-                con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench', ?)",
+                con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench', "
+                            "?)",
                             [args.gstin, args.gstin[:2]])
             client = GstnClient(timeout=120)
             first, t1 = timed(fetch_ims, args.gstin, client, triggered_by="bench")
@@ -52,8 +53,8 @@ def main() -> int:
             frame, t_frame = timed(incoming_frame, args.gstin, records)
             with connect() as con, transaction(con):
                 _, t_store = timed(store_ims, con, args.gstin, frame, utc_now(), "bench")
-            print(f"split of a fetch: read (HTTP+JSON+flatten) {t_read:.2f} s, frame {t_frame:.2f} s, "
-                  f"store {t_store:.2f} s; client stats {client.stats}")
+            print(f"split of a fetch: read (HTTP+JSON+flatten) {t_read:.2f} s, frame {t_frame:.2f} "
+                  f"s, store {t_store:.2f} s; client stats {client.stats}")
             print(f"RESULT records={first['total']} first_fetch_s={t1:.2f} second_fetch_s={t2:.2f} "
                   f"target_s=15 {'OK' if max(t1, t2) <= 15 else 'OVER'}")
     finally:

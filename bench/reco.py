@@ -63,16 +63,20 @@ def portal_frame(n: int, seed: int) -> tuple[pl.DataFrame, list[str]]:
         "cess": np.zeros(n, dtype=np.int64)})
     frame = frame.with_columns(
         rtin=pl.lit(COMPANY),
-        doc_type=pl.when(pl.col("portal_id") % 25 == 0).then(pl.lit("CRN")).otherwise(pl.lit("INV")),
-        doc_no=pl.when(pl.col("style") == 0).then(pl.format("INV/2025-26/{}", pl.col("seq").str.zfill(6)))
+        doc_type=pl.when(pl.col("portal_id") % 25 == 0).then(pl.lit("CRN"))
+        .otherwise(pl.lit("INV")),
+        doc_no=pl.when(pl.col("style") == 0)
+        .then(pl.format("INV/2025-26/{}", pl.col("seq").str.zfill(6)))
         .when(pl.col("style") == 1).then(pl.format("SI-{}", pl.col("seq")))
         .when(pl.col("style") == 2).then(pl.format("{}/25-26", pl.col("seq").str.zfill(7)))
         .otherwise(pl.format("B{}", pl.col("seq"))),
         doc_date=(pl.lit(day0) + pl.duration(days=pl.col("days"))).cast(pl.Date),
         orig_doc_no=pl.lit(None, pl.Utf8), orig_doc_date=pl.lit(None, pl.Date),
         pos=pl.lit("27"), rcm=pl.lit(None, pl.Utf8),
-        srcfilstatus=pl.when(pl.col("portal_id") % 97 == 0).then(pl.lit("Not Filed")).otherwise(pl.lit("Filed")),
-        ispendactblocked=pl.when(pl.col("portal_id") % 31 == 0).then(pl.lit("Y")).otherwise(pl.lit("N")),
+        srcfilstatus=pl.when(pl.col("portal_id") % 97 == 0).then(pl.lit("Not Filed"))
+        .otherwise(pl.lit("Filed")),
+        ispendactblocked=pl.when(pl.col("portal_id") % 31 == 0).then(pl.lit("Y"))
+        .otherwise(pl.lit("N")),
         section=pl.lit("b2b"), rtnprd=pl.lit("102025"))
     return frame.drop("style", "seq", "days"), sups
 
@@ -83,11 +87,13 @@ def books_from(portal: pl.DataFrame, sups: list[str], seed: int) -> pl.DataFrame
     rng = np.random.default_rng(seed + 1)
     n = portal.height
     u = rng.random(n)
-    b = portal.select("rtin", "stin", "doc_type", "doc_no", "doc_date", "pos", *AMOUNTS).with_columns(
+    b = portal.select("rtin", "stin", "doc_type", "doc_no", "doc_date", "pos",
+                      *AMOUNTS).with_columns(
         pl.Series("u", u), pl.lit("N").alias("rcm"), pl.lit(False).alias("no_tax"))
     b = b.filter(pl.col("u") >= 0.03).with_columns(
-        doc_no=pl.when(pl.col("u") < 0.07).then(pl.col("doc_no").str.to_lowercase()
-                                                 .str.replace_all("/", "-").str.replace("2025-26", ""))
+        doc_no=pl.when(pl.col("u") < 0.07)
+        .then(pl.col("doc_no").str.to_lowercase().str.replace_all("/", "-")
+              .str.replace("2025-26", ""))
         .when(pl.col("u") < 0.08).then(pl.col("doc_no") + pl.lit("A"))
         .otherwise(pl.col("doc_no")),
         txval=pl.when((pl.col("u") >= 0.08) & (pl.col("u") < 0.10)).then(pl.col("txval") + 50_000)
@@ -163,7 +169,9 @@ def pandas_passes_1_2(portal: pl.DataFrame, books: pl.DataFrame, tol: int) -> in
 
     def classify(row):
         out = any(abs(row[c] - row[c + "_b"]) > tol for c in AMOUNTS)
-        return "mismatch" if out else ("exact" if row["doc_date"] == row["doc_date_b"] else "partial")
+        if out:
+            return "mismatch"
+        return "exact" if row["doc_date"] == row["doc_date_b"] else "partial"
 
     both["status"] = both.apply(classify, axis=1)
     return len(both)

@@ -42,24 +42,28 @@ def fill_store(records: int, seed: int) -> tuple[int, int]:
     books = books.with_columns(doc_no_key=pl.col("doc_no").str.strip_chars().str.to_uppercase(),
                                fy=fy_expr("doc_date"))
     with connect() as con, transaction(con):
-        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench', '27')", [COMPANY])
-        con.execute(f"""INSERT INTO ims_records (record_id, rtin, section, stin, doc_type, doc_no, doc_no_key,
-                            doc_date, fy, occurrence, pos, txval, igst, cgst, sgst, cess, srcform, rtnprd,
-                            srcfilstatus, portal_action, ispendactblocked, stin_valid, first_seen, last_seen)
-                        SELECT portal_id, rtin, section, stin, doc_type, doc_no, doc_no_key, doc_date, fy, 0,
-                            pos, {rupees(MONEY)}, 'R1', rtnprd, srcfilstatus, 'N', ispendactblocked, true,
-                            now()::TIMESTAMP, now()::TIMESTAMP FROM portal""")
+        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench', '27')",
+                    [COMPANY])
+        con.execute(f"""
+            INSERT INTO ims_records (record_id, rtin, section, stin, doc_type, doc_no, doc_no_key,
+                doc_date, fy, occurrence, pos, txval, igst, cgst, sgst, cess, srcform, rtnprd,
+                srcfilstatus, portal_action, ispendactblocked, stin_valid, first_seen, last_seen)
+            SELECT portal_id, rtin, section, stin, doc_type, doc_no, doc_no_key, doc_date, fy, 0,
+                pos, {rupees(MONEY)}, 'R1', rtnprd, srcfilstatus, 'N', ispendactblocked, true,
+                now()::TIMESTAMP, now()::TIMESTAMP FROM portal""")
         con.execute("INSERT INTO purchase_batches (batch_id, file_name, sha256, template) "
                     "VALUES (1, 'bench.csv', 'bench', 'standard')")
-        con.execute(f"""INSERT INTO purchase_docs (doc_id, batch_id, rtin, stin, doc_type, doc_no, doc_no_key,
-                            doc_date, fy, pos, rcm, {', '.join(MONEY)}, no_tax, line_no, line_count)
-                        SELECT pr_id, 1, rtin, stin, doc_type, doc_no, doc_no_key, doc_date, fy, pos, rcm,
-                            {rupees(MONEY)}, no_tax, line_no, 1 FROM books""")
+        con.execute(f"""
+            INSERT INTO purchase_docs (doc_id, batch_id, rtin, stin, doc_type, doc_no, doc_no_key,
+                doc_date, fy, pos, rcm, {', '.join(MONEY)}, no_tax, line_no, line_count)
+            SELECT pr_id, 1, rtin, stin, doc_type, doc_no, doc_no_key, doc_date, fy, pos, rcm,
+                {rupees(MONEY)}, no_tax, line_no, 1 FROM books""")
     return portal.height, books.height
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--db", default=str(ROOT / "bench" / "out" / "sync.duckdb"))

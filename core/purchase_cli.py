@@ -23,19 +23,23 @@ def build_parser() -> argparse.ArgumentParser:
                        ("import", "import a file as one batch (all or nothing)")):
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument("file")
-        cmd.add_argument("--template", default="standard", help="standard, tally or a saved template")
-        cmd.add_argument("--company-gstin", help="company GSTIN when the file has none (e.g. Tally)")
+        cmd.add_argument("--template", default="standard",
+                         help="standard, tally or a saved template")
+        cmd.add_argument("--company-gstin",
+                         help="company GSTIN when the file has none (e.g. Tally)")
         cmd.add_argument("--sheet", help="Excel sheet name (default: the first sheet)")
         cmd.add_argument("--on-duplicate", choices=["skip", "replace"], default="skip",
                          help="documents already stored: skip them or replace them")
-        cmd.add_argument("--problems-csv", help="write invalid and duplicate lines with reasons to this CSV")
+        cmd.add_argument("--problems-csv",
+                         help="write invalid and duplicate lines with reasons to this CSV")
         cmd.add_argument("--limit", type=int, default=30, help="problems to print (default 30)")
         if name == "import":
             cmd.add_argument("--force", action="store_true", help="import a file already imported")
             cmd.add_argument("--actor", default="cli", help="who imports (recorded on the batch)")
     batches = sub.add_parser("batches", help="list imported batches")
     batches.add_argument("--limit", type=int, default=20)
-    rollback = sub.add_parser("rollback", help="undo a batch: remove its documents, restore replaced ones")
+    rollback = sub.add_parser("rollback",
+                              help="undo a batch: remove its documents, restore replaced ones")
     rollback.add_argument("batch_id", type=int)
     rollback.add_argument("--actor", default="cli")
     sub.add_parser("templates", help="list the column-mapping templates")
@@ -62,7 +66,8 @@ def _report(v: Validation, args) -> None:
     for message in v.messages(args.limit):
         print("  " + message)
     for row in v.duplicates.head(args.limit).iter_rows(named=True):
-        print(f"  {v.file}, line {row['line_no']}: duplicate {row['doc_no']} ({row['action']}): {row['reason']}")
+        print(f"  {v.file}, line {row['line_no']}: duplicate {row['doc_no']} ({row['action']}): "
+              f"{row['reason']}")
     if args.problems_csv and (v.problems.height or v.duplicates.height):
         with open(args.problems_csv, "wb") as out:
             out.write(problems_csv_bytes(v, include_warnings=True))
@@ -70,7 +75,8 @@ def _report(v: Validation, args) -> None:
 
 
 def cmd_validate(args) -> int:
-    v = validate_purchase_file(args.file, args.template, args.company_gstin, args.sheet, args.on_duplicate)
+    v = validate_purchase_file(args.file, args.template, args.company_gstin, args.sheet,
+                               args.on_duplicate)
     _report(v, args)
     return 0 if v.ok else 2
 
@@ -86,10 +92,14 @@ def cmd_import(args) -> int:
 
 def cmd_batches(args) -> int:
     for b in list_batches(args.limit):
-        state = f"rolled back {b['rolled_back_at']:%Y-%m-%d %H:%M} by {b['rolled_back_by']}" if b["rolled_back_at"] else \
-            f"{b['current_docs']} current documents"
-        print(f"{b['batch_id']:>5}  {b['imported_at']:%Y-%m-%d %H:%M}  {b['imported_by']:<12} {b['file_name']}  "
-              f"[{b['template']}] {b['doc_count']} docs, {b['duplicate_count']} duplicates ({b['duplicate_mode']}), "
+        if b["rolled_back_at"]:
+            state = f"rolled back {b['rolled_back_at']:%Y-%m-%d %H:%M} by {b['rolled_back_by']}"
+        else:
+            state = f"{b['current_docs']} current documents"
+        print(f"{b['batch_id']:>5}  {b['imported_at']:%Y-%m-%d %H:%M}  {b['imported_by']:<12} "
+              f"{b['file_name']}  "
+              f"[{b['template']}] {b['doc_count']} docs, {b['duplicate_count']} duplicates "
+              f"({b['duplicate_mode']}), "
               f"{b['warning_count']} warnings; {state}")
     return 0
 
@@ -104,7 +114,8 @@ def cmd_rollback(args) -> int:
 def cmd_templates(args) -> int:
     for t in list_templates():
         kind = "built-in" if t["builtin"] else "saved"
-        print(f"{t['name']} ({kind}, dates {t['date_format'] or 'auto'}, credit notes {t['cn_sign']}): "
+        print(f"{t['name']} ({kind}, dates {t['date_format'] or 'auto'}, credit notes "
+              f"{t['cn_sign']}): "
               + json.dumps(t["mapping"]))
     return 0
 

@@ -30,8 +30,10 @@ from core.purchase_validate import (
 )
 
 DUP_COLUMNS_EXTRA = ["kind", "action", "reason", "existing_batch_id"]
-DOC_COLUMNS = ["rtin", "stin", "supplier_name", "doc_type", "doc_no", "doc_date", "pos", "rcm", "txval",
-               "igst", "cgst", "sgst", "cess", "doc_value", "no_tax", "line_no", "line_count", "fy", "doc_no_key"]
+DOC_COLUMNS = ["rtin", "stin", "supplier_name", "doc_type", "doc_no", "doc_date", "pos", "rcm",
+               "txval",
+               "igst", "cgst", "sgst", "cess", "doc_value", "no_tax", "line_no", "line_count", "fy",
+               "doc_no_key"]
 
 DUP_COLUMNS = DOC_COLUMNS + DUP_COLUMNS_EXTRA
 
@@ -55,7 +57,8 @@ class Validation:
     line_count: int = 0
     columns: dict = field(default_factory=dict)  # canonical field -> file column
     line_map: pl.DataFrame = field(default=None, repr=False)  # line -> line_no of its document
-    replace_ids: list = field(default_factory=list, repr=False)  # stored doc_ids an import would replace
+    replace_ids: list = field(default_factory=list,
+                              repr=False)  # stored doc_ids an import would replace
 
     @property
     def error_count(self) -> int:
@@ -76,8 +79,11 @@ class Validation:
 
     def messages(self, limit: int = 20, severity: str | None = None) -> list[str]:
         """Problems as sentences: 'file, line 3 (row 4), field doc_date: ...'."""
-        rows = self.problems if severity is None else self.problems.filter(pl.col("severity") == severity)
-        out = [f"{p['file']}, line {p['line']} (row {p['row']}), field {p['field']}: {p['severity']}: "
+        rows = self.problems
+        if severity is not None:
+            rows = rows.filter(pl.col("severity") == severity)
+        out = [f"{p['file']}, line {p['line']} (row {p['row']}), field {p['field']}: "
+               f"{p['severity']}: "
                f"{p['message']}" for p in rows.head(limit).iter_rows(named=True)]
         if rows.height > limit:
             out.append(f"... and {rows.height - limit} more")
@@ -85,13 +91,15 @@ class Validation:
 
     def summary(self) -> str:
         return (f"{self.file}: {self.line_count} lines, {self.docs.height} documents, "
-                f"{self.error_count} errors on {self.invalid_lines} lines, {self.warning_count} warnings, "
-                f"{self.duplicates.height} duplicates")
+                f"{self.error_count} errors on {self.invalid_lines} lines, {self.warning_count} "
+                f"warnings, {self.duplicates.height} duplicates")
 
 
-def read_purchase_documents(path, template: str | Template = "standard", company_gstins: list[str] | None = None,
+def read_purchase_documents(path, template: str | Template = "standard",
+                            company_gstins: list[str] | None = None,
                             company_gstin: str | None = None, sheet: str | None = None, *,
-                            file_name: str | None = None, today: dt.date | None = None) -> Validation:
+                            file_name: str | None = None,
+                            today: dt.date | None = None) -> Validation:
     """Read and validate a purchase register (path, or bytes with `file_name`); no database.
 
     Raises FileProblem when the file is unusable as a whole (empty, no header, ...).
@@ -136,9 +144,11 @@ def _problem_frame(frames: list[pl.DataFrame], raw: RawTable, columns: dict) -> 
 
 # ---------------------------------------------------------------- against the store
 
-def validate_purchase_file(source, template: str | Template = "standard", company_gstin: str | None = None,
+def validate_purchase_file(source, template: str | Template = "standard",
+                           company_gstin: str | None = None,
                            sheet: str | None = None, on_duplicate: str = "skip", *,
-                           file_name: str | None = None, today: dt.date | None = None) -> Validation:
+                           file_name: str | None = None,
+                           today: dt.date | None = None) -> Validation:
     """Validate a file as an import would: configured businesses, and duplicates already stored.
 
     With on_duplicate='skip' stored duplicates leave `docs`; with 'replace' they stay (and
@@ -159,7 +169,8 @@ def validate_purchase_file(source, template: str | Template = "standard", compan
         kind=pl.lit("stored"), action=pl.lit(action), existing_batch_id=pl.col("batch_id"),
         reason=say("already stored (batch {}): same supplier, type and number in FY {}",
                          pl.col("batch_id"), pl.col("fy")))
-    v.duplicates = pl.concat([v.duplicates, stored.select(DUP_COLUMNS)], how="vertical_relaxed").sort("line_no")
+    v.duplicates = pl.concat([v.duplicates, stored.select(DUP_COLUMNS)],
+                             how="vertical_relaxed").sort("line_no")
     v.replace_ids = stored["doc_id"].explode().to_list() if on_duplicate == "replace" else []
     if on_duplicate == "skip":
         v.docs = v.docs.join(found.select("line_no"), on="line_no", how="anti")
@@ -187,12 +198,14 @@ class ImportResult:
     def summary(self) -> str:
         if not self.ok:
             return f"{self.file}: nothing imported: {self.refused}"
-        return (f"{self.file}: batch {self.batch_id}: {self.imported} documents imported, {self.replaced} "
-                f"replaced, {self.skipped} duplicates skipped, {self.warnings} warnings")
+        return (f"{self.file}: batch {self.batch_id}: {self.imported} documents imported, "
+                f"{self.replaced} replaced, {self.skipped} duplicates skipped, {self.warnings} "
+                f"warnings")
 
 
 def import_purchase_file(source, template: str | Template = "standard", actor: str = "cli",
-                         on_duplicate: str = "skip", company_gstin: str | None = None, sheet: str | None = None,
+                         on_duplicate: str = "skip", company_gstin: str | None = None,
+                         sheet: str | None = None,
                          force: bool = False, *, file_name: str | None = None,
                          today: dt.date | None = None) -> ImportResult:
     """Validate and import a file as one batch, all or nothing.
@@ -205,19 +218,22 @@ def import_purchase_file(source, template: str | Template = "standard", actor: s
     if before:
         return ImportResult(None, name, refused=(
             f"this file was already imported as batch {before['batch_id']} ({before['file_name']}, "
-            f"{before['imported_at']:%Y-%m-%d %H:%M} by {before['imported_by']}); import it again only "
-            "with force (--force)"))
-    v = validate_purchase_file(data, template, company_gstin, sheet, on_duplicate, file_name=name, today=today)
+            f"{before['imported_at']:%Y-%m-%d %H:%M} by {before['imported_by']}); import it again "
+            f"only with force (--force)"))
+    v = validate_purchase_file(data, template, company_gstin, sheet, on_duplicate, file_name=name,
+                               today=today)
     result = ImportResult(None, name, errors=v.error_count, warnings=v.warning_count, validation=v,
                           skipped=int((v.duplicates["action"] == "skipped").sum()))
     if not v.ok:
-        result.refused = f"{v.error_count} errors on {v.invalid_lines} lines; fix the file and import again"
+        result.refused = (f"{v.error_count} errors on {v.invalid_lines} lines; fix the file and "
+                          "import again")
     elif v.docs.height == 0:
         result.refused = "no new documents (all are duplicates)"
     if result.refused:
         return result
     replace_ids = v.replace_ids
-    batch = {"file_name": name, "sha256": v.sha256, "template": v.template, "line_count": v.line_count,
+    batch = {"file_name": name, "sha256": v.sha256, "template": v.template,
+             "line_count": v.line_count,
              "invalid_count": v.invalid_lines, "duplicate_count": v.duplicates.height,
              "warning_count": v.warning_count, "duplicate_mode": on_duplicate, "imported_by": actor}
     result.batch_id = write_batch(batch, v.docs, replace_ids)
@@ -232,7 +248,8 @@ def problems_csv_bytes(v: Validation, include_warnings: bool = False) -> bytes:
     severities = ["error", "warning"] if include_warnings else ["error"]
     probs = v.problems.filter(pl.col("severity").is_in(severities)).select(
         "line", pl.col("severity").alias("kind"),
-        say("{} ({}): {}", pl.col("field"), pl.col("column").fill_null("-"), pl.col("message")).alias("reason"))
+        say("{} ({}): {}", pl.col("field"), pl.col("column").fill_null("-"),
+            pl.col("message")).alias("reason"))
     dups = v.duplicates.select("line_no", pl.lit("duplicate").alias("kind"), "reason")
     if v.line_map is not None and dups.height:
         dups = dups.join(v.line_map, on="line_no").select("line", "kind", "reason")

@@ -48,7 +48,8 @@ class UnusableInput(Exception):
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m core.reco", description=__doc__.split("\n")[0])
-    ap.add_argument("--purchase", required=True, help="purchase register (CSV/XLSX, standard template)")
+    ap.add_argument("--purchase", required=True,
+                    help="purchase register (CSV/XLSX, standard template)")
     ap.add_argument("--portal", required=True, help="IMS GETINV or GSTR-2A JSON")
     ap.add_argument("--out", required=True, help="output CSV")
     ap.add_argument("--policy", choices=POLICIES, default="balanced")
@@ -75,7 +76,8 @@ def read_portal(path: str) -> tuple[str, pl.DataFrame, str | None]:
     except OSError as exc:
         raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
-        raise UnusableInput(f"{path}, line {exc.lineno}, column {exc.colno}: not JSON: {exc.msg}") from None
+        raise UnusableInput(f"{path}, line {exc.lineno}, column {exc.colno}: not JSON: "
+                            f"{exc.msg}") from None
     except UnicodeDecodeError:
         raise UnusableInput(f"{path}: not UTF-8 text") from None
     if not isinstance(payload, dict):

@@ -110,7 +110,8 @@ def _by_id(frame: pl.DataFrame, col: str) -> pl.DataFrame:
 def pair_rows(p: pl.DataFrame, b: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
     """One wide row per portal record (with its books partner, if any), in portal id order,
     then one per books document without a partner, in books id order."""
-    P = _by_id(_prefixed(p, "p_", ["srcfilstatus", "ispendactblocked", "section", "rtnprd"]), "p_id")
+    P = _by_id(_prefixed(p, "p_", ["srcfilstatus", "ispendactblocked", "section", "rtnprd"]),
+               "p_id")
     B = _prefixed(b, "b_", ["no_tax", "line_no"])  # any order: partners are gathered
     if not (P["p_id"].n_unique() == P.height and B["b_id"].n_unique() == B.height):
         return _pair_rows_joined(P, _by_id(B, "b_id"), matches)
@@ -156,7 +157,7 @@ def _differs(a: str, b: str) -> pl.Expr:
 
 
 def classify(rows: pl.DataFrame, tol: int) -> pl.DataFrame:
-    """Status and reasons (spec: "Classify", "Reasons")."""
+    """Status and reasons (docs/reconciliation.md: "Classify", "Reasons")."""
     diffs = {c: (pl.col(f"p_{c}") - pl.col(f"b_{c}")) for c in (*AMOUNT_FIELDS, "tax")}
     rows = rows.with_columns(*[d.alias(f"diff_{c}") for c, d in diffs.items()])
     outside = [pl.col(f"diff_{c}").abs() > tol for c in AMOUNT_FIELDS]
@@ -177,7 +178,7 @@ def classify(rows: pl.DataFrame, tol: int) -> pl.DataFrame:
 
 
 def reason_flags(tol: int) -> list[tuple[str, pl.Expr]]:
-    """(token, condition) in spec order."""
+    """(token, condition) in the order of docs/reconciliation.md."""
     amount_diffs = [pl.col(f"diff_{c}").abs() for c in AMOUNT_FIELDS]
     rounding = pl.any_horizontal([(d > ROUNDING_MIN) & (d <= tol) for d in amount_diffs])
     return [
@@ -195,7 +196,7 @@ def reason_flags(tol: int) -> list[tuple[str, pl.Expr]]:
 
 
 def add_reasons(rows: pl.DataFrame, tol: int) -> pl.DataFrame:
-    """The difference tokens of each row in spec order, `;`-separated. Computed as a bit mask
+    """The difference tokens of each row in documented order, `;`-separated. Computed as a bit mask
     first: a million rows share a few dozen distinct masks, spelled out once each."""
     flags = reason_flags(tol)
     mask = pl.sum_horizontal([cond.fill_null(False).cast(pl.Int32) * (1 << i)
@@ -222,7 +223,8 @@ def finish(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("p_txval").alias("portal_txval"), pl.col("b_txval").alias("pr_txval"),
         pl.col("p_tax").alias("portal_tax"), pl.col("b_tax").alias("pr_tax"),
         "diff_txval", "diff_igst", "diff_cgst", "diff_sgst", "diff_cess", "diff_tax",
-        "nearest_doc_no", "nearest_reason", "matched_on", pl.col("b_stin").alias("pr_supplier_gstin"),
+        "nearest_doc_no", "nearest_reason", "matched_on",
+                      pl.col("b_stin").alias("pr_supplier_gstin"),
         pl.col("p_section").alias("section"), pl.col("p_srcfilstatus").alias("srcfilstatus"),
         pl.col("p_ispendactblocked").alias("ispendactblocked"),
         *[pl.col(f"p_{c}").alias(f"portal_{c}") for c in ("igst", "cgst", "sgst", "cess")],

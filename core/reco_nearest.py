@@ -4,8 +4,8 @@ For a portal row left `missing_in_pr` (or a books row left `missing_in_portal`) 
 candidate is the other side's document of the same company and supplier GSTIN ranked by: same
 doc type, same normalised number, most similar number, fewest amounts outside tolerance,
 smallest date gap, lowest id. On very large inputs only documents with the same number (any
-doc type or year) or the same doc type within the date window are ranked. Its reason says why it lost, e.g.
-`matched to SI/7; dates 14 days apart; amounts differ: TAXABLE_VALUE, IGST`.
+doc type or year) or the same doc type within the date window are ranked. Its reason says why
+it lost, e.g. `matched to SI/7; dates 14 days apart; amounts differ: TAXABLE_VALUE, IGST`.
 Duplicates point at the row they duplicate.
 """
 from __future__ import annotations
@@ -155,9 +155,11 @@ def add_nearest(rows: pl.DataFrame, p: pl.DataFrame, b: pl.DataFrame, tol: int,
                                       .select(pl.col("p_id").alias("id")), on="id")
     lone_b = b.select(LONE_COLS).join(status.filter(pl.col("match_status") == "missing_in_portal")
                                       .select(pl.col("b_id").alias("id")), on="id")
-    near_p = pl.concat([nearest_candidates(lone_p, b, _partners(rows, "b_id", "p_doc_no"), tol, win),
+    near_p = pl.concat([nearest_candidates(lone_p, b, _partners(rows, "b_id", "p_doc_no"), tol,
+                                           win),
                         _duplicate_of(p, "portal record")])
-    near_b = pl.concat([nearest_candidates(lone_b, p, _partners(rows, "p_id", "b_doc_no"), tol, win),
+    near_b = pl.concat([nearest_candidates(lone_b, p, _partners(rows, "p_id", "b_doc_no"), tol,
+                                           win),
                         _duplicate_of(b, "books document")])
     on_portal = pl.col("p_id").is_not_null()
     return rows.with_columns(
@@ -173,4 +175,5 @@ def _duplicate_of(side: pl.DataFrame, what: str) -> pl.DataFrame:
     return side.filter(pl.col("dup_of").is_not_null()).select("id", "dup_of").join(
         firsts, on="dup_of").select(
         "id", "nearest_doc_no",
-        pl.concat_str([pl.lit(f"duplicate of {what} "), pl.col("dup_of").cast(pl.Utf8)]).alias("nearest_reason"))
+        pl.concat_str([pl.lit(f"duplicate of {what} "),
+                       pl.col("dup_of").cast(pl.Utf8)]).alias("nearest_reason"))

@@ -1,4 +1,5 @@
-"""python -m sandbox [--port 8765] [--seed N] [--scale N] ...   |   python -m sandbox generate --out DIR ..."""
+"""`python -m sandbox [--port 8765] [--seed N] [--scale N] ...` serves the GSTN-shaped API;
+`python -m sandbox generate --out DIR ...` writes the same data as files."""
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,8 @@ from sandbox.state import Config, Portal
 
 def serve_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m sandbox", description="GSTN-shaped sandbox server "
-                                 "(see sandbox/README.md); `python -m sandbox generate -h` for files")
+                                 "(see sandbox/README.md); `python -m sandbox generate -h` for "
+                                 "files")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--seed", type=int, default=1)
@@ -36,14 +38,15 @@ def serve_main(argv: list[str]) -> int:
         faults.arm_spec(spec)
     config = Config(a.queue_threshold, a.queue_delay, a.save_seconds, a.token_ttl)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve(Sandbox(Portal(a.seed, a.scale, a.start_date, config, a.gstins), faults), a.host, a.port, a.verbose)
+    serve(Sandbox(Portal(a.seed, a.scale, a.start_date, config, a.gstins), faults), a.host, a.port,
+          a.verbose)
     return 0
 
 
 def generate_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m sandbox generate",
-                                 description="Write IMS JSON, GSTR-2A JSON, a noisy purchase register "
-                                             "and its ground truth for one demo GSTIN")
+                                 description="Write IMS JSON, GSTR-2A JSON, a noisy purchase "
+                                             "register and its ground truth for one demo GSTIN")
     ap.add_argument("--out", required=True)
     ap.add_argument("--records", type=int, default=3000, help="IMS records (books lines ~1.1x)")
     ap.add_argument("--seed", type=int, default=1)
