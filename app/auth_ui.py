@@ -8,9 +8,9 @@ ends the session after `session_timeout_min` idle minutes.
 Set-up mode: while the store has no user at all (a fresh install, before
 `python -m core.auth create-admin` or the demo's admin), everyone acts as the built-in
 admin `local` under a red banner, so the first admin can be created on the Users page.
-`IMS_REQUIRE_LOGIN=1` turns set-up mode off (then the first admin comes from the CLI). `require_role(user, permission)`
-stops a page the user's role may not use. `visible_gstins(user)` is the only scope pages
-pass to the core queries.
+`IMS_REQUIRE_LOGIN=1` turns set-up mode off (then the first admin comes from the CLI).
+`require_role(user, permission)` stops a page the user's role may not use.
+`visible_gstins(user)` is the only scope pages pass to the core queries.
 """
 from __future__ import annotations
 

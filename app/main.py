@@ -1,18 +1,11 @@
 """IMS Reco Sync: the app frame. Pages live in app/pages/, logic in core/."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-
-from app import auth_ui  # noqa: E402
-from core import auth  # noqa: E402
-from core.db import DatabaseBusy, db_path  # noqa: E402
+from app import auth_ui
+from core import auth
+from core.db import DatabaseBusy, db_path
 
 st.set_page_config(page_title="IMS Reco Sync", page_icon=":material/receipt_long:", layout="wide")
 user = auth_ui.require_login()  # the login form (and a stop) until someone logs in
@@ -21,7 +14,8 @@ PAGES = [
     st.Page("pages/dashboard.py", title="Dashboard", icon=":material/dashboard:", default=True),
     st.Page("pages/ims_invoices.py", title="IMS Invoices", icon=":material/receipt_long:"),
     st.Page("pages/reconciliation.py", title="Reconciliation", icon=":material/compare_arrows:"),
-    st.Page("pages/purchase_register.py", title="Purchase Register", icon=":material/upload_file:"),
+    st.Page("pages/purchase_register.py", title="Purchase Register",
+            icon=":material/upload_file:"),
 ]
 if auth.can(user, "settings"):
     PAGES.append(st.Page("pages/settings.py", title="Settings", icon=":material/settings:"))

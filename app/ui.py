@@ -1,19 +1,22 @@
 """Small helpers every page shares: who is acting, which businesses they may see, cached
 queries keyed on a cheap data version, money formatting and the empty states.
 
-Access control goes here later: `current_actor()` and `visible_gstins()` are the only two
-places pages learn who the user is and what they may see.
+`current_user()` and `visible_gstins()` are the only places pages learn who the user is and
+what they may see (app/auth_ui.py holds the login gate behind them).
 """
 from __future__ import annotations
 
-import importlib
+import sys
 import time
-from types import ModuleType
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
-from core.db import connect, db_path
+from app import auth_ui
+from core.business import list_businesses
+from core.db import db_path
+from core.store_version import store_version
 
 ACTION_LABELS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "No action"}
 
@@ -21,14 +24,12 @@ ACTION_LABELS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "No action"}
 def current_user():
     """The logged-in core.auth.User (the built-in admin in set-up mode; None when logged out).
     Pass it to core functions that check the role themselves (core.actions)."""
-    from app.auth_ui import current_user as user
-    return user()
+    return auth_ui.current_user()
 
 
 def current_actor() -> str:
     """The user acting in this session: their email ('local' in set-up mode)."""
-    from app.auth_ui import current_user
-    user = current_user()
+    user = auth_ui.current_user()
     return user.email if user else "anonymous"
 
 
@@ -44,33 +45,21 @@ def data_version() -> tuple:
     memo = _version_memo.get(db_path())
     if memo and time.monotonic() - memo[0] < _VERSION_TTL_S:
         return memo[1]
-    version = _read_data_version()
+    version = store_version()
     _version_memo[db_path()] = (time.monotonic(), version)
     return version
 
 
-def _read_data_version() -> tuple:
-    with connect() as con:
-        row = con.execute("""SELECT (SELECT max(run_id) FROM job_runs), (SELECT max(finished_at) FROM job_runs),
-                                    (SELECT max(log_id) FROM action_log), (SELECT max(run_id) FROM reco_runs),
-                                    (SELECT max(batch_id) FROM purchase_batches),
-                                    (SELECT count(rolled_back_at) FROM purchase_batches),
-                                    (SELECT max(updated_at) FROM businesses),
-                                    (SELECT count(*) FROM businesses),
-                                    (SELECT max(request_id) FROM upload_requests),
-                                    (SELECT max(finished_at) FROM upload_requests)""").fetchall()[0]
-    return (db_path(), *row)
-
-
 @st.cache_data(show_spinner=False, max_entries=512)
 def _cached_call(module: str, name: str, version: tuple, args: tuple, kwargs: tuple) -> Any:
-    fn = getattr(importlib.import_module(module), name)
+    fn = getattr(sys.modules[module], name)  # the caller's module: imported already
     return fn(*args, **dict(kwargs))
 
 
 def cached(fn: Callable, *args, **kwargs) -> Any:
     """Call a core query function, cached until the store's data version changes."""
-    return _cached_call(fn.__module__, fn.__name__, data_version(), args, tuple(sorted(kwargs.items())))
+    return _cached_call(fn.__module__, fn.__name__, data_version(), args,
+                        tuple(sorted(kwargs.items())))
 
 
 def after_write() -> None:
@@ -81,15 +70,13 @@ def after_write() -> None:
 
 def visible_gstins() -> list[str]:
     """The businesses the current user may see: their granted GSTINs (admins: all)."""
-    from app.auth_ui import current_user, visible_gstins as granted
-    return granted(current_user())
+    return auth_ui.visible_gstins(auth_ui.current_user())
 
 
 def can(permission: str) -> bool:
     """May the current user do `permission` (act, upload, import, reconcile, settings, users;
     core.auth.PERMISSIONS)? For `disabled=` on buttons and a check before each write."""
-    from app.auth_ui import allowed, current_user
-    return allowed(current_user(), permission)
+    return auth_ui.allowed(auth_ui.current_user(), permission)
 
 
 def permitted(permission: str, what: str) -> bool:
@@ -113,7 +100,6 @@ def read_only_note(permission: str, what: str) -> None:
 def label_business(gstin: str) -> str:
     """'Name · GSTIN' for a GSTIN the page shows. Looked up by the GSTIN alone (not through the
     session), so it also works where Streamlit calls a format_func outside the script run."""
-    from core.business import list_businesses
     names = cached(list_businesses, [gstin])["name"].to_list()
     name = names[0] if names else None
     return f"{name} · {gstin}" if name else gstin
@@ -134,26 +120,15 @@ def rupees(value) -> str:
     return f"₹{sign}{','.join(groups + [tail]) if groups else tail}.{frac}"
 
 
-def optional_module(name: str, what: str) -> ModuleType | None:
-    """Import a core module that another part of the project provides; say so if missing."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        st.warning(f"{what} is not available in this installation ({name}: {exc}).")
-        return None
-
-
 def require_businesses() -> list[str]:
     """The visible GSTINs; when there are none, tell the user what to do and stop the page.
 
     Logs in first: Streamlit may run a page file on its own (a fresh server's first session
     opened at a page URL runs app/pages/ in its old multipage mode, without app/main.py)."""
-    from app.auth_ui import require_login
-    require_login()
+    auth_ui.require_login()
     gstins = visible_gstins()
     if not gstins:
-        from app.auth_ui import allowed, current_user
-        if not allowed(current_user(), "settings"):
+        if not auth_ui.allowed(auth_ui.current_user(), "settings"):
             st.info("No business is granted to you yet. Ask an admin to grant you your "
                     "company's GSTIN on the Users page.")
             st.stop()

@@ -1,6 +1,6 @@
 """Accuracy of the reconciliation links against the sandbox generator's ground truth.
 
-    .venv/bin/python bench/accuracy.py [--records 100000] [--seed 5] [--dir DIR]
+    .venv/bin/python -m bench.accuracy [--records 100000] [--seed 5] [--dir DIR]
 
 Generates (or reuses) `python -m sandbox generate` files, reads them with the same code as the
 `python -m core.reco` CLI, reconciles IMS against the purchase register, and reports:
@@ -21,12 +21,11 @@ from pathlib import Path
 
 import polars as pl
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from core.reco import reconcile
+from core.reco_cli import read_books, read_portal
+from core.reco_keys import raw_no_expr
 
-from core.reco import reconcile  # noqa: E402
-from core.reco_cli import read_books, read_portal  # noqa: E402
-from core.reco_keys import raw_no_expr  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 PORTAL_KEY = ["portal_section", "portal_stin", "portal_no", "portal_rtnprd"]
 

@@ -1,6 +1,6 @@
 """Benchmark: fetch N IMS records over real HTTP from the sandbox into a fresh DuckDB file.
 
-    .venv/bin/python bench/ingest.py [--scale 100000] [--gstin 27AAACW1234K1ZD]
+    .venv/bin/python -m bench.ingest [--scale 100000] [--gstin 27AAACW1234K1ZD]
 
 Prints the seconds of the first fetch (all new), the second (all unchanged), and the split of
 the first between reading (HTTP + JSON + flattening) and storing. Target: <= 15 s per fetch
@@ -15,13 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from core.db import connect  # noqa: E402
-from core.fetch import GstnClient, fetch_ims, incoming_frame, read_ims, store_ims, utc_now  # noqa: E402
-from core.db import transaction  # noqa: E402
-from tests.conftest import start_sandbox, stop_sandbox  # noqa: E402
+from core.clock import utc_now
+from core.db import connect, transaction
+from core.fetch import fetch_ims, read_ims
+from core.gstn_client import GstnClient
+from core.ims_store import incoming_frame, store_ims
+from tests.fixtures import start_sandbox, stop_sandbox
 
 
 def timed(fn, *args, **kwargs):
@@ -44,7 +43,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["IMS_DB_PATH"] = str(Path(tmp) / "bench.duckdb")
             with connect() as con:
-                con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench', ?)",
+                con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench', "
+                            "?)",
                             [args.gstin, args.gstin[:2]])
             client = GstnClient(timeout=120)
             first, t1 = timed(fetch_ims, args.gstin, client, triggered_by="bench")
@@ -55,8 +55,8 @@ def main() -> int:
             frame, t_frame = timed(incoming_frame, args.gstin, records)
             with connect() as con, transaction(con):
                 _, t_store = timed(store_ims, con, args.gstin, frame, utc_now(), "bench")
-            print(f"split of a fetch: read (HTTP+JSON+flatten) {t_read:.2f} s, frame {t_frame:.2f} s, "
-                  f"store {t_store:.2f} s; client stats {client.stats}")
+            print(f"split of a fetch: read (HTTP+JSON+flatten) {t_read:.2f} s, frame {t_frame:.2f} "
+                  f"s, store {t_store:.2f} s; client stats {client.stats}")
             print(f"RESULT records={first['total']} first_fetch_s={t1:.2f} second_fetch_s={t2:.2f} "
                   f"target_s=15 {'OK' if max(t1, t2) <= 15 else 'OVER'}")
     finally:

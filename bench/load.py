@@ -1,6 +1,6 @@
 """Load: the real worker fetching 100,000 IMS records while five sessions save actions.
 
-    .venv/bin/python bench/load.py [--scale 100000] [--sessions 5] [--think 0.1]
+    .venv/bin/python -m bench.load [--scale 100000] [--sessions 5] [--think 0.1]
 
 1. Start the sandbox (`--scale` records per business) and a fresh store; first fetch (alone).
 2. Advance the sandbox a day (new records, no supplier edits, so every saved action must stay).
@@ -27,16 +27,21 @@ import tempfile
 import time
 from pathlib import Path
 
+import requests
+
+from core.actions import save_user_actions
+from core.db import connect, lock_wait_stats
+from core.fetch import fetch_ims
+from core.gstn_client import GstnClient
+from tests.fixtures import start_sandbox, stop_sandbox
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 RTIN = "27AAACW1234K1ZD"
 
 
 def session_main(number: int, ids: list[int], stop_file: str, out: str, think: float) -> None:
     """One user session: save an action on a random record of its slice, again and again."""
-    from core.actions import save_user_actions
-    from core.db import lock_wait_stats
     rng, saves, errors, latencies, last = random.Random(number), 0, [], [], {}
     while not os.path.exists(stop_file):
         rid, action = rng.choice(ids), rng.choice("AR")
@@ -56,53 +61,54 @@ def session_main(number: int, ids: list[int], stop_file: str, out: str, think: f
                 errors.append(f"skipped {result.skipped}")
         time.sleep(think * random.random() * 2)
     Path(out).write_text(json.dumps({"session": number, "saves": saves, "errors": errors,
-                                     "latencies": latencies, "last": {str(k): v for k, v in last.items()},
+                                     "latencies": latencies,
+                                     "last": {str(k): v for k, v in last.items()},
                                      "lock_waits": lock_wait_stats()}))
 
 
 def prepare(scale: int) -> tuple:
-    from core.db import connect
-    from core.fetch import GstnClient, fetch_ims
-    from tests.conftest import start_sandbox
     started = time.perf_counter()
     sandbox = start_sandbox(seed=7, scale=scale)
     print(f"sandbox --scale {scale} up in {time.perf_counter() - started:.1f} s", flush=True)
     os.environ["GSTN_API_URL"] = sandbox.url
     with connect() as con:
-        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Load', '27')", [RTIN])
+        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Load', '27')",
+                    [RTIN])
     started = time.perf_counter()
     first = fetch_ims(RTIN, GstnClient(timeout=300))
-    print(f"first fetch alone: {first['total']} records in {time.perf_counter() - started:.1f} s", flush=True)
+    print(f"first fetch alone: {first['total']} records in {time.perf_counter() - started:.1f} s",
+          flush=True)
     return sandbox, first["total"]
 
 
 def session_slices(sessions: int, per_session: int = 400) -> list[list[int]]:
-    from core.db import connect
     with connect() as con:
         ids = [r[0] for r in con.execute(
             "SELECT record_id FROM ims_records WHERE section = 'b2b' AND ispendactblocked = 'N' "
-            "AND removed_at IS NULL ORDER BY record_id LIMIT ?", [sessions * per_session]).fetchall()]
+            "AND removed_at IS NULL ORDER BY record_id LIMIT ?",
+                                         [sessions * per_session]).fetchall()]
     return [ids[i::sessions] for i in range(sessions)]
 
 
 def run_load(args, tmp: Path) -> dict:
     sandbox, first_total = prepare(args.scale)
     try:
-        import requests
         started = time.perf_counter()
         requests.post(f"{sandbox.url}/_control/advance_day", timeout=600,
                       json={"days": 1, "new_per_day": 1000, "edits_per_day": 0}).raise_for_status()
-        print(f"sandbox advanced a day (1000 new records) in {time.perf_counter() - started:.1f} s", flush=True)
+        print(f"sandbox advanced a day (1000 new records) in {time.perf_counter() - started:.1f} s",
+              flush=True)
         slices = session_slices(args.sessions)
         stop_file = tmp / "stop"
-        procs = [subprocess.Popen([sys.executable, __file__, "--session", str(n), "--ids",
+        procs = [subprocess.Popen([sys.executable, "-m", "bench.load", "--session", str(n), "--ids",
                                    json.dumps(slices[n]), "--stop", str(stop_file), "--out",
                                    str(tmp / f"s{n}.json"), "--think", str(args.think)], cwd=ROOT)
                  for n in range(args.sessions)]
         time.sleep(1.0)  # sessions are saving before the fetch starts
         started = time.perf_counter()
         fetch = subprocess.run([sys.executable, "worker.py", "fetch", "--gstin", RTIN], cwd=ROOT,
-                               capture_output=True, text=True, env=os.environ.copy(), timeout=1800)
+                               check=False, capture_output=True, text=True, env=os.environ.copy(),
+                               timeout=1800)
         fetch_s = time.perf_counter() - started
         time.sleep(2.0)
         stop_file.write_text("stop")
@@ -111,26 +117,26 @@ def run_load(args, tmp: Path) -> dict:
         results = [json.loads((tmp / f"s{n}.json").read_text()) for n in range(args.sessions)]
         return {"fetch": fetch, "fetch_s": fetch_s, "sessions": results, "first_total": first_total}
     finally:
-        from tests.conftest import stop_sandbox
         stop_sandbox(sandbox)
 
 
 def verify(run: dict) -> dict:
-    from core.db import connect
     lost, unlogged = [], 0
     with connect() as con:
         for s in run["sessions"]:
             for rid, (action, remark) in s["last"].items():
-                row = con.execute("SELECT user_action, user_remarks FROM ims_records WHERE record_id = ?",
+                row = con.execute("SELECT user_action, user_remarks FROM ims_records WHERE "
+                                  "record_id = ?",
                                   [int(rid)]).fetchone()
                 if tuple(row) != (action, remark):
                     lost.append((rid, row, (action, remark)))
-            logged = con.execute("SELECT count(*) FROM action_log WHERE actor = ? AND kind = 'user_action'",
-                                 [f"session{s['session']}@bench"]).fetchone()[0]
+            logged = con.execute("SELECT count(*) FROM action_log WHERE actor = ? AND kind = "
+                                 "'user_action'", [f"session{s['session']}@bench"]).fetchone()[0]
             unlogged += s["saves"] - logged
-        total = con.execute("SELECT count(*) FROM ims_records WHERE removed_at IS NULL").fetchone()[0]
+        total = con.execute("SELECT count(*) FROM ims_records WHERE removed_at IS NULL"
+                            ).fetchone()[0]
         job = con.execute("SELECT ok, error, epoch(finished_at - started_at) FROM job_runs "
-                          "WHERE job = 'fetch_ims' ORDER BY run_id DESC LIMIT 1").fetchone()
+                          "WHERE job = 'fetch' ORDER BY run_id DESC LIMIT 1").fetchone()
     return {"lost": lost, "unlogged": unlogged, "records": total, "fetch_job": job}
 
 
@@ -139,22 +145,29 @@ def report(run: dict, check: dict) -> int:
     lat = sorted(x for s in sessions for x in s["latencies"])
     waits = [s["lock_waits"] for s in sessions]
     errors = [e for s in sessions for e in s["errors"]]
-    pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
-    print(f"worker fetch: exit {run['fetch'].returncode}, {run['fetch_s']:.1f} s wall; job {check['fetch_job']}")
+
+    def pct(q: float) -> float:
+        return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
+
+    print(f"worker fetch: exit {run['fetch'].returncode}, {run['fetch_s']:.1f} s wall; job "
+          f"{check['fetch_job']}")
     print(run["fetch"].stdout.strip())
     for s in sessions:
         print(f"session {s['session']}: {s['saves']} saves, {len(s['errors'])} errors, "
               f"lock waits {s['lock_waits']['count']} ({s['lock_waits']['seconds']:.2f} s)")
     print(f"save latency ms: median {statistics.median(lat) * 1000:.0f}, p95 {pct(0.95):.0f}, "
           f"max {lat[-1] * 1000:.0f}" if lat else "no saves")
-    ok = run["fetch"].returncode == 0 and not errors and not check["lost"] and check["unlogged"] == 0
+    ok = (run["fetch"].returncode == 0 and not errors and not check["lost"]
+          and check["unlogged"] == 0)
     print(f"RESULT ok={ok} records={check['records']} fetch_s={run['fetch_s']:.1f} "
-          f"sessions={len(sessions)} saves={sum(s['saves'] for s in sessions)} errors={len(errors)} "
+          f"sessions={len(sessions)} saves={sum(s['saves'] for s in sessions)} "
+          f"errors={len(errors)} "
           f"lost={len(check['lost'])} unlogged={check['unlogged']} "
-          f"lock_waits={sum(w['count'] for w in waits)} lock_wait_s={sum(w['seconds'] for w in waits):.2f} "
+          f"lock_waits={sum(w['count'] for w in waits)} "
+          f"lock_wait_s={sum(w['seconds'] for w in waits):.2f} "
           f"max_session_lock_wait_s={max(w['seconds'] for w in waits):.2f} "
-          f"save_ms_median={statistics.median(lat) * 1000 if lat else 0:.0f} save_ms_p95={pct(0.95):.0f} "
-          f"save_ms_max={(lat[-1] if lat else 0) * 1000:.0f}")
+          f"save_ms_median={statistics.median(lat) * 1000 if lat else 0:.0f} "
+          f"save_ms_p95={pct(0.95):.0f} save_ms_max={(lat[-1] if lat else 0) * 1000:.0f}")
     for e in errors[:5]:
         print("  error:", e)
     return 0 if ok else 1

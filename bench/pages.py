@@ -16,25 +16,32 @@ import sys
 import time
 from pathlib import Path
 
+from streamlit.testing.v1 import AppTest
+
+from app import ui
+from core import ims_view as view
+from core.db import connect, transaction
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
-GSTINS = ["27AAPFU0939F1ZV", "29AAGCB7383J1Z4", "33GSPTN0791G1Z5", "24AAQCA8719H1ZC", "27AAACW1234K1ZD"]
+GSTINS = ["27AAPFU0939F1ZV", "29AAGCB7383J1Z4", "33GSPTN0791G1Z5", "24AAQCA8719H1ZC",
+          "27AAACW1234K1ZD"]
 
 
 def build_store(path: Path, records: int) -> None:
     """N synthetic IMS records, generated in SQL (sections, suppliers, actions, statuses)."""
-    from core.db import connect, transaction
     with connect(str(path)) as con, transaction(con):
         for g in GSTINS:
             con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, ?, ?)",
                         [g, f"Business {g[:2]}-{g[2:7]}", g[:2]])
         con.execute("""
-            INSERT INTO ims_records (rtin, section, stin, doc_type, doc_no, doc_no_key, doc_date, fy, rtnprd,
-                val, txval, igst, cgst, sgst, cess, srcform, srcfilstatus, portal_action, ispendactblocked,
-                match_status, reasons, recommended_action, first_seen, last_seen)
+            INSERT INTO ims_records (rtin, section, stin, doc_type, doc_no, doc_no_key, doc_date,
+                fy, rtnprd, val, txval, igst, cgst, sgst, cess, srcform, srcfilstatus,
+                portal_action, ispendactblocked, match_status, reasons, recommended_action,
+                first_seen, last_seen)
             SELECT list_extract(?::VARCHAR[], (i % 5 + 1)::INTEGER),
-                   list_extract(['b2b','b2b','b2b','b2bcn','b2bdn','b2ba','ecom'], (i % 7 + 1)::INTEGER),
+                   list_extract(['b2b','b2b','b2b','b2bcn','b2bdn','b2ba','ecom'],
+                                (i % 7 + 1)::INTEGER),
                    printf('%02dAAAAA%04dA1Z%d', 27 + i % 3, (i // 7) % 5000, i % 10),
                    list_extract(['INV','INV','INV','CRN','DBN','INV','INV'], (i % 7 + 1)::INTEGER),
                    printf('INV/%d/%06d', i % 13, i), printf('INV/%d/%06d', i % 13, i),
@@ -44,8 +51,8 @@ def build_store(path: Path, records: int) -> None:
                    'R1', CASE WHEN i % 11 = 0 THEN 'Not Filed' ELSE 'Filed' END,
                    list_extract(['N','N','N','A','R','P'], (i % 6 + 1)::INTEGER),
                    CASE WHEN i % 13 = 0 THEN 'Y' ELSE 'N' END,
-                   list_extract(['exact','exact','partial','mismatch','probable','missing_in_pr','duplicate'],
-                                (i % 7 + 1)::INTEGER),
+                   list_extract(['exact','exact','partial','mismatch','probable','missing_in_pr',
+                                 'duplicate'], (i % 7 + 1)::INTEGER),
                    CASE WHEN i % 7 = 2 THEN 'DOC_NO' END,
                    list_extract(['A','A','A','P','P','P','R'], (i % 7 + 1)::INTEGER),
                    now()::TIMESTAMP, now()::TIMESTAMP
@@ -63,7 +70,6 @@ def timed(fn, repeat: int = 3) -> tuple[float, float]:
 
 
 def bench_queries() -> None:
-    from core import ims_view as view
     f = view.ImsFilter()
     narrow = view.ImsFilter(sections=("b2bcn",), doc_search="INV/3/")
     for name, call in [
@@ -72,15 +78,14 @@ def bench_queries() -> None:
         ("records_page 1 (no action)", lambda: view.records_page(GSTINS, f, "no_action", 1)),
         ("records_page 2000", lambda: view.records_page(GSTINS, f, "no_action", 2000)),
         ("bucket_counts (section + doc search)", lambda: view.bucket_counts(GSTINS, narrow)),
-        ("records_page 1 (section + doc search)", lambda: view.records_page(GSTINS, narrow, "no_action", 1)),
+        ("records_page 1 (section + doc search)",
+         lambda: view.records_page(GSTINS, narrow, "no_action", 1)),
     ]:
         first, median = timed(call)
         print(f"  {name:42s} first {first * 1000:7.0f} ms   median {median * 1000:7.0f} ms")
 
 
 def bench_page() -> dict:
-    from streamlit.testing.v1 import AppTest
-    from app import ui
     ui.after_write()  # empty caches: a true first render
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
     at.run()
@@ -119,14 +124,16 @@ def main() -> int:
         build_store(path, args.records)
         print(f"built {args.records:,} IMS records in {time.perf_counter() - t0:.1f} s -> {path}")
     os.environ["IMS_DB_PATH"] = str(path)
-    print(f"IMS Invoices page over {args.records:,} IMS records ({os.cpu_count()} cores, shared machine)")
+    print(f"IMS Invoices page over {args.records:,} IMS records ({os.cpu_count()} cores, shared "
+          f"machine)")
     print("core queries:")
     bench_queries()
     print("whole page (AppTest, script run incl. queries and element building):")
     figures = bench_page()
     for name, seconds in figures.items():
         target = 2.0 if name == "first render" else 1.0 if name.startswith("filter") else None
-        verdict = "" if target is None else ("  OK" if seconds <= target else f"  OVER {target:.0f} s target")
+        verdict = ("" if target is None else "  OK" if seconds <= target
+                   else f"  OVER {target:.0f} s target")
         print(f"  {name:32s} {seconds * 1000:7.0f} ms{verdict}")
     return 0
 

@@ -1,6 +1,6 @@
 """Benchmark: purchase-register validation and import (issue 3).
 
-    .venv/bin/python bench/purchase.py [--lines 1000000] [--xlsx-rows 100000] [--keep DIR]
+    .venv/bin/python -m bench.purchase [--lines 1000000] [--xlsx-rows 100000] [--keep DIR]
 
 Generates a realistic standard-template CSV (multi-line documents, credit notes as
 negatives, intra- and inter-state suppliers, exempt lines, 1% of lines with 'Rs 1234.5'
@@ -22,12 +22,13 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.gstin import make_gstin  # noqa: E402
+from core.db import connect
+from core.gstin import make_gstin
+from core.purchase import import_purchase_file, read_purchase_documents
 
 COMPANY = "27AAACW1234K1ZD"
-HEADER = ["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no", "doc_date", "place_of_supply",
+HEADER = ["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no", "doc_date",
+          "place_of_supply",
           "reverse_charge", "taxable_value", "igst", "cgst", "sgst", "cess", "doc_value"]
 
 
@@ -35,8 +36,9 @@ def suppliers(count: int, rng: random.Random) -> pl.DataFrame:
     states = ["27"] * 6 + ["29", "24", "33", "07", "09", "36", "19"]
     rows = []
     for i in range(count):
-        pan = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(3)) + rng.choice("CFP") + \
-            rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") + f"{rng.randint(0, 9999):04d}" + rng.choice("ABCDEFGHJK")
+        letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        pan = ("".join(rng.choice(letters) for _ in range(3)) + rng.choice("CFP")
+               + rng.choice(letters) + f"{rng.randint(0, 9999):04d}" + rng.choice("ABCDEFGHJK"))
         rows.append((make_gstin(rng.choice(states), pan), f"Supplier {i} Pvt Ltd"))
     return pl.DataFrame(rows, schema=["supplier_gstin", "supplier_name"], orient="row")
 
@@ -52,7 +54,8 @@ def register_lines(lines: int, seed: int = 11) -> pl.DataFrame:
         per=pl.col("doc").hash(seed) % 3 + 1, age=pl.col("doc").hash(seed + 1) % 360,
         crn=pl.col("doc").hash(seed + 2) % 20 == 0)
     df = docs.with_columns(i=pl.int_ranges(0, pl.col("per"))).explode("i").head(lines)
-    df = df.join(sup.with_row_index("sup").with_columns(pl.col("sup").cast(pl.Int64)), on="sup", how="left")
+    df = df.join(sup.with_row_index("sup").with_columns(pl.col("sup").cast(pl.Int64)), on="sup",
+                 how="left")
     base = (pl.col("doc").hash(seed + 3) % 500000 + 100) + pl.col("i") * 37
     exempt = (pl.col("i") == 2)
     sign = pl.when(pl.col("crn")).then(-1).otherwise(1)
@@ -60,17 +63,20 @@ def register_lines(lines: int, seed: int = 11) -> pl.DataFrame:
     tax = pl.when(exempt).then(0).otherwise(base * 18 // 100)
     df = df.with_columns(txval=base * sign, igst=pl.when(intra).then(0).otherwise(tax) * sign,
                          cgst=pl.when(intra).then(tax // 2).otherwise(0) * sign)
-    odd = pl.col("doc").hash(seed + 4) % 100 == 0          # 1% of lines written the way people type them
+    odd = pl.col("doc").hash(seed + 4) % 100 == 0  # 1% of lines written the way people type them
     day = pl.lit(today) - pl.duration(days=pl.col("age"))
     return df.select(
         pl.lit(COMPANY).alias("company_gstin"), "supplier_gstin", "supplier_name",
         pl.when(pl.col("crn")).then(pl.lit("CRN")).otherwise(pl.lit("INV")).alias("doc_type"),
         pl.format("SI/25-26/{}", pl.col("doc")).alias("doc_no"),
-        pl.when(odd).then(day.dt.strftime("%d/%m/%Y")).otherwise(day.dt.strftime("%Y-%m-%d")).alias("doc_date"),
+        pl.when(odd).then(day.dt.strftime("%d/%m/%Y")).otherwise(day.dt.strftime("%Y-%m-%d"))
+        .alias("doc_date"),
         pl.lit("27").alias("place_of_supply"), pl.lit("N").alias("reverse_charge"),
         pl.when(odd).then(pl.format("Rs {}", (pl.col("txval") / 100).round(2)))
-        .otherwise((pl.col("txval") / 100).round(2).cast(pl.Utf8)).alias("taxable_value"), (pl.col("igst") / 100).round(2).alias("igst"),
-        (pl.col("cgst") / 100).round(2).alias("cgst"), (pl.col("cgst") / 100).round(2).alias("sgst"), pl.lit(0).alias("cess"),
+        .otherwise((pl.col("txval") / 100).round(2).cast(pl.Utf8)).alias("taxable_value"),
+                     (pl.col("igst") / 100).round(2).alias("igst"),
+        (pl.col("cgst") / 100).round(2).alias("cgst"),
+                     (pl.col("cgst") / 100).round(2).alias("sgst"), pl.lit(0).alias("cess"),
         ((pl.col("txval") + pl.col("igst") + 2 * pl.col("cgst")) / 100).round(2).alias("doc_value"))
 
 
@@ -93,10 +99,9 @@ def write_xlsx(df: pl.DataFrame, path: Path) -> None:
 
 def timed_import(path: Path, db: Path) -> dict:
     os.environ["IMS_DB_PATH"] = str(db)
-    from core.db import connect
-    from core.purchase import import_purchase_file, read_purchase_documents
     with connect() as con:
-        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench Works', '27')", [COMPANY])
+        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench Works', "
+                    "'27')", [COMPANY])
     started = time.perf_counter()
     v = read_purchase_documents(path, company_gstins=[COMPANY])
     validated = time.perf_counter() - started
@@ -106,7 +111,8 @@ def timed_import(path: Path, db: Path) -> dict:
     with connect() as con:
         stored = con.execute("SELECT count(*), sum(txval) FROM purchase_docs").fetchone()
     assert result.ok, result.summary() + "\n" + "\n".join(v.messages())
-    return {"lines": v.line_count, "docs": v.docs.height, "stored": stored[0], "warnings": v.warning_count,
+    return {"lines": v.line_count, "docs": v.docs.height, "stored": stored[0],
+            "warnings": v.warning_count,
             "validate_s": validated, "import_s": imported}
 
 
@@ -128,11 +134,13 @@ def main() -> int:
         db = work / f"bench_{kind}.duckdb"
         db.unlink(missing_ok=True)
         r = timed_import(path, db)
-        # import_purchase_file validates again (against the store) and writes: that is the user's wait
+        # import_purchase_file validates again (against the store) and writes: the user's wait
         total = r["import_s"]
         ok &= total <= limit
-        print(f"{kind}: {r['lines']:,} lines ({path.stat().st_size / 1e6:.0f} MB, generated in {made:.1f} s) -> "
-              f"{r['docs']:,} documents; read+validate {r['validate_s']:.1f} s; validate+import (one call) "
+        print(f"{kind}: {r['lines']:,} lines ({path.stat().st_size / 1e6:.0f} MB, generated in "
+              f"{made:.1f} s) -> "
+              f"{r['docs']:,} documents; read+validate {r['validate_s']:.1f} s; validate+import "
+              f"(one call) "
               f"{total:.1f} s (target <= {limit:.0f} s) {'OK' if total <= limit else 'SLOW'}; "
               f"{r['stored']:,} stored; {r['warnings']:,} warnings")
     return 0 if ok else 1

@@ -1,6 +1,6 @@
 """Benchmark: reconcile N portal records against N books documents, synthesised in process.
 
-    .venv/bin/python bench/reco.py [--records 1000000] [--seed 1] [--no-pandas] [--repeat 3]
+    .venv/bin/python -m bench.reco [--records 1000000] [--seed 1] [--no-pandas] [--repeat 3]
 
 Times the whole pipeline of core.reco.reconcile (normalise, duplicates, the five passes,
 classify, reasons, nearest candidates, recommend), wall and CPU time, best of --repeat runs
@@ -13,17 +13,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import sys
+import re
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import polars as pl
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.gstin import make_gstin  # noqa: E402
+from core.documents import fy_of
+from core.gstin import make_gstin
+from core.reco import reconcile
+from core.reco_engine import classify, match_documents, pair_rows
+from core.reco_keys import mark_duplicates, prepare_books, prepare_portal
 
 COMPANY = "27AAACW1234K1ZD"
 STATES = ["27", "29", "24", "33", "07", "09", "19", "36"]
@@ -61,16 +63,20 @@ def portal_frame(n: int, seed: int) -> tuple[pl.DataFrame, list[str]]:
         "cess": np.zeros(n, dtype=np.int64)})
     frame = frame.with_columns(
         rtin=pl.lit(COMPANY),
-        doc_type=pl.when(pl.col("portal_id") % 25 == 0).then(pl.lit("CRN")).otherwise(pl.lit("INV")),
-        doc_no=pl.when(pl.col("style") == 0).then(pl.format("INV/2025-26/{}", pl.col("seq").str.zfill(6)))
+        doc_type=pl.when(pl.col("portal_id") % 25 == 0).then(pl.lit("CRN"))
+        .otherwise(pl.lit("INV")),
+        doc_no=pl.when(pl.col("style") == 0)
+        .then(pl.format("INV/2025-26/{}", pl.col("seq").str.zfill(6)))
         .when(pl.col("style") == 1).then(pl.format("SI-{}", pl.col("seq")))
         .when(pl.col("style") == 2).then(pl.format("{}/25-26", pl.col("seq").str.zfill(7)))
         .otherwise(pl.format("B{}", pl.col("seq"))),
         doc_date=(pl.lit(day0) + pl.duration(days=pl.col("days"))).cast(pl.Date),
         orig_doc_no=pl.lit(None, pl.Utf8), orig_doc_date=pl.lit(None, pl.Date),
         pos=pl.lit("27"), rcm=pl.lit(None, pl.Utf8),
-        srcfilstatus=pl.when(pl.col("portal_id") % 97 == 0).then(pl.lit("Not Filed")).otherwise(pl.lit("Filed")),
-        ispendactblocked=pl.when(pl.col("portal_id") % 31 == 0).then(pl.lit("Y")).otherwise(pl.lit("N")),
+        srcfilstatus=pl.when(pl.col("portal_id") % 97 == 0).then(pl.lit("Not Filed"))
+        .otherwise(pl.lit("Filed")),
+        ispendactblocked=pl.when(pl.col("portal_id") % 31 == 0).then(pl.lit("Y"))
+        .otherwise(pl.lit("N")),
         section=pl.lit("b2b"), rtnprd=pl.lit("102025"))
     return frame.drop("style", "seq", "days"), sups
 
@@ -81,11 +87,13 @@ def books_from(portal: pl.DataFrame, sups: list[str], seed: int) -> pl.DataFrame
     rng = np.random.default_rng(seed + 1)
     n = portal.height
     u = rng.random(n)
-    b = portal.select("rtin", "stin", "doc_type", "doc_no", "doc_date", "pos", *AMOUNTS).with_columns(
+    b = portal.select("rtin", "stin", "doc_type", "doc_no", "doc_date", "pos",
+                      *AMOUNTS).with_columns(
         pl.Series("u", u), pl.lit("N").alias("rcm"), pl.lit(False).alias("no_tax"))
     b = b.filter(pl.col("u") >= 0.03).with_columns(
-        doc_no=pl.when(pl.col("u") < 0.07).then(pl.col("doc_no").str.to_lowercase()
-                                                 .str.replace_all("/", "-").str.replace("2025-26", ""))
+        doc_no=pl.when(pl.col("u") < 0.07)
+        .then(pl.col("doc_no").str.to_lowercase().str.replace_all("/", "-")
+              .str.replace("2025-26", ""))
         .when(pl.col("u") < 0.08).then(pl.col("doc_no") + pl.lit("A"))
         .otherwise(pl.col("doc_no")),
         txval=pl.when((pl.col("u") >= 0.08) & (pl.col("u") < 0.10)).then(pl.col("txval") + 50_000)
@@ -136,10 +144,6 @@ class PeakRss:
 
 def pandas_passes_1_2(portal: pl.DataFrame, books: pl.DataFrame, tol: int) -> int:
     """The plain way: pandas merges, then row-wise apply for keys and classification."""
-    import re
-
-    import pandas as pd
-    from core.documents import fy_of
     P, B = portal.to_pandas(), books.to_pandas()
     for df in (P, B):
         df["raw_no"] = df["doc_no"].str.strip().str.upper()
@@ -165,7 +169,9 @@ def pandas_passes_1_2(portal: pl.DataFrame, books: pl.DataFrame, tol: int) -> in
 
     def classify(row):
         out = any(abs(row[c] - row[c + "_b"]) > tol for c in AMOUNTS)
-        return "mismatch" if out else ("exact" if row["doc_date"] == row["doc_date_b"] else "partial")
+        if out:
+            return "mismatch"
+        return "exact" if row["doc_date"] == row["doc_date_b"] else "partial"
 
     both["status"] = both.apply(classify, axis=1)
     return len(both)
@@ -173,18 +179,12 @@ def pandas_passes_1_2(portal: pl.DataFrame, books: pl.DataFrame, tol: int) -> in
 
 def ours_passes_1_2(portal: pl.DataFrame, books: pl.DataFrame, tol: int) -> int:
     """The engine restricted to what the pandas version does: keys, passes 1-2, classify."""
-    import core.reco as reco
-    from core.reco_keys import mark_duplicates, prepare_books, prepare_portal
     p = mark_duplicates(prepare_portal(portal), ["id"])
     b = mark_duplicates(prepare_books(books, "ims"), ["line_no", "id"])
-    saved = reco.PASSES
-    reco.PASSES = ("key", "normalised")
-    try:
-        matches = reco.match_documents(p.filter(pl.col("dup_of").is_null()),
-                                       b.filter(pl.col("dup_of").is_null()), tol, 10)
-    finally:
-        reco.PASSES = saved
-    return reco.classify(reco.pair_rows(p, b, matches), tol).height
+    matches = match_documents(p.filter(pl.col("dup_of").is_null()),
+                              b.filter(pl.col("dup_of").is_null()), tol, 10,
+                              passes=("key", "normalised"))
+    return classify(pair_rows(p, b, matches), tol).height
 
 
 def main() -> None:
@@ -194,7 +194,6 @@ def main() -> None:
     ap.add_argument("--no-pandas", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="reconcile runs (best is reported)")
     args = ap.parse_args()
-    from core.reco import reconcile
     t = time.perf_counter()
     portal, sups = portal_frame(args.records, args.seed)
     books = books_from(portal, sups, args.seed)

@@ -1,6 +1,6 @@
 """Benchmark: apply_sync (reconcile + write back) for 1,000,000 IMS records in the store.
 
-    .venv/bin/python bench/sync.py [--records 1000000] [--seed 1] [--db bench/out/sync.duckdb]
+    .venv/bin/python -m bench.sync [--records 1000000] [--seed 1] [--db bench/out/sync.duckdb]
 
 Builds a fresh DuckDB file with N IMS records and ~N purchase documents (the synthetic data
 of bench/reco.py, inserted set-based from Polars frames), then times `core.sync.apply_sync`
@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 import polars as pl
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.reco import COMPANY, PeakRss, books_from, portal_frame
+from core.db import connect, transaction
+from core.documents import fy_expr
+from core.sync import apply_sync
 
-from bench.reco import COMPANY, PeakRss, books_from, portal_frame  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MONEY = ("txval", "igst", "cgst", "sgst", "cess")
 
@@ -34,8 +35,6 @@ def rupees(cols) -> str:
 
 def fill_store(records: int, seed: int) -> tuple[int, int]:
     """N IMS records and their purchase register, written set-based in one transaction each."""
-    from core.db import connect, transaction
-    from core.documents import fy_expr
     portal, sups = portal_frame(records, seed)
     books = books_from(portal, sups, seed)
     portal = portal.with_columns(doc_no_key=pl.col("doc_no").str.strip_chars().str.to_uppercase(),
@@ -43,24 +42,28 @@ def fill_store(records: int, seed: int) -> tuple[int, int]:
     books = books.with_columns(doc_no_key=pl.col("doc_no").str.strip_chars().str.to_uppercase(),
                                fy=fy_expr("doc_date"))
     with connect() as con, transaction(con):
-        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench', '27')", [COMPANY])
-        con.execute(f"""INSERT INTO ims_records (record_id, rtin, section, stin, doc_type, doc_no, doc_no_key,
-                            doc_date, fy, occurrence, pos, txval, igst, cgst, sgst, cess, srcform, rtnprd,
-                            srcfilstatus, portal_action, ispendactblocked, stin_valid, first_seen, last_seen)
-                        SELECT portal_id, rtin, section, stin, doc_type, doc_no, doc_no_key, doc_date, fy, 0,
-                            pos, {rupees(MONEY)}, 'R1', rtnprd, srcfilstatus, 'N', ispendactblocked, true,
-                            now()::TIMESTAMP, now()::TIMESTAMP FROM portal""")
+        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench', '27')",
+                    [COMPANY])
+        con.execute(f"""
+            INSERT INTO ims_records (record_id, rtin, section, stin, doc_type, doc_no, doc_no_key,
+                doc_date, fy, occurrence, pos, txval, igst, cgst, sgst, cess, srcform, rtnprd,
+                srcfilstatus, portal_action, ispendactblocked, stin_valid, first_seen, last_seen)
+            SELECT portal_id, rtin, section, stin, doc_type, doc_no, doc_no_key, doc_date, fy, 0,
+                pos, {rupees(MONEY)}, 'R1', rtnprd, srcfilstatus, 'N', ispendactblocked, true,
+                now()::TIMESTAMP, now()::TIMESTAMP FROM portal""")
         con.execute("INSERT INTO purchase_batches (batch_id, file_name, sha256, template) "
                     "VALUES (1, 'bench.csv', 'bench', 'standard')")
-        con.execute(f"""INSERT INTO purchase_docs (doc_id, batch_id, rtin, stin, doc_type, doc_no, doc_no_key,
-                            doc_date, fy, pos, rcm, {', '.join(MONEY)}, no_tax, line_no, line_count)
-                        SELECT pr_id, 1, rtin, stin, doc_type, doc_no, doc_no_key, doc_date, fy, pos, rcm,
-                            {rupees(MONEY)}, no_tax, line_no, 1 FROM books""")
+        con.execute(f"""
+            INSERT INTO purchase_docs (doc_id, batch_id, rtin, stin, doc_type, doc_no, doc_no_key,
+                doc_date, fy, pos, rcm, {', '.join(MONEY)}, no_tax, line_no, line_count)
+            SELECT pr_id, 1, rtin, stin, doc_type, doc_no, doc_no_key, doc_date, fy, pos, rcm,
+                {rupees(MONEY)}, no_tax, line_no, 1 FROM books""")
     return portal.height, books.height
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--db", default=str(ROOT / "bench" / "out" / "sync.duckdb"))
@@ -70,7 +73,6 @@ def main() -> None:
     for f in (db, Path(str(db) + ".wal")):
         f.unlink(missing_ok=True)
     os.environ["IMS_DB_PATH"] = str(db)
-    from core.sync import apply_sync
 
     t0 = time.perf_counter()
     n_ims, n_books = fill_store(args.records, args.seed)

@@ -5,7 +5,7 @@ portal's action until it is uploaded. The portal's rules are checked before anyt
 written: no Pending where `ispendactblocked = Y`, no Reject on import of goods (BOE).
 Everything one call changes is written in one transaction.
 
-`actor` is a `core.auth.User` (checked: the role must allow "act", else PermissionDenied
+`actor` is a `core.User` (checked: the role must allow "act", else PermissionDenied
 before anything is read or written) or a plain string for trusted system callers (tests,
 benches, the CLI).
 """
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core import auth
 from core.db import connect, transaction
 from core.ims_view import ImsFilter, where_clause
+from core.roles import User, require
 
 ACTIONS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "Reset to no action"}
 BULK_ACTIONS = {
@@ -25,7 +25,8 @@ BULK_ACTIONS = {
 }
 # SQL: why a record cannot take action `t` (NULL when it can)
 _BLOCKED = ("CASE WHEN t IS NULL THEN 'no recommendation' "
-            "WHEN t = 'P' AND ispendactblocked = 'Y' THEN 'Pending not allowed (ispendactblocked=Y)' "
+            "WHEN t = 'P' AND ispendactblocked = 'Y' THEN 'Pending not allowed "
+            "(ispendactblocked=Y)' "
             "WHEN t = 'R' AND doc_type = 'BOE' THEN 'Import of goods cannot be rejected' END")
 
 
@@ -39,15 +40,15 @@ class SaveResult:
     skipped: list[tuple[int, str]] = field(default_factory=list)
 
 
-def acting_as(actor: auth.User | str, permission: str = "act") -> str:
+def acting_as(actor: User | str, permission: str = "act") -> str:
     """The name written to the log for `actor`; a User must hold `permission`."""
-    if isinstance(actor, auth.User):
-        auth.require(actor, permission)
+    if isinstance(actor, User):
+        require(actor, permission)
         return actor.email
     return str(actor)
 
 
-def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: auth.User | str) -> SaveResult:
+def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: User | str) -> SaveResult:
     """Grid edits: {record_id: {"action": A|R|P|N|None, "remarks": str}} -> saved in one go.
 
     A key left out of a change keeps its stored value; action None clears the user's action.
@@ -63,16 +64,18 @@ def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: auth.U
             for rid, c in changes.items()]
     where, params = where_clause(gstins, ImsFilter())
     with connect() as con, transaction(con):
-        con.execute("CREATE TEMP TABLE edits (record_id BIGINT, has_action BOOLEAN, action VARCHAR, "
-                    "has_remarks BOOLEAN, remarks VARCHAR)")
+        con.execute("CREATE TEMP TABLE edits (record_id BIGINT, has_action BOOLEAN, action "
+                    "VARCHAR, has_remarks BOOLEAN, remarks VARCHAR)")
         con.executemany("INSERT INTO edits VALUES (?, ?, ?, ?, ?)", rows)
         con.execute(f"""CREATE TEMP TABLE todo AS
             SELECT r.record_id, r.rtin, r.user_action AS old_action, r.user_remarks AS old_remarks,
                    CASE WHEN e.has_action THEN e.action ELSE r.user_action END AS t,
                    CASE WHEN e.has_remarks THEN nullif(trim(e.remarks), '') ELSE r.user_remarks END
                        AS new_remarks, r.ispendactblocked, r.doc_type
-            FROM edits e JOIN (SELECT * FROM ims_records WHERE {where}) r USING (record_id)""", params)
-        missing = con.execute("SELECT record_id FROM edits ANTI JOIN todo USING (record_id)").fetchall()
+            FROM edits e JOIN (SELECT * FROM ims_records WHERE {where}) r USING (record_id)""",
+                    params)
+        missing = con.execute("SELECT record_id FROM edits ANTI JOIN todo USING (record_id)"
+                              ).fetchall()
         result = _write(con, actor, allow_null=True)
         result.skipped += [(m[0], "not found or not visible to you") for m in missing]
         con.execute("DROP TABLE edits")
@@ -80,7 +83,7 @@ def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: auth.U
     return result
 
 
-def bulk_action(gstins: list[str], f: ImsFilter, bucket: str | None, action: str, actor: auth.User | str,
+def bulk_action(gstins: list[str], f: ImsFilter, bucket: str | None, action: str, actor: User | str,
                 remarks: str | None = None) -> SaveResult:
     """Apply one action to every record the filter (and bucket) selects, in one transaction."""
     actor = acting_as(actor)
@@ -102,16 +105,20 @@ def bulk_action(gstins: list[str], f: ImsFilter, bucket: str | None, action: str
 
 def _write(con, actor: str, allow_null: bool) -> SaveResult:
     """Apply temp table `todo` (record_id, t = new action, new_remarks) with log rows."""
-    blocked = _BLOCKED if not allow_null else _BLOCKED.replace("WHEN t IS NULL THEN 'no recommendation' ", "")
+    blocked = _BLOCKED
+    if allow_null:
+        blocked = _BLOCKED.replace("WHEN t IS NULL THEN 'no recommendation' ", "")
     con.execute("ALTER TABLE todo ADD COLUMN problem VARCHAR")
     con.execute(f"UPDATE todo SET problem = {blocked}")
     skipped = con.execute("SELECT record_id, problem FROM todo WHERE problem IS NOT NULL "
                           "ORDER BY record_id LIMIT 1000").fetchall()
     n_skipped = con.execute("SELECT count(*) FROM todo WHERE problem IS NOT NULL").fetchone()[0]
     con.execute("DELETE FROM todo WHERE problem IS NOT NULL OR "
-                "(t IS NOT DISTINCT FROM old_action AND new_remarks IS NOT DISTINCT FROM old_remarks)")
-    con.execute("""INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
-                   SELECT ?, rtin, record_id, 'user_action', old_action, t, new_remarks FROM todo""",
+                "(t IS NOT DISTINCT FROM old_action AND new_remarks IS NOT DISTINCT FROM "
+                "old_remarks)")
+    con.execute("""
+        INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
+        SELECT ?, rtin, record_id, 'user_action', old_action, t, new_remarks FROM todo""",
                 [actor])
     con.execute("""UPDATE ims_records SET user_action = todo.t, user_remarks = todo.new_remarks,
                        user_action_by = ?, user_action_at = current_timestamp

@@ -1,4 +1,4 @@
-"""Document keys shared by ingestion, import and reconciliation (spec/reconciliation.md, "Keys").
+"""Document keys shared by ingestion, import and reconciliation (docs/reconciliation.md, "Keys").
 
 `raw_no` and `fy` identify a document for duplicates and pass 1; money crosses from the
 store (DECIMAL rupees) to reconciliation as integer paise.

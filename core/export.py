@@ -1,7 +1,7 @@
 """Spreadsheet-safe downloads: CSV and Excel bytes from a Polars (or pandas) frame.
 
 A text cell that starts with `=`, `+`, `-`, `@`, tab or carriage return could run as a formula
-when a spreadsheet opens the file, so it is written with a leading `'` (spec/contracts.md).
+when a spreadsheet opens the file, so it is written with a leading `'` (docs/interfaces.md).
 Numbers stay numbers: only text cells are changed, so an amount of -5.00 is written as it is,
 while the text "-2" (say, a document number) becomes "'-2".
 """
@@ -20,6 +20,7 @@ TRIGGER_RE = r"^[=+\-@\t\r]"
 BOM = "\ufeff".encode("utf-8")
 EXCEL_MAX_ROWS = 1_048_576
 SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def safe_cell(value):

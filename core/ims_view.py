@@ -19,8 +19,9 @@ BUCKETS: dict[str, tuple[str, str]] = {
     "accepted": ("Accepted", "portal_action = 'A'"),
     "rejected": ("Rejected", "portal_action = 'R'"),
     "pending": ("Pending", "portal_action = 'P'"),
-    "to_upload": ("To upload", "user_action IS NOT NULL AND user_action <> coalesce(portal_action, 'N') "
-                               "AND coalesce(upload_state, '') NOT IN ('queued', 'sent')"),
+    "to_upload": ("To upload", ("user_action IS NOT NULL "
+                                "AND user_action <> coalesce(portal_action, 'N') "
+                                "AND coalesce(upload_state, '') NOT IN ('queued', 'sent')")),
     "upload_errors": ("Upload errors", "upload_state IN ('error', 'held')"),
 }
 SECTION_LABELS = {
@@ -89,7 +90,8 @@ def where_clause(gstins: list[str], f: ImsFilter, bucket: str | None = None) -> 
 def bucket_counts(gstins: list[str], f: ImsFilter) -> dict[str, int]:
     """How many filtered records sit in each bucket (one scan)."""
     where, params = where_clause(gstins, f)
-    counts = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, (_, cond) in BUCKETS.items())
+    counts = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name,
+                       (_, cond) in BUCKETS.items())
     with connect() as con:
         row = con.execute(f"SELECT count(*) AS all_, {counts} FROM ims_records WHERE {where}",
                           params).fetchone()
@@ -156,7 +158,8 @@ def record_with_counterpart(gstins: list[str], record_id: int) -> dict | None:
         portal = dict(zip([d[0] for d in cur.description], row))
         books = None
         if portal.get("counterpart_doc_id") is not None:
-            cur = con.execute("SELECT * FROM purchase_docs WHERE doc_id = ?", [portal["counterpart_doc_id"]])
+            cur = con.execute("SELECT * FROM purchase_docs WHERE doc_id = ?",
+                              [portal["counterpart_doc_id"]])
             found = cur.fetchone()
             books = dict(zip([d[0] for d in cur.description], found)) if found else None
     return {"portal": portal, "books": books, "compare": compare_sides(portal, books)}
@@ -175,7 +178,8 @@ def compare_sides(portal: dict, books: dict | None) -> list[dict]:
             diff = None
             differs = books is not None and str(left or "").upper() != str(right or "").upper()
         rows.append({"field": name, "portal": _show(left), "books": _show(right) if books else "",
-                     "difference": "" if diff is None else f"{float(diff):,.2f}", "differs": differs})
+                     "difference": "" if diff is None else f"{float(diff):,.2f}",
+                     "differs": differs})
     return rows
 
 

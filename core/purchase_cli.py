@@ -5,9 +5,15 @@ import argparse
 import json
 import sys
 
-from core import purchase
+from core.purchase_batches import ImportRefused, list_batches, rollback_batch
+from core.purchase_import import (
+    Validation,
+    import_purchase_file,
+    problems_csv_bytes,
+    validate_purchase_file,
+)
 from core.purchase_read import FileProblem, load_source, read_table
-from core.purchase_templates import BUILTINS, header_score
+from core.purchase_templates import BUILTINS, header_score, list_templates, suggest_mapping
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,19 +23,23 @@ def build_parser() -> argparse.ArgumentParser:
                        ("import", "import a file as one batch (all or nothing)")):
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument("file")
-        cmd.add_argument("--template", default="standard", help="standard, tally or a saved template")
-        cmd.add_argument("--company-gstin", help="company GSTIN when the file has none (e.g. Tally)")
+        cmd.add_argument("--template", default="standard",
+                         help="standard, tally or a saved template")
+        cmd.add_argument("--company-gstin",
+                         help="company GSTIN when the file has none (e.g. Tally)")
         cmd.add_argument("--sheet", help="Excel sheet name (default: the first sheet)")
         cmd.add_argument("--on-duplicate", choices=["skip", "replace"], default="skip",
                          help="documents already stored: skip them or replace them")
-        cmd.add_argument("--problems-csv", help="write invalid and duplicate lines with reasons to this CSV")
+        cmd.add_argument("--problems-csv",
+                         help="write invalid and duplicate lines with reasons to this CSV")
         cmd.add_argument("--limit", type=int, default=30, help="problems to print (default 30)")
         if name == "import":
             cmd.add_argument("--force", action="store_true", help="import a file already imported")
             cmd.add_argument("--actor", default="cli", help="who imports (recorded on the batch)")
     batches = sub.add_parser("batches", help="list imported batches")
     batches.add_argument("--limit", type=int, default=20)
-    rollback = sub.add_parser("rollback", help="undo a batch: remove its documents, restore replaced ones")
+    rollback = sub.add_parser("rollback",
+                              help="undo a batch: remove its documents, restore replaced ones")
     rollback.add_argument("batch_id", type=int)
     rollback.add_argument("--actor", default="cli")
     sub.add_parser("templates", help="list the column-mapping templates")
@@ -46,31 +56,33 @@ def main(argv: list[str] | None = None) -> int:
     except FileProblem as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (purchase.ImportRefused, ValueError) as exc:
+    except (ImportRefused, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
-def _report(v: purchase.Validation, args) -> None:
+def _report(v: Validation, args) -> None:
     print(v.summary())
     for message in v.messages(args.limit):
         print("  " + message)
     for row in v.duplicates.head(args.limit).iter_rows(named=True):
-        print(f"  {v.file}, line {row['line_no']}: duplicate {row['doc_no']} ({row['action']}): {row['reason']}")
+        print(f"  {v.file}, line {row['line_no']}: duplicate {row['doc_no']} ({row['action']}): "
+              f"{row['reason']}")
     if args.problems_csv and (v.problems.height or v.duplicates.height):
         with open(args.problems_csv, "wb") as out:
-            out.write(purchase.problems_csv_bytes(v, include_warnings=True))
+            out.write(problems_csv_bytes(v, include_warnings=True))
         print(f"problems written to {args.problems_csv}")
 
 
 def cmd_validate(args) -> int:
-    v = purchase.validate_purchase_file(args.file, args.template, args.company_gstin, args.sheet, args.on_duplicate)
+    v = validate_purchase_file(args.file, args.template, args.company_gstin, args.sheet,
+                               args.on_duplicate)
     _report(v, args)
     return 0 if v.ok else 2
 
 
 def cmd_import(args) -> int:
-    result = purchase.import_purchase_file(args.file, args.template, args.actor, args.on_duplicate,
+    result = import_purchase_file(args.file, args.template, args.actor, args.on_duplicate,
                                            args.company_gstin, args.sheet, args.force)
     if result.validation is not None:
         _report(result.validation, args)
@@ -79,26 +91,31 @@ def cmd_import(args) -> int:
 
 
 def cmd_batches(args) -> int:
-    for b in purchase.list_batches(args.limit):
-        state = f"rolled back {b['rolled_back_at']:%Y-%m-%d %H:%M} by {b['rolled_back_by']}" if b["rolled_back_at"] else \
-            f"{b['current_docs']} current documents"
-        print(f"{b['batch_id']:>5}  {b['imported_at']:%Y-%m-%d %H:%M}  {b['imported_by']:<12} {b['file_name']}  "
-              f"[{b['template']}] {b['doc_count']} docs, {b['duplicate_count']} duplicates ({b['duplicate_mode']}), "
+    for b in list_batches(args.limit):
+        if b["rolled_back_at"]:
+            state = f"rolled back {b['rolled_back_at']:%Y-%m-%d %H:%M} by {b['rolled_back_by']}"
+        else:
+            state = f"{b['current_docs']} current documents"
+        print(f"{b['batch_id']:>5}  {b['imported_at']:%Y-%m-%d %H:%M}  {b['imported_by']:<12} "
+              f"{b['file_name']}  "
+              f"[{b['template']}] {b['doc_count']} docs, {b['duplicate_count']} duplicates "
+              f"({b['duplicate_mode']}), "
               f"{b['warning_count']} warnings; {state}")
     return 0
 
 
 def cmd_rollback(args) -> int:
-    done = purchase.rollback_batch(args.batch_id, args.actor)
+    done = rollback_batch(args.batch_id, args.actor)
     print(f"batch {done['batch_id']} rolled back: {done['removed']} documents removed, "
           f"{done['restored']} replaced documents restored")
     return 0
 
 
 def cmd_templates(args) -> int:
-    for t in purchase.list_templates():
+    for t in list_templates():
         kind = "built-in" if t["builtin"] else "saved"
-        print(f"{t['name']} ({kind}, dates {t['date_format'] or 'auto'}, credit notes {t['cn_sign']}): "
+        print(f"{t['name']} ({kind}, dates {t['date_format'] or 'auto'}, credit notes "
+              f"{t['cn_sign']}): "
               + json.dumps(t["mapping"]))
     return 0
 
@@ -107,7 +124,7 @@ def cmd_suggest(args) -> int:
     data, name = load_source(args.file)
     raw = read_table(data, name, header_score(BUILTINS["standard"]), args.sheet)
     headers = [c for c in raw.frame.columns if not c.startswith("__")]
-    print(json.dumps(purchase.suggest_mapping(headers), indent=2))
+    print(json.dumps(suggest_mapping(headers), indent=2))
     return 0
 
 

@@ -14,15 +14,15 @@ import io
 import os
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 
 LINE = "__line"
-MAX_UPLOAD_BYTES = int(os.environ.get("IMS_PURCHASE_MAX_BYTES", 1024 * 1024 * 1024))   # 1 GB
-MAX_ROWS = int(os.environ.get("IMS_PURCHASE_MAX_ROWS", 5_000_000))
+MAX_UPLOAD_BYTES = int(os.environ.get("IMS_PURCHASE_MAX_BYTES", str(1024 * 1024 * 1024)))  # 1 GB
+MAX_ROWS = int(os.environ.get("IMS_PURCHASE_MAX_ROWS", "5000000"))
 HEADER_SEARCH_ROWS = 10
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
@@ -64,7 +64,9 @@ def read_table(data: bytes, name: str, header_score: Callable[[list[str]], int],
                sheet: str | None = None) -> RawTable:
     """Read CSV or xlsx bytes; `header_score(cells)` rates a candidate header row."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise FileProblem(name, f"the file is {_size(len(data))}; the limit is {_size(MAX_UPLOAD_BYTES)}. "
+        raise FileProblem(name,
+                          f"the file is {_size(len(data))}; the limit is "
+                          f"{_size(MAX_UPLOAD_BYTES)}. "
                                 "Split it into smaller files (e.g. one per month).")
     if not data[:4096].strip() and not data.strip():
         raise FileProblem(name, "the file is empty")
@@ -72,7 +74,8 @@ def read_table(data: bytes, name: str, header_score: Callable[[list[str]], int],
     if data[:4] == b"PK\x03\x04":
         return _read_xlsx(data, name, header_score, sheet, sha)
     if name.lower().endswith((".xlsx", ".xlsm", ".xls")):
-        raise FileProblem(name, "this is not an .xlsx workbook (old .xls files: save as .xlsx or CSV)")
+        raise FileProblem(name,
+                          "this is not an .xlsx workbook (old .xls files: save as .xlsx or CSV)")
     return _read_csv(data, name, header_score, sha)
 
 
@@ -142,8 +145,10 @@ def _check_data_delimiter(name: str, delim: str, rows: list[list[str]], lines: l
     if not filled or any(len(r) > 1 for r, _ in filled):
         return
     other = next((d for d in (*DELIMITERS, "|") if d != delim and d in filled[0][1]), None)
-    seen = f" they look separated by {DELIMITERS.get(other, repr(other))}" if other else " they hold one field each"
-    raise FileProblem(name, f"the header is separated by {DELIMITERS[delim]}s but the data lines are not:"
+    seen = (f" they look separated by {DELIMITERS.get(other, repr(other))}" if other
+            else " they hold one field each")
+    raise FileProblem(name,
+                      f"the header is separated by {DELIMITERS[delim]}s but the data lines are not:"
                             f"{seen}. Use one delimiter throughout.", line=1)
 
 
@@ -175,9 +180,11 @@ def _raise_ragged(utf8: bytes, name: str, delim: str, header_at: int) -> None:
                 width = len(row)
             elif len(row) > width:
                 raise FileProblem(name, f"has {len(row)} fields where the header has {width} "
-                                        "(an unquoted delimiter inside a value?)", line=index - header_at)
+                                        "(an unquoted delimiter inside a value?)",
+                                  line=index - header_at)
     except csv.Error as exc:
-        raise FileProblem(name, f"cannot be read as CSV: {exc}", line=max(index + 1 - header_at, 1)) from exc
+        raise FileProblem(name, f"cannot be read as CSV: {exc}",
+                          line=max(index + 1 - header_at, 1)) from exc
     raise FileProblem(name, "has lines with more fields than the header")
 
 
@@ -197,7 +204,8 @@ def _finish(frame: pl.DataFrame, name: str, header_row: int, kind: str, sha: str
     if not value_cols:
         raise FileProblem(name, "has no columns")
     line_count = frame.height
-    blank = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in value_cols)
+    blank = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
+                              for c in value_cols)
     frame = frame.filter(~blank)
     if frame.height == 0:
         raise FileProblem(name, "has a header but no data lines")
@@ -210,14 +218,16 @@ def _read_xlsx(data: bytes, name: str, header_score, sheet: str | None, sha: str
     sheet_xml = _sheet_xml(data, name, sheet)
     _check_formula_values(sheet_xml, name)
     try:
-        grid = pl.read_excel(io.BytesIO(data), engine="calamine", sheet_name=sheet, has_header=False,
+        grid = pl.read_excel(io.BytesIO(data), engine="calamine", sheet_name=sheet,
+                             has_header=False,
                              drop_empty_rows=False, drop_empty_cols=False, infer_schema_length=0,
                              raise_if_empty=False)
     except Exception as exc:  # calamine raises its own error types
         raise FileProblem(name, f"cannot be read as an Excel workbook: {exc}") from exc
     if grid.height == 0:
         raise FileProblem(name, "the sheet is empty")
-    top = [[("" if v is None else str(v)) for v in row] for row in grid.head(HEADER_SEARCH_ROWS).rows()]
+    top = [[("" if v is None else str(v)) for v in row]
+           for row in grid.head(HEADER_SEARCH_ROWS).rows()]
     header_at = _header_index(top, header_score)
     names = _header_names(top[header_at])
     frame = grid.slice(header_at + 1).rename(dict(zip(grid.columns, names)))
@@ -249,7 +259,9 @@ def _sheet_xml(data: bytes, name: str, sheet: str | None) -> str:
         raise FileProblem(name, "the workbook has no sheets")
     chosen = sheets[0] if sheet is None else next((s for s in sheets if s[0] == sheet), None)
     if chosen is None:
-        raise FileProblem(name, f"has no sheet named '{sheet}' (sheets: {', '.join(s[0] for s in sheets)})")
+        raise FileProblem(name,
+                          f"has no sheet named '{sheet}' (sheets: "
+                          f"{', '.join(s[0] for s in sheets)})")
     target = re.search(rf'Id="{re.escape(chosen[1])}"[^>]*Target="([^"]*)"', rels) or \
         re.search(rf'Target="([^"]*)"[^>]*Id="{re.escape(chosen[1])}"', rels)
     path = target.group(1).lstrip("/") if target else ""
@@ -260,7 +272,8 @@ def _sheet_xml(data: bytes, name: str, sheet: str | None) -> str:
         return ""
 
 
-_FORMULA_NO_VALUE = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v></v>)?\s*</c>')
+_FORMULA_NO_VALUE = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*'
+                               r'(?:<v\s*/>|<v></v>)?\s*</c>')
 
 
 def _check_formula_values(sheet_xml: str, name: str) -> None:
@@ -269,7 +282,8 @@ def _check_formula_values(sheet_xml: str, name: str) -> None:
         return
     missing = _FORMULA_NO_VALUE.findall(sheet_xml)
     if missing:
-        cells = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        cells = ", ".join(missing[:5]) + more
         raise FileProblem(name, f"cell {cells} holds a formula with no saved result (the file was "
-                                "written by a program that does not calculate). Open it in Excel or "
-                                "LibreOffice, save it, and upload again.", field=missing[0])
+                                "written by a program that does not calculate). Open it in Excel "
+                                "or LibreOffice, save it, and upload again.", field=missing[0])

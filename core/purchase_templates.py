@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.db import connect, transaction
+from core.purchase_read import FileProblem
 
 FIELDS = ("company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no", "doc_date",
           "place_of_supply", "reverse_charge", "taxable_value", "igst", "cgst", "sgst", "cess",
@@ -24,7 +25,7 @@ SUPPLIER_DOC_TYPES = {
     "INV": "INV", "INVOICE": "INV", "TAX INVOICE": "INV", "B2B": "INV", "PURCHASE": "INV",
     "CRN": "CRN", "CN": "CRN", "CREDIT NOTE": "CRN", "C": "CRN",
     "DBN": "DBN", "DN": "DBN", "DEBIT NOTE": "DBN", "D": "DBN", "I": "INV",
-    "BOE": "BOE", "BILL OF ENTRY": "BOE",      # imports of goods (IMS impg); see core.purchase_validate
+    "BOE": "BOE", "BILL OF ENTRY": "BOE",  # imports of goods (IMS impg); core.purchase_validate
 }
 DOC_TYPES = ("INV", "CRN", "DBN", "BOE")
 # Voucher types as the buyer's books record them (Tally and most ERPs): the buyer's
@@ -38,9 +39,9 @@ BUYER_VOUCHER_TYPES = {
 @dataclass
 class Template:
     name: str
-    mapping: dict[str, str]                      # canonical field -> column header in the file
-    date_format: str | None = None               # strftime; None = YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY
-    cn_sign: str = "as_is"                       # as_is | negative | positive
+    mapping: dict[str, str]         # canonical field -> column header in the file
+    date_format: str | None = None  # strftime; None = YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY
+    cn_sign: str = "as_is"          # as_is | negative | positive
     doc_types: dict[str, str] = field(default_factory=lambda: dict(SUPPLIER_DOC_TYPES))
     builtin: bool = False
 
@@ -53,27 +54,35 @@ STANDARD = Template("standard", {f: f for f in FIELDS}, builtin=True)
 TALLY = Template(
     "tally",
     {"doc_date": "Date", "supplier_name": "Particulars", "supplier_gstin": "Party GSTIN/UIN",
-     "doc_type": "Voucher Type", "doc_no": "Supplier Invoice No.", "taxable_value": "Taxable Amount",
+     "doc_type": "Voucher Type", "doc_no": "Supplier Invoice No.",
+     "taxable_value": "Taxable Amount",
      "igst": "Integrated Tax Amount", "cgst": "Central Tax Amount", "sgst": "State Tax Amount",
      "cess": "Cess Amount", "doc_value": "Gross Total"},
     date_format="%d-%b-%y", doc_types=dict(BUYER_VOUCHER_TYPES), builtin=True)
 BUILTINS = {t.name: t for t in (STANDARD, TALLY)}
 
 SYNONYMS = {
-    "company_gstin": ["company gstin", "our gstin", "recipient gstin", "buyer gstin", "gstin of recipient", "rtin", "own gstin"],
-    "supplier_gstin": ["supplier gstin", "party gstin", "party gstin uin", "gstin uin", "gstin of supplier", "vendor gstin", "ctin", "stin", "gstin"],
-    "supplier_name": ["supplier name", "party name", "vendor name", "particulars", "supplier", "party", "vendor", "trade name", "legal name"],
+    "company_gstin": ["company gstin", "our gstin", "recipient gstin", "buyer gstin",
+                      "gstin of recipient", "rtin", "own gstin"],
+    "supplier_gstin": ["supplier gstin", "party gstin", "party gstin uin", "gstin uin",
+                       "gstin of supplier", "vendor gstin", "ctin", "stin", "gstin"],
+    "supplier_name": ["supplier name", "party name", "vendor name", "particulars", "supplier",
+                      "party", "vendor", "trade name", "legal name"],
     "doc_type": ["doc type", "document type", "voucher type", "type", "note type", "invoice type"],
-    "doc_no": ["doc no", "document number", "supplier invoice no", "invoice number", "invoice no", "bill no", "bill number", "reference no", "ref no", "note number", "inum"],
-    "doc_date": ["doc date", "document date", "invoice date", "bill date", "date", "voucher date", "idt"],
+    "doc_no": ["doc no", "document number", "supplier invoice no", "invoice number", "invoice no",
+               "bill no", "bill number", "reference no", "ref no", "note number", "inum"],
+    "doc_date": ["doc date", "document date", "invoice date", "bill date", "date", "voucher date",
+                 "idt"],
     "place_of_supply": ["place of supply", "pos"],
     "reverse_charge": ["reverse charge", "rcm", "reverse charge applicable"],
     "taxable_value": ["taxable value", "taxable amount", "assessable value", "txval", "taxable"],
     "igst": ["igst", "integrated tax", "integrated tax amount", "igst amount", "iamt"],
     "cgst": ["cgst", "central tax", "central tax amount", "cgst amount", "camt"],
-    "sgst": ["sgst", "state tax", "state tax amount", "sgst amount", "sgst utgst", "utgst", "state ut tax", "samt"],
+    "sgst": ["sgst", "state tax", "state tax amount", "sgst amount", "sgst utgst", "utgst",
+             "state ut tax", "samt"],
     "cess": ["cess", "cess amount", "csamt"],
-    "doc_value": ["doc value", "invoice value", "gross total", "total", "total amount", "document value", "bill amount", "val"],
+    "doc_value": ["doc value", "invoice value", "gross total", "total", "total amount",
+                  "document value", "bill amount", "val"],
 }
 
 
@@ -105,9 +114,9 @@ def header_score(template: Template) -> callable:
 def resolve_columns(template: Template, headers: list[str], file: str,
                     have_company: bool) -> dict[str, str]:
     """Canonical field -> actual header of this file; FileProblem when required ones are missing."""
-    from core.purchase_read import FileProblem
     by_norm = {norm_header(h): h for h in headers if not h.startswith("__")}
-    found = {f: by_norm[norm_header(h)] for f, h in template.mapping.items() if norm_header(h) in by_norm}
+    found = {f: by_norm[norm_header(h)] for f,
+             h in template.mapping.items() if norm_header(h) in by_norm}
     needed = list(REQUIRED) + ([] if have_company else ["company_gstin"])
     missing = [f for f in needed if f not in found]
     if missing:
@@ -126,7 +135,8 @@ def _layout_hint(template: Template, by_norm: dict[str, str]) -> str:
     for other in BUILTINS.values():
         if other.name != template.name and all(norm_header(other.mapping[f]) in by_norm
                                                for f in REQUIRED if f in other.mapping):
-            return f" It looks like the '{other.name}' layout: use template '{other.name}' (--template {other.name})."
+            return (f" It looks like the '{other.name}' layout: use template '{other.name}' "
+                    f"(--template {other.name}).")
     return ""
 
 
@@ -134,10 +144,11 @@ def get_template(name: str) -> Template:
     if name in BUILTINS:
         return BUILTINS[name]
     with connect() as con:
-        row = con.execute("SELECT name, mapping, date_format, cn_sign, options FROM purchase_templates "
-                          "WHERE name = ?", [name]).fetchone()
+        row = con.execute("SELECT name, mapping, date_format, cn_sign, options FROM "
+                          "purchase_templates WHERE name = ?", [name]).fetchone()
     if row is None:
-        known = ", ".join(list(BUILTINS) + [t["name"] for t in list_templates() if not t["builtin"]])
+        saved = [t["name"] for t in list_templates() if not t["builtin"]]
+        known = ", ".join(list(BUILTINS) + saved)
         raise ValueError(f"unknown template '{name}' (known: {known})")
     options = json.loads(row[4] or "{}")
     return Template(row[0], json.loads(row[1]), row[2], row[3] or "as_is",
@@ -152,7 +163,8 @@ def save_template(name: str, mapping: dict[str, str], date_format: str | None = 
         raise ValueError(f"'{name}' is a built-in template name; choose another")
     unknown = [f for f in mapping if f not in FIELDS]
     if unknown:
-        raise ValueError(f"unknown fields in mapping: {', '.join(unknown)} (fields: {', '.join(FIELDS)})")
+        raise ValueError(f"unknown fields in mapping: {', '.join(unknown)} (fields: "
+                         f"{', '.join(FIELDS)})")
     missing = [f for f in REQUIRED if f not in mapping]
     if missing:
         raise ValueError(f"the mapping must name a column for: {', '.join(missing)}")
@@ -164,9 +176,10 @@ def save_template(name: str, mapping: dict[str, str], date_format: str | None = 
         raise ValueError(f"document types map to {', '.join(DOC_TYPES)}, not {', '.join(bad)}")
     with connect() as con, transaction(con):
         con.execute("DELETE FROM purchase_templates WHERE name = ?", [name])
-        con.execute("INSERT INTO purchase_templates (name, mapping, date_format, cn_sign, options, created_by) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [name, json.dumps(mapping), date_format, cn_sign, json.dumps({"doc_types": types}), actor])
+        con.execute("INSERT INTO purchase_templates (name, mapping, date_format, cn_sign, options, "
+                    "created_by) VALUES (?, ?, ?, ?, ?, ?)",
+                    [name, json.dumps(mapping), date_format, cn_sign,
+                     json.dumps({"doc_types": types}), actor])
     return Template(name, dict(mapping), date_format, cn_sign, types)
 
 
@@ -180,4 +193,5 @@ def list_templates() -> list[dict]:
 
 def delete_template(name: str) -> bool:
     with connect() as con:
-        return bool(con.execute("DELETE FROM purchase_templates WHERE name = ? RETURNING name", [name]).fetchall())
+        return bool(con.execute("DELETE FROM purchase_templates WHERE name = ? RETURNING name",
+                                [name]).fetchall())

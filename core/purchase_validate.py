@@ -3,7 +3,7 @@
 Each check is a Polars expression over all lines; GSTINs are checked once per unique
 value. Problems name the file, the 1-based data line, the field and the value.
 Money becomes integer paise (half-up at the paisa), signed per line; a document's
-amounts are the absolute values of its line sums (spec/reconciliation.md "Inputs").
+amounts are the absolute values of its line sums (docs/reconciliation.md "Inputs").
 
 Bills of entry (doc type `BOE` / `Bill of Entry`, imports of goods): the portal's IMS `impg`
 records carry no supplier GSTIN, only the port code and the BOE number, so for a BOE the
@@ -24,7 +24,8 @@ from core.gstin import STATES, gstin_problem
 from core.purchase_read import LINE, RawTable
 from core.purchase_templates import AMOUNTS, FIELDS, Template, resolve_columns
 
-AUTO_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%b-%Y", "%d-%b-%y", "%d %b %Y")
+AUTO_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%b-%Y", "%d-%b-%y",
+                     "%d %b %Y")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 DOC_KEY = ["rtin", "stin", "doc_type", "doc_no_key", "doc_date"]
 DUP_KEY = ["rtin", "stin", "doc_type", "fy", "doc_no_key"]
@@ -34,19 +35,37 @@ PROBLEM_SCHEMA = {"file": pl.Utf8, "line": pl.Int64, "row": pl.Int64, "field": p
                   "column": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "severity": pl.Utf8}
 VALUE_COLUMN = {"company_gstin": "rtin", "supplier_gstin": "stin"}
 STATE_BY_NAME = {name.lower(): code for code, name in STATES.items()}
-RCM_VALUES = {"Y": "Y", "YES": "Y", "TRUE": "Y", "1": "Y", "N": "N", "NO": "N", "FALSE": "N", "0": "N", "": "N"}
+RCM_VALUES = {"Y": "Y", "YES": "Y", "TRUE": "Y", "1": "Y", "N": "N", "NO": "N", "FALSE": "N",
+              "0": "N", "": "N"}
 
 
-def canonical_lines(raw: RawTable, template: Template, company_gstin: str | None) -> tuple[pl.DataFrame, dict]:
+def _doc_type_key(text: pl.Expr) -> pl.Expr:
+    """'Credit_Note' / 'credit-note ' -> 'CREDIT NOTE'."""
+    return text.str.to_uppercase().str.replace_all(r"[\s_.-]+", " ").str.strip_chars()
+
+
+def _rcm_key(text: pl.Expr) -> pl.Expr:
+    """'Yes' / 'true' / '1' -> 'Y'; 'No' / '' -> 'N'; anything else null."""
+    return text.fill_null("").str.to_uppercase().replace_strict(RCM_VALUES, default=None,
+                                                                return_dtype=pl.Utf8)
+
+
+def _text_missing(column: str) -> pl.Expr:
+    return pl.col(column).is_null() | (pl.col(column) == "")
+
+
+def canonical_lines(raw: RawTable, template: Template,
+                    company_gstin: str | None) -> tuple[pl.DataFrame, dict]:
     """The file's columns renamed to canonical fields (missing optional ones as null text)."""
     headers = [c for c in raw.frame.columns if c != LINE]
     columns = resolve_columns(template, headers, raw.file, have_company=bool(company_gstin))
-    exprs = [(pl.col(columns[f]).str.strip_chars() if f in columns else pl.lit(None, pl.Utf8)).alias(text_of(f))
-             for f in FIELDS]
+    exprs = [(pl.col(columns[f]).str.strip_chars() if f in columns else pl.lit(None, pl.Utf8))
+             .alias(text_of(f)) for f in FIELDS]
     return raw.frame.select(pl.col(LINE), *exprs), columns
 
 
-def parse_lines(lines: pl.DataFrame, template: Template, company_gstin: str | None, kind: str) -> pl.DataFrame:
+def parse_lines(lines: pl.DataFrame, template: Template, company_gstin: str | None,
+                kind: str) -> pl.DataFrame:
     """Typed columns next to the text ones: rtin, stin, doc_type, doc_date, pos, rcm, paise amounts.
 
     Columns with few distinct values (type, date, place, reverse charge) are parsed once per
@@ -55,21 +74,22 @@ def parse_lines(lines: pl.DataFrame, template: Template, company_gstin: str | No
     """
     company = pl.col("company_gstin").str.to_uppercase()
     if company_gstin:
-        company = pl.when(company.is_null() | (company == "")).then(pl.lit(company_gstin.strip().upper())).otherwise(company)
-    doc_type_key = lambda c: c.str.to_uppercase().str.replace_all(r"[\s_.-]+", " ").str.strip_chars()  # noqa: E731
-    rcm_key = lambda c: c.fill_null("").str.to_uppercase().replace_strict(RCM_VALUES, default=None, return_dtype=pl.Utf8)  # noqa: E731
+        given = pl.lit(company_gstin.strip().upper())
+        company = pl.when(company.is_null() | (company == "")).then(given).otherwise(company)
     out = lines.with_columns(
         rtin=company,
-        doc_type_code=_per_value(lines, "doc_type", lambda c: doc_type_key(c).replace_strict(
+        doc_type_code=_per_value(lines, "doc_type", lambda c: _doc_type_key(c).replace_strict(
             template.doc_types, default=None, return_dtype=pl.Utf8), pl.Utf8),
         doc_no_key=pl.col("doc_no").str.to_uppercase(),
-        doc_date_parsed=_per_value(lines, "doc_date", lambda c: _date_expr(c, template.date_format, kind), pl.Date),
-        rcm=_per_value(lines, "reverse_charge", rcm_key, pl.Utf8),
+        doc_date_parsed=_per_value(lines, "doc_date",
+                                   lambda c: _date_expr(c, template.date_format, kind), pl.Date),
+        rcm=_per_value(lines, "reverse_charge", _rcm_key, pl.Utf8),
         pos_code=_per_value(lines, "place_of_supply", _pos_expr, pl.Utf8),
     )
     out = with_paise(out.with_columns(stin=_supplier_expr()))
     blank_pos = pl.col("place_of_supply").is_null() | (pl.col("place_of_supply") == "")
-    return out.with_columns(pos=pl.when(blank_pos).then(pl.col("rtin").str.slice(0, 2)).otherwise(pl.col("pos_code")))
+    return out.with_columns(pos=pl.when(blank_pos).then(pl.col("rtin").str.slice(0, 2))
+                            .otherwise(pl.col("pos_code")))
 
 
 PORT_CODE = r"^IN[A-Z0-9]{4}$"     # Indian customs port codes: INNSA1, INMAA1, INDEL4, ...
@@ -98,7 +118,8 @@ def _per_value(frame: pl.DataFrame, column: str, parse, dtype) -> pl.Expr:
 
 
 def text_of(fld: str) -> str:
-    """Column holding a field's text: amounts get a suffix (their parsed paise take the short name)."""
+    """Column holding a field's text: amounts get a suffix (their parsed paise take the short
+    name)."""
     return f"{fld}_text" if fld in AMOUNTS else fld
 
 
@@ -121,7 +142,8 @@ def say(template: str, *values: pl.Expr) -> pl.Expr:
 
 def _date_expr(text: pl.Expr, date_format: str | None, kind: str) -> pl.Expr:
     iso = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "$1")
-    formats = ([date_format] if date_format else []) + [f for f in AUTO_DATE_FORMATS if f != date_format]
+    formats = (([date_format] if date_format else [])
+               + [f for f in AUTO_DATE_FORMATS if f != date_format])
     parsed = [iso.str.to_date(f, strict=False) for f in formats]
     if kind == "xlsx":
         serial = text.str.extract(r"^(\d{5})(?:\.0+)?$").cast(pl.Int64)
@@ -137,7 +159,8 @@ def with_paise(frame: pl.DataFrame) -> pl.DataFrame:
     """
     frame = frame.with_columns(
         *[_to_v4(pl.col(text_of(a))).alias(PAISE[a]) for a in AMOUNTS],
-        *[(pl.col(text_of(a)).is_null() | (pl.col(text_of(a)) == "")).alias(f"{a}_blank") for a in AMOUNTS],
+        *[(pl.col(text_of(a)).is_null() | (pl.col(text_of(a)) == "")).alias(f"{a}_blank")
+          for a in AMOUNTS],
         *[pl.lit(False).alias(f"{a}_nan") for a in AMOUNTS])
     odd = pl.any_horizontal(pl.col(PAISE[a]).is_null() & ~pl.col(f"{a}_blank") for a in AMOUNTS)
     subset = frame.filter(odd)
@@ -165,15 +188,18 @@ def _clean_amounts(subset: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("-") + pl.col(a).str.strip_prefix("(").str.strip_suffix(")"))
         .otherwise(pl.col(a)).alias(a) for a in AMOUNTS)
     out = out.with_columns(*[_to_v4(pl.col(a)).alias(PAISE[a]) for a in AMOUNTS],
-                           *[(pl.col(a).is_null() | pl.col(a).is_in(["", "-"])).alias(f"{a}_blank") for a in AMOUNTS])
+                           *[(pl.col(a).is_null() | pl.col(a).is_in(["", "-"]))
+                             .alias(f"{a}_blank") for a in AMOUNTS])
     return out.select(LINE, *[pl.col(PAISE[a]) for a in AMOUNTS], *[f"{a}_blank" for a in AMOUNTS],
-                      *[(~pl.col(f"{a}_blank") & pl.col(PAISE[a]).is_null()).alias(f"{a}_nan") for a in AMOUNTS])
+                      *[(~pl.col(f"{a}_blank") & pl.col(PAISE[a]).is_null()).alias(f"{a}_nan")
+                        for a in AMOUNTS])
 
 
 def _pos_expr(text: pl.Expr) -> pl.Expr:
     """'27', '7', '27-Maharashtra' or 'Maharashtra' -> '27'; null when blank or unknown."""
     code = text.str.extract(r"^(\d{1,2})(?:\D.*)?$").str.pad_start(2, "0")
-    by_name = text.str.to_lowercase().replace_strict(STATE_BY_NAME, default=None, return_dtype=pl.Utf8)
+    by_name = text.str.to_lowercase().replace_strict(STATE_BY_NAME, default=None,
+                                                     return_dtype=pl.Utf8)
     return pl.coalesce(code, by_name)
 
 
@@ -189,7 +215,8 @@ def line_problems(parsed: pl.DataFrame, company_gstins: list[str] | None,
         if hit.height:
             frames.append(hit.select(
                 pl.col(LINE).alias("line"), pl.lit(fld).alias("field"),
-                pl.col(VALUE_COLUMN.get(fld, text_of(fld))).cast(pl.Utf8).alias("value"), message.alias("message"),
+                pl.col(VALUE_COLUMN.get(fld, text_of(fld))).cast(pl.Utf8).alias("value"),
+                                     message.alias("message"),
                 pl.lit(severity).alias("severity")))
     return frames
 
@@ -200,18 +227,21 @@ def _gstin_checks(parsed: pl.DataFrame, company_gstins: list[str] | None) -> lis
     boe_without_gstin = _is_boe() & (pl.col("stin") == "")
     checks = [
         (pl.col("stin").is_in(list(stin_bad)) & ~boe_without_gstin, "supplier_gstin",
-         pl.when(_is_boe()).then(say("supplier GSTIN '{}' of a bill of entry is neither a port code "
-                                     "(e.g. INNSA1), a GSTIN nor blank", pl.col("supplier_gstin")))
-         .otherwise(pl.col("stin").replace_strict(stin_bad, default="", return_dtype=pl.Utf8)), "error"),
+         pl.when(_is_boe()).then(say("supplier GSTIN '{}' of a bill of entry is neither a port "
+                                     "code (e.g. INNSA1), a GSTIN nor blank",
+                                     pl.col("supplier_gstin")))
+         .otherwise(pl.col("stin").replace_strict(stin_bad, default="", return_dtype=pl.Utf8)),
+         "error"),
         (pl.col("rtin").is_in(list(rtin_bad)), "company_gstin",
          pl.col("rtin").replace_strict(rtin_bad, default="", return_dtype=pl.Utf8), "error"),
     ]
     if company_gstins is not None:
         known = sorted(company_gstins)
         shown = ", ".join(known[:5]) or "none yet"
-        checks.append((~pl.col("rtin").is_in(known) & ~pl.col("rtin").is_in(list(rtin_bad)), "company_gstin",
-                       say("company GSTIN {} is not a configured business (configured: " + shown + ")",
-                                 pl.col("rtin")), "error"))
+        checks.append((~pl.col("rtin").is_in(known) & ~pl.col("rtin").is_in(list(rtin_bad)),
+                       "company_gstin",
+                       say("company GSTIN {} is not a configured business (configured: "
+                           + shown + ")", pl.col("rtin")), "error"))
     return checks
 
 
@@ -227,18 +257,18 @@ def _unique_problems(values: pl.Series) -> dict[str, str]:
 
 def _field_checks(today: dt.date) -> list[tuple]:
     three_years = today.replace(year=today.year - 3, day=min(today.day, 28))
-    text_missing = lambda c: pl.col(c).is_null() | (pl.col(c) == "")  # noqa: E731
     return [
         (pl.col("doc_type_code").is_null(), "doc_type",
          say("document type '{}' is not known (use INV, CRN, DBN or BOE; or Invoice, Credit Note, "
              "Debit Note, Bill of Entry)",
                    pl.col("doc_type").fill_null("")), "error"),
-        (text_missing("doc_no"), "doc_no", pl.lit("document number is empty"), "error"),
+        (_text_missing("doc_no"), "doc_no", pl.lit("document number is empty"), "error"),
         (pl.col("doc_no").str.len_chars() > 16, "doc_no",
          say("document number '{}' has {} characters; GSTN allows 16", pl.col("doc_no"),
                    pl.col("doc_no").str.len_chars()), "warning"),
         (pl.col("doc_no").str.contains(r"[^A-Za-z0-9/\-]"), "doc_no",
-         say("document number '{}' has characters GSTN does not allow (only letters, digits, - and /)",
+         say("document number '{}' has characters GSTN does not allow (only letters, digits, - and "
+             "/)",
                    pl.col("doc_no")), "warning"),
         (pl.col("doc_date_parsed").is_null(), "doc_date",
          say("date '{}' is not a date (use YYYY-MM-DD, DD-MM-YYYY or DD/MM/YYYY)",
@@ -262,17 +292,20 @@ def _amount_checks() -> list[tuple]:
                        say("'{}' is not a number", pl.col(text_of(fld))), "error"))
     checks.append((pl.col("taxable_value_blank"), "taxable_value",
                    pl.lit("taxable value is empty"), "error"))
-    known_pos = pl.col("pos").is_in(list(STATES) + ["96"]) & ~_is_boe() & pl.col("stin").str.contains(r"^\d{2}")
+    known_pos = (pl.col("pos").is_in(list(STATES) + ["96"]) & ~_is_boe()
+                 & pl.col("stin").str.contains(r"^\d{2}"))
+    split_tax = (pl.col("cgst").fill_null(0) != 0) | (pl.col("sgst").fill_null(0) != 0)
     intra = known_pos & (pl.col("stin").str.slice(0, 2) == pl.col("pos"))
     inter = known_pos & (pl.col("stin").str.slice(0, 2) != pl.col("pos"))
-    checks.append((_is_boe() & ((pl.col("cgst").fill_null(0) != 0) | (pl.col("sgst").fill_null(0) != 0)), "cgst",
+    checks.append((_is_boe() & split_tax, "cgst",
                    pl.lit("CGST/SGST on a bill of entry (imports of goods carry IGST)"), "warning"))
     checks.append((intra & (pl.col("igst").fill_null(0) != 0), "igst",
                    say("IGST on a supply within state {} (supplier and place of supply in the same "
                              "state normally carry CGST + SGST)", pl.col("pos")), "warning"))
-    checks.append((inter & ((pl.col("cgst").fill_null(0) != 0) | (pl.col("sgst").fill_null(0) != 0)), "cgst",
+    checks.append((inter & split_tax, "cgst",
                    say("CGST/SGST on a supply from state {} to place of supply {} (inter-state "
-                             "supplies normally carry IGST)", pl.col("stin").str.slice(0, 2), pl.col("pos")),
+                             "supplies normally carry IGST)", pl.col("stin").str.slice(0, 2),
+                       pl.col("pos")),
                    "warning"))
     return checks
 
@@ -282,7 +315,8 @@ def _amount_checks() -> list[tuple]:
 TAX_HEADS = ["igst", "cgst", "sgst", "cess"]
 
 
-def group_documents(parsed: pl.DataFrame, bad_lines: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+def group_documents(parsed: pl.DataFrame,
+                    bad_lines: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Lines of one document (same company, supplier, type, number, date) summed into one row.
 
     A document with any line in `bad_lines` (lines with errors) is left out whole.
@@ -301,14 +335,17 @@ def group_documents(parsed: pl.DataFrame, bad_lines: pl.Series) -> tuple[pl.Data
     if docs.height and docs["__kn"].max() > 1:
         docs = _sum_lines(lines, DOC_KEY)    # a hash collision: group on the columns themselves
     # rechunk: fy_expr uses pl.format, which panics on an empty chunk a filter can leave (see say)
-    docs = docs.filter(~pl.col("bad") & pl.all_horizontal(pl.col(DOC_KEY).is_not_null())).rechunk().with_columns(
+    docs = docs.filter(~pl.col("bad") & pl.all_horizontal(pl.col(DOC_KEY).is_not_null()))
+    docs = docs.rechunk().with_columns(
         txval=pl.when(pl.col("has_tax")).then(pl.col("taxed_txval")).otherwise(pl.col("all_txval")),
         sign=pl.col("all_txval").sign(), no_tax=~pl.col("has_tax"), fy=fy_expr("doc_date"))
-    docs = docs.with_columns(pl.col(["txval", *TAX_HEADS, "doc_value"]).abs().cast(pl.Int64)).sort("line_no")
+    docs = docs.with_columns(pl.col(["txval", *TAX_HEADS,
+                                     "doc_value"]).abs().cast(pl.Int64)).sort("line_no")
     line_map = docs.select(pl.col("lines").alias("line"), "line_no").explode("line")
     return docs.select(
         "rtin", "stin", "supplier_name", "doc_type", "doc_no", "doc_date", "pos", "rcm", "txval",
-        *TAX_HEADS, "doc_value", "no_tax", "line_no", "line_count", "fy", "doc_no_key", "sign"), line_map
+        *TAX_HEADS, "doc_value", "no_tax", "line_no", "line_count", "fy", "doc_no_key",
+                       "sign"), line_map
 
 
 def _sum_lines(lines: pl.DataFrame, by: list[str]) -> pl.DataFrame:
@@ -319,25 +356,31 @@ def _sum_lines(lines: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         pl.col("txval").sum().alias("all_txval"), pl.col("taxed").any().alias("has_tax"),
         *[pl.col(h).sum() for h in TAX_HEADS], pl.col("doc_value").sum(),
         pl.col(LINE).min().alias("line_no"), pl.len().cast(pl.Int64).alias("line_count"),
-        pl.col("bad").any().alias("bad"), pl.col(LINE).alias("lines"), pl.col("__k2").n_unique().alias("__kn"))
+        pl.col("bad").any().alias("bad"), pl.col(LINE).alias("lines"),
+                                  pl.col("__k2").n_unique().alias("__kn"))
 
 
 def sign_problems(docs: pl.DataFrame, cn_sign: str) -> pl.DataFrame:
     """Warnings for documents whose sign goes against the template's convention."""
     crn = pl.col("doc_type") == "CRN"
-    conds = [(~crn & (pl.col("sign") < 0), "invoice or debit note with negative amounts: is it a credit note?")]
+    conds = [(~crn & (pl.col("sign") < 0),
+              "invoice or debit note with negative amounts: is it a credit note?")]
     if cn_sign == "negative":
-        conds.append((crn & (pl.col("sign") > 0), "credit note with positive amounts; this template expects negative"))
+        conds.append((crn & (pl.col("sign") > 0),
+                      "credit note with positive amounts; this template expects negative"))
     if cn_sign == "positive":
-        conds.append((crn & (pl.col("sign") < 0), "credit note with negative amounts; this template expects positive"))
-    frames = [docs.filter(c).select(pl.col("line_no").alias("line"), pl.lit("taxable_value").alias("field"),
+        conds.append((crn & (pl.col("sign") < 0),
+                      "credit note with negative amounts; this template expects positive"))
+    frames = [docs.filter(c).select(pl.col("line_no").alias("line"),
+                                    pl.lit("taxable_value").alias("field"),
                                     pl.col("doc_no").alias("value"), pl.lit(m).alias("message"),
                                     pl.lit("warning").alias("severity")) for c, m in conds]
     return pl.concat(frames) if frames else pl.DataFrame()
 
 
 def split_file_duplicates(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Documents repeating an earlier one's (company, supplier, type, FY, number): kept, duplicates."""
+    """Documents repeating an earlier one's (company, supplier, type, FY, number):
+    (kept, duplicates)."""
     marked = docs.with_columns(first_line=pl.col("line_no").min().over(DUP_KEY))
     dups = marked.filter(pl.col("line_no") != pl.col("first_line")).with_columns(
         kind=pl.lit("in_file"), existing_batch_id=pl.lit(None, pl.Int64), action=pl.lit("skipped"),

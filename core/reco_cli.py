@@ -4,7 +4,7 @@
         [--policy balanced|strict] [--tolerance 1.0] [--date-window 10] [--gstin G]
 
 No database is touched. Exit 0 on success; 2 on unusable input, with a message naming the
-file, line and field. The output has the columns of spec/contracts.md first (amounts in
+file, line and field. The output has the columns of docs/interfaces.md first (amounts in
 rupees, 2 decimals), then extra columns, spreadsheet-safe.
 """
 from __future__ import annotations
@@ -19,6 +19,10 @@ import polars as pl
 
 from core.export import to_csv_bytes
 from core.gstin import gstin_problem
+from core.portal import PayloadError, flatten, recipient_gstin, records_frame
+from core.purchase_import import read_purchase_documents
+from core.purchase_read import FileProblem
+from core.reco_engine import reconcile
 from core.recommend import POLICIES
 
 CONTRACT_COLUMNS = [
@@ -44,7 +48,8 @@ class UnusableInput(Exception):
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m core.reco", description=__doc__.split("\n")[0])
-    ap.add_argument("--purchase", required=True, help="purchase register (CSV/XLSX, standard template)")
+    ap.add_argument("--purchase", required=True,
+                    help="purchase register (CSV/XLSX, standard template)")
     ap.add_argument("--portal", required=True, help="IMS GETINV or GSTR-2A JSON")
     ap.add_argument("--out", required=True, help="output CSV")
     ap.add_argument("--policy", choices=POLICIES, default="balanced")
@@ -66,13 +71,13 @@ def tolerance_paise(text: str) -> int:
 
 def read_portal(path: str) -> tuple[str, pl.DataFrame, str | None]:
     """(kind, portal frame without rtin, recipient GSTIN if the payload says it)."""
-    from core.portal import PayloadError, flatten, recipient_gstin, records_frame
     try:
         payload = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
-        raise UnusableInput(f"{path}, line {exc.lineno}, column {exc.colno}: not JSON: {exc.msg}") from None
+        raise UnusableInput(f"{path}, line {exc.lineno}, column {exc.colno}: not JSON: "
+                            f"{exc.msg}") from None
     except UnicodeDecodeError:
         raise UnusableInput(f"{path}: not UTF-8 text") from None
     if not isinstance(payload, dict):
@@ -91,7 +96,6 @@ def read_portal(path: str) -> tuple[str, pl.DataFrame, str | None]:
 
 def read_books(path: str) -> pl.DataFrame:
     """Documents of the purchase file; in-file duplicates kept (reconcile marks them)."""
-    from core.purchase import FileProblem, read_purchase_documents
     if not Path(path).is_file():
         raise UnusableInput(f"{path}: no such file")
     try:
@@ -131,7 +135,6 @@ def output_frame(results: pl.DataFrame) -> pl.DataFrame:
 
 
 def run(args: argparse.Namespace) -> pl.DataFrame:
-    from core.reco import reconcile
     tol = tolerance_paise(args.tolerance)
     if args.date_window < 0:
         raise UnusableInput(f"--date-window: {args.date_window} must not be negative")
@@ -156,7 +159,3 @@ def main(argv: list[str] | None = None) -> int:
     summary = ", ".join(f"{s} {n}" for s, n in counts.iter_rows())
     print(f"{args.out}: {results.height} rows ({summary})")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

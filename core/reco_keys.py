@@ -1,4 +1,4 @@
-"""Matching keys for reconciliation (spec/reconciliation.md, "Keys").
+"""Matching keys for reconciliation (docs/reconciliation.md, "Keys").
 
 Both sides are brought to one internal shape ("side frame"): `id`, `rtin`, `stin`,
 `doc_type`, `doc_no`, `raw_no`, `fy`, `norm_no`, `doc_date`, `pos`, `rcm`, the five amounts in

@@ -4,8 +4,8 @@ For a portal row left `missing_in_pr` (or a books row left `missing_in_portal`) 
 candidate is the other side's document of the same company and supplier GSTIN ranked by: same
 doc type, same normalised number, most similar number, fewest amounts outside tolerance,
 smallest date gap, lowest id. On very large inputs only documents with the same number (any
-doc type or year) or the same doc type within the date window are ranked. Its reason says why it lost, e.g.
-`matched to SI/7; dates 14 days apart; amounts differ: TAXABLE_VALUE, IGST`.
+doc type or year) or the same doc type within the date window are ranked. Its reason says why
+it lost, e.g. `matched to SI/7; dates 14 days apart; amounts differ: TAXABLE_VALUE, IGST`.
 Duplicates point at the row they duplicate.
 """
 from __future__ import annotations
@@ -79,17 +79,21 @@ def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, matched: pl.Series,
     supplier = ["rtin", "stin"]
     if _pairs_per_supplier(lone, others) <= PAIR_BUDGET:
         return lone.join(others, on=supplier, suffix="_o").select(ids)
-    hashed = lambda f: f.lazy().select(  # noqa: E731
-        "id", "doc_date", key_hash(key=["rtin", "stin", "raw_no"]).alias("_no"),
-        key_hash(key=BLOCK).alias("_block"))
-    same_no = hashed(lone).join(hashed(others), on="_no", suffix="_o")
+    same_no = _hashed(lone).join(_hashed(others), on="_no", suffix="_o")
     gap = (pl.col("doc_date") - pl.col("doc_date_o")).dt.total_days().abs()
     keep = max(MIN_PER_ROW, PAIR_BUDGET // max(1, lone.height))
     unmatched = others.filter(~pl.col("id").is_in(matched.implode()))
-    in_window = hashed(lone).join(hashed(unmatched), on="_block", suffix="_o").filter(
+    in_window = _hashed(lone).join(_hashed(unmatched), on="_block", suffix="_o").filter(
         gap <= win).sort([pl.col("id"), gap, pl.col("id_o")]).filter(
         pl.int_range(pl.len()).over("id") < keep)   # the closest dates when there are many
     return pl.concat([same_no.select(ids), in_window.select(ids)]).unique().collect()
+
+
+def _hashed(side: pl.DataFrame) -> pl.LazyFrame:
+    """id, date and two hashed keys: the number within a supplier, and the block."""
+    return side.lazy().select(
+        "id", "doc_date", key_hash(key=["rtin", "stin", "raw_no"]).alias("_no"),
+        key_hash(key=BLOCK).alias("_block"))
 
 
 def _pairs_per_supplier(lone: pl.DataFrame, others: pl.DataFrame) -> int:
@@ -151,9 +155,11 @@ def add_nearest(rows: pl.DataFrame, p: pl.DataFrame, b: pl.DataFrame, tol: int,
                                       .select(pl.col("p_id").alias("id")), on="id")
     lone_b = b.select(LONE_COLS).join(status.filter(pl.col("match_status") == "missing_in_portal")
                                       .select(pl.col("b_id").alias("id")), on="id")
-    near_p = pl.concat([nearest_candidates(lone_p, b, _partners(rows, "b_id", "p_doc_no"), tol, win),
+    near_p = pl.concat([nearest_candidates(lone_p, b, _partners(rows, "b_id", "p_doc_no"), tol,
+                                           win),
                         _duplicate_of(p, "portal record")])
-    near_b = pl.concat([nearest_candidates(lone_b, p, _partners(rows, "p_id", "b_doc_no"), tol, win),
+    near_b = pl.concat([nearest_candidates(lone_b, p, _partners(rows, "p_id", "b_doc_no"), tol,
+                                           win),
                         _duplicate_of(b, "books document")])
     on_portal = pl.col("p_id").is_not_null()
     return rows.with_columns(
@@ -169,4 +175,5 @@ def _duplicate_of(side: pl.DataFrame, what: str) -> pl.DataFrame:
     return side.filter(pl.col("dup_of").is_not_null()).select("id", "dup_of").join(
         firsts, on="dup_of").select(
         "id", "nearest_doc_no",
-        pl.concat_str([pl.lit(f"duplicate of {what} "), pl.col("dup_of").cast(pl.Utf8)]).alias("nearest_reason"))
+        pl.concat_str([pl.lit(f"duplicate of {what} "),
+                       pl.col("dup_of").cast(pl.Utf8)]).alias("nearest_reason"))

@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import polars as pl
 
+from core.reco_engine import OUTPUT_COLUMNS
+from core.reco_keys import (
+    add_norm_no,
+    fy_start_expr,
+    mark_duplicates,
+    norm_no_frame,
+    prepare_portal,
+)
 from core.recommend import recommend
-from core.reco_keys import add_norm_no, fy_start_expr, mark_duplicates, norm_no_frame, prepare_portal
 
 KEY = ["rtin", "stin", "doc_type", "fy", "norm_no"]
 FROM_2A = ["pr_id", "match_status", "match_pass", "reasons", "pr_doc_no", "pr_doc_date",
@@ -47,8 +54,10 @@ def _ims_rows(ims: pl.DataFrame) -> pl.DataFrame:
         pl.col("pos").alias("portal_pos"))
 
 
-def project(ims_portal: pl.DataFrame, results_2a: pl.DataFrame, policy: str) -> pl.DataFrame:
-    from core.reco import OUTPUT_COLUMNS
+def project_2a_onto_ims(ims_portal: pl.DataFrame, results_2a: pl.DataFrame,
+                        policy: str = "balanced") -> pl.DataFrame:
+    """Sync source `2a_vs_pr`: each IMS record takes the result of the GSTR-2A document with
+    the same (rtin, stin, doc_type, fy, norm_no); none -> `not_in_2a` (module docstring)."""
     ims = _ims_rows(add_norm_no(mark_duplicates(prepare_portal(ims_portal), ["id"])))
     keyed = _keyed_2a(results_2a)
     first = ims.filter(pl.col("dup_of").is_null())

@@ -11,9 +11,9 @@ from core.frames import query_frame
 
 VALUE = "coalesce(portal_tax, pr_tax, 0)"
 AT_RISK = "match_status NOT IN ('exact', 'partial')"
-RESULT_COLUMNS = ("match_status, recommended_action, reasons, company_gstin, supplier_gstin, doc_type, "
-                  "rtnprd, portal_doc_no, portal_doc_date, pr_doc_no, pr_doc_date, pr_line, "
-                  "portal_txval, pr_txval, portal_tax, pr_tax, diff_txval, diff_tax, "
+RESULT_COLUMNS = ("match_status, recommended_action, reasons, company_gstin, supplier_gstin, "
+                  "doc_type, rtnprd, portal_doc_no, portal_doc_date, pr_doc_no, pr_doc_date, "
+                  "pr_line, portal_txval, pr_txval, portal_tax, pr_tax, diff_txval, diff_tax, "
                   "nearest_doc_no, nearest_reason")
 
 
@@ -29,7 +29,8 @@ def list_runs(gstins: list[str]) -> pl.DataFrame:
 
 
 def _scoped(run_id: int, gstins: list[str], extra: str = "", extra_params: list | None = None):
-    where = ("run_id = ? AND run_id IN (SELECT run_id FROM reco_runs WHERE list_contains(?::VARCHAR[], rtin))"
+    where = ("run_id = ? AND run_id IN (SELECT run_id FROM reco_runs WHERE "
+             "list_contains(?::VARCHAR[], rtin))"
              + (f" AND {extra}" if extra else ""))
     return where, [int(run_id), list(gstins), *(extra_params or [])]
 
@@ -37,16 +38,20 @@ def _scoped(run_id: int, gstins: list[str], extra: str = "", extra_params: list 
 def status_summary(run_id: int, gstins: list[str]) -> pl.DataFrame:
     where, params = _scoped(run_id, gstins)
     with connect() as con:
-        return query_frame(con, f"SELECT match_status, count(*) AS records, sum({VALUE})::DOUBLE AS tax_value "
-                                f"FROM reco_results WHERE {where} GROUP BY 1 ORDER BY records DESC", params)
+        return query_frame(con,
+                           f"SELECT match_status, count(*) AS records, sum({VALUE})::DOUBLE AS "
+                           f"tax_value "
+                                f"FROM reco_results WHERE {where} GROUP BY 1 ORDER BY records DESC",
+                           params)
 
 
 def top_suppliers_at_risk(run_id: int, gstins: list[str], limit: int = 10) -> pl.DataFrame:
     where, params = _scoped(run_id, gstins, AT_RISK)
     with connect() as con:
         return query_frame(con, f"SELECT supplier_gstin, count(*) AS records, "
-                                f"sum({VALUE})::DOUBLE AS value_at_risk FROM reco_results WHERE {where} "
-                                f"GROUP BY 1 ORDER BY value_at_risk DESC LIMIT ?", params + [limit])
+                                f"sum({VALUE})::DOUBLE AS value_at_risk FROM reco_results WHERE "
+                                f"{where} GROUP BY 1 ORDER BY value_at_risk DESC LIMIT ?",
+                           params + [limit])
 
 
 def reasons_breakdown(run_id: int, gstins: list[str]) -> pl.DataFrame:
@@ -64,7 +69,8 @@ def trend_by_period(run_id: int, gstins: list[str]) -> pl.DataFrame:
             SELECT period, match_status, count(*) AS records, sum({VALUE})::DOUBLE AS tax_value
             FROM (SELECT *, coalesce(rtnprd, strftime(pr_doc_date, '%m%Y')) AS period
                   FROM reco_results WHERE {where})
-            GROUP BY period, match_status ORDER BY right(period, 4), left(period, 2), match_status""", params)
+            GROUP BY period, match_status
+            ORDER BY right(period, 4), left(period, 2), match_status""", params)
 
 
 def results_page(run_id: int, gstins: list[str], statuses: list[str], page: int,
@@ -73,9 +79,11 @@ def results_page(run_id: int, gstins: list[str], statuses: list[str], page: int,
     extra = "list_contains(?::VARCHAR[], match_status)" if statuses else ""
     where, params = _scoped(run_id, gstins, extra, [list(statuses)] if statuses else [])
     with connect() as con:
-        total = con.execute(f"SELECT count(*) FROM reco_results WHERE {where}", params).fetchall()[0][0]
+        total = con.execute(f"SELECT count(*) FROM reco_results WHERE {where}",
+                            params).fetchall()[0][0]
         frame = query_frame(con, f"SELECT {RESULT_COLUMNS} FROM reco_results WHERE {where} "
-                                 f"ORDER BY match_status, supplier_gstin, portal_doc_no LIMIT ? OFFSET ?",
+                                 f"ORDER BY match_status, supplier_gstin, portal_doc_no LIMIT ? "
+                                 f"OFFSET ?",
                             params + [page_size, max(page - 1, 0) * page_size])
     return frame, total
 
@@ -89,7 +97,8 @@ def results_export(run_id: int, gstins: list[str]) -> pl.DataFrame:
 
 def reco_periods(gstins: list[str], kind: str) -> list[str]:
     """Return periods available as the portal side of a reconciliation of `kind`."""
-    sql = ("SELECT DISTINCT rtnprd FROM ims_records WHERE list_contains(?::VARCHAR[], rtin) AND rtnprd IS NOT NULL"
+    sql = ("SELECT DISTINCT rtnprd FROM ims_records WHERE list_contains(?::VARCHAR[], rtin) AND "
+           "rtnprd IS NOT NULL"
            if kind == "ims_vs_pr" else
            "SELECT DISTINCT ret_period FROM gstr2a_docs WHERE list_contains(?::VARCHAR[], rtin)")
     with connect() as con:

@@ -1,5 +1,5 @@
 """Recommended IMS action per status and policy, then the portal's own limits
-(spec/reconciliation.md, "Recommended IMS action" and "Credit notes accepted")."""
+(docs/reconciliation.md, "Recommended IMS action" and "Credit notes accepted")."""
 from __future__ import annotations
 
 import polars as pl
@@ -69,7 +69,8 @@ def declare_itc_reduction(results: pl.DataFrame) -> pl.DataFrame:
     """Accepted credit notes declare "ITC to be reduced" (Y); where the books hold the note with
     less tax than the portal, the declared amounts are the books' amounts."""
     accepted_cn = (pl.col("doc_type") == "CRN") & (pl.col("recommended_action") == "A")
-    books_less = accepted_cn & pl.col("pr_tax").is_not_null() & (pl.col("pr_tax") < pl.col("portal_tax"))
+    books_less = (accepted_cn & pl.col("pr_tax").is_not_null()
+                  & (pl.col("pr_tax") < pl.col("portal_tax")))
     for col in ("pr_igst", "pr_cgst", "pr_sgst", "pr_cess"):
         if col not in results.columns:
             results = results.with_columns(pl.lit(None, pl.Int64).alias(col))

@@ -1,4 +1,5 @@
-"""python -m sandbox [--port 8765] [--seed N] [--scale N] ...   |   python -m sandbox generate --out DIR ..."""
+"""`python -m sandbox [--port 8765] [--seed N] [--scale N] ...` serves the GSTN-shaped API;
+`python -m sandbox generate --out DIR ...` writes the same data as files."""
 from __future__ import annotations
 
 import argparse
@@ -8,14 +9,16 @@ import sys
 
 from sandbox import synth
 from sandbox.demo import DEMO_GSTINS
+from sandbox.faults import Faults
+from sandbox.generate import generate_files
+from sandbox.server import Sandbox, serve
+from sandbox.state import Config, Portal
 
 
 def serve_main(argv: list[str]) -> int:
-    from sandbox.faults import Faults
-    from sandbox.server import Sandbox, serve
-    from sandbox.state import Config, Portal
     ap = argparse.ArgumentParser(prog="python -m sandbox", description="GSTN-shaped sandbox server "
-                                 "(see sandbox/README.md); `python -m sandbox generate -h` for files")
+                                 "(see sandbox/README.md); `python -m sandbox generate -h` for "
+                                 "files")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--seed", type=int, default=1)
@@ -35,14 +38,15 @@ def serve_main(argv: list[str]) -> int:
         faults.arm_spec(spec)
     config = Config(a.queue_threshold, a.queue_delay, a.save_seconds, a.token_ttl)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve(Sandbox(Portal(a.seed, a.scale, a.start_date, config, a.gstins), faults), a.host, a.port, a.verbose)
+    serve(Sandbox(Portal(a.seed, a.scale, a.start_date, config, a.gstins), faults), a.host, a.port,
+          a.verbose)
     return 0
 
 
 def generate_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m sandbox generate",
-                                 description="Write IMS JSON, GSTR-2A JSON, a noisy purchase register "
-                                             "and its ground truth for one demo GSTIN")
+                                 description="Write IMS JSON, GSTR-2A JSON, a noisy purchase "
+                                             "register and its ground truth for one demo GSTIN")
     ap.add_argument("--out", required=True)
     ap.add_argument("--records", type=int, default=3000, help="IMS records (books lines ~1.1x)")
     ap.add_argument("--seed", type=int, default=1)
@@ -50,7 +54,7 @@ def generate_main(argv: list[str]) -> int:
     ap.add_argument("--books-only", action="store_true",
                     help="write only purchase_register.csv and ground_truth.csv (faster)")
     a = ap.parse_args(argv)
-    info = synth.generate_files(a.out, a.records, a.seed, a.gstin, a.books_only)
+    info = generate_files(a.out, a.records, a.seed, a.gstin, a.books_only)
     for k, v in info.items():
         print(f"{k}: {v}")
     return 0

@@ -1,7 +1,7 @@
 """A noisy purchase register (template `standard`) built from the portal records, and the
 ground truth saying which books line belongs to which portal record and what noise it got.
 
-Noise kinds and whether the rules of spec/reconciliation.md can recover the pair are listed
+Noise kinds and whether the rules of docs/reconciliation.md can recover the pair are listed
 in sandbox/README.md. Deterministic in the seed; about 1.1 books lines per IMS record.
 """
 from __future__ import annotations
@@ -16,20 +16,22 @@ from sandbox import synth
 
 HEADER = ("company_gstin,supplier_gstin,supplier_name,doc_type,doc_no,doc_date,place_of_supply,"
           "reverse_charge,taxable_value,igst,cgst,sgst,cess,doc_value")
-TRUTH_HEADER = "pr_line,portal_section,portal_stin,portal_doc_no,portal_rtnprd,noise_kind,recoverable"
+TRUTH_HEADER = ("pr_line,portal_section,portal_stin,portal_doc_no,portal_rtnprd,noise_kind,"
+                "recoverable")
 # (noise kind, cumulative probability) for a document that is in the books
 NOISE = (("portal_only", .04), ("case", .08), ("format", .16), ("typo", .19), ("rounding", .24),
          ("date", .27), ("value", .31), ("typo+value", .32), ("branch_gstin", .335),
          ("duplicate", .345))
 UNRECOVERABLE = {"typo+value", "portal_only", "books_only", "portal_duplicate", "duplicate"}
 FY_TOKENS = ("2025-2026", "2025-26", "2025/26", "25-26", "25/26", "2526")
-_FY_RE = re.compile(r"(^|[^A-Z0-9])(?:" + "|".join(re.escape(t) for t in FY_TOKENS) + r")(?=$|[^A-Z0-9])")
+_FY_RE = re.compile(r"(^|[^A-Z0-9])(?:" + "|".join(re.escape(t) for t in FY_TOKENS)
+                    + r")(?=$|[^A-Z0-9])")
 _DIGITS = re.compile(r"\d+")
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
 
 
 def norm_no(doc_no: str) -> str:
-    """spec/reconciliation.md norm_no for FY 2025-26 documents (to check the noise we make)."""
+    """docs/reconciliation.md norm_no for FY 2025-26 documents (to check the noise we make)."""
     s = _FY_RE.sub(r"\1", doc_no.strip().upper())
     s = _DIGITS.sub(lambda m: m.group().lstrip("0") or "0", s)
     return _NOT_ALNUM.sub("", s)
@@ -57,7 +59,8 @@ def format_variant(no: str, rng: random.Random) -> str | None:
     dropped = _FY_RE.sub(r"\1", no.upper()).strip("/-")
     dropped = re.sub(r"[/-]{2,}", "/", dropped)
     candidates.append(dropped)
-    candidates.append(_DIGITS.sub(lambda m: m.group().lstrip("0") or "0", dropped).replace("/", "-"))
+    candidates.append(_DIGITS.sub(lambda m: m.group().lstrip("0") or "0",
+                                  dropped).replace("/", "-"))
     candidates.append(no.replace("/", "-") if "/" in no else no.replace("-", "/"))
     candidates.append(_DIGITS.sub(lambda m: "0" + m.group(), no, count=1))
     rng.shuffle(candidates)
@@ -134,9 +137,8 @@ class Register:
         head = f"{self.biz.gstin},{stin},{sup.name},{doc_type},{no},{day},{pos},{rcm},"
         lines = []
         for _, tx, i, c, s, ce in items:
-            lines.append(head + "%.2f,%.2f,%.2f,%.2f,%.2f,%.2f" % (
-                sign * tx / 100, sign * i / 100, sign * c / 100, sign * s / 100, sign * ce / 100,
-                sign * (tx + i + c + s + ce) / 100))
+            amounts = (tx, i, c, s, ce, tx + i + c + s + ce)
+            lines.append(head + ",".join(f"{sign * a / 100:.2f}" for a in amounts))
         self.docs.append((day, len(self.docs), lines, truth))
 
     def write(self, pr_path, truth_path) -> int:
@@ -166,9 +168,9 @@ def _noise(rng: random.Random) -> str:
     return _NOISE_KINDS[bisect.bisect_right(_NOISE_UPTO, rng.random())]
 
 
-def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: "Taken") -> None:
+def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: Taken) -> None:
     """One IMS record into the books, with noise (or left out: portal_only)."""
-    rng, biz = reg.rng, reg.biz
+    rng = reg.rng
     no_f, dt_f = synth.doc_no_field(key), synth.doc_date_field(key)
     ref = (key, rec["stin"], rec[no_f], rec["rtnprd"])
     kind = _noise(rng)
@@ -208,7 +210,8 @@ def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: "T
     negative = doc_type == "CRN" and rng.random() < 0.75
     reg.add(stin, doc_type, no, day, items, truth, negative=negative)
     if kind == "duplicate":
-        reg.add(stin, doc_type, no, shift(day, rng.randint(2, 10)), [[0] + [sum(it[k] for it in items)
+        reg.add(stin, doc_type, no, shift(day, rng.randint(2, 10)),
+                [[0] + [sum(it[k] for it in items)
                 for k in range(1, 6)]], [_truth(ref, "duplicate")], negative=negative)
 
 
@@ -248,9 +251,11 @@ def write_books(biz: synth.BusinessData, seed: int, pr_path, truth_path) -> dict
     seen = set()
     for key in synth.SECTIONS[:-1]:
         for rec, items in zip(biz.records[key], biz.items[key]):
-            ident = (synth.NOTE_SECTIONS.get(key, "INV"), rec["stin"], rec[synth.doc_no_field(key)].upper())
+            ident = (synth.NOTE_SECTIONS.get(key, "INV"), rec["stin"],
+                     rec[synth.doc_no_field(key)].upper())
             if ident in seen:  # the supplier reported it again: a portal duplicate
-                reg.portal_only.append(_truth((key, rec["stin"], ident[2], rec["rtnprd"]), "portal_duplicate"))
+                reg.portal_only.append(_truth((key, rec["stin"], ident[2], rec["rtnprd"]),
+                                              "portal_duplicate"))
                 continue
             seen.add(ident)
             book_record(reg, key, rec, items, taken)
@@ -259,7 +264,8 @@ def write_books(biz: synth.BusinessData, seed: int, pr_path, truth_path) -> dict
     for sup, entry in biz.rcm:
         doc = entry["doc"]
         reg.add(sup.gstin, "INV", doc["inum"], iso(doc["idt"]), entry["items"],
-                [_truth(("2a_b2b", sup.gstin, doc["inum"], entry["period"]), "rcm")] * len(entry["items"]),
+                [_truth(("2a_b2b", sup.gstin, doc["inum"], entry["period"]),
+                        "rcm")] * len(entry["items"]),
                 rcm="Y")
     book_extras(reg, max(1, sum(len(v) for v in biz.records.values()) * 3 // 100))
     lines = reg.write(pr_path, truth_path)

@@ -5,9 +5,12 @@ COMPANY_NAME = "Western Agro Industries Ltd"
 COMPANY_PAN = "AAACW1234K"
 
 DEMO_BUSINESSES = [
-    {"gstin": "27AAACW1234K1ZD", "name": "Western Agro Industries Ltd (Maharashtra)", "state_code": "27"},
-    {"gstin": "29AAACW1234K1Z9", "name": "Western Agro Industries Ltd (Karnataka)", "state_code": "29"},
-    {"gstin": "33AAACW1234K1ZK", "name": "Western Agro Industries Ltd (Tamil Nadu)", "state_code": "33"},
+    {"gstin": "27AAACW1234K1ZD", "name": "Western Agro Industries Ltd (Maharashtra)",
+     "state_code": "27"},
+    {"gstin": "29AAACW1234K1Z9", "name": "Western Agro Industries Ltd (Karnataka)",
+     "state_code": "29"},
+    {"gstin": "33AAACW1234K1ZK", "name": "Western Agro Industries Ltd (Tamil Nadu)",
+     "state_code": "33"},
 ]
 DEMO_GSTINS = [b["gstin"] for b in DEMO_BUSINESSES]
 

@@ -36,7 +36,8 @@ class Faults:
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind '{kind}' (one of {', '.join(KINDS)})")
         with self.lock:
-            self.armed.append(Fault(kind, int(times), float(delay), int(status), path_contains or ""))
+            self.armed.append(Fault(kind, int(times), float(delay), int(status),
+                                    path_contains or ""))
 
     def arm_spec(self, spec: str) -> None:
         """CLI form KIND[:TIMES], e.g. `5xx:3`."""

@@ -74,7 +74,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet unless asked
         if self.server.verbose:
-            sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+            sys.stderr.write(f"{self.address_string()} - {fmt % args}\n")
 
     def send(self, status: int, body: bytes, headers: dict | None = None) -> None:
         self.send_response(status)
@@ -142,7 +142,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send(exc.http_status, error(exc.code, exc.message))
         except (BrokenPipeError, ConnectionResetError):
             pass
-        except Exception as exc:  # a sandbox bug: say so instead of hanging the client
+        except Exception as exc:  # noqa: BLE001 - a sandbox bug: say so, do not hang the client
             self.send(500, error("SANDBOX500", f"{type(exc).__name__}: {exc}"))
 
     def do_GET(self):
@@ -165,7 +165,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def token(self) -> str | None:
         bearer = self.headers.get("Authorization") or ""
-        return self.headers.get("auth-token") or (bearer[7:] if bearer.startswith("Bearer ") else None)
+        from_bearer = bearer[7:] if bearer.startswith("Bearer ") else None
+        return self.headers.get("auth-token") or from_bearer
 
     # ------------------------------------------------------------ API
 
@@ -179,7 +180,9 @@ class Handler(BaseHTTPRequestHandler):
         gstin = params.get("gstin") or ""
         header_gstin = self.headers.get("gstin")
         if header_gstin and gstin and header_gstin.strip().upper() != gstin.strip().upper():
-            raise PortalError("RET400", f"Header gstin {header_gstin} differs from parameter gstin {gstin}", 400)
+            raise PortalError("RET400",
+                              f"Header gstin {header_gstin} differs from parameter gstin {gstin}",
+                              400)
         if path == GSTR2A_PATH and method == "GET":
             period = params.get("ret_period") or ""
             if action not in ("B2B", "B2BA", "CDN", "CDNA"):
@@ -214,7 +217,8 @@ class Handler(BaseHTTPRequestHandler):
             key = section_key(params.get("section") or "")
             count, answer = portal.section_answer(gstin, key)
             if count == 0:
-                raise PortalError("RET11416", f"No document found for section {params.get('section')}")
+                raise PortalError("RET11416",
+                                  f"No document found for section {params.get('section')}")
             if count > portal.config.queue_threshold or (fault and fault.kind == "queue"):
                 return self.send(200, ok({"token": portal.queue_file(gstin, key), "est": 1}))
             return self.send(200, answer)
@@ -230,7 +234,9 @@ class Handler(BaseHTTPRequestHandler):
             if body.get("rtin") and str(body["rtin"]).upper() != gstin.upper():
                 raise PortalError("RET400", f"rtin {body['rtin']} differs from gstin {gstin}", 400)
             reqtyp = "RESET" if action == "RESETIMS" else "SAVE"
-            return self.send(200, ok({"reference_id": portal.submit(gstin, reqtyp, body.get("invdata"))}))
+            return self.send(200,
+                             ok({"reference_id": portal.submit(gstin, reqtyp,
+                                                               body.get("invdata"))}))
         raise PortalError("RET400", f"Unknown IMS action '{action}' for {method}", 400)
 
     # ------------------------------------------------------------ test controls
@@ -244,7 +250,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, json.dumps(snap).encode())
         if method == "GET" and name == "record":
             rec, _ = portal.find(params.get("gstin"), section_key(params.get("section")),
-                                 params.get("stin") or "", params.get("doc_no"), params.get("rtnprd"))
+                                 params.get("stin") or "", params.get("doc_no"),
+                                 params.get("rtnprd"))
             if rec is None:
                 raise PortalError("NOT_FOUND", "No such record", 404)
             return self.send(200, json.dumps({"record": rec}).encode())
@@ -258,7 +265,8 @@ class Handler(BaseHTTPRequestHandler):
         portal, faults = self.box.portal, self.box.faults
         if name == "fault":
             try:
-                faults.arm(**{k: body[k] for k in ("kind", "times", "delay", "status", "path_contains")
+                faults.arm(**{k: body[k] for k in ("kind", "times", "delay", "status",
+                                                   "path_contains")
                               if k in body})
             except (TypeError, ValueError) as exc:
                 raise PortalError("RET400", str(exc), 400) from None
@@ -273,11 +281,14 @@ class Handler(BaseHTTPRequestHandler):
             return portal.advance_day(int(body.get("days", 1)), body.get("new_per_day"),
                                       body.get("edits_per_day"))
         if name == "edit_record":
-            return {"record": portal.edit_record(body.get("gstin"), body.get("section"), body.get("stin"),
+            return {"record": portal.edit_record(body.get("gstin"), body.get("section"),
+                                                 body.get("stin"),
                                                  body.get("doc_no"), body.get("rtnprd"))}
         if name == "set_action":
-            return {"record": portal.set_action(body.get("gstin"), body.get("section"), body.get("stin"),
-                                                body.get("doc_no"), body.get("action"), body.get("rtnprd"))}
+            return {"record": portal.set_action(body.get("gstin"), body.get("section"),
+                                                body.get("stin"),
+                                                body.get("doc_no"), body.get("action"),
+                                                body.get("rtnprd"))}
         if name == "config":
             for k, v in body.items():
                 if not hasattr(portal.config, k):
@@ -292,12 +303,14 @@ class Handler(BaseHTTPRequestHandler):
         raise PortalError("NOT_FOUND", f"No control '{name}'", 404)
 
 
-def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8765, verbose: bool = False) -> None:
+def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8765,
+          verbose: bool = False) -> None:
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     server.sandbox, server.verbose = sandbox, verbose
     threading.Thread(target=sandbox.portal.warm, daemon=True).start()
-    print(f"GSTN sandbox on http://{host}:{port} (user {DEMO_USERNAME}, OTP {DEMO_OTP})", flush=True)
+    print(f"GSTN sandbox on http://{host}:{port} (user {DEMO_USERNAME}, OTP {DEMO_OTP})",
+          flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

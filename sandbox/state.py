@@ -6,7 +6,6 @@ Thread-safe (one lock); answers are pre-serialised JSON bytes cached until the d
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import random
 import threading
@@ -15,7 +14,6 @@ import uuid
 from dataclasses import dataclass, field
 
 from sandbox import synth
-from sandbox.demo import DEMO_BUSINESSES
 
 REQUEST_SECTION = {"B2B": "b2b", "B2BA": "b2ba", "CN": "b2bcn", "CNA": "b2bcna", "DN": "b2bdn",
                    "DNA": "b2bdna", "ECOM": "ecom", "ECOMA": "ecoma", "IMPG": "impg"}
@@ -94,7 +92,8 @@ class Portal:
 
     @staticmethod
     def _index(biz: synth.BusinessData) -> dict[tuple, int]:
-        return {synth.record_key(k, r): i for k, recs in biz.records.items() for i, r in enumerate(recs)}
+        return {synth.record_key(k, r): i for k, recs in biz.records.items() for i,
+                r in enumerate(recs)}
 
     def business(self, gstin: str) -> synth.BusinessData:
         biz = self.data.get(str(gstin or "").strip().upper())
@@ -140,7 +139,9 @@ class Portal:
         group = (goods_typ or "ALL_OTH").strip().upper()
         keys = {"ALL_OTH": ALL_OTH, "IMP_GDS": ("impg",), "INV_SUPP_ISD": ()}.get(group)
         if keys is None:
-            raise PortalError("RET400", f"Unknown goods_typ '{goods_typ}' (ALL_OTH, IMP_GDS, INV_SUPP_ISD)", 400)
+            raise PortalError("RET400",
+                              f"Unknown goods_typ '{goods_typ}' (ALL_OTH, IMP_GDS, INV_SUPP_ISD)",
+                              400)
         with self.lock:
             biz = self.business(gstin)
             body: dict = {"ttl_cnt": 0}
@@ -180,7 +181,8 @@ class Portal:
                 doc = synth.gstr2a_document(biz, period)
                 for p, groups in doc.items():
                     self.cache[(biz.gstin, "2a", period, p)] = (
-                        json.dumps({"status_cd": "1", "data": {p: groups}}).encode() if groups else b"")
+                        json.dumps({"status_cd": "1",
+                                    "data": {p: groups}}).encode() if groups else b"")
                 cached = self.cache[(biz.gstin, "2a", period, part)]
         if not cached:
             raise PortalError("RET13508", f"No documents found for {action} in {period}")
@@ -191,15 +193,18 @@ class Portal:
     def submit(self, gstin: str, reqtyp: str, invdata) -> str:
         """Queue a SAVE or RESET; IMSSAV0015 while another one of this GSTIN is running."""
         biz = self.business(gstin)
-        if not isinstance(invdata, dict) or not any(isinstance(v, list) and v for v in invdata.values()):
-            raise PortalError("RET400", "invdata must map section keys to non-empty lists of records", 400)
+        if not isinstance(invdata,
+                          dict) or not any(isinstance(v, list) and v for v in invdata.values()):
+            raise PortalError("RET400",
+                              "invdata must map section keys to non-empty lists of records", 400)
         for name in invdata:
             section_key(name)
         with self.lock:
             for req in self.saves.values():
                 if req.gstin == biz.gstin and req.result is None:
                     if time.monotonic() - req.submitted < self.config.save_seconds:
-                        raise PortalError("IMSSAV0015", "Another request for this GSTIN is in progress; "
+                        raise PortalError("IMSSAV0015",
+                                          "Another request for this GSTIN is in progress; "
                                                         "try after it completes")
                     self._complete(req)
             ref = f"IMS{biz.gstin[:2]}{uuid.uuid4().hex[:12].upper()}"
@@ -208,14 +213,16 @@ class Portal:
 
     def busy(self, gstin: str) -> None:
         """Answer IMSSAV0015 as a running save would (the `save_in_progress` fault)."""
-        raise PortalError("IMSSAV0015", "Another request for this GSTIN is in progress; try after it completes")
+        raise PortalError("IMSSAV0015",
+                          "Another request for this GSTIN is in progress; try after it completes")
 
     def request_status(self, gstin: str, ref: str) -> dict:
         biz = self.business(gstin)
         with self.lock:
             req = self.saves.get(str(ref))
             if req is None or req.gstin != biz.gstin:
-                raise PortalError("RET11418", f"No request with reference id '{ref}' for {biz.gstin}")
+                raise PortalError("RET11418",
+                                  f"No request with reference id '{ref}' for {biz.gstin}")
             req.polls += 1
             if req.result is None and req.polls == 1:
                 return {"status_cd": "IP", "proc_cnt": 0, "err_cnt": 0, "error_report": {}}
@@ -230,20 +237,22 @@ class Portal:
         for name, records in req.invdata.items():
             key = section_key(name)
             for rec in records if isinstance(records, list) else []:
-                code = self._apply(req, key, rec if isinstance(rec, dict) else {})
+                item = rec if isinstance(rec, dict) else {}
+                code = self._apply(req, key, item)
                 if code is None:
                     done += 1
                 else:
-                    no = str((rec or {}).get(synth.doc_no_field(key)) or (rec or {}).get("inum") or "")
-                    errors.setdefault((key, (rec or {}).get("stin") or "", code), []).append(
-                        {"inum": no, "rtnprd": (rec or {}).get("rtnprd")})
+                    no = str(item.get(synth.doc_no_field(key)) or item.get("inum") or "")
+                    errors.setdefault((key, item.get("stin") or "", code), []).append(
+                        {"inum": no, "rtnprd": item.get("rtnprd")})
         report: dict[str, list] = {}
         for (key, stin, code), inv in errors.items():
             report.setdefault(key, []).append({"stin": stin, "error_cd": code,
                                                "error_msg": ERRORS[code], "inv": inv})
         failed = sum(len(v) for v in errors.values())
         status = "P" if not failed else ("PE" if done else "ER")
-        req.result = {"status_cd": status, "proc_cnt": done, "err_cnt": failed, "error_report": report}
+        req.result = {"status_cd": status, "proc_cnt": done, "err_cnt": failed,
+                      "error_report": report}
         if done:
             self._changed(req.gstin)
 
@@ -288,7 +297,8 @@ class Portal:
             zero = it[0] == 0
             items[i] = synth.tax_item(it[0], max(100, int(it[1] * factor)), intra, zero, it[5] > 0)
         synth.put_amounts(rec, items)
-        rev = self.revisions[(biz.gstin, key, pos)] = self.revisions.get((biz.gstin, key, pos), 0) + 1
+        rev = self.revisions[(biz.gstin, key,
+                              pos)] = self.revisions.get((biz.gstin, key, pos), 0) + 1
         rec["action"] = "N"
         for f in SAVE_FIELDS:
             rec.pop(f, None)
@@ -296,12 +306,14 @@ class Portal:
         self._changed(biz.gstin)
         return rec
 
-    def edit_record(self, gstin: str, section: str, stin: str, doc_no: str, rtnprd: str | None = None) -> dict:
+    def edit_record(self, gstin: str, section: str, stin: str, doc_no: str,
+                    rtnprd: str | None = None) -> dict:
         key = section_key(section)
         with self.lock:
             rec, pos = self.find(gstin, key, stin, doc_no, rtnprd)
             if rec is None:
-                raise PortalError("NOT_FOUND", f"No {key} record {doc_no} of {stin} for {gstin}", 404)
+                raise PortalError("NOT_FOUND", f"No {key} record {doc_no} of {stin} for {gstin}",
+                                  404)
             return self.edit(gstin, key, pos, random.Random(f"{self.seed}|edit|{rec['hash']}"))
 
     def set_action(self, gstin: str, section: str, stin: str, doc_no: str, action: str,
@@ -312,7 +324,8 @@ class Portal:
         with self.lock:
             rec, _ = self.find(gstin, key, stin, doc_no, rtnprd)
             if rec is None:
-                raise PortalError("NOT_FOUND", f"No {key} record {doc_no} of {stin} for {gstin}", 404)
+                raise PortalError("NOT_FOUND", f"No {key} record {doc_no} of {stin} for {gstin}",
+                                  404)
             rec["action"] = action
             self._changed(self.business(gstin).gstin)
             return rec
@@ -356,7 +369,9 @@ class Portal:
         gstins = [self.business(gstin).gstin] if gstin else list(self.data)
         out = {}
         for g in gstins:
-            sections = {**self.counts(g, "ALL_OTH")["all_oth"], **self.counts(g, "IMP_GDS")["imp_gds"]}
+            sections = {**self.counts(g, "ALL_OTH")["all_oth"],
+                        **self.counts(g, "IMP_GDS")["imp_gds"]}
             sections.pop("ttl_cnt")
-            out[g] = {"total": sum(len(v) for v in self.data[g].records.values()), "sections": sections}
+            out[g] = {"total": sum(len(v) for v in self.data[g].records.values()),
+                      "sections": sections}
         return {"date": synth.portal_date(self.day), "businesses": out}

@@ -10,7 +10,8 @@ FIRST = ("Sahyadri", "Kaveri", "Ganga", "Shree Balaji", "Apex", "Deccan", "Narma
          "Konkan", "Malabar", "Coromandel", "Godavari", "Krishna", "Tapi", "Nilgiri", "Aravali",
          "Sai Krupa", "Lakshmi", "Annapurna", "Bharat", "Hindustan", "Jai Hind", "Om Sai", "Surya",
          "Chola", "Pallava", "Maratha", "Vijaya", "Mysore", "Poona", "Rann", "Kutch", "Satpura",
-         "Omkar", "Siddhi", "Mahalaxmi", "Trimurti", "Navbharat", "Prakash", "Sunrise", "Greenfield",
+         "Omkar", "Siddhi", "Mahalaxmi", "Trimurti", "Navbharat", "Prakash", "Sunrise",
+         "Greenfield",
          "Harvest", "Kisan", "Agrotech", "Sharda", "Venkatesh", "Murugan", "Tirupati", "Ambika")
 TRADE = ("Steel", "Polymers", "Chemicals", "Packaging", "Agro Inputs", "Fertilisers", "Seeds",
          "Irrigation Systems", "Pumps", "Logistics", "Transport", "Engineering Works", "Plastics",

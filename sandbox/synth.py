@@ -9,7 +9,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
-import json
 import random
 from dataclasses import dataclass, field
 
@@ -146,7 +145,8 @@ def _status_fields(rng: random.Random, key: str, period: str, sup: Supplier | No
         action = "P"
     roll = r()
     form = "R1" if roll < 0.8 else "IFF" if roll < 0.9 else "R1A"
-    return {"srcform": form, "rtnprd": period, "srcfilstatus": "Not Filed" if not_filed else "Filed",
+    return {"srcform": form, "rtnprd": period,
+            "srcfilstatus": "Not Filed" if not_filed else "Filed",
             "action": action, "ispendactblocked": "Y" if blocked else "N"}
 
 
@@ -158,7 +158,8 @@ def make_record(rng: random.Random, biz: BusinessData, key: str, sup: Supplier, 
         return _make_boe(rng, biz, period, until, day)
     day = day or _day_in(rng, period, until)
     roll = rng.random()
-    inv_typ = "R" if roll < 0.93 else ("SEWP", "SEWOP", "DE", "DE", "CBW")[int((roll - 0.93) / 0.014)]
+    inv_typ = "R" if roll < 0.93 else ("SEWP", "SEWOP", "DE", "DE",
+                                       "CBW")[int((roll - 0.93) / 0.014)]
     sez = inv_typ in ("SEWP", "SEWOP")
     items = make_items(rng, intra=sup.state == biz.state and not sez, zero_tax=inv_typ == "SEWOP")
     doc_type = NOTE_SECTIONS.get(key, "INV")
@@ -186,7 +187,8 @@ def _make_boe(rng: random.Random, biz: BusinessData, period: str, until: dt.date
         day = None
     day = day or _day_in(rng, period, until)
     biz.boe_counter += rng.randint(1, 40)
-    items = [tax_item(18, int(min(max(rng.lognormvariate(11.5, 1.0), 5000), 9_000_000)) * 100, False)]
+    items = [tax_item(18, int(min(max(rng.lognormvariate(11.5, 1.0), 5000), 9_000_000)) * 100,
+                      False)]
     rec = {"portcd": rng.choice(PORTS), "boenum": str(biz.boe_counter), "boedt": portal_date(day),
            "refdt": portal_date(day + dt.timedelta(days=rng.randint(1, 5))), "pos": biz.state}
     put_amounts(rec, items)
@@ -247,7 +249,8 @@ def _add_rcm(biz: BusinessData, rng: random.Random, count: int, until: dt.date) 
         day = _day_in(rng, period, until)
         rt = rng.choice((5, 18))
         items = [tax_item(rt, rng.randint(2000, 150000) * 100, sup.state == biz.state)]
-        doc = {"inum": f"RC-{next_number(sup, 'INV')}"[:16], "idt": portal_date(day), "pos": biz.state,
+        doc = {"inum": f"RC-{next_number(sup, 'INV')}"[:16], "idt": portal_date(day),
+               "pos": biz.state,
                "rchrg": "Y", "inv_typ": "R"}
         put_amounts(doc, items)
         biz.rcm.append((sup, {"period": period, "doc": doc, "items": items}))
@@ -262,7 +265,8 @@ def build_business(seed: int, gstin: str, state: str, scale: int,
     count = max(0, scale - dups)
     plan = section_plan(rng, count)
     periods = rng.choices([p for p, _ in PERIODS], [w for _, w in PERIODS], k=count)
-    periods = [p if not (k in AMENDED and p == "082025") else "092025" for k, p in zip(plan, periods)]
+    periods = [p if not (k in AMENDED and p == "082025") else "092025" for k,
+               p in zip(plan, periods)]
     add_records(biz, rng, plan, periods, until)
     _portal_duplicates(biz, rng, dups)
     _add_rcm(biz, rng, max(2, scale // 50), until)
@@ -271,7 +275,8 @@ def build_business(seed: int, gstin: str, state: str, scale: int,
 
 def build_portal(seed: int, scale: int, until: dt.date = START_DATE,
                  gstins: list[str] | None = None) -> dict[str, BusinessData]:
-    """The demo businesses' data (all, or those in `gstins`), by GSTIN: what the server starts from."""
+    """The demo businesses' data (all, or those in `gstins`), by GSTIN: what the server starts
+    from."""
     return {b["gstin"]: build_business(seed, b["gstin"], b["state_code"], scale, until)
             for b in DEMO_BUSINESSES if not gstins or b["gstin"] in gstins}
 
@@ -291,7 +296,8 @@ def _flprd(period: str) -> str:
 
 def _itms(items: list[list]) -> list[dict]:
     return [{"num": n, "itm_det": {"rt": it[0], "txval": rupees(it[1]), "iamt": rupees(it[2]),
-                                   "camt": rupees(it[3]), "samt": rupees(it[4]), "csamt": rupees(it[5])}}
+                                   "camt": rupees(it[3]), "samt": rupees(it[4]),
+                                   "csamt": rupees(it[5])}}
             for n, it in enumerate(items, start=1)]
 
 
@@ -323,8 +329,10 @@ def gstr2a_document(biz: BusinessData, period: str | None = None) -> dict:
     def add(part: str, stin: str, prd: str, doc: dict) -> None:
         group = groups[part].get((stin, prd))
         if group is None:
-            group = groups[part][(stin, prd)] = {"ctin": stin, "cfs": "Y", "fldtr1": _filing_date(prd),
-                                                 "flprdr1": _flprd(prd), "inv" if part.startswith("b2b") else "nt": []}
+            group = groups[part][(stin, prd)] = {"ctin": stin, "cfs": "Y",
+                                                 "fldtr1": _filing_date(prd),
+                                                 "flprdr1": _flprd(prd),
+                                                 "inv" if part.startswith("b2b") else "nt": []}
         group["inv" if part.startswith("b2b") else "nt"].append(doc)
 
     for key, part in GSTR2A_OF_SECTION.items():
@@ -335,34 +343,3 @@ def gstr2a_document(biz: BusinessData, period: str | None = None) -> dict:
         if period is None or entry["period"] == period:
             add("b2b", sup.gstin, entry["period"], dict(entry["doc"], itms=_itms(entry["items"])))
     return {part: list(g.values()) for part, g in groups.items()}
-
-
-# ---------------------------------------------------------------- files
-
-
-def generate_files(out_dir, records: int = 3000, seed: int = 1, gstin: str | None = None,
-                   books_only: bool = False) -> dict:
-    """Write ims.json, gstr2a.json, purchase_register.csv and ground_truth.csv for one demo
-    GSTIN (default the first) into `out_dir`; same arguments -> same bytes (books_only: just
-    the two CSV files, the same bytes as without it). Returns paths and counts."""
-    from pathlib import Path
-
-    from sandbox import books
-    business = next(b for b in DEMO_BUSINESSES if b["gstin"] == (gstin or DEMO_BUSINESSES[0]["gstin"]))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    biz = build_business(seed, business["gstin"], business["state_code"], records)
-    names = ("purchase_register.csv", "ground_truth.csv") + (() if books_only else ("ims.json", "gstr2a.json"))
-    paths = {name: out / name for name in names}
-    if not books_only:
-        _write_json(biz, paths["ims.json"], paths["gstr2a.json"])
-    counts = books.write_books(biz, seed, paths["purchase_register.csv"], paths["ground_truth.csv"])
-    return {**{k.split(".")[0]: str(v) for k, v in paths.items()},
-            "ims_records": sum(len(v) for v in biz.records.values()), **counts}
-
-
-def _write_json(biz: BusinessData, ims_path, gstr2a_path) -> None:
-    compact = {"separators": (",", ":")}
-    ims_path.write_text(json.dumps({"gstin": biz.gstin, **biz.records}, **compact), encoding="utf-8")
-    gstr2a_path.write_text(json.dumps({"gstin": biz.gstin, **gstr2a_document(biz)}, **compact),
-                           encoding="utf-8")

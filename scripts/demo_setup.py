@@ -16,7 +16,7 @@ from core.jobs import SYNC, run_job
 from core.purchase import import_purchase_file
 from core.sync import apply_sync
 from sandbox.demo import DEMO_BUSINESSES
-from sandbox.synth import generate_files
+from sandbox.generate import generate_files
 
 
 def store_is_prepared() -> bool:

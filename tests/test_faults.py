@@ -9,7 +9,6 @@ import pytest
 import requests
 
 from core import actions, upload
-from core.db import connect
 from core.fetch import fetch_ims
 from core.gsp import GstnError
 from core.gstn_client import GstnClient

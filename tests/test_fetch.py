@@ -7,11 +7,17 @@ from decimal import Decimal
 import pytest
 
 from core import portal
-from core.db import connect, transaction
 from core.business import UnknownBusiness
 from core.clock import utc_now
-from core.fetch import (CountMismatch, check_counts, fetch_businesses, fetch_gstr2a, fetch_ims,
-                        recent_periods)
+from core.db import connect, transaction
+from core.fetch import (
+    CountMismatch,
+    check_counts,
+    fetch_businesses,
+    fetch_gstr2a,
+    fetch_ims,
+    recent_periods,
+)
 from core.gsp import GspConfig, GstnError, ReauthenticationNeeded
 from core.gstn_client import GstnClient
 from core.ims_store import incoming_frame, store_ims

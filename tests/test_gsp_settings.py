@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from core import business, gsp
 from core.gsp import GspConfig
 from core.gstn_client import try_login
-from tests.conftest import free_port
+from tests.fixtures import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

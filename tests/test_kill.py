@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from core.db import connect, put_setting
+from core.db import connect
 from core.fetch import fetch_ims
 from core.gstn_client import GstnClient
 from core.purchase import import_purchase_file
@@ -159,7 +159,7 @@ def test_sigkill_during_fetch_leaves_before_or_after_and_next_run_completes(big_
 
 
 def test_sigkill_during_sync_leaves_before_or_after_and_next_run_completes(big_sandbox, tmp_path, monkeypatch):
-    from sandbox.synth import generate_files
+    from sandbox.generate import generate_files
     base = tmp_path / "base.duckdb"
     monkeypatch.setenv("IMS_DB_PATH", str(base))
     monkeypatch.setenv("GSTN_API_URL", big_sandbox.url)

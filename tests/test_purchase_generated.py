@@ -14,7 +14,7 @@ from core.db import connect
 from core.purchase import import_purchase_file, problems_csv_bytes, read_purchase_documents
 from core.purchase_validate import say
 from sandbox.demo import DEMO_BUSINESSES
-from sandbox.synth import generate_files
+from sandbox.generate import generate_files
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])

@@ -14,7 +14,7 @@ import requests
 
 from core.gstin import is_valid_gstin
 from sandbox.books import HEADER, norm_no
-from sandbox.synth import generate_files
+from sandbox.generate import generate_files
 from tests.fixtures import ROOT
 
 FILES = ("ims.json", "gstr2a.json", "purchase_register.csv", "ground_truth.csv")

@@ -11,8 +11,8 @@ import datetime as dt
 import pytest
 
 from core import job_status, jobs, slots
-from core.db import connect
 from core.clock import ManualClock, to_store
+from core.db import connect
 from core.scheduler import Worker
 from core.slots import SlotState, due_jobs
 from tests.fixtures import add_business

@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from core import portal
-from core.db import connect, put_setting, transaction
 from core.clock import utc_now
+from core.db import connect, put_setting, transaction
 from core.ims_store import incoming_frame, store_gstr2a, store_ims
 from core.purchase import import_purchase_file
 from core.sync import SyncError, apply_sync, run_reconciliation

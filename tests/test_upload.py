@@ -14,7 +14,7 @@ from core.purchase import import_purchase_file
 from core.sync import apply_sync
 from core.upload import poll_uploads, upload_actions
 from core.upload_payload import SECTION_CALL
-from sandbox.synth import generate_files
+from sandbox.generate import generate_files
 
 G = "27AAACW1234K1ZD"
 USER = "analyst@example.com"

@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from core.db import connect
 from core.clock import ManualClock, business_tz, to_store
+from core.db import connect
 from core.scheduler import Worker
 from tests.fixtures import ROOT, add_business
 

@@ -2,14 +2,17 @@
 a record beside its books counterpart, and downloads of the filtered view."""
 from __future__ import annotations
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
 from app import ui
 from core import actions as act
-from core import auth
+from core import export, upload
 from core import ims_view as view
 from core.ims_view import BUCKETS, ImsFilter
+from core.roles import PermissionDenied
 
 PAGE_SIZE = 50
 LABEL = ui.ACTION_LABELS
@@ -22,39 +25,32 @@ may_act, may_upload = ui.can("act"), ui.can("upload")
 options = ui.cached(view.filter_options, gstins)
 
 
-def filters_from_widgets() -> ImsFilter:
+def filters_from_widgets(gstins: list[str], options: dict) -> ImsFilter:
     """The filter bar; every value becomes a SQL parameter in core.ims_view."""
     with st.expander("Filters", expanded=True):
         c1, c2, c3, c4 = st.columns(4)
-        businesses = c1.multiselect("Business", gstins, format_func=ui.label_business, key="f_business")
+        businesses = c1.multiselect("Business", gstins, format_func=ui.label_business,
+                                    key="f_business")
         sections = c2.multiselect("Section", options["sections"], key="f_section",
                                   format_func=lambda s: view.SECTION_LABELS.get(s, s))
         periods = c3.multiselect("Return period", options["periods"], key="f_period")
         statuses = c4.multiselect("Match status", options["match_statuses"], key="f_status")
         c5, c6, c7 = st.columns([1, 1, 2])
         recommended = c5.multiselect("Recommended action", ["A", "R", "P", "-"], key="f_rec",
-                                     format_func=lambda a: LABEL.get(a, "none"))
+                                     format_func=action_label)
         supplier = c6.text_input("Supplier GSTIN contains", key="f_supplier")
         doc = c7.text_input("Document number contains", key="f_doc")
-    return ImsFilter(tuple(businesses), tuple(sections), supplier, tuple(statuses), tuple(recommended),
-                     tuple(periods), doc)
+    return ImsFilter(tuple(businesses), tuple(sections), supplier, tuple(statuses),
+                     tuple(recommended), tuple(periods), doc)
 
 
-def grid_frame(page: pl.DataFrame):
-    """The rows as the editor shows them: labels instead of codes, a Select column first."""
-    shown = page.with_columns(
-        pl.lit(False).alias("select"),
-        pl.col("portal_action").fill_null("N").replace_strict(LABEL, default=None).alias("portal_action"),
-        pl.col("recommended_action").replace_strict(LABEL, default=None).alias("recommended_action"),
-        pl.col("user_action").replace_strict({**{v: k for k, v in MY_ACTION.items()}}, default=None)
-          .alias("user_action"),
-        pl.col("txval").cast(pl.Float64), pl.col("tax").cast(pl.Float64),
-    )
-    return shown.select(*GRID_CONFIG).to_pandas()
+def action_label(code: str) -> str:
+    return LABEL.get(code, "none")
 
 
 GRID_CONFIG = {
-    "select": st.column_config.CheckboxColumn("✓", help="Select for a bulk action", width="small"),
+    "select": st.column_config.CheckboxColumn("✓", help="Select for a bulk action",
+                                              width="small"),
     "doc_no": "Document",
     "stin": "Supplier GSTIN",
     "doc_date": st.column_config.DateColumn("Date", format="DD-MM-YYYY"),
@@ -68,6 +64,21 @@ GRID_CONFIG = {
     "upload_state": "Upload", "upload_error": "Upload error",
 }
 EDITABLE = {"select", "user_action", "user_remarks"}
+
+
+def grid_frame(page: pl.DataFrame):
+    """The rows as the editor shows them: labels instead of codes, a Select column first."""
+    my_label = {code: label for label, code in MY_ACTION.items()}
+    shown = page.with_columns(
+        pl.lit(False).alias("select"),
+        pl.col("portal_action").fill_null("N").replace_strict(LABEL, default=None)
+        .alias("portal_action"),
+        pl.col("recommended_action").replace_strict(LABEL, default=None)
+        .alias("recommended_action"),
+        pl.col("user_action").replace_strict(my_label, default=None).alias("user_action"),
+        pl.col("txval").cast(pl.Float64), pl.col("tax").cast(pl.Float64),
+    )
+    return shown.select(*GRID_CONFIG).to_pandas()
 
 
 def grid_changes(edited_rows: dict, page: pl.DataFrame) -> tuple[dict[int, dict], list[int]]:
@@ -88,22 +99,25 @@ def grid_changes(edited_rows: dict, page: pl.DataFrame) -> tuple[dict[int, dict]
     return changes, selected
 
 
-def save_from_grid(edited_rows: dict, page: pl.DataFrame, on_selected: bool, on_filtered: bool,
-                   bulk: str) -> bool:
-    """Save the grid's edits or apply the bulk action; False when refused (error shown)."""
+def save_from_grid(gstins: list[str], f: ImsFilter, bucket: str, edited_rows: dict,
+                   page: pl.DataFrame, on_selected: bool, on_filtered: bool, bulk: str) -> bool:
+    """Save the grid's edits or apply the bulk action to the selected rows or to everything
+    the filters `f` show in `bucket`; False when refused (error shown)."""
     if not ui.permitted("act", "change IMS actions"):
         return False
     changes, selected = grid_changes(edited_rows, page)
+    user = ui.current_user()
     try:
         if not (on_selected or on_filtered):
-            report(act.save_user_actions(gstins, changes, ui.current_user()), "Saved changes")
+            report(act.save_user_actions(gstins, changes, user), "Saved changes")
         elif on_selected and not selected:
             ui.flash("warning", "Tick the ✓ box of the rows to change first.")
+        elif on_selected:
+            scope = ImsFilter(record_ids=tuple(selected))
+            report(act.bulk_action(gstins, scope, None, bulk, user), act.BULK_ACTIONS[bulk])
         else:
-            scope = ImsFilter(record_ids=tuple(selected)) if on_selected else f
-            report(act.bulk_action(gstins, scope, None if on_selected else bucket, bulk, ui.current_user()),
-                   act.BULK_ACTIONS[bulk])
-    except auth.PermissionDenied as denied:
+            report(act.bulk_action(gstins, f, bucket, bulk, user), act.BULK_ACTIONS[bulk])
+    except PermissionDenied as denied:
         st.error(f"Not saved: {denied}")
         return False
     return True
@@ -112,16 +126,21 @@ def save_from_grid(edited_rows: dict, page: pl.DataFrame, on_selected: bool, on_
 def report(result: act.SaveResult, what: str) -> None:
     ui.flash("success", f"{what}: {result.saved:,} record(s) saved.")
     if result.skipped:
-        lines = "\n".join(f"- record {rid}: {why}" if rid >= 0 else f"- {why}" for rid, why in result.skipped[:20])
+        lines = "\n".join(f"- record {rid}: {why}" if rid >= 0 else f"- {why}"
+                          for rid, why in result.skipped[:20])
         ui.flash("warning", f"{len(result.skipped):,} record(s) not changed:\n{lines}")
     ui.after_write()
     st.session_state["grid_generation"] = st.session_state.get("grid_generation", 0) + 1
 
 
-f = filters_from_widgets()
+def bucket_label(counts: dict, name: str) -> str:
+    return f"{BUCKETS[name][0]} ({counts[name]:,})"
+
+
+f = filters_from_widgets(gstins, options)
 counts = ui.cached(view.bucket_counts, gstins, f)
-bucket = st.segmented_control("Bucket", list(BUCKETS), key="bucket", required=True, default="no_action",
-                              format_func=lambda b: f"{BUCKETS[b][0]} ({counts[b]:,})")
+bucket = st.segmented_control("Bucket", list(BUCKETS), key="bucket", required=True,
+                              default="no_action", format_func=partial(bucket_label, counts))
 total = counts[bucket]
 pages = view.page_count(total, PAGE_SIZE)
 page_key = f"page_{hash((f, bucket)) & 0xffffffff}"
@@ -131,49 +150,57 @@ rows = ui.cached(view.records_page, gstins, f, bucket, page_no, PAGE_SIZE)
 if counts["all"] == 0 and f == ImsFilter():
     ui.no_data_yet("IMS records")
 elif total == 0:
-    st.info(f"No records in **{BUCKETS[bucket][0]}** for these filters. Try another bucket or clear a filter.")
+    st.info(f"No records in **{BUCKETS[bucket][0]}** for these filters. Try another bucket or "
+            "clear a filter.")
 else:
     editor_key = f"grid_{page_key}_{page_no}_{st.session_state.get('grid_generation', 0)}"
     with st.form("grid_form", border=False):
-        st.data_editor(grid_frame(rows), key=editor_key, hide_index=True, column_config=GRID_CONFIG,
-                       disabled=[c for c in GRID_CONFIG if c not in EDITABLE] if may_act else True,
-                       height=420, placeholder="")
-        save_col, bulk_col, sel_col, all_col = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
+        locked = [c for c in GRID_CONFIG if c not in EDITABLE] if may_act else True
+        st.data_editor(grid_frame(rows), key=editor_key, hide_index=True,
+                       column_config=GRID_CONFIG, disabled=locked, height=420, placeholder="")
+        save_col, bulk_col, sel_col, all_col = st.columns([1, 2, 1, 1],
+                                                          vertical_alignment="bottom")
         save = save_col.form_submit_button("Save changes", type="primary", disabled=not may_act)
-        bulk = bulk_col.selectbox("Bulk action", list(act.BULK_ACTIONS), format_func=act.BULK_ACTIONS.get,
-                                  disabled=not may_act)
+        bulk = bulk_col.selectbox("Bulk action", list(act.BULK_ACTIONS),
+                                  format_func=act.BULK_ACTIONS.get, disabled=not may_act)
         on_selected = sel_col.form_submit_button("Apply to selected rows", disabled=not may_act)
-        on_filtered = all_col.form_submit_button(f"Apply to all {total:,} filtered", disabled=not may_act)
+        on_filtered = all_col.form_submit_button(f"Apply to all {total:,} filtered",
+                                                 disabled=not may_act)
     st.pagination(pages, key=page_key)
     st.caption(f"{total:,} records · page {page_no} of {pages:,} · {PAGE_SIZE} per page")
     ui.read_only_note("act", "change actions")
+    edits = st.session_state[editor_key]["edited_rows"]
     if (save or on_selected or on_filtered) and save_from_grid(
-            st.session_state[editor_key]["edited_rows"], rows, on_selected, on_filtered, bulk):
+            gstins, f, bucket, edits, rows, on_selected, on_filtered, bulk):
         st.rerun()
 
 
-def update_to_gst() -> None:
-    """Send the filtered 'to upload' records to the portal, per business, with progress."""
-    upload = ui.optional_module("core.upload", "Update to GST")
-    if upload is None or not ui.permitted("upload", "upload actions to the portal"):
+def update_to_gst(gstins: list[str], f: ImsFilter) -> None:
+    """Send the 'to upload' records the filters `f` show to the portal, per business, with
+    progress."""
+    if not ui.permitted("upload", "upload actions to the portal"):
         return
     todo = ui.cached(view.export_frame, gstins, f, "to_upload")
     if todo.is_empty():
         st.info("Nothing to upload: change actions in the grid first.")
         return
-    groups = todo.group_by("company_gstin").agg(pl.col("record_id")).sort("company_gstin").to_dicts()
+    groups = (todo.group_by("company_gstin").agg(pl.col("record_id")).sort("company_gstin")
+              .to_dicts())
     with st.status(f"Uploading {todo.height:,} action(s) to GST ...", expanded=True) as status:
         bar = st.progress(0.0)
         for i, group in enumerate(groups, start=1):
-            st.write(f"{ui.label_business(group['company_gstin'])}: {len(group['record_id']):,} record(s)")
+            gstin, ids = group["company_gstin"], group["record_id"]
+            st.write(f"{ui.label_business(gstin)}: {len(ids):,} record(s)")
             try:
-                outcome = upload.upload_actions(group["company_gstin"], group["record_id"], ui.current_actor())
+                outcome = upload.upload_actions(gstin, ids, ui.current_actor())
+                more = (", more batches follow (the worker polls each minute)"
+                        if outcome.get("waiting") else "")
                 st.write(f"Queued {outcome.get('queued', 0):,}, sent {outcome.get('sent', 0):,}"
-                         + (", more batches follow (the worker polls each minute)" if outcome.get("waiting") else ""))
+                         + more)
                 for rid, why in outcome.get("refused", [])[:50]:
                     st.write(f"- record {rid} not sent: {why}")
-            except Exception as exc:  # shown to the user; one business failing must not hide the others
-                st.error(f"{group['company_gstin']}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - shown; one business must not hide the rest
+                st.error(f"{gstin}: {exc}")
             bar.progress(i / len(groups))
         status.update(label="Upload sent; the portal's result appears below.", state="complete")
     ui.after_write()
@@ -183,26 +210,31 @@ with st.expander("Update to GST", icon=":material/cloud_upload:"):
     st.write(f"**{counts['to_upload']:,}** record(s) with your action waiting to be uploaded "
              f"(within the filters); **{counts['upload_errors']:,}** with upload errors.")
     b1, b2 = st.columns(2)
-    if b1.button("Update to GST", type="primary", disabled=counts["to_upload"] == 0 or not may_upload):
-        update_to_gst()
-    if b2.button("Check upload status", disabled=not may_upload):
-        upload = ui.optional_module("core.upload", "Upload status")
-        if upload is not None and ui.permitted("upload", "check uploads with the portal"):
-            for gstin in gstins:
-                upload.poll_uploads(gstin)
-            ui.after_write()
+    if b1.button("Update to GST", type="primary",
+                 disabled=counts["to_upload"] == 0 or not may_upload):
+        update_to_gst(gstins, f)
+    if (b2.button("Check upload status", disabled=not may_upload)
+            and ui.permitted("upload", "check uploads with the portal")):
+        for gstin in gstins:
+            upload.poll_uploads(gstin)
+        ui.after_write()
     ui.read_only_note("upload", "upload to the portal")
     results = ui.cached(view.recent_upload_results, gstins)
     if not results.is_empty():
         st.dataframe(results, hide_index=True)
+
+def record_label(rows: pl.DataFrame, record_id: int) -> str:
+    """'document · supplier GSTIN · match status' of a record on the page `rows`."""
+    row = rows.filter(pl.col("record_id") == record_id).select("doc_no", "stin", "match_status")
+    return " · ".join(str(v) for v in row.row(0))
+
 
 with st.expander("Record and its books counterpart", icon=":material/compare:"):
     if rows.is_empty():
         st.caption("No record on this page.")
     else:
         choice = st.selectbox("Record", rows["record_id"].to_list(), key="compare_record",
-                              format_func=lambda r: " · ".join(str(v) for v in rows.filter(
-                                  pl.col("record_id") == r).select("doc_no", "stin", "match_status").row(0)))
+                              format_func=partial(record_label, rows))
         detail = view.record_with_counterpart(gstins, choice)
         if detail["books"] is None:
             st.info("No books document is matched to this record (status "
@@ -215,13 +247,19 @@ with st.expander("Record and its books counterpart", icon=":material/compare:"):
         st.caption(f"Reasons: {detail['portal'].get('reasons') or '-'} · Recommended: "
                    f"{LABEL.get(detail['portal'].get('recommended_action'), '-')}")
 
-export = ui.optional_module("core.export", "Downloads")
-if export is not None and total:
+
+
+def export_bytes(gstins: list[str], f: ImsFilter, bucket: str, excel: bool) -> bytes:
+    """The filtered view of `bucket` as a download (Excel or CSV)."""
+    frame = view.export_frame(gstins, f, bucket)
+    return export.to_excel_bytes(frame, "IMS") if excel else export.to_csv_bytes(frame)
+
+
+if total:
     d1, d2, _ = st.columns([1, 1, 3])
     stem = f"ims_{bucket}"
-    d1.download_button("Download CSV", lambda: export.to_csv_bytes(view.export_frame(gstins, f, bucket)),
+    d1.download_button("Download CSV", partial(export_bytes, gstins, f, bucket, False),
                        file_name=f"{stem}.csv", mime="text/csv", icon=":material/download:")
-    d2.download_button("Download Excel",
-                       lambda: export.to_excel_bytes(view.export_frame(gstins, f, bucket), "IMS"),
+    d2.download_button("Download Excel", partial(export_bytes, gstins, f, bucket, True),
                        file_name=f"{stem}.xlsx", icon=":material/download:",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                       mime=export.XLSX_MIME)

@@ -2,47 +2,48 @@
 import as a batch, list and roll back batches, download invalid and duplicate rows."""
 from __future__ import annotations
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
 from app import ui
+from core import purchase
+from core.business import companies_by_batch
+from core.purchase_read import MAX_UPLOAD_BYTES, read_table
+from core.purchase_templates import CN_SIGNS, FIELDS, REQUIRED, Template
 
 CUSTOM = "(map columns myself)"
-
-st.title("Purchase Register")
-ui.show_flash()
-gstins = ui.require_businesses()
-actor = ui.current_actor()
-may_import = ui.can("import")
-purchase = ui.optional_module("core.purchase", "Purchase-register import")
-if purchase is None:
-    st.stop()
-from core.purchase_read import read_table  # noqa: E402 (needs core.purchase present)
-from core.business import companies_by_batch  # noqa: E402
-from core.purchase_read import MAX_UPLOAD_BYTES  # noqa: E402
-from core.purchase_templates import CN_SIGNS, FIELDS, REQUIRED, Template  # noqa: E402
-
+FROM_FILE = "(from the file's company GSTIN column)"
 # The importer's cap in whole MB (the server's own server.maxUploadSize is matched to it in
 # .streamlit/config.toml and still rejects anything larger).
-UPLOAD_LIMIT_MB = min(-(-MAX_UPLOAD_BYTES // (1024 * 1024)), st.get_option("server.maxUploadSize"))
+UPLOAD_LIMIT_MB = min(-(-MAX_UPLOAD_BYTES // (1024 * 1024)),
+                      st.get_option("server.maxUploadSize"))
 
 
-def mapping_from_widgets(data: bytes, name: str) -> Template | None:
+def suggested_columns(cells: list) -> int:
+    """How many of a candidate header row's cells name a field (to find the header row)."""
+    return len(purchase.suggest_mapping([str(c) for c in cells]))
+
+
+def mapping_from_widgets(data: bytes, name: str, may_import: bool,
+                         actor: str) -> Template | None:
     """The user's own mapping: one column per field, suggested from the headers."""
-    table = read_table(data, name, lambda cells: len(purchase.suggest_mapping([str(c) for c in cells])))
+    table = read_table(data, name, suggested_columns)
     headers = [c for c in table.frame.columns if not c.startswith("__")]
     suggested = purchase.suggest_mapping(headers)
     choices = ["(none)"] + headers
     cols = st.columns(4)
     mapping = {}
     for i, field in enumerate(FIELDS):
+        at = choices.index(suggested[field]) if suggested.get(field) in choices else 0
         pick = cols[i % 4].selectbox(field + (" *" if field in REQUIRED else ""), choices,
-                                     index=choices.index(suggested[field]) if suggested.get(field) in choices else 0,
-                                     key=f"map_{field}")
+                                     index=at, key=f"map_{field}")
         if pick != "(none)":
             mapping[field] = pick
     c1, c2, c3 = st.columns(3)
-    date_format = c1.text_input("Date format (strftime, empty = automatic)", key="map_date") or None
+    date_format = c1.text_input("Date format (strftime, empty = automatic)",
+                                key="map_date") or None
     cn_sign = c2.selectbox("Credit-note amounts", CN_SIGNS, key="map_cn")
     save_as = c3.text_input("Save this mapping as", key="map_name")
     template = Template(save_as or "custom", mapping, date_format, cn_sign)
@@ -61,15 +62,16 @@ def mapping_from_widgets(data: bytes, name: str) -> Template | None:
     return template
 
 
-FROM_FILE = "(from the file's company GSTIN column)"
+def company_label(gstin: str) -> str:
+    return gstin if gstin == FROM_FILE else ui.label_business(gstin)
 
 
-def company_from_widgets() -> str | None:
+def company_from_widgets(gstins: list[str]) -> str | None:
     """The company for lines without a company GSTIN (Tally-style files have no such column):
     one of the businesses this user may see; with several, none until the user picks one."""
     options = gstins if len(gstins) == 1 else [FROM_FILE, *gstins]
     pick = st.selectbox("Company (for lines without a company GSTIN)", options, key="pr_company",
-                        format_func=lambda g: g if g == FROM_FILE else ui.label_business(g),
+                        format_func=company_label,
                         help="Accounting-package exports (e.g. the tally layout) have no company "
                              "column: choose whose purchase register the file is.")
     return None if pick == FROM_FILE else pick
@@ -86,52 +88,77 @@ def show_check(check, file_name: str) -> None:
     if check.problems.height:
         st.dataframe(check.problems.head(500), hide_index=True)
     if check.duplicates.height:
-        st.dataframe(check.duplicates.select("line_no", "stin", "doc_type", "doc_no", "doc_date",
-                                             "kind", "action", "reason").head(500), hide_index=True)
+        shown = check.duplicates.select("line_no", "stin", "doc_type", "doc_no", "doc_date",
+                                        "kind", "action", "reason")
+        st.dataframe(shown.head(500), hide_index=True)
     if check.problems.height or check.duplicates.height:
         st.download_button("Download invalid and duplicate rows",
-                           lambda: purchase.problems_csv_bytes(check, include_warnings=True),
-                           file_name=f"{file_name.rsplit('.', 1)[0]}_problems.csv", mime="text/csv")
+                           partial(purchase.problems_csv_bytes, check, include_warnings=True),
+                           file_name=f"{file_name.rsplit('.', 1)[0]}_problems.csv",
+                           mime="text/csv")
 
 
-def not_yours(check) -> list[str]:
+def not_yours(check, gstins: list[str]) -> list[str]:
     """Companies in the file that this user may not see (an import must not touch them)."""
-    return sorted(set(check.docs["rtin"].unique().to_list()) - set(gstins)) if check.docs.height else []
+    if not check.docs.height:
+        return []
+    return sorted(set(check.docs["rtin"].unique().to_list()) - set(gstins))
 
+
+def yours(batch: dict, companies: dict, gstins: list[str], actor: str) -> bool:
+    """Batches wholly within the user's businesses (a rollback must not touch other companies);
+    one without documents (rolled back) only to admins and whoever imported it."""
+    held = set(companies.get(batch["batch_id"], []))
+    return held <= set(gstins) if held else ui.can("settings") or batch["imported_by"] == actor
+
+
+def batch_label(batches: list[dict], batch_id: int) -> str:
+    return next(f"{batch_id} · {b['file_name']}" for b in batches if b["batch_id"] == batch_id)
+
+
+st.title("Purchase Register")
+ui.show_flash()
+gstins = ui.require_businesses()
+actor = ui.current_actor()
+may_import = ui.can("import")
 
 st.subheader("Upload")
-upload = st.file_uploader("Purchase register (CSV or Excel .xlsx)", type=["csv", "xlsx"], key="pr_file",
-                          max_upload_size=UPLOAD_LIMIT_MB)
+upload = st.file_uploader("Purchase register (CSV or Excel .xlsx)", type=["csv", "xlsx"],
+                          key="pr_file", max_upload_size=UPLOAD_LIMIT_MB)
 templates = [t["name"] for t in purchase.list_templates()]
 c1, c2, c3 = st.columns(3)
 template_name = c1.selectbox("Column mapping", templates + [CUSTOM], key="pr_template")
-on_duplicate = c2.radio("Documents already imported", ["skip", "replace"], horizontal=True, key="pr_dup",
+on_duplicate = c2.radio("Documents already imported", ["skip", "replace"], horizontal=True,
+                        key="pr_dup",
                         format_func={"skip": "Skip them", "replace": "Replace them"}.get)
 with c3:
-    company = company_from_widgets()
+    company = company_from_widgets(gstins)
 
 if upload is None:
-    st.caption("Template `standard` columns: company_gstin, supplier_gstin, supplier_name, doc_type, doc_no, "
-               "doc_date, place_of_supply, reverse_charge, taxable_value, igst, cgst, sgst, cess, doc_value. "
-               "Template `tally`: an accounting package's export without a company column; choose the "
-               "company above.")
+    st.caption("Template `standard` columns: company_gstin, supplier_gstin, supplier_name, "
+               "doc_type, doc_no, doc_date, place_of_supply, reverse_charge, taxable_value, igst, "
+               "cgst, sgst, cess, doc_value. Template `tally`: an accounting package's export "
+               "without a company column; choose the company above.")
 else:
     data = upload.getvalue()
     try:
-        template = mapping_from_widgets(data, upload.name) if template_name == CUSTOM else template_name
+        template = (mapping_from_widgets(data, upload.name, may_import, actor)
+                    if template_name == CUSTOM else template_name)
         if template is not None:
-            check = purchase.validate_purchase_file(data, template, company, on_duplicate=on_duplicate,
+            check = purchase.validate_purchase_file(data, template, company,
+                                                    on_duplicate=on_duplicate,
                                                     file_name=upload.name)
             show_check(check, upload.name)
-            others = not_yours(check)
+            others = not_yours(check, gstins)
             if others:
-                st.error(f"{upload.name} has documents of {', '.join(others)}, which you may not see: "
-                         "remove those lines or ask an admin to grant you the GSTIN.")
+                st.error(f"{upload.name} has documents of {', '.join(others)}, which you may not "
+                         "see: remove those lines or ask an admin to grant you the GSTIN.")
             ui.read_only_note("import", "import")
-            if st.button("Import", type="primary", disabled=not check.ok or check.docs.height == 0
-                         or bool(others) or not may_import) and ui.permitted("import", "import purchase registers"):
-                result = purchase.import_purchase_file(data, template, actor, on_duplicate, company,
-                                                       file_name=upload.name)
+            blocked = not check.ok or check.docs.height == 0 or bool(others) or not may_import
+            if (st.button("Import", type="primary", disabled=blocked)
+                    and ui.permitted("import", "import purchase registers")):
+                result = purchase.import_purchase_file(data, template, actor, on_duplicate,
+                                                       company, file_name=upload.name)
                 ui.after_write()
                 (st.success if result.ok else st.error)(result.summary())
     except purchase.FileProblem as problem:
@@ -139,42 +166,34 @@ else:
 
 st.subheader("Batches")
 companies = ui.cached(companies_by_batch)
-
-
-def yours(batch: dict) -> bool:
-    """Batches wholly within the user's businesses (a rollback must not touch other companies);
-    one without documents (rolled back) only to admins and whoever imported it."""
-    held = set(companies.get(batch["batch_id"], []))
-    return held <= set(gstins) if held else ui.can("settings") or batch["imported_by"] == actor
-
-
 batches = [dict(b, companies=", ".join(companies.get(b["batch_id"], [])))
-           for b in purchase.list_batches() if yours(b)]
+           for b in purchase.list_batches() if yours(b, companies, gstins, actor)]
 if not batches:
     st.info("No purchase register of your businesses imported yet. Upload your books' purchase "
             "register above.")
 else:
-    frame = pl.DataFrame(batches).select("batch_id", "file_name", "companies", "template", "line_count",
-                                         "doc_count", "current_docs", "invalid_count", "duplicate_count",
-                                         "imported_by", "imported_at", "rolled_back_at")
+    frame = pl.DataFrame(batches).select(
+        "batch_id", "file_name", "companies", "template", "line_count", "doc_count",
+        "current_docs", "invalid_count", "duplicate_count", "imported_by", "imported_at",
+        "rolled_back_at")
     st.dataframe(frame, hide_index=True, column_config={
         "batch_id": "Batch", "file_name": "File", "companies": "Companies", "template": "Mapping",
-        "line_count": "Lines", "doc_count": "Documents", "current_docs": "Current", "invalid_count": "Invalid lines",
-        "duplicate_count": "Duplicates", "imported_by": "By", "imported_at": "Imported",
-        "rolled_back_at": "Rolled back"})
+        "line_count": "Lines", "doc_count": "Documents", "current_docs": "Current",
+        "invalid_count": "Invalid lines", "duplicate_count": "Duplicates", "imported_by": "By",
+        "imported_at": "Imported", "rolled_back_at": "Rolled back"})
     live = [b["batch_id"] for b in batches if b["rolled_back_at"] is None]
     if live:
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
         batch_id = c1.selectbox("Roll back batch", live, key=f"rollback_batch_{live[0]}",
-                                format_func=lambda b: next(f"{b} · {x['file_name']}" for x in batches
-                                                           if x["batch_id"] == b))
-        if c2.button("Roll back", help="Removes the batch's documents; documents it replaced come back",
-                     disabled=not may_import) and ui.permitted("import", "roll back batches"):
+                                format_func=partial(batch_label, batches))
+        if c2.button("Roll back", disabled=not may_import,
+                     help="Removes the batch's documents; documents it replaced come back"
+                     ) and ui.permitted("import", "roll back batches"):
             try:
                 done = purchase.rollback_batch(batch_id, actor)
                 ui.after_write()
-                ui.flash("success", f"Batch {batch_id} rolled back: {done['removed']} documents removed, "
-                                    f"{done['restored']} restored.")
+                ui.flash("success", f"Batch {batch_id} rolled back: {done['removed']} documents "
+                                    f"removed, {done['restored']} restored.")
                 st.rerun()
             except purchase.ImportRefused as refused:
                 st.error(str(refused))

@@ -53,7 +53,7 @@ with st.form("add_user", clear_on_submit=True):
         chosen = password or secrets.token_urlsafe(12)
         try:
             created = auth.create_user(email, chosen, role, grants, actor=admin)
-            shown = f" Password: `{chosen}` (shown once; give it to the user)." if not password else ""
+            shown = "" if password else f" Password: `{chosen}` (shown once; give it to the user)."
             flash("success", f"Added {created.email} as {created.role}.{shown}")
             st.rerun()
         except auth.AuthError as exc:
