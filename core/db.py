@@ -54,13 +54,14 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text and ("could not set" in text or "conflicting" in text)
 
 
-def _open(path: str, read_only: bool, busy_timeout: float) -> duckdb.DuckDBPyConnection:
+def _open_file(path: str, busy_timeout: float) -> duckdb.DuckDBPyConnection:
+    """Open the file read-write, waiting (jittered backoff) while another process holds it."""
     deadline = time.monotonic() + busy_timeout
     delay = 0.02
     started = time.monotonic()
     while True:
         try:
-            con = duckdb.connect(path, read_only=read_only)
+            con = duckdb.connect(path)
             waited = time.monotonic() - started
             if waited > 0.001 and delay > 0.02:
                 _lock_waits["count"] += 1
@@ -71,30 +72,105 @@ def _open(path: str, read_only: bool, busy_timeout: float) -> duckdb.DuckDBPyCon
                 raise
             if time.monotonic() >= deadline:
                 raise DatabaseBusy(
-                    f"The database {path} is busy (locked by another process) and stayed "
-                    f"locked for {busy_timeout:.0f} s. Try again in a moment."
+                    f"The database is busy: another program (the worker, or a second app) "
+                    f"held it for more than {busy_timeout:.0f} s. Try again in a moment."
                 ) from exc
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 1.6, 0.5)
 
 
+class _SharedFile:
+    """One open database file shared by every thread of this process.
+
+    DuckDB allows one database instance per file per process; threads that open and close
+    it on their own collide ("Unique file handle conflict"). So the first user opens the
+    file, later users take cursors of that one instance, and the last one out closes it
+    (which lets the worker or another app process in). `writer` serialises this process's
+    write transactions, so two sessions never conflict on the same row.
+    """
+
+    def __init__(self) -> None:
+        self.root: duckdb.DuckDBPyConnection | None = None
+        self.users = 0
+        self.guard = threading.Lock()     # opening and closing, one thread at a time
+        self.writer = threading.RLock()
+
+
+_files: dict[str, _SharedFile] = {}
+_files_lock = threading.Lock()
+
+
+def _checkout(shared: _SharedFile, path: str, busy_timeout: float) -> duckdb.DuckDBPyConnection:
+    with shared.guard:
+        if shared.root is None:
+            shared.root = _open_file(path, busy_timeout)
+            try:
+                migrate(shared.root, path)
+            except BaseException:
+                shared.root.close()
+                shared.root = None
+                raise
+        shared.users += 1
+        return shared.root.cursor()
+
+
+def _checkin(shared: _SharedFile, cursor: duckdb.DuckDBPyConnection) -> None:
+    with shared.guard:
+        try:
+            cursor.close()
+        finally:
+            shared.users -= 1
+            if shared.users == 0 and shared.root is not None:
+                root, shared.root = shared.root, None
+                root.close()
+
+
 @contextlib.contextmanager
 def connect(path: str | None = None, read_only: bool = False,
             busy_timeout: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the store, migrate it if needed, yield a connection, close it.
+    """Yield a connection to the store (a cursor of this process's one open instance).
 
-    Statements run in autocommit unless the caller wraps them in `transaction(con)`.
+    The file is held only while some thread of this process is inside `connect()`.
+    A connection that may write (the default) waits for this process's other writers, so
+    sessions never meet "Conflict on update"; `read_only=True` connections (pages, reports)
+    go on beside them and must not write. Statements run in autocommit unless the caller
+    wraps them in `transaction(con)`.
     """
     path = path or db_path()
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = _open(path, read_only, BUSY_TIMEOUT_S if busy_timeout is None else busy_timeout)
-    try:
+    timeout = BUSY_TIMEOUT_S if busy_timeout is None else busy_timeout
+    if path == ":memory:":
+        con = duckdb.connect(path)
+        try:
+            migrate(con)
+            yield con
+        finally:
+            con.close()
+        return
+    path = str(Path(path).resolve())
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with _files_lock:
+        shared = _files.setdefault(path, _SharedFile())
+    with contextlib.ExitStack() as stack:
         if not read_only:
-            migrate(con, path)
-        yield con
-    finally:
-        con.close()
+            _wait_for_writer(shared, timeout)
+            stack.callback(shared.writer.release)
+        cursor = _checkout(shared, path, timeout)
+        try:
+            yield cursor
+        finally:
+            _checkin(shared, cursor)
+
+
+def _wait_for_writer(shared: _SharedFile, timeout: float) -> None:
+    started = time.monotonic()
+    if not shared.writer.acquire(timeout=timeout):
+        raise DatabaseBusy(
+            f"The database is busy: other people's changes took more than {timeout:.0f} s. "
+            "Try again in a moment.")
+    waited = time.monotonic() - started
+    if waited > 0.05:
+        _lock_waits["count"] += 1
+        _lock_waits["seconds"] += waited
 
 
 @contextlib.contextmanager
