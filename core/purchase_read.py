@@ -18,11 +18,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 LINE = "__line"
 MAX_UPLOAD_BYTES = int(os.environ.get("IMS_PURCHASE_MAX_BYTES", str(1024 * 1024 * 1024)))  # 1 GB
 MAX_ROWS = int(os.environ.get("IMS_PURCHASE_MAX_ROWS", "5000000"))
+# Caps checked before a file is parsed, far above any genuine register (a register line is a
+# few hundred bytes and a few dozen columns; an .xlsx sheet compresses about 5-20 times):
+# a hostile upload is refused before it can take the app's memory.
+MAX_LINE_BYTES = int(os.environ.get("IMS_PURCHASE_MAX_LINE_BYTES", str(64 * 1024)))
+MAX_COLUMNS = int(os.environ.get("IMS_PURCHASE_MAX_COLUMNS", "500"))
+MAX_XLSX_UNPACKED_BYTES = int(os.environ.get("IMS_PURCHASE_MAX_XLSX_UNPACKED",
+                                             str(2 * 1024 * 1024 * 1024)))
+MAX_XLSX_RATIO = 200          # unpacked / packed size of one workbook part
 HEADER_SEARCH_ROWS = 10
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
@@ -117,13 +126,48 @@ def _header_index(rows: list[list[str]], header_score: Callable[[list[str]], int
     return best if scores and scores[best] > 0 else 0
 
 
+def check_line_lengths(data: bytes, name: str, chunk: int = 1 << 24) -> None:
+    """Refuse a file with a line longer than MAX_LINE_BYTES (counted in chunks, no copy)."""
+    raw = np.frombuffer(data, np.uint8)
+    last = -1
+    for start in range(0, raw.size, chunk):
+        ends = np.flatnonzero(raw[start:start + chunk] == 10) + start
+        if ends.size == 0:
+            longest, at = (start + chunk) - last - 1, last + 1
+        else:
+            gaps = np.diff(ends, prepend=last) - 1
+            worst = int(gaps.argmax())
+            longest, at = int(gaps[worst]), int(ends[worst] - gaps[worst])
+            last = int(ends[-1])
+        if longest > MAX_LINE_BYTES:
+            _refuse_long_line(data, name, at)
+    if raw.size - last - 1 > MAX_LINE_BYTES:
+        _refuse_long_line(data, name, last + 1)
+
+
+def _refuse_long_line(data: bytes, name: str, at: int) -> None:
+    line = data.count(b"\n", 0, at) + 1
+    raise FileProblem(name, f"line {line:,} of the file is longer than {_size(MAX_LINE_BYTES)}; "
+                            "a purchase register's lines are far shorter. Is this the right "
+                            "file?", line=None)
+
+
+def _check_column_count(name: str, header: list[str]) -> None:
+    if len(header) > MAX_COLUMNS:
+        raise FileProblem(name, f"the header has {len(header):,} columns; the limit is "
+                                f"{MAX_COLUMNS:,}. Is this the right file?", line=None)
+
+
 def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
+    check_line_lengths(data, name)
     utf8, _encoding = decode_text(data)
     lines = _first_lines(utf8, HEADER_SEARCH_ROWS)
     if not utf8.strip() or not lines:   # e.g. nothing but a byte-order mark
         raise FileProblem(name, "the file is empty")
     delim = detect_delimiter(lines)
     rows = [next(csv.reader([ln], delimiter=delim), []) for ln in lines]
+    for row in rows:
+        _check_column_count(name, row)
     header_at = _header_index(rows, header_score)
     if len(rows[header_at]) < 2:
         _raise_one_column(name, lines[header_at])
@@ -250,6 +294,7 @@ def _sheet_xml(data: bytes, name: str, sheet: str | None) -> str:
     """The XML of the sheet (to see formulas); raises a clear error for a missing sheet."""
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
+        check_unpacked_size(book, name)
         workbook = book.read("xl/workbook.xml").decode("utf-8", errors="replace")
         rels = book.read("xl/_rels/workbook.xml.rels").decode("utf-8", errors="replace")
     except (zipfile.BadZipFile, KeyError) as exc:
@@ -270,6 +315,22 @@ def _sheet_xml(data: bytes, name: str, sheet: str | None) -> str:
         return book.read(path).decode("utf-8", errors="replace")
     except KeyError:
         return ""
+
+
+def check_unpacked_size(book: zipfile.ZipFile, name: str) -> None:
+    """Refuse a workbook whose parts unpack to more than the caps (a "zip bomb"), from the
+    sizes the archive declares, before anything is unpacked. The unpacking itself is bounded by
+    the same declared sizes (zipfile stops at a part's declared size)."""
+    parts = book.infolist()
+    unpacked = sum(p.file_size for p in parts)
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise FileProblem(name, f"unpacks to {_size(unpacked)}; the limit is "
+                                f"{_size(MAX_XLSX_UNPACKED_BYTES)}. Save it as CSV, or split it.")
+    for part in parts:
+        if part.file_size > 1 << 20 and part.file_size > MAX_XLSX_RATIO * max(part.compress_size, 1):
+            raise FileProblem(name, f"part {part.filename} unpacks to {_size(part.file_size)} from "
+                                    f"{_size(part.compress_size)}, far more than a real workbook; "
+                                    "it is refused as unsafe.")
 
 
 _FORMULA_NO_VALUE = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*'

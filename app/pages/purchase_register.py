@@ -116,6 +116,57 @@ def batch_label(batches: list[dict], batch_id: int) -> str:
     return next(f"{batch_id} · {b['file_name']}" for b in batches if b["batch_id"] == batch_id)
 
 
+def check_and_import(data: bytes, file_name: str, choice: dict, gstins: list[str],
+                     actor: str) -> None:
+    """Validate the upload with the chosen mapping, show the result, import on request."""
+    template = (mapping_from_widgets(data, file_name, True, actor)
+                if choice["template"] == CUSTOM else choice["template"])
+    if template is None:
+        return
+    check = purchase.validate_purchase_file(data, template, choice["company"],
+                                            on_duplicate=choice["on_duplicate"],
+                                            file_name=file_name)
+    show_check(check, file_name)
+    others = not_yours(check, gstins)
+    if others:
+        st.error(f"{file_name} has documents of {', '.join(others)}, which you may not "
+                 "see: remove those lines or ask an admin to grant you the GSTIN.")
+    blocked = not check.ok or check.docs.height == 0 or bool(others)
+    if (st.button("Import", type="primary", disabled=blocked)
+            and ui.permitted("import", "import purchase registers")):
+        result = purchase.import_purchase_file(data, template, actor, choice["on_duplicate"],
+                                               choice["company"], file_name=file_name)
+        ui.after_write()
+        (st.success if result.ok else st.error)(result.summary())
+
+
+def upload_and_import(gstins: list[str], actor: str) -> None:
+    """The uploader, the mapping and company choices, then the check and the import."""
+    upload = st.file_uploader("Purchase register (CSV or Excel .xlsx)", type=["csv", "xlsx"],
+                              key="pr_file", max_upload_size=UPLOAD_LIMIT_MB)
+    templates = [t["name"] for t in purchase.list_templates()]
+    c1, c2, c3 = st.columns(3)
+    choice = {
+        "template": c1.selectbox("Column mapping", templates + [CUSTOM], key="pr_template"),
+        "on_duplicate": c2.radio("Documents already imported", ["skip", "replace"],
+                                 horizontal=True, key="pr_dup",
+                                 format_func={"skip": "Skip them", "replace": "Replace them"}.get),
+    }
+    with c3:
+        choice["company"] = company_from_widgets(gstins)
+    if upload is None:
+        st.caption("Template `standard` columns: company_gstin, supplier_gstin, supplier_name, "
+                   "doc_type, doc_no, doc_date, place_of_supply, reverse_charge, taxable_value, "
+                   "igst, cgst, sgst, cess, doc_value. Template `tally`: an accounting package's "
+                   "export without a company column; choose the company above.")
+        return
+    try:
+        check_and_import(upload.getvalue(), upload.name, choice, gstins, actor)
+    except purchase.FileProblem as problem:
+        st.error(str(problem).replace("give it with --company-gstin",
+                                      "choose the company above"))
+
+
 st.title("Purchase Register")
 ui.show_flash()
 gstins = ui.require_businesses()
@@ -123,46 +174,12 @@ actor = ui.current_actor()
 may_import = ui.can("import")
 
 st.subheader("Upload")
-upload = st.file_uploader("Purchase register (CSV or Excel .xlsx)", type=["csv", "xlsx"],
-                          key="pr_file", max_upload_size=UPLOAD_LIMIT_MB)
-templates = [t["name"] for t in purchase.list_templates()]
-c1, c2, c3 = st.columns(3)
-template_name = c1.selectbox("Column mapping", templates + [CUSTOM], key="pr_template")
-on_duplicate = c2.radio("Documents already imported", ["skip", "replace"], horizontal=True,
-                        key="pr_dup",
-                        format_func={"skip": "Skip them", "replace": "Replace them"}.get)
-with c3:
-    company = company_from_widgets(gstins)
-
-if upload is None:
-    st.caption("Template `standard` columns: company_gstin, supplier_gstin, supplier_name, "
-               "doc_type, doc_no, doc_date, place_of_supply, reverse_charge, taxable_value, igst, "
-               "cgst, sgst, cess, doc_value. Template `tally`: an accounting package's export "
-               "without a company column; choose the company above.")
+if may_import:
+    upload_and_import(gstins, actor)
 else:
-    data = upload.getvalue()
-    try:
-        template = (mapping_from_widgets(data, upload.name, may_import, actor)
-                    if template_name == CUSTOM else template_name)
-        if template is not None:
-            check = purchase.validate_purchase_file(data, template, company,
-                                                    on_duplicate=on_duplicate,
-                                                    file_name=upload.name)
-            show_check(check, upload.name)
-            others = not_yours(check, gstins)
-            if others:
-                st.error(f"{upload.name} has documents of {', '.join(others)}, which you may not "
-                         "see: remove those lines or ask an admin to grant you the GSTIN.")
-            ui.read_only_note("import", "import")
-            blocked = not check.ok or check.docs.height == 0 or bool(others) or not may_import
-            if (st.button("Import", type="primary", disabled=blocked)
-                    and ui.permitted("import", "import purchase registers")):
-                result = purchase.import_purchase_file(data, template, actor, on_duplicate,
-                                                       company, file_name=upload.name)
-                ui.after_write()
-                (st.success if result.ok else st.error)(result.summary())
-    except purchase.FileProblem as problem:
-        st.error(str(problem).replace("give it with --company-gstin", "choose the company above"))
+    # The role is checked before a byte of a file is taken, let alone parsed.
+    st.info("Importing a purchase register needs the import permission (analysts and admins). "
+            "The imported batches are listed below.")
 
 st.subheader("Batches")
 companies = ui.cached(companies_by_batch)

@@ -1,0 +1,105 @@
+"""Hostile purchase uploads are refused before they are parsed, in bounded memory.
+
+Before the caps, a 200 KB CSV that was one long header line took the app from 356 MB to
+1.99 GB, a 1 MB one killed a process at 10 GB, and a 1 MB .xlsx whose sheet unpacks to 1 GB
+reached 2.15 GB.
+"""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from core.purchase_import import read_purchase_documents, validate_purchase_file
+from core.purchase_read import MAX_COLUMNS, MAX_LINE_BYTES, FileProblem
+from tests.fixtures import ROOT, SAMPLES
+
+MB = 1024 * 1024
+
+
+def long_header_csv(size: int = MB) -> bytes:
+    """One header line of `size` bytes: thousands of short column names."""
+    cells = (f"c{i}" for i in range(size))
+    line, total = [], 0
+    for cell in cells:
+        line.append(cell)
+        total += len(cell) + 1
+        if total >= size:
+            break
+    return (",".join(line) + "\n").encode()
+
+
+def zip_bomb_xlsx(unpacked: int = 1024 * MB) -> bytes:
+    """A workbook skeleton whose sheet part unpacks to `unpacked` bytes (about 1 MB packed)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        book.writestr("xl/workbook.xml", '<workbook><sheets><sheet name="S" sheetId="1" '
+                                         'r:id="rId1"/></sheets></workbook>')
+        book.writestr("xl/_rels/workbook.xml.rels",
+                      '<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/>'
+                      "</Relationships>")
+        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            block = b" " * MB
+            for _ in range(unpacked // MB):
+                sheet.write(block)
+    return out.getvalue()
+
+
+def test_a_line_longer_than_the_cap_is_refused_naming_it():
+    data = b"company_gstin,supplier_gstin\n" + b"x" * (MAX_LINE_BYTES + 10) + b"\n"
+    with pytest.raises(FileProblem, match="line 2 of the file is longer than"):
+        validate_purchase_file(data, file_name="long.csv")
+
+
+def test_a_header_with_too_many_columns_is_refused():
+    header = ",".join(f"c{i}" for i in range(MAX_COLUMNS + 1)).encode()
+    with pytest.raises(FileProblem, match=f"the header has {MAX_COLUMNS + 1:,} columns"):
+        validate_purchase_file(header + b"\n1,2\n", file_name="wide.csv")
+
+
+def test_a_zip_bomb_workbook_is_refused_before_unpacking():
+    data = zip_bomb_xlsx(64 * MB)
+    assert len(data) < MB
+    with pytest.raises(FileProblem, match="far more than a real workbook"):
+        validate_purchase_file(data, file_name="bomb.xlsx")
+
+
+def test_a_genuine_register_passes_the_caps():
+    check = read_purchase_documents(SAMPLES / "purchase_register_sample.csv")
+    assert check.ok and check.docs.height > 0
+
+
+PEAK_SCRIPT = """
+import json, resource, sys
+from core.purchase_import import read_purchase_documents, validate_purchase_file
+from core.purchase_read import FileProblem
+import polars, duckdb, numpy  # what the app has loaded anyway
+idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+data = open(sys.argv[1], "rb").read()
+try:
+    validate_purchase_file(data, file_name=sys.argv[2])
+    refused = ""
+except FileProblem as problem:
+    refused = str(problem)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"idle_kb": idle, "peak_kb": peak, "refused": refused}))
+"""
+
+
+@pytest.mark.parametrize("name, build", [("header.csv", long_header_csv),
+                                         ("bomb.xlsx", zip_bomb_xlsx)])
+def test_hostile_files_are_refused_in_bounded_memory(tmp_path, name, build):
+    path = tmp_path / name
+    path.write_bytes(build())
+    assert path.stat().st_size <= 1.1 * MB
+    run = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(path), name], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    seen = json.loads(run.stdout)
+    assert seen["refused"].startswith(name)
+    assert (seen["peak_kb"] - seen["idle_kb"]) / 1024 < 300
