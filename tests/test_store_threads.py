@@ -23,7 +23,7 @@ def _run_threads(work, n: int = THREADS) -> list[str]:
     def guarded(i: int) -> None:
         try:
             work(i)
-        except Exception as exc:  # collected and asserted on: the test's point
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on: the test's point
             errors.append(f"{type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=guarded, args=(i,)) for i in range(n)]
@@ -104,7 +104,7 @@ def test_a_second_process_gets_the_file_once_the_sessions_are_done(db_file):
               "with connect(sys.argv[1], busy_timeout=30) as con, transaction(con):\n"
               "    con.execute('UPDATE counter SET n = n + 1000 WHERE id = 1')\n")
     other = subprocess.run([sys.executable, "-c", script, db_file], capture_output=True,
-                           text=True, timeout=60)
+                           text=True, timeout=60, check=False)
     stop.set()
     for t in threads:
         t.join()
@@ -113,11 +113,14 @@ def test_a_second_process_gets_the_file_once_the_sessions_are_done(db_file):
         assert con.execute("SELECT n FROM counter").fetchone()[0] >= 1000
 
 
+HOLD_SCRIPT = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+               "print('held', flush=True); time.sleep(30)")
+
+
 def test_a_file_held_by_another_process_is_reported_as_busy(db_file):
     _counter_table(db_file)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-         "print('held', flush=True); time.sleep(30)", db_file],
+        [sys.executable, "-c", HOLD_SCRIPT, db_file],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
