@@ -11,6 +11,7 @@ recorded in `schema_version`.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import random
 import threading
@@ -54,29 +55,56 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text and ("could not set" in text or "conflicting" in text)
 
 
-def _open_file(path: str, busy_timeout: float) -> duckdb.DuckDBPyConnection:
-    """Open the file read-write, waiting (jittered backoff) while another process holds it."""
+def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConnection:
+    """Open the file read-write, waiting (jittered backoff) while another process holds it.
+
+    A process that has to wait takes the file's turn lock (`<file>.turn`) while it waits, so
+    that the holder stops handing the file to new work of its own and lets it go (`_checkout`).
+    """
     deadline = time.monotonic() + busy_timeout
     delay = 0.02
     started = time.monotonic()
-    while True:
-        try:
-            con = duckdb.connect(path)
-            waited = time.monotonic() - started
-            if waited > 0.001 and delay > 0.02:
-                _lock_waits["count"] += 1
-                _lock_waits["seconds"] += waited
-            return con
-        except (duckdb.IOException, duckdb.ConnectionException) as exc:
-            if not _is_lock_error(exc):
-                raise
-            if time.monotonic() >= deadline:
-                raise DatabaseBusy(
-                    f"The database is busy: another program (the worker, or a second app) "
-                    f"held it for more than {busy_timeout:.0f} s. Try again in a moment."
-                ) from exc
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 1.6, 0.5)
+    have_turn = False
+    try:
+        while True:
+            try:
+                con = duckdb.connect(path)
+                waited = time.monotonic() - started
+                if waited > 0.001 and delay > 0.02:
+                    _lock_waits["count"] += 1
+                    _lock_waits["seconds"] += waited
+                return con
+            except (duckdb.IOException, duckdb.ConnectionException) as exc:
+                if not _is_lock_error(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy(
+                        f"The database is busy: another program (the worker, or a second app) "
+                        f"held it for more than {busy_timeout:.0f} s. Try again in a moment."
+                    ) from exc
+                have_turn = have_turn or _take_turn(turn)
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 1.6, 0.5)
+    finally:
+        if have_turn:
+            fcntl.flock(turn, fcntl.LOCK_UN)
+
+
+def _take_turn(turn: int) -> bool:
+    try:
+        fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _another_process_waits(turn: int) -> bool:
+    try:
+        fcntl.flock(turn, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    fcntl.flock(turn, fcntl.LOCK_UN)
+    return False
 
 
 class _SharedFile:
@@ -89,21 +117,34 @@ class _SharedFile:
     write transactions, so two sessions never conflict on the same row.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, path: str) -> None:
         self.root: duckdb.DuckDBPyConnection | None = None
         self.users = 0
-        self.guard = threading.Lock()     # opening and closing, one thread at a time
+        self.guard = threading.Condition()  # opening and closing, one thread at a time
         self.writer = threading.RLock()
+        self.turn = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
+        self.depth = threading.local()      # cursors this thread holds
 
 
 _files: dict[str, _SharedFile] = {}
 _files_lock = threading.Lock()
 
 
+def _let_the_other_process_in(shared: _SharedFile, busy_timeout: float) -> None:
+    """While another process waits for the file, new work of this process waits for the file
+    to be let go, instead of keeping it busy for ever (a thread that already holds a cursor
+    goes on: its work must finish for the file to be let go)."""
+    if shared.root is None or getattr(shared.depth, "n", 0) or not _another_process_waits(
+            shared.turn):
+        return
+    shared.guard.wait_for(lambda: shared.root is None, timeout=busy_timeout)
+
+
 def _checkout(shared: _SharedFile, path: str, busy_timeout: float) -> duckdb.DuckDBPyConnection:
     with shared.guard:
+        _let_the_other_process_in(shared, busy_timeout)
         if shared.root is None:
-            shared.root = _open_file(path, busy_timeout)
+            shared.root = _open_file(path, busy_timeout, shared.turn)
             try:
                 migrate(shared.root, path)
             except BaseException:
@@ -111,6 +152,7 @@ def _checkout(shared: _SharedFile, path: str, busy_timeout: float) -> duckdb.Duc
                 shared.root = None
                 raise
         shared.users += 1
+        shared.depth.n = getattr(shared.depth, "n", 0) + 1
         return shared.root.cursor()
 
 
@@ -120,9 +162,11 @@ def _checkin(shared: _SharedFile, cursor: duckdb.DuckDBPyConnection) -> None:
             cursor.close()
         finally:
             shared.users -= 1
+            shared.depth.n -= 1
             if shared.users == 0 and shared.root is not None:
                 root, shared.root = shared.root, None
                 root.close()
+                shared.guard.notify_all()
 
 
 @contextlib.contextmanager
@@ -149,7 +193,9 @@ def connect(path: str | None = None, read_only: bool = False,
     path = str(Path(path).resolve())
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with _files_lock:
-        shared = _files.setdefault(path, _SharedFile())
+        if path not in _files:
+            _files[path] = _SharedFile(path)
+        shared = _files[path]
     with contextlib.ExitStack() as stack:
         if not read_only:
             _wait_for_writer(shared, timeout)
