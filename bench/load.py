@@ -1,12 +1,14 @@
-"""Load: the real worker fetching 100,000 IMS records while five sessions save actions.
+"""Load: the real worker fetching and syncing while a team saves actions.
 
-    .venv/bin/python -m bench.load [--scale 100000] [--sessions 5] [--think 0.1]
+    .venv/bin/python -m bench.load [--scale 1000000] [--threads 12] [--sessions 1] [--think 0.1]
 
 1. Start the sandbox (`--scale` records per business) and a fresh store; first fetch (alone).
 2. Advance the sandbox a day (new records, no supplier edits, so every saved action must stay).
-3. Start `python worker.py fetch --gstin G` and, at the same time, `--sessions` processes that
-   each save user actions in a loop through `core.actions.save_user_actions` (what the IMS
-   Invoices page calls) on their own slice of records, until the fetch ends (+2 s).
+3. Start `python worker.py fetch --gstin G` then `python worker.py sync --gstin G`; at the same
+   time `--threads` sessions as threads of this process (as Streamlit runs its sessions) and
+   `--sessions` more processes (a second app server, a script) save user actions in a loop
+   through `core.actions.save_user_actions` (what the IMS Invoices page calls), each on its own
+   slice of records, until the worker is done (+2 s).
 4. Verify: every save a session was told succeeded is in the store (its last action per
    record is the record's user_action, and each save has its action_log row); no session
    errored; the fetch succeeded. Report save latencies and lock waits
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -41,6 +44,12 @@ RTIN = "27AAACW1234K1ZD"
 
 
 def session_main(number: int, ids: list[int], stop_file: str, out: str, think: float) -> None:
+    """A session in a process of its own: its results go to the file `out`."""
+    result = session_loop(number, ids, stop_file, think)
+    Path(out).write_text(json.dumps(result))
+
+
+def session_loop(number: int, ids: list[int], stop_file: str, think: float) -> dict:
     """One user session: save an action on a random record of its slice, again and again."""
     rng, saves, errors, latencies, last = random.Random(number), 0, [], [], {}
     while not os.path.exists(stop_file):
@@ -59,11 +68,9 @@ def session_main(number: int, ids: list[int], stop_file: str, out: str, think: f
                 last[rid] = (action, remark)
             elif result.skipped:
                 errors.append(f"skipped {result.skipped}")
-        time.sleep(think * random.random() * 2)
-    Path(out).write_text(json.dumps({"session": number, "saves": saves, "errors": errors,
-                                     "latencies": latencies,
-                                     "last": {str(k): v for k, v in last.items()},
-                                     "lock_waits": lock_wait_stats()}))
+        time.sleep(think * rng.random() * 2)
+    return {"session": number, "saves": saves, "errors": errors, "latencies": latencies,
+            "last": {str(k): v for k, v in last.items()}, "lock_waits": lock_wait_stats()}
 
 
 def prepare(scale: int) -> tuple:
@@ -90,6 +97,14 @@ def session_slices(sessions: int, per_session: int = 400) -> list[list[int]]:
     return [ids[i::sessions] for i in range(sessions)]
 
 
+def run_worker(step: str) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "worker.py", step, "--gstin", RTIN], cwd=ROOT,
+                          check=False, capture_output=True, text=True, env=os.environ.copy(),
+                          timeout=3600)
+    return done, time.perf_counter() - started
+
+
 def run_load(args, tmp: Path) -> dict:
     sandbox, first_total = prepare(args.scale)
     try:
@@ -98,24 +113,30 @@ def run_load(args, tmp: Path) -> dict:
                       json={"days": 1, "new_per_day": 1000, "edits_per_day": 0}).raise_for_status()
         print(f"sandbox advanced a day (1000 new records) in {time.perf_counter() - started:.1f} s",
               flush=True)
-        slices = session_slices(args.sessions)
+        count = args.threads + args.sessions
+        slices = session_slices(count)
         stop_file = tmp / "stop"
         procs = [subprocess.Popen([sys.executable, "-m", "bench.load", "--session", str(n), "--ids",
                                    json.dumps(slices[n]), "--stop", str(stop_file), "--out",
                                    str(tmp / f"s{n}.json"), "--think", str(args.think)], cwd=ROOT)
-                 for n in range(args.sessions)]
-        time.sleep(1.0)  # sessions are saving before the fetch starts
-        started = time.perf_counter()
-        fetch = subprocess.run([sys.executable, "worker.py", "fetch", "--gstin", RTIN], cwd=ROOT,
-                               check=False, capture_output=True, text=True, env=os.environ.copy(),
-                               timeout=1800)
-        fetch_s = time.perf_counter() - started
-        time.sleep(2.0)
-        stop_file.write_text("stop")
+                 for n in range(args.threads, count)]
+        with ThreadPoolExecutor(args.threads) as pool:
+            threads = [pool.submit(session_loop, n, slices[n], str(stop_file), args.think)
+                       for n in range(args.threads)]
+            time.sleep(1.0)  # sessions are saving before the worker starts
+            fetch, fetch_s = run_worker("fetch")
+            print(f"worker fetch done in {fetch_s:.1f} s (exit {fetch.returncode})", flush=True)
+            sync, sync_s = run_worker("sync")
+            print(f"worker sync done in {sync_s:.1f} s (exit {sync.returncode})", flush=True)
+            time.sleep(2.0)
+            stop_file.write_text("stop")
+            results = [t.result() for t in threads]
         for p in procs:
             p.wait(120)
-        results = [json.loads((tmp / f"s{n}.json").read_text()) for n in range(args.sessions)]
-        return {"fetch": fetch, "fetch_s": fetch_s, "sessions": results, "first_total": first_total}
+        results += [json.loads((tmp / f"s{n}.json").read_text())
+                    for n in range(args.threads, count)]
+        return {"fetch": fetch, "fetch_s": fetch_s, "sync": sync, "sync_s": sync_s,
+                "sessions": results, "first_total": first_total, "threads": args.threads}
     finally:
         stop_sandbox(sandbox)
 
@@ -151,15 +172,18 @@ def report(run: dict, check: dict) -> int:
 
     print(f"worker fetch: exit {run['fetch'].returncode}, {run['fetch_s']:.1f} s wall; job "
           f"{check['fetch_job']}")
-    print(run["fetch"].stdout.strip())
+    print(run["fetch"].stdout.strip()[-2000:], run["fetch"].stderr.strip()[-2000:])
+    print(f"worker sync: exit {run['sync'].returncode}, {run['sync_s']:.1f} s wall")
+    print(run["sync"].stdout.strip()[-2000:], run["sync"].stderr.strip()[-2000:])
     for s in sessions:
         print(f"session {s['session']}: {s['saves']} saves, {len(s['errors'])} errors, "
               f"lock waits {s['lock_waits']['count']} ({s['lock_waits']['seconds']:.2f} s)")
     print(f"save latency ms: median {statistics.median(lat) * 1000:.0f}, p95 {pct(0.95):.0f}, "
           f"max {lat[-1] * 1000:.0f}" if lat else "no saves")
-    ok = (run["fetch"].returncode == 0 and not errors and not check["lost"]
-          and check["unlogged"] == 0)
+    ok = (run["fetch"].returncode == 0 and run["sync"].returncode == 0 and not errors
+          and not check["lost"] and check["unlogged"] == 0)
     print(f"RESULT ok={ok} records={check['records']} fetch_s={run['fetch_s']:.1f} "
+          f"sync_s={run['sync_s']:.1f} threads={run['threads']} "
           f"sessions={len(sessions)} saves={sum(s['saves'] for s in sessions)} "
           f"errors={len(errors)} "
           f"lost={len(check['lost'])} unlogged={check['unlogged']} "
@@ -167,7 +191,8 @@ def report(run: dict, check: dict) -> int:
           f"lock_wait_s={sum(w['seconds'] for w in waits):.2f} "
           f"max_session_lock_wait_s={max(w['seconds'] for w in waits):.2f} "
           f"save_ms_median={statistics.median(lat) * 1000 if lat else 0:.0f} "
-          f"save_ms_p95={pct(0.95):.0f} save_ms_max={(lat[-1] if lat else 0) * 1000:.0f}")
+          f"save_ms_p95={pct(0.95):.0f} save_ms_p99={pct(0.99):.0f} "
+          f"save_ms_max={(lat[-1] if lat else 0) * 1000:.0f}")
     for e in errors[:5]:
         print("  error:", e)
     return 0 if ok else 1
@@ -175,8 +200,9 @@ def report(run: dict, check: dict) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=int, default=100_000)
-    ap.add_argument("--sessions", type=int, default=5)
+    ap.add_argument("--scale", type=int, default=1_000_000)
+    ap.add_argument("--threads", type=int, default=12, help="sessions as threads of this process")
+    ap.add_argument("--sessions", type=int, default=1, help="sessions as processes of their own")
     ap.add_argument("--think", type=float, default=0.1, help="mean pause between saves (s)")
     ap.add_argument("--session", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--ids", help=argparse.SUPPRESS)

@@ -5,8 +5,7 @@ import os
 import subprocess
 import sys
 
-import duckdb
-
+from core.db import connect
 from tests.fixtures import COMPANY, ROOT, STANDARD_SAMPLE, TALLY_SAMPLE, line, write_csv
 
 
@@ -18,11 +17,8 @@ def run(*args, env_db: str) -> subprocess.CompletedProcess:
 
 
 def doc_count(db_file) -> int:
-    con = duckdb.connect(db_file, read_only=True)
-    try:
+    with connect(db_file, read_only=True) as con:
         return con.execute("SELECT count(*) FROM purchase_docs").fetchone()[0]
-    finally:
-        con.close()
 
 
 def test_validate_import_batches_rollback(store, tmp_path):

@@ -6,7 +6,6 @@ inside the importer's warning checks. These tests pin that the importer copes.
 """
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -38,11 +37,8 @@ def test_generated_register_imports_into_the_store(db_file, tmp_path):
     counts = generate_files(tmp_path, records=5000, seed=1, books_only=True)
     result = import_purchase_file(tmp_path / "purchase_register.csv")
     assert result.batch_id is not None
-    con = duckdb.connect(db_file, read_only=True)
-    try:
+    with connect(db_file, read_only=True) as con:
         stored = con.execute("SELECT count(*) FROM purchase_docs WHERE batch_id = ?", [result.batch_id]).fetchone()[0]
-    finally:
-        con.close()
     assert stored == result.imported == counts["pr_documents"] - result.validation.duplicates.height
 
 

@@ -7,7 +7,6 @@ import hashlib
 import io
 from decimal import Decimal
 
-import duckdb
 import pytest
 
 from core.db import connect
@@ -29,12 +28,9 @@ TODAY = dt.date(2025, 11, 1)
 
 def counts(db_file) -> tuple[int, int, int]:
     """(batches, documents, current documents) read straight from the file."""
-    con = duckdb.connect(db_file, read_only=True)
-    try:
+    with connect(db_file, read_only=True) as con:
         return con.execute("SELECT (SELECT count(*) FROM purchase_batches), (SELECT count(*) FROM purchase_docs), "
                            "(SELECT count(*) FROM purchase_docs WHERE replaced_by_batch IS NULL)").fetchone()
-    finally:
-        con.close()
 
 
 def imp(source, **kw):
