@@ -126,30 +126,36 @@ def _header_index(rows: list[list[str]], header_score: Callable[[list[str]], int
     return best if scores and scores[best] > 0 else 0
 
 
-def check_line_lengths(data: bytes, name: str, chunk: int = 1 << 24) -> None:
-    """Refuse a file with a line longer than MAX_LINE_BYTES (counted in chunks, no copy)."""
+def check_line_lengths(data: bytes, name: str, header_at: int = 0,
+                       chunk: int = 1 << 24) -> None:
+    """Refuse a file with a line longer than MAX_LINE_BYTES (counted in chunks, no copy).
+    `header_at` is the 0-based line of the header, for the data line number in the message."""
     raw = np.frombuffer(data, np.uint8)
     last = -1
     for start in range(0, raw.size, chunk):
         ends = np.flatnonzero(raw[start:start + chunk] == 10) + start
         if ends.size == 0:
-            longest, at = (start + chunk) - last - 1, last + 1
+            longest, at = min(start + chunk, raw.size) - last - 1, last + 1
         else:
             gaps = np.diff(ends, prepend=last) - 1
             worst = int(gaps.argmax())
             longest, at = int(gaps[worst]), int(ends[worst] - gaps[worst])
             last = int(ends[-1])
         if longest > MAX_LINE_BYTES:
-            _refuse_long_line(data, name, at)
+            _refuse_long_line(data, name, at, header_at)
     if raw.size - last - 1 > MAX_LINE_BYTES:
-        _refuse_long_line(data, name, last + 1)
+        _refuse_long_line(data, name, last + 1, header_at)
 
 
-def _refuse_long_line(data: bytes, name: str, at: int) -> None:
-    line = data.count(b"\n", 0, at) + 1
-    raise FileProblem(name, f"line {line:,} of the file is longer than {_size(MAX_LINE_BYTES)}; "
-                            "a purchase register's lines are far shorter. Is this the right "
-                            "file?", line=None)
+def _refuse_long_line(data: bytes, name: str, at: int, header_at: int) -> None:
+    file_line = data.count(b"\n", 0, at)          # 0-based
+    limit = _size(MAX_LINE_BYTES)
+    if file_line <= header_at:
+        raise FileProblem(name, f"line {file_line + 1:,} of the file is longer than {limit}; "
+                                "a purchase register's lines are far shorter. Is this the right "
+                                "file?")
+    raise FileProblem(name, f"the line is longer than {limit}; a purchase register's lines are "
+                            "far shorter. Is this the right file?", line=file_line - header_at)
 
 
 def _check_column_count(name: str, header: list[str]) -> None:
@@ -159,7 +165,6 @@ def _check_column_count(name: str, header: list[str]) -> None:
 
 
 def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
-    check_line_lengths(data, name)
     utf8, _encoding = decode_text(data)
     lines = _first_lines(utf8, HEADER_SEARCH_ROWS)
     if not utf8.strip() or not lines:   # e.g. nothing but a byte-order mark
@@ -169,6 +174,7 @@ def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
     for row in rows:
         _check_column_count(name, row)
     header_at = _header_index(rows, header_score)
+    check_line_lengths(utf8, name, header_at)
     if len(rows[header_at]) < 2:
         _raise_one_column(name, lines[header_at])
     _check_data_delimiter(name, delim, rows[header_at + 1:], lines[header_at + 1:])
