@@ -13,6 +13,16 @@ import re
 
 from core.gstin import STATES
 from sandbox import synth
+from sandbox.fields import (
+    IMPORT_SECTIONS,
+    NOTE_SECTIONS,
+    OTHER_SECTIONS,
+    doc_date_field,
+    doc_no_field,
+    identity_of,
+    make_items,
+    tax_item,
+)
 
 HEADER = ("company_gstin,supplier_gstin,supplier_name,doc_type,doc_no,doc_date,place_of_supply,"
           "reverse_charge,taxable_value,igst,cgst,sgst,cess,doc_value")
@@ -88,7 +98,7 @@ def typo_variant(no: str, rng: random.Random, taken: set) -> str | None:
 
 
 def scale_items(items: list[list], factor: float, intra: bool) -> list[list]:
-    return [synth.tax_item(it[0], max(100, int(it[1] * factor)), intra, it[0] == 0, it[5] > 0)
+    return [tax_item(it[0], max(100, int(it[1] * factor)), intra, it[0] == 0, it[5] > 0)
             for it in items]
 
 
@@ -111,7 +121,7 @@ def split_item(items: list[list], rng: random.Random, intra: bool) -> list[list]
         return items
     rt, tx, i, c, s, ce = items[0]
     part = rng.randint(1, tx - 1)
-    a = synth.tax_item(rt, part, intra, rt == 0, False)
+    a = tax_item(rt, part, intra, rt == 0, False)
     b = [rt, tx - part, i - a[2], c - a[3], s - a[4], ce]
     return [a, b]
 
@@ -171,7 +181,7 @@ def _noise(rng: random.Random) -> str:
 def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: Taken) -> None:
     """One IMS record into the books, with noise (or left out: portal_only)."""
     rng = reg.rng
-    no_f, dt_f = synth.doc_no_field(key), synth.doc_date_field(key)
+    no_f, dt_f = doc_no_field(key), doc_date_field(key)
     ref = (key, rec["stin"], rec[no_f], rec["rtnprd"])
     kind = _noise(rng)
     if kind == "portal_only":
@@ -206,7 +216,7 @@ def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: Ta
         if rng.random() < 0.3:
             items = items + [[0, rng.randint(5, 500) * 100, 0, 0, 0, 0]]
             truth.append(_truth(ref, "nil_line"))
-    doc_type = synth.NOTE_SECTIONS.get(key, "INV")
+    doc_type = NOTE_SECTIONS.get(key, "INV")
     negative = doc_type == "CRN" and rng.random() < 0.75
     reg.add(stin, doc_type, no, day, items, truth, negative=negative)
     if kind == "duplicate":
@@ -222,7 +232,7 @@ def book_extras(reg: Register, count: int) -> None:
         sup = rng.choice(reg.biz.suppliers)
         day = dt.date(2025, 8, 1) + dt.timedelta(days=rng.randint(0, 100))
         nil = rng.random() < 0.2
-        items = synth.make_items(rng, sup.state == reg.biz.state, zero_tax=nil)
+        items = make_items(rng, sup.state == reg.biz.state, zero_tax=nil)
         reg.add(sup.gstin, "INV", synth.next_number(sup, "INV"), day.isoformat(), items,
                 [",,,,books_only,N"] * len(items))
 
@@ -232,8 +242,8 @@ class Taken:
 
     def __init__(self, biz: synth.BusinessData):
         self.numbers: dict[str, list[str]] = {}
-        for key in synth.SECTIONS[:-1]:
-            field = synth.doc_no_field(key)
+        for key in OTHER_SECTIONS:
+            field = doc_no_field(key)
             for rec in biz.records[key]:
                 self.numbers.setdefault(rec["stin"], []).append(rec[field])
         self.cache: dict[str, set] = {}
@@ -249,18 +259,19 @@ def write_books(biz: synth.BusinessData, seed: int, pr_path, truth_path) -> dict
     reg = Register(biz, random.Random(f"{seed}|{biz.gstin}|books"))
     taken = Taken(biz)
     seen = set()
-    for key in synth.SECTIONS[:-1]:
+    for key in OTHER_SECTIONS:
         for rec, items in zip(biz.records[key], biz.items[key]):
-            ident = (synth.NOTE_SECTIONS.get(key, "INV"), rec["stin"],
-                     rec[synth.doc_no_field(key)].upper())
+            ident = (NOTE_SECTIONS.get(key, "INV"), rec["stin"], rec[doc_no_field(key)].upper())
             if ident in seen:  # the supplier reported it again: a portal duplicate
                 reg.portal_only.append(_truth((key, rec["stin"], ident[2], rec["rtnprd"]),
                                               "portal_duplicate"))
                 continue
             seen.add(ident)
             book_record(reg, key, rec, items, taken)
-    for rec in biz.records["impg"]:
-        reg.portal_only.append(_truth(("impg", "", rec["boenum"], rec["rtnprd"]), "portal_only"))
+    for key in IMPORT_SECTIONS:
+        for rec in biz.records[key]:
+            reg.portal_only.append(_truth((key, identity_of(key, rec), rec["boenum"],
+                                           rec["rtnprd"]), "portal_only"))
     for sup, entry in biz.rcm:
         doc = entry["doc"]
         reg.add(sup.gstin, "INV", doc["inum"], iso(doc["idt"]), entry["items"],
