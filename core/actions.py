@@ -5,7 +5,7 @@ portal's action until it is uploaded, with the user's ITC-reduction answer (Full
 amounts, No), the remark to the supplier and the team's internal note (never sent). The
 portal's rules are checked before anything is written: no Pending where
 `ispendactblocked = Y`, no Reject on import of goods (BOE); the answer and the texts as
-docs/gst-rules.md says (core.itc_answer). Everything one call changes is written in one
+docs/reconciliation.md says (core.itc_answer). Everything one call changes is written in one
 transaction.
 
 `actor` is a `core.User` (checked: the role must allow "act", else PermissionDenied
@@ -72,7 +72,8 @@ NOTE_MAX = 1000
 def _read_rows(con, gstins: list[str], ids: list[int]) -> dict[int, dict]:
     """The visible records among `ids`, with what an answer is checked against."""
     where, params = where_clause(gstins, ImsFilter(record_ids=tuple(ids)))
-    cur = con.execute(f"""SELECT r.record_id, r.doc_no, r.internal_note, r.ispendactblocked, r.doc_type,
+    cur = con.execute(f"""SELECT r.record_id, r.doc_no, r.internal_note, r.ispendactblocked,
+                                 r.doc_type,
                                  {answer_columns_sql('r')}
                           FROM (SELECT * FROM ims_records WHERE {where}) r
                           {original_tax_sql('r')}""", params)
@@ -132,7 +133,7 @@ def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: User |
     """Grid edits -> saved in one go. A change may hold "action" (A|R|P|N, None clears it),
     "supplier_remark", "internal_note", "itc" (full|partial|no, None clears the user's answer)
     and "decl_igst" .. "decl_cess" (Partial amounts, rupees). A key left out keeps its stored
-    value. The answer and texts are checked first (docs/gst-rules.md): any problem raises
+    value. The answer and texts are checked first (docs/reconciliation.md): any problem raises
     ActionError naming every record and what is wrong, and nothing is written. Portal rules on
     the action itself skip just that record (SaveResult.skipped).
     """

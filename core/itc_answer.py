@@ -1,5 +1,5 @@
 """The ITC-reduction answer and the remark to the supplier of one IMS record
-(docs/gst-rules.md, "ITC-reduction answer" and "Remarks").
+(docs/reconciliation.md, "ITC-reduction declaration" and "Remarks").
 
 Where the question applies (`core.recommend.itc_reduction_applies`), accepting a record also
 answers "ITC to be reduced?": Full (`itcRedReq` Y, no amounts), Partial (Y with the amount
@@ -171,12 +171,11 @@ def amount_problems(row: dict, decl: dict) -> list[str]:
         elif paise[h] > limit[h]:
             problems.append(f"{HEAD_NAMES[h]} to reduce ({inr(paise[h])}) is more than this "
                             f"record allows ({inr(limit[h])})")
-    if len(paise) == len(HEADS) and not problems:
-        if paise["cgst"] != paise["sgst"]:
-            problems.append(f"CGST to reduce ({inr(paise['cgst'])}) must equal SGST to reduce "
-                            f"({inr(paise['sgst'])})")
-        if not any(paise.values()):
-            problems.append("Partial with every amount 0 reduces nothing: choose No instead")
+    if "cgst" in paise and "sgst" in paise and paise["cgst"] != paise["sgst"]:
+        problems.append(f"CGST to reduce ({inr(paise['cgst'])}) must equal SGST to reduce "
+                        f"({inr(paise['sgst'])})")
+    if len(paise) == len(HEADS) and not problems and not any(paise.values()):
+        problems.append("Partial with every amount 0 reduces nothing: choose No instead")
     return problems
 
 

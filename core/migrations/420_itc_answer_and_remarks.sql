@@ -1,5 +1,5 @@
--- The ITC-reduction answer and the two texts (docs/gst-rules.md, "ITC-reduction answer" and
--- "Remarks"). The portal's per-record flags; the proposal written by sync (rec_*); the
+-- The ITC-reduction answer and the two texts (docs/reconciliation.md, "ITC-reduction
+-- declaration" and "Remarks"). The portal's per-record flags; the proposal written by sync (rec_*); the
 -- user's own answer (user_*, never overwritten by sync). `user_remarks` held the remark to the
 -- supplier: it becomes `user_supplier_remark` with its data; `internal_note` is the team's own
 -- text and never leaves the store. itc_red_req, decl_* and portal_remarks stay what the
