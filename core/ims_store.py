@@ -27,7 +27,6 @@ EDIT_FIELDS = ("doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", 
                "val", "txval", "igst", "cgst", "sgst", "cess")
 MONEY = ("val", "txval", "igst", "cgst", "sgst", "cess", "decl_igst", "decl_cgst", "decl_sgst",
          "decl_cess")
-FLAGS = ("is_itc_red_req_blocked", "is_remarks_blocked")
 # What goes with the user's action and is reset with it when the supplier edits the record
 # (the internal note stays: it is the team's own text, not part of the action).
 USER_ANSWER = ("user_action", "user_supplier_remark", "user_itc_red_req", "user_decl_igst",
@@ -42,15 +41,10 @@ def incoming_frame(rtin: str, records: list[dict]) -> pl.DataFrame:
     document the portal lists twice is kept twice, stably from fetch to fetch.
     """
     keys = ["section", "stin", "doc_no_key", "fy"]
-    frame = portal.records_frame(records)
-    remarks = "portal_remarks" if "portal_remarks" in frame.columns else "remarks"
-    flags = [pl.col(f).cast(pl.Utf8) if f in frame.columns else pl.lit(None, pl.Utf8).alias(f)
-             for f in FLAGS]
-    return (frame
+    return (portal.records_frame(records)
             .with_row_index("seq")
-            .with_columns(*flags, rtin=pl.lit(rtin), doc_no_key=raw_no_expr("doc_no"),
-                          fy=fy_expr("doc_date"),
-                          portal_action=pl.col("action"), portal_remarks=pl.col(remarks))
+            .with_columns(rtin=pl.lit(rtin), doc_no_key=raw_no_expr("doc_no"),
+                          fy=fy_expr("doc_date"), portal_action=pl.col("action"))
             .with_columns(occurrence=pl.int_range(pl.len()).over(keys).cast(pl.Int32)))
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core.documents import to_paise
+from core.reco_declare import indian_amount, reduction_cap
 from core.recommend import itc_reduction_applies
 
 HEADS = ("igst", "cgst", "sgst", "cess")
@@ -72,15 +73,12 @@ def remarks_allowed(row: dict) -> bool:
 
 
 def caps(row: dict) -> dict[str, int]:
-    """The most that can be reduced per head, in paise: the record's own amount, or for an
-    amendment whose original the store holds, the drop from the original where there is one."""
-    out = {}
-    for h in HEADS:
-        own = abs(to_paise(row.get(h)))
-        orig = row.get(f"orig_{h}")
-        drop = None if orig is None else abs(to_paise(orig)) - own
-        out[h] = drop if drop is not None and drop > 0 else own
-    return out
+    """The most that can be reduced per head, in paise (core.reco_declare.reduction_cap: the
+    record's own amount, or for an amendment whose original the store holds, the drop)."""
+    return {h: reduction_cap(abs(to_paise(row.get(h))),
+                             None if row.get(f"orig_{h}") is None
+                             else abs(to_paise(row.get(f"orig_{h}"))))
+            for h in HEADS}
 
 
 def _kind(red_req: str | None, decl: dict) -> str | None:
@@ -120,18 +118,8 @@ def _paise(decl: dict) -> dict:
 
 
 def inr(paise: int) -> str:
-    """Paise as rupees in Indian digit grouping: 12,34,567.89."""
-    whole, frac = divmod(abs(int(paise)), 100)
-    digits = str(whole)
-    head, tail = digits[:-3], digits[-3:]
-    groups = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    sign = "-" if paise < 0 else ""
-    return f"₹{sign}{','.join([*groups, tail])}.{frac:02d}"
+    """Paise as rupees for a message, in Indian digit grouping: ₹12,34,567.89."""
+    return f"₹{indian_amount(paise)}"
 
 
 def answer_problems(row: dict) -> list[str]:
