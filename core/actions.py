@@ -76,7 +76,8 @@ def _read_rows(con, gstins: list[str], ids: list[int]) -> dict[int, dict]:
                                  r.doc_type,
                                  {answer_columns_sql('r')}
                           FROM (SELECT * FROM ims_records WHERE {where}) r
-                          {original_tax_sql('r')}""", params)
+                          {original_tax_sql('r', 'SELECT unnest(?::BIGINT[])')}""",
+                      [*params, list(ids)])
     names = [d[0] for d in cur.description]
     return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
 
@@ -160,10 +161,12 @@ def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: User |
         con.execute("CREATE TEMP TABLE edits (record_id BIGINT, t VARCHAR, remark VARCHAR, "
                     "note VARCHAR, itc VARCHAR, " + ", ".join(f"d_{h} DECIMAL(18,2)"
                                                                for h in HEADS) + ")")
-        con.executemany("INSERT INTO edits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(rid, n["user_action"], n["user_supplier_remark"], n["internal_note"],
-                          n["user_itc_red_req"], *(n[f"user_decl_{h}"] for h in HEADS))
-                         for rid, n in after.items()])
+        if after:
+            con.executemany("INSERT INTO edits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(rid, n["user_action"], n["user_supplier_remark"],
+                              n["internal_note"], n["user_itc_red_req"],
+                              *(n[f"user_decl_{h}"] for h in HEADS))
+                             for rid, n in after.items()])
         con.execute(f"""CREATE TEMP TABLE todo AS
             SELECT r.record_id, r.rtin, r.user_action AS old_action, e.t,
                    {_OLD_NEW}, r.ispendactblocked, r.doc_type

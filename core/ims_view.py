@@ -122,7 +122,8 @@ def records_page(gstins: list[str], f: ImsFilter, bucket: str | None, page: int,
     with connect(read_only=True) as con:  # pick the page's ids on two columns, then their rows
         page = query_frame(con, f"""
             WITH page AS (SELECT record_id FROM ims_records WHERE {where} {ORDER} LIMIT ? OFFSET ?)
-            SELECT {GRID_COLUMNS} FROM ims_records r {original_tax_sql('r')}
+            SELECT {GRID_COLUMNS}
+            FROM ims_records r {original_tax_sql('r', 'SELECT record_id FROM page')}
             WHERE r.record_id IN (SELECT record_id FROM page)
             ORDER BY r.doc_date DESC NULLS LAST, r.record_id""", params + [page_size, offset])
     return answer_view(page)
@@ -177,9 +178,10 @@ def export_frame(gstins: list[str], f: ImsFilter, bucket: str | None) -> pl.Data
                    p.doc_no AS pr_doc_no, p.doc_date AS pr_doc_date, p.line_no AS pr_line,
                    r.internal_note, r.itc_red_req AS portal_itc_red_req,
                    r.portal_remarks, r.record_id, {answer_columns_sql('r')}
-            FROM (SELECT * FROM ims_records WHERE {where}) r {original_tax_sql('r')}
+            FROM (SELECT * FROM ims_records WHERE {where}) r
+            {original_tax_sql('r', f'SELECT record_id FROM ims_records WHERE {where}')}
             LEFT JOIN purchase_docs p ON p.doc_id = r.counterpart_doc_id
-            ORDER BY r.doc_date DESC NULLS LAST, r.record_id""", params)
+            ORDER BY r.doc_date DESC NULLS LAST, r.record_id""", params + params)
     shown = answer_view(frame)
     return shown.select(*EXPORT_FRONT, "supplier_remark", "internal_note",
                         pl.col("itc_answer").alias("itc_to_be_reduced"),
@@ -203,8 +205,9 @@ def record_with_counterpart(gstins: list[str], record_id: int) -> dict | None:
     record's answer and two texts apart (`texts`: answer_view's columns + internal_note)."""
     with connect(read_only=True) as con:
         cur = con.execute(f"SELECT r.*, o.orig_igst, o.orig_cgst, o.orig_sgst, o.orig_cess "
-                          f"FROM ims_records r {original_tax_sql('r')} WHERE r.record_id = ? "
-                          "AND list_contains(?::VARCHAR[], r.rtin)", [int(record_id), list(gstins)])
+                          f"FROM ims_records r {original_tax_sql('r', 'SELECT $id')} "
+                          "WHERE r.record_id = $id AND list_contains($g::VARCHAR[], r.rtin)",
+                          {"id": int(record_id), "g": list(gstins)})
         row = cur.fetchone()
         if row is None:
             return None

@@ -44,12 +44,15 @@ def answer_columns_sql(alias: str = "r") -> str:
     return ", ".join(cols + [f"o.orig_{h}" for h in HEADS])
 
 
-def original_tax_sql(alias: str = "r") -> str:
+def original_tax_sql(alias: str = "r", within: str = "") -> str:
     """SQL: LEFT JOIN `o` = the original record (any state, removed ones too) of an amendment
-    `alias`, with columns orig_igst .. orig_cess (rupees; NULL where the store lacks it)."""
+    `alias`, with columns orig_igst .. orig_cess (rupees; NULL where the store lacks it).
+    `within`: a subquery of the record_ids that need it (a page, a batch), so that a few rows
+    do not look up every amendment in the store."""
     pairs = " UNION ALL ".join(f"SELECT '{a}' AS amd, '{o}' AS base"
                                for a, o in ORIGINAL_SECTION.items())
     heads = ", ".join(f"{h} AS orig_{h}" for h in HEADS)
+    scope = f"WHERE a.record_id IN ({within})" if within else ""
     return f"""LEFT JOIN (
         SELECT record_id AS orig_of, {heads} FROM (
             SELECT a.record_id, o.igst, o.cgst, o.sgst, o.cess,
@@ -59,7 +62,8 @@ def original_tax_sql(alias: str = "r") -> str:
             JOIN ims_records o ON o.rtin = a.rtin AND o.section = s.base
                  AND coalesce(o.stin, '') = coalesce(a.stin, '')
                  AND o.doc_no_key = upper(trim(a.orig_doc_no))
-                 AND (a.orig_doc_date IS NULL OR o.doc_date = a.orig_doc_date))
+                 AND (a.orig_doc_date IS NULL OR o.doc_date = a.orig_doc_date)
+            {scope})
         WHERE k = 1) o ON o.orig_of = {alias}.record_id"""
 
 

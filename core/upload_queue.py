@@ -59,11 +59,11 @@ def _candidates_sql(record_ids: list[int] | None) -> tuple[str, list]:
 def _answer_refusals(con, where: str, params: list) -> list[tuple[int, str]]:
     """Accepts whose ITC-reduction answer the portal would refuse, or that need a remark
     (core.itc_answer.upload_problems) -> [(record_id, why)]."""
+    accepts = f"SELECT r.record_id {where} AND r.user_action = 'A'"
     cur = con.execute(f"""SELECT r.record_id, {answer_columns_sql('r')}
-                          FROM ims_records r {original_tax_sql('r')}
-                          WHERE r.record_id IN (SELECT r.record_id {where}
-                                                AND r.user_action = 'A')
-                          ORDER BY r.record_id""", params)
+                          FROM ims_records r {original_tax_sql('r', accepts)}
+                          WHERE r.record_id IN ({accepts})
+                          ORDER BY r.record_id""", params + params)
     names = [d[0] for d in cur.description]
     refused = []
     for values in cur.fetchall():
@@ -128,7 +128,7 @@ def _next_batch(con, gstin: str) -> pl.DataFrame:
                q.txval, q.srcform, q.hash, {answer_columns_sql('q')},
                coalesce(q.portal_action, 'N') AS portal_action,
                q.reqtyp, coalesce(q.upload_queued_by, 'worker') AS queued_by
-        FROM q {original_tax_sql('q')}
+        FROM q {original_tax_sql('q', 'SELECT record_id FROM q')}
         WHERE q.reqtyp = (SELECT max(reqtyp) FROM q)   -- 'SAVE' > 'RESET': saves go first
         ORDER BY q.record_id LIMIT ?""", [gstin, BATCH_SIZE])
 

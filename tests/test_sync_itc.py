@@ -13,6 +13,7 @@ from core.clock import utc_now
 from core.db import connect, transaction
 from core.ims_store import incoming_frame, store_ims
 from core.purchase import import_purchase_file
+from core.reco_view import results_export, results_page
 from core.sync import apply_sync, ims_frame
 from tests.fixtures import SAMPLES
 
@@ -99,6 +100,13 @@ def test_a_users_answer_and_texts_are_never_overwritten_by_a_sync(db_file, tmp_p
                            "WHERE doc_no = ?", [CN]).fetchall() == [
             ("A", "Y", None, "claimed in full after all", "see ledger")]
     assert [r[1] for r in run_rows()] == ["N", "Y"]
+    run_id = run_rows()[-1][0]               # the drill-down and its download: texts apart
+    page, _ = results_page(run_id, [G], ["exact"], 1)
+    shown = {r["portal_doc_no"]: r for r in page.to_dicts()}[CN]
+    assert (shown["itc_red_req"], shown["supplier_remark"], shown["user_supplier_remark"],
+            shown["internal_note"]) == ("Y", None, "claimed in full after all", "see ledger")
+    assert {"itc_red_req", "decl_cgst", "user_supplier_remark", "internal_note"} <= set(
+        results_export(run_id, [G]).columns)
 
 
 def note(no: str, date: str, cgst: float, **kw) -> dict:
