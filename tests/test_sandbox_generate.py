@@ -186,3 +186,55 @@ def test_generated_ims_is_what_the_server_serves(tmp_path, sandbox):
                           params={"action": "GETINV", "gstin": "27AAACW1234K1ZD", "section": "B2B"},
                           timeout=10).json()["data"]["b2b"]
     assert served == ims["b2b"]
+
+
+def test_bills_of_entry_are_booked_under_their_port_code_or_sez_gstin(files):
+    ims = json.loads((files / "ims.json").read_text())
+    books = read_csv(files / "purchase_register.csv")
+    truth = [t for t in read_csv(files / "ground_truth.csv")
+             if t["portal_section"] in ("impg", "impga", "impgsez", "impgseza")]
+    assert len(truth) >= sum(len(ims[k]) for k in ("impg", "impga", "impgsez", "impgseza"))
+    booked = {t["portal_section"] for t in truth if t["pr_line"]}
+    assert booked == {"impg", "impga", "impgsez", "impgseza"}
+    for t in truth:
+        assert t["portal_stin"], t
+        if t["portal_section"] in ("impg", "impga"):
+            assert re.fullmatch(r"IN[A-Z0-9]{4}", t["portal_stin"]), t
+        else:
+            assert is_valid_gstin(t["portal_stin"]), t
+        if t["pr_line"]:
+            line = books[int(t["pr_line"]) - 1]
+            assert line["doc_type"] == "BOE" and line["supplier_gstin"] == t["portal_stin"], t
+            assert Decimal(line["cgst"]) == Decimal(line["sgst"]) == 0 and Decimal(line["igst"]) > 0
+    assert {t["noise_kind"] for t in truth} >= {"clean", "portal_only"}
+
+
+def test_some_credit_notes_carry_itc_not_claimed_or_claimed_in_part(files):
+    rows = read_csv(files / "purchase_register.csv")
+    assert list(rows[0])[-5:] == ["itc_claimed", "itc_claimed_igst", "itc_claimed_cgst", "itc_claimed_sgst",
+                                  "itc_claimed_cess"]
+    claimed = [r for r in rows if r["itc_claimed"]]
+    assert all(r["doc_type"] == "CRN" for r in claimed)
+    none = [r for r in claimed if r["itc_claimed"] == "N"]
+    part = [r for r in claimed if r["itc_claimed"] == "Y"]
+    assert len(none) >= 5 and len(part) >= 5
+    assert all(not any(r[f"itc_claimed_{h}"] for h in ("igst", "cgst", "sgst", "cess")) for r in none)
+    for r in part:
+        assert r["itc_claimed_cgst"] == r["itc_claimed_sgst"]
+        for h in ("igst", "cgst", "sgst", "cess"):
+            got, tax = Decimal(r[f"itc_claimed_{h}"]), abs(Decimal(r[h]))
+            assert 0 <= got <= tax and (got < tax or tax == 0), r
+        assert any(Decimal(r[f"itc_claimed_{h}"]) for h in ("igst", "cgst", "sgst", "cess")) or \
+            not any(Decimal(r[h]) for h in ("igst", "cgst", "sgst", "cess"))
+    unclaimed = [r for r in rows if not r["itc_claimed"]]
+    assert all(not any(r[f"itc_claimed_{h}"] for h in ("igst", "cgst", "sgst", "cess")) for r in unclaimed)
+
+
+def test_generated_records_carry_the_flags(files):
+    ims = json.loads((files / "ims.json").read_text())
+    for key, records in ims.items():
+        for r in records if key != "gstin" else ():
+            assert r["isItcRedReqBlocked"] in ("Y", "N") and r["isRemarksBlocked"] in ("Y", "N")
+            if r["isItcRedReqBlocked"] == "N":
+                assert key in ("b2bcn", "b2bcna", "b2ba", "b2bdna", "ecoma") and r["rtnprd"] in ("102025", "112025")
+    assert any(r["isItcRedReqBlocked"] == "N" for r in ims["b2bcn"])
