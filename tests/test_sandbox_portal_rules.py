@@ -289,3 +289,16 @@ def test_control_record_shows_saved_state_and_says_when_there_is_none(box, api):
 def test_getinv_of_the_new_sections_needs_a_session(box):
     r = requests.get(box.url + IMS, params={"gstin": G, "action": "GETINV", "section": "IMPGSEZA"}, timeout=10)
     assert r.status_code == 401 and r.json()["error"]["error_cd"] == "AUTH4033"
+
+
+def test_a_supplier_edit_of_an_amendment_works_its_flag_out_again(box, api):
+    amendments = [r for r in api.section("B2BA") if later(r["rtnprd"])]
+    flipped = 0
+    for rec in amendments[:12]:
+        edited = box.control("edit_record", gstin=G, section="B2BA", stin=rec["stin"], doc_no=rec["inum"],
+                             rtnprd=rec["rtnprd"])["record"]
+        view = record_view(box, "b2ba", edited)
+        assert view["question_applies"] == (tax(edited) < tax(view["original"])), view
+        assert edited["isItcRedReqBlocked"] == ("N" if view["question_applies"] else "Y")
+        flipped += edited["isItcRedReqBlocked"] != rec["isItcRedReqBlocked"]
+    assert len(amendments) >= 12 and flipped >= 1
