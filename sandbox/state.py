@@ -329,6 +329,8 @@ class Portal:
                 raise PortalError("NOT_FOUND", f"No {key} record {doc_no} of {stin} for {gstin}",
                                   404)
             rec["action"] = action
+            if action == "N":
+                rules.clear_saved(rec)
             self._changed(self.business(gstin).gstin)
             return rec
 
