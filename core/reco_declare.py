@@ -24,6 +24,8 @@ ASKING_SECTIONS = ("b2bcn", "b2bcna")   # where the portal gives no flag
 FIRST_PERIOD = (2025, 10)               # the question exists from the Oct-2025 return period
 DOC_WORDS = {"CRN": "credit note", "DBN": "debit note", "INV": "invoice", "BOE": "bill of entry"}
 OUTPUTS = ("itc_red_req", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess", "supplier_remark")
+OUTPUT_TYPES = {"itc_red_req": pl.Utf8, "supplier_remark": pl.Utf8,
+                **{f"decl_{h}": pl.Int64 for h in ("igst", "cgst", "sgst", "cess")}}
 DECLARE_INPUTS = {  # column -> dtype; absent columns are unknown (null)
     "section": pl.Utf8, "rtnprd": pl.Utf8, "is_itc_red_req_blocked": pl.Utf8,
     "is_remarks_blocked": pl.Utf8, "pr_itc_claimed": pl.Utf8,
@@ -97,19 +99,37 @@ def _applies_column(rows: pl.DataFrame) -> pl.Series:
                                                     return_dtype=pl.Boolean)).to_series()
 
 
-def _with_inputs(rows: pl.DataFrame) -> pl.DataFrame:
-    missing = [pl.lit(None, t).alias(c) for c, t in DECLARE_INPUTS.items()
-               if c not in rows.columns]
-    rows = rows.with_columns(missing) if missing else rows
-    return rows.with_columns([pl.col(c).cast(t) for c, t in DECLARE_INPUTS.items()])
+def _with_inputs(rows: pl.DataFrame, columns) -> pl.DataFrame:
+    """`columns` of DECLARE_INPUTS from `rows`, typed; absent ones null."""
+    there = [c for c in columns if c in rows.columns]
+    return rows.select(*[pl.col(c).cast(DECLARE_INPUTS[c]) for c in there],
+                       *[pl.lit(None, DECLARE_INPUTS[c]).alias(c) for c in columns
+                         if c not in there])
 
 
 def declare_itc_reduction(rows: pl.DataFrame, tolerance_paise: int = 100) -> pl.DataFrame:
-    """Add itc_red_req, decl_igst..decl_cess and supplier_remark (module docstring)."""
-    work = _with_inputs(rows)
-    work = work.with_columns(_applies_column(work).alias("_applies"))
-    asked = (pl.col("recommended_action") == "A") & pl.col("_applies").fill_null(False)
-    books = pl.col("pr_id").is_not_null() if "pr_id" in work.columns else pl.lit(False)
+    """Add itc_red_req, decl_igst..decl_cess and supplier_remark (module docstring). Worked out
+    on the rows where the question is asked (an Accept where it applies) only."""
+    applies = _applies_column(_with_inputs(rows, ["section", "rtnprd",
+                                                  "is_itc_red_req_blocked"]))
+    accepted = (rows.get_column("recommended_action") == "A").fill_null(False)
+    at = (applies & accepted).arg_true()
+    kept = rows.select([c for c in rows.columns if c not in OUTPUTS])
+    blank = {c: pl.repeat(None, rows.height, dtype=OUTPUT_TYPES[c], eager=True)
+             for c in OUTPUTS}
+    if not at.is_empty():
+        extra = ["doc_type", "pr_id"]
+        asked = pl.concat([_with_inputs(rows[at], list(DECLARE_INPUTS)),
+                           rows[at].select([c for c in extra if c in rows.columns])],
+                          how="horizontal")
+        answers = propose(asked, tolerance_paise)
+        blank = {c: blank[c].scatter(at, answers[c]) for c in OUTPUTS}
+    return kept.with_columns([series.alias(c) for c, series in blank.items()])
+
+
+def propose(asked: pl.DataFrame, tolerance_paise: int) -> pl.DataFrame:
+    """The answer (OUTPUTS) for rows where the question is asked (module docstring)."""
+    books = pl.col("pr_id").is_not_null() if "pr_id" in asked.columns else pl.lit(False)
     claimed = {h: pl.coalesce(pl.col(f"pr_itc_claimed_{h}"), pl.col(f"pr_{h}"), pl.lit(0))
                for h in HEADS}
     portal = {h: pl.col(f"portal_{h}").fill_null(0) for h in HEADS}
@@ -121,24 +141,20 @@ def declare_itc_reduction(rows: pl.DataFrame, tolerance_paise: int = 100) -> pl.
            .then(pl.max_horizontal(pl.col(f"orig_{h}") - portal[h], pl.lit(0)))
            .otherwise(portal[h]) for h in HEADS}
     below = books & pl.any_horizontal([claimed[h] < portal[h] - tolerance_paise for h in HEADS])
-    work = work.with_columns(
-        asked.alias("_asked"), nothing_claimed.alias("_none"), below.alias("_below"),
+    work = asked.with_columns(
+        nothing_claimed.fill_null(False).alias("_none"), below.fill_null(False).alias("_below"),
         *[cap[h].alias(f"_cap_{h}") for h in HEADS],
         *[pl.min_horizontal(pl.max_horizontal(claimed[h], pl.lit(0)), cap[h]).alias(f"_d_{h}")
           for h in HEADS])
     lower = pl.min_horizontal("_d_cgst", "_d_sgst")  # CGST = SGST, both at the lower
     work = work.with_columns(lower.alias("_d_cgst"), lower.alias("_d_sgst"))
     at_cap = pl.all_horizontal([pl.col(f"_d_{h}") == pl.col(f"_cap_{h}") for h in HEADS])
-    partial = pl.col("_asked") & ~pl.col("_none") & pl.col("_below") & ~at_cap
-    work = work.with_columns(partial.alias("_partial"))
+    work = work.with_columns((~pl.col("_none") & pl.col("_below") & ~at_cap).alias("_partial"))
     work = work.with_columns(
-        pl.when(pl.col("_asked") & pl.col("_none")).then(pl.lit("N"))
-        .when(pl.col("_asked")).then(pl.lit("Y")).otherwise(None).alias("itc_red_req"),
+        pl.when(pl.col("_none")).then(pl.lit("N")).otherwise(pl.lit("Y")).alias("itc_red_req"),
         *[pl.when(pl.col("_partial")).then(pl.col(f"_d_{h}")).otherwise(None).cast(pl.Int64)
           .alias(f"decl_{h}") for h in HEADS])
-    work = work.with_columns(_remarks(work).alias("supplier_remark"))
-    kept = [c for c in rows.columns if c not in OUTPUTS]
-    return work.select(*kept, *OUTPUTS)
+    return work.with_columns(_remarks(work).alias("supplier_remark")).select(OUTPUTS)
 
 
 def _remarks(work: pl.DataFrame) -> pl.Series:
@@ -146,7 +162,7 @@ def _remarks(work: pl.DataFrame) -> pl.Series:
     spelled out in Python for those few rows only."""
     allowed = ~(pl.col("is_remarks_blocked").str.strip_chars().str.to_uppercase() == "Y"
                 ).fill_null(False)
-    wanted = work.select((pl.col("_asked") & (pl.col("_none") | pl.col("_partial")) & allowed)
+    wanted = work.select(((pl.col("_none") | pl.col("_partial")) & allowed)
                          .fill_null(False)).to_series()
     out = pl.repeat(None, work.height, dtype=pl.Utf8, eager=True)
     at = wanted.arg_true()

@@ -131,9 +131,10 @@ def _common(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
 
 def prepare_portal(portal: pl.DataFrame) -> pl.DataFrame:
     """Portal frame (interface columns) -> side frame with amendment keys."""
+    given = [c for c in PORTAL_DECLARE if c in portal.columns]  # the rest are added typed
     side = _common(_ensure(portal, OPTIONAL_PORTAL), "portal_id")
     side = side.with_columns(
-        *[pl.col(c).cast(OPTIONAL_PORTAL[c]) for c in PORTAL_DECLARE],
+        *[pl.col(c).cast(OPTIONAL_PORTAL[c]) for c in given],
         raw_no_expr("orig_doc_no").alias("orig_raw_no"),
         pl.col("orig_doc_date").cast(pl.Date).alias("orig_date"),
     ).with_columns(
@@ -146,11 +147,12 @@ def prepare_portal(portal: pl.DataFrame) -> pl.DataFrame:
 
 def prepare_books(books: pl.DataFrame, source: str) -> pl.DataFrame:
     """Books frame -> side frame; reverse-charge documents leave IMS reconciliation."""
+    given = [c for c in BOOKS_DECLARE if c in books.columns]  # the rest are added typed
     books = _ensure(books, OPTIONAL_BOOKS)
     side = _common(books, "pr_id").with_columns(
         pl.col("no_tax").fill_null(False), pl.col("line_no").cast(pl.Int64),
-        pl.col("itc_claimed").cast(pl.Utf8),
-        *[pl.col(c).cast(pl.Int64).abs() for c in BOOKS_DECLARE[1:]])
+        *[pl.col(c).cast(pl.Utf8) if c == "itc_claimed" else pl.col(c).cast(pl.Int64).abs()
+          for c in given])
     if source == "ims":
         side = side.filter(pl.col("rcm").fill_null("N") != "Y")
     return side.with_columns(key_hash().alias("key_hash"), key_hash(SEED2).alias("key_hash2"))

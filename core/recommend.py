@@ -92,11 +92,16 @@ def recommend(results: pl.DataFrame, policy: str = "balanced",
         pl.when(no_record).then(None).otherwise(
             pl.col("_combo").replace_strict(combos["_combo"], actions, return_dtype=pl.Utf8))
         .alias("recommended_action"))
-    if suffixes.str.len_chars().max() or 0:
-        suffix = pl.col("_combo").replace_strict(combos["_combo"], suffixes, return_dtype=pl.Utf8)
-        reasons = pl.col("reasons").fill_null("")
-        out = out.with_columns(
-            pl.when(no_record | (suffix == "")).then(pl.col("reasons"))
-            .when(reasons == "").then(suffix)
-            .otherwise(pl.concat_str([reasons, pl.lit(";"), suffix])).alias("reasons"))
+    stepped = combos.filter(suffixes != "")
+    if stepped.height:  # only the rows a step changed get a longer reasons text
+        at = out.select(pl.col("_combo").is_in(stepped["_combo"].implode())
+                        & ~no_record).to_series().arg_true()
+        few = out.select(pl.col("reasons").gather(at).fill_null(""),
+                         pl.col("_combo").gather(at).replace_strict(
+                             stepped["_combo"], suffixes.filter(suffixes != ""),
+                             return_dtype=pl.Utf8).alias("suffix"))
+        longer = few.select(pl.when(pl.col("reasons") == "").then(pl.col("suffix"))
+                            .otherwise(pl.concat_str(["reasons", pl.lit(";"), "suffix"])))
+        out = out.with_columns(out.get_column("reasons").cast(pl.Utf8)
+                               .scatter(at, longer.to_series()).alias("reasons"))
     return declare_itc_reduction(out.drop("_combo"), tolerance_paise)
