@@ -57,7 +57,8 @@ def session_loop(number: int, ids: list[int], stop_file: str, think: float) -> d
         remark = f"s{number}-{saves}"
         started = time.perf_counter()
         try:
-            result = save_user_actions([RTIN], {rid: {"action": action, "remarks": remark}},
+            result = save_user_actions([RTIN], {rid: {"action": action,
+                                                      "supplier_remark": remark}},
                                        f"session{number}@bench")
         except Exception as exc:  # noqa: BLE001 - counted and reported, that is the point
             errors.append(f"{type(exc).__name__}: {exc}"[:300])
@@ -92,6 +93,7 @@ def session_slices(sessions: int, per_session: int = 400) -> list[list[int]]:
     with connect() as con:
         ids = [r[0] for r in con.execute(
             "SELECT record_id FROM ims_records WHERE section = 'b2b' AND ispendactblocked = 'N' "
+            "AND coalesce(is_remarks_blocked, 'N') = 'N' "   # the sessions save remarks
             "AND removed_at IS NULL ORDER BY record_id LIMIT ?",
                                          [sessions * per_session]).fetchall()]
     return [ids[i::sessions] for i in range(sessions)]
@@ -146,7 +148,7 @@ def verify(run: dict) -> dict:
     with connect() as con:
         for s in run["sessions"]:
             for rid, (action, remark) in s["last"].items():
-                row = con.execute("SELECT user_action, user_remarks FROM ims_records WHERE "
+                row = con.execute("SELECT user_action, user_supplier_remark FROM ims_records WHERE "
                                   "record_id = ?",
                                   [int(rid)]).fetchone()
                 if tuple(row) != (action, remark):

@@ -14,13 +14,17 @@ import polars as pl
 SECTION_DOC_TYPE = {
     "b2b": "INV", "b2ba": "INV", "ecom": "INV", "ecoma": "INV",
     "b2bcn": "CRN", "b2bcna": "CRN", "b2bdn": "DBN", "b2bdna": "DBN",
-    "impg": "BOE",
+    "impg": "BOE", "impga": "BOE", "impgsez": "BOE", "impgseza": "BOE",
 }
-AMENDMENT_SECTIONS = {"b2ba", "b2bcna", "b2bdna", "ecoma"}
+AMENDMENT_SECTIONS = {"b2ba", "b2bcna", "b2bdna", "ecoma", "impga", "impgseza"}
+# import of goods (GETCNT/GETINV goods_typ IMP_GDS): port code as supplier, or the SEZ unit
+IMPORT_SECTIONS = ("impg", "impga", "impgsez", "impgseza")
+PORT_SECTIONS = ("impg", "impga")
 # request name (GETINV section=) -> answer key
 SECTION_REQUEST = {
     "B2B": "b2b", "B2BA": "b2ba", "CN": "b2bcn", "CNA": "b2bcna", "DN": "b2bdn",
-    "DNA": "b2bdna", "ECOM": "ecom", "ECOMA": "ecoma", "IMPG": "impg",
+    "DNA": "b2bdna", "ECOM": "ecom", "ECOMA": "ecoma", "IMPG": "impg", "IMPGA": "impga",
+    "IMPGSEZ": "impgsez", "IMPGSEZA": "impgseza",
 }
 AMOUNT_FIELDS = ("txval", "igst", "cgst", "sgst", "cess")
 

@@ -22,12 +22,16 @@ from core.clock import utc_now
 from core.db import DatabaseBusy, connect, transaction
 from core.documents import SECTION_REQUEST
 from core.gsp import GstnError, ReauthenticationNeeded
-from core.gstn_client import GstnClient
+from core.gstn_client import SECTION_KEYS, GstnClient
 from core.ims_store import incoming_frame, store_gstr2a, store_ims
 
 log = logging.getLogger(__name__)
 
 IMS_SECTIONS_ALL_OTH = ("B2B", "B2BA", "CN", "CNA", "DN", "DNA", "ECOM", "ECOMA")
+# Import of goods (GETCNT goods_typ IMP_GDS): bills of entry through a port, their amendments,
+# and those from SEZ units, with theirs. The answer keys are the lower-case request names.
+IMS_SECTIONS_IMP_GDS = ("IMPG", "IMPGA", "IMPGSEZ", "IMPGSEZA")
+IMPORT_KEYS = tuple(SECTION_KEYS[s] for s in IMS_SECTIONS_IMP_GDS)
 GSTR2A_ACTIONS = ("B2B", "B2BA", "CDN", "CDNA")
 
 
@@ -50,6 +54,12 @@ def _section_total(value) -> int | None:
     return None
 
 
+def _section_key(key: str) -> str:
+    """A GETCNT section key as the store names the section (`cn` -> `b2bcn`)."""
+    key = key.lower()
+    return key if key in IMPORT_KEYS else portal.SECTION_ALIASES.get(key, key)
+
+
 def check_counts(counts: dict, group: str, records: list[dict]) -> None:
     """Raise CountMismatch unless the records add up to GETCNT's totals (per section too)."""
     body = counts.get(group) or counts.get(group.upper()) or {}
@@ -57,11 +67,12 @@ def check_counts(counts: dict, group: str, records: list[dict]) -> None:
     for r in records:
         got[r["section"]] = got.get(r["section"], 0) + 1
     expected_total = body.get("ttl_cnt")
+    known = set(SECTION_REQUEST.values()) | set(IMPORT_KEYS)
     problems = []
     for key, value in body.items():
-        section = portal.SECTION_ALIASES.get(key.lower(), key.lower())
+        section = _section_key(key)
         n = _section_total(value) if key != "ttl_cnt" else None
-        if n is not None and section in SECTION_REQUEST.values() and n != got.get(section, 0):
+        if n is not None and section in known and n != got.get(section, 0):
             problems.append(f"{section}: counted {n}, read {got.get(section, 0)}")
     if expected_total is not None and int(expected_total) != len(records):
         problems.insert(0, f"total: counted {int(expected_total)}, read {len(records)}")
@@ -81,7 +92,8 @@ def read_ims(client: GstnClient, gstin: str) -> list[dict]:
 
 
 def read_import_of_goods(client: GstnClient, gstin: str) -> list[dict]:
-    """IMPG records when the portal counts any (IMP_GDS); none when it does not serve them."""
+    """Bills of entry of the four import-of-goods sections (IMPG, IMPGA, IMPGSEZ, IMPGSEZA),
+    checked against GETCNT IMP_GDS; none when the portal counts none or does not serve them."""
     try:
         counts = client.get_counts(gstin, "IMP_GDS")
     except ReauthenticationNeeded:
@@ -92,7 +104,9 @@ def read_import_of_goods(client: GstnClient, gstin: str) -> list[dict]:
     body = counts.get("imp_gds") or {}
     if not body.get("ttl_cnt"):
         return []
-    records = client.get_ims_section(gstin, "IMPG")
+    records = []
+    for request in IMS_SECTIONS_IMP_GDS:
+        records += client.get_ims_section(gstin, request)
     check_counts(counts, "imp_gds", records)
     return records
 

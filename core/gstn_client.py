@@ -26,6 +26,9 @@ SESSION_ERRORS = {"AUTH4033", "AUTH4038"}
 NO_DOCUMENTS = {"RET11416", "RET13508"}
 QUEUED = "RTN_24"
 SAVE_BUSY = "IMSSAV0015"
+# GETINV request name -> the answer's section key, import of goods (goods_typ IMP_GDS) included
+SECTION_KEYS = {**SECTION_REQUEST, "IMPG": "impg", "IMPGA": "impga", "IMPGSEZ": "impgsez",
+                "IMPGSEZA": "impgseza"}
 
 
 class GstnClient:
@@ -148,9 +151,9 @@ class GstnClient:
 
     def get_ims_raw(self, gstin: str, section_request: str) -> dict:
         """GETINV for one section as the portal answers it (queued answers waited for)."""
-        if section_request not in SECTION_REQUEST:
+        if section_request not in SECTION_KEYS:
             raise ValueError(f"unknown IMS section '{section_request}' "
-                             f"(one of {', '.join(SECTION_REQUEST)})")
+                             f"(one of {', '.join(SECTION_KEYS)})")
         params = {"action": "GETINV", "gstin": gstin, "section": section_request}
         try:
             data = self.call("GET", IMS_PATH, gstin, params)
@@ -161,15 +164,15 @@ class GstnClient:
                 raise
             data = {"token": exc.details["token"], "est": exc.details.get("est")}
         queued = isinstance(data, dict) and data.get("token")
-        if queued and SECTION_REQUEST[section_request] not in data:
+        if queued and SECTION_KEYS[section_request] not in data:
             data = self._wait_for_file(gstin, str(data["token"]), data.get("est"))
         return data or {}
 
     def get_ims_section(self, gstin: str, section_request: str) -> list[dict]:
-        """GETINV for one section (B2B, B2BA, CN, CNA, DN, DNA, ECOM, ECOMA, IMPG) -> flat
-        records."""
+        """GETINV for one section (B2B, B2BA, CN, CNA, DN, DNA, ECOM, ECOMA, IMPG, IMPGA,
+        IMPGSEZ, IMPGSEZA) -> flat records."""
         raw = self.get_ims_raw(gstin, section_request)
-        key = SECTION_REQUEST[section_request]
+        key = SECTION_KEYS[section_request]
         return portal.flatten_ims({key: raw.get(key) or []})
 
     def _wait_for_file(self, gstin: str, token: str, est) -> dict:

@@ -19,14 +19,19 @@ PORTAL_COLUMNS = ("doc_type", "doc_no", "doc_date", "orig_doc_no", "orig_doc_dat
                   "pos", "val", "txval", "igst", "cgst", "sgst", "cess", "srcform", "rtnprd",
                   "srcfilstatus", "portal_action", "ispendactblocked", "hash", "itc_red_req",
                   "decl_igst", "decl_cgst",
-                  "decl_sgst", "decl_cess", "portal_remarks", "stin_valid")
+                  "decl_sgst", "decl_cess", "portal_remarks", "stin_valid",
+                  "is_itc_red_req_blocked", "is_remarks_blocked")
 IDENTITY = ("rtin", "section", "stin", "doc_no_key", "fy", "occurrence")
 # What a supplier edit changes (besides the portal's own hash).
 EDIT_FIELDS = ("doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
                "val", "txval", "igst", "cgst", "sgst", "cess")
 MONEY = ("val", "txval", "igst", "cgst", "sgst", "cess", "decl_igst", "decl_cgst", "decl_sgst",
          "decl_cess")
-
+# What goes with the user's action and is reset with it when the supplier edits the record
+# (the internal note stays: it is the team's own text, not part of the action).
+USER_ANSWER = ("user_action", "user_supplier_remark", "user_itc_red_req", "user_decl_igst",
+               "user_decl_cgst", "user_decl_sgst", "user_decl_cess", "user_action_by",
+               "user_action_at")
 
 
 def incoming_frame(rtin: str, records: list[dict]) -> pl.DataFrame:
@@ -39,10 +44,8 @@ def incoming_frame(rtin: str, records: list[dict]) -> pl.DataFrame:
     return (portal.records_frame(records)
             .with_row_index("seq")
             .with_columns(rtin=pl.lit(rtin), doc_no_key=raw_no_expr("doc_no"),
-                          fy=fy_expr("doc_date"),
-                          portal_action=pl.col("action"), portal_remarks=pl.col("remarks"))
+                          fy=fy_expr("doc_date"), portal_action=pl.col("action"))
             .with_columns(occurrence=pl.int_range(pl.len()).over(keys).cast(pl.Int32)))
-
 
 
 
@@ -104,13 +107,12 @@ def _log_supplier_edits(con, now: dt.datetime, actor: str) -> None:
 def _update_known(con, now: dt.datetime) -> None:
     sets = ", ".join(f"{c} = m.{c}" for c in PORTAL_COLUMNS)
     reset = "m.changed AND m.pending"
+    resets = ",\n            ".join(f"{c} = CASE WHEN {reset} THEN NULL ELSE r.{c} END"
+                                   for c in USER_ANSWER)
     con.execute(f"""
         UPDATE ims_records AS r SET {sets}, last_seen = ?, removed_at = NULL,
             changed_at = CASE WHEN m.changed THEN ? ELSE r.changed_at END,
-            user_action = CASE WHEN {reset} THEN NULL ELSE r.user_action END,
-            user_remarks = CASE WHEN {reset} THEN NULL ELSE r.user_remarks END,
-            user_action_by = CASE WHEN {reset} THEN NULL ELSE r.user_action_by END,
-            user_action_at = CASE WHEN {reset} THEN NULL ELSE r.user_action_at END,
+            {resets},
             upload_state = CASE WHEN {reset} AND r.upload_state IN ('held', 'error') THEN NULL
                                 ELSE r.upload_state END,
             upload_error = CASE WHEN {reset} AND r.upload_state IN ('held', 'error') THEN NULL

@@ -12,6 +12,16 @@ import polars as pl
 
 from core.db import connect
 from core.frames import query_frame
+from core.itc_answer import (
+    ANSWER_LABELS,
+    HEADS,
+    PARTIAL,
+    answer_columns_sql,
+    effective_answer,
+    original_tax_sql,
+    question_applies,
+    remarks_allowed,
+)
 
 # bucket -> (label, SQL condition on ims_records)
 BUCKETS: dict[str, tuple[str, str]] = {
@@ -28,17 +38,23 @@ SECTION_LABELS = {
     "b2b": "B2B invoices", "b2ba": "B2B amendments", "b2bcn": "Credit notes",
     "b2bcna": "Credit note amendments", "b2bdn": "Debit notes", "b2bdna": "Debit note amendments",
     "ecom": "E-commerce (9(5))", "ecoma": "E-commerce amendments", "impg": "Import of goods",
+    "impga": "Import of goods amendments", "impgsez": "Import of goods from SEZ",
+    "impgseza": "Import of goods from SEZ, amendments",
 }
 MATCH_STATUSES = ("exact", "partial", "mismatch", "probable", "duplicate", "missing_in_pr",
                   "not_in_2a")
 NOT_SYNCED = "(not synced)"
 GRID_COLUMNS = (
-    "record_id, rtin, section, stin, doc_no, doc_date, rtnprd, txval, "
-    "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0) AS tax, val, "
-    "portal_action, match_status, recommended_action, reasons, user_action, user_remarks, "
-    "upload_state, upload_error, ispendactblocked, srcfilstatus"
+    "r.record_id, r.rtin, r.stin, r.doc_no, r.doc_date, r.txval, "
+    "coalesce(r.igst, 0) + coalesce(r.cgst, 0) + coalesce(r.sgst, 0) + coalesce(r.cess, 0) AS tax, "
+    "r.val, r.portal_action, r.match_status, r.reasons, r.internal_note, "
+    f"r.upload_state, r.upload_error, r.ispendactblocked, r.srcfilstatus, {answer_columns_sql('r')}"
 )
 ORDER = "ORDER BY doc_date DESC NULLS LAST, record_id"
+# what the grid and the downloads show of the answer and the remark (answer_view)
+ANSWER_VIEW = {"itc_applies": pl.Boolean, "itc_answer": pl.Utf8,
+               **{f"reduce_{h}": pl.Float64 for h in HEADS},
+               "remarks_allowed": pl.Boolean, "supplier_remark": pl.Utf8}
 
 
 @dataclass(frozen=True)
@@ -92,7 +108,7 @@ def bucket_counts(gstins: list[str], f: ImsFilter) -> dict[str, int]:
     where, params = where_clause(gstins, f)
     counts = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name,
                        (_, cond) in BUCKETS.items())
-    with connect() as con:
+    with connect(read_only=True) as con:
         row = con.execute(f"SELECT count(*) AS all_, {counts} FROM ims_records WHERE {where}",
                           params).fetchone()
     return {"all": row[0], **{name: n for name, n in zip(BUCKETS, row[1:])}}
@@ -103,11 +119,34 @@ def records_page(gstins: list[str], f: ImsFilter, bucket: str | None, page: int,
     """One page (1-based) of the filtered bucket, in a stable order."""
     where, params = where_clause(gstins, f, bucket)
     offset = max(page - 1, 0) * page_size
-    with connect() as con:  # pick the page's ids on two columns, then read their rows
-        return query_frame(con, f"""
+    with connect(read_only=True) as con:  # pick the page's ids on two columns, then their rows
+        page = query_frame(con, f"""
             WITH page AS (SELECT record_id FROM ims_records WHERE {where} {ORDER} LIMIT ? OFFSET ?)
-            SELECT {GRID_COLUMNS} FROM ims_records WHERE record_id IN (SELECT record_id FROM page)
-            {ORDER}""", params + [page_size, offset])
+            SELECT {GRID_COLUMNS}
+            FROM ims_records r {original_tax_sql('r', 'SELECT record_id FROM page')}
+            WHERE r.record_id IN (SELECT record_id FROM page)
+            ORDER BY r.doc_date DESC NULLS LAST, r.record_id""", params + [page_size, offset])
+    return answer_view(page)
+
+
+def answer_view(rows: pl.DataFrame) -> pl.DataFrame:
+    """Add what a person sees of each record's ITC-reduction answer and remark: whether the
+    question applies, the effective answer (Full / Partial / No; empty where it does not
+    apply), the Partial amounts per head (rupees), whether remarks are allowed and the remark
+    that would go (the user's, else the proposal's default)."""
+    shown = [shown_answer(row) for row in rows.iter_rows(named=True)]
+    return rows.hstack(pl.DataFrame(shown, schema=ANSWER_VIEW))
+
+
+def shown_answer(row: dict) -> dict:
+    """answer_view's columns for one record (a dict with the answer columns)."""
+    applies = question_applies(row)
+    kind, decl, remark = effective_answer(row)
+    partial = applies and kind == PARTIAL
+    allowed = remarks_allowed(row)
+    return {"itc_applies": applies, "itc_answer": ANSWER_LABELS[kind] if applies else None,
+            **{f"reduce_{h}": float(decl[h] or 0) if partial else None for h in HEADS},
+            "remarks_allowed": allowed, "supplier_remark": remark if allowed else None}
 
 
 def page_count(total: int, page_size: int) -> int:
@@ -116,7 +155,7 @@ def page_count(total: int, page_size: int) -> int:
 
 def filter_options(gstins: list[str]) -> dict[str, list[str]]:
     """Values present in the store for the section, period and match-status filters (one scan)."""
-    with connect() as con:
+    with connect(read_only=True) as con:
         sections, periods, statuses = con.execute(f"""
             SELECT list_sort(list(DISTINCT section)), list(DISTINCT rtnprd),
                    list_sort(list(DISTINCT coalesce(match_status, '{NOT_SYNCED}')))
@@ -129,18 +168,32 @@ def filter_options(gstins: list[str]) -> dict[str, list[str]]:
 def export_frame(gstins: list[str], f: ImsFilter, bucket: str | None) -> pl.DataFrame:
     """Every filtered record with its recommendation, for CSV/Excel download."""
     where, params = where_clause(gstins, f, bucket)
-    with connect() as con:
-        return query_frame(con, f"""
+    with connect(read_only=True) as con:
+        frame = query_frame(con, f"""
             SELECT r.rtin AS company_gstin, r.section, r.stin AS supplier_gstin, r.doc_type,
                    r.doc_no, r.doc_date, r.rtnprd AS return_period, r.srcform, r.srcfilstatus,
                    r.txval, r.igst, r.cgst, r.sgst, r.cess, r.val,
                    r.portal_action, r.match_status, r.recommended_action, r.reasons,
-                   r.user_action, r.user_remarks, r.user_action_by, r.upload_state, r.upload_error,
+                   r.user_action, r.user_action_by, r.upload_state, r.upload_error,
                    p.doc_no AS pr_doc_no, p.doc_date AS pr_doc_date, p.line_no AS pr_line,
-                   r.record_id
+                   r.internal_note, r.itc_red_req AS portal_itc_red_req,
+                   r.portal_remarks, r.record_id, {answer_columns_sql('r')}
             FROM (SELECT * FROM ims_records WHERE {where}) r
+            {original_tax_sql('r', f'SELECT record_id FROM ims_records WHERE {where}')}
             LEFT JOIN purchase_docs p ON p.doc_id = r.counterpart_doc_id
-            ORDER BY r.doc_date DESC NULLS LAST, r.record_id""", params)
+            ORDER BY r.doc_date DESC NULLS LAST, r.record_id""", params + params)
+    shown = answer_view(frame)
+    return shown.select(*EXPORT_FRONT, "supplier_remark", "internal_note",
+                        pl.col("itc_answer").alias("itc_to_be_reduced"),
+                        *(f"reduce_{h}" for h in HEADS), *EXPORT_BACK)
+
+
+EXPORT_FRONT = ("company_gstin", "section", "supplier_gstin", "doc_type", "doc_no", "doc_date",
+                "return_period", "srcform", "srcfilstatus", "txval", "igst", "cgst", "sgst",
+                "cess", "val", "portal_action", "match_status", "recommended_action", "reasons",
+                "user_action")
+EXPORT_BACK = ("user_action_by", "upload_state", "upload_error", "portal_itc_red_req",
+               "portal_remarks", "pr_doc_no", "pr_doc_date", "pr_line", "record_id")
 
 
 COMPARE_FIELDS = ("stin", "doc_type", "doc_no", "doc_date", "pos", "txval", "igst", "cgst", "sgst",
@@ -148,10 +201,13 @@ COMPARE_FIELDS = ("stin", "doc_type", "doc_no", "doc_date", "pos", "txval", "igs
 
 
 def record_with_counterpart(gstins: list[str], record_id: int) -> dict | None:
-    """One IMS record, its matched books document (or None), and the fields that differ."""
-    with connect() as con:
-        cur = con.execute("SELECT * FROM ims_records WHERE record_id = ? "
-                          "AND list_contains(?::VARCHAR[], rtin)", [int(record_id), list(gstins)])
+    """One IMS record, its matched books document (or None), the fields that differ, and the
+    record's answer and two texts apart (`texts`: answer_view's columns + internal_note)."""
+    with connect(read_only=True) as con:
+        cur = con.execute(f"SELECT r.*, o.orig_igst, o.orig_cgst, o.orig_sgst, o.orig_cess "
+                          f"FROM ims_records r {original_tax_sql('r', 'SELECT $id')} "
+                          "WHERE r.record_id = $id AND list_contains($g::VARCHAR[], r.rtin)",
+                          {"id": int(record_id), "g": list(gstins)})
         row = cur.fetchone()
         if row is None:
             return None
@@ -162,7 +218,8 @@ def record_with_counterpart(gstins: list[str], record_id: int) -> dict | None:
                               [portal["counterpart_doc_id"]])
             found = cur.fetchone()
             books = dict(zip([d[0] for d in cur.description], found)) if found else None
-    return {"portal": portal, "books": books, "compare": compare_sides(portal, books)}
+    return {"portal": portal, "books": books, "compare": compare_sides(portal, books),
+            "texts": {**shown_answer(portal), "internal_note": portal.get("internal_note")}}
 
 
 def compare_sides(portal: dict, books: dict | None) -> list[dict]:
@@ -189,7 +246,7 @@ def _show(value) -> str:
 
 def recent_upload_results(gstins: list[str], limit: int = 200) -> pl.DataFrame:
     """The latest uploads' per-record outcome: what was sent and what the portal said."""
-    with connect() as con:
+    with connect(read_only=True) as con:
         return query_frame(con, """
             SELECT q.request_id, q.rtin, q.reqtyp, q.status AS request_status, q.sent_at,
                    r.doc_no, r.stin AS supplier_gstin, i.action, i.result, i.error_cd, i.error_msg

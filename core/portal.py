@@ -18,19 +18,20 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import polars as pl
 
-from core.documents import SECTION_DOC_TYPE
+from core.documents import IMPORT_SECTIONS, PORT_SECTIONS, SECTION_DOC_TYPE
 from core.gstin import is_valid_gstin
 
-IMS_SECTIONS = tuple(SECTION_DOC_TYPE)  # b2b b2ba ecom ecoma b2bcn b2bcna b2bdn b2bdna impg
+IMS_SECTIONS = tuple(SECTION_DOC_TYPE)  # b2b b2ba ecom ecoma b2bcn b2bcna b2bdn b2bdna impg...
 GSTR2A_SECTIONS = ("b2b", "b2ba", "cdn", "cdna")
 NOTE_TYPE = {"C": "CRN", "D": "DBN"}
 # Other spellings of IMS section keys (GETCNT / REQSTS answers use `cn` as well as `b2bcn`).
 SECTION_ALIASES = {"cn": "b2bcn", "cna": "b2bcna", "dn": "b2bdn", "dna": "b2bdna",
-                   "cdn": "b2bcn", "cdna": "b2bcna", "imp_gds": "impg", "impgsez": "impg"}
+                   "cdn": "b2bcn", "cdna": "b2bcna", "imp_gds": "impg", "impgasez": "impgseza"}
 
 STR_FIELDS = ("section", "stin", "doc_type", "doc_no", "orig_doc_no", "inv_typ", "pos", "rcm",
               "srcform", "rtnprd", "srcfilstatus", "action", "ispendactblocked", "hash",
-              "itc_red_req", "remarks", "cfs")
+              "itc_red_req", "remarks", "portal_remarks", "is_itc_red_req_blocked",
+              "is_remarks_blocked", "cfs")
 DATE_FIELDS = ("doc_date", "orig_doc_date")
 PAISE_FIELDS = ("val", "txval", "igst", "cgst", "sgst", "cess",
                 "decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
@@ -169,14 +170,13 @@ def _unwrap(payload) -> dict:
 
 
 def _ims_doc_fields(row: dict, section: str, line: int) -> dict:
-    if section == "impg":
+    if section in IMPORT_SECTIONS:
         no_f, dt_f = _first(row, "boenum", "inum"), _first(row, "boedt", "idt")
+        orig_no_f, orig_dt_f = "oboenum", "oboedt"
     elif section.startswith(("b2bcn", "b2bdn")):
-        no_f, dt_f = "nt_num", "nt_dt"
+        no_f, dt_f, orig_no_f, orig_dt_f = "nt_num", "nt_dt", "ont_num", "ont_dt"
     else:
-        no_f, dt_f = "inum", "idt"
-    orig_no_f = "ont_num" if no_f == "nt_num" else "oinum"
-    orig_dt_f = "ont_dt" if no_f == "nt_num" else "oidt"
+        no_f, dt_f, orig_no_f, orig_dt_f = "inum", "idt", "oinum", "oidt"
     return {
         "doc_no": _text(row, no_f, section, line, required=True),
         "doc_date": _date(row, dt_f, section, line, required=True),
@@ -185,14 +185,34 @@ def _ims_doc_fields(row: dict, section: str, line: int) -> dict:
     }
 
 
+def _supplier(row: dict, section: str, line: int) -> str:
+    """The supplier: its GSTIN; for import of goods the port code (`impg`, `impga`) or the SEZ
+    unit's GSTIN (`impgsez`, `impgseza`), in capitals."""
+    if section in PORT_SECTIONS:
+        return (_text(row, _first(row, "portcode", "portcd"), section, line) or "").upper()
+    found = _text(row, _first(row, "stin", "sgstin", "ctin"), section, line, required=True)
+    return (found or "").upper() if section in IMPORT_SECTIONS else found or ""
+
+
+def _flag(row: dict, field: str, section: str, line: int) -> str | None:
+    """A per-record Y/N flag of the portal (None when absent)."""
+    value = _text(row, _first(row, field, field.lower()), section, line)
+    if value is None:
+        return None
+    flag = value.upper()
+    if flag not in ("Y", "N"):
+        raise PayloadError(f"{_where(section, line)}: field '{field}' = '{value}' is not Y or N")
+    return flag
+
+
 def _ims_record(section: str, line: int, row) -> dict:
     if not isinstance(row, dict):
         raise PayloadError(f"{_where(section, line)}: is {type(row).__name__}, expected an object")
-    stin = _text(row, _first(row, "stin", "sgstin", "ctin"), section, line,
-                 required=section != "impg") or ""
+    stin = _supplier(row, section, line)
     blocked = _first(row, "ispendactblocked", "ispendactnallwd")
+    remarks = _text(row, "remarks", section, line)
     rec = {
-        "section": section, "stin": stin, "stin_valid": is_valid_gstin(stin) if stin else None,
+        "section": section, "stin": stin, "stin_valid": is_valid_gstin(stin) if stin and section not in PORT_SECTIONS else None,
         "doc_type": SECTION_DOC_TYPE[section], **_ims_doc_fields(row, section, line),
         "inv_typ": _text(row, "inv_typ", section, line), "pos": _text(row, "pos", section, line),
         "rcm": "N",
@@ -203,7 +223,9 @@ def _ims_record(section: str, line: int, row) -> dict:
         "ispendactblocked": _text(row, blocked, section, line),
         "hash": _text(row, "hash", section, line),
         "itc_red_req": _text(row, _first(row, "itcRedReq", "itc_red_req"), section, line),
-        "remarks": _text(row, "remarks", section, line),
+        "remarks": remarks, "portal_remarks": remarks,
+        "is_itc_red_req_blocked": _flag(row, "isItcRedReqBlocked", section, line),
+        "is_remarks_blocked": _flag(row, "isRemarksBlocked", section, line),
         "cfs": None,
         "line": line,
     }
@@ -273,7 +295,8 @@ def _gstr2a_doc(section: str, line: int, group: dict, doc, period: str | None) -
         "srcform": None, "rtnprd": period, "srcfilstatus": None, "action": None,
         "ispendactblocked": None, "hash": None, "itc_red_req": None,
         "decl_igst": None, "decl_cgst": None, "decl_sgst": None, "decl_cess": None,
-        "remarks": None, "cfs": _text(group, "cfs", section, line), "line": line,
+        "remarks": None, "portal_remarks": None, "is_itc_red_req_blocked": None,
+        "is_remarks_blocked": None, "cfs": _text(group, "cfs", section, line), "line": line,
     }
 
 
@@ -308,8 +331,8 @@ def detect_kind(payload: dict) -> str:
             return "gstr2a" if "ctin" in rows[0] else "ims"
     if any(k in data for k in IMS_SECTIONS):
         return "ims"
-    raise PayloadError("payload has none of the IMS sections (b2b, b2ba, b2bcn, b2bcna, b2bdn, "
-                       "b2bdna, ecom, ecoma, impg) nor GSTR-2A sections (b2b, b2ba, cdn, cdna)")
+    raise PayloadError(f"payload has none of the IMS sections ({', '.join(IMS_SECTIONS)}) nor "
+                       "GSTR-2A sections (b2b, b2ba, cdn, cdna)")
 
 
 def flatten(payload: dict) -> tuple[str, list[dict]]:

@@ -11,6 +11,8 @@ import polars as pl
 
 from core.db import connect, transaction
 
+CLAIMED = ("itc_claimed_igst", "itc_claimed_cgst", "itc_claimed_sgst", "itc_claimed_cess")
+
 KEY_JOIN = "s.rtin = n.rtin AND s.stin = n.stin AND s.doc_type = n.doc_type AND s.fy = n.fy " \
            "AND s.doc_no_key = n.doc_no_key"
 
@@ -71,10 +73,11 @@ def write_batch(batch: dict, docs: pl.DataFrame, replace_ids: list[int]) -> int:
         con.execute(f"""
             INSERT INTO purchase_docs (batch_id, rtin, stin, supplier_name, doc_type, doc_no,
                 doc_no_key, doc_date, fy, pos, rcm, txval, igst, cgst, sgst, cess, doc_value,
-                no_tax, line_no, line_count)
+                no_tax, line_no, line_count, itc_claimed, {', '.join(CLAIMED)})
             SELECT ?, rtin, stin, supplier_name, doc_type, doc_no, doc_no_key, doc_date, fy, pos,
                 rcm, {_money('txval')}, {_money('igst')}, {_money('cgst')}, {_money('sgst')},
-                {_money('cess')}, {_money('doc_value')}, no_tax, line_no, line_count
+                {_money('cess')}, {_money('doc_value')}, no_tax, line_no, line_count, itc_claimed,
+                {', '.join(_money(c) for c in CLAIMED)}
             FROM docs_in ORDER BY line_no""", [batch_id])
     return batch_id
 

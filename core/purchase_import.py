@@ -16,6 +16,7 @@ import polars as pl
 
 from core.export import to_csv_bytes
 from core.purchase_batches import configured_gstins, previous_import, stored_matches, write_batch
+from core.purchase_claims import CLAIM_COLUMNS, claim_problems, with_claims
 from core.purchase_read import LINE, RawTable, load_source, read_table
 from core.purchase_templates import BUILTINS, Template, get_template, header_score
 from core.purchase_validate import (
@@ -33,7 +34,7 @@ DUP_COLUMNS_EXTRA = ["kind", "action", "reason", "existing_batch_id"]
 DOC_COLUMNS = ["rtin", "stin", "supplier_name", "doc_type", "doc_no", "doc_date", "pos", "rcm",
                "txval",
                "igst", "cgst", "sgst", "cess", "doc_value", "no_tax", "line_no", "line_count", "fy",
-               "doc_no_key"]
+               "doc_no_key", *CLAIM_COLUMNS]
 
 DUP_COLUMNS = DOC_COLUMNS + DUP_COLUMNS_EXTRA
 
@@ -113,8 +114,10 @@ def read_purchase_documents(path, template: str | Template = "standard",
     lines, columns = canonical_lines(raw, tpl, company_gstin)
     parsed = parse_lines(lines, tpl, company_gstin, raw.kind)
     frames = line_problems(parsed, company_gstins, today or dt.date.today())
+    frames += claim_problems(parsed)
     bad_lines = _error_lines(frames)
     docs, line_map = group_documents(parsed, bad_lines)
+    docs = with_claims(docs, parsed, line_map, columns)
     frames.append(sign_problems(docs, tpl.cn_sign))
     docs, dups = split_file_duplicates(docs)
     problems = _problem_frame(frames, raw, columns)

@@ -15,9 +15,11 @@ from core.purchase_read import FileProblem
 
 FIELDS = ("company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no", "doc_date",
           "place_of_supply", "reverse_charge", "taxable_value", "igst", "cgst", "sgst", "cess",
-          "doc_value")
+          "doc_value", *("itc_claimed", "itc_claimed_igst", "itc_claimed_cgst",
+                         "itc_claimed_sgst", "itc_claimed_cess"))  # the last five: optional
 REQUIRED = ("supplier_gstin", "doc_type", "doc_no", "doc_date", "taxable_value")
-AMOUNTS = ("taxable_value", "igst", "cgst", "sgst", "cess", "doc_value")
+CLAIMED = ("itc_claimed_igst", "itc_claimed_cgst", "itc_claimed_sgst", "itc_claimed_cess")
+AMOUNTS = ("taxable_value", "igst", "cgst", "sgst", "cess", "doc_value", *CLAIMED)
 CN_SIGNS = ("as_is", "negative", "positive")
 
 # Document types as the supplier issued them (standard wording).
@@ -57,7 +59,9 @@ TALLY = Template(
      "doc_type": "Voucher Type", "doc_no": "Supplier Invoice No.",
      "taxable_value": "Taxable Amount",
      "igst": "Integrated Tax Amount", "cgst": "Central Tax Amount", "sgst": "State Tax Amount",
-     "cess": "Cess Amount", "doc_value": "Gross Total"},
+     "cess": "Cess Amount", "doc_value": "Gross Total", "itc_claimed": "ITC Claimed",
+     "itc_claimed_igst": "ITC Claimed Integrated Tax", "itc_claimed_cgst": "ITC Claimed Central Tax",
+     "itc_claimed_sgst": "ITC Claimed State Tax", "itc_claimed_cess": "ITC Claimed Cess"},
     date_format="%d-%b-%y", doc_types=dict(BUYER_VOUCHER_TYPES), builtin=True)
 BUILTINS = {t.name: t for t in (STANDARD, TALLY)}
 
@@ -83,6 +87,11 @@ SYNONYMS = {
     "cess": ["cess", "cess amount", "csamt"],
     "doc_value": ["doc value", "invoice value", "gross total", "total", "total amount",
                   "document value", "bill amount", "val"],
+    "itc_claimed": ["itc claimed", "itc availed", "claim itc", "eligible for itc"],
+    **{f"itc_claimed_{h}": [f"itc claimed {h}", f"itc availed {h}", f"itc claimed {long}",
+                            f"itc claimed {long} amount"]
+       for h, long in (("igst", "integrated tax"), ("cgst", "central tax"),
+                       ("sgst", "state tax"), ("cess", "cess amount"))},
 }
 
 

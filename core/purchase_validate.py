@@ -5,13 +5,12 @@ value. Problems name the file, the 1-based data line, the field and the value.
 Money becomes integer paise (half-up at the paisa), signed per line; a document's
 amounts are the absolute values of its line sums (docs/reconciliation.md "Inputs").
 
-Bills of entry (doc type `BOE` / `Bill of Entry`, imports of goods): the portal's IMS `impg`
-records carry no supplier GSTIN, only the port code and the BOE number, so for a BOE the
-supplier GSTIN cell may be blank or hold the 6-character port code (e.g. INNSA1); both are
-stored as an empty supplier GSTIN, which is what the portal side has, and the BOE number
-then identifies the document per company and financial year. A valid GSTIN in that cell is
-kept (imports from an SEZ unit, where IMS names the SEZ supplier); anything else is an error.
-A BOE carries IGST: CGST/SGST on one is a warning.
+Bills of entry (doc type `BOE` / `Bill of Entry`, imports of goods): IMS names a bill of entry
+by port code and BOE number (`impg`, `impga`) or by the SEZ unit's GSTIN (`impgsez`,
+`impgseza`), so the supplier GSTIN cell of a BOE holds the 6-character port code (e.g.
+INNSA1, kept in capitals) or the SEZ unit's GSTIN; anything else is an error. A blank one is
+kept with a warning (it cannot be matched to the portal's record). CGST/SGST on a BOE is a
+warning (imports carry IGST).
 """
 from __future__ import annotations
 
@@ -30,7 +29,8 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 DOC_KEY = ["rtin", "stin", "doc_type", "doc_no_key", "doc_date"]
 DUP_KEY = ["rtin", "stin", "doc_type", "fy", "doc_no_key"]
 PAISE = {"taxable_value": "txval", "igst": "igst", "cgst": "cgst", "sgst": "sgst", "cess": "cess",
-         "doc_value": "doc_value"}
+         "doc_value": "doc_value", **{f"itc_claimed_{h}": f"claimed_{h}"
+                                      for h in ("igst", "cgst", "sgst", "cess")}}
 PROBLEM_SCHEMA = {"file": pl.Utf8, "line": pl.Int64, "row": pl.Int64, "field": pl.Utf8,
                   "column": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "severity": pl.Utf8}
 VALUE_COLUMN = {"company_gstin": "rtin", "supplier_gstin": "stin"}
@@ -69,8 +69,8 @@ def parse_lines(lines: pl.DataFrame, template: Template, company_gstin: str | No
     """Typed columns next to the text ones: rtin, stin, doc_type, doc_date, pos, rcm, paise amounts.
 
     Columns with few distinct values (type, date, place, reverse charge) are parsed once per
-    distinct value and mapped back. `stin` is '' for a blank supplier GSTIN, and for a bill of
-    entry's port code (module docstring).
+    distinct value and mapped back. `stin` is '' for a blank supplier GSTIN (a bill of entry's
+    port code is its supplier: module docstring).
     """
     company = pl.col("company_gstin").str.to_uppercase()
     if company_gstin:
@@ -96,9 +96,8 @@ PORT_CODE = r"^IN[A-Z0-9]{4}$"     # Indian customs port codes: INNSA1, INMAA1, 
 
 
 def _supplier_expr() -> pl.Expr:
-    """Supplier GSTIN upper-cased, '' when blank; a bill of entry's port code becomes ''."""
-    text = pl.col("supplier_gstin").str.to_uppercase().fill_null("")
-    return pl.when(_is_boe() & text.str.contains(PORT_CODE)).then(pl.lit("")).otherwise(text)
+    """Supplier GSTIN (or a bill of entry's port code) upper-cased, '' when blank."""
+    return pl.col("supplier_gstin").str.to_uppercase().fill_null("")
 
 
 def _is_boe() -> pl.Expr:
@@ -224,9 +223,12 @@ def line_problems(parsed: pl.DataFrame, company_gstins: list[str] | None,
 def _gstin_checks(parsed: pl.DataFrame, company_gstins: list[str] | None) -> list[tuple]:
     stin_bad = _unique_problems(parsed["stin"])
     rtin_bad = _unique_problems(parsed["rtin"])
-    boe_without_gstin = _is_boe() & (pl.col("stin") == "")
+    boe_port = _is_boe() & ((pl.col("stin") == "") | pl.col("stin").str.contains(PORT_CODE))
     checks = [
-        (pl.col("stin").is_in(list(stin_bad)) & ~boe_without_gstin, "supplier_gstin",
+        (_is_boe() & (pl.col("stin") == ""), "supplier_gstin",
+         pl.lit("a bill of entry without its port code (e.g. INNSA1) or SEZ unit GSTIN cannot be "
+                "matched to the portal's record"), "warning"),
+        (pl.col("stin").is_in(list(stin_bad)) & ~boe_port, "supplier_gstin",
          pl.when(_is_boe()).then(say("supplier GSTIN '{}' of a bill of entry is neither a port "
                                      "code (e.g. INNSA1), a GSTIN nor blank",
                                      pl.col("supplier_gstin")))

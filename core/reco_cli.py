@@ -4,8 +4,9 @@
         [--policy balanced|strict] [--tolerance 1.0] [--date-window 10] [--gstin G]
 
 No database is touched. Exit 0 on success; 2 on unusable input, with a message naming the
-file, line and field. The output has the columns of docs/interfaces.md first (amounts in
-rupees, 2 decimals), then extra columns, spreadsheet-safe.
+file, line and field. The output has the columns of docs/interfaces.md first, then the
+proposed ITC-reduction answer and remark, then extra columns (amounts in rupees, 2 decimals),
+spreadsheet-safe. The purchase file's optional ITC-claimed columns feed the answer.
 """
 from __future__ import annotations
 
@@ -29,17 +30,20 @@ CONTRACT_COLUMNS = [
     "match_status", "recommended_action", "reasons", "company_gstin", "supplier_gstin",
     "doc_type", "portal_doc_no", "portal_doc_date", "pr_doc_no", "pr_doc_date", "pr_line",
     "portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_tax"]
+DECLARATION_COLUMNS = ["itc_red_req", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess",
+                       "supplier_remark"]
 EXTRA_COLUMNS = [
     "match_pass", "matched_on", "rtnprd", "section", "diff_igst", "diff_cgst", "diff_sgst",
-    "diff_cess", "nearest_doc_no", "nearest_reason", "itc_red_req", "decl_igst", "decl_cgst",
-    "decl_sgst", "decl_cess", "pr_supplier_gstin", "srcfilstatus", "ispendactblocked",
+    "diff_cess", "nearest_doc_no", "nearest_reason", "pr_supplier_gstin", "srcfilstatus",
+    "ispendactblocked", "is_itc_red_req_blocked", "is_remarks_blocked", "pr_itc_claimed",
     "portal_id", "pr_id"]
 PAISE_COLUMNS = ["portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_tax",
                  "diff_igst", "diff_cgst", "diff_sgst", "diff_cess", "decl_igst", "decl_cgst",
                  "decl_sgst", "decl_cess"]
 PORTAL_COLUMNS = ["section", "stin", "doc_type", "doc_no", "doc_date", "orig_doc_no",
                   "orig_doc_date", "pos", "rcm", "txval", "igst", "cgst", "sgst", "cess",
-                  "srcfilstatus", "ispendactblocked", "rtnprd"]
+                  "srcfilstatus", "ispendactblocked", "rtnprd", "is_itc_red_req_blocked",
+                  "is_remarks_blocked"]
 
 
 class UnusableInput(Exception):
@@ -131,7 +135,8 @@ def output_frame(results: pl.DataFrame) -> pl.DataFrame:
     """Contract columns first; paise -> rupees with 2 decimals."""
     rupees = [(pl.col(c).cast(pl.Decimal(20, 2)) / 100).cast(pl.Decimal(18, 2)).alias(c)
               for c in PAISE_COLUMNS]
-    return results.with_columns(rupees).select(CONTRACT_COLUMNS + EXTRA_COLUMNS)
+    return results.with_columns(rupees).select(CONTRACT_COLUMNS + DECLARATION_COLUMNS
+                                               + EXTRA_COLUMNS)
 
 
 def run(args: argparse.Namespace) -> pl.DataFrame:

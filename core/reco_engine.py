@@ -3,7 +3,7 @@
 `reconcile(portal, books)` runs docs/reconciliation.md end to end on Polars frames and returns
 one row per portal record and per unmatched books document, with status, pass, reasons,
 per-field differences (paise, portal minus books), the nearest rejected candidate of unmatched
-rows, the recommended action and the credit-note declaration. Pure functions: no database.
+rows, the recommended action and the ITC-reduction answer. Pure functions: no database.
 The public entry is core/reco.py (also `python -m core.reco`).
 """
 from __future__ import annotations
@@ -11,7 +11,14 @@ from __future__ import annotations
 import polars as pl
 
 from core.documents import AMOUNT_FIELDS
-from core.reco_keys import add_norm_no, mark_duplicates, prepare_books, prepare_portal
+from core.reco_keys import (
+    BOOKS_DECLARE,
+    PORTAL_DECLARE,
+    add_norm_no,
+    mark_duplicates,
+    prepare_books,
+    prepare_portal,
+)
 from core.reco_nearest import add_nearest
 from core.reco_passes import (
     amount_only_pairs,
@@ -34,11 +41,12 @@ OUTPUT_COLUMNS = [
     "pr_doc_no", "pr_doc_date", "pr_line", "portal_txval", "pr_txval", "portal_tax", "pr_tax",
     "diff_txval", "diff_igst", "diff_cgst", "diff_sgst", "diff_cess", "diff_tax",
     "nearest_doc_no", "nearest_reason", "itc_red_req", "decl_igst", "decl_cgst", "decl_sgst",
-    "decl_cess",
+    "decl_cess", "supplier_remark",
     # extras
     "matched_on", "pr_supplier_gstin", "section", "srcfilstatus", "ispendactblocked",
     "portal_igst", "portal_cgst", "portal_sgst", "portal_cess",
     "pr_igst", "pr_cgst", "pr_sgst", "pr_cess", "portal_pos", "pr_pos",
+    *PORTAL_DECLARE, *[f"pr_{c}" for c in BOOKS_DECLARE],
 ]
 
 
@@ -54,7 +62,7 @@ def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int
                               b.filter(pl.col("dup_of").is_null()), tolerance_paise, date_window)
     rows = classify(pair_rows(p, b, matches), tolerance_paise)
     rows = add_nearest(rows, p, b, tolerance_paise, date_window)
-    return recommend(finish(rows), policy).select(OUTPUT_COLUMNS)
+    return recommend(finish(rows), policy, tolerance_paise).select(OUTPUT_COLUMNS)
 
 
 def match_documents(p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int,
@@ -110,9 +118,9 @@ def _by_id(frame: pl.DataFrame, col: str) -> pl.DataFrame:
 def pair_rows(p: pl.DataFrame, b: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
     """One wide row per portal record (with its books partner, if any), in portal id order,
     then one per books document without a partner, in books id order."""
-    P = _by_id(_prefixed(p, "p_", ["srcfilstatus", "ispendactblocked", "section", "rtnprd"]),
-               "p_id")
-    B = _prefixed(b, "b_", ["no_tax", "line_no"])  # any order: partners are gathered
+    P = _by_id(_prefixed(p, "p_", ["srcfilstatus", "ispendactblocked", "section", "rtnprd",
+                                   *PORTAL_DECLARE]), "p_id")
+    B = _prefixed(b, "b_", ["no_tax", "line_no", *BOOKS_DECLARE])  # any order: gathered
     if not (P["p_id"].n_unique() == P.height and B["b_id"].n_unique() == B.height):
         return _pair_rows_joined(P, _by_id(B, "b_id"), matches)
     # ids are unique: partners are found by position (a gather), not by a join
@@ -224,11 +232,13 @@ def finish(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("p_tax").alias("portal_tax"), pl.col("b_tax").alias("pr_tax"),
         "diff_txval", "diff_igst", "diff_cgst", "diff_sgst", "diff_cess", "diff_tax",
         "nearest_doc_no", "nearest_reason", "matched_on",
-                      pl.col("b_stin").alias("pr_supplier_gstin"),
+        pl.col("b_stin").alias("pr_supplier_gstin"),
         pl.col("p_section").alias("section"), pl.col("p_srcfilstatus").alias("srcfilstatus"),
         pl.col("p_ispendactblocked").alias("ispendactblocked"),
         *[pl.col(f"p_{c}").alias(f"portal_{c}") for c in ("igst", "cgst", "sgst", "cess")],
         *[pl.col(f"b_{c}").alias(f"pr_{c}") for c in ("igst", "cgst", "sgst", "cess")],
         pl.col("p_pos").alias("portal_pos"), pl.col("b_pos").alias("pr_pos"),
+        *[pl.col(f"p_{c}").alias(c) for c in PORTAL_DECLARE],
+        *[pl.col(f"b_{c}").alias(f"pr_{c}") for c in BOOKS_DECLARE],
     )
     return out

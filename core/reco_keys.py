@@ -79,8 +79,17 @@ def _ensure(frame: pl.DataFrame, cols: dict[str, pl.DataType]) -> pl.DataFrame:
 
 OPTIONAL_PORTAL = {"orig_doc_no": pl.Utf8, "orig_doc_date": pl.Date, "pos": pl.Utf8,
                    "rcm": pl.Utf8, "srcfilstatus": pl.Utf8, "ispendactblocked": pl.Utf8,
-                   "section": pl.Utf8, "rtnprd": pl.Utf8}
-OPTIONAL_BOOKS = {"pos": pl.Utf8, "rcm": pl.Utf8, "no_tax": pl.Boolean, "line_no": pl.Int64}
+                   "section": pl.Utf8, "rtnprd": pl.Utf8,
+                   # the ITC-reduction declaration (core/reco_declare.py)
+                   "is_itc_red_req_blocked": pl.Utf8, "is_remarks_blocked": pl.Utf8,
+                   **{f"orig_{h}": pl.Int64 for h in ("igst", "cgst", "sgst", "cess")}}
+OPTIONAL_BOOKS = {"pos": pl.Utf8, "rcm": pl.Utf8, "no_tax": pl.Boolean, "line_no": pl.Int64,
+                  "itc_claimed": pl.Utf8,
+                  **{f"itc_claimed_{h}": pl.Int64 for h in ("igst", "cgst", "sgst", "cess")}}
+PORTAL_DECLARE = ["is_itc_red_req_blocked", "is_remarks_blocked",
+                  "orig_igst", "orig_cgst", "orig_sgst", "orig_cess"]  # orig_*: paise
+BOOKS_DECLARE = ["itc_claimed", "itc_claimed_igst", "itc_claimed_cgst", "itc_claimed_sgst",
+                 "itc_claimed_cess"]
 
 
 CODES = {  # few distinct values each: tidied as below
@@ -122,8 +131,10 @@ def _common(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
 
 def prepare_portal(portal: pl.DataFrame) -> pl.DataFrame:
     """Portal frame (interface columns) -> side frame with amendment keys."""
+    given = [c for c in PORTAL_DECLARE if c in portal.columns]  # the rest are added typed
     side = _common(_ensure(portal, OPTIONAL_PORTAL), "portal_id")
     side = side.with_columns(
+        *[pl.col(c).cast(OPTIONAL_PORTAL[c]) for c in given],
         raw_no_expr("orig_doc_no").alias("orig_raw_no"),
         pl.col("orig_doc_date").cast(pl.Date).alias("orig_date"),
     ).with_columns(
@@ -136,9 +147,12 @@ def prepare_portal(portal: pl.DataFrame) -> pl.DataFrame:
 
 def prepare_books(books: pl.DataFrame, source: str) -> pl.DataFrame:
     """Books frame -> side frame; reverse-charge documents leave IMS reconciliation."""
+    given = [c for c in BOOKS_DECLARE if c in books.columns]  # the rest are added typed
     books = _ensure(books, OPTIONAL_BOOKS)
     side = _common(books, "pr_id").with_columns(
-        pl.col("no_tax").fill_null(False), pl.col("line_no").cast(pl.Int64))
+        pl.col("no_tax").fill_null(False), pl.col("line_no").cast(pl.Int64),
+        *[pl.col(c).cast(pl.Utf8) if c == "itc_claimed" else pl.col(c).cast(pl.Int64).abs()
+          for c in given])
     if source == "ims":
         side = side.filter(pl.col("rcm").fill_null("N") != "Y")
     return side.with_columns(key_hash().alias("key_hash"), key_hash(SEED2).alias("key_hash2"))

@@ -13,6 +13,8 @@ import polars as pl
 
 from core.reco_engine import OUTPUT_COLUMNS
 from core.reco_keys import (
+    BOOKS_DECLARE,
+    PORTAL_DECLARE,
     add_norm_no,
     fy_start_expr,
     mark_duplicates,
@@ -25,7 +27,8 @@ KEY = ["rtin", "stin", "doc_type", "fy", "norm_no"]
 FROM_2A = ["pr_id", "match_status", "match_pass", "reasons", "pr_doc_no", "pr_doc_date",
            "pr_line", "pr_txval", "pr_tax", "diff_txval", "diff_igst", "diff_cgst", "diff_sgst",
            "diff_cess", "diff_tax", "nearest_doc_no", "nearest_reason", "matched_on",
-           "pr_supplier_gstin", "pr_igst", "pr_cgst", "pr_sgst", "pr_cess", "pr_pos"]
+           "pr_supplier_gstin", "pr_igst", "pr_cgst", "pr_sgst", "pr_cess", "pr_pos",
+           *[f"pr_{c}" for c in BOOKS_DECLARE]]
 
 
 def _keyed_2a(results_2a: pl.DataFrame) -> pl.DataFrame:
@@ -51,11 +54,11 @@ def _ims_rows(ims: pl.DataFrame) -> pl.DataFrame:
         (pl.col("igst") + pl.col("cgst") + pl.col("sgst") + pl.col("cess")).alias("portal_tax"),
         "section", "srcfilstatus", "ispendactblocked",
         *[pl.col(c).alias(f"portal_{c}") for c in ("igst", "cgst", "sgst", "cess")],
-        pl.col("pos").alias("portal_pos"))
+        pl.col("pos").alias("portal_pos"), *PORTAL_DECLARE)
 
 
 def project_2a_onto_ims(ims_portal: pl.DataFrame, results_2a: pl.DataFrame,
-                        policy: str = "balanced") -> pl.DataFrame:
+                        policy: str = "balanced", tolerance_paise: int = 100) -> pl.DataFrame:
     """Sync source `2a_vs_pr`: each IMS record takes the result of the GSTR-2A document with
     the same (rtin, stin, doc_type, fy, norm_no); none -> `not_in_2a` (module docstring)."""
     ims = _ims_rows(add_norm_no(mark_duplicates(prepare_portal(ims_portal), ["id"])))
@@ -74,5 +77,5 @@ def project_2a_onto_ims(ims_portal: pl.DataFrame, results_2a: pl.DataFrame,
         pl.lit("").alias("reasons"))
     rows = pl.concat([found, lone], how="diagonal_relaxed")
     missing = [pl.lit(None).alias(c) for c in OUTPUT_COLUMNS if c not in rows.columns]
-    rows = recommend(rows.with_columns(missing), policy)
+    rows = recommend(rows.with_columns(missing), policy, tolerance_paise)
     return rows.select(*OUTPUT_COLUMNS, "portal_2a_id").sort("portal_id")

@@ -11,15 +11,22 @@ from core.frames import query_frame
 
 VALUE = "coalesce(portal_tax, pr_tax, 0)"
 AT_RISK = "match_status NOT IN ('exact', 'partial')"
-RESULT_COLUMNS = ("match_status, recommended_action, reasons, company_gstin, supplier_gstin, "
-                  "doc_type, rtnprd, portal_doc_no, portal_doc_date, pr_doc_no, pr_doc_date, "
-                  "pr_line, portal_txval, pr_txval, portal_tax, pr_tax, diff_txval, diff_tax, "
-                  "nearest_doc_no, nearest_reason")
+RESULT_FIELDS = ("match_status", "recommended_action", "reasons", "company_gstin",
+                 "supplier_gstin", "doc_type", "rtnprd", "portal_doc_no", "portal_doc_date",
+                 "pr_doc_no", "pr_doc_date", "pr_line", "portal_txval", "pr_txval", "portal_tax",
+                 "pr_tax", "diff_txval", "diff_tax", "nearest_doc_no", "nearest_reason",
+                 "itc_red_req", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess",
+                 "supplier_remark")
+# the run's rows (x) beside the IMS record's two texts today: the remark to the supplier the
+# user wrote (sent) and the team's internal note (never sent)
+RESULT_COLUMNS = (", ".join(f"x.{c}" for c in RESULT_FIELDS)
+                  + ", i.user_supplier_remark, i.internal_note")
+WITH_TEXTS = "x LEFT JOIN ims_records i ON i.record_id = x.ims_record_id"
 
 
 def list_runs(gstins: list[str]) -> pl.DataFrame:
     """Finished and running reconciliation runs, newest first."""
-    with connect() as con:
+    with connect(read_only=True) as con:
         return query_frame(con, """
             SELECT run_id, rtin, kind, periods, policy, tolerance::DOUBLE AS tolerance, date_window,
                    started_at, finished_at, triggered_by,
@@ -37,7 +44,7 @@ def _scoped(run_id: int, gstins: list[str], extra: str = "", extra_params: list 
 
 def status_summary(run_id: int, gstins: list[str]) -> pl.DataFrame:
     where, params = _scoped(run_id, gstins)
-    with connect() as con:
+    with connect(read_only=True) as con:
         return query_frame(con,
                            f"SELECT match_status, count(*) AS records, sum({VALUE})::DOUBLE AS "
                            f"tax_value "
@@ -47,7 +54,7 @@ def status_summary(run_id: int, gstins: list[str]) -> pl.DataFrame:
 
 def top_suppliers_at_risk(run_id: int, gstins: list[str], limit: int = 10) -> pl.DataFrame:
     where, params = _scoped(run_id, gstins, AT_RISK)
-    with connect() as con:
+    with connect(read_only=True) as con:
         return query_frame(con, f"SELECT supplier_gstin, count(*) AS records, "
                                 f"sum({VALUE})::DOUBLE AS value_at_risk FROM reco_results WHERE "
                                 f"{where} GROUP BY 1 ORDER BY value_at_risk DESC LIMIT ?",
@@ -56,7 +63,7 @@ def top_suppliers_at_risk(run_id: int, gstins: list[str], limit: int = 10) -> pl
 
 def reasons_breakdown(run_id: int, gstins: list[str]) -> pl.DataFrame:
     where, params = _scoped(run_id, gstins, "reasons IS NOT NULL AND reasons <> ''")
-    with connect() as con:
+    with connect(read_only=True) as con:
         return query_frame(con, f"SELECT reason, count(*) AS records FROM (SELECT "
                                 f"unnest(string_split(reasons, ';')) AS reason FROM reco_results "
                                 f"WHERE {where}) GROUP BY 1 ORDER BY records DESC", params)
@@ -64,7 +71,7 @@ def reasons_breakdown(run_id: int, gstins: list[str]) -> pl.DataFrame:
 
 def trend_by_period(run_id: int, gstins: list[str]) -> pl.DataFrame:
     where, params = _scoped(run_id, gstins)
-    with connect() as con:
+    with connect(read_only=True) as con:
         return query_frame(con, f"""
             SELECT period, match_status, count(*) AS records, sum({VALUE})::DOUBLE AS tax_value
             FROM (SELECT *, coalesce(rtnprd, strftime(pr_doc_date, '%m%Y')) AS period
@@ -78,21 +85,22 @@ def results_page(run_id: int, gstins: list[str], statuses: list[str], page: int,
     """One page of results (optionally of some statuses) and the total count."""
     extra = "list_contains(?::VARCHAR[], match_status)" if statuses else ""
     where, params = _scoped(run_id, gstins, extra, [list(statuses)] if statuses else [])
-    with connect() as con:
+    with connect(read_only=True) as con:
         total = con.execute(f"SELECT count(*) FROM reco_results WHERE {where}",
                             params).fetchall()[0][0]
-        frame = query_frame(con, f"SELECT {RESULT_COLUMNS} FROM reco_results WHERE {where} "
-                                 f"ORDER BY match_status, supplier_gstin, portal_doc_no LIMIT ? "
-                                 f"OFFSET ?",
+        frame = query_frame(con, f"SELECT {RESULT_COLUMNS} FROM (SELECT * FROM reco_results "
+                                 f"WHERE {where}) {WITH_TEXTS} ORDER BY x.match_status, "
+                                 f"x.supplier_gstin, x.portal_doc_no LIMIT ? OFFSET ?",
                             params + [page_size, max(page - 1, 0) * page_size])
     return frame, total
 
 
 def results_export(run_id: int, gstins: list[str]) -> pl.DataFrame:
     where, params = _scoped(run_id, gstins)
-    with connect() as con:
-        return query_frame(con, f"SELECT {RESULT_COLUMNS} FROM reco_results WHERE {where} "
-                                f"ORDER BY match_status, supplier_gstin, portal_doc_no", params)
+    with connect(read_only=True) as con:
+        return query_frame(con, f"SELECT {RESULT_COLUMNS} FROM (SELECT * FROM reco_results "
+                                f"WHERE {where}) {WITH_TEXTS} ORDER BY x.match_status, "
+                                f"x.supplier_gstin, x.portal_doc_no", params)
 
 
 def reco_periods(gstins: list[str], kind: str) -> list[str]:
@@ -101,6 +109,6 @@ def reco_periods(gstins: list[str], kind: str) -> list[str]:
            "rtnprd IS NOT NULL"
            if kind == "ims_vs_pr" else
            "SELECT DISTINCT ret_period FROM gstr2a_docs WHERE list_contains(?::VARCHAR[], rtin)")
-    with connect() as con:
+    with connect(read_only=True) as con:
         rows = con.execute(sql, [list(gstins)]).fetchall()
     return sorted((r[0] for r in rows), key=lambda p: (p[2:], p[:2]), reverse=True)

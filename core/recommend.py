@@ -1,16 +1,22 @@
-"""Recommended IMS action per status and policy, then the portal's own limits
-(docs/reconciliation.md, "Recommended IMS action" and "Credit notes accepted")."""
+"""Recommended IMS action per status and policy, then the portal's own facts and limits, each
+change with its reason token; then the ITC-reduction answer (docs/reconciliation.md,
+"Recommended action" and "ITC-reduction declaration")."""
 from __future__ import annotations
 
 import polars as pl
 
+from core.reco_declare import declare_itc_reduction, itc_reduction_applies
 from core.reco_keys import key_hash
+
+__all__ = ["ACTION_INPUTS", "POLICIES", "STEP_TOKENS", "action_table", "itc_reduction_applies",
+           "recommend", "recommendation", "recommended_action"]
 
 POLICIES = ("balanced", "strict")
 BALANCED = {"exact": "A", "partial": "A", "mismatch": "P", "probable": "P",
             "missing_in_pr": "P", "duplicate": "R", "not_in_2a": "P"}
 STRICT = {**BALANCED, "mismatch": "R", "probable": "R"}
 NOT_FILED = "NOT FILED"
+STEP_TOKENS = ("NOT_FILED", "PENDING_BLOCKED", "BOE_NO_REJECT")
 
 
 def action_table(policy: str) -> dict[str, str]:
@@ -19,63 +25,83 @@ def action_table(policy: str) -> dict[str, str]:
     return STRICT if policy == "strict" else BALANCED
 
 
+def _is_yes(flag: str | None) -> bool:
+    return (flag or "").strip().upper() == "Y"
+
+
+def recommendation(status: str, *, policy: str = "balanced", doc_type: str = "INV",
+                   srcfilstatus: str | None = None,
+                   ispendactblocked: str | None = None) -> tuple[str | None, tuple[str, ...]]:
+    """(action, reason tokens of the steps that changed it) for one IMS record; (None, ())
+    where there is no IMS record (`missing_in_portal`)."""
+    action = action_table(policy).get(status)
+    if action is None:
+        return None, ()
+    doc_type = (doc_type or "").strip().upper()
+    if action == "R" and doc_type == "CRN" and status != "duplicate":
+        action = "P"  # strict: a credit note stays Pending
+    tokens: list[str] = []
+    blocked = _is_yes(ispendactblocked)
+    if action == "A" and (srcfilstatus or "").strip().upper() == NOT_FILED:
+        action = "P"
+        tokens.append("NOT_FILED")
+    if action == "P" and blocked:
+        tokens.append("PENDING_BLOCKED")
+        only_not_filed = "NOT_FILED" in tokens or status == "not_in_2a"
+        action = "A" if doc_type in ("CRN", "BOE") or only_not_filed else "R"
+    if action == "R" and doc_type == "BOE":
+        action = "A" if blocked else "P"
+        tokens.append("BOE_NO_REJECT")
+    return action, tuple(tokens)
+
+
 def recommended_action(status: str, *, policy: str = "balanced", doc_type: str = "INV",
                        srcfilstatus: str | None = None,
                        ispendactblocked: str | None = None) -> str | None:
-    """The action for one IMS record; None where there is no IMS record."""
-    action = action_table(policy).get(status)
-    if action is None:
-        return None
-    if action == "A" and (srcfilstatus or "").strip().upper() == NOT_FILED:
-        action = "P"
-    if action == "P" and (ispendactblocked or "").strip().upper() == "Y":
-        action = "A" if doc_type == "BOE" else "R"
-    if action == "R" and doc_type == "BOE":
-        action = "P"
-    return action
+    """The action alone (see `recommendation`)."""
+    return recommendation(status, policy=policy, doc_type=doc_type, srcfilstatus=srcfilstatus,
+                          ispendactblocked=ispendactblocked)[0]
 
 
 ACTION_INPUTS = ["match_status", "doc_type", "srcfilstatus", "ispendactblocked"]
 
 
-def recommend(results: pl.DataFrame, policy: str = "balanced") -> pl.DataFrame:
-    """Set `recommended_action` and the credit-note declaration columns on reconcile() rows.
+def recommend(results: pl.DataFrame, policy: str = "balanced",
+              tolerance_paise: int = 100) -> pl.DataFrame:
+    """Set `recommended_action`, add the step tokens to `reasons`, and propose the ITC-reduction
+    answer (`itc_red_req`, `decl_*`, `supplier_remark`; core/reco_declare.py) on reconcile() rows.
 
-    Needs match_status, portal_id, doc_type, srcfilstatus, ispendactblocked, and for the
-    declaration the books amounts pr_igst..pr_cess and the totals portal_tax / pr_tax.
-    `recommended_action` itself is applied to each distinct combination of its inputs (a few
-    dozen in a million rows, told apart by a 64-bit hash), so there is one rule, not two.
+    Needs match_status, portal_id, doc_type, srcfilstatus, ispendactblocked, reasons; the
+    declaration's inputs are optional (absent = unknown). The rule is applied to each distinct
+    combination of its inputs (a few dozen in a million rows, told apart by a 64-bit hash), so
+    there is one rule, not two.
     """
     action_table(policy)
+    if "reasons" not in results.columns:
+        results = results.with_columns(pl.lit("", pl.Utf8).alias("reasons"))
     results = results.with_columns([pl.col(c).cast(pl.Utf8) for c in ACTION_INPUTS])
-    combo = key_hash(7, ACTION_INPUTS)
-    keyed = results.with_columns(combo.alias("_combo"))
+    keyed = results.with_columns(key_hash(7, ACTION_INPUTS).alias("_combo"))
     combos = keyed.filter(pl.col("_combo").is_first_distinct()).select("_combo", *ACTION_INPUTS)
-    actions = [recommended_action(s or "", policy=policy, doc_type=t or "", srcfilstatus=f,
-                                  ispendactblocked=b)
-               for s, t, f, b in combos.select(ACTION_INPUTS).iter_rows()]
-    action = pl.col("_combo").replace_strict(combos["_combo"], pl.Series(actions, dtype=pl.Utf8),
-                                             return_dtype=pl.Utf8)
-    out = keyed.with_columns(pl.when(pl.col("portal_id").is_null()).then(None)
-                             .otherwise(action).alias("recommended_action")).drop("_combo")
-    return declare_itc_reduction(out)
-
-
-DECL = {"decl_igst": "pr_igst", "decl_cgst": "pr_cgst", "decl_sgst": "pr_sgst",
-        "decl_cess": "pr_cess"}
-
-
-def declare_itc_reduction(results: pl.DataFrame) -> pl.DataFrame:
-    """Accepted credit notes declare "ITC to be reduced" (Y); where the books hold the note with
-    less tax than the portal, the declared amounts are the books' amounts."""
-    accepted_cn = (pl.col("doc_type") == "CRN") & (pl.col("recommended_action") == "A")
-    books_less = (accepted_cn & pl.col("pr_tax").is_not_null()
-                  & (pl.col("pr_tax") < pl.col("portal_tax")))
-    for col in ("pr_igst", "pr_cgst", "pr_sgst", "pr_cess"):
-        if col not in results.columns:
-            results = results.with_columns(pl.lit(None, pl.Int64).alias(col))
-    return results.with_columns(
-        pl.when(accepted_cn).then(pl.lit("Y")).otherwise(None).alias("itc_red_req"),
-        *[pl.when(books_less).then(pl.col(src)).otherwise(None).cast(pl.Int64).alias(dst)
-          for dst, src in DECL.items()],
-    )
+    found = [recommendation(s or "", policy=policy, doc_type=t or "", srcfilstatus=f,
+                            ispendactblocked=b)
+             for s, t, f, b in combos.select(ACTION_INPUTS).iter_rows()]
+    actions = pl.Series([a for a, _ in found], dtype=pl.Utf8)
+    suffixes = pl.Series([";".join(tokens) for _, tokens in found], dtype=pl.Utf8)
+    no_record = pl.col("portal_id").is_null()
+    out = keyed.with_columns(
+        pl.when(no_record).then(None).otherwise(
+            pl.col("_combo").replace_strict(combos["_combo"], actions, return_dtype=pl.Utf8))
+        .alias("recommended_action"))
+    stepped = combos.filter(suffixes != "")
+    if stepped.height:  # only the rows a step changed get a longer reasons text
+        at = out.select(pl.col("_combo").is_in(stepped["_combo"].implode())
+                        & ~no_record).to_series().arg_true()
+        few = out.select(pl.col("reasons").gather(at).fill_null(""),
+                         pl.col("_combo").gather(at).replace_strict(
+                             stepped["_combo"], suffixes.filter(suffixes != ""),
+                             return_dtype=pl.Utf8).alias("suffix"))
+        longer = few.select(pl.when(pl.col("reasons") == "").then(pl.col("suffix"))
+                            .otherwise(pl.concat_str(["reasons", pl.lit(";"), "suffix"])))
+        out = out.with_columns(out.get_column("reasons").cast(pl.Utf8)
+                               .scatter(at, longer.to_series()).alias("reasons"))
+    return declare_itc_reduction(out.drop("_combo"), tolerance_paise)

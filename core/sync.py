@@ -24,17 +24,21 @@ from core.business import ADD_HINT, read_reco_settings
 from core.clock import utc_now
 from core.db import connect, transaction
 from core.frames import query_frame
+from core.itc_answer import HEADS, original_tax_sql
 from core.reco import project_2a_onto_ims, reconcile
 
 KINDS = ("ims_vs_pr", "2a_vs_pr")
 AMOUNTS = ("txval", "igst", "cgst", "sgst", "cess")
 RESULT_MONEY = ("portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_igst",
                 "diff_cgst", "diff_sgst", "diff_cess", "diff_tax")
+DECL = tuple(f"decl_{h}" for h in HEADS)
+# the proposed ITC-reduction answer (core.recommend): "Y"/"N"/null, amounts in paise
+PROPOSAL = ("itc_red_req", *DECL, "supplier_remark")
 RESULT_COLUMNS = ("portal_id", "ims_record_id", "pr_id", "match_status", "match_pass",
                   "recommended_action", "reasons", "company_gstin", "supplier_gstin", "doc_type",
                   "rtnprd", "portal_doc_no",
                   "portal_doc_date", "pr_doc_no", "pr_doc_date", "pr_line", *RESULT_MONEY,
-                  "nearest_doc_no", "nearest_reason")
+                  "nearest_doc_no", "nearest_reason", *PROPOSAL)
 
 
 class SyncError(ValueError):
@@ -45,21 +49,31 @@ def _paise(col: str, table: str = "") -> str:
     return f"CAST(abs(coalesce({table}{col}, 0)) * 100 AS BIGINT) AS {col}"
 
 
+def _to_rupees(col: str) -> str:
+    return f"CAST({col} * 0.01::DECIMAL(3, 2) AS DECIMAL(18, 2))"
+
+
 def _rupees(col: str) -> str:
-    return f"CAST({col} * 0.01::DECIMAL(3, 2) AS DECIMAL(18, 2)) AS {col}"
+    return f"{_to_rupees(col)} AS {col}"
 
 
 # ---------------------------------------------------------------- frames from the store
 
 
 def ims_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
-    """The business's IMS records still on the portal, as reco's portal frame."""
-    where, params = _periods("rtnprd", periods)
+    """The business's IMS records still on the portal, as reco's portal frame, with the
+    portal's flags and, for an amendment whose original the store holds (even one no longer
+    on the portal), the original's tax `orig_igst` .. `orig_cess` (paise; else null)."""
+    where, params = _periods("r.rtnprd", periods)
+    orig = ", ".join(f"CAST(abs(o.orig_{h}) * 100 AS BIGINT) AS orig_{h}" for h in HEADS)
     return query_frame(con, f"""
-        SELECT record_id AS portal_id, stin, doc_type, doc_no, doc_date, orig_doc_no,
-               orig_doc_date, pos, 'N' AS rcm, {', '.join(_paise(c) for c in AMOUNTS)},
-               srcfilstatus, ispendactblocked, section, rtnprd
-        FROM ims_records WHERE rtin = ? AND removed_at IS NULL {where}""", [gstin, *params]
+        SELECT r.record_id AS portal_id, r.stin, r.doc_type, r.doc_no, r.doc_date,
+               r.orig_doc_no, r.orig_doc_date, r.pos, 'N' AS rcm,
+               {', '.join(_paise(c, 'r.') for c in AMOUNTS)},
+               r.srcfilstatus, r.ispendactblocked, r.section, r.rtnprd,
+               r.is_itc_red_req_blocked, r.is_remarks_blocked, {orig}
+        FROM ims_records r {original_tax_sql('r')}
+        WHERE r.rtin = ? AND r.removed_at IS NULL {where}""", [gstin, *params]
     ).with_columns(_company(gstin))
 
 
@@ -77,7 +91,11 @@ def gstr2a_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFr
 
 
 def books_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
-    """Current purchase-register documents (not replaced, batch not rolled back)."""
+    """Current purchase-register documents (not replaced, batch not rolled back), with the
+    ITC the company claims on each: `itc_claimed` (Y/N, null = Y) and per head (paise, null =
+    not given)."""
+    claimed = ", ".join(f"CAST(abs(d.itc_claimed_{h}) * 100 AS BIGINT) AS itc_claimed_{h}"
+                        for h in HEADS)
     where, params = "", []
     if periods:
         last = max(dt.date(int(p[2:]), int(p[:2]), 1) for p in periods)
@@ -85,7 +103,7 @@ def books_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFra
     return query_frame(con, f"""
         SELECT d.doc_id AS pr_id, d.stin, d.doc_type, d.doc_no, d.doc_date, d.pos, d.rcm,
                {', '.join(_paise(c, 'd.') for c in AMOUNTS)},
-               d.no_tax, d.line_no
+               d.no_tax, d.line_no, d.itc_claimed, {claimed}
         FROM purchase_docs d JOIN purchase_batches b USING (batch_id)
         WHERE d.rtin = ? AND d.replaced_by_batch IS NULL AND b.rolled_back_at IS NULL {where}""",
         [gstin, *params]).with_columns(_company(gstin))
@@ -181,23 +199,27 @@ def _store_run(con, gstin: str, kind: str, periods, settings: dict, results: pl.
         INSERT INTO reco_results (run_id, portal_id, ims_record_id, pr_doc_id, match_status,
             match_pass, recommended_action, reasons, company_gstin, supplier_gstin, doc_type,
             rtnprd, portal_doc_no, portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
-            {', '.join(RESULT_MONEY)}, nearest_doc_no, nearest_reason)
+            {', '.join(RESULT_MONEY)}, nearest_doc_no, nearest_reason,
+            itc_red_req, {', '.join(DECL)}, supplier_remark)
         SELECT ?, portal_id, ims_record_id, pr_id, match_status, match_pass, recommended_action,
             reasons, company_gstin, supplier_gstin, doc_type, rtnprd, portal_doc_no,
             portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
             {', '.join(_rupees(c) for c in RESULT_MONEY)},
-            nearest_doc_no, nearest_reason
+            nearest_doc_no, nearest_reason, itc_red_req, {', '.join(_rupees(c) for c in DECL)},
+            supplier_remark
         FROM sync_results""", [run_id])
     con.unregister("sync_results")
     return run_id
 
 
 def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, actor: str) -> int:
-    """Status, reasons, counterpart and recommendation onto ims_records (user_action untouched);
-    an action_log row per changed recommendation. Returns how many changed."""
+    """Status, reasons, counterpart, recommendation and the proposed ITC-reduction answer
+    (rec_*) onto ims_records (the user's action, answer and texts untouched); an action_log
+    row per changed recommendation. Returns how many changed."""
     con.register("sync_rows", rows.select(
         pl.col("portal_id").alias("record_id"), "match_status", "reasons",
-        pl.col("pr_id").alias("counterpart_doc_id"), "recommended_action"))
+        pl.col("pr_id").alias("counterpart_doc_id"), "recommended_action",
+        *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL)))
     con.execute("CREATE OR REPLACE TEMP TABLE sync_new AS SELECT * FROM sync_rows")
     con.unregister("sync_rows")
     changed = con.execute("""
@@ -207,11 +229,13 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
         FROM ims_records i JOIN sync_new s USING (record_id)
         WHERE i.rtin = ? AND i.recommended_action IS DISTINCT FROM s.recommended_action""",
         [actor, gstin]).fetchall()[0][0]
-    con.execute("""
+    con.execute(f"""
         UPDATE ims_records SET match_status = s.match_status, reasons = s.reasons,
             counterpart_doc_id = s.counterpart_doc_id,
             prev_recommended_action = ims_records.recommended_action,
-            recommended_action = s.recommended_action, reco_run_id = ?, synced_at = ?
+            recommended_action = s.recommended_action, rec_itc_red_req = s.rec_itc_red_req,
+            {', '.join(f"rec_{c} = {_to_rupees(f's.rec_{c}')}" for c in DECL)},
+            rec_supplier_remark = s.rec_supplier_remark, reco_run_id = ?, synced_at = ?
         FROM sync_new s WHERE ims_records.record_id = s.record_id AND ims_records.rtin = ?""",
         [run_id, utc_now(), gstin])
     con.execute("DROP TABLE sync_new")

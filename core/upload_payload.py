@@ -11,9 +11,14 @@ import json
 import polars as pl
 
 from core.documents import SECTION_REQUEST, raw_no
+from core.gstn_client import SECTION_KEYS
+from core.itc_answer import payload_fields
 
-SECTION_CALL = {key: name for name, key in SECTION_REQUEST.items()}  # b2bcn -> CN
+SECTION_CALL = {key: name for name, key in SECTION_KEYS.items()}  # b2bcn -> CN
 NOTE_SECTIONS = {"b2bcn", "b2bcna", "b2bdn", "b2bdna"}
+# import of goods: the store's `stin` is the port code (impg, impga) or the SEZ unit's GSTIN
+PORT_SECTIONS = {"impg", "impga"}
+BOE_SECTIONS = {"impg", "impga", "impgsez", "impgseza"}
 
 
 def triage(batch: pl.DataFrame, now_on_portal: pl.DataFrame) -> pl.DataFrame:
@@ -41,13 +46,14 @@ def _ddmmyyyy(day) -> str | None:
 def portal_record(row: dict) -> dict:
     """One SAVE/RESET record in GETINV's shape, from a stored record (`row`)."""
     section = row["section"]
-    if section == "impg":
-        no, date, ono, odate = "boenum", "boedt", None, None
+    if section in BOE_SECTIONS:
+        no, date, ono, odate = "boenum", "boedt", "oboenum", "oboedt"
     elif section in NOTE_SECTIONS:
         no, date, ono, odate = "nt_num", "nt_dt", "ont_num", "ont_dt"
     else:
         no, date, ono, odate = "inum", "idt", "oinum", "oidt"
-    rec = {"stin": row["stin"] or "", no: row["doc_no"], date: _ddmmyyyy(row["doc_date"])}
+    party = "portcode" if section in PORT_SECTIONS else "stin"
+    rec = {party: row["stin"] or "", no: row["doc_no"], date: _ddmmyyyy(row["doc_date"])}
     if ono and row["orig_doc_no"]:
         rec[ono], rec[odate] = row["orig_doc_no"], _ddmmyyyy(row["orig_doc_date"])
     for out, col in (("inv_typ", "inv_typ"), ("pos", "pos"), ("srcform", "srcform"),
@@ -60,21 +66,8 @@ def portal_record(row: dict) -> dict:
     rec["prev_status"] = row["action_now"]
     if row["reqtyp"] == "SAVE":
         rec["action"] = row["user_action"]
-        _add_declaration_and_remarks(rec, row)
+        rec.update(payload_fields(row))   # the ITC-reduction answer and the remark
     return rec
-
-
-def _add_declaration_and_remarks(rec: dict, row: dict) -> None:
-    """Accepted credit notes declare ITC to be reduced (books amounts where the books hold
-    less tax); remarks go with Reject or Pending."""
-    if row["declare_itc"]:
-        rec["itcRedReq"] = "Y"
-        if row["books_less"]:
-            for out, col in (("declIgst", "pr_igst"), ("declCgst", "pr_cgst"),
-                             ("declSgst", "pr_sgst"), ("declCess", "pr_cess")):
-                rec[out] = _rupees(row[col]) or 0
-    if row["user_action"] in ("R", "P") and row["user_remarks"]:
-        rec["remarks"] = row["user_remarks"][:250]
 
 
 def invdata(rows: list[dict]) -> dict:

@@ -20,6 +20,7 @@ from core.frames import query_frame
 from core.gsp import GstnError
 from core.gstn_client import SAVE_BUSY, GstnClient
 from core.ims_store import incoming_frame
+from core.itc_answer import answer_columns_sql, original_tax_sql, upload_problems
 from core.upload_payload import SECTION_CALL, invdata, triage
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ REFUSALS = (  # (action, when the portal refuses it, what we tell the user)
     ("P", "coalesce(r.ispendactblocked, 'N') = 'Y'",
      ("Pending is not allowed for this record (the portal marks it ispendactblocked = Y): "
       "choose Accept or Reject")),
-    ("R", "(r.doc_type = 'BOE' OR r.section = 'impg')",
+    ("R", "(r.doc_type = 'BOE' OR r.section LIKE 'impg%')",
      "Import of goods (bill of entry) cannot be rejected: choose Accept or Pending"),
 )
 REFUSED_SQL = " OR ".join(f"(r.user_action = '{a}' AND {c})" for a, c, _ in REFUSALS)
@@ -55,6 +56,37 @@ def _candidates_sql(record_ids: list[int] | None) -> tuple[str, list]:
     return base + " AND r.record_id IN (SELECT unnest(?::BIGINT[]))", [list(record_ids)]
 
 
+def _answer_refusals(con, where: str, params: list) -> list[tuple[int, str]]:
+    """Accepts whose ITC-reduction answer the portal would refuse, or that need a remark
+    (core.itc_answer.upload_problems) -> [(record_id, why)]."""
+    accepts = f"SELECT r.record_id {where} AND r.user_action = 'A'"
+    cur = con.execute(f"""SELECT r.record_id, {answer_columns_sql('r')}
+                          FROM ims_records r {original_tax_sql('r', accepts)}
+                          WHERE r.record_id IN ({accepts})
+                          ORDER BY r.record_id""", params + params)
+    names = [d[0] for d in cur.description]
+    refused = []
+    for values in cur.fetchall():
+        row = dict(zip(names, values))
+        problems = upload_problems(row)
+        if problems:
+            refused.append((row["record_id"], "Not sent: " + "; ".join(problems)))
+    return refused
+
+
+def _refuse(con, refused: list[tuple[int, str]], actor: str) -> None:
+    """Mark refused records 'error' with the reason (the user's action and answer kept)."""
+    if not refused:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE upload_refused (record_id BIGINT, why VARCHAR)")
+    con.executemany("INSERT INTO upload_refused VALUES (?, ?)", refused)
+    _log(con, "FROM ims_records r JOIN upload_refused x USING (record_id)", [actor],
+         "'refused: ' || x.why")
+    con.execute("UPDATE ims_records SET upload_state = 'error', upload_error = x.why "
+                "FROM upload_refused x WHERE ims_records.record_id = x.record_id")
+    con.execute("DROP TABLE upload_refused")
+
+
 def queue_uploads(gstin: str, record_ids: list[int] | None, actor: str) -> dict:
     """Refuse locally what the portal would refuse; queue the rest. One transaction."""
     where, extra = _candidates_sql(record_ids)
@@ -64,10 +96,12 @@ def queue_uploads(gstin: str, record_ids: list[int] | None, actor: str) -> dict:
             sel = f"{where} AND r.user_action = '{action}' AND {condition}"
             refused += con.execute(f"SELECT r.record_id, ? {sel} ORDER BY r.record_id",
                                    [message, gstin, *extra]).fetchall()
-            _log(con, sel, [actor, f"refused: {message}", gstin, *extra], "?")
-            con.execute(f"UPDATE ims_records SET upload_state = 'error', upload_error = ? "
-                        f"WHERE record_id IN (SELECT r.record_id {sel})", [message, gstin, *extra])
+        refused += _answer_refusals(con, where, [gstin, *extra])
+        _refuse(con, refused, actor)
         where += f" AND NOT ({REFUSED_SQL})"
+        if refused:
+            where += " AND r.record_id NOT IN (SELECT unnest(?::BIGINT[]))"
+            extra = [*extra, [rid for rid, _ in refused]]
         _log(con, where, [actor, gstin, *extra], "'queued for upload'")
         queued = con.execute(
             f"UPDATE ims_records SET upload_state = 'queued', upload_error = NULL, "
@@ -84,26 +118,17 @@ def _in_flight(con, gstin: str) -> bool:
 
 def _next_batch(con, gstin: str) -> pl.DataFrame:
     """The next queued records of one request type (SAVE before RESET), with what the payload
-    needs, including the credit-note declaration from the matched books document."""
-    return query_frame(con, """
+    needs: identity, amounts, the flags, the answer (user's and proposed) and the remark."""
+    return query_frame(con, f"""
         WITH q AS (
             SELECT r.*, CASE WHEN r.user_action = 'N' THEN 'RESET' ELSE 'SAVE' END AS reqtyp
             FROM ims_records r WHERE r.rtin = ? AND r.upload_state = 'queued')
-        SELECT q.record_id, q.rtin, q.section, q.stin, q.doc_type, q.doc_no, q.doc_no_key, q.fy,
+        SELECT q.record_id, q.rtin, q.stin, q.doc_type, q.doc_no, q.doc_no_key, q.fy,
                q.occurrence, q.doc_date, q.orig_doc_no, q.orig_doc_date, q.inv_typ, q.pos, q.val,
-               q.txval, q.igst, q.cgst, q.sgst, q.cess, q.srcform, q.rtnprd, q.hash,
-               coalesce(q.portal_action, 'N') AS portal_action, q.user_action, q.user_remarks,
-               q.reqtyp, coalesce(q.upload_queued_by, 'worker') AS queued_by,
-               (q.doc_type = 'CRN' AND q.user_action = 'A') AS declare_itc,
-               (d.doc_id IS NOT NULL
-                AND coalesce(d.igst,0) + coalesce(d.cgst,0) + coalesce(d.sgst,0)
-                    + coalesce(d.cess,0)
-                  < coalesce(q.igst,0) + coalesce(q.cgst,0) + coalesce(q.sgst,0)
-                    + coalesce(q.cess,0)
-               ) AS books_less,
-               abs(d.igst) AS pr_igst, abs(d.cgst) AS pr_cgst, abs(d.sgst) AS pr_sgst,
-               abs(d.cess) AS pr_cess
-        FROM q LEFT JOIN purchase_docs d ON d.doc_id = q.counterpart_doc_id
+               q.txval, q.srcform, q.hash, {answer_columns_sql('q')},
+               coalesce(q.portal_action, 'N') AS portal_action,
+               q.reqtyp, coalesce(q.upload_queued_by, 'worker') AS queued_by
+        FROM q {original_tax_sql('q', 'SELECT record_id FROM q')}
         WHERE q.reqtyp = (SELECT max(reqtyp) FROM q)   -- 'SAVE' > 'RESET': saves go first
         ORDER BY q.record_id LIMIT ?""", [gstin, BATCH_SIZE])
 

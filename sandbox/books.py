@@ -13,15 +13,32 @@ import re
 
 from core.gstin import STATES
 from sandbox import synth
+from sandbox.fields import (
+    IMPORT_SECTIONS,
+    NOTE_SECTIONS,
+    OTHER_SECTIONS,
+    doc_date_field,
+    doc_no_field,
+    identity_of,
+    make_items,
+    tax_item,
+)
+from sandbox.imports import PORT_NAMES
 
 HEADER = ("company_gstin,supplier_gstin,supplier_name,doc_type,doc_no,doc_date,place_of_supply,"
-          "reverse_charge,taxable_value,igst,cgst,sgst,cess,doc_value")
+          "reverse_charge,taxable_value,igst,cgst,sgst,cess,doc_value,itc_claimed,"
+          "itc_claimed_igst,itc_claimed_cgst,itc_claimed_sgst,itc_claimed_cess")
 TRUTH_HEADER = ("pr_line,portal_section,portal_stin,portal_doc_no,portal_rtnprd,noise_kind,"
                 "recoverable")
 # (noise kind, cumulative probability) for a document that is in the books
 NOISE = (("portal_only", .04), ("case", .08), ("format", .16), ("typo", .19), ("rounding", .24),
          ("date", .27), ("value", .31), ("typo+value", .32), ("branch_gstin", .335),
          ("duplicate", .345))
+# bills of entry: (noise kind, cumulative probability); amendments may be booked under the
+# original bill-of-entry number (amended_original)
+BOE_NOISE = (("portal_only", .08), ("date", .12), ("rounding", .16))
+# credit notes booked with ITC not claimed (N) or only partly claimed (optional columns)
+CLAIM_NONE, CLAIM_PARTIAL = .12, .24
 UNRECOVERABLE = {"typo+value", "portal_only", "books_only", "portal_duplicate", "duplicate"}
 FY_TOKENS = ("2025-2026", "2025-26", "2025/26", "25-26", "25/26", "2526")
 _FY_RE = re.compile(r"(^|[^A-Z0-9])(?:" + "|".join(re.escape(t) for t in FY_TOKENS)
@@ -88,7 +105,7 @@ def typo_variant(no: str, rng: random.Random, taken: set) -> str | None:
 
 
 def scale_items(items: list[list], factor: float, intra: bool) -> list[list]:
-    return [synth.tax_item(it[0], max(100, int(it[1] * factor)), intra, it[0] == 0, it[5] > 0)
+    return [tax_item(it[0], max(100, int(it[1] * factor)), intra, it[0] == 0, it[5] > 0)
             for it in items]
 
 
@@ -111,7 +128,7 @@ def split_item(items: list[list], rng: random.Random, intra: bool) -> list[list]
         return items
     rt, tx, i, c, s, ce = items[0]
     part = rng.randint(1, tx - 1)
-    a = synth.tax_item(rt, part, intra, rt == 0, False)
+    a = tax_item(rt, part, intra, rt == 0, False)
     b = [rt, tx - part, i - a[2], c - a[3], s - a[4], ce]
     return [a, b]
 
@@ -130,15 +147,20 @@ class Register:
         self.pos_long = f"{biz.state}-{STATES[biz.state]}"
 
     def add(self, stin: str, doc_type: str, no: str, day: str, items: list[list], truth: list[str],
-            rcm: str = "N", negative: bool = False) -> None:
+            rcm: str = "N", negative: bool = False, name: str | None = None,
+            claimed: float | None = None) -> None:
+        """One books document; `claimed` None: ITC claimed in full (the optional columns
+        blank), 0: not claimed (itc_claimed N), else the share claimed per head."""
         sup = self.suppliers.get(stin) or self.suppliers.get(self.biz.suppliers[0].gstin)
         pos = self.pos_long if self.rng.random() < 0.2 else self.biz.state
         sign = -1 if negative else 1
-        head = f"{self.biz.gstin},{stin},{sup.name},{doc_type},{no},{day},{pos},{rcm},"
+        head = (f"{self.biz.gstin},{stin},{name or sup.name},{doc_type},{no},{day},{pos},"
+                f"{rcm},")
         lines = []
         for _, tx, i, c, s, ce in items:
             amounts = (tx, i, c, s, ce, tx + i + c + s + ce)
-            lines.append(head + ",".join(f"{sign * a / 100:.2f}" for a in amounts))
+            lines.append(head + ",".join(f"{sign * a / 100:.2f}" for a in amounts)
+                         + claimed_cells(claimed, (i, c, s, ce)))
         self.docs.append((day, len(self.docs), lines, truth))
 
     def write(self, pr_path, truth_path) -> int:
@@ -156,6 +178,24 @@ class Register:
         return n
 
 
+def claimed_cells(claimed: float | None, taxes: tuple) -> str:
+    """The five optional ITC-claimed cells of a line (amounts positive, CGST = SGST)."""
+    if claimed is None:
+        return ",,,,,"
+    if claimed == 0:
+        return ",N,,,,"
+    return ",Y," + ",".join(money(int(t * claimed)) for t in taxes)
+
+
+def _claim(rng: random.Random, doc_type: str) -> float | None:
+    """How much ITC the books claim on a credit note (see CLAIM_NONE, CLAIM_PARTIAL)."""
+    if doc_type != "CRN":
+        return None
+    roll = rng.random()
+    return 0 if roll < CLAIM_NONE else round(rng.uniform(0.3, 0.8), 2) if roll < CLAIM_PARTIAL \
+        else None
+
+
 def _truth(ref: tuple, kind: str) -> str:
     return f"{ref[0]},{ref[1]},{ref[2]},{ref[3]},{kind},{'N' if kind in UNRECOVERABLE else 'Y'}"
 
@@ -171,7 +211,7 @@ def _noise(rng: random.Random) -> str:
 def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: Taken) -> None:
     """One IMS record into the books, with noise (or left out: portal_only)."""
     rng = reg.rng
-    no_f, dt_f = synth.doc_no_field(key), synth.doc_date_field(key)
+    no_f, dt_f = doc_no_field(key), doc_date_field(key)
     ref = (key, rec["stin"], rec[no_f], rec["rtnprd"])
     kind = _noise(rng)
     if kind == "portal_only":
@@ -206,13 +246,37 @@ def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: Ta
         if rng.random() < 0.3:
             items = items + [[0, rng.randint(5, 500) * 100, 0, 0, 0, 0]]
             truth.append(_truth(ref, "nil_line"))
-    doc_type = synth.NOTE_SECTIONS.get(key, "INV")
+    doc_type = NOTE_SECTIONS.get(key, "INV")
     negative = doc_type == "CRN" and rng.random() < 0.75
-    reg.add(stin, doc_type, no, day, items, truth, negative=negative)
+    claimed = _claim(rng, doc_type)
+    reg.add(stin, doc_type, no, day, items, truth, negative=negative, claimed=claimed)
     if kind == "duplicate":
         reg.add(stin, doc_type, no, shift(day, rng.randint(2, 10)),
                 [[0] + [sum(it[k] for it in items)
-                for k in range(1, 6)]], [_truth(ref, "duplicate")], negative=negative)
+                for k in range(1, 6)]], [_truth(ref, "duplicate")], negative=negative,
+                claimed=claimed)
+
+
+def book_bill_of_entry(reg: Register, key: str, rec: dict, items: list[list]) -> None:
+    """An import record into the books as doc type BOE, its supplier the port code (or the
+    SEZ unit's GSTIN), with a little noise (BOE_NOISE), or left out (portal_only)."""
+    rng = reg.rng
+    ident = identity_of(key, rec)
+    ref = (key, ident, rec["boenum"], rec["rtnprd"])
+    roll = rng.random()
+    kind = next((k for k, upto in BOE_NOISE if roll < upto), "clean")
+    if kind == "portal_only":
+        reg.portal_only.append(_truth(ref, kind))
+        return
+    no, day = rec["boenum"], iso(rec["boedt"])
+    if kind == "clean" and rec.get("oboenum", no) != no and rng.random() < 0.5:
+        kind, no, day = "amended_original", rec["oboenum"], iso(rec["oboedt"])
+    if kind == "date":
+        day = shift(day, rng.choice((-1, 1)) * rng.randint(1, 5))
+    elif kind == "rounding":
+        items = rounding_items(items, rng)
+    name = PORT_NAMES[ident] if key in ("impg", "impga") else None
+    reg.add(ident, "BOE", no, day, items, [_truth(ref, kind)] * len(items), name=name)
 
 
 def book_extras(reg: Register, count: int) -> None:
@@ -222,7 +286,7 @@ def book_extras(reg: Register, count: int) -> None:
         sup = rng.choice(reg.biz.suppliers)
         day = dt.date(2025, 8, 1) + dt.timedelta(days=rng.randint(0, 100))
         nil = rng.random() < 0.2
-        items = synth.make_items(rng, sup.state == reg.biz.state, zero_tax=nil)
+        items = make_items(rng, sup.state == reg.biz.state, zero_tax=nil)
         reg.add(sup.gstin, "INV", synth.next_number(sup, "INV"), day.isoformat(), items,
                 [",,,,books_only,N"] * len(items))
 
@@ -232,8 +296,8 @@ class Taken:
 
     def __init__(self, biz: synth.BusinessData):
         self.numbers: dict[str, list[str]] = {}
-        for key in synth.SECTIONS[:-1]:
-            field = synth.doc_no_field(key)
+        for key in OTHER_SECTIONS:
+            field = doc_no_field(key)
             for rec in biz.records[key]:
                 self.numbers.setdefault(rec["stin"], []).append(rec[field])
         self.cache: dict[str, set] = {}
@@ -249,18 +313,18 @@ def write_books(biz: synth.BusinessData, seed: int, pr_path, truth_path) -> dict
     reg = Register(biz, random.Random(f"{seed}|{biz.gstin}|books"))
     taken = Taken(biz)
     seen = set()
-    for key in synth.SECTIONS[:-1]:
+    for key in OTHER_SECTIONS:
         for rec, items in zip(biz.records[key], biz.items[key]):
-            ident = (synth.NOTE_SECTIONS.get(key, "INV"), rec["stin"],
-                     rec[synth.doc_no_field(key)].upper())
+            ident = (NOTE_SECTIONS.get(key, "INV"), rec["stin"], rec[doc_no_field(key)].upper())
             if ident in seen:  # the supplier reported it again: a portal duplicate
                 reg.portal_only.append(_truth((key, rec["stin"], ident[2], rec["rtnprd"]),
                                               "portal_duplicate"))
                 continue
             seen.add(ident)
             book_record(reg, key, rec, items, taken)
-    for rec in biz.records["impg"]:
-        reg.portal_only.append(_truth(("impg", "", rec["boenum"], rec["rtnprd"]), "portal_only"))
+    for key in IMPORT_SECTIONS:
+        for rec, items in zip(biz.records[key], biz.items[key]):
+            book_bill_of_entry(reg, key, rec, items)
     for sup, entry in biz.rcm:
         doc = entry["doc"]
         reg.add(sup.gstin, "INV", doc["inum"], iso(doc["idt"]), entry["items"],

@@ -249,12 +249,9 @@ class Handler(BaseHTTPRequestHandler):
                         requests=dict(self.box.requests))
             return self.send(200, json.dumps(snap).encode())
         if method == "GET" and name == "record":
-            rec, _ = portal.find(params.get("gstin"), section_key(params.get("section")),
-                                 params.get("stin") or "", params.get("doc_no"),
-                                 params.get("rtnprd"))
-            if rec is None:
-                raise PortalError("NOT_FOUND", "No such record", 404)
-            return self.send(200, json.dumps({"record": rec}).encode())
+            return self.send(200, json.dumps(portal.record_view(
+                params.get("gstin"), params.get("section"), params.get("stin") or "",
+                params.get("doc_no"), params.get("rtnprd"))).encode())
         if method != "POST":
             raise PortalError("NOT_FOUND", f"No control GET {name}", 404)
         body = self.body_json()

@@ -13,21 +13,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from sandbox import synth
+from sandbox import fields, rules, synth
+from sandbox.rules import ERRORS
 
 REQUEST_SECTION = {"B2B": "b2b", "B2BA": "b2ba", "CN": "b2bcn", "CNA": "b2bcna", "DN": "b2bdn",
-                   "DNA": "b2bdna", "ECOM": "ecom", "ECOMA": "ecoma", "IMPG": "impg"}
+                   "DNA": "b2bdna", "ECOM": "ecom", "ECOMA": "ecoma", "IMPG": "impg",
+                   "IMPGA": "impga", "IMPGSEZ": "impgsez", "IMPGSEZA": "impgseza"}
 KEY_ALIASES = {"cn": "b2bcn", "cna": "b2bcna", "dn": "b2bdn", "dna": "b2bdna", "imp_gds": "impg"}
-ALL_OTH = ("b2b", "b2ba", "b2bcn", "b2bcna", "b2bdn", "b2bdna", "ecom", "ecoma")
+ALL_OTH = fields.OTHER_SECTIONS
 COUNT_NAMES = {"N": "noaction", "A": "accept", "R": "reject", "P": "pending"}
-SAVE_FIELDS = ("itcRedReq", "declIgst", "declCgst", "declSgst", "declCess", "remarks")
-ERRORS = {
-    "IMSSAV0010": "Previous action incorrect or record edited by supplier; download again",
-    "IMSSAV0011": "Pending action is not allowed for this record",
-    "IMSSAV0012": "Reject action is not allowed for import of goods",
-    "IMSSAV0013": "Record not found",
-    "IMSSAV0014": "Invalid action; use A, R or P (RESETIMS for no action)",
-}
 
 
 class PortalError(Exception):
@@ -42,7 +36,7 @@ def section_key(name: str) -> str:
     """B2B / CN / b2bcn / cn -> the GETINV key; PortalError when unknown."""
     text = str(name or "").strip()
     key = REQUEST_SECTION.get(text.upper()) or KEY_ALIASES.get(text.lower()) or text.lower()
-    if key not in synth.SECTIONS:
+    if key not in fields.SECTIONS:
         raise PortalError("RET400", f"Unknown IMS section '{name}'", 400)
     return key
 
@@ -92,8 +86,8 @@ class Portal:
 
     @staticmethod
     def _index(biz: synth.BusinessData) -> dict[tuple, int]:
-        return {synth.record_key(k, r): i for k, recs in biz.records.items() for i,
-                r in enumerate(recs)}
+        return {ik: i for k, recs in biz.records.items() for i, r in enumerate(recs)
+                for ik in fields.index_keys(k, r)}
 
     def business(self, gstin: str) -> synth.BusinessData:
         biz = self.data.get(str(gstin or "").strip().upper())
@@ -109,12 +103,27 @@ class Portal:
     def find(self, gstin: str, key: str, stin: str, doc_no: str, rtnprd: str | None = None):
         """(record, position) by identity; rtnprd optional (then the first match)."""
         biz = self.business(gstin)
-        want = (key, (stin or "").strip().upper(), str(doc_no or "").strip().upper())
+        want = (key, fields.identity_of(key, {"stin": stin}), str(doc_no or "").strip().upper())
         if rtnprd:
             pos = self.index[biz.gstin].get((*want, rtnprd))
         else:
             pos = next((p for k, p in self.index[biz.gstin].items() if k[:3] == want), None)
         return (None, None) if pos is None else (biz.records[key][pos], pos)
+
+    def record_view(self, gstin: str, section: str, stin: str, doc_no: str,
+                    rtnprd: str | None = None) -> dict:
+        """One record as served, what the portal holds as saved for it, and (amendments) the
+        amounts of the original it replaced (/_control/record)."""
+        key = section_key(section)
+        with self.lock:
+            rec, pos = self.find(gstin, key, stin, doc_no, rtnprd)
+            if rec is None:
+                raise PortalError("NOT_FOUND", f"No {key} record {doc_no} of {stin} for {gstin}",
+                                  404)
+            original = self.business(gstin).originals.get((key, pos))
+            return {"record": dict(rec), "saved": rules.saved_state(rec),
+                    "original": dict(original) if original else None,
+                    "question_applies": rec.get("isItcRedReqBlocked") == "N"}
 
     # ------------------------------------------------------------ reads
 
@@ -132,12 +141,12 @@ class Portal:
     def warm(self) -> None:
         """Serialise every section ahead of the first GETINV (run in a background thread)."""
         for gstin in list(self.data):
-            for key in synth.SECTIONS:
+            for key in fields.SECTIONS:
                 self.section_answer(gstin, key)
 
     def counts(self, gstin: str, goods_typ: str = "ALL_OTH") -> dict:
         group = (goods_typ or "ALL_OTH").strip().upper()
-        keys = {"ALL_OTH": ALL_OTH, "IMP_GDS": ("impg",), "INV_SUPP_ISD": ()}.get(group)
+        keys = {"ALL_OTH": ALL_OTH, "IMP_GDS": fields.IMPORT_SECTIONS, "INV_SUPP_ISD": ()}.get(group)
         if keys is None:
             raise PortalError("RET400",
                               f"Unknown goods_typ '{goods_typ}' (ALL_OTH, IMP_GDS, INV_SUPP_ISD)",
@@ -242,8 +251,8 @@ class Portal:
                 if code is None:
                     done += 1
                 else:
-                    no = str(item.get(synth.doc_no_field(key)) or item.get("inum") or "")
-                    errors.setdefault((key, item.get("stin") or "", code), []).append(
+                    no = str(item.get(fields.doc_no_field(key)) or item.get("inum") or "")
+                    errors.setdefault((key, fields.identity_of(key, item), code), []).append(
                         {"inum": no, "rtnprd": item.get("rtnprd")})
         report: dict[str, list] = {}
         for (key, stin, code), inv in errors.items():
@@ -259,7 +268,7 @@ class Portal:
     def _apply(self, req: SaveRequest, key: str, sent: dict) -> str | None:
         """Apply one record of a request; the error code when it cannot be."""
         biz = self.data[req.gstin]
-        pos = self.index[req.gstin].get(synth.record_key(key, sent))
+        pos = self.index[req.gstin].get(fields.record_key(key, sent))
         if pos is None:
             return "IMSSAV0013"
         rec = biz.records[key][pos]
@@ -269,21 +278,13 @@ class Portal:
             return "IMSSAV0010"
         if req.reqtyp == "RESET":
             rec["action"] = "N"
-            for f in SAVE_FIELDS:
-                rec.pop(f, None)
+            rules.clear_saved(rec)
             return None
         action = str(sent.get("action") or "").upper()
-        if action not in ("A", "R", "P"):
-            return "IMSSAV0014"
-        if action == "P" and rec.get("ispendactblocked") == "Y":
-            return "IMSSAV0011"
-        if action == "R" and key == "impg":
-            return "IMSSAV0012"
-        rec["action"] = action
-        for f in SAVE_FIELDS:
-            if sent.get(f) not in (None, ""):
-                rec[f] = sent[f]
-        return None
+        code = rules.save_error(key, rec, sent, action)
+        if code is None:
+            rules.store_saved(rec, sent, action)
+        return code
 
     # ------------------------------------------------------------ the supplier side
 
@@ -295,14 +296,15 @@ class Portal:
         intra = rec.get("camt", 0) > 0 or rec.get("samt", 0) > 0
         for i, it in enumerate(items):
             zero = it[0] == 0
-            items[i] = synth.tax_item(it[0], max(100, int(it[1] * factor)), intra, zero, it[5] > 0)
-        synth.put_amounts(rec, items)
+            items[i] = fields.tax_item(it[0], max(100, int(it[1] * factor)), intra, zero,
+                                       it[5] > 0)
+        fields.put_amounts(rec, items)
         rev = self.revisions[(biz.gstin, key,
                               pos)] = self.revisions.get((biz.gstin, key, pos), 0) + 1
         rec["action"] = "N"
-        for f in SAVE_FIELDS:
-            rec.pop(f, None)
-        rec["hash"] = synth.record_hash(rec, key, rev)
+        rules.clear_saved(rec)
+        rec["hash"] = fields.record_hash(rec, key, rev)
+        biz.flag(key, pos)  # a downward amendment may have become an upward one
         self._changed(biz.gstin)
         return rec
 
@@ -327,6 +329,8 @@ class Portal:
                 raise PortalError("NOT_FOUND", f"No {key} record {doc_no} of {stin} for {gstin}",
                                   404)
             rec["action"] = action
+            if action == "N":
+                rules.clear_saved(rec)
             self._changed(self.business(gstin).gstin)
             return rec
 
@@ -343,17 +347,18 @@ class Portal:
                     added[gstin] += self._new_records(biz, new)
                     edited[gstin] += self._supplier_edits(biz, edits)
                     self._changed(gstin)
-        return {"date": synth.portal_date(self.day), "added": added, "edited": edited}
+        return {"date": fields.portal_date(self.day), "added": added, "edited": edited}
 
     def _new_records(self, biz: synth.BusinessData, count: int) -> int:
         rng = random.Random(f"{self.seed}|{biz.gstin}|day|{self.day.isoformat()}")
         plan = synth.section_plan(rng, count)
-        period = synth.period_of(self.day)
+        period = fields.period_of(self.day)
         days = [max(self.day.replace(day=1), self.day - dt.timedelta(days=rng.randint(0, 3)))
                 for _ in plan]
         for key, day in zip(plan, days):
             for k, pos in synth.add_records(biz, rng, [key], [period], self.day, day):
-                self.index[biz.gstin][synth.record_key(k, biz.records[k][pos])] = pos
+                for ik in fields.index_keys(k, biz.records[k][pos]):
+                    self.index[biz.gstin][ik] = pos
         return len(plan)
 
     def _supplier_edits(self, biz: synth.BusinessData, count: int) -> int:
@@ -374,4 +379,4 @@ class Portal:
             sections.pop("ttl_cnt")
             out[g] = {"total": sum(len(v) for v in self.data[g].records.values()),
                       "sections": sections}
-        return {"date": synth.portal_date(self.day), "businesses": out}
+        return {"date": fields.portal_date(self.day), "businesses": out}

@@ -84,13 +84,13 @@ def test_grid_edit_saved_lands_in_records_and_action_log(db_file):
     at = open_page("ims_invoices")
     grid = editor(at)
     first_doc, third_doc = grid.value["doc_no"].iloc[0], grid.value["doc_no"].iloc[2]
-    at.session_state[grid.key] = {"edited_rows": {0: {"user_action": "Accept", "user_remarks": "ok by AP"},
+    at.session_state[grid.key] = {"edited_rows": {0: {"user_action": "Accept", "supplier_remark": "ok by AP"},
                                                   2: {"user_action": "Pending"}},
                                   "added_rows": [], "deleted_rows": []}
     next(b for b in at.button if b.label == "Save changes").click()
     at.run()
     assert not at.exception
-    saved = rows("SELECT doc_no, user_action, user_remarks, user_action_by FROM ims_records "
+    saved = rows("SELECT doc_no, user_action, user_supplier_remark, user_action_by FROM ims_records "
                  "WHERE user_action IS NOT NULL ORDER BY doc_no")
     assert sorted(saved) == sorted([(first_doc, "A", "ok by AP", "local"), (third_doc, "P", None, "local")])
     log = rows("SELECT r.doc_no, l.kind, l.old_value, l.new_value, l.actor FROM action_log l "

@@ -107,7 +107,8 @@ def test_every_ims_section_maps_to_its_doc_type():
         "b2bdna": "DBN", "ecom": "INV", "ecoma": "INV", "impg": "BOE"}
     assert got["b2ba"]["orig_doc_no"] == "OLD-1" and got["b2ba"]["orig_doc_date"] == dt.date(2025, 9, 1)
     assert got["b2bcna"]["orig_doc_no"] == "N-0"
-    assert got["impg"]["doc_no"] == "1234567" and got["impg"]["stin"] == "" and got["impg"]["stin_valid"] is None
+    assert got["impg"]["doc_no"] == "1234567" and got["impg"]["stin"] == "INMAA1"
+    assert got["impg"]["stin_valid"] is None  # a port code is no GSTIN
     assert got["ecom"]["inv_typ"] is None
 
 

@@ -192,8 +192,9 @@ def test_bills_of_entry_are_stored_and_found_again_as_duplicates(store, tmp_path
     assert first.ok and first.imported == 2
     with connect() as con:
         assert con.execute("SELECT stin, doc_type, doc_no, igst FROM purchase_docs ORDER BY line_no").fetchall() == [
-            ("", "BOE", "4001234", Decimal("180.00")), ("", "BOE", "4001235", Decimal("180.00"))]
-    again = imp(write_csv(tmp_path, "more.csv", [boe("4001234", port="INMAA1"), boe("4001299")]))
+            ("", "BOE", "4001234", Decimal("180.00")), ("INNSA1", "BOE", "4001235", Decimal("180.00"))]
+    # a BOE number is unique per port: the same number at another port is another document
+    again = imp(write_csv(tmp_path, "more.csv", [boe("4001235", port="innsa1"), boe("4001235", port="INMAA1")]))
     assert (again.imported, again.skipped) == (1, 1) and counts(store) == (2, 3, 3)
 
 

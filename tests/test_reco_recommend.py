@@ -34,7 +34,7 @@ def test_strict_table(status, action):
     ("exact", {"srcfilstatus": "Not Filed"}, "P"),
     ("partial", {"srcfilstatus": "not filed"}, "P"),
     ("missing_in_pr", {"ispendactblocked": "Y"}, "R"),
-    ("exact", {"srcfilstatus": "Not Filed", "ispendactblocked": "Y"}, "R"),
+    ("exact", {"srcfilstatus": "Not Filed", "ispendactblocked": "Y"}, "A"),
     ("missing_in_pr", {"ispendactblocked": "Y", "doc_type": "BOE"}, "A"),
     ("duplicate", {"doc_type": "BOE"}, "P"),
     ("mismatch", {"doc_type": "BOE"}, "P"),
@@ -75,7 +75,7 @@ def test_strict_policy_through_reconcile():
 
 def cn_pair(books_cgst: int, books_sgst: int, **portal_kw):
     p = [portal_row(1, "CN-7", doc_type="CRN", stin=S1, txval=200_000, igst=0, cgst=18_000,
-                    sgst=18_000, **portal_kw)]
+                    sgst=18_000, section="b2bcn", **portal_kw)]
     b = [books_row(1, "CN-7", doc_type="CRN", stin=S1, txval=200_000, igst=0, cgst=books_cgst,
                    sgst=books_sgst)]
     return row_of(reconcile_rows(p, b), 1)
@@ -85,9 +85,10 @@ def test_accepted_credit_note_declares_itc_reduction():
     same = cn_pair(18_000, 18_000)
     assert (same["recommended_action"], same["itc_red_req"]) == ("A", "Y")
     assert same["decl_cgst"] is None and same["decl_sgst"] is None
-    less = cn_pair(17_950, 17_950)   # within tolerance, books hold less tax
+    less = cn_pair(17_950, 17_950)   # within tolerance: still the full reduction
     assert (less["recommended_action"], less["itc_red_req"]) == ("A", "Y")
-    assert (less["decl_igst"], less["decl_cgst"], less["decl_sgst"], less["decl_cess"]) == (0, 17_950, 17_950, 0)
+    assert (less["decl_igst"], less["decl_cgst"], less["decl_sgst"], less["decl_cess"]) == (
+        None, None, None, None)
     pending = cn_pair(10_000, 10_000)   # mismatch -> P: nothing declared
     assert pending["recommended_action"] == "P" and pending["itc_red_req"] is None
     invoice = row_of(reconcile_rows([portal_row(1, "I-1")], [books_row(1, "I-1")]), 1)
@@ -112,8 +113,9 @@ def test_2a_statuses_carry_onto_ims_records():
     got = {r["portal_id"]: (r["match_status"], r["recommended_action"], r["pr_id"])
            for r in out.iter_rows(named=True)}
     assert got == {11: ("exact", "A", 1), 12: ("mismatch", "P", 2), 13: ("not_in_2a", "P", None),
-                   14: ("not_in_2a", "R", None), 15: ("exact", "A", 3),
+                   14: ("not_in_2a", "A", None), 15: ("exact", "A", 3),
                    16: ("duplicate", "R", None)}
+    assert row_of(out, 14)["reasons"] == "PENDING_BLOCKED"
     assert out.height == ims.height
     strict = project_2a_onto_ims(ims, res_2a, "strict")
     assert row_of(strict, 12)["recommended_action"] == "R"

@@ -18,8 +18,11 @@ G = "27AAACW1234K1ZD"
 IMS = "/taxpayerapi/v1.0/returns/ims"
 GSTR2A = "/taxpayerapi/v1.0/returns/gstr2a"
 SECTIONS = {"B2B": "b2b", "B2BA": "b2ba", "CN": "b2bcn", "CNA": "b2bcna", "DN": "b2bdn",
-            "DNA": "b2bdna", "ECOM": "ecom", "ECOMA": "ecoma", "IMPG": "impg"}
-NO_FIELD = {"b2bcn": "nt_num", "b2bcna": "nt_num", "b2bdn": "nt_num", "b2bdna": "nt_num", "impg": "boenum"}
+            "DNA": "b2bdna", "ECOM": "ecom", "ECOMA": "ecoma", "IMPG": "impg", "IMPGA": "impga",
+            "IMPGSEZ": "impgsez", "IMPGSEZA": "impgseza"}
+IMPORTS = ("impg", "impga", "impgsez", "impgseza")
+NO_FIELD = {"b2bcn": "nt_num", "b2bcna": "nt_num", "b2bdn": "nt_num", "b2bdna": "nt_num",
+            **dict.fromkeys(IMPORTS, "boenum")}
 
 
 class Api:
@@ -127,12 +130,13 @@ def test_every_section_is_served_and_counts_equal_records(shared):
     for request, key in SECTIONS.items():
         records = api.section(request)
         assert records, f"section {request} is empty"
-        expected = impg[key] if key == "impg" else counts[key]
+        expected = impg[key] if key in IMPORTS else counts[key]
         assert sum(expected.values()) == len(records)
         for name, action in (("noaction", "N"), ("accept", "A"), ("reject", "R"), ("pending", "P")):
             assert expected[name] == sum(r["action"] == action for r in records)
-        total += len(records) if key != "impg" else 0
-    assert counts["ttl_cnt"] == total and impg["ttl_cnt"] == len(api.section("IMPG"))
+        total += len(records) if key not in IMPORTS else 0
+    assert counts["ttl_cnt"] == total
+    assert impg["ttl_cnt"] == sum(len(api.section(r)) for r in ("IMPG", "IMPGA", "IMPGSEZ", "IMPGSEZA"))
     assert total + impg["ttl_cnt"] == 300
 
 
@@ -146,8 +150,9 @@ def test_records_look_like_the_portal(shared):
             for f, values in seen.items():
                 if f in r:
                     values.add(r[f])
-            if key == "impg":
-                assert "stin" not in r and r["boenum"] and r["action"] != "R"
+            if key in IMPORTS:
+                assert r["boenum"] and r["portcode"] and r["action"] != "R"
+                assert ("stin" in r) == key.startswith("impgsez") and (r["isamd"] == "Y") == key.endswith("a")
                 continue
             assert is_valid_gstin(r["stin"]), r
             assert ("inv_typ" in r) == (not key.startswith("ecom"))
@@ -168,7 +173,7 @@ def test_records_look_like_the_portal(shared):
 
 def test_gstr2a_holds_filed_documents_items_and_reverse_charge(shared):
     api = Api(shared.url)
-    ims = {(r["stin"], r.get("inum") or r.get("nt_num")): r for req in SECTIONS if req != "IMPG"
+    ims = {(r["stin"], r.get("inum") or r.get("nt_num")): r for req in SECTIONS if not req.startswith("IMPG")
            for r in api.section(req) if r["rtnprd"] == "102025"}
     found, rcm = set(), 0
     for action, key, docs in (("B2B", "b2b", "inv"), ("B2BA", "b2ba", "inv"), ("CDN", "cdn", "nt"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -40,7 +41,7 @@ def portal_index(ims: dict) -> dict:
         if isinstance(records, list):
             for r in records:
                 no = r.get("inum") or r.get("nt_num") or r.get("boenum")
-                out[(key, r.get("stin", ""), no, r["rtnprd"])] = r
+                out[(key, r.get("stin") or r.get("portcode", ""), no, r["rtnprd"])] = r
     return out
 
 
@@ -72,8 +73,10 @@ def test_files_have_the_contract_shapes_and_valid_gstins(files):
     with open(files / "purchase_register.csv", encoding="utf-8") as f:
         assert f.readline().rstrip("\n") == HEADER
     for i, row in enumerate(read_csv(files / "purchase_register.csv"), start=1):
-        assert is_valid_gstin(row["supplier_gstin"]) and row["company_gstin"] == "27AAACW1234K1ZD", i
-        assert row["doc_type"] in ("INV", "CRN", "DBN") and row["reverse_charge"] in ("Y", "N")
+        port = row["doc_type"] == "BOE" and re.fullmatch(r"IN[A-Z0-9]{4}", row["supplier_gstin"])
+        assert port or is_valid_gstin(row["supplier_gstin"]), i
+        assert row["company_gstin"] == "27AAACW1234K1ZD", i
+        assert row["doc_type"] in ("INV", "CRN", "DBN", "BOE") and row["reverse_charge"] in ("Y", "N")
         assert row["place_of_supply"][:2] == "27" and len(row["doc_no"]) <= 16
         total = sum(Decimal(row[a]) for a in AMOUNTS)
         assert total == Decimal(row["doc_value"]), i
@@ -82,7 +85,7 @@ def test_files_have_the_contract_shapes_and_valid_gstins(files):
 def test_tax_heads_follow_place_of_supply(files):
     ims = json.loads((files / "ims.json").read_text())
     for key, records in ims.items():
-        for r in records if key not in ("gstin", "impg") else ():
+        for r in records if key not in ("gstin", "impg", "impga", "impgsez", "impgseza") else ():
             inter = r["stin"][:2] != r["pos"] or r.get("inv_typ") in ("SEWP", "SEWOP")
             assert (r["camt"] == 0 and r["samt"] == 0) if inter else r["iamt"] == 0, r
             assert r["camt"] == r["samt"]
@@ -116,12 +119,12 @@ def test_ground_truth_covers_every_books_line_and_tells_the_truth(files):
 
 
 def check_noise(kind: str, book: dict, rec: dict, t: tuple) -> None:
-    no = rec.get("inum") or rec.get("nt_num")
+    no = rec.get("inum") or rec.get("nt_num") or rec.get("boenum")
     diff = {a: abs(abs(book[a]) - Decimal(str(rec[PORTAL[a]]))) for a in AMOUNTS}
     if kind in ("clean", "date", "branch_gstin", "rounding", "value", "case", "format", "typo"):
         if kind not in ("case", "format", "typo"):
             assert book["doc_no"] == no, t
-        assert (book["supplier_gstin"] == rec["stin"]) == (kind != "branch_gstin"), t
+        assert (book["supplier_gstin"] == (rec.get("stin") or rec["portcode"])) == (kind != "branch_gstin"), t
     if kind == "clean":
         assert max(diff.values()) == 0, t
     if kind == "rounding":
@@ -137,11 +140,11 @@ def check_noise(kind: str, book: dict, rec: dict, t: tuple) -> None:
     if kind == "branch_gstin":
         assert book["supplier_gstin"][2:12] == rec["stin"][2:12] and book["supplier_gstin"][:2] != rec["stin"][:2]
     if kind == "amended_original":
-        assert book["doc_no"] == (rec.get("oinum") or rec.get("ont_num")) != no, t
-        portal_day = rec.get("oidt") or rec.get("ont_dt")
+        assert book["doc_no"] == (rec.get("oinum") or rec.get("ont_num") or rec.get("oboenum")) != no, t
+        portal_day = rec.get("oidt") or rec.get("ont_dt") or rec.get("oboedt")
         assert book["doc_date"] == f"{portal_day[6:]}-{portal_day[3:5]}-{portal_day[:2]}", t
         return
-    portal_day = rec.get("idt") or rec.get("nt_dt")
+    portal_day = rec.get("idt") or rec.get("nt_dt") or rec.get("boedt")
     portal_iso = f"{portal_day[6:]}-{portal_day[3:5]}-{portal_day[:2]}"
     assert (book["doc_date"] != portal_iso) == (kind in ("date", "duplicate")), t
 
@@ -183,3 +186,55 @@ def test_generated_ims_is_what_the_server_serves(tmp_path, sandbox):
                           params={"action": "GETINV", "gstin": "27AAACW1234K1ZD", "section": "B2B"},
                           timeout=10).json()["data"]["b2b"]
     assert served == ims["b2b"]
+
+
+def test_bills_of_entry_are_booked_under_their_port_code_or_sez_gstin(files):
+    ims = json.loads((files / "ims.json").read_text())
+    books = read_csv(files / "purchase_register.csv")
+    truth = [t for t in read_csv(files / "ground_truth.csv")
+             if t["portal_section"] in ("impg", "impga", "impgsez", "impgseza")]
+    assert len(truth) >= sum(len(ims[k]) for k in ("impg", "impga", "impgsez", "impgseza"))
+    booked = {t["portal_section"] for t in truth if t["pr_line"]}
+    assert booked == {"impg", "impga", "impgsez", "impgseza"}
+    for t in truth:
+        assert t["portal_stin"], t
+        if t["portal_section"] in ("impg", "impga"):
+            assert re.fullmatch(r"IN[A-Z0-9]{4}", t["portal_stin"]), t
+        else:
+            assert is_valid_gstin(t["portal_stin"]), t
+        if t["pr_line"]:
+            line = books[int(t["pr_line"]) - 1]
+            assert line["doc_type"] == "BOE" and line["supplier_gstin"] == t["portal_stin"], t
+            assert Decimal(line["cgst"]) == Decimal(line["sgst"]) == 0 and Decimal(line["igst"]) > 0
+    assert {t["noise_kind"] for t in truth} >= {"clean", "portal_only"}
+
+
+def test_some_credit_notes_carry_itc_not_claimed_or_claimed_in_part(files):
+    rows = read_csv(files / "purchase_register.csv")
+    assert list(rows[0])[-5:] == ["itc_claimed", "itc_claimed_igst", "itc_claimed_cgst", "itc_claimed_sgst",
+                                  "itc_claimed_cess"]
+    claimed = [r for r in rows if r["itc_claimed"]]
+    assert all(r["doc_type"] == "CRN" for r in claimed)
+    none = [r for r in claimed if r["itc_claimed"] == "N"]
+    part = [r for r in claimed if r["itc_claimed"] == "Y"]
+    assert len(none) >= 5 and len(part) >= 5
+    assert all(not any(r[f"itc_claimed_{h}"] for h in ("igst", "cgst", "sgst", "cess")) for r in none)
+    for r in part:
+        assert r["itc_claimed_cgst"] == r["itc_claimed_sgst"]
+        for h in ("igst", "cgst", "sgst", "cess"):
+            got, tax = Decimal(r[f"itc_claimed_{h}"]), abs(Decimal(r[h]))
+            assert 0 <= got <= tax and (got < tax or tax == 0), r
+        assert any(Decimal(r[f"itc_claimed_{h}"]) for h in ("igst", "cgst", "sgst", "cess")) or \
+            not any(Decimal(r[h]) for h in ("igst", "cgst", "sgst", "cess"))
+    unclaimed = [r for r in rows if not r["itc_claimed"]]
+    assert all(not any(r[f"itc_claimed_{h}"] for h in ("igst", "cgst", "sgst", "cess")) for r in unclaimed)
+
+
+def test_generated_records_carry_the_flags(files):
+    ims = json.loads((files / "ims.json").read_text())
+    for key, records in ims.items():
+        for r in records if key != "gstin" else ():
+            assert r["isItcRedReqBlocked"] in ("Y", "N") and r["isRemarksBlocked"] in ("Y", "N")
+            if r["isItcRedReqBlocked"] == "N":
+                assert key in ("b2bcn", "b2bcna", "b2ba", "b2bdna", "ecoma") and r["rtnprd"] in ("102025", "112025")
+    assert any(r["isItcRedReqBlocked"] == "N" for r in ims["b2bcn"])

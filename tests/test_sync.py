@@ -121,10 +121,10 @@ def test_2a_vs_pr_projects_2a_statuses_onto_ims_records(db_file):
         store_gstr2a(con, G, ["102025"], records, utc_now())
     counts = apply_sync(G)
     assert counts["source"] == "2a_vs_pr" and counts["records"] == 10
-    got = {(r[0], r[1], r[2]) for r in ims_rows()}
+    got = {(r[0], r[1], r[2]) for r in ims_rows()}   # GJ/560: Pending blocked, not filed -> A
     for expected in [("SI/2025-26/0101", "exact", "A"), ("si-102", "partial", "A"),
                      ("KA-7781", "mismatch", "P"), ("KA-7790", "not_in_2a", "P"),
-                     ("GJ/560", "not_in_2a", "R"), ("GJ/555", "duplicate", "R")]:
+                     ("GJ/560", "not_in_2a", "A"), ("GJ/555", "duplicate", "R")]:
         assert expected in got
     with connect() as con:
         linked = con.execute("SELECT count(*) FROM reco_results WHERE ims_record_id IS NOT NULL").fetchone()[0]

@@ -46,10 +46,12 @@ def pick(where: str, n: int) -> list[dict]:
     return rows
 
 
-def act(records: list[dict], action: str | None = None) -> None:
-    """The user takes the recommendation (or `action`) on these records, as the app does."""
+def act(records: list[dict], action: str | None = None, remark: str | None = None) -> None:
+    """The user takes the recommendation (or `action`) on these records, as the app does,
+    with a remark to the supplier when one is given."""
+    extra = {"supplier_remark": remark} if remark else {}
     result = save_user_actions([G], {r["record_id"]: {"action": action or r["recommended_action"],
-                                                      "remarks": "checked"} for r in records}, USER)
+                                                      **extra} for r in records}, USER)
     assert result.saved == len(records), result.skipped
 
 
@@ -90,11 +92,13 @@ def upload_log(record_id: int) -> list[tuple]:
 def test_actions_reach_the_portal_and_getinv_shows_them(synced):
     invoices = pick("portal_action = 'N' AND doc_type = 'INV' AND recommended_action = 'A'", 3)
     rejects = pick("portal_action = 'N' AND doc_type = 'INV' AND ispendactblocked = 'N' "
-                   "AND recommended_action = 'P'", 1)
-    credit_note = pick("portal_action = 'N' AND doc_type = 'CRN' AND recommended_action = 'A'", 1)
-    to_reset = pick("portal_action IN ('A', 'R') AND section <> 'impg'", 1)
+                   "AND recommended_action = 'P' AND is_remarks_blocked = 'N'", 1)
+    credit_note = pick("portal_action = 'N' AND doc_type = 'CRN' AND recommended_action = 'A' "
+                       "AND is_itc_red_req_blocked = 'N' AND coalesce(rec_itc_red_req, 'Y') = 'Y' "
+                       "AND rec_decl_igst IS NULL AND rec_decl_cgst IS NULL", 1)
+    to_reset = pick("portal_action IN ('A', 'R') AND section NOT LIKE 'impg%'", 1)
     act(invoices + credit_note)
-    act(rejects, "R")
+    act(rejects, "R", remark="checked")
     act(to_reset, "N")
     summary = upload_actions(G, None, USER)
     assert summary["queued"] == 6 and summary["refused"] == []
@@ -158,7 +162,7 @@ def test_a_pe_answer_shows_per_record_errors_and_keeps_the_user_action(synced):
 
 
 def test_what_the_portal_would_refuse_is_refused_locally(synced):
-    blocked = pick("portal_action = 'N' AND ispendactblocked = 'Y' AND section <> 'impg'", 1)[0]
+    blocked = pick("portal_action = 'N' AND ispendactblocked = 'Y' AND doc_type <> 'BOE'", 1)[0]
     boe = pick("portal_action = 'N' AND section = 'impg'", 1)[0]
     with connect() as con:  # the app refuses these too; a script might not
         con.execute("UPDATE ims_records SET user_action = 'P' WHERE record_id = ?", [blocked["record_id"]])

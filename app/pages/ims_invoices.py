@@ -12,11 +12,14 @@ from core import actions as act
 from core import export, upload
 from core import ims_view as view
 from core.ims_view import BUCKETS, ImsFilter
+from core.itc_answer import ANSWER_LABELS, HEADS, REMARK_MAX
 from core.roles import PermissionDenied
 
 PAGE_SIZE = 50
 LABEL = ui.ACTION_LABELS
 MY_ACTION = {"Accept": "A", "Reject": "R", "Pending": "P", "No action (reset)": "N"}
+ITC_ANSWER = {label: code for code, label in ANSWER_LABELS.items()}   # "Partial" -> "partial"
+HEAD_LABEL = {"igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "Cess"}
 
 st.title("IMS Invoices")
 ui.show_flash()
@@ -59,11 +62,26 @@ GRID_CONFIG = {
     "portal_action": "On portal", "match_status": "Match", "recommended_action": "Recommended",
     "user_action": st.column_config.SelectboxColumn("My action", options=list(MY_ACTION),
                                                     help="Saved here; sent with Update to GST"),
-    "user_remarks": st.column_config.TextColumn("Remarks", max_chars=250),
+    "itc_answer": st.column_config.SelectboxColumn(
+        "ITC to be reduced", options=list(ITC_ANSWER),
+        help="Accepting a credit note or a downward amendment also answers this (empty where the "
+             "portal does not ask). Full: all of its tax; Partial: the amounts per head to the "
+             "right; No: no ITC was claimed on it. Partial and No need a remark to the supplier."),
+    **{f"reduce_{h}": st.column_config.NumberColumn(
+        f"Reduce {HEAD_LABEL[h]} ₹", min_value=0, format="%.2f",
+        help="For Partial only: the ITC to reduce on this head (CGST = SGST)") for h in HEADS},
+    "supplier_remark": st.column_config.TextColumn(
+        "Remark to supplier", max_chars=REMARK_MAX,
+        help="Sent to the portal with the action; the supplier sees it"),
+    "remarks_allowed": st.column_config.CheckboxColumn(
+        "Remark allowed", help="Unticked: the portal takes no remark for this record"),
+    "internal_note": st.column_config.TextColumn("Internal note",
+                                                 help="The team's own note; never sent"),
     "reasons": "Reasons", "section": "Section", "rtnprd": "Period",
     "upload_state": "Upload", "upload_error": "Upload error",
 }
-EDITABLE = {"select", "user_action", "user_remarks"}
+EDITABLE = {"select", "user_action", "itc_answer", *(f"reduce_{h}" for h in HEADS),
+            "supplier_remark", "internal_note"}
 
 
 def grid_frame(page: pl.DataFrame):
@@ -92,8 +110,14 @@ def grid_changes(edited_rows: dict, page: pl.DataFrame) -> tuple[dict[int, dict]
         change = {}
         if "user_action" in edit:
             change["action"] = MY_ACTION.get(edit["user_action"]) if edit["user_action"] else None
-        if "user_remarks" in edit:
-            change["remarks"] = edit["user_remarks"]
+        if "itc_answer" in edit:
+            change["itc"] = ITC_ANSWER.get(edit["itc_answer"]) if edit["itc_answer"] else None
+        for h in HEADS:
+            if f"reduce_{h}" in edit:
+                change[f"decl_{h}"] = edit[f"reduce_{h}"]
+        for column in ("supplier_remark", "internal_note"):
+            if column in edit:
+                change[column] = edit[column]
         if change:
             changes[rid] = change
     return changes, selected
@@ -119,6 +143,9 @@ def save_from_grid(gstins: list[str], f: ImsFilter, bucket: str, edited_rows: di
             report(act.bulk_action(gstins, f, bucket, bulk, user), act.BULK_ACTIONS[bulk])
     except PermissionDenied as denied:
         st.error(f"Not saved: {denied}")
+        return False
+    except act.ActionError as refused:   # the edits stay in the grid to be put right
+        st.error(str(refused).replace("; ", "\n- ").replace("Not saved: ", "Not saved:\n- "))
         return False
     return True
 
@@ -229,6 +256,20 @@ def record_label(rows: pl.DataFrame, record_id: int) -> str:
     return " · ".join(str(v) for v in row.row(0))
 
 
+def show_texts(texts: dict) -> None:
+    """The record's ITC-reduction answer and its two texts, apart."""
+    answer = texts["itc_answer"] or "the portal does not ask for this record"
+    if texts["itc_answer"] == "Partial":
+        answer += " (" + ", ".join(f"{HEAD_LABEL[h]} {ui.rupees(texts[f'reduce_{h}'])}"
+                                   for h in HEADS) + ")"
+    left, right = st.columns(2)
+    left.markdown(f"**ITC to be reduced:** {answer}")
+    left.markdown("**Remark to supplier** (sent with the action): "
+                  + (texts["supplier_remark"] or "none" if texts["remarks_allowed"]
+                     else "the portal takes no remark for this record"))
+    right.markdown("**Internal note** (never sent): " + (texts["internal_note"] or "none"))
+
+
 with st.expander("Record and its books counterpart", icon=":material/compare:"):
     if rows.is_empty():
         st.caption("No record on this page.")
@@ -246,6 +287,7 @@ with st.expander("Record and its books counterpart", icon=":material/compare:"):
                                             "difference": "Portal − books", "differs": ""})
         st.caption(f"Reasons: {detail['portal'].get('reasons') or '-'} · Recommended: "
                    f"{LABEL.get(detail['portal'].get('recommended_action'), '-')}")
+        show_texts(detail["texts"])
 
 
 

@@ -101,7 +101,12 @@ statuses = st.multiselect("Status", summary["match_status"].to_list(), key="dril
 page_key = f"drill_page_{run_id}_{'_'.join(statuses)}"
 page_no = st.session_state.get(page_key, 1) or 1
 rows, total = ui.cached(rv.results_page, run_id, gstins, statuses, page_no, PAGE_SIZE)
-st.dataframe(rows, hide_index=True)
+st.dataframe(rows, hide_index=True, column_config={
+    "itc_red_req": "ITC to be reduced (proposed)",
+    "supplier_remark": "Proposed remark",
+    "user_supplier_remark": st.column_config.TextColumn(
+        "Remark to supplier", help="What the team wrote to the supplier (sent with the action)"),
+    "internal_note": st.column_config.TextColumn("Internal note", help="Never sent")})
 st.pagination(page_count(total, PAGE_SIZE), key=page_key)
 st.caption(f"{total:,} rows")
 
