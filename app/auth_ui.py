@@ -25,6 +25,7 @@ import time
 import streamlit as st
 
 from app import session_cookie
+from app.incidents import error_boundary
 from core import auth
 from core.auth import User
 from core.db import db_path
@@ -156,7 +157,18 @@ def _end_if_over(session_id: str) -> User | None:
 
 
 def require_login() -> User:
-    """The logged-in user; otherwise show the login form and stop the page."""
+    """The logged-in user; otherwise show the login form and stop the page. An error on the
+    way (the store busy) is shown in words and stops the page: a page file may run on its own,
+    outside app/main.py's error boundary."""
+    user = None
+    with error_boundary():
+        user = _logged_in_user()
+    if user is None:
+        st.stop()
+    return user
+
+
+def _logged_in_user() -> User:
     if st.session_state.get(USER_KEY) is None and in_setup_mode():
         return SETUP_USER
     if st.session_state.get(USER_KEY) is not None and current_session_id() is None:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import auth_ui, ui
+from app import auth_ui
+from app.incidents import error_boundary
 from core import auth
 from core.db import db_path
 
 st.set_page_config(page_title="IMS Reco Sync", page_icon=":material/receipt_long:", layout="wide")
 user = None
-with ui.error_boundary():  # every error below shows a plain message, never a traceback
+with error_boundary():  # every error below shows a plain message, never a traceback
     user = auth_ui.require_login()  # the login form (and a stop) until someone logs in
 if user is None:
     st.stop()  # the boundary said why (e.g. the store is busy)
@@ -30,5 +31,5 @@ page = st.navigation(PAGES)
 auth_ui.account_box(user)
 with st.sidebar:
     st.caption(f"Store: `{db_path()}`")
-with ui.error_boundary():
+with error_boundary():
     page.run()

@@ -4,60 +4,22 @@ queries keyed on a cheap data version, money formatting and the empty states.
 `current_user()` and `visible_gstins()` are the only places pages learn who the user is and
 what they may see (app/auth_ui.py holds the login gate behind them).
 
-`error_boundary()` is the one place an unexpected error of a page ends up: the person sees a
-plain message with a short incident id, the log gets the details under that id, and
-"database busy" is said in words (docs/security.md). app/main.py puts it around the login
-gate and every page body; app/serve.py also hands it errors raised outside (`show_incident`).
+An unexpected error of a page ends in app/incidents.py's `error_boundary()`: a plain message
+with an incident id, never a traceback.
 """
 from __future__ import annotations
 
-import contextlib
-import logging
-import secrets
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from app import auth_ui
 from core.business import list_businesses
-from core.db import DatabaseBusy, db_path
+from core.db import db_path
 from core.store_version import store_version
-
-log = logging.getLogger("ims.app")
-if not log.handlers:
-    _handler = logging.StreamHandler()
-    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    log.addHandler(_handler)
-    log.setLevel(logging.INFO)
-BUSY_HINT = "The worker may be writing a fetch or a sync right now; nothing was lost."
-
-
-def show_incident(exc: BaseException) -> bool:
-    """Tell the person in words what stopped the page, and log the details under a short
-    incident id. Returns True (Streamlit then shows nothing more)."""
-    if isinstance(exc, DatabaseBusy):
-        log.warning("database busy: %s", exc)
-        st.warning(f"{exc} {BUSY_HINT}", icon=":material/hourglass_top:")
-        return True
-    incident = secrets.token_hex(4)
-    log.error("incident %s: %s: %s", incident, type(exc).__name__, exc, exc_info=exc)
-    st.error(f"Something went wrong and this page stopped (incident {incident}). What you "
-             "saved before is kept. Try again; if it happens again, give the incident id to "
-             "whoever runs the app: the details are in its log.", icon=":material/error:")
-    return True
-
-
-@contextlib.contextmanager
-def error_boundary() -> Iterator[None]:
-    """Run a page body; an error shows `show_incident`'s plain message instead of a traceback.
-    Streamlit's own stop and rerun pass through (they are not Exceptions)."""
-    try:
-        yield
-    except Exception as exc:  # noqa: BLE001 -- the boundary: nothing reaches the browser raw
-        show_incident(exc)
 
 ACTION_LABELS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "No action"}
 

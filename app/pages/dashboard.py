@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from app import auth_ui, ui
+from app.incidents import error_boundary
 from core import dashboard as dash
 from core.job_status import business_job_status
 
@@ -90,7 +91,7 @@ def job_health() -> None:
     """Last and next fetch and sync per business, refreshed live (while the session holds:
     a logged-out, timed-out or disabled user's refresh goes back to the login)."""
     auth_ui.require_live_session()
-    with ui.error_boundary():
+    with error_boundary():
         show_job_health()
 
 
