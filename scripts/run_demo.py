@@ -67,7 +67,7 @@ def stop_on_sigterm(signum, frame) -> None:
     raise KeyboardInterrupt  # so that the children are stopped too
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--port", type=int, default=8501, help="app port")
     ap.add_argument("--host", default="127.0.0.1",
@@ -76,8 +76,18 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=3000, help="IMS records per demo business")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--fresh", action="store_true", help="delete the store and rebuild the demo")
-    args = ap.parse_args()
+    return ap.parse_args(argv)
 
+
+def app_command(args: argparse.Namespace) -> list[str]:
+    """The app server (app/serve.py: the app plus its session-cookie route) on --host only."""
+    return [sys.executable, "-m", "streamlit", "run", "app/serve.py", "--server.headless", "true",
+            "--server.address", args.host, "--server.port", str(args.port),
+            "--browser.gatherUsageStats", "false"]
+
+
+def main() -> None:
+    args = parse_args()
     os.environ.setdefault("IMS_DB_PATH", str(ROOT / "data" / "ims.duckdb"))
     os.environ.setdefault("GSTN_API_URL", f"http://127.0.0.1:{args.sandbox_port}")
     (ROOT / "data").mkdir(exist_ok=True)
@@ -91,9 +101,7 @@ def main() -> None:
         wait_for(f"{os.environ['GSTN_API_URL']}/health", sandbox, "The sandbox")
         login = prepare_demo(DEMO_DIR, seed=args.seed, scale=args.scale, fresh=args.fresh)
         procs.append(start([py, "worker.py"], "worker"))
-        app = start([py, "-m", "streamlit", "run", "app/serve.py", "--server.headless", "true",
-                     "--server.address", args.host, "--server.port", str(args.port),
-                     "--browser.gatherUsageStats", "false"], "app")
+        app = start(app_command(args), "app")
         procs.append(app)
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         wait_for(f"http://{local}:{args.port}/_stcore/health", app, "The app")
