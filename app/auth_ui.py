@@ -85,8 +85,9 @@ def current_user() -> User | None:
     user_id = st.session_state.get(USER_KEY)
     if user_id is None:
         return SETUP_USER if in_setup_mode() else None
-    snap = _snapshot(user_id, current_session_id())
-    if snap["session"] is not None and auth.session_problem(snap) is not None:
+    session_id = current_session_id()
+    snap = _snapshot(user_id, session_id)
+    if session_id is not None and auth.session_problem(snap) is not None:
         return None
     user = snap["user"]
     return user if user is not None and not user.disabled else None
