@@ -1,9 +1,14 @@
-"""The login gate, session timeout, logout and role checks for every page.
+"""The login gate, sessions, logout and role checks for every page.
 
-`require_login()` is called at the top of the app frame (and of any page run on its own):
-it shows the login form and stops the run until someone logs in; then it re-reads the user
-from the store on every run (a disabled user or a changed role takes effect at once) and
-ends the session after `session_timeout_min` idle minutes.
+`require_login()` is called at the top of the app frame (and of any page run on its own): it
+shows the login form and stops the run until someone logs in. A login starts a session (a row
+of `app_sessions`, core/sessions.py) and hands its signed token to the browser as the
+HttpOnly cookie `ims_session` (app/session_cookie.py), so a page refresh or a deep link in the
+same browser finds the login again (`st.context.cookies`). Every run re-reads the user and the
+session from the store: logout, the idle timeout (`session_timeout_min`), a disabled user or a
+changed or reset password end it at once. Running fragments (the Dashboard's auto-refresh)
+call `require_live_session()`, which checks without counting as activity.
+docs/security.md tells the whole design.
 
 Set-up mode: while the store has no user at all (a fresh install, before
 `python -m core.auth create-admin` or the demo's admin), everyone acts as the built-in
@@ -19,25 +24,40 @@ import time
 
 import streamlit as st
 
+from app import session_cookie
+from app.incidents import error_boundary
 from core import auth
 from core.auth import User
 from core.db import db_path
+from core.session_token import verified_session_id
 
 USER_KEY = "auth_user_id"
-ACTIVE_KEY = "auth_last_active"
+SESSION_KEY = "auth_session_id"
+HANDOFF_KEY = "auth_cookie_handoff"
 NOTICE_KEY = "auth_notice"
 SETUP_USER = User(0, "local", "admin")
 # One store read per session per second at most (a page run asks several times); changes
 # made in this process clear it at once, other processes' changes show within the TTL.
 SNAPSHOT_TTL_S = float(os.environ.get("IMS_SESSION_CACHE_S", "1"))
 _snapshots: dict[tuple, tuple[float, dict]] = {}
+ENDED_NOTICES = {
+    "ended: password reset": "Your password was reset by an admin, so this session ended. "
+                             "Log in with the new password.",
+    "ended: password changed": "Your password was changed, so this session ended. Log in "
+                               "with the new password.",
+    "ended: user disabled": "Your account was disabled. Ask an admin.",
+    "user disabled": "Your account was disabled. Ask an admin.",
+    "ended: logout": "You are logged out.",
+    "expired": f"Your session reached its {auth.SESSION_MAX_HOURS:g}-hour limit. Please log in "
+               "again.",
+}
 
 
-def _snapshot(user_id: int | None) -> dict:
-    key, now = (db_path(), user_id), time.monotonic()
+def _snapshot(user_id: int | None, session_id: str | None = None) -> dict:
+    key, now = (db_path(), user_id, session_id), time.monotonic()
     hit = _snapshots.get(key)
     if hit is None or now - hit[0] >= SNAPSHOT_TTL_S:
-        hit = (now, auth.session_snapshot(user_id))
+        hit = (now, auth.session_snapshot(user_id, session_id))
         _snapshots[key] = hit
     return hit[1]
 
@@ -54,54 +74,139 @@ def in_setup_mode() -> bool:
     return _snapshot(None)["users"] == 0
 
 
+def current_session_id() -> str | None:
+    """This browser session's login session (None in set-up mode or when logged out)."""
+    return st.session_state.get(SESSION_KEY)
+
+
 def current_user() -> User | None:
     """The logged-in user of this session as stored now; the built-in admin in set-up mode;
     else None."""
     user_id = st.session_state.get(USER_KEY)
     if user_id is None:
         return SETUP_USER if in_setup_mode() else None
-    user = _snapshot(user_id)["user"]
+    session_id = current_session_id()
+    snap = _snapshot(user_id, session_id)
+    if session_id is not None and auth.session_problem(snap) is not None:
+        return None
+    user = snap["user"]
     return user if user is not None and not user.disabled else None
 
 
-def logout(reason: str = "logout", notice: str | None = None) -> None:
-    """End this session (audited) and forget who was logged in."""
-    user_id = st.session_state.pop(USER_KEY, None)
-    st.session_state.pop(ACTIVE_KEY, None)
-    user = auth.get_user(user_id) if user_id is not None else None
-    if user is not None:
-        auth.record_audit(user, reason, "")
+def _forget_login(notice: str | None) -> None:
+    st.session_state.pop(USER_KEY, None)
+    st.session_state.pop(SESSION_KEY, None)
     if notice:
         st.session_state[NOTICE_KEY] = notice
+    forget_cached_sessions()
 
 
-def _timed_out(now: float) -> bool:
-    last = st.session_state.get(ACTIVE_KEY)
-    minutes = _snapshot(st.session_state.get(USER_KEY))["timeout_min"]
-    return last is not None and auth.session_expired(last, now, minutes)
+def logout(reason: str = "logout", notice: str | None = None) -> None:
+    """End this session (audited), forget who was logged in and clear the browser's cookie."""
+    session_id = current_session_id()
+    user = current_user()
+    if session_id is not None:
+        auth.end_session(session_id, reason, user.email if user else "unknown")
+    _forget_login(notice)
+    st.session_state[HANDOFF_KEY] = ""            # "": the next run clears the cookie
+
+
+def _session_from_cookie() -> None:
+    """A refresh or deep link: take the login from the browser's signed cookie."""
+    try:
+        token = st.context.cookies.get(session_cookie.COOKIE)
+    except (AttributeError, RuntimeError):       # no browser (a bare script run)
+        return
+    session_id = verified_session_id(token)
+    if session_id is None:
+        return
+    snap = _snapshot(None, session_id)
+    if snap["user"] is not None and auth.session_problem(snap) is None:
+        st.session_state[USER_KEY] = snap["user"].user_id
+        st.session_state[SESSION_KEY] = session_id
+
+
+def _adopt_bare_login() -> None:
+    """A user id put in the session state without a session (a test harness): start one."""
+    user = auth.get_user(st.session_state[USER_KEY])
+    if user is None or user.disabled:
+        _forget_login(None)
+        return
+    st.session_state[SESSION_KEY] = auth.start_session(user)[0]
+
+
+def _end_if_over(session_id: str) -> User | None:
+    """The user while the session holds; else end it (audited) and leave a notice."""
+    snap = _snapshot(st.session_state.get(USER_KEY), session_id)
+    problem = auth.session_problem(snap)
+    if problem is None:
+        if auth.needs_touch(snap):
+            auth.touch_session(session_id)
+            forget_cached_sessions()
+        return snap["user"]
+    who = snap["user"].email if snap["user"] else "unknown"
+    if problem == "session_timeout":
+        auth.end_session(session_id, "session_timeout", who)
+        notice = (f"Your session ended after {snap['timeout_min']} minutes without activity. "
+                  "Please log in again.")
+    else:
+        if not problem.startswith("ended"):
+            auth.end_session(session_id, problem.replace(" ", "_"), who)
+        notice = ENDED_NOTICES.get(problem, "Please log in.")
+    _forget_login(notice)
+    return None
 
 
 def require_login() -> User:
-    """The logged-in user; otherwise show the login form and stop the page."""
-    now = time.time()
-    if st.session_state.get(USER_KEY) is not None and _timed_out(now):
-        minutes = _snapshot(st.session_state.get(USER_KEY))["timeout_min"]
-        logout("session_timeout", f"Your session ended after {minutes} minutes without activity. "
-                                  "Please log in again.")
-    user = current_user()
-    if user is SETUP_USER:
-        return user
+    """The logged-in user; otherwise show the login form and stop the page. An error on the
+    way (the store busy) is shown in words and stops the page: a page file may run on its own,
+    outside app/main.py's error boundary."""
+    user = None
+    with error_boundary():
+        user = _logged_in_user()
     if user is None:
-        if st.session_state.pop(USER_KEY, None) is not None:
-            st.session_state[NOTICE_KEY] = "Your account was disabled or removed. Ask an admin."
-        login_form()
         st.stop()
-    st.session_state[ACTIVE_KEY] = now
     return user
 
 
+def _logged_in_user() -> User:
+    if st.session_state.get(USER_KEY) is None and in_setup_mode():
+        return SETUP_USER
+    if st.session_state.get(USER_KEY) is not None and current_session_id() is None:
+        _adopt_bare_login()
+    if current_session_id() is None:
+        _session_from_cookie()
+    session_id = current_session_id()
+    user = _end_if_over(session_id) if session_id is not None else None
+    if user is None:
+        login_form()
+        _hand_cookie()
+        st.stop()
+    _hand_cookie()
+    return user
+
+
+def require_live_session() -> None:
+    """For fragments that run on their own (auto-refresh): when the session no longer holds,
+    rerun the whole app, which ends it and shows the login. Not counted as activity."""
+    if st.session_state.get(USER_KEY) is None and in_setup_mode():
+        return
+    session_id = current_session_id()
+    snap = _snapshot(st.session_state.get(USER_KEY), session_id) if session_id else None
+    if snap is None or auth.session_problem(snap) is not None:
+        st.rerun(scope="app")
+
+
+def _hand_cookie() -> None:
+    """Right after a login (or logout): let the browser set (or clear) the session cookie."""
+    code = st.session_state.pop(HANDOFF_KEY, None)
+    if code is not None:
+        with st.sidebar:
+            st.iframe(session_cookie.setter_html(code, clear=code == ""), height=1)
+
+
 def login_form() -> None:
-    """Email + password; a failure says only that the login failed (and about a lockout)."""
+    """Email + password; any refusal says the same words (core.login.LOGIN_REFUSED)."""
     st.title("IMS Reco Sync")
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
@@ -118,16 +223,14 @@ def login_form() -> None:
 def _try_login(email: str, password: str) -> None:
     user = auth.authenticate(email, password)
     if user is None:
-        left = auth.locked_minutes_left(email)
-        if left > 0:
-            st.error(f"Too many failed logins: this account is locked for {left:.0f} more "
-                     f"minute(s).")
-        else:
-            st.error("Wrong email or password, or the account is disabled.")
+        st.error(auth.LOGIN_REFUSED)
         return
+    session_id, token = auth.start_session(user)
     forget_cached_sessions()
     st.session_state[USER_KEY] = user.user_id
-    st.session_state[ACTIVE_KEY] = time.time()
+    st.session_state[SESSION_KEY] = session_id
+    st.session_state[HANDOFF_KEY] = session_cookie.offer(token,
+                                                         int(auth.SESSION_MAX_HOURS * 3600))
     st.rerun()
 
 
@@ -152,7 +255,7 @@ def visible_gstins(user: User | None) -> list[str]:
         return []
     if user is SETUP_USER:
         return list(_snapshot(None)["gstins"]) if in_setup_mode() else []
-    snap = _snapshot(user.user_id)
+    snap = _snapshot(user.user_id, current_session_id())
     stored = snap["user"]
     return list(snap["gstins"]) if stored is not None and not stored.disabled else []
 
@@ -184,7 +287,8 @@ def _change_own_password(user: User) -> None:
                 st.error("The two new passwords differ.")
                 return
             try:
-                auth.change_password(user.email, new, user, old_password=old)
-                st.success("Password changed.")
+                auth.change_own_password(user, old, new, keep_session=current_session_id())
+                forget_cached_sessions()
+                st.success("Password changed. Your other sessions have ended.")
             except auth.AuthError as exc:
                 st.error(str(exc))

@@ -4,11 +4,16 @@ from __future__ import annotations
 import streamlit as st
 
 from app import auth_ui
+from app.incidents import error_boundary
 from core import auth
-from core.db import DatabaseBusy, db_path
+from core.db import db_path
 
 st.set_page_config(page_title="IMS Reco Sync", page_icon=":material/receipt_long:", layout="wide")
-user = auth_ui.require_login()  # the login form (and a stop) until someone logs in
+user = None
+with error_boundary():  # every error below shows a plain message, never a traceback
+    user = auth_ui.require_login()  # the login form (and a stop) until someone logs in
+if user is None:
+    st.stop()  # the boundary said why (e.g. the store is busy)
 
 PAGES = [
     st.Page("pages/dashboard.py", title="Dashboard", icon=":material/dashboard:", default=True),
@@ -26,7 +31,5 @@ page = st.navigation(PAGES)
 auth_ui.account_box(user)
 with st.sidebar:
     st.caption(f"Store: `{db_path()}`")
-try:
+with error_boundary():
     page.run()
-except DatabaseBusy as busy:
-    st.error(f"{busy} The worker may be writing a fetch or a sync right now.")

@@ -3,6 +3,9 @@ queries keyed on a cheap data version, money formatting and the empty states.
 
 `current_user()` and `visible_gstins()` are the only places pages learn who the user is and
 what they may see (app/auth_ui.py holds the login gate behind them).
+
+An unexpected error of a page ends in app/incidents.py's `error_boundary()`: a plain message
+with an incident id, never a traceback.
 """
 from __future__ import annotations
 

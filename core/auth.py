@@ -4,14 +4,15 @@ The public entry of access control; the work is done in
 - core/roles.py: the `User` record, ROLES, PERMISSIONS, `can`, `require`;
 - core/passwords.py: the password policy and argon2id hashes;
 - core/users.py: user administration (create, roles, grants, disable, passwords, demo admin);
-- core/login.py: `authenticate` with lockout;
-- core/sessions.py: the session snapshot and idle timeout;
+- core/login.py: `authenticate` with lockout and back-off, `unlock_user`, `change_own_password`;
+- core/sessions.py: sessions (start, check, end) and the idle timeout;
+- core/session_token.py: the signed token a browser keeps, and its key;
 - core/audit.py: the audit log.
 None of those import this module: it sits above them.
 
-CLI (docs/interfaces.md): `python -m core.auth create-admin --email E [--password P]`,
-`python -m core.auth ensure-demo-admin`, `python -m core.auth reset-password --email E`,
-`python -m core.auth list`.
+CLI (docs/interfaces.md, docs/security.md): `python -m core.auth create-admin --email E
+[--password P]`, `ensure-demo-admin [--password P]`, `reset-password --email E [--password P]`,
+`unlock --email E`, `list`.
 """
 from __future__ import annotations
 
@@ -21,7 +22,18 @@ import secrets
 import sys
 
 from core.audit import audit_entries, record_audit
-from core.login import LOCKOUT_MINUTES, MAX_FAILED_LOGINS, authenticate, locked_minutes_left
+from core.login import (
+    CURRENT_PASSWORD_REFUSED,
+    LOCKOUT_MAX_MINUTES,
+    LOCKOUT_MINUTES,
+    LOGIN_REFUSED,
+    MAX_FAILED_LOGINS,
+    authenticate,
+    change_own_password,
+    lock_minutes,
+    locked_minutes_left,
+    unlock_user,
+)
 from core.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 from core.roles import (
     PERMISSIONS,
@@ -35,15 +47,20 @@ from core.roles import (
 )
 from core.sessions import (
     DEFAULT_SESSION_TIMEOUT_MIN,
+    SESSION_MAX_HOURS,
+    end_session,
+    needs_touch,
+    open_sessions,
     save_session_timeout,
     session_expired,
+    session_problem,
     session_snapshot,
     session_timeout_minutes,
+    start_session,
+    touch_session,
 )
 from core.users import (
     DEMO_ADMIN_EMAIL,
-    DEMO_ADMIN_PASSWORD,
-    change_password,
     create_user,
     disable_user,
     ensure_demo_admin,
@@ -51,19 +68,23 @@ from core.users import (
     get_user,
     grant_gstins,
     list_users,
+    reset_password,
     set_role,
     user_count,
     user_gstins,
 )
 
 __all__ = [
-    "DEFAULT_SESSION_TIMEOUT_MIN", "DEMO_ADMIN_EMAIL", "DEMO_ADMIN_PASSWORD", "LOCKOUT_MINUTES",
-    "MAX_FAILED_LOGINS", "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH", "PERMISSIONS", "ROLES",
+    "CURRENT_PASSWORD_REFUSED", "DEFAULT_SESSION_TIMEOUT_MIN", "DEMO_ADMIN_EMAIL",
+    "LOCKOUT_MAX_MINUTES", "LOCKOUT_MINUTES", "LOGIN_REFUSED", "MAX_FAILED_LOGINS",
+    "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH", "PERMISSIONS", "ROLES", "SESSION_MAX_HOURS",
     "AuthError", "PermissionDenied", "User", "audit_entries", "authenticate", "can",
-    "change_password", "create_user", "disable_user", "ensure_demo_admin", "find_user",
-    "get_user", "grant_gstins", "list_users", "locked_minutes_left", "main", "normalise_email",
-    "password_problem", "record_audit", "require", "save_session_timeout", "session_expired",
-    "session_snapshot", "session_timeout_minutes", "set_role", "user_count", "user_gstins",
+    "change_own_password", "create_user", "disable_user", "end_session", "ensure_demo_admin",
+    "find_user", "get_user", "grant_gstins", "list_users", "lock_minutes", "locked_minutes_left",
+    "main", "needs_touch", "normalise_email", "open_sessions", "password_problem",
+    "record_audit", "require", "reset_password", "save_session_timeout", "session_expired",
+    "session_problem", "session_snapshot", "session_timeout_minutes", "set_role",
+    "start_session", "touch_session", "unlock_user", "user_count", "user_gstins",
 ]
 
 
@@ -87,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--email", required=True)
         p.add_argument("--password", help="prompted for (or generated and printed) when omitted")
     demo = sub.add_parser("ensure-demo-admin")
-    demo.add_argument("--password", help="default: IMS_DEMO_ADMIN_PASSWORD or the demo password")
+    demo.add_argument("--password", help="default: IMS_DEMO_ADMIN_PASSWORD, else a random one "
+                                         "(printed once)")
+    unlock = sub.add_parser("unlock", help="end a login lock at once")
+    unlock.add_argument("--email", required=True)
     sub.add_parser("list")
     args = ap.parse_args(argv)
     try:
@@ -105,15 +129,23 @@ def _run_command(args) -> int:
         return 0
     if args.command == "ensure-demo-admin":
         login = ensure_demo_admin(args.password)
-        shown = login["password"] or "(changed since the demo was set up)"
+        shown = login["password"] or ("(the one printed when it was created; "
+                                      f"reset it with: python -m core.auth reset-password "
+                                      f"--email {login['email']})")
         print(f"Demo admin: {login['email']}  password: {shown}")
+        return 0
+    if args.command == "unlock":
+        left = locked_minutes_left(args.email)
+        unlock_user(args.email, actor="cli")
+        state = f"it was locked for {left:.0f} more minute(s)" if left else "it was not locked"
+        print(f"Unlocked {normalise_email(args.email)} ({state}); failed logins forgotten")
         return 0
     password, generated = _ask_password(args.password)
     if args.command == "create-admin":
         create_user(args.email, password, "admin", [], actor="cli")
         print(f"Created admin {normalise_email(args.email)}")
     else:
-        change_password(args.email, password, actor="cli")
+        reset_password(args.email, password, actor="cli")
         print(f"Password reset for {normalise_email(args.email)}")
     if generated:
         print(f"Password: {password}  (shown once; change it after logging in)")

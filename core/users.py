@@ -1,4 +1,4 @@
-"""User administration: create users, change roles, grant GSTINs, disable, change passwords.
+"""User administration: create users, change roles, grant GSTINs, disable, reset passwords.
 
 The functions that change a user take `actor`: a `User` (checked: must hold the "users"
 permission) or a plain string for trusted system callers (the CLI, the demo setup). Every
@@ -7,15 +7,16 @@ change goes to the audit log (core/audit.py). The store always keeps one active 
 from __future__ import annotations
 
 import os
+import secrets
 
 from core.audit import record_audit
 from core.clock import utc_now
 from core.db import connect, transaction
 from core.passwords import hash_password, password_problem, verify_password
 from core.roles import AuthError, User, actor_name, check_role, normalise_email
+from core.sessions import end_user_sessions
 
 DEMO_ADMIN_EMAIL = "admin@demo.local"
-DEMO_ADMIN_PASSWORD = os.environ.get("IMS_DEMO_ADMIN_PASSWORD", "demo-admin-2025")
 
 
 def _user_row(con, email: str):
@@ -33,7 +34,7 @@ def _existing(con, email: str) -> User:
 def stored_hash(con, user_id: int) -> str:
     """The user's password hash (for checking a password; never shown)."""
     return con.execute("SELECT password_hash FROM users WHERE user_id = ?",
-                       [user_id]).fetchone()[0]
+                       [user_id]).fetchall()[0][0]
 
 
 def find_user(email: str) -> User | None:
@@ -181,40 +182,44 @@ def disable_user(email: str, actor: User | str, disabled: bool = True) -> User:
             _keep_an_admin(con, user)
         con.execute("UPDATE users SET disabled = ?, failed_logins = 0, locked_until = NULL, "
                     "updated_at = ? WHERE user_id = ?", [disabled, utc_now(), user.user_id])
-        record_audit(by, "user_disabled" if disabled else "user_enabled", user.email, con)
+        ended = end_user_sessions(con, user.user_id, "user disabled") if disabled else 0
+        detail = f"{user.email}; {ended} session(s) ended" if disabled else user.email
+        record_audit(by, "user_disabled" if disabled else "user_enabled", detail, con)
     return User(user.user_id, user.email, user.role, disabled)
 
 
-def change_password(email: str, new_password: str, actor: User | str,
-                    old_password: str | None = None) -> None:
-    """A user changing their own password gives `old_password`; an admin (or the CLI)
-    resetting someone's password does not. Also clears a lockout."""
-    own = isinstance(actor, User) and actor.email == normalise_email(email)
-    by = actor.email if own else actor_name(actor)
+def reset_password(email: str, new_password: str, actor: User | str,
+                   keep_session: str | None = None) -> None:
+    """An admin (or the CLI) sets someone's password, their own included, without the old
+    one. Ends the user's lock and every session of theirs but `keep_session` (the admin's own
+    session when they reset their own password). A user changing their own password with the
+    current one uses core.login.change_own_password."""
+    by = actor_name(actor)
     problem = password_problem(new_password, email)
     if problem:
         raise AuthError(f"{normalise_email(email)}: {problem}")
+    hashed = hash_password(new_password)
     with connect() as con, transaction(con):
         user = _existing(con, email)
-        if own and (old_password is None
-                    or not verify_password(stored_hash(con, user.user_id), old_password)):
-            raise AuthError("The current password is not correct")
         con.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, "
-                    "updated_at = ? WHERE user_id = ?",
-                    [hash_password(new_password), utc_now(), user.user_id])
-        record_audit(by, "password_changed" if own else "password_reset", user.email, con)
+                    "updated_at = ? WHERE user_id = ?", [hashed, utc_now(), user.user_id])
+        ended = end_user_sessions(con, user.user_id, "password reset", keep=keep_session)
+        record_audit(by, "password_reset", f"{user.email}; {ended} session(s) ended", con)
 
 
 def ensure_demo_admin(password: str | None = None) -> dict:
-    """Create the demo admin once; return its login. Idempotent: when it exists, the password
-    is returned only if it still is the demo password (None when someone changed it)."""
-    password = password or DEMO_ADMIN_PASSWORD
+    """Create the demo admin once; return its login. The password is `password`, else
+    `IMS_DEMO_ADMIN_PASSWORD`, else a fresh random one (each install its own). It is returned
+    only when the admin was just created, or when the password given is still right: the
+    store keeps only its hash, so a random one is shown once (the banner of ./run.sh)."""
+    password = password or os.environ.get("IMS_DEMO_ADMIN_PASSWORD")
     existing = find_user(DEMO_ADMIN_EMAIL)
     if existing is None:
-        create_user(DEMO_ADMIN_EMAIL, password, "admin", [], actor="demo")
-        return {"email": DEMO_ADMIN_EMAIL, "password": password, "created": True}
-    with connect() as con:
+        chosen = password or secrets.token_urlsafe(12)
+        create_user(DEMO_ADMIN_EMAIL, chosen, "admin", [], actor="demo")
+        return {"email": DEMO_ADMIN_EMAIL, "password": chosen, "created": True}
+    with connect(read_only=True) as con:
         stored = stored_hash(con, existing.user_id)
-    return {"email": DEMO_ADMIN_EMAIL,
-            "password": password if verify_password(stored, password) else None,
+    right = bool(password) and verify_password(stored, password)
+    return {"email": DEMO_ADMIN_EMAIL, "password": password if right else None,
             "created": False}

@@ -1,11 +1,10 @@
 """First-run preparation of the demo store: businesses, purchase register, fetch, sync, login.
 
 Idempotent: a store that already has businesses is left as it is (the demo admin is
-ensured either way so that its login can be printed).
+ensured either way; its random password is returned only on the run that made it).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from core.auth import ensure_demo_admin
@@ -63,4 +62,4 @@ def prepare_demo(out_dir: Path, seed: int = 7, scale: int = 3000, fresh: bool = 
         gstins = configure_demo_businesses()
         import_demo_purchase_register(out_dir, gstins, seed, scale)
         fetch_and_sync(gstins)
-    return ensure_demo_admin(os.environ.get("IMS_DEMO_ADMIN_PASSWORD"))
+    return ensure_demo_admin()  # IMS_DEMO_ADMIN_PASSWORD, else random (returned once)

@@ -4,6 +4,12 @@ Starts the bundled sandbox, prepares the store on first run (demo businesses, th
 purchase register, a first fetch and sync, a demo admin login), then runs the worker
 and the Streamlit app until Ctrl-C. Later runs reuse the store as it is.
 
+The app listens on 127.0.0.1 only (this machine) unless `--host H` says otherwise (e.g.
+`--host 0.0.0.0` for the whole network: only with real users and passwords). The demo admin's
+password is random, made on the first run and printed once in the banner; the store keeps only
+its hash (`IMS_DEMO_ADMIN_PASSWORD` sets it instead; `python -m core.auth reset-password
+--email admin@demo.local` makes a new one). docs/security.md.
+
 The sandbox listens on 127.0.0.1, and with no GSTN_USERNAME / GSTN_OTP set the client logs
 in to a loopback URL with the login the sandbox publishes (core/gsp.py), so the demo needs
 no credentials.
@@ -61,15 +67,27 @@ def stop_on_sigterm(signum, frame) -> None:
     raise KeyboardInterrupt  # so that the children are stopped too
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--port", type=int, default=8501, help="app port")
+    ap.add_argument("--host", default="127.0.0.1",
+                    help="address the app listens on (default 127.0.0.1: this machine only)")
     ap.add_argument("--sandbox-port", type=int, default=8765)
     ap.add_argument("--scale", type=int, default=3000, help="IMS records per demo business")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--fresh", action="store_true", help="delete the store and rebuild the demo")
-    args = ap.parse_args()
+    return ap.parse_args(argv)
 
+
+def app_command(args: argparse.Namespace) -> list[str]:
+    """The app server (app/serve.py: the app plus its session-cookie route) on --host only."""
+    return [sys.executable, "-m", "streamlit", "run", "app/serve.py", "--server.headless", "true",
+            "--server.address", args.host, "--server.port", str(args.port),
+            "--browser.gatherUsageStats", "false"]
+
+
+def main() -> None:
+    args = parse_args()
     os.environ.setdefault("IMS_DB_PATH", str(ROOT / "data" / "ims.duckdb"))
     os.environ.setdefault("GSTN_API_URL", f"http://127.0.0.1:{args.sandbox_port}")
     (ROOT / "data").mkdir(exist_ok=True)
@@ -83,11 +101,11 @@ def main() -> None:
         wait_for(f"{os.environ['GSTN_API_URL']}/health", sandbox, "The sandbox")
         login = prepare_demo(DEMO_DIR, seed=args.seed, scale=args.scale, fresh=args.fresh)
         procs.append(start([py, "worker.py"], "worker"))
-        app = start([py, "-m", "streamlit", "run", "app/main.py", "--server.headless", "true",
-                     "--server.port", str(args.port), "--browser.gatherUsageStats", "false"], "app")
+        app = start(app_command(args), "app")
         procs.append(app)
-        wait_for(f"http://127.0.0.1:{args.port}/_stcore/health", app, "The app")
-        print_banner(args.port, login)
+        local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+        wait_for(f"http://{local}:{args.port}/_stcore/health", app, "The app")
+        print_banner(args.host, args.port, login)
         while all(p.poll() is None for p in procs):
             time.sleep(1)
         print("A process stopped; see data/sandbox.log, data/worker.log, data/app.log")
@@ -97,11 +115,18 @@ def main() -> None:
         stop_all(procs)
 
 
-def print_banner(port: int, login: dict | None) -> None:
+def print_banner(host: str, port: int, login: dict) -> None:
     line = "=" * 64
-    print(f"\n{line}\n  IMS Reco Sync is running:  http://localhost:{port}")
-    if login:
-        print(f"  Log in as  {login['email']}  with password  {login['password']}")
+    shown = "localhost" if host == "127.0.0.1" else host
+    print(f"\n{line}\n  IMS Reco Sync is running:  http://{shown}:{port}")
+    if host != "127.0.0.1":
+        print(f"  Listening on {host}: other machines can reach the login page.")
+    if login["password"]:
+        note = "  (shown once; it is stored only as a hash)" if login["created"] else ""
+        print(f"  Log in as  {login['email']}  with password  {login['password']}{note}")
+    else:
+        print(f"  Log in as  {login['email']}  with the password printed on the first run\n"
+              f"  (forgot it? python -m core.auth reset-password --email {login['email']})")
     print(f"  Store: {os.environ['IMS_DB_PATH']}   Sandbox: {os.environ['GSTN_API_URL']}")
     print(f"  Logs: data/app.log, data/worker.log, data/sandbox.log   Stop: Ctrl-C\n{line}\n",
           flush=True)

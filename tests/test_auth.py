@@ -153,7 +153,8 @@ def test_only_admins_manage_users(demo_store, role):
                     lambda: auth.set_role("other@example.com", "admin", other),
                     lambda: auth.grant_gstins("other@example.com", [G1, G2], other),
                     lambda: auth.disable_user("boss@example.com", other),
-                    lambda: auth.change_password("boss@example.com", "taken over!!", other),
+                    lambda: auth.reset_password("boss@example.com", "taken over!!", other),
+                    lambda: auth.unlock_user("boss@example.com", other),
                     lambda: auth.save_session_timeout(600, other)):
         with pytest.raises(PermissionDenied):
             attempt()
@@ -165,8 +166,8 @@ def test_only_admins_manage_users(demo_store, role):
 def test_own_password_change_needs_the_current_password(with_admin):
     ana = auth.create_user("ana@example.com", PW, "analyst")
     with pytest.raises(AuthError, match="current password"):
-        auth.change_password("ana@example.com", "a new password", ana, old_password="wrong one!")
-    auth.change_password("ana@example.com", "a new password", ana, old_password=PW)
+        auth.change_own_password(ana, "wrong one!", "a new password")
+    auth.change_own_password(ana, PW, "a new password")
     assert auth.authenticate("ana@example.com", PW) is None
     assert auth.authenticate("ana@example.com", "a new password") is not None
     assert audit_events("password_changed")[0]["actor"] == "ana@example.com"
@@ -200,7 +201,8 @@ def run_cli(*args, db_file, stdin=""):
                           env={**os.environ, "IMS_DB_PATH": db_file})
 
 
-def test_cli_create_admin_and_idempotent_demo_admin(db_file):
+def test_cli_create_admin_and_idempotent_demo_admin(db_file, monkeypatch):
+    monkeypatch.delenv("IMS_DEMO_ADMIN_PASSWORD", raising=False)
     made = run_cli("create-admin", "--email", "Boss@Example.com", db_file=db_file)
     assert made.returncode == 0, made.stderr
     password = made.stdout.split("Password: ")[1].split()[0]
@@ -210,7 +212,24 @@ def test_cli_create_admin_and_idempotent_demo_admin(db_file):
     first = run_cli("ensure-demo-admin", db_file=db_file)
     second = run_cli("ensure-demo-admin", db_file=db_file)
     assert first.returncode == second.returncode == 0
-    assert first.stdout == second.stdout
-    assert f"{auth.DEMO_ADMIN_EMAIL}  password: {auth.DEMO_ADMIN_PASSWORD}" in first.stdout
-    assert auth.authenticate(auth.DEMO_ADMIN_EMAIL, auth.DEMO_ADMIN_PASSWORD).is_admin
+    # a random password per install, printed once; the store keeps only its hash
+    demo_password = first.stdout.split("password: ")[1].split()[0]
+    assert len(demo_password) >= 16 and demo_password != "demo-admin-2025"
+    assert demo_password not in second.stdout and "reset-password" in second.stdout
+    assert auth.authenticate(auth.DEMO_ADMIN_EMAIL, demo_password).is_admin
+    assert demo_password.encode() not in Path(db_file).read_bytes()
     assert len(auth.list_users()) == 2
+
+
+def test_demo_admin_password_differs_per_install(tmp_path, monkeypatch):
+    monkeypatch.delenv("IMS_DEMO_ADMIN_PASSWORD", raising=False)
+    passwords = []
+    for n in (1, 2):
+        monkeypatch.setenv("IMS_DB_PATH", str(tmp_path / f"install{n}.duckdb"))
+        passwords.append(auth.ensure_demo_admin()["password"])
+    assert passwords[0] != passwords[1]
+    monkeypatch.setenv("IMS_DEMO_ADMIN_PASSWORD", "given demo password")
+    monkeypatch.setenv("IMS_DB_PATH", str(tmp_path / "install3.duckdb"))
+    assert auth.ensure_demo_admin()["password"] == "given demo password"
+    assert auth.ensure_demo_admin() == {"email": auth.DEMO_ADMIN_EMAIL,
+                                        "password": "given demo password", "created": False}

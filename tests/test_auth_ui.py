@@ -1,6 +1,7 @@
 """The login gate, timeout, logout and the admin-only Users page, driven with Streamlit's AppTest."""
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -8,6 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from app import auth_ui
 from core import auth
+from core.clock import utc_now
+from core.db import connect
 from tests.fixtures import BUSINESSES, ROOT, seed_demo
 
 PW = "correct horse battery"
@@ -52,17 +55,71 @@ def test_login_wrong_then_right_password(people):
     assert PW not in texts(at)
 
 
+def last_seen(session_id: str, seconds_ago: float) -> None:
+    """As if the session's last activity was `seconds_ago` (the store keeps it, not the tab)."""
+    with connect() as con:
+        con.execute("UPDATE app_sessions SET last_seen_at = ? WHERE session_id = ?",
+                    [utc_now() - dt.timedelta(seconds=seconds_ago), session_id])
+    auth_ui.forget_cached_sessions()
+
+
 def test_idle_session_times_out(people):
     auth.save_session_timeout(1, "cli")
     at = AppTest.from_function(gate_app, default_timeout=30)
     at.session_state["auth_user_id"] = people["analyst"].user_id
-    at.session_state["auth_last_active"] = time.time() - 30
+    at.run()
+    session_id = at.session_state["auth_session_id"]
+    last_seen(session_id, 30)
     at.run()
     assert "hello" in texts(at)
-    at.session_state["auth_last_active"] = time.time() - 120
+    last_seen(session_id, 120)
     at.run()
     assert "hello" not in texts(at) and "session ended after 1 minutes" in texts(at)
     assert auth.audit_entries(10, "session_timeout")[0]["actor"] == "ana@example.com"
+
+
+def test_every_refusal_shows_the_same_words(people):
+    auth.create_user("off@example.com", PW, "auditor", [G1])
+    auth.disable_user("off@example.com", people["admin"])
+    for _ in range(auth.MAX_FAILED_LOGINS):
+        auth.authenticate("boss@example.com", "an attacker's guess")
+    shown = []
+    for email, password in (("ana@example.com", "not the password"),   # wrong password
+                            ("nobody@example.com", PW),                # unknown email
+                            ("boss@example.com", PW),                  # locked (right password)
+                            ("off@example.com", PW)):                  # disabled
+        at = AppTest.from_function(gate_app, default_timeout=30).run()
+        log_in(at, email, password)
+        assert "hello" not in texts(at)
+        shown.append([e.value for e in at.error])
+    assert shown == [[auth.LOGIN_REFUSED]] * 4
+    assert "locked" not in texts(at).replace(auth.LOGIN_REFUSED, "")
+
+
+def test_a_password_reset_elsewhere_ends_the_running_session(people):
+    at = AppTest.from_function(gate_app, default_timeout=30)
+    at.session_state["auth_user_id"] = people["analyst"].user_id
+    at.run()
+    assert "hello" in texts(at)
+    auth.reset_password("ana@example.com", "a fresh password", people["admin"])
+    auth_ui.forget_cached_sessions()           # (another process's change shows within 1 s)
+    at.run()
+    assert "hello" not in texts(at) and "password was reset" in texts(at)
+
+
+def test_wrong_current_password_in_the_sidebar_form_is_counted(people):
+    at = AppTest.from_function(gate_app, default_timeout=30)
+    at.session_state["auth_user_id"] = people["analyst"].user_id
+    at.run()
+    form = [t for t in at.sidebar.text_input]
+    form[0].input("a guess at it")
+    form[1].input("a brand new password")
+    form[2].input("a brand new password")
+    at.sidebar.button[0].click()
+    at.run()
+    assert not at.exception
+    assert "current password is not correct" in texts(at)
+    assert "wrong current password" in auth.audit_entries(5, "login_failed")[0]["detail"]
 
 
 def test_logout_and_disabled_user_are_sent_to_login(people):
@@ -91,6 +148,33 @@ def test_users_page_is_refused_to_an_analyst(people):
     at = users_page(people["analyst"])
     assert "needs the 'users' permission" in texts(at)
     assert not at.text_input
+
+
+def test_an_admin_resets_their_own_password_and_stays_logged_in(people):
+    at = users_page(people["admin"])
+    at.selectbox(key="edit_user").select("boss@example.com")
+    at.run()
+    next(b for b in at.button if b.label == "Reset password of boss@example.com").click()
+    at.run()
+    assert not at.exception
+    shown = texts(at)
+    assert "New password for boss@example.com" in shown and "Users" in at.title[0].value
+    fresh = shown.split("`")[1]
+    assert auth.authenticate("boss@example.com", fresh) is not None
+    assert auth.authenticate("boss@example.com", PW) is None
+
+
+def test_an_admin_unlocks_a_locked_user_on_the_users_page(people):
+    for _ in range(auth.MAX_FAILED_LOGINS):
+        auth.authenticate("ana@example.com", "a guess")
+    at = users_page(people["admin"])
+    at.selectbox(key="edit_user").select("ana@example.com")
+    at.run()
+    assert "ana@example.com is locked for" in texts(at)
+    next(b for b in at.button if b.label == "Unlock ana@example.com").click()
+    at.run()
+    assert not at.exception and "Unlocked ana@example.com" in texts(at)
+    assert auth.authenticate("ana@example.com", PW) is not None
 
 
 def test_admin_adds_a_user_with_a_grant_on_the_users_page(people):

@@ -8,7 +8,8 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from app import ui
+from app import auth_ui, ui
+from app.incidents import error_boundary
 from core import dashboard as dash
 from core.job_status import business_job_status
 
@@ -87,7 +88,14 @@ def stopped_runs() -> None:
 
 @st.fragment(run_every="30s")
 def job_health() -> None:
-    """Last and next fetch and sync per business, refreshed live."""
+    """Last and next fetch and sync per business, refreshed live (while the session holds:
+    a logged-out, timed-out or disabled user's refresh goes back to the login)."""
+    auth_ui.require_live_session()
+    with error_boundary():
+        show_job_health()
+
+
+def show_job_health() -> None:
     st.subheader("Job health")
     state = dash.worker_state(gstins)
     worker_state(state)

@@ -1,5 +1,6 @@
 """Users (admins only): who may log in, their role and GSTINs; add, edit, disable, reset
-password; the session timeout; the audit log of logins and user changes."""
+password, unlock a locked login; the session timeout; the audit log of logins and user
+changes."""
 from __future__ import annotations
 
 import secrets
@@ -35,7 +36,8 @@ st.dataframe(
     [{"Email": u["email"], "Role": u["role"], "State": "disabled" if u["disabled"] else "active",
       "GSTINs": "all (admin)" if u["role"] == "admin" else (u["gstins"] or "none"),
       "Last login (UTC)": u["last_login_at"], "Locked until (UTC)": u["locked_until"],
-      "Created by": u["created_by"]} for u in users],
+      "Failed logins in a row": u["failed_logins"], "Open sessions": auth.open_sessions(
+          u["user_id"]), "Created by": u["created_by"]} for u in users],
     hide_index=True)
 
 st.subheader("Add the first admin" if not users else "Add a user")
@@ -81,9 +83,21 @@ if emails:
                 st.error(str(exc))
     if st.button(f"Reset password of {chosen_email}", icon=":material/lock_reset:"):
         fresh = secrets.token_urlsafe(12)
-        auth.change_password(chosen_email, fresh, admin)
-        flash("success", f"New password for {chosen_email}: `{fresh}` (shown once).")
+        mine = chosen_email == admin.email           # keep the admin's own session going
+        auth.reset_password(chosen_email, fresh, admin,
+                            keep_session=auth_ui.current_session_id() if mine else None)
+        flash("success", f"New password for {chosen_email}: `{fresh}` (shown once). "
+                         f"{'Your other sessions' if mine else 'Their sessions'} have ended.")
         st.rerun()
+    left = auth.locked_minutes_left(chosen_email)
+    if left > 0 or row["failed_logins"]:
+        state = (f"locked for {left:.0f} more minute(s)" if left > 0
+                 else f"{row['failed_logins']} failed login(s) in a row")
+        st.caption(f":material/lock: {chosen_email} is {state}.")
+        if st.button(f"Unlock {chosen_email}", icon=":material/lock_open:"):
+            auth.unlock_user(chosen_email, admin)
+            flash("success", f"Unlocked {chosen_email}; their failed logins are forgotten.")
+            st.rerun()
 
 st.subheader("Session timeout")
 with st.form("timeout"):
