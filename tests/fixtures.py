@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 import requests
 
-from core.db import connect, transaction
+from core.db import connect, let_go_of_idle_files, transaction
 from core.documents import fy_of
 from core.gstin import make_gstin
 from core.reco import reconcile
@@ -415,3 +415,22 @@ SAMPLE_EXPECTED = [
     ("CN/25-26/007", "CN/25-26/007", "exact", "", "A"),
     (None, "RP-88", "missing_in_portal", "", None),
 ]
+
+
+HOLD_SCRIPT = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+               "print('held', flush=True); time.sleep(120)")
+
+
+@contextmanager
+def store_held_by_another_process(path: str) -> Iterator[subprocess.Popen]:
+    """Another process (as the worker would) holds the store file until the block ends.
+    This process first lets go of the file it may still hold open (core.db lingers)."""
+    let_go_of_idle_files()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_SCRIPT, path],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait(10)

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
-import subprocess
-import sys
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import auth_ui
 from core import auth, db
-from tests.fixtures import BUSINESSES, ROOT, seed_demo
+from tests.fixtures import BUSINESSES, ROOT, seed_demo, store_held_by_another_process
 
 PW = "correct horse battery"
 TRACEBACK_SIGNS = ("Traceback", 'File "', ".py", "line ", "duckdb", "PID", "Conflicting lock")
@@ -51,22 +49,14 @@ def logged_in_store(db_file):
     return auth.create_user("ana@example.com", PW, "analyst", [BUSINESSES[0][0]]), db_file
 
 
-HOLD = ("import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
-        "time.sleep(60)")
-
-
 @pytest.fixture
 def store_held_elsewhere(logged_in_store, monkeypatch):
     """Another process (as the worker would) holds the store file for the test's length."""
     user, path = logged_in_store
     monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 1.0)
     auth_ui.forget_cached_sessions()
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, path], stdout=subprocess.PIPE,
-                              text=True)
-    assert holder.stdout.readline().strip() == "held"
-    yield user
-    holder.kill()
-    holder.wait(10)
+    with store_held_by_another_process(path):
+        yield user
 
 
 def test_a_busy_store_in_the_login_gate_shows_words_not_a_traceback(store_held_elsewhere):
@@ -85,16 +75,10 @@ def test_a_logged_in_page_whose_store_is_busy_shows_words_not_a_traceback(logged
     at.run()
     assert "Dashboard" in everything(at)
     monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 1.0)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, path], stdout=subprocess.PIPE,
-                              text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with store_held_by_another_process(path):
         auth_ui.forget_cached_sessions()
         at.switch_page("pages/ims_invoices.py")
         at.run()
-    finally:
-        holder.kill()
-        holder.wait(10)
     assert not at.exception
     shown = everything(at)
     assert "database is busy" in shown

@@ -13,6 +13,7 @@ import threading
 import time
 
 from core.db import DatabaseBusy, connect, transaction
+from tests.fixtures import store_held_by_another_process
 
 THREADS = 12
 
@@ -116,17 +117,9 @@ def test_a_second_process_gets_the_file_once_the_sessions_are_done(db_file):
         assert con.execute("SELECT n FROM counter").fetchone()[0] == 1000
 
 
-HOLD_SCRIPT = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-               "print('held', flush=True); time.sleep(30)")
-
-
 def test_a_file_held_by_another_process_is_reported_as_busy(db_file):
     _counter_table(db_file)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_SCRIPT, db_file],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with store_held_by_another_process(db_file):
         started = time.monotonic()
         try:
             with connect(db_file, busy_timeout=1.0):
@@ -135,6 +128,3 @@ def test_a_file_held_by_another_process_is_reported_as_busy(db_file):
             message = str(exc)
         assert 0.9 < time.monotonic() - started < 5
         assert "busy" in message and "Traceback" not in message and db_file not in message
-    finally:
-        holder.kill()
-        holder.wait()
