@@ -126,7 +126,8 @@ def start_sandbox(seed: int = 7, scale: int = 300, extra: list[str] | None = Non
     cmd = [sys.executable, "-m", "sandbox", "--port", str(port), "--seed", str(seed),
            "--scale", str(scale), *(extra or [])]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_until_up(proc, f"http://127.0.0.1:{port}/health", "sandbox")
+    # building the data takes about a second per 10,000 records on a busy machine
+    wait_until_up(proc, f"http://127.0.0.1:{port}/health", "sandbox", 60 + scale / 5000)
     return Sandbox(port, proc)
 
 
