@@ -12,25 +12,30 @@ from core.clock import utc_now
 from core.gsp import GstnError
 
 OTP_KEY = "gsp_otp"
+SAID_KEY = "gsp_said"      # what the last click did, shown inside the block
+
+
+def _say(kind: str, text: str) -> None:
+    st.session_state[SAID_KEY] = (kind, text)
 
 
 def _request(gstin: str, actor: str) -> None:
     period = st.session_state.get("gsp_period") or "30 days"
     try:
-        ui.flash("success", gsp_sessions.request_otp(
+        _say("success", gsp_sessions.request_otp(
             gstin, st.session_state.get(f"gsp_user_{gstin}", ""),
             utc_now() + gsp_sessions.ACCESS_PERIODS[period], actor))
     except (SettingsError, GstnError) as err:
-        ui.flash("error", str(err))
+        _say("error", str(err))
 
 
 def _connect(gstin: str, actor: str) -> None:
     otp = st.session_state.get(OTP_KEY, "")
     st.session_state[OTP_KEY] = ""          # never kept past this click
     try:
-        ui.flash("success", gsp_sessions.connect_with_otp(gstin, otp, actor))
+        _say("success", gsp_sessions.connect_with_otp(gstin, otp, actor))
     except (SettingsError, GstnError) as err:
-        ui.flash("error", str(err))
+        _say("error", str(err))
 
 
 def show_gsp_sessions(gstins: list[str], actor: str) -> None:
@@ -50,6 +55,7 @@ def show_gsp_sessions(gstins: list[str], actor: str) -> None:
     pick = st.selectbox("Business to connect", [r["gstin"] for r in rows],
                         format_func=ui.label_business, key="gsp_pick")
     row = next(r for r in rows if r["gstin"] == pick)
+    (st.success if row["state"] == "connected" else st.info)(row["words"])
     left, right = st.columns(2)
     left.text_input("GST portal username", value=row["username"], key=f"gsp_user_{pick}")
     right.selectbox("API access enabled on the portal for", list(gsp_sessions.ACCESS_PERIODS),
@@ -60,3 +66,6 @@ def show_gsp_sessions(gstins: list[str], actor: str) -> None:
                   help="The code sent to the mobile number and e-mail registered for the GSTIN.")
     st.button("Connect", key="gsp_connect", type="primary", on_click=_connect,
               args=(pick, actor))
+    if SAID_KEY in st.session_state:
+        kind, text = st.session_state.pop(SAID_KEY)
+        getattr(st, kind)(text)
