@@ -20,10 +20,15 @@ def session_rows(gstins: list[str] | None = None, now: dt.datetime | None = None
     businesses = list_businesses(gstins).sort("gstin").to_dicts()
     with connect(read_only=True) as con:
         rows = {b["gstin"]: load_session(b["gstin"], con) for b in businesses}
+    shared = GspConfig.load().credentials_source
+    fallback = ("" if shared == "none configured" else
+                f" Until then its calls use the shared login ({shared}).")
     return [{"gstin": b["gstin"], "name": b["name"], "enabled": b["enabled"],
+             "shared_login": rows[b["gstin"]] is None and bool(fallback),
              "username": (rows[b["gstin"]] or {}).get("username") or "",
              "state": effective_state(rows[b["gstin"]], now),
-             "words": describe(rows[b["gstin"]], now),
+             "words": describe(rows[b["gstin"]], now) + (
+                 fallback if rows[b["gstin"]] is None else ""),
              "token_expires_at": (rows[b["gstin"]] or {}).get("token_expires_at"),
              "access_ends_at": (rows[b["gstin"]] or {}).get("access_ends_at")}
             for b in businesses]
@@ -34,14 +39,13 @@ def session_warnings(gstins: list[str] | None = None,
     """What needs doing soon, per enabled business: an OTP now, or API access that ends within
     3 days (the Dashboard and `python worker.py status`)."""
     now = now or utc_now()
-    shared_login = GspConfig.load().credentials_source != "none configured"
     out = []
     for r in session_rows(gstins, now):
         if not r["enabled"]:
             continue
         who = f"{r['gstin']} ({r['name']})"
         if r["state"] == "not_connected":
-            if not shared_login:
+            if not r["shared_login"]:
                 out.append(f"{who} needs an OTP now: it is not connected to the GSP yet. "
                            "Connect it under Settings → GSP sessions.")
         elif r["state"] in ("needs_otp", "access_ended", "otp_sent"):

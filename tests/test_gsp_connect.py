@@ -119,3 +119,17 @@ def test_refresh_falls_due_ahead_of_expiry():
     short = {**row, "token_expires_at": issued + dt.timedelta(seconds=6)}
     assert gsp_sessions.refresh_at(short) == issued + dt.timedelta(seconds=3)
     assert gsp_sessions.effective_state(row, issued + dt.timedelta(days=5)) == "access_ended"
+
+
+def test_a_gstin_never_connected_needs_an_otp_unless_a_shared_login_serves_it(db_file,
+                                                                               monkeypatch):
+    add_business(G, "Western Agro MH")
+    monkeypatch.delenv("GSTN_USERNAME", raising=False)
+    monkeypatch.setenv("GSTN_API_URL", "http://127.0.0.1:9")          # loopback: demo login
+    assert gsp_status.session_warnings() == []
+    assert "shared login (the bundled sandbox's demo login)" in gsp_status.session_rows()[0][
+        "words"]
+    monkeypatch.setenv("GSTN_API_URL", "https://gsp.example.invalid")  # a real GSP, no login
+    expected = (f"{G} (Western Agro MH) needs an OTP now: it is not connected to the GSP yet. "
+                "Connect it under Settings → GSP sessions.")
+    assert gsp_status.session_warnings() == [expected]
