@@ -40,7 +40,7 @@ from pathlib import Path
 
 import schedule
 
-from core import business, jobs
+from core import business, gsp_status, jobs
 from core.business import SettingsError
 from core.clock import SystemClock, business_tz, from_store
 from core.db import db_path, worker_lock_path
@@ -214,6 +214,7 @@ def cmd_status(args) -> int:
         r["problem"] or (f"{_when(r['last_error_at'])} {r['last_error'][:100]}"
                          if r["last_error"] else "-"),
     ) for r in rows])
+    print("\n".join(gsp_status.status_lines(gstins)))
     stopped = jobs.stopped_runs(gstins)
     print(f"\nruns stopped before they finished, last 7 days: {len(stopped) or 'none'}")
     if stopped:

@@ -12,7 +12,8 @@ logs in with the login the sandbox publishes (`sandbox.demo`), so `./run.sh` and
 work out of the box; any other URL without credentials is refused at login, in words.
 Secrets never go to logs, the database or a page.
 
-`GspAdapter` is the seam for a real GSP (its login call, headers, answer envelope).
+`GspAdapter` is the seam for a real GSP (its login call, the per-GSTIN OTP steps, headers,
+answer envelope). Per-GSTIN sessions (an OTP per GSTIN, refreshed tokens): `core.gsp_sessions`.
 """
 from __future__ import annotations
 
@@ -47,6 +48,19 @@ class GstnError(RuntimeError):
 class ReauthenticationNeeded(GstnError):
     """The GSP session expired and a fresh login did not help: re-authenticate with the GSP
     (new OTP / API access enabled on the portal), then run the fetch again."""
+
+
+class SessionRefused(ReauthenticationNeeded):
+    """The GSP refused an OTP step (unknown username, wrong or expired OTP, a token it no
+    longer refreshes, API access not enabled): only a new OTP helps."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """What AUTHTOKEN / REFRESHTOKEN gave: the token (a secret) and its lifetime."""
+
+    token: str = field(repr=False)
+    minutes: float = 360.0
 
 
 def is_loopback(url: str) -> bool:
@@ -125,10 +139,15 @@ class GspAdapter:
     read the answer envelope. The default speaks the bundled sandbox's dialect.
 
     To use a real GSP, subclass and override:
-    - `login(session, timeout) -> token`: the GSP's auth call (e.g. OTPREQUEST/AUTHTOKEN
-      through the GSP's own endpoint, with its client id/secret from `config.extra`).
-    - `headers(token, gstin) -> dict`: what the GSP wants on every call (auth token,
-      gstin, state-cd, ip-usr, client id, ...).
+    - `request_otp(http, gstin, username, timeout) -> dict`: OTPREQUEST for one GSTIN; what
+      it returns (e.g. a GSP's transaction id) is kept sealed and handed to `exchange_otp`.
+    - `exchange_otp(http, gstin, username, otp, context, timeout) -> IssuedToken`: AUTHTOKEN.
+    - `refresh(http, gstin, username, token, timeout) -> IssuedToken`: REFRESHTOKEN.
+      The three raise `SessionRefused` when the GSP says no (then only a new OTP helps).
+    - `login(session, timeout) -> token`: the one shared login of the first version (used
+      only for GSTINs without a session of their own; the bundled sandbox's demo login).
+    - `headers(token, gstin, username) -> dict`: what the GSP wants on every call (auth
+      token, gstin, username, state-cd, ip-usr, its client id/secret from `config.extra`).
     - `unwrap(body) -> dict`: turn the GSP's envelope into GSTN's `{"status_cd", "data" |
       "error"}` (decrypting if the GSP does not).
     Then pass it: `GstnClient(adapter=MyGsp(GspConfig.load()))`.
@@ -161,12 +180,61 @@ class GspAdapter:
             raise GstnError("The GSP login answer carried no auth token")
         return str(token)
 
-    def headers(self, token: str, gstin: str | None) -> dict:
+    def headers(self, token: str, gstin: str | None, username: str | None = None) -> dict:
         h = {"auth-token": token, "Authorization": f"Bearer {token}",
-             "username": self.config.username}
+             "username": username or self.config.username}
         if gstin:
             h["gstin"] = gstin
         return h
+
+    # -- the per-GSTIN OTP steps (GSTN's `action`s on the auth endpoint)
+
+    def _auth_step(self, http: requests.Session, body: dict, what: str,
+                   timeout: float) -> dict:
+        """POST one auth action -> the answer (envelope unwrapped); SessionRefused in words
+        when the GSP says no. Neither the OTP nor a token ever goes into a message."""
+        resp = http.post(self.config.url + self.auth_path, json=body, timeout=timeout,
+                         headers={"gstin": body["gstin"], "username": body["username"]})
+        answer = self.unwrap(read_envelope(resp))
+        if str(answer.get("status_cd")) != "1":
+            error = answer.get("error") or {}
+            code = str(error.get("error_cd") or answer.get("error_cd") or resp.status_code)
+            raise SessionRefused(f"The GSP refused to {what} for {body['gstin']} (user "
+                                 f"'{body['username']}'): "
+                                 f"{error.get('message') or 'no reason given'} ({code})", code,
+                                 resp.status_code)
+        return answer
+
+    @staticmethod
+    def _issued(answer: dict) -> IssuedToken:
+        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
+        token = data.get("auth_token") or answer.get("auth_token")
+        if not token:
+            raise GstnError("The GSP's answer carried no auth token")
+        minutes = data.get("expiry", answer.get("expiry", 360))
+        try:
+            minutes = float(minutes)
+        except (TypeError, ValueError):
+            minutes = 360.0
+        return IssuedToken(str(token), minutes if minutes > 0 else 360.0)
+
+    def request_otp(self, http: requests.Session, gstin: str, username: str,
+                    timeout: float) -> dict:
+        self._auth_step(http, {"action": "OTPREQUEST", "gstin": gstin, "username": username},
+                        "send an OTP", timeout)
+        return {}
+
+    def exchange_otp(self, http: requests.Session, gstin: str, username: str, otp: str,
+                     context: dict, timeout: float) -> IssuedToken:
+        return self._issued(self._auth_step(
+            http, {"action": "AUTHTOKEN", "gstin": gstin, "username": username, "otp": otp,
+                   **context}, "accept the OTP", timeout))
+
+    def refresh(self, http: requests.Session, gstin: str, username: str, token: str,
+                timeout: float) -> IssuedToken:
+        return self._issued(self._auth_step(
+            http, {"action": "REFRESHTOKEN", "gstin": gstin, "username": username,
+                   "auth_token": token}, "refresh the session", timeout))
 
     def unwrap(self, body: dict) -> dict:
         return body

@@ -1,8 +1,10 @@
 """The GSTN-shaped API client: IMS and GSTR-2A calls over HTTP(S)/JSON (docs/portal-api.md).
 
 Every call has a timeout; HTTP 429/5xx and connection errors are retried with exponential
-backoff and jitter; an expired session (AUTH4033/AUTH4038) gets one fresh login, then
-`ReauthenticationNeeded`; queued answers (`{"token", "est"}`, RTN_24) are waited for through
+backoff and jitter. Each call carries its GSTIN's own session token when that GSTIN is
+connected with an OTP (`core.gsp_sessions`), else the shared login's; an expired session
+(AUTH4033/AUTH4038) gets one refresh (own session) or one fresh login (shared), then
+`ReauthenticationNeeded` (`NeedsOtp` for an own session); queued answers (`{"token", "est"}`, RTN_24) are waited for through
 FILEDET; a save already running (IMSSAV0015) is waited for and retried. Where the GSP is and
 how to log in: `core.gsp`.
 """
@@ -17,6 +19,7 @@ import requests
 from core import portal
 from core.documents import SECTION_REQUEST
 from core.gsp import GspAdapter, GspConfig, GstnError, ReauthenticationNeeded, read_envelope
+from core.gsp_sessions import GstinSessions, Held
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ class GstnClient:
                  timeout: float = 30.0, attempts: int = 5, backoff: float = 0.5,
                  backoff_cap: float = 8.0, queue_first: float = 0.3, queue_poll: float = 15.0,
                  queue_timeout: float = 900.0,
-                 busy_attempts: int = 10):
+                 busy_attempts: int = 10, sessions: GstinSessions | None = None):
         self.config = config or (adapter.config if adapter else GspConfig.load())
         self.adapter = adapter or GspAdapter(self.config)
         self.timeout, self.attempts = timeout, attempts
@@ -54,6 +57,8 @@ class GstnClient:
         self.busy_attempts = busy_attempts
         self.session = requests.Session()
         self.token: str | None = None
+        self.sessions = sessions or GstinSessions(self.adapter)
+        self.used: Held | None = None   # the own session the last call carried, if any
         self.stats = {"calls": 0, "retries": 0, "logins": 0, "queued_waits": 0}
 
     def __repr__(self) -> str:
@@ -75,6 +80,16 @@ class GstnClient:
                                     ) from exc
                 self._sleep_before_retry(attempt)
 
+    def credentials(self, gstin: str | None) -> tuple[str, str | None, Held | None]:
+        """(token, username, own session) for a call about `gstin`: its own session when it
+        has one (NeedsOtp when that cannot be used), else the shared login."""
+        held = self.sessions.token_for(gstin) if gstin else None
+        if held is not None:
+            return held.token, held.username, held
+        if self.token is None:
+            self.login()
+        return self.token, None, None
+
     def _sleep_before_retry(self, attempt: int, retry_after: str | None = None) -> None:
         delay = min(self.backoff * (2 ** (attempt - 1)), self.backoff_cap)
         if retry_after and retry_after.strip().isdigit():
@@ -88,13 +103,12 @@ class GstnClient:
         url = self.config.url + path
         what = f"{method} {path} {(params or {}).get('action', '')}".strip()
         for attempt in range(1, self.attempts + 1):
-            if self.token is None:
-                self.login()
+            token, username, self.used = self.credentials(gstin)
             self.stats["calls"] += 1
             try:
                 resp = self.session.request(method, url, params=params, json=body,
                                             timeout=self.timeout,
-                                            headers=self.adapter.headers(self.token, gstin))
+                                            headers=self.adapter.headers(token, gstin, username))
             except (requests.ConnectionError, requests.Timeout) as exc:
                 problem = f"{type(exc).__name__}"
             else:
@@ -125,6 +139,12 @@ class GstnClient:
             code = str(error.get("error_cd") or envelope.get("error_cd") or "")
             message = (error.get("message") or error.get("msg") or envelope.get("message")
                        or "no message")
+            if code in SESSION_ERRORS and self.used is not None:
+                if relogged:
+                    raise self.sessions.give_up(gstin, code)
+                relogged = True
+                self.sessions.recover(gstin, self.used, code)
+                continue
             if code in SESSION_ERRORS:
                 if relogged:
                     raise ReauthenticationNeeded(
@@ -192,13 +212,13 @@ class GstnClient:
                     raise
             else:
                 if not (isinstance(data, dict) and set(data) <= {"token", "est"}):
-                    return self._file_content(data)
+                    return self._file_content(data, gstin)
             if time.monotonic() + wait > deadline:
                 raise GstnError(f"The queued answer (token {token}) was not ready after "
                                 f"{self.queue_timeout:.0f} s", QUEUED)
             wait = min(wait * 1.5, self.queue_poll)
 
-    def _file_content(self, data: dict) -> dict:
+    def _file_content(self, data: dict, gstin: str | None = None) -> dict:
         """FILEDET answers the records, or `urls` of JSON files to download and merge."""
         urls = data.get("urls") if isinstance(data, dict) else None
         if not urls:
@@ -208,8 +228,9 @@ class GstnClient:
             link = entry.get("ul") if isinstance(entry, dict) else entry
             if link.startswith("/"):
                 link = self.config.url + link
+            token, username, _ = self.credentials(gstin)
             resp = self.session.get(link, timeout=self.timeout,
-                                    headers=self.adapter.headers(self.token or "", None))
+                                    headers=self.adapter.headers(token, None, username))
             if not resp.ok:
                 raise GstnError(f"FILEDET download {link}: HTTP {resp.status_code}",
                                 http_status=resp.status_code)

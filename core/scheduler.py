@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from core import jobs
+from core import gsp_sessions, jobs
 from core.business import load_businesses
 from core.clock import SystemClock, to_store
 from core.db import connect
@@ -41,9 +41,15 @@ def poll_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
     return poll_uploads(gstin)
 
 
+def refresh_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
+    """A GSTIN's GSP session token, refreshed ahead of its expiry (core.gsp_sessions)."""
+    return gsp_sessions.refresh_session(gstin)
+
+
 def default_jobs() -> dict[str, Callable[..., dict | None]]:
     """The real jobs, each called as fn(gstin, run_id, slot, triggered_by)."""
-    return {FETCH: fetch_job, SYNC: sync_job, POLL: poll_job}
+    return {FETCH: fetch_job, SYNC: sync_job, POLL: poll_job,
+            gsp_sessions.REFRESH_JOB: refresh_job}
 
 
 class Worker:
@@ -69,11 +75,14 @@ class Worker:
     def tick(self) -> list[JobResult]:
         """Close abandoned runs, run everything due now, then poll uploads in flight."""
         jobs.close_abandoned_runs(to_store(self.clock.now()))
+        refreshed = [self.run(gsp_sessions.REFRESH_JOB, g, None, "schedule")
+                     for g in gsp_sessions.sessions_due_for_refresh(to_store(self.clock.now()))]
         results = [self.run(j.job, j.gstin, j.slot, j.triggered_by) for j in self.due()]
-        return results + self.poll()
+        return refreshed + results + self.poll()
 
     def poll(self) -> list[JobResult]:
-        return [self.run(POLL, g, None, "schedule") for g in gstins_with_pending_uploads()]
+        return [self.run(POLL, g, None, "schedule") for g in gstins_with_pending_uploads()
+                if gsp_sessions.can_call_portal(g)]
 
     def run(self, job: str, gstin: str, slot: dt.datetime | None,
             triggered_by: str) -> JobResult:

@@ -26,7 +26,9 @@ def serve_main(argv: list[str]) -> int:
     ap.add_argument("--queue-threshold", type=int, default=20000)
     ap.add_argument("--queue-delay", type=float, default=0.5)
     ap.add_argument("--save-seconds", type=float, default=5.0)
-    ap.add_argument("--token-ttl", type=float, default=6 * 3600)
+    ap.add_argument("--token-ttl", type=float, default=6 * 3600, help="token lifetime, seconds")
+    ap.add_argument("--token-minutes", type=float, help="token lifetime, minutes (instead of "
+                    "--token-ttl; fractions allowed, e.g. 0.1 for tests)")
     ap.add_argument("--start-date", type=dt.date.fromisoformat, default=synth.START_DATE)
     ap.add_argument("--fault", action="append", default=[], help="KIND[:TIMES], repeatable")
     ap.add_argument("--gstin", action="append", choices=DEMO_GSTINS, dest="gstins",
@@ -36,7 +38,8 @@ def serve_main(argv: list[str]) -> int:
     faults = Faults()
     for spec in a.fault:
         faults.arm_spec(spec)
-    config = Config(a.queue_threshold, a.queue_delay, a.save_seconds, a.token_ttl)
+    ttl = a.token_minutes * 60 if a.token_minutes else a.token_ttl
+    config = Config(a.queue_threshold, a.queue_delay, a.save_seconds, ttl)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     serve(Sandbox(Portal(a.seed, a.scale, a.start_date, config, a.gstins), faults), a.host, a.port,
           a.verbose)

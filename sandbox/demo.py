@@ -16,3 +16,11 @@ DEMO_GSTINS = [b["gstin"] for b in DEMO_BUSINESSES]
 
 DEMO_USERNAME = "demo"
 DEMO_OTP = "575757"
+
+# Each demo GSTIN's GST portal username: the per-GSTIN OTP flow (OTPREQUEST / AUTHTOKEN /
+# REFRESHTOKEN) asks for it; the demo login above works for every GSTIN.
+DEMO_PORTAL_USERS = {
+    "27AAACW1234K1ZD": "westagro.mh",
+    "29AAACW1234K1Z9": "westagro.ka",
+    "33AAACW1234K1ZK": "westagro.tn",
+}

@@ -3,7 +3,6 @@ Paths, parameters and controls: sandbox/README.md."""
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 import threading
 import time
@@ -13,44 +12,19 @@ from urllib.parse import parse_qs, urlsplit
 
 from sandbox.demo import DEMO_OTP, DEMO_USERNAME
 from sandbox.faults import Faults
+from sandbox.gsp_auth import Sessions, authenticate
 from sandbox.state import Portal, PortalError, section_key
 
 IMS_PATH = "/taxpayerapi/v1.0/returns/ims"
 GSTR2A_PATH = "/taxpayerapi/v1.0/returns/gstr2a"
 
 
-class Sessions:
-    """Issued tokens and when they expire (monotonic seconds)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.tokens: dict[str, float] = {}
-
-    def issue(self, ttl: float) -> str:
-        token = secrets.token_hex(16)
-        with self.lock:
-            self.tokens[token] = time.monotonic() + ttl
-        return token
-
-    def check(self, token: str | None) -> None:
-        with self.lock:
-            expiry = self.tokens.get(token or "")
-        if expiry is None:
-            raise PortalError("AUTH4033", "Invalid session: log in again", 401)
-        if time.monotonic() >= expiry:
-            raise PortalError("AUTH4038", "Session expired: log in again", 401)
-
-    def expire_all(self) -> None:
-        with self.lock:
-            for token in self.tokens:
-                self.tokens[token] = 0.0
-
-
 class Sandbox:
     """Everything one server process holds: the portal state, sessions, faults, counters."""
 
     def __init__(self, portal: Portal, faults: Faults | None = None):
-        self.portal, self.faults, self.sessions = portal, faults or Faults(), Sessions()
+        self.portal, self.faults = portal, faults or Faults()
+        self.sessions = Sessions(list(portal.data))
         self.requests: Counter = Counter()
 
 
@@ -158,10 +132,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def authenticate(self) -> None:
         body = self.body_json()
-        if body.get("username") != DEMO_USERNAME or str(body.get("otp")) != DEMO_OTP:
-            raise PortalError("AUTH4033", "Invalid username or OTP", 401)
-        ttl = self.box.portal.config.token_ttl
-        self.send(200, ok({"auth_token": self.box.sessions.issue(ttl), "expiry": int(ttl // 60)}))
+        self.send(200, ok(authenticate(self.box.sessions, body if isinstance(body, dict) else {},
+                                       self.headers.get("gstin"),
+                                       self.box.portal.config.token_ttl)))
 
     def token(self) -> str | None:
         bearer = self.headers.get("Authorization") or ""
@@ -176,8 +149,8 @@ class Handler(BaseHTTPRequestHandler):
         fault = self.box.faults.take(self.path, action)
         if fault and self.apply_fault(fault):
             return
-        self.box.sessions.check(self.token())
         gstin = params.get("gstin") or ""
+        self.box.sessions.check(self.token(), gstin)
         header_gstin = self.headers.get("gstin")
         if header_gstin and gstin and header_gstin.strip().upper() != gstin.strip().upper():
             raise PortalError("RET400",
@@ -246,8 +219,12 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and name == "state":
             snap = portal.snapshot(params.get("gstin"))
             snap.update(config=vars(portal.config), faults=self.box.faults.listing(),
+                        sessions=self.box.sessions.listing(),
                         requests=dict(self.box.requests))
             return self.send(200, json.dumps(snap).encode())
+        if method == "GET" and name == "otp":
+            return self.send(200, json.dumps(self.box.sessions.sent_otp(params.get("gstin")))
+                             .encode())
         if method == "GET" and name == "record":
             return self.send(200, json.dumps(portal.record_view(
                 params.get("gstin"), params.get("section"), params.get("stin") or "",
@@ -274,6 +251,8 @@ class Handler(BaseHTTPRequestHandler):
         if name == "expire_tokens":
             self.box.sessions.expire_all()
             return {"ok": True}
+        if name == "access":
+            return self.box.sessions.set_access(body.get("gstin"), body.get("hours", 0))
         if name == "advance_day":
             return portal.advance_day(int(body.get("days", 1)), body.get("new_per_day"),
                                       body.get("edits_per_day"))

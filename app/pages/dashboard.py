@@ -11,10 +11,13 @@ import streamlit as st
 from app import auth_ui, ui
 from app.incidents import error_boundary
 from core import dashboard as dash
+from core import gsp_status
 from core.job_status import business_job_status
 
 st.title("Dashboard")
 gstins = ui.require_businesses()
+for warning in gsp_status.session_warnings(gstins):   # GSP sessions: OTP needed, access ending
+    st.warning(warning, icon=":material/key:")
 counts = ui.cached(dash.action_counts, gstins)
 
 st.subheader("Deadlines")

@@ -6,6 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from app import auth_ui, ui
+from app.gsp_connect import show_gsp_sessions
 from core import business as biz
 from core import gsp
 from core.business import SettingsError
@@ -115,3 +116,5 @@ if right.button("Test connection"):
     with st.spinner(f"Logging in to {url} ..."):
         ok, message = try_login(url)
     (st.success if ok else st.error)(message)
+
+show_gsp_sessions(gstins, actor)

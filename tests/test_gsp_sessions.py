@@ -1,0 +1,233 @@
+"""GSP sessions per GSTIN, end to end over HTTP with the real sandbox (docs/portal-api.md,
+"Session"): two GSTINs connected with OTPs read from the sandbox's control call, the worker
+refreshing their short-lived tokens across expiry, one GSTIN's API access ending (skipped and
+shown, its uploads left queued) while the other keeps fetching and uploading; and no token or
+OTP in the store's bytes (file and WAL), the logs, the worker's output, pages or downloads."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from streamlit.testing.v1 import AppTest
+
+from core import gsp_sessions, gsp_status
+from core.actions import save_user_actions
+from core.clock import business_tz, utc_now
+from core.db import connect
+from core.export import to_csv_bytes
+from core.gsp import SessionRefused
+from core.ims_view import ImsFilter, export_frame
+from core.jobs import FETCH, POLL
+from core.scheduler import Worker
+from core.upload import upload_actions
+from sandbox.demo import DEMO_PORTAL_USERS
+from tests.fixtures import ROOT, add_business, start_sandbox, stop_sandbox
+
+A, B = "27AAACW1234K1ZD", "29AAACW1234K1Z9"
+TTL = 6  # seconds: the sandbox's token lifetime here
+IMS = "/taxpayerapi/v1.0/returns/ims"
+
+
+@pytest.fixture
+def short_tokens(monkeypatch):
+    """The sandbox serving A and B with tokens that live TTL seconds."""
+    sb = start_sandbox(extra=["--token-ttl", str(TTL), "--gstin", A, "--gstin", B])
+    monkeypatch.setenv("GSTN_API_URL", sb.url)
+    yield sb
+    stop_sandbox(sb)
+
+
+def sent_otp(sb, gstin: str) -> str:
+    """The sandbox's 'SMS': the OTP it sent, readable only through its control call."""
+    r = requests.get(f"{sb.url}/_control/otp", params={"gstin": gstin}, timeout=10)
+    r.raise_for_status()
+    return r.json()["otp"]
+
+
+def connect_gstin(sb, gstin: str, days: float = 30) -> str:
+    gsp_sessions.request_otp(gstin, DEMO_PORTAL_USERS[gstin],
+                             utc_now() + dt.timedelta(days=days), "admin@example.com")
+    otp = sent_otp(sb, gstin)
+    said = gsp_sessions.connect_with_otp(gstin, otp, "admin@example.com")
+    assert said.startswith(f"Connected {gstin}: the token is valid until")
+    return otp
+
+
+def token_of(gstin: str) -> str:
+    return gsp_sessions.held_token(gstin).token
+
+
+def runs(job: str, gstin: str) -> list[tuple]:
+    with connect() as con:
+        return con.execute("SELECT ok, error FROM job_runs WHERE job = ? AND gstin = ? "
+                           "ORDER BY run_id", [job, gstin]).fetchall()
+
+
+def add_due_business(gstin: str, name: str) -> None:
+    """Enabled, sync off, its daily fetch time a minute ago (so the next tick fetches it)."""
+    now = dt.datetime.now(business_tz()) - dt.timedelta(minutes=1)
+    add_business(gstin, name, fetch_time=f"{now:%H:%M}", sync_source="off",
+                 created_at=utc_now() - dt.timedelta(days=2))
+
+
+def pick_invoice(gstin: str) -> int:
+    with connect() as con:
+        return con.execute("SELECT min(record_id) FROM ims_records WHERE rtin = ? AND "
+                           "section = 'b2b' AND portal_action = 'N' AND removed_at IS NULL",
+                           [gstin]).fetchall()[0][0]
+
+
+def upload_state(record_id: int) -> str:
+    with connect() as con:
+        return con.execute("SELECT upload_state FROM ims_records WHERE record_id = ?",
+                           [record_id]).fetchall()[0][0]
+
+
+def store_bytes(path: str) -> bytes:
+    """The store's bytes as written now: the WAL first (before a checkpoint), then the file."""
+    wal = Path(path + ".wal")
+    before = wal.read_bytes() if wal.exists() else b""
+    with connect() as con:
+        con.execute("CHECKPOINT")
+    return before + Path(path).read_bytes()
+
+
+def tick_for(worker: Worker, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        worker.tick()
+        time.sleep(0.4)
+
+
+def test_two_gstins_refresh_across_expiry_and_one_losing_access_is_skipped(
+        db_file, short_tokens, caplog, tmp_path):
+    caplog.set_level(logging.DEBUG)
+    sb = short_tokens
+    add_due_business(A, "Western Agro MH")
+    add_due_business(B, "Western Agro KA")
+    otps = [connect_gstin(sb, A), connect_gstin(sb, B)]
+    first = {A: token_of(A), B: token_of(B)}
+    tokens = set(first.values())
+    rows = {r["gstin"]: r for r in gsp_status.session_rows()}
+    assert rows[A]["state"] == rows[B]["state"] == "connected"
+
+    # the worker: the due fetches of both run with each GSTIN's own session
+    worker = Worker()
+    worker.tick()
+    assert [ok for ok, _ in runs(FETCH, A)] == [True] and [ok for ok, _ in runs(FETCH, B)] == [True]
+
+    # tokens live 6 s; the worker keeps both fresh for 3 lifetimes
+    tick_for(worker, 3 * TTL)
+    for g in (A, B):
+        refreshes = runs(gsp_sessions.REFRESH_JOB, g)
+        assert len(refreshes) >= 3 and all(ok for ok, _ in refreshes), refreshes
+        tokens.add(token_of(g))
+        assert token_of(g) != first[g]
+    # the first tokens did expire: the portal refuses them now ...
+    old = requests.get(sb.url + IMS, params={"action": "GETCNT", "gstin": A},
+                       headers={"auth-token": first[A]}, timeout=10).json()
+    assert old["error"]["error_cd"] == "AUTH4038"
+    # ... yet both GSTINs still fetch, on refreshed tokens
+    assert worker.run(FETCH, A, None, "cli").ok and worker.run(FETCH, B, None, "cli").ok
+
+    # B's API access period ends on the portal: its next refresh is refused
+    sb.control("access", gstin=B, hours=0)
+    deadline = time.monotonic() + 3 * TTL
+    while gsp_sessions.effective_state(gsp_sessions.load_session(B)) != "needs_otp":
+        assert time.monotonic() < deadline, gsp_sessions.load_session(B)["reason"]
+        worker.tick()
+        time.sleep(0.4)
+    tokens.add(token_of(A))
+    words = {r["gstin"]: r["words"] for r in gsp_status.session_rows()}
+    assert words[B].startswith("Needs an OTP: the GSP refused to refresh the session")
+    assert "API access period" in words[B] and words[A].startswith("Connected; token valid")
+
+    # B is skipped with that state; A keeps fetching
+    skipped = worker.run(FETCH, B, None, "cli")
+    assert not skipped.ok and skipped.error.startswith(f"Skipped {B}: Needs an OTP")
+    assert worker.run(FETCH, A, None, "cli").ok
+
+    # uploads: A's go to the portal and are polled to the end; B's wait in the queue
+    rec_a, rec_b = pick_invoice(A), pick_invoice(B)
+    saved = save_user_actions([A, B], {rec_a: {"action": "A"}, rec_b: {"action": "A"}}, "u@x.in")
+    assert saved.saved == 2
+    assert upload_actions(A, [rec_a], "u@x.in")["sent"] == 1
+    with pytest.raises(gsp_sessions.NeedsOtp, match=f"Skipped {B}"):
+        upload_actions(B, [rec_b], "u@x.in")
+    for _ in range(20):
+        worker.tick()
+        if upload_state(rec_a) == "done":
+            break
+        time.sleep(0.5)
+    assert upload_state(rec_a) == "done" and upload_state(rec_b) == "queued"
+    assert runs(POLL, B) == []            # no poll of B failing every minute
+    tokens.add(token_of(A))
+
+    # warnings: B needs an OTP now; A's access (re-entered as 2 days) ends within 3 days
+    gsp_sessions.request_otp(A, DEMO_PORTAL_USERS[A], utc_now() + dt.timedelta(days=2), "admin")
+    otps.append(sent_otp(sb, A))          # an OTP sent but never used: not kept either
+    warnings = gsp_status.session_warnings()
+    assert any(w.startswith(f"{B} (Western Agro KA) needs an OTP now") for w in warnings)
+    assert any(w.startswith(f"{A} (Western Agro MH): API access ends on") and "(in 1 day(s))"
+               in w for w in warnings), warnings
+    status = subprocess.run([sys.executable, "worker.py", "status"], cwd=ROOT, timeout=120,
+                            env={**os.environ, "IMS_DB_PATH": db_file}, capture_output=True,
+                            text=True, check=True).stdout
+    assert "GSP sessions:" in status and "Needs attention:" in status
+    assert f"! {B} (Western Agro KA) needs an OTP now" in status
+    assert f"! {A} (Western Agro MH): API access ends on" in status
+
+    # no token, no OTP anywhere: store bytes (WAL and file), logs, output, pages, downloads
+    shown = page_text("dashboard.py") + page_text("settings.py")
+    assert f"{B} (Western Agro KA) needs an OTP now" in shown and "API access ends on" in shown
+    csv = to_csv_bytes(export_frame([A, B], ImsFilter(), None))
+    sealed = gsp_sessions.load_session(A)["token_sealed"]
+    raw = store_bytes(db_file)
+    assert sealed.encode() in raw     # the scan reads what the store holds (sealed, it is)
+    logs = caplog.text + "".join(p.read_text() for p in Path(db_file).parent.glob("*.log"))
+    assert len(tokens) >= 6 and len(otps) == 3
+    for secret in tokens | set(otps):
+        assert secret.encode() not in raw, "a secret in the store in the clear"
+        assert secret not in logs and secret not in status and secret not in shown
+        assert secret.encode() not in csv
+
+
+def page_text(page: str) -> str:
+    """Everything a page shows (AppTest, logged in as the set-up admin)."""
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.run()
+    at.switch_page(f"pages/{page}")
+    at.run()
+    assert not at.exception, at.exception
+    out = []
+    for kind in ("markdown", "caption", "info", "success", "warning", "error", "text", "code",
+                 "title", "subheader"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    out += [str(w.value) for w in at.text_input]
+    out += [str(d.value) for d in at.dataframe]
+    return "\n".join(out)
+
+
+def test_wrong_otp_is_refused_in_words_and_leaves_nothing(db_file, short_tokens):
+    add_business(A, "Western Agro MH")
+    with pytest.raises(SessionRefused, match="is not the portal user of"):
+        gsp_sessions.request_otp(A, "someone.else", utc_now() + dt.timedelta(days=1), "admin")
+    gsp_sessions.request_otp(A, DEMO_PORTAL_USERS[A], utc_now() + dt.timedelta(days=1), "admin")
+    right = sent_otp(short_tokens, A)
+    wrong = "000000" if right != "000000" else "111111"
+    with pytest.raises(SessionRefused, match="refused to accept the OTP") as refused:
+        gsp_sessions.connect_with_otp(A, wrong, "admin")
+    assert wrong not in str(refused.value) and right not in str(refused.value)
+    row = gsp_sessions.load_session(A)
+    assert row["state"] == "otp_sent" and row["token_sealed"] is None
+    with pytest.raises(gsp_sessions.SettingsError, match="6-digit code"):
+        gsp_sessions.connect_with_otp(A, "12 34", "admin")
+    gsp_sessions.connect_with_otp(A, right, "admin")
+    assert gsp_sessions.load_session(A)["state"] == "connected"
