@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from core.export import to_csv_bytes, to_excel_bytes
+from core.ims_view import ImsFilter, export_frame
 from core.timefmt import business_today
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -45,3 +47,11 @@ def download_name(kind: str, gstins, periods, scope: str, extension: str,
     day = (today or business_today()).isoformat()
     stem = "_".join([kind, business_part(gstins), periods_part(periods), scope, day])
     return f"{UNSAFE.sub('-', stem)}.{extension}"
+
+
+def ims_file(gstins: list[str], f: ImsFilter, bucket: str | None, sort: tuple[str, bool],
+             excel: bool) -> bytes:
+    """The IMS records the filters `f` show in `bucket` (None: all), in the grid's order, as
+    an Excel or CSV file's bytes."""
+    frame = export_frame(gstins, f, bucket, sort)
+    return to_excel_bytes(frame, "IMS") if excel else to_csv_bytes(frame)
