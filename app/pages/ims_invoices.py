@@ -301,9 +301,13 @@ with st.expander("Record and its books counterpart", icon=":material/compare:"):
         choice = st.selectbox("Record", rows["record_id"].to_list(), key="compare_record",
                               format_func=partial(record_label, rows))
         detail = view.record_with_counterpart(gstins, choice)
+        books_status = detail["portal"].get("books_status")
         if detail["books"] is None:
-            st.info("No books document is matched to this record (status "
-                    f"{detail['portal'].get('match_status') or 'not synced'}).")
+            st.info("No books document is matched to this record (IMS vs purchase register: "
+                    f"{books_status or detail['portal'].get('match_status') or 'not synced'}).")
+        else:
+            st.caption(f"Books match (IMS vs purchase register): **{books_status or '-'}** · "
+                       f"status of the sync source: **{detail['portal'].get('match_status')}**")
         st.dataframe(pl.DataFrame(detail["compare"]).with_columns(
             pl.when(pl.col("differs")).then(pl.lit("≠")).otherwise(pl.lit("")).alias("differs")),
             hide_index=True, column_config={"field": "Field", "portal": "Portal (IMS)",

@@ -6,6 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from app import auth_ui, ui
+from app.sync_now import sync_now_block
 from core import business as biz
 from core import gsp
 from core.business import SettingsError
@@ -56,6 +57,7 @@ else:
                 st.error(str(err))
     st.caption("IMS records are fetched once a day at this time; the recommendations are synced "
                "within 2 hours of the fetch.")
+    sync_now_block(enabled, {r["gstin"]: r["sync_source"] for r in rows}, actor)
     schedule_preview()
 
 st.subheader("Add or edit a business")
