@@ -320,7 +320,9 @@ def recent_upload_results(gstins: list[str], limit: int = 200) -> pl.DataFrame:
     shown = shown_times(frame, "sent_at").drop("request_status", "result", "error_cd",
                                               "error_msg", "action")
     return shown.hstack(pl.DataFrame(words, schema={"portal_answer": pl.Utf8, "result": pl.Utf8,
-                                                    "error": pl.Utf8, "action": pl.Utf8}))
+                                                    "error": pl.Utf8, "action": pl.Utf8})).select(
+        "request_id", "sent_at", "portal_answer", "result", "doc_no", "action", "error", "rtin",
+        "supplier_gstin", "reqtyp")
 
 
 ACTION_WORDS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "Reset to no action"}

@@ -73,7 +73,10 @@ GRID_CONFIG = {
     "doc_date": st.column_config.DateColumn("Date", format="DD-MM-YYYY"),
     "txval": st.column_config.NumberColumn("Taxable ₹", format="%.2f"),
     "tax": st.column_config.NumberColumn("Tax ₹", format="%.2f"),
-    "portal_action": "On portal", "match_status": "Match", "recommended_action": "Recommended",
+    "portal_action": "On portal",
+    "upload_state": st.column_config.TextColumn("Upload", help="Where your action is on its "
+                                                "way to the portal"),
+    "match_status": "Match", "recommended_action": "Recommended",
     "user_action": st.column_config.SelectboxColumn("My action", options=list(MY_ACTION),
                                                     help="Saved here; sent with Update to GST"),
     "itc_answer": st.column_config.SelectboxColumn(
@@ -92,7 +95,7 @@ GRID_CONFIG = {
     "internal_note": st.column_config.TextColumn("Internal note",
                                                  help="The team's own note; never sent"),
     "reasons": "Reasons", "section": "Section", "rtnprd": "Period",
-    "upload_state": "Upload", "upload_error": "Upload error",
+    "upload_error": "Upload error",
 }
 EDITABLE = {"select", "user_action", "itc_answer", *(f"reduce_{h}" for h in HEADS),
             "supplier_remark", "internal_note"}
@@ -319,7 +322,8 @@ with st.expander("Record and its books counterpart", icon=":material/compare:"):
 
 
 
-def download(column, label: str, rows_in: int, scope: str, args: tuple, excel: bool) -> None:
+def download(column, label: str, rows_in: int, scope: str, args: tuple, excel: bool,
+             periods=()) -> None:
     """A download button whose file is ready at once when small (a second click right after
     the first gets the file too), built on the click when large; clicking never reruns the
     page."""
@@ -328,13 +332,15 @@ def download(column, label: str, rows_in: int, scope: str, args: tuple, excel: b
     ext, mime = ("xlsx", export.XLSX_MIME) if excel else ("csv", "text/csv")
     column.download_button(label, data, mime=mime, icon=":material/download:",
                            key=f"download_{scope}_{ext}", on_click="ignore",
-                           file_name=download_name("ims", shown_businesses, f.periods, scope, ext))
+                           file_name=download_name("ims", shown_businesses, periods, scope, ext))
 
 
 if total:
     d1, d2, d3, _ = st.columns([1, 1, 1, 2])
     scope = bucket.replace("_", "-") + ("-filtered" if f != ImsFilter() else "")
-    download(d1, "Download CSV", total, scope, (gstins, f, bucket, sort), False)
-    download(d2, "Download Excel", total, scope, (gstins, f, bucket, sort), True)
-    download(d3, "Download all records (CSV)", counts["all"] if f == ImsFilter() else EAGER_ROWS + 1,
-             "all", (gstins, ImsFilter(), None, DEFAULT_SORT), False)
+    download(d1, "Download CSV", total, scope, (gstins, f, bucket, sort), False, f.periods)
+    download(d2, "Download Excel", total, scope, (gstins, f, bucket, sort), True, f.periods)
+    everything = ImsFilter(businesses=f.businesses)   # of the businesses shown, any bucket
+    download(d3, "Download all records (CSV)",
+             counts["all"] if f == everything else EAGER_ROWS + 1, "all",
+             (gstins, everything, None, DEFAULT_SORT), False)

@@ -213,9 +213,9 @@ if not batches:
             "register above.")
 else:
     frame = shown_times(pl.DataFrame(batches), "imported_at", "rolled_back_at").select(
-        "batch_id", "file_name", "companies", "template", "line_count", "doc_count",
-        "current_docs", "invalid_count", "duplicate_count", "imported_by", "imported_at",
-        "rolled_back_at")
+        "batch_id", "file_name", "imported_at", "imported_by", "rolled_back_at", "companies",
+        "template", "line_count", "doc_count", "current_docs", "invalid_count",
+        "duplicate_count")
     st.dataframe(frame, hide_index=True, column_config={
         "batch_id": "Batch", "file_name": "File", "companies": "Companies", "template": "Mapping",
         "line_count": "Lines", "doc_count": "Documents", "current_docs": "Current",
