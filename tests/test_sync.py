@@ -152,7 +152,7 @@ def test_a_2a_source_keeps_the_books_match_of_ims_vs_pr(db_file):
         statuses = dict(con.execute("SELECT doc_no, match_status FROM ims_records").fetchall())
     assert counts["source"] == "2a_vs_pr" and statuses["KA-7790"] == "not_in_2a"
     assert by_2a == by_ims and any(doc for _, doc, _ in by_2a)
-    assert dict((d, s) for d, _, s in by_2a)["KA-7790"] not in (None, "not_in_2a")
+    assert {d: s for d, _, s in by_2a}["KA-7790"] not in (None, "not_in_2a")
 
 
 def test_run_reconciliation_keeps_a_run_for_chosen_periods_without_touching_records(db_file):

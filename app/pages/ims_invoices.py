@@ -200,7 +200,7 @@ f = filters_from_widgets(gstins, options)
 counts = ui.cached(view.bucket_counts, gstins, f)
 bucket = st.segmented_control("Bucket", list(BUCKETS), key="bucket", required=True,
                               default="no_action", format_func=partial(bucket_label, counts))
-s1, s2, _ = st.columns([1, 1, 2])
+s1, s2 = st.columns([1, 2])
 sort_key = s1.selectbox("Sort by", list(SORTS), key="sort", format_func=lambda k: SORTS[k][0],
                         index=list(SORTS).index(DEFAULT_SORT[0]))
 order = s2.segmented_control("Order", list(ORDERS), key="sort_order", default="desc",
@@ -256,7 +256,7 @@ st.subheader("Update to GST")
 st.markdown(f"**{counts['to_upload']:,}** record(s) with your action waiting to be uploaded "
             f"(within the filters) · **{counts['in_flight']:,}** sent, awaiting the portal's "
             f"answer · **{counts['upload_errors']:,}** with upload errors.")
-b1, b2, _ = st.columns([1, 1, 3])
+b1, b2, _ = st.columns(3)
 if b1.button("Update to GST", type="primary", icon=":material/cloud_upload:",
              disabled=counts["to_upload"] == 0 or not may_upload):
     confirm.ask("upload")
@@ -336,7 +336,7 @@ def download(column, label: str, rows_in: int, scope: str, args: tuple, excel: b
 
 
 if total:
-    d1, d2, d3, _ = st.columns([1, 1, 1, 2])
+    d1, d2, d3 = st.columns(3)
     scope = bucket.replace("_", "-") + ("-filtered" if f != ImsFilter() else "")
     download(d1, "Download CSV", total, scope, (gstins, f, bucket, sort), False, f.periods)
     download(d2, "Download Excel", total, scope, (gstins, f, bucket, sort), True, f.periods)
