@@ -20,6 +20,7 @@ from app import auth_ui
 from core.business import list_businesses
 from core.db import db_path
 from core.store_version import store_version
+from core.timefmt import shown_time
 
 ACTION_LABELS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "No action"}
 
@@ -158,5 +159,6 @@ def flash(kind: str, text: str) -> None:
 
 
 def when(moment) -> str:
-    """A time for people: '12 Nov 2025 06:00' (empty when unknown)."""
-    return "" if moment is None else f"{moment:%d %b %Y %H:%M}"
+    """A time for people, in the business time zone and labelled: '12 Nov 2025, 11:30 IST'
+    (empty when unknown; a naive time is the store's UTC)."""
+    return shown_time(moment)

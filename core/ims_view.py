@@ -22,10 +22,13 @@ from core.itc_answer import (
     question_applies,
     remarks_allowed,
 )
+from core.timefmt import shown_times
+from core.upload_words import WAITING, request_words, result_words
 
+IN_FLIGHT_SQL = "coalesce(upload_state, '') IN ('queued', 'sent')"
 # bucket -> (label, SQL condition on ims_records)
 BUCKETS: dict[str, tuple[str, str]] = {
-    "no_action": ("No action", "coalesce(portal_action, 'N') = 'N'"),
+    "no_action": ("No action", "coalesce(portal_action, 'N') = 'N' AND NOT " + IN_FLIGHT_SQL),
     "accepted": ("Accepted", "portal_action = 'A'"),
     "rejected": ("Rejected", "portal_action = 'R'"),
     "pending": ("Pending", "portal_action = 'P'"),
@@ -33,6 +36,7 @@ BUCKETS: dict[str, tuple[str, str]] = {
                                 "AND user_action <> coalesce(portal_action, 'N') "
                                 "AND coalesce(upload_state, '') NOT IN ('queued', 'sent')")),
     "upload_errors": ("Upload errors", "upload_state IN ('error', 'held')"),
+    "in_flight": ("Sent, awaiting the portal", IN_FLIGHT_SQL),
 }
 SECTION_LABELS = {
     "b2b": "B2B invoices", "b2ba": "B2B amendments", "b2bcn": "Credit notes",
@@ -50,7 +54,30 @@ GRID_COLUMNS = (
     "r.val, r.portal_action, r.match_status, r.reasons, r.internal_note, "
     f"r.upload_state, r.upload_error, r.ispendactblocked, r.srcfilstatus, {answer_columns_sql('r')}"
 )
-ORDER = "ORDER BY doc_date DESC NULLS LAST, record_id"
+TAX_SQL = "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)"
+# sort key -> (label, SQL expression on ims_records); every sort ends on record_id (stable)
+SORTS: dict[str, tuple[str, str]] = {
+    "doc_date": ("Date", "doc_date"), "doc_no": ("Document", "doc_no"),
+    "stin": ("Supplier GSTIN", "stin"), "txval": ("Taxable ₹", "txval"),
+    "tax": ("Tax ₹", TAX_SQL), "val": ("Document value ₹", "val"),
+    "match_status": ("Match", "match_status"),
+    "recommended_action": ("Recommended", "recommended_action"),
+    "portal_action": ("On portal", "coalesce(portal_action, 'N')"),
+    "section": ("Section", "section"), "rtnprd": ("Period", "right(rtnprd, 4) || left(rtnprd, 2)"),
+    "rtin": ("Business", "rtin"),
+}
+DEFAULT_SORT = ("doc_date", True)
+
+
+def order_sql(sort: tuple[str, bool] = DEFAULT_SORT) -> str:
+    """ORDER BY for (key of SORTS, descending) over ims_records, ties by record_id."""
+    key, descending = sort
+    if key not in SORTS:
+        raise ValueError(f"cannot sort by '{key}': one of {', '.join(SORTS)}")
+    return f"ORDER BY {SORTS[key][1]} {'DESC' if descending else 'ASC'} NULLS LAST, record_id"
+
+
+ORDER = order_sql()
 # what the grid and the downloads show of the answer and the remark (answer_view)
 ANSWER_VIEW = {"itc_applies": pl.Boolean, "itc_answer": pl.Utf8,
                **{f"reduce_{h}": pl.Float64 for h in HEADS},
@@ -115,17 +142,22 @@ def bucket_counts(gstins: list[str], f: ImsFilter) -> dict[str, int]:
 
 
 def records_page(gstins: list[str], f: ImsFilter, bucket: str | None, page: int,
-                 page_size: int = 50) -> pl.DataFrame:
-    """One page (1-based) of the filtered bucket, in a stable order."""
+                 page_size: int = 50, sort: tuple[str, bool] = DEFAULT_SORT) -> pl.DataFrame:
+    """One page (1-based) of the filtered bucket, sorted in the store over every filtered
+    record by `sort` = (key of SORTS, descending), ties by record_id."""
     where, params = where_clause(gstins, f, bucket)
     offset = max(page - 1, 0) * page_size
-    with connect(read_only=True) as con:  # pick the page's ids on two columns, then their rows
+    with connect(read_only=True) as con:  # pick the page's ids in order, then their rows
+        ids = [r[0] for r in con.execute(
+            f"SELECT record_id FROM ims_records WHERE {where} {order_sql(sort)} LIMIT ? OFFSET ?",
+            params + [page_size, offset]).fetchall()]
         page = query_frame(con, f"""
-            WITH page AS (SELECT record_id FROM ims_records WHERE {where} {ORDER} LIMIT ? OFFSET ?)
             SELECT {GRID_COLUMNS}
-            FROM ims_records r {original_tax_sql('r', 'SELECT record_id FROM page')}
-            WHERE r.record_id IN (SELECT record_id FROM page)
-            ORDER BY r.doc_date DESC NULLS LAST, r.record_id""", params + [page_size, offset])
+            FROM ims_records r {original_tax_sql('r', 'SELECT unnest(?::BIGINT[])')}
+            WHERE r.record_id IN (SELECT unnest(?::BIGINT[]))""", [ids, ids])
+    position = pl.DataFrame({"record_id": ids, "_pos": list(range(len(ids)))},
+                            schema={"record_id": page.schema["record_id"], "_pos": pl.Int64})
+    page = page.join(position, on="record_id").sort("_pos").drop("_pos")
     return answer_view(page)
 
 
@@ -165,35 +197,60 @@ def filter_options(gstins: list[str]) -> dict[str, list[str]]:
     return {"sections": sections or [], "periods": periods, "match_statuses": statuses or []}
 
 
-def export_frame(gstins: list[str], f: ImsFilter, bucket: str | None) -> pl.DataFrame:
-    """Every filtered record with its recommendation, for CSV/Excel download."""
+def export_frame(gstins: list[str], f: ImsFilter, bucket: str | None,
+                 sort: tuple[str, bool] = DEFAULT_SORT) -> pl.DataFrame:
+    """Every filtered record with its recommendation, the supplier's name where the books
+    know it, the document value and the matched books document's amounts, for CSV/Excel
+    download; in the grid's order (`sort`)."""
     where, params = where_clause(gstins, f, bucket)
+    books = ", ".join(f"p.{c} AS books_{c}" for c in ("txval", "igst", "cgst", "sgst", "cess",
+                                                      "doc_value"))
     with connect(read_only=True) as con:
         frame = query_frame(con, f"""
-            SELECT r.rtin AS company_gstin, r.section, r.stin AS supplier_gstin, r.doc_type,
+            SELECT r.rtin AS company_gstin, r.section, r.stin AS supplier_gstin,
+                   coalesce(p.supplier_name, n.supplier_name) AS supplier_name, r.doc_type,
                    r.doc_no, r.doc_date, r.rtnprd AS return_period, r.srcform, r.srcfilstatus,
-                   r.txval, r.igst, r.cgst, r.sgst, r.cess, r.val,
+                   r.txval, r.igst, r.cgst, r.sgst, r.cess, r.val, r.val AS document_value,
                    r.portal_action, r.match_status, r.recommended_action, r.reasons,
                    r.user_action, r.user_action_by, r.upload_state, r.upload_error,
                    p.doc_no AS pr_doc_no, p.doc_date AS pr_doc_date, p.line_no AS pr_line,
-                   r.internal_note, r.itc_red_req AS portal_itc_red_req,
+                   {books}, r.internal_note, r.itc_red_req AS portal_itc_red_req,
                    r.portal_remarks, r.record_id, {answer_columns_sql('r')}
-            FROM (SELECT * FROM ims_records WHERE {where}) r
+            FROM (SELECT *, row_number() OVER ({order_sql(sort)}) AS sort_pos
+                  FROM ims_records WHERE {where}) r
             {original_tax_sql('r', f'SELECT record_id FROM ims_records WHERE {where}')}
             LEFT JOIN purchase_docs p ON p.doc_id = r.counterpart_doc_id
-            ORDER BY r.doc_date DESC NULLS LAST, r.record_id""", params + params)
+            LEFT JOIN (SELECT rtin, stin, max(supplier_name) AS supplier_name FROM purchase_docs
+                       WHERE supplier_name IS NOT NULL GROUP BY ALL) n
+                   ON n.rtin = r.rtin AND n.stin = r.stin
+            ORDER BY r.sort_pos""", params + params)
     shown = answer_view(frame)
     return shown.select(*EXPORT_FRONT, "supplier_remark", "internal_note",
                         pl.col("itc_answer").alias("itc_to_be_reduced"),
                         *(f"reduce_{h}" for h in HEADS), *EXPORT_BACK)
 
 
-EXPORT_FRONT = ("company_gstin", "section", "supplier_gstin", "doc_type", "doc_no", "doc_date",
-                "return_period", "srcform", "srcfilstatus", "txval", "igst", "cgst", "sgst",
-                "cess", "val", "portal_action", "match_status", "recommended_action", "reasons",
-                "user_action")
+EXPORT_FRONT = ("company_gstin", "section", "supplier_gstin", "supplier_name", "doc_type",
+                "doc_no", "doc_date", "return_period", "srcform", "srcfilstatus", "txval",
+                "igst", "cgst", "sgst", "cess", "val", "document_value", "portal_action",
+                "match_status", "recommended_action", "reasons", "user_action")
 EXPORT_BACK = ("user_action_by", "upload_state", "upload_error", "portal_itc_red_req",
-               "portal_remarks", "pr_doc_no", "pr_doc_date", "pr_line", "record_id")
+               "portal_remarks", "pr_doc_no", "pr_doc_date", "pr_line",
+               *(f"books_{c}" for c in ("txval", "igst", "cgst", "sgst", "cess", "doc_value")),
+               "record_id")
+
+
+def scope_figures(gstins: list[str], f: ImsFilter, bucket: str | None) -> dict:
+    """How many records the filters `f` select in `bucket`, by business, and their taxable
+    value, tax and document value (rupees): what a confirmation states before a bulk change
+    or an upload."""
+    where, params = where_clause(gstins, f, bucket)
+    with connect(read_only=True) as con:
+        row = con.execute(f"""SELECT count(*), coalesce(sum(txval), 0), coalesce(sum({TAX_SQL}), 0),
+                                     coalesce(sum(val), 0), count(DISTINCT rtin)
+                              FROM ims_records WHERE {where}""", params).fetchone()
+    return {"records": row[0], "taxable": row[1], "tax": row[2], "value": row[3],
+            "businesses": row[4]}
 
 
 COMPARE_FIELDS = ("stin", "doc_type", "doc_no", "doc_date", "pos", "txval", "igst", "cgst", "sgst",
@@ -245,12 +302,27 @@ def _show(value) -> str:
 
 
 def recent_upload_results(gstins: list[str], limit: int = 200) -> pl.DataFrame:
-    """The latest uploads' per-record outcome: what was sent and what the portal said."""
+    """The latest uploads' per-record outcome, in words: what was sent, when (business time
+    zone) and what the portal said."""
     with connect(read_only=True) as con:
-        return query_frame(con, """
+        frame = query_frame(con, """
             SELECT q.request_id, q.rtin, q.reqtyp, q.status AS request_status, q.sent_at,
                    r.doc_no, r.stin AS supplier_gstin, i.action, i.result, i.error_cd, i.error_msg
             FROM upload_requests q JOIN upload_items i USING (request_id)
             LEFT JOIN ims_records r ON r.record_id = i.record_id
             WHERE list_contains(?::VARCHAR[], q.rtin)
             ORDER BY q.request_id DESC, r.doc_no LIMIT ?""", [list(gstins), limit])
+    words = [{"portal_answer": request_words(row["request_status"]),
+              "result": result_words(row["result"]) if row["request_status"] != "IP" else WAITING,
+              "error": " ".join(str(v) for v in (row["error_cd"], row["error_msg"]) if v),
+              "action": ACTION_WORDS.get(row["action"], row["action"] or "")}
+             for row in frame.iter_rows(named=True)]
+    shown = shown_times(frame, "sent_at").drop("request_status", "result", "error_cd",
+                                              "error_msg", "action")
+    return shown.hstack(pl.DataFrame(words, schema={"portal_answer": pl.Utf8, "result": pl.Utf8,
+                                                    "error": pl.Utf8, "action": pl.Utf8})).select(
+        "request_id", "sent_at", "portal_answer", "result", "doc_no", "action", "error", "rtin",
+        "supplier_gstin", "reqtyp")
+
+
+ACTION_WORDS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "Reset to no action"}

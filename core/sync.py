@@ -2,9 +2,11 @@
 
 `run_reconciliation` reconciles one business's portal side (IMS records, or GSTR-2A
 documents) with its current purchase register and keeps the run and its rows in
-`reco_runs` / `reco_results` (the Reconciliation page reads them). `apply_sync` does the
-same for the business's chosen source and, in the SAME transaction, writes status, reasons,
-counterpart, recommendation (keeping the previous one) and sync time onto `ims_records`,
+`reco_runs` / `reco_results` (the Reconciliation page reads them). `apply_sync` runs both
+reconciliations (IMS vs PR, and GSTR-2A vs PR where 2A documents exist), keeps both runs and,
+in the SAME transaction, writes the chosen source's status, reasons and recommendation (keeping
+the previous one), the IMS vs PR counterpart and its status, and the sync time onto
+`ims_records`,
 with an `action_log` row for every recommendation that changed. The user's own action is
 never touched.
 
@@ -218,7 +220,7 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
     row per changed recommendation. Returns how many changed."""
     con.register("sync_rows", rows.select(
         pl.col("portal_id").alias("record_id"), "match_status", "reasons",
-        pl.col("pr_id").alias("counterpart_doc_id"), "recommended_action",
+        pl.col("pr_id").alias("counterpart_doc_id"), "recommended_action", "books_status",
         *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL)))
     con.execute("CREATE OR REPLACE TEMP TABLE sync_new AS SELECT * FROM sync_rows")
     con.unregister("sync_rows")
@@ -231,7 +233,7 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
         [actor, gstin]).fetchall()[0][0]
     con.execute(f"""
         UPDATE ims_records SET match_status = s.match_status, reasons = s.reasons,
-            counterpart_doc_id = s.counterpart_doc_id,
+            counterpart_doc_id = s.counterpart_doc_id, books_status = s.books_status,
             prev_recommended_action = ims_records.recommended_action,
             recommended_action = s.recommended_action, rec_itc_red_req = s.rec_itc_red_req,
             {', '.join(f"rec_{c} = {_to_rupees(f's.rec_{c}')}" for c in DECL)},
@@ -265,21 +267,48 @@ def sync_source(gstin: str) -> str:
 
 def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
                periods: list[str] | None = None) -> dict:
-    """Run the business's chosen reconciliation and write the recommendations onto its IMS
-    records, all in one transaction. Nothing happens when the source is 'off'."""
+    """Run BOTH reconciliations of the business (IMS vs PR always, GSTR-2A vs PR when the store
+    holds 2A documents or 2A is the source) and keep both runs; the business's chosen source
+    decides the status and recommendation written onto its IMS records, while the books
+    counterpart and its status (`books_status`) always come from IMS vs PR. All writes in one
+    transaction. Nothing happens when the source is 'off'."""
     t0, started = time.perf_counter(), utc_now()
     kind = sync_source(gstin)
     if kind == "off":
         return {"source": "off", "records": 0, "changed": 0}
     watch = _Stopwatch()
-    settings, results, onto_ims = _reconcile(gstin, kind, periods, watch)
+    with watch.step("read"), connect() as con:
+        settings = read_settings(con)
+        ims = ims_frame(con, gstin, periods)
+        books = books_frame(con, gstin, periods)
+        portal_2a = gstr2a_frame(con, gstin, periods)
+    runs = []
+    with watch.step("reconcile"):
+        ims_results, ims_rows = _results("ims_vs_pr", ims, books, None, settings)
+        runs.append(("ims_vs_pr", ims_results))
+        onto_ims = ims_rows
+        if kind == "2a_vs_pr" or portal_2a.height:
+            results_2a, projected = _results("2a_vs_pr", ims, books, portal_2a, settings)
+            runs.append(("2a_vs_pr", results_2a))
+            if kind == "2a_vs_pr":
+                onto_ims = projected
+        onto_ims = _with_books_match(onto_ims, ims_rows)
     with watch.step("write"), connect() as con, transaction(con):  # incl. commit and close
         with watch.step("store_run"):
-            run_id = _store_run(con, gstin, kind, periods, settings, results, started, actor,
-                                job_run_id)
+            run_ids = {k: _store_run(con, gstin, k, periods, settings, results, started, actor,
+                                     job_run_id) for k, results in runs}
         with watch.step("write_back"):
-            changed = _write_recommendations(con, gstin, onto_ims, run_id, actor)
+            changed = _write_recommendations(con, gstin, onto_ims, run_ids[kind], actor)
     statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
-    return {"source": kind, "reco_run_id": run_id, "records": onto_ims.height, "changed": changed,
-            "statuses": statuses, "seconds": round(time.perf_counter() - t0, 2),
-            "timings": watch.timings}
+    return {"source": kind, "reco_run_id": run_ids[kind], "reco_run_ids": run_ids,
+            "records": onto_ims.height, "changed": changed, "statuses": statuses,
+            "seconds": round(time.perf_counter() - t0, 2), "timings": watch.timings}
+
+
+def _with_books_match(rows: pl.DataFrame, ims_rows: pl.DataFrame) -> pl.DataFrame:
+    """The source's rows with the IMS vs PR counterpart (`pr_id`) and status (`books_status`)
+    of each record: the books match stays whatever decides the recommendation."""
+    books = ims_rows.select("portal_id", pl.col("pr_id").alias("books_pr_id"),
+                            pl.col("match_status").alias("books_status"))
+    return (rows.join(books, on="portal_id", how="left")
+            .with_columns(pl.col("books_pr_id").alias("pr_id")).drop("books_pr_id"))

@@ -108,7 +108,7 @@ def test_bulk_action_on_selected_rows(db_file):
     docs = list(grid.value["doc_no"].iloc[[3, 4]])
     at.session_state[grid.key] = {"edited_rows": {3: {"select": True}, 4: {"select": True}},
                                   "added_rows": [], "deleted_rows": []}
-    at.selectbox[0].set_value("P")
+    at.selectbox(key="bulk_action").set_value("P")
     next(b for b in at.button if b.label == "Apply to selected rows").click()
     at.run()
     assert not at.exception
@@ -164,6 +164,10 @@ def test_purchase_upload_import_and_rollback(db_file):
     assert imported > 0
     at.run()
     next(b for b in at.button if b.label == "Roll back").click()
+    at.run()
+    assert rows("SELECT count(*) FROM purchase_docs") == [(imported,)]   # asked first
+    assert any(f"removes **{imported:,} document(s)**" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == f"Yes, remove {imported:,} document(s)").click()
     at.run()
     assert rows("SELECT count(*) FROM purchase_docs") == [(0,)]
     assert rows("SELECT rolled_back_by FROM purchase_batches") == [("local",)]
@@ -231,7 +235,7 @@ def test_reconciliation_shows_the_chosen_business_newest_run(db_file):
     at.selectbox(key="reco_business").set_value(first)
     at.run()
     assert run().value == newest[first] and run().options == [(f"Run {newest[first]} · IMS vs Purchase "
-                                                               "Register · all periods · 12 Nov 2025 06:00 · 53 rows")]
+                                                               "Register · all periods · 12 Nov 2025, 11:30 IST · 53 rows")]
     next(b for b in at.button if b.label == "Run now").click()
     at.run()
     again = rows("SELECT max(run_id) FROM reco_runs WHERE rtin = ?", [first])[0][0]
@@ -247,7 +251,7 @@ def test_dashboard_tells_whether_the_worker_runs_from_its_lock(db_file):
     from tests.test_core_views import hold_worker_lock, release
     seed_demo()                  # jobs from Nov 2025: older than 26 hours
     at = open_page("dashboard")
-    assert any("The worker is not running; the last job ran 12 Nov 2025 11:35" in w.value for w in at.warning)
+    assert any("The worker is not running; the last job ran 12 Nov 2025, 11:35 IST" in w.value for w in at.warning)
     proc = hold_worker_lock()
     try:
         at = open_page("dashboard")
@@ -255,7 +259,7 @@ def test_dashboard_tells_whether_the_worker_runs_from_its_lock(db_file):
         release(proc)
     warnings = [w.value for w in at.warning]
     assert not any("not running" in w for w in warnings), warnings
-    assert any("The worker is running but no job has run since 12 Nov 2025 11:35" in w for w in warnings)
+    assert any("The worker is running but no job has run since 12 Nov 2025, 11:35 IST" in w for w in warnings)
 
 
 def test_reconciliation_charts_read_as_periods_and_keep_status_colours(db_file):

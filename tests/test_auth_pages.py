@@ -116,7 +116,7 @@ def test_auditor_sees_ims_write_buttons_disabled(people):
     at = open_as(people["auditor"], "ims_invoices")
     for label in ["Save changes", "Apply to selected rows", "Update to GST", "Check upload status"]:
         assert button(at, label).disabled, label
-    assert at.selectbox[0].disabled    # the bulk action
+    assert at.selectbox(key="bulk_action").disabled    # the bulk action
     assert any("may view and download here but not change actions" in c.value for c in at.caption)
     at = open_as(people["analyst"], "ims_invoices")
     assert not button(at, "Save changes").disabled and not button(at, "Apply to selected rows").disabled
@@ -133,7 +133,7 @@ def test_analyst_saves_but_is_refused_once_made_auditor(people):
                  ["ana@example.com"]) == 1
     at = open_as(people["analyst"], "ims_invoices")
     edit_first_row(at)
-    at.selectbox[0].set_value("R")
+    at.selectbox(key="bulk_action").set_value("R")
     demote(people)
     next(b for b in at.button if b.label.startswith("Apply to all")).click()
     at.run()

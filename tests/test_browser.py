@@ -81,7 +81,7 @@ def test_change_an_action_in_the_grid_and_save(page, app_url):
     grid.wait_for()
     box = grid.bounding_box()
     grid.click(position={"x": 20, "y": 55})          # first data row, the ✓ column
-    for _ in range(9):                               # over to "My action"
+    for _ in range(11):                              # over to "My action"
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")
     page.wait_for_timeout(400)

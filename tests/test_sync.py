@@ -127,9 +127,32 @@ def test_2a_vs_pr_projects_2a_statuses_onto_ims_records(db_file):
                      ("GJ/560", "not_in_2a", "A"), ("GJ/555", "duplicate", "R")]:
         assert expected in got
     with connect() as con:
-        linked = con.execute("SELECT count(*) FROM reco_results WHERE ims_record_id IS NOT NULL").fetchone()[0]
-        kind = con.execute("SELECT kind FROM reco_runs").fetchone()[0]
-    assert kind == "2a_vs_pr" and linked == 5  # each 2A document points at its IMS record
+        linked = con.execute("SELECT count(*) FROM reco_results JOIN reco_runs USING (run_id) "
+                             "WHERE kind = '2a_vs_pr' AND ims_record_id IS NOT NULL").fetchone()[0]
+        kinds = [k for (k,) in con.execute("SELECT kind FROM reco_runs ORDER BY run_id").fetchall()]
+        written = con.execute("SELECT DISTINCT r.kind FROM ims_records i JOIN reco_runs r "
+                              "ON r.run_id = i.reco_run_id").fetchall()
+    assert kinds == ["ims_vs_pr", "2a_vs_pr"] and linked == 5  # each 2A document points at its IMS record
+    assert written == [("2a_vs_pr",)] and counts["reco_run_ids"]["2a_vs_pr"] == counts["reco_run_id"]
+
+
+def test_a_2a_source_keeps_the_books_match_of_ims_vs_pr(db_file):
+    load_samples("ims_vs_pr")
+    records = portal.flatten_gstr2a(json.loads((SAMPLES / "gstr2a_b2b_sample.json").read_text()))
+    with connect() as con, transaction(con):
+        store_gstr2a(con, G, ["102025"], records, utc_now())
+    apply_sync(G)
+    books_sql = "SELECT doc_no, counterpart_doc_id, books_status FROM ims_records ORDER BY doc_no"
+    with connect() as con:
+        by_ims = con.execute(books_sql).fetchall()
+        con.execute("UPDATE businesses SET sync_source = '2a_vs_pr' WHERE gstin = ?", [G])
+    counts = apply_sync(G)
+    with connect() as con:
+        by_2a = con.execute(books_sql).fetchall()
+        statuses = dict(con.execute("SELECT doc_no, match_status FROM ims_records").fetchall())
+    assert counts["source"] == "2a_vs_pr" and statuses["KA-7790"] == "not_in_2a"
+    assert by_2a == by_ims and any(doc for _, doc, _ in by_2a)
+    assert {d: s for d, _, s in by_2a}["KA-7790"] not in (None, "not_in_2a")
 
 
 def test_run_reconciliation_keeps_a_run_for_chosen_periods_without_touching_records(db_file):

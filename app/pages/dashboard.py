@@ -12,6 +12,7 @@ from app import auth_ui, ui
 from app.incidents import error_boundary
 from core import dashboard as dash
 from core import gsp_status
+from core.clock import utc_now
 from core.job_status import business_job_status
 
 st.title("Dashboard")
@@ -114,7 +115,7 @@ def show_job_health() -> None:
             for r in business_job_status(gstins=gstins)]
     st.dataframe(rows, hide_index=True)
     stopped_runs()
-    st.caption(f"Refreshed {dt.datetime.now():%H:%M:%S}; updates every 30 s.")
+    st.caption(f"Refreshed {ui.when(utc_now())}; updates every 30 s.")
 
 
 job_health()

@@ -7,15 +7,20 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from app import ui
+from app import confirm, ui, url_state
+from app.ims_upload import confirm_upload, figures_words
 from core import actions as act
 from core import export, upload
 from core import ims_view as view
-from core.ims_view import BUCKETS, ImsFilter
+from core.downloads import download_name, ims_file
+from core.ims_view import BUCKETS, DEFAULT_SORT, SORTS, ImsFilter
 from core.itc_answer import ANSWER_LABELS, HEADS, REMARK_MAX
 from core.roles import PermissionDenied
+from core.upload_words import state_words
 
 PAGE_SIZE = 50
+EAGER_ROWS = 5000      # downloads up to this size are built with the page (a second click works)
+ORDERS = {"desc": "Largest / latest first", "asc": "Smallest / earliest first"}
 LABEL = ui.ACTION_LABELS
 MY_ACTION = {"Accept": "A", "Reject": "R", "Pending": "P", "No action (reset)": "N"}
 ITC_ANSWER = {label: code for code, label in ANSWER_LABELS.items()}   # "Partial" -> "partial"
@@ -26,6 +31,14 @@ ui.show_flash()
 gstins = ui.require_businesses()
 may_act, may_upload = ui.can("act"), ui.can("upload")
 options = ui.cached(view.filter_options, gstins)
+URL = {"f_business": ("business", "list", gstins), "f_section": ("section", "list", None),
+       "f_period": ("period", "list", options["periods"]),
+       "f_status": ("status", "list", options["match_statuses"]),
+       "f_rec": ("recommended", "list", ["A", "R", "P", "-"]),
+       "f_supplier": ("supplier", "text", None), "f_doc": ("doc", "text", None),
+       "bucket": ("bucket", "choice", list(BUCKETS)), "sort": ("sort", "choice", list(SORTS)),
+       "sort_order": ("order", "choice", list(ORDERS)), "page": ("page", "text", None)}
+url_state.restore(URL)
 
 
 def filters_from_widgets(gstins: list[str], options: dict) -> ImsFilter:
@@ -54,12 +67,16 @@ def action_label(code: str) -> str:
 GRID_CONFIG = {
     "select": st.column_config.CheckboxColumn("✓", help="Select for a bulk action",
                                               width="small"),
+    "rtin": st.column_config.TextColumn("Business", help="The company (GSTIN) the record is of"),
     "doc_no": "Document",
     "stin": "Supplier GSTIN",
     "doc_date": st.column_config.DateColumn("Date", format="DD-MM-YYYY"),
     "txval": st.column_config.NumberColumn("Taxable ₹", format="%.2f"),
     "tax": st.column_config.NumberColumn("Tax ₹", format="%.2f"),
-    "portal_action": "On portal", "match_status": "Match", "recommended_action": "Recommended",
+    "portal_action": "On portal",
+    "upload_state": st.column_config.TextColumn("Upload", help="Where your action is on its "
+                                                "way to the portal"),
+    "match_status": "Match", "recommended_action": "Recommended",
     "user_action": st.column_config.SelectboxColumn("My action", options=list(MY_ACTION),
                                                     help="Saved here; sent with Update to GST"),
     "itc_answer": st.column_config.SelectboxColumn(
@@ -78,16 +95,19 @@ GRID_CONFIG = {
     "internal_note": st.column_config.TextColumn("Internal note",
                                                  help="The team's own note; never sent"),
     "reasons": "Reasons", "section": "Section", "rtnprd": "Period",
-    "upload_state": "Upload", "upload_error": "Upload error",
+    "upload_error": "Upload error",
 }
 EDITABLE = {"select", "user_action", "itc_answer", *(f"reduce_{h}" for h in HEADS),
             "supplier_remark", "internal_note"}
 
 
-def grid_frame(page: pl.DataFrame):
-    """The rows as the editor shows them: labels instead of codes, a Select column first."""
+def grid_frame(page: pl.DataFrame, columns: list[str]):
+    """The rows as the editor shows them: labels instead of codes, a Select column first, the
+    upload's state in words (sent records: "Sent to the portal, waiting for its answer")."""
     my_label = {code: label for label, code in MY_ACTION.items()}
     shown = page.with_columns(
+        pl.col("upload_state").map_elements(state_words, return_dtype=pl.Utf8, skip_nulls=False)
+        .alias("upload_state"),
         pl.lit(False).alias("select"),
         pl.col("portal_action").fill_null("N").replace_strict(LABEL, default=None)
         .alias("portal_action"),
@@ -96,7 +116,7 @@ def grid_frame(page: pl.DataFrame):
         pl.col("user_action").replace_strict(my_label, default=None).alias("user_action"),
         pl.col("txval").cast(pl.Float64), pl.col("tax").cast(pl.Float64),
     )
-    return shown.select(*GRID_CONFIG).to_pandas()
+    return shown.select(*columns).to_pandas()
 
 
 def grid_changes(edited_rows: dict, page: pl.DataFrame) -> tuple[dict[int, dict], list[int]]:
@@ -164,15 +184,38 @@ def bucket_label(counts: dict, name: str) -> str:
     return f"{BUCKETS[name][0]} ({counts[name]:,})"
 
 
+@confirm.dialog("bulk", "Apply to every filtered record?")
+def confirm_bulk(gstins: list[str], f: ImsFilter, bucket: str, bulk: str) -> None:
+    """The bulk action's scope in counts and rupees; nothing changes until confirmed."""
+    fig = view.scope_figures(gstins, f, bucket)
+    st.markdown(f"**{act.BULK_ACTIONS[bulk]}** on {figures_words(fig)} in "
+                f"**{BUCKETS[bucket][0]}** (the filters above). It is saved here as your action "
+                "(each change logged); nothing goes to the portal until **Update to GST**.")
+    if (confirm.answer_buttons("bulk", f"Yes, apply to {fig['records']:,} records")
+            and save_from_grid(gstins, f, bucket, {}, rows, False, True, bulk)):
+        st.rerun()
+
+
 f = filters_from_widgets(gstins, options)
 counts = ui.cached(view.bucket_counts, gstins, f)
 bucket = st.segmented_control("Bucket", list(BUCKETS), key="bucket", required=True,
                               default="no_action", format_func=partial(bucket_label, counts))
+s1, s2 = st.columns([1, 2])
+sort_key = s1.selectbox("Sort by", list(SORTS), key="sort", format_func=lambda k: SORTS[k][0],
+                        index=list(SORTS).index(DEFAULT_SORT[0]))
+order = s2.segmented_control("Order", list(ORDERS), key="sort_order", default="desc",
+                             required=True, format_func=ORDERS.get)
+sort = (sort_key, order == "desc")
 total = counts[bucket]
 pages = view.page_count(total, PAGE_SIZE)
-page_key = f"page_{hash((f, bucket)) & 0xffffffff}"
-page_no = min(st.session_state.get(page_key, 1) or 1, pages)
-rows = ui.cached(view.records_page, gstins, f, bucket, page_no, PAGE_SIZE)
+page_key = f"page_{hash((f, bucket, sort)) & 0xffffffff}"
+if page_key not in st.session_state and str(st.session_state.get("page", "")).isdigit():
+    st.session_state[page_key] = int(st.session_state["page"])  # from the address
+page_no = max(1, min(st.session_state.get(page_key, 1) or 1, pages))
+st.session_state["page"] = str(page_no)
+rows = ui.cached(view.records_page, gstins, f, bucket, page_no, PAGE_SIZE, sort)
+shown_businesses = f.businesses or gstins
+columns = [c for c in GRID_CONFIG if c != "rtin" or len(shown_businesses) > 1]
 
 if counts["all"] == 0 and f == ImsFilter():
     ui.no_data_yet("IMS records")
@@ -180,75 +223,59 @@ elif total == 0:
     st.info(f"No records in **{BUCKETS[bucket][0]}** for these filters. Try another bucket or "
             "clear a filter.")
 else:
-    editor_key = f"grid_{page_key}_{page_no}_{st.session_state.get('grid_generation', 0)}"
+    editor_key = (f"grid_{page_key}_{page_no}_{st.session_state.get('grid_generation', 0)}")
     with st.form("grid_form", border=False):
-        locked = [c for c in GRID_CONFIG if c not in EDITABLE] if may_act else True
-        st.data_editor(grid_frame(rows), key=editor_key, hide_index=True,
+        locked = [c for c in columns if c not in EDITABLE] if may_act else True
+        st.data_editor(grid_frame(rows, columns), key=editor_key, hide_index=True,
                        column_config=GRID_CONFIG, disabled=locked, height=420, placeholder="")
         save_col, bulk_col, sel_col, all_col = st.columns([1, 2, 1, 1],
                                                           vertical_alignment="bottom")
         save = save_col.form_submit_button("Save changes", type="primary", disabled=not may_act)
-        bulk = bulk_col.selectbox("Bulk action", list(act.BULK_ACTIONS),
+        bulk = bulk_col.selectbox("Bulk action", list(act.BULK_ACTIONS), key="bulk_action",
                                   format_func=act.BULK_ACTIONS.get, disabled=not may_act)
         on_selected = sel_col.form_submit_button("Apply to selected rows", disabled=not may_act)
         on_filtered = all_col.form_submit_button(f"Apply to all {total:,} filtered",
                                                  disabled=not may_act)
     st.pagination(pages, key=page_key)
-    st.caption(f"{total:,} records · page {page_no} of {pages:,} · {PAGE_SIZE} per page")
+    st.caption(f"{total:,} records · page {page_no} of {pages:,} · {PAGE_SIZE} per page · "
+               f"sorted by {SORTS[sort_key][0]} ({ORDERS[order].lower()}) over all {total:,} "
+               "filtered records (a click on a column heading reorders this page only)")
     ui.read_only_note("act", "change actions")
     edits = st.session_state[editor_key]["edited_rows"]
-    if (save or on_selected or on_filtered) and save_from_grid(
-            gstins, f, bucket, edits, rows, on_selected, on_filtered, bulk):
+    if on_filtered and ui.permitted("act", "change IMS actions"):
+        confirm.ask("bulk", bulk)
+    if confirm.asked("bulk") in act.BULK_ACTIONS:
+        confirm_bulk(gstins, f, bucket, confirm.asked("bulk"))
+    elif (save or on_selected) and save_from_grid(
+            gstins, f, bucket, edits, rows, on_selected, False, bulk):
         st.rerun()
+url_state.keep(URL)
 
 
-def update_to_gst(gstins: list[str], f: ImsFilter) -> None:
-    """Send the 'to upload' records the filters `f` show to the portal, per business, with
-    progress."""
-    if not ui.permitted("upload", "upload actions to the portal"):
-        return
-    todo = ui.cached(view.export_frame, gstins, f, "to_upload")
-    if todo.is_empty():
-        st.info("Nothing to upload: change actions in the grid first.")
-        return
-    groups = (todo.group_by("company_gstin").agg(pl.col("record_id")).sort("company_gstin")
-              .to_dicts())
-    with st.status(f"Uploading {todo.height:,} action(s) to GST ...", expanded=True) as status:
-        bar = st.progress(0.0)
-        for i, group in enumerate(groups, start=1):
-            gstin, ids = group["company_gstin"], group["record_id"]
-            st.write(f"{ui.label_business(gstin)}: {len(ids):,} record(s)")
-            try:
-                outcome = upload.upload_actions(gstin, ids, ui.current_actor())
-                more = (", more batches follow (the worker polls each minute)"
-                        if outcome.get("waiting") else "")
-                st.write(f"Queued {outcome.get('queued', 0):,}, sent {outcome.get('sent', 0):,}"
-                         + more)
-                for rid, why in outcome.get("refused", [])[:50]:
-                    st.write(f"- record {rid} not sent: {why}")
-            except Exception as exc:  # noqa: BLE001 - shown; one business must not hide the rest
-                st.error(f"{gstin}: {exc}")
-            bar.progress(i / len(groups))
-        status.update(label="Upload sent; the portal's result appears below.", state="complete")
+st.subheader("Update to GST")
+st.markdown(f"**{counts['to_upload']:,}** record(s) with your action waiting to be uploaded "
+            f"(within the filters) · **{counts['in_flight']:,}** sent, awaiting the portal's "
+            f"answer · **{counts['upload_errors']:,}** with upload errors.")
+b1, b2, _ = st.columns(3)
+if b1.button("Update to GST", type="primary", icon=":material/cloud_upload:",
+             disabled=counts["to_upload"] == 0 or not may_upload):
+    confirm.ask("upload")
+if confirm.asked("upload"):
+    confirm_upload(gstins, f)
+if (b2.button("Check upload status", disabled=not may_upload)
+        and ui.permitted("upload", "check uploads with the portal")):
+    for gstin in gstins:
+        upload.poll_uploads(gstin)
     ui.after_write()
-
-
-with st.expander("Update to GST", icon=":material/cloud_upload:"):
-    st.write(f"**{counts['to_upload']:,}** record(s) with your action waiting to be uploaded "
-             f"(within the filters); **{counts['upload_errors']:,}** with upload errors.")
-    b1, b2 = st.columns(2)
-    if b1.button("Update to GST", type="primary",
-                 disabled=counts["to_upload"] == 0 or not may_upload):
-        update_to_gst(gstins, f)
-    if (b2.button("Check upload status", disabled=not may_upload)
-            and ui.permitted("upload", "check uploads with the portal")):
-        for gstin in gstins:
-            upload.poll_uploads(gstin)
-        ui.after_write()
-    ui.read_only_note("upload", "upload to the portal")
-    results = ui.cached(view.recent_upload_results, gstins)
-    if not results.is_empty():
-        st.dataframe(results, hide_index=True)
+    st.rerun()
+ui.read_only_note("upload", "upload to the portal")
+results = ui.cached(view.recent_upload_results, gstins)
+if not results.is_empty():
+    with st.expander(f"The portal's answers to the latest uploads ({results.height:,} rows)"):
+        st.dataframe(results, hide_index=True, column_config={
+            "request_id": "Request", "rtin": "Business", "reqtyp": "Kind", "sent_at": "Sent",
+            "doc_no": "Document", "supplier_gstin": "Supplier GSTIN", "action": "Action",
+            "portal_answer": "Portal's answer", "result": "Record", "error": "Error"})
 
 def record_label(rows: pl.DataFrame, record_id: int) -> str:
     """'document · supplier GSTIN · match status' of a record on the page `rows`."""
@@ -277,9 +304,13 @@ with st.expander("Record and its books counterpart", icon=":material/compare:"):
         choice = st.selectbox("Record", rows["record_id"].to_list(), key="compare_record",
                               format_func=partial(record_label, rows))
         detail = view.record_with_counterpart(gstins, choice)
+        books_status = detail["portal"].get("books_status")
         if detail["books"] is None:
-            st.info("No books document is matched to this record (status "
-                    f"{detail['portal'].get('match_status') or 'not synced'}).")
+            st.info("No books document is matched to this record (IMS vs purchase register: "
+                    f"{books_status or detail['portal'].get('match_status') or 'not synced'}).")
+        else:
+            st.caption(f"Books match (IMS vs purchase register): **{books_status or '-'}** · "
+                       f"status of the sync source: **{detail['portal'].get('match_status')}**")
         st.dataframe(pl.DataFrame(detail["compare"]).with_columns(
             pl.when(pl.col("differs")).then(pl.lit("≠")).otherwise(pl.lit("")).alias("differs")),
             hide_index=True, column_config={"field": "Field", "portal": "Portal (IMS)",
@@ -291,17 +322,25 @@ with st.expander("Record and its books counterpart", icon=":material/compare:"):
 
 
 
-def export_bytes(gstins: list[str], f: ImsFilter, bucket: str, excel: bool) -> bytes:
-    """The filtered view of `bucket` as a download (Excel or CSV)."""
-    frame = view.export_frame(gstins, f, bucket)
-    return export.to_excel_bytes(frame, "IMS") if excel else export.to_csv_bytes(frame)
+def download(column, label: str, rows_in: int, scope: str, args: tuple, excel: bool,
+             periods=()) -> None:
+    """A download button whose file is ready at once when small (a second click right after
+    the first gets the file too), built on the click when large; clicking never reruns the
+    page."""
+    build = partial(ims_file, *args, excel)
+    data = ui.cached(ims_file, *args, excel) if rows_in <= EAGER_ROWS else build
+    ext, mime = ("xlsx", export.XLSX_MIME) if excel else ("csv", "text/csv")
+    column.download_button(label, data, mime=mime, icon=":material/download:",
+                           key=f"download_{scope}_{ext}", on_click="ignore",
+                           file_name=download_name("ims", shown_businesses, periods, scope, ext))
 
 
 if total:
-    d1, d2, _ = st.columns([1, 1, 3])
-    stem = f"ims_{bucket}"
-    d1.download_button("Download CSV", partial(export_bytes, gstins, f, bucket, False),
-                       file_name=f"{stem}.csv", mime="text/csv", icon=":material/download:")
-    d2.download_button("Download Excel", partial(export_bytes, gstins, f, bucket, True),
-                       file_name=f"{stem}.xlsx", icon=":material/download:",
-                       mime=export.XLSX_MIME)
+    d1, d2, d3 = st.columns(3)
+    scope = bucket.replace("_", "-") + ("-filtered" if f != ImsFilter() else "")
+    download(d1, "Download CSV", total, scope, (gstins, f, bucket, sort), False, f.periods)
+    download(d2, "Download Excel", total, scope, (gstins, f, bucket, sort), True, f.periods)
+    everything = ImsFilter(businesses=f.businesses)   # of the businesses shown, any bucket
+    download(d3, "Download all records (CSV)",
+             counts["all"] if f == everything else EAGER_ROWS + 1, "all",
+             (gstins, everything, None, DEFAULT_SORT), False)

@@ -7,11 +7,13 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from app import ui
+from app import confirm, ui
 from core import purchase
+from core.batch_figures import rollback_figures
 from core.business import companies_by_batch
 from core.purchase_read import MAX_UPLOAD_BYTES, read_table
 from core.purchase_templates import CN_SIGNS, FIELDS, REQUIRED, Template
+from core.timefmt import shown_times
 
 CUSTOM = "(map columns myself)"
 FROM_FILE = "(from the file's company GSTIN column)"
@@ -167,6 +169,27 @@ def upload_and_import(gstins: list[str], actor: str) -> None:
                                       "choose the company above"))
 
 
+@confirm.dialog("rollback", "Roll back this purchase register?")
+def confirm_rollback(batch_id: int, label: str, actor: str) -> None:
+    """What the rollback removes, in documents and rupees; done only when confirmed."""
+    fig = rollback_figures(batch_id)
+    st.markdown(f"Rolling back batch **{label}** removes **{fig['documents']:,} document(s)** "
+                f"from the books: taxable {ui.rupees(fig['taxable'])}, tax "
+                f"{ui.rupees(fig['tax'])}, document value {ui.rupees(fig['value'])}"
+                + (f"; {fig['restored']:,} document(s) it replaced come back" if fig["restored"]
+                   else "")
+                + ". The next sync matches the IMS records without them.")
+    if confirm.answer_buttons("rollback", f"Yes, remove {fig['documents']:,} document(s)"):
+        try:
+            done = purchase.rollback_batch(batch_id, actor)
+            ui.after_write()
+            ui.flash("success", f"Batch {batch_id} rolled back: {done['removed']:,} documents "
+                                f"removed, {done['restored']:,} restored.")
+            st.rerun()
+        except purchase.ImportRefused as refused:
+            st.error(str(refused))
+
+
 st.title("Purchase Register")
 ui.show_flash()
 gstins = ui.require_businesses()
@@ -189,10 +212,10 @@ if not batches:
     st.info("No purchase register of your businesses imported yet. Upload your books' purchase "
             "register above.")
 else:
-    frame = pl.DataFrame(batches).select(
-        "batch_id", "file_name", "companies", "template", "line_count", "doc_count",
-        "current_docs", "invalid_count", "duplicate_count", "imported_by", "imported_at",
-        "rolled_back_at")
+    frame = shown_times(pl.DataFrame(batches), "imported_at", "rolled_back_at").select(
+        "batch_id", "file_name", "imported_at", "imported_by", "rolled_back_at", "companies",
+        "template", "line_count", "doc_count", "current_docs", "invalid_count",
+        "duplicate_count")
     st.dataframe(frame, hide_index=True, column_config={
         "batch_id": "Batch", "file_name": "File", "companies": "Companies", "template": "Mapping",
         "line_count": "Lines", "doc_count": "Documents", "current_docs": "Current",
@@ -206,11 +229,7 @@ else:
         if c2.button("Roll back", disabled=not may_import,
                      help="Removes the batch's documents; documents it replaced come back"
                      ) and ui.permitted("import", "roll back batches"):
-            try:
-                done = purchase.rollback_batch(batch_id, actor)
-                ui.after_write()
-                ui.flash("success", f"Batch {batch_id} rolled back: {done['removed']} documents "
-                                    f"removed, {done['restored']} restored.")
-                st.rerun()
-            except purchase.ImportRefused as refused:
-                st.error(str(refused))
+            confirm.ask("rollback", batch_id)
+        if confirm.asked("rollback") in live:
+            chosen = confirm.asked("rollback")
+            confirm_rollback(chosen, batch_label(batches, chosen), actor)

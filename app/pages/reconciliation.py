@@ -11,7 +11,9 @@ import streamlit as st
 from app import ui
 from core import export, sync
 from core import reco_view as rv
+from core.downloads import download_name
 from core.ims_view import page_count
+from core.timefmt import shown_time
 
 KINDS = {"ims_vs_pr": "IMS vs Purchase Register", "2a_vs_pr": "GSTR-2A vs Purchase Register"}
 PAGE_SIZE = 50
@@ -61,7 +63,7 @@ if runs.is_empty():
 def run_label(runs: pl.DataFrame, run: int) -> str:
     r = runs.row(runs["run_id"].to_list().index(run), named=True)
     return (f"Run {r['run_id']} · {KINDS.get(r['kind'], r['kind'])} · "
-            f"{r['periods'] or 'all periods'} · {r['started_at']:%d %b %Y %H:%M} · "
+            f"{r['periods'] or 'all periods'} · {shown_time(r['started_at'])} · "
             f"{r['rows']:,} rows")
 
 
@@ -118,9 +120,13 @@ def export_bytes(run_id: int, gstins: list[str], excel: bool) -> bytes:
     return export.to_excel_bytes(frame, "Reconciliation") if excel else export.to_csv_bytes(frame)
 
 
+run = runs.row(run_ids.index(run_id), named=True)
 d1, d2, _ = st.columns([1, 1, 3])
-d1.download_button("Download CSV", partial(export_bytes, run_id, gstins, False),
-                   file_name=f"reco_run_{run_id}.csv", mime="text/csv", icon=":material/download:")
-d2.download_button("Download Excel", partial(export_bytes, run_id, gstins, True),
-                   file_name=f"reco_run_{run_id}.xlsx", icon=":material/download:",
-                   mime=export.XLSX_MIME)
+for column, excel in ((d1, False), (d2, True)):   # built on the click; the page never reruns
+    ext = "xlsx" if excel else "csv"
+    column.download_button(
+        f"Download {'Excel' if excel else 'CSV'}", partial(export_bytes, run_id, gstins, excel),
+        file_name=download_name(f"reco-{run['kind'].replace('_', '-')}", [gstin],
+                                (run["periods"] or "").split(","), f"run{run_id}", ext),
+        mime=export.XLSX_MIME if excel else "text/csv", icon=":material/download:",
+        key=f"reco_download_{ext}", on_click="ignore")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import auth_ui, ui
 from app.gsp_connect import show_gsp_sessions
+from app.sync_now import sync_now_block
 from core import business as biz
 from core import gsp
 from core.business import SettingsError
@@ -57,6 +58,7 @@ else:
                 st.error(str(err))
     st.caption("IMS records are fetched once a day at this time; the recommendations are synced "
                "within 2 hours of the fetch.")
+    sync_now_block(enabled, {r["gstin"]: r["sync_source"] for r in rows}, actor)
     schedule_preview()
 
 st.subheader("Add or edit a business")
