@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 
 from core import jobs
+from core.backup_job import BACKUP, backup_job, due_backup
 from core.business import load_businesses
 from core.clock import SystemClock, to_store
 from core.db import connect
@@ -53,9 +54,10 @@ class Worker:
     `clock` and `jobs` are injectable; the schedule itself is read from the store on every
     tick, so changes made in the app apply without a restart."""
 
-    def __init__(self, clock=None, jobs: dict | None = None):
+    def __init__(self, clock=None, jobs: dict | None = None, backups: bool = False):
         self.clock = clock or SystemClock()
-        self.jobs = {**default_jobs(), **(jobs or {})}
+        self.jobs = {**default_jobs(), BACKUP: backup_job(self.clock), **(jobs or {})}
+        self.backups = backups  # the daily backup: the worker process takes it (worker.py)
         self.started_at = self.clock.now()
         self.busy = False  # True while a job's work runs (SIGTERM may interrupt it then)
 
@@ -67,13 +69,18 @@ class Worker:
         return due_jobs(now, businesses, states, self.started_at)
 
     def tick(self) -> list[JobResult]:
-        """Close abandoned runs, run everything due now, then poll uploads in flight."""
+        """Close abandoned runs, run everything due now, poll uploads in flight, back up."""
         jobs.close_abandoned_runs(to_store(self.clock.now()))
         results = [self.run(j.job, j.gstin, j.slot, j.triggered_by) for j in self.due()]
-        return results + self.poll()
+        return results + self.poll() + self.backup()
 
     def poll(self) -> list[JobResult]:
         return [self.run(POLL, g, None, "schedule") for g in gstins_with_pending_uploads()]
+
+    def backup(self) -> list[JobResult]:
+        """The daily backup of the store when it is due (core/backup_job.py)."""
+        due = due_backup(self.clock.now(), self.started_at) if self.backups else None
+        return [self.run(BACKUP, None, due.slot, due.triggered_by)] if due else []
 
     def run(self, job: str, gstin: str, slot: dt.datetime | None,
             triggered_by: str) -> JobResult:

@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from app import auth_ui, ui
+from app import auth_ui, backup_ui, ui
 from core import business as biz
 from core import gsp
 from core.business import SettingsError
@@ -115,3 +115,5 @@ if right.button("Test connection"):
     with st.spinner(f"Logging in to {url} ..."):
         ok, message = try_login(url)
     (st.success if ok else st.error)(message)
+
+backup_ui.backup_settings_section(actor)
