@@ -7,12 +7,10 @@ import datetime as dt
 import streamlit as st
 
 from app import ui
-from core import jobs
-from core.backup_job import BACKUP, back_up_and_prune, backup_status, describe
+from core.backup_job import backup_now, backup_status, describe
 from core.backup_retention import list_backups
 from core.backup_settings import OFF, backup_settings, save_backup_settings
 from core.business import SettingsError
-from core.clock import SystemClock
 
 RESTORE = "Restore one with `python -m core.db restore --from BACKUP --to NEW_FILE` (README)."
 
@@ -32,8 +30,7 @@ def backup_state() -> None:
 
 
 def _back_up_now(actor: str) -> None:
-    result = jobs.run_job(BACKUP, None, lambda run_id: back_up_and_prune(
-        SystemClock().now(), source=f"app:{actor}"), triggered_by=f"app:{actor}")
+    result = backup_now(actor)
     ui.after_write()
     if result.ok:
         ui.flash("success", f"Backup written: {result.counts['path']} "

@@ -17,7 +17,7 @@ from core.backup_retention import Found, list_backups, prune
 from core.backup_settings import BackupSettings, backup_settings, load_backup_settings
 from core.clock import SystemClock, aware, business_tz, from_store, to_store
 from core.db import connect
-from core.jobs import SCHEDULED
+from core.jobs import SCHEDULED, JobResult, run_job
 from core.slots import DueJob, latest_slot, next_fetch_time
 
 BACKUP = "backup"
@@ -61,6 +61,14 @@ def backup_job(clock) -> Callable[..., dict]:
     def run(gstin, run_id: int, slot, triggered_by: str) -> dict:
         return back_up_and_prune(clock.now(), source=triggered_by)
     return run
+
+
+def backup_now(actor: str, clock=None) -> JobResult:
+    """A backup (and retention) now, asked for by someone in the app: a recorded job that
+    does not serve the day's scheduled slot."""
+    clock = clock or SystemClock()
+    return run_job(BACKUP, None, lambda run_id: back_up_and_prune(
+        clock.now(), source=f"app:{actor}"), triggered_by=f"app:{actor}", clock=clock)
 
 
 # ---------------------------------------------------------------- what people see

@@ -237,7 +237,7 @@ def test_a_failed_backup_is_a_failed_job_shown_like_one(db_file, tmp_path):
     lines = describe(backup_status(ist(5, 3)))
     assert lines[0].startswith("the last backup FAILED at 2030-10-05 02:00: Cannot write")
     shown = subprocess.run([sys.executable, "worker.py", "status"], cwd=ROOT, text=True,
-                           capture_output=True, timeout=120, env=os.environ.copy())
+                           capture_output=True, timeout=120, env=os.environ.copy(), check=False)
     assert "backups: the last backup FAILED" in shown.stdout, shown.stdout + shown.stderr
     with connect() as con:   # fixed: the next day's backup succeeds and says so
         put_setting(con, "backup_folder", "backups")
