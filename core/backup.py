@@ -171,13 +171,19 @@ def _sync(path: Path) -> None:
         os.close(fd)
 
 
-def _free_name(folder: Path, now: dt.datetime) -> str:
+def _reserve(folder: Path, now: dt.datetime) -> tuple[str, Path]:
+    """A name no other backup has or is writing (its `.partial` folder made here)."""
     base = PREFIX + aware(now).astimezone(business_tz()).strftime("%Y%m%d-%H%M%S")
-    name, n = base, 1
-    while (folder / name).exists():
-        n += 1
-        name = f"{base}-{n}"
-    return name
+    for n in range(1, 1000):
+        name = base if n == 1 else f"{base}-{n}"
+        if (folder / name).exists():
+            continue
+        try:
+            (folder / f".{name}.partial").mkdir(mode=0o700)
+        except FileExistsError:
+            continue            # another backup of the same second is being written
+        return name, folder / f".{name}.partial"
+    raise BackupError(f"Too many backups named {base} in {folder}")
 
 
 def _seal(partial: Path, final: Path, manifest: dict) -> None:
@@ -188,6 +194,8 @@ def _seal(partial: Path, final: Path, manifest: dict) -> None:
         os.chmod(f, 0o600)   # the store's data: users' password hashes, the action log
         _sync(f)
     _sync(partial)
+    if final.exists():
+        raise BackupError(f"{final} appeared while the backup was written; try again")
     os.rename(partial, final)
     _sync(final.parent)
 
@@ -199,15 +207,14 @@ def take_backup(open_store: Callable[[], AbstractContextManager], folder: Path,
     started = time.monotonic()
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        name = _free_name(folder, now)
-        partial = folder / f".{name}.partial"
-        partial.mkdir(mode=0o700)
+        name, partial = _reserve(folder, now)
     except OSError as exc:
         raise BackupError(f"Cannot write backups to {folder}: {exc.strerror or exc}") from exc
     try:
         with open_store() as con:
+            opened = time.monotonic()
             taken = snapshot(con, partial)
-        held = time.monotonic() - started
+        held = time.monotonic() - opened
         _check_written(partial, taken["tables"])
         manifest = {"format": FORMAT, "app": "IMS Reco Sync", "name": name,
                     "taken_at": to_store(now).isoformat(),
