@@ -7,7 +7,7 @@ commands for businesses and settings (docs/interfaces.md).
     python worker.py sync [--gstin G ...]     reconcile and write recommendations now
     python worker.py poll                     ask the portal about uploads in flight
     python worker.py status [--gstin G ...]   per business: last/next fetch, last sync, due
-                                              by, last error; then runs stopped midway
+                                              by, last error; runs stopped midway; backups
     python worker.py businesses add GSTIN --name NAME    add a business (or rename it)
     python worker.py businesses list                     the businesses and their schedule
     python worker.py businesses enable GSTIN             fetch it daily
@@ -204,9 +204,9 @@ def cmd_status(args) -> int:
     jobs.close_abandoned_runs()
     gstins = [b["gstin"] for b in business.choose_businesses(args.gstin)] if args.gstin else None
     rows = business_job_status(None, gstins, SystemClock().now())
-    print("backups: " + "\n         ".join(describe(backup_status())))
     if not rows:
         print(f"no businesses yet (add one with: {business.ADD_HINT})")
+        print_backups()
         return 0
     print(f"times in {business_tz().key}")
     print_table(("GSTIN", "name", "on", "fetch at", "last fetch", "next fetch", "last sync",
@@ -226,7 +226,13 @@ def cmd_status(args) -> int:
             s["run_id"], s["job"], s["gstin"] or "-", s["triggered_by"] or "-",
             _when(from_store(s["started_at"])), _when(from_store(s["finished_at"])),
             (s["error"] or "")[:100]) for s in stopped])
+    print_backups()
     return 0
+
+
+def print_backups() -> None:
+    """The daily backup: last result, newest backup, next one (core/backup_job.py)."""
+    print("\nbackups: " + "\n         ".join(describe(backup_status())))
 
 
 # ---------------------------------------------------------------- businesses and settings
@@ -262,7 +268,7 @@ def cmd_businesses_switch(args) -> int:
 
 def cmd_settings_show(args) -> int:
     for key, value in {**business.current_settings(), **current_backup_settings()}.items():
-        print(f"{key:19} {value}")
+        print(f"{key:12} {value}")
     return 0
 
 
