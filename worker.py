@@ -7,7 +7,7 @@ commands for businesses and settings (docs/interfaces.md).
     python worker.py sync [--gstin G ...]     reconcile and write recommendations now
     python worker.py poll                     ask the portal about uploads in flight
     python worker.py status [--gstin G ...]   per business: last/next fetch, last sync, due
-                                              by, last error; then runs stopped midway
+                                              by, last error; runs stopped midway; backups
     python worker.py businesses add GSTIN --name NAME    add a business (or rename it)
     python worker.py businesses list                     the businesses and their schedule
     python worker.py businesses enable GSTIN             fetch it daily
@@ -19,6 +19,8 @@ commands for businesses and settings (docs/interfaces.md).
         tolerance    rupees per amount field, 0-1000
         date_window  days, 0-366
         policy       balanced | strict
+        backup_time, backup_folder, backup_keep_daily, backup_keep_monthly: the daily
+                     backup (docs/backups.md)
 
 The loop and `once` hold a lock file beside the database (one instance at a time); a
 second one exits with status 3. SIGTERM or Ctrl-C stops the loop cleanly (exit 0): a job
@@ -41,6 +43,8 @@ from pathlib import Path
 import schedule
 
 from core import business, gsp_status, jobs
+from core.backup_job import backup_status, describe
+from core.backup_settings import BACKUP_KEYS, change_backup_setting, current_backup_settings
 from core.business import SettingsError
 from core.clock import SystemClock, business_tz, from_store
 from core.db import db_path, worker_lock_path
@@ -119,7 +123,7 @@ def start_locked() -> int:
 
 def cmd_loop(args) -> int:
     _lock = start_locked()
-    worker, stop = Worker(), threading.Event()
+    worker, stop = Worker(backups=True), threading.Event()
     install_stop_handler(worker, stop)
     log.info("worker started (pid %d, database %s, IMS_TZ %s)", os.getpid(), db_path(),
              business_tz().key)
@@ -133,7 +137,7 @@ def cmd_loop(args) -> int:
 
 def cmd_once(args) -> int:
     _lock = start_locked()
-    worker = Worker()
+    worker = Worker(backups=True)
     install_stop_handler(worker, threading.Event())
     try:
         results = worker.tick()
@@ -202,6 +206,7 @@ def cmd_status(args) -> int:
     rows = business_job_status(None, gstins, SystemClock().now())
     if not rows:
         print(f"no businesses yet (add one with: {business.ADD_HINT})")
+        print_backups()
         return 0
     print(f"times in {business_tz().key}")
     print_table(("GSTIN", "name", "on", "fetch at", "last fetch", "next fetch", "last sync",
@@ -222,7 +227,13 @@ def cmd_status(args) -> int:
             s["run_id"], s["job"], s["gstin"] or "-", s["triggered_by"] or "-",
             _when(from_store(s["started_at"])), _when(from_store(s["finished_at"])),
             (s["error"] or "")[:100]) for s in stopped])
+    print_backups()
     return 0
+
+
+def print_backups() -> None:
+    """The daily backup: last result, newest backup, next one (core/backup_job.py)."""
+    print("\nbackups: " + "\n         ".join(describe(backup_status())))
 
 
 # ---------------------------------------------------------------- businesses and settings
@@ -257,13 +268,14 @@ def cmd_businesses_switch(args) -> int:
 
 
 def cmd_settings_show(args) -> int:
-    for key, value in business.current_settings().items():
+    for key, value in {**business.current_settings(), **current_backup_settings()}.items():
         print(f"{key:12} {value}")
     return 0
 
 
 def cmd_settings_set(args) -> int:
-    saved = business.change_setting(args.key, args.value, actor="cli")
+    change = change_backup_setting if args.key in BACKUP_KEYS else business.change_setting
+    saved = change(args.key, args.value, actor="cli")
     print(f"{args.key} = {saved}")
     return 0
 
@@ -302,7 +314,7 @@ def parser() -> argparse.ArgumentParser:
     settings_sub.add_parser("show", help="the settings in effect").set_defaults(
         fn=cmd_settings_show)
     put = settings_sub.add_parser("set", help="change one setting")
-    put.add_argument("key", metavar="KEY", help=", ".join(business.SETTING_KEYS))
+    put.add_argument("key", metavar="KEY", help=", ".join(business.SETTING_KEYS + BACKUP_KEYS))
     put.add_argument("value", metavar="VALUE")
     put.set_defaults(fn=cmd_settings_set)
     ap.set_defaults(fn=cmd_loop)

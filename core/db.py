@@ -7,6 +7,9 @@ backoff for up to `busy_timeout` seconds, then raised as `DatabaseBusy`.
 
 Schema lives in `core/migrations/NNN_name.sql`, applied in number order once each,
 recorded in `schema_version`.
+
+`python -m core.db backup | restore | verify | list` takes and restores backups
+(core/backup_cli.py, docs/backups.md).
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import contextlib
 import fcntl
 import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from core import backup_cli
 from core.clock import utc_now
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -320,3 +325,13 @@ def put_setting(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         [key, str(value), utc_now()],
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m core.db backup | restore | verify | list` (core/backup_cli.py)."""
+    return backup_cli.main(argv, lambda: connect(read_only=True), db_path(),
+                           {number for number, _ in migration_files()})
+
+
+if __name__ == "__main__":
+    sys.exit(main())

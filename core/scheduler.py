@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 
 from core import gsp_sessions, jobs
+from core.backup_job import BACKUP, backup_job, due_backup
 from core.business import load_businesses
 from core.clock import SystemClock, to_store
 from core.db import connect
@@ -59,9 +60,10 @@ class Worker:
     `clock` and `jobs` are injectable; the schedule itself is read from the store on every
     tick, so changes made in the app apply without a restart."""
 
-    def __init__(self, clock=None, jobs: dict | None = None):
+    def __init__(self, clock=None, jobs: dict | None = None, backups: bool = False):
         self.clock = clock or SystemClock()
-        self.jobs = {**default_jobs(), **(jobs or {})}
+        self.jobs = {**default_jobs(), BACKUP: backup_job(self.clock), **(jobs or {})}
+        self.backups = backups  # the daily backup: the worker process takes it (worker.py)
         self.started_at = self.clock.now()
         self.busy = False  # True while a job's work runs (SIGTERM may interrupt it then)
 
@@ -73,16 +75,21 @@ class Worker:
         return due_jobs(now, businesses, states, self.started_at)
 
     def tick(self) -> list[JobResult]:
-        """Close abandoned runs, run everything due now, then poll uploads in flight."""
+        """Close abandoned runs, run everything due now, poll uploads in flight, back up."""
         jobs.close_abandoned_runs(to_store(self.clock.now()))
         refreshed = [self.run(gsp_sessions.REFRESH_JOB, g, None, "schedule")
                      for g in gsp_sessions.sessions_due_for_refresh(to_store(self.clock.now()))]
         results = [self.run(j.job, j.gstin, j.slot, j.triggered_by) for j in self.due()]
-        return refreshed + results + self.poll()
+        return refreshed + results + self.poll() + self.backup()
 
     def poll(self) -> list[JobResult]:
         return [self.run(POLL, g, None, "schedule") for g in gstins_with_pending_uploads()
                 if gsp_sessions.can_call_portal(g)]
+
+    def backup(self) -> list[JobResult]:
+        """The daily backup of the store when it is due (core/backup_job.py)."""
+        due = due_backup(self.clock.now(), self.started_at) if self.backups else None
+        return [self.run(BACKUP, None, due.slot, due.triggered_by)] if due else []
 
     def run(self, job: str, gstin: str, slot: dt.datetime | None,
             triggered_by: str) -> JobResult:

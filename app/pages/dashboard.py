@@ -8,7 +8,7 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from app import auth_ui, ui
+from app import auth_ui, backup_ui, ui
 from app.incidents import error_boundary
 from core import dashboard as dash
 from core import gsp_status
@@ -119,3 +119,4 @@ def show_job_health() -> None:
 
 
 job_health()
+backup_ui.backup_state()

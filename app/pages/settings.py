@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from app import auth_ui, ui
+from app import auth_ui, backup_ui, ui
 from app.gsp_connect import show_gsp_sessions
 from app.sync_now import sync_now_block
 from core import business as biz
@@ -120,3 +120,4 @@ if right.button("Test connection"):
     (st.success if ok else st.error)(message)
 
 show_gsp_sessions(gstins, actor)
+backup_ui.backup_settings_section(actor)
