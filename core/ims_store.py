@@ -14,6 +14,7 @@ import polars as pl
 
 from core import portal
 from core.documents import fy_expr, raw_no_expr
+from core.filing_status import keep_filed
 
 PORTAL_COLUMNS = ("doc_type", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ",
                   "pos", "val", "txval", "igst", "cgst", "sgst", "cess", "srcform", "rtnprd",
@@ -130,7 +131,8 @@ def _insert_new(con, now: dt.datetime) -> None:
 
 
 def _mark_removed(con, rtin: str, now: dt.datetime, actor: str) -> int:
-    gone = ("FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NULL AND NOT EXISTS "
+    gone = ("FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NULL "
+            "AND r.left_ims_at IS NULL AND NOT EXISTS "
             "(SELECT 1 FROM fetch_match m WHERE m.record_id = r.record_id)")
     con.execute(f"""
         INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, new_value, note)
@@ -159,6 +161,7 @@ def store_ims(con, rtin: str, frame: pl.DataFrame, now: dt.datetime, actor: str)
     _stage(con, rtin, frame)
     counts = _match_counts(con)
     _log_supplier_edits(con, now, actor)
+    counts["left_with_filed_return"] = keep_filed(con, rtin, now, actor)   # kept, not removed
     counts["removed"] = _mark_removed(con, rtin, now, actor)
     _update_known(con, now)
     _insert_new(con, now)
