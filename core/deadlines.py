@@ -153,6 +153,17 @@ class Calendar:
     def label(self, period: str) -> str:
         return period_label(period, self.frequency)
 
+    def filing(self, period: str) -> Filing | None:
+        """The period's GSTR-3B as RETTRACK said; returns are filed in order, so a later
+        period filed means this one is too (date unknown). None: not asked yet."""
+        own = self.filings.get(period)
+        if own is not None and own.filed:
+            return own
+        key = month_of(period)
+        if any(f.filed and month_of(p) > key for p, f in self.filings.items()):
+            return Filing(True)
+        return own
+
     def quarterly_day(self) -> int:
         return 22 if self.state_code in DAY_22_STATES else 24
 
@@ -172,7 +183,7 @@ class Calendar:
         if fixed:
             return Dated(period, label, fixed, f"overridden; computed {day_text(base)}", True)
         previous = step(period, self.frequency, -1)
-        before = self.filings.get(previous)
+        before = self.filing(previous)
         prev_text = f"the GSTR-3B of {self.label(previous)}"
         if before is None or (before.filed and (before.filed_on is None
                                                 or before.filed_on <= base)):
@@ -199,7 +210,7 @@ class Calendar:
     def next_3b(self, today: dt.date) -> Dated:
         """The GSTR-3B to file next: the last period's until it is filed, then this one's."""
         last = self.last_period(today)
-        due, filing = self.gstr3b_due(last), self.filings.get(last)
+        due, filing = self.gstr3b_due(last), self.filing(last)
         # not asked yet: taken as filed once its due date has passed
         done = filing.filed if filing is not None else due.day < today
         return self.gstr3b_due(step(last, self.frequency, 1)) if done else due
@@ -208,9 +219,3 @@ class Calendar:
         """How long a credit note first in the 2B of the period holding `rtnprd` may stay
         pending: the GSTR-3B due date of the next tax period."""
         return self.gstr3b_due(step(tax_period(rtnprd, self.frequency), self.frequency, 1)).day
-
-    def covering_filing(self, rtnprd: str) -> tuple[str, Filing] | None:
-        """The earliest filed GSTR-3B whose period is at or after `rtnprd`'s, if any."""
-        key = month_of(rtnprd)
-        filed = sorted((month_of(p), p, f) for p, f in self.filings.items() if f.filed)
-        return next(((p, f) for k, p, f in filed if k >= key), None)

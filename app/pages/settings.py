@@ -6,6 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from app import auth_ui, ui
+from app.deadlines_ui import show_calendar_settings
 from core import business as biz
 from core import gsp
 from core.business import SettingsError
@@ -77,6 +78,8 @@ with st.form("business"):
             st.rerun()
         except SettingsError as err:
             st.error(str(err))
+
+show_calendar_settings(gstins, actor)   # filing frequency, date overrides
 
 st.subheader("Reconciliation rules")
 rules = biz.reco_settings()
