@@ -14,10 +14,11 @@ from core.business import SettingsError
 from core.calendar_store import frequencies, overrides, set_frequency, set_override
 from core.clock import ClockError
 from core.clock import today as business_today
-from core.deadline_panel import deadline_panel, filing_text, pending_summary
-from core.deadlines import EVENTS, FREQUENCIES, day_text, days_text
+from core.deadline_panel import deadline_panel, pending_summary
+from core.deadlines import EVENTS, FREQUENCIES, day_text, days_text, relative_text
 from core.ims_view import SECTION_LABELS
 
+GREY = {"delta_color": "off", "delta_arrow": "off", "border": True}
 PENDING_COLUMNS = {"kind": "Kind", "section": "Section", "stin": "Supplier GSTIN",
                    "doc_no": "Document", "doc_date": "Date", "rtnprd": "Period", "tax": "Tax ₹",
                    "when": "Pending until", "then": "Then"}
@@ -38,29 +39,43 @@ def show_deadline_panel(gstins: list[str]) -> None:
 
 
 def business_deadlines(panel: dict, today: dt.date) -> None:
+    quarterly = panel["quarterly_day"]
     st.markdown(f"**{panel['name']}** · {panel['gstin']} · files GSTR-3B "
-                f"{panel['frequency'].lower()}")
+                + (f"quarterly (QRMP), due on the {quarterly}{'nd' if quarterly == 22 else 'th'}"
+                   if quarterly else "monthly"))
     b2, b3, silence = panel["next_2b"], panel["next_3b"], panel["no_action"]
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric(f"GSTR-2B of {b2.label}", days_text(b2.day, today) or "waiting",
-              help=b2.note or "Generated on the 14th from the IMS actions held then; records "
-                              "with no action count as accepted.", border=True)
-    c2.metric(f"GSTR-3B of {b3.label} due", days_text(b3.day, today), border=True,
-              help=b3.note or "The last IMS action before the return is filed wins.")
+    dated(c1, f"GSTR-2B of {b2.label}", b2, today,
+          "Generated on the 14th from the IMS actions held then; records with no action count "
+          "as accepted.")
+    dated(c2, f"GSTR-3B of {b3.label} due", b3, today,
+          "The last IMS action before the return is filed wins.")
     filing = panel["last_filing"]
-    c3.metric(f"Last GSTR-3B ({panel['last_period']})", filing_text(filing).capitalize(),
-              border=True, help=(f"ARN {filing.arn}" if filing and filing.arn else
-                                 "From the portal's filing status (RETTRACK), read at each "
-                                 "fetch."))
-    c4.metric("Silence will accept", ui.rupees(silence["tax"]), border=True,
+    filed_on = filing.filed_on if filing and filing.filed else None
+    c3.metric(f"Last GSTR-3B ({panel['last_period']})",
+              "Unknown" if filing is None else "Filed" if filing.filed else "Not filed",
+              delta=(f"on {days_text(filed_on, today)}" if filed_on else
+                     "not read from the portal yet" if filing is None else None), **GREY,
+              help=(f"ARN {filing.arn}. " if filing and filing.arn else "")
+              + "From the portal's filing status (RETTRACK), read at each fetch.")
+    c4.metric("Silence will accept", ui.rupees(silence["tax"]), **GREY,
+              delta=f"{silence['count']:,} record(s) with no action",
               help="Tax on records with no action: they count as accepted when the 2B is "
                    "generated.")
-    st.caption(f"{silence['count']:,} record(s) with no action, "
-               f"{silence['unmatched']:,} of them not matched to the books."
+    st.caption(f"{silence['unmatched']:,} of the {silence['count']:,} record(s) with no action "
+               "are not matched to the books."
                + (f" {panel['kept_after_filing']:,} record(s) left the portal's IMS with a "
                   "filed GSTR-3B; they stay here with their history."
                   if panel["kept_after_filing"] else ""))
     pending_list(panel["pending"], today, panel["gstin"])
+
+
+def dated(column, label: str, event, today: dt.date, about: str) -> None:
+    """A date as a metric: how far off it is, the date itself below ('20 Dec 2025 (in 5
+    days)'), and why in the help (an override, a late GSTR-3B)."""
+    column.metric(label, relative_text(event.day, today).capitalize() if event.day
+                  else "Waiting", delta=days_text(event.day, today) or event.note, **GREY,
+                  help=f"{event.note}. {about}" if event.note else about)
 
 
 def pending_list(pending: list[dict], today: dt.date, gstin: str) -> None:

@@ -109,14 +109,16 @@ def day_text(day: dt.date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def days_text(day: dt.date | None, today: dt.date) -> str:
-    """'20 Dec 2025 (in 5 days)', '(today)', '(tomorrow)', '(3 days ago)'; '' when unknown."""
-    if day is None:
-        return ""
+def relative_text(day: dt.date, today: dt.date) -> str:
+    """'in 5 days', 'today', 'tomorrow', 'yesterday', '3 days ago'."""
     gap = (day - today).days
-    when = {0: "today", 1: "tomorrow", -1: "yesterday"}.get(gap) or (
+    return {0: "today", 1: "tomorrow", -1: "yesterday"}.get(gap) or (
         f"in {gap} days" if gap > 0 else f"{-gap} days ago")
-    return f"{day_text(day)} ({when})"
+
+
+def days_text(day: dt.date | None, today: dt.date) -> str:
+    """'20 Dec 2025 (in 5 days)'; '' when unknown."""
+    return "" if day is None else f"{day_text(day)} ({relative_text(day, today)})"
 
 
 # ---------------------------------------------------------------- one business
@@ -208,8 +210,13 @@ class Calendar:
         return step(period_containing(today, self.frequency), self.frequency, -1)
 
     def next_3b(self, today: dt.date) -> Dated:
-        """The GSTR-3B to file next: the last period's until it is filed, then this one's."""
+        """The GSTR-3B to file next: an older one known not filed, else the last period's
+        until it is filed, then this one's."""
         last = self.last_period(today)
+        for back in (2, 1):   # an older return known not filed comes first (overdue)
+            older = step(last, self.frequency, -back)
+            if self.filing(older) is not None and not self.filing(older).filed:
+                return self.gstr3b_due(older)
         due, filing = self.gstr3b_due(last), self.filing(last)
         # not asked yet: taken as filed once its due date has passed
         done = filing.filed if filing is not None else due.day < today

@@ -163,3 +163,10 @@ def test_a_later_filed_return_means_the_earlier_ones_are_filed():
     assert calendar.filing("092025") == Filing(True)
     assert calendar.filing("112025") is None
     assert calendar.gstr2b_date("102025", D(2025, 11, 20)).day == D(2025, 11, 14)
+
+
+def test_an_overdue_older_return_is_the_next_gstr3b():
+    overdue = Calendar("monthly", "27", filings={"102025": Filing(False)})
+    due = overdue.next_3b(D(2025, 12, 16))
+    assert (due.label, days_text(due.day, D(2025, 12, 16))) == \
+        ("Oct 2025", "20 Nov 2025 (26 days ago)")
