@@ -82,13 +82,17 @@ def track_filings(client, gstin: str, actor: str = "worker",
 
 
 def track_filings_in_fetch(client, gstin: str, actor: str) -> dict:
-    """`track_filings` for a fetch: a portal error is logged and reported, not fatal (the IMS
-    fetch still runs; records it finds gone are turned back once the filing is known)."""
+    """`track_filings` for a fetch: an error the portal answers (a code: RETTRACK refused or
+    not offered) is logged and reported, not fatal (the IMS fetch still runs; records it finds
+    gone are turned back once the filing is known). No proper answer at all (HTTP 5xx after
+    the retries, no connection) or a session to renew fails the fetch like any call."""
     try:
         return track_filings(client, gstin, actor)
     except ReauthenticationNeeded:
         raise
     except GstnError as exc:
+        if not exc.error_cd:
+            raise
         log.warning("RETTRACK for %s failed: %s", gstin, exc)
         return {"error": f"The GSTR-3B filing status could not be read: {exc}"}
 
