@@ -11,7 +11,7 @@ import streamlit as st
 
 from app import ui
 from core.business import SettingsError
-from core.calendar_store import frequencies, overrides, set_frequency, set_override
+from core.calendar_store import frequencies, overrides, save_calendar_settings
 from core.clock import ClockError
 from core.clock import today as business_today
 from core.deadline_panel import deadline_panel, pending_summary
@@ -114,9 +114,7 @@ def show_calendar_settings(gstins: list[str], actor: str) -> None:
                                format="DD/MM/YYYY")
         if st.form_submit_button("Save calendar"):
             try:
-                set_frequency(gstin, frequency, actor)
-                if period.strip():
-                    set_override(gstin, period, event, day, actor)
+                save_calendar_settings(gstin, frequency, actor, period, event, day)
                 ui.after_write()
                 ui.flash("success", "Calendar saved; the Dashboard counts from it.")
                 st.rerun()

@@ -18,7 +18,6 @@ from core.deadlines import (
     Filing,
     PeriodError,
     checked_frequency,
-    month_of,
     tax_period,
 )
 
@@ -37,20 +36,27 @@ def _known(gstin: str) -> str:
     return b["gstin"]
 
 
-# ---------------------------------------------------------------- frequency
+# ---------------------------------------------------------------- frequency, overrides
+
+
+def _checked_frequency(frequency: str) -> str:
+    try:
+        return checked_frequency(frequency)
+    except PeriodError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _write_frequency(con, gstin: str, frequency: str, actor: str) -> None:
+    con.execute("UPDATE businesses SET filing_frequency = ?, updated_at = ? WHERE gstin = ?",
+                [frequency, utc_now(), gstin])
+    _log(con, actor, gstin, f"filing_frequency={frequency}")
 
 
 def set_frequency(gstin: str, frequency: str, actor: str) -> str:
     """Monthly or quarterly (QRMP) filing for one business -> the frequency saved."""
-    try:
-        value = checked_frequency(frequency)
-    except PeriodError as exc:
-        raise SettingsError(str(exc)) from None
-    g = _known(gstin)
+    value, g = _checked_frequency(frequency), _known(gstin)
     with connect() as con, transaction(con):
-        con.execute("UPDATE businesses SET filing_frequency = ?, updated_at = ? WHERE gstin = ?",
-                    [value, utc_now(), g])
-        _log(con, actor, g, f"filing_frequency={value}")
+        _write_frequency(con, g, value, actor)
     return value
 
 
@@ -62,16 +68,31 @@ def frequencies(gstins: list[str] | None = None) -> dict[str, str]:
     return dict(rows)
 
 
-# ---------------------------------------------------------------- overrides
-
-
-def checked_period(gstin: str, period: str) -> str:
-    """A return period as typed, moved to the business's tax period (a quarter's last month)."""
+def checked_override(period: str, event: str, day: dt.date | str | None,
+                     frequency: str) -> tuple[str, dt.date | None]:
+    """(the tax period the typed period names, the date or None) or SettingsError."""
+    if event not in EVENTS:
+        raise SettingsError(f"Calendar event '{event}' is not one of {', '.join(EVENTS)}")
     try:
-        month_of(period)
-        return tax_period(period.strip(), frequencies([gstin]).get(gstin, "monthly"))
+        ret_period = tax_period(str(period or "").strip(), frequency)
     except PeriodError as exc:
         raise SettingsError(str(exc)) from None
+    if isinstance(day, str):
+        try:
+            day = dt.date.fromisoformat(day.strip()) if day.strip() else None
+        except ValueError:
+            raise SettingsError(f"Date '{day}' is not YYYY-MM-DD") from None
+    return ret_period, day
+
+
+def _write_override(con, gstin: str, ret_period: str, event: str, day: dt.date | None,
+                    actor: str) -> None:
+    con.execute("DELETE FROM calendar_overrides WHERE gstin = ? AND ret_period = ? "
+                "AND event = ?", [gstin, ret_period, event])
+    if day is not None:
+        con.execute("INSERT INTO calendar_overrides VALUES (?, ?, ?, ?, ?, ?)",
+                    [gstin, ret_period, event, day, actor, utc_now()])
+    _log(con, actor, gstin, f"calendar {event} {ret_period} = {day or 'computed'}")
 
 
 def set_override(gstin: str, period: str, event: str, day: dt.date | str | None,
@@ -79,22 +100,24 @@ def set_override(gstin: str, period: str, event: str, day: dt.date | str | None,
     """Set (a date) or drop (None / '') the override of one event of one period -> the period
     it applies to (a month of a quarterly filer names its quarter)."""
     g = _known(gstin)
-    if event not in EVENTS:
-        raise SettingsError(f"Calendar event '{event}' is not one of {', '.join(EVENTS)}")
-    ret_period = checked_period(g, period)
-    if isinstance(day, str):
-        try:
-            day = dt.date.fromisoformat(day.strip()) if day.strip() else None
-        except ValueError:
-            raise SettingsError(f"Date '{day}' is not YYYY-MM-DD") from None
+    ret_period, day = checked_override(period, event, day, frequencies([g])[g])
     with connect() as con, transaction(con):
-        con.execute("DELETE FROM calendar_overrides WHERE gstin = ? AND ret_period = ? "
-                    "AND event = ?", [g, ret_period, event])
-        if day is not None:
-            con.execute("INSERT INTO calendar_overrides VALUES (?, ?, ?, ?, ?, ?)",
-                        [g, ret_period, event, day, actor, utc_now()])
-        _log(con, actor, g, f"calendar {event} {ret_period} = {day or 'computed'}")
+        _write_override(con, g, ret_period, event, day, actor)
     return ret_period
+
+
+def save_calendar_settings(gstin: str, frequency: str, actor: str, period: str = "",
+                           event: str = "", day: dt.date | str | None = None) -> str | None:
+    """Settings' "Save calendar": the frequency and, when a period is given, one override
+    (its period read with the new frequency); everything checked first, then one
+    transaction -> the period the override applies to (None: no override asked)."""
+    g, value = _known(gstin), _checked_frequency(frequency)
+    wanted = checked_override(period, event, day, value) if str(period).strip() else None
+    with connect() as con, transaction(con):
+        _write_frequency(con, g, value, actor)
+        if wanted:
+            _write_override(con, g, wanted[0], event, wanted[1], actor)
+    return wanted[0] if wanted else None
 
 
 def overrides(gstins: list[str]) -> list[dict]:

@@ -4,6 +4,9 @@ of credit notes and invoices, overrides, and the one business day (core/clock.py
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -22,7 +25,7 @@ from core.deadlines import (
     step,
     tax_period,
 )
-from tests.fixtures import add_business, rows
+from tests.fixtures import ROOT, add_business, rows
 
 D = dt.date
 MONTHLY_MH = Calendar("monthly", "27")
@@ -170,3 +173,26 @@ def test_an_overdue_older_return_is_the_next_gstr3b():
     due = overdue.next_3b(D(2025, 12, 16))
     assert (due.label, days_text(due.day, D(2025, 12, 16))) == \
         ("Oct 2025", "20 Nov 2025 (26 days ago)")
+
+
+def worker(*argv: str, today: str = "2025-12-16") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "worker.py", *argv], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False,
+                          env={**os.environ, "IMS_TODAY": today})
+
+
+def test_operator_commands_set_and_print_the_calendar(db_file):
+    add_business("29AAGCB7383J1Z4", "Bengal Tools")
+    done = worker("businesses", "set-frequency", "29AAGCB7383J1Z4", "quarterly")
+    assert done.returncode == 0 and "files GSTR-3B quarterly" in done.stdout
+    done = worker("businesses", "set-date", "29AAGCB7383J1Z4", "112025", "gstr3b", "2026-01-31")
+    assert done.returncode == 0 and "122025: GSTR-3B due on 2026-01-31" in done.stdout
+    shown = worker("calendar")
+    assert shown.returncode == 0, shown.stderr
+    assert "today 16 Dec 2025" in shown.stdout
+    assert "Oct-Dec 2025  14 Jan 2026" in shown.stdout and "31 Jan 2026 *" in shown.stdout
+    assert "next GSTR-3B (Oct-Dec 2025) due: 31 Jan 2026 (in 46 days)" in shown.stdout
+    bad = worker("businesses", "set-frequency", "29AAGCB7383J1Z4", "weekly")
+    assert bad.returncode == 2 and "invalid choice: 'weekly'" in bad.stderr
+    bad = worker("calendar", today="16-12-2025")
+    assert bad.returncode == 2 and "IMS_TODAY says '16-12-2025'" in bad.stderr
