@@ -18,6 +18,7 @@ from core.deadline_panel import deadline_panel, pending_summary
 from core.deadlines import EVENTS, FREQUENCIES, day_text, days_text, relative_text
 from core.ims_view import SECTION_LABELS
 
+SHOWN = 1000   # pending records listed in the expander, the earliest expiry first
 GREY = {"delta_color": "off", "delta_arrow": "off", "border": True}
 PENDING_COLUMNS = {"kind": "Kind", "section": "Section", "stin": "Supplier GSTIN",
                    "doc_no": "Document", "doc_date": "Date", "rtnprd": "Period", "tax": "Tax ₹",
@@ -92,8 +93,11 @@ def pending_list(pending: list[dict], today: dt.date, gstin: str) -> None:
     with st.expander(title):
         st.dataframe([{**{k: r[k] for k in PENDING_COLUMNS},
                        "section": SECTION_LABELS.get(r["section"], r["section"]),
-                       "tax": ui.rupees(r["tax"])} for r in pending],
+                       "tax": ui.rupees(r["tax"])} for r in pending[:SHOWN]],
                      hide_index=True, column_config=PENDING_COLUMNS, key=f"pending_{gstin}")
+        if len(pending) > SHOWN:
+            st.caption(f"The {SHOWN:,} that expire first of {len(pending):,}; all of them are "
+                       "under IMS Invoices → Pending.")
 
 
 def show_calendar_settings(gstins: list[str], actor: str) -> None:

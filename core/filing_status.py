@@ -16,11 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import polars as pl
+
 from core.calendar_store import FILED, RETURN, business_calendar, calendars, store_filings
 from core.clock import today as business_today
 from core.clock import utc_now
 from core.db import connect, transaction
 from core.deadlines import day_text, period_label, step
+from core.frames import query_frame
 from core.gsp import GstnError, ReauthenticationNeeded
 
 log = logging.getLogger(__name__)
@@ -118,6 +121,45 @@ def _mark_filed(con, now: dt.datetime, actor: str) -> int:
         FROM filed_out x WHERE ims_records.record_id = x.record_id""", [now]).fetchall()[0][0]
     con.execute("DROP TABLE filed_out")
     return count
+
+
+GROUP = ("section", "stin", "doc_no_key", "fy")
+
+
+def skip_filed_occurrences(con, rtin: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Before an IMS fetch is matched: a document the portal lists twice is told apart by
+    `occurrence` (its place in the portal's list). When one of the two leaves IMS with a filed
+    return, the other moves up the list; its number is moved past the ones the left records
+    keep, so it still matches its own row (not the left one's)."""
+    held = query_frame(con, f"""
+        SELECT section, stin, doc_no_key, fy,
+               list(occurrence ORDER BY occurrence) FILTER (WHERE left_ims_at IS NOT NULL
+                   OR ({DECIDED} AND {COVERING} IS NOT NULL)) AS out,
+               list(occurrence ORDER BY occurrence) FILTER (WHERE left_ims_at IS NOT NULL)
+                   AS left_before,
+               count(*) FILTER (WHERE left_ims_at IS NULL) AS in_ims
+        FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NULL
+        GROUP BY ALL HAVING count(*) > 1 AND len(out) > 0""", [rtin])
+    if held.is_empty() or frame.is_empty():
+        return frame
+    listed = frame.group_by(GROUP).agg(pl.len().alias("listed"))
+    # the A/R rows of a filed period count as gone only where the portal lists fewer now
+    held = held.join(listed, on=list(GROUP), how="inner").with_columns(
+        skip=pl.when(pl.col("listed") < pl.col("in_ims")).then(pl.col("out"))
+        .otherwise(pl.col("left_before"))).filter(pl.col("skip").list.len() > 0)
+    if held.is_empty():
+        return frame
+    moved = frame.join(held.select(*GROUP, "skip"), on=list(GROUP), how="left")
+    return moved.with_columns(occurrence=pl.struct("occurrence", "skip").map_elements(
+        _past, return_dtype=pl.Int32)).drop("skip")
+
+
+def _past(row: dict) -> int:
+    occurrence = row["occurrence"]
+    for taken in row["skip"] or ():
+        if taken <= occurrence:
+            occurrence += 1
+    return occurrence
 
 
 def keep_filed(con, rtin: str, now: dt.datetime, actor: str) -> int:

@@ -14,7 +14,7 @@ import polars as pl
 
 from core import portal
 from core.documents import fy_expr, raw_no_expr
-from core.filing_status import keep_filed
+from core.filing_status import keep_filed, skip_filed_occurrences
 
 PORTAL_COLUMNS = ("doc_type", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ",
                   "pos", "val", "txval", "igst", "cgst", "sgst", "cess", "srcform", "rtnprd",
@@ -158,7 +158,7 @@ def _match_counts(con) -> dict:
 
 def store_ims(con, rtin: str, frame: pl.DataFrame, now: dt.datetime, actor: str) -> dict:
     """Upsert one full IMS snapshot of `rtin` (caller holds the transaction). Set-based."""
-    _stage(con, rtin, frame)
+    _stage(con, rtin, skip_filed_occurrences(con, rtin, frame))
     counts = _match_counts(con)
     _log_supplier_edits(con, now, actor)
     counts["left_with_filed_return"] = keep_filed(con, rtin, now, actor)   # kept, not removed

@@ -130,3 +130,39 @@ def test_filed_gstr3b_records_leave_ims_stay_in_history_and_refuse_uploads(share
     assert panel["last_period"] == "Oct 2025" and panel["last_filing"].filed
     assert (panel["next_3b"].label, panel["next_3b"].day) == ("Nov 2025", dt.date(2025, 12, 20))
     assert panel["next_2b"].day == dt.date(2025, 12, 14)
+
+
+def test_a_document_listed_twice_keeps_both_rows_when_one_leaves(db_file, monkeypatch):
+    """The supplier reported an invoice again in a later period: the portal lists it twice
+    (told apart by their place in the list). When the first leaves IMS with a filed GSTR-3B,
+    the second still matches its own row: nothing is taken for a supplier edit or removed."""
+    sb = start_sandbox(scale=3000, extra=["--gstin", G])
+    monkeypatch.setenv("GSTN_API_URL", sb.url)
+    monkeypatch.setenv(clock.TODAY_ENV, "2025-11-20")
+    try:
+        add_business(G, "Western Agro")
+        fetch_ims(G)
+        pairs = rows("""SELECT a.section, a.stin, a.doc_no, a.rtnprd, b.record_id, b.rtnprd
+                        FROM ims_records a JOIN ims_records b USING (section, stin, doc_no_key, fy)
+                        WHERE a.occurrence = 0 AND b.occurrence = 1 AND a.section = 'b2b'
+                          AND a.rtnprd IN ('082025', '092025') AND b.rtnprd = '102025'
+                        ORDER BY a.record_id""")
+        assert pairs, "the sandbox data (seed 7, scale 3000) has no document listed twice"
+        section, stin, doc_no, rtnprd, second_id, _ = pairs[0]
+        sb.control("set_action", gstin=G, section=section, stin=stin, doc_no=doc_no,
+                   rtnprd=rtnprd, action="A")
+        fetch_ims(G)
+        sb.control("file_gstr3b", gstin=G, ret_period="092025")
+        result = Worker().run(FETCH, G, None, "test")
+        assert result.ok, result.error
+        ims = result.counts["ims"]
+        assert (ims["changed"], ims["removed"]) == (0, 0) and ims["left_with_filed_return"] > 0
+        assert rows("SELECT rtnprd, left_ims_at IS NOT NULL FROM ims_records WHERE section = ? "
+                    "AND stin = ? AND doc_no = ? ORDER BY occurrence",
+                    [section, stin, doc_no]) == [(rtnprd, True), ("102025", False)]
+        again = Worker().run(FETCH, G, None, "test").counts["ims"]
+        assert (again["changed"], again["removed"], again["new"]) == (0, 0, 0)
+        assert rows("SELECT rtnprd, left_ims_at IS NULL FROM ims_records WHERE record_id = ?",
+                    [second_id]) == [("102025", True)]
+    finally:
+        stop_sandbox(sb)
