@@ -3,7 +3,8 @@
 `store_ims` upserts one full IMS snapshot of a business, set-based (INSERT ... SELECT /
 UPDATE ... FROM a registered frame): new records inserted, known ones updated, supplier
 edits logged (a pending user action on an edited record is reset), records no longer on
-the portal marked removed. `store_gstr2a` replaces whole return periods. The caller holds
+the portal marked removed (except those that left IMS with a filed GSTR-3B: kept, visible,
+core.filing_status). `store_gstr2a` replaces whole return periods. The caller holds
 the transaction; nothing here talks HTTP.
 """
 from __future__ import annotations
