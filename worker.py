@@ -12,6 +12,11 @@ commands for businesses and settings (docs/interfaces.md).
     python worker.py businesses list                     the businesses and their schedule
     python worker.py businesses enable GSTIN             fetch it daily
     python worker.py businesses disable GSTIN            stop fetching it
+    python worker.py businesses set-frequency GSTIN monthly|quarterly   GSTR-3B filing
+    python worker.py businesses set-date GSTIN PERIOD gstr2b|gstr3b DATE|computed
+                                                         override one date of a period
+    python worker.py calendar [--gstin G ...]            2B and GSTR-3B dates, filings,
+                                                         pending limits (docs/month-close.md)
     python worker.py settings show                       the settings in effect
     python worker.py settings set KEY VALUE              change one setting:
         fetch_time   H:MM or HH:MM (24-hour, IMS_TZ), for every business
@@ -46,6 +51,7 @@ from core import business, gsp_status, jobs
 from core.backup_job import backup_status, describe
 from core.backup_settings import BACKUP_KEYS, change_backup_setting, current_backup_settings
 from core.business import SettingsError
+from core.calendar_cli import add_commands as add_calendar_commands
 from core.clock import SystemClock, business_tz, from_store
 from core.db import db_path, worker_lock_path
 from core.fetch import fetch_businesses
@@ -308,6 +314,8 @@ def parser() -> argparse.ArgumentParser:
         p = biz_sub.add_parser(action, help=f"{action} the daily fetch of a business")
         p.add_argument("gstin", metavar="GSTIN")
         p.set_defaults(fn=cmd_businesses_switch)
+
+    add_calendar_commands(sub, biz_sub)
 
     settings = sub.add_parser("settings", help="show or change the settings")
     settings_sub = settings.add_subparsers(dest="action", required=True)

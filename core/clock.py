@@ -5,14 +5,27 @@ The store keeps naive UTC timestamps (`utc_now()`); people see times in the busi
 place to read it from. The worker's schedule takes a clock object (`SystemClock`, or
 `ManualClock` in tests and benchmarks) whose `now()` is an aware datetime; `to_store` and
 `from_store` convert between the two conventions.
+
+`today()` is the business day every date of the month's close is counted from (2B dates,
+GSTR-3B due dates, pending limits; docs/month-close.md). It is, first found: `IMS_TODAY`
+(a fixed date, YYYY-MM-DD), else the date written in the file `IMS_CLOCK_FILE` names (the
+sandbox writes its day there on start and on every day-advance, so both move together; tests
+and demos may write it with `set_today`), else today in the business time zone.
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 DEFAULT_TZ = "Asia/Kolkata"
+TODAY_ENV = "IMS_TODAY"
+CLOCK_FILE_ENV = "IMS_CLOCK_FILE"
+
+
+class ClockError(ValueError):
+    """The configured business day cannot be read; the message says where and why."""
 
 
 def utc_now() -> dt.datetime:
@@ -23,6 +36,45 @@ def utc_now() -> dt.datetime:
 def business_tz() -> ZoneInfo:
     """The business time zone (`IMS_TZ`)."""
     return ZoneInfo(os.environ.get("IMS_TZ") or DEFAULT_TZ)
+
+
+def today() -> dt.date:
+    """The business day (`IMS_TODAY`, else the clock file, else today in IMS_TZ)."""
+    fixed = os.environ.get(TODAY_ENV, "").strip()
+    if fixed:
+        return _day(fixed, TODAY_ENV)
+    path = os.environ.get(CLOCK_FILE_ENV, "").strip()
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            text = ""   # nobody has set the day yet: the real date
+        except OSError as exc:
+            raise ClockError(f"The clock file {path} ({CLOCK_FILE_ENV}) cannot be read: "
+                             f"{exc.strerror}") from None
+        if text:
+            return _day(text.splitlines()[0], f"the clock file {path} ({CLOCK_FILE_ENV})")
+    return dt.datetime.now(business_tz()).date()
+
+
+def _day(text: str, where: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ClockError(f"{where} says '{text.strip()[:40]}', which is not a date as "
+                         "YYYY-MM-DD") from None
+
+
+def set_today(day: dt.date, path: str | Path | None = None) -> Path:
+    """Write `day` into the clock file (`path`, else IMS_CLOCK_FILE), atomically."""
+    name = str(path or "") or os.environ.get(CLOCK_FILE_ENV, "").strip()
+    if not name:
+        raise ClockError(f"No clock file to write: set {CLOCK_FILE_ENV}")
+    target = Path(name)
+    temp = target.with_name(target.name + ".tmp")
+    temp.write_text(f"{day.isoformat()}\n", encoding="utf-8")
+    os.replace(temp, target)
+    return target
 
 
 def aware(when: dt.datetime) -> dt.datetime:

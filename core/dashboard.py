@@ -1,6 +1,6 @@
 """The Dashboard's figures: counts by portal and recommended action, ITC by match status,
-job health (the worker, runs stopped before they finished), and the deadline panel (days to
-the 14th and 20th, deemed-acceptance exposure).
+job health (the worker, runs stopped before they finished). The deadline panel is
+core/deadline_panel.py.
 """
 from __future__ import annotations
 
@@ -112,26 +112,3 @@ def _held_by_another(handle) -> bool | None:
         return None
     fcntl.flock(handle, fcntl.LOCK_UN)
     return False
-
-
-def next_day_of_month(today: dt.date, day: int) -> dt.date:
-    """The next date (today included) that falls on `day` of a month."""
-    if today.day <= day:
-        return today.replace(day=day)
-    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-    return dt.date(year, month, day)
-
-
-def deadlines(today: dt.date, gstins: list[str]) -> dict:
-    """Days left to GSTR-2B (14th) and GSTR-3B (20th), and what deemed acceptance would let in:
-    no-action records on the portal that are not matched to the books (rupees of tax)."""
-    d14, d20 = next_day_of_month(today, 14), next_day_of_month(today, 20)
-    with connect() as con:
-        count, value = con.execute(f"""
-            SELECT count(*), coalesce(sum({TAX}), 0)::DOUBLE FROM ims_records
-            WHERE {SCOPE} AND coalesce(portal_action, 'N') = 'N'
-              AND coalesce(match_status, '') NOT IN ('exact', 'partial')""",
-            [list(gstins)]).fetchall()[0]
-    return {"gstr2b_date": d14, "gstr2b_days": (d14 - today).days,
-            "gstr3b_date": d20, "gstr3b_days": (d20 - today).days,
-            "deemed_count": count, "deemed_value": value}

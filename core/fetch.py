@@ -21,6 +21,7 @@ from core.business import choose_businesses
 from core.clock import utc_now
 from core.db import DatabaseBusy, connect, transaction
 from core.documents import SECTION_REQUEST
+from core.filing_status import track_filings_in_fetch
 from core.gsp import GstnError, ReauthenticationNeeded
 from core.gstn_client import SECTION_KEYS, GstnClient
 from core.ims_store import incoming_frame, store_gstr2a, store_ims
@@ -162,10 +163,13 @@ def ingest_gstr2a(client: GstnClient, gstin: str, periods: list[str]) -> dict:
 
 
 def ingest_business(client: GstnClient, gstin: str, actor: str) -> dict:
-    """IMS, then GSTR-2A for the periods the IMS records belong to (or the last 3 months)."""
+    """GSTR-3B filing status (RETTRACK, first: records a filing took out of IMS are then kept,
+    not removed), IMS, then GSTR-2A for the periods the IMS records belong to (or the last 3
+    months)."""
+    filings = track_filings_in_fetch(client, gstin, actor)
     ims = ingest_ims(client, gstin, actor)
     gstr2a = ingest_gstr2a(client, gstin, ims_periods(gstin) or recent_periods())
-    return {"ims": ims, "gstr2a": gstr2a}
+    return {"filings": filings, "ims": ims, "gstr2a": gstr2a}
 
 
 # ---------------------------------------------------------------- the verbs (recorded jobs)

@@ -3,7 +3,8 @@
 `store_ims` upserts one full IMS snapshot of a business, set-based (INSERT ... SELECT /
 UPDATE ... FROM a registered frame): new records inserted, known ones updated, supplier
 edits logged (a pending user action on an edited record is reset), records no longer on
-the portal marked removed. `store_gstr2a` replaces whole return periods. The caller holds
+the portal marked removed (except those that left IMS with a filed GSTR-3B: kept, visible,
+core.filing_status). `store_gstr2a` replaces whole return periods. The caller holds
 the transaction; nothing here talks HTTP.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ import polars as pl
 
 from core import portal
 from core.documents import fy_expr, raw_no_expr
+from core.filing_status import keep_filed, skip_filed_occurrences
 
 PORTAL_COLUMNS = ("doc_type", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ",
                   "pos", "val", "txval", "igst", "cgst", "sgst", "cess", "srcform", "rtnprd",
@@ -130,7 +132,8 @@ def _insert_new(con, now: dt.datetime) -> None:
 
 
 def _mark_removed(con, rtin: str, now: dt.datetime, actor: str) -> int:
-    gone = ("FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NULL AND NOT EXISTS "
+    gone = ("FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NULL "
+            "AND r.left_ims_at IS NULL AND NOT EXISTS "
             "(SELECT 1 FROM fetch_match m WHERE m.record_id = r.record_id)")
     con.execute(f"""
         INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, new_value, note)
@@ -156,9 +159,10 @@ def _match_counts(con) -> dict:
 
 def store_ims(con, rtin: str, frame: pl.DataFrame, now: dt.datetime, actor: str) -> dict:
     """Upsert one full IMS snapshot of `rtin` (caller holds the transaction). Set-based."""
-    _stage(con, rtin, frame)
+    _stage(con, rtin, skip_filed_occurrences(con, rtin, frame))
     counts = _match_counts(con)
     _log_supplier_edits(con, now, actor)
+    counts["left_with_filed_return"] = keep_filed(con, rtin, now, actor)   # kept, not removed
     counts["removed"] = _mark_removed(con, rtin, now, actor)
     _update_known(con, now)
     _insert_new(con, now)

@@ -16,6 +16,7 @@ import polars as pl
 
 from core.clock import utc_now
 from core.db import connect, transaction
+from core.filing_status import filed_refusals
 from core.frames import query_frame
 from core.gsp import GstnError
 from core.gstn_client import SAVE_BUSY, GstnClient
@@ -97,6 +98,7 @@ def queue_uploads(gstin: str, record_ids: list[int] | None, actor: str) -> dict:
             refused += con.execute(f"SELECT r.record_id, ? {sel} ORDER BY r.record_id",
                                    [message, gstin, *extra]).fetchall()
         refused += _answer_refusals(con, where, [gstin, *extra])
+        refused += filed_refusals(con, where, [gstin, *extra], refused)  # GSTR-3B filed
         _refuse(con, refused, actor)
         where += f" AND NOT ({REFUSED_SQL})"
         if refused:

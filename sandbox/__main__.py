@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import signal
 import sys
 
@@ -34,6 +35,9 @@ def serve_main(argv: list[str]) -> int:
     ap.add_argument("--gstin", action="append", choices=DEMO_GSTINS, dest="gstins",
                     help="serve only this demo GSTIN (repeatable; default all three)")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    ap.add_argument("--clock-file", default=os.environ.get("IMS_CLOCK_FILE") or None,
+                    help="write the sandbox's day here (default IMS_CLOCK_FILE), the app's "
+                         "business day (core/clock.py)")
     a = ap.parse_args(argv)
     faults = Faults()
     for spec in a.fault:
@@ -41,8 +45,8 @@ def serve_main(argv: list[str]) -> int:
     ttl = a.token_minutes * 60 if a.token_minutes else a.token_ttl
     config = Config(a.queue_threshold, a.queue_delay, a.save_seconds, ttl)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve(Sandbox(Portal(a.seed, a.scale, a.start_date, config, a.gstins), faults), a.host, a.port,
-          a.verbose)
+    portal = Portal(a.seed, a.scale, a.start_date, config, a.gstins, a.clock_file)
+    serve(Sandbox(portal, faults), a.host, a.port, a.verbose)
     return 0
 
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sandbox.demo import DEMO_OTP, DEMO_USERNAME
 from sandbox.faults import Faults
+from sandbox.filings import RETURNS_PATH, FilingError, file_return
 from sandbox.gsp_auth import Sessions, authenticate
 from sandbox.state import Portal, PortalError, section_key
 
@@ -109,11 +110,13 @@ class Handler(BaseHTTPRequestHandler):
                 return self.authenticate()
             if url.path.startswith("/_control/"):
                 return self.control(method, url.path[len("/_control/"):], params)
-            if url.path in (IMS_PATH, GSTR2A_PATH):
+            if url.path in (IMS_PATH, GSTR2A_PATH, RETURNS_PATH):
                 return self.api(method, url.path, params)
             self.send(404, error("NOT_FOUND", f"No such path {url.path}"))
         except PortalError as exc:
             self.send(exc.http_status, error(exc.code, exc.message))
+        except FilingError as exc:
+            self.send(400, error("RET400", str(exc)))
         except (BrokenPipeError, ConnectionResetError):
             pass
         except Exception as exc:  # noqa: BLE001 - a sandbox bug: say so, do not hang the client
@@ -164,6 +167,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, self.box.portal.gstr2a_answer(gstin, period, action))
         if path == IMS_PATH:
             return self.ims(method, action, gstin, params, fault)
+        if path == RETURNS_PATH and method == "GET" and action == "RETTRACK":
+            return self.send(200, ok(self.box.portal.filings.track(
+                self.box.portal.business(gstin).gstin, params.get("ret_period"),
+                params.get("type"))))
         raise PortalError("RET400", f"{method} is not supported on {path}", 405)
 
     def apply_fault(self, fault) -> bool:
@@ -256,6 +263,8 @@ class Handler(BaseHTTPRequestHandler):
         if name == "advance_day":
             return portal.advance_day(int(body.get("days", 1)), body.get("new_per_day"),
                                       body.get("edits_per_day"))
+        if name == "file_gstr3b":
+            return file_return(portal, body)
         if name == "edit_record":
             return {"record": portal.edit_record(body.get("gstin"), body.get("section"),
                                                  body.get("stin"),

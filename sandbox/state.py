@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from sandbox import fields, rules, synth
+from sandbox.filings import Filings, write_clock
 from sandbox.rules import ERRORS
 
 REQUEST_SECTION = {"B2B": "b2b", "B2BA": "b2ba", "CN": "b2bcn", "CNA": "b2bcna", "DN": "b2bdn",
@@ -67,6 +68,7 @@ class Portal:
     start: dt.date = synth.START_DATE
     config: Config = field(default_factory=Config)
     gstins: list[str] | None = None  # serve only these demo GSTINs (None: all)
+    clock_file: str | None = None    # where the day is written for the app (sandbox.filings)
 
     def __post_init__(self):
         self.lock = threading.RLock()
@@ -83,6 +85,8 @@ class Portal:
             self.cache: dict[tuple, bytes] = {}
             self.saves: dict[str, SaveRequest] = {}
             self.files: dict[str, tuple[float, str, bytes]] = {}
+            self.filings = Filings()
+            write_clock(self.clock_file, self.day)
 
     @staticmethod
     def _index(biz: synth.BusinessData) -> dict[tuple, int]:
@@ -132,11 +136,12 @@ class Portal:
         with self.lock:  # look the business up inside the lock: a reset may be replacing it
             biz = self.business(gstin)
             cached = self.cache.get((biz.gstin, "inv", key))
+            served = self.filings.served(biz.gstin, key, biz.records[key])
             if cached is None:
-                body = json.dumps(biz.records[key], separators=(",", ":")).encode()
+                body = json.dumps(served, separators=(",", ":")).encode()
                 cached = b'{"status_cd":"1","data":{"' + key.encode() + b'":' + body + b"}}"
                 self.cache[(biz.gstin, "inv", key)] = cached
-            return len(biz.records[key]), cached
+            return len(served), cached
 
     def warm(self) -> None:
         """Serialise every section ahead of the first GETINV (run in a background thread)."""
@@ -156,10 +161,11 @@ class Portal:
             body: dict = {"ttl_cnt": 0}
             for key in keys:
                 tally = dict.fromkeys(COUNT_NAMES.values(), 0)
-                for rec in biz.records[key]:
+                served = self.filings.served(biz.gstin, key, biz.records[key])
+                for rec in served:
                     tally[COUNT_NAMES[rec["action"]]] += 1
                 body[key] = tally
-                body["ttl_cnt"] += len(biz.records[key])
+                body["ttl_cnt"] += len(served)
         return {group.lower(): body}
 
     def queue_file(self, gstin: str, key: str) -> str:
@@ -269,7 +275,7 @@ class Portal:
         """Apply one record of a request; the error code when it cannot be."""
         biz = self.data[req.gstin]
         pos = self.index[req.gstin].get(fields.record_key(key, sent))
-        if pos is None:
+        if pos is None or self.filings.gone(req.gstin, key, pos):   # left IMS with GSTR-3B
             return "IMSSAV0013"
         rec = biz.records[key][pos]
         prev = sent.get("prev_status")
@@ -347,6 +353,7 @@ class Portal:
                     added[gstin] += self._new_records(biz, new)
                     edited[gstin] += self._supplier_edits(biz, edits)
                     self._changed(gstin)
+            write_clock(self.clock_file, self.day)
         return {"date": fields.portal_date(self.day), "added": added, "edited": edited}
 
     def _new_records(self, biz: synth.BusinessData, count: int) -> int:
@@ -377,6 +384,7 @@ class Portal:
             sections = {**self.counts(g, "ALL_OTH")["all_oth"],
                         **self.counts(g, "IMP_GDS")["imp_gds"]}
             sections.pop("ttl_cnt")
-            out[g] = {"total": sum(len(v) for v in self.data[g].records.values()),
+            out[g] = {"total": sum(len(self.filings.served(g, k, v))
+                                   for k, v in self.data[g].records.items()),
                       "sections": sections}
         return {"date": fields.portal_date(self.day), "businesses": out}

@@ -1,7 +1,6 @@
 """core.ims_view, core.actions, core.dashboard, core.business against a real store file."""
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 import pytest
@@ -71,17 +70,6 @@ def test_unknown_action_is_refused_with_the_record(db_file):
     seed_demo()
     with pytest.raises(actions.ActionError, match="Record 1: action 'X'"):
         actions.save_user_actions(GSTINS, {1: {"action": "X"}}, "t")
-
-
-def test_deadlines_and_deemed_acceptance_value(db_file):
-    seed_demo()
-    due = dashboard.deadlines(dt.date(2025, 11, 16), GSTINS)
-    assert (due["gstr2b_date"], due["gstr2b_days"]) == (dt.date(2025, 12, 14), 28)
-    assert (due["gstr3b_date"], due["gstr3b_days"]) == (dt.date(2025, 11, 20), 4)
-    expected = rows("SELECT count(*), sum(igst + cgst + sgst + cess)::DOUBLE FROM ims_records "
-                   "WHERE portal_action = 'N' AND coalesce(match_status, '') NOT IN ('exact', 'partial')")[0]
-    assert (due["deemed_count"], due["deemed_value"]) == pytest.approx(expected)
-    assert dashboard.next_day_of_month(dt.date(2025, 12, 21), 14) == dt.date(2026, 1, 14)
 
 
 def test_business_settings_validate_and_persist(db_file):

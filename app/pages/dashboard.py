@@ -2,13 +2,12 @@
 health."""
 from __future__ import annotations
 
-import datetime as dt
-
 import plotly.express as px
 import polars as pl
 import streamlit as st
 
 from app import auth_ui, backup_ui, ui
+from app.deadlines_ui import show_deadline_panel
 from app.incidents import error_boundary
 from core import dashboard as dash
 from core import gsp_status
@@ -21,20 +20,7 @@ for warning in gsp_status.session_warnings(gstins):   # GSP sessions: OTP needed
     st.warning(warning, icon=":material/key:")
 counts = ui.cached(dash.action_counts, gstins)
 
-st.subheader("Deadlines")
-today = dt.date.today()
-due = ui.cached(dash.deadlines, today, gstins)
-c1, c2, c3 = st.columns(3)
-c1.metric("Days to GSTR-2B (14th)", due["gstr2b_days"], help=f"Draft GSTR-2B is generated on "
-          f"{due['gstr2b_date']:%d %b %Y} from the IMS actions on the portal.", border=True)
-c2.metric("Days to GSTR-3B (20th)", due["gstr3b_days"], border=True,
-          help=f"GSTR-3B due {due['gstr3b_date']:%d %b %Y}; the last action before it wins.")
-c3.metric("Deemed acceptance would let in", ui.rupees(due["deemed_value"]),
-          help="Tax on records with no action on the portal that are not matched to the books "
-               "(anything but exact or partial).", border=True)
-if due["deemed_count"]:
-    st.caption(f"{due['deemed_count']:,} no-action records are not matched to the books. "
-               "Review them under IMS Invoices → No action.")
+show_deadline_panel(gstins)   # the month's calendar per business (app/deadlines_ui.py)
 
 if counts.is_empty():
     ui.no_data_yet("IMS records")

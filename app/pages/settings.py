@@ -6,6 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from app import auth_ui, backup_ui, ui
+from app.deadlines_ui import show_calendar_settings
 from app.gsp_connect import show_gsp_sessions
 from app.sync_now import sync_now_block
 from core import business as biz
@@ -80,6 +81,8 @@ with st.form("business"):
             st.rerun()
         except SettingsError as err:
             st.error(str(err))
+
+show_calendar_settings(gstins, actor)   # filing frequency, date overrides
 
 st.subheader("Reconciliation rules")
 rules = biz.reco_settings()

@@ -1,0 +1,133 @@
+"""The month's calendar on the pages (docs/month-close.md): the Dashboard's deadline panel
+(`show_deadline_panel`) and Settings' filing frequency and date overrides
+(`show_calendar_settings`). The figures and rules are in core/deadline_panel.py and
+core/calendar_store.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from app import ui
+from core.business import SettingsError
+from core.calendar_store import frequencies, overrides, save_calendar_settings
+from core.clock import ClockError
+from core.clock import today as business_today
+from core.deadline_panel import deadline_panel, pending_summary
+from core.deadlines import EVENTS, FREQUENCIES, day_text, days_text, relative_text
+from core.ims_view import SECTION_LABELS
+
+SHOWN = 1000   # pending records listed in the expander, the earliest expiry first
+GREY = {"delta_color": "off", "delta_arrow": "off", "border": True}
+PENDING_COLUMNS = {"kind": "Kind", "section": "Section", "stin": "Supplier GSTIN",
+                   "doc_no": "Document", "doc_date": "Date", "rtnprd": "Period", "tax": "Tax ₹",
+                   "when": "Pending until", "then": "Then"}
+
+
+def show_deadline_panel(gstins: list[str]) -> None:
+    """Per business: next 2B and GSTR-3B, what silence will accept, pending limits, last
+    GSTR-3B filed or not; the pending records in an expander (oldest expiry first)."""
+    st.subheader("Deadlines")
+    try:
+        today = business_today()
+    except ClockError as exc:
+        st.error(str(exc))
+        return
+    for panel in ui.cached(deadline_panel, gstins, today):
+        with st.container(border=True, key=f"deadlines_{panel['gstin']}"):
+            business_deadlines(panel, today)
+
+
+def business_deadlines(panel: dict, today: dt.date) -> None:
+    quarterly = panel["quarterly_day"]
+    st.markdown(f"**{panel['name']}** · {panel['gstin']} · files GSTR-3B "
+                + (f"quarterly (QRMP), due on the {quarterly}{'nd' if quarterly == 22 else 'th'}"
+                   if quarterly else "monthly"))
+    b2, b3, silence = panel["next_2b"], panel["next_3b"], panel["no_action"]
+    c1, c2, c3, c4 = st.columns(4)
+    dated(c1, f"GSTR-2B of {b2.label}", b2, today,
+          "Generated on the 14th from the IMS actions held then; records with no action count "
+          "as accepted.")
+    dated(c2, f"GSTR-3B of {b3.label} due", b3, today,
+          "The last IMS action before the return is filed wins.")
+    filing = panel["last_filing"]
+    filed_on = filing.filed_on if filing and filing.filed else None
+    c3.metric(f"Last GSTR-3B ({panel['last_period']})",
+              "Unknown" if filing is None else "Filed" if filing.filed else "Not filed",
+              delta=(f"on {days_text(filed_on, today)}" if filed_on else
+                     "not read from the portal yet" if filing is None else None), **GREY,
+              help=(f"ARN {filing.arn}. " if filing and filing.arn else "")
+              + "From the portal's filing status (RETTRACK), read at each fetch.")
+    c4.metric("Silence will accept", ui.rupees(silence["tax"]), **GREY,
+              delta=f"{silence['count']:,} record(s) with no action",
+              help="Tax on records with no action: they count as accepted when the 2B is "
+                   "generated.")
+    st.caption(f"{silence['unmatched']:,} of the {silence['count']:,} record(s) with no action "
+               "are not matched to the books."
+               + (f" {panel['kept_after_filing']:,} record(s) left the portal's IMS with a "
+                  "filed GSTR-3B; they stay here with their history."
+                  if panel["kept_after_filing"] else ""))
+    pending_list(panel["pending"], today, panel["gstin"])
+
+
+def dated(column, label: str, event, today: dt.date, about: str) -> None:
+    """A date as a metric: how far off it is, the date itself below ('20 Dec 2025 (in 5
+    days)'), and why in the help (an override, a late GSTR-3B)."""
+    column.metric(label, relative_text(event.day, today).capitalize() if event.day
+                  else "Waiting", delta=days_text(event.day, today) or event.note, **GREY,
+                  help=f"{event.note}. {about}" if event.note else about)
+
+
+def pending_list(pending: list[dict], today: dt.date, gstin: str) -> None:
+    notes, first_note = pending_summary(pending, "credit note")
+    invoices, first_invoice = pending_summary(pending, "invoice")
+    if not pending:
+        st.caption("Nothing pending on the portal.")
+        return
+    title = (f"Pending: {notes:,} credit note(s)"
+             + (f", the first deemed accepted {days_text(first_note, today)}" if first_note else "")
+             + f"; {invoices:,} invoice(s)"
+             + (f", the first loses its ITC {days_text(first_invoice, today)}"
+                if first_invoice else ""))
+    with st.expander(title):
+        st.dataframe([{**{k: r[k] for k in PENDING_COLUMNS},
+                       "section": SECTION_LABELS.get(r["section"], r["section"]),
+                       "tax": ui.rupees(r["tax"])} for r in pending[:SHOWN]],
+                     hide_index=True, column_config=PENDING_COLUMNS, key=f"pending_{gstin}")
+        if len(pending) > SHOWN:
+            st.caption(f"The {SHOWN:,} that expire first of {len(pending):,}; all of them are "
+                       "under IMS Invoices → Pending.")
+
+
+def show_calendar_settings(gstins: list[str], actor: str) -> None:
+    """Settings: the filing frequency of each business and the dates overridden per period."""
+    st.subheader("Return calendar")
+    current = ui.cached(frequencies, gstins)
+    if not current:
+        return
+    gstin = st.selectbox("Business", sorted(current), format_func=ui.label_business,
+                         key="calendar_business")
+    with st.form("calendar_settings"):
+        frequency = st.radio("Files GSTR-3B", list(FREQUENCIES), format_func=FREQUENCIES.get,
+                             horizontal=True, index=list(FREQUENCIES).index(current[gstin]))
+        left, mid, right = st.columns(3)
+        period = left.text_input("Override for period (MMYYYY)", placeholder="112025")
+        event = mid.selectbox("Date", list(EVENTS), format_func=EVENTS.get)
+        day = right.date_input("New date (empty: back to the computed date)", value=None,
+                               format="DD/MM/YYYY")
+        if st.form_submit_button("Save calendar"):
+            try:
+                save_calendar_settings(gstin, frequency, actor, period, event, day)
+                ui.after_write()
+                ui.flash("success", "Calendar saved; the Dashboard counts from it.")
+                st.rerun()
+            except SettingsError as err:
+                st.error(str(err))
+    fixed = ui.cached(overrides, gstins)
+    if fixed:
+        st.dataframe([{"Business": ui.label_business(o["gstin"]), "Period": o["ret_period"],
+                       "Date": EVENTS[o["event"]], "Overridden to": day_text(o["due_on"]),
+                       "By": o["set_by"]} for o in fixed], hide_index=True)
+    st.caption("The government often extends a due date: override it here for that period. "
+               "Quarterly filers name the quarter by its last month (122025 = Oct-Dec 2025).")
