@@ -418,8 +418,12 @@ SAMPLE_EXPECTED = [
 ]
 
 
-HOLD_SCRIPT = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-               "print('held', flush=True); time.sleep(120)")
+# Waits its turn like any process of ours (core.db), then holds the file.
+HOLD_SCRIPT = ("import sys, time\n"
+               "from core.db import connect\n"
+               "with connect(sys.argv[1], busy_timeout=60):\n"
+               "    print('held', flush=True)\n"
+               "    time.sleep(120)\n")
 
 
 @contextmanager
@@ -427,7 +431,7 @@ def store_held_by_another_process(path: str) -> Iterator[subprocess.Popen]:
     """Another process (as the worker would) holds the store file until the block ends.
     This process first lets go of the file it may still hold open (core.db lingers)."""
     let_go_of_idle_files()
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_SCRIPT, path],
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_SCRIPT, path], cwd=ROOT,
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"

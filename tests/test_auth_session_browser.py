@@ -14,15 +14,21 @@ import pytest
 import requests
 
 from core import auth
-from tests.fixtures import BUSINESSES, ROOT, free_port, seed_demo, stop, store_env, wait_until_up
+from tests.fixtures import (
+    BUSINESSES,
+    ROOT,
+    free_port,
+    seed_demo,
+    stop,
+    store_env,
+    store_held_by_another_process,
+    wait_until_up,
+)
 
 pytestmark = pytest.mark.browser
 PW = "correct horse battery"
 G1 = BUSINESSES[0][0]
 TRACEBACK_SIGNS = ("Traceback", 'File "', ".py\"", "duckdb", "PID")
-HOLD = ("import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
-        "time.sleep(120)")
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[tuple[str, str]]:
@@ -159,16 +165,10 @@ def test_a_logged_out_visitor_never_sees_a_traceback(server, context):
         page.goto(f"{url}{path}")
         page.get_by_role("textbox", name="Email").wait_for(timeout=30000)
         no_traceback(page)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, db], stdout=subprocess.PIPE,
-                              text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with store_held_by_another_process(db):
         page.goto(url)
         page.get_by_text("database is busy").wait_for(timeout=30000)
         body = no_traceback(page)
         assert "Try again in a moment" in body
-    finally:
-        holder.kill()
-        holder.wait(10)
     page.reload()
     page.get_by_role("textbox", name="Email").wait_for(timeout=30000)
