@@ -102,7 +102,8 @@ def session_slices(sessions: int, per_session: int = 400) -> list[list[int]]:
 def run_worker(step: str) -> tuple[subprocess.CompletedProcess, float]:
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "worker.py", step, "--gstin", RTIN], cwd=ROOT,
-                          check=False, capture_output=True, text=True, env=os.environ.copy(),
+                          check=False, capture_output=True, text=True,
+                          env={**os.environ, "IMS_DB_HOLD_LOG": "1"},
                           timeout=3600)
     return done, time.perf_counter() - started
 
@@ -163,6 +164,13 @@ def verify(run: dict) -> dict:
     return {"lost": lost, "unlogged": unlogged, "records": total, "fetch_job": job}
 
 
+def worker_log(stderr: str) -> str:
+    """The worker's last words and every HOLD line (its longest holds of the store)."""
+    holds = [line for line in stderr.splitlines() if line.startswith("HOLD ")]
+    rest = "\n".join(line for line in stderr.splitlines() if not line.startswith("HOLD "))
+    return rest.strip()[-1500:] + "\n" + "\n".join(holds)
+
+
 def report(run: dict, check: dict) -> int:
     sessions = run["sessions"]
     lat = sorted(x for s in sessions for x in s["latencies"])
@@ -174,9 +182,9 @@ def report(run: dict, check: dict) -> int:
 
     print(f"worker fetch: exit {run['fetch'].returncode}, {run['fetch_s']:.1f} s wall; job "
           f"{check['fetch_job']}")
-    print(run["fetch"].stdout.strip()[-2000:], run["fetch"].stderr.strip()[-2000:])
+    print(run["fetch"].stdout.strip()[-2000:], worker_log(run["fetch"].stderr))
     print(f"worker sync: exit {run['sync'].returncode}, {run['sync_s']:.1f} s wall")
-    print(run["sync"].stdout.strip()[-2000:], run["sync"].stderr.strip()[-2000:])
+    print(run["sync"].stdout.strip()[-2000:], worker_log(run["sync"].stderr))
     for s in sessions:
         print(f"session {s['session']}: {s['saves']} saves, {len(s['errors'])} errors, "
               f"lock waits {s['lock_waits']['count']} ({s['lock_waits']['seconds']:.2f} s)")
