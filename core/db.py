@@ -37,6 +37,11 @@ BUSY_TIMEOUT_S = float(os.environ.get("IMS_DB_BUSY_TIMEOUT", "15"))
 # waits for the file.
 LINGER_S = float(os.environ.get("IMS_DB_LINGER", "0.3"))
 
+# Longest pause between two tries to open a file another process holds. The holder's pieces
+# of work are short (docs/store.md), so a waiter must notice the file is free at once; a failed
+# try costs about 4 ms.
+RETRY_MAX_S = 0.05
+
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
 _lock_waits = {"count": 0, "seconds": 0.0}
@@ -122,7 +127,7 @@ def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConn
                     ) from exc
                 have_turn = have_turn or _take_turn(turn)
                 time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 1.6, 0.5)
+                delay = min(delay * 1.6, RETRY_MAX_S)
     finally:
         if have_turn:
             fcntl.flock(turn, fcntl.LOCK_UN)
