@@ -51,7 +51,7 @@ def session_main(number: int, ids: list[int], stop_file: str, out: str, think: f
 
 def session_loop(number: int, ids: list[int], stop_file: str, think: float) -> dict:
     """One user session: save an action on a random record of its slice, again and again."""
-    rng, saves, errors, latencies, last = random.Random(number), 0, [], [], {}
+    rng, saves, errors, latencies, starts, last = random.Random(number), 0, [], [], [], {}
     while not os.path.exists(stop_file):
         rid, action = rng.choice(ids), rng.choice("AR")
         remark = f"s{number}-{saves}"
@@ -64,6 +64,7 @@ def session_loop(number: int, ids: list[int], stop_file: str, think: float) -> d
             errors.append(f"{type(exc).__name__}: {exc}"[:300])
         else:
             latencies.append(time.perf_counter() - started)
+            starts.append(time.time())
             if result.saved == 1:
                 saves += 1
                 last[rid] = (action, remark)
@@ -71,6 +72,7 @@ def session_loop(number: int, ids: list[int], stop_file: str, think: float) -> d
                 errors.append(f"skipped {result.skipped}")
         time.sleep(think * rng.random() * 2)
     return {"session": number, "saves": saves, "errors": errors, "latencies": latencies,
+            "ends": starts,
             "last": {str(k): v for k, v in last.items()}, "lock_waits": lock_wait_stats()}
 
 
@@ -100,10 +102,12 @@ def session_slices(sessions: int, per_session: int = 400) -> list[list[int]]:
 
 
 def run_worker(step: str) -> tuple[subprocess.CompletedProcess, float]:
-    started = time.perf_counter()
+    started, wall = time.perf_counter(), time.time()
     done = subprocess.run([sys.executable, "worker.py", step, "--gstin", RTIN], cwd=ROOT,
-                          check=False, capture_output=True, text=True, env=os.environ.copy(),
+                          check=False, capture_output=True, text=True,
+                          env={**os.environ, "IMS_DB_HOLD_LOG": "1"},
                           timeout=3600)
+    done.phase = (wall, time.time())
     return done, time.perf_counter() - started
 
 
@@ -163,6 +167,13 @@ def verify(run: dict) -> dict:
     return {"lost": lost, "unlogged": unlogged, "records": total, "fetch_job": job}
 
 
+def worker_log(stderr: str) -> str:
+    """The worker's last words and every HOLD line (its longest holds of the store)."""
+    holds = [line for line in stderr.splitlines() if line.startswith("HOLD ")]
+    rest = "\n".join(line for line in stderr.splitlines() if not line.startswith("HOLD "))
+    return rest.strip()[-1500:] + "\n" + "\n".join(holds)
+
+
 def report(run: dict, check: dict) -> int:
     sessions = run["sessions"]
     lat = sorted(x for s in sessions for x in s["latencies"])
@@ -174,12 +185,11 @@ def report(run: dict, check: dict) -> int:
 
     print(f"worker fetch: exit {run['fetch'].returncode}, {run['fetch_s']:.1f} s wall; job "
           f"{check['fetch_job']}")
-    print(run["fetch"].stdout.strip()[-2000:], run["fetch"].stderr.strip()[-2000:])
+    print(run["fetch"].stdout.strip()[-2000:], worker_log(run["fetch"].stderr))
     print(f"worker sync: exit {run['sync'].returncode}, {run['sync_s']:.1f} s wall")
-    print(run["sync"].stdout.strip()[-2000:], run["sync"].stderr.strip()[-2000:])
+    print(run["sync"].stdout.strip()[-2000:], worker_log(run["sync"].stderr))
     for s in sessions:
-        print(f"session {s['session']}: {s['saves']} saves, {len(s['errors'])} errors, "
-              f"lock waits {s['lock_waits']['count']} ({s['lock_waits']['seconds']:.2f} s)")
+        print(f"session {s['session']}: {s['saves']} saves, {len(s['errors'])} errors")
     print(f"save latency ms: median {statistics.median(lat) * 1000:.0f}, p95 {pct(0.95):.0f}, "
           f"max {lat[-1] * 1000:.0f}" if lat else "no saves")
     ok = (run["fetch"].returncode == 0 and run["sync"].returncode == 0 and not errors
@@ -197,6 +207,13 @@ def report(run: dict, check: dict) -> int:
           f"save_ms_max={(lat[-1] if lat else 0) * 1000:.0f}")
     for e in errors[:5]:
         print("  error:", e)
+    for step in ("fetch", "sync"):
+        start, end = run[step].phase
+        during = sorted(x for s in sessions for x, t in zip(s["latencies"], s["ends"])
+                        if start <= t <= end)
+        if during:
+            print(f"saves ending during the worker's {step}: {len(during)}, median "
+                  f"{statistics.median(during) * 1000:.0f} ms, max {during[-1] * 1000:.0f} ms")
     return 0 if ok else 1
 
 

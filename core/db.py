@@ -37,9 +37,18 @@ BUSY_TIMEOUT_S = float(os.environ.get("IMS_DB_BUSY_TIMEOUT", "15"))
 # waits for the file.
 LINGER_S = float(os.environ.get("IMS_DB_LINGER", "0.3"))
 
+# Longest pause between two tries to open a file another process holds. The holder's pieces
+# of work are short (docs/store.md), so a waiter must notice the file is free at once; a failed
+# try costs about 4 ms.
+RETRY_MAX_S = 0.05
+
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
 _lock_waits = {"count": 0, "seconds": 0.0}
+# The longest times this process held the store (a connect() and the open file), for load
+# reports: `IMS_DB_HOLD_LOG=1` writes them to stderr at exit (docs/store.md).
+_holds: dict[str, list] = {"connect": [], "file": []}
+_HOLDS_KEPT = 8
 
 
 class DatabaseBusy(RuntimeError):
@@ -58,6 +67,30 @@ def worker_lock_path() -> Path:
 def lock_wait_stats() -> dict:
     """How often and how long this process waited for the file lock (for load reports)."""
     return dict(_lock_waits)
+
+
+def hold_stats() -> dict:
+    """The longest holds of this process: {"connect": [(seconds, where)], "file": [...]}."""
+    return {k: sorted(v, reverse=True) for k, v in _holds.items()}
+
+
+def _note_hold(kind: str, seconds: float, where: str) -> None:
+    kept = _holds[kind]
+    kept.append((round(seconds, 3), where))
+    kept.sort(reverse=True)
+    del kept[_HOLDS_KEPT:]
+
+
+def _caller() -> str:
+    frame = sys._getframe(3)
+    return f"{frame.f_code.co_name} ({Path(frame.f_code.co_filename).name}:{frame.f_lineno})"
+
+
+def _report_holds() -> None:
+    if os.environ.get("IMS_DB_HOLD_LOG"):
+        for kind, kept in hold_stats().items():
+            for seconds, where in kept:
+                print(f"HOLD {kind} {seconds:.3f} s {where}", file=sys.stderr)
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -94,7 +127,7 @@ def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConn
                     ) from exc
                 have_turn = have_turn or _take_turn(turn)
                 time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 1.6, 0.5)
+                delay = min(delay * 1.6, RETRY_MAX_S)
     finally:
         if have_turn:
             fcntl.flock(turn, fcntl.LOCK_UN)
@@ -135,6 +168,7 @@ class _SharedFile:
         self.turn = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
         self.depth = threading.local()      # cursors this thread holds
         self.idle_round = 0                 # counts the times the last user left
+        self.opened_at = 0.0
 
 
 _files: dict[str, _SharedFile] = {}
@@ -159,6 +193,7 @@ def _checkout(shared: _SharedFile, path: str, busy_timeout: float) -> duckdb.Duc
         _let_the_other_process_in(shared, busy_timeout)
         if shared.root is None:
             shared.root = _open_file(path, busy_timeout, shared.turn)
+            shared.opened_at = time.monotonic()
             try:
                 migrate(shared.root, path)
             except BaseException:
@@ -202,6 +237,7 @@ def _let_go_if_still_idle(shared: _SharedFile, idle_round: int) -> None:
 def _let_go(shared: _SharedFile) -> None:
     root, shared.root = shared.root, None
     root.close()
+    _note_hold("file", time.monotonic() - shared.opened_at, "open to close")
     shared.guard.notify_all()
 
 
@@ -214,7 +250,8 @@ def let_go_of_idle_files() -> None:
                 _let_go(shared)
 
 
-atexit.register(let_go_of_idle_files)
+atexit.register(_report_holds)
+atexit.register(let_go_of_idle_files)   # runs first (last registered), so its close is counted
 
 
 @contextlib.contextmanager
@@ -249,10 +286,12 @@ def connect(path: str | None = None, read_only: bool = False,
             _wait_for_writer(shared, timeout)
             stack.callback(shared.writer.release)
         cursor = _checkout(shared, path, timeout)
+        held, where = time.monotonic(), _caller()
         try:
             yield cursor
         finally:
             _checkin(shared, cursor)
+            _note_hold("connect", time.monotonic() - held, where)
 
 
 def _wait_for_writer(shared: _SharedFile, timeout: float) -> None:

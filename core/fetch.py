@@ -1,8 +1,9 @@
 """Fetching from the portal into the store: the fetch verbs (docs/architecture.md).
 
 `fetch_ims` reads every IMS section over HTTP and parses it with no database connection
-open, checks the totals against GETCNT, then writes everything in ONE transaction
-(`core.ims_store`). `fetch_gstr2a` replaces the GSTR-2A documents of whole return periods.
+open, checks the totals against GETCNT, reads what the store holds (one short read), works
+out what differs with no connection open, then writes only that in ONE short transaction
+(`core.ims_store`, `core.ims_diff`; docs/store.md). `fetch_gstr2a` replaces the GSTR-2A documents of whole return periods.
 `fetch_business` does both for one business (IMS, then GSTR-2A for the periods the IMS
 records belong to); `fetch_businesses` does that for several, one failing business not
 stopping the others.
@@ -21,10 +22,20 @@ from core.business import choose_businesses
 from core.clock import utc_now
 from core.db import DatabaseBusy, connect, transaction
 from core.documents import SECTION_REQUEST
-from core.filing_status import track_filings_in_fetch
+from core.filing_status import skip_filed_occurrences, track_filings_in_fetch
 from core.gsp import GstnError, ReauthenticationNeeded
 from core.gstn_client import SECTION_KEYS, GstnClient
-from core.ims_store import incoming_frame, store_gstr2a, store_ims
+from core.ims_diff import plan_gstr2a
+from core.ims_store import (
+    gstr2a_frame_of,
+    held_gstr2a,
+    held_ims,
+    incoming_frame,
+    plan_is_current,
+    plan_snapshot,
+    write_gstr2a,
+    write_ims,
+)
 
 log = logging.getLogger(__name__)
 
@@ -148,18 +159,28 @@ def ims_periods(gstin: str) -> list[str]:
 
 
 def ingest_ims(client: GstnClient, gstin: str, actor: str) -> dict:
-    """Read every IMS section, then store it in one transaction -> counts."""
+    """Read every IMS section, then store what differs in one short transaction -> counts."""
     frame = incoming_frame(gstin, read_ims(client, gstin))    # HTTP: no connection held
+    with connect(read_only=True) as con:
+        frame = skip_filed_occurrences(con, gstin, frame)
+        held = held_ims(con, gstin)
+    plan = plan_snapshot(gstin, frame, held)                  # Polars: no connection held
     with connect() as con, transaction(con):
-        return store_ims(con, gstin, frame, utc_now(), actor)
+        if not plan_is_current(con, gstin, plan):             # another fetch came between
+            plan = plan_snapshot(gstin, frame, held_ims(con, gstin))
+        return write_ims(con, gstin, plan, utc_now(), actor)
 
 
 def ingest_gstr2a(client: GstnClient, gstin: str, periods: list[str]) -> dict:
-    """Read GSTR-2A of `periods`, then replace them in one transaction -> counts."""
+    """Read GSTR-2A of `periods`, then make the store's periods equal to it, writing only the
+    documents that differ, in one short transaction -> counts."""
     periods = sorted(set(periods))
-    records = read_gstr2a(client, gstin, periods)
-    with connect() as con, transaction(con):
-        return store_gstr2a(con, gstin, periods, records, utc_now())
+    frame = gstr2a_frame_of(gstin, read_gstr2a(client, gstin, periods))
+    with connect(read_only=True) as con:
+        held = held_gstr2a(con, gstin, periods)
+    plan = plan_gstr2a(frame, held)                           # Polars: no connection held
+    with connect() as con, transaction(con):   # only the fetch writes 2A: the plan holds
+        return write_gstr2a(con, gstin, periods, frame, plan, utc_now())
 
 
 def ingest_business(client: GstnClient, gstin: str, actor: str) -> dict:

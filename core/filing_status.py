@@ -163,18 +163,19 @@ def _past(row: dict) -> int:
 
 
 def keep_filed(con, rtin: str, now: dt.datetime, actor: str) -> int:
-    """During an IMS fetch (temp table `fetch_match` = the records the portal listed): an
-    accepted or rejected record that is gone, of a period whose GSTR-3B is filed, left IMS
-    with that return -> how many. A record marked so that the portal lists again is back."""
+    """During an IMS fetch (temp table `fetch_gone` = the stored records the portal no longer
+    lists): an accepted or rejected record that is gone, of a period whose GSTR-3B is filed,
+    left IMS with that return -> how many. A record marked so that the portal lists again is
+    back."""
     con.execute("UPDATE ims_records SET left_ims_at = NULL, filed_period = NULL "
-                "WHERE rtin = ? AND left_ims_at IS NOT NULL "
-                "AND record_id IN (SELECT record_id FROM fetch_match)", [rtin])
+                "WHERE rtin = ? AND left_ims_at IS NOT NULL AND removed_at IS NULL "
+                "AND record_id NOT IN (SELECT record_id FROM fetch_gone)", [rtin])
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE filed_out AS
         SELECT r.record_id, {COVERING} AS filed_period, NULL::TIMESTAMP AS removed_at
         FROM ims_records r
         WHERE r.rtin = ? AND r.removed_at IS NULL AND r.left_ims_at IS NULL AND {DECIDED}
-          AND NOT EXISTS (SELECT 1 FROM fetch_match m WHERE m.record_id = r.record_id)""",
+          AND r.record_id IN (SELECT record_id FROM fetch_gone)""",
                 [rtin])
     con.execute("DELETE FROM filed_out WHERE filed_period IS NULL")
     return _mark_filed(con, now, actor)

@@ -11,7 +11,12 @@ with an `action_log` row for every recommendation that changed. The user's own a
 never touched.
 
 Frames are built with SQL (DECIMAL rupees -> integer paise); Polars works with no database
-connection open; the results go back in one transaction (paise -> DECIMAL).
+connection open. The writes hold the store only briefly (docs/store.md): each run's rows go
+into `reco_results` in chunks, each its own short transaction, under a run row whose
+`finished_at` is still empty; one short final transaction then writes onto `ims_records` only
+the records whose recommendation (or what goes with it) changed and marks the runs finished.
+A sync killed half-way leaves only unfinished runs (readers of finished runs ignore them),
+which the next sync of the business deletes (`clear_abandoned_runs`).
 """
 from __future__ import annotations
 
@@ -28,19 +33,25 @@ from core.db import connect, transaction
 from core.frames import query_frame
 from core.itc_answer import HEADS, original_tax_sql
 from core.reco import project_2a_onto_ims, reconcile
+from core.sync_changes import (
+    DECL,
+    PROPOSAL,
+    changed_rows,
+    clear_abandoned_runs,
+    held_recommendations,
+)
 
 KINDS = ("ims_vs_pr", "2a_vs_pr")
 AMOUNTS = ("txval", "igst", "cgst", "sgst", "cess")
 RESULT_MONEY = ("portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_igst",
                 "diff_cgst", "diff_sgst", "diff_cess", "diff_tax")
-DECL = tuple(f"decl_{h}" for h in HEADS)
-# the proposed ITC-reduction answer (core.recommend): "Y"/"N"/null, amounts in paise
-PROPOSAL = ("itc_red_req", *DECL, "supplier_remark")
 RESULT_COLUMNS = ("portal_id", "ims_record_id", "pr_id", "match_status", "match_pass",
                   "recommended_action", "reasons", "company_gstin", "supplier_gstin", "doc_type",
                   "rtnprd", "portal_doc_no",
                   "portal_doc_date", "pr_doc_no", "pr_doc_date", "pr_line", *RESULT_MONEY,
                   "nearest_doc_no", "nearest_reason", *PROPOSAL)
+# Rows of reco_results written per transaction (each well under a second at 1M records).
+RESULT_CHUNK = 100_000
 
 
 class SyncError(ValueError):
@@ -186,17 +197,28 @@ def _results(kind: str, ims: pl.DataFrame, books: pl.DataFrame, portal_2a: pl.Da
 # ---------------------------------------------------------------- writing back (one transaction)
 
 
-def _store_run(con, gstin: str, kind: str, periods, settings: dict, results: pl.DataFrame,
+def _store_run(gstin: str, kind: str, periods, settings: dict, results: pl.DataFrame,
                started: dt.datetime, actor: str, job_run_id: int | None) -> int:
+    """The run row (not yet finished) and its rows in chunks, each chunk its own short
+    transaction -> run id. The run becomes visible as finished in `_finish_runs`."""
     counts = dict(results.group_by("match_status").len().iter_rows())
-    run_id = con.execute(
-        "INSERT INTO reco_runs (rtin, kind, periods, policy, tolerance, date_window, started_at, "
-        "finished_at, counts, triggered_by, job_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "RETURNING run_id",
-        [gstin, kind, ",".join(periods or []), settings["policy"],
-         settings["tolerance_paise"] / 100, settings["date_window"], started, utc_now(),
-         json.dumps(counts, sort_keys=True), actor, job_run_id]).fetchall()[0][0]
-    con.register("sync_results", results.select(RESULT_COLUMNS))  # only what is stored
+    with connect() as con:
+        run_id = con.execute(
+            "INSERT INTO reco_runs (rtin, kind, periods, policy, tolerance, date_window, "
+            "started_at, counts, triggered_by, job_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING run_id",
+            [gstin, kind, ",".join(periods or []), settings["policy"],
+             settings["tolerance_paise"] / 100, settings["date_window"], started,
+             json.dumps(counts, sort_keys=True), actor, job_run_id]).fetchall()[0][0]
+    rows = results.select(RESULT_COLUMNS)                    # only what is stored
+    for offset in range(0, rows.height, RESULT_CHUNK):
+        with connect() as con, transaction(con):
+            _insert_results(con, run_id, rows.slice(offset, RESULT_CHUNK))
+    return run_id
+
+
+def _insert_results(con, run_id: int, rows: pl.DataFrame) -> None:
+    con.register("sync_results", rows)
     con.execute(f"""
         INSERT INTO reco_results (run_id, portal_id, ims_record_id, pr_doc_id, match_status,
             match_pass, recommended_action, reasons, company_gstin, supplier_gstin, doc_type,
@@ -211,7 +233,11 @@ def _store_run(con, gstin: str, kind: str, periods, settings: dict, results: pl.
             supplier_remark
         FROM sync_results""", [run_id])
     con.unregister("sync_results")
-    return run_id
+
+
+def _finish_runs(con, run_ids) -> None:
+    con.execute("UPDATE reco_runs SET finished_at = ? WHERE list_contains(?, run_id)",
+                [utc_now(), list(run_ids)])
 
 
 def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, actor: str) -> int:
@@ -252,8 +278,11 @@ def run_reconciliation(gstin: str, kind: str = "ims_vs_pr", periods: list[str] |
     """Reconcile and keep the run and its rows (no change to ims_records) -> reco run id."""
     started = utc_now()
     settings, results, _ = _reconcile(gstin, kind, periods)
-    with connect() as con, transaction(con):
-        return _store_run(con, gstin, kind, periods, settings, results, started, actor, job_run_id)
+    clear_abandoned_runs(gstin)
+    run_id = _store_run(gstin, kind, periods, settings, results, started, actor, job_run_id)
+    with connect() as con:
+        _finish_runs(con, [run_id])
+    return run_id
 
 
 def sync_source(gstin: str) -> str:
@@ -277,11 +306,16 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
     if kind == "off":
         return {"source": "off", "records": 0, "changed": 0}
     watch = _Stopwatch()
-    with watch.step("read"), connect() as con:
-        settings = read_settings(con)
-        ims = ims_frame(con, gstin, periods)
-        books = books_frame(con, gstin, periods)
-        portal_2a = gstr2a_frame(con, gstin, periods)
+    with watch.step("read"):             # one short read each, so no hold is long
+        with connect(read_only=True) as con:
+            settings = read_settings(con)
+            ims = ims_frame(con, gstin, periods)
+        with connect(read_only=True) as con:
+            books = books_frame(con, gstin, periods)
+        with connect(read_only=True) as con:
+            portal_2a = gstr2a_frame(con, gstin, periods)
+        with connect(read_only=True) as con:
+            held = held_recommendations(con, gstin)
     runs = []
     with watch.step("reconcile"):
         ims_results, ims_rows = _results("ims_vs_pr", ims, books, None, settings)
@@ -293,12 +327,14 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
             if kind == "2a_vs_pr":
                 onto_ims = projected
         onto_ims = _with_books_match(onto_ims, ims_rows)
+        to_write = changed_rows(onto_ims, held)
+    with watch.step("store_run"):
+        clear_abandoned_runs(gstin)
+        run_ids = {k: _store_run(gstin, k, periods, settings, results, started, actor,
+                                 job_run_id) for k, results in runs}
     with watch.step("write"), connect() as con, transaction(con):  # incl. commit and close
-        with watch.step("store_run"):
-            run_ids = {k: _store_run(con, gstin, k, periods, settings, results, started, actor,
-                                     job_run_id) for k, results in runs}
-        with watch.step("write_back"):
-            changed = _write_recommendations(con, gstin, onto_ims, run_ids[kind], actor)
+        changed = _write_recommendations(con, gstin, to_write, run_ids[kind], actor)
+        _finish_runs(con, run_ids.values())
     statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
     return {"source": kind, "reco_run_id": run_ids[kind], "reco_run_ids": run_ids,
             "records": onto_ims.height, "changed": changed, "statuses": statuses,
