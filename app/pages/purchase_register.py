@@ -220,7 +220,7 @@ else:
         "batch_id": "Batch", "file_name": "File", "companies": "Companies", "template": "Mapping",
         "line_count": "Lines", "doc_count": "Documents", "current_docs": "Current",
         "invalid_count": "Invalid lines", "duplicate_count": "Duplicates", "imported_by": "By",
-        "imported_at": "Imported", "rolled_back_at": "Rolled back"})
+        "imported_at": "Imported", "rolled_back_at": "Rolled back"}, placeholder="")
     live = [b["batch_id"] for b in batches if b["rolled_back_at"] is None]
     if live:
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
