@@ -23,7 +23,7 @@ from core.itc_answer import (
     question_applies,
     remarks_allowed,
 )
-from core.labels import SECTIONS, action_words, date_words, doc_type_words
+from core.labels import SECTIONS, action_words, date_words, doc_type_words, words_first
 from core.timefmt import shown_times
 from core.upload_words import WAITING, request_words, result_words
 
@@ -221,9 +221,9 @@ def export_frame(gstins: list[str], f: ImsFilter, bucket: str | None,
                    ON n.rtin = r.rtin AND n.stin = r.stin
             ORDER BY r.sort_pos""", params + params)
     shown = answer_view(frame)
-    return shown.select(*EXPORT_FRONT, "supplier_remark", "internal_note",
+    return words_first(shown.select(*EXPORT_FRONT, "supplier_remark", "internal_note",
                         pl.col("itc_answer").alias("itc_to_be_reduced"),
-                        *(f"reduce_{h}" for h in HEADS), *EXPORT_BACK)
+                        *(f"reduce_{h}" for h in HEADS), *EXPORT_BACK))
 
 
 EXPORT_FRONT = ("company_gstin", "section", "supplier_gstin", "supplier_name", "doc_type",

@@ -169,3 +169,27 @@ def worded(frame: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
 def event_words(event: str | None) -> str:
     """An audit event 'user_created' as 'User created'."""
     return (event or "").replace("_", " ").strip().capitalize()
+
+
+# a download's columns in words, each from its code column: (heading, code column, kind)
+WORDS_FIRST = (("Status", "match_status", "match_status"),
+               ("Recommended action", "recommended_action", "action_or_blank"),
+               ("Reasons", "reasons", "reasons"),
+               ("Action on portal", "portal_action", "action"),
+               ("My action", "user_action", "action_or_blank"),
+               ("Upload", "upload_state", "upload_state"),
+               ("Section", "section", "section"),
+               ("Document type", "doc_type", "doc_type"),
+               ("Return period", "return_period", "period"),
+               ("Return period", "rtnprd", "period"))
+
+
+def words_first(frame: pl.DataFrame) -> pl.DataFrame:
+    """A download: the facts in words first, then every code column as it was
+    (docs/interfaces.md)."""
+    picked = {}
+    for heading, column, kind in WORDS_FIRST:
+        if column in frame.columns and heading not in picked:
+            picked[heading] = worded(frame.select(column), {column: kind})[column]
+    return pl.DataFrame([s.alias(h) for h, s in picked.items()]).hstack(frame) if picked \
+        else frame

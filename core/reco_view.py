@@ -9,7 +9,7 @@ import polars as pl
 from core.db import connect
 from core.figures import amounts_as_text
 from core.frames import query_frame
-from core.labels import worded
+from core.labels import worded, words_first
 
 VALUE = "coalesce(portal_tax, pr_tax, 0)"
 AT_RISK = "match_status NOT IN ('exact', 'partial')"
@@ -136,14 +136,6 @@ def shown_results(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def export_with_words(frame: pl.DataFrame) -> pl.DataFrame:
-    """The download: the facts in words first (Status, Recommended action, Reasons, Document
-    type, Return period), then every code column as it is (docs/interfaces.md)."""
-    words = worded(frame.select("match_status", "recommended_action", "reasons", "doc_type",
-                                "rtnprd"),
-                   {"match_status": "match_status", "recommended_action": "action_or_blank",
-                    "reasons": "reasons", "doc_type": "doc_type", "rtnprd": "period"})
-    return words.rename(EXPORT_WORDS).hstack(frame)
-
-
-EXPORT_WORDS = {"match_status": "Status", "recommended_action": "Recommended action",
-                "reasons": "Reasons", "doc_type": "Document type", "rtnprd": "Return period"}
+    """The download: the facts in words first, then every code column as it is
+    (docs/interfaces.md)."""
+    return words_first(frame)
