@@ -193,3 +193,26 @@ def words_first(frame: pl.DataFrame) -> pl.DataFrame:
             picked[heading] = worded(frame.select(column), {column: kind})[column]
     return pl.DataFrame([s.alias(h) for h, s in picked.items()]).hstack(frame) if picked \
         else frame
+
+
+# the purchase register's fields (core/purchase_templates.py FIELDS) as a person names them
+PURCHASE_FIELDS = {
+    "company_gstin": "Company GSTIN", "supplier_gstin": "Supplier GSTIN",
+    "supplier_name": "Supplier name", "doc_type": "Document type", "doc_no": "Document number",
+    "doc_date": "Document date", "place_of_supply": "Place of supply",
+    "reverse_charge": "Reverse charge", "taxable_value": "Taxable value", "igst": "IGST",
+    "cgst": "CGST", "sgst": "SGST", "cess": "Cess", "doc_value": "Document value",
+    "itc_claimed": "ITC claimed", "itc_claimed_igst": "ITC claimed IGST",
+    "itc_claimed_cgst": "ITC claimed CGST", "itc_claimed_sgst": "ITC claimed SGST",
+    "itc_claimed_cess": "ITC claimed cess",
+}
+SEVERITY = {"error": "Error", "warning": "Warning", "duplicate": "Duplicate"}
+
+
+def field_words(field: str | None, column: str | None = None) -> str:
+    """'Supplier GSTIN', with the file's own column when it is named otherwise:
+    "Supplier GSTIN (column 'Party GSTIN')"; the field's name is never said twice."""
+    words = PURCHASE_FIELDS.get(field or "", (field or "").replace("_", " ").capitalize())
+    if column and column not in (field, words):
+        return f"{words} (column '{column}')"
+    return words
