@@ -17,12 +17,13 @@ from typing import Any
 import streamlit as st
 
 from app import auth_ui
+from core import figures, labels
 from core.business import list_businesses
 from core.db import db_path
 from core.store_version import store_version
 from core.timefmt import shown_time
 
-ACTION_LABELS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "No action"}
+ACTION_LABELS = labels.ACTIONS
 
 
 def current_user():
@@ -110,18 +111,8 @@ def label_business(gstin: str) -> str:
 
 
 def rupees(value) -> str:
-    """Indian digit grouping: 12,34,567.89."""
-    amount = float(value or 0)
-    sign = "-" if amount < 0 else ""
-    whole, frac = f"{abs(amount):.2f}".split(".")
-    head, tail = whole[:-3], whole[-3:]
-    groups = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return f"₹{sign}{','.join(groups + [tail]) if groups else tail}.{frac}"
+    """Indian digit grouping: ₹12,34,567.89 (core/figures.py)."""
+    return figures.rupees(value)
 
 
 def require_businesses() -> list[str]:

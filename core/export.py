@@ -2,8 +2,9 @@
 
 A text cell that starts with `=`, `+`, `-`, `@`, tab or carriage return could run as a formula
 when a spreadsheet opens the file, so it is written with a leading `'` (docs/interfaces.md).
-Numbers stay numbers: only text cells are changed, so an amount of -5.00 is written as it is,
-while the text "-2" (say, a document number) becomes "'-2".
+Numbers stay numbers, and so does text that is a plain number (an amount read from a file as
+"-12000" is written -12000: a spreadsheet reads it as the number it is); "-2+3" or "=1+2"
+becomes "'-2+3" / "'=1+2".
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import xlsxwriter
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 TRIGGER_RE = r"^[=+\-@\t\r]"
+# a plain number ("-12000", "+5.50") is safe as it is: a spreadsheet reads it as a number
+PLAIN_NUMBER_RE = r"^[+-]?\d+(\.\d+)?$"
 BOM = "\ufeff".encode("utf-8")
 EXCEL_MAX_ROWS = 1_048_576
 SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -25,7 +28,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def safe_cell(value):
     """A value as it may go into a spreadsheet: text starting with a trigger gets a `'`."""
-    if isinstance(value, str) and value.startswith(TRIGGERS):
+    if (isinstance(value, str) and value.startswith(TRIGGERS)
+            and not re.fullmatch(PLAIN_NUMBER_RE, value)):
         return "'" + value
     return value
 
@@ -49,7 +53,9 @@ def safe_frame(frame) -> pl.DataFrame:
             col = col.cast(pl.Utf8)
         else:
             continue
-        exprs.append(pl.when(col.str.contains(TRIGGER_RE)).then(pl.lit("'") + col)
+        exprs.append(pl.when(col.str.contains(TRIGGER_RE)
+                             & ~col.str.contains(PLAIN_NUMBER_RE))
+                     .then(pl.lit("'") + col)
                      .otherwise(col).alias(name))
     return df.with_columns(exprs) if exprs else df
 

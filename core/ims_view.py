@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from core.db import connect
+from core.figures import indian
 from core.frames import query_frame
 from core.itc_answer import (
     ANSWER_LABELS,
@@ -22,6 +23,7 @@ from core.itc_answer import (
     question_applies,
     remarks_allowed,
 )
+from core.labels import SECTIONS, action_words, date_words, doc_type_words, words_first
 from core.timefmt import shown_times
 from core.upload_words import WAITING, request_words, result_words
 
@@ -38,13 +40,7 @@ BUCKETS: dict[str, tuple[str, str]] = {
     "upload_errors": ("Upload errors", "upload_state IN ('error', 'held')"),
     "in_flight": ("Sent, awaiting the portal", IN_FLIGHT_SQL),
 }
-SECTION_LABELS = {
-    "b2b": "B2B invoices", "b2ba": "B2B amendments", "b2bcn": "Credit notes",
-    "b2bcna": "Credit note amendments", "b2bdn": "Debit notes", "b2bdna": "Debit note amendments",
-    "ecom": "E-commerce (9(5))", "ecoma": "E-commerce amendments", "impg": "Import of goods",
-    "impga": "Import of goods amendments", "impgsez": "Import of goods from SEZ",
-    "impgseza": "Import of goods from SEZ, amendments",
-}
+SECTION_LABELS = SECTIONS   # kept for callers; core/labels.py holds the words
 MATCH_STATUSES = ("exact", "partial", "mismatch", "probable", "duplicate", "missing_in_pr",
                   "not_in_2a")
 NOT_SYNCED = "(not synced)"
@@ -225,9 +221,9 @@ def export_frame(gstins: list[str], f: ImsFilter, bucket: str | None,
                    ON n.rtin = r.rtin AND n.stin = r.stin
             ORDER BY r.sort_pos""", params + params)
     shown = answer_view(frame)
-    return shown.select(*EXPORT_FRONT, "supplier_remark", "internal_note",
+    return words_first(shown.select(*EXPORT_FRONT, "supplier_remark", "internal_note",
                         pl.col("itc_answer").alias("itc_to_be_reduced"),
-                        *(f"reduce_{h}" for h in HEADS), *EXPORT_BACK)
+                        *(f"reduce_{h}" for h in HEADS), *EXPORT_BACK))
 
 
 EXPORT_FRONT = ("company_gstin", "section", "supplier_gstin", "supplier_name", "doc_type",
@@ -291,14 +287,31 @@ def compare_sides(portal: dict, books: dict | None) -> list[dict]:
         else:
             diff = None
             differs = books is not None and str(left or "").upper() != str(right or "").upper()
-        rows.append({"field": name, "portal": _show(left), "books": _show(right) if books else "",
-                     "difference": "" if diff is None else f"{float(diff):,.2f}",
+        rows.append({"field": FIELD_WORDS[name], "portal": _show(name, left),
+                     "books": _show(name, right) if books else "",
+                     "difference": "" if diff is None else indian(diff),
                      "differs": differs})
     return rows
 
 
-def _show(value) -> str:
-    return "" if value is None else str(value)
+FIELD_WORDS = {"stin": "Supplier GSTIN (port code for a bill of entry)",
+               "doc_type": "Document type", "doc_no": "Document number",
+               "doc_date": "Document date", "pos": "Place of supply (state code)",
+               "txval": "Taxable value ₹", "igst": "IGST ₹", "cgst": "CGST ₹", "sgst": "SGST ₹",
+               "cess": "Cess ₹"}
+
+
+def _show(name: str, value) -> str:
+    """One compared value as a person reads it: words, '20 Sep 2025', 12,34,567.00."""
+    if value is None:
+        return ""
+    if name == "doc_type":
+        return doc_type_words(value)
+    if name == "doc_date":
+        return date_words(value)
+    if name in ("txval", "igst", "cgst", "sgst", "cess"):
+        return indian(value)
+    return str(value)
 
 
 def recent_upload_results(gstins: list[str], limit: int = 200) -> pl.DataFrame:
@@ -315,7 +328,7 @@ def recent_upload_results(gstins: list[str], limit: int = 200) -> pl.DataFrame:
     words = [{"portal_answer": request_words(row["request_status"]),
               "result": result_words(row["result"]) if row["request_status"] != "IP" else WAITING,
               "error": " ".join(str(v) for v in (row["error_cd"], row["error_msg"]) if v),
-              "action": ACTION_WORDS.get(row["action"], row["action"] or "")}
+              "action": ACTION_WORDS.get(row["action"], action_words(row["action"], ""))}
              for row in frame.iter_rows(named=True)]
     shown = shown_times(frame, "sent_at").drop("request_status", "result", "error_cd",
                                               "error_msg", "action")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from core.export import to_csv_bytes
+from core.labels import field_words
 from core.purchase_batches import configured_gstins, previous_import, stored_matches, write_batch
 from core.purchase_claims import CLAIM_COLUMNS, claim_problems, with_claims
 from core.purchase_read import LINE, RawTable, load_source, read_table
@@ -251,8 +252,9 @@ def problems_csv_bytes(v: Validation, include_warnings: bool = False) -> bytes:
     severities = ["error", "warning"] if include_warnings else ["error"]
     probs = v.problems.filter(pl.col("severity").is_in(severities)).select(
         "line", pl.col("severity").alias("kind"),
-        say("{} ({}): {}", pl.col("field"), pl.col("column").fill_null("-"),
-            pl.col("message")).alias("reason"))
+        pl.concat_str(pl.struct("field", "column").map_elements(
+            lambda r: field_words(r["field"], r["column"]), return_dtype=pl.Utf8),
+            pl.lit(": "), pl.col("message")).alias("reason"))
     dups = v.duplicates.select("line_no", pl.lit("duplicate").alias("kind"), "reason")
     if v.line_map is not None and dups.height:
         dups = dups.join(v.line_map, on="line_no").select("line", "kind", "reason")

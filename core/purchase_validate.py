@@ -34,6 +34,8 @@ PAISE = {"taxable_value": "txval", "igst": "igst", "cgst": "cgst", "sgst": "sgst
 PROBLEM_SCHEMA = {"file": pl.Utf8, "line": pl.Int64, "row": pl.Int64, "field": pl.Utf8,
                   "column": pl.Utf8, "value": pl.Utf8, "message": pl.Utf8, "severity": pl.Utf8}
 VALUE_COLUMN = {"company_gstin": "rtin", "supplier_gstin": "stin"}
+# a date written in one of the accepted shapes (its day or month may still not exist)
+DATE_SHAPE = r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[-/]\d{1,2}[-/]\d{4})$"
 STATE_BY_NAME = {name.lower(): code for code, name in STATES.items()}
 RCM_VALUES = {"Y": "Y", "YES": "Y", "TRUE": "Y", "1": "Y", "N": "N", "NO": "N", "FALSE": "N",
               "0": "N", "": "N"}
@@ -273,8 +275,11 @@ def _field_checks(today: dt.date) -> list[tuple]:
              "/)",
                    pl.col("doc_no")), "warning"),
         (pl.col("doc_date_parsed").is_null(), "doc_date",
-         say("date '{}' is not a date (use YYYY-MM-DD, DD-MM-YYYY or DD/MM/YYYY)",
-                   pl.col("doc_date").fill_null("")), "error"),
+         pl.when(pl.col("doc_date").fill_null("").str.contains(DATE_SHAPE))
+         .then(say("date '{}' does not exist (no such day in that month)",
+                   pl.col("doc_date")))
+         .otherwise(say("date '{}' is not a date (use YYYY-MM-DD, DD-MM-YYYY or DD/MM/YYYY)",
+                        pl.col("doc_date").fill_null(""))), "error"),
         (pl.col("doc_date_parsed") > today, "doc_date",
          say("date {} is in the future", pl.col("doc_date_parsed")), "warning"),
         (pl.col("doc_date_parsed") < three_years, "doc_date",

@@ -7,7 +7,9 @@ from __future__ import annotations
 import polars as pl
 
 from core.db import connect
+from core.figures import amounts_as_text
 from core.frames import query_frame
+from core.labels import worded, words_first
 
 VALUE = "coalesce(portal_tax, pr_tax, 0)"
 AT_RISK = "match_status NOT IN ('exact', 'partial')"
@@ -112,3 +114,28 @@ def reco_periods(gstins: list[str], kind: str) -> list[str]:
     with connect(read_only=True) as con:
         rows = con.execute(sql, [list(gstins)]).fetchall()
     return sorted((r[0] for r in rows), key=lambda p: (p[2:], p[:2]), reverse=True)
+
+
+AMOUNTS = ("portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_tax",
+           "decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
+ANSWER_WORDS = {"Y": "Yes", "N": "No"}
+
+
+def shown_results(frame: pl.DataFrame) -> pl.DataFrame:
+    """A page of results as people read it: statuses, reasons, actions, document types and
+    periods in words, dates as '20 Sep 2025', amounts in Indian grouping, blanks for nothing."""
+    shown = worded(frame, {"match_status": "match_status", "reasons": "reasons",
+                           "recommended_action": "action_or_blank", "doc_type": "doc_type",
+                           "rtnprd": "period", "portal_doc_date": "date",
+                           "pr_doc_date": "date"})
+    if "itc_red_req" in shown.columns:
+        shown = shown.with_columns(pl.col("itc_red_req").replace_strict(
+            ANSWER_WORDS, default=pl.col("itc_red_req")).fill_null(""))
+    text = [c for c, t in shown.schema.items() if t == pl.Utf8]
+    return amounts_as_text(shown, *AMOUNTS).with_columns(pl.col(text).fill_null(""))
+
+
+def export_with_words(frame: pl.DataFrame) -> pl.DataFrame:
+    """The download: the facts in words first, then every code column as it is
+    (docs/interfaces.md)."""
+    return words_first(frame)

@@ -273,4 +273,9 @@ def test_reconciliation_charts_read_as_periods_and_keep_status_colours(db_file):
     pie = next(s for s in charts.values() if s["layout"]["title"]["text"] == "Status by count")
     pie_colours = dict(zip(pie["data"][0]["labels"], pie["data"][0]["marker"]["colors"]))
     trend_colours = {t["name"]: t["marker"]["color"] for t in trend["data"]}
-    assert pie_colours["exact"] == trend_colours["exact"] and pie_colours["mismatch"] == trend_colours["mismatch"]
+    assert pie_colours["Matched"] == trend_colours["Matched"]
+    assert pie_colours["Amounts differ"] == trend_colours["Amounts differ"]
+    from core.labels import STATUS_COLOURS, STATUS_ORDER
+    assert all(STATUS_COLOURS[name] == colour for name, colour in trend_colours.items())
+    names = [t["name"] for t in trend["data"]]   # one legend order on every chart
+    assert names == sorted(names, key=STATUS_ORDER.index)

@@ -13,7 +13,7 @@ import pytest
 
 from core.export import safe_cell, to_csv_bytes, to_excel_bytes
 
-HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-2", "@x", "\tTAB", "\rCR", "=1+2"]
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@x", "\tTAB", "\rCR", "=1+2"]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -46,9 +46,17 @@ def test_csv_has_bom_safe_text_and_plain_numbers():
 
 
 def test_csv_from_pandas_too():
-    data = to_csv_bytes(pd.DataFrame({"x": ["-2", "ok"], "n": [-5.0, 1.0]}))
+    data = to_csv_bytes(pd.DataFrame({"x": ["-2-2", "ok"], "n": [-5.0, 1.0]}))
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == {"x": "'-2", "n": "-5.0"}
+    assert rows[0] == {"x": "'-2-2", "n": "-5.0"}
+
+
+@pytest.mark.parametrize("text", ["-12000", "+5.50", "-0.01"])
+def test_a_plain_number_written_as_text_stays_a_number(text):
+    """An amount read from a file as text ("-12000") needs no quote: only formulas do."""
+    assert safe_cell(text) == text
+    data = to_csv_bytes(pl.DataFrame({"amount": [text]})).decode("utf-8-sig")
+    assert data.splitlines()[1] == text
 
 
 def test_excel_writes_text_as_text_never_formulas():

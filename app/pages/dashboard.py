@@ -10,9 +10,13 @@ from app import auth_ui, backup_ui, ui
 from app.deadlines_ui import show_deadline_panel
 from app.incidents import error_boundary
 from core import dashboard as dash
-from core import gsp_status
+from core import gsp_status, labels
 from core.clock import utc_now
+from core.figures import scaled
 from core.job_status import business_job_status
+
+PORTAL_WORDS = {"no_action": "No action", "accepted": "Accepted", "rejected": "Rejected",
+                "pending": "Pending"}
 
 st.title("Dashboard")
 gstins = ui.require_businesses()
@@ -33,12 +37,21 @@ else:
         "recommend_pending": "Rec. pending", "not_synced": "Not synced"})
     itc = ui.cached(dash.itc_by_status, gstins)
     left, right = st.columns(2)
-    portal = counts.unpivot(index="business", on=["no_action", "accepted", "rejected", "pending"],
-                            variable_name="portal action", value_name="records")
+    portal = counts.rename(PORTAL_WORDS).unpivot(
+        index="business", on=list(PORTAL_WORDS.values()), variable_name="portal action",
+        value_name="records")
     left.plotly_chart(px.bar(portal, x="business", y="records", color="portal action",
-                             title="Portal action"), key="portal_actions")
+                             title="Portal action",
+                             category_orders={"portal action": list(PORTAL_WORDS.values())}),
+                      key="portal_actions")
+    itc, unit = scaled(itc.with_columns(
+        pl.col("match_status").map_elements(labels.status_words, return_dtype=pl.Utf8),
+        pl.col("gstin").map_elements(ui.label_business, return_dtype=pl.Utf8)), "itc")
     right.plotly_chart(px.bar(itc, x="match_status", y="itc", color="gstin", barmode="group",
-                              title="ITC (tax ₹) by match status", labels={"itc": "ITC ₹"}),
+                              title=f"ITC (tax, {unit}) by match status",
+                              labels={"itc": f"ITC ({unit})", "match_status": "match status",
+                                      "gstin": "business"},
+                              category_orders={"match_status": list(labels.STATUS_ORDER)}),
                        key="itc_status")
 
 

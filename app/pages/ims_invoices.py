@@ -10,9 +10,10 @@ import streamlit as st
 from app import confirm, ui, url_state
 from app.ims_upload import confirm_upload, figures_words
 from core import actions as act
-from core import export, upload
+from core import export, labels, upload
 from core import ims_view as view
 from core.downloads import download_name, ims_file
+from core.figures import amounts_as_text
 from core.ims_view import BUCKETS, DEFAULT_SORT, SORTS, ImsFilter
 from core.itc_answer import ANSWER_LABELS, HEADS, REMARK_MAX
 from core.roles import PermissionDenied
@@ -48,9 +49,12 @@ def filters_from_widgets(gstins: list[str], options: dict) -> ImsFilter:
         businesses = c1.multiselect("Business", gstins, format_func=ui.label_business,
                                     key="f_business")
         sections = c2.multiselect("Section", options["sections"], key="f_section",
-                                  format_func=lambda s: view.SECTION_LABELS.get(s, s))
-        periods = c3.multiselect("Return period", options["periods"], key="f_period")
-        statuses = c4.multiselect("Match status", options["match_statuses"], key="f_status")
+                                  format_func=labels.section_words)
+        periods = c3.multiselect("Return period", options["periods"], key="f_period",
+                                 format_func=labels.period_words)
+        statuses = c4.multiselect("Match status", options["match_statuses"], key="f_status",
+                                  format_func=labels.status_words,
+                                  help=STATUS_HELP)
         c5, c6, c7 = st.columns([1, 1, 2])
         recommended = c5.multiselect("Recommended action", ["A", "R", "P", "-"], key="f_rec",
                                      format_func=action_label)
@@ -61,7 +65,12 @@ def filters_from_widgets(gstins: list[str], options: dict) -> ImsFilter:
 
 
 def action_label(code: str) -> str:
-    return LABEL.get(code, "none")
+    return LABEL.get(code, "No recommendation")
+
+
+STATUS_HELP = "  \n".join(f"**{words}**: {why}" for code, (words, why) in
+                          labels.STATUSES.items() if code != "(not synced)")
+REASON_HELP = "  \n".join(f"**{words}**: {why}" for words, why in labels.REASONS.values())
 
 
 GRID_CONFIG = {
@@ -70,13 +79,14 @@ GRID_CONFIG = {
     "rtin": st.column_config.TextColumn("Business", help="The company (GSTIN) the record is of"),
     "doc_no": "Document",
     "stin": "Supplier GSTIN",
-    "doc_date": st.column_config.DateColumn("Date", format="DD-MM-YYYY"),
-    "txval": st.column_config.NumberColumn("Taxable ₹", format="%.2f"),
-    "tax": st.column_config.NumberColumn("Tax ₹", format="%.2f"),
+    "doc_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
+    "txval": st.column_config.TextColumn("Taxable ₹", alignment="right"),
+    "tax": st.column_config.TextColumn("Tax ₹", alignment="right"),
     "portal_action": "On portal",
     "upload_state": st.column_config.TextColumn("Upload", help="Where your action is on its "
                                                 "way to the portal"),
-    "match_status": "Match", "recommended_action": "Recommended",
+    "match_status": st.column_config.TextColumn("Match", help=STATUS_HELP),
+    "recommended_action": "Recommended",
     "user_action": st.column_config.SelectboxColumn("My action", options=list(MY_ACTION),
                                                     help="Saved here; sent with Update to GST"),
     "itc_answer": st.column_config.SelectboxColumn(
@@ -94,7 +104,8 @@ GRID_CONFIG = {
         "Remark allowed", help="Unticked: the portal takes no remark for this record"),
     "internal_note": st.column_config.TextColumn("Internal note",
                                                  help="The team's own note; never sent"),
-    "reasons": "Reasons", "section": "Section", "rtnprd": "Period",
+    "reasons": st.column_config.TextColumn("Reasons", help=REASON_HELP),
+    "section": "Section", "rtnprd": "Period",
     "upload_error": "Upload error",
 }
 EDITABLE = {"select", "user_action", "itc_answer", *(f"reduce_{h}" for h in HEADS),
@@ -114,8 +125,10 @@ def grid_frame(page: pl.DataFrame, columns: list[str]):
         pl.col("recommended_action").replace_strict(LABEL, default=None)
         .alias("recommended_action"),
         pl.col("user_action").replace_strict(my_label, default=None).alias("user_action"),
-        pl.col("txval").cast(pl.Float64), pl.col("tax").cast(pl.Float64),
     )
+    shown = amounts_as_text(shown, "txval", "tax")   # Indian grouping: 12,34,567.00
+    shown = labels.worded(shown, {"match_status": "match_status", "reasons": "reasons",
+                                  "section": "section", "rtnprd": "period"})
     return shown.select(*columns).to_pandas()
 
 
@@ -279,8 +292,9 @@ if not results.is_empty():
 
 def record_label(rows: pl.DataFrame, record_id: int) -> str:
     """'document · supplier GSTIN · match status' of a record on the page `rows`."""
-    row = rows.filter(pl.col("record_id") == record_id).select("doc_no", "stin", "match_status")
-    return " · ".join(str(v) for v in row.row(0))
+    doc_no, stin, status = rows.filter(pl.col("record_id") == record_id).select(
+        "doc_no", "stin", "match_status").row(0)
+    return f"{doc_no} · {stin} · {labels.status_words(status)}"
 
 
 def show_texts(texts: dict) -> None:
@@ -307,17 +321,20 @@ with st.expander("Record and its books counterpart", icon=":material/compare:"):
         books_status = detail["portal"].get("books_status")
         if detail["books"] is None:
             st.info("No books document is matched to this record (IMS vs purchase register: "
-                    f"{books_status or detail['portal'].get('match_status') or 'not synced'}).")
+                    f"{labels.status_words(books_status or detail['portal'].get('match_status'))}"
+                    ").")
         else:
-            st.caption(f"Books match (IMS vs purchase register): **{books_status or '-'}** · "
-                       f"status of the sync source: **{detail['portal'].get('match_status')}**")
+            st.caption("Books match (IMS vs purchase register): "
+                       f"**{labels.status_words(books_status)}** · status of the sync source: "
+                       f"**{labels.status_words(detail['portal'].get('match_status'))}**")
         st.dataframe(pl.DataFrame(detail["compare"]).with_columns(
             pl.when(pl.col("differs")).then(pl.lit("≠")).otherwise(pl.lit("")).alias("differs")),
             hide_index=True, column_config={"field": "Field", "portal": "Portal (IMS)",
                                             "books": "Books (purchase register)",
                                             "difference": "Portal − books", "differs": ""})
-        st.caption(f"Reasons: {detail['portal'].get('reasons') or '-'} · Recommended: "
-                   f"{LABEL.get(detail['portal'].get('recommended_action'), '-')}")
+        st.caption(f"Reasons: {labels.reasons_words(detail['portal'].get('reasons')) or 'none'}"
+                   " · Recommended: "
+                   f"{labels.action_words(detail['portal'].get('recommended_action'))}")
         show_texts(detail["texts"])
 
 

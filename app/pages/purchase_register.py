@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from app import confirm, ui
-from core import purchase
+from core import labels, purchase
 from core.batch_figures import rollback_figures
 from core.business import companies_by_batch
 from core.purchase_read import MAX_UPLOAD_BYTES, read_table
@@ -79,6 +79,15 @@ def company_from_widgets(gstins: list[str]) -> str | None:
     return None if pick == FROM_FILE else pick
 
 
+def problem_rows(problems: pl.DataFrame) -> list[dict]:
+    """The validation's problems as a person reads them: line, error or warning, the field
+    (and the file's column when it is named otherwise), the value and what is wrong."""
+    return [{"Line": r["line"], "Kind": labels.SEVERITY.get(r["severity"], r["severity"]),
+             "Field": labels.field_words(r["field"], r.get("column")),
+             "Value": r["value"] or "", "Problem": r["message"]}
+            for r in problems.iter_rows(named=True)]
+
+
 def show_check(check, file_name: str) -> None:
     """The validation's summary, figures, problems, duplicates and their download."""
     st.write(check.summary())
@@ -88,7 +97,7 @@ def show_check(check, file_name: str) -> None:
     m3.metric("Warnings", f"{check.warning_count:,}")
     m4.metric("Duplicates", f"{check.duplicates.height:,}")
     if check.problems.height:
-        st.dataframe(check.problems.head(500), hide_index=True)
+        st.dataframe(problem_rows(check.problems.head(500)), hide_index=True)
     if check.duplicates.height:
         shown = check.duplicates.select("line_no", "stin", "doc_type", "doc_no", "doc_date",
                                         "kind", "action", "reason")
@@ -220,7 +229,7 @@ else:
         "batch_id": "Batch", "file_name": "File", "companies": "Companies", "template": "Mapping",
         "line_count": "Lines", "doc_count": "Documents", "current_docs": "Current",
         "invalid_count": "Invalid lines", "duplicate_count": "Duplicates", "imported_by": "By",
-        "imported_at": "Imported", "rolled_back_at": "Rolled back"})
+        "imported_at": "Imported", "rolled_back_at": "Rolled back"}, placeholder="")
     live = [b["batch_id"] for b in batches if b["rolled_back_at"] is None]
     if live:
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")

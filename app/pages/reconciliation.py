@@ -9,18 +9,18 @@ import polars as pl
 import streamlit as st
 
 from app import ui
-from core import export, sync
+from core import export, labels, sync
 from core import reco_view as rv
 from core.downloads import download_name
+from core.figures import count_words, scaled
 from core.ims_view import page_count
 from core.timefmt import shown_time
 
-KINDS = {"ims_vs_pr": "IMS vs Purchase Register", "2a_vs_pr": "GSTR-2A vs Purchase Register"}
+KINDS = labels.RECO_KINDS
 PAGE_SIZE = 50
-# One colour per match status on every chart (good green, doubtful amber, bad red).
-STATUS_COLORS = {"exact": "#1a7f37", "partial": "#7cc47f", "probable": "#f2c14e",
-                 "mismatch": "#e8833a", "missing_in_pr": "#d1242f", "missing_in_portal": "#8250df",
-                 "not_in_2a": "#bf3989", "duplicate": "#6e7781", "not synced": "#bbbbbb"}
+STATUS_AXIS = {"categoryorder": "array", "categoryarray": list(labels.STATUS_ORDER)}
+STATUS_CHART = {"color_discrete_map": labels.STATUS_COLOURS,
+                "category_orders": {"Status": list(labels.STATUS_ORDER)}}
 
 st.title("Reconciliation")
 ui.show_flash()
@@ -37,7 +37,7 @@ with st.container(border=True):   # not a form: the business drives the periods 
                          help="Starts at the business reconciled last")
     kind = c2.radio("Kind", list(KINDS), format_func=KINDS.get, key="reco_kind")
     periods = c3.multiselect("Periods (empty = all)", ui.cached(rv.reco_periods, [gstin], kind),
-                             key="reco_periods")
+                             key="reco_periods", format_func=labels.period_words)
     run_now = st.button("Run now", type="primary", disabled=not ui.can("reconcile"))
     ui.read_only_note("reconcile", "run a reconciliation")
 if run_now and ui.permitted("reconcile", "run a reconciliation"):
@@ -63,8 +63,8 @@ if runs.is_empty():
 def run_label(runs: pl.DataFrame, run: int) -> str:
     r = runs.row(runs["run_id"].to_list().index(run), named=True)
     return (f"Run {r['run_id']} · {KINDS.get(r['kind'], r['kind'])} · "
-            f"{r['periods'] or 'all periods'} · {shown_time(r['started_at'])} · "
-            f"{r['rows']:,} rows")
+            f"{labels.periods_words(r['periods']) or 'all periods'} · "
+            f"{shown_time(r['started_at'])} · {count_words(r['rows'])} rows")
 
 
 run_ids = runs["run_id"].to_list()     # the run just started here, else the newest
@@ -73,50 +73,75 @@ run_id = st.selectbox("Run", run_ids, index=run_ids.index(just_run) if just_run 
                       format_func=partial(run_label, runs))
 
 summary = ui.cached(rv.status_summary, run_id, gstins)
+by_status = summary.with_columns(
+    pl.col("match_status").map_elements(labels.status_words, return_dtype=pl.Utf8).alias("Status"))
+by_value, unit = scaled(by_status, "tax_value")
 left, right = st.columns(2)
-left.plotly_chart(px.pie(summary, names="match_status", values="records", hole=0.45,
-                         title="Status by count", color="match_status",
-                         color_discrete_map=STATUS_COLORS), key="by_count")
-right.plotly_chart(px.bar(summary, x="match_status", y="tax_value",
-                          title="Status by value (tax ₹)", labels={"tax_value": "tax ₹"},
-                          color="match_status", color_discrete_map=STATUS_COLORS)
-                   .update_layout(showlegend=False), key="by_value")
+left.plotly_chart(px.pie(by_status, names="Status", values="records", hole=0.45,
+                         title="Status by count", color="Status", **STATUS_CHART)
+                  .update_traces(sort=False), key="by_count")
+right.plotly_chart(px.bar(by_value, x="Status", y="tax_value",
+                          title=f"Status by value (tax, {unit})",
+                          labels={"tax_value": f"tax ({unit})"}, color="Status", **STATUS_CHART)
+                   .update_layout(showlegend=False).update_xaxes(**STATUS_AXIS), key="by_value")
 left, right = st.columns(2)
-top = ui.cached(rv.top_suppliers_at_risk, run_id, gstins)
+top, unit = scaled(ui.cached(rv.top_suppliers_at_risk, run_id, gstins), "value_at_risk")
 left.plotly_chart(px.bar(top, x="value_at_risk", y="supplier_gstin", orientation="h",
-                         labels={"value_at_risk": "tax ₹ at risk",
+                         labels={"value_at_risk": f"tax at risk ({unit})",
                                  "supplier_gstin": "supplier GSTIN"},
-                         title="Top suppliers by value at risk (tax ₹, not exact/partial)")
+                         title=f"Top suppliers by value at risk (tax, {unit}; not matched)")
                   .update_yaxes(autorange="reversed"), key="top_suppliers")
-reasons = ui.cached(rv.reasons_breakdown, run_id, gstins)
-right.plotly_chart(px.bar(reasons, x="reason", y="records", title="Reasons"), key="reasons")
+reasons = ui.cached(rv.reasons_breakdown, run_id, gstins).with_columns(
+    pl.col("reason").map_elements(labels.reason_words, return_dtype=pl.Utf8))
+right.plotly_chart(px.bar(reasons, x="reason", y="records", title="Reasons",
+                          labels={"reason": "reason"}), key="reasons")
 trend = ui.cached(rv.trend_by_period, run_id, gstins).with_columns(   # '092025' -> 'Sep 2025'
-    pl.concat_str(pl.lit("01"), pl.col("period")).str.to_date("%d%m%Y", strict=False)
-    .dt.strftime("%b %Y").fill_null(pl.col("period")).alias("period"))
-st.plotly_chart(px.bar(trend, x="period", y="records", color="match_status",
-                       title="Trend by period", color_discrete_map=STATUS_COLORS)
+    pl.col("period").map_elements(labels.period_words, return_dtype=pl.Utf8),
+    pl.col("match_status").map_elements(labels.status_words, return_dtype=pl.Utf8)
+    .alias("Status"))
+st.plotly_chart(px.bar(trend, x="period", y="records", color="Status",
+                       title="Trend by period", **STATUS_CHART)
                 .update_xaxes(type="category", title="return period"),
                 key="trend")
 
 st.subheader("Drill down")
-statuses = st.multiselect("Status", summary["match_status"].to_list(), key="drill_status")
+DRILL_HEADINGS = {
+    "match_status": st.column_config.TextColumn("Status", help="  \n".join(
+        f"**{w}**: {h}" for c, (w, h) in labels.STATUSES.items() if c != "(not synced)")),
+    "recommended_action": "Recommended", "reasons": "Reasons",
+    "company_gstin": "Business GSTIN", "supplier_gstin": "Supplier GSTIN",
+    "doc_type": "Document type", "rtnprd": "Return period",
+    "portal_doc_no": "Portal document", "portal_doc_date": "Portal date",
+    "pr_doc_no": "Books document", "pr_doc_date": "Books date", "pr_line": "Books line",
+    **{c: st.column_config.TextColumn(f"{w} ₹", alignment="right") for c, w in (
+        ("portal_txval", "Portal taxable"), ("pr_txval", "Books taxable"),
+        ("portal_tax", "Portal tax"), ("pr_tax", "Books tax"),
+        ("diff_txval", "Taxable difference"), ("diff_tax", "Tax difference"),
+        ("decl_igst", "Reduce IGST"), ("decl_cgst", "Reduce CGST"), ("decl_sgst", "Reduce SGST"),
+        ("decl_cess", "Reduce cess"))},
+    "nearest_doc_no": "Nearest candidate", "nearest_reason": "Why it did not match"}
+in_order = sorted(summary["match_status"].to_list(),
+                  key=lambda c: list(labels.STATUSES).index(c) if c in labels.STATUSES else 99)
+statuses = st.multiselect("Status", in_order, key="drill_status",
+                          format_func=labels.status_words)
 page_key = f"drill_page_{run_id}_{'_'.join(statuses)}"
 page_no = st.session_state.get(page_key, 1) or 1
 rows, total = ui.cached(rv.results_page, run_id, gstins, statuses, page_no, PAGE_SIZE)
-st.dataframe(rows, hide_index=True, column_config={
+st.dataframe(rv.shown_results(rows), hide_index=True, placeholder="", column_config={
+    **DRILL_HEADINGS,
     "itc_red_req": "ITC to be reduced (proposed)",
     "supplier_remark": "Proposed remark",
     "user_supplier_remark": st.column_config.TextColumn(
         "Remark to supplier", help="What the team wrote to the supplier (sent with the action)"),
     "internal_note": st.column_config.TextColumn("Internal note", help="Never sent")})
 st.pagination(page_count(total, PAGE_SIZE), key=page_key)
-st.caption(f"{total:,} rows")
+st.caption(f"{count_words(total)} rows")
 
 
 
 def export_bytes(run_id: int, gstins: list[str], excel: bool) -> bytes:
     """The run's results with the recommended actions, as a download (Excel or CSV)."""
-    frame = rv.results_export(run_id, gstins)
+    frame = rv.export_with_words(rv.results_export(run_id, gstins))
     return export.to_excel_bytes(frame, "Reconciliation") if excel else export.to_csv_bytes(frame)
 
 

@@ -105,8 +105,8 @@ with st.form("reco_rules"):
 st.subheader("GSP connection")
 config = gsp.GspConfig.load()
 url = st.text_input("GSP / GSTN API URL", value=gsp.saved_url() or config.url, key="gsp_url")
-st.caption(f"{gsp.url_in_effect()} The URL is taken from GSTN_API_URL in the environment, "
-           f"else from [gsp] url in {gsp.SECRETS_PATH}, else from here, else the bundled "
+st.caption(f"{gsp.url_in_effect()} The URL is taken from `GSTN_API_URL` in the environment, "
+           f"else from `[gsp] url` in `{gsp.SECRETS_PATH}`, else from here, else the bundled "
            f"sandbox ({gsp.DEFAULT_URL}). Credentials come from {config.credentials_source}; "
            "they are never stored or shown here.")
 left, right = st.columns(2)

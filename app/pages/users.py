@@ -8,8 +8,9 @@ import secrets
 import streamlit as st
 
 from app import auth_ui
-from core import auth
+from core import auth, labels
 from core.business import list_businesses
+from core.timefmt import shown_time as when
 
 admin = auth_ui.require_role(auth_ui.require_login(), "users")
 st.title("Users")
@@ -35,7 +36,8 @@ users = auth.list_users()
 st.dataframe(
     [{"Email": u["email"], "Role": u["role"], "State": "disabled" if u["disabled"] else "active",
       "GSTINs": "all (admin)" if u["role"] == "admin" else (u["gstins"] or "none"),
-      "Last login (UTC)": u["last_login_at"], "Locked until (UTC)": u["locked_until"],
+      "Last login": when(u["last_login_at"]) or "never",
+      "Locked until": when(u["locked_until"]) or "not locked",
       "Failed logins in a row": u["failed_logins"], "Open sessions": auth.open_sessions(
           u["user_id"]), "Created by": u["created_by"]} for u in users],
     hide_index=True)
@@ -109,4 +111,6 @@ with st.form("timeout"):
         st.rerun()
 
 with st.expander("Audit log (logins, failed logins, user and role changes)"):
-    st.dataframe(auth.audit_entries(500), hide_index=True)
+    st.dataframe([{"#": e["audit_id"], "When": when(e["logged_at"]), "Who": e["actor"],
+                   "What": labels.event_words(e["event"]), "Detail": e["detail"] or ""}
+                  for e in auth.audit_entries(500)], hide_index=True)

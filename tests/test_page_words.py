@@ -1,0 +1,150 @@
+"""Every page, opened as admin, analyst and auditor over the demo store, speaks words: no label,
+heading, metric, caption, option, chart legend or table cell is a store code (`missing_in_pr`,
+an upper-case `_`-separated token such as `TAXABLE_VALUE`), a literal `None` / `nan`, or a time
+without its zone (core/labels.py, core/timefmt.py)."""
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import auth
+from core.labels import REASONS, STATUSES
+from tests.fixtures import BUSINESSES, ROOT, seed_demo
+
+PW = "correct horse battery"
+G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
+PAGES = {"admin": ("dashboard", "ims_invoices", "purchase_register", "reconciliation",
+                   "settings", "users"),
+         "analyst": ("dashboard", "ims_invoices", "purchase_register", "reconciliation"),
+         "auditor": ("dashboard", "ims_invoices", "purchase_register", "reconciliation")}
+UPPER_CODE = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)+$")
+LOWER_CODE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
+STORE_CODES = {s for s in STATUSES if "_" in s} | set(REASONS)
+RAW = {"None", "nan", "NaN", "NaT", "null", "<NA>"}
+TIME = re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?(\.\d+)?\b(?!\s*(:|[A-Z]{2,5}\b|[+-]\d{2}:?\d{2}))")
+
+
+def what_is_wrong(text: str) -> str | None:
+    """Why a whole shown text is a code or a raw value (None: it reads fine)."""
+    cell = str(text).strip()
+    if cell in RAW:
+        return "raw value"
+    parts = [p.strip() for p in re.split(r"[;,]", cell) if p.strip()]
+    if (parts and all(re.fullmatch(r"[A-Z0-9_]+", p) or LOWER_CODE.match(p) for p in parts)
+            and any("_" in p for p in parts)):
+        return "store code"
+    if TIME.search(cell):
+        return "time without its zone"
+    return None
+
+
+def words_in_prose(text: str) -> str | None:
+    """A caption or heading: no store code anywhere in it (outside `code` spans)."""
+    prose = re.sub(r"`[^`]*`", "", str(text))
+    for word in re.findall(r"[A-Za-z0-9_]+", prose):
+        if word in STORE_CODES or (UPPER_CODE.match(word) and word not in ("GSTR_2B",)):
+            return f"store code {word}"
+    return what_is_wrong(prose) if TIME.search(prose) else None
+
+
+def chart_texts(spec: dict) -> list[str]:
+    """The legend names, category values and titles of a plotly figure."""
+    texts = []
+    for trace in spec.get("data", []):
+        texts.append(str(trace.get("name") or "x"))
+        for axis in ("x", "y", "labels"):
+            values = trace.get(axis)
+            if isinstance(values, list):
+                texts += [v for v in values if isinstance(v, str)]
+    return texts
+
+
+def shown_as_dates(config: dict, column: str) -> bool:
+    """A date column the page formats itself ('D MMM YYYY', no time of day)."""
+    kind = (config.get(column) or config.get(f"col:{column}") or {}).get("type_config") or {}
+    return kind.get("type") == "date" and "MMM" in str(kind.get("format"))
+
+
+def findings(at: AppTest) -> list[tuple[str, str, str]]:
+    """(where, text, why) for everything wrong on the page."""
+    found = []
+
+    def check(where: str, text, judge=what_is_wrong) -> None:
+        why = judge(text) if text is not None else "raw value"
+        if why:
+            found.append((where, str(text), why))
+
+    for kind in ("title", "header", "subheader", "caption"):
+        for e in getattr(at, kind):
+            check(kind, e.value, words_in_prose)
+    for m in at.metric:
+        check("metric", m.label)
+        check("metric", m.value)
+    for kind in ("selectbox", "multiselect", "radio", "text_input", "button", "checkbox",
+                 "number_input", "date_input", "time_input", "toggle", "text_area"):
+        for w in getattr(at, kind):
+            check(f"{kind} label", w.label, words_in_prose)
+            for option in getattr(w, "options", None) or []:
+                check(f"{kind} option", option)
+    for d in at.dataframe:
+        blank_nulls = bool(d.proto.placeholder) or d.proto.HasField("placeholder")
+        config = json.loads(d.proto.columns or "{}")
+        frame = d.value
+        for column in frame.columns:
+            check("table heading", column, words_in_prose)
+            if shown_as_dates(config, column):   # the browser writes them '20 Sep 2025'
+                continue
+            for value in frame[column].tolist():
+                if value is None or (isinstance(value, float) and math.isnan(value)):
+                    if not blank_nulls:
+                        found.append(("table cell", f"{column}: empty", "shown as None"))
+                    continue
+                if not isinstance(value, (int, float, bool)):
+                    check(f"table cell {column}", value)
+    for chart in at.get("plotly_chart"):
+        for text in chart_texts(json.loads(chart.proto.spec)):
+            check("chart", text)
+    return found
+
+
+@pytest.fixture
+def people(db_file):
+    seed_demo(n_per_business=30)
+    return {"admin": auth.create_user("boss@example.com", PW, "admin"),
+            "analyst": auth.create_user("ana@example.com", PW, "analyst", [G1]),
+            "auditor": auth.create_user("audrey@example.com", PW, "auditor", [G2])}
+
+
+def open_as(user, page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=90)
+    at.session_state["auth_user_id"] = user.user_id
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_judge_tells_codes_from_words():
+    for bad in ("missing_in_pr", "TAXABLE_VALUE;CGST;SGST", "None", "nan",
+                "2025-09-20 00:00:00", "12 Nov 2025, 11:30"):
+        assert what_is_wrong(bad), bad
+    for good in ("Missing in books", "Taxable value differs, CGST differs", "20 Sep 2025",
+                 "12 Nov 2025, 11:30 IST", "12,34,567.00", "INV-27-0001", G1):
+        assert what_is_wrong(good) is None, good
+    assert words_in_prose("Reasons: TAXABLE_VALUE") and not words_in_prose("Run `python x`")
+
+
+@pytest.mark.parametrize("who", ["admin", "analyst", "auditor"])
+def test_every_page_speaks_words(people, who):
+    problems = {}
+    for page in PAGES[who]:
+        at = open_as(people[who], page)
+        assert at.dataframe or page in ("settings", "users", "purchase_register"), page
+        for where, text, why in findings(at):   # one example of each kind of problem
+            problems.setdefault(f"{page} · {where} · {why}", text)
+    assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
