@@ -1,0 +1,108 @@
+"""GSTR-2B end to end over HTTP with the real sandbox and a real store (docs/month-close.md):
+generated on the 14th from the actions held then; actions changed afterwards make the 2B
+"need regeneration" with the right count; GEN2B -> GENSTS2B -> the new 2B fetched clears it;
+large 2Bs read file by file; a filed period refuses regeneration."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import requests
+
+from core.fetch import fetch_ims
+from core.filing_status import track_filings
+from core.gstn_client import GstnClient
+from core.gstr2b import GSTR2B_PATH, fetch_2b, flatten_2b, regeneration_status
+from core.gstr2b_job import PeriodFiled, fetch_gstr2b, regenerate_gstr2b
+from core.gstr2b_store import late_actions, stored_2b, stored_2b_documents
+from tests.fixtures import add_business, start_sandbox, stop_sandbox
+
+G = "27AAACW1234K1ZD"
+PERIOD = "102025"
+
+
+@pytest.fixture
+def portal(db_file, monkeypatch):
+    sb = start_sandbox(extra=["--gstin", G])
+    monkeypatch.setenv("GSTN_API_URL", sb.url)
+    add_business(G, "Western Agro")
+    yield sb
+    stop_sandbox(sb)
+
+
+def control(sb, name: str, body: dict) -> dict:
+    resp = requests.post(f"{sb.url}/_control/{name}", json=body, timeout=30)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def records_of(sb, action: str, count: int) -> list[dict]:
+    """`count` filed b2b records of PERIOD holding `action` on the portal."""
+    client = GstnClient()
+    found = [r for r in client.get_ims_raw(G, "B2B")["b2b"]
+             if r["rtnprd"] == PERIOD and r["action"] == action
+             and r["srcfilstatus"] == "Filed"]
+    assert len(found) >= count
+    return found[:count]
+
+
+def test_late_actions_need_regeneration_until_regenerated(portal):
+    client = GstnClient()
+    assert fetch_2b(client, G, PERIOD) is None          # the 14th has not come yet
+    moved = control(portal, "advance_day", {"days": 2, "new_per_day": 0, "edits_per_day": 0})
+    assert {"gstin": G, "period": PERIOD} in moved["gstr2b_generated"]
+    fetch_ims(G, client)
+    first = fetch_gstr2b(G, PERIOD, client)
+    assert first["generated"] and first["documents"] > 50 and first["late"] == 0
+    assert late_actions([G]) == {(G, PERIOD): 0}
+    head = stored_2b(G, PERIOD)
+    assert head["version"] == "1" and head["itcsumm"]["itcavl"]["nonrevsup"]["total"]["igst"] > 0
+    docs = stored_2b_documents(G, PERIOD)
+    assert docs.filter(docs["itcavl"] == "N")["rsn"].null_count() == 0
+    assert docs.filter(docs["itcavl"] == "N").height > 0
+    assert docs["trdnm"].drop_nulls().str.len_chars().min() > 0
+
+    # actions taken after the 2B: 2 rejected, 1 pending, 1 accepted (no change for the 2B)
+    changes = ([(r, "R") for r in records_of(portal, "N", 2)] +
+               [(r, "P") for r in records_of(portal, "N", 3)[2:]] +
+               [(r, "A") for r in records_of(portal, "N", 4)[3:]])
+    for rec, action in changes:
+        control(portal, "set_action", {"gstin": G, "section": "B2B", "stin": rec["stin"],
+                                       "doc_no": rec["inum"], "action": action,
+                                       "rtnprd": PERIOD})
+    fetch_ims(G, client)
+    assert late_actions([G]) == {(G, PERIOD): 3}
+
+    again = regenerate_gstr2b(G, PERIOD, client, poll=0.05)
+    assert again["version"] == 2 and again["late"] == 0
+    assert late_actions([G]) == {(G, PERIOD): 0}
+    docs = stored_2b_documents(G, PERIOD)
+    rejected = docs.filter(docs["rejected_in_ims"])["doc_no"].to_list()
+    assert all(r["inum"] in rejected for r, a in changes if a == "R")
+    present = set(docs["doc_no"].to_list())
+    assert all(r["inum"] not in present for r, a in changes if a == "P")
+
+    # GSTR-3B filed: the store refuses before asking the portal; the portal refuses too
+    control(portal, "file_gstr3b", {"gstin": G, "ret_period": PERIOD})
+    resp = client.call("PUT", GSTR2B_PATH, G, {"action": "GEN2B", "gstin": G},
+                       {"rtin": G, "itcprd": "092025"})
+    assert regeneration_status(client, G, resp["int_tran_id"]) == "IP"
+    with pytest.raises(Exception, match="RET2B1025"):
+        client.call("PUT", GSTR2B_PATH, G, {"action": "GEN2B", "gstin": G},
+                    {"rtin": G, "itcprd": PERIOD})
+    track_filings(client, G, today=dt.date(2025, 11, 14))   # the store learns it is filed
+    with pytest.raises(PeriodFiled, match="can no longer be regenerated"):
+        regenerate_gstr2b(G, PERIOD, client)
+    assert late_actions([G]) == {}
+
+
+def test_large_2b_is_read_file_by_file(portal):
+    client = GstnClient()
+    whole = fetch_2b(client, G, "092025")            # its 14th passed before the start
+    control(portal, "gstr2b", {"per_file": 7})
+    raw = client.call("GET", GSTR2B_PATH, G, {"action": "GET2B", "gstin": G,
+                                              "rtnprd": "092025"})
+    assert raw["fc"] > 1 and "docdata" not in raw
+    in_files = fetch_2b(client, G, "092025")
+    assert len(flatten_2b({"data": in_files})[1]) == len(flatten_2b({"data": whole})[1]) > 7
+    assert fetch_gstr2b(G, "092025", client)["documents"] == len(flatten_2b({"data": whole})[1])
