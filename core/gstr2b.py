@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import time
 
+import polars as pl
+
 from core.gsp import GstnError
 from core.gstn_client import GstnClient
 from core.portal import PayloadError, _date, _paise, _text
@@ -29,6 +31,12 @@ NOTE_TYPES = {"C": "CRN", "D": "DBN"}
 ROW_FIELDS = ("section", "stin", "trdnm", "doc_type", "doc_no", "doc_date", "orig_doc_no",
               "orig_doc_date", "pos", "rcm", "inv_typ", "val", "txval", "igst", "cgst", "sgst",
               "cess", "itcavl", "rsn", "supprd", "supfildt", "rejected_in_ims", "line")
+MONEY = ("val", "txval", "igst", "cgst", "sgst", "cess")
+FRAME_SCHEMA = {
+    **{f: pl.Utf8 for f in ROW_FIELDS}, **{f: pl.Int64 for f in MONEY},
+    "doc_date": pl.Date, "orig_doc_date": pl.Date, "supfildt": pl.Date,
+    "rejected_in_ims": pl.Boolean, "line": pl.Int64,
+}
 
 
 class RegenerationFailed(GstnError):
@@ -181,3 +189,8 @@ def flatten_2b(payload: dict) -> tuple[dict, list[dict]]:
                     rows.append(_row(block, section, line, {} if items_key is None else group,
                                      doc))
     return head, rows
+
+
+def rows_frame(rows: list[dict]) -> pl.DataFrame:
+    """Flat 2B rows -> a Polars frame with the same columns and dtypes every time."""
+    return pl.DataFrame({f: [r.get(f) for r in rows] for f in ROW_FIELDS}, schema=FRAME_SCHEMA)

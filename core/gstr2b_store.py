@@ -18,22 +18,12 @@ import polars as pl
 from core.clock import utc_now
 from core.db import connect, transaction
 from core.frames import query_frame
-from core.gstr2b import ROW_FIELDS
+from core.gstr2b import FRAME_SCHEMA, MONEY, ROW_FIELDS, rows_frame
 
-MONEY = ("val", "txval", "igst", "cgst", "sgst", "cess")
-FRAME_SCHEMA = {
-    **{f: pl.Utf8 for f in ROW_FIELDS}, **{f: pl.Int64 for f in MONEY},
-    "doc_date": pl.Date, "orig_doc_date": pl.Date, "supfildt": pl.Date,
-    "rejected_in_ims": pl.Boolean, "line": pl.Int64,
-}
 # IMS section -> the 2B section the record appears in
 IMS_TO_2B = {"b2b": "b2b", "b2ba": "b2ba", "b2bcn": "cdnr", "b2bdn": "cdnr", "b2bcna": "cdnra",
              "b2bdna": "cdnra", "ecom": "ecom", "ecoma": "ecoma", "impg": "impg",
              "impga": "impg", "impgsez": "impgsez", "impgseza": "impgsez"}
-
-
-def rows_frame(rows: list[dict]) -> pl.DataFrame:
-    return pl.DataFrame({f: [r.get(f) for r in rows] for f in ROW_FIELDS}, schema=FRAME_SCHEMA)
 
 
 def store_2b(gstin: str, period: str, head: dict, rows: list[dict] | pl.DataFrame) -> int:

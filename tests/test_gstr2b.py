@@ -4,7 +4,9 @@ generated on the 14th from the actions held then; actions changed afterwards mak
 large 2Bs read file by file; a filed period refuses regeneration."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 
 import pytest
 import requests
@@ -15,10 +17,12 @@ from core.gstn_client import GstnClient
 from core.gstr2b import GSTR2B_PATH, fetch_2b, flatten_2b, regeneration_status
 from core.gstr2b_job import PeriodFiled, fetch_gstr2b, regenerate_gstr2b
 from core.gstr2b_store import late_actions, stored_2b, stored_2b_documents
-from tests.fixtures import add_business, start_sandbox, stop_sandbox
+from core.reco_cli import main as reco_main
+from tests.fixtures import ROOT, add_business, start_sandbox, stop_sandbox
 
 G = "27AAACW1234K1ZD"
 PERIOD = "102025"
+SAMPLES = ROOT / "tests" / "data" / "samples"
 
 
 @pytest.fixture
@@ -106,3 +110,59 @@ def test_large_2b_is_read_file_by_file(portal):
     in_files = fetch_2b(client, G, "092025")
     assert len(flatten_2b({"data": in_files})[1]) == len(flatten_2b({"data": whole})[1]) > 7
     assert fetch_gstr2b(G, "092025", client)["documents"] == len(flatten_2b({"data": whole})[1])
+
+
+def read_csv(path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_2b_vs_pr_on_the_samples(tmp_path):
+    out = tmp_path / "out.csv"
+    assert reco_main(["--purchase", str(SAMPLES / "purchase_register_sample.csv"),
+                      "--portal", str(SAMPLES / "gstr2b_sample.json"), "--out", str(out)]) == 0
+    rows = {(r["portal_doc_no"] or r["pr_doc_no"], r["match_status"]): r for r in read_csv(out)}
+    assert rows[("SI/2025-26/0101", "exact")]["itc_advice"] == "claim"
+    assert rows[("SI/2025-26/0101", "exact")]["supfildt"] == "2025-11-11"
+    unavailable = rows[("KA-7759", "exact")]
+    assert (unavailable["itcavl"], unavailable["rsn"]) == ("N", "P")
+    assert unavailable["itc_advice"].startswith("do not claim: ITC not available")
+    assert rows[("GJ/570", "missing_in_pr")]["itc_advice"].startswith("do not claim, or reverse")
+    assert rows[("KA-7790", "rejected_in_ims")]["rejected_in_ims"] == "true"
+    assert rows[("SI/2025-26/0103", "missing_in_portal")]["itc_advice"].startswith("defer")
+    assert rows[("CN/25-26/007", "exact")]["doc_type"] == "CRN"
+    assert len(rows) == 10
+
+
+def test_2b_vs_pr_on_sandbox_data(portal, tmp_path):
+    """The sandbox's 2B of a period against books holding most of its documents (one with
+    a different taxable value): every document is in the output once, with its facts."""
+    data = fetch_2b(GstnClient(), G, "092025")
+    (tmp_path / "2b.json").write_text(json.dumps({"data": data}), encoding="utf-8")
+    _, docs = flatten_2b({"data": data})
+    kept = [d for d in docs if not d["rejected_in_ims"] and d["doc_type"] != "BOE"]
+    books = kept[: len(kept) * 4 // 5]
+    with open(tmp_path / "pr.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no",
+                    "doc_date", "place_of_supply", "reverse_charge", "taxable_value", "igst",
+                    "cgst", "sgst", "cess", "doc_value"])
+        for i, d in enumerate(books):
+            sign = -1 if d["doc_type"] == "CRN" else 1
+            txval = d["txval"] + (500_000 if i == 0 else 0)
+            w.writerow([G, d["stin"], d["trdnm"], d["doc_type"], d["doc_no"],
+                        d["doc_date"].isoformat(), d["pos"], "N",
+                        *[sign * v / 100 for v in (txval, d["igst"], d["cgst"], d["sgst"],
+                                                   d["cess"], d["val"])]])
+    assert reco_main(["--purchase", str(tmp_path / "pr.csv"), "--portal",
+                      str(tmp_path / "2b.json"), "--out", str(tmp_path / "out.csv")]) == 0
+    out = read_csv(tmp_path / "out.csv")
+    portal_rows = [r for r in out if r["portal_doc_no"]]
+    assert len(portal_rows) == len(docs)
+    status = {r["portal_doc_no"]: r["match_status"] for r in portal_rows}
+    assert status[books[0]["doc_no"]] == "mismatch"
+    assert sum(status[d["doc_no"]] == "exact" for d in books) >= len(books) - 3
+    assert all(status[d["doc_no"]] == "missing_in_pr" for d in kept[len(books):])
+    assert {r["itcavl"] for r in portal_rows} >= {"Y", "N"}
+    assert all(r["rsn"] for r in portal_rows if r["itcavl"] == "N")
+    assert all(r["supfildt"] for r in portal_rows if r["section"] not in ("impg", "impgsez"))
