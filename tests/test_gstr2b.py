@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -166,3 +168,18 @@ def test_2b_vs_pr_on_sandbox_data(portal, tmp_path):
     assert {r["itcavl"] for r in portal_rows} >= {"Y", "N"}
     assert all(r["rsn"] for r in portal_rows if r["itcavl"] == "N")
     assert all(r["supfildt"] for r in portal_rows if r["section"] not in ("impg", "impgsez"))
+
+
+def test_worker_fetch_2b_command(portal):
+    def worker(*args):
+        return subprocess.run([sys.executable, "worker.py", "fetch-2b", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    bad = worker("--gstin", G, "--period", "132025")
+    assert bad.returncode == 2 and "not a return period" in bad.stderr
+    fetched = worker("--gstin", G, "--period", "092025")
+    assert fetched.returncode == 0, fetched.stderr
+    assert "version 1" in fetched.stdout and "documents stored" in fetched.stdout
+    again = worker("--gstin", G, "--period", "092025", "--regenerate")
+    assert again.returncode == 0 and "version 2" in again.stdout, again.stderr
+    assert worker("--gstin", G, "--period", "112025").stdout.endswith("not generated yet\n")
