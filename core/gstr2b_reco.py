@@ -21,6 +21,7 @@ ENGINE_COLUMNS = ["section", "stin", "doc_type", "doc_no", "doc_date", "orig_doc
 REJECTED = "rejected_in_ims"
 MATCHED = ("exact", "partial", "probable", "mismatch")
 HEADS = ("igst", "cgst", "sgst", "cess")
+BOOKS_REJECTED = "do not claim: rejected in IMS (not in this 2B)"
 
 
 def portal_frame_2b(docs: pl.DataFrame, rtin: str, period: str | None = None) -> pl.DataFrame:
@@ -74,5 +75,20 @@ def reconcile_2b(portal: pl.DataFrame, books: pl.DataFrame, **options) -> pl.Dat
                                                  for c in rejected.columns})],
                         how="diagonal").select(OUTPUT_COLUMNS)
     facts = portal.select(["portal_id", *FACTS, "rejected_in_ims"])
-    return results.join(facts, on="portal_id", how="left").with_columns(
-        pl.col("rejected_in_ims").fill_null(False)).with_columns(itc_advice().alias("itc_advice"))
+    results = results.join(facts, on="portal_id", how="left").with_columns(
+        pl.col("rejected_in_ims").fill_null(False))
+    return results.with_columns(
+        pl.when(_books_rejected(results, rejected)).then(pl.lit(BOOKS_REJECTED))
+        .otherwise(itc_advice()).alias("itc_advice"))
+
+
+def _books_rejected(results: pl.DataFrame, rejected: pl.DataFrame) -> pl.Series:
+    """Books documents not in this 2B that the 2B lists as rejected in IMS (same supplier,
+    document type and number)."""
+    def key(stin: str, number: str) -> pl.Expr:
+        return pl.concat_str([pl.col(stin), pl.col("doc_type"),
+                              pl.col(number).str.strip_chars().str.to_uppercase()],
+                             separator="|")
+    gone = rejected.select(key("supplier_gstin", "portal_doc_no").alias("k"))["k"]
+    keys = results.select(key("supplier_gstin", "pr_doc_no").alias("k"))["k"]
+    return (results["match_status"] == "missing_in_portal") & keys.is_in(gone.implode())

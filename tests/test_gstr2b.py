@@ -131,6 +131,8 @@ def test_2b_vs_pr_on_the_samples(tmp_path):
     assert unavailable["itc_advice"].startswith("do not claim: ITC not available")
     assert rows[("GJ/570", "missing_in_pr")]["itc_advice"].startswith("do not claim, or reverse")
     assert rows[("KA-7790", "rejected_in_ims")]["rejected_in_ims"] == "true"
+    assert rows[("KA-7790", "missing_in_portal")]["itc_advice"].startswith(
+        "do not claim: rejected in IMS")
     assert rows[("SI/2025-26/0103", "missing_in_portal")]["itc_advice"].startswith("defer")
     assert rows[("CN/25-26/007", "exact")]["doc_type"] == "CRN"
     assert len(rows) == 10
