@@ -11,7 +11,7 @@ from core.calendar_store import filings
 from core.db import connect
 from core.gstn_client import GstnClient
 from core.gstr2b import fetch_2b as get_2b
-from core.gstr2b import flatten_2b, regenerate_2b
+from core.gstr2b import read_2b_frame, regenerate_2b
 from core.gstr2b_store import late_actions, store_2b
 
 
@@ -25,8 +25,8 @@ def fetch_gstr2b(gstin: str, period: str, client: GstnClient | None = None) -> d
     data = get_2b(client, gstin, period)
     if data is None:
         return {"gstin": gstin, "period": period, "generated": False, "documents": 0}
-    head, rows = flatten_2b({"data": data})
-    stored = store_2b(gstin, period, head, rows)
+    head, frame = read_2b_frame({"data": data})
+    stored = store_2b(gstin, period, head, frame)
     late = late_actions([gstin]).get((gstin, period), 0)
     return {"gstin": gstin, "period": period, "generated": True, "version": head["version"],
             "gendt": head["gendt"], "documents": stored, "late": late}

@@ -23,7 +23,7 @@ import polars as pl
 
 from core.export import to_csv_bytes
 from core.gstin import gstin_problem
-from core.gstr2b import flatten_2b, is_gstr2b, rows_frame
+from core.gstr2b import is_gstr2b, read_2b_frame
 from core.gstr2b_reco import FACTS, portal_frame_2b, reconcile_2b
 from core.portal import PayloadError, flatten, recipient_gstin, records_frame
 from core.purchase_import import read_purchase_documents
@@ -94,10 +94,10 @@ def read_portal(path: str) -> tuple[str, pl.DataFrame, str | None]:
         raise UnusableInput(f"{path}, line 1: expected a JSON object with portal sections")
     if is_gstr2b(payload):
         try:
-            head, rows = flatten_2b(payload)
+            head, rows = read_2b_frame(payload)
         except PayloadError as exc:
             raise UnusableInput(f"{path}: {exc}") from None
-        return "gstr2b", portal_frame_2b(rows_frame(rows), "", head["rtnprd"]), head["gstin"]
+        return "gstr2b", portal_frame_2b(rows, "", head["rtnprd"]), head["gstin"]
     try:
         kind, records = flatten(payload)
     except PayloadError as exc:
