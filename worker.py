@@ -17,6 +17,8 @@ commands for businesses and settings (docs/interfaces.md).
                                                          override one date of a period
     python worker.py calendar [--gstin G ...]            2B and GSTR-3B dates, filings,
                                                          pending limits (docs/month-close.md)
+    python worker.py fetch-2b --gstin G --period MMYYYY [--regenerate]
+                                              fetch a period's GSTR-2B (regenerate it first)
     python worker.py settings show                       the settings in effect
     python worker.py settings set KEY VALUE              change one setting:
         fetch_time   H:MM or HH:MM (24-hour, IMS_TZ), for every business
@@ -55,6 +57,7 @@ from core.calendar_cli import add_commands as add_calendar_commands
 from core.clock import SystemClock, business_tz, from_store
 from core.db import db_path, worker_lock_path
 from core.fetch import fetch_businesses
+from core.gstr2b_cli import add_commands as add_gstr2b_commands
 from core.job_status import business_job_status
 from core.jobs import StopRequested
 from core.scheduler import Worker
@@ -316,6 +319,7 @@ def parser() -> argparse.ArgumentParser:
         p.set_defaults(fn=cmd_businesses_switch)
 
     add_calendar_commands(sub, biz_sub)
+    add_gstr2b_commands(sub)
 
     settings = sub.add_parser("settings", help="show or change the settings")
     settings_sub = settings.add_subparsers(dest="action", required=True)

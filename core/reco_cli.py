@@ -3,6 +3,9 @@
     python -m core.reco --purchase PR.csv --portal PORTAL.json --out OUT.csv
         [--policy balanced|strict] [--tolerance 1.0] [--date-window 10] [--gstin G]
 
+The portal file may be an IMS GETINV answer, GSTR-2A or a
+GSTR-2B document (`{"data": {"docdata": ...}}`: kind 2b_vs_pr, core/gstr2b_reco.py; the
+output then adds itcavl, rsn, supfildt, supprd, trdnm, rejected_in_ims, itc_advice).
 No database is touched. Exit 0 on success; 2 on unusable input, with a message naming the
 file, line and field. The output has the columns of docs/interfaces.md first, then the
 proposed ITC-reduction answer and remark, then extra columns (amounts in rupees, 2 decimals),
@@ -20,6 +23,8 @@ import polars as pl
 
 from core.export import to_csv_bytes
 from core.gstin import gstin_problem
+from core.gstr2b import is_gstr2b, read_2b_frame
+from core.gstr2b_reco import FACTS, portal_frame_2b, reconcile_2b
 from core.portal import PayloadError, flatten, recipient_gstin, records_frame
 from core.purchase_import import read_purchase_documents
 from core.purchase_read import FileProblem
@@ -40,6 +45,7 @@ EXTRA_COLUMNS = [
 PAISE_COLUMNS = ["portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_tax",
                  "diff_igst", "diff_cgst", "diff_sgst", "diff_cess", "decl_igst", "decl_cgst",
                  "decl_sgst", "decl_cess"]
+GSTR2B_COLUMNS = [*FACTS, "rejected_in_ims", "itc_advice"]   # a GSTR-2B file adds these
 PORTAL_COLUMNS = ["section", "stin", "doc_type", "doc_no", "doc_date", "orig_doc_no",
                   "orig_doc_date", "pos", "rcm", "txval", "igst", "cgst", "sgst", "cess",
                   "srcfilstatus", "ispendactblocked", "rtnprd", "is_itc_red_req_blocked",
@@ -54,7 +60,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m core.reco", description=__doc__.split("\n")[0])
     ap.add_argument("--purchase", required=True,
                     help="purchase register (CSV/XLSX, standard template)")
-    ap.add_argument("--portal", required=True, help="IMS GETINV or GSTR-2A JSON")
+    ap.add_argument("--portal", required=True, help="IMS GETINV, GSTR-2A or GSTR-2B JSON")
     ap.add_argument("--out", required=True, help="output CSV")
     ap.add_argument("--policy", choices=POLICIES, default="balanced")
     ap.add_argument("--tolerance", default="1.0", help="rupees per amount field (default 1.0)")
@@ -86,6 +92,12 @@ def read_portal(path: str) -> tuple[str, pl.DataFrame, str | None]:
         raise UnusableInput(f"{path}: not UTF-8 text") from None
     if not isinstance(payload, dict):
         raise UnusableInput(f"{path}, line 1: expected a JSON object with portal sections")
+    if is_gstr2b(payload):
+        try:
+            head, rows = read_2b_frame(payload)
+        except PayloadError as exc:
+            raise UnusableInput(f"{path}: {exc}") from None
+        return "gstr2b", portal_frame_2b(rows, "", head["rtnprd"]), head["gstin"]
     try:
         kind, records = flatten(payload)
     except PayloadError as exc:
@@ -135,8 +147,9 @@ def output_frame(results: pl.DataFrame) -> pl.DataFrame:
     """Contract columns first; paise -> rupees with 2 decimals."""
     rupees = [(pl.col(c).cast(pl.Decimal(20, 2)) / 100).cast(pl.Decimal(18, 2)).alias(c)
               for c in PAISE_COLUMNS]
+    gstr2b = [c for c in GSTR2B_COLUMNS if c in results.columns]
     return results.with_columns(rupees).select(CONTRACT_COLUMNS + DECLARATION_COLUMNS
-                                               + EXTRA_COLUMNS)
+                                               + EXTRA_COLUMNS + gstr2b)
 
 
 def run(args: argparse.Namespace) -> pl.DataFrame:
@@ -148,6 +161,9 @@ def run(args: argparse.Namespace) -> pl.DataFrame:
     rtin = company_gstin(args.gstin, rtin, books, args)
     books = books.filter(pl.col("rtin") == rtin)
     portal = portal.with_columns(pl.lit(rtin).alias("rtin"))
+    if kind == "gstr2b":
+        return reconcile_2b(portal, books, tolerance_paise=tol, date_window=args.date_window,
+                            policy=args.policy)
     return reconcile(portal, books, tolerance_paise=tol, date_window=args.date_window,
                      policy=args.policy, source="ims" if kind == "ims" else "gstr2a")
 

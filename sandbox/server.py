@@ -1,4 +1,5 @@
-"""The sandbox's HTTP server (standard library only): session, IMS, GSTR-2A, test controls.
+"""The sandbox's HTTP server (standard library only): session, IMS, GSTR-2A, GSTR-2B, test
+controls.
 Paths, parameters and controls: sandbox/README.md."""
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from sandbox.demo import DEMO_OTP, DEMO_USERNAME
 from sandbox.faults import Faults
 from sandbox.filings import RETURNS_PATH, FilingError, file_return
 from sandbox.gsp_auth import Sessions, authenticate
+from sandbox.gstr2b import GSTR2B_PATH, Gstr2bBook, advance_days, encoded
+from sandbox.gstr2b import run_control as gstr2b_control
 from sandbox.state import Portal, PortalError, section_key
 
 IMS_PATH = "/taxpayerapi/v1.0/returns/ims"
@@ -27,6 +30,7 @@ class Sandbox:
         self.portal, self.faults = portal, faults or Faults()
         self.sessions = Sessions(list(portal.data))
         self.requests: Counter = Counter()
+        self.gstr2b = Gstr2bBook(portal)
 
 
 def ok(data) -> bytes:
@@ -110,7 +114,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.authenticate()
             if url.path.startswith("/_control/"):
                 return self.control(method, url.path[len("/_control/"):], params)
-            if url.path in (IMS_PATH, GSTR2A_PATH, RETURNS_PATH):
+            if url.path in (IMS_PATH, GSTR2A_PATH, GSTR2B_PATH, RETURNS_PATH):
                 return self.api(method, url.path, params)
             self.send(404, error("NOT_FOUND", f"No such path {url.path}"))
         except PortalError as exc:
@@ -167,6 +171,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, self.box.portal.gstr2a_answer(gstin, period, action))
         if path == IMS_PATH:
             return self.ims(method, action, gstin, params, fault)
+        if path == GSTR2B_PATH:
+            return self.gstr2b(method, action, gstin, params)
         if path == RETURNS_PATH and method == "GET" and action == "RETTRACK":
             return self.send(200, ok(self.box.portal.filings.track(
                 self.box.portal.business(gstin).gstin, params.get("ret_period"),
@@ -219,6 +225,17 @@ class Handler(BaseHTTPRequestHandler):
                                                                body.get("invdata"))}))
         raise PortalError("RET400", f"Unknown IMS action '{action}' for {method}", 400)
 
+    def gstr2b(self, method: str, action: str, gstin: str, params: dict) -> None:
+        book = self.box.gstr2b
+        if method == "GET" and action == "GET2B":
+            return self.send(200, encoded(book.answer(gstin, params.get("rtnprd") or "",
+                                                      params.get("file_num"))))
+        if method == "PUT" and action == "GEN2B":
+            return self.send(200, encoded(book.regenerate(gstin, self.body_json())))
+        if method == "GET" and action == "GENSTS2B":
+            return self.send(200, encoded(book.status(gstin, params.get("int_tran_id") or "")))
+        raise PortalError("RET400", f"Unknown GSTR-2B action '{action}' for {method}", 400)
+
     # ------------------------------------------------------------ test controls
 
     def control(self, method: str, name: str, params: dict) -> None:
@@ -261,8 +278,9 @@ class Handler(BaseHTTPRequestHandler):
         if name == "access":
             return self.box.sessions.set_access(body.get("gstin"), body.get("hours", 0))
         if name == "advance_day":
-            return portal.advance_day(int(body.get("days", 1)), body.get("new_per_day"),
-                                      body.get("edits_per_day"))
+            return advance_days(portal, self.box.gstr2b, body)
+        if name == "gstr2b":
+            return gstr2b_control(self.box.gstr2b, body)
         if name == "file_gstr3b":
             return file_return(portal, body)
         if name == "edit_record":
@@ -282,6 +300,7 @@ class Handler(BaseHTTPRequestHandler):
             return vars(portal.config)
         if name == "reset":
             portal.reset()
+            self.box.gstr2b.clear()
             faults.clear()
             self.box.requests.clear()
             return {"ok": True}

@@ -1,0 +1,268 @@
+"""The sandbox's GSTR-2B (docs/portal-api.md, "GSTR-2B"): built per business and period from
+the IMS actions held when it is generated, regenerated on GEN2B.
+
+- Period M's 2B is generated on the 14th of M+1: when `advance_day` passes that day the
+  sandbox takes the actions held then; a period whose 14th was already past when the sandbox
+  started is built at its first GET2B.
+- Records with action A or N go to `docdata`, R to `docRejdata`, P nowhere; records whose
+  supplier has not filed are in no 2B. A share of documents (about one in fifteen, fixed by
+  the record's hash) has `itcavl` = N with a reason `rsn`.
+- GEN2B rebuilds it from the actions held now: GENSTS2B answers IP on the first poll, then P
+  with the new 2B in place (version + 1). Refused once the period's GSTR-3B is filed.
+- A 2B of more than `per_file` documents answers GET2B with the file count `fc` (and the
+  summary); its documents are read with `file_num` = 1..fc.
+Errors: RET2B1023 not generated yet, RET2B1016 no documents, RET2B1018 a period that is not
+MMYYYY or in the future, RET2B1025 regeneration of a filed period, RET2B1026 unknown id.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import uuid
+import zlib
+
+from sandbox.fields import period_of, period_order, portal_date
+from sandbox.state import Portal, PortalError
+
+GSTR2B_PATH = "/taxpayerapi/v4.0/returns/gstr2b"
+GEN_DAY = 14
+HEADS = (("iamt", "igst"), ("camt", "cgst"), ("samt", "sgst"), ("cess", "cess"))
+# IMS section key -> the 2B section it appears in
+TWO_B_SECTION = {"b2b": "b2b", "b2ba": "b2ba", "b2bcn": "cdnr", "b2bdn": "cdnr",
+                 "b2bcna": "cdnra", "b2bdna": "cdnra", "ecom": "ecom", "ecoma": "ecoma",
+                 "impg": "impg", "impga": "impg", "impgsez": "impgsez", "impgseza": "impgsez"}
+REASONS = ("P", "C")   # POS in the supplier's own state; filed after the time limit
+NOTE_TYPE = {"b2bcn": "C", "b2bcna": "C", "b2bdn": "D", "b2bdna": "D"}
+
+
+def generation_day(period: str) -> dt.date:
+    """The 14th of the month after `period` (MMYYYY)."""
+    year, month = period_order(period)
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return dt.date(year, month, GEN_DAY)
+
+
+def supplier_filed_on(period: str) -> str:
+    """The day the sandbox's suppliers file GSTR-1 of `period`: the 11th of the next month."""
+    return portal_date(generation_day(period) - dt.timedelta(days=3))
+
+
+def _itc(rec: dict) -> tuple[str, str | None]:
+    roll = zlib.crc32(str(rec.get("hash")).encode()) % 15
+    return ("N", REASONS[roll % 2]) if roll == 0 else ("Y", None)
+
+
+def _amounts(rec: dict) -> dict:
+    return {"txval": rec.get("txval", 0), **{out: rec.get(src, 0) for src, out in HEADS}}
+
+
+def _document(key: str, rec: dict) -> dict:
+    """One IMS record as a 2B document (without its supplier group)."""
+    itcavl, rsn = _itc(rec)
+    doc: dict
+    if key.startswith("impg"):
+        doc = {k: rec.get(k) for k in ("refdt", "portcode", "boenum", "boedt", "isamd")}
+        doc.update(txval=rec.get("txval", 0), igst=rec.get("iamt", 0), cess=rec.get("cess", 0))
+    elif key in NOTE_TYPE:
+        doc = {"ntnum": rec["nt_num"], "typ": NOTE_TYPE[key], "suptyp": rec.get("inv_typ", "R"),
+               "dt": rec["nt_dt"], "val": rec.get("val"), "pos": rec.get("pos"), "rev": "N",
+               **_amounts(rec)}
+        if rec.get("ont_num"):
+            doc.update(ontnum=rec["ont_num"], ontdt=rec.get("ont_dt"), onttyp=NOTE_TYPE[key])
+    else:
+        doc = {"inum": rec["inum"], "dt": rec["idt"], "val": rec.get("val"),
+               "pos": rec.get("pos"), "rev": "N", "typ": rec.get("inv_typ", "R"),
+               **_amounts(rec)}
+        if rec.get("oinum"):
+            doc.update(oinum=rec["oinum"], oidt=rec.get("oidt"))
+    doc.update(itcavl=itcavl, rsn=rsn, diffprcnt=1)
+    return doc
+
+
+class Gstr2bBook:
+    """The 2Bs generated so far and the regenerations asked for, for one portal."""
+
+    def __init__(self, portal: Portal, per_file: int = 50000):
+        self.portal, self.per_file = portal, per_file
+        self.lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        self.made: dict[tuple[str, str], dict] = {}     # (gstin, period) -> 2B (+ "entries")
+        self.requests: dict[str, dict] = {}             # int_tran_id -> request
+
+    # ------------------------------------------------------------ building
+
+    def build(self, gstin: str, period: str) -> dict:
+        """The 2B of `period` from the actions held now (the lock of the portal is taken)."""
+        portal = self.portal
+        with portal.lock:
+            biz = portal.business(gstin)
+            names = {s.gstin: s.name for s in biz.suppliers}
+            entries = []   # (block, section, group key, group, document)
+            for key, records in biz.records.items():
+                for rec in records:
+                    if rec.get("rtnprd") != period or rec.get("srcfilstatus") == "Not Filed":
+                        continue
+                    if rec["action"] == "P":
+                        continue
+                    block = "docRejdata" if rec["action"] == "R" else "docdata"
+                    section = TWO_B_SECTION[key]
+                    stin = rec.get("stin") or ""
+                    group = ({} if section == "impg" else
+                             {"ctin": stin, "trdnm": names.get(stin, "")})
+                    if section not in ("impg", "impgsez"):
+                        group.update(supprd=period, supfildt=supplier_filed_on(period))
+                    entries.append((block, section, stin, group, _document(key, rec)))
+        old = self.made.get((biz.gstin, period))
+        return {"gstin": biz.gstin, "rtnprd": period,
+                "version": (old["version"] + 1) if old else 1,
+                "gendt": portal_date(portal.day), "itcsumm": summary(entries),
+                "entries": entries}
+
+    def generate(self, gstin: str, period: str) -> dict:
+        made = self.build(gstin, period)
+        with self.lock:
+            self.made[(made["gstin"], period)] = made
+        return made
+
+    def on_day(self) -> list[tuple[str, str]]:
+        """Generate every 2B whose day is today (called after each day the sandbox moves)."""
+        day = self.portal.day
+        if day.day != GEN_DAY:
+            return []
+        period = period_of(day.replace(day=1) - dt.timedelta(days=1))
+        done = []
+        for gstin in list(self.portal.data):
+            self.generate(gstin, period)
+            done.append((gstin, period))
+        return done
+
+    def current(self, gstin: str, period: str) -> dict:
+        """The 2B of `period` as generated (built now when its day passed before the start)."""
+        if not (len(period or "") == 6 and period.isdigit() and 1 <= int(period[:2]) <= 12):
+            raise PortalError("RET2B1018", f"rtnprd '{period}' is not a return period (MMYYYY)")
+        biz = self.portal.business(gstin)
+        made = self.made.get((biz.gstin, period))
+        if made is None and self.portal.day >= generation_day(period):
+            made = self.generate(biz.gstin, period)
+        if made is None:
+            raise PortalError("RET2B1023", f"GSTR-2B for {period} is not generated yet; it is "
+                                           f"generated on {portal_date(generation_day(period))}")
+        return made
+
+    # ------------------------------------------------------------ answers
+
+    def answer(self, gstin: str, period: str, file_num: str | None) -> dict:
+        made = self.current(gstin, period)
+        entries = made["entries"]
+        if not entries:
+            raise PortalError("RET2B1016", f"No documents in GSTR-2B for {period}")
+        head = {k: made[k] for k in ("gstin", "rtnprd", "version", "gendt")}
+        files = -(-len(entries) // self.per_file)
+        if files == 1 and not file_num:
+            return {**head, "itcsumm": made["itcsumm"], **grouped(entries)}
+        if not file_num:
+            return {**head, "itcsumm": made["itcsumm"], "fc": files}
+        number = int(file_num) if str(file_num).isdigit() else 0
+        if not 1 <= number <= files:
+            raise PortalError("RET2B1018", f"file_num '{file_num}' is not between 1 and {files}")
+        part = entries[(number - 1) * self.per_file:number * self.per_file]
+        return {**head, "fc": files, **grouped(part)}
+
+    def regenerate(self, gstin: str, body: dict) -> dict:
+        biz = self.portal.business(gstin)
+        period = str((body or {}).get("itcprd") or "")
+        if (body or {}).get("rtin") and str(body["rtin"]).upper() != biz.gstin:
+            raise PortalError("RET400", f"rtin {body['rtin']} differs from gstin {gstin}", 400)
+        self.current(biz.gstin, period)
+        if self.portal.filings.filed.get((biz.gstin, "GSTR3B", period)):
+            raise PortalError("RET2B1025", f"GSTR-3B for {period} is filed: its GSTR-2B can no "
+                                           "longer be regenerated")
+        ref = f"2B{biz.gstin[:2]}{uuid.uuid4().hex[:12].upper()}"
+        with self.lock:
+            self.requests[ref] = {"gstin": biz.gstin, "period": period, "polls": 0, "done": False}
+        return {"int_tran_id": ref}
+
+    def status(self, gstin: str, ref: str) -> dict:
+        biz = self.portal.business(gstin)
+        with self.lock:
+            req = self.requests.get(str(ref))
+            if req is None or req["gstin"] != biz.gstin:
+                raise PortalError("RET2B1026", f"No regeneration with id '{ref}' for {biz.gstin}")
+            req["polls"] += 1
+            first = req["polls"] == 1 and not req["done"]
+        if first:
+            return {"status_cd": "IP"}
+        if not req["done"]:
+            self.generate(biz.gstin, req["period"])
+            req["done"] = True
+        return {"status_cd": "P"}
+
+
+def grouped(entries: list) -> dict:
+    """Entries -> {"docdata": {section: [...]}, "docRejdata": {...}} in the 2B shapes."""
+    out: dict = {"docdata": {}, "docRejdata": {}}
+    groups: dict[tuple, dict] = {}
+    for block, section, stin, group, doc in entries:
+        if section == "impg":
+            out[block].setdefault(section, []).append(doc)
+            continue
+        holder = groups.get((block, section, stin))
+        if holder is None:
+            items = "boe" if section == "impgsez" else "nt" if section.startswith("cdnr") \
+                else "inv"
+            holder = groups[(block, section, stin)] = {**group, items: []}
+            out[block].setdefault(section, []).append(holder)
+        holder["boe" if section == "impgsez" else "nt" if section.startswith("cdnr")
+               else "inv"].append(doc)
+    return out
+
+
+def summary(entries: list) -> dict:
+    """`itcsumm` as GSTR-3B reads it: available / not available / rejected, each with normal
+    supplies, imports and credit notes (othersup), a total per block part and per section."""
+    blocks: dict = {}
+    for block, section, _, _, doc in entries:
+        name = ("itcRejected" if block == "docRejdata"
+                else "itcavl" if doc.get("itcavl") != "N" else "itcunavl")
+        part = ("imports" if section.startswith("impg")
+                else "othersup" if doc.get("typ") == "C" else "nonrevsup")
+        where = blocks.setdefault(name, {}).setdefault(part, {})
+        for target in (where.setdefault(section, {}), where.setdefault("total", {})):
+            for head in ("igst", "cgst", "sgst", "cess"):
+                target[head] = round(target.get(head, 0) + doc.get(head, 0), 2)
+    return blocks
+
+
+def advance_days(portal: Portal, book: Gstr2bBook, body: dict) -> dict:
+    """`/_control/advance_day`, one day at a time so that each 14th generates its 2Bs."""
+    total: dict = {}
+    for _ in range(max(int(body.get("days", 1)), 0)):
+        step = portal.advance_day(1, body.get("new_per_day"), body.get("edits_per_day"))
+        for name in ("added", "edited"):
+            for g, n in step[name].items():
+                total.setdefault(name, {}).setdefault(g, 0)
+                total[name][g] += n
+        total["date"] = step["date"]
+        for g, p in book.on_day():
+            total.setdefault("gstr2b_generated", []).append({"gstin": g, "period": p})
+    return total or {"date": portal_date(portal.day), "added": {}, "edited": {}}
+
+
+def run_control(book: Gstr2bBook, body: dict) -> dict:
+    """`/_control/gstr2b` {"per_file"?: n, "generate"?: {"gstin", "period"}}."""
+    if "per_file" in body:
+        book.per_file = max(int(body["per_file"]), 1)
+    made = None
+    if body.get("generate"):
+        ask = body["generate"]
+        made = book.generate(ask.get("gstin"), str(ask.get("period")))
+    return {"per_file": book.per_file,
+            "generated": None if made is None else {"version": made["version"],
+                                                     "documents": len(made["entries"])}}
+
+
+def encoded(data: dict) -> bytes:
+    return json.dumps({"status_cd": "1", "data": data}, separators=(",", ":")).encode()
