@@ -167,7 +167,15 @@ def test_a_logged_out_visitor_never_sees_a_traceback(server, context):
         no_traceback(page)
     with store_held_by_another_process(db):
         page.goto(url)
-        page.get_by_text("database is busy").wait_for(timeout=30000)
+        busy = page.get_by_text("database is busy")
+        email = page.get_by_role("textbox", name="Email")
+        busy.or_(email).first.wait_for(timeout=30000)
+        if not busy.is_visible():
+            # the login form came from the page's short-lived caches; a login needs the store
+            email.fill("boss@example.com")
+            page.get_by_role("textbox", name="Password").fill(PW)
+            page.get_by_role("button", name="Log in").click()
+        busy.wait_for(timeout=30000)
         body = no_traceback(page)
         assert "Try again in a moment" in body
     page.reload()
