@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from core.figures import indian
 from core.reco_keys import key_hash
 
 HEADS = ("igst", "cgst", "sgst", "cess")
@@ -63,17 +64,7 @@ def reduction_cap(current: int, original: int | None = None) -> int:
 
 def indian_amount(paise: int) -> str:
     """12345678 paise -> '1,23,456.78' (Indian grouping)."""
-    rupees = (Decimal(int(paise)) / 100).quantize(Decimal("0.01"))
-    whole, cents = f"{abs(rupees):.2f}".split(".")
-    head, tail = whole[:-3], whole[-3:]
-    groups = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    text = ",".join([*groups, tail]) + "." + cents
-    return f"-{text}" if rupees < 0 else text
+    return indian(Decimal(int(paise)) / 100)
 
 
 def not_claimed_remark(doc_type: str | None) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import os
-import secrets
 import tomllib
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.db import db_path
+from core.key_file import read_or_make_key
 
 MIN_KEY_CHARS = 32
 SECRETS_FILE = Path(__file__).resolve().parents[1] / ".streamlit" / "secrets.toml"
@@ -55,19 +55,9 @@ def _configured_key() -> tuple[str | None, str]:
 
 def _generated_key(path: Path) -> str:
     """Read the generated key, making it first (0600, exclusive create) when missing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text().strip()
-        if len(key) < MIN_KEY_CHARS:
-            raise SecretKeyError(f"{path} holds no usable secret key; delete it (every GSP "
-                                 "session then needs a new OTP)") from None
-        return key
-    key = secrets.token_urlsafe(32)
-    with os.fdopen(fd, "w") as f:
-        f.write(key + "\n")
-    return key
+    return read_or_make_key(path, MIN_KEY_CHARS, SecretKeyError(
+        f"{path} holds no usable secret key; delete it (every GSP session then needs a new "
+        "OTP)"))
 
 
 def key_source() -> str:

@@ -17,12 +17,12 @@ import base64
 import hashlib
 import hmac
 import os
-import secrets
 import time
 import tomllib
 from pathlib import Path
 
 from core.db import db_path
+from core.key_file import read_or_make_key
 
 MIN_KEY_CHARS = 32
 SECRETS_FILE = Path(__file__).resolve().parents[1] / ".streamlit" / "secrets.toml"
@@ -52,19 +52,9 @@ def _configured_key() -> str | None:
 
 def _stored_key(path: Path) -> str:
     """Read the generated key, making it first (0600, exclusive create) when missing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text().strip()
-        if len(key) < MIN_KEY_CHARS:
-            raise SessionKeyError(f"{path} holds no usable session key; delete it (every "
-                                  "session ends) and start the app again") from None
-        return key
-    key = secrets.token_urlsafe(32)
-    with os.fdopen(fd, "w") as f:
-        f.write(key + "\n")
-    return key
+    return read_or_make_key(path, MIN_KEY_CHARS, SessionKeyError(
+        f"{path} holds no usable session key; delete it (every session ends) and start the "
+        "app again"))
 
 
 def session_key() -> bytes:
