@@ -85,17 +85,25 @@ def add_business(gstin: str, name: str | None = None, **columns) -> None:
 
 
 @contextmanager
-def store_env(path: str) -> Iterator[str]:
-    """IMS_DB_PATH set to `path` for a whole module (monkeypatch is per test), then restored."""
-    before = os.environ.get("IMS_DB_PATH")
-    os.environ["IMS_DB_PATH"] = path
+def temporary_env(**values: str) -> Iterator[None]:
+    """Environment variables set for a whole module (monkeypatch is per test), then restored."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
-        yield path
+        yield
     finally:
-        if before is None:
-            os.environ.pop("IMS_DB_PATH", None)
-        else:
-            os.environ["IMS_DB_PATH"] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def store_env(path: str) -> Iterator[str]:
+    """IMS_DB_PATH set to `path` for a whole module, then restored."""
+    with temporary_env(IMS_DB_PATH=path):
+        yield path
 
 
 # ---------------------------------------------------------------- processes
@@ -136,12 +144,13 @@ def stop_sandbox(sb: Sandbox) -> None:
 
 
 @contextmanager
-def running_app(db: str) -> Iterator[str]:
-    """`streamlit run app/main.py` on a free port against the store `db`; yields its URL."""
+def running_app(db: str, entry: str = "app/main.py", **env: str) -> Iterator[str]:
+    """`streamlit run <entry>` on a free port against the store `db` (plus `env`); yields its
+    URL. `app/serve.py` is what ./run.sh serves (with the session-cookie route)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
+    cmd = [sys.executable, "-m", "streamlit", "run", entry, "--server.port", str(port),
            "--server.headless", "true", "--server.address", "127.0.0.1"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "IMS_DB_PATH": db},
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "IMS_DB_PATH": db, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     wait_until_up(proc, f"{url}/_stcore/health", "streamlit")

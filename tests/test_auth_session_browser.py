@@ -5,9 +5,6 @@ a logged-out visitor never sees a traceback, not even while the store is busy.
 Run with `pytest -m browser`."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -16,13 +13,10 @@ import requests
 from core import auth
 from tests.fixtures import (
     BUSINESSES,
-    ROOT,
-    free_port,
+    running_app,
     seed_demo,
-    stop,
     store_env,
     store_held_by_another_process,
-    wait_until_up,
 )
 
 pytestmark = pytest.mark.browser
@@ -38,18 +32,8 @@ def server(tmp_path_factory) -> Iterator[tuple[str, str]]:
         auth.create_user("boss@example.com", PW, "admin")
         for email in ("ana@example.com", "raj@example.com", "meera@example.com"):
             auth.create_user(email, PW, "analyst", [G1])
-        port = free_port()
-        cmd = [sys.executable, "-m", "streamlit", "run", "app/serve.py", "--server.port",
-               str(port), "--server.headless", "true"]
-        env = {**os.environ, "IMS_DB_PATH": db, "IMS_DB_BUSY_TIMEOUT": "2"}
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
-        url = f"http://127.0.0.1:{port}"
-        wait_until_up(proc, f"{url}/_stcore/health", "streamlit")
-        try:
+        with running_app(db, "app/serve.py", IMS_DB_BUSY_TIMEOUT="2") as url:
             yield url, db
-        finally:
-            stop(proc)
 
 
 @pytest.fixture

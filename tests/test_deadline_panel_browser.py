@@ -7,7 +7,6 @@ tests/screenshots/deadline_panel.png."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 
@@ -16,7 +15,7 @@ from core.db import connect, transaction
 from core.deadline_panel import deadline_panel
 from core.deadlines import GSTR3B
 from core.reco_declare import indian_amount
-from tests.fixtures import BUSINESSES, ROOT, running_app, seed_demo, store_env
+from tests.fixtures import BUSINESSES, ROOT, running_app, seed_demo, store_env, temporary_env
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
@@ -27,23 +26,15 @@ MONTHLY, QUARTERLY = BUSINESSES[0][0], BUSINESSES[1][0]
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     db = str(tmp_path_factory.mktemp("deadlines") / "ims.duckdb")
-    before = os.environ.get("IMS_TODAY")
-    os.environ["IMS_TODAY"] = TODAY.isoformat()
-    try:
-        with store_env(db):
-            seed_demo(n_per_business=60, with_jobs=True)
-            set_frequency(QUARTERLY, "quarterly", "test")
-            set_override(QUARTERLY, "122025", GSTR3B, "2026-01-31", "test")
-            with connect() as con, transaction(con):
-                store_filings(con, MONTHLY, [{"ret_period": "102025", "status": "Not Filed"}],
-                              dt.datetime(2025, 12, 16, 1))
-            with running_app(db) as url:
-                yield url
-    finally:
-        if before is None:
-            os.environ.pop("IMS_TODAY", None)
-        else:
-            os.environ["IMS_TODAY"] = before
+    with temporary_env(IMS_TODAY=TODAY.isoformat()), store_env(db):
+        seed_demo(n_per_business=60, with_jobs=True)
+        set_frequency(QUARTERLY, "quarterly", "test")
+        set_override(QUARTERLY, "122025", GSTR3B, "2026-01-31", "test")
+        with connect() as con, transaction(con):
+            store_filings(con, MONTHLY, [{"ret_period": "102025", "status": "Not Filed"}],
+                          dt.datetime(2025, 12, 16, 1))
+        with running_app(db) as url:
+            yield url
 
 
 def test_the_deadline_panel_shows_each_business_calendar(chromium, app_url):

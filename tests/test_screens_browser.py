@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,14 +23,13 @@ from core.sync import apply_sync
 from sandbox.generate import generate_files
 from tests.fixtures import (
     ROOT,
-    free_port,
     rows,
+    running_app,
     seed_demo,
     start_sandbox,
-    stop,
     stop_sandbox,
     store_env,
-    wait_until_up,
+    temporary_env,
 )
 
 pytestmark = pytest.mark.browser
@@ -49,10 +45,8 @@ def app(tmp_path_factory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("screens")
     db = str(work / "ims.duckdb")
     sb = start_sandbox()
-    before = os.environ.get("GSTN_API_URL")
-    os.environ["GSTN_API_URL"] = sb.url
     try:
-        with store_env(db):
+        with temporary_env(GSTN_API_URL=sb.url), store_env(db):
             seed_demo(n_per_business=60)
             save_business(G, "Western Agro", "test")
             fetch_business(G)
@@ -64,24 +58,10 @@ def app(tmp_path_factory) -> Iterator[str]:
                         "recommended_action = 'A' AND coalesce(portal_action, 'N') = 'N' "
                         "AND section = 'b2b' ORDER BY record_id LIMIT 4", [G])
             assert save_user_actions([G], {r: {"action": "A"} for (r,) in todo}, "test").saved == 4
-            port = free_port()
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app/serve.py", "--server.port",
-                 str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
-                cwd=ROOT, env={**os.environ, "IMS_DB_PATH": db}, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE)
-            url = f"http://127.0.0.1:{port}"
-            wait_until_up(proc, f"{url}/_stcore/health", "streamlit")
-            try:
+            with running_app(db, "app/serve.py") as url:
                 yield url
-            finally:
-                stop(proc)
     finally:
         stop_sandbox(sb)
-        if before is None:
-            os.environ.pop("GSTN_API_URL", None)
-        else:
-            os.environ["GSTN_API_URL"] = before
 
 
 @pytest.fixture
