@@ -17,6 +17,7 @@ from core.itc_answer import (
     ANSWER_LABELS,
     HEADS,
     PARTIAL,
+    answer_change_sql,
     answer_columns_sql,
     effective_answer,
     original_tax_sql,
@@ -35,7 +36,8 @@ BUCKETS: dict[str, tuple[str, str]] = {
     "rejected": ("Rejected", "portal_action = 'R'"),
     "pending": ("Pending", "portal_action = 'P'"),
     "to_upload": ("To upload", ("user_action IS NOT NULL "
-                                "AND user_action <> coalesce(portal_action, 'N') "
+                                "AND (user_action <> coalesce(portal_action, 'N') "
+                                f"OR {answer_change_sql('')}) "
                                 "AND coalesce(upload_state, '') NOT IN ('queued', 'sent')")),
     "upload_errors": ("Upload errors", "upload_state IN ('error', 'held')"),
     "in_flight": ("Sent, awaiting the portal", IN_FLIGHT_SQL),

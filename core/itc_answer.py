@@ -44,6 +44,21 @@ def answer_columns_sql(alias: str = "r") -> str:
     return ", ".join(cols + [f"o.orig_{h}" for h in HEADS])
 
 
+def answer_change_sql(alias: str = "r") -> str:
+    """SQL: the user changed the ITC-reduction answer or the remark to the supplier of a record
+    whose action the portal already holds (so the action alone would not send it again). Only
+    what the user set counts; a remark the portal blocks never does (it is never sent)."""
+    a = f"{alias}." if alias else ""
+    amounts = " OR ".join(f"{a}user_decl_{h} IS DISTINCT FROM {a}decl_{h}" for h in HEADS)
+    return (f"({a}user_action IS NOT NULL AND {a}user_action <> 'N' "
+            f"AND {a}user_action = coalesce({a}portal_action, 'N') AND ("
+            f"({a}user_action = 'A' AND {a}user_itc_red_req IS NOT NULL "
+            f"AND ({a}user_itc_red_req IS DISTINCT FROM {a}itc_red_req OR {amounts})) "
+            f"OR (nullif(trim({a}user_supplier_remark), '') IS NOT NULL "
+            f"AND coalesce({a}is_remarks_blocked, 'N') <> 'Y' "
+            f"AND trim({a}user_supplier_remark) IS DISTINCT FROM {a}portal_remarks)))")
+
+
 def original_tax_sql(alias: str = "r", within: str = "") -> str:
     """SQL: LEFT JOIN `o` = the original record (any state, removed ones too) of an amendment
     `alias`, with columns orig_igst .. orig_cess (rupees; NULL where the store lacks it).

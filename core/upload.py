@@ -19,6 +19,7 @@ import polars as pl
 from core.clock import utc_now
 from core.db import connect, transaction
 from core.gstn_client import GstnClient
+from core.itc_answer import HEADS
 from core.upload_payload import report_errors
 from core.upload_queue import queue_uploads, send_next_batch
 
@@ -120,4 +121,25 @@ def _settle_items(con, request_id: int, status: str, errors: pl.DataFrame,
                                 THEN trim(coalesce(o.error_cd, '') || ': ' || o.error_msg) END,
             uploaded_at = CASE WHEN o.error_msg IS NULL THEN ? ELSE ims_records.uploaded_at END
         FROM item_outcome o WHERE ims_records.record_id = o.record_id""", [now])
+    _hold_sent_answers(con)
     con.execute("DROP TABLE item_outcome")
+
+
+def _hold_sent_answers(con) -> None:
+    """After a good SAVE, the store holds the user's own answer and remark as the portal's
+    until the next fetch says otherwise (so they do not show as waiting to be uploaded)."""
+    given = "ims_records.user_itc_red_req IS NOT NULL AND ims_records.user_action = 'A'"
+    amounts = ", ".join(f"decl_{h} = CASE WHEN {given} THEN ims_records.user_decl_{h} "
+                        f"ELSE ims_records.decl_{h} END" for h in HEADS)
+    con.execute(f"""UPDATE ims_records SET
+            itc_red_req = CASE WHEN {given} THEN ims_records.user_itc_red_req
+                               ELSE ims_records.itc_red_req END,
+            {amounts},
+            portal_remarks = CASE WHEN nullif(trim(ims_records.user_supplier_remark), '')
+                                       IS NOT NULL
+                                   AND coalesce(ims_records.is_remarks_blocked, 'N') <> 'Y'
+                                  THEN trim(ims_records.user_supplier_remark)
+                                  ELSE ims_records.portal_remarks END
+        FROM item_outcome o
+        WHERE ims_records.record_id = o.record_id AND o.error_msg IS NULL
+          AND o.action <> 'N' AND ims_records.user_action = o.action""")

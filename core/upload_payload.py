@@ -12,25 +12,50 @@ import polars as pl
 
 from core.documents import SECTION_REQUEST, raw_no
 from core.gstn_client import SECTION_KEYS
-from core.itc_answer import payload_fields
+from core.itc_answer import HEADS, payload_fields
 
 SECTION_CALL = {key: name for name, key in SECTION_KEYS.items()}  # b2bcn -> CN
 NOTE_SECTIONS = {"b2bcn", "b2bcna", "b2bdn", "b2bdna"}
 # import of goods: the store's `stin` is the port code (impg, impga) or the SEZ unit's GSTIN
 PORT_SECTIONS = {"impg", "impga"}
 BOE_SECTIONS = {"impg", "impga", "impgsez", "impgseza"}
+# what the portal holds with an action, compared by `triage` (as `<column>_now`)
+ANSWER_NOW = ("itc_red_req", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess", "portal_remarks")
+
+
+def _paise_expr(col: str, scale: int) -> pl.Expr:
+    return (pl.col(col).cast(pl.Float64) * scale).round(0).cast(pl.Int64)
+
+
+def _answer_differs() -> pl.Expr:
+    """The user's own answer or remark (where set) differs from what the portal holds now
+    (the rule of core.itc_answer.answer_change_sql, against the portal's current record;
+    the store's amounts are rupees, the portal's paise)."""
+    amounts = pl.lit(False)
+    for h in HEADS:
+        amounts = amounts | _paise_expr(f"user_decl_{h}", 100).ne_missing(
+            _paise_expr(f"decl_{h}_now", 1))
+    answer = ((pl.col("user_action") == "A") & pl.col("user_itc_red_req").is_not_null()
+              & (pl.col("user_itc_red_req").ne_missing(pl.col("itc_red_req_now")) | amounts))
+    remark = pl.col("user_supplier_remark").str.strip_chars().replace("", None)
+    remark_differs = (remark.is_not_null()
+                      & (pl.col("is_remarks_blocked").fill_null("N") != "Y")
+                      & remark.ne_missing(pl.col("portal_remarks_now")))
+    return answer | remark_differs
 
 
 def triage(batch: pl.DataFrame, now_on_portal: pl.DataFrame) -> pl.DataFrame:
-    """Per record: 'send', 'done' (the portal already holds the user's action), 'gone' (no
-    longer on the portal) or 'held' (the supplier edited it or its action changed there)."""
+    """Per record: 'send', 'done' (the portal already holds the user's action, answer and
+    remark), 'gone' (no longer on the portal) or 'held' (the supplier edited it or its action
+    changed there)."""
     key = ["section", "stin", "doc_no_key", "fy", "occurrence"]
     joined = batch.join(now_on_portal.with_columns(pl.lit(True).alias("found")), on=key, how="left")
     hash_changed = (pl.col("hash").is_not_null() & pl.col("hash_now").is_not_null()
                     & (pl.col("hash") != pl.col("hash_now")))
     return joined.with_columns(
         pl.when(pl.col("found").is_null()).then(pl.lit("gone"))
-        .when(pl.col("action_now") == pl.col("user_action")).then(pl.lit("done"))
+        .when((pl.col("action_now") == pl.col("user_action")) & ~_answer_differs())
+        .then(pl.lit("done"))
         .when(hash_changed | (pl.col("action_now") != pl.col("portal_action"))).then(pl.lit("held"))
         .otherwise(pl.lit("send")).alias("outcome"))
 

@@ -21,8 +21,13 @@ from core.frames import query_frame
 from core.gsp import GstnError
 from core.gstn_client import SAVE_BUSY, GstnClient
 from core.ims_store import incoming_frame
-from core.itc_answer import answer_columns_sql, original_tax_sql, upload_problems
-from core.upload_payload import SECTION_CALL, invdata, triage
+from core.itc_answer import (
+    answer_change_sql,
+    answer_columns_sql,
+    original_tax_sql,
+    upload_problems,
+)
+from core.upload_payload import ANSWER_NOW, SECTION_CALL, invdata, triage
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +52,12 @@ def _log(con, sql_from: str, params: list, note_sql: str, actor_sql: str = "?") 
 
 
 def _candidates_sql(record_ids: list[int] | None) -> tuple[str, list]:
-    """Records whose user action is not yet on the portal and not already on its way."""
+    """Records whose user action (or, on an action the portal holds, the user's changed answer
+    or remark) is not yet on the portal and not already on its way."""
     base = ("FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NULL "
             "AND r.user_action IS NOT NULL "
-            "AND r.user_action IS DISTINCT FROM coalesce(r.portal_action, 'N') "
+            f"AND (r.user_action IS DISTINCT FROM coalesce(r.portal_action, 'N') "
+            f"OR {answer_change_sql('r')}) "
             "AND coalesce(r.upload_state, '') NOT IN ('queued', 'sent')")
     if record_ids is None:
         return base + " AND coalesce(r.upload_state, '') <> 'held'", []
@@ -143,7 +150,8 @@ def _portal_now(client, gstin: str, sections: list[str]) -> pl.DataFrame:
     frame = incoming_frame(gstin, records)
     return frame.select("section", "stin", "doc_no_key", "fy", "occurrence",
                         pl.col("portal_action").fill_null("N").alias("action_now"),
-                        pl.col("hash").alias("hash_now"))
+                        pl.col("hash").alias("hash_now"),
+                        *(pl.col(c).alias(f"{c}_now") for c in ANSWER_NOW))
 
 
 def send_next_batch(gstin: str, client=None) -> dict:

@@ -15,7 +15,7 @@ from core.actions import ActionError, bulk_action, save_user_actions
 from core.db import connect
 from core.fetch import fetch_business
 from core.gstn_client import GstnClient
-from core.ims_view import ImsFilter
+from core.ims_view import BUCKETS, ImsFilter
 from core.itc_answer import question_applies
 from core.purchase import import_purchase_file
 from core.sync import apply_sync
@@ -237,3 +237,37 @@ def test_bills_of_entry_of_all_four_sections_are_fetched_and_uploaded(synced):
     assert upload_all()["sent"] == 2
     assert (on_portal(port)["action"], on_portal(sez)["action"]) == ("A", "P")
     assert stored(port["record_id"], "upload_state, portal_action") == ("done", "A")
+
+
+def test_a_changed_answer_or_remark_on_an_accepted_record_is_sent_again_and_only_once(synced):
+    first, second = pick(CN_ASKED + " AND is_remarks_blocked = 'N'", 2)
+    saved = save_user_actions([G], {first["record_id"]: {"action": "A", "itc": "full"},
+                                    second["record_id"]: {"action": "A", "itc": "full"}}, USER)
+    assert saved.saved == 2
+    assert upload_all()["sent"] == 2
+    fetch_business(G)
+    assert upload_actions(G, None, USER)["queued"] == 0          # nothing left to send
+    half = (Decimal(first["cgst"]) / 2).quantize(Decimal("0.01"))
+    igst = (Decimal(first["igst"]) / 2).quantize(Decimal("0.01"))
+    saved = save_user_actions([G], {
+        first["record_id"]: {"action": "A", "itc": "partial", "decl_igst": igst,
+                             "decl_cgst": half, "decl_sgst": half, "decl_cess": 0,
+                             "supplier_remark": "half was claimed"},
+        second["record_id"]: {"action": "A", "itc": "full",
+                              "supplier_remark": "checked with the supplier"}}, USER)
+    assert saved.saved == 2 and saved.skipped == []
+    with connect(read_only=True) as con:   # the IMS page's "To upload" bucket shows them
+        waiting = con.execute(f"SELECT record_id FROM ims_records WHERE rtin = ? AND "
+                              f"{BUCKETS['to_upload'][1]} ORDER BY record_id", [G]).fetchall()
+    assert [r[0] for r in waiting] == sorted([first["record_id"], second["record_id"]])
+    assert upload_all()["sent"] == 2
+    one, two = on_portal(first), on_portal(second)
+    assert (one["action"], one["itcRedReq"], one["declCgst"], one["remarks"]) == \
+        ("A", "Y", float(half), "half was claimed")
+    assert (two["action"], two["itcRedReq"], two["remarks"]) == \
+        ("A", "Y", "checked with the supplier")
+    assert upload_actions(G, None, USER)["queued"] == 0          # not sent a second time
+    fetch_business(G)
+    assert upload_actions(G, None, USER)["queued"] == 0
+    assert stored(first["record_id"], "itc_red_req, decl_cgst, portal_remarks") == \
+        ("Y", half, "half was claimed")
