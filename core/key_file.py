@@ -1,13 +1,15 @@
-"""A secret key kept in a file beside the store, made once (0600, exclusive create).
-
-Used where no key is configured (environment or `.streamlit/secrets.toml`): the session
-signing key and the key that encrypts GSP tokens.
+"""The app's secret keys (the session signing key, the key that encrypts GSP tokens): the one
+configured (an environment variable, else a table of `.streamlit/secrets.toml`), else one kept in
+a file beside the store, made once (0600, exclusive create).
 """
 from __future__ import annotations
 
 import os
 import secrets
+import tomllib
 from pathlib import Path
+
+SECRETS_FILE = Path(__file__).resolve().parents[1] / ".streamlit" / "secrets.toml"
 
 
 def read_or_make_key(path: Path, min_chars: int, unusable: Exception) -> str:
@@ -25,3 +27,18 @@ def read_or_make_key(path: Path, min_chars: int, unusable: Exception) -> str:
     with os.fdopen(fd, "w") as f:
         f.write(key + "\n")
     return key
+
+
+def configured_key(variable: str, table: str, min_chars: int,
+                   too_short: type[Exception]) -> tuple[str | None, str]:
+    """(key, where it comes from in words) from the environment variable `variable`, else
+    `key` under `[table]` in .streamlit/secrets.toml; (None, "") when neither is set.
+    `too_short` is raised (naming where) for a key under `min_chars` characters."""
+    key, where = os.environ.get(variable), f"{variable} in the environment"
+    if not key and SECRETS_FILE.exists():
+        with SECRETS_FILE.open("rb") as f:
+            key = tomllib.load(f).get(table, {}).get("key")
+        where = f"[{table}] key in .streamlit/secrets.toml"
+    if key and len(str(key)) < min_chars:
+        raise too_short(f"The key ({where}) needs at least {min_chars} characters")
+    return (str(key), where) if key else (None, "")

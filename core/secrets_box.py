@@ -15,8 +15,6 @@ stored sessions unreadable: each GSTIN then needs a new OTP (nothing else is los
 from __future__ import annotations
 
 import base64
-import os
-import tomllib
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -24,10 +22,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.db import db_path
-from core.key_file import read_or_make_key
+from core.key_file import configured_key, read_or_make_key
 
 MIN_KEY_CHARS = 32
-SECRETS_FILE = Path(__file__).resolve().parents[1] / ".streamlit" / "secrets.toml"
 KEY_PURPOSE = b"ims-reco-sync: GSP session tokens at rest"
 _boxes: dict[str, Fernet] = {}
 
@@ -42,15 +39,7 @@ def key_file() -> Path:
 
 
 def _configured_key() -> tuple[str | None, str]:
-    key, where = os.environ.get("IMS_SECRET_KEY"), "IMS_SECRET_KEY in the environment"
-    if not key and SECRETS_FILE.exists():
-        with SECRETS_FILE.open("rb") as f:
-            key = tomllib.load(f).get("secrets", {}).get("key")
-        where = "[secrets] key in .streamlit/secrets.toml"
-    if key and len(str(key)) < MIN_KEY_CHARS:
-        raise SecretKeyError(f"The secret key ({where}) needs at least {MIN_KEY_CHARS} "
-                             "characters")
-    return (str(key), where) if key else (None, "")
+    return configured_key("IMS_SECRET_KEY", "secrets", MIN_KEY_CHARS, SecretKeyError)
 
 
 def _generated_key(path: Path) -> str:

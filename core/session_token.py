@@ -16,16 +16,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import time
-import tomllib
 from pathlib import Path
 
 from core.db import db_path
-from core.key_file import read_or_make_key
+from core.key_file import configured_key, read_or_make_key
 
 MIN_KEY_CHARS = 32
-SECRETS_FILE = Path(__file__).resolve().parents[1] / ".streamlit" / "secrets.toml"
 _keys: dict[str, bytes] = {}
 
 
@@ -39,15 +36,7 @@ def key_file() -> Path:
 
 
 def _configured_key() -> str | None:
-    key = os.environ.get("IMS_SESSION_KEY")
-    if not key and SECRETS_FILE.exists():
-        with SECRETS_FILE.open("rb") as f:
-            key = tomllib.load(f).get("session", {}).get("key")
-    if key and len(key) < MIN_KEY_CHARS:
-        raise SessionKeyError(f"The session key (IMS_SESSION_KEY or [session] key in "
-                              f".streamlit/secrets.toml) needs at least {MIN_KEY_CHARS} "
-                              "characters")
-    return key
+    return configured_key("IMS_SESSION_KEY", "session", MIN_KEY_CHARS, SessionKeyError)[0]
 
 
 def _stored_key(path: Path) -> str:
