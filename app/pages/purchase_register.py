@@ -3,6 +3,7 @@ import as a batch (or, when some lines have errors, the valid lines alone after 
 confirmation), list and roll back batches, download the rejected lines and every problem."""
 from __future__ import annotations
 
+import re
 from functools import partial
 
 import polars as pl
@@ -117,6 +118,34 @@ def yours(batch: dict, companies: dict, gstins: list[str], actor: str) -> bool:
     one without documents (rolled back) only to admins and whoever imported it."""
     held = set(companies.get(batch["batch_id"], []))
     return held <= set(gstins) if held else ui.can("settings") or batch["imported_by"] == actor
+
+
+BATCH_COLUMNS = {
+    "batch_id": "Batch", "file_name": "File", "imported_at": "Imported", "imported_by": "By",
+    "rolled_back_at": "Rolled back", "companies": "Companies", "template": "Mapping",
+    "line_count": "Lines", "doc_count": "Documents", "current_docs": "Current",
+    "invalid_count": "Invalid lines", "duplicate_count": "Duplicates"}
+MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()<>#+!|~-])")
+BREAK_AFTER = re.compile(r"([_.@/])")
+MAY_BREAK = "\u200b"   # zero-width space: a long file name or address may wrap there
+
+
+def as_text(value) -> str:
+    """A cell of a static table (whose cells are Markdown): counts in Indian grouping, nothing
+    for an empty cell, every Markdown sign of a file name or address escaped, and a place to
+    wrap after each _ . @ / (so no column is cut off; an address is not made a link)."""
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return count_words(value)
+    return BREAK_AFTER.sub(r"\1" + MAY_BREAK, MARKDOWN_SIGNS.sub(r"\\\1", str(value)))
+
+
+def batch_table(batches: list[dict]) -> pl.DataFrame:
+    """The batches as words: zoned times, counts in Indian grouping, blanks for no value."""
+    frame = shown_times(pl.DataFrame(batches), "imported_at", "rolled_back_at")
+    return pl.DataFrame({words: [as_text(v) for v in frame[column]]
+                         for column, words in BATCH_COLUMNS.items()})
 
 
 def batch_label(batches: list[dict], batch_id: int) -> str:
@@ -269,15 +298,9 @@ if not batches:
     st.info("No purchase register of your businesses imported yet. Upload your books' purchase "
             "register above.")
 else:
-    frame = shown_times(pl.DataFrame(batches), "imported_at", "rolled_back_at").select(
-        "batch_id", "file_name", "imported_at", "imported_by", "rolled_back_at", "companies",
-        "template", "line_count", "doc_count", "current_docs", "invalid_count",
-        "duplicate_count")
-    st.dataframe(frame, hide_index=True, column_config={
-        "batch_id": "Batch", "file_name": "File", "companies": "Companies", "template": "Mapping",
-        "line_count": "Lines", "doc_count": "Documents", "current_docs": "Current",
-        "invalid_count": "Invalid lines", "duplicate_count": "Duplicates", "imported_by": "By",
-        "imported_at": "Imported", "rolled_back_at": "Rolled back"}, placeholder="")
+    # a static table: its cells wrap, so no column is cut off at any width, and its height is
+    # its rows'
+    st.table(batch_table(batches), hide_index=True, border="horizontal")
     live = [b["batch_id"] for b in batches if b["rolled_back_at"] is None]
     if live:
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
