@@ -5,10 +5,12 @@ The public entry (docs/interfaces.md):
     validate_purchase_file(source, ...)      -> Validation checked against the store
     import_purchase_file(source, ...)        -> ImportResult (one transaction, or nothing)
     list_batches(), rollback_batch(id, actor), problems_csv_bytes(validation)
+    problem_table(v), rejected_csv_bytes(v), valid_figures(v), valid_only_words(v),
+    import_off_reason(v)                     -> the page's words (core/purchase_problems.py)
     save_template(...), list_templates(), suggest_mapping(headers)
 
 The work is done in core/purchase_import.py (with core/purchase_read.py, _validate.py,
-_batches.py and _templates.py); the CLI `python -m core.purchase
+_documents.py, _problems.py, _batches.py and _templates.py); the CLI `python -m core.purchase
 validate|import|batches|rollback|templates|suggest ...` is core/purchase_cli.py. None of
 those import this module: it sits above them.
 """
@@ -24,13 +26,21 @@ from core.purchase_import import (
     read_purchase_documents,
     validate_purchase_file,
 )
+from core.purchase_problems import (
+    import_off_reason,
+    problem_table,
+    rejected_csv_bytes,
+    valid_figures,
+    valid_only_words,
+)
 from core.purchase_read import FileProblem
 from core.purchase_templates import delete_template, list_templates, save_template, suggest_mapping
 
 __all__ = ["FileProblem", "ImportRefused", "ImportResult", "Validation", "configured_gstins",
-           "delete_template", "import_purchase_file", "list_batches", "list_templates", "main",
-           "problems_csv_bytes", "read_purchase_documents", "rollback_batch", "save_template",
-           "suggest_mapping", "validate_purchase_file"]
+           "delete_template", "import_off_reason", "import_purchase_file", "list_batches",
+           "list_templates", "main", "problem_table", "problems_csv_bytes",
+           "read_purchase_documents", "rejected_csv_bytes", "rollback_batch", "save_template",
+           "suggest_mapping", "valid_figures", "valid_only_words", "validate_purchase_file"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

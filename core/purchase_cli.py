@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--problems-csv",
                          help="write invalid and duplicate lines with reasons to this CSV")
         cmd.add_argument("--limit", type=int, default=30, help="problems to print (default 30)")
+        cmd.add_argument("--valid-only", action="store_true",
+                         help="import only the documents without a faulty line (a document "
+                              "with one is left out whole)")
         if name == "import":
             cmd.add_argument("--force", action="store_true", help="import a file already imported")
             cmd.add_argument("--actor", default="cli", help="who imports (recorded on the batch)")
@@ -76,14 +79,15 @@ def _report(v: Validation, args) -> None:
 
 def cmd_validate(args) -> int:
     v = validate_purchase_file(args.file, args.template, args.company_gstin, args.sheet,
-                               args.on_duplicate)
+                               args.on_duplicate, valid_only=args.valid_only)
     _report(v, args)
     return 0 if v.ok else 2
 
 
 def cmd_import(args) -> int:
     result = import_purchase_file(args.file, args.template, args.actor, args.on_duplicate,
-                                           args.company_gstin, args.sheet, args.force)
+                                  args.company_gstin, args.sheet, args.force,
+                                  valid_only=args.valid_only)
     if result.validation is not None:
         _report(result.validation, args)
     print(result.summary())

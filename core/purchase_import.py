@@ -18,18 +18,16 @@ from core.export import to_csv_bytes
 from core.labels import field_words
 from core.purchase_batches import configured_gstins, previous_import, stored_matches, write_batch
 from core.purchase_claims import CLAIM_COLUMNS, claim_problems, with_claims
-from core.purchase_read import LINE, RawTable, load_source, read_table
-from core.purchase_templates import BUILTINS, Template, get_template, header_score
-from core.purchase_validate import (
-    PROBLEM_SCHEMA,
-    canonical_lines,
+from core.purchase_documents import (
+    TIED_SCHEMA,
     group_documents,
-    line_problems,
-    parse_lines,
-    say,
     sign_problems,
     split_file_duplicates,
+    tied_lines,
 )
+from core.purchase_read import LINE, RawTable, load_source, read_table
+from core.purchase_templates import BUILTINS, Template, get_template, header_score
+from core.purchase_validate import PROBLEM_SCHEMA, canonical_lines, line_problems, parse_lines, say
 
 DUP_COLUMNS_EXTRA = ["kind", "action", "reason", "existing_batch_id"]
 DOC_COLUMNS = ["rtin", "stin", "supplier_name", "doc_type", "doc_no", "doc_date", "pos", "rcm",
@@ -48,6 +46,8 @@ class Validation:
     without lines that have errors. `problems`: file, line (1-based data line), row (row in
     the file / sheet), field, column, value, message, severity ('error' | 'warning').
     `duplicates`: documents left out, with `kind` ('in_file' | 'stored') and `reason`.
+    `tied`: lines without errors left out because a line of their document has one (line,
+    faulty_line).
     """
     file: str
     template: str
@@ -61,6 +61,8 @@ class Validation:
     line_map: pl.DataFrame = field(default=None, repr=False)  # line -> line_no of its document
     replace_ids: list = field(default_factory=list,
                               repr=False)  # stored doc_ids an import would replace
+    tied: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TIED_SCHEMA),
+                               repr=False)
 
     @property
     def error_count(self) -> int:
@@ -73,6 +75,11 @@ class Validation:
     @property
     def ok(self) -> bool:
         return self.error_count == 0
+
+    @property
+    def valid_lines(self) -> int:
+        """Lines of the documents an import would store."""
+        return int(self.docs["line_count"].sum()) if self.docs.height else 0
 
     @property
     def invalid_lines(self) -> int:
@@ -117,13 +124,15 @@ def read_purchase_documents(path, template: str | Template = "standard",
     frames = line_problems(parsed, company_gstins, today or dt.date.today())
     frames += claim_problems(parsed)
     bad_lines = _error_lines(frames)
-    docs, line_map = group_documents(parsed, bad_lines)
+    tied = tied_lines(parsed, bad_lines)
+    docs, line_map = group_documents(parsed, pl.concat([bad_lines, tied["line"]]))
     docs = with_claims(docs, parsed, line_map, columns)
     frames.append(sign_problems(docs, tpl.cn_sign))
     docs, dups = split_file_duplicates(docs)
     problems = _problem_frame(frames, raw, columns)
     return Validation(name, tpl.name, raw.sha256, docs.select(DOC_COLUMNS), problems,
-                      dups.select(DUP_COLUMNS), raw.frame, raw.line_count, columns, line_map)
+                      dups.select(DUP_COLUMNS), raw.frame, raw.line_count, columns, line_map,
+                      tied=tied)
 
 
 def _template(name: str) -> Template:
@@ -151,18 +160,19 @@ def _problem_frame(frames: list[pl.DataFrame], raw: RawTable, columns: dict) -> 
 def validate_purchase_file(source, template: str | Template = "standard",
                            company_gstin: str | None = None,
                            sheet: str | None = None, on_duplicate: str = "skip", *,
-                           file_name: str | None = None,
-                           today: dt.date | None = None) -> Validation:
+                           file_name: str | None = None, today: dt.date | None = None,
+                           valid_only: bool = False) -> Validation:
     """Validate a file as an import would: configured businesses, and duplicates already stored.
 
     With on_duplicate='skip' stored duplicates leave `docs`; with 'replace' they stay (and
-    are listed in `duplicates` with action 'replaces').
+    are listed in `duplicates` with action 'replaces'). A file with errors is checked against
+    the store only with `valid_only` (as an import of its valid lines alone would be).
     """
     if on_duplicate not in ("skip", "replace"):
         raise ValueError("on_duplicate must be 'skip' or 'replace'")
     v = read_purchase_documents(source, template, configured_gstins(), company_gstin, sheet,
                                 file_name=file_name, today=today)
-    if not v.ok or v.docs.height == 0:
+    if (not v.ok and not valid_only) or v.docs.height == 0:
         return v
     found = stored_matches(v.docs)
     if found.height == 0:
@@ -194,6 +204,7 @@ class ImportResult:
     warnings: int = 0
     refused: str | None = None
     validation: Validation | None = field(default=None, repr=False)
+    left_out: int = 0                 # lines left out: with errors, or of a faulty document
 
     @property
     def ok(self) -> bool:
@@ -202,20 +213,26 @@ class ImportResult:
     def summary(self) -> str:
         if not self.ok:
             return f"{self.file}: nothing imported: {self.refused}"
-        return (f"{self.file}: batch {self.batch_id}: {self.imported} documents imported, "
+        done = (f"{self.file}: batch {self.batch_id}: {self.imported} documents imported, "
                 f"{self.replaced} replaced, {self.skipped} duplicates skipped, {self.warnings} "
                 f"warnings")
+        if self.left_out:
+            done += (f"; {self.left_out} lines left out ({self.errors} errors; a document with a "
+                     "faulty line is left out whole)")
+        return done
 
 
 def import_purchase_file(source, template: str | Template = "standard", actor: str = "cli",
                          on_duplicate: str = "skip", company_gstin: str | None = None,
                          sheet: str | None = None,
                          force: bool = False, *, file_name: str | None = None,
-                         today: dt.date | None = None) -> ImportResult:
+                         today: dt.date | None = None, valid_only: bool = False) -> ImportResult:
     """Validate and import a file as one batch, all or nothing.
 
-    Nothing is written when any line has an error, or when the same file (SHA-256) is
-    already imported and `force` is False. Raises FileProblem for an unusable file.
+    Nothing is written when any line has an error (with `valid_only`: the documents without a
+    faulty line are imported, every line of a faulty document left out), or when the same
+    file (SHA-256) is already imported and `force` is False. Raises FileProblem for an
+    unusable file.
     """
     data, name = load_source(source, file_name)
     before = None if force else previous_import(hashlib.sha256(data).hexdigest())
@@ -225,14 +242,15 @@ def import_purchase_file(source, template: str | Template = "standard", actor: s
             f"{before['imported_at']:%Y-%m-%d %H:%M} by {before['imported_by']}); import it again "
             f"only with force (--force)"))
     v = validate_purchase_file(data, template, company_gstin, sheet, on_duplicate, file_name=name,
-                               today=today)
+                               today=today, valid_only=valid_only)
     result = ImportResult(None, name, errors=v.error_count, warnings=v.warning_count, validation=v,
                           skipped=int((v.duplicates["action"] == "skipped").sum()))
-    if not v.ok:
+    if not v.ok and not valid_only:
         result.refused = (f"{v.error_count} errors on {v.invalid_lines} lines; fix the file and "
-                          "import again")
+                          "import again, or import the valid lines alone (--valid-only)")
     elif v.docs.height == 0:
-        result.refused = "no new documents (all are duplicates)"
+        result.refused = ("every document has a line with errors or is a duplicate" if not v.ok
+                          else "no new documents (all are duplicates)")
     if result.refused:
         return result
     replace_ids = v.replace_ids
@@ -242,6 +260,7 @@ def import_purchase_file(source, template: str | Template = "standard", actor: s
              "warning_count": v.warning_count, "duplicate_mode": on_duplicate, "imported_by": actor}
     result.batch_id = write_batch(batch, v.docs, replace_ids)
     result.imported, result.replaced = v.docs.height, len(replace_ids)
+    result.left_out = v.invalid_lines + v.tied.height
     return result
 
 

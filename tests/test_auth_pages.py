@@ -230,11 +230,11 @@ def test_an_import_may_not_touch_a_company_the_user_may_not_see(people):
 def test_batches_listed_and_rolled_back_only_within_the_users_businesses(people):
     # The demo batch holds documents of both businesses: only the admin may see or roll it back.
     admin = open_as(people["admin"], "purchase_register")
-    assert list(admin.dataframe[0].value["companies"]) == [f"{G1}, {G2}"]
+    assert list(admin.table[0].value["Companies"]) == [f"{G1}, {G2}"]
     assert admin.selectbox(key="rollback_batch_1").options == ["1 · demo.csv"]
     for who in ("analyst", "auditor"):
         at = open_as(people[who], "purchase_register")
-        assert not at.dataframe and not [b for b in at.button if b.label == "Roll back"], who
+        assert not at.table and not [b for b in at.button if b.label == "Roll back"], who
         assert any("No purchase register of your businesses" in i.value for i in at.info)
 
 

@@ -105,6 +105,12 @@ def findings(at: AppTest) -> list[tuple[str, str, str]]:
                     continue
                 if not isinstance(value, (int, float, bool)):
                     check(f"table cell {column}", value)
+    for t in at.table:                       # static tables (e.g. Purchase Register batches)
+        frame = t.value
+        for column in frame.columns:
+            check("table heading", column, words_in_prose)
+            for value in frame[column].tolist():
+                check(f"table cell {column}", value)
     for chart in at.get("plotly_chart"):
         for text in chart_texts(json.loads(chart.proto.spec)):
             check("chart", text)

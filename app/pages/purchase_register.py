@@ -1,16 +1,19 @@
 """Purchase Register: upload CSV/XLSX, pick or save a column mapping, preview the validation,
-import as a batch, list and roll back batches, download invalid and duplicate rows."""
+import as a batch (or, when some lines have errors, the valid lines alone after a
+confirmation), list and roll back batches, download the rejected lines and every problem."""
 from __future__ import annotations
 
+import re
 from functools import partial
 
 import polars as pl
 import streamlit as st
 
 from app import confirm, ui
-from core import labels, purchase
+from core import purchase
 from core.batch_figures import rollback_figures
 from core.business import companies_by_batch
+from core.figures import count_words
 from core.purchase_read import MAX_UPLOAD_BYTES, read_table
 from core.purchase_templates import CN_SIGNS, FIELDS, REQUIRED, Template
 from core.timefmt import shown_times
@@ -79,15 +82,6 @@ def company_from_widgets(gstins: list[str]) -> str | None:
     return None if pick == FROM_FILE else pick
 
 
-def problem_rows(problems: pl.DataFrame) -> list[dict]:
-    """The validation's problems as a person reads them: line, error or warning, the field
-    (and the file's column when it is named otherwise), the value and what is wrong."""
-    return [{"Line": r["line"], "Kind": labels.SEVERITY.get(r["severity"], r["severity"]),
-             "Field": labels.field_words(r["field"], r.get("column")),
-             "Value": r["value"] or "", "Problem": r["message"]}
-            for r in problems.iter_rows(named=True)]
-
-
 def show_check(check, file_name: str) -> None:
     """The validation's summary, figures, problems, duplicates and their download."""
     st.write(check.summary())
@@ -97,13 +91,16 @@ def show_check(check, file_name: str) -> None:
     m3.metric("Warnings", f"{check.warning_count:,}")
     m4.metric("Duplicates", f"{check.duplicates.height:,}")
     if check.problems.height:
-        st.dataframe(problem_rows(check.problems.head(500)), hide_index=True)
+        # errors first; Value is the faulty field's own value, Document the line's number
+        st.dataframe(purchase.problem_table(check, limit=500), hide_index=True,
+                     height=fitted_height(min(check.problems.height, 500)),
+                     column_config={"Line": st.column_config.NumberColumn(format="%d")})
     if check.duplicates.height:
         shown = check.duplicates.select("line_no", "stin", "doc_type", "doc_no", "doc_date",
                                         "kind", "action", "reason")
         st.dataframe(shown.head(500), hide_index=True)
     if check.problems.height or check.duplicates.height:
-        st.download_button("Download invalid and duplicate rows",
+        st.download_button("Download every problem and duplicate (CSV)",
                            partial(purchase.problems_csv_bytes, check, include_warnings=True),
                            file_name=f"{file_name.rsplit('.', 1)[0]}_problems.csv",
                            mime="text/csv")
@@ -123,8 +120,83 @@ def yours(batch: dict, companies: dict, gstins: list[str], actor: str) -> bool:
     return held <= set(gstins) if held else ui.can("settings") or batch["imported_by"] == actor
 
 
+BATCH_COLUMNS = {
+    "batch_id": "Batch", "file_name": "File", "imported_at": "Imported", "imported_by": "By",
+    "rolled_back_at": "Rolled back", "companies": "Companies", "template": "Mapping",
+    "line_count": "Lines", "doc_count": "Documents", "current_docs": "Current",
+    "invalid_count": "Invalid lines", "duplicate_count": "Duplicates"}
+MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()<>#+!|~-])")
+BREAK_AFTER = re.compile(r"([_.@/])")
+MAY_BREAK = "\u200b"   # zero-width space: a long file name or address may wrap there
+
+
+def as_text(value) -> str:
+    """A cell of a static table (whose cells are Markdown): counts in Indian grouping, nothing
+    for an empty cell, every Markdown sign of a file name or address escaped, and a place to
+    wrap after each _ . @ / (so no column is cut off; an address is not made a link)."""
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return count_words(value)
+    return BREAK_AFTER.sub(r"\1" + MAY_BREAK, MARKDOWN_SIGNS.sub(r"\\\1", str(value)))
+
+
+def batch_table(batches: list[dict]) -> pl.DataFrame:
+    """The batches as words: zoned times, counts in Indian grouping, blanks for no value."""
+    frame = shown_times(pl.DataFrame(batches), "imported_at", "rolled_back_at")
+    return pl.DataFrame({words: [as_text(v) for v in frame[column]]
+                         for column, words in BATCH_COLUMNS.items()})
+
+
 def batch_label(batches: list[dict], batch_id: int) -> str:
     return next(f"{batch_id} · {b['file_name']}" for b in batches if b["batch_id"] == batch_id)
+
+
+def fitted_height(rows: int, most: int = 15) -> int:
+    """A table's height that shows its rows (up to `most`, then it scrolls): no empty band."""
+    return 38 + 35 * max(1, min(rows, most))
+
+
+@confirm.dialog("valid_only", "Import the valid lines alone?")
+def confirm_valid_only(check, job: dict) -> None:
+    """What importing the valid lines alone stores and leaves out; done only when confirmed."""
+    st.markdown(purchase.valid_only_words(check))
+    st.caption("The rejected lines stay out of the books: download them, fix them and upload "
+               "them again.")
+    lines = count_words(check.valid_lines)
+    if confirm.answer_buttons("valid_only", f"Yes, import {lines} valid lines"):
+        result = purchase.import_purchase_file(
+            job["data"], job["template"], job["actor"], job["on_duplicate"], job["company"],
+            file_name=job["file_name"], valid_only=True)
+        ui.after_write()
+        if result.ok:
+            ui.flash("success", f"Batch {result.batch_id} from {result.file}: "
+                                f"{count_words(result.imported)} documents imported "
+                                f"({lines} lines); {count_words(result.left_out)} lines left "
+                                "out (download the rejected lines to fix them).")
+        else:
+            ui.flash("error", result.summary())
+        st.rerun()
+
+
+def offer_valid_lines(check, job: dict, others: list[str]) -> None:
+    """For a file with errors: import the valid lines alone (asked first), and the rejected
+    lines as CSV in the file's own columns plus Problem."""
+    rejected = check.invalid_lines + check.tied.height
+    c1, c2 = st.columns(2)
+    if (check.docs.height and not others
+            and c1.button(f"Import the {count_words(check.valid_lines)} valid lines",
+                          key="pr_valid_only",
+                          help="Imports the documents without a faulty line; a document with "
+                               "one is left out whole")
+            and ui.permitted("import", "import purchase registers")):
+        confirm.ask("valid_only", check.sha256)
+    c2.download_button(f"Download the {count_words(rejected)} rejected lines (CSV)",
+                       partial(purchase.rejected_csv_bytes, check), on_click="ignore",
+                       file_name=f"{job['file_name'].rsplit('.', 1)[0]}_rejected.csv",
+                       mime="text/csv", key="pr_rejected")
+    if check.docs.height and not others and confirm.asked("valid_only") == check.sha256:
+        confirm_valid_only(check, job)
 
 
 def check_and_import(data: bytes, file_name: str, choice: dict, gstins: list[str],
@@ -136,19 +208,24 @@ def check_and_import(data: bytes, file_name: str, choice: dict, gstins: list[str
         return
     check = purchase.validate_purchase_file(data, template, choice["company"],
                                             on_duplicate=choice["on_duplicate"],
-                                            file_name=file_name)
+                                            file_name=file_name, valid_only=True)
     show_check(check, file_name)
     others = not_yours(check, gstins)
     if others:
         st.error(f"{file_name} has documents of {', '.join(others)}, which you may not "
                  "see: remove those lines or ask an admin to grant you the GSTIN.")
-    blocked = not check.ok or check.docs.height == 0 or bool(others)
-    if (st.button("Import", type="primary", disabled=blocked)
+    off = purchase.import_off_reason(check, others)
+    if (st.button("Import", type="primary", disabled=bool(off), help=off)
             and ui.permitted("import", "import purchase registers")):
         result = purchase.import_purchase_file(data, template, actor, choice["on_duplicate"],
                                                choice["company"], file_name=file_name)
         ui.after_write()
         (st.success if result.ok else st.error)(result.summary())
+    if off and not others:      # (the businesses not yours are named in the error above)
+        st.warning(off)
+    if not check.ok:
+        offer_valid_lines(check, {**choice, "data": data, "template": template,
+                                  "actor": actor, "file_name": file_name}, others)
 
 
 def upload_and_import(gstins: list[str], actor: str) -> None:
@@ -221,15 +298,9 @@ if not batches:
     st.info("No purchase register of your businesses imported yet. Upload your books' purchase "
             "register above.")
 else:
-    frame = shown_times(pl.DataFrame(batches), "imported_at", "rolled_back_at").select(
-        "batch_id", "file_name", "imported_at", "imported_by", "rolled_back_at", "companies",
-        "template", "line_count", "doc_count", "current_docs", "invalid_count",
-        "duplicate_count")
-    st.dataframe(frame, hide_index=True, column_config={
-        "batch_id": "Batch", "file_name": "File", "companies": "Companies", "template": "Mapping",
-        "line_count": "Lines", "doc_count": "Documents", "current_docs": "Current",
-        "invalid_count": "Invalid lines", "duplicate_count": "Duplicates", "imported_by": "By",
-        "imported_at": "Imported", "rolled_back_at": "Rolled back"}, placeholder="")
+    # a static table: its cells wrap, so no column is cut off at any width, and its height is
+    # its rows'
+    st.table(batch_table(batches), hide_index=True, border="horizontal")
     live = [b["batch_id"] for b in batches if b["rolled_back_at"] is None]
     if live:
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
