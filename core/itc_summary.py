@@ -221,7 +221,7 @@ def _part_total(part: dict) -> dict[str, int]:
     if isinstance(part.get("total"), dict):
         return paise(part["total"])
     sums = dict.fromkeys(HEADS, 0)
-    for name, values in part.items():
+    for values in part.values():
         for h, v in paise(values).items():
             sums[h] += v
     return sums
