@@ -19,6 +19,7 @@ from core.deadlines import QUARTERLY, add_months, day_text, month_of, period_lab
 from core.gstr2b_reco import portal_frame_2b, reconcile_2b
 from core.gstr2b_store import stored_2b, stored_2b_documents
 from core.itc_summary import entries_2b, entries_books, portal_figures, summarise
+from core.itc_summary_excel import itc_workbook
 from core.sync import books_frame, read_settings
 
 
@@ -73,3 +74,17 @@ def not_fetched_words(gstin: str, period: str, today: dt.date | None = None) -> 
         return f"GSTR-2B for {label} is not fetched yet; it {dated.note}."
     verb = "is generated" if dated.day >= today else "was generated"
     return f"GSTR-2B for {label} is not fetched yet; it {verb} on {day_text(dated.day)}."
+
+
+def stored_periods(gstin: str) -> list[str]:
+    """The periods of a business with a stored 2B."""
+    with connect(read_only=True) as con:
+        rows = con.execute("SELECT rtnprd FROM gstr2b_returns WHERE gstin = ?",
+                           [gstin]).fetchall()
+    return [r[0] for r in rows]
+
+
+def itc_workbook_for(gstin: str, period: str) -> bytes | None:
+    """The Excel download of the summary of (gstin, period); None when no 2B is stored."""
+    summary = itc_summary(gstin, period)
+    return None if summary is None else itc_workbook(summary)
