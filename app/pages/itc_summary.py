@@ -83,7 +83,7 @@ said = ("the 2B's own summary states " + rupees(amount / 100) + "; its documents
     f"they add up to {rupees(total / 100)}"
 st.caption(f"{ROWS[row]}, {HEAD_WORDS[head]}, {SOURCES[source]}: "
            f"{count_words(found.height)} document line(s); {said}.")
-st.dataframe(shown_documents(found), hide_index=True, use_container_width=True,
+st.dataframe(shown_documents(found), hide_index=True, width="stretch",
              key="itc_documents")
 
 st.download_button(
