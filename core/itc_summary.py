@@ -170,9 +170,12 @@ def entries_books(books: pl.DataFrame, reco: pl.DataFrame | None, first_day: dt.
     kept = docs.filter(paired | in_period).with_columns(*books_claim(), place_books()
                                                        .alias("row"))
     named = "supplier_name" in kept.columns
-    kept = kept.with_columns(
+    by_stin = (portal.filter(pl.col("trdnm").is_not_null()).group_by("stin")
+               .agg(pl.col("trdnm").first().alias("stin_name")) if portal is not None
+               else pl.DataFrame(schema={"stin": pl.Utf8, "stin_name": pl.Utf8}))
+    kept = kept.join(by_stin, on="stin", how="left").with_columns(
         *[pl.col(f"claim_{h}").alias(h) for h in HEADS],
-        pl.coalesce(pl.col("name_2b"), pl.col("supplier_name") if named
+        pl.coalesce(pl.col("name_2b"), pl.col("stin_name"), pl.col("supplier_name") if named
                     else pl.lit(None, pl.Utf8)).alias("trdnm"))
     return _as_entries(kept.filter(pl.any_horizontal([pl.col(h) != 0 for h in HEADS])),
                        "books")
