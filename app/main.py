@@ -21,6 +21,7 @@ PAGES = [
     st.Page("pages/reconciliation.py", title="Reconciliation", icon=":material/compare_arrows:"),
     st.Page("pages/purchase_register.py", title="Purchase Register",
             icon=":material/upload_file:"),
+    st.Page("pages/itc_summary.py", title="ITC Summary", icon=":material/account_balance:"),
 ]
 if auth.can(user, "settings"):
     PAGES.append(st.Page("pages/settings.py", title="Settings", icon=":material/settings:"))

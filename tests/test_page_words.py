@@ -12,18 +12,23 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import auth
+from core.gstr2b import flatten_2b
+from core.gstr2b_store import store_2b
 from core.labels import REASONS, STATUSES
-from tests.fixtures import BUSINESSES, ROOT, seed_demo
+from tests.fixtures import BUSINESSES, ROOT, SAMPLES, seed_demo
 
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
 PAGES = {"admin": ("dashboard", "ims_invoices", "purchase_register", "reconciliation",
-                   "settings", "users"),
-         "analyst": ("dashboard", "ims_invoices", "purchase_register", "reconciliation"),
-         "auditor": ("dashboard", "ims_invoices", "purchase_register", "reconciliation")}
+                   "itc_summary", "settings", "users"),
+         "analyst": ("dashboard", "ims_invoices", "purchase_register", "reconciliation",
+                     "itc_summary"),
+         "auditor": ("dashboard", "ims_invoices", "purchase_register", "reconciliation",
+                     "itc_summary")}
 UPPER_CODE = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)+$")
 LOWER_CODE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
-STORE_CODES = {s for s in STATUSES if "_" in s} | set(REASONS)
+# the taxes' own names (IGST, CGST, SGST) are words as well as reason tokens
+STORE_CODES = {s for s in STATUSES if "_" in s} | (set(REASONS) - {"IGST", "CGST", "SGST"})
 RAW = {"None", "nan", "NaN", "NaT", "null", "<NA>"}
 TIME = re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?(\.\d+)?\b(?!\s*(:|[A-Z]{2,5}\b|[+-]\d{2}:?\d{2}))")
 
@@ -120,6 +125,9 @@ def findings(at: AppTest) -> list[tuple[str, str, str]]:
 @pytest.fixture
 def people(db_file):
     seed_demo(n_per_business=30)
+    head, rows = flatten_2b(json.loads((SAMPLES / "gstr2b_sample.json").read_text()))
+    for gstin in (G1, G2):   # a stored 2B: the ITC Summary shows its tables
+        store_2b(gstin, "102025", head, rows)
     return {"admin": auth.create_user("boss@example.com", PW, "admin"),
             "analyst": auth.create_user("ana@example.com", PW, "analyst", [G1]),
             "auditor": auth.create_user("audrey@example.com", PW, "auditor", [G2])}

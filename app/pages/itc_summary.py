@@ -1,0 +1,94 @@
+"""ITC Summary: GSTR-3B Table 4 of one business and period from its GSTR-2B and from the books,
+side by side with the difference; the documents behind any figure; the Excel download
+(docs/month-close.md, "The ITC summary")."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app import ui
+from core import clock, deadlines
+from core.downloads import download_name
+from core.export import XLSX_MIME
+from core.figures import count_words, rupees
+from core.itc_summary import HEAD_WORDS, HEADS, ROWS, SOURCES, documents_behind, figure
+from core.itc_summary import portal_differences as differing
+from core.itc_summary_excel import net_rows, shown_documents, table_rows
+from core.itc_summary_store import itc_summary, itc_workbook_for, not_fetched_words, stored_periods
+from core.labels import date_words, period_words
+from core.timefmt import shown_time
+
+RECENT = 6   # tax periods offered besides those with a stored 2B
+
+st.title("ITC Summary")
+gstins = ui.require_businesses()
+st.caption("GSTR-3B Table 4 as the GSTR-2B gives it and as the books claim it, with the "
+           "difference; every figure opens to the documents behind it.")
+
+
+def offered_periods(gstin: str) -> list[str]:
+    """Periods with a stored 2B and the last few that have ended, newest first."""
+    last = deadlines.period_of(*deadlines.add_months(clock.today().year,
+                                                     clock.today().month, -1))
+    recent = {deadlines.period_of(*deadlines.add_months(*deadlines.month_of(last), -i))
+              for i in range(RECENT)}
+    every = recent | set(ui.cached(stored_periods, gstin))
+    return sorted(every, key=deadlines.month_of, reverse=True)
+
+
+with st.container(border=True):
+    left, right = st.columns([3, 2])
+    gstin = left.selectbox("Business", gstins, format_func=ui.label_business, key="itc_business")
+    periods = offered_periods(gstin)
+    stored = ui.cached(stored_periods, gstin)
+    start = next((i for i, p in enumerate(periods) if p in stored), 0)
+    period = right.selectbox("Tax period", periods, index=start, format_func=period_words,
+                             key=f"itc_period_{gstin}",
+                             help="Starts at the latest period whose GSTR-2B is fetched")
+
+summary = ui.cached(itc_summary, gstin, period)
+if summary is None:
+    st.info(not_fetched_words(gstin, period))
+    st.caption(f"Fetch it with `python worker.py fetch-2b --gstin {gstin} --period {period}` "
+               "once it is generated.")
+    st.stop()
+
+st.caption(f"GSTR-2B version {summary.version or 'not given'}, generated on "
+           f"{date_words(summary.generated_on) or 'a date not given'}, fetched "
+           f"{shown_time(summary.fetched_at, 'at a time not recorded')}. Books: purchase-register "
+           f"documents dated {date_words(summary.first_day)} to "
+           f"{date_words(summary.last_day)}, and earlier ones the reconciliation pairs with "
+           "this GSTR-2B.")
+off = differing(summary.figures)
+if off.height:
+    rows = sorted({ROWS[r] for r in off["row"].to_list()}, key=list(ROWS.values()).index)
+    st.warning("The GSTR-2B's own summary does not agree with its documents in: "
+               f"{'; '.join(rows)}. The figures below add up its documents; the column "
+               "\"GSTR-2B's own summary\" shows what the portal states.")
+
+head = st.radio("Tax head", HEADS, format_func=HEAD_WORDS.get, horizontal=True, key="itc_head")
+st.subheader(f"Table 4 · {HEAD_WORDS[head]} (₹)")
+st.table(table_rows(summary.figures, head))
+st.subheader("Net ITC per tax head (₹)")
+st.table(net_rows(summary.figures))
+
+st.subheader("Documents behind a figure")
+c1, c2 = st.columns([3, 2])
+row = c1.selectbox("Table 4 row", list(ROWS), format_func=ROWS.get, index=3, key="itc_row")
+source = c2.selectbox("Figure", list(SOURCES), format_func=SOURCES.get, key="itc_source")
+found = documents_behind(summary.entries, row, head, source)
+amount = figure(summary.figures, row, head, source)
+total = int(found["amount"].sum()) if found.height else 0
+said = ("the 2B's own summary states " + rupees(amount / 100) + "; its documents add up to "
+        + rupees(total / 100)) if source == "portal" and amount != total else \
+    f"they add up to {rupees(total / 100)}"
+st.caption(f"{ROWS[row]}, {HEAD_WORDS[head]}, {SOURCES[source]}: "
+           f"{count_words(found.height)} document line(s); {said}.")
+st.dataframe(shown_documents(found), hide_index=True, width="stretch",
+             key="itc_documents")
+
+st.download_button(
+    "Download the ITC summary (Excel)", ui.cached(itc_workbook_for, gstin, period),
+    file_name=download_name("itc-summary", [gstin], [period], "table4", "xlsx"),
+    mime=XLSX_MIME, icon=":material/download:", key="itc_download",
+    help="Sheets: Table 4, Net ITC, Documents (every line behind every figure), About")
+st.caption(f"Shown {shown_time(clock.utc_now())}.")
