@@ -26,6 +26,9 @@ from core.purchase_templates import AMOUNTS, FIELDS, Template, resolve_columns
 AUTO_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%b-%Y", "%d-%b-%y",
                      "%d %b %Y")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+# the most one line may carry (₹1,00,000 crore, in paise): more is a wrong column or a
+# misplaced decimal point, and a document of such lines would not fit the store's amounts
+MAX_LINE_PAISE = 10**14
 PAISE = {"taxable_value": "txval", "igst": "igst", "cgst": "cgst", "sgst": "sgst", "cess": "cess",
          "doc_value": "doc_value", **{f"itc_claimed_{h}": f"claimed_{h}"
                                       for h in ("igst", "cgst", "sgst", "cess")}}
@@ -292,9 +295,13 @@ def _field_checks(today: dt.date) -> list[tuple]:
 
 def _amount_checks() -> list[tuple]:
     checks = []
-    for fld in PAISE:
+    for fld, paise in PAISE.items():
         checks.append((pl.col(f"{fld}_nan"), fld,
                        say("'{}' is not a number", pl.col(text_of(fld))), "error"))
+        checks.append((pl.col(paise).abs() > MAX_LINE_PAISE, fld,
+                       say("'{}' is more than ₹1,00,000 crore on one line: check the column "
+                           "(a number from another column, or a misplaced decimal point)",
+                           pl.col(text_of(fld))), "error"))
     checks.append((pl.col("taxable_value_blank"), "taxable_value",
                    pl.lit("taxable value is empty"), "error"))
     known_pos = (pl.col("pos").is_in(list(STATES) + ["96"]) & ~_is_boe()

@@ -10,8 +10,10 @@ import csv
 import datetime as dt
 import io
 
+import polars as pl
 import pytest
 
+from core.db import connect
 from core.purchase import (
     import_off_reason,
     import_purchase_file,
@@ -116,22 +118,35 @@ def test_the_valid_lines_alone_land_and_nothing_else_changes(mixed, tmp_path):
 
 
 def test_a_failed_valid_lines_import_stores_nothing(store, tmp_path):
-    """A document too large for the store's DECIMAL(18,2) columns makes the write fail after
-    the batch row went in: the one transaction leaves the store as it was."""
+    """The write fails after the batch row went in (a unique index, made here, refuses a second
+    document of one batch): the one transaction leaves the store as it was."""
     assert import_purchase_file(write_csv(tmp_path, "first.csv", [line(doc_no="OLD-1")]),
                                 today=TODAY).ok
+    with connect() as con:
+        con.execute("CREATE UNIQUE INDEX one_doc_per_batch ON purchase_docs (batch_id)")
     before = rows(EVERYTHING)
-    huge = [line(doc_no="BIG-1", txval="900000000000000", cgst="0", sgst="0")] * 12
-    path = write_csv(tmp_path, "huge.csv", [line(doc_no="OK-1")] + huge
-                     + [line(doc_no="BAD-1", date="soon")])
-    with pytest.raises(Exception, match="DECIMAL"):
+    path = write_csv(tmp_path, "two.csv", [line(doc_no="OK-1"), line(doc_no="OK-2"),
+                                           line(doc_no="BAD-1", date="soon")])
+    with pytest.raises(Exception, match="[Cc]onstraint"):
         import_purchase_file(path, today=TODAY, valid_only=True)
     assert rows(EVERYTHING) == before
+    with connect() as con:
+        con.execute("DROP INDEX one_doc_per_batch")
     nothing = write_csv(tmp_path, "nothing.csv", [line(doc_no="X-1", date="soon"),
                                                   line(doc_no="X-1", txval="50")])
     result = import_purchase_file(nothing, today=TODAY, valid_only=True)
     assert not result.ok and "every document has a line with errors" in result.refused
     assert rows(EVERYTHING) == before
+
+
+def test_an_amount_too_large_for_one_line_is_an_error_naming_the_field(store, tmp_path):
+    path = write_csv(tmp_path, "huge.csv", [line(doc_no="BIG-1", txval="900000000000000")])
+    v = validate_purchase_file(path, today=TODAY)
+    errors = v.problems.filter(pl.col("severity") == "error").to_dicts()
+    assert [(e["line"], e["field"]) for e in errors] == [(1, "taxable_value")]
+    assert "'900000000000000' is more than ₹1,00,000 crore" in errors[0]["message"]
+    assert not import_purchase_file(path, today=TODAY).ok
+    assert rows("SELECT count(*) FROM purchase_docs WHERE doc_no = 'BIG-1'") == [(0,)]
 
 
 def test_the_rejected_lines_come_back_in_the_files_own_columns(mixed):
