@@ -8,13 +8,12 @@ of what happened; `python worker.py fetch-2b --gstin G --period MMYYYY [--regene
 from __future__ import annotations
 
 from core.calendar_store import business_calendar
-from core.gsp import GstnError
 from core.db import connect
+from core.gsp import GstnError
 from core.gstn_client import GstnClient
 from core.gstr2b import fetch_2b as get_2b
 from core.gstr2b import read_2b_frame, regenerate_2b
 from core.gstr2b_store import late_actions, store_2b
-
 
 FILED_ON_PORTAL = "RET2B1025"
 

@@ -29,8 +29,8 @@ STATUSES: dict[str, tuple[str, str]] = {
     "missing_in_portal": ("Missing on portal", "In the purchase register, not on the portal"),
     "not_in_2a": ("Supplier not filed (not in 2A)",
                   "An IMS record with no GSTR-2A counterpart: the supplier has not filed"),
-    "rejected_in_ims": ("Rejected in IMS", "In the GSTR-2B's rejected documents (docRejdata): "
-                        "no ITC from it in this 2B"),
+    "rejected_in_ims": ("Rejected in IMS", ("In the GSTR-2B's rejected documents "
+                                            "(docRejdata): no ITC from it in this 2B")),
     NOT_SYNCED: ("Not reconciled yet", "No reconciliation has looked at this record yet"),
     "(not synced)": ("Not reconciled yet", "No reconciliation has looked at this record yet"),
 }
