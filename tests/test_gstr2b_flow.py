@@ -6,6 +6,7 @@ core function, then the panel itself in Streamlit's AppTest); the panel's regene
 GENSTS2B, the new 2B) brings the count back to 0; a filed period is refused in words."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 
 import pytest
@@ -13,17 +14,26 @@ import requests
 from streamlit.testing.v1 import AppTest
 
 from core import auth
+from core.calendar_store import calendars
 from core.clock import ManualClock, to_store
 from core.filing_status import track_filings
 from core.gstn_client import GstnClient
-from core.gstr2b_job import PeriodFiled
+from core.gstr2b_job import PeriodFiled, fetch_gstr2b
 from core.gstr2b_panel import gstr2b_panel, regenerate_from_dashboard
 from core.gstr2b_schedule import fetch_due_2b, period_to_fetch
-from core.gstr2b_store import stored_2b
+from core.gstr2b_store import stored_2b, stored_2b_documents
 from core.job_status import business_job_status
-from core.calendar_store import calendars
+from core.purchase_import import import_purchase_file
+from core.reco_view import (
+    export_with_words,
+    reco_periods,
+    results_export,
+    results_page,
+    shown_results,
+)
 from core.roles import PermissionDenied
 from core.scheduler import Worker
+from core.sync import SyncError, run_reconciliation
 from tests.fixtures import ROOT, add_business, rows, start_sandbox, stop_sandbox
 
 G = "27AAACW1234K1ZD"
@@ -187,3 +197,69 @@ def test_not_generated_yet_is_said_in_words_and_asked_again(world, monkeypatch):
                                               "portal yet; the worker asks again tomorrow."}
     assert stored_2b(G, OCT) is None
     assert requests.get(f"{world.url}/health", timeout=5).ok
+
+
+def books_file(path, docs: list[dict]) -> None:
+    """A purchase register holding these 2B documents as they are."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no",
+                    "doc_date", "place_of_supply", "reverse_charge", "taxable_value", "igst",
+                    "cgst", "sgst", "cess", "doc_value"])
+        for d in docs:
+            sign = -1 if d["doc_type"] == "CRN" else 1
+            w.writerow([G, d["stin"], d["trdnm"], d["doc_type"], d["doc_no"],
+                        d["doc_date"].isoformat(), d["pos"], d["rcm"],
+                        *[sign * v / 100 for v in (d["txval"], d["igst"], d["cgst"], d["sgst"],
+                                                   d["cess"], d["val"] or d["txval"])]])
+
+
+def test_2b_vs_pr_run_shows_the_2b_facts_in_words(world, tmp_path):
+    """A 2b_vs_pr run over the stored 2B and the books (core.sync.run_reconciliation, as the
+    Reconciliation page's Run now): its periods are the stored 2Bs'; the drill-down and the
+    download show the supplier's trade name, ITC availability and the advice in words, and
+    the documents rejected in IMS as such."""
+    change_actions(world, 2, 0)
+    world.control("gstr2b", generate={"gstin": G, "period": OCT})
+    fetch_gstr2b(G, OCT, GstnClient())
+    docs = stored_2b_documents(G, OCT).to_dicts()
+    kept = [d for d in docs if not d["rejected_in_ims"] and d["doc_type"] not in ("BOE", "ISD")]
+    rejected = [d for d in docs if d["rejected_in_ims"]]
+    assert len(rejected) >= 2                           # the two just rejected, and others
+    books_file(tmp_path / "books.csv", kept[: len(kept) * 4 // 5] + rejected[:1])
+    assert import_purchase_file(tmp_path / "books.csv", "standard", "test").batch_id
+    assert reco_periods([G], "2b_vs_pr") == [OCT]
+    with pytest.raises(SyncError, match="No GSTR-2B of 092025 is stored"):
+        run_reconciliation(G, "2b_vs_pr", ["092025"], "test")
+    run_id = run_reconciliation(G, "2b_vs_pr", [OCT], "test")
+
+    page, total = results_page(run_id, [G], [], 1, 1000)
+    assert total == len(docs) + 1                      # every 2B document, + the books' one
+    shown = shown_results(page)
+    assert {"Supplier name", "ITC in 2B", "What to do before GSTR-3B"} <= set(shown.columns)
+    assert not {"trdnm", "itcavl", "rsn", "itc_advice", "rejected_in_ims"} & set(shown.columns)
+    by_status = {}
+    for row in shown.to_dicts():
+        by_status.setdefault(row["match_status"], []).append(row)
+    assert len(by_status["Rejected in IMS"]) == len(rejected)
+    assert {r["What to do before GSTR-3B"] for r in by_status["Rejected in IMS"]} == \
+        {"Do not claim: rejected in IMS"}
+    assert any(r["What to do before GSTR-3B"].startswith("Do not claim: rejected in IMS (not")
+               for r in by_status["Missing on portal"])
+    unavailable = [r for r in shown.to_dicts() if r["ITC in 2B"].startswith("ITC not")]
+    assert unavailable and all(r["ITC in 2B"] in (
+        "ITC not available: the place of supply is in the supplier's own state, not in yours",
+        "ITC not available: the supplier filed after the time limit of section 16(4)")
+        for r in unavailable)
+    assert {r["What to do before GSTR-3B"] for r in by_status["Matched"]} <= {
+        "Claim", "Do not claim: ITC not available in 2B (reason P)",
+        "Do not claim: ITC not available in 2B (reason C)"}
+    names = {d["trdnm"] for d in kept}
+    assert {r["Supplier name"] for r in by_status["Matched"]} <= names
+    download = export_with_words(results_export(run_id, [G]))
+    assert download.height == total
+    assert download.columns[:2] == ["Status", "Recommended action"]
+    assert {"Supplier name", "ITC in 2B", "What to do before GSTR-3B", "itcavl", "rsn"} <= \
+        set(download.columns)
+    ims_run = run_reconciliation(G, "ims_vs_pr", None, "test")
+    assert "Supplier name" not in shown_results(results_page(ims_run, [G], [], 1, 5)[0]).columns
