@@ -145,8 +145,9 @@ def shown_results(frame: pl.DataFrame) -> pl.DataFrame:
 
 def facts_in_words(frame: pl.DataFrame) -> pl.DataFrame:
     """A 2b_vs_pr run's GSTR-2B facts under their headings in words ('ITC not available:
-    <reason>', the advice capitalised, the supplier's period and filing date); the fact
-    columns dropped for the other kinds (they have no advice)."""
+    <reason>', the advice capitalised, the supplier's period and filing date), the advice and
+    ITC first and the trade name beside the supplier's GSTIN; the fact columns dropped for the
+    other kinds (they have no advice)."""
     codes = [c for c in (*FACT_HEADINGS, "rsn", "rejected_in_ims") if c in frame.columns]
     if "itc_advice" not in frame.columns or frame["itc_advice"].null_count() == frame.height:
         return frame.drop(codes)
@@ -157,7 +158,12 @@ def facts_in_words(frame: pl.DataFrame) -> pl.DataFrame:
                                           return_dtype=pl.Utf8),
         pl.col("supprd").map_elements(period_words, return_dtype=pl.Utf8),
         pl.col("supfildt").map_elements(date_words, return_dtype=pl.Utf8))
-    return words.drop("rsn", "rejected_in_ims").rename(FACT_HEADINGS)
+    words = words.drop("rsn", "rejected_in_ims").rename(FACT_HEADINGS)
+    first = [c for c in ("match_status", "What to do before GSTR-3B", "ITC in 2B")
+             if c in words.columns]
+    order = [*first, *[c for c in words.columns if c not in first and c != "Supplier name"]]
+    after = order.index("supplier_gstin") + 1 if "supplier_gstin" in order else len(order)
+    return words.select(order[:after] + ["Supplier name"] + order[after:])
 
 
 def export_with_words(frame: pl.DataFrame) -> pl.DataFrame:

@@ -142,7 +142,11 @@ def test_reconciliation_page_with_2b_vs_pr(chromium, app_url):
     assert f"{rows_2b:,} rows" in text
     page.locator('[data-testid="stMultiSelect"]').filter(has_text="Status").click()
     page.get_by_role("option", name="Rejected in IMS").click()
+    page.screenshot(path=str(SHOTS / "gstr2b_reconciliation.png"), full_page=True)
+    page.keyboard.press("Escape")
     page.get_by_text(f"{rejected:,} rows").wait_for(timeout=30000)
     assert page.locator('[data-testid="stException"]').count() == 0
-    page.screenshot(path=str(SHOTS / "gstr2b_reconciliation.png"), full_page=True)
+    page.get_by_text(f"{rejected:,} rows").scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "gstr2b_reco_drilldown.png"))
     context.close()
