@@ -7,12 +7,15 @@ of what happened; `python worker.py fetch-2b --gstin G --period MMYYYY [--regene
 """
 from __future__ import annotations
 
-from core.calendar_store import filings
+from core.calendar_store import business_calendar
 from core.db import connect
+from core.gsp import GstnError
 from core.gstn_client import GstnClient
 from core.gstr2b import fetch_2b as get_2b
 from core.gstr2b import read_2b_frame, regenerate_2b
 from core.gstr2b_store import late_actions, store_2b
+
+FILED_ON_PORTAL = "RET2B1025"
 
 
 class PeriodFiled(ValueError):
@@ -36,10 +39,19 @@ def regenerate_gstr2b(gstin: str, period: str, client: GstnClient | None = None,
                       poll: float = 0.2) -> dict:
     """GEN2B, GENSTS2B until processed, then the new 2B fetched -> fetch_gstr2b's answer."""
     with connect(read_only=True) as con:
-        filed = filings(con, gstin).get(period)
+        calendar = business_calendar(con, gstin)
+    filed = calendar.filing(period)
     if filed is not None and filed.filed:
-        raise PeriodFiled(f"GSTR-3B of {period} is filed for {gstin}: its GSTR-2B can no "
-                          "longer be regenerated.")
+        on = f" on {filed.filed_on:%d %b %Y}" if filed.filed_on else ""
+        raise PeriodFiled(f"The GSTR-3B of {calendar.label(period)} was filed{on} for {gstin}: "
+                          "its GSTR-2B can no longer be regenerated.")
     client = client or GstnClient()
-    regenerate_2b(client, gstin, period, poll=poll)
+    try:
+        regenerate_2b(client, gstin, period, poll=poll)
+    except GstnError as exc:
+        if exc.error_cd == FILED_ON_PORTAL:
+            raise PeriodFiled(f"The portal says the GSTR-3B of {calendar.label(period)} is "
+                              f"filed for {gstin}: its GSTR-2B can no longer be "
+                              "regenerated.") from None
+        raise
     return fetch_gstr2b(gstin, period, client)

@@ -15,6 +15,8 @@ import polars as pl
 from core.reco_engine import OUTPUT_COLUMNS, reconcile
 
 FACTS = ["itcavl", "rsn", "supfildt", "supprd", "trdnm"]
+STORED_FACTS = {"trdnm": pl.Utf8, "itcavl": pl.Utf8, "rsn": pl.Utf8, "supprd": pl.Utf8,
+                "supfildt": pl.Date, "rejected_in_ims": pl.Boolean, "itc_advice": pl.Utf8}
 ENGINE_COLUMNS = ["section", "stin", "doc_type", "doc_no", "doc_date", "orig_doc_no",
                   "orig_doc_date", "pos", "rcm", "txval", "igst", "cgst", "sgst", "cess",
                   "rtnprd"]
@@ -27,8 +29,9 @@ BOOKS_REJECTED = "do not claim: rejected in IMS (not in this 2B)"
 def portal_frame_2b(docs: pl.DataFrame, rtin: str, period: str | None = None) -> pl.DataFrame:
     """2B rows (core.gstr2b / core.gstr2b_store shape) -> the engine's portal frame with
     `portal_id`, `rtin`, the 2B facts and `rejected_in_ims`."""
+    own = pl.col("period_2b") if "period_2b" in docs.columns else pl.lit(period, pl.Utf8)
     return docs.with_columns(
-        pl.coalesce(pl.col("supprd"), pl.lit(period)).alias("rtnprd"),
+        pl.coalesce(pl.col("supprd"), own).alias("rtnprd"),
         pl.lit("Filed").alias("srcfilstatus"), pl.lit(None, pl.Utf8).alias("ispendactblocked"),
         pl.lit(None, pl.Utf8).alias("is_itc_red_req_blocked"),
         pl.lit(None, pl.Utf8).alias("is_remarks_blocked"), pl.lit(rtin).alias("rtin"),

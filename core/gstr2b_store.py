@@ -75,6 +75,21 @@ def stored_2b_documents(gstin: str, period: str) -> pl.DataFrame:
     return found.select(list(ROW_FIELDS)).cast(FRAME_SCHEMA)
 
 
+def documents_of_periods(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
+    """The stored 2B documents of a business (these periods, else every stored one) in the
+    flat-row shape plus `period_2b`, the 2B each belongs to (on an open connection)."""
+    money = ", ".join(f"CAST(round({m} * 100) AS BIGINT) AS {m}" for m in MONEY)
+    where = "AND list_contains(?::VARCHAR[], rtnprd)" if periods else ""
+    found = query_frame(
+        con, f"SELECT section, stin, trdnm, doc_type, doc_no, doc_date, orig_doc_no, "
+        f"orig_doc_date, pos, rcm, inv_typ, {money}, itcavl, rsn, supprd, supfildt, "
+        f"rejected_in_ims, line, rtnprd AS period_2b FROM gstr2b_documents WHERE gstin = ? "
+        f"{where} ORDER BY rtnprd, rejected_in_ims, section, line",
+        [gstin, *([list(periods)] if periods else [])])
+    return found.select([*ROW_FIELDS, "period_2b"]).cast({**FRAME_SCHEMA,
+                                                          "period_2b": pl.Utf8})
+
+
 def _section_case() -> str:
     whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in IMS_TO_2B.items())
     return f"CASE r.section {whens} END"

@@ -12,6 +12,7 @@ import datetime as dt
 from core.business import load_businesses
 from core.clock import SystemClock, aware, business_tz, from_store, to_store
 from core.db import connect
+from core.gstr2b_schedule import last_2b_words
 from core.jobs import FETCH, FETCH_JOBS, SCHEDULED, SYNC
 from core.slots import SYNC_WINDOW, SlotState, due_jobs, latest_slot, next_fetch_time
 
@@ -71,7 +72,8 @@ def _status_row(con, b: dict, now: dt.datetime) -> dict:
            "last_sync_ok": sync[2] if sync else None,
            "last_error": f"{err[1]}: {err[2]}" if err else None,
            "last_error_at": from_store(err[0]) if err else None,
-           "next_fetch": None, "sync_due_by": None, "problem": None}
+           "next_fetch": None, "sync_due_by": None, "problem": None,
+           "last_gstr2b": last_2b_words(con, b["gstin"])}
     if not b["enabled"]:
         return row
     try:
@@ -93,7 +95,8 @@ def _status_row(con, b: dict, now: dt.datetime) -> dict:
 
 def business_job_status(con=None, gstins: list[str] | None = None,
                         now: dt.datetime | None = None) -> list[dict]:
-    """Per business: last fetch, next fetch, last sync, sync due by, last error (+ settings).
+    """Per business: last fetch, next fetch, last sync, sync due by, last error, the last
+    GSTR-2B run in words (+ settings).
 
     `next_fetch` is now when a fetch is due but has not run. Pass an open connection, or
     None to open one here."""

@@ -6,7 +6,9 @@ running it), completed when it ends with ok, error, counts. Job names:
 
 - `fetch`: IMS, then GSTR-2A, of one business (`core.fetch.fetch_business`, the schedule);
 - `fetch_ims` / `fetch_2a`: only one of the two (`core.fetch.fetch_ims` / `fetch_gstr2a`);
-- `sync`: recommendations onto the IMS records; `poll`: uploads in flight.
+- `sync`: recommendations onto the IMS records; `poll`: uploads in flight;
+- `gstr2b`: the daily GSTR-2B fetch (`core.gstr2b_schedule`); `gstr2b_regenerate`: GEN2B,
+  GENSTS2B and the new 2B, asked for on the Dashboard (`core.gstr2b_panel`).
 
 A run ends in one of these states: ok; failed (`error` says why); stopped on purpose
 (SIGTERM, `stopped`: its slot runs again); or stopped because its process died (`abandoned`:
@@ -30,6 +32,7 @@ from core.db import connect
 log = logging.getLogger(__name__)
 
 FETCH, FETCH_IMS, FETCH_2A, SYNC, POLL = "fetch", "fetch_ims", "fetch_2a", "sync", "poll"
+GSTR2B, GSTR2B_REGENERATE = "gstr2b", "gstr2b_regenerate"
 FETCH_JOBS = (FETCH, FETCH_IMS, FETCH_2A)
 SCHEDULED = ("schedule", "catch-up")
 STOPPED_BY_SIGTERM = ("stopped by SIGTERM before finishing; nothing it did was kept, and the "

@@ -29,6 +29,8 @@ STATUSES: dict[str, tuple[str, str]] = {
     "missing_in_portal": ("Missing on portal", "In the purchase register, not on the portal"),
     "not_in_2a": ("Supplier not filed (not in 2A)",
                   "An IMS record with no GSTR-2A counterpart: the supplier has not filed"),
+    "rejected_in_ims": ("Rejected in IMS", ("In the GSTR-2B's rejected documents "
+                                            "(docRejdata): no ITC from it in this 2B")),
     NOT_SYNCED: ("Not reconciled yet", "No reconciliation has looked at this record yet"),
     "(not synced)": ("Not reconciled yet", "No reconciliation has looked at this record yet"),
 }
@@ -38,7 +40,8 @@ STATUS_COLOURS = {
     "Matched": "#1a7f37", "Matched, written differently": "#7cc47f",
     "Probable match": "#f2c14e", "Amounts differ": "#e8833a", "Duplicate": "#6e7781",
     "Missing in books": "#d1242f", "Missing on portal": "#8250df",
-    "Supplier not filed (not in 2A)": "#bf3989", "Not reconciled yet": "#bbbbbb",
+    "Supplier not filed (not in 2A)": "#bf3989", "Rejected in IMS": "#82071e",
+    "Not reconciled yet": "#bbbbbb",
 }
 # reason token -> (words, help)
 REASONS: dict[str, tuple[str, str]] = {
@@ -77,7 +80,12 @@ SECTIONS = {
     "impgseza": "Import of goods from SEZ, amendments",
 }
 FILING = {"FILED": "Filed", "NOT FILED": "Not filed", "Y": "Filed", "N": "Not filed"}
-RECO_KINDS = {"ims_vs_pr": "IMS vs Purchase Register", "2a_vs_pr": "GSTR-2A vs Purchase Register"}
+RECO_KINDS = {"ims_vs_pr": "IMS vs Purchase Register", "2a_vs_pr": "GSTR-2A vs Purchase Register",
+              "2b_vs_pr": "GSTR-2B vs Purchase Register"}
+# GSTR-2B's itcavl / rsn (docs/portal-api.md, "GSTR-2B")
+ITC_AVAILABLE = {"Y": "ITC available", "T": "ITC available for the time being (temporary)"}
+ITC_REASONS = {"P": "the place of supply is in the supplier's own state, not in yours",
+               "C": "the supplier filed after the time limit of section 16(4)"}
 DATE_FORMAT = "%d %b %Y"
 
 
@@ -106,6 +114,17 @@ def action_words(code: str | None, empty: str = "None") -> str:
 
 def upload_words(state: str | None) -> str:
     return STATE_WORDS.get(state, state or "")
+
+
+def itc_words(itcavl: str | None, rsn: str | None = None) -> str:
+    """GSTR-2B's ITC availability: 'ITC available', 'ITC not available: <reason>' ('' when
+    not given)."""
+    code = (itcavl or "").strip().upper()
+    if code == "N":
+        reason = (rsn or "").strip()
+        return "ITC not available: " + (ITC_REASONS.get(reason.upper(), reason)
+                                        or "no reason given")
+    return ITC_AVAILABLE.get(code, code)
 
 
 def doc_type_words(code: str | None) -> str:

@@ -9,7 +9,7 @@ import polars as pl
 from core.db import connect
 from core.figures import amounts_as_text
 from core.frames import query_frame
-from core.labels import worded, words_first
+from core.labels import date_words, itc_words, period_words, worded, words_first
 
 VALUE = "coalesce(portal_tax, pr_tax, 0)"
 AT_RISK = "match_status NOT IN ('exact', 'partial')"
@@ -18,7 +18,12 @@ RESULT_FIELDS = ("match_status", "recommended_action", "reasons", "company_gstin
                  "pr_doc_no", "pr_doc_date", "pr_line", "portal_txval", "pr_txval", "portal_tax",
                  "pr_tax", "diff_txval", "diff_tax", "nearest_doc_no", "nearest_reason",
                  "itc_red_req", "decl_igst", "decl_cgst", "decl_sgst", "decl_cess",
-                 "supplier_remark")
+                 "supplier_remark", "trdnm", "itcavl", "rsn", "supprd", "supfildt",
+                 "rejected_in_ims", "itc_advice")
+# the GSTR-2B facts of a 2b_vs_pr run (empty for the other kinds), as a person names them
+FACT_HEADINGS = {"trdnm": "Supplier name", "itcavl": "ITC in 2B",
+                 "itc_advice": "What to do before GSTR-3B", "supprd": "Supplier's period",
+                 "supfildt": "Supplier filed on"}
 # the run's rows (x) beside the IMS record's two texts today: the remark to the supplier the
 # user wrote (sent) and the team's internal note (never sent)
 RESULT_COLUMNS = (", ".join(f"x.{c}" for c in RESULT_FIELDS)
@@ -110,6 +115,8 @@ def reco_periods(gstins: list[str], kind: str) -> list[str]:
     sql = ("SELECT DISTINCT rtnprd FROM ims_records WHERE list_contains(?::VARCHAR[], rtin) AND "
            "rtnprd IS NOT NULL"
            if kind == "ims_vs_pr" else
+           "SELECT DISTINCT rtnprd FROM gstr2b_returns WHERE list_contains(?::VARCHAR[], gstin)"
+           if kind == "2b_vs_pr" else
            "SELECT DISTINCT ret_period FROM gstr2a_docs WHERE list_contains(?::VARCHAR[], rtin)")
     with connect(read_only=True) as con:
         rows = con.execute(sql, [list(gstins)]).fetchall()
@@ -131,11 +138,39 @@ def shown_results(frame: pl.DataFrame) -> pl.DataFrame:
     if "itc_red_req" in shown.columns:
         shown = shown.with_columns(pl.col("itc_red_req").replace_strict(
             ANSWER_WORDS, default=pl.col("itc_red_req")).fill_null(""))
+    shown = facts_in_words(shown)
     text = [c for c, t in shown.schema.items() if t == pl.Utf8]
     return amounts_as_text(shown, *AMOUNTS).with_columns(pl.col(text).fill_null(""))
+
+
+def facts_in_words(frame: pl.DataFrame) -> pl.DataFrame:
+    """A 2b_vs_pr run's GSTR-2B facts under their headings in words ('ITC not available:
+    <reason>', the advice capitalised, the supplier's period and filing date), the advice and
+    ITC first and the trade name beside the supplier's GSTIN; the fact columns dropped for the
+    other kinds (they have no advice)."""
+    codes = [c for c in (*FACT_HEADINGS, "rsn", "rejected_in_ims") if c in frame.columns]
+    if "itc_advice" not in frame.columns or frame["itc_advice"].null_count() == frame.height:
+        return frame.drop(codes)
+    words = frame.with_columns(
+        pl.struct("itcavl", "rsn").map_elements(lambda r: itc_words(r["itcavl"], r["rsn"]),
+                                                return_dtype=pl.Utf8).alias("itcavl"),
+        pl.col("itc_advice").map_elements(lambda a: a[:1].upper() + a[1:],
+                                          return_dtype=pl.Utf8),
+        pl.col("supprd").map_elements(period_words, return_dtype=pl.Utf8),
+        pl.col("supfildt").map_elements(date_words, return_dtype=pl.Utf8))
+    words = words.drop("rsn", "rejected_in_ims").rename(FACT_HEADINGS)
+    first = [c for c in ("match_status", "What to do before GSTR-3B", "ITC in 2B")
+             if c in words.columns]
+    order = [*first, *[c for c in words.columns if c not in first and c != "Supplier name"]]
+    after = order.index("supplier_gstin") + 1 if "supplier_gstin" in order else len(order)
+    return words.select(order[:after] + ["Supplier name"] + order[after:])
 
 
 def export_with_words(frame: pl.DataFrame) -> pl.DataFrame:
     """The download: the facts in words first, then every code column as it is
     (docs/interfaces.md)."""
-    return words_first(frame)
+    if "itc_advice" in frame.columns and frame["itc_advice"].null_count() < frame.height:
+        facts = facts_in_words(frame.select(*FACT_HEADINGS, "rsn", "rejected_in_ims"))
+        return words_first(facts.hstack(frame))
+    return words_first(frame.drop([c for c in (*FACT_HEADINGS, "rsn", "rejected_in_ims")
+                                   if c in frame.columns]))

@@ -1,4 +1,5 @@
-"""The worker's tick: run the fetches and syncs that are due, then poll uploads in flight.
+"""The worker's tick: run the fetches and syncs that are due, the day's GSTR-2B fetch after
+its fetch, then poll uploads in flight.
 
 What is due comes from `core.slots` (the arithmetic) and `core.job_status` (what the store
 says has run); each job runs as one recorded run (`core.jobs`). The schedule is read from the
@@ -18,8 +19,9 @@ from core.clock import SystemClock, to_store
 from core.db import connect
 from core.fetch import ingest_business
 from core.gstn_client import GstnClient
+from core.gstr2b_schedule import due_2b_jobs, fetch_due_2b
 from core.job_status import slot_states
-from core.jobs import FETCH, POLL, SYNC, JobResult
+from core.jobs import FETCH, GSTR2B, POLL, SYNC, JobResult
 from core.slots import DueJob, due_jobs
 from core.sync import apply_sync
 from core.upload import gstins_with_pending_uploads, poll_uploads
@@ -42,6 +44,11 @@ def poll_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
     return poll_uploads(gstin)
 
 
+def gstr2b_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
+    """The GSTR-2B of the period due, fetched once its date has come (core.gstr2b_schedule)."""
+    return fetch_due_2b(gstin)
+
+
 def refresh_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
     """A GSTIN's GSP session token, refreshed ahead of its expiry (core.gsp_sessions)."""
     return gsp_sessions.refresh_session(gstin)
@@ -49,7 +56,7 @@ def refresh_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
 
 def default_jobs() -> dict[str, Callable[..., dict | None]]:
     """The real jobs, each called as fn(gstin, run_id, slot, triggered_by)."""
-    return {FETCH: fetch_job, SYNC: sync_job, POLL: poll_job,
+    return {FETCH: fetch_job, SYNC: sync_job, POLL: poll_job, GSTR2B: gstr2b_job,
             gsp_sessions.REFRESH_JOB: refresh_job}
 
 
@@ -80,7 +87,14 @@ class Worker:
         refreshed = [self.run(gsp_sessions.REFRESH_JOB, g, None, "schedule")
                      for g in gsp_sessions.sessions_due_for_refresh(to_store(self.clock.now()))]
         results = [self.run(j.job, j.gstin, j.slot, j.triggered_by) for j in self.due()]
-        return refreshed + results + self.poll() + self.backup()
+        return refreshed + results + self.gstr2b() + self.poll() + self.backup()
+
+    def gstr2b(self) -> list[JobResult]:
+        """The day's GSTR-2B fetch per business, after its fetch (core/gstr2b_schedule.py)."""
+        with connect() as con:
+            businesses = load_businesses(con)
+        return [self.run(j.job, j.gstin, j.slot, j.triggered_by)
+                for j in due_2b_jobs(self.clock.now(), businesses, self.started_at)]
 
     def poll(self) -> list[JobResult]:
         return [self.run(POLL, g, None, "schedule") for g in gstins_with_pending_uploads()

@@ -1,7 +1,7 @@
 """Recommended actions onto IMS records (docs/reconciliation.md, "Sync source").
 
-`run_reconciliation` reconciles one business's portal side (IMS records, or GSTR-2A
-documents) with its current purchase register and keeps the run and its rows in
+`run_reconciliation` reconciles one business's portal side (IMS records, GSTR-2A
+documents, or the stored GSTR-2B's documents: kind `2b_vs_pr`, core/gstr2b_reco.py) with its current purchase register and keeps the run and its rows in
 `reco_runs` / `reco_results` (the Reconciliation page reads them). `apply_sync` runs both
 reconciliations (IMS vs PR, and GSTR-2A vs PR where 2A documents exist), keeps both runs and,
 in the SAME transaction, writes the chosen source's status, reasons and recommendation (keeping
@@ -31,6 +31,8 @@ from core.business import ADD_HINT, read_reco_settings
 from core.clock import utc_now
 from core.db import connect, transaction
 from core.frames import query_frame
+from core.gstr2b_reco import STORED_FACTS, portal_frame_2b, reconcile_2b
+from core.gstr2b_store import documents_of_periods
 from core.itc_answer import HEADS, original_tax_sql
 from core.reco import project_2a_onto_ims, reconcile
 from core.sync_changes import (
@@ -41,7 +43,7 @@ from core.sync_changes import (
     held_recommendations,
 )
 
-KINDS = ("ims_vs_pr", "2a_vs_pr")
+KINDS = ("ims_vs_pr", "2a_vs_pr", "2b_vs_pr")
 AMOUNTS = ("txval", "igst", "cgst", "sgst", "cess")
 RESULT_MONEY = ("portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_igst",
                 "diff_cgst", "diff_sgst", "diff_cess", "diff_tax")
@@ -49,7 +51,7 @@ RESULT_COLUMNS = ("portal_id", "ims_record_id", "pr_id", "match_status", "match_
                   "recommended_action", "reasons", "company_gstin", "supplier_gstin", "doc_type",
                   "rtnprd", "portal_doc_no",
                   "portal_doc_date", "pr_doc_no", "pr_doc_date", "pr_line", *RESULT_MONEY,
-                  "nearest_doc_no", "nearest_reason", *PROPOSAL)
+                  "nearest_doc_no", "nearest_reason", *PROPOSAL, *STORED_FACTS)
 # Rows of reco_results written per transaction (each well under a second at 1M records).
 RESULT_CHUNK = 100_000
 
@@ -175,13 +177,23 @@ def _reconcile(gstin: str, kind: str, periods: list[str] | None,
         settings = read_settings(con)
         ims = ims_frame(con, gstin, periods)
         books = books_frame(con, gstin, periods)
-        portal_2a = gstr2a_frame(con, gstin, periods) if kind == "2a_vs_pr" else None
+        portal_2a = gstr2a_frame(con, gstin, periods) if kind == "2a_vs_pr" else \
+            portal_frame_2b(documents_of_periods(con, gstin, periods), gstin) \
+            if kind == "2b_vs_pr" else None
+    if kind == "2b_vs_pr" and portal_2a.is_empty():
+        raise SyncError(f"No GSTR-2B of {', '.join(periods) if periods else 'any period'} is "
+                        f"stored for {gstin} yet: the worker fetches it on and after its "
+                        "generation date, or run `python worker.py fetch-2b`.")
     with watch.step("reconcile"):
         return (settings, *_results(kind, ims, books, portal_2a, settings))
 
 
 def _results(kind: str, ims: pl.DataFrame, books: pl.DataFrame, portal_2a: pl.DataFrame | None,
              settings: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if kind == "2b_vs_pr":   # the 2B's documents (core/gstr2b_reco.py); no IMS record written
+        results = reconcile_2b(portal_2a, books, **settings)
+        return results.with_columns(pl.lit(None, pl.Int64).alias("ims_record_id")), \
+            results.clear()
     if kind == "ims_vs_pr":
         results = reconcile(ims, books, source="ims", **settings)
         results = results.with_columns(pl.col("portal_id").alias("ims_record_id"))
@@ -210,7 +222,8 @@ def _store_run(gstin: str, kind: str, periods, settings: dict, results: pl.DataF
             [gstin, kind, ",".join(periods or []), settings["policy"],
              settings["tolerance_paise"] / 100, settings["date_window"], started,
              json.dumps(counts, sort_keys=True), actor, job_run_id]).fetchall()[0][0]
-    rows = results.select(RESULT_COLUMNS)                    # only what is stored
+    rows = results.with_columns(pl.lit(None, t).alias(c) for c, t in STORED_FACTS.items()
+                                if c not in results.columns).select(RESULT_COLUMNS)
     for offset in range(0, rows.height, RESULT_CHUNK):
         with connect() as con, transaction(con):
             _insert_results(con, run_id, rows.slice(offset, RESULT_CHUNK))
@@ -224,13 +237,13 @@ def _insert_results(con, run_id: int, rows: pl.DataFrame) -> None:
             match_pass, recommended_action, reasons, company_gstin, supplier_gstin, doc_type,
             rtnprd, portal_doc_no, portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
             {', '.join(RESULT_MONEY)}, nearest_doc_no, nearest_reason,
-            itc_red_req, {', '.join(DECL)}, supplier_remark)
+            itc_red_req, {', '.join(DECL)}, supplier_remark, {', '.join(STORED_FACTS)})
         SELECT ?, portal_id, ims_record_id, pr_id, match_status, match_pass, recommended_action,
             reasons, company_gstin, supplier_gstin, doc_type, rtnprd, portal_doc_no,
             portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
             {', '.join(_rupees(c) for c in RESULT_MONEY)},
             nearest_doc_no, nearest_reason, itc_red_req, {', '.join(_rupees(c) for c in DECL)},
-            supplier_remark
+            supplier_remark, {', '.join(STORED_FACTS)}
         FROM sync_results""", [run_id])
     con.unregister("sync_results")
 

@@ -4,14 +4,19 @@ the IMS actions held when it is generated, regenerated on GEN2B.
 - Period M's 2B is generated on the 14th of M+1: when `advance_day` passes that day the
   sandbox takes the actions held then; a period whose 14th was already past when the sandbox
   started is built at its first GET2B.
+- Held: when the previous period's GSTR-3B is not filed by the 14th, the 2B waits and is
+  generated when that return is filed (`/_control/file_gstr3b`); returns due before the
+  sandbox's start day count as filed (monthly filers only: the sandbox has no quarterly ones).
 - Records with action A or N go to `docdata`, R to `docRejdata`, P nowhere; records whose
   supplier has not filed are in no 2B. A share of documents (about one in fifteen, fixed by
-  the record's hash) has `itcavl` = N with a reason `rsn`.
+  the record's hash) has `itcavl` = N with a reason `rsn`. Documents IMS never holds are in
+  `docdata` too: the period's reverse-charge invoices (b2b with `rev` = Y, the ones GSTR-2A
+  shows) and a few input service distributor documents (`isd`, about one per 60 invoices).
 - GEN2B rebuilds it from the actions held now: GENSTS2B answers IP on the first poll, then P
   with the new 2B in place (version + 1). Refused once the period's GSTR-3B is filed.
 - A 2B of more than `per_file` documents answers GET2B with the file count `fc` (and the
   summary); its documents are read with `file_num` = 1..fc.
-Errors: RET2B1023 not generated yet, RET2B1016 no documents, RET2B1018 a period that is not
+Errors: RET2B1023 not generated yet (or held), RET2B1016 no documents, RET2B1018 a period that is not
 MMYYYY or in the future, RET2B1025 regeneration of a filed period, RET2B1026 unknown id.
 """
 from __future__ import annotations
@@ -46,6 +51,42 @@ def generation_day(period: str) -> dt.date:
 def supplier_filed_on(period: str) -> str:
     """The day the sandbox's suppliers file GSTR-1 of `period`: the 11th of the next month."""
     return portal_date(generation_day(period) - dt.timedelta(days=3))
+
+
+def previous_period(period: str) -> str:
+    year, month = period_order(period)
+    return f"{12 if month == 1 else month - 1:02d}{year - 1 if month == 1 else year}"
+
+
+def _reverse_charge(sup, entry: dict, period: str) -> tuple:
+    """A reverse-charge invoice (sandbox.synth's, GSTR-2A only) as a 2B b2b entry."""
+    doc = entry["doc"]
+    body = {"inum": doc["inum"], "dt": doc["idt"], "pos": doc.get("pos"), "rev": "Y",
+            "typ": doc.get("inv_typ", "R"), **_amounts(doc), "itcavl": "Y", "rsn": None,
+            "diffprcnt": 1}
+    body["val"] = round(sum(body[k] for k in ("txval", "igst", "cgst", "sgst", "cess")), 2)
+    group = {"ctin": sup.gstin, "trdnm": sup.name, "supprd": period,
+             "supfildt": supplier_filed_on(period)}
+    return ("docdata", "b2b", sup.gstin, group, body)
+
+
+def _isd_entries(biz, period: str, invoices: int) -> list[tuple]:
+    """A few input service distributor documents of the period (deterministic)."""
+    year, month = period_order(period)
+    out = []
+    for i in range(max(1, invoices // 60)):
+        roll = zlib.crc32(f"{biz.gstin}|{period}|isd|{i}".encode())
+        sup = biz.suppliers[roll % len(biz.suppliers)]
+        tax = round(1000 + roll % 90000 + (roll % 100) / 100, 2)
+        intra = sup.state == biz.state
+        doc = {"doctyp": "I", "docnum": f"ISD/{period}/{i + 1:03d}",
+               "docdt": portal_date(dt.date(year, month, 28)), "itcelg": "Y",
+               "igst": 0 if intra else tax, "cgst": round(tax / 2, 2) if intra else 0,
+               "sgst": round(tax / 2, 2) if intra else 0, "cess": 0, "itcavl": "Y", "rsn": None}
+        group = {"ctin": sup.gstin, "trdnm": sup.name, "supprd": period,
+                 "supfildt": supplier_filed_on(period)}
+        out.append(("docdata", "isd", sup.gstin, group, doc))
+    return out
 
 
 def _itc(rec: dict) -> tuple[str, str | None]:
@@ -115,6 +156,10 @@ class Gstr2bBook:
                     if section not in ("impg", "impgsez"):
                         group.update(supprd=period, supfildt=supplier_filed_on(period))
                     entries.append((block, section, stin, group, _document(key, rec)))
+            invoices = sum(1 for e in entries if e[1] == "b2b")
+            entries.extend(_reverse_charge(sup, entry, period) for sup, entry in biz.rcm
+                           if entry["period"] == period)
+            entries.extend(_isd_entries(biz, period, invoices))
         old = self.made.get((biz.gstin, period))
         return {"gstin": biz.gstin, "rtnprd": period,
                 "version": (old["version"] + 1) if old else 1,
@@ -127,17 +172,41 @@ class Gstr2bBook:
             self.made[(made["gstin"], period)] = made
         return made
 
+    def held(self, gstin: str, period: str) -> str | None:
+        """The previous period whose GSTR-3B the 2B of `period` waits for (None: not held).
+        A return due before the sandbox's start day counts as filed."""
+        before = previous_period(period)
+        due = generation_day(before).replace(day=20)
+        if due < self.portal.start:
+            return None
+        filed = self.portal.filings.filed
+        if any(g == gstin and t == "GSTR3B" and period_order(p) >= period_order(before)
+               for g, t, p in filed):
+            return None
+        return before
+
     def on_day(self) -> list[tuple[str, str]]:
-        """Generate every 2B whose day is today (called after each day the sandbox moves)."""
+        """Generate every 2B whose day is today and is not held (called after each day the
+        sandbox moves)."""
         day = self.portal.day
         if day.day != GEN_DAY:
             return []
         period = period_of(day.replace(day=1) - dt.timedelta(days=1))
         done = []
         for gstin in list(self.portal.data):
-            self.generate(gstin, period)
-            done.append((gstin, period))
+            if self.held(gstin, period) is None:
+                self.generate(gstin, period)
+                done.append((gstin, period))
         return done
+
+    def on_filed(self, gstin: str, period: str) -> list[tuple[str, str]]:
+        """A GSTR-3B filed: the next period's 2B, held for it past its 14th, is generated."""
+        following = period_of(generation_day(period))
+        if (gstin, following) in self.made or self.portal.day < generation_day(following) \
+                or self.held(gstin, following) is not None:
+            return []
+        self.generate(gstin, following)
+        return [(gstin, following)]
 
     def current(self, gstin: str, period: str) -> dict:
         """The 2B of `period` as generated (built now when its day passed before the start)."""
@@ -145,8 +214,12 @@ class Gstr2bBook:
             raise PortalError("RET2B1018", f"rtnprd '{period}' is not a return period (MMYYYY)")
         biz = self.portal.business(gstin)
         made = self.made.get((biz.gstin, period))
-        if made is None and self.portal.day >= generation_day(period):
+        waits = self.held(biz.gstin, period)
+        if made is None and self.portal.day >= generation_day(period) and waits is None:
             made = self.generate(biz.gstin, period)
+        if made is None and waits is not None and self.portal.day >= generation_day(period):
+            raise PortalError("RET2B1023", f"GSTR-2B for {period} is not generated yet: it "
+                                           f"waits for the GSTR-3B of {waits} to be filed")
         if made is None:
             raise PortalError("RET2B1023", f"GSTR-2B for {period} is not generated yet; it is "
                                            f"generated on {portal_date(generation_day(period))}")
@@ -211,13 +284,16 @@ def grouped(entries: list) -> dict:
             continue
         holder = groups.get((block, section, stin))
         if holder is None:
-            items = "boe" if section == "impgsez" else "nt" if section.startswith("cdnr") \
-                else "inv"
-            holder = groups[(block, section, stin)] = {**group, items: []}
+            holder = groups[(block, section, stin)] = {**group, _items(section): []}
             out[block].setdefault(section, []).append(holder)
-        holder["boe" if section == "impgsez" else "nt" if section.startswith("cdnr")
-               else "inv"].append(doc)
+        holder[_items(section)].append(doc)
     return out
+
+
+def _items(section: str) -> str:
+    """The list key of a supplier group in a 2B section."""
+    return ("boe" if section == "impgsez" else "nt" if section.startswith("cdnr")
+            else "doclist" if section == "isd" else "inv")
 
 
 def summary(entries: list) -> dict:
@@ -227,7 +303,8 @@ def summary(entries: list) -> dict:
     for block, section, _, _, doc in entries:
         name = ("itcRejected" if block == "docRejdata"
                 else "itcavl" if doc.get("itcavl") != "N" else "itcunavl")
-        part = ("imports" if section.startswith("impg")
+        part = ("imports" if section.startswith("impg") else "isdsup" if section == "isd"
+                else "revsup" if doc.get("rev") == "Y"
                 else "othersup" if doc.get("typ") == "C" else "nonrevsup")
         where = blocks.setdefault(name, {}).setdefault(part, {})
         for target in (where.setdefault(section, {}), where.setdefault("total", {})):

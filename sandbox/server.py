@@ -281,8 +281,12 @@ class Handler(BaseHTTPRequestHandler):
             return advance_days(portal, self.box.gstr2b, body)
         if name == "gstr2b":
             return gstr2b_control(self.box.gstr2b, body)
-        if name == "file_gstr3b":
-            return file_return(portal, body)
+        if name == "file_gstr3b":   # a 2B held for this return is generated now
+            entry = file_return(portal, body)
+            made = self.box.gstr2b.on_filed(portal.business(body.get("gstin")).gstin,
+                                            entry["ret_prd"]) if entry["rtntype"] == "GSTR3B" \
+                else []
+            return {**entry, "gstr2b_generated": [{"gstin": g, "period": p} for g, p in made]}
         if name == "edit_record":
             return {"record": portal.edit_record(body.get("gstin"), body.get("section"),
                                                  body.get("stin"),

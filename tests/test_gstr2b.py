@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 
 from core.fetch import fetch_ims
 from core.filing_status import track_filings
-from core.gstn_client import GstnClient
+from core.gstn_client import GSTR2A_PATH, GstnClient
 from core.gstr2b import (
     GSTR2B_PATH,
     fetch_2b,
@@ -156,7 +156,7 @@ def test_2b_vs_pr_on_sandbox_data(portal, tmp_path):
     data = fetch_2b(GstnClient(), G, "092025")
     (tmp_path / "2b.json").write_text(json.dumps({"data": data}), encoding="utf-8")
     _, docs = flatten_2b({"data": data})
-    kept = [d for d in docs if not d["rejected_in_ims"] and d["doc_type"] != "BOE"]
+    kept = [d for d in docs if not d["rejected_in_ims"] and d["doc_type"] not in ("BOE", "ISD")]
     books = kept[: len(kept) * 4 // 5]
     with open(tmp_path / "pr.csv", "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
@@ -167,7 +167,7 @@ def test_2b_vs_pr_on_sandbox_data(portal, tmp_path):
             sign = -1 if d["doc_type"] == "CRN" else 1
             txval = d["txval"] + (500_000 if i == 0 else 0)
             w.writerow([G, d["stin"], d["trdnm"], d["doc_type"], d["doc_no"],
-                        d["doc_date"].isoformat(), d["pos"], "N",
+                        d["doc_date"].isoformat(), d["pos"], d["rcm"],
                         *[sign * v / 100 for v in (txval, d["igst"], d["cgst"], d["sgst"],
                                                    d["cess"], d["val"])]])
     assert reco_main(["--purchase", str(tmp_path / "pr.csv"), "--portal",
@@ -182,6 +182,46 @@ def test_2b_vs_pr_on_sandbox_data(portal, tmp_path):
     assert {r["itcavl"] for r in portal_rows} >= {"Y", "N"}
     assert all(r["rsn"] for r in portal_rows if r["itcavl"] == "N")
     assert all(r["supfildt"] for r in portal_rows if r["section"] not in ("impg", "impgsez"))
+
+
+def test_2b_holds_reverse_charge_and_isd_documents(portal):
+    """Documents IMS never holds are in the 2B: the period's reverse-charge invoices (the ones
+    GSTR-2A shows, `rev` = Y) and input service distributor documents, each in its place of
+    `itcsumm`; none of them counts as a late action."""
+    control(portal, "gstr2b", {"generate": {"gstin": G, "period": PERIOD}})
+    client = GstnClient()
+    data = fetch_2b(client, G, PERIOD)
+    _, docs = flatten_2b({"data": data})
+    reverse = [d for d in docs if d["rcm"] == "Y"]
+    isd = [d for d in docs if d["section"] == "isd"]
+    in_2a = [d for g in client.call("GET", GSTR2A_PATH, G,
+                                    {"action": "B2B", "gstin": G, "ret_period": PERIOD})["b2b"]
+             for d in g["inv"] if d.get("rchrg") == "Y"]
+    assert len(reverse) == len(in_2a) > 0 and all(d["section"] == "b2b" for d in reverse)
+    assert {d["doc_no"] for d in reverse} == {d["inum"] for d in in_2a}
+    assert isd and all(d["doc_type"] == "ISD" and d["trdnm"] and d["igst"] + d["cgst"] > 0
+                       for d in isd)
+    assert len(reverse) + len(isd) < len(docs) // 10          # a small share
+    summary = data["itcsumm"]["itcavl"]
+    assert summary["revsup"]["total"]["igst"] + summary["revsup"]["total"]["cgst"] > 0
+    assert set(summary["isdsup"]) >= {"isd", "total"}
+    fetch_ims(G, client)
+    assert fetch_gstr2b(G, PERIOD, client)["late"] == 0
+
+
+def test_2b_waits_for_the_previous_gstr3b(portal):
+    """The 2B of November (the October GSTR-3B is due after the sandbox's start) is not
+    generated on 14 December while that return is not filed; filing it generates the 2B that
+    day. October's 2B (September's return was due before the start) is generated on time."""
+    moved = control(portal, "advance_day", {"days": 32, "new_per_day": 0, "edits_per_day": 0})
+    generated = [(g["gstin"], g["period"]) for g in moved["gstr2b_generated"]]
+    assert (G, PERIOD) in generated and (G, "112025") not in generated
+    with pytest.raises(Exception, match="waits for the GSTR-3B of 102025"):
+        GstnClient().call("GET", GSTR2B_PATH, G, {"action": "GET2B", "gstin": G,
+                                                  "rtnprd": "112025"})
+    filed = control(portal, "file_gstr3b", {"gstin": G, "ret_period": PERIOD})
+    assert filed["gstr2b_generated"] == [{"gstin": G, "period": "112025"}]
+    assert fetch_2b(GstnClient(), G, "112025")["gendt"] == "14-12-2025"
 
 
 def test_worker_fetch_2b_command(portal):

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import auth_ui, backup_ui, ui
 from app.deadlines_ui import show_deadline_panel
+from app.gstr2b_panel import show_gstr2b_panel
 from app.incidents import error_boundary
 from core import dashboard as dash
 from core import gsp_status, labels
@@ -25,6 +26,7 @@ for warning in gsp_status.session_warnings(gstins):   # GSP sessions: OTP needed
 counts = ui.cached(dash.action_counts, gstins)
 
 show_deadline_panel(gstins)   # the month's calendar per business (app/deadlines_ui.py)
+show_gstr2b_panel(gstins)     # GSTR-2B needs regeneration, stored 2Bs (app/gstr2b_panel.py)
 
 if counts.is_empty():
     ui.no_data_yet("IMS records")
@@ -110,7 +112,8 @@ def show_job_health() -> None:
              "Fetch OK": r["last_fetch_ok"], "Next fetch": ui.when(r["next_fetch"]),
              "Last sync": ui.when(r["last_sync"]), "Sync OK": r["last_sync_ok"],
              "Sync done by": ui.when(r["sync_due_by"]),
-             "Failures (7 days)": failures.get(r["gstin"], 0), "Last error": r["last_error"]}
+             "Failures (7 days)": failures.get(r["gstin"], 0), "Last error": r["last_error"],
+             "Last GSTR-2B": r["last_gstr2b"]}
             for r in business_job_status(gstins=gstins)]
     st.dataframe(rows, hide_index=True)
     stopped_runs()
