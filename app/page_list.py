@@ -1,0 +1,36 @@
+"""The app's pages, for the navigation in app/main.py and for the login form.
+
+Before anyone logs in the login form registers every page with the navigation hidden
+(`hide_page_list`): a fresh server's first session would otherwise show Streamlit's own list
+of the files in app/pages/ (lower-case file names) beside the login form, and a deep link
+keeps its page through the login. Each page still checks the login itself.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from core import auth
+from core.auth import User
+
+
+def pages_for(user: User | None) -> list:
+    """The pages `user` may open (None: every page, for the hidden list before login)."""
+    pages = [
+        st.Page("pages/dashboard.py", title="Dashboard", icon=":material/dashboard:",
+                default=True),
+        st.Page("pages/ims_invoices.py", title="IMS Invoices", icon=":material/receipt_long:"),
+        st.Page("pages/reconciliation.py", title="Reconciliation",
+                icon=":material/compare_arrows:"),
+        st.Page("pages/purchase_register.py", title="Purchase Register",
+                icon=":material/upload_file:"),
+    ]
+    if user is None or auth.can(user, "settings"):
+        pages.append(st.Page("pages/settings.py", title="Settings", icon=":material/settings:"))
+    if user is None or auth.can(user, "users"):
+        pages.append(st.Page("pages/users.py", title="Users", icon=":material/group:"))
+    return pages
+
+
+def hide_page_list() -> None:
+    """Before login: every page known to the navigation, none listed."""
+    st.navigation(pages_for(None), position="hidden")
