@@ -7,27 +7,31 @@ keeps its page through the login. Each page still checks the login itself.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core import auth
 from core.auth import User
 
+PAGES = Path(__file__).with_name("pages")   # also right when a page file runs on its own
+
 
 def pages_for(user: User | None) -> list:
     """The pages `user` may open (None: every page, for the hidden list before login)."""
     pages = [
-        st.Page("pages/dashboard.py", title="Dashboard", icon=":material/dashboard:",
+        st.Page(PAGES / "dashboard.py", title="Dashboard", icon=":material/dashboard:",
                 default=True),
-        st.Page("pages/ims_invoices.py", title="IMS Invoices", icon=":material/receipt_long:"),
-        st.Page("pages/reconciliation.py", title="Reconciliation",
+        st.Page(PAGES / "ims_invoices.py", title="IMS Invoices", icon=":material/receipt_long:"),
+        st.Page(PAGES / "reconciliation.py", title="Reconciliation",
                 icon=":material/compare_arrows:"),
-        st.Page("pages/purchase_register.py", title="Purchase Register",
+        st.Page(PAGES / "purchase_register.py", title="Purchase Register",
                 icon=":material/upload_file:"),
     ]
     if user is None or auth.can(user, "settings"):
-        pages.append(st.Page("pages/settings.py", title="Settings", icon=":material/settings:"))
+        pages.append(st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:"))
     if user is None or auth.can(user, "users"):
-        pages.append(st.Page("pages/users.py", title="Users", icon=":material/group:"))
+        pages.append(st.Page(PAGES / "users.py", title="Users", icon=":material/group:"))
     return pages
 
 
