@@ -57,7 +57,7 @@ def hover(fig, what: str, value_column: int = 0):
 def drawn(where, fig, key: str) -> dict | None:
     """Show `fig` in `where` (st or a column); the point clicked since the last run, if any:
     {'x', 'y', 'customdata', 'legendgroup', ...} as Plotly reports it."""
-    event = where.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points")
+    event = where.plotly_chart(fitted(fig), key=key, on_select="rerun", selection_mode="points")
     points = list((event or {}).get("selection", {}).get("points", []) or [])
     seen = st.session_state.setdefault(_HANDLED, {})
     mark = repr(points)
@@ -68,7 +68,17 @@ def drawn(where, fig, key: str) -> dict | None:
     return points[0]
 
 
-def titled(what: str, business: str, when: str) -> str:
-    """A chart title that says whose figures and from when: 'ITC by match status ·
-    Acme Fabrics · 27AAPFU0939F1ZV · run 12 of 12 Nov 2025, 11:30 IST'."""
-    return f"{what}<br><sup>{business} · {when}</sup>"
+def titled(what: str, business: str | list[str], when: str) -> str:
+    """A chart title that says whose figures and from when, each on its own line: 'ITC by
+    match status', 'Acme Fabrics Pvt Ltd · 27AAPFU0939F1ZV', 'run 12 of 12 Nov 2025, 11:30
+    IST' (several businesses: one line each, up to three, else how many)."""
+    whose = [business] if isinstance(business, str) else list(business)
+    if len(whose) > 3:
+        whose = [f"{len(whose)} businesses (named on the axis)"]
+    return "<br>".join([what, *(f"<sup>{line}</sup>" for line in [*whose, when])])
+
+
+def fitted(fig):
+    """Room above the plot for every line of the title."""
+    lines = (fig.layout.title.text or "").count("<br>") + 1
+    return fig.update_layout(margin={"t": 30 + 22 * lines})

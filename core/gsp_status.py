@@ -72,7 +72,8 @@ def session_warnings(gstins: list[str] | None = None,
                 out.append(f"{who} needs an OTP now: it is not connected to the GSP yet. "
                            "Connect it under Settings → GSP sessions.")
         elif r["state"] in ("needs_otp", "access_ended", "otp_sent"):
-            out.append(f"{who} needs an OTP now: {r['words']} (Settings → GSP sessions)")
+            why = r["words"].removeprefix("Needs an OTP: ")   # said once
+            out.append(f"{who} needs an OTP now: {why} (Settings → GSP sessions)")
         elif r["access_ends_at"] is not None and r["access_ends_at"] - now <= WARN_AHEAD:
             left = r["access_ends_at"] - now
             span = (f"{left.days} day(s)" if left.days else

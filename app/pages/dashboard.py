@@ -41,7 +41,7 @@ def count_table(counts: pl.DataFrame) -> list[dict]:
             for r in counts.to_dicts()]
 
 
-def portal_chart(counts: pl.DataFrame, subtitle: tuple[str, str]) -> None:
+def portal_chart(counts: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
     """Records by the portal's action per business; a click opens those records."""
     frame = counts.with_columns(
         pl.col("gstin").map_elements(ui.label_business, return_dtype=pl.Utf8).alias("Business"))
@@ -61,7 +61,7 @@ def portal_chart(counts: pl.DataFrame, subtitle: tuple[str, str]) -> None:
         url_state.open_page(IMS_PAGE, {"business": gstin, "bucket": bucket})
 
 
-def itc_chart(itc: pl.DataFrame, subtitle: tuple[str, str]) -> None:
+def itc_chart(itc: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
     """ITC (tax) by match status per business, in the status colours; a click opens the IMS
     records of that business and status."""
     frame = itc.with_columns(
@@ -87,7 +87,7 @@ if counts.is_empty():
 else:
     st.subheader("Records by action")
     st.table(count_table(counts), hide_index=True)
-    subtitle = (", ".join(ui.label_business(g) for g in counts["gstin"].to_list()),
+    subtitle = ([ui.label_business(g) for g in counts["gstin"].to_list()],
                 f"records as last fetched {ui.when(ui.cached(dash.records_as_of, gstins))}")
     left, right = st.columns(2)
     portal_chart(counts, subtitle)
