@@ -168,6 +168,8 @@ def test_a_dashboard_bar_click_opens_the_ims_records_behind_it(page, app):
     settle(page)
     assert "business=" in page.url and "status=exact" in page.url
     page.get_by_text("Download CSV").first.wait_for(timeout=45000)
+    status = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Match status")
+    assert "Matched" in status.inner_text()                    # the filter the bar stood for
     shoot(page, "3_dashboard_bar_click_ims")
 
 

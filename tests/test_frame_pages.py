@@ -1,12 +1,14 @@
 """What the frame's pages say where a browser adds nothing (AppTest on a real store): a
 business enabled again after its fetch time says why a fetch runs now; the GSP session of each
-business in one sentence; the Dashboard's counts in Indian grouping."""
+business in one sentence; the Dashboard's counts in Indian grouping; the Add-user form keeping
+what was typed after a refusal and starting empty after a success."""
 from __future__ import annotations
 
 import datetime as dt
 
 from streamlit.testing.v1 import AppTest
 
+from core import auth
 from core.clock import business_tz, utc_now
 from core.db import connect
 from core.gsp_status import session_sentence
@@ -76,3 +78,26 @@ def test_dashboard_counts_in_indian_grouping(db_file):
     table = at.table[0].value
     acme = table.loc[table["Business"].str.contains(G1)].iloc[0]
     assert acme["Records"] == "1,20,010"
+
+
+def test_add_user_keeps_the_typed_values_after_a_refusal_and_clears_after_a_success(db_file):
+    boss = auth.create_user("boss@example.com", "correct horse battery", "admin")
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.session_state["auth_user_id"] = boss.user_id
+    at.run()
+    at.switch_page("pages/users.py").run()
+
+    def field(label: str):
+        return next(t for t in at.text_input if t.label.startswith(label))
+
+    field("Email").set_value("new.person@example.com")
+    field("Password").set_value("short")
+    next(b for b in at.button if b.label == "Add user").click()
+    at.run()
+    assert any("at least" in e.value for e in at.error)
+    assert field("Email").value == "new.person@example.com" and field("Password").value == "short"
+    field("Password").set_value("a long enough password")
+    next(b for b in at.button if b.label == "Add user").click()
+    at.run()
+    assert any("Added new.person@example.com" in s.value for s in at.success)
+    assert field("Email").value == "" and field("Password").value == ""
