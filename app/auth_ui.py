@@ -24,7 +24,7 @@ import time
 
 import streamlit as st
 
-from app import session_cookie
+from app import page_list, session_cookie
 from app.incidents import error_boundary
 from core import auth
 from core.auth import User
@@ -207,6 +207,7 @@ def _hand_cookie() -> None:
 
 def login_form() -> None:
     """Email + password; any refusal says the same words (core.login.LOGIN_REFUSED)."""
+    page_list.hide_page_list()       # no raw list of page files beside the form
     st.title("IMS Reco Sync")
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:

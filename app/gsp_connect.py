@@ -49,9 +49,10 @@ def show_gsp_sessions(gstins: list[str], actor: str) -> None:
     if not rows:
         st.info("Add a business first; then connect it here.")
         return
-    st.dataframe([{"Business": ui.label_business(r["gstin"]), "Portal username": r["username"],
-                   "State": gsp_sessions.STATE_WORDS[r["state"]], "Details": r["words"]}
-                  for r in rows], hide_index=True)
+    st.table([{"Business": ui.label_business(r["gstin"]),
+               "Portal username": r["username"] or "not given yet",
+               "GSP session": r["sentence"], "Details": r["words"]} for r in rows],
+             hide_index=True)
     pick = st.selectbox("Business to connect", [r["gstin"] for r in rows],
                         format_func=ui.label_business, key="gsp_pick")
     row = next(r for r in rows if r["gstin"] == pick)

@@ -48,6 +48,39 @@ def itc_by_status(gstins: list[str]) -> pl.DataFrame:
             FROM ims_records WHERE {SCOPE} GROUP BY ALL ORDER BY gstin, itc DESC""", [list(gstins)])
 
 
+def records_as_of(gstins: list[str]) -> dt.datetime | None:
+    """When the IMS records shown were last seen on the portal (the latest fetch), in IMS_TZ."""
+    with connect(read_only=True) as con:
+        rows = con.execute(f"SELECT max(last_seen) FROM ims_records WHERE {SCOPE}",
+                           [list(gstins)]).fetchall()
+    return from_store(rows[0][0])
+
+
+JOB_WORDS = {jobs.FETCH: "Fetch (IMS and GSTR-2A)", jobs.FETCH_IMS: "IMS fetch",
+             jobs.FETCH_2A: "GSTR-2A fetch", jobs.SYNC: "Sync", jobs.POLL: "Upload check"}
+
+
+def job_words(job: str | None) -> str:
+    """A job's name as people say it ('fetch_ims' -> 'IMS fetch')."""
+    return JOB_WORDS.get(job or "", (job or "").replace("_", " ").capitalize())
+
+
+def run_words(when: str, ok: bool | None) -> str:
+    """'12 Nov 2025, 11:30 IST: worked' / '...: failed (see Last error)' / 'never'."""
+    if not when:
+        return "never"
+    return f"{when}: worked" if ok else f"{when}: failed (see Last error)"
+
+
+def error_words(error: str | None, when: str) -> str:
+    """The last failure in words: 'IMS fetch failed on 11 Nov 2025, 11:30 IST: HTTP 503 from
+    GSP' (core/job_status.py keeps it as 'job: error')."""
+    if not error:
+        return "none"
+    job, _, text = error.partition(": ")
+    return f"{job_words(job)} failed on {when}: {text}" if text else f"Failed on {when}: {job}"
+
+
 def job_health(gstins: list[str]) -> pl.DataFrame:
     """Per business and job: last run, whether it worked, failures in the last 7 days."""
     with connect() as con:

@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 import requests
 
 from core.business import SettingsError, business_exists, checked_gstin
-from core.clock import from_store, utc_now
+from core.clock import utc_now
 from core.db import connect, transaction
 from core.gsp import GspAdapter, GspConfig, GstnError, IssuedToken, ReauthenticationNeeded
 from core.secrets_box import SecretKeyError, seal, unseal
+from core.timefmt import shown_time
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ class Held:
 
 
 def when(moment: dt.datetime | None) -> str:
-    return f"{from_store(moment):%d %b %Y %H:%M}" if moment else "unknown"
+    """'01 Dec 2026, 18:00 IST' (the business time zone, named)."""
+    return shown_time(moment, "unknown")
 
 
 def _adapter(adapter: GspAdapter | None) -> GspAdapter:

@@ -29,9 +29,32 @@ def session_rows(gstins: list[str] | None = None, now: dt.datetime | None = None
              "state": effective_state(rows[b["gstin"]], now),
              "words": describe(rows[b["gstin"]], now) + (
                  fallback if rows[b["gstin"]] is None else ""),
+             "sentence": session_sentence(rows[b["gstin"]], now, bool(fallback)),
              "token_expires_at": (rows[b["gstin"]] or {}).get("token_expires_at"),
              "access_ends_at": (rows[b["gstin"]] or {}).get("access_ends_at")}
             for b in businesses]
+
+
+def session_sentence(row: dict | None, now: dt.datetime, shared_login: bool = False) -> str:
+    """The GSP session of one business in one short sentence, for a table cell: "Session
+    active until 01 Dec 2026, 18:00 IST" or "Needs a new OTP: the GSP session expired on ..."."""
+    state = effective_state(row, now)
+    if row is None:
+        return ("Uses the shared GSP login (no session of its own)" if shared_login
+                else "Needs an OTP: not connected to the GSP yet")
+    if state == "connected":
+        return f"Session active until {when(row['token_expires_at'])}"
+    if state == "refresh_failed":
+        return (f"Session active until {when(row['token_expires_at'])}; the last refresh "
+                "failed and the worker tries again")
+    if state == "otp_sent":
+        return f"Waiting for the OTP sent on {when(row['otp_requested_at'])}"
+    if state == "access_ended":
+        return (f"Needs a new OTP: API access ended on {when(row['access_ends_at'])} (enable it "
+                "on the GST portal again)")
+    if row["state"] in ("connected", "refresh_failed"):
+        return f"Needs a new OTP: the GSP session expired on {when(row['token_expires_at'])}"
+    return f"Needs a new OTP: {row['reason'] or 'the GSP refused the session'}"
 
 
 def session_warnings(gstins: list[str] | None = None,
@@ -49,7 +72,8 @@ def session_warnings(gstins: list[str] | None = None,
                 out.append(f"{who} needs an OTP now: it is not connected to the GSP yet. "
                            "Connect it under Settings → GSP sessions.")
         elif r["state"] in ("needs_otp", "access_ended", "otp_sent"):
-            out.append(f"{who} needs an OTP now: {r['words']} (Settings → GSP sessions)")
+            why = r["words"].removeprefix("Needs an OTP: ")   # said once
+            out.append(f"{who} needs an OTP now: {why} (Settings → GSP sessions)")
         elif r["access_ends_at"] is not None and r["access_ends_at"] - now <= WARN_AHEAD:
             left = r["access_ends_at"] - now
             span = (f"{left.days} day(s)" if left.days else

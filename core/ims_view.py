@@ -25,6 +25,7 @@ from core.itc_answer import (
     remarks_allowed,
 )
 from core.labels import SECTIONS, action_words, date_words, doc_type_words, words_first
+from core.supplier_names import NAMES_SQL, import_name_sql
 from core.timefmt import shown_times
 from core.upload_words import WAITING, request_words, result_words
 
@@ -197,16 +198,18 @@ def filter_options(gstins: list[str]) -> dict[str, list[str]]:
 
 def export_frame(gstins: list[str], f: ImsFilter, bucket: str | None,
                  sort: tuple[str, bool] = DEFAULT_SORT) -> pl.DataFrame:
-    """Every filtered record with its recommendation, the supplier's name where the books
-    know it, the document value and the matched books document's amounts, for CSV/Excel
-    download; in the grid's order (`sort`)."""
+    """Every filtered record with its recommendation, the supplier's name (the books', else
+    the GSTR-2B's trade name, core/supplier_names.py), the document value and the matched
+    books document's amounts, for CSV/Excel download; in the grid's order (`sort`)."""
     where, params = where_clause(gstins, f, bucket)
     books = ", ".join(f"p.{c} AS books_{c}" for c in ("txval", "igst", "cgst", "sgst", "cess",
                                                       "doc_value"))
+    port = import_name_sql("r.stin")
     with connect(read_only=True) as con:
         frame = query_frame(con, f"""
             SELECT r.rtin AS company_gstin, r.section, r.stin AS supplier_gstin,
-                   coalesce(p.supplier_name, n.supplier_name) AS supplier_name, r.doc_type,
+                   coalesce(p.supplier_name, n.supplier_name, CASE WHEN r.section IN
+                            ('impg', 'impga') THEN {port} END) AS supplier_name, r.doc_type,
                    r.doc_no, r.doc_date, r.rtnprd AS return_period, r.srcform, r.srcfilstatus,
                    r.txval, r.igst, r.cgst, r.sgst, r.cess, r.val, r.val AS document_value,
                    r.portal_action, r.match_status, r.recommended_action, r.reasons,
@@ -218,9 +221,7 @@ def export_frame(gstins: list[str], f: ImsFilter, bucket: str | None,
                   FROM ims_records WHERE {where}) r
             {original_tax_sql('r', f'SELECT record_id FROM ims_records WHERE {where}')}
             LEFT JOIN purchase_docs p ON p.doc_id = r.counterpart_doc_id
-            LEFT JOIN (SELECT rtin, stin, max(supplier_name) AS supplier_name FROM purchase_docs
-                       WHERE supplier_name IS NOT NULL GROUP BY ALL) n
-                   ON n.rtin = r.rtin AND n.stin = r.stin
+            LEFT JOIN ({NAMES_SQL}) n ON n.rtin = r.rtin AND n.stin = r.stin
             ORDER BY r.sort_pos""", params + params)
     shown = answer_view(frame)
     return words_first(shown.select(*EXPORT_FRONT, "supplier_remark", "internal_note",

@@ -88,10 +88,17 @@ def trend_by_period(run_id: int, gstins: list[str]) -> pl.DataFrame:
 
 
 def results_page(run_id: int, gstins: list[str], statuses: list[str], page: int,
-                 page_size: int = 50) -> tuple[pl.DataFrame, int]:
-    """One page of results (optionally of some statuses) and the total count."""
-    extra = "list_contains(?::VARCHAR[], match_status)" if statuses else ""
-    where, params = _scoped(run_id, gstins, extra, [list(statuses)] if statuses else [])
+                 page_size: int = 50, supplier: str = "") -> tuple[pl.DataFrame, int]:
+    """One page of results (optionally of some statuses, of one supplier GSTIN) and the total
+    count."""
+    conditions, values = [], []
+    if statuses:
+        conditions.append("list_contains(?::VARCHAR[], match_status)")
+        values.append(list(statuses))
+    if supplier.strip():
+        conditions.append("supplier_gstin = ?")
+        values.append(supplier.strip().upper())
+    where, params = _scoped(run_id, gstins, " AND ".join(conditions), values)
     with connect(read_only=True) as con:
         total = con.execute(f"SELECT count(*) FROM reco_results WHERE {where}",
                             params).fetchall()[0][0]

@@ -246,7 +246,8 @@ def test_a_page_run_on_its_own_still_asks_for_a_login(people, page):
     at = AppTest.from_file(str(ROOT / "app" / "pages" / f"{page}.py"), default_timeout=60).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.text_input(key="login_email")
-    assert not at.dataframe and not [b for b in at.button if b.label != "Log in"]
+    assert not at.dataframe and not at.table
+    assert not [b for b in at.button if b.label != "Log in"]
     assert G1 not in everything_shown(at) and G2 not in everything_shown(at)
 
 

@@ -35,7 +35,7 @@ def shown(at) -> str:
     parts = [str(e.value) for kind in ("markdown", "caption", "info", "success", "warning",
                                        "error", "text", "code") for e in getattr(at, kind)]
     return "\n".join(parts + [str(w.value) for w in at.text_input]
-                     + [str(d.value) for d in at.dataframe])
+                     + [str(d.value) for d in (*at.dataframe, *at.table)])
 
 
 def test_settings_connects_a_gstin_and_never_shows_the_otp_or_token(db_file, sandbox):

@@ -211,7 +211,7 @@ def page_text(page: str) -> str:
                  "title", "subheader"):
         out += [str(e.value) for e in getattr(at, kind)]
     out += [str(w.value) for w in at.text_input]
-    out += [str(d.value) for d in at.dataframe]
+    out += [str(d.value) for d in (*at.dataframe, *at.table)]
     return "\n".join(out)
 
 

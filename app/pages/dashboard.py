@@ -6,18 +6,24 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from app import auth_ui, backup_ui, ui
+from app import auth_ui, backup_ui, charts, ui, url_state
 from app.deadlines_ui import show_deadline_panel
 from app.gstr2b_panel import show_gstr2b_panel
 from app.incidents import error_boundary
 from core import dashboard as dash
 from core import gsp_status, labels
 from core.clock import utc_now
-from core.figures import scaled
+from core.figures import count_words, rupees, scaled
 from core.job_status import business_job_status
 
 PORTAL_WORDS = {"no_action": "No action", "accepted": "Accepted", "rejected": "Rejected",
                 "pending": "Pending"}
+COUNT_HEADINGS = {"business": "Business", "total": "Records", **PORTAL_WORDS,
+                  "recommend_accept": "Recommended: accept",
+                  "recommend_reject": "Recommended: reject",
+                  "recommend_pending": "Recommended: pending",
+                  "not_synced": "Not reconciled yet"}
+IMS_PAGE = "pages/ims_invoices.py"
 
 st.title("Dashboard")
 gstins = ui.require_businesses()
@@ -28,33 +34,67 @@ counts = ui.cached(dash.action_counts, gstins)
 show_deadline_panel(gstins)   # the month's calendar per business (app/deadlines_ui.py)
 show_gstr2b_panel(gstins)     # GSTR-2B needs regeneration, stored 2Bs (app/gstr2b_panel.py)
 
+
+def count_table(counts: pl.DataFrame) -> list[dict]:
+    """Records by action per business, every count in Indian grouping (a table that wraps:
+    nothing clipped at any width)."""
+    return [{COUNT_HEADINGS["business"]: ui.label_business(r["gstin"]),
+             **{COUNT_HEADINGS[c]: count_words(r[c]) for c in COUNT_HEADINGS if c != "business"}}
+            for r in counts.to_dicts()]
+
+
+def portal_chart(counts: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
+    """Records by the portal's action per business; a click opens those records."""
+    frame = counts.with_columns(
+        pl.col("gstin").map_elements(ui.label_business, return_dtype=pl.Utf8).alias("Business"))
+    portal = frame.unpivot(index=["Business", "gstin"], on=list(PORTAL_WORDS),
+                           variable_name="bucket", value_name="records").with_columns(
+        pl.col("bucket").replace_strict(PORTAL_WORDS).alias("Portal action"),
+        pl.col("records").map_elements(count_words, return_dtype=pl.Utf8).alias("shown"))
+    fig = px.bar(portal, x="Business", y="records", color="Portal action",
+                 custom_data=["shown", "gstin", "bucket"], labels={"records": "records"},
+                 title=charts.titled("IMS records by portal action", *subtitle),
+                 **charts.ACTION_CHART)
+    charts.indian_axis(charts.hover(fig, "records"),
+                       frame.select(list(PORTAL_WORDS)).sum_horizontal().to_list())
+    point = charts.drawn(left, fig, "portal_actions")
+    if point:
+        gstin, bucket = point["customdata"][1], point["customdata"][2]
+        url_state.open_page(IMS_PAGE, {"business": gstin, "bucket": bucket})
+
+
+def itc_chart(itc: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
+    """ITC (tax) by match status per business, in the status colours; a click opens the IMS
+    records of that business and status."""
+    frame = itc.with_columns(
+        pl.col("match_status").map_elements(labels.status_words, return_dtype=pl.Utf8)
+        .alias("Status"),
+        pl.col("gstin").map_elements(ui.label_business, return_dtype=pl.Utf8).alias("Business"),
+        pl.col("itc").map_elements(rupees, return_dtype=pl.Utf8).alias("shown"))
+    frame, unit = scaled(frame, "itc")
+    fig = px.bar(frame, x="Business", y="itc", color="Status",
+                 custom_data=["shown", "gstin", "match_status"],
+                 title=charts.titled(f"ITC (tax, {unit}) by match status", *subtitle),
+                 labels={"itc": f"ITC ({unit})"}, **charts.STATUS_CHART)
+    totals = frame.group_by("Business").agg(pl.col("itc").sum())["itc"].to_list()
+    charts.indian_axis(charts.hover(fig, "ITC"), totals, decimals=2)
+    point = charts.drawn(right, fig, "itc_status")
+    if point:
+        gstin, status = point["customdata"][1], point["customdata"][2]
+        url_state.open_page(IMS_PAGE, {"business": gstin, "status": status})
+
+
 if counts.is_empty():
     ui.no_data_yet("IMS records")
 else:
     st.subheader("Records by action")
-    st.dataframe(counts, hide_index=True, column_config={
-        "business": "Business", "gstin": "GSTIN", "total": "Total", "no_action": "No action",
-        "accepted": "Accepted", "rejected": "Rejected", "pending": "Pending",
-        "recommend_accept": "Rec. accept", "recommend_reject": "Rec. reject",
-        "recommend_pending": "Rec. pending", "not_synced": "Not synced"})
-    itc = ui.cached(dash.itc_by_status, gstins)
+    st.table(count_table(counts), hide_index=True)
+    subtitle = ([ui.label_business(g) for g in counts["gstin"].to_list()],
+                f"records as last fetched {ui.when(ui.cached(dash.records_as_of, gstins))}")
     left, right = st.columns(2)
-    portal = counts.rename(PORTAL_WORDS).unpivot(
-        index="business", on=list(PORTAL_WORDS.values()), variable_name="portal action",
-        value_name="records")
-    left.plotly_chart(px.bar(portal, x="business", y="records", color="portal action",
-                             title="Portal action",
-                             category_orders={"portal action": list(PORTAL_WORDS.values())}),
-                      key="portal_actions")
-    itc, unit = scaled(itc.with_columns(
-        pl.col("match_status").map_elements(labels.status_words, return_dtype=pl.Utf8),
-        pl.col("gstin").map_elements(ui.label_business, return_dtype=pl.Utf8)), "itc")
-    right.plotly_chart(px.bar(itc, x="match_status", y="itc", color="gstin", barmode="group",
-                              title=f"ITC (tax, {unit}) by match status",
-                              labels={"itc": f"ITC ({unit})", "match_status": "match status",
-                                      "gstin": "business"},
-                              category_orders={"match_status": list(labels.STATUS_ORDER)}),
-                       key="itc_status")
+    portal_chart(counts, subtitle)
+    itc_chart(ui.cached(dash.itc_by_status, gstins), subtitle)
+    st.caption(charts.CLICK_HINT)
 
 
 START = "Start it with `python worker.py` (it fetches daily at each business's fetch time)"
@@ -85,10 +125,10 @@ def stopped_runs() -> None:
         return
     st.warning(f"{stopped.height} job run(s) in the last 7 days stopped before they finished; "
                "the next run does their work again.")
-    st.dataframe([{"Business": ui.label_business(r["gstin"]) if r["gstin"] else "",
-                   "Job": r["job"], "Started by": r["triggered_by"],
-                   "Started": ui.when(r["started_at"]), "Stopped": ui.when(r["finished_at"]),
-                   "Why": r["error"]} for r in stopped.to_dicts()], hide_index=True)
+    st.table([{"Business": ui.label_business(r["gstin"]) if r["gstin"] else "",
+               "Job": dash.job_words(r["job"]), "Started by": r["triggered_by"],
+               "Started": ui.when(r["started_at"]), "Stopped": ui.when(r["finished_at"]),
+               "Why": r["error"]} for r in stopped.to_dicts()], hide_index=True)
 
 
 @st.fragment(run_every="30s")
@@ -108,14 +148,18 @@ def show_job_health() -> None:
         return
     failures = dict(dash.job_health(gstins).group_by("gstin").agg(
         pl.col("failures_7d").sum()).iter_rows())
-    rows = [{"Business": ui.label_business(r["gstin"]), "Last fetch": ui.when(r["last_fetch"]),
-             "Fetch OK": r["last_fetch_ok"], "Next fetch": ui.when(r["next_fetch"]),
-             "Last sync": ui.when(r["last_sync"]), "Sync OK": r["last_sync_ok"],
-             "Sync done by": ui.when(r["sync_due_by"]),
-             "Failures (7 days)": failures.get(r["gstin"], 0), "Last error": r["last_error"],
-             "Last GSTR-2B": r["last_gstr2b"]}
+    sessions = {r["gstin"]: r["sentence"] for r in gsp_status.session_rows(gstins)}
+    rows = [{"Business": ui.label_business(r["gstin"]),
+             "Last fetch": dash.run_words(ui.when(r["last_fetch"]), r["last_fetch_ok"]),
+             "Next fetch": ui.when(r["next_fetch"]) or "not scheduled (auto-generate is off)",
+             "Last sync": dash.run_words(ui.when(r["last_sync"]), r["last_sync_ok"]),
+             "Sync done by": ui.when(r["sync_due_by"]) or "not scheduled",
+             "GSP session": sessions.get(r["gstin"], ""),
+             "Failures (7 days)": count_words(failures.get(r["gstin"], 0)),
+             "Last error": dash.error_words(r["last_error"], ui.when(r["last_error_at"])),
+             "Last GSTR-2B": r["last_gstr2b"] or "not yet"}
             for r in business_job_status(gstins=gstins)]
-    st.dataframe(rows, hide_index=True)
+    st.table(rows, hide_index=True)
     stopped_runs()
     st.caption(f"Refreshed {ui.when(utc_now())}; updates every 30 s.")
 

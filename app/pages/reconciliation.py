@@ -8,19 +8,18 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from app import ui
+from app import charts, ui
 from core import export, labels, sync
 from core import reco_view as rv
 from core.downloads import download_name
-from core.figures import count_words, scaled
+from core.figures import count_words, rupees, scaled
 from core.ims_view import page_count
+from core.supplier_names import supplier_labels
 from core.timefmt import shown_time
 
 KINDS = labels.RECO_KINDS
 PAGE_SIZE = 50
 STATUS_AXIS = {"categoryorder": "array", "categoryarray": list(labels.STATUS_ORDER)}
-STATUS_CHART = {"color_discrete_map": labels.STATUS_COLOURS,
-                "category_orders": {"Status": list(labels.STATUS_ORDER)}}
 
 st.title("Reconciliation")
 ui.show_flash()
@@ -73,36 +72,79 @@ run_id = st.selectbox("Run", run_ids, index=run_ids.index(just_run) if just_run 
                       format_func=partial(run_label, runs))
 
 summary = ui.cached(rv.status_summary, run_id, gstins)
-by_status = summary.with_columns(
-    pl.col("match_status").map_elements(labels.status_words, return_dtype=pl.Utf8).alias("Status"))
-by_value, unit = scaled(by_status, "tax_value")
+chosen_run = runs.row(run_ids.index(run_id), named=True)
+whose = (ui.label_business(chosen_run["rtin"]),
+         f"run {run_id} of {shown_time(chosen_run['started_at'])}")
+
+
+def drill_to(status: str | None = None, supplier: str | None = None) -> None:
+    """A click on a chart: the drill-down below shows that status and/or supplier."""
+    st.session_state["drill_status"] = [status] if status else []
+    st.session_state["drill_supplier"] = supplier or ""
+    st.session_state["drill_opened"] = True
+
+
+def status_frame(frame: pl.DataFrame, value: str) -> pl.DataFrame:
+    """Statuses in words (the legend's colours and order), the figure in Indian grouping."""
+    shown = rupees if value == "tax_value" else count_words
+    return frame.with_columns(
+        pl.col("match_status").map_elements(labels.status_words, return_dtype=pl.Utf8)
+        .alias("Status"),
+        pl.col(value).map_elements(shown, return_dtype=pl.Utf8).alias("shown"))
+
+
+by_status = status_frame(summary, "records")
+by_value, unit = scaled(status_frame(summary, "tax_value"), "tax_value")
 left, right = st.columns(2)
-left.plotly_chart(px.pie(by_status, names="Status", values="records", hole=0.45,
-                         title="Status by count", color="Status", **STATUS_CHART)
-                  .update_traces(sort=False), key="by_count")
-right.plotly_chart(px.bar(by_value, x="Status", y="tax_value",
-                          title=f"Status by value (tax, {unit})",
-                          labels={"tax_value": f"tax ({unit})"}, color="Status", **STATUS_CHART)
-                   .update_layout(showlegend=False).update_xaxes(**STATUS_AXIS), key="by_value")
+pie = charts.hover(px.pie(by_status, names="Status", values="records", hole=0.45,
+                          title=charts.titled("Status by count", *whose), color="Status",
+                          custom_data=["shown", "match_status"], **charts.STATUS_CHART)
+                   .update_traces(sort=False), "records")
+pie.update_traces(hovertemplate="%{label}<br>records: %{customdata[0]}<extra></extra>")
+if point := charts.drawn(left, pie, "by_count"):
+    drill_to(status=point["customdata"][1])
+fig = px.bar(by_value, x="Status", y="tax_value", custom_data=["shown", "match_status"],
+             title=charts.titled(f"Status by value (tax, {unit})", *whose),
+             labels={"tax_value": f"tax ({unit})"}, color="Status", **charts.STATUS_CHART)
+fig = charts.indian_axis(charts.hover(fig, "tax"), by_value["tax_value"].to_list(), decimals=2)
+if point := charts.drawn(right, fig.update_layout(showlegend=False).update_xaxes(**STATUS_AXIS),
+                         "by_value"):
+    drill_to(status=point["customdata"][1])
 left, right = st.columns(2)
-top, unit = scaled(ui.cached(rv.top_suppliers_at_risk, run_id, gstins), "value_at_risk")
-left.plotly_chart(px.bar(top, x="value_at_risk", y="supplier_gstin", orientation="h",
-                         labels={"value_at_risk": f"tax at risk ({unit})",
-                                 "supplier_gstin": "supplier GSTIN"},
-                         title=f"Top suppliers by value at risk (tax, {unit}; not matched)")
-                  .update_yaxes(autorange="reversed"), key="top_suppliers")
+top = ui.cached(rv.top_suppliers_at_risk, run_id, gstins)
+names = supplier_labels(chosen_run["rtin"], top["supplier_gstin"].to_list())
+top = top.with_columns(
+    pl.col("supplier_gstin").replace_strict(names, default=pl.col("supplier_gstin"))
+    .alias("Supplier"),
+    pl.col("value_at_risk").map_elements(rupees, return_dtype=pl.Utf8).alias("shown"))
+top, unit = scaled(top, "value_at_risk")
+fig = px.bar(top, x="value_at_risk", y="Supplier", orientation="h",
+             custom_data=["shown", "supplier_gstin"],
+             labels={"value_at_risk": f"tax at risk ({unit})"},
+             title=charts.titled(f"Top suppliers by value at risk (tax, {unit}; not matched)",
+                                 *whose))
+fig.update_traces(hovertemplate="%{y}<br>tax at risk: %{customdata[0]}<extra></extra>")
+fig = charts.indian_axis(fig, top["value_at_risk"].to_list(), axis="x", decimals=2)
+if point := charts.drawn(left, fig.update_yaxes(autorange="reversed", title=None),
+                         "top_suppliers"):
+    drill_to(supplier=point["customdata"][1])
 reasons = ui.cached(rv.reasons_breakdown, run_id, gstins).with_columns(
-    pl.col("reason").map_elements(labels.reason_words, return_dtype=pl.Utf8))
-right.plotly_chart(px.bar(reasons, x="reason", y="records", title="Reasons",
-                          labels={"reason": "reason"}), key="reasons")
-trend = ui.cached(rv.trend_by_period, run_id, gstins).with_columns(   # '092025' -> 'Sep 2025'
-    pl.col("period").map_elements(labels.period_words, return_dtype=pl.Utf8),
-    pl.col("match_status").map_elements(labels.status_words, return_dtype=pl.Utf8)
-    .alias("Status"))
-st.plotly_chart(px.bar(trend, x="period", y="records", color="Status",
-                       title="Trend by period", **STATUS_CHART)
-                .update_xaxes(type="category", title="return period"),
-                key="trend")
+    pl.col("reason").map_elements(labels.reason_words, return_dtype=pl.Utf8),
+    pl.col("records").map_elements(count_words, return_dtype=pl.Utf8).alias("shown"))
+fig = px.bar(reasons, x="reason", y="records", title=charts.titled("Reasons", *whose),
+             custom_data=["shown"], labels={"reason": "reason"})
+fig.update_traces(hovertemplate="%{x}<br>records: %{customdata[0]}<extra></extra>")
+right.plotly_chart(charts.fitted(charts.indian_axis(fig, reasons["records"].to_list())),
+                   key="reasons")
+trend = status_frame(ui.cached(rv.trend_by_period, run_id, gstins), "records").with_columns(
+    pl.col("period").map_elements(labels.period_words, return_dtype=pl.Utf8))  # 'Sep 2025'
+fig = px.bar(trend, x="period", y="records", color="Status", custom_data=["shown", "match_status"],
+             title=charts.titled("Trend by period", *whose), **charts.STATUS_CHART)
+totals = trend.group_by("period").agg(pl.col("records").sum())["records"].to_list()
+fig = charts.indian_axis(charts.hover(fig, "records"), totals)
+if point := charts.drawn(st, fig.update_xaxes(type="category", title="return period"), "trend"):
+    drill_to(status=point["customdata"][1])
+st.caption(charts.CLICK_HINT)
 
 st.subheader("Drill down")
 DRILL_HEADINGS = {
@@ -122,21 +164,36 @@ DRILL_HEADINGS = {
     "nearest_doc_no": "Nearest candidate", "nearest_reason": "Why it did not match"}
 in_order = sorted(summary["match_status"].to_list(),
                   key=lambda c: list(labels.STATUSES).index(c) if c in labels.STATUSES else 99)
-statuses = st.multiselect("Status", in_order, key="drill_status",
+LONG_TEXT = {"reasons": "Reasons", "nearest_reason": "Why it did not match",
+             "supplier_remark": "Proposed remark"}
+c1, c2 = st.columns([3, 2])
+statuses = c1.multiselect("Status", in_order, key="drill_status",
                           format_func=labels.status_words)
-page_key = f"drill_page_{run_id}_{'_'.join(statuses)}"
+supplier = c2.text_input("Supplier GSTIN (empty = all)", key="drill_supplier", max_chars=15)
+if st.session_state.pop("drill_opened", False):
+    st.info("Showing the documents behind the bar you clicked: "
+            + "; ".join(filter(None, [", ".join(map(labels.status_words, statuses)),
+                                      supplier and f"supplier {supplier}"])) + ".")
+page_key = f"drill_page_{run_id}_{'_'.join(statuses)}_{supplier.strip().upper()}"
 page_no = st.session_state.get(page_key, 1) or 1
-rows, total = ui.cached(rv.results_page, run_id, gstins, statuses, page_no, PAGE_SIZE)
-st.dataframe(rv.shown_results(rows), hide_index=True, placeholder="", column_config={
+rows, total = ui.cached(rv.results_page, run_id, gstins, statuses, page_no, PAGE_SIZE, supplier)
+shown = rv.shown_results(rows)
+if "supplier_gstin" in shown.columns:       # the supplier's name beside its GSTIN
+    named = supplier_labels(chosen_run["rtin"], shown["supplier_gstin"].unique().to_list())
+    shown = shown.with_columns(pl.col("supplier_gstin").replace_strict(
+        named, default=pl.col("supplier_gstin")).alias("supplier_gstin"))
+st.dataframe(shown, hide_index=True, placeholder="", column_config={
     **DRILL_HEADINGS,
+    "supplier_gstin": st.column_config.TextColumn("Supplier", width="large",
+                                                  help="Name (books, else GSTR-2B) · GSTIN"),
+    **{c: st.column_config.TextColumn(w, width="large", help=f"{w} (hover a cell for all of it)")
+       for c, w in LONG_TEXT.items()},
     "itc_red_req": "ITC to be reduced (proposed)",
-    "supplier_remark": "Proposed remark",
     "user_supplier_remark": st.column_config.TextColumn(
         "Remark to supplier", help="What the team wrote to the supplier (sent with the action)"),
     "internal_note": st.column_config.TextColumn("Internal note", help="Never sent")})
 st.pagination(page_count(total, PAGE_SIZE), key=page_key)
 st.caption(f"{count_words(total)} rows")
-
 
 
 def export_bytes(run_id: int, gstins: list[str], excel: bool) -> bytes:
@@ -145,7 +202,7 @@ def export_bytes(run_id: int, gstins: list[str], excel: bool) -> bytes:
     return export.to_excel_bytes(frame, "Reconciliation") if excel else export.to_csv_bytes(frame)
 
 
-run = runs.row(run_ids.index(run_id), named=True)
+run = chosen_run
 d1, d2, _ = st.columns([1, 1, 3])
 for column, excel in ((d1, False), (d2, True)):   # built on the click; the page never reruns
     ext = "xlsx" if excel else "csv"

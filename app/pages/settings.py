@@ -12,6 +12,7 @@ from app.sync_now import sync_now_block
 from core import business as biz
 from core import gsp
 from core.business import SettingsError
+from core.catch_up import catch_up_notes
 from core.gstn_client import try_login
 from core.job_status import business_job_status
 
@@ -25,12 +26,26 @@ businesses = ui.cached(biz.list_businesses, gstins)
 
 
 def schedule_preview() -> None:
-    """Next fetch and the time by which the sync will be done, per business."""
-    rows = [{"Business": ui.label_business(r["gstin"]), "Auto-generate": r["enabled"],
-             "Next fetch": ui.when(r["next_fetch"]), "Sync done by": ui.when(r["sync_due_by"]),
+    """Next fetch and the time by which the sync will be done, per business (a catch-up fetch
+    due now is said as such)."""
+    catch_up = catch_up_notes(gstins)
+    rows = [{"Business": ui.label_business(r["gstin"]),
+             "Auto-generate": "on" if r["enabled"] else "off",
+             "Next fetch": ("now: a catch-up fetch (today's fetch time has passed)"
+                            if r["gstin"] in catch_up else
+                            ui.when(r["next_fetch"]) or "not scheduled"),
+             "Sync done by": ui.when(r["sync_due_by"]) or "not scheduled",
              "Sync from": biz.SYNC_SOURCES.get(r["sync_source"], r["sync_source"])}
             for r in business_job_status(gstins=gstins)]
-    st.dataframe(rows, hide_index=True)
+    st.table(rows, hide_index=True)
+    for note in catch_up.values():
+        st.caption(f":material/schedule: {note}")
+
+
+def saved_with_catch_up(message: str, enabled: list[str]) -> str:
+    """The save's message, plus why a fetch runs now for a business enabled after its time."""
+    notes = catch_up_notes(enabled)
+    return " ".join([message, *notes.values()])
 
 
 st.subheader("IMS settings")
@@ -52,8 +67,9 @@ else:
             try:
                 biz.save_ims_settings(chosen, fetch_time, source, actor, gstins)
                 ui.after_write()
-                ui.flash("success",
-                         "IMS settings saved. The worker uses them from its next minute.")
+                ui.flash("success", saved_with_catch_up(
+                    "IMS settings saved. The worker uses them from its next minute.",
+                    list(chosen)))
                 st.rerun()
             except SettingsError as err:
                 st.error(str(err))
@@ -77,7 +93,10 @@ with st.form("business"):
         try:
             saved = biz.save_business(gstin, name, actor, enabled=enabled)
             ui.after_write()
-            ui.flash("success", f"Saved business {biz.describe_gstin(saved)}.")
+            was_on = bool(current and current["enabled"])
+            ui.flash("success", saved_with_catch_up(
+                f"Saved business {biz.describe_gstin(saved)}.",
+                [saved] if enabled and not was_on else []))
             st.rerun()
         except SettingsError as err:
             st.error(str(err))

@@ -10,8 +10,10 @@ import streamlit as st
 from app import auth_ui
 from core import auth, labels
 from core.business import list_businesses
+from core.figures import count_words
 from core.timefmt import shown_time as when
 
+ADD_ROUND = "add_user_round"
 admin = auth_ui.require_role(auth_ui.require_login(), "users")
 st.title("Users")
 for kind, text in st.session_state.pop("users_flash", []):
@@ -33,17 +35,19 @@ def label(gstin: str) -> str:
 
 
 users = auth.list_users()
-st.dataframe(
+st.table(
     [{"Email": u["email"], "Role": u["role"], "State": "disabled" if u["disabled"] else "active",
       "GSTINs": "all (admin)" if u["role"] == "admin" else (u["gstins"] or "none"),
       "Last login": when(u["last_login_at"]) or "never",
       "Locked until": when(u["locked_until"]) or "not locked",
-      "Failed logins in a row": u["failed_logins"], "Open sessions": auth.open_sessions(
-          u["user_id"]), "Created by": u["created_by"]} for u in users],
+      "Failed logins in a row": count_words(u["failed_logins"]),
+      "Open sessions": count_words(auth.open_sessions(u["user_id"])),
+      "Created by": u["created_by"] or ""} for u in users],
     hide_index=True)
 
 st.subheader("Add the first admin" if not users else "Add a user")
-with st.form("add_user", clear_on_submit=True):
+# A fresh form after each user added; after a refusal the form keeps what was typed.
+with st.form(f"add_user_{st.session_state.get(ADD_ROUND, 0)}"):
     email = st.text_input("Email")
     first = not users
     role = st.selectbox("Role", ["admin"] if first else list(auth.ROLES), index=0 if first else 1,
@@ -58,6 +62,7 @@ with st.form("add_user", clear_on_submit=True):
         try:
             created = auth.create_user(email, chosen, role, grants, actor=admin)
             shown = "" if password else f" Password: `{chosen}` (shown once; give it to the user)."
+            st.session_state[ADD_ROUND] = st.session_state.get(ADD_ROUND, 0) + 1
             flash("success", f"Added {created.email} as {created.role}.{shown}")
             st.rerun()
         except auth.AuthError as exc:
@@ -113,4 +118,9 @@ with st.form("timeout"):
 with st.expander("Audit log (logins, failed logins, user and role changes)"):
     st.dataframe([{"#": e["audit_id"], "When": when(e["logged_at"]), "Who": e["actor"],
                    "What": labels.event_words(e["event"]), "Detail": e["detail"] or ""}
-                  for e in auth.audit_entries(500)], hide_index=True)
+                  for e in auth.audit_entries(500)], hide_index=True, column_config={
+        "When": st.column_config.TextColumn(width="medium"),
+        "Who": st.column_config.TextColumn(width="medium"),
+        "What": st.column_config.TextColumn(width="medium"),
+        "Detail": st.column_config.TextColumn(width="large",
+                                              help="Hover a cell to read all of it")})

@@ -1,0 +1,84 @@
+"""Charts drawn the same way on every page: one colour and one legend order per match status
+and per portal action (core/labels.py), counts and rupees in Indian grouping on the axis and on
+hover (core/figures.py), and a click on a bar that opens the documents behind it.
+
+`drawn(where, fig, key)` shows a figure and returns the bar clicked since the last run (None
+when nothing new was clicked), so a page can drill down once per click and the selection that
+Streamlit keeps does not pull the user back on every later rerun.
+"""
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from core import labels
+from core.figures import indian
+
+STATUS_CHART = {"color_discrete_map": labels.STATUS_COLOURS,
+                "category_orders": {"Status": list(labels.STATUS_ORDER)}}
+ACTION_ORDER = ("No action", "Accepted", "Rejected", "Pending")
+ACTION_COLOURS = {"No action": "#bbbbbb", "Accepted": "#1a7f37", "Rejected": "#d1242f",
+                  "Pending": "#f2c14e"}
+ACTION_CHART = {"color_discrete_map": ACTION_COLOURS,
+                "category_orders": {"Portal action": list(ACTION_ORDER)}}
+CLICK_HINT = "Click a bar to open the documents behind it."
+_HANDLED = "_chart_clicks"
+
+
+def nice_ticks(top: float, most: int = 6, whole: bool = False) -> list[float]:
+    """Round tick values from 0 to at least `top` (steps of 1, 2 or 5 x 10^k; `whole`: at
+    least 1, for counts)."""
+    if not top or top <= 0:
+        return [0.0]
+    raw = top / (most - 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    step = max(step, 1) if whole else step
+    return [round(i * step, 6) for i in range(math.ceil(top / step) + 1)]
+
+
+def indian_axis(fig, values, axis: str = "y", decimals: int = 0):
+    """The axis ticks written in Indian grouping (1,00,000 rather than 100k)."""
+    top = max((abs(float(v)) for v in values if v is not None), default=0.0)
+    ticks = nice_ticks(top, whole=decimals == 0)
+    places = decimals if any(t != int(t) for t in ticks) else 0
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    return update(tickmode="array", tickvals=ticks, ticktext=[indian(t, places) for t in ticks])
+
+
+def hover(fig, what: str, value_column: int = 0):
+    """Hover text '<category>: <legend> — <figure>' with the figure from the trace's custom data
+    (a column written with core.figures.indian)."""
+    return fig.update_traces(hovertemplate=f"%{{x}}<br>%{{fullData.name}}<br>{what}: "
+                                           f"%{{customdata[{value_column}]}}<extra></extra>")
+
+
+def drawn(where, fig, key: str) -> dict | None:
+    """Show `fig` in `where` (st or a column); the point clicked since the last run, if any:
+    {'x', 'y', 'customdata', 'legendgroup', ...} as Plotly reports it."""
+    event = where.plotly_chart(fitted(fig), key=key, on_select="rerun", selection_mode="points")
+    points = list((event or {}).get("selection", {}).get("points", []) or [])
+    seen = st.session_state.setdefault(_HANDLED, {})
+    mark = repr(points)
+    if not points or seen.get(key) == mark:
+        seen[key] = mark
+        return None
+    seen[key] = mark
+    return points[0]
+
+
+def titled(what: str, business: str | list[str], when: str) -> str:
+    """A chart title that says whose figures and from when, each on its own line: 'ITC by
+    match status', 'Acme Fabrics Pvt Ltd · 27AAPFU0939F1ZV', 'run 12 of 12 Nov 2025, 11:30
+    IST' (several businesses: one line each, up to three, else how many)."""
+    whose = [business] if isinstance(business, str) else list(business)
+    if len(whose) > 3:
+        whose = [f"{len(whose)} businesses (named on the axis)"]
+    return "<br>".join([what, *(f"<sup>{line}</sup>" for line in [*whose, when])])
+
+
+def fitted(fig):
+    """Room above the plot for every line of the title."""
+    lines = (fig.layout.title.text or "").count("<br>") + 1
+    return fig.update_layout(margin={"t": 30 + 22 * lines})
