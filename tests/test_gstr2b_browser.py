@@ -140,7 +140,10 @@ def test_reconciliation_page_with_2b_vs_pr(chromium, app_url):
     text = page.locator("body").inner_text()
     assert "Rejected in IMS" in text and "Status by count" in text   # the run's charts
     assert f"{rows_2b:,} rows" in text
-    page.locator('[data-testid="stMultiSelect"]').filter(has_text="Status").click()
+    status = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Status")
+    status.scroll_into_view_if_needed()
+    status.locator("input").click()
+    status.locator("input").fill("Rejected in IMS")
     page.get_by_role("option", name="Rejected in IMS").click()
     page.screenshot(path=str(SHOTS / "gstr2b_reconciliation.png"), full_page=True)
     page.keyboard.press("Escape")

@@ -131,11 +131,15 @@ if point := charts.drawn(left, fig.update_yaxes(autorange="reversed", title=None
 reasons = ui.cached(rv.reasons_breakdown, run_id, gstins).with_columns(
     pl.col("reason").map_elements(labels.reason_words, return_dtype=pl.Utf8),
     pl.col("records").map_elements(count_words, return_dtype=pl.Utf8).alias("shown"))
-fig = px.bar(reasons, x="reason", y="records", title=charts.titled("Reasons", *whose),
-             custom_data=["shown"], labels={"reason": "reason"})
-fig.update_traces(hovertemplate="%{x}<br>records: %{customdata[0]}<extra></extra>")
-right.plotly_chart(charts.fitted(charts.indian_axis(fig, reasons["records"].to_list())),
-                   key="reasons")
+if reasons.is_empty():
+    right.markdown("**Reasons**")
+    right.caption("No record of this run has a reason for a mismatch.")
+else:
+    fig = px.bar(reasons, x="reason", y="records", title=charts.titled("Reasons", *whose),
+                 custom_data=["shown"], labels={"reason": "reason"})
+    fig.update_traces(hovertemplate="%{x}<br>records: %{customdata[0]}<extra></extra>")
+    right.plotly_chart(charts.fitted(charts.indian_axis(fig, reasons["records"].to_list())),
+                       key="reasons")
 trend = status_frame(ui.cached(rv.trend_by_period, run_id, gstins), "records").with_columns(
     pl.col("period").map_elements(labels.period_words, return_dtype=pl.Utf8))  # 'Sep 2025'
 fig = px.bar(trend, x="period", y="records", color="Status", custom_data=["shown", "match_status"],
