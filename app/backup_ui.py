@@ -16,9 +16,12 @@ RESTORE = "Restore one with `python -m core.db restore --from BACKUP --to NEW_FI
 
 
 def backup_state() -> None:
-    """Dashboard: the last backup's result, the newest backup, the next one."""
+    """Dashboard: the last backup's result, the newest backup, the next one (the folder for
+    admins only)."""
     status = backup_status()
-    last, lines = status["last_run"], describe(status)
+    user = ui.current_user()
+    last, lines = status["last_run"], describe(status, with_folder=bool(user)
+                                                and user.role == "admin")
     text = "Backups: " + "; ".join(lines) + "."
     if last and not last["ok"]:
         st.error(f"{text} Fix the cause (Settings → Backups), then use \"Back up now\".")

@@ -19,6 +19,7 @@ from core.clock import SystemClock, aware, business_tz, from_store, to_store
 from core.db import connect
 from core.jobs import SCHEDULED, JobResult, run_job
 from core.slots import DueJob, latest_slot, next_fetch_time
+from core.timefmt import shown_time
 
 BACKUP = "backup"
 STALE_AFTER = dt.timedelta(hours=26)
@@ -105,11 +106,13 @@ def backup_status(now: dt.datetime | None = None) -> dict:
 
 
 def _when(moment: dt.datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+    return shown_time(moment, "-")
 
 
-def describe(status: dict) -> list[str]:
-    """The backup state in words (`python worker.py status`, the Dashboard)."""
+def describe(status: dict, with_folder: bool = True) -> list[str]:
+    """The backup state in words (`python worker.py status`, the Dashboard); times in the
+    business time zone, labelled; the folder only `with_folder` (admins: it is where the
+    store's copies live)."""
     s: BackupSettings = status["settings"]
     last, newest = status["last_run"], status["newest"]
     lines = []
@@ -120,9 +123,9 @@ def describe(status: dict) -> list[str]:
     if newest:
         lines.append(f"newest backup {newest.name} taken {_when(newest.taken_local)} "
                      f"({newest.rows:,} rows, {newest.bytes / 1e6:,.1f} MB); "
-                     f"{status['count']} kept in {s.path}")
+                     f"{status['count']} kept" + (f" in {s.path}" if with_folder else ""))
     else:
-        lines.append(f"no backup in {s.path} yet")
+        lines.append(f"no backup in {s.path} yet" if with_folder else "no backup yet")
     lines.append(f"daily at {s.time}, next {_when(status['next_at'])}; keeping the last "
                  f"{s.keep_daily} daily and {s.keep_monthly} monthly" if s.on else
                  "daily backups are off (Settings, or: python worker.py settings set "

@@ -235,7 +235,7 @@ def test_a_failed_backup_is_a_failed_job_shown_like_one(db_file, tmp_path):
         assert con.execute("SELECT ok, error FROM job_runs WHERE job = 'backup'").fetchall() \
             == [(False, result.error)]
     lines = describe(backup_status(ist(5, 3)))
-    assert lines[0].startswith("the last backup FAILED at 2030-10-05 02:00: Cannot write")
+    assert lines[0].startswith("the last backup FAILED at 05 Oct 2030, 02:00 IST: Cannot write")
     shown = subprocess.run([sys.executable, "worker.py", "status"], cwd=ROOT, text=True,
                            capture_output=True, timeout=120, env=os.environ.copy(), check=False)
     assert "backups: the last backup FAILED" in shown.stdout, shown.stdout + shown.stderr
@@ -244,4 +244,4 @@ def test_a_failed_backup_is_a_failed_job_shown_like_one(db_file, tmp_path):
     worker.clock.set(ist(6, 2))
     assert [(r.job, r.ok) for r in worker.tick()] == [(BACKUP, True)]
     assert describe(backup_status(ist(6, 3)))[0] == \
-        "the last backup ran at 2030-10-06 02:00 and succeeded"
+        "the last backup ran at 06 Oct 2030, 02:00 IST and succeeded"
