@@ -75,5 +75,5 @@ def show_record(gstins: list[str], rows: pl.DataFrame) -> None:
                                             "books": "Books (purchase register)",
                                             "difference": "Portal − books", "differs": ""})
         st.caption(f"Reasons: {labels.reasons_words(portal.get('reasons')) or 'none'}"
-                   f" · Recommended: {labels.action_words(portal.get('recommended_action'))}")
+                   f" · Recommended: {labels.action_words(portal.get('recommended_action'), 'none')}")
         show_texts(detail["texts"])
