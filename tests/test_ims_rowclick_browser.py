@@ -59,9 +59,10 @@ def page(chromium, app):
 
 
 def settle(page, seconds: float = 30) -> None:
-    """Wait until Streamlit has finished running the script and drawn its elements."""
-    page.wait_for_timeout(400)
-    busy = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"]'
+    """Wait until Streamlit has finished running the script and drawn its elements (and has
+    taken away those of the run before: a table under a new key is a new element)."""
+    page.wait_for_timeout(600)
+    busy = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"], [data-stale="true"]'
     for _ in range(int(seconds * 5)):
         if not page.locator(busy).count():
             break
