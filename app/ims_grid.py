@@ -49,7 +49,12 @@ GRID_CONFIG = {
     "rtin": st.column_config.TextColumn("Business", help="The company (GSTIN) the record is of"),
     "doc_no": "Document",
     "stin": "Supplier GSTIN",
+    "doc_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
     "txval": st.column_config.TextColumn("Taxable ₹", alignment="right"),
+    "tax": st.column_config.TextColumn("Tax ₹", alignment="right"),
+    "portal_action": "On portal",
+    "upload_state": st.column_config.TextColumn("Upload", help="Where your action is on its "
+                                                "way to the portal"),
     "match_status": st.column_config.TextColumn("Match", help=STATUS_HELP),
     "recommended_action": "Recommended",
     "user_action": st.column_config.SelectboxColumn("My action", options=list(MY_ACTION),
@@ -70,8 +75,6 @@ GRID_CONFIG = {
         "Remark allowed", help="Unticked: the portal takes no remark for this record"),
     "internal_note": st.column_config.TextColumn("Internal note",
                                                  help="The team's own note; never sent"),
-    "upload_state": st.column_config.TextColumn("Upload", help="Where your action is on its "
-                                                "way to the portal"),
 }
 EDITABLE = {"select", "user_action", "itc_answer", *REDUCE, "supplier_remark", "internal_note"}
 
