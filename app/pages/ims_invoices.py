@@ -177,6 +177,10 @@ else:
                                                  disabled=not may_act)
     ui.read_only_note("act", "change actions")
     edits = st.session_state[editor_key]["edited_rows"]
+    added = len(st.session_state[editor_key].get("added_rows") or [])
+    if added and (save or on_selected):
+        ui.flash("warning", f"{added:,} row(s) added at the foot of the editor were left out: "
+                 "IMS records come only from the portal.")
     if on_filtered and ui.permitted("act", "change IMS actions"):
         confirm.ask("bulk", bulk)
     if confirm.asked("bulk") in act.BULK_ACTIONS:
