@@ -2,7 +2,8 @@
 
 The records view (`show_records`) is read-only: a click on a row opens that record beside
 its books counterpart, and a click on a column heading sorts every filtered record in the
-store (the same as "Sort by"), never just the rows on screen. The actions editor
+store (the same as "Sort by"), never just the rows on screen (the column menu's browser-side
+sort items are hidden). The actions editor
 (`GRID_CONFIG`, `grid_frame`, `grid_changes`) is where actions, answers and notes are
 changed; its headings do not sort at all (Streamlit sorts an editor only in the browser, so
 a sorted editor would show one page's order as if it were the list's).
@@ -24,6 +25,7 @@ MY_ACTION = {"Accept": "A", "Reject": "R", "Pending": "P", "No action (reset)": 
 ITC_ANSWER = {label: code for code, label in ANSWER_LABELS.items()}   # "Partial" -> "partial"
 HEAD_LABEL = {"igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "Cess"}
 ROW_PX, MAX_ROWS_SHOWN = 35, 12       # Streamlit's row (and heading) height; taller grids scroll
+DOC_PX = 140                          # the list's Document column
 REDUCE = tuple(f"reduce_{h}" for h in HEADS)
 
 STATUS_HELP = "  \n".join(f"**{words}**: {why}" for code, (words, why) in
@@ -80,7 +82,7 @@ EDITABLE = {"select", "user_action", "itc_answer", *REDUCE, "supplier_remark", "
 
 BROWSE_CONFIG = {
     "rtin": text_column("Business", "rtin", "The company (GSTIN) the record is of"),
-    "doc_no": text_column("Document", "doc_no"),
+    "doc_no": text_column("Document", "doc_no", width=DOC_PX),
     "stin": text_column("Supplier GSTIN", "stin"),
     "doc_date": st.column_config.DateColumn("Date", format="D MMM YYYY",
                                             help=heading("Date", "doc_date")),
@@ -102,6 +104,14 @@ BROWSE_CONFIG = {
     "section": text_column("Section", "section"), "rtnprd": text_column("Period", "rtnprd"),
     "upload_error": text_column("Upload error", "upload_error"),
 }
+# Streamlit's column menu (⋮) offers "Sort ascending / descending" on a read-only table, which
+# orders only the rows in the browser; this page hides those two items (and their divider) so
+# the store's sort is the only one. Editors' menus, which have no sort items, keep theirs.
+NO_BROWSER_SORT = """<style>
+[role="menu"][aria-label="Dataframe column menu"]:has(> [role="menuitem"] + [role="menuitem"]
+  + div:not([role])) > :is([role="menuitem"]:nth-child(2), [role="menuitem"]:nth-child(3),
+  div:nth-child(4):not([role])) {display: none;}
+</style>"""
 # the order a heading click sorts in first: amounts and dates largest / latest first
 FIRST_ORDER = {"doc_date": "desc", "txval": "desc", "tax": "desc", "rtnprd": "desc"}
 
@@ -190,11 +200,13 @@ def on_records_click(key: str, ids: list[int], sort_key: str, order: str) -> Non
 def show_records(page: pl.DataFrame, columns: list[str], key: str, sort_key: str,
                  order: str) -> None:
     """The read-only records view of `page`: a row click opens it, a heading click sorts the
-    store. Column selection is what keeps a heading click from sorting only these rows."""
+    store. Column selection is what keeps a heading click from sorting only these rows; the
+    column menu's own sort items are hidden (NO_BROWSER_SORT)."""
     ids = page["record_id"].to_list()
     key = f"{key}_{st.session_state.get('records_view_clicks', 0)}"
     opened = str(st.session_state.get("open_record", ""))
     open_at = [i for i, rid in enumerate(ids) if str(rid) == opened]
+    st.html(NO_BROWSER_SORT)
     st.dataframe(browse_frame(page, columns), key=key, hide_index=True,
                  column_config=BROWSE_CONFIG, height=grid_height(len(ids)), placeholder="",
                  on_select=lambda: on_records_click(key, ids, sort_key, order),

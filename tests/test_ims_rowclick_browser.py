@@ -2,7 +2,8 @@
 a click on a row of the records list opens THAT record beside its books counterpart (and the
 address keeps it), the list and the actions editor are as tall as a 2-row result needs, and a
 click on a column heading never leaves one page in its own order: the list's headings sort
-every filtered record in the store, the editor's do not sort. Screenshots go to
+every filtered record in the store, the editor's do not sort, and the list's column menu
+offers no sort of its own. Screenshots go to
 tests/screenshots/ims_*.png. Run with `pytest -m browser`."""
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.ims_grid import MAX_ROWS_SHOWN, ROW_PX
+from app.ims_grid import DOC_PX, MAX_ROWS_SHOWN, ROW_PX
 from core import auth
 from tests.fixtures import BUSINESSES, ROOT, rows, running_app, seed_demo, store_env
 
@@ -183,3 +184,16 @@ def test_a_heading_click_sorts_every_filtered_record_never_one_page(page, app):
     click_first_heading(page, records_list(page), MARKER_PX)
     page.get_by_text("sorted by Document (largest / latest first)").wait_for(timeout=15000)
     assert docs_shown(records_list(page))[:5] == store_docs("doc_no DESC")[:5]
+
+    # the heading's menu (⋮) offers no browser-side sort either
+    box = records_list(page).bounding_box()
+    page.mouse.move(box["x"] + MARKER_PX + DOC_PX / 2, box["y"] + ROW_PX / 2)
+    page.wait_for_timeout(300)
+    page.mouse.click(box["x"] + MARKER_PX + DOC_PX - 15, box["y"] + ROW_PX / 2)
+    menu = page.get_by_role("menu", name="Dataframe column menu")
+    menu.wait_for(timeout=10000)
+    items = [m.inner_text() for m in menu.get_by_role("menuitem").all() if m.is_visible()]
+    assert any("Hide column" in i for i in items), items          # the menu is open
+    assert not any("Sort" in i for i in items), items
+    shoot(page, "3_column_menu_without_sort")
+    page.keyboard.press("Escape")

@@ -153,8 +153,7 @@ else:
     st.caption(f"{total:,} records · page {page_no} of {pages:,} · {PAGE_SIZE} per page · "
                f"sorted by {SORTS[sort_key][0]} ({ORDERS[order].lower()}) over all {total:,} "
                "filtered records. Click a row to open it beside its books document; click a "
-               "column heading to sort every filtered record by it (the sort in a heading's ⋮ "
-               "menu is Streamlit's and reorders only the rows on screen).")
+               "column heading to sort every filtered record by it.")
     show_record(gstins, rows)
     editor_key = (f"grid_{page_key}_{page_no}_{st.session_state.get('grid_generation', 0)}")
     with st.expander(f"Edit actions of these {rows.height:,} records (and bulk actions)",
