@@ -31,18 +31,18 @@ REDUCE = tuple(f"reduce_{h}" for h in HEADS)
 STATUS_HELP = "  \n".join(f"**{words}**: {why}" for code, (words, why) in
                           labels.STATUSES.items() if code != "(not synced)")
 REASON_HELP = ("Why the record and its books document differ (all of them: the record's own "
-               "view below the list). " + "  \n".join(f"**{words}**: {why}" for words, why
+               "view below the list).  \n" + "  \n".join(f"**{words}**: {why}" for words, why
                                                      in labels.REASONS.values()))
 SORT_HELP = "Click the heading to sort every filtered record by it (again: the other way)"
 
 
-def heading(label: str, key: str, help_text: str = "") -> str:
+def heading(key: str, help_text: str = "") -> str:
     """A heading's tooltip: its own help, plus how a click sorts when the store sorts by it."""
     return " ".join(part for part in (help_text, SORT_HELP if key in SORTS else "") if part)
 
 
 def text_column(label: str, key: str, help_text: str = "", **kw):
-    return st.column_config.TextColumn(label, help=heading(label, key, help_text) or None, **kw)
+    return st.column_config.TextColumn(label, help=heading(key, help_text) or None, **kw)
 
 
 GRID_CONFIG = {
@@ -85,7 +85,7 @@ BROWSE_CONFIG = {
     "doc_no": text_column("Document", "doc_no", width=DOC_PX),
     "stin": text_column("Supplier GSTIN", "stin"),
     "doc_date": st.column_config.DateColumn("Date", format="D MMM YYYY",
-                                            help=heading("Date", "doc_date")),
+                                            help=heading("doc_date")),
     "txval": text_column("Taxable ₹", "txval", alignment="right"),
     "tax": text_column("Tax ₹", "tax", alignment="right"),
     "portal_action": text_column("On portal", "portal_action"),
