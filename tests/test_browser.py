@@ -77,7 +77,7 @@ def test_change_an_action_in_the_grid_and_save(page, app_url):
     open_page(page, app_url, "ims_invoices")
     first_doc = rows("SELECT doc_no FROM ims_records WHERE coalesce(portal_action, 'N') = 'N' "
                       "ORDER BY doc_date DESC NULLS LAST, record_id LIMIT 1")[0][0]
-    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid = page.locator('[data-testid="stForm"] [data-testid="stDataFrame"]').first  # editor
     grid.wait_for()
     box = grid.bounding_box()
     grid.click(position={"x": 20, "y": 55})          # first data row, the ✓ column

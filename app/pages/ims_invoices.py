@@ -1,5 +1,7 @@
-"""IMS Invoices: buckets, filters, a server-paged editable grid, bulk actions, Update to GST,
-a record beside its books counterpart, and downloads of the filtered view."""
+"""IMS Invoices: buckets, filters, a server-paged list whose row click opens the record beside
+its books counterpart and whose heading click sorts every filtered record (app/ims_grid.py,
+app/ims_compare.py), the actions editor with bulk actions, Update to GST, and downloads of the
+filtered view."""
 from __future__ import annotations
 
 from functools import partial
@@ -8,24 +10,19 @@ import polars as pl
 import streamlit as st
 
 from app import confirm, ui, url_state
+from app import ims_grid as grid
+from app.ims_compare import show_record
 from app.ims_upload import confirm_upload, figures_words
 from core import actions as act
 from core import export, labels, upload
 from core import ims_view as view
 from core.downloads import download_name, ims_file
-from core.figures import amounts_as_text
 from core.ims_view import BUCKETS, DEFAULT_SORT, SORTS, ImsFilter
-from core.itc_answer import ANSWER_LABELS, HEADS, REMARK_MAX
 from core.roles import PermissionDenied
-from core.upload_words import state_words
 
 PAGE_SIZE = 50
 EAGER_ROWS = 5000      # downloads up to this size are built with the page (a second click works)
 ORDERS = {"desc": "Largest / latest first", "asc": "Smallest / earliest first"}
-LABEL = ui.ACTION_LABELS
-MY_ACTION = {"Accept": "A", "Reject": "R", "Pending": "P", "No action (reset)": "N"}
-ITC_ANSWER = {label: code for code, label in ANSWER_LABELS.items()}   # "Partial" -> "partial"
-HEAD_LABEL = {"igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "Cess"}
 
 st.title("IMS Invoices")
 ui.show_flash()
@@ -38,7 +35,8 @@ URL = {"f_business": ("business", "list", gstins), "f_section": ("section", "lis
        "f_rec": ("recommended", "list", ["A", "R", "P", "-"]),
        "f_supplier": ("supplier", "text", None), "f_doc": ("doc", "text", None),
        "bucket": ("bucket", "choice", list(BUCKETS)), "sort": ("sort", "choice", list(SORTS)),
-       "sort_order": ("order", "choice", list(ORDERS)), "page": ("page", "text", None)}
+       "sort_order": ("order", "choice", list(ORDERS)), "page": ("page", "text", None),
+       "open_record": ("record", "text", None)}
 url_state.restore(URL)
 
 
@@ -54,7 +52,7 @@ def filters_from_widgets(gstins: list[str], options: dict) -> ImsFilter:
                                  format_func=labels.period_words)
         statuses = c4.multiselect("Match status", options["match_statuses"], key="f_status",
                                   format_func=labels.status_words,
-                                  help=STATUS_HELP)
+                                  help=grid.STATUS_HELP)
         c5, c6, c7 = st.columns([1, 1, 2])
         recommended = c5.multiselect("Recommended action", ["A", "R", "P", "-"], key="f_rec",
                                      format_func=action_label)
@@ -65,95 +63,7 @@ def filters_from_widgets(gstins: list[str], options: dict) -> ImsFilter:
 
 
 def action_label(code: str) -> str:
-    return LABEL.get(code, "No recommendation")
-
-
-STATUS_HELP = "  \n".join(f"**{words}**: {why}" for code, (words, why) in
-                          labels.STATUSES.items() if code != "(not synced)")
-REASON_HELP = "  \n".join(f"**{words}**: {why}" for words, why in labels.REASONS.values())
-
-
-GRID_CONFIG = {
-    "select": st.column_config.CheckboxColumn("✓", help="Select for a bulk action",
-                                              width="small"),
-    "rtin": st.column_config.TextColumn("Business", help="The company (GSTIN) the record is of"),
-    "doc_no": "Document",
-    "stin": "Supplier GSTIN",
-    "doc_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
-    "txval": st.column_config.TextColumn("Taxable ₹", alignment="right"),
-    "tax": st.column_config.TextColumn("Tax ₹", alignment="right"),
-    "portal_action": "On portal",
-    "upload_state": st.column_config.TextColumn("Upload", help="Where your action is on its "
-                                                "way to the portal"),
-    "match_status": st.column_config.TextColumn("Match", help=STATUS_HELP),
-    "recommended_action": "Recommended",
-    "user_action": st.column_config.SelectboxColumn("My action", options=list(MY_ACTION),
-                                                    help="Saved here; sent with Update to GST"),
-    "itc_answer": st.column_config.SelectboxColumn(
-        "ITC to be reduced", options=list(ITC_ANSWER),
-        help="Accepting a credit note or a downward amendment also answers this (empty where the "
-             "portal does not ask). Full: all of its tax; Partial: the amounts per head to the "
-             "right; No: no ITC was claimed on it. Partial and No need a remark to the supplier."),
-    **{f"reduce_{h}": st.column_config.NumberColumn(
-        f"Reduce {HEAD_LABEL[h]} ₹", min_value=0, format="%.2f",
-        help="For Partial only: the ITC to reduce on this head (CGST = SGST)") for h in HEADS},
-    "supplier_remark": st.column_config.TextColumn(
-        "Remark to supplier", max_chars=REMARK_MAX,
-        help="Sent to the portal with the action; the supplier sees it"),
-    "remarks_allowed": st.column_config.CheckboxColumn(
-        "Remark allowed", help="Unticked: the portal takes no remark for this record"),
-    "internal_note": st.column_config.TextColumn("Internal note",
-                                                 help="The team's own note; never sent"),
-    "reasons": st.column_config.TextColumn("Reasons", help=REASON_HELP),
-    "section": "Section", "rtnprd": "Period",
-    "upload_error": "Upload error",
-}
-EDITABLE = {"select", "user_action", "itc_answer", *(f"reduce_{h}" for h in HEADS),
-            "supplier_remark", "internal_note"}
-
-
-def grid_frame(page: pl.DataFrame, columns: list[str]):
-    """The rows as the editor shows them: labels instead of codes, a Select column first, the
-    upload's state in words (sent records: "Sent to the portal, waiting for its answer")."""
-    my_label = {code: label for label, code in MY_ACTION.items()}
-    shown = page.with_columns(
-        pl.col("upload_state").map_elements(state_words, return_dtype=pl.Utf8, skip_nulls=False)
-        .alias("upload_state"),
-        pl.lit(False).alias("select"),
-        pl.col("portal_action").fill_null("N").replace_strict(LABEL, default=None)
-        .alias("portal_action"),
-        pl.col("recommended_action").replace_strict(LABEL, default=None)
-        .alias("recommended_action"),
-        pl.col("user_action").replace_strict(my_label, default=None).alias("user_action"),
-    )
-    shown = amounts_as_text(shown, "txval", "tax")   # Indian grouping: 12,34,567.00
-    shown = labels.worded(shown, {"match_status": "match_status", "reasons": "reasons",
-                                  "section": "section", "rtnprd": "period"})
-    return shown.select(*columns).to_pandas()
-
-
-def grid_changes(edited_rows: dict, page: pl.DataFrame) -> tuple[dict[int, dict], list[int]]:
-    """Editor edits by row position -> {record_id: change} and the selected record ids."""
-    ids = page["record_id"].to_list()
-    changes, selected = {}, []
-    for position, edit in edited_rows.items():
-        rid = ids[int(position)]
-        if edit.get("select"):
-            selected.append(rid)
-        change = {}
-        if "user_action" in edit:
-            change["action"] = MY_ACTION.get(edit["user_action"]) if edit["user_action"] else None
-        if "itc_answer" in edit:
-            change["itc"] = ITC_ANSWER.get(edit["itc_answer"]) if edit["itc_answer"] else None
-        for h in HEADS:
-            if f"reduce_{h}" in edit:
-                change[f"decl_{h}"] = edit[f"reduce_{h}"]
-        for column in ("supplier_remark", "internal_note"):
-            if column in edit:
-                change[column] = edit[column]
-        if change:
-            changes[rid] = change
-    return changes, selected
+    return grid.LABEL.get(code, "No recommendation")
 
 
 def save_from_grid(gstins: list[str], f: ImsFilter, bucket: str, edited_rows: dict,
@@ -162,7 +72,7 @@ def save_from_grid(gstins: list[str], f: ImsFilter, bucket: str, edited_rows: di
     the filters `f` show in `bucket`; False when refused (error shown)."""
     if not ui.permitted("act", "change IMS actions"):
         return False
-    changes, selected = grid_changes(edited_rows, page)
+    changes, selected = grid.grid_changes(edited_rows, page)
     user = ui.current_user()
     try:
         if not (on_selected or on_filtered):
@@ -228,7 +138,9 @@ page_no = max(1, min(st.session_state.get(page_key, 1) or 1, pages))
 st.session_state["page"] = str(page_no)
 rows = ui.cached(view.records_page, gstins, f, bucket, page_no, PAGE_SIZE, sort)
 shown_businesses = f.businesses or gstins
-columns = [c for c in GRID_CONFIG if c != "rtin" or len(shown_businesses) > 1]
+several = len(shown_businesses) > 1
+browse_columns = [c for c in grid.BROWSE_CONFIG if c != "rtin" or several]
+columns = [c for c in grid.GRID_CONFIG if c != "rtin" or several]
 
 if counts["all"] == 0 and f == ImsFilter():
     ui.no_data_yet("IMS records")
@@ -236,11 +148,24 @@ elif total == 0:
     st.info(f"No records in **{BUCKETS[bucket][0]}** for these filters. Try another bucket or "
             "clear a filter.")
 else:
+    grid.show_records(rows, browse_columns, f"records_{page_key}_{page_no}", sort_key, order)
+    st.pagination(pages, key=page_key)
+    st.caption(f"{total:,} records · page {page_no} of {pages:,} · {PAGE_SIZE} per page · "
+               f"sorted by {SORTS[sort_key][0]} ({ORDERS[order].lower()}) over all {total:,} "
+               "filtered records. Click a row to open it beside its books document; click a "
+               "column heading to sort every filtered record by it.")
+    show_record(gstins, rows)
     editor_key = (f"grid_{page_key}_{page_no}_{st.session_state.get('grid_generation', 0)}")
-    with st.form("grid_form", border=False):
-        locked = [c for c in columns if c not in EDITABLE] if may_act else True
-        st.data_editor(grid_frame(rows, columns), key=editor_key, hide_index=True,
-                       column_config=GRID_CONFIG, disabled=locked, height=420, placeholder="")
+    with st.expander(f"Edit actions of these {rows.height:,} records (and bulk actions)",
+                     expanded=may_act, icon=":material/edit:"), \
+            st.form("grid_form", border=False):
+        locked = [c for c in columns if c not in grid.EDITABLE] if may_act else True
+        st.data_editor(grid.grid_frame(rows, columns), key=editor_key, hide_index=True,
+                       column_config=grid.GRID_CONFIG, disabled=locked, placeholder="",
+                       height=grid.grid_height(rows.height, extra_rows=1), num_rows="add")
+        st.caption("Same rows and order as the list above (its headings sort the whole list; "
+                   "these do not sort). The empty last row is Streamlit's: a row added there "
+                   "is left out.")
         save_col, bulk_col, sel_col, all_col = st.columns([1, 2, 1, 1],
                                                           vertical_alignment="bottom")
         save = save_col.form_submit_button("Save changes", type="primary", disabled=not may_act)
@@ -249,12 +174,12 @@ else:
         on_selected = sel_col.form_submit_button("Apply to selected rows", disabled=not may_act)
         on_filtered = all_col.form_submit_button(f"Apply to all {total:,} filtered",
                                                  disabled=not may_act)
-    st.pagination(pages, key=page_key)
-    st.caption(f"{total:,} records · page {page_no} of {pages:,} · {PAGE_SIZE} per page · "
-               f"sorted by {SORTS[sort_key][0]} ({ORDERS[order].lower()}) over all {total:,} "
-               "filtered records (a click on a column heading reorders this page only)")
     ui.read_only_note("act", "change actions")
     edits = st.session_state[editor_key]["edited_rows"]
+    added = len(st.session_state[editor_key].get("added_rows") or [])
+    if added and (save or on_selected):
+        ui.flash("warning", f"{added:,} row(s) added at the foot of the editor were left out: "
+                 "IMS records come only from the portal.")
     if on_filtered and ui.permitted("act", "change IMS actions"):
         confirm.ask("bulk", bulk)
     if confirm.asked("bulk") in act.BULK_ACTIONS:
@@ -289,54 +214,6 @@ if not results.is_empty():
             "request_id": "Request", "rtin": "Business", "reqtyp": "Kind", "sent_at": "Sent",
             "doc_no": "Document", "supplier_gstin": "Supplier GSTIN", "action": "Action",
             "portal_answer": "Portal's answer", "result": "Record", "error": "Error"})
-
-def record_label(rows: pl.DataFrame, record_id: int) -> str:
-    """'document · supplier GSTIN · match status' of a record on the page `rows`."""
-    doc_no, stin, status = rows.filter(pl.col("record_id") == record_id).select(
-        "doc_no", "stin", "match_status").row(0)
-    return f"{doc_no} · {stin} · {labels.status_words(status)}"
-
-
-def show_texts(texts: dict) -> None:
-    """The record's ITC-reduction answer and its two texts, apart."""
-    answer = texts["itc_answer"] or "the portal does not ask for this record"
-    if texts["itc_answer"] == "Partial":
-        answer += " (" + ", ".join(f"{HEAD_LABEL[h]} {ui.rupees(texts[f'reduce_{h}'])}"
-                                   for h in HEADS) + ")"
-    left, right = st.columns(2)
-    left.markdown(f"**ITC to be reduced:** {answer}")
-    left.markdown("**Remark to supplier** (sent with the action): "
-                  + (texts["supplier_remark"] or "none" if texts["remarks_allowed"]
-                     else "the portal takes no remark for this record"))
-    right.markdown("**Internal note** (never sent): " + (texts["internal_note"] or "none"))
-
-
-with st.expander("Record and its books counterpart", icon=":material/compare:"):
-    if rows.is_empty():
-        st.caption("No record on this page.")
-    else:
-        choice = st.selectbox("Record", rows["record_id"].to_list(), key="compare_record",
-                              format_func=partial(record_label, rows))
-        detail = view.record_with_counterpart(gstins, choice)
-        books_status = detail["portal"].get("books_status")
-        if detail["books"] is None:
-            st.info("No books document is matched to this record (IMS vs purchase register: "
-                    f"{labels.status_words(books_status or detail['portal'].get('match_status'))}"
-                    ").")
-        else:
-            st.caption("Books match (IMS vs purchase register): "
-                       f"**{labels.status_words(books_status)}** · status of the sync source: "
-                       f"**{labels.status_words(detail['portal'].get('match_status'))}**")
-        st.dataframe(pl.DataFrame(detail["compare"]).with_columns(
-            pl.when(pl.col("differs")).then(pl.lit("≠")).otherwise(pl.lit("")).alias("differs")),
-            hide_index=True, column_config={"field": "Field", "portal": "Portal (IMS)",
-                                            "books": "Books (purchase register)",
-                                            "difference": "Portal − books", "differs": ""})
-        st.caption(f"Reasons: {labels.reasons_words(detail['portal'].get('reasons')) or 'none'}"
-                   " · Recommended: "
-                   f"{labels.action_words(detail['portal'].get('recommended_action'))}")
-        show_texts(detail["texts"])
-
 
 
 def download(column, label: str, rows_in: int, scope: str, args: tuple, excel: bool,

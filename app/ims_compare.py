@@ -1,0 +1,79 @@
+"""IMS Invoices' record view: one record of the page beside its books counterpart, opened by a
+click on its row in the records view or chosen in the Record box; the record opened is kept in
+the address (`record=`) so a refresh or a shared link opens it again."""
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app import ui
+from app.ims_grid import HEAD_LABEL
+from core import ims_view as view
+from core import labels
+from core.itc_answer import HEADS
+
+
+def record_label(rows: pl.DataFrame, record_id: int) -> str:
+    """'document · supplier GSTIN · match status' of a record on the page `rows`."""
+    doc_no, stin, status = rows.filter(pl.col("record_id") == record_id).select(
+        "doc_no", "stin", "match_status").row(0)
+    return f"{doc_no} · {stin} · {labels.status_words(status)}"
+
+
+def show_texts(texts: dict) -> None:
+    """The record's ITC-reduction answer and its two texts, apart."""
+    answer = texts["itc_answer"] or "the portal does not ask for this record"
+    if texts["itc_answer"] == "Partial":
+        answer += " (" + ", ".join(f"{HEAD_LABEL[h]} {ui.rupees(texts[f'reduce_{h}'])}"
+                                   for h in HEADS) + ")"
+    left, right = st.columns(2)
+    left.markdown(f"**ITC to be reduced:** {answer}")
+    left.markdown("**Remark to supplier** (sent with the action): "
+                  + (texts["supplier_remark"] or "none" if texts["remarks_allowed"]
+                     else "the portal takes no remark for this record"))
+    right.markdown("**Internal note** (never sent): " + (texts["internal_note"] or "none"))
+
+
+def open_from_box() -> None:
+    st.session_state["open_record"] = str(st.session_state["compare_record"])
+
+
+def opened_record(ids: list[int]) -> int:
+    """The record to show: the one clicked (or in the address) when it is on this page, else
+    the page's first."""
+    opened = str(st.session_state.get("open_record", ""))
+    chosen = next((rid for rid in ids if str(rid) == opened), ids[0])
+    st.session_state["compare_record"] = chosen     # the Record box follows the click
+    st.session_state["open_record"] = str(chosen)
+    return chosen
+
+
+def show_record(gstins: list[str], rows: pl.DataFrame) -> None:
+    """The opened record of `rows` beside its books counterpart, with its answer and texts."""
+    ids = rows["record_id"].to_list()
+    if not ids:
+        return
+    chosen = opened_record(ids)
+    with st.container(border=True, key="record_view"):
+        st.markdown(f"**Record and its books counterpart** · {record_label(rows, chosen)}")
+        st.selectbox("Record", ids, key="compare_record", on_change=open_from_box,
+                     format_func=lambda rid: record_label(rows, rid),
+                     help="Or click a row of the list above")
+        detail = view.record_with_counterpart(gstins, chosen)
+        portal = detail["portal"]
+        books_status = portal.get("books_status")
+        if detail["books"] is None:
+            st.info("No books document is matched to this record (IMS vs purchase register: "
+                    f"{labels.status_words(books_status or portal.get('match_status'))}).")
+        else:
+            st.caption("Books match (IMS vs purchase register): "
+                       f"**{labels.status_words(books_status)}** · status of the sync source: "
+                       f"**{labels.status_words(portal.get('match_status'))}**")
+        st.dataframe(pl.DataFrame(detail["compare"]).with_columns(
+            pl.when(pl.col("differs")).then(pl.lit("≠")).otherwise(pl.lit("")).alias("differs")),
+            hide_index=True, column_config={"field": "Field", "portal": "Portal (IMS)",
+                                            "books": "Books (purchase register)",
+                                            "difference": "Portal − books", "differs": ""})
+        st.caption(f"Reasons: {labels.reasons_words(portal.get('reasons')) or 'none'}"
+                   f" · Recommended: {labels.action_words(portal.get('recommended_action'), 'none')}")
+        show_texts(detail["texts"])
