@@ -11,6 +11,7 @@ from core.backup_job import backup_now, backup_status, describe
 from core.backup_retention import list_backups
 from core.backup_settings import OFF, backup_settings, save_backup_settings
 from core.business import SettingsError
+from core.figures import count_words
 
 RESTORE = "Restore one with `python -m core.db restore --from BACKUP --to NEW_FILE` (README)."
 
@@ -37,7 +38,7 @@ def _back_up_now(actor: str) -> None:
     ui.after_write()
     if result.ok:
         ui.flash("success", f"Backup written: {result.counts['path']} "
-                            f"({result.counts['rows']:,} rows).")
+                            f"({count_words(result.counts['rows'])} rows).")
     else:
         ui.flash("error", f"The backup failed: {result.error}")
     st.rerun()
@@ -74,5 +75,5 @@ def backup_settings_section(actor: str) -> None:
     found = list_backups(s.path)
     if found:
         st.dataframe([{"Backup": b.name, "Taken": ui.when(b.taken_local),
-                       "Rows": f"{b.rows:,}", "Size (MB)": round(b.bytes / 1e6, 1)}
+                       "Rows": count_words(b.rows), "Size (MB)": round(b.bytes / 1e6, 1)}
                       for b in reversed(found)], hide_index=True)

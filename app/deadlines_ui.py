@@ -16,6 +16,7 @@ from core.clock import ClockError
 from core.clock import today as business_today
 from core.deadline_panel import deadline_panel, pending_summary
 from core.deadlines import EVENTS, FREQUENCIES, day_text, days_text, relative_text
+from core.figures import count_words
 from core.ims_view import SECTION_LABELS
 
 SHOWN = 1000   # pending records listed in the expander, the earliest expiry first
@@ -60,12 +61,12 @@ def business_deadlines(panel: dict, today: dt.date) -> None:
               help=(f"ARN {filing.arn}. " if filing and filing.arn else "")
               + "From the portal's filing status (RETTRACK), read at each fetch.")
     c4.metric("Silence will accept", ui.rupees(silence["tax"]), **GREY,
-              delta=f"{silence['count']:,} record(s) with no action",
+              delta=f"{count_words(silence['count'])} record(s) with no action",
               help="Tax on records with no action: they count as accepted when the 2B is "
                    "generated.")
-    st.caption(f"{silence['unmatched']:,} of the {silence['count']:,} record(s) with no action "
+    st.caption(f"{count_words(silence['unmatched'])} of the {count_words(silence['count'])} record(s) with no action "
                "are not matched to the books."
-               + (f" {panel['kept_after_filing']:,} record(s) left the portal's IMS with a "
+               + (f" {count_words(panel['kept_after_filing'])} record(s) left the portal's IMS with a "
                   "filed GSTR-3B; they stay here with their history."
                   if panel["kept_after_filing"] else ""))
     pending_list(panel["pending"], today, panel["gstin"])
@@ -85,9 +86,9 @@ def pending_list(pending: list[dict], today: dt.date, gstin: str) -> None:
     if not pending:
         st.caption("Nothing pending on the portal.")
         return
-    title = (f"Pending: {notes:,} credit note(s)"
+    title = (f"Pending: {count_words(notes)} credit note(s)"
              + (f", the first deemed accepted {days_text(first_note, today)}" if first_note else "")
-             + f"; {invoices:,} invoice(s)"
+             + f"; {count_words(invoices)} invoice(s)"
              + (f", the first loses its ITC {days_text(first_invoice, today)}"
                 if first_invoice else ""))
     with st.expander(title):
@@ -96,7 +97,7 @@ def pending_list(pending: list[dict], today: dt.date, gstin: str) -> None:
                        "tax": ui.rupees(r["tax"])} for r in pending[:SHOWN]],
                      hide_index=True, column_config=PENDING_COLUMNS, key=f"pending_{gstin}")
         if len(pending) > SHOWN:
-            st.caption(f"The {SHOWN:,} that expire first of {len(pending):,}; all of them are "
+            st.caption(f"The {count_words(SHOWN)} that expire first of {count_words(len(pending))}; all of them are "
                        "under IMS Invoices → Pending.")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import confirm, ui
+from core.figures import count_words
 from core.gsp import GstnError
 from core.gstr2b_job import PeriodFiled
 from core.gstr2b_panel import gstr2b_panel, late_count, regenerate_from_dashboard
@@ -40,7 +41,7 @@ def business_2b(panel: dict, may: bool) -> None:
     for late in panel["late"]:
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.warning(f"**GSTR-2B needs regeneration** for {late['label']}: "
-                     f"{late['count']:,} IMS record(s) now have an action that the 2B generated "
+                     f"{count_words(late['count'])} IMS record(s) now have an action that the 2B generated "
                      f"on {late['generated']} does not reflect.", icon=":material/sync_problem:")
         if may and right.button("Regenerate GSTR-2B",
                                 key=f"regen_{panel['gstin']}_{late['period']}",
@@ -61,10 +62,10 @@ def confirm_regeneration(gstin: str, period: str, label: str) -> None:
     """States the count; regenerates only when confirmed."""
     count = late_count(gstin, period)
     st.markdown(f"The GSTR-2B of **{label}** for {ui.label_business(gstin)} does not reflect "
-                f"**{count:,} IMS record(s)** whose action changed after it was generated. The "
+                f"**{count_words(count)} IMS record(s)** whose action changed after it was generated. The "
                 "portal rebuilds it from the IMS actions held now (this cannot be undone), "
                 "then the new 2B is fetched.")
-    if not confirm.answer_buttons("gstr2b", f"Yes, regenerate for {count:,} record(s)"):
+    if not confirm.answer_buttons("gstr2b", f"Yes, regenerate for {count_words(count)} record(s)"):
         return
     if not ui.permitted("upload", "regenerate GSTR-2B"):
         return

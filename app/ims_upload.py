@@ -8,6 +8,7 @@ import streamlit as st
 from app import confirm, ui
 from core import ims_view as view
 from core import upload
+from core.figures import count_words
 from core.ims_view import ImsFilter
 from core.upload_words import IN_FLIGHT
 
@@ -15,7 +16,7 @@ from core.upload_words import IN_FLIGHT
 def figures_words(fig: dict) -> str:
     """'7,656 records of 2 businesses: taxable ₹1,23,45,678.00, tax ₹..., document value ₹...'."""
     whose = f" of {fig['businesses']} businesses" if fig["businesses"] > 1 else ""
-    return (f"**{fig['records']:,} record(s)**{whose}: taxable {ui.rupees(fig['taxable'])}, "
+    return (f"**{count_words(fig['records'])} record(s)**{whose}: taxable {ui.rupees(fig['taxable'])}, "
             f"tax {ui.rupees(fig['tax'])}, document value {ui.rupees(fig['value'])}")
 
 
@@ -27,7 +28,7 @@ def confirm_upload(gstins: list[str], f: ImsFilter) -> None:
     st.markdown(f"Send {figures_words(fig)} (your actions within the filters) to the portal. "
                 "The portal then holds them as the company's IMS actions; GSTR-2B is built "
                 "from them.")
-    if confirm.answer_buttons("upload", f"Yes, send {fig['records']:,} action(s)"):
+    if confirm.answer_buttons("upload", f"Yes, send {count_words(fig['records'])} action(s)"):
         update_to_gst(gstins, f)
         st.rerun()
 
@@ -41,11 +42,11 @@ def update_to_gst(gstins: list[str], f: ImsFilter) -> None:
     groups = (todo.group_by("company_gstin").agg(pl.col("record_id")).sort("company_gstin")
               .to_dicts())
     sent = queued = 0
-    with st.status(f"Uploading {todo.height:,} action(s) to GST ...", expanded=True) as status:
+    with st.status(f"Uploading {count_words(todo.height)} action(s) to GST ...", expanded=True) as status:
         bar = st.progress(0.0)
         for i, group in enumerate(groups, start=1):
             gstin, ids = group["company_gstin"], group["record_id"]
-            st.write(f"{ui.label_business(gstin)}: {len(ids):,} record(s)")
+            st.write(f"{ui.label_business(gstin)}: {count_words(len(ids))} record(s)")
             try:
                 outcome = upload.upload_actions(gstin, ids, ui.current_actor())
                 sent, queued = sent + outcome.get("sent", 0), queued + outcome.get("queued", 0)
@@ -56,9 +57,9 @@ def update_to_gst(gstins: list[str], f: ImsFilter) -> None:
             bar.progress(i / len(groups))
         status.update(label="Upload sent.", state="complete")
     later = queued - sent
-    ui.flash("success", f"Sent {sent:,} action(s) to the portal; they show as \"{IN_FLIGHT}\" "
+    ui.flash("success", f"Sent {count_words(sent)} action(s) to the portal; they show as \"{IN_FLIGHT}\" "
              "(bucket **Sent, awaiting the portal**) until it answers. "
-             + (f"{later:,} more go with the next batches (the worker sends them each minute). "
+             + (f"{count_words(later)} more go with the next batches (the worker sends them each minute). "
                 if later > 0 else "")
              + "The worker asks for the answer each minute, or press **Check upload status**.")
     ui.after_write()

@@ -17,6 +17,7 @@ from core.backup_retention import Found, list_backups, prune
 from core.backup_settings import BackupSettings, backup_settings, load_backup_settings
 from core.clock import SystemClock, aware, business_tz, from_store, to_store
 from core.db import connect
+from core.figures import count_words
 from core.jobs import SCHEDULED, JobResult, run_job
 from core.slots import DueJob, latest_slot, next_fetch_time
 from core.timefmt import shown_time
@@ -122,7 +123,7 @@ def describe(status: dict, with_folder: bool = True) -> list[str]:
         lines.append(f"the last backup ran at {_when(last['at'])} and succeeded")
     if newest:
         lines.append(f"newest backup {newest.name} taken {_when(newest.taken_local)} "
-                     f"({newest.rows:,} rows, {newest.bytes / 1e6:,.1f} MB); "
+                     f"({count_words(newest.rows)} rows, {newest.bytes / 1e6:,.1f} MB); "
                      f"{status['count']} kept" + (f" in {s.path}" if with_folder else ""))
     else:
         lines.append(f"no backup in {s.path} yet" if with_folder else "no backup yet")

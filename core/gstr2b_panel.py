@@ -11,6 +11,7 @@ import datetime as dt
 from core.calendar_store import business_calendar
 from core.db import connect
 from core.deadlines import day_text
+from core.figures import count_words
 from core.gstr2b_job import regenerate_gstr2b
 from core.gstr2b_store import late_actions
 from core.jobs import GSTR2B_REGENERATE, record_run
@@ -76,8 +77,8 @@ def regenerate_from_dashboard(user: User, gstin: str, period: str, poll: float =
         left = done.get("late", 0)
         return {**done, "outcome": (
             f"GSTR-2B of {label} regenerated on request of {user.email} (version "
-            f"{done.get('version')}{made}, {done.get('documents', 0):,} documents); "
-            + (f"{left:,} IMS record(s) still disagree with it." if left
+            f"{done.get('version')}{made}, {count_words(done.get('documents', 0))} documents); "
+            + (f"{count_words(left)} IMS record(s) still disagree with it." if left
                else "it now agrees with the IMS actions.")) if done.get("generated") else
             f"GSTR-2B of {label} is not generated on the portal yet."}
 

@@ -23,6 +23,7 @@ from core.clock import aware, business_tz, to_store
 from core.clock import today as business_today
 from core.db import connect
 from core.deadlines import Calendar, day_text, step
+from core.figures import count_words
 from core.gstn_client import GstnClient
 from core.gstr2b import fetch_2b, read_2b_frame
 from core.gstr2b_store import late_actions, store_2b, stored_2b
@@ -75,7 +76,7 @@ def fetch_due_2b(gstin: str, client: GstnClient | None = None,
     what = "fetched" if held is None else "fetched again: the portal regenerated it"
     return {"period": period, "version": head["version"], "documents": documents, "late": late,
             "outcome": f"GSTR-2B of {label} {what} (version {head['version']}, {made}, "
-                       f"{documents:,} documents)."}
+                       f"{count_words(documents)} documents)."}
 
 
 def _served(con, gstin: str, slot: dt.datetime) -> tuple[bool, bool]:

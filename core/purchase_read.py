@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from core.figures import count_words
+
 LINE = "__line"
 MAX_UPLOAD_BYTES = int(os.environ.get("IMS_PURCHASE_MAX_BYTES", str(1024 * 1024 * 1024)))  # 1 GB
 MAX_ROWS = int(os.environ.get("IMS_PURCHASE_MAX_ROWS", "5000000"))
@@ -151,7 +153,7 @@ def _refuse_long_line(data: bytes, name: str, at: int, header_at: int) -> None:
     file_line = data.count(b"\n", 0, at)          # 0-based
     limit = _size(MAX_LINE_BYTES)
     if file_line <= header_at:
-        raise FileProblem(name, f"line {file_line + 1:,} of the file is longer than {limit}; "
+        raise FileProblem(name, f"line {count_words(file_line + 1)} of the file is longer than {limit}; "
                                 "a purchase register's lines are far shorter. Is this the right "
                                 "file?")
     raise FileProblem(name, f"the line is longer than {limit}; a purchase register's lines are "
@@ -160,8 +162,8 @@ def _refuse_long_line(data: bytes, name: str, at: int, header_at: int) -> None:
 
 def _check_column_count(name: str, header: list[str]) -> None:
     if len(header) > MAX_COLUMNS:
-        raise FileProblem(name, f"the header has {len(header):,} columns; the limit is "
-                                f"{MAX_COLUMNS:,}. Is this the right file?", line=None)
+        raise FileProblem(name, f"the header has {count_words(len(header))} columns; the limit is "
+                                f"{count_words(MAX_COLUMNS)}. Is this the right file?", line=None)
 
 
 def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
@@ -247,7 +249,7 @@ def _size(count: int) -> str:
 
 def _finish(frame: pl.DataFrame, name: str, header_row: int, kind: str, sha: str) -> RawTable:
     if frame.height > MAX_ROWS:
-        raise FileProblem(name, f"has {frame.height:,} data rows; the limit is {MAX_ROWS:,} rows. "
+        raise FileProblem(name, f"has {count_words(frame.height)} data rows; the limit is {count_words(MAX_ROWS)} rows. "
                                 "Split it into smaller files.")
     frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
     value_cols = [c for c in frame.columns if c != LINE]

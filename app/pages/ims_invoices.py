@@ -17,6 +17,7 @@ from core import actions as act
 from core import export, labels, upload
 from core import ims_view as view
 from core.downloads import download_name, ims_file
+from core.figures import count_words
 from core.ims_view import BUCKETS, DEFAULT_SORT, SORTS, ImsFilter
 from core.roles import PermissionDenied
 
@@ -94,17 +95,17 @@ def save_from_grid(gstins: list[str], f: ImsFilter, bucket: str, edited_rows: di
 
 
 def report(result: act.SaveResult, what: str) -> None:
-    ui.flash("success", f"{what}: {result.saved:,} record(s) saved.")
+    ui.flash("success", f"{what}: {count_words(result.saved)} record(s) saved.")
     if result.skipped:
         lines = "\n".join(f"- record {rid}: {why}" if rid >= 0 else f"- {why}"
                           for rid, why in result.skipped[:20])
-        ui.flash("warning", f"{len(result.skipped):,} record(s) not changed:\n{lines}")
+        ui.flash("warning", f"{count_words(len(result.skipped))} record(s) not changed:\n{lines}")
     ui.after_write()
     st.session_state["grid_generation"] = st.session_state.get("grid_generation", 0) + 1
 
 
 def bucket_label(counts: dict, name: str) -> str:
-    return f"{BUCKETS[name][0]} ({counts[name]:,})"
+    return f"{BUCKETS[name][0]} ({count_words(counts[name])})"
 
 
 @confirm.dialog("bulk", "Apply to every filtered record?")
@@ -114,7 +115,7 @@ def confirm_bulk(gstins: list[str], f: ImsFilter, bucket: str, bulk: str) -> Non
     st.markdown(f"**{act.BULK_ACTIONS[bulk]}** on {figures_words(fig)} in "
                 f"**{BUCKETS[bucket][0]}** (the filters above). It is saved here as your action "
                 "(each change logged); nothing goes to the portal until **Update to GST**.")
-    if (confirm.answer_buttons("bulk", f"Yes, apply to {fig['records']:,} records")
+    if (confirm.answer_buttons("bulk", f"Yes, apply to {count_words(fig['records'])} records")
             and save_from_grid(gstins, f, bucket, {}, rows, False, True, bulk)):
         st.rerun()
 
@@ -150,13 +151,13 @@ elif total == 0:
 else:
     grid.show_records(rows, browse_columns, f"records_{page_key}_{page_no}", sort_key, order)
     st.pagination(pages, key=page_key)
-    st.caption(f"{total:,} records · page {page_no} of {pages:,} · {PAGE_SIZE} per page · "
-               f"sorted by {SORTS[sort_key][0]} ({ORDERS[order].lower()}) over all {total:,} "
+    st.caption(f"{count_words(total)} records · page {page_no} of {count_words(pages)} · {PAGE_SIZE} per page · "
+               f"sorted by {SORTS[sort_key][0]} ({ORDERS[order].lower()}) over all {count_words(total)} "
                "filtered records. Click a row to open it beside its books document; click a "
                "column heading to sort every filtered record by it.")
     show_record(gstins, rows)
     editor_key = (f"grid_{page_key}_{page_no}_{st.session_state.get('grid_generation', 0)}")
-    with st.expander(f"Edit actions of these {rows.height:,} records (and bulk actions)",
+    with st.expander(f"Edit actions of these {count_words(rows.height)} records (and bulk actions)",
                      expanded=may_act, icon=":material/edit:"), \
             st.form("grid_form", border=False):
         locked = [c for c in columns if c not in grid.EDITABLE] if may_act else True
@@ -172,13 +173,13 @@ else:
         bulk = bulk_col.selectbox("Bulk action", list(act.BULK_ACTIONS), key="bulk_action",
                                   format_func=act.BULK_ACTIONS.get, disabled=not may_act)
         on_selected = sel_col.form_submit_button("Apply to selected rows", disabled=not may_act)
-        on_filtered = all_col.form_submit_button(f"Apply to all {total:,} filtered",
+        on_filtered = all_col.form_submit_button(f"Apply to all {count_words(total)} filtered",
                                                  disabled=not may_act)
     ui.read_only_note("act", "change actions")
     edits = st.session_state[editor_key]["edited_rows"]
     added = len(st.session_state[editor_key].get("added_rows") or [])
     if added and (save or on_selected):
-        ui.flash("warning", f"{added:,} row(s) added at the foot of the editor were left out: "
+        ui.flash("warning", f"{count_words(added)} row(s) added at the foot of the editor were left out: "
                  "IMS records come only from the portal.")
     if on_filtered and ui.permitted("act", "change IMS actions"):
         confirm.ask("bulk", bulk)
@@ -191,9 +192,9 @@ url_state.keep(URL)
 
 
 st.subheader("Update to GST")
-st.markdown(f"**{counts['to_upload']:,}** record(s) with your action waiting to be uploaded "
-            f"(within the filters) · **{counts['in_flight']:,}** sent, awaiting the portal's "
-            f"answer · **{counts['upload_errors']:,}** with upload errors.")
+st.markdown(f"**{count_words(counts['to_upload'])}** record(s) with your action waiting to be uploaded "
+            f"(within the filters) · **{count_words(counts['in_flight'])}** sent, awaiting the portal's "
+            f"answer · **{count_words(counts['upload_errors'])}** with upload errors.")
 b1, b2, _ = st.columns(3)
 if b1.button("Update to GST", type="primary", icon=":material/cloud_upload:",
              disabled=counts["to_upload"] == 0 or not may_upload):
@@ -209,7 +210,7 @@ if (b2.button("Check upload status", disabled=not may_upload)
 ui.read_only_note("upload", "upload to the portal")
 results = ui.cached(view.recent_upload_results, gstins)
 if not results.is_empty():
-    with st.expander(f"The portal's answers to the latest uploads ({results.height:,} rows)"):
+    with st.expander(f"The portal's answers to the latest uploads ({count_words(results.height)} rows)"):
         st.dataframe(results, hide_index=True, column_config={
             "request_id": "Request", "rtin": "Business", "reqtyp": "Kind", "sent_at": "Sent",
             "doc_no": "Document", "supplier_gstin": "Supplier GSTIN", "action": "Action",

@@ -86,10 +86,10 @@ def show_check(check, file_name: str) -> None:
     """The validation's summary, figures, problems, duplicates and their download."""
     st.write(check.summary())
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Documents to import", f"{check.docs.height:,}")
-    m2.metric("Lines with errors", f"{check.invalid_lines:,}")
-    m3.metric("Warnings", f"{check.warning_count:,}")
-    m4.metric("Duplicates", f"{check.duplicates.height:,}")
+    m1.metric("Documents to import", count_words(check.docs.height))
+    m2.metric("Lines with errors", count_words(check.invalid_lines))
+    m3.metric("Warnings", count_words(check.warning_count))
+    m4.metric("Duplicates", count_words(check.duplicates.height))
     if check.problems.height:
         # errors first; Value is the faulty field's own value, Document the line's number
         st.dataframe(purchase.problem_table(check, limit=500), hide_index=True,
@@ -259,18 +259,18 @@ def upload_and_import(gstins: list[str], actor: str) -> None:
 def confirm_rollback(batch_id: int, label: str, actor: str) -> None:
     """What the rollback removes, in documents and rupees; done only when confirmed."""
     fig = rollback_figures(batch_id)
-    st.markdown(f"Rolling back batch **{label}** removes **{fig['documents']:,} document(s)** "
+    st.markdown(f"Rolling back batch **{label}** removes **{count_words(fig['documents'])} document(s)** "
                 f"from the books: taxable {ui.rupees(fig['taxable'])}, tax "
                 f"{ui.rupees(fig['tax'])}, document value {ui.rupees(fig['value'])}"
-                + (f"; {fig['restored']:,} document(s) it replaced come back" if fig["restored"]
+                + (f"; {count_words(fig['restored'])} document(s) it replaced come back" if fig["restored"]
                    else "")
                 + ". The next sync matches the IMS records without them.")
-    if confirm.answer_buttons("rollback", f"Yes, remove {fig['documents']:,} document(s)"):
+    if confirm.answer_buttons("rollback", f"Yes, remove {count_words(fig['documents'])} document(s)"):
         try:
             done = purchase.rollback_batch(batch_id, actor)
             ui.after_write()
-            ui.flash("success", f"Batch {batch_id} rolled back: {done['removed']:,} documents "
-                                f"removed, {done['restored']:,} restored.")
+            ui.flash("success", f"Batch {batch_id} rolled back: {count_words(done['removed'])} documents "
+                                f"removed, {count_words(done['restored'])} restored.")
             st.rerun()
         except purchase.ImportRefused as refused:
             st.error(str(refused))
