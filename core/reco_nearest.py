@@ -159,7 +159,10 @@ def nearest_candidates(lone: pl.DataFrame, side: pl.DataFrame, partners: pl.Data
     partners = partners.filter(pl.col("id").is_in(others["id"].implode()))  # the few needed
     others = add_norm_no(others.with_columns(
         _lookup("id", partners, "partner_doc_no").alias("partner_doc_no")))
-    con = duckdb.connect(":memory:")
+    # joins in the order written (candidate pairs first, then each side by id): left to its
+    # join-order optimizer DuckDB pairs every lone row with every document of its supplier
+    # first (17 million rows for a supplier with tens of thousands of documents)
+    con = duckdb.connect(":memory:", config={"disabled_optimizers": "join_order"})
     try:
         con.register("cand", cand)
         con.register("lone", add_norm_no(lone))
