@@ -83,9 +83,9 @@ def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, matched: pl.Series,
     gap = (pl.col("doc_date") - pl.col("doc_date_o")).dt.total_days().abs()
     keep = max(MIN_PER_ROW, PAIR_BUDGET // max(1, lone.height))
     unmatched = others.filter(~pl.col("id").is_in(matched.implode()))
-    in_window = _closest_dates(lone, unmatched, keep).filter(gap <= win).sort(
-        [pl.col("id"), gap, pl.col("id_o")]).filter(
-        pl.int_range(pl.len()).over("id") < keep)   # the closest dates when there are many
+    in_window = _closest_dates(lone, unmatched, keep).with_columns(gap.alias("_gap")).filter(
+        pl.col("_gap") <= win).group_by("id").agg(   # the closest dates when there are many
+        pl.col("id_o").bottom_k_by(["_gap", "id_o"], keep)).explode("id_o")
     return pl.concat([same_no.select(ids), in_window.select(ids)]).unique().collect()
 
 

@@ -1,16 +1,20 @@
-"""The nearest candidate of unmatched rows when one supplier holds most of them (skew): too many
-for every pair to be ranked, so only the documents with the same number and the closest-dated
-unmatched documents of the same doc type are (docs/reconciliation.md, "Nearest candidate").
-Checked against a plain reading of that rule, computed here pair by pair."""
+"""Skew: one supplier holding most of the unmatched documents. The nearest candidate then ranks
+only the documents with the same number and the closest-dated unmatched documents of the same
+doc type (docs/reconciliation.md, "Nearest rejected candidate"), checked against a plain
+reading of that rule computed pair by pair; passes 3 and 4 find the same pairs as pairing every
+document of a block with every other."""
 from __future__ import annotations
 
 import datetime as dt
 
 import duckdb
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.reco import reconcile
-from core.reco_keys import norm_no_frame
+from core.reco_keys import norm_no_frame, prepare_books, prepare_portal
+from core.reco_passes import BLOCK, window_pairs
 from tests.fixtures import S1, S2, books_frame, books_row, portal_frame, portal_row
 
 TOL, WIN = 100, 10
@@ -89,3 +93,31 @@ def test_skewed_supplier_nearest_follows_the_restricted_rule():
     # the reasons name what lost: every one of these differs in number or amounts
     lone_reasons = out.filter(pl.col("match_status").is_in(["missing_in_pr", "missing_in_portal"]))
     assert lone_reasons["nearest_reason"].str.contains("number differs|amounts differ").all()
+
+
+def all_with_all(p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int) -> set[tuple[int, int]]:
+    pairs = p.join(b, on=BLOCK, suffix="_b").filter(
+        pl.all_horizontal([(pl.col(c) - pl.col(f"{c}_b")).abs() <= tol
+                           for c in ("txval", "igst", "cgst", "sgst", "cess")])
+        & ((pl.col("doc_date") - pl.col("doc_date_b")).dt.total_days().abs() <= win))
+    return set(pairs.select("id", "id_b").iter_rows())
+
+
+amount = st.sampled_from([0, 99, 100, 101, 199, 200, 201, 1_000_000, 1_000_100, 1_000_101])
+side_doc = st.tuples(st.sampled_from([S1, S2]), st.sampled_from(["INV", "CRN"]),
+                     st.integers(0, 25), amount, st.sampled_from([0, 100, 101]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(side_doc, max_size=15), st.lists(side_doc, max_size=15),
+       st.sampled_from([0, 1, 100, 250]), st.sampled_from([0, 3, 10]))
+def test_window_pairs_are_those_of_the_whole_block(pdocs, bdocs, tol, win):
+    p = prepare_portal(portal_frame([
+        portal_row(i + 1, f"P{i}", (DAY0 + dt.timedelta(d)).isoformat(), stin=s, doc_type=t,
+                   txval=a, igst=g) for i, (s, t, d, a, g) in enumerate(pdocs)]))
+    b = prepare_books(books_frame([
+        books_row(i + 1, f"B{i}", (DAY0 + dt.timedelta(d)).isoformat(), stin=s, doc_type=t,
+                  txval=a, igst=g) for i, (s, t, d, a, g) in enumerate(bdocs)]), "gstr2a")
+    got = window_pairs(p, b, tol, win).select("pid", "bid").collect()
+    assert got.height == got.unique().height
+    assert set(got.iter_rows()) == all_with_all(p, b, tol, win)
