@@ -9,8 +9,8 @@ hold --documents documents, generates that 2B, and the store gets the business, 
 register derived from the 2B with the noise of bench/reco.py, and the business's IMS records
 of the period (a few of them with actions taken after the 2B was generated, so that some
 records need regeneration). Then --repeat times: fetch (HTTP + JSON, every file), read (the
-column-wise reading), store (replace the 2B in one transaction), reconcile (read the stored
-2B and the books back, reconcile_2b) and count (late_actions). Prints each phase's wall and
+column-wise reading), store (replace the 2B in one transaction), read back (the stored 2B and
+the books), reconcile (reconcile_2b) and count (late_actions). Prints each phase's wall and
 CPU seconds, the sandbox's CPU, the peak RSS of this process and the load average.
 Target (issue 16): <= 30 s for 1,000,000 documents on the 2-core machine.
 """
@@ -123,13 +123,13 @@ class Phases:
         return out
 
 
-def reconcile_stored() -> pl.DataFrame:
-    """The stored 2B and the books read back from the store, reconciled (kind 2b_vs_pr)."""
+def read_back() -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """The stored 2B (the engine's portal frame), the books and the settings, from the store."""
     docs = stored_2b_documents(GSTIN, PERIOD)
     with connect(read_only=True) as con:
         settings = read_settings(con)
         books = books_frame(con, GSTIN)
-    return reconcile_2b(portal_frame_2b(docs, GSTIN, PERIOD), books, **settings)
+    return portal_frame_2b(docs, GSTIN, PERIOD), books, settings
 
 
 def one_run(client: GstnClient, sandbox_pid: int) -> dict:
@@ -142,7 +142,9 @@ def one_run(client: GstnClient, sandbox_pid: int) -> dict:
         head, frame = phases.run("read", read_2b_frame, {"data": data})
         del data
         stored = phases.run("store", store_2b, GSTIN, PERIOD, head, frame)
-        results = phases.run("reconcile", reconcile_stored)
+        portal, books, settings = phases.run("read back", read_back)
+        results = phases.run("reconcile", reconcile_2b, portal, books, **settings)
+        del portal, books
         late = phases.run("count", late_actions, [GSTIN])[(GSTIN, PERIOD)]
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {"wall": wall, "cpu": cpu, "server_cpu": cpu_of(sandbox_pid) - server_cpu,

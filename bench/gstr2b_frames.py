@@ -23,13 +23,11 @@ from pathlib import Path
 
 import polars as pl
 
-from bench.gstr2b import GSTIN, PERIOD, SHARE_IN_2B, fill_store
+from bench.gstr2b import GSTIN, PERIOD, SHARE_IN_2B, fill_store, read_back
 from bench.reco import PeakRss
-from core.db import connect
 from core.gstr2b import read_2b_frame
-from core.gstr2b_reco import portal_frame_2b, reconcile_2b
-from core.gstr2b_store import store_2b, stored_2b_documents
-from core.sync import books_frame, read_settings
+from core.gstr2b_reco import reconcile_2b
+from core.gstr2b_store import store_2b
 from sandbox.gstr2b import Gstr2bBook, grouped
 from sandbox.state import Portal
 
@@ -51,14 +49,12 @@ def save_frames(out: Path, documents: int, seed: int) -> None:
         os.environ["IMS_DB_PATH"] = str(Path(tmp) / "frames.duckdb")
         fill_store(frame, seed)
         store_2b(GSTIN, PERIOD, head, frame)
-        docs = stored_2b_documents(GSTIN, PERIOD)
-        with connect(read_only=True) as con:
-            print(f"settings of the store: {read_settings(con)}")
-            books = books_frame(con, GSTIN)
+        portal_2b, books, settings = read_back()
+    print(f"settings of the store: {settings}")
     out.mkdir(parents=True, exist_ok=True)
-    portal_frame_2b(docs, GSTIN, PERIOD).write_parquet(out / "portal.parquet")
+    portal_2b.write_parquet(out / "portal.parquet")
     books.write_parquet(out / "books.parquet")
-    print(f"written to {out}: {docs.height:,} 2B documents, {books.height:,} books documents")
+    print(f"written to {out}: {portal_2b.height:,} 2B documents, {books.height:,} books documents")
 
 
 def time_reconcile(src: Path, repeat: int, profile: bool) -> pl.DataFrame:
