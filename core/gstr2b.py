@@ -2,7 +2,8 @@
 "GSTR-2B"; docs/month-close.md).
 
 - `fetch_2b(client, gstin, period)` GET2B, reading every file (`file_num` = 1..`fc`) of a
-  large one -> the merged document; None when the portal says it is not generated yet.
+  large one, FILE_READERS at a time, -> the merged document (files in order); None when the
+  portal says it is not generated yet.
 - `regenerate_2b(client, gstin, period)` GEN2B, then GENSTS2B until processed.
 - `flatten_2b(payload)` -> (head, rows): one row per document of `docdata` and `docRejdata`
   (rows from `docRejdata` have `rejected_in_ims` True), amounts in integer paise, with the
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -28,6 +30,7 @@ SECTIONS = {"b2b": ("inv", "INV"), "b2ba": ("inv", "INV"), "cdnr": ("nt", None),
             "cdnra": ("nt", None), "ecom": ("inv", "INV"), "ecoma": ("inv", "INV"),
             "isd": ("doclist", "ISD"), "impg": (None, "BOE"), "impgsez": ("boe", "BOE")}
 NOTE_TYPES = {"C": "CRN", "D": "DBN"}
+FILE_READERS = 3   # files of a large 2B read at once (HTTP 429 is retried like any call)
 ROW_FIELDS = ("section", "stin", "trdnm", "doc_type", "doc_no", "doc_date", "orig_doc_no",
               "orig_doc_date", "pos", "rcm", "inv_typ", "val", "txval", "igst", "cgst", "sgst",
               "cess", "itcavl", "rsn", "supprd", "supfildt", "rejected_in_ims", "line")
@@ -61,8 +64,13 @@ def fetch_2b(client: GstnClient, gstin: str, period: str) -> dict | None:
     files = int(data.get("fc") or 0)
     if files and not any(data.get(b) for b in BLOCKS):
         merged = {b: {} for b in BLOCKS}
-        for number in range(1, files + 1):
-            part = client.call("GET", GSTR2B_PATH, gstin, {**params, "file_num": number}) or {}
+
+        def read_file(number: int) -> dict:
+            return client.call("GET", GSTR2B_PATH, gstin, {**params, "file_num": number}) or {}
+
+        with ThreadPoolExecutor(max_workers=min(FILE_READERS, files)) as pool:
+            parts = list(pool.map(read_file, range(1, files + 1)))   # in file order
+        for part in parts:
             for block in BLOCKS:
                 for section, rows in (part.get(block) or {}).items():
                     merged[block].setdefault(section, []).extend(rows or [])

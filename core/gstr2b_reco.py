@@ -77,12 +77,22 @@ def reconcile_2b(portal: pl.DataFrame, books: pl.DataFrame, **options) -> pl.Dat
     results = pl.concat([results, rejected.cast({c: results.schema[c]
                                                  for c in rejected.columns})],
                         how="diagonal").select(OUTPUT_COLUMNS)
-    facts = portal.select(["portal_id", *FACTS, "rejected_in_ims"])
-    results = results.join(facts, on="portal_id", how="left").with_columns(
-        pl.col("rejected_in_ims").fill_null(False))
+    results = _with_facts(results, portal.select(["portal_id", *FACTS, "rejected_in_ims"])) \
+        .with_columns(pl.col("rejected_in_ims").fill_null(False))
     return results.with_columns(
         pl.when(_books_rejected(results, rejected)).then(pl.lit(BOOKS_REJECTED))
         .otherwise(itc_advice()).alias("itc_advice"))
+
+
+def _with_facts(results: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
+    """results + the facts of their portal_id (null for books-only rows). portal_frame_2b's ids
+    are 1..n in row order: the facts are then taken by position, not by a join."""
+    ids = facts["portal_id"]
+    if ids.is_empty() or not (ids.is_sorted() and ids[-1] - ids[0] + 1 == ids.len()):
+        return results.join(facts, on="portal_id", how="left")
+    at = (results["portal_id"] - ids[0]).cast(pl.UInt32)
+    return pl.concat([results, facts.drop("portal_id").select(pl.all().gather(at))],
+                     how="horizontal")
 
 
 def _books_rejected(results: pl.DataFrame, rejected: pl.DataFrame) -> pl.Series:
@@ -93,5 +103,7 @@ def _books_rejected(results: pl.DataFrame, rejected: pl.DataFrame) -> pl.Series:
                               pl.col(number).str.strip_chars().str.to_uppercase()],
                              separator="|")
     gone = rejected.select(key("supplier_gstin", "portal_doc_no").alias("k"))["k"]
-    keys = results.select(key("supplier_gstin", "pr_doc_no").alias("k"))["k"]
-    return (results["match_status"] == "missing_in_portal") & keys.is_in(gone.implode())
+    lone = results["match_status"] == "missing_in_portal"
+    keys = results.filter(lone).select(key("supplier_gstin", "pr_doc_no").alias("k"))["k"]
+    return pl.repeat(False, results.height, eager=True).scatter(
+        lone.arg_true(), keys.is_in(gone.implode()))

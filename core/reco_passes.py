@@ -87,8 +87,15 @@ def _hash_pairs(p: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
 
 
 def window_pairs(p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int) -> pl.LazyFrame:
-    """Same rtin/stin/doc_type, dates within the window, amounts agree (passes 3 and 4)."""
-    pairs = _join(p, b, BLOCK).filter(
+    """Same rtin/stin/doc_type, dates within the window, amounts agree (passes 3 and 4).
+    Joined on the block and the taxable value in steps of tol + 1 paise (a portal row on its
+    own step and the two beside it: values within tolerance are at most one step apart), so
+    that a supplier with thousands of leftovers on both sides is not paired all with all."""
+    step = pl.col("txval") // (tol + 1)
+    near = p.lazy().join(pl.LazyFrame({"_step": [-1, 0, 1]}), how="cross").with_columns(
+        (step + pl.col("_step")).alias("_step"))
+    pairs = near.join(b.lazy().with_columns(step.alias("_step")), on=[*BLOCK, "_step"],
+                      how="inner", suffix="_b").filter(
         _amounts_agree(tol)
         & ((pl.col("doc_date") - pl.col("doc_date_b")).dt.total_days().abs() <= win))
     return _scored(pairs, tol)
