@@ -229,6 +229,9 @@ def cmd_status(args) -> int:
                          if r["last_error"] else "-"),
     ) for r in rows])
     print("\n".join(gsp_status.status_lines(gstins)))
+    print("\nGSTR-2B, last run of the worker's fetch:")
+    for r in rows:
+        print(f"  {r['gstin']}: {r['last_gstr2b'] or 'not fetched by the worker yet'}")
     stopped = jobs.stopped_runs(gstins)
     print(f"\nruns stopped before they finished, last 7 days: {len(stopped) or 'none'}")
     if stopped:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -130,6 +133,10 @@ def test_the_worker_fetches_2b_on_the_14th_and_the_panel_regenerates_it(world):
     assert "GSTR-2B of Oct 2025 fetched (version 1, generated on 14 Nov 2025" in counts
     status = business_job_status(gstins=[G])[0]["last_gstr2b"]
     assert "GSTR-2B of Oct 2025 fetched" in status and "IST" in status
+    shown = subprocess.run([sys.executable, "worker.py", "status"], cwd=ROOT, text=True,
+                           capture_output=True, timeout=120, env=os.environ.copy(), check=False)
+    assert f"  {G}: 14 Nov 2025, 06:00 IST: GSTR-2B of Oct 2025 fetched (version 1" \
+        in shown.stdout, shown.stdout + shown.stderr
     assert late_shown() == []
 
     # 15 Nov: 2 rejected and 1 kept pending on the portal after the 2B; the day's fetch
