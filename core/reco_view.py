@@ -10,6 +10,7 @@ from core.db import connect
 from core.figures import amounts_as_text
 from core.frames import query_frame
 from core.labels import date_words, itc_words, period_words, worded, words_first
+from core.supplier_names import supplier_names
 
 VALUE = "coalesce(portal_tax, pr_tax, 0)"
 AT_RISK = "match_status NOT IN ('exact', 'partial')"
@@ -173,11 +174,20 @@ def facts_in_words(frame: pl.DataFrame) -> pl.DataFrame:
     return words.select(order[:after] + ["Supplier name"] + order[after:])
 
 
-def export_with_words(frame: pl.DataFrame) -> pl.DataFrame:
+def export_with_words(frame: pl.DataFrame, gstins: list[str] | None = None) -> pl.DataFrame:
     """The download: the facts in words first, then every code column as it is
-    (docs/interfaces.md)."""
+    (docs/interfaces.md). The supplier's name comes from the 2B's trade name (2B vs books) or,
+    given the businesses `gstins`, from core/supplier_names.py (books, else 2B, else the port)."""
     if "itc_advice" in frame.columns and frame["itc_advice"].null_count() < frame.height:
         facts = facts_in_words(frame.select(*FACT_HEADINGS, "rsn", "rejected_in_ims"))
         return words_first(facts.hstack(frame))
-    return words_first(frame.drop([c for c in (*FACT_HEADINGS, "rsn", "rejected_in_ims")
-                                   if c in frame.columns]))
+    codes = frame.drop([c for c in (*FACT_HEADINGS, "rsn", "rejected_in_ims")
+                        if c in frame.columns])
+    plain = words_first(codes)
+    if not gstins or "supplier_gstin" not in frame.columns:
+        return plain
+    stins = [s for s in frame["supplier_gstin"].unique().to_list() if s]
+    names = supplier_names(gstins, stins)
+    named = frame["supplier_gstin"].replace_strict(names, default="", return_dtype=pl.Utf8)
+    # after the words, before the code columns
+    return plain.insert_column(plain.width - codes.width, named.alias("Supplier name"))

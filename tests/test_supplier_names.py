@@ -10,8 +10,10 @@ from core.gstr2b import rows_frame
 from core.gstr2b_store import store_2b
 from core.ims_view import ImsFilter, export_frame
 from core.purchase import import_purchase_file
+from core.reco_view import export_with_words, results_export
 from core.supplier_names import NOT_NAMED, supplier_labels, supplier_names
-from tests.fixtures import COMPANY, KAVERI, SAHYADRI, add_business, line, write_csv
+from core.sync import apply_sync
+from tests.fixtures import COMPANY, KAVERI, SAHYADRI, add_business, line, rows, write_csv
 
 ONLY_2B = "33GSPTN0791G1Z5"
 NOBODY = "24AAQCA8719H1ZW"
@@ -71,3 +73,22 @@ def test_the_ims_download_names_the_supplier_from_the_2b_when_the_books_do_not(s
     shown = dict(zip(frame["supplier_gstin"].to_list(), frame["supplier_name"].to_list()))
     assert shown == {KAVERI: "Kaveri Traders", NOBODY: None,
                      PORT: "Import of goods (port INNSA1)"}
+
+
+def test_the_reconciliation_download_names_each_supplier(store, tmp_path):
+    books = write_csv(tmp_path, "pr.csv", [line(doc_no="S-1", stin=SAHYADRI,
+                                                name="Sahyadri Steel")])
+    assert import_purchase_file(books, actor="test", company_gstin=COMPANY).ok
+    store_2b(COMPANY, "102025", {"version": "1"}, rows_frame([two_b(KAVERI, "Kaveri Traders",
+                                                                    "K-9")]))
+    with connect() as con:
+        ims_record(con, COMPANY, KAVERI, "K-9")
+        ims_record(con, COMPANY, PORT, "BE-1", section="impg")
+    apply_sync(COMPANY)
+    [run_id] = [r[0] for r in rows("SELECT run_id FROM reco_runs WHERE kind = 'ims_vs_pr'")]
+    download = export_with_words(results_export(run_id, [COMPANY]), [COMPANY])
+    named = dict(zip(download["supplier_gstin"].to_list(), download["Supplier name"].to_list()))
+    assert named == {SAHYADRI: "Sahyadri Steel", KAVERI: "Kaveri Traders",
+                     PORT: "Import of goods (port INNSA1)"}
+    words = download.columns[:download.columns.index("Supplier name")]
+    assert "Status" in words and "match_status" in download.columns   # words, then codes

@@ -202,7 +202,7 @@ st.caption(f"{count_words(total)} rows")
 
 def export_bytes(run_id: int, gstins: list[str], excel: bool) -> bytes:
     """The run's results with the recommended actions, as a download (Excel or CSV)."""
-    frame = rv.export_with_words(rv.results_export(run_id, gstins))
+    frame = rv.export_with_words(rv.results_export(run_id, gstins), gstins)
     return export.to_excel_bytes(frame, "Reconciliation") if excel else export.to_csv_bytes(frame)
 
 
