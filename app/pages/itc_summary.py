@@ -48,8 +48,9 @@ with st.container(border=True):
 summary = ui.cached(itc_summary, gstin, period)
 if summary is None:
     st.info(not_fetched_words(gstin, period))
-    st.caption(f"Fetch it with `python worker.py fetch-2b --gstin {gstin} --period {period}` "
-               "once it is generated.")
+    st.caption("The worker fetches it by itself on and after that day, with the day's IMS "
+               "fetch (Dashboard, job health: \"Last GSTR-2B\"). To fetch it now: "
+               f"`python worker.py fetch-2b --gstin {gstin} --period {period}`.")
     st.stop()
 
 st.caption(f"GSTR-2B version {summary.version or 'not given'}, generated on "
