@@ -10,8 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from app.incidents import show_incident
 from app.session_cookie import ROUTES
+
+# app/pages/ sits beside main.py (the user's layout), so Streamlit would start in its legacy
+# `pages/` mode: until some session has run main.py's st.navigation, a first visitor's deep
+# link (/itc_summary) would run that page file on its own, with a list of file names in the
+# sidebar. main.py always calls st.navigation (hidden before login, app/page_list.py), so the
+# app is told so before the first session. tests/test_frame_browser.py checks a fresh server.
+PagesManager.uses_pages_directory = False
 
 app = st.App(Path(__file__).with_name("main.py"), routes=ROUTES, on_script_error=show_incident)

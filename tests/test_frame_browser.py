@@ -217,3 +217,26 @@ def test_a_fresh_servers_first_session_shows_a_login_without_the_raw_page_list(c
             assert "IMS Invoices" in nav and "Purchase Register" in nav
         finally:
             context.close()
+
+
+def test_a_fresh_installs_first_session_on_a_deep_link_gets_the_apps_own_navigation(
+        chromium, tmp_path):
+    """Set-up mode (no user yet), the server's very first session opens /itc_summary: with
+    app/pages/ beside main.py, Streamlit would run that page file alone in its legacy pages/
+    mode, with the file names as a page list (app/serve.py tells it otherwise)."""
+    db = str(tmp_path / "ims.duckdb")   # a new store: no user yet
+    with running_app(db, "app/serve.py") as url:
+        context = chromium.new_context(viewport=WIDE)
+        page = context.new_page()
+        try:
+            page.goto(f"{url}/itc_summary")
+            page.get_by_role("heading", name="ITC Summary").wait_for(timeout=45000)
+            settle(page)
+            shoot(page, "7_fresh_install_deep_link")
+            nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+            assert "ITC Summary" in nav and "Purchase Register" in nav, nav
+            assert "itc summary" not in nav and "main" not in nav.split(), nav
+            assert "Set-up mode" in page.locator("body").inner_text()   # main.py's frame ran
+            assert "/itc_summary" in page.url
+        finally:
+            context.close()
