@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 import socket
@@ -158,6 +159,35 @@ def running_app(db: str, entry: str = "app/main.py", **env: str) -> Iterator[str
         yield url
     finally:
         stop(proc)
+
+
+def settle(page, seconds: float = 30) -> None:
+    """Browser tests: wait until Streamlit has finished running the script and drawn its
+    elements (and has taken away those of the run before: a table under a new key is a new
+    element)."""
+    page.wait_for_timeout(600)
+    busy = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"], [data-stale="true"]'
+    for _ in range(int(seconds * 5)):
+        if not page.locator(busy).count():
+            break
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(800)
+
+
+def write_2b_docs_as_books(path, gstin: str, docs: list[dict]) -> None:
+    """A purchase register (template `standard`) holding these flattened GSTR-2B documents
+    (core.gstr2b.flatten_2b: paise) as they are; credit notes negative."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no",
+                    "doc_date", "place_of_supply", "reverse_charge", "taxable_value", "igst",
+                    "cgst", "sgst", "cess", "doc_value"])
+        for d in docs:
+            sign = -1 if d["doc_type"] == "CRN" else 1
+            w.writerow([gstin, d["stin"], d["trdnm"], d["doc_type"], d["doc_no"],
+                        d["doc_date"].isoformat(), d["pos"], d["rcm"],
+                        *[sign * v / 100 for v in (d["txval"], d["igst"], d["cgst"], d["sgst"],
+                                                   d["cess"], d["val"] or d["txval"])]])
 
 
 # ---------------------------------------------------------------- the demo store (SQL)

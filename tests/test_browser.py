@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from pathlib import Path
 
 import pytest
 
 from core.business import save_business
-from tests.fixtures import ROOT, STANDARD_SAMPLE, rows, running_app, seed_demo, store_env
+from tests.fixtures import ROOT, STANDARD_SAMPLE, rows, running_app, seed_demo, settle, store_env
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
@@ -48,17 +47,7 @@ def open_page(page, app_url: str, path: str):
     page.goto(f"{app_url}/{path}")
     page.get_by_role("heading", name=PAGES[path]).first.wait_for(timeout=30000)
     page.get_by_text(LAST_ON_PAGE[path]).first.wait_for(timeout=30000)
-    _settle(page)
-
-
-def _settle(page, timeout: float = 30.0) -> None:
-    """Wait until Streamlit has finished running the script and drawn its elements."""
-    page.wait_for_timeout(300)
-    deadline = time.monotonic() + timeout
-    busy = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"]'
-    while page.locator(busy).count() and time.monotonic() < deadline:
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(800)
+    settle(page)
 
 
 def shoot(page, name: str) -> None:
@@ -90,7 +79,7 @@ def test_change_an_action_in_the_grid_and_save(page, app_url):
     page.wait_for_timeout(400)
     shoot(page, "ims_invoices_edit")
     page.get_by_role("button", name="Save changes").click()
-    _settle(page)
+    settle(page)
     page.get_by_text("record(s) saved").first.wait_for(timeout=15000)
     assert rows("SELECT user_action, user_action_by FROM ims_records WHERE doc_no = ?", [first_doc]) == \
         [("A", "local")]
@@ -103,11 +92,11 @@ def test_upload_a_purchase_register(page, app_url):
     open_page(page, app_url, "purchase_register")
     page.locator('input[type="file"]').set_input_files(str(STANDARD_SAMPLE))
     page.get_by_text("Documents to import").wait_for(timeout=30000)
-    _settle(page)
+    settle(page)
     shoot(page, "purchase_register_preview")
     page.get_by_role("button", name="Import", exact=True).click()
     page.get_by_text("documents imported").wait_for(timeout=30000)
-    _settle(page)      # the batch list below the message is drawn after it
+    settle(page)      # the batch list below the message is drawn after it
     shoot(page, "purchase_register_imported")
     assert rows("SELECT count(*) FROM purchase_docs WHERE rtin = '27AAACW1234K1ZD'")[0][0] > 0
 

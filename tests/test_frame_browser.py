@@ -16,7 +16,7 @@ from core import auth
 from core.clock import utc_now
 from core.db import connect
 from core.labels import STATUS_ORDER
-from tests.fixtures import BUSINESSES, ROOT, running_app, seed_demo, store_env
+from tests.fixtures import BUSINESSES, ROOT, running_app, seed_demo, settle, store_env
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
@@ -70,17 +70,6 @@ def page(chromium):
     pg = context.new_page()
     yield pg
     context.close()
-
-
-def settle(page, seconds: float = 30) -> None:
-    """Wait until Streamlit has finished running the script and drawn its elements."""
-    page.wait_for_timeout(400)
-    busy = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"]'
-    for _ in range(int(seconds * 5)):
-        if not page.locator(busy).count():
-            break
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(800)
 
 
 def log_in(page, url: str, email: str, path: str = "") -> None:

@@ -32,7 +32,7 @@ from core.gstr2b_job import PeriodFiled, fetch_gstr2b, regenerate_gstr2b
 from core.gstr2b_store import late_actions, stored_2b, stored_2b_documents
 from core.portal import PayloadError
 from core.reco_cli import main as reco_main
-from tests.fixtures import ROOT, add_business, start_sandbox, stop_sandbox
+from tests.fixtures import ROOT, add_business, start_sandbox, stop_sandbox, write_2b_docs_as_books
 
 G = "27AAACW1234K1ZD"
 PERIOD = "102025"
@@ -158,18 +158,8 @@ def test_2b_vs_pr_on_sandbox_data(portal, tmp_path):
     _, docs = flatten_2b({"data": data})
     kept = [d for d in docs if not d["rejected_in_ims"] and d["doc_type"] not in ("BOE", "ISD")]
     books = kept[: len(kept) * 4 // 5]
-    with open(tmp_path / "pr.csv", "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no",
-                    "doc_date", "place_of_supply", "reverse_charge", "taxable_value", "igst",
-                    "cgst", "sgst", "cess", "doc_value"])
-        for i, d in enumerate(books):
-            sign = -1 if d["doc_type"] == "CRN" else 1
-            txval = d["txval"] + (500_000 if i == 0 else 0)
-            w.writerow([G, d["stin"], d["trdnm"], d["doc_type"], d["doc_no"],
-                        d["doc_date"].isoformat(), d["pos"], d["rcm"],
-                        *[sign * v / 100 for v in (txval, d["igst"], d["cgst"], d["sgst"],
-                                                   d["cess"], d["val"])]])
+    first = dict(books[0], txval=books[0]["txval"] + 500_000)   # one taxable value differs
+    write_2b_docs_as_books(tmp_path / "pr.csv", G, [first, *books[1:]])
     assert reco_main(["--purchase", str(tmp_path / "pr.csv"), "--portal",
                       str(tmp_path / "2b.json"), "--out", str(tmp_path / "out.csv")]) == 0
     out = read_csv(tmp_path / "out.csv")

@@ -7,8 +7,6 @@ Reconciliation page offers "GSTR-2B vs Purchase Register" and shows its run with
 documents as such. Screenshots: tests/screenshots/gstr2b_*.png."""
 from __future__ import annotations
 
-import csv
-
 import pytest
 
 from core import auth
@@ -28,6 +26,7 @@ from tests.fixtures import (
     stop_sandbox,
     store_env,
     temporary_env,
+    write_2b_docs_as_books,
 )
 
 pytestmark = pytest.mark.browser
@@ -41,20 +40,6 @@ def set_actions(sb, actions: list[str]) -> None:
     for rec, action in zip(found, actions):
         sb.control("set_action", gstin=G, section="B2B", stin=rec["stin"], doc_no=rec["inum"],
                    action=action, rtnprd=OCT)
-
-
-def write_books(path, docs: list[dict]) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no",
-                    "doc_date", "place_of_supply", "reverse_charge", "taxable_value", "igst",
-                    "cgst", "sgst", "cess", "doc_value"])
-        for d in docs:
-            sign = -1 if d["doc_type"] == "CRN" else 1
-            w.writerow([G, d["stin"], d["trdnm"], d["doc_type"], d["doc_no"],
-                        d["doc_date"].isoformat(), d["pos"], d["rcm"],
-                        *[sign * v / 100 for v in (d["txval"], d["igst"], d["cgst"], d["sgst"],
-                                                   d["cess"], d["val"] or d["txval"])]])
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +63,7 @@ def app_url(tmp_path_factory):
             docs = stored_2b_documents(G, OCT).to_dicts()
             kept = [d for d in docs if not d["rejected_in_ims"]
                     and d["doc_type"] not in ("BOE", "ISD")]
-            write_books(folder / "books.csv", kept[: len(kept) * 4 // 5])
+            write_2b_docs_as_books(folder / "books.csv", G, kept[: len(kept) * 4 // 5])
             import_purchase_file(folder / "books.csv", "standard", "test")
             run_id = run_reconciliation(G, "2b_vs_pr", [OCT], "test")
             counts = dict(rows("SELECT match_status, count(*) FROM reco_results "

@@ -6,7 +6,6 @@ core function, then the panel itself in Streamlit's AppTest); the panel's regene
 GENSTS2B, the new 2B) brings the count back to 0; a filed period is refused in words."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 import subprocess
@@ -37,7 +36,14 @@ from core.reco_view import (
 from core.roles import PermissionDenied
 from core.scheduler import Worker
 from core.sync import SyncError, run_reconciliation
-from tests.fixtures import ROOT, add_business, rows, start_sandbox, stop_sandbox
+from tests.fixtures import (
+    ROOT,
+    add_business,
+    rows,
+    start_sandbox,
+    stop_sandbox,
+    write_2b_docs_as_books,
+)
 
 G = "27AAACW1234K1ZD"
 OCT = "102025"
@@ -206,21 +212,6 @@ def test_not_generated_yet_is_said_in_words_and_asked_again(world, monkeypatch):
     assert requests.get(f"{world.url}/health", timeout=5).ok
 
 
-def books_file(path, docs: list[dict]) -> None:
-    """A purchase register holding these 2B documents as they are."""
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no",
-                    "doc_date", "place_of_supply", "reverse_charge", "taxable_value", "igst",
-                    "cgst", "sgst", "cess", "doc_value"])
-        for d in docs:
-            sign = -1 if d["doc_type"] == "CRN" else 1
-            w.writerow([G, d["stin"], d["trdnm"], d["doc_type"], d["doc_no"],
-                        d["doc_date"].isoformat(), d["pos"], d["rcm"],
-                        *[sign * v / 100 for v in (d["txval"], d["igst"], d["cgst"], d["sgst"],
-                                                   d["cess"], d["val"] or d["txval"])]])
-
-
 def test_2b_vs_pr_run_shows_the_2b_facts_in_words(world, tmp_path):
     """A 2b_vs_pr run over the stored 2B and the books (core.sync.run_reconciliation, as the
     Reconciliation page's Run now): its periods are the stored 2Bs'; the drill-down and the
@@ -233,7 +224,7 @@ def test_2b_vs_pr_run_shows_the_2b_facts_in_words(world, tmp_path):
     kept = [d for d in docs if not d["rejected_in_ims"] and d["doc_type"] not in ("BOE", "ISD")]
     rejected = [d for d in docs if d["rejected_in_ims"]]
     assert len(rejected) >= 2                           # the two just rejected, and others
-    books_file(tmp_path / "books.csv", kept[: len(kept) * 4 // 5] + rejected[:1])
+    write_2b_docs_as_books(tmp_path / "books.csv", G, kept[: len(kept) * 4 // 5] + rejected[:1])
     assert import_purchase_file(tmp_path / "books.csv", "standard", "test").batch_id
     assert reco_periods([G], "2b_vs_pr") == [OCT]
     with pytest.raises(SyncError, match="No GSTR-2B of 092025 is stored"):

@@ -14,7 +14,7 @@ import pytest
 
 from app.ims_grid import DOC_PX, MAX_ROWS_SHOWN, ROW_PX
 from core import auth
-from tests.fixtures import BUSINESSES, ROOT, rows, running_app, seed_demo, store_env
+from tests.fixtures import BUSINESSES, ROOT, rows, running_app, seed_demo, settle, store_env
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
@@ -57,18 +57,6 @@ def page(chromium, app):
         pg.wait_for_timeout(200)
     yield pg
     context.close()
-
-
-def settle(page, seconds: float = 30) -> None:
-    """Wait until Streamlit has finished running the script and drawn its elements (and has
-    taken away those of the run before: a table under a new key is a new element)."""
-    page.wait_for_timeout(600)
-    busy = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"], [data-stale="true"]'
-    for _ in range(int(seconds * 5)):
-        if not page.locator(busy).count():
-            break
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(800)
 
 
 def visit(page, url: str, query: str) -> None:

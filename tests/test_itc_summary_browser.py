@@ -16,7 +16,7 @@ from core.business import save_business
 from core.gstr2b import flatten_2b
 from core.gstr2b_store import store_2b
 from core.purchase import import_purchase_file
-from tests.fixtures import COMPANY, ROOT, SAMPLES, running_app, store_env
+from tests.fixtures import COMPANY, ROOT, SAMPLES, running_app, settle, store_env
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
@@ -41,16 +41,6 @@ def page(chromium):
     pg = context.new_page()
     yield pg
     context.close()
-
-
-def settle(page, seconds: float = 30) -> None:
-    page.wait_for_timeout(400)
-    busy = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"]'
-    for _ in range(int(seconds * 5)):
-        if not page.locator(busy).count():
-            break
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(600)
 
 
 def choose(page, label: str, option: str) -> None:

@@ -16,7 +16,17 @@ import pytest
 from core import auth
 from core.business import save_business
 from core.purchase import import_purchase_file, rollback_batch
-from tests.fixtures import COMPANY, KAVERI, ROOT, line, rows, running_app, store_env, write_csv
+from tests.fixtures import (
+    COMPANY,
+    KAVERI,
+    ROOT,
+    line,
+    rows,
+    running_app,
+    settle,
+    store_env,
+    write_csv,
+)
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
@@ -63,17 +73,6 @@ def page(chromium):
                                    accept_downloads=True)
     yield context.new_page()
     context.close()
-
-
-def settle(page, seconds: float = 30) -> None:
-    """Wait until Streamlit has finished running the script and drawn its elements."""
-    page.wait_for_timeout(400)
-    busy = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"]'
-    for _ in range(int(seconds * 5)):
-        if not page.locator(busy).count():
-            break
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(600)
 
 
 def shoot(page, name: str) -> None:

@@ -26,6 +26,7 @@ from tests.fixtures import (
     rows,
     running_app,
     seed_demo,
+    settle,
     start_sandbox,
     stop_sandbox,
     store_env,
@@ -70,17 +71,6 @@ def page(chromium):
     pg = context.new_page()
     yield pg
     context.close()
-
-
-def settle(page, seconds: float = 30) -> None:
-    """Wait until Streamlit has finished running the script and drawn its elements."""
-    page.wait_for_timeout(400)
-    busy = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"]'
-    for _ in range(int(seconds * 5)):
-        if not page.locator(busy).count():
-            break
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(800)
 
 
 def visit(page, url: str, path: str, wait_for: str) -> None:
