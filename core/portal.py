@@ -114,10 +114,9 @@ def _amount_paise(value) -> int | None:
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
-        scaled = value * 100
-        nearest = round(scaled)
-        if abs(scaled - nearest) < 1e-6:
-            return abs(nearest)
+        scaled = value * 100   # infinite for the largest floats: those go the Decimal way
+        if math.isfinite(scaled) and abs(scaled - round(scaled)) < 1e-6:
+            return abs(round(scaled))
     if not isinstance(value, (float, str)):
         return None
     try:

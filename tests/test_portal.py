@@ -164,6 +164,7 @@ def test_supplier_gstin_failing_the_check_is_flagged_not_rejected():
     ({"val": 1e16}, "b2b record 2: field 'val' = 1e+16 is too large for an amount"),
     ({"txval": "9999999999999999.995"}, "b2b record 2: field 'txval' = '9999999999999999.995' is too large"),
     ({"txval": "1e400"}, "b2b record 2: field 'txval' = '1e400' is too large"),
+    ({"txval": 1.797693134862316e+306}, "b2b record 2: field 'txval' = 1.797693134862316e+306 is too large"),
     ({"declIgst": 10**40}, "b2b record 2: field 'declIgst' = " + "1" + "0" * 36 + "... is too large"),
 ])
 def test_bad_ims_payload_names_section_record_and_field(over, message):
