@@ -2,7 +2,7 @@
 
 `require_login()` is called at the top of the app frame (and of any page run on its own): it
 shows the login form and stops the run until someone logs in. A login starts a session (a row
-of `app_sessions`, core/sessions.py) and hands its signed token to the browser as the
+of `app_sessions`, core/auth/sessions.py) and hands its signed token to the browser as the
 HttpOnly cookie `ims_session` (app/session_cookie.py), so a page refresh or a deep link in the
 same browser finds the login again (`st.context.cookies`). Every run re-reads the user and the
 session from the store: logout, the idle timeout (`session_timeout_min`), a disabled user or a
@@ -27,9 +27,8 @@ import streamlit as st
 from app import page_list, session_cookie
 from app.incidents import error_boundary
 from core import auth
-from core.auth import User
-from core.db import db_path
-from core.session_token import verified_session_id
+from core.auth import User, verified_session_id
+from core.store import db_path
 
 USER_KEY = "auth_user_id"
 SESSION_KEY = "auth_session_id"
@@ -206,7 +205,7 @@ def _hand_cookie() -> None:
 
 
 def login_form() -> None:
-    """Email + password; any refusal says the same words (core.login.LOGIN_REFUSED)."""
+    """Email + password; any refusal says the same words (core.auth.login.LOGIN_REFUSED)."""
     page_list.hide_page_list()       # no raw list of page files beside the form
     st.title("IMS Reco Sync")
     notice = st.session_state.pop(NOTICE_KEY, None)

@@ -1,5 +1,5 @@
 """The backups on the Dashboard (their state) and on Settings (when, where, how many, and a
-backup now). The logic is in core/backup_job.py and core/backup_settings.py."""
+backup now). The logic is in core/backup/job.py and core/backup/settings.py."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,9 +7,15 @@ import datetime as dt
 import streamlit as st
 
 from app import ui
-from core.backup_job import backup_now, backup_status, describe
-from core.backup_retention import list_backups
-from core.backup_settings import OFF, backup_settings, save_backup_settings
+from core.backup import (
+    OFF,
+    backup_now,
+    backup_settings,
+    backup_status,
+    describe,
+    list_backups,
+    save_backup_settings,
+)
 from core.business import SettingsError
 from core.figures import count_words
 

@@ -1,7 +1,7 @@
 """The month's calendar on the pages (docs/month-close.md): the Dashboard's deadline panel
 (`show_deadline_panel`) and Settings' filing frequency and date overrides
-(`show_calendar_settings`). The figures and rules are in core/deadline_panel.py and
-core/calendar_store.py.
+(`show_calendar_settings`). The figures and rules are in core/calendar/panel.py and
+core/calendar/store.py.
 """
 from __future__ import annotations
 
@@ -11,13 +11,22 @@ import streamlit as st
 
 from app import ui
 from core.business import SettingsError
-from core.calendar_store import frequencies, overrides, save_calendar_settings
+from core.calendar import (
+    EVENTS,
+    FREQUENCIES,
+    day_text,
+    days_text,
+    deadline_panel,
+    frequencies,
+    overrides,
+    pending_summary,
+    relative_text,
+    save_calendar_settings,
+)
 from core.clock import ClockError
 from core.clock import today as business_today
-from core.deadline_panel import deadline_panel, pending_summary
-from core.deadlines import EVENTS, FREQUENCIES, day_text, days_text, relative_text
 from core.figures import count_words
-from core.ims_view import SECTION_LABELS
+from core.ims import SECTION_LABELS
 
 SHOWN = 1000   # pending records listed in the expander, the earliest expiry first
 GREY = {"delta_color": "off", "delta_arrow": "off", "border": True}

@@ -1,15 +1,16 @@
 """The Settings page's "GSP sessions" block: connect a GSTIN with an OTP, see each session's
-state in words (core/gsp_sessions.py). The OTP field is emptied as soon as it is used; no
+state in words (core/portal/sessions.py). The OTP field is emptied as soon as it is used; no
 token or OTP is ever shown."""
 from __future__ import annotations
 
 import streamlit as st
 
 from app import ui
-from core import gsp_sessions, gsp_status
 from core.business import SettingsError
 from core.clock import utc_now
-from core.gsp import GstnError
+from core.portal import GstnError
+from core.portal import sessions as gsp_sessions
+from core.portal import status as gsp_status
 
 OTP_KEY = "gsp_otp"
 SAID_KEY = "gsp_said"      # what the last click did, shown inside the block

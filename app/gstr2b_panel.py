@@ -2,7 +2,7 @@
 "GSTR-2B needs regeneration" with the count of IMS records whose action now disagrees with the
 2B, per period with the 2B's generation date; a "Regenerate GSTR-2B" button for users with
 permission `upload`, asked for with a confirmation stating the count; and the stored 2Bs.
-The figures and the job are in core/gstr2b_panel.py.
+The figures and the job are in core/gstr2b/panel.py.
 """
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import streamlit as st
 
 from app import confirm, ui
 from core.figures import count_words
-from core.gsp import GstnError
-from core.gstr2b_job import PeriodFiled
-from core.gstr2b_panel import gstr2b_panel, late_count, regenerate_from_dashboard
+from core.gstr2b import PeriodFiled, gstr2b_panel, late_count, regenerate_from_dashboard
+from core.portal import GstnError
 
 STORED_COLUMNS = {"label": "Period", "version": "Version", "generated": "Generated on",
                   "fetched": "Fetched", "documents": "Documents"}

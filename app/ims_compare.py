@@ -8,9 +8,9 @@ import streamlit as st
 
 from app import ui
 from app.ims_grid import HEAD_LABEL
-from core import ims_view as view
 from core import labels
-from core.itc_answer import HEADS
+from core.ims import view
+from core.reco import HEADS
 
 
 def record_label(rows: pl.DataFrame, record_id: int) -> str:

@@ -16,8 +16,8 @@ import streamlit as st
 from app import ui
 from core import labels
 from core.figures import amounts_as_text
-from core.ims_view import SORTS
-from core.itc_answer import ANSWER_LABELS, HEADS, REMARK_MAX
+from core.ims import SORTS
+from core.reco import ANSWER_LABELS, HEADS, REMARK_MAX
 from core.upload_words import state_words
 
 LABEL = ui.ACTION_LABELS

@@ -6,10 +6,8 @@ import polars as pl
 import streamlit as st
 
 from app import confirm, ui
-from core import ims_view as view
-from core import upload
 from core.figures import count_words
-from core.ims_view import ImsFilter
+from core.ims import ImsFilter, upload, view
 from core.upload_words import IN_FLIGHT
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from core.db import DatabaseBusy
+from core.store import DatabaseBusy
 
 log = logging.getLogger("ims.app")
 if not log.handlers:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from app import auth_ui, page_list
 from app.incidents import error_boundary
-from core.db import db_path
+from core.store import db_path
 
 st.set_page_config(page_title="IMS Reco Sync", page_icon=":material/receipt_long:", layout="wide")
 user = None

@@ -2,7 +2,7 @@
 
 Streamlit lets a script read the cookies the browser sent (`st.context.cookies`) but not set
 one, so the app server (app/serve.py, an `st.App`) adds one route, `/_ims/session`:
-- after a login the script hands the signed token (core/session_token.py) to `offer()`, which
+- after a login the script hands the signed token (core/auth/session_token.py) to `offer()`, which
   keeps it in this process under a one-time code for HANDOFF_S seconds, and draws a tiny
   iframe whose script POSTs that code (header `X-IMS-Handoff`) to the route; the route answers
   with `Set-Cookie: ims_session=<token>; HttpOnly; SameSite=Strict; Path=/` (and `Secure`

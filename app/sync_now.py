@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app import ui
-from core import jobs
 from core.business import SYNC_SOURCES
-from core.sync import apply_sync
+from core.ims import apply_sync
+from core.jobs import runs as jobs
 
 EXPLAINED = ("**Sync Action From decides only the recommendation** (and the match status shown "
              "with it). Every sync reconciles the IMS records with the purchase register *and* "

@@ -19,8 +19,7 @@ import streamlit as st
 from app import auth_ui
 from core import figures, labels
 from core.business import list_businesses
-from core.db import db_path
-from core.store_version import store_version
+from core.store import db_path, store_version
 from core.timefmt import shown_time
 
 ACTION_LABELS = labels.ACTIONS
@@ -28,7 +27,7 @@ ACTION_LABELS = labels.ACTIONS
 
 def current_user():
     """The logged-in core.auth.User (the built-in admin in set-up mode; None when logged out).
-    Pass it to core functions that check the role themselves (core.actions)."""
+    Pass it to core functions that check the role themselves (core.ims.actions)."""
     return auth_ui.current_user()
 
 

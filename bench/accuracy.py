@@ -21,9 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from core.reco import reconcile
-from core.reco_cli import read_books, read_portal
-from core.reco_keys import raw_no_expr
+from core.reco import raw_no_expr, read_books, read_portal, reconcile
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,8 +4,8 @@
 
 Builds a fresh store with N IMS records and their purchase register (bench/sync.py's
 `fill_store`) and syncs it once (N reco_results and N action_log rows, as after a first
-sync), then times `core.backup.take_backup` (the whole backup, and how long it held the store,
-which is what the app and the worker wait for) and `core.backup_restore.restore_backup` into a
+sync), then times `core.backup.snapshot.take_backup` (the whole backup, and how long it held the store,
+which is what the app and the worker wait for) and `core.backup.restore.restore_backup` into a
 new file (schema, load, per-table count and checksum check), and prints the sizes: the store
 file and the backup folder. docs/backups.md quotes the RESULT line.
 """
@@ -19,11 +19,10 @@ from pathlib import Path
 
 from bench.reco import COMPANY
 from bench.sync import fill_store
-from core.backup import take_backup
-from core.backup_restore import restore_backup
+from core.backup import restore_backup, take_backup
 from core.clock import SystemClock
-from core.db import connect, let_go_of_idle_files, migration_files
-from core.sync import apply_sync
+from core.ims import apply_sync
+from core.store import connect, let_go_of_idle_files, migration_files
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -28,13 +28,12 @@ import polars as pl
 import requests
 
 from bench.reco import PeakRss, books_from
-from core.db import connect, transaction
 from core.documents import fy_expr
-from core.gstn_client import GstnClient
-from core.gstr2b import fetch_2b, read_2b_frame
-from core.gstr2b_reco import portal_frame_2b, reconcile_2b
-from core.gstr2b_store import late_actions, store_2b, stored_2b_documents
-from core.sync import books_frame, read_settings
+from core.gstr2b import late_actions, store_2b, stored_2b_documents
+from core.ims import books_frame, read_settings
+from core.portal import GstnClient, fetch_2b, read_2b_frame
+from core.reco import portal_frame_2b, reconcile_2b
+from core.store import connect, transaction
 from tests.fixtures import start_sandbox, stop_sandbox
 
 GSTIN = "27AAACW1234K1ZD"

@@ -25,9 +25,9 @@ import polars as pl
 
 from bench.gstr2b import GSTIN, PERIOD, SHARE_IN_2B, fill_store, read_back
 from bench.reco import PeakRss
-from core.gstr2b import read_2b_frame
-from core.gstr2b_reco import reconcile_2b
-from core.gstr2b_store import store_2b
+from core.gstr2b import store_2b
+from core.portal import read_2b_frame
+from core.reco import reconcile_2b
 from sandbox.gstr2b import Gstr2bBook, grouped
 from sandbox.state import Portal
 

@@ -16,10 +16,9 @@ import time
 from pathlib import Path
 
 from core.clock import utc_now
-from core.db import connect, transaction
-from core.fetch import fetch_ims, read_ims
-from core.gstn_client import GstnClient
-from core.ims_store import incoming_frame, store_ims
+from core.ims import fetch_ims, incoming_frame, read_ims, store_ims
+from core.portal import GstnClient
+from core.store import connect, transaction
 from tests.fixtures import start_sandbox, stop_sandbox
 
 

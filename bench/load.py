@@ -7,7 +7,7 @@
 3. Start `python worker.py fetch --gstin G` then `python worker.py sync --gstin G`; at the same
    time `--threads` sessions as threads of this process (as Streamlit runs its sessions) and
    `--sessions` more processes (a second app server, a script) save user actions in a loop
-   through `core.actions.save_user_actions` (what the IMS Invoices page calls), each on its own
+   through `core.ims.actions.save_user_actions` (what the IMS Invoices page calls), each on its own
    slice of records, until the worker is done (+2 s).
 4. Verify: every save a session was told succeeded is in the store (its last action per
    record is the record's user_action, and each save has its action_log row); no session
@@ -32,10 +32,9 @@ from pathlib import Path
 
 import requests
 
-from core.actions import save_user_actions
-from core.db import connect, lock_wait_stats
-from core.fetch import fetch_ims
-from core.gstn_client import GstnClient
+from core.ims import fetch_ims, save_user_actions
+from core.portal import GstnClient
+from core.store import connect, lock_wait_stats
 from tests.fixtures import start_sandbox, stop_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,8 +19,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from app import ui
-from core import ims_view as view
-from core.db import connect, transaction
+from core.ims import view
+from core.store import connect, transaction
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"

@@ -22,9 +22,9 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from core.db import connect
 from core.gstin import make_gstin
 from core.purchase import import_purchase_file, read_purchase_documents
+from core.store import connect
 
 COMPANY = "27AAACW1234K1ZD"
 HEADER = ["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no", "doc_date",

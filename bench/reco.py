@@ -23,9 +23,15 @@ import polars as pl
 
 from core.documents import fy_of
 from core.gstin import make_gstin
-from core.reco import reconcile
-from core.reco_engine import classify, match_documents, pair_rows
-from core.reco_keys import mark_duplicates, prepare_books, prepare_portal
+from core.reco import (
+    classify,
+    mark_duplicates,
+    match_documents,
+    pair_rows,
+    prepare_books,
+    prepare_portal,
+    reconcile,
+)
 
 COMPANY = "27AAACW1234K1ZD"
 STATES = ["27", "29", "24", "33", "07", "09", "19", "36"]

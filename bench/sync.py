@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.sync [--records 1000000] [--seed 1] [--db bench/out/sync.duckdb]
 
 Builds a fresh DuckDB file with N IMS records and ~N purchase documents (the synthetic data
-of bench/reco.py, inserted set-based from Polars frames), then times `core.sync.apply_sync`
+of bench/reco.py, inserted set-based from Polars frames), then times `core.ims.sync.apply_sync`
 twice: the first sync (every recommendation is new: N action_log rows) and a second one
 (steady state: nothing changed). Each includes reading the frames from the store, the
 reconciliation, storing reco_runs/reco_results and updating ims_records in one transaction;
@@ -20,9 +20,9 @@ from pathlib import Path
 import polars as pl
 
 from bench.reco import COMPANY, PeakRss, books_from, portal_frame
-from core.db import connect, transaction
 from core.documents import fy_expr
-from core.sync import apply_sync
+from core.ims import apply_sync
+from core.store import connect, transaction
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,9 +6,10 @@ store (DECIMAL rupees) to reconciliation as integer paise.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
+
+from core.periods import period_of_day
 
 # IMS section key -> doc_type
 SECTION_DOC_TYPE = {
@@ -54,15 +55,6 @@ def raw_no_expr(col: str | pl.Expr) -> pl.Expr:
     return c.str.strip_chars().str.to_uppercase()
 
 
-def to_paise(rupees) -> int:
-    """Rupees (str, float, Decimal) -> integer paise, half-up."""
-    if rupees is None or rupees == "":
-        return 0
-    return int((Decimal(str(rupees)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def paise_to_rupees(paise: int) -> Decimal:
-    return (Decimal(int(paise)) / 100).quantize(Decimal("0.01"))
 
 
 def parse_portal_date(value: str | None) -> dt.date | None:
@@ -72,6 +64,4 @@ def parse_portal_date(value: str | None) -> dt.date | None:
     return dt.datetime.strptime(value.strip(), "%d-%m-%Y").date()
 
 
-def period_of(day: dt.date) -> str:
-    """Return period MMYYYY of a date."""
-    return f"{day.month:02d}{day.year}"
+period_of = period_of_day  # the return period MMYYYY of a date (core/periods.py)

@@ -11,6 +11,7 @@ import datetime as dt
 
 import polars as pl
 
+from core.periods import period_words
 from core.upload_words import STATE_WORDS
 
 NOT_SYNCED = "not synced"
@@ -139,14 +140,6 @@ def filing_words(status: str | None) -> str:
     return FILING.get((status or "").strip().upper(), status or "")
 
 
-def period_words(period: str | None) -> str:
-    """A return period 'MMYYYY' as 'Oct 2025' (anything else as it is)."""
-    text = str(period or "")
-    if len(text) == 6 and text.isdigit() and 1 <= int(text[:2]) <= 12:
-        return dt.date(int(text[2:]), int(text[:2]), 1).strftime("%b %Y")
-    return text
-
-
 def periods_words(periods: str | None) -> str:
     """'102025,112025' -> 'Oct 2025, Nov 2025'."""
     return ", ".join(period_words(p.strip()) for p in (periods or "").split(",") if p.strip())
@@ -214,7 +207,7 @@ def words_first(frame: pl.DataFrame) -> pl.DataFrame:
         else frame
 
 
-# the purchase register's fields (core/purchase_templates.py FIELDS) as a person names them
+# the purchase register's fields (core/purchase/templates.py FIELDS) as a person names them
 PURCHASE_FIELDS = {
     "company_gstin": "Company GSTIN", "supplier_gstin": "Supplier GSTIN",
     "supplier_name": "Supplier name", "doc_type": "Document type", "doc_no": "Document number",

@@ -9,11 +9,10 @@ from pathlib import Path
 
 from core.auth import ensure_demo_admin
 from core.business import save_business
-from core.db import connect, db_path
-from core.fetch import fetch_businesses
+from core.ims import apply_sync, fetch_businesses
 from core.jobs import SYNC, run_job
 from core.purchase import import_purchase_file
-from core.sync import apply_sync
+from core.store import connect, db_path
 from sandbox.demo import DEMO_BUSINESSES
 from sandbox.generate import generate_files
 

@@ -11,7 +11,7 @@ its hash (`IMS_DEMO_ADMIN_PASSWORD` sets it instead; `python -m core.auth reset-
 --email admin@demo.local` makes a new one). docs/security.md.
 
 The sandbox listens on 127.0.0.1, and with no GSTN_USERNAME / GSTN_OTP set the client logs
-in to a loopback URL with the login the sandbox publishes (core/gsp.py), so the demo needs
+in to a loopback URL with the login the sandbox publishes (core/portal/gsp.py), so the demo needs
 no credentials.
 """
 from __future__ import annotations

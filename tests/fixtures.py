@@ -22,10 +22,10 @@ from pathlib import Path
 import polars as pl
 import requests
 
-from core.db import connect, let_go_of_idle_files, transaction
 from core.documents import fy_of
 from core.gstin import make_gstin
 from core.reco import reconcile
+from core.store.database import connect, let_go_of_idle_files, transaction
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests" / "data" / "samples"
@@ -176,7 +176,7 @@ def settle(page, seconds: float = 30) -> None:
 
 def write_2b_docs_as_books(path, gstin: str, docs: list[dict]) -> None:
     """A purchase register (template `standard`) holding these flattened GSTR-2B documents
-    (core.gstr2b.flatten_2b: paise) as they are; credit notes negative."""
+    (core.portal.gstr2b.flatten_2b: paise) as they are; credit notes negative."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no",

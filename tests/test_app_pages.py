@@ -39,7 +39,7 @@ def test_page_renders_on_demo_data(db_file, page):
 
 def test_settings_submit_persists_and_worker_next_tick_uses_it(db_file):
     from core.clock import ManualClock, business_tz
-    from core.scheduler import Worker
+    from core.schedule.scheduler import Worker
     seed_demo()
     first, second = BUSINESSES[0][0], BUSINESSES[1][0]
     at = open_page("settings")
@@ -122,7 +122,7 @@ def test_bulk_action_on_selected_rows(db_file):
 
 def bucket_label(at: AppTest, bucket: str) -> str:
     """The bucket control's label for `bucket`, with its count."""
-    from core.ims_view import BUCKETS
+    from core.ims.view import BUCKETS
     return next(o for o in at.segmented_control[0].options if o.startswith(BUCKETS[bucket][0] + " ("))
 
 
@@ -150,7 +150,7 @@ def test_filters_and_paging(db_file):
 
 
 def test_purchase_upload_import_and_rollback(db_file):
-    from core.business import save_business
+    from core.business.registry import save_business
     save_business("27AAACW1234K1ZD", "Sample Co", "test")
     at = open_page("purchase_register")
     data = (SAMPLES / "purchase_register_sample.csv").read_bytes()
@@ -186,7 +186,7 @@ def test_reconciliation_run_now_stores_a_run(db_file):
 
 
 def test_tally_layout_imports_for_the_chosen_company_among_several(db_file):
-    from core.business import save_business
+    from core.business.registry import save_business
     seed_demo()            # two businesses and a demo purchase batch already in the store
     save_business("27AAACW1234K1ZD", "Sample Co", "test")
     at = open_page("purchase_register")
@@ -213,17 +213,17 @@ def test_tally_layout_imports_for_the_chosen_company_among_several(db_file):
 def test_upload_limit_matches_the_importers_cap(db_file):
     import tomllib
 
-    from core.purchase_read import MAX_UPLOAD_BYTES
+    from core.purchase.read import MAX_UPLOAD_BYTES
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES == 1024 ** 3
-    from core.business import save_business
+    from core.business.registry import save_business
     save_business("27AAACW1234K1ZD", "Sample Co", "test")
     at = open_page("purchase_register")
     assert at.file_uploader[0].proto.max_upload_size_mb == 1024
 
 
 def test_reconciliation_shows_the_chosen_business_newest_run(db_file):
-    from core.business import save_business
+    from core.business.registry import save_business
     seed_demo()
     save_business("27AAACW1234K1ZD", "Sample Co", "test")      # no run yet, first by GSTIN
     first, second = BUSINESSES[0][0], BUSINESSES[1][0]

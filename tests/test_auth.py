@@ -11,7 +11,7 @@ import pytest
 
 from core import auth
 from core.auth import AuthError, PermissionDenied
-from core.db import connect
+from core.store.database import connect
 from tests.fixtures import BUSINESSES, ROOT
 
 PW = "correct horse battery"

@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import auth_ui
-from core import auth, db
+from core import auth
+from core.store import database as db
 from tests.fixtures import BUSINESSES, ROOT, seed_demo, store_held_by_another_process
 
 PW = "correct horse battery"

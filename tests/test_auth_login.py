@@ -1,5 +1,5 @@
 """Logging in under concurrency, the lock's back-off and unlock, change-password guesses, and
-the signed sessions (core.login, core.sessions, core.session_token) on a real store file.
+the signed sessions (core.auth.login, core.auth.sessions, core.auth.session_token) on a real store file.
 
 Before issue 12, 12 sessions pressing "Log in" together counted 1-3 failures and never locked
 (read, then write); a wrong current password on "change my password" was neither counted nor
@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from core import auth, session_token
+from core import auth
+from core.auth import session_token
 from core.clock import utc_now
-from core.db import connect
+from core.store.database import connect
 from tests.fixtures import ROOT
 
 PW = "correct horse battery"

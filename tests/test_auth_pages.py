@@ -91,7 +91,7 @@ def button(at: AppTest, label: str):
 
 
 def count(sql: str, params: list | None = None) -> int:
-    from core.db import connect
+    from core.store.database import connect
     with connect() as con:
         return con.execute(sql, params or []).fetchall()[0][0]
 
@@ -143,8 +143,8 @@ def test_analyst_saves_but_is_refused_once_made_auditor(people):
 
 
 def test_core_refuses_an_auditor_even_without_the_page(people):
-    from core import actions
-    from core.ims_view import ImsFilter
+    from core.ims import actions
+    from core.ims.view import ImsFilter
     rid = count("SELECT min(record_id) FROM ims_records WHERE rtin = ?", [G2])
     with pytest.raises(auth.PermissionDenied, match="auditor"):
         actions.save_user_actions([G2], {rid: {"action": "A"}}, people["auditor"])
@@ -167,7 +167,7 @@ def test_reconciliation_run_needs_the_reconcile_permission(people):
 
 
 def test_purchase_import_and_rollback_need_the_import_permission(people):
-    from core.business import save_business
+    from core.business.registry import save_business
     save_business("27AAACW1234K1ZD", "Sample Co", "test")
     auth.grant_gstins("audrey@example.com", [G2, "27AAACW1234K1ZD"], people["admin"])
     auth.grant_gstins("ana@example.com", [G1, "27AAACW1234K1ZD"], people["admin"])
@@ -216,7 +216,7 @@ def test_permitted_refuses_with_a_message(people, who, refused):
 
 
 def test_an_import_may_not_touch_a_company_the_user_may_not_see(people):
-    from core.business import save_business
+    from core.business.registry import save_business
     save_business("27AAACW1234K1ZD", "Sample Co", "test")      # configured, not granted to ana
     at = open_as(people["analyst"], "purchase_register")
     assert at.selectbox(key="pr_company").options == ["Acme Fabrics Pvt Ltd · 27AAPFU0939F1ZV"]

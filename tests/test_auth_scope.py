@@ -7,11 +7,14 @@ import io
 import polars as pl
 import pytest
 
-from core import actions, auth, dashboard, ims_view, reco_view
-from core.business import list_businesses
-from core.db import connect
+from core import auth
+from core.business.registry import list_businesses
 from core.export import to_csv_bytes, to_excel_bytes
-from core.ims_view import ImsFilter
+from core.ims import actions, dashboard
+from core.ims import view as ims_view
+from core.ims.view import ImsFilter
+from core.reco import view as reco_view
+from core.store.database import connect
 from tests.fixtures import BUSINESSES, seed_demo
 
 PW = "correct horse battery"

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from app import auth_ui
 from core import auth
 from core.clock import utc_now
-from core.db import connect
+from core.store.database import connect
 from tests.fixtures import BUSINESSES, ROOT, seed_demo
 
 PW = "correct horse battery"

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from core.backup import BackupError, manifest_digest, take_backup
-from core.backup_job import BACKUP, backup_status, describe, due_backup
-from core.backup_restore import restore_backup
-from core.backup_settings import save_backup_settings
-from core.business import SettingsError
+from core.backup.job import BACKUP, backup_status, describe, due_backup
+from core.backup.restore import restore_backup
+from core.backup.settings import save_backup_settings
+from core.backup.snapshot import BackupError, manifest_digest, take_backup
+from core.business.registry import SettingsError
 from core.clock import ManualClock
-from core.db import connect, let_go_of_idle_files, migration_files, put_setting
-from core.scheduler import Worker
+from core.schedule.scheduler import Worker
+from core.store.database import connect, let_go_of_idle_files, migration_files, put_setting
 from tests.fixtures import ROOT
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))

@@ -4,7 +4,7 @@ to the store as it was at one moment (docs/backups.md): every table agrees with 
 The store: a business with 3,000 IMS records fetched from the sandbox and its purchase
 register imported. While `worker.py sync` runs as a process of its own, four sessions (threads
 of this process, as Streamlit runs them) save an action on their own records one after the
-other through `core.actions.save_user_actions`; meanwhile backups are taken by
+other through `core.ims.actions.save_user_actions`; meanwhile backups are taken by
 `python -m core.db backup` (a third process) at several moments of the sync, and once from
 this process (a cursor beside the saving threads). Each backup is restored into a new file
 and must show:
@@ -26,14 +26,14 @@ from pathlib import Path
 
 import pytest
 
-from core.actions import save_user_actions
-from core.backup import take_backup
-from core.backup_restore import restore_backup
+from core.backup.restore import restore_backup
+from core.backup.snapshot import take_backup
 from core.clock import SystemClock
-from core.db import connect, let_go_of_idle_files, migration_files
-from core.fetch import fetch_ims
-from core.gstn_client import GstnClient
+from core.ims.actions import save_user_actions
+from core.ims.fetch import fetch_ims
+from core.portal.client import GstnClient
 from core.purchase import import_purchase_file
+from core.store.database import connect, let_go_of_idle_files, migration_files
 from sandbox.generate import generate_files
 from tests.fixtures import ROOT, start_sandbox, stop_sandbox
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from core.db import connect, put_setting
+from core.store.database import connect, put_setting
 from tests.fixtures import rows, seed_demo
 from tests.test_app_pages import open_page
 

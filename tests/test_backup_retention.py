@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from core.backup_job import backup_now
-from core.backup_restore import restore_backup
-from core.backup_retention import Found, to_keep
-from core.backup_settings import save_backup_settings
+from core.backup.job import backup_now
+from core.backup.restore import restore_backup
+from core.backup.retention import Found, to_keep
+from core.backup.settings import save_backup_settings
 from core.clock import ManualClock
-from core.db import connect, migration_files
-from core.scheduler import Worker
+from core.schedule.scheduler import Worker
+from core.store.database import connect, migration_files
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 START = dt.datetime(2030, 8, 25, 2, 0, tzinfo=IST)

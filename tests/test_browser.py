@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core.business import save_business
+from core.business.registry import save_business
 from tests.fixtures import ROOT, STANDARD_SAMPLE, rows, running_app, seed_demo, settle, store_env
 
 pytestmark = pytest.mark.browser

@@ -11,9 +11,7 @@ import sys
 import pytest
 
 from core import clock
-from core.calendar_store import business_calendar, set_frequency, set_override
-from core.db import connect
-from core.deadlines import (
+from core.calendar.deadlines import (
     GSTR2B,
     GSTR3B,
     QUARTERLY,
@@ -25,6 +23,8 @@ from core.deadlines import (
     step,
     tax_period,
 )
+from core.calendar.store import business_calendar, set_frequency, set_override
+from core.store.database import connect
 from tests.fixtures import ROOT, add_business, rows
 
 D = dt.date

@@ -1,12 +1,14 @@
-"""core.ims_view, core.actions, core.dashboard, core.business against a real store file."""
+"""core.ims.view, core.ims.actions, core.ims.dashboard, core.business.registry against a real store file."""
 from __future__ import annotations
 
 import os
 
 import pytest
 
-from core import actions, business, dashboard, ims_view
-from core.ims_view import ImsFilter
+from core.business import registry as business
+from core.ims import actions, dashboard
+from core.ims import view as ims_view
+from core.ims.view import ImsFilter
 from tests.fixtures import BUSINESSES, ROOT, rows, seed_demo
 
 GSTINS = [g for g, _ in BUSINESSES]

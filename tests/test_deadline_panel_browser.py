@@ -10,11 +10,11 @@ import datetime as dt
 
 import pytest
 
-from core.calendar_store import set_frequency, set_override, store_filings
-from core.db import connect, transaction
-from core.deadline_panel import deadline_panel
-from core.deadlines import GSTR3B
-from core.reco_declare import indian_amount
+from core.calendar.deadlines import GSTR3B
+from core.calendar.panel import deadline_panel
+from core.calendar.store import set_frequency, set_override, store_filings
+from core.reco.declare import indian_amount
+from core.store.database import connect, transaction
 from tests.fixtures import BUSINESSES, ROOT, running_app, seed_demo, store_env, temporary_env
 
 pytestmark = pytest.mark.browser

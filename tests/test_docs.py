@@ -62,7 +62,7 @@ def entry_points() -> list[tuple[str, ...]]:
 
 
 def prog(argv: tuple[str, ...]) -> str:
-    """The command as its help names it, e.g. `python -m core.reco` (also for core.reco_cli)."""
+    """The command as its help names it, e.g. `python -m core.reco` (also for core.reco.cli)."""
     status, text = help_text(*argv)
     assert status == 0, text
     name = re.match(r"usage: (\S+(?: -m \S+)?)", usage(text)).group(1)

@@ -8,10 +8,10 @@ import re
 import pytest
 import requests
 
-from core import actions, upload
-from core.fetch import fetch_ims
-from core.gsp import GstnError
-from core.gstn_client import GstnClient
+from core.ims import actions, upload
+from core.ims.fetch import fetch_ims
+from core.portal.client import GstnClient
+from core.portal.gsp import GstnError
 from tests.fixtures import add_business, rows
 
 RTIN = "27AAACW1234K1ZD"

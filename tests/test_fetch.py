@@ -6,11 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from core import portal
-from core.business import UnknownBusiness
+from core.business.registry import UnknownBusiness
 from core.clock import utc_now
-from core.db import connect, transaction
-from core.fetch import (
+from core.ims.fetch import (
     CountMismatch,
     check_counts,
     fetch_businesses,
@@ -18,9 +16,11 @@ from core.fetch import (
     fetch_ims,
     recent_periods,
 )
-from core.gsp import GspConfig, GstnError, ReauthenticationNeeded
-from core.gstn_client import GstnClient
-from core.ims_store import incoming_frame, store_ims
+from core.ims.store import incoming_frame, store_ims
+from core.portal import payload as portal
+from core.portal.client import GstnClient
+from core.portal.gsp import GspConfig, GstnError, ReauthenticationNeeded
+from core.store.database import connect, transaction
 from tests.fixtures import SAMPLES, add_business, rows
 
 RTIN = "27AAACW1234K1ZD"

@@ -12,14 +12,14 @@ import pytest
 import requests
 
 from core import clock
-from core.actions import save_user_actions
-from core.deadline_panel import deadline_panel
-from core.fetch import fetch_ims
-from core.filing_status import RETURNS_PATH
-from core.gstn_client import GstnClient
-from core.jobs import FETCH
-from core.scheduler import Worker
-from core.upload import upload_actions
+from core.calendar.panel import deadline_panel
+from core.ims.actions import save_user_actions
+from core.ims.fetch import fetch_ims
+from core.ims.upload import upload_actions
+from core.jobs.runs import FETCH
+from core.portal.client import GstnClient
+from core.portal.filing_status import RETURNS_PATH
+from core.schedule.scheduler import Worker
 from tests.fixtures import add_business, rows, start_sandbox, stop_sandbox
 
 G = "27AAACW1234K1ZD"

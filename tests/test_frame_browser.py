@@ -14,8 +14,8 @@ import pytest
 
 from core import auth
 from core.clock import utc_now
-from core.db import connect
 from core.labels import STATUS_ORDER
+from core.store.database import connect
 from tests.fixtures import BUSINESSES, ROOT, running_app, seed_demo, settle, store_env
 
 pytestmark = pytest.mark.browser
@@ -38,7 +38,7 @@ CLIPPED_CELLS = """() => {
 
 
 def gsp_session(con, gstin: str, expires: dt.datetime) -> None:
-    """A GSP session row as core/gsp_sessions.py keeps it (no token needed to describe it)."""
+    """A GSP session row as core/portal/sessions.py keeps it (no token needed to describe it)."""
     now = utc_now().replace(tzinfo=None)
     con.execute("INSERT INTO gsp_sessions (gstin, username, access_ends_at, state, "
                 "token_issued_at, token_expires_at, connected_at, updated_at) VALUES "

@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from core import auth
 from core.clock import business_tz, utc_now
-from core.db import connect
-from core.gsp_status import session_sentence
+from core.portal.status import session_sentence
+from core.store.database import connect
 from tests.fixtures import BUSINESSES, ROOT, rows, seed_demo
 
 (G1, NAME1), (G2, NAME2) = BUSINESSES

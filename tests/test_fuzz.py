@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from core import portal
+from core.portal import payload as portal
 from core.purchase import read_purchase_documents
-from core.purchase_read import FileProblem
+from core.purchase.read import FileProblem
 from tests.fixtures import SAMPLES
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -40,7 +40,7 @@ def read_or_clear_error(data: bytes, name: str) -> None:
         assert name in message or message.startswith("... and"), message
 
 
-# Crashes these fuzzers found in core/purchase_read.py, now fixed; the examples pin them:
+# Crashes these fuzzers found in core/purchase/read.py, now fixed; the examples pin them:
 # a file holding only a byte-order mark (was IndexError), a lone CR inside an unquoted field
 # of a ragged file (was csv.Error).
 BOM_ONLY = b"\xef\xbb\xbf"

@@ -1,5 +1,5 @@
 """Connecting a GSTIN on the Settings page (AppTest, real sandbox over HTTP), the sealed
-tokens (core/secrets_box.py), a refresh that cannot reach the GSP, and a changed key."""
+tokens (core/portal/secrets_box.py), a refresh that cannot reach the GSP, and a changed key."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,9 +11,11 @@ import pytest
 import requests
 from streamlit.testing.v1 import AppTest
 
-from core import gsp_sessions, gsp_status, secrets_box
 from core.clock import utc_now
-from core.gsp import GstnError, IssuedToken
+from core.portal import secrets_box
+from core.portal import sessions as gsp_sessions
+from core.portal import status as gsp_status
+from core.portal.gsp import GstnError, IssuedToken
 from sandbox.demo import DEMO_PORTAL_USERS
 from tests.fixtures import ROOT, add_business, start_sandbox, stop_sandbox
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from core import gsp_sessions
+from core.portal import sessions as gsp_sessions
 from sandbox.demo import DEMO_PORTAL_USERS
 from tests.fixtures import ROOT, add_business, running_app
 

@@ -17,16 +17,17 @@ import pytest
 import requests
 from streamlit.testing.v1 import AppTest
 
-from core import gsp_sessions, gsp_status
-from core.actions import save_user_actions
 from core.clock import business_tz, utc_now
-from core.db import connect
 from core.export import to_csv_bytes
-from core.gsp import SessionRefused
-from core.ims_view import ImsFilter, export_frame
-from core.jobs import FETCH, POLL
-from core.scheduler import Worker
-from core.upload import upload_actions
+from core.ims.actions import save_user_actions
+from core.ims.upload import upload_actions
+from core.ims.view import ImsFilter, export_frame
+from core.jobs.runs import FETCH, POLL
+from core.portal import sessions as gsp_sessions
+from core.portal import status as gsp_status
+from core.portal.gsp import SessionRefused
+from core.schedule.scheduler import Worker
+from core.store.database import connect
 from sandbox.demo import DEMO_PORTAL_USERS
 from tests.fixtures import ROOT, add_business, start_sandbox, stop_sandbox
 

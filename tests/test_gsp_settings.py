@@ -6,9 +6,10 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core import business, gsp
-from core.gsp import GspConfig
-from core.gstn_client import try_login
+from core.business import registry as business
+from core.portal import gsp
+from core.portal.client import try_login
+from core.portal.gsp import GspConfig
 from tests.fixtures import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

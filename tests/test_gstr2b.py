@@ -14,10 +14,12 @@ import pytest
 import requests
 from polars.testing import assert_frame_equal
 
-from core.fetch import fetch_ims
-from core.filing_status import track_filings
-from core.gstn_client import GSTR2A_PATH, GstnClient
-from core.gstr2b import (
+from core.gstr2b.job import PeriodFiled, fetch_gstr2b, regenerate_gstr2b
+from core.gstr2b.store import late_actions, stored_2b, stored_2b_documents
+from core.ims.fetch import fetch_ims
+from core.portal.client import GSTR2A_PATH, GstnClient
+from core.portal.filing_status import track_filings
+from core.portal.gstr2b import (
     GSTR2B_PATH,
     fetch_2b,
     flatten_2b,
@@ -25,13 +27,9 @@ from core.gstr2b import (
     regeneration_status,
     rows_frame,
 )
-from core.gstr2b import (
-    _fast_frame as fast_frame,
-)
-from core.gstr2b_job import PeriodFiled, fetch_gstr2b, regenerate_gstr2b
-from core.gstr2b_store import late_actions, stored_2b, stored_2b_documents
-from core.portal import PayloadError
-from core.reco_cli import main as reco_main
+from core.portal.gstr2b import _fast_frame as fast_frame
+from core.portal.payload import PayloadError
+from core.reco.cli import main as reco_main
 from tests.fixtures import ROOT, add_business, start_sandbox, stop_sandbox, write_2b_docs_as_books
 
 G = "27AAACW1234K1ZD"

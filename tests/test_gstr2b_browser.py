@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 
 from core import auth
-from core.fetch import fetch_ims
-from core.gstn_client import GstnClient
-from core.gstr2b_job import fetch_gstr2b
-from core.gstr2b_panel import late_count
-from core.gstr2b_store import stored_2b_documents
-from core.purchase_import import import_purchase_file
-from core.sync import run_reconciliation
+from core.gstr2b.job import fetch_gstr2b
+from core.gstr2b.panel import late_count
+from core.gstr2b.store import stored_2b_documents
+from core.ims.fetch import fetch_ims
+from core.ims.sync import run_reconciliation
+from core.portal.client import GstnClient
+from core.purchase.importing import import_purchase_file
 from tests.fixtures import (
     ROOT,
     add_business,

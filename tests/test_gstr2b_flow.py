@@ -16,26 +16,26 @@ import requests
 from streamlit.testing.v1 import AppTest
 
 from core import auth
-from core.calendar_store import calendars
+from core.auth.roles import PermissionDenied
+from core.calendar.store import calendars
 from core.clock import ManualClock, to_store
-from core.filing_status import track_filings
-from core.gstn_client import GstnClient
-from core.gstr2b_job import PeriodFiled, fetch_gstr2b
-from core.gstr2b_panel import gstr2b_panel, regenerate_from_dashboard
-from core.gstr2b_schedule import fetch_due_2b, period_to_fetch
-from core.gstr2b_store import stored_2b, stored_2b_documents
-from core.job_status import business_job_status
-from core.purchase_import import import_purchase_file
-from core.reco_view import (
+from core.gstr2b.job import PeriodFiled, fetch_gstr2b
+from core.gstr2b.panel import gstr2b_panel, regenerate_from_dashboard
+from core.gstr2b.schedule import fetch_due_2b, period_to_fetch
+from core.gstr2b.store import stored_2b, stored_2b_documents
+from core.ims.sync import SyncError, run_reconciliation
+from core.portal.client import GstnClient
+from core.portal.filing_status import track_filings
+from core.purchase.importing import import_purchase_file
+from core.reco.view import (
     export_with_words,
     reco_periods,
     results_export,
     results_page,
     shown_results,
 )
-from core.roles import PermissionDenied
-from core.scheduler import Worker
-from core.sync import SyncError, run_reconciliation
+from core.schedule.scheduler import Worker
+from core.schedule.status import business_job_status
 from tests.fixtures import (
     ROOT,
     add_business,
@@ -213,7 +213,7 @@ def test_not_generated_yet_is_said_in_words_and_asked_again(world, monkeypatch):
 
 
 def test_2b_vs_pr_run_shows_the_2b_facts_in_words(world, tmp_path):
-    """A 2b_vs_pr run over the stored 2B and the books (core.sync.run_reconciliation, as the
+    """A 2b_vs_pr run over the stored 2B and the books (core.ims.sync.run_reconciliation, as the
     Reconciliation page's Run now): its periods are the stored 2Bs'; the drill-down and the
     download show the supplier's trade name, ITC availability and the advice in words, and
     the documents rejected in IMS as such."""

@@ -12,11 +12,15 @@ import re
 import openpyxl
 import pytest
 
-from core import ims_store, ims_view, portal, purchase, purchase_read
+from core import purchase
 from core.clock import utc_now
-from core.db import connect, transaction
 from core.export import to_csv_bytes, to_excel_bytes
-from core.ims_view import ImsFilter
+from core.ims import store as ims_store
+from core.ims import view as ims_view
+from core.ims.view import ImsFilter
+from core.portal import payload as portal
+from core.purchase import read as purchase_read
+from core.store.database import connect, transaction
 from tests.fixtures import BUSINESSES, SUPPLIERS, add_business
 
 G1 = BUSINESSES[0][0]

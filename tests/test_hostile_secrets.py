@@ -9,12 +9,12 @@ import sys
 
 from streamlit.testing.v1 import AppTest
 
-from core.db import connect
 from core.export import to_csv_bytes
-from core.fetch import fetch_ims
-from core.gsp import GspConfig
-from core.gstn_client import GstnClient
-from core.ims_view import ImsFilter, export_frame
+from core.ims.fetch import fetch_ims
+from core.ims.view import ImsFilter, export_frame
+from core.portal.client import GstnClient
+from core.portal.gsp import GspConfig
+from core.store.database import connect
 from tests.fixtures import ROOT, add_business
 
 RTIN = "27AAACW1234K1ZD"

@@ -14,8 +14,8 @@ import zipfile
 
 import pytest
 
-from core.purchase_import import read_purchase_documents, validate_purchase_file
-from core.purchase_read import MAX_COLUMNS, MAX_LINE_BYTES, FileProblem
+from core.purchase.importing import read_purchase_documents, validate_purchase_file
+from core.purchase.read import MAX_COLUMNS, MAX_LINE_BYTES, FileProblem
 from tests.fixtures import ROOT, SAMPLES
 
 MB = 1024 * 1024
@@ -77,8 +77,8 @@ def test_a_genuine_register_passes_the_caps():
 
 PEAK_SCRIPT = """
 import json, resource, sys
-from core.purchase_import import read_purchase_documents, validate_purchase_file
-from core.purchase_read import FileProblem
+from core.purchase.importing import read_purchase_documents, validate_purchase_file
+from core.purchase.read import FileProblem
 import polars, duckdb, numpy  # what the app has loaded anyway
 idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 data = open(sys.argv[1], "rb").read()

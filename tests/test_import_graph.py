@@ -37,11 +37,15 @@ def _absolute(module: str, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
-def _with_parents(name: str, modules: dict[str, Path]) -> list[str]:
-    """`name` and the packages above it that are project modules (importing runs them all)."""
+def _with_parents(name: str, modules: dict[str, Path], importer: str = "") -> list[str]:
+    """`name` and the packages above it that are project modules (importing runs them all),
+    but for the packages `importer` itself sits in (they run before it: a module of a package
+    importing its sibling does not import the package's face)."""
     parts = name.split(".")
     names = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    return [n for n in names if n in modules]
+    inside = importer.split(".")
+    own = {".".join(inside[:i]) for i in range(1, len(inside))}
+    return [n for n in names if n in modules and n not in own]
 
 
 def imported(module: str, tree: ast.Module, modules: dict[str, Path]) -> set[str]:
@@ -50,10 +54,10 @@ def imported(module: str, tree: ast.Module, modules: dict[str, Path]) -> set[str
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                found.update(_with_parents(alias.name, modules))
+                found.update(_with_parents(alias.name, modules, module))
         elif isinstance(node, ast.ImportFrom):
             base = _absolute(module, node)
-            found.update(_with_parents(base, modules))
+            found.update(_with_parents(base, modules, module))
             for alias in node.names:
                 if f"{base}.{alias.name}" in modules:
                     found.add(f"{base}.{alias.name}")
@@ -126,7 +130,7 @@ def test_the_walk_sees_every_part_of_the_project():
     for name in ("core.reco", "core.auth", "sandbox.__main__", "scripts.demo_setup",
                  "app.main", "app.pages.ims_invoices", "worker"):
         assert name in graph
-    assert "core.reco_keys" in graph["core.reco_passes"]
+    assert "core.reco.keys" in graph["core.reco.passes"]
 
 
 def test_the_cycle_finder_finds_a_lazy_loop_and_names_it():
@@ -154,3 +158,63 @@ def test_imports_are_at_the_top_of_every_module():
         if lines:
             misplaced[str(path.relative_to(ROOT))] = lines
     assert not misplaced, f"imports inside functions or __main__ blocks: {misplaced}"
+
+
+# The layers of the house, lowest first (docs/architecture.md, "Layout"): a module may import
+# its own package and packages of lower layers, never one of its own layer or above. The
+# vocabulary is core's top-level modules; the command line is core/cli.py and its aliases.
+LAYERS = (
+    ("vocabulary",), ("store",), ("jobs",), ("business",), ("calendar",), ("auth", "portal"),
+    ("purchase", "gstr2b"), ("reco",), ("ims",), ("month_close",), ("backup",), ("schedule",),
+    ("command line",), ("app", "worker", "scripts"), ("bench",),
+)
+RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
+COMMAND_LINE = {"core.cli", "core.__main__", "core.db", "core.itc_summary"}
+
+
+def part_of(module: str) -> str:
+    """The part of the house a module belongs to (its package in core/, else its folder)."""
+    parts = module.split(".")
+    if parts[0] != "core":
+        return parts[0]
+    if module in COMMAND_LINE:
+        return "command line"
+    if len(parts) > 1 and parts[1] in RANK and (ROOT / "core" / parts[1]).is_dir():
+        return parts[1]
+    return "vocabulary"
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    found = []
+    for module, targets in graph.items():
+        if module.split(".")[0] not in RANK and part_of(module) not in RANK:
+            continue                                    # the sandbox stands apart
+        for target in targets - {"core"}:
+            if target.split(".")[0] == "sandbox":
+                if module.split(".")[0] in ("core", "app", "worker"):
+                    found.append(f"{module} -> {target} (the product never imports the sandbox)")
+                continue
+            if target.split(".")[0] not in ("core", "app", "scripts", "bench", "worker"):
+                continue
+            here, there = part_of(module), part_of(target)
+            if here != there and RANK[there] >= RANK[here]:
+                found.append(f"{module} ({here}) -> {target} ({there})")
+    return sorted(found)
+
+
+def test_every_package_of_core_has_a_layer():
+    packages = {p.name for p in (ROOT / "core").iterdir()
+                if p.is_dir() and (p / "__init__.py").exists()}
+    assert packages <= set(RANK), packages - set(RANK)
+
+
+def test_the_layer_check_names_an_import_from_above():
+    graph = {"core.store.database": {"core.backup.cli"}, "core.backup.cli": {"core.store"},
+             "core.portal.gsp": {"sandbox.demo"}}
+    assert layer_violations(graph) == [
+        "core.portal.gsp -> sandbox.demo (the product never imports the sandbox)",
+        "core.store.database (store) -> core.backup.cli (backup)"]
+
+
+def test_no_package_imports_one_above_it():
+    assert layer_violations(import_graph()) == []

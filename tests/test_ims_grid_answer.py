@@ -11,7 +11,7 @@ import polars as pl
 from streamlit.testing.v1 import AppTest
 
 from core.export import to_csv_bytes
-from core.ims_view import ImsFilter, export_frame, record_with_counterpart
+from core.ims.view import ImsFilter, export_frame, record_with_counterpart
 from tests.fixtures import BUSINESSES, ROOT, rows, seed_demo
 
 GSTINS = [g for g, _ in BUSINESSES]

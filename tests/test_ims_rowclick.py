@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from app.ims_grid import BROWSE_CONFIG, MAX_ROWS_SHOWN, ROW_PX, browse_frame, grid_height
-from core import ims_view
+from core.ims import view as ims_view
 from tests.fixtures import BUSINESSES, rows, seed_demo
 from tests.test_ims_grid_answer import open_grid
 

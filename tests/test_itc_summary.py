@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.gstr2b import flatten_2b, rows_frame
-from core.gstr2b_reco import portal_frame_2b, reconcile_2b
-from core.gstr2b_store import store_2b
-from core.itc_summary import (
+from core.gstr2b.store import store_2b
+from core.month_close.excel import itc_workbook
+from core.month_close.itc_store import ItcSummary, itc_summary, not_fetched_words
+from core.month_close.itc_summary import (
     HEAD_WORDS,
     HEADS,
     ROWS,
@@ -30,9 +30,9 @@ from core.itc_summary import (
     portal_figures,
     summarise,
 )
-from core.itc_summary_excel import itc_workbook
-from core.itc_summary_store import ItcSummary, itc_summary, not_fetched_words
+from core.portal.gstr2b import flatten_2b, rows_frame
 from core.purchase import import_purchase_file
+from core.reco.vs_2b import portal_frame_2b, reconcile_2b
 from tests.fixtures import COMPANY, SAMPLES
 
 PERIOD = "102025"

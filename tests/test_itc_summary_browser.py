@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import openpyxl
 import pytest
 
-from core.business import save_business
-from core.gstr2b import flatten_2b
-from core.gstr2b_store import store_2b
+from core.business.registry import save_business
+from core.gstr2b.store import store_2b
+from core.portal.gstr2b import flatten_2b
 from core.purchase import import_purchase_file
 from tests.fixtures import COMPANY, ROOT, SAMPLES, running_app, settle, store_env
 

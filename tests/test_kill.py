@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from core.db import connect
-from core.fetch import fetch_ims
-from core.gstn_client import GstnClient
+from core.ims.fetch import fetch_ims
+from core.portal.client import GstnClient
 from core.purchase import import_purchase_file
+from core.store.database import connect
 from tests.fixtures import ROOT, start_sandbox, stop_sandbox
 
 RTIN = "27AAACW1234K1ZD"

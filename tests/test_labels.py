@@ -8,8 +8,8 @@ import io
 from core import labels
 from core.export import to_csv_bytes
 from core.figures import axis_unit, indian, rupees
-from core.ims_view import ImsFilter, export_frame
-from core.recommend import STEP_TOKENS
+from core.ims.view import ImsFilter, export_frame
+from core.reco.recommend import STEP_TOKENS
 from tests.fixtures import BUSINESSES, seed_demo
 
 

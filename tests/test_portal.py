@@ -8,7 +8,7 @@ import json
 import polars as pl
 import pytest
 
-from core.portal import (
+from core.portal.payload import (
     RECORD_FIELDS,
     PayloadError,
     detect_kind,

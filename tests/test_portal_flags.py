@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from core.documents import SECTION_REQUEST
-from core.portal import PayloadError, detect_kind, flatten_ims, records_frame
+from core.portal.payload import PayloadError, detect_kind, flatten_ims, records_frame
 
 SEZ = "27AABCS5678L1ZQ"
 

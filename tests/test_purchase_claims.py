@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from core.db import connect
 from core.purchase import import_purchase_file, read_purchase_documents, save_template
+from core.store.database import connect
 from tests.fixtures import COMPANY, HEADER, SAHYADRI, line, write_csv
 
 TODAY = dt.date(2025, 11, 1)

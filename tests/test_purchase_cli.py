@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from core.db import connect
+from core.store.database import connect
 from tests.fixtures import COMPANY, ROOT, STANDARD_SAMPLE, TALLY_SAMPLE, line, write_csv
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from core.db import connect
 from core.purchase import import_purchase_file, problems_csv_bytes, read_purchase_documents
-from core.purchase_validate import say
+from core.purchase.validate import say
+from core.store.database import connect
 from sandbox.demo import DEMO_BUSINESSES
 from sandbox.generate import generate_files
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 
-from core.db import connect
 from core.purchase import (
     FileProblem,
     ImportRefused,
@@ -21,6 +20,7 @@ from core.purchase import (
     save_template,
     validate_purchase_file,
 )
+from core.store.database import connect
 from tests.fixtures import COMPANY, STANDARD_SAMPLE, TALLY_SAMPLE, line, many_lines, write_csv
 
 TODAY = dt.date(2025, 11, 1)
@@ -174,7 +174,7 @@ def test_bytes_upload_with_a_file_name(store):
 
 
 def test_documents_stored_by_another_import_meanwhile_are_not_written_twice(store):
-    from core.purchase_batches import write_batch
+    from core.purchase.batches import write_batch
     preview = validate_purchase_file(STANDARD_SAMPLE, today=TODAY)      # validated, not yet written
     imp(TALLY_SAMPLE, template="tally")                                  # someone else imports the same docs
     batch = {"file_name": "late.csv", "sha256": preview.sha256, "template": "standard", "line_count": 8,

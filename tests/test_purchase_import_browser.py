@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from core import auth
-from core.business import save_business
+from core.business.registry import save_business
 from core.purchase import import_purchase_file, rollback_batch
 from tests.fixtures import (
     COMPANY,

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from core.purchase import FileProblem, read_purchase_documents, suggest_mapping
-from core.purchase_templates import TALLY
+from core.purchase.templates import TALLY
 from tests.fixtures import (
     COMPANY,
     HEADER,

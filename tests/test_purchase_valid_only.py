@@ -13,7 +13,6 @@ import io
 import polars as pl
 import pytest
 
-from core.db import connect
 from core.purchase import (
     import_off_reason,
     import_purchase_file,
@@ -24,6 +23,7 @@ from core.purchase import (
     valid_only_words,
     validate_purchase_file,
 )
+from core.store.database import connect
 from tests.fixtures import KAVERI, SAHYADRI, line, rows, write_csv
 
 TODAY = dt.date(2025, 11, 1)

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from core.reco import OUTPUT_COLUMNS, reconcile
-from core.reco_keys import norm_no
+from core.reco.keys import norm_no
 from tests.fixtures import (
     S3,
     S3_MH,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.recommend import itc_reduction_applies
+from core.reco.recommend import itc_reduction_applies
 from tests.fixtures import ROOT, SAMPLE_EXPECTED, SAMPLES
 
 CONTRACT = ["match_status", "recommended_action", "reasons", "company_gstin", "supplier_gstin", "doc_type", "portal_doc_no", "portal_doc_date", "pr_doc_no", "pr_doc_date", "pr_line", "portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_tax"]

@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.reco import reconcile
-from core.reco_keys import norm_no_frame, prepare_books, prepare_portal
-from core.reco_passes import BLOCK, window_pairs
+from core.reco.keys import norm_no_frame, prepare_books, prepare_portal
+from core.reco.passes import BLOCK, window_pairs
 from tests.fixtures import S1, S2, books_frame, books_row, portal_frame, portal_row
 
 TOL, WIN = 100, 10
-BUDGET, MIN_PER_ROW = 300_000, 20   # core/reco_nearest.py: PAIR_BUDGET, MIN_PER_ROW
+BUDGET, MIN_PER_ROW = 300_000, 20   # core/reco/nearest.py: PAIR_BUDGET, MIN_PER_ROW
 DAY0 = dt.date(2025, 10, 1)
 
 

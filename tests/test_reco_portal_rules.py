@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.reco import reconcile
-from core.reco_declare import indian_amount, reduction_cap
-from core.recommend import itc_reduction_applies, recommend, recommendation
+from core.reco.declare import indian_amount, reduction_cap
+from core.reco.recommend import itc_reduction_applies, recommend, recommendation
 from tests.fixtures import (
     BOOKS_SCHEMA,
     PORTAL_SCHEMA,

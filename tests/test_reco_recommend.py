@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from core.reco import project_2a_onto_ims, reconcile
-from core.recommend import recommend, recommended_action
+from core.reco.recommend import recommend, recommended_action
 from tests.fixtures import (
     S1,
     books_frame,

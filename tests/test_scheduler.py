@@ -10,11 +10,13 @@ import datetime as dt
 
 import pytest
 
-from core import job_status, jobs, slots
 from core.clock import ManualClock, to_store
-from core.db import connect
-from core.scheduler import Worker
-from core.slots import SlotState, due_jobs
+from core.jobs import runs as jobs
+from core.jobs import slots
+from core.jobs.slots import SlotState, due_jobs
+from core.schedule import status as job_status
+from core.schedule.scheduler import Worker
+from core.store.database import connect
 from tests.fixtures import add_business
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))

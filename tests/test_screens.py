@@ -7,10 +7,10 @@ import datetime as dt
 
 import pytest
 
-from core import ims_view
-from core.db import connect, transaction
-from core.downloads import download_name, periods_part
-from core.ims_view import SORTS, ImsFilter
+from core.ims import view as ims_view
+from core.ims.downloads import download_name, periods_part
+from core.ims.view import SORTS, ImsFilter
+from core.store.database import connect, transaction
 from core.timefmt import shown_time
 from core.upload_words import IN_FLIGHT, request_words, result_words, state_words
 from tests.fixtures import BUSINESSES, rows, seed_demo

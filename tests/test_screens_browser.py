@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from core.actions import save_user_actions
-from core.business import save_business
-from core.fetch import fetch_business
+from core.business.registry import save_business
+from core.ims.actions import save_user_actions
+from core.ims.fetch import fetch_business
+from core.ims.sync import apply_sync
 from core.purchase import import_purchase_file
-from core.sync import apply_sync
 from sandbox.generate import generate_files
 from tests.fixtures import (
     ROOT,

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from core.db import DatabaseBusy, connect, transaction
+from core.store.database import DatabaseBusy, connect, transaction
 from tests.fixtures import store_held_by_another_process
 
 THREADS = 12

@@ -1,18 +1,18 @@
-"""A supplier's name beside its GSTIN (core/supplier_names.py) on a real store: the books'
+"""A supplier's name beside its GSTIN (core/business/supplier_names.py) on a real store: the books'
 name first, else the GSTR-2B trade name, else for import of goods the port; never an empty
 label; and the IMS download carries the 2B trade name where the books have none."""
 from __future__ import annotations
 
 import datetime as dt
 
-from core.db import connect
-from core.gstr2b import rows_frame
-from core.gstr2b_store import store_2b
-from core.ims_view import ImsFilter, export_frame
+from core.business.supplier_names import NOT_NAMED, supplier_labels, supplier_names
+from core.gstr2b.store import store_2b
+from core.ims.sync import apply_sync
+from core.ims.view import ImsFilter, export_frame
+from core.portal.gstr2b import rows_frame
 from core.purchase import import_purchase_file
-from core.reco_view import export_with_words, results_export
-from core.supplier_names import NOT_NAMED, supplier_labels, supplier_names
-from core.sync import apply_sync
+from core.reco.view import export_with_words, results_export
+from core.store.database import connect
 from tests.fixtures import COMPANY, KAVERI, SAHYADRI, add_business, line, rows, write_csv
 
 ONLY_2B = "33GSPTN0791G1Z5"

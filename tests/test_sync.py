@@ -10,12 +10,12 @@ from decimal import Decimal
 
 import pytest
 
-from core import portal
 from core.clock import utc_now
-from core.db import connect, put_setting, transaction
-from core.ims_store import incoming_frame, store_gstr2a, store_ims
+from core.ims.store import incoming_frame, store_gstr2a, store_ims
+from core.ims.sync import SyncError, apply_sync, run_reconciliation
+from core.portal import payload as portal
 from core.purchase import import_purchase_file
-from core.sync import SyncError, apply_sync, run_reconciliation
+from core.store.database import connect, put_setting, transaction
 from tests.fixtures import SAMPLES
 
 G = "27AAACW1234K1ZD"

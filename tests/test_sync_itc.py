@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from core import portal
 from core.clock import utc_now
-from core.db import connect, transaction
-from core.ims_store import incoming_frame, store_ims
+from core.ims.store import incoming_frame, store_ims
+from core.ims.sync import apply_sync, ims_frame
+from core.portal import payload as portal
 from core.purchase import import_purchase_file
-from core.reco_view import results_export, results_page
-from core.sync import apply_sync, ims_frame
+from core.reco.view import results_export, results_page
+from core.store.database import connect, transaction
 from tests.fixtures import SAMPLES
 
 G = "27AAACW1234K1ZD"

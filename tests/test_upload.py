@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from core.actions import save_user_actions
-from core.db import connect
-from core.fetch import fetch_business
-from core.gstn_client import GstnClient
+from core.ims.actions import save_user_actions
+from core.ims.fetch import fetch_business
+from core.ims.sync import apply_sync
+from core.ims.upload import poll_uploads, upload_actions
+from core.ims.upload_payload import SECTION_CALL
+from core.portal.client import GstnClient
 from core.purchase import import_purchase_file
-from core.sync import apply_sync
-from core.upload import poll_uploads, upload_actions
-from core.upload_payload import SECTION_CALL
+from core.store.database import connect
 from sandbox.generate import generate_files
 
 G = "27AAACW1234K1ZD"

@@ -11,17 +11,17 @@ from decimal import Decimal
 
 import pytest
 
-from core.actions import ActionError, bulk_action, save_user_actions
-from core.db import connect
-from core.fetch import fetch_business
-from core.gstn_client import GstnClient
-from core.ims_view import BUCKETS, ImsFilter
-from core.itc_answer import question_applies
+from core.ims.actions import ActionError, bulk_action, save_user_actions
+from core.ims.fetch import fetch_business
+from core.ims.sync import apply_sync
+from core.ims.upload import poll_uploads, upload_actions
+from core.ims.upload_payload import SECTION_CALL, invdata, triage
+from core.ims.upload_queue import BATCH_SIZE, _next_batch, _portal_now, queue_uploads
+from core.ims.view import BUCKETS, ImsFilter
+from core.portal.client import GstnClient
 from core.purchase import import_purchase_file
-from core.sync import apply_sync
-from core.upload import poll_uploads, upload_actions
-from core.upload_payload import SECTION_CALL, invdata, triage
-from core.upload_queue import BATCH_SIZE, _next_batch, _portal_now, queue_uploads
+from core.reco.itc_answer import question_applies
+from core.store.database import connect
 from sandbox.generate import generate_files
 
 G = "27AAACW1234K1ZD"

@@ -1,7 +1,7 @@
 """What a SAVE record carries (docs/portal-api.md, docs/reconciliation.md): the ITC-reduction answer
 only for an Accept where the question applies, in exactly one of its three forms; never where
 the portal blocks it; the remark with any action unless blocked; bills of entry with their own
-fields. Also what the upload refuses locally before sending (core.itc_answer)."""
+fields. Also what the upload refuses locally before sending (core.reco.itc_answer)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.itc_answer import answer_problems, caps, effective_answer, upload_problems
-from core.upload_payload import invdata, portal_record
+from core.ims.upload_payload import invdata, portal_record
+from core.reco.itc_answer import answer_problems, caps, effective_answer, upload_problems
 
 ANSWER_FIELDS = {"itcRedReq", "declIgst", "declCgst", "declSgst", "declCess"}
 

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from core.clock import ManualClock, business_tz, to_store
-from core.db import connect
-from core.scheduler import Worker
+from core.schedule.scheduler import Worker
+from core.store.database import connect
 from tests.fixtures import ROOT, add_business
 
 A = "27AAACW1234K1ZD"          # a demo business the sandbox knows

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.db import connect
+from core.store.database import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = "27AAPFU0939F1ZV"

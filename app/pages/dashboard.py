@@ -10,11 +10,12 @@ from app import auth_ui, backup_ui, charts, ui, url_state
 from app.deadlines_ui import show_deadline_panel
 from app.gstr2b_panel import show_gstr2b_panel
 from app.incidents import error_boundary
-from core import dashboard as dash
-from core import gsp_status, labels
+from core import labels
 from core.clock import utc_now
 from core.figures import count_words, rupees, scaled
-from core.job_status import business_job_status
+from core.ims import dashboard as dash
+from core.portal import status as gsp_status
+from core.schedule import business_job_status
 
 PORTAL_WORDS = {"no_action": "No action", "accepted": "Accepted", "rejected": "Rejected",
                 "pending": "Pending"}

@@ -13,13 +13,11 @@ from app import confirm, ui, url_state
 from app import ims_grid as grid
 from app.ims_compare import show_record
 from app.ims_upload import confirm_upload, figures_words
-from core import actions as act
-from core import export, labels, upload
-from core import ims_view as view
-from core.downloads import download_name, ims_file
+from core import export, labels
+from core.auth import PermissionDenied
 from core.figures import count_words
-from core.ims_view import BUCKETS, DEFAULT_SORT, SORTS, ImsFilter
-from core.roles import PermissionDenied
+from core.ims import BUCKETS, DEFAULT_SORT, SORTS, ImsFilter, download_name, ims_file, upload, view
+from core.ims import actions as act
 
 PAGE_SIZE = 50
 EAGER_ROWS = 5000      # downloads up to this size are built with the page (a second click works)
@@ -42,7 +40,7 @@ url_state.restore(URL)
 
 
 def filters_from_widgets(gstins: list[str], options: dict) -> ImsFilter:
-    """The filter bar; every value becomes a SQL parameter in core.ims_view."""
+    """The filter bar; every value becomes a SQL parameter in core.ims.view."""
     with st.expander("Filters", expanded=True):
         c1, c2, c3, c4 = st.columns(4)
         businesses = c1.multiselect("Business", gstins, format_func=ui.label_business,

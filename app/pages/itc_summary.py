@@ -6,15 +6,28 @@ from __future__ import annotations
 import streamlit as st
 
 from app import ui
-from core import clock, deadlines
-from core.downloads import download_name
+from core import clock
+from core.calendar import deadlines
 from core.export import XLSX_MIME
 from core.figures import count_words, rupees
-from core.itc_summary import HEAD_WORDS, HEADS, ROWS, SOURCES, documents_behind, figure
-from core.itc_summary import portal_differences as differing
-from core.itc_summary_excel import net_rows, shown_documents, table_rows
-from core.itc_summary_store import itc_summary, itc_workbook_for, not_fetched_words, stored_periods
+from core.ims import download_name
 from core.labels import date_words, period_words
+from core.month_close import (
+    HEAD_WORDS,
+    HEADS,
+    ROWS,
+    SOURCES,
+    documents_behind,
+    figure,
+    itc_summary,
+    itc_workbook_for,
+    net_rows,
+    not_fetched_words,
+    shown_documents,
+    stored_periods,
+    table_rows,
+)
+from core.month_close import portal_differences as differing
 from core.timefmt import shown_time
 
 RECENT = 6   # tax periods offered besides those with a stored 2B

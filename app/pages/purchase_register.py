@@ -11,11 +11,17 @@ import streamlit as st
 
 from app import confirm, ui
 from core import purchase
-from core.batch_figures import rollback_figures
 from core.business import companies_by_batch
 from core.figures import count_words
-from core.purchase_read import MAX_UPLOAD_BYTES, read_table
-from core.purchase_templates import CN_SIGNS, FIELDS, REQUIRED, Template
+from core.purchase import (
+    CN_SIGNS,
+    FIELDS,
+    MAX_UPLOAD_BYTES,
+    REQUIRED,
+    Template,
+    read_table,
+    rollback_figures,
+)
 from core.timefmt import shown_times
 
 CUSTOM = "(map columns myself)"

@@ -9,12 +9,11 @@ import polars as pl
 import streamlit as st
 
 from app import charts, ui
-from core import export, labels, sync
-from core import reco_view as rv
-from core.downloads import download_name
+from core import export, labels
+from core.business import supplier_labels
 from core.figures import count_words, rupees, scaled
-from core.ims_view import page_count
-from core.supplier_names import supplier_labels
+from core.ims import download_name, page_count, sync
+from core.reco import view as rv
 from core.timefmt import shown_time
 
 KINDS = labels.RECO_KINDS

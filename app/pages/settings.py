@@ -9,12 +9,10 @@ from app import auth_ui, backup_ui, ui
 from app.deadlines_ui import show_calendar_settings
 from app.gsp_connect import show_gsp_sessions
 from app.sync_now import sync_now_block
-from core import business as biz
-from core import gsp
 from core.business import SettingsError
-from core.catch_up import catch_up_notes
-from core.gstn_client import try_login
-from core.job_status import business_job_status
+from core.business import registry as biz
+from core.portal import gsp, try_login
+from core.schedule import business_job_status, catch_up_notes
 
 # Also when Streamlit runs this file on its own (without app/main.py): login and admin only.
 auth_ui.require_role(auth_ui.require_login(), "settings")

@@ -1,0 +1,130 @@
+"""What the store keeps of GSTR-2B (docs/month-close.md): per business and period the latest
+2B fetched (generation date, version, `itcsumm`) and its documents, replaced whole in one short
+transaction; and "2B needs regeneration".
+
+"2B needs regeneration" = some IMS record of the period (not left out by its supplier's
+"Not Filed") whose current action, as the last fetch shows it, disagrees with how the stored 2B
+treats it: the 2B treats a document in `docdata` as accepted, one in `docRejdata` as rejected
+and an absent one as pending; the current action A or N (no action counts as accepted) is
+"accepted", R "rejected", P "pending". Periods whose GSTR-3B is filed are not counted (the 2B
+can no longer be regenerated).
+"""
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from core.clock import utc_now
+from core.portal import FRAME_SCHEMA, MONEY, ROW_FIELDS, rows_frame
+from core.store import connect, query_frame, transaction
+
+# IMS section -> the 2B section the record appears in
+IMS_TO_2B = {"b2b": "b2b", "b2ba": "b2ba", "b2bcn": "cdnr", "b2bdn": "cdnr", "b2bcna": "cdnra",
+             "b2bdna": "cdnra", "ecom": "ecom", "ecoma": "ecoma", "impg": "impg",
+             "impga": "impg", "impgsez": "impgsez", "impgseza": "impgsez"}
+
+
+def store_2b(gstin: str, period: str, head: dict, rows: list[dict] | pl.DataFrame) -> int:
+    """Replace the stored 2B of (gstin, period) with this one -> documents stored."""
+    frame = rows if isinstance(rows, pl.DataFrame) else rows_frame(rows)
+    money = ", ".join(f"CAST({m} AS DECIMAL(18,2)) / 100 AS {m}" for m in MONEY)
+    with connect() as con, transaction(con):
+        con.execute("DELETE FROM gstr2b_documents WHERE gstin = ? AND rtnprd = ?",
+                    [gstin, period])
+        con.execute("DELETE FROM gstr2b_returns WHERE gstin = ? AND rtnprd = ?", [gstin, period])
+        con.execute("INSERT INTO gstr2b_returns VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [gstin, period, None if head.get("version") is None else str(head["version"]),
+                     head.get("gendt"), json.dumps(head.get("itcsumm") or {}), frame.height,
+                     utc_now()])
+        con.register("gstr2b_frame", frame)
+        con.execute(f"""
+            INSERT INTO gstr2b_documents
+            SELECT ?, ?, section, stin, trdnm, doc_type, doc_no, upper(trim(doc_no)), doc_date,
+                   orig_doc_no, orig_doc_date, pos, rcm, inv_typ, {money}, itcavl, rsn, supprd,
+                   supfildt, rejected_in_ims, line
+            FROM gstr2b_frame""", [gstin, period])
+        con.unregister("gstr2b_frame")
+    return frame.height
+
+
+def stored_2b(gstin: str, period: str) -> dict | None:
+    """{gstin, rtnprd, version, gendt, itcsumm, documents, fetched_at} or None."""
+    with connect(read_only=True) as con:
+        row = con.execute("SELECT gstin, rtnprd, version, gendt, itcsumm, documents, fetched_at "
+                          "FROM gstr2b_returns WHERE gstin = ? AND rtnprd = ?",
+                          [gstin, period]).fetchone()
+    if row is None:
+        return None
+    keys = ("gstin", "rtnprd", "version", "gendt", "itcsumm", "documents", "fetched_at")
+    found = dict(zip(keys, row))
+    found["itcsumm"] = json.loads(found["itcsumm"])
+    return found
+
+
+def stored_2b_documents(gstin: str, period: str) -> pl.DataFrame:
+    """The stored documents of one 2B in the flat-row shape (amounts in paise)."""
+    money = ", ".join(f"CAST(round({m} * 100) AS BIGINT) AS {m}" for m in MONEY)
+    with connect(read_only=True) as con:
+        found = query_frame(
+            con, f"SELECT section, stin, trdnm, doc_type, doc_no, doc_date, orig_doc_no, "
+            f"orig_doc_date, pos, rcm, inv_typ, {money}, itcavl, rsn, supprd, supfildt, "
+            f"rejected_in_ims, line FROM gstr2b_documents WHERE gstin = ? AND rtnprd = ? "
+            f"ORDER BY rejected_in_ims, section, line", [gstin, period])
+    return found.select(list(ROW_FIELDS)).cast(FRAME_SCHEMA)
+
+
+def documents_of_periods(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
+    """The stored 2B documents of a business (these periods, else every stored one) in the
+    flat-row shape plus `period_2b`, the 2B each belongs to (on an open connection)."""
+    money = ", ".join(f"CAST(round({m} * 100) AS BIGINT) AS {m}" for m in MONEY)
+    where = "AND list_contains(?::VARCHAR[], rtnprd)" if periods else ""
+    found = query_frame(
+        con, f"SELECT section, stin, trdnm, doc_type, doc_no, doc_date, orig_doc_no, "
+        f"orig_doc_date, pos, rcm, inv_typ, {money}, itcavl, rsn, supprd, supfildt, "
+        f"rejected_in_ims, line, rtnprd AS period_2b FROM gstr2b_documents WHERE gstin = ? "
+        f"{where} ORDER BY rtnprd, rejected_in_ims, section, line",
+        [gstin, *([list(periods)] if periods else [])])
+    return found.select([*ROW_FIELDS, "period_2b"]).cast({**FRAME_SCHEMA,
+                                                          "period_2b": pl.Utf8})
+
+
+def _section_case() -> str:
+    whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in IMS_TO_2B.items())
+    return f"CASE r.section {whens} END"
+
+
+def late_actions(gstins: list[str] | None = None) -> dict[tuple[str, str], int]:
+    """"2B needs regeneration": {(gstin, period): records whose current action disagrees
+    with the stored 2B}, for every stored 2B of a period whose GSTR-3B is not filed; 0 where
+    they all agree."""
+    where = "" if gstins is None else \
+        f"AND g.gstin IN ({', '.join('?' for _ in gstins)})"
+    sql = f"""
+        WITH periods AS (
+            SELECT g.gstin, g.rtnprd FROM gstr2b_returns g
+            LEFT JOIN return_filings f ON f.gstin = g.gstin AND f.ret_period = g.rtnprd
+                 AND f.rtntype = 'GSTR3B' AND f.status = 'Filed'
+            WHERE f.gstin IS NULL {where}),
+        records AS (
+            SELECT r.rtin AS gstin, r.rtnprd, {_section_case()} AS section, r.stin,
+                   r.doc_type, r.doc_no_key,
+                   CASE r.portal_action WHEN 'R' THEN 'R' WHEN 'P' THEN 'P' ELSE 'A' END AS now
+            FROM ims_records r JOIN periods p ON p.gstin = r.rtin AND p.rtnprd = r.rtnprd
+            WHERE r.removed_at IS NULL AND coalesce(r.srcfilstatus, '') <> 'Not Filed'),
+        held AS (
+            SELECT gstin, rtnprd, section, stin, doc_type, doc_no_key,
+                   max(CASE WHEN rejected_in_ims THEN 'R' ELSE 'A' END) AS treated
+            FROM gstr2b_documents JOIN periods USING (gstin, rtnprd)
+            GROUP BY ALL)
+        SELECT p.gstin, p.rtnprd,
+               count(r.gstin) FILTER (WHERE r.now <> coalesce(h.treated, 'P')) AS late
+        FROM periods p
+        LEFT JOIN records r ON r.gstin = p.gstin AND r.rtnprd = p.rtnprd
+        LEFT JOIN held h ON h.gstin = r.gstin AND h.rtnprd = r.rtnprd
+             AND h.section = r.section AND h.stin = r.stin AND h.doc_type = r.doc_type
+             AND h.doc_no_key = r.doc_no_key
+        GROUP BY p.gstin, p.rtnprd"""
+    with connect(read_only=True) as con:
+        found = con.execute(sql, list(gstins or [])).fetchall()
+    return {(g, p): int(n) for g, p, n in found}

@@ -1,0 +1,255 @@
+"""Saving the user's own IMS actions: grid edits and bulk actions, each with an action_log row.
+
+A user's action (A accept, R reject, P pending, N reset to no action) sits beside the
+portal's action until it is uploaded, with the user's ITC-reduction answer (Full, Partial with
+amounts, No), the remark to the supplier and the team's internal note (never sent). The
+portal's rules are checked before anything is written: no Pending where
+`ispendactblocked = Y`, no Reject on import of goods (BOE); the answer and the texts as
+docs/reconciliation.md says (core.reco.itc_answer). Everything one call changes is written in one
+transaction.
+
+`actor` is a `core.User` (checked: the role must allow "act", else PermissionDenied
+before anything is read or written) or a plain string for trusted system callers (tests,
+benches, the CLI).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from core.auth import User, require
+from core.ims.view import ImsFilter, where_clause
+from core.reco import (
+    ANSWER_LABELS,
+    FULL,
+    HEADS,
+    NO,
+    PARTIAL,
+    REMARK_MAX,
+    answer_columns_sql,
+    answer_problems,
+    effective_answer,
+    original_tax_sql,
+)
+from core.store import connect, transaction
+
+ACTIONS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "Reset to no action"}
+BULK_ACTIONS = {
+    "apply_recommendation": "Apply recommendation",
+    "A": "Accept", "R": "Reject", "P": "Pending", "N": "Reset to no action",
+    "discard": "Discard my change (not uploaded)",
+}
+# SQL: why a record cannot take action `t` (NULL when it can)
+_BLOCKED = ("CASE WHEN t IS NULL THEN 'no recommendation' "
+            "WHEN t = 'P' AND ispendactblocked = 'Y' THEN 'Pending not allowed "
+            "(ispendactblocked=Y)' "
+            "WHEN t = 'R' AND doc_type = 'BOE' THEN 'Import of goods cannot be rejected' END")
+
+
+class ActionError(ValueError):
+    """An action that cannot be saved; the message names the record and the reason."""
+
+
+@dataclass
+class SaveResult:
+    saved: int = 0
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+
+def acting_as(actor: User | str, permission: str = "act") -> str:
+    """The name written to the log for `actor`; a User must hold `permission`."""
+    if isinstance(actor, User):
+        require(actor, permission)
+        return actor.email
+    return str(actor)
+
+
+EDIT_KEYS = ("action", "supplier_remark", "internal_note", "itc",
+             *(f"decl_{h}" for h in HEADS))
+NOTE_MAX = 1000
+
+
+def _read_rows(con, gstins: list[str], ids: list[int]) -> dict[int, dict]:
+    """The visible records among `ids`, with what an answer is checked against."""
+    where, params = where_clause(gstins, ImsFilter(record_ids=tuple(ids)))
+    cur = con.execute(f"""SELECT r.record_id, r.doc_no, r.internal_note, r.ispendactblocked,
+                                 r.doc_type,
+                                 {answer_columns_sql('r')}
+                          FROM (SELECT * FROM ims_records WHERE {where}) r
+                          {original_tax_sql('r', 'SELECT unnest(?::BIGINT[])')}""",
+                      [*params, list(ids)])
+    names = [d[0] for d in cur.description]
+    return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
+
+
+def _text(value) -> str | None:
+    return None if value is None else (str(value).strip() or None)
+
+
+def _after(row: dict, change: dict) -> dict:
+    """The record's user columns once `change` is applied (keys left out keep their value;
+    amounts given without an answer mean Partial, starting from the amounts shown)."""
+    new = dict(row)
+    if "action" in change:
+        new["user_action"] = change["action"]
+    for key, column in (("supplier_remark", "user_supplier_remark"),
+                        ("internal_note", "internal_note")):
+        if key in change:
+            new[column] = _text(change[key])
+    amounts = {h: change[f"decl_{h}"] for h in HEADS if f"decl_{h}" in change}
+    kind = change.get("itc", PARTIAL if amounts else None)
+    if "itc" in change or amounts:
+        shown_kind, shown, _ = effective_answer(row)
+        base = shown if shown_kind == PARTIAL else dict.fromkeys(HEADS)
+        decl = {h: amounts.get(h, base[h]) for h in HEADS} if kind == PARTIAL else {}
+        new["user_itc_red_req"] = {FULL: "Y", PARTIAL: "Y", NO: "N"}.get(kind, kind)
+        for h in HEADS:
+            value = decl.get(h)
+            new[f"user_decl_{h}"] = None if kind != PARTIAL else _amount(value)
+    return new
+
+
+def _amount(value):
+    """A grid amount as the store keeps it (blank = 0 for Partial); text that is no amount is
+    kept as it is for the check to name it."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Decimal(0)
+    try:
+        return Decimal(str(value).strip().replace(",", ""))
+    except ArithmeticError:
+        return value
+
+
+def _check(rid: int, row: dict, new: dict) -> list[str]:
+    """Plain messages for what is wrong with the record's new state."""
+    problems = answer_problems(new)
+    note = new.get("internal_note") or ""
+    if len(note) > NOTE_MAX:
+        problems.append(f"the internal note has {len(note)} characters; at most {NOTE_MAX}")
+    where = f"{row.get('doc_type') or 'record'} {row.get('doc_no') or rid}"
+    return [f"{where}: {p}" for p in problems]
+
+
+def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: User | str) -> SaveResult:
+    """Grid edits -> saved in one go. A change may hold "action" (A|R|P|N, None clears it),
+    "supplier_remark", "internal_note", "itc" (full|partial|no, None clears the user's answer)
+    and "decl_igst" .. "decl_cess" (Partial amounts, rupees). A key left out keeps its stored
+    value. The answer and texts are checked first (docs/reconciliation.md): any problem raises
+    ActionError naming every record and what is wrong, and nothing is written. Portal rules on
+    the action itself skip just that record (SaveResult.skipped).
+    """
+    actor = acting_as(actor)
+    if not changes:
+        return SaveResult()
+    for rid, change in changes.items():
+        if change.get("action") not in (None, *ACTIONS):
+            raise ActionError(f"Record {rid}: action '{change.get('action')}' is not one of "
+                              f"{', '.join(ACTIONS)}")
+        unknown = set(change) - set(EDIT_KEYS)
+        if unknown:
+            raise ActionError(f"Record {rid}: {', '.join(sorted(unknown))} cannot be edited")
+        if change.get("itc") not in (None, *ANSWER_LABELS):
+            raise ActionError(f"Record {rid}: ITC to be reduced '{change.get('itc')}' is not "
+                              "one of Full, Partial, No")
+    with connect() as con, transaction(con):
+        found = _read_rows(con, gstins, [int(r) for r in changes])
+        after = {rid: _after(found[rid], changes[rid]) for rid in map(int, changes)
+                 if rid in found}
+        problems = [p for rid, new in after.items() for p in _check(rid, found[rid], new)]
+        if problems:
+            raise ActionError("Not saved: " + "; ".join(problems))
+        con.execute("CREATE TEMP TABLE edits (record_id BIGINT, t VARCHAR, remark VARCHAR, "
+                    "note VARCHAR, itc VARCHAR, " + ", ".join(f"d_{h} DECIMAL(18,2)"
+                                                               for h in HEADS) + ")")
+        if after:
+            con.executemany("INSERT INTO edits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(rid, n["user_action"], n["user_supplier_remark"],
+                              n["internal_note"], n["user_itc_red_req"],
+                              *(n[f"user_decl_{h}"] for h in HEADS))
+                             for rid, n in after.items()])
+        con.execute(f"""CREATE TEMP TABLE todo AS
+            SELECT r.record_id, r.rtin, r.user_action AS old_action, e.t,
+                   {_OLD_NEW}, r.ispendactblocked, r.doc_type
+            FROM edits e JOIN ims_records r USING (record_id)""")
+        result = _write(con, actor, allow_null=True)
+        result.skipped += [(int(m), "not found or not visible to you") for m in changes
+                           if int(m) not in found]
+        con.execute("DROP TABLE edits")
+        con.execute("DROP TABLE todo")
+    return result
+
+
+def bulk_action(gstins: list[str], f: ImsFilter, bucket: str | None, action: str, actor: User | str,
+                remarks: str | None = None) -> SaveResult:
+    """Apply one action to every record the filter (and bucket) selects, in one transaction.
+    `remarks` (optional) becomes the remark to the supplier where the portal takes one; the
+    answers and internal notes stay as they are (the upload checks the answers)."""
+    actor = acting_as(actor)
+    if action not in BULK_ACTIONS:
+        raise ActionError(f"Bulk action '{action}' is not one of {', '.join(BULK_ACTIONS)}")
+    remark = _text(remarks)
+    if remark and len(remark) > REMARK_MAX:
+        raise ActionError(f"The remark to the supplier has {len(remark)} characters; "
+                          f"at most {REMARK_MAX} are allowed")
+    target = {"apply_recommendation": "recommended_action", "discard": "NULL"}.get(action, "?")
+    target_params = [action] if target == "?" else []
+    where, params = where_clause(gstins, f, bucket)
+    with connect() as con, transaction(con):
+        con.execute(f"""CREATE TEMP TABLE todo AS
+            SELECT record_id, rtin, user_action AS old_action, {target}::VARCHAR AS t,
+                   {_OLD_NEW}, ispendactblocked, doc_type
+            FROM (SELECT *, CASE WHEN coalesce(is_remarks_blocked, 'N') <> 'Y'
+                                 THEN coalesce(?, user_supplier_remark)
+                                 ELSE user_supplier_remark END AS remark,
+                         internal_note AS note, user_itc_red_req AS itc,
+                         {', '.join(f"user_decl_{h} AS d_{h}" for h in HEADS)}
+                  FROM ims_records WHERE {where}) r""", target_params + [remark] + params)
+        result = _write(con, actor, allow_null=action == "discard")
+        con.execute("DROP TABLE todo")
+    return result
+
+
+# old and new values of what a save may change besides the action: `r` = the stored record,
+# `remark`, `note`, `itc`, `d_igst` .. `d_cess` = the new values (from the edits or `r`).
+_CHANGED = {"remark": "user_supplier_remark", "note": "internal_note", "itc": "user_itc_red_req",
+            **{f"d_{h}": f"user_decl_{h}" for h in HEADS}}
+_OLD_NEW = ", ".join(f"r.{col} AS old_{new}, {new} AS new_{new}" for new, col in _CHANGED.items())
+_SAME = " AND ".join(f"new_{n} IS NOT DISTINCT FROM old_{n}" for n in _CHANGED)
+_ANSWER_WORDS = ("CASE WHEN new_itc = 'N' THEN 'No' WHEN new_itc IS NULL THEN 'as proposed' "
+                 "WHEN coalesce(" + ", ".join(f"new_d_{h}" for h in HEADS) + ") IS NULL "
+                 "THEN 'Full' ELSE 'Partial' END")
+_LOG_NOTE = f"""concat_ws('; ',
+    CASE WHEN new_remark IS DISTINCT FROM old_remark
+         THEN 'remark to supplier: ' || coalesce(new_remark, '(none)') END,
+    CASE WHEN NOT ({' AND '.join(f"new_{n} IS NOT DISTINCT FROM old_{n}"
+                                 for n in ('itc', *(f'd_{h}' for h in HEADS)))})
+         THEN 'ITC to be reduced: ' || {_ANSWER_WORDS} END,
+    CASE WHEN new_note IS DISTINCT FROM old_note THEN 'internal note changed' END)"""
+
+
+def _write(con, actor: str, allow_null: bool) -> SaveResult:
+    """Apply temp table `todo` (record_id, t = new action, old_/new_ remark, note, itc,
+    d_igst .. d_cess) with log rows."""
+    blocked = _BLOCKED
+    if allow_null:
+        blocked = _BLOCKED.replace("WHEN t IS NULL THEN 'no recommendation' ", "")
+    con.execute("ALTER TABLE todo ADD COLUMN problem VARCHAR")
+    con.execute(f"UPDATE todo SET problem = {blocked}")
+    skipped = con.execute("SELECT record_id, problem FROM todo WHERE problem IS NOT NULL "
+                          "ORDER BY record_id LIMIT 1000").fetchall()
+    n_skipped = con.execute("SELECT count(*) FROM todo WHERE problem IS NOT NULL").fetchone()[0]
+    con.execute(f"DELETE FROM todo WHERE problem IS NOT NULL OR "
+                f"(t IS NOT DISTINCT FROM old_action AND {_SAME})")
+    con.execute(f"""
+        INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
+        SELECT ?, rtin, record_id, 'user_action', old_action, t, nullif({_LOG_NOTE}, '')
+        FROM todo""", [actor])
+    sets = ", ".join(f"{col} = todo.new_{new}" for new, col in _CHANGED.items())
+    con.execute(f"""UPDATE ims_records SET user_action = todo.t, {sets},
+                       user_action_by = ?, user_action_at = current_timestamp
+                   FROM todo WHERE ims_records.record_id = todo.record_id""", [actor])
+    saved = con.execute("SELECT count(*) FROM todo").fetchone()[0]
+    result = SaveResult(saved=saved, skipped=list(skipped))
+    if n_skipped > len(skipped):
+        result.skipped.append((-1, f"... and {n_skipped - len(skipped)} more"))
+    return result

@@ -1,0 +1,362 @@
+"""Recommended actions onto IMS records (docs/reconciliation.md, "Sync source").
+
+`run_reconciliation` reconciles one business's portal side (IMS records, GSTR-2A
+documents, or the stored GSTR-2B's documents: kind `2b_vs_pr`, core/reco/vs_2b.py) with its current purchase register and keeps the run and its rows in
+`reco_runs` / `reco_results` (the Reconciliation page reads them). `apply_sync` runs both
+reconciliations (IMS vs PR, and GSTR-2A vs PR where 2A documents exist), keeps both runs and,
+in the SAME transaction, writes the chosen source's status, reasons and recommendation (keeping
+the previous one), the IMS vs PR counterpart and its status, and the sync time onto
+`ims_records`,
+with an `action_log` row for every recommendation that changed. The user's own action is
+never touched.
+
+Frames are built with SQL (DECIMAL rupees -> integer paise); Polars works with no database
+connection open. The writes hold the store only briefly (docs/store.md): each run's rows go
+into `reco_results` in chunks, each its own short transaction, under a run row whose
+`finished_at` is still empty; one short final transaction then writes onto `ims_records` only
+the records whose recommendation (or what goes with it) changed and marks the runs finished.
+A sync killed half-way leaves only unfinished runs (readers of finished runs ignore them),
+which the next sync of the business deletes (`clear_abandoned_runs`).
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import time
+
+import polars as pl
+
+from core.business import ADD_HINT, read_reco_settings
+from core.clock import utc_now
+from core.gstr2b import documents_of_periods
+from core.ims.sync_changes import (
+    DECL,
+    PROPOSAL,
+    changed_rows,
+    clear_abandoned_runs,
+    held_recommendations,
+)
+from core.money import paise_sql, rupees_sql
+from core.periods import is_period
+from core.reco import (
+    HEADS,
+    STORED_FACTS,
+    original_tax_sql,
+    portal_frame_2b,
+    project_2a_onto_ims,
+    reconcile,
+    reconcile_2b,
+)
+from core.store import connect, query_frame, transaction
+
+KINDS = ("ims_vs_pr", "2a_vs_pr", "2b_vs_pr")
+AMOUNTS = ("txval", "igst", "cgst", "sgst", "cess")
+RESULT_MONEY = ("portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval", "diff_igst",
+                "diff_cgst", "diff_sgst", "diff_cess", "diff_tax")
+RESULT_COLUMNS = ("portal_id", "ims_record_id", "pr_id", "match_status", "match_pass",
+                  "recommended_action", "reasons", "company_gstin", "supplier_gstin", "doc_type",
+                  "rtnprd", "portal_doc_no",
+                  "portal_doc_date", "pr_doc_no", "pr_doc_date", "pr_line", *RESULT_MONEY,
+                  "nearest_doc_no", "nearest_reason", *PROPOSAL, *STORED_FACTS)
+# Rows of reco_results written per transaction (each well under a second at 1M records).
+RESULT_CHUNK = 100_000
+
+
+class SyncError(ValueError):
+    """A sync that cannot run (unknown business, bad setting); the message says why."""
+
+
+def _rupees(col: str) -> str:
+    return f"{rupees_sql(col)} AS {col}"
+
+
+# ---------------------------------------------------------------- frames from the store
+
+
+def ims_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
+    """The business's IMS records still on the portal, as reco's portal frame, with the
+    portal's flags and, for an amendment whose original the store holds (even one no longer
+    on the portal), the original's tax `orig_igst` .. `orig_cess` (paise; else null)."""
+    where, params = _periods("r.rtnprd", periods)
+    orig = ", ".join(f"CAST(abs(o.orig_{h}) * 100 AS BIGINT) AS orig_{h}" for h in HEADS)
+    return query_frame(con, f"""
+        SELECT r.record_id AS portal_id, r.stin, r.doc_type, r.doc_no, r.doc_date,
+               r.orig_doc_no, r.orig_doc_date, r.pos, 'N' AS rcm,
+               {', '.join(paise_sql(c, 'r.') for c in AMOUNTS)},
+               r.srcfilstatus, r.ispendactblocked, r.section, r.rtnprd,
+               r.is_itc_red_req_blocked, r.is_remarks_blocked, {orig}
+        FROM ims_records r {original_tax_sql('r')}
+        WHERE r.rtin = ? AND r.removed_at IS NULL {where}""", [gstin, *params]
+    ).with_columns(_company(gstin))
+
+
+def gstr2a_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
+    """The business's GSTR-2A documents as reco's portal frame (portal_id = a row number)."""
+    where, params = _periods("ret_period", periods)
+    return query_frame(con, f"""
+        SELECT row_number() OVER (ORDER BY ret_period, section, stin, doc_no, doc_date)::BIGINT
+                   AS portal_id,
+               stin, doc_type, doc_no, doc_date, orig_doc_no, orig_doc_date, pos,
+               coalesce(rcm, 'N') AS rcm, {', '.join(paise_sql(c) for c in AMOUNTS)},
+               CASE WHEN cfs = 'N' THEN 'Not Filed' ELSE 'Filed' END AS srcfilstatus,
+               NULL::VARCHAR AS ispendactblocked, section, ret_period AS rtnprd
+        FROM gstr2a_docs WHERE rtin = ? {where}""", [gstin, *params]).with_columns(_company(gstin))
+
+
+def books_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
+    """Current purchase-register documents (not replaced, batch not rolled back), with the
+    ITC the company claims on each: `itc_claimed` (Y/N, null = Y) and per head (paise, null =
+    not given)."""
+    claimed = ", ".join(f"CAST(abs(d.itc_claimed_{h}) * 100 AS BIGINT) AS itc_claimed_{h}"
+                        for h in HEADS)
+    where, params = "", []
+    if periods:
+        last = max(dt.date(int(p[2:]), int(p[:2]), 1) for p in periods)
+        where, params = "AND d.doc_date < ?", [(last + dt.timedelta(days=32)).replace(day=1)]
+    return query_frame(con, f"""
+        SELECT d.doc_id AS pr_id, d.stin, d.doc_type, d.doc_no, d.doc_date, d.pos, d.rcm,
+               {', '.join(paise_sql(c, 'd.') for c in AMOUNTS)},
+               d.no_tax, d.line_no, d.itc_claimed, {claimed}
+        FROM purchase_docs d JOIN purchase_batches b USING (batch_id)
+        WHERE d.rtin = ? AND d.replaced_by_batch IS NULL AND b.rolled_back_at IS NULL {where}""",
+        [gstin, *params]).with_columns(_company(gstin))
+
+
+def _company(gstin: str) -> pl.Expr:
+    """rtin as a constant column: every row has it (WHERE rtin = ?), and a million copies of
+    the same string cost time to read and to compare."""
+    return pl.lit(gstin, pl.Utf8).alias("rtin")
+
+
+def _periods(column: str, periods: list[str] | None) -> tuple[str, list]:
+    if not periods:
+        return "", []
+    bad = [p for p in periods if not is_period(p)]
+    if bad:
+        raise SyncError(f"return period(s) {', '.join(bad)} are not MMYYYY (e.g. 102025)")
+    return f"AND {column} IN (SELECT unnest(?::VARCHAR[]))", [list(periods)]
+
+
+def read_settings(con) -> dict:
+    """tolerance (paise), date_window (days), policy: read on every run, so app changes
+    apply (the rules and their defaults: core.business.registry)."""
+    rules = read_reco_settings(con)
+    return {"tolerance_paise": round(rules.tolerance * 100), "date_window": rules.date_window,
+            "policy": rules.policy}
+
+
+# ---------------------------------------------------------------- reconcile (no connection held)
+
+
+class _Stopwatch:
+    """Wall and CPU seconds per step of a sync (returned as `timings`: the machine is often
+    shared, so CPU time tells more than wall time alone)."""
+
+    def __init__(self):
+        self.timings: dict[str, dict[str, float]] = {}
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.timings[name] = {"wall": round(time.perf_counter() - wall, 2),
+                                  "cpu": round(time.process_time() - cpu, 2)}
+
+
+def _reconcile(gstin: str, kind: str, periods: list[str] | None,
+               watch: _Stopwatch | None = None) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+    """-> (settings, rows to keep in reco_results, rows for ims_records)."""
+    if kind not in KINDS:
+        raise SyncError(f"sync source '{kind}' is not one of {', '.join(KINDS)}")
+    watch = watch or _Stopwatch()
+    with watch.step("read"), connect() as con:
+        settings = read_settings(con)
+        ims = ims_frame(con, gstin, periods)
+        books = books_frame(con, gstin, periods)
+        portal_2a = gstr2a_frame(con, gstin, periods) if kind == "2a_vs_pr" else \
+            portal_frame_2b(documents_of_periods(con, gstin, periods), gstin) \
+            if kind == "2b_vs_pr" else None
+    if kind == "2b_vs_pr" and portal_2a.is_empty():
+        raise SyncError(f"No GSTR-2B of {', '.join(periods) if periods else 'any period'} is "
+                        f"stored for {gstin} yet: the worker fetches it on and after its "
+                        "generation date, or run `python worker.py fetch-2b`.")
+    with watch.step("reconcile"):
+        return (settings, *_results(kind, ims, books, portal_2a, settings))
+
+
+def _results(kind: str, ims: pl.DataFrame, books: pl.DataFrame, portal_2a: pl.DataFrame | None,
+             settings: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if kind == "2b_vs_pr":   # the 2B's documents (core/reco/vs_2b.py); no IMS record written
+        results = reconcile_2b(portal_2a, books, **settings)
+        return results.with_columns(pl.lit(None, pl.Int64).alias("ims_record_id")), \
+            results.clear()
+    if kind == "ims_vs_pr":
+        results = reconcile(ims, books, source="ims", **settings)
+        results = results.with_columns(pl.col("portal_id").alias("ims_record_id"))
+        return results, results.filter(pl.col("portal_id").is_not_null())
+    results_2a = reconcile(portal_2a, books, source="gstr2a", **settings)
+    onto_ims = project_2a_onto_ims(ims, results_2a, settings["policy"])
+    link = (onto_ims.filter(pl.col("portal_2a_id").is_not_null())
+            .group_by("portal_2a_id").agg(pl.col("portal_id").min().alias("ims_record_id")))
+    results_2a = results_2a.join(link, left_on="portal_id", right_on="portal_2a_id", how="left")
+    return results_2a, onto_ims
+
+
+# ---------------------------------------------------------------- writing back (one transaction)
+
+
+def _store_run(gstin: str, kind: str, periods, settings: dict, results: pl.DataFrame,
+               started: dt.datetime, actor: str, job_run_id: int | None) -> int:
+    """The run row (not yet finished) and its rows in chunks, each chunk its own short
+    transaction -> run id. The run becomes visible as finished in `_finish_runs`."""
+    counts = dict(results.group_by("match_status").len().iter_rows())
+    with connect() as con:
+        run_id = con.execute(
+            "INSERT INTO reco_runs (rtin, kind, periods, policy, tolerance, date_window, "
+            "started_at, counts, triggered_by, job_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING run_id",
+            [gstin, kind, ",".join(periods or []), settings["policy"],
+             settings["tolerance_paise"] / 100, settings["date_window"], started,
+             json.dumps(counts, sort_keys=True), actor, job_run_id]).fetchall()[0][0]
+    rows = results.with_columns(pl.lit(None, t).alias(c) for c, t in STORED_FACTS.items()
+                                if c not in results.columns).select(RESULT_COLUMNS)
+    for offset in range(0, rows.height, RESULT_CHUNK):
+        with connect() as con, transaction(con):
+            _insert_results(con, run_id, rows.slice(offset, RESULT_CHUNK))
+    return run_id
+
+
+def _insert_results(con, run_id: int, rows: pl.DataFrame) -> None:
+    con.register("sync_results", rows)
+    con.execute(f"""
+        INSERT INTO reco_results (run_id, portal_id, ims_record_id, pr_doc_id, match_status,
+            match_pass, recommended_action, reasons, company_gstin, supplier_gstin, doc_type,
+            rtnprd, portal_doc_no, portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
+            {', '.join(RESULT_MONEY)}, nearest_doc_no, nearest_reason,
+            itc_red_req, {', '.join(DECL)}, supplier_remark, {', '.join(STORED_FACTS)})
+        SELECT ?, portal_id, ims_record_id, pr_id, match_status, match_pass, recommended_action,
+            reasons, company_gstin, supplier_gstin, doc_type, rtnprd, portal_doc_no,
+            portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
+            {', '.join(_rupees(c) for c in RESULT_MONEY)},
+            nearest_doc_no, nearest_reason, itc_red_req, {', '.join(_rupees(c) for c in DECL)},
+            supplier_remark, {', '.join(STORED_FACTS)}
+        FROM sync_results""", [run_id])
+    con.unregister("sync_results")
+
+
+def _finish_runs(con, run_ids) -> None:
+    con.execute("UPDATE reco_runs SET finished_at = ? WHERE list_contains(?, run_id)",
+                [utc_now(), list(run_ids)])
+
+
+def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, actor: str) -> int:
+    """Status, reasons, counterpart, recommendation and the proposed ITC-reduction answer
+    (rec_*) onto ims_records (the user's action, answer and texts untouched); an action_log
+    row per changed recommendation. Returns how many changed."""
+    con.register("sync_rows", rows.select(
+        pl.col("portal_id").alias("record_id"), "match_status", "reasons",
+        pl.col("pr_id").alias("counterpart_doc_id"), "recommended_action", "books_status",
+        *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL)))
+    con.execute("CREATE OR REPLACE TEMP TABLE sync_new AS SELECT * FROM sync_rows")
+    con.unregister("sync_rows")
+    changed = con.execute("""
+        INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
+        SELECT ?, i.rtin, i.record_id, 'recommendation', i.recommended_action, s.recommended_action,
+               s.match_status || CASE WHEN s.reasons <> '' THEN ': ' || s.reasons ELSE '' END
+        FROM ims_records i JOIN sync_new s USING (record_id)
+        WHERE i.rtin = ? AND i.recommended_action IS DISTINCT FROM s.recommended_action""",
+        [actor, gstin]).fetchall()[0][0]
+    con.execute(f"""
+        UPDATE ims_records SET match_status = s.match_status, reasons = s.reasons,
+            counterpart_doc_id = s.counterpart_doc_id, books_status = s.books_status,
+            prev_recommended_action = ims_records.recommended_action,
+            recommended_action = s.recommended_action, rec_itc_red_req = s.rec_itc_red_req,
+            {', '.join(f"rec_{c} = {rupees_sql(f's.rec_{c}')}" for c in DECL)},
+            rec_supplier_remark = s.rec_supplier_remark, reco_run_id = ?, synced_at = ?
+        FROM sync_new s WHERE ims_records.record_id = s.record_id AND ims_records.rtin = ?""",
+        [run_id, utc_now(), gstin])
+    con.execute("DROP TABLE sync_new")
+    return changed
+
+
+# ---------------------------------------------------------------- the public verbs
+
+
+def run_reconciliation(gstin: str, kind: str = "ims_vs_pr", periods: list[str] | None = None,
+                       actor: str = "worker", job_run_id: int | None = None) -> int:
+    """Reconcile and keep the run and its rows (no change to ims_records) -> reco run id."""
+    started = utc_now()
+    settings, results, _ = _reconcile(gstin, kind, periods)
+    clear_abandoned_runs(gstin)
+    run_id = _store_run(gstin, kind, periods, settings, results, started, actor, job_run_id)
+    with connect() as con:
+        _finish_runs(con, [run_id])
+    return run_id
+
+
+def sync_source(gstin: str) -> str:
+    with connect() as con:
+        rows = con.execute("SELECT sync_source FROM businesses WHERE gstin = ?", [gstin]).fetchall()
+    if not rows:
+        raise SyncError(f"business {gstin} is not set up: add it on the Settings page or "
+                        f"with {ADD_HINT}")
+    return rows[0][0]
+
+
+def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
+               periods: list[str] | None = None) -> dict:
+    """Run BOTH reconciliations of the business (IMS vs PR always, GSTR-2A vs PR when the store
+    holds 2A documents or 2A is the source) and keep both runs; the business's chosen source
+    decides the status and recommendation written onto its IMS records, while the books
+    counterpart and its status (`books_status`) always come from IMS vs PR. All writes in one
+    transaction. Nothing happens when the source is 'off'."""
+    t0, started = time.perf_counter(), utc_now()
+    kind = sync_source(gstin)
+    if kind == "off":
+        return {"source": "off", "records": 0, "changed": 0}
+    watch = _Stopwatch()
+    with watch.step("read"):             # one short read each, so no hold is long
+        with connect(read_only=True) as con:
+            settings = read_settings(con)
+            ims = ims_frame(con, gstin, periods)
+        with connect(read_only=True) as con:
+            books = books_frame(con, gstin, periods)
+        with connect(read_only=True) as con:
+            portal_2a = gstr2a_frame(con, gstin, periods)
+        with connect(read_only=True) as con:
+            held = held_recommendations(con, gstin)
+    runs = []
+    with watch.step("reconcile"):
+        ims_results, ims_rows = _results("ims_vs_pr", ims, books, None, settings)
+        runs.append(("ims_vs_pr", ims_results))
+        onto_ims = ims_rows
+        if kind == "2a_vs_pr" or portal_2a.height:
+            results_2a, projected = _results("2a_vs_pr", ims, books, portal_2a, settings)
+            runs.append(("2a_vs_pr", results_2a))
+            if kind == "2a_vs_pr":
+                onto_ims = projected
+        onto_ims = _with_books_match(onto_ims, ims_rows)
+        to_write = changed_rows(onto_ims, held)
+    with watch.step("store_run"):
+        clear_abandoned_runs(gstin)
+        run_ids = {k: _store_run(gstin, k, periods, settings, results, started, actor,
+                                 job_run_id) for k, results in runs}
+    with watch.step("write"), connect() as con, transaction(con):  # incl. commit and close
+        changed = _write_recommendations(con, gstin, to_write, run_ids[kind], actor)
+        _finish_runs(con, run_ids.values())
+    statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
+    return {"source": kind, "reco_run_id": run_ids[kind], "reco_run_ids": run_ids,
+            "records": onto_ims.height, "changed": changed, "statuses": statuses,
+            "seconds": round(time.perf_counter() - t0, 2), "timings": watch.timings}
+
+
+def _with_books_match(rows: pl.DataFrame, ims_rows: pl.DataFrame) -> pl.DataFrame:
+    """The source's rows with the IMS vs PR counterpart (`pr_id`) and status (`books_status`)
+    of each record: the books match stays whatever decides the recommendation."""
+    books = ims_rows.select("portal_id", pl.col("pr_id").alias("books_pr_id"),
+                            pl.col("match_status").alias("books_status"))
+    return (rows.join(books, on="portal_id", how="left")
+            .with_columns(pl.col("books_pr_id").alias("pr_id")).drop("books_pr_id"))

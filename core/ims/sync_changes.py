@@ -1,0 +1,69 @@
+"""What a sync needs to write, worked out before it writes (docs/store.md).
+
+`held_recommendations` reads what sync last wrote onto the records; `changed_rows` keeps the
+rows whose write would change something, so the final transaction of a sync touches only
+those; `clear_abandoned_runs` deletes the unfinished runs a killed sync left behind.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from core.clock import utc_now
+from core.jobs import process_alive
+from core.reco import HEADS
+from core.store import connect, query_frame, transaction
+
+DECL = tuple(f"decl_{h}" for h in HEADS)
+# the proposed ITC-reduction answer (core.reco.recommend): "Y"/"N"/null, amounts in paise
+PROPOSAL = ("itc_red_req", *DECL, "supplier_remark")
+# What sync writes onto an IMS record (compared with what it holds: only changes are written).
+WRITTEN = ("match_status", "reasons", "counterpart_doc_id", "books_status", "recommended_action",
+           *(f"rec_{c}" for c in PROPOSAL))
+
+
+def clear_abandoned_runs(gstin: str) -> int:
+    """Delete the unfinished runs of `gstin` (and their rows) left by a sync or reconciliation
+    that will never finish them: its job ended or its process is gone, or (no job) it started
+    more than a day ago. -> how many."""
+    with connect(read_only=True) as con:
+        open_runs = con.execute(
+            "SELECT r.run_id, r.job_run_id, j.finished_at IS NOT NULL, j.pid, "
+            "r.started_at < ? FROM reco_runs r LEFT JOIN job_runs j ON j.run_id = r.job_run_id "
+            "WHERE r.rtin = ? AND r.finished_at IS NULL",
+            [utc_now() - dt.timedelta(days=1), gstin]).fetchall()
+    dead = [run_id for run_id, job, job_done, pid, old in open_runs
+            if (job is None and old) or (job is not None and (job_done or not process_alive(pid)))]
+    if dead:
+        with connect() as con, transaction(con):
+            con.execute("DELETE FROM reco_results WHERE list_contains(?, run_id)", [dead])
+            con.execute("DELETE FROM reco_runs WHERE list_contains(?, run_id) "
+                        "AND finished_at IS NULL", [dead])
+    return len(dead)
+
+
+def held_recommendations(con, gstin: str) -> pl.DataFrame:
+    """What sync last wrote onto the business's records (money in paise), to write only
+    what changes."""
+    cols = ", ".join(f"CAST(rec_{c} * 100 AS BIGINT) AS rec_{c}" if c in DECL else f"rec_{c}"
+                     for c in PROPOSAL)
+    return query_frame(con, f"""
+        SELECT record_id AS portal_id, match_status, reasons, counterpart_doc_id, books_status,
+               recommended_action, prev_recommended_action, {cols}
+        FROM ims_records WHERE rtin = ? AND removed_at IS NULL""", [gstin])
+
+
+def changed_rows(rows: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
+    """The rows whose write would change the record: any written column differs, or the
+    previous recommendation would move (it is set to the current one on every write)."""
+    new = rows.select(pl.col("portal_id"), "match_status", "reasons",
+                      pl.col("pr_id").alias("counterpart_doc_id"), "books_status",
+                      "recommended_action", *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL))
+    new = new.with_columns(pl.col(c).cast(held.schema[c]) for c in WRITTEN)
+    both = new.join(held.rename({c: f"held_{c}" for c in (*WRITTEN, "prev_recommended_action")}),
+                    on="portal_id", how="left")
+    differs = pl.any_horizontal(~pl.col(c).eq_missing(pl.col(f"held_{c}")) for c in WRITTEN)
+    moves = ~pl.col("held_prev_recommended_action").eq_missing(pl.col("held_recommended_action"))
+    keep = both.filter(differs | moves | pl.col("held_match_status").is_null())["portal_id"]
+    return rows.filter(pl.col("portal_id").is_in(keep.implode()))

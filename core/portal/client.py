@@ -1,0 +1,292 @@
+"""The GSTN-shaped API client: IMS and GSTR-2A calls over HTTP(S)/JSON (docs/portal-api.md).
+
+Every call has a timeout; HTTP 429/5xx and connection errors are retried with exponential
+backoff and jitter. Each call carries its GSTIN's own session token when that GSTIN is
+connected with an OTP (`core.portal.sessions`), else the shared login's; an expired session
+(AUTH4033/AUTH4038) gets one refresh (own session) or one fresh login (shared), then
+`ReauthenticationNeeded` (`NeedsOtp` for an own session); queued answers (`{"token", "est"}`, RTN_24) are waited for through
+FILEDET; a save already running (IMSSAV0015) is waited for and retried. Where the GSP is and
+how to log in: `core.portal.gsp`.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+
+import requests
+
+from core.documents import SECTION_REQUEST
+from core.portal import payload as portal
+from core.portal.gsp import GspAdapter, GspConfig, GstnError, ReauthenticationNeeded, read_envelope
+from core.portal.sessions import GstinSessions, Held
+
+log = logging.getLogger(__name__)
+
+IMS_PATH = "/taxpayerapi/v1.0/returns/ims"
+GSTR2A_PATH = "/taxpayerapi/v1.0/returns/gstr2a"
+SESSION_ERRORS = {"AUTH4033", "AUTH4038"}
+NO_DOCUMENTS = {"RET11416", "RET13508"}
+QUEUED = "RTN_24"
+SAVE_BUSY = "IMSSAV0015"
+# GETINV request name -> the answer's section key, import of goods (goods_typ IMP_GDS) included
+SECTION_KEYS = {**SECTION_REQUEST, "IMPG": "impg", "IMPGA": "impga", "IMPGSEZ": "impgsez",
+                "IMPGSEZA": "impgseza"}
+
+
+class GstnClient:
+    """GSTN IMS and GSTR-2A calls through a GSP (or the sandbox).
+
+    timeout: seconds per HTTP call. attempts: tries per call for 429/5xx/connection errors.
+    backoff: first retry delay in seconds (doubles, with jitter, capped at `backoff_cap`).
+    queue_first / queue_poll / queue_timeout: first wait, longest wait between polls, and the
+    total time allowed for a queued (token) answer.
+    """
+
+    def __init__(self, config: GspConfig | None = None, adapter: GspAdapter | None = None,
+                 timeout: float = 30.0, attempts: int = 5, backoff: float = 0.5,
+                 backoff_cap: float = 8.0, queue_first: float = 0.3, queue_poll: float = 15.0,
+                 queue_timeout: float = 900.0,
+                 busy_attempts: int = 10, sessions: GstinSessions | None = None):
+        self.config = config or (adapter.config if adapter else GspConfig.load())
+        self.adapter = adapter or GspAdapter(self.config)
+        self.timeout, self.attempts = timeout, attempts
+        self.backoff, self.backoff_cap = backoff, backoff_cap
+        self.queue_first, self.queue_poll = queue_first, queue_poll
+        self.queue_timeout = queue_timeout
+        self.busy_attempts = busy_attempts
+        self.session = requests.Session()
+        self.token: str | None = None
+        self.sessions = sessions or GstinSessions(self.adapter)
+        self.used: Held | None = None   # the own session the last call carried, if any
+        self.stats = {"calls": 0, "retries": 0, "logins": 0, "queued_waits": 0}
+
+    def __repr__(self) -> str:
+        return f"GstnClient(url={self.config.url!r}, user={self.config.username!r})"
+
+    # -- plumbing
+
+    def login(self) -> None:
+        """A fresh session token (connection errors retried like any call)."""
+        for attempt in range(1, self.attempts + 1):
+            self.stats["logins"] += 1
+            try:
+                self.token = self.adapter.login(self.session, self.timeout)
+                return
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt == self.attempts:
+                    raise GstnError(f"Login: the GSP at {self.config.url} could not be reached "
+                                    f"after {self.attempts} attempts ({type(exc).__name__})"
+                                    ) from exc
+                self._sleep_before_retry(attempt)
+
+    def credentials(self, gstin: str | None) -> tuple[str, str | None, Held | None]:
+        """(token, username, own session) for a call about `gstin`: its own session when it
+        has one (NeedsOtp when that cannot be used), else the shared login."""
+        held = self.sessions.token_for(gstin) if gstin else None
+        if held is not None:
+            return held.token, held.username, held
+        if self.token is None:
+            self.login()
+        return self.token, None, None
+
+    def _sleep_before_retry(self, attempt: int, retry_after: str | None = None) -> None:
+        delay = min(self.backoff * (2 ** (attempt - 1)), self.backoff_cap)
+        if retry_after and retry_after.strip().isdigit():
+            delay = min(max(delay, float(retry_after)), self.backoff_cap)
+        self.stats["retries"] += 1
+        time.sleep(delay * (0.5 + random.random()))
+
+    def _send(self, method: str, path: str, gstin: str | None, params: dict | None,
+              body: dict | None) -> dict:
+        """One HTTP exchange with retries for 429/5xx/connection errors; returns the envelope."""
+        url = self.config.url + path
+        what = f"{method} {path} {(params or {}).get('action', '')}".strip()
+        for attempt in range(1, self.attempts + 1):
+            token, username, self.used = self.credentials(gstin)
+            self.stats["calls"] += 1
+            try:
+                resp = self.session.request(method, url, params=params, json=body,
+                                            timeout=self.timeout,
+                                            headers=self.adapter.headers(token, gstin, username))
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                problem = f"{type(exc).__name__}"
+            else:
+                if resp.status_code == 429 or resp.status_code >= 500:
+                    problem = f"HTTP {resp.status_code}"
+                else:
+                    return self.adapter.unwrap(read_envelope(resp))
+            if attempt == self.attempts:
+                raise GstnError(f"{what}: the GSP did not answer properly after {self.attempts} "
+                                f"attempts (last: {problem})", http_status=None)
+            log.info("%s: %s, retrying (attempt %d of %d)", what, problem, attempt + 1,
+                     self.attempts)
+            self._sleep_before_retry(attempt, resp.headers.get("Retry-After")
+                                     if problem.startswith("HTTP") else None)
+        raise AssertionError("unreachable")
+
+    def call(self, method: str, path: str, gstin: str | None = None, params: dict | None = None,
+             body: dict | None = None) -> dict:
+        """The `data` of a successful answer. Session errors get one fresh login; a save
+        already running (IMSSAV0015) is waited for; other errors raise GstnError."""
+        relogged = False
+        busy = 0
+        while True:
+            envelope = self._send(method, path, gstin, params, body)
+            if str(envelope.get("status_cd")) == "1":
+                return envelope.get("data") if "data" in envelope else envelope
+            error = envelope.get("error") or {}
+            code = str(error.get("error_cd") or envelope.get("error_cd") or "")
+            message = (error.get("message") or error.get("msg") or envelope.get("message")
+                       or "no message")
+            if code in SESSION_ERRORS and self.used is not None:
+                if relogged:
+                    raise self.sessions.give_up(gstin, code)
+                relogged = True
+                self.sessions.recover(gstin, self.used, code)
+                continue
+            if code in SESSION_ERRORS:
+                if relogged:
+                    raise ReauthenticationNeeded(
+                        f"Re-authenticate with the GSP, then fetch again: the session is no "
+                        f"longer valid ({code}: {message}) and a fresh login did not help.",
+                        code)
+                relogged = True
+                self.login()
+                continue
+            if code == SAVE_BUSY and busy < self.busy_attempts:
+                busy += 1
+                self._sleep_before_retry(min(busy, 4))
+                continue
+            action = (params or {}).get("action", "")
+            raise GstnError(f"{method} {path} {action}: {code} {message}".strip(),
+                            code or None, details={**envelope, **error})
+
+    # -- IMS
+
+    def get_counts(self, gstin: str, goods_typ: str = "ALL_OTH") -> dict:
+        """GETCNT: e.g. {"all_oth": {"ttl_cnt": 12, "b2b": {"noaction": 11, ...}, ...}}."""
+        return self.call("GET", IMS_PATH, gstin,
+                         {"action": "GETCNT", "gstin": gstin, "goods_typ": goods_typ})
+
+    def get_ims_raw(self, gstin: str, section_request: str) -> dict:
+        """GETINV for one section as the portal answers it (queued answers waited for)."""
+        if section_request not in SECTION_KEYS:
+            raise ValueError(f"unknown IMS section '{section_request}' "
+                             f"(one of {', '.join(SECTION_KEYS)})")
+        params = {"action": "GETINV", "gstin": gstin, "section": section_request}
+        try:
+            data = self.call("GET", IMS_PATH, gstin, params)
+        except GstnError as exc:
+            if exc.error_cd in NO_DOCUMENTS:
+                return {}
+            if exc.error_cd != QUEUED or not exc.details.get("token"):
+                raise
+            data = {"token": exc.details["token"], "est": exc.details.get("est")}
+        queued = isinstance(data, dict) and data.get("token")
+        if queued and SECTION_KEYS[section_request] not in data:
+            data = self._wait_for_file(gstin, str(data["token"]), data.get("est"))
+        return data or {}
+
+    def get_ims_section(self, gstin: str, section_request: str) -> list[dict]:
+        """GETINV for one section (B2B, B2BA, CN, CNA, DN, DNA, ECOM, ECOMA, IMPG, IMPGA,
+        IMPGSEZ, IMPGSEZA) -> flat records."""
+        raw = self.get_ims_raw(gstin, section_request)
+        key = SECTION_KEYS[section_request]
+        return portal.flatten_ims({key: raw.get(key) or []})
+
+    def _wait_for_file(self, gstin: str, token: str, est) -> dict:
+        """A queued answer: ask FILEDET until the file is ready (RTN_24 = not yet), waiting
+        `queue_first` s, then growing 1.5x up to `queue_poll` s, for at most `queue_timeout` s."""
+        log.info("GETINV for %s queued (token %s, est %s min); waiting", gstin, token, est)
+        deadline = time.monotonic() + self.queue_timeout
+        wait = self.queue_first
+        while True:
+            self.stats["queued_waits"] += 1
+            time.sleep(wait)
+            try:
+                data = self.call("GET", IMS_PATH, gstin,
+                                 {"action": "FILEDET", "gstin": gstin, "token": token})
+            except GstnError as exc:
+                if exc.error_cd != QUEUED:
+                    raise
+            else:
+                if not (isinstance(data, dict) and set(data) <= {"token", "est"}):
+                    return self._file_content(data, gstin)
+            if time.monotonic() + wait > deadline:
+                raise GstnError(f"The queued answer (token {token}) was not ready after "
+                                f"{self.queue_timeout:.0f} s", QUEUED)
+            wait = min(wait * 1.5, self.queue_poll)
+
+    def _file_content(self, data: dict, gstin: str | None = None) -> dict:
+        """FILEDET answers the records, or `urls` of JSON files to download and merge."""
+        urls = data.get("urls") if isinstance(data, dict) else None
+        if not urls:
+            return data
+        merged: dict = {}
+        for entry in urls:
+            link = entry.get("ul") if isinstance(entry, dict) else entry
+            if link.startswith("/"):
+                link = self.config.url + link
+            token, username, _ = self.credentials(gstin)
+            resp = self.session.get(link, timeout=self.timeout,
+                                    headers=self.adapter.headers(token, None, username))
+            if not resp.ok:
+                raise GstnError(f"FILEDET download {link}: HTTP {resp.status_code}",
+                                http_status=resp.status_code)
+            part = read_envelope(resp)
+            part = part.get("data", part) if "status_cd" in part else part
+            for key, rows in part.items():
+                if isinstance(rows, list):
+                    merged.setdefault(key, []).extend(rows)
+        return merged
+
+    def _put(self, gstin: str, action: str, reqtyp: str, invdata: dict) -> str:
+        body = {"rtin": gstin, "reqtyp": reqtyp, "invdata": invdata}
+        data = self.call("PUT", IMS_PATH, gstin, {"action": action, "gstin": gstin}, body)
+        ref = (data or {}).get("reference_id") or (data or {}).get("int_tran_id")
+        if not ref:
+            raise GstnError(f"{action}: the portal accepted the request but returned no "
+                            "reference_id")
+        return str(ref)
+
+    def save_actions(self, gstin: str, invdata: dict) -> str:
+        """SAVE actions (A/R/P) for records grouped by section key -> reference_id."""
+        return self._put(gstin, "SAVE", "SAVE", invdata)
+
+    def reset_actions(self, gstin: str, invdata: dict) -> str:
+        """RESETIMS: records back to no action -> reference_id."""
+        return self._put(gstin, "RESETIMS", "RESET", invdata)
+
+    def request_status(self, gstin: str, reference_id: str) -> dict:
+        """REQSTS: {"status_cd": P|PE|ER|IP, "proc_cnt", "err_cnt", "error_report"}."""
+        return self.call("GET", IMS_PATH, gstin, {"action": "REQSTS", "gstin": gstin,
+                                                  "int_tran_id": reference_id})
+
+    # -- GSTR-2A
+
+    def get_gstr2a(self, gstin: str, period: str, action: str) -> dict:
+        """GSTR-2A B2B/B2BA/CDN/CDNA for one return period (MMYYYY), as the portal answers it;
+        {} when the portal says there are no documents."""
+        params = {"action": action, "gstin": gstin, "ret_period": period}
+        try:
+            return self.call("GET", GSTR2A_PATH, gstin, params) or {}
+        except GstnError as exc:
+            if exc.error_cd in NO_DOCUMENTS:
+                return {}
+            raise
+
+
+def try_login(url: str | None = None, timeout: float = 10.0) -> tuple[bool, str]:
+    """Log in to the GSP (at `url`, or the configured one) with the configured credentials
+    -> (worked, what happened in words). Settings' "Test connection"."""
+    config = GspConfig.load(url=url)
+    client = GstnClient(config, timeout=timeout, attempts=2, backoff=0.2)
+    try:
+        client.login()
+    except GstnError as exc:
+        return False, f"Login to the GSP at {config.url} failed: {exc}"
+    except requests.RequestException as exc:
+        return False, f"Login to the GSP at {config.url} failed: {type(exc).__name__}: {exc}"
+    return True, (f"Logged in to the GSP at {config.url} as user '{config.username}' "
+                  f"(credentials from {config.credentials_source}).")

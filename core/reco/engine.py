@@ -1,0 +1,244 @@
+"""The reconciliation engine: portal records (IMS or GSTR-2A) against the purchase register.
+
+`reconcile(portal, books)` runs docs/reconciliation.md end to end on Polars frames and returns
+one row per portal record and per unmatched books document, with status, pass, reasons,
+per-field differences (paise, portal minus books), the nearest rejected candidate of unmatched
+rows, the recommended action and the ITC-reduction answer. Pure functions: no database.
+The public entry is core/reco/__init__.py (also `python -m core.reco`).
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from core.documents import AMOUNT_FIELDS
+from core.reco.keys import (
+    BOOKS_DECLARE,
+    PORTAL_DECLARE,
+    add_norm_no,
+    mark_duplicates,
+    prepare_books,
+    prepare_portal,
+)
+from core.reco.nearest import add_nearest
+from core.reco.passes import (
+    amount_only_pairs,
+    assign,
+    fuzzy_pairs,
+    key_pairs,
+    pan_pairs,
+    portal_variant,
+)
+from core.reco.recommend import action_table, recommend
+
+PASSES = ("key", "normalised", "fuzzy", "amount_only", "pan")
+VARIANTS = ("current", "original")
+REASON_FIELDS = {"txval": "TAXABLE_VALUE", "igst": "IGST", "cgst": "CGST", "sgst": "SGST",
+                 "cess": "CESS"}
+ROUNDING_MIN = 1  # paise: a difference must exceed Rs 0.01 to count as rounding
+OUTPUT_COLUMNS = [
+    "portal_id", "pr_id", "match_status", "match_pass", "recommended_action", "reasons",
+    "company_gstin", "supplier_gstin", "doc_type", "rtnprd", "portal_doc_no", "portal_doc_date",
+    "pr_doc_no", "pr_doc_date", "pr_line", "portal_txval", "pr_txval", "portal_tax", "pr_tax",
+    "diff_txval", "diff_igst", "diff_cgst", "diff_sgst", "diff_cess", "diff_tax",
+    "nearest_doc_no", "nearest_reason", "itc_red_req", "decl_igst", "decl_cgst", "decl_sgst",
+    "decl_cess", "supplier_remark",
+    # extras
+    "matched_on", "pr_supplier_gstin", "section", "srcfilstatus", "ispendactblocked",
+    "portal_igst", "portal_cgst", "portal_sgst", "portal_cess",
+    "pr_igst", "pr_cgst", "pr_sgst", "pr_cess", "portal_pos", "pr_pos",
+    *PORTAL_DECLARE, *[f"pr_{c}" for c in BOOKS_DECLARE],
+]
+
+
+def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int = 100,
+              date_window: int = 10, policy: str = "balanced", source: str = "ims") -> pl.DataFrame:
+    """Match, classify, explain and recommend (see the module docstring)."""
+    action_table(policy)
+    if source not in ("ims", "gstr2a"):
+        raise ValueError(f"source must be 'ims' or 'gstr2a', not {source!r}")
+    p = mark_duplicates(prepare_portal(portal), ["id"])
+    b = mark_duplicates(prepare_books(books, source), ["line_no", "id"])
+    matches = match_documents(p.filter(pl.col("dup_of").is_null()),
+                              b.filter(pl.col("dup_of").is_null()), tolerance_paise, date_window)
+    rows = classify(pair_rows(p, b, matches), tolerance_paise)
+    rows = add_nearest(rows, p, b, tolerance_paise, date_window)
+    return recommend(finish(rows), policy, tolerance_paise).select(OUTPUT_COLUMNS)
+
+
+def match_documents(p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int,
+                    passes: tuple[str, ...] = PASSES) -> pl.DataFrame:
+    """Run the passes in order on the leftovers; amendments try current then original keys
+    within each pass. Returns pid, bid, match_pass, matched_on."""
+    found = []
+    for name in passes:
+        for variant in VARIANTS:
+            pv = portal_variant(p, variant)
+            if pv.is_empty() or b.is_empty():
+                continue
+            taken = assign(candidate_pairs(name, pv, b, tol, win))
+            if taken.is_empty():
+                continue
+            found.append(taken.with_columns(pl.lit(name).alias("match_pass"),
+                                            pl.lit(variant).alias("matched_on")))
+            p = p.filter(~pl.col("id").is_in(taken["pid"].implode()))
+            b = b.filter(~pl.col("id").is_in(taken["bid"].implode()))
+        if name == "key":  # the normalised number is needed from pass 2 on
+            p, b = add_norm_no(p), add_norm_no(b)
+    if not found:
+        return pl.DataFrame(schema={"pid": pl.Int64, "bid": pl.Int64, "match_pass": pl.Utf8,
+                                    "matched_on": pl.Utf8})
+    return pl.concat(found)
+
+
+def candidate_pairs(name: str, p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int):
+    if name == "key":
+        return key_pairs(p, b, tol, "raw_no")
+    if name == "normalised":
+        return key_pairs(p, b, tol, "norm_no")
+    if name == "fuzzy":
+        return fuzzy_pairs(p, b, tol, win)
+    if name == "amount_only":
+        return amount_only_pairs(p, b, tol, win)
+    return pan_pairs(p, b, tol)
+
+
+SIDE_OUT = ["id", "rtin", "stin", "doc_type", "doc_no", "raw_no", "fy", "doc_date", "pos", "rcm",
+            *AMOUNT_FIELDS, "dup_of"]
+
+
+def _prefixed(side: pl.DataFrame, prefix: str, extra: list[str]) -> pl.DataFrame:
+    total = (pl.col("igst") + pl.col("cgst") + pl.col("sgst") + pl.col("cess")).alias("tax")
+    return side.select(*SIDE_OUT, *extra, total).rename(lambda c: f"{prefix}{c}")
+
+
+def _by_id(frame: pl.DataFrame, col: str) -> pl.DataFrame:
+    return frame if frame[col].is_sorted() else frame.sort(col)
+
+
+def pair_rows(p: pl.DataFrame, b: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
+    """One wide row per portal record (with its books partner, if any), in portal id order,
+    then one per books document without a partner, in books id order."""
+    P = _by_id(_prefixed(p, "p_", ["srcfilstatus", "ispendactblocked", "section", "rtnprd",
+                                   *PORTAL_DECLARE]), "p_id")
+    B = _prefixed(b, "b_", ["no_tax", "line_no", *BOOKS_DECLARE])  # any order: gathered
+    if not (P["p_id"].n_unique() == P.height and B["b_id"].n_unique() == B.height):
+        return _pair_rows_joined(P, _by_id(B, "b_id"), matches)
+    # ids are unique: partners are found by position (a gather), not by a join
+    at_p, at_b = _position(P["p_id"], matches["pid"]), _position(B["b_id"], matches["bid"])
+    match_of = pl.repeat(None, P.height, dtype=pl.UInt32, eager=True).scatter(
+        at_p, pl.int_range(matches.height, dtype=pl.UInt32, eager=True))
+    partner_at = at_b.gather(match_of)
+    partner = B.drop("b_rtin", "b_doc_type", "b_dup_of", "b_no_tax")  # known for matched rows
+    portal_rows = pl.concat([P, matches.select("match_pass", "matched_on").gather(match_of),
+                             partner.select(pl.all().gather(partner_at))], how="horizontal")
+    paired = pl.repeat(False, B.height, eager=True).scatter(at_b, True)
+    return pl.concat([portal_rows, _by_id(B.filter(~paired), "b_id")], how="diagonal_relaxed")
+
+
+def _position(ids: pl.Series, wanted: pl.Series) -> pl.Series:
+    """Row numbers of `wanted` in the unique `ids` (arithmetic when ids are dense and sorted;
+    unsorted ids are searched through their sort order, the wide frame is not sorted)."""
+    if ids.is_empty():
+        return pl.Series(dtype=pl.UInt32)
+    if not ids.is_sorted():
+        order = ids.arg_sort()
+        return order.gather(_position(ids.gather(order), wanted))
+    if ids[-1] - ids[0] + 1 == ids.len():
+        return (wanted - ids[0]).cast(pl.UInt32)
+    return ids.search_sorted(wanted)
+
+
+def _pair_rows_joined(P: pl.DataFrame, B: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
+    """pair_rows when ids repeat (files without a unique id column)."""
+    partner = B.drop("b_rtin", "b_doc_type", "b_dup_of", "b_no_tax")
+    portal_rows = P.join(matches, left_on="p_id", right_on="pid", how="left",
+                         maintain_order="left").join(
+        partner, left_on="bid", right_on="b_id", how="left", maintain_order="left")
+    portal_rows = portal_rows.with_columns(pl.col("bid").alias("b_id")).drop("bid")
+    lone_b = B.join(matches, left_on="b_id", right_on="bid", how="anti")
+    return pl.concat([portal_rows, lone_b], how="diagonal_relaxed")
+
+
+def _differs(a: str, b: str) -> pl.Expr:
+    """Both sides know the value and it differs."""
+    return pl.col(a).is_not_null() & pl.col(b).is_not_null() & (pl.col(a) != pl.col(b))
+
+
+def classify(rows: pl.DataFrame, tol: int) -> pl.DataFrame:
+    """Status and reasons (docs/reconciliation.md: "Classify", "Reasons")."""
+    diffs = {c: (pl.col(f"p_{c}") - pl.col(f"b_{c}")) for c in (*AMOUNT_FIELDS, "tax")}
+    rows = rows.with_columns(*[d.alias(f"diff_{c}") for c, d in diffs.items()])
+    outside = [pl.col(f"diff_{c}").abs() > tol for c in AMOUNT_FIELDS]
+    paired = pl.col("p_id").is_not_null() & pl.col("b_id").is_not_null()
+    mismatch = pl.any_horizontal(outside) | _differs("p_pos", "b_pos") | _differs("p_rcm", "b_rcm")
+    exact = ((pl.col("match_pass") == "key") & (pl.col("matched_on") == "current")
+             & (pl.col("p_doc_date") == pl.col("b_doc_date")))
+    status = (
+        pl.when(paired & pl.col("match_pass").is_in(["key", "normalised"]))
+        .then(pl.when(mismatch).then(pl.lit("mismatch"))
+              .when(exact).then(pl.lit("exact")).otherwise(pl.lit("partial")))
+        .when(paired).then(pl.lit("probable"))
+        .when(pl.col("p_dup_of").is_not_null() | pl.col("b_dup_of").is_not_null())
+        .then(pl.lit("duplicate"))
+        .when(pl.col("p_id").is_not_null()).then(pl.lit("missing_in_pr"))
+        .otherwise(pl.lit("missing_in_portal")))
+    return add_reasons(rows.with_columns(status.alias("match_status")), tol)
+
+
+def reason_flags(tol: int) -> list[tuple[str, pl.Expr]]:
+    """(token, condition) in the order of docs/reconciliation.md."""
+    amount_diffs = [pl.col(f"diff_{c}").abs() for c in AMOUNT_FIELDS]
+    rounding = pl.any_horizontal([(d > ROUNDING_MIN) & (d <= tol) for d in amount_diffs])
+    return [
+        ("DOC_NO", _differs("p_raw_no", "b_raw_no")),
+        ("DOC_DATE", _differs("p_doc_date", "b_doc_date")),
+        ("FY", _differs("p_fy", "b_fy")),
+        ("SUPPLIER_GSTIN", _differs("p_stin", "b_stin")),
+        ("POS", _differs("p_pos", "b_pos")),
+        ("RCM", _differs("p_rcm", "b_rcm")),
+        *[(name, pl.col(f"diff_{c}").abs() > tol) for c, name in REASON_FIELDS.items()],
+        ("ROUNDING", rounding),
+        ("NO_TAX", pl.col("p_id").is_null() & pl.col("b_dup_of").is_null()
+         & pl.col("b_no_tax").fill_null(False)),
+    ]
+
+
+def add_reasons(rows: pl.DataFrame, tol: int) -> pl.DataFrame:
+    """The difference tokens of each row in documented order, `;`-separated. Computed as a bit mask
+    first: a million rows share a few dozen distinct masks, spelled out once each."""
+    flags = reason_flags(tol)
+    mask = pl.sum_horizontal([cond.fill_null(False).cast(pl.Int32) * (1 << i)
+                              for i, (_, cond) in enumerate(flags)])
+    rows = rows.with_columns(mask.alias("_mask"))
+    masks = rows["_mask"].unique().to_list()
+    words = [";".join(name for i, (name, _) in enumerate(flags) if m & (1 << i)) for m in masks]
+    return rows.with_columns(pl.col("_mask").replace_strict(masks, words, return_dtype=pl.Utf8)
+                             .alias("reasons")).drop("_mask")
+
+
+def finish(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rename to the interface columns (rows are already in a stable order: pair_rows)."""
+    out = rows.select(
+        pl.col("p_id").alias("portal_id"), pl.col("b_id").alias("pr_id"),
+        "match_status", "match_pass", "reasons",
+        pl.coalesce("p_rtin", "b_rtin").alias("company_gstin"),
+        pl.coalesce("p_stin", "b_stin").alias("supplier_gstin"),
+        pl.coalesce("p_doc_type", "b_doc_type").alias("doc_type"),
+        pl.col("p_rtnprd").alias("rtnprd"),
+        pl.col("p_doc_no").alias("portal_doc_no"), pl.col("p_doc_date").alias("portal_doc_date"),
+        pl.col("b_doc_no").alias("pr_doc_no"), pl.col("b_doc_date").alias("pr_doc_date"),
+        pl.col("b_line_no").alias("pr_line"),
+        pl.col("p_txval").alias("portal_txval"), pl.col("b_txval").alias("pr_txval"),
+        pl.col("p_tax").alias("portal_tax"), pl.col("b_tax").alias("pr_tax"),
+        "diff_txval", "diff_igst", "diff_cgst", "diff_sgst", "diff_cess", "diff_tax",
+        "nearest_doc_no", "nearest_reason", "matched_on",
+        pl.col("b_stin").alias("pr_supplier_gstin"),
+        pl.col("p_section").alias("section"), pl.col("p_srcfilstatus").alias("srcfilstatus"),
+        pl.col("p_ispendactblocked").alias("ispendactblocked"),
+        *[pl.col(f"p_{c}").alias(f"portal_{c}") for c in ("igst", "cgst", "sgst", "cess")],
+        *[pl.col(f"b_{c}").alias(f"pr_{c}") for c in ("igst", "cgst", "sgst", "cess")],
+        pl.col("p_pos").alias("portal_pos"), pl.col("b_pos").alias("pr_pos"),
+        *[pl.col(f"p_{c}").alias(c) for c in PORTAL_DECLARE],
+        *[pl.col(f"b_{c}").alias(f"pr_{c}") for c in BOOKS_DECLARE],
+    )
+    return out

@@ -1,0 +1,81 @@
+"""Sync source `2a_vs_pr`: statuses of a GSTR-2A reconciliation carried onto IMS records.
+
+Each IMS record takes the result of the 2A document with the same (rtin, stin, doc_type, fy,
+norm_no), trying an amendment's original number when the current one finds nothing; an IMS
+record with no 2A counterpart is `not_in_2a` (action P, then the portal limits). An IMS record
+listed twice keeps the result on its first listing; the others are `duplicate` (R).
+The comparison columns (books document, reasons, differences) come from the 2A row; the
+portal columns describe the IMS record itself.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from core.reco.engine import OUTPUT_COLUMNS
+from core.reco.keys import (
+    BOOKS_DECLARE,
+    PORTAL_DECLARE,
+    add_norm_no,
+    fy_start_expr,
+    mark_duplicates,
+    norm_no_frame,
+    prepare_portal,
+)
+from core.reco.recommend import recommend
+
+KEY = ["rtin", "stin", "doc_type", "fy", "norm_no"]
+FROM_2A = ["pr_id", "match_status", "match_pass", "reasons", "pr_doc_no", "pr_doc_date",
+           "pr_line", "pr_txval", "pr_tax", "diff_txval", "diff_igst", "diff_cgst", "diff_sgst",
+           "diff_cess", "diff_tax", "nearest_doc_no", "nearest_reason", "matched_on",
+           "pr_supplier_gstin", "pr_igst", "pr_cgst", "pr_sgst", "pr_cess", "pr_pos",
+           *[f"pr_{c}" for c in BOOKS_DECLARE]]
+
+
+def _keyed_2a(results_2a: pl.DataFrame) -> pl.DataFrame:
+    """One 2A result per key: non-duplicates, matched ones first, then lowest id."""
+    docs = results_2a.filter(pl.col("portal_id").is_not_null()
+                             & (pl.col("match_status") != "duplicate")).with_columns(
+        pl.col("company_gstin").alias("rtin"), pl.col("supplier_gstin").alias("stin"),
+        pl.col("portal_doc_no").str.strip_chars().str.to_uppercase().alias("raw"),
+        fy_start_expr(pl.col("portal_doc_date")).alias("fy"))
+    docs = norm_no_frame(docs, "raw", "fy", "norm_no")
+    docs = docs.sort([pl.col("pr_id").is_null(), "portal_id"]).unique(KEY, keep="first",
+                                                                        maintain_order=True)
+    return docs.select(*KEY, pl.col("portal_id").alias("portal_2a_id"), *FROM_2A)
+
+
+def _ims_rows(ims: pl.DataFrame) -> pl.DataFrame:
+    return ims.select(
+        pl.col("id").alias("portal_id"), "rtin", "stin", "doc_type", "fy", "norm_no",
+        pl.col("orig_fy"), pl.col("orig_norm_no"), "dup_of",
+        pl.col("rtin").alias("company_gstin"), pl.col("stin").alias("supplier_gstin"),
+        "rtnprd", pl.col("doc_no").alias("portal_doc_no"),
+        pl.col("doc_date").alias("portal_doc_date"), pl.col("txval").alias("portal_txval"),
+        (pl.col("igst") + pl.col("cgst") + pl.col("sgst") + pl.col("cess")).alias("portal_tax"),
+        "section", "srcfilstatus", "ispendactblocked",
+        *[pl.col(c).alias(f"portal_{c}") for c in ("igst", "cgst", "sgst", "cess")],
+        pl.col("pos").alias("portal_pos"), *PORTAL_DECLARE)
+
+
+def project_2a_onto_ims(ims_portal: pl.DataFrame, results_2a: pl.DataFrame,
+                        policy: str = "balanced", tolerance_paise: int = 100) -> pl.DataFrame:
+    """Sync source `2a_vs_pr`: each IMS record takes the result of the GSTR-2A document with
+    the same (rtin, stin, doc_type, fy, norm_no); none -> `not_in_2a` (module docstring)."""
+    ims = _ims_rows(add_norm_no(mark_duplicates(prepare_portal(ims_portal), ["id"])))
+    keyed = _keyed_2a(results_2a)
+    first = ims.filter(pl.col("dup_of").is_null())
+    on_current = first.join(keyed, on=KEY, how="inner")
+    rest = first.join(on_current.select("portal_id"), on="portal_id", how="anti")
+    orig_keyed = keyed.rename({"fy": "orig_fy", "norm_no": "orig_norm_no"})
+    on_original = rest.filter(pl.col("orig_norm_no").is_not_null()).join(
+        orig_keyed, on=["rtin", "stin", "doc_type", "orig_fy", "orig_norm_no"], how="inner")
+    found = pl.concat([on_current, on_original], how="diagonal_relaxed").unique(
+        "portal_id", keep="first", maintain_order=True)
+    lone = ims.join(found.select("portal_id"), on="portal_id", how="anti").with_columns(
+        pl.when(pl.col("dup_of").is_not_null()).then(pl.lit("duplicate"))
+        .otherwise(pl.lit("not_in_2a")).alias("match_status"),
+        pl.lit("").alias("reasons"))
+    rows = pl.concat([found, lone], how="diagonal_relaxed")
+    missing = [pl.lit(None).alias(c) for c in OUTPUT_COLUMNS if c not in rows.columns]
+    rows = recommend(rows.with_columns(missing), policy, tolerance_paise)
+    return rows.select(*OUTPUT_COLUMNS, "portal_2a_id").sort("portal_id")

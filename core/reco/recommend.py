@@ -1,0 +1,107 @@
+"""Recommended IMS action per status and policy, then the portal's own facts and limits, each
+change with its reason token; then the ITC-reduction answer (docs/reconciliation.md,
+"Recommended action" and "ITC-reduction declaration")."""
+from __future__ import annotations
+
+import polars as pl
+
+from core.reco.declare import declare_itc_reduction, itc_reduction_applies
+from core.reco.keys import key_hash
+
+__all__ = ["ACTION_INPUTS", "POLICIES", "STEP_TOKENS", "action_table", "itc_reduction_applies",
+           "recommend", "recommendation", "recommended_action"]
+
+POLICIES = ("balanced", "strict")
+BALANCED = {"exact": "A", "partial": "A", "mismatch": "P", "probable": "P",
+            "missing_in_pr": "P", "duplicate": "R", "not_in_2a": "P"}
+STRICT = {**BALANCED, "mismatch": "R", "probable": "R"}
+NOT_FILED = "NOT FILED"
+STEP_TOKENS = ("NOT_FILED", "PENDING_BLOCKED", "BOE_NO_REJECT")
+
+
+def action_table(policy: str) -> dict[str, str]:
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+    return STRICT if policy == "strict" else BALANCED
+
+
+def _is_yes(flag: str | None) -> bool:
+    return (flag or "").strip().upper() == "Y"
+
+
+def recommendation(status: str, *, policy: str = "balanced", doc_type: str = "INV",
+                   srcfilstatus: str | None = None,
+                   ispendactblocked: str | None = None) -> tuple[str | None, tuple[str, ...]]:
+    """(action, reason tokens of the steps that changed it) for one IMS record; (None, ())
+    where there is no IMS record (`missing_in_portal`)."""
+    action = action_table(policy).get(status)
+    if action is None:
+        return None, ()
+    doc_type = (doc_type or "").strip().upper()
+    if action == "R" and doc_type == "CRN" and status != "duplicate":
+        action = "P"  # strict: a credit note stays Pending
+    tokens: list[str] = []
+    blocked = _is_yes(ispendactblocked)
+    if action == "A" and (srcfilstatus or "").strip().upper() == NOT_FILED:
+        action = "P"
+        tokens.append("NOT_FILED")
+    if action == "P" and blocked:
+        tokens.append("PENDING_BLOCKED")
+        only_not_filed = "NOT_FILED" in tokens or status == "not_in_2a"
+        action = "A" if doc_type in ("CRN", "BOE") or only_not_filed else "R"
+    if action == "R" and doc_type == "BOE":
+        action = "A" if blocked else "P"
+        tokens.append("BOE_NO_REJECT")
+    return action, tuple(tokens)
+
+
+def recommended_action(status: str, *, policy: str = "balanced", doc_type: str = "INV",
+                       srcfilstatus: str | None = None,
+                       ispendactblocked: str | None = None) -> str | None:
+    """The action alone (see `recommendation`)."""
+    return recommendation(status, policy=policy, doc_type=doc_type, srcfilstatus=srcfilstatus,
+                          ispendactblocked=ispendactblocked)[0]
+
+
+ACTION_INPUTS = ["match_status", "doc_type", "srcfilstatus", "ispendactblocked"]
+
+
+def recommend(results: pl.DataFrame, policy: str = "balanced",
+              tolerance_paise: int = 100) -> pl.DataFrame:
+    """Set `recommended_action`, add the step tokens to `reasons`, and propose the ITC-reduction
+    answer (`itc_red_req`, `decl_*`, `supplier_remark`; core/reco/declare.py) on reconcile() rows.
+
+    Needs match_status, portal_id, doc_type, srcfilstatus, ispendactblocked, reasons; the
+    declaration's inputs are optional (absent = unknown). The rule is applied to each distinct
+    combination of its inputs (a few dozen in a million rows, told apart by a 64-bit hash), so
+    there is one rule, not two.
+    """
+    action_table(policy)
+    if "reasons" not in results.columns:
+        results = results.with_columns(pl.lit("", pl.Utf8).alias("reasons"))
+    results = results.with_columns([pl.col(c).cast(pl.Utf8) for c in ACTION_INPUTS])
+    keyed = results.with_columns(key_hash(7, ACTION_INPUTS).alias("_combo"))
+    combos = keyed.filter(pl.col("_combo").is_first_distinct()).select("_combo", *ACTION_INPUTS)
+    found = [recommendation(s or "", policy=policy, doc_type=t or "", srcfilstatus=f,
+                            ispendactblocked=b)
+             for s, t, f, b in combos.select(ACTION_INPUTS).iter_rows()]
+    actions = pl.Series([a for a, _ in found], dtype=pl.Utf8)
+    suffixes = pl.Series([";".join(tokens) for _, tokens in found], dtype=pl.Utf8)
+    no_record = pl.col("portal_id").is_null()
+    out = keyed.with_columns(
+        pl.when(no_record).then(None).otherwise(
+            pl.col("_combo").replace_strict(combos["_combo"], actions, return_dtype=pl.Utf8))
+        .alias("recommended_action"))
+    stepped = combos.filter(suffixes != "")
+    if stepped.height:  # only the rows a step changed get a longer reasons text
+        at = out.select(pl.col("_combo").is_in(stepped["_combo"].implode())
+                        & ~no_record).to_series().arg_true()
+        few = out.select(pl.col("reasons").gather(at).fill_null(""),
+                         pl.col("_combo").gather(at).replace_strict(
+                             stepped["_combo"], suffixes.filter(suffixes != ""),
+                             return_dtype=pl.Utf8).alias("suffix"))
+        longer = few.select(pl.when(pl.col("reasons") == "").then(pl.col("suffix"))
+                            .otherwise(pl.concat_str(["reasons", pl.lit(";"), "suffix"])))
+        out = out.with_columns(out.get_column("reasons").cast(pl.Utf8)
+                               .scatter(at, longer.to_series()).alias("reasons"))
+    return declare_itc_reduction(out.drop("_combo"), tolerance_paise)

@@ -1,0 +1,20 @@
+"""The store: the DuckDB file shared by the app and the worker (connect, transaction, settings, migrations)."""
+from __future__ import annotations
+
+from core.store.database import (
+    DatabaseBusy,
+    connect,
+    db_path,
+    get_setting,
+    let_go_of_idle_files,
+    lock_wait_stats,
+    migration_files,
+    put_setting,
+    transaction,
+    worker_lock_path,
+)
+from core.store.frames import query_frame
+from core.store.secret_key import configured_key, read_or_make_key
+from core.store.version import store_version
+
+__all__ = ["DatabaseBusy", "configured_key", "connect", "db_path", "get_setting", "let_go_of_idle_files", "lock_wait_stats", "migration_files", "put_setting", "query_frame", "read_or_make_key", "store_version", "transaction", "worker_lock_path"]

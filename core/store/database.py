@@ -1,0 +1,366 @@
+"""The DuckDB store shared by the app and the worker.
+
+DuckDB lets one process hold the file read-write; every other process's open fails
+at once while it does. So nobody keeps a connection: `connect()` opens, yields,
+commits or rolls back, and closes. A lock error on open is retried with jittered
+backoff for up to `busy_timeout` seconds, then raised as `DatabaseBusy`.
+
+Schema lives in `core/store/migrations/NNN_name.sql`, applied in number order once each,
+recorded in `schema_version`.
+
+Backups (`python -m core store backup | restore | verify | list`, alias `python -m core.db`)
+live in core/backup/, which sits above the store: the store never imports a command line.
+"""
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import os
+import random
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from core.clock import utc_now
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+DEFAULT_DB_PATH = "data/ims.duckdb"
+BUSY_TIMEOUT_S = float(os.environ.get("IMS_DB_BUSY_TIMEOUT", "15"))
+# How long an idle process keeps the file open for its next piece of work (opening and closing
+# cost about 0.1 s each; a cursor of an open file 1 ms). Let go at once when another process
+# waits for the file.
+LINGER_S = float(os.environ.get("IMS_DB_LINGER", "0.3"))
+
+# Longest pause between two tries to open a file another process holds. The holder's pieces
+# of work are short (docs/store.md), so a waiter must notice the file is free at once; a failed
+# try costs about 4 ms.
+RETRY_MAX_S = 0.05
+
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+_lock_waits = {"count": 0, "seconds": 0.0}
+# The longest times this process held the store (a connect() and the open file), for load
+# reports: `IMS_DB_HOLD_LOG=1` writes them to stderr at exit (docs/store.md).
+_holds: dict[str, list] = {"connect": [], "file": []}
+_HOLDS_KEPT = 8
+
+
+class DatabaseBusy(RuntimeError):
+    """The store stayed locked by another process for longer than the busy timeout."""
+
+
+def db_path() -> str:
+    return os.environ.get("IMS_DB_PATH", DEFAULT_DB_PATH)
+
+
+def worker_lock_path() -> Path:
+    """The lock file the worker loop holds while it runs, beside the store."""
+    return Path(db_path()).resolve().with_name("worker.lock")
+
+
+def lock_wait_stats() -> dict:
+    """How often and how long this process waited for the file lock (for load reports)."""
+    return dict(_lock_waits)
+
+
+def hold_stats() -> dict:
+    """The longest holds of this process: {"connect": [(seconds, where)], "file": [...]}."""
+    return {k: sorted(v, reverse=True) for k, v in _holds.items()}
+
+
+def _note_hold(kind: str, seconds: float, where: str) -> None:
+    kept = _holds[kind]
+    kept.append((round(seconds, 3), where))
+    kept.sort(reverse=True)
+    del kept[_HOLDS_KEPT:]
+
+
+def _caller() -> str:
+    frame = sys._getframe(3)
+    return f"{frame.f_code.co_name} ({Path(frame.f_code.co_filename).name}:{frame.f_lineno})"
+
+
+def _report_holds() -> None:
+    if os.environ.get("IMS_DB_HOLD_LOG"):
+        for kind, kept in hold_stats().items():
+            for seconds, where in kept:
+                print(f"HOLD {kind} {seconds:.3f} s {where}", file=sys.stderr)
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("could not set" in text or "conflicting" in text)
+
+
+def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConnection:
+    """Open the file read-write, waiting (jittered backoff) while another process holds it.
+
+    A process that has to wait takes the file's turn lock (`<file>.turn`) while it waits, so
+    that the holder stops handing the file to new work of its own and lets it go (`_checkout`).
+    """
+    deadline = time.monotonic() + busy_timeout
+    delay = 0.02
+    started = time.monotonic()
+    have_turn = False
+    try:
+        while True:
+            try:
+                con = duckdb.connect(path)
+                waited = time.monotonic() - started
+                if waited > 0.001 and delay > 0.02:
+                    _lock_waits["count"] += 1
+                    _lock_waits["seconds"] += waited
+                return con
+            except (duckdb.IOException, duckdb.ConnectionException) as exc:
+                if not _is_lock_error(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy(
+                        f"The database is busy: another program (the worker, or a second app) "
+                        f"held it for more than {busy_timeout:.0f} s. Try again in a moment."
+                    ) from exc
+                have_turn = have_turn or _take_turn(turn)
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 1.6, RETRY_MAX_S)
+    finally:
+        if have_turn:
+            fcntl.flock(turn, fcntl.LOCK_UN)
+
+
+def _take_turn(turn: int) -> bool:
+    try:
+        fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _another_process_waits(turn: int) -> bool:
+    try:
+        fcntl.flock(turn, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    fcntl.flock(turn, fcntl.LOCK_UN)
+    return False
+
+
+class _SharedFile:
+    """One open database file shared by every thread of this process.
+
+    DuckDB allows one database instance per file per process; threads that open and close
+    it on their own collide ("Unique file handle conflict"). So the first user opens the
+    file, later users take cursors of that one instance, and the last one out closes it
+    (which lets the worker or another app process in). `writer` serialises this process's
+    write transactions, so two sessions never conflict on the same row.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.root: duckdb.DuckDBPyConnection | None = None
+        self.users = 0
+        self.guard = threading.Condition()  # opening and closing, one thread at a time
+        self.writer = threading.RLock()
+        self.turn = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
+        self.depth = threading.local()      # cursors this thread holds
+        self.idle_round = 0                 # counts the times the last user left
+        self.opened_at = 0.0
+
+
+_files: dict[str, _SharedFile] = {}
+_files_lock = threading.Lock()
+
+
+def _let_the_other_process_in(shared: _SharedFile, busy_timeout: float) -> None:
+    """While another process waits for the file, new work of this process waits for the file
+    to be let go, instead of keeping it busy for ever (a thread that already holds a cursor
+    goes on: its work must finish for the file to be let go)."""
+    if shared.root is None or getattr(shared.depth, "n", 0) or not _another_process_waits(
+            shared.turn):
+        return
+    if shared.users == 0:
+        _let_go(shared)
+        return
+    shared.guard.wait_for(lambda: shared.root is None, timeout=busy_timeout)
+
+
+def _checkout(shared: _SharedFile, path: str, busy_timeout: float) -> duckdb.DuckDBPyConnection:
+    with shared.guard:
+        _let_the_other_process_in(shared, busy_timeout)
+        if shared.root is None:
+            shared.root = _open_file(path, busy_timeout, shared.turn)
+            shared.opened_at = time.monotonic()
+            try:
+                migrate(shared.root, path)
+            except BaseException:
+                shared.root.close()
+                shared.root = None
+                raise
+        shared.users += 1
+        shared.depth.n = getattr(shared.depth, "n", 0) + 1
+        return shared.root.cursor()
+
+
+def _checkin(shared: _SharedFile, cursor: duckdb.DuckDBPyConnection) -> None:
+    with shared.guard:
+        try:
+            cursor.close()
+        finally:
+            shared.users -= 1
+            shared.depth.n -= 1
+            if shared.users == 0 and shared.root is not None:
+                _close_or_linger(shared)
+
+
+def _close_or_linger(shared: _SharedFile) -> None:
+    """The last user left (guard held): let the file go now if another process waits for it
+    or lingering is off, else in LINGER_S unless new work comes first."""
+    if LINGER_S <= 0 or _another_process_waits(shared.turn):
+        _let_go(shared)
+        return
+    shared.idle_round += 1
+    timer = threading.Timer(LINGER_S, _let_go_if_still_idle, (shared, shared.idle_round))
+    timer.daemon = True
+    timer.start()
+
+
+def _let_go_if_still_idle(shared: _SharedFile, idle_round: int) -> None:
+    with shared.guard:
+        if shared.users == 0 and shared.idle_round == idle_round and shared.root is not None:
+            _let_go(shared)
+
+
+def _let_go(shared: _SharedFile) -> None:
+    root, shared.root = shared.root, None
+    root.close()
+    _note_hold("file", time.monotonic() - shared.opened_at, "open to close")
+    shared.guard.notify_all()
+
+
+def let_go_of_idle_files() -> None:
+    """Close every store file this process holds open without using it (before copying the
+    file, and at exit), so that it is whole on disk and free for other processes."""
+    for shared in list(_files.values()):
+        with shared.guard:
+            if shared.users == 0 and shared.root is not None:
+                _let_go(shared)
+
+
+atexit.register(_report_holds)
+atexit.register(let_go_of_idle_files)   # runs first (last registered), so its close is counted
+
+
+@contextlib.contextmanager
+def connect(path: str | None = None, read_only: bool = False,
+            busy_timeout: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a connection to the store (a cursor of this process's one open instance).
+
+    The file is held only while some thread of this process is inside `connect()`.
+    A connection that may write (the default) waits for this process's other writers, so
+    sessions never meet "Conflict on update"; `read_only=True` connections (pages, reports)
+    go on beside them and must not write. Statements run in autocommit unless the caller
+    wraps them in `transaction(con)`.
+    """
+    path = path or db_path()
+    timeout = BUSY_TIMEOUT_S if busy_timeout is None else busy_timeout
+    if path == ":memory:":
+        con = duckdb.connect(path)
+        try:
+            migrate(con)
+            yield con
+        finally:
+            con.close()
+        return
+    path = str(Path(path).resolve())
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with _files_lock:
+        if path not in _files:
+            _files[path] = _SharedFile(path)
+        shared = _files[path]
+    with contextlib.ExitStack() as stack:
+        if not read_only:
+            _wait_for_writer(shared, timeout)
+            stack.callback(shared.writer.release)
+        cursor = _checkout(shared, path, timeout)
+        held, where = time.monotonic(), _caller()
+        try:
+            yield cursor
+        finally:
+            _checkin(shared, cursor)
+            _note_hold("connect", time.monotonic() - held, where)
+
+
+def _wait_for_writer(shared: _SharedFile, timeout: float) -> None:
+    started = time.monotonic()
+    if not shared.writer.acquire(timeout=timeout):
+        raise DatabaseBusy(
+            f"The database is busy: other people's changes took more than {timeout:.0f} s. "
+            "Try again in a moment.")
+    waited = time.monotonic() - started
+    if waited > 0.05:
+        _lock_waits["count"] += 1
+        _lock_waits["seconds"] += waited
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, or ROLLBACK on any exception (which is re-raised)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def migration_files() -> list[tuple[int, Path]]:
+    found = []
+    for f in MIGRATIONS_DIR.glob("*.sql"):
+        number = f.name.split("_", 1)[0]
+        if number.isdigit():
+            found.append((int(number), f))
+    return sorted(found)
+
+
+def migrate(con: duckdb.DuckDBPyConnection, path: str = "") -> list[int]:
+    """Apply every migration not yet recorded; each in its own transaction."""
+    key = f"{path}:{len(migration_files())}"
+    if path and path != ":memory:" and key in _migrated:
+        return []
+    with _migrate_lock:
+        con.execute("CREATE TABLE IF NOT EXISTS schema_version ("
+                    "version INTEGER PRIMARY KEY, name VARCHAR, "
+                    "applied_at TIMESTAMP DEFAULT current_timestamp)")
+        done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
+        applied = []
+        for number, f in migration_files():
+            if number in done:
+                continue
+            with transaction(con):
+                con.execute(f.read_text())
+                con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)",
+                            [number, f.stem])
+            applied.append(number)
+        if path:
+            _migrated.add(key)
+        return applied
+
+
+def get_setting(con: duckdb.DuckDBPyConnection, key: str, default: str | None = None) -> str | None:
+    # fetchall, not fetchone: DuckDB 2 keeps a fetchone() result open, which breaks the
+    # next con.sql() on the same connection ("unfinished result").
+    rows = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else default
+
+
+def put_setting(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute(
+        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        [key, str(value), utc_now()],
+    )
+
