@@ -1,7 +1,6 @@
 """The month's calendar of each business: deadlines, filings, pending limits, the deadline panel."""
 from __future__ import annotations
 
-from core.calendar.cli import add_commands
 from core.calendar.deadlines import (
     EVENTS,
     FREQUENCIES,
@@ -26,4 +25,4 @@ from core.calendar.store import (
     store_filings,
 )
 
-__all__ = ["EVENTS", "FILED", "FREQUENCIES", "QUARTERLY", "RETURN", "Calendar", "add_commands", "add_months", "business_calendar", "calendars", "day_text", "days_text", "deadline_panel", "frequencies", "month_of", "overrides", "pending_summary", "period_label", "relative_text", "save_calendar_settings", "step", "store_filings"]
+__all__ = ["EVENTS", "FILED", "FREQUENCIES", "QUARTERLY", "RETURN", "Calendar", "add_months", "business_calendar", "calendars", "day_text", "days_text", "deadline_panel", "frequencies", "month_of", "overrides", "pending_summary", "period_label", "relative_text", "save_calendar_settings", "step", "store_filings"]

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 
 from core.business import SettingsError, choose_businesses, describe_gstin
+from core.business.cli import print_table
 from core.calendar.deadlines import EVENTS, FREQUENCIES, day_text, days_text
 from core.calendar.panel import business_panel, calendar_rows, filing_text, pending_summary
 from core.calendar.store import set_frequency, set_override
 from core.clock import ClockError, business_tz
 from core.clock import today as business_today
-from core.business.cli import print_table
 from core.money import indian_amount
 from core.store import connect
 

@@ -1,7 +1,6 @@
 """GSTR-2B in the store: fetched per business and period, regenerated, scheduled, shown on the Dashboard."""
 from __future__ import annotations
 
-from core.gstr2b.cli import add_commands
 from core.gstr2b.job import PeriodFiled
 from core.gstr2b.panel import gstr2b_panel, late_count, regenerate_from_dashboard
 from core.gstr2b.schedule import due_2b_jobs, fetch_due_2b, last_2b_words
@@ -13,4 +12,4 @@ from core.gstr2b.store import (
     stored_2b_documents,
 )
 
-__all__ = ["PeriodFiled", "add_commands", "documents_of_periods", "due_2b_jobs", "fetch_due_2b", "gstr2b_panel", "last_2b_words", "late_actions", "late_count", "regenerate_from_dashboard", "store_2b", "stored_2b", "stored_2b_documents"]
+__all__ = ["PeriodFiled", "documents_of_periods", "due_2b_jobs", "fetch_due_2b", "gstr2b_panel", "last_2b_words", "late_actions", "late_count", "regenerate_from_dashboard", "store_2b", "stored_2b", "stored_2b_documents"]

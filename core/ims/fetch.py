@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 
 from core.business import choose_businesses
+from core.clock import today as business_day
 from core.clock import utc_now
 from core.documents import SECTION_REQUEST
 from core.ims.diff import plan_gstr2a
@@ -37,6 +38,7 @@ from core.portal import (
     GstnClient,
     GstnError,
     ReauthenticationNeeded,
+    flatten_ims,
     skip_filed_occurrences,
     track_filings_in_fetch,
 )
@@ -104,7 +106,7 @@ def read_ims(client: GstnClient, gstin: str) -> list[dict]:
     counts = client.get_counts(gstin, "ALL_OTH")
     records = []
     for request in IMS_SECTIONS_ALL_OTH:
-        records += client.get_ims_section(gstin, request)
+        records += flatten_ims(client.get_ims_section(gstin, request))
     check_counts(counts, "all_oth", records)
     return records + read_import_of_goods(client, gstin)
 
@@ -124,7 +126,7 @@ def read_import_of_goods(client: GstnClient, gstin: str) -> list[dict]:
         return []
     records = []
     for request in IMS_SECTIONS_IMP_GDS:
-        records += client.get_ims_section(gstin, request)
+        records += flatten_ims(client.get_ims_section(gstin, request))
     check_counts(counts, "imp_gds", records)
     return records
 
@@ -143,7 +145,7 @@ def read_gstr2a(client: GstnClient, gstin: str, periods: list[str]) -> list[dict
 
 def recent_periods(today: dt.date | None = None, months: int = 3) -> list[str]:
     """The current month and the ones before it, as MMYYYY."""
-    today = today or dt.date.today()
+    today = today or business_day()
     y, m = today.year, today.month
     out = []
     for _ in range(months):

@@ -17,7 +17,7 @@ import polars as pl
 from core.clock import utc_now
 from core.ims.store import incoming_frame
 from core.ims.upload_payload import ANSWER_NOW, SECTION_CALL, invdata, triage
-from core.portal import SAVE_BUSY, GstnClient, GstnError, filed_refusals
+from core.portal import SAVE_BUSY, GstnClient, GstnError, filed_refusals, flatten_ims
 from core.reco import answer_change_sql, answer_columns_sql, original_tax_sql, upload_problems
 from core.store import connect, query_frame, transaction
 
@@ -138,7 +138,7 @@ def _portal_now(client, gstin: str, sections: list[str]) -> pl.DataFrame:
     """The batch's sections as the portal holds them now (no database connection held)."""
     records = []
     for section in sections:
-        records += client.get_ims_section(gstin, SECTION_CALL[section])
+        records += flatten_ims(client.get_ims_section(gstin, SECTION_CALL[section]))
     frame = incoming_frame(gstin, records)
     return frame.select("section", "stin", "doc_no_key", "fy", "occurrence",
                         pl.col("portal_action").fill_null("N").alias("action_now"),

@@ -1,4 +1,6 @@
-"""The GSP/GSTN portal: where it is, its sessions, the HTTP client, and its payloads read into flat records."""
+"""The GSP/GSTN portal: where it is and how to log in (gsp.py), its per-GSTIN sessions
+(sessions.py, status.py), the HTTP client (client.py, gstr2b.py, filing_status.py) and the
+one place its answers become flat records (payload/)."""
 from __future__ import annotations
 
 from core.portal.client import SAVE_BUSY, SECTION_KEYS, GstnClient, try_login
@@ -9,16 +11,20 @@ from core.portal.filing_status import (
     track_filings_in_fetch,
 )
 from core.portal.gsp import GstnError, ReauthenticationNeeded
-from core.portal.gstr2b import (
+from core.portal.gstr2b import fetch_2b, regenerate_2b
+from core.portal.payload import (
     FRAME_SCHEMA,
     MONEY,
     ROW_FIELDS,
-    fetch_2b,
+    PayloadError,
+    flatten,
+    flatten_gstr2a,
+    flatten_ims,
     is_gstr2b,
     read_2b_frame,
-    regenerate_2b,
+    recipient_gstin,
+    records_frame,
     rows_frame,
 )
-from core.portal.payload import PayloadError, flatten, recipient_gstin, records_frame
 
-__all__ = ["FRAME_SCHEMA", "MONEY", "ROW_FIELDS", "SAVE_BUSY", "SECTION_KEYS", "GstnClient", "GstnError", "PayloadError", "ReauthenticationNeeded", "fetch_2b", "filed_refusals", "flatten", "is_gstr2b", "keep_filed", "read_2b_frame", "recipient_gstin", "records_frame", "regenerate_2b", "rows_frame", "skip_filed_occurrences", "track_filings_in_fetch", "try_login"]
+__all__ = ["FRAME_SCHEMA", "MONEY", "ROW_FIELDS", "SAVE_BUSY", "SECTION_KEYS", "GstnClient", "GstnError", "PayloadError", "ReauthenticationNeeded", "fetch_2b", "filed_refusals", "flatten", "flatten_gstr2a", "flatten_ims", "is_gstr2b", "keep_filed", "read_2b_frame", "recipient_gstin", "records_frame", "regenerate_2b", "rows_frame", "skip_filed_occurrences", "track_filings_in_fetch", "try_login"]

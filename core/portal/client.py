@@ -17,7 +17,6 @@ import time
 import requests
 
 from core.documents import SECTION_REQUEST
-from core.portal import payload as portal
 from core.portal.gsp import GspAdapter, GspConfig, GstnError, ReauthenticationNeeded, read_envelope
 from core.portal.sessions import GstinSessions, Held
 
@@ -188,12 +187,13 @@ class GstnClient:
             data = self._wait_for_file(gstin, str(data["token"]), data.get("est"))
         return data or {}
 
-    def get_ims_section(self, gstin: str, section_request: str) -> list[dict]:
+    def get_ims_section(self, gstin: str, section_request: str) -> dict:
         """GETINV for one section (B2B, B2BA, CN, CNA, DN, DNA, ECOM, ECOMA, IMPG, IMPGA,
-        IMPGSEZ, IMPGSEZA) -> flat records."""
+        IMPGSEZ, IMPGSEZA) -> that section's list only, as the portal gives it
+        (`{"b2b": [...]}`); core.portal.payload.flatten_ims reads it."""
         raw = self.get_ims_raw(gstin, section_request)
         key = SECTION_KEYS[section_request]
-        return portal.flatten_ims({key: raw.get(key) or []})
+        return {key: raw.get(key) or []}
 
     def _wait_for_file(self, gstin: str, token: str, est) -> dict:
         """A queued answer: ask FILEDET until the file is ready (RTN_24 = not yet), waiting

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from core.clock import today as business_day
 from core.export import to_csv_bytes
 from core.labels import field_words
 from core.purchase.batches import configured_gstins, previous_import, stored_matches, write_batch
@@ -121,7 +122,7 @@ def read_purchase_documents(path, template: str | Template = "standard",
         company_gstin = company_gstins[0]
     lines, columns = canonical_lines(raw, tpl, company_gstin)
     parsed = parse_lines(lines, tpl, company_gstin, raw.kind)
-    frames = line_problems(parsed, company_gstins, today or dt.date.today())
+    frames = line_problems(parsed, company_gstins, today or business_day())
     frames += claim_problems(parsed)
     bad_lines = _error_lines(frames)
     tied = tied_lines(parsed, bad_lines)

@@ -1,0 +1,101 @@
+"""The one place portal payloads become flat records (docs/portal-api.md): IMS GETINV
+(payload/ims.py), GSTR-2A (payload/gstr2a.py) and GSTR-2B (payload/gstr2b.py), from the
+client's raw answers, with the field readers they share (payload/fields.py).
+
+IMS and GSTR-2A flatten to the same record dict (RECORD_FIELDS); GSTR-2B to its rows
+(ROW_FIELDS). Amounts are integer paise, absolute values. A payload that cannot be read raises
+`PayloadError` naming the section, the record's 1-based position and the field. Supplier
+GSTINs are never rejected, only flagged (`stin_valid`).
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from core.portal.payload.fields import (
+    GSTR2A_SECTIONS,
+    IMS_SECTIONS,
+    NOTE_TYPE,
+    PAISE_FIELDS,
+    RECORD_FIELDS,
+    RECORD_SCHEMA,
+    SECTION_ALIASES,
+    PayloadError,
+    _date,
+    _paise,
+    _text,
+    _unwrap,
+)
+from core.portal.payload.gstr2a import flatten_gstr2a
+from core.portal.payload.gstr2b import (
+    BLOCKS,
+    FRAME_SCHEMA,
+    MONEY,
+    ROW_FIELDS,
+    flatten_2b,
+    is_gstr2b,
+    read_2b_frame,
+    rows_frame,
+)
+from core.portal.payload.ims import flatten_ims
+
+__all__ = [
+    "BLOCKS",
+    "FRAME_SCHEMA",
+    "GSTR2A_SECTIONS",
+    "IMS_SECTIONS",
+    "MONEY",
+    "NOTE_TYPE",
+    "PAISE_FIELDS",
+    "RECORD_FIELDS",
+    "RECORD_SCHEMA",
+    "ROW_FIELDS",
+    "SECTION_ALIASES",
+    "PayloadError",
+    "_date",
+    "_paise",
+    "_text",
+    "detect_kind",
+    "flatten",
+    "flatten_2b",
+    "flatten_gstr2a",
+    "flatten_ims",
+    "is_gstr2b",
+    "read_2b_frame",
+    "recipient_gstin",
+    "records_frame",
+    "rows_frame",
+]
+
+
+def detect_kind(payload: dict) -> str:
+    """'gstr2a' when documents are grouped under suppliers (`ctin`), else 'ims'."""
+    data = _unwrap(payload)
+    if any(k in data for k in ("cdn", "cdna")):
+        return "gstr2a"
+    for key in ("b2b", "b2ba"):
+        rows = data.get(key)
+        if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+            return "gstr2a" if "ctin" in rows[0] else "ims"
+    if any(k in data for k in IMS_SECTIONS):
+        return "ims"
+    raise PayloadError(f"payload has none of the IMS sections ({', '.join(IMS_SECTIONS)}) nor "
+                       "GSTR-2A sections (b2b, b2ba, cdn, cdna)")
+
+
+def flatten(payload: dict) -> tuple[str, list[dict]]:
+    """Detect the kind and flatten: ('ims' | 'gstr2a', records)."""
+    kind = detect_kind(payload)
+    return kind, (flatten_ims(payload) if kind == "ims" else flatten_gstr2a(payload))
+
+
+def records_frame(records: list[dict]) -> pl.DataFrame:
+    """Flat records -> a Polars frame with the same columns and dtypes every time."""
+    columns = {f: [r.get(f) for r in records] for f in RECORD_FIELDS}
+    return pl.DataFrame(columns, schema=RECORD_SCHEMA)
+
+
+def recipient_gstin(payload: dict) -> str | None:
+    """The recipient (company) GSTIN when the payload says it (`gstin` / `rtin`), else None."""
+    data = _unwrap(payload)
+    value = data.get("gstin") or data.get("rtin")
+    return str(value).strip().upper() if value else None

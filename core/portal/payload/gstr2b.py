@@ -1,0 +1,226 @@
+"""GSTR-2B documents -> flat rows (docs/portal-api.md, "GSTR-2B"; docs/month-close.md).
+
+`flatten_2b(payload)` -> (head, rows): one row per document of `docdata` and `docRejdata`
+(rows from `docRejdata` have `rejected_in_ims` True), amounts in integer paise, with the
+supplier's trade name (`trdnm`), period (`supprd`) and filing date (`supfildt`), `itcavl` and
+`rsn`; `read_2b_frame` reads a clean document column-wise. A document that cannot be read
+raises PayloadError naming section, record and field.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from core.portal.payload.fields import PayloadError, _date, _paise, _text
+
+BLOCKS = ("docdata", "docRejdata")
+# 2B section -> (list key inside a supplier group or None when flat, doc type or None = typ)
+SECTIONS = {"b2b": ("inv", "INV"), "b2ba": ("inv", "INV"), "cdnr": ("nt", None),
+            "cdnra": ("nt", None), "ecom": ("inv", "INV"), "ecoma": ("inv", "INV"),
+            "isd": ("doclist", "ISD"), "impg": (None, "BOE"), "impgsez": ("boe", "BOE")}
+NOTE_TYPES = {"C": "CRN", "D": "DBN"}
+ROW_FIELDS = ("section", "stin", "trdnm", "doc_type", "doc_no", "doc_date", "orig_doc_no",
+              "orig_doc_date", "pos", "rcm", "inv_typ", "val", "txval", "igst", "cgst", "sgst",
+              "cess", "itcavl", "rsn", "supprd", "supfildt", "rejected_in_ims", "line")
+MONEY = ("val", "txval", "igst", "cgst", "sgst", "cess")
+FRAME_SCHEMA = {
+    **{f: pl.Utf8 for f in ROW_FIELDS}, **{f: pl.Int64 for f in MONEY},
+    "doc_date": pl.Date, "orig_doc_date": pl.Date, "supfildt": pl.Date,
+    "rejected_in_ims": pl.Boolean, "line": pl.Int64,
+}
+
+
+
+# ---------------------------------------------------------------- reading the document
+
+
+def _unwrap(payload: dict) -> dict:
+    data = payload.get("data", payload) if isinstance(payload, dict) else None
+    if not isinstance(data, dict):
+        raise PayloadError("a GSTR-2B document must be a JSON object with 'data'")
+    return data
+
+
+def is_gstr2b(payload) -> bool:
+    """A GSTR-2B document: `docdata` (or `docRejdata`) inside `data` or at the top."""
+    if not isinstance(payload, dict):
+        return False
+    data = payload.get("data", payload)
+    return isinstance(data, dict) and any(b in data for b in BLOCKS)
+
+
+def _row(block: str, section: str, line: int, group: dict, doc) -> dict:
+    name = f"{block} {section}"
+    where = f"{name} record {line}"
+    if not isinstance(doc, dict):
+        raise PayloadError(f"{where}: is {type(doc).__name__}, expected an object")
+    _, doc_type = SECTIONS[section]
+    if section.startswith("cdnr"):
+        kind = (_text(doc, "typ", name, line, required=True) or "").upper()
+        if kind not in NOTE_TYPES:
+            raise PayloadError(f"{where}: field 'typ' = '{kind}' is not C or D")
+        doc_type, no_f, ono_f, odt_f = NOTE_TYPES[kind], "ntnum", "ontnum", "ontdt"
+    elif doc_type == "BOE":
+        no_f, ono_f, odt_f = "boenum", "oboenum", "oboedt"
+    elif section == "isd":
+        no_f, ono_f, odt_f = "docnum", "odocnum", "odocdt"
+    else:
+        no_f, ono_f, odt_f = "inum", "oinum", "oidt"
+    stin = (_text(group, "ctin", name, line) or _text(doc, "portcode", name, line)
+            or "").upper()
+    itcavl = (_text(doc, "itcavl", name, line) or "Y").upper()
+    return {
+        "section": section, "stin": stin, "trdnm": _text(group, "trdnm", name, line),
+        "doc_type": doc_type, "doc_no": _text(doc, no_f, name, line, required=True),
+        "doc_date": _date(doc, "boedt" if doc_type == "BOE" else
+                          "docdt" if section == "isd" else "dt", name, line, required=True),
+        "orig_doc_no": _text(doc, ono_f, name, line),
+        "orig_doc_date": _date(doc, odt_f, name, line),
+        "pos": _text(doc, "pos", name, line), "rcm": (_text(doc, "rev", name, line)
+                                                          or "N").upper(),
+        "inv_typ": _text(doc, "suptyp" if section.startswith("cdnr") else "typ", name, line),
+        "val": _paise(doc, "val", name, line, optional=True),
+        **{f: _paise(doc, f, name, line, optional=True) or 0
+           for f in ("txval", "igst", "cgst", "sgst", "cess")},
+        "itcavl": itcavl, "rsn": _text(doc, "rsn", name, line),
+        "supprd": _text(group, "supprd", name, line),
+        "supfildt": _date(group, "supfildt", name, line),
+        "rejected_in_ims": block == "docRejdata", "line": line,
+    }
+
+
+def flatten_2b(payload: dict) -> tuple[dict, list[dict]]:
+    """A GSTR-2B document -> (head {gstin, rtnprd, version, gendt, itcsumm}, rows)."""
+    data = _unwrap(payload)
+    head = {"gstin": (str(data.get("gstin") or "").strip().upper() or None),
+            "rtnprd": data.get("rtnprd"), "version": data.get("version"),
+            "gendt": _date(data, "gendt", "document", 0), "itcsumm": data.get("itcsumm") or {}}
+    rows = []
+    for block in BLOCKS:
+        sections = data.get(block) or {}
+        if not isinstance(sections, dict):
+            raise PayloadError(f"{block}: expected an object of sections")
+        for section, groups in sections.items():
+            if section not in SECTIONS:
+                continue   # cpsumm and sections this version does not read
+            items_key, _ = SECTIONS[section]
+            if not isinstance(groups, list):
+                raise PayloadError(f"{block} {section}: expected a list")
+            line = 0
+            for g, group in enumerate(groups, start=1):
+                if not isinstance(group, dict):
+                    raise PayloadError(f"{block} {section} group {g}: expected an object")
+                docs = [group] if items_key is None else group.get(items_key) or []
+                for doc in docs:
+                    line += 1
+                    rows.append(_row(block, section, line, {} if items_key is None else group,
+                                     doc))
+    return head, rows
+
+
+def rows_frame(rows: list[dict]) -> pl.DataFrame:
+    """Flat 2B rows -> a Polars frame with the same columns and dtypes every time."""
+    return pl.DataFrame({f: [r.get(f) for r in rows] for f in ROW_FIELDS}, schema=FRAME_SCHEMA)
+
+
+# ---------------------------------------------------------------- the fast reading
+
+
+def _raw_columns(data: dict) -> dict[str, list]:
+    """The documents' fields as found, one list per column (no checks)."""
+    cols: dict[str, list] = {k: [] for k in ("section", "stin", "trdnm", "note", "doc_no",
+                                             "doc_date", "orig_doc_no", "orig_doc_date", "pos",
+                                             "rcm", "inv_typ", *MONEY, "itcavl", "rsn",
+                                             "supprd", "supfildt", "rejected_in_ims", "line")}
+    for block in BLOCKS:
+        for section, groups in (data.get(block) or {}).items():
+            if section not in SECTIONS:
+                continue
+            items_key, _ = SECTIONS[section]
+            note, boe, isd = section.startswith("cdnr"), section.startswith("impg"), \
+                section == "isd"
+            no_f, ono_f, odt_f, dt_f = (("ntnum", "ontnum", "ontdt", "dt") if note else
+                                        ("boenum", "oboenum", "oboedt", "boedt") if boe else
+                                        ("docnum", "odocnum", "odocdt", "docdt") if isd else
+                                        ("inum", "oinum", "oidt", "dt"))
+            line = 0
+            for group in groups:
+                docs = [group] if items_key is None else group.get(items_key) or []
+                outer = {} if items_key is None else group
+                for doc in docs:
+                    line += 1
+                    get = doc.get
+                    values = (section, outer.get("ctin") or get("portcode"), outer.get("trdnm"),
+                              get("typ") if note else None, get(no_f), get(dt_f), get(ono_f),
+                              get(odt_f), get("pos"), get("rev"),
+                              get("suptyp") if note else get("typ"), get("val"), get("txval"),
+                              get("igst"), get("cgst"), get("sgst"), get("cess"), get("itcavl"),
+                              get("rsn"), outer.get("supprd"), outer.get("supfildt"),
+                              block == "docRejdata", line)
+                    for column, value in zip(cols.values(), values):
+                        column.append(value)
+    return cols
+
+
+def _text_col(name: str) -> pl.Expr:
+    c = pl.col(name).str.strip_chars()
+    return pl.when(c == "").then(None).otherwise(c).alias(name)
+
+
+def _paise_col(name: str, optional: bool) -> pl.Expr:
+    paise = (pl.col(name).cast(pl.Float64) * 100).round(0).abs().cast(pl.Int64)
+    return (paise if optional else paise.fill_null(0)).alias(name)
+
+
+def _fast_frame(data: dict) -> pl.DataFrame | None:
+    """rows_frame(flatten_2b(...)) for a clean document, column-wise; None when any value is
+    not of the plain kind (then the checked reading runs and names what is wrong)."""
+    cols = _raw_columns(data)
+    try:
+        raw = pl.DataFrame(cols, strict=True)
+    except (TypeError, ValueError, pl.exceptions.PolarsError):
+        return None
+    raw = raw.with_columns(pl.col(c).cast(pl.Float64 if c in MONEY else pl.Utf8)
+                           for c in raw.columns if raw[c].dtype == pl.Null)
+    for name in MONEY:
+        if raw[name].dtype not in (pl.Int64, pl.Float64, pl.Null):
+            return None
+        exact = (raw[name].cast(pl.Float64) * 100 - (raw[name].cast(pl.Float64) * 100).round(0))
+        if (exact.abs() > 1e-6).any() or (raw[name].abs() >= 10 ** 16).any():
+            return None
+    dates = ("doc_date", "orig_doc_date", "supfildt")
+    texts = [c for c in raw.columns if raw[c].dtype == pl.Utf8 and c not in dates]
+    if any(raw[c].dtype not in (pl.Utf8, pl.Null) for c in (*texts, *dates)):
+        return None
+    frame = raw.with_columns(
+        *[_text_col(c) for c in texts],
+        *[pl.col(d).str.strip_chars().str.strptime(pl.Date, "%d-%m-%Y", strict=False).alias(d)
+          for d in dates],
+        *[_paise_col(m, m == "val") for m in MONEY])
+    for d in dates:   # a date given but not read, or read from a text of another length
+        bad = frame[d].is_null() & raw[d].is_not_null() | \
+            (raw[d].str.strip_chars().str.len_chars() != 10) & raw[d].is_not_null()
+        if bad.any():
+            return None
+    notes = frame["note"].str.to_uppercase()
+    if (frame["section"].str.starts_with("cdnr") & ~notes.is_in(list(NOTE_TYPES))).any() or \
+            frame["doc_no"].null_count() or frame["doc_date"].null_count():
+        return None
+    kinds = {s: t for s, (_, t) in SECTIONS.items() if t}
+    return frame.with_columns(
+        pl.coalesce(notes.replace_strict(NOTE_TYPES, default=None),
+                    pl.col("section").replace_strict(kinds, default=None)).alias("doc_type"),
+        pl.col("stin").fill_null("").str.to_uppercase(),
+        pl.col("rcm").fill_null("N").str.to_uppercase(),
+        pl.col("itcavl").fill_null("Y").str.to_uppercase(),
+    ).select(list(ROW_FIELDS)).cast(FRAME_SCHEMA)
+
+
+def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
+    """flatten_2b as a frame (rows_frame's columns), read column-wise when the document is
+    clean; otherwise row by row, raising PayloadError that names section, record and field."""
+    data = _unwrap(payload)
+    fast = _fast_frame(data) if all(isinstance(data.get(b) or {}, dict) for b in BLOCKS) \
+        else None
+    head, rows = flatten_2b(payload) if fast is None else (flatten_2b(
+        {k: v for k, v in data.items() if k not in BLOCKS})[0], None)
+    return head, fast if fast is not None else rows_frame(rows)
