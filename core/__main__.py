@@ -1,4 +1,5 @@
 """`python -m core <command> ...`: the one command line (core/cli.py)."""
 from core.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -42,32 +42,36 @@ HANDED_ON = {
 }
 
 
-def parser(prog: str = "python -m core", description: str | None = None) -> argparse.ArgumentParser:
+def parser(prog: str = "python -m core", description: str | None = None,
+           handed_on: bool = True) -> argparse.ArgumentParser:
+    """The command line; without `handed_on` only the worker's and the operator's commands
+    (what `python worker.py` offers)."""
     ap = argparse.ArgumentParser(prog=prog, description=description or __doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command")
     schedule_cli.add_commands(sub)
     calendar_cli.add_commands(sub, business_cli.add_commands(sub))
     gstr2b_cli.add_commands(sub)
-    for name, (run, text) in HANDED_ON.items():
-        p = sub.add_parser(name, help=text, add_help=False)
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-        p.set_defaults(fn=lambda args, run=run: run(args.rest))
+    for name, (_, text) in HANDED_ON.items() if handed_on else ():
+        # listed here; main() hands it the rest of the line before this parser reads it
+        sub.add_parser(name, help=text, add_help=False).add_argument(
+            "rest", nargs=argparse.REMAINDER)
     return ap
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m core",
          default: str | None = None, description: str | None = None) -> int:
-    """Run one command; with none given, `default` (worker.py: the loop), else the help."""
+    """Run one command; with none given, `default` (worker.py: the loop, and only the worker's
+    and the operator's commands), else the help."""
     logging.basicConfig(level=os.environ.get("IMS_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     argv = sys.argv[1:] if argv is None else list(argv)
-    ap = parser(prog, description)
+    ap = parser(prog, description, handed_on=default is None)
     if not argv and default:
         argv = [default]
-    if argv and argv[0] in HANDED_ON:          # its own command line reads the rest as given
-        return HANDED_ON[argv[0]][0](argv[1:])
+    if argv and argv[0] in HANDED_ON and default is None:          # its own command line reads the rest as given
+        return HANDED_ON[argv[0]][0](argv[1:], prog=f"{prog} {argv[0]}")
     args = ap.parse_args(argv)
     if not getattr(args, "fn", None):
         ap.print_help()

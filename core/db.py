@@ -2,7 +2,7 @@
 (core/backup/cli.py, docs/backups.md). Nothing imports this module; the store is core/store/."""
 import sys
 
-from core.cli import main
+from core.backup.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["store", *sys.argv[1:]]))
+    sys.exit(main(sys.argv[1:]))

@@ -167,3 +167,10 @@ def test_every_environment_variable_is_in_the_readme():
 
 def test_the_readme_keeps_no_hand_counted_figures_of_the_tests():
     assert not re.search(r"\b\d[\d,]* tests\b", README)
+
+
+def test_the_environment_has_one_table_the_readmes():
+    row = re.compile(r"^\|\s*`(?:IMS|GSTN)_[A-Z_]+`", re.MULTILINE)
+    assert row.search(README)
+    others = [p.name for p in sorted((ROOT / "docs").glob("*.md")) if row.search(p.read_text())]
+    assert not others, f"a second environment table in {others}: keep the README's only"

@@ -19,16 +19,10 @@ from core.gstr2b.store import late_actions, stored_2b, stored_2b_documents
 from core.ims.fetch import fetch_ims
 from core.portal.client import GSTR2A_PATH, GstnClient
 from core.portal.filing_status import track_filings
-from core.portal.gstr2b import (
-    GSTR2B_PATH,
-    fetch_2b,
-    flatten_2b,
-    read_2b_frame,
-    regeneration_status,
-    rows_frame,
-)
-from core.portal.gstr2b import _fast_frame as fast_frame
+from core.portal.gstr2b import GSTR2B_PATH, fetch_2b, regeneration_status
 from core.portal.payload import PayloadError
+from core.portal.payload.gstr2b import _fast_frame as fast_frame
+from core.portal.payload.gstr2b import flatten_2b, read_2b_frame, rows_frame
 from core.reco.cli import main as reco_main
 from tests.fixtures import ROOT, add_business, start_sandbox, stop_sandbox, write_2b_docs_as_books
 

@@ -30,7 +30,7 @@ from core.month_close.itc_summary import (
     portal_figures,
     summarise,
 )
-from core.portal.gstr2b import flatten_2b, rows_frame
+from core.portal.payload.gstr2b import flatten_2b, rows_frame
 from core.purchase import import_purchase_file
 from core.reco.vs_2b import portal_frame_2b, reconcile_2b
 from tests.fixtures import COMPANY, SAMPLES

@@ -14,7 +14,7 @@ import pytest
 
 from core.business.registry import save_business
 from core.gstr2b.store import store_2b
-from core.portal.gstr2b import flatten_2b
+from core.portal.payload.gstr2b import flatten_2b
 from core.purchase import import_purchase_file
 from tests.fixtures import COMPANY, ROOT, SAMPLES, running_app, settle, store_env
 

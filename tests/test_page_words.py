@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from core import auth
 from core.gstr2b.store import store_2b
 from core.labels import REASONS, STATUSES
-from core.portal.gstr2b import flatten_2b
+from core.portal.payload.gstr2b import flatten_2b
 from tests.fixtures import BUSINESSES, ROOT, SAMPLES, seed_demo
 
 PW = "correct horse battery"

@@ -9,7 +9,7 @@ from core.business.supplier_names import NOT_NAMED, supplier_labels, supplier_na
 from core.gstr2b.store import store_2b
 from core.ims.sync import apply_sync
 from core.ims.view import ImsFilter, export_frame
-from core.portal.gstr2b import rows_frame
+from core.portal.payload.gstr2b import rows_frame
 from core.purchase import import_purchase_file
 from core.reco.view import export_with_words, results_export
 from core.store.database import connect

@@ -1,4 +1,5 @@
 """`python -m core.auth`: the users' commands (core/auth/cli.py)."""
 from core.auth.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

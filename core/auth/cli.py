@@ -25,8 +25,8 @@ def _ask_password(given: str | None) -> tuple[str, bool]:
     return secrets.token_urlsafe(12), True
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m core.auth", description="Manage app users.")
+def main(argv: list[str] | None = None, prog: str = "python -m core.auth") -> int:
+    ap = argparse.ArgumentParser(prog=prog, description="Manage app users.")
     sub = ap.add_subparsers(dest="command", required=True)
     for name in ("create-admin", "reset-password"):
         p = sub.add_parser(name)

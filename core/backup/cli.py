@@ -29,8 +29,8 @@ def megabytes(n: int) -> str:
     return f"{n / 1e6:,.1f} MB"
 
 
-def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m core.db", description=__doc__,
+def parser(prog: str = "python -m core.db") -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     take = sub.add_parser("backup", help="take a consistent backup of the store now")
@@ -93,8 +93,9 @@ def _open_store_to_read():
 
 def main(argv: list[str] | None = None,
          open_store: Callable[[], AbstractContextManager] = _open_store_to_read,
-         store_path: str | None = None, known_versions: set[int] | None = None) -> int:
-    args = parser().parse_args(argv)
+         store_path: str | None = None, known_versions: set[int] | None = None,
+         prog: str = "python -m core.db") -> int:
+    args = parser(prog).parse_args(argv)
     store_path = store_path or db_path()
     if known_versions is None:
         known_versions = {number for number, _ in migration_files()}

@@ -1,4 +1,5 @@
 """`python -m core.purchase`: purchase-register files (core/purchase/cli.py)."""
 from core.purchase.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -16,8 +16,8 @@ from core.purchase.read import FileProblem, load_source, read_table
 from core.purchase.templates import BUILTINS, header_score, list_templates, suggest_mapping
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core.purchase", description=__doc__)
+def build_parser(prog: str = "python -m core.purchase") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("validate", "check a file against the store; nothing is written"),
                        ("import", "import a file as one batch (all or nothing)")):
@@ -52,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m core.purchase") -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except FileProblem as exc:

@@ -1,4 +1,5 @@
 """`python -m core.reco`: reconcile two files (core/reco/cli.py)."""
 from core.reco.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -61,8 +61,8 @@ class UnusableInput(Exception):
     """Input the command cannot work with; the message names file, line and field."""
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m core.reco", description=__doc__.split("\n")[0])
+def parse_args(argv: list[str] | None, prog: str = "python -m core.reco") -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     ap.add_argument("--purchase", required=True,
                     help="purchase register (CSV/XLSX, standard template)")
     ap.add_argument("--portal", required=True, help="IMS GETINV, GSTR-2A or GSTR-2B JSON")
@@ -173,8 +173,8 @@ def run(args: argparse.Namespace) -> pl.DataFrame:
                      policy=args.policy, source="ims" if kind == "ims" else "gstr2a")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m core.reco") -> int:
+    args = parse_args(argv, prog)
     try:
         results = run(args)
     except UnusableInput as exc:
