@@ -12,7 +12,7 @@
 4. Verify: every save a session was told succeeded is in the store (its last action per
    record is the record's user_action, and each save has its action_log row); no session
    errored; the fetch succeeded. Report save latencies and lock waits
-   (`core.db.lock_wait_stats()` per session).
+   (`core.store.lock_wait_stats()` per session).
 
 Prints a RESULT line; docs/reliability.md quotes it.
 """

@@ -65,3 +65,23 @@ def chromium():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+# Modules that start servers or processes, or run long generated cases: marked `slow`, so the
+# fast loop (`./test.sh -m "not browser and not slow"`, about a minute) leaves them out.
+SLOW_MODULES = {
+    "test_worker_cli", "test_gsp_sessions", "test_kill", "test_upload_itc", "test_fetch",
+    "test_itc_summary", "test_worker", "test_faults", "test_gstr2b_flow", "test_upload",
+    "test_reco_properties", "test_filed_period", "test_fuzz", "test_docs", "test_app_pages",
+    "test_auth_login", "test_backup_live", "test_page_words", "test_backup_retention",
+    "test_auth_pages", "test_gstr2b", "test_reco_nearest", "test_hostile_secrets",
+    "test_hostile_uploads", "test_sandbox", "test_sandbox_generate", "test_sandbox_portal_rules",
+    "test_sync", "test_sync_itc", "test_store_threads", "test_auth_errors", "test_lint",
+    "test_scheduler", "test_backup", "test_gsp_connect", "test_hostile", "test_reco_accuracy",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

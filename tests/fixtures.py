@@ -457,9 +457,9 @@ SAMPLE_EXPECTED = [
 ]
 
 
-# Waits its turn like any process of ours (core.db), then holds the file.
+# Waits its turn like any process of ours (core.store), then holds the file.
 HOLD_SCRIPT = ("import sys, time\n"
-               "from core.db import connect\n"
+               "from core.store import connect\n"
                "with connect(sys.argv[1], busy_timeout=60):\n"
                "    print('held', flush=True)\n"
                "    time.sleep(120)\n")
@@ -468,7 +468,7 @@ HOLD_SCRIPT = ("import sys, time\n"
 @contextmanager
 def store_held_by_another_process(path: str) -> Iterator[subprocess.Popen]:
     """Another process (as the worker would) holds the store file until the block ends.
-    This process first lets go of the file it may still hold open (core.db lingers)."""
+    This process first lets go of the file it may still hold open (core.store lingers)."""
     let_go_of_idle_files()
     holder = subprocess.Popen([sys.executable, "-c", HOLD_SCRIPT, path], cwd=ROOT,
                               stdout=subprocess.PIPE, text=True)

@@ -101,7 +101,7 @@ def test_a_second_process_gets_the_file_once_the_sessions_are_done(db_file):
     for t in threads:
         t.start()
     time.sleep(0.5)
-    script = ("import sys; from core.db import connect, transaction\n"
+    script = ("import sys; from core.store import connect, transaction\n"
               "with connect(sys.argv[1], busy_timeout=10) as con, transaction(con):\n"
               "    con.execute('UPDATE counter SET n = n + 1000 WHERE id = 1')\n")
     started = time.monotonic()

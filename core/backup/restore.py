@@ -6,7 +6,7 @@ SHA-256 the manifest gives); then the store is built in a temporary file beside 
 (the schema as the backup recorded it, every table loaded, its row count and checksum compared
 with the manifest), and only a store that passed every check is moved into place. A damaged
 or partial backup is refused with a message naming each problem, and nothing is written.
-The restored store holds the backup's schema versions; the next `core.db.connect()` applies
+The restored store holds the backup's schema versions; the next `core.store.connect()` applies
 any newer migrations, as for any older store.
 """
 from __future__ import annotations
