@@ -121,8 +121,7 @@ def shown_rows(page: pl.DataFrame) -> pl.DataFrame:
     upload's state in words (sent records: "Sent to the portal, waiting for its answer")."""
     my_label = {code: label for label, code in MY_ACTION.items()}
     shown = page.with_columns(
-        pl.col("upload_state").map_elements(state_words, return_dtype=pl.Utf8, skip_nulls=False)
-        .alias("upload_state"),
+        labels.each(page["upload_state"], state_words, skip_nulls=False),
         pl.lit(False).alias("select"),
         pl.col("portal_action").fill_null("N").replace_strict(LABEL, default=None)
         .alias("portal_action"),

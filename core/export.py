@@ -44,12 +44,15 @@ def as_polars(frame) -> pl.DataFrame:
 def safe_frame(frame) -> pl.DataFrame:
     """Every text column made safe; nested columns written as text first."""
     df = as_polars(frame)
+    nested = [name for name, dtype in df.schema.items()
+              if dtype.is_nested() or dtype in (pl.Object, pl.Binary)]
+    if nested:   # str() of each value in Python: a Python function never runs inside Polars
+        df = df.with_columns(pl.Series(name, [None if v is None else str(v) for v in df[name]],
+                                       dtype=pl.Utf8) for name in nested)
     exprs = []
     for name, dtype in df.schema.items():
         col = pl.col(name)
-        if dtype.is_nested() or dtype in (pl.Object, pl.Binary):
-            col = col.map_elements(str, return_dtype=pl.Utf8)
-        elif dtype in (pl.Categorical, pl.Enum) or dtype == pl.Utf8:
+        if dtype in (pl.Categorical, pl.Enum) or dtype == pl.Utf8:
             col = col.cast(pl.Utf8)
         else:
             continue

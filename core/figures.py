@@ -58,6 +58,7 @@ def scaled(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
 
 def amounts_as_text(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
     """Rupee columns as Indian-grouped text for a table ('' where empty)."""
-    present = [c for c in columns if c in frame.columns]
-    return frame.with_columns(pl.col(c).cast(pl.Float64).map_elements(
-        indian, return_dtype=pl.Utf8, skip_nulls=True).fill_null("") for c in present)
+    present = [c for c in columns if c in frame.columns]   # formatted in Python, not in Polars
+    return frame.with_columns(pl.Series(c, ["" if v is None else indian(v) for v in
+                                            frame[c].cast(pl.Float64).to_list()], dtype=pl.Utf8)
+                              for c in present)

@@ -169,13 +169,20 @@ def worded(frame: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
     kind one of WORDS, 'action', 'period' or 'date'. Nulls become ''."""
     kinds = {**WORDS, "action": action_words, "period": period_words, "date": date_words,
              "action_or_blank": lambda c: action_words(c, "")}
-    exprs = []
-    for name, kind in columns.items():
-        if name not in frame.columns:
-            continue
-        exprs.append(pl.col(name).map_elements(kinds[kind], return_dtype=pl.Utf8,
-                                               skip_nulls=False).fill_null("").alias(name))
-    return frame.with_columns(exprs) if exprs else frame
+    shown = [each(frame[name], kinds[kind], skip_nulls=False).fill_null("")
+             for name, kind in columns.items() if name in frame.columns]
+    return frame.with_columns(shown) if shown else frame
+
+
+def each(values: pl.Series, fn, skip_nulls: bool = True, dtype=pl.Utf8) -> pl.Series:
+    """`fn` of every value of a materialised column, in plain Python: a column named as
+    `values` (nulls stay null; with `skip_nulls=False` `fn` is given None too).
+
+    Never a Python function inside a Polars expression (`map_elements`, `map_batches`): Polars
+    runs it on its thread pool, where it waits for the GIL, and another session's Polars call
+    (`to_pandas()`) holds the GIL while it waits for that pool: the app froze (issue 29)."""
+    return pl.Series(values.name, [None if skip_nulls and v is None else fn(v)
+                                   for v in values.to_list()], dtype=dtype)
 
 
 def event_words(event: str | None) -> str:

@@ -23,9 +23,10 @@ def shown_time(when: dt.datetime | None, empty: str = "") -> str:
 
 def shown_times(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
     """`columns` of `frame` (stored timestamps) as shown_time text."""
-    present = [c for c in columns if c in frame.columns]
-    return frame.with_columns(pl.col(c).map_elements(shown_time, return_dtype=pl.Utf8,
-                                                     skip_nulls=True) for c in present)
+    present = [c for c in columns if c in frame.columns]   # in Python, not inside Polars
+    return frame.with_columns(pl.Series(c, [None if v is None else shown_time(v)
+                                            for v in frame[c].to_list()], dtype=pl.Utf8)
+                              for c in present)
 
 
 def business_today() -> dt.date:

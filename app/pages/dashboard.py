@@ -47,11 +47,12 @@ def count_table(counts: pl.DataFrame) -> list[dict]:
 def portal_chart(counts: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
     """Records by the portal's action per business; a click opens those records."""
     frame = counts.with_columns(
-        pl.col("gstin").map_elements(ui.label_business, return_dtype=pl.Utf8).alias("Business"))
+        labels.each(counts["gstin"], ui.label_business).alias("Business"))
     portal = frame.unpivot(index=["Business", "gstin"], on=list(PORTAL_WORDS),
-                           variable_name="bucket", value_name="records").with_columns(
+                           variable_name="bucket", value_name="records")
+    portal = portal.with_columns(
         pl.col("bucket").replace_strict(PORTAL_WORDS).alias("Portal action"),
-        pl.col("records").map_elements(count_words, return_dtype=pl.Utf8).alias("shown"))
+        labels.each(portal["records"], count_words).alias("shown"))
     fig = px.bar(portal, x="Business", y="records", color="Portal action",
                  custom_data=["shown", "gstin", "bucket"], labels={"records": "records"},
                  title=charts.titled("IMS records by portal action", *subtitle),
@@ -68,10 +69,9 @@ def itc_chart(itc: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
     """ITC (tax) by match status per business, in the status colours; a click opens the IMS
     records of that business and status."""
     frame = itc.with_columns(
-        pl.col("match_status").map_elements(labels.status_words, return_dtype=pl.Utf8)
-        .alias("Status"),
-        pl.col("gstin").map_elements(ui.label_business, return_dtype=pl.Utf8).alias("Business"),
-        pl.col("itc").map_elements(rupees, return_dtype=pl.Utf8).alias("shown"))
+        labels.each(itc["match_status"], labels.status_words).alias("Status"),
+        labels.each(itc["gstin"], ui.label_business).alias("Business"),
+        labels.each(itc["itc"], rupees).alias("shown"))
     frame, unit = scaled(frame, "itc")
     fig = px.bar(frame, x="Business", y="itc", color="Status",
                  custom_data=["shown", "gstin", "match_status"],

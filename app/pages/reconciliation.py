@@ -87,9 +87,8 @@ def status_frame(frame: pl.DataFrame, value: str) -> pl.DataFrame:
     """Statuses in words (the legend's colours and order), the figure in Indian grouping."""
     shown = rupees if value == "tax_value" else count_words
     return frame.with_columns(
-        pl.col("match_status").map_elements(labels.status_words, return_dtype=pl.Utf8)
-        .alias("Status"),
-        pl.col(value).map_elements(shown, return_dtype=pl.Utf8).alias("shown"))
+        labels.each(frame["match_status"], labels.status_words).alias("Status"),
+        labels.each(frame[value], shown).alias("shown"))
 
 
 by_status = status_frame(summary, "records")
@@ -115,7 +114,7 @@ names = supplier_labels(chosen_run["rtin"], top["supplier_gstin"].to_list())
 top = top.with_columns(
     pl.col("supplier_gstin").replace_strict(names, default=pl.col("supplier_gstin"))
     .alias("Supplier"),
-    pl.col("value_at_risk").map_elements(rupees, return_dtype=pl.Utf8).alias("shown"))
+    labels.each(top["value_at_risk"], rupees).alias("shown"))
 top, unit = scaled(top, "value_at_risk")
 fig = px.bar(top, x="value_at_risk", y="Supplier", orientation="h",
              custom_data=["shown", "supplier_gstin"],
@@ -127,9 +126,9 @@ fig = charts.indian_axis(fig, top["value_at_risk"].to_list(), axis="x", decimals
 if point := charts.drawn(left, fig.update_yaxes(autorange="reversed", title=None),
                          "top_suppliers"):
     drill_to(supplier=point["customdata"][1])
-reasons = ui.cached(rv.reasons_breakdown, run_id, gstins).with_columns(
-    pl.col("reason").map_elements(labels.reason_words, return_dtype=pl.Utf8),
-    pl.col("records").map_elements(count_words, return_dtype=pl.Utf8).alias("shown"))
+reasons = ui.cached(rv.reasons_breakdown, run_id, gstins)
+reasons = reasons.with_columns(labels.each(reasons["reason"], labels.reason_words),
+                               labels.each(reasons["records"], count_words).alias("shown"))
 if reasons.is_empty():
     right.markdown("**Reasons**")
     right.caption("No record of this run has a reason for a mismatch.")
@@ -139,8 +138,8 @@ else:
     fig.update_traces(hovertemplate="%{x}<br>records: %{customdata[0]}<extra></extra>")
     right.plotly_chart(charts.fitted(charts.indian_axis(fig, reasons["records"].to_list())),
                        key="reasons")
-trend = status_frame(ui.cached(rv.trend_by_period, run_id, gstins), "records").with_columns(
-    pl.col("period").map_elements(labels.period_words, return_dtype=pl.Utf8))  # 'Sep 2025'
+trend = status_frame(ui.cached(rv.trend_by_period, run_id, gstins), "records")
+trend = trend.with_columns(labels.each(trend["period"], labels.period_words))  # 'Sep 2025'
 fig = px.bar(trend, x="period", y="records", color="Status", custom_data=["shown", "match_status"],
              title=charts.titled("Trend by period", *whose), **charts.STATUS_CHART)
 totals = trend.group_by("period").agg(pl.col("records").sum())["records"].to_list()

@@ -24,7 +24,7 @@ from core.reco import (
     question_applies,
     remarks_allowed,
 )
-from core.store import connect, query_frame
+from core.store import connect, frame_of, query_frame, query_table
 from core.timefmt import shown_times
 from core.upload_words import WAITING, request_words, result_words
 
@@ -149,10 +149,11 @@ def records_page(gstins: list[str], f: ImsFilter, bucket: str | None, page: int,
         ids = [r[0] for r in con.execute(
             f"SELECT record_id FROM ims_records WHERE {where} {order_sql(sort)} LIMIT ? OFFSET ?",
             params + [page_size, offset]).fetchall()]
-        page = query_frame(con, f"""
+        table = query_table(con, f"""
             SELECT {GRID_COLUMNS}
             FROM ims_records r {original_tax_sql('r', 'SELECT unnest(?::BIGINT[])')}
             WHERE r.record_id IN (SELECT unnest(?::BIGINT[]))""", [ids, ids])
+    page = frame_of(table)   # a frame only once the store is let go
     position = pl.DataFrame({"record_id": ids, "_pos": list(range(len(ids)))},
                             schema={"record_id": page.schema["record_id"], "_pos": pl.Int64})
     page = page.join(position, on="record_id").sort("_pos").drop("_pos")
@@ -320,13 +321,14 @@ def recent_upload_results(gstins: list[str], limit: int = 200) -> pl.DataFrame:
     """The latest uploads' per-record outcome, in words: what was sent, when (business time
     zone) and what the portal said."""
     with connect(read_only=True) as con:
-        frame = query_frame(con, """
+        table = query_table(con, """
             SELECT q.request_id, q.rtin, q.reqtyp, q.status AS request_status, q.sent_at,
                    r.doc_no, r.stin AS supplier_gstin, i.action, i.result, i.error_cd, i.error_msg
             FROM upload_requests q JOIN upload_items i USING (request_id)
             LEFT JOIN ims_records r ON r.record_id = i.record_id
             WHERE list_contains(?::VARCHAR[], q.rtin)
             ORDER BY q.request_id DESC, r.doc_no LIMIT ?""", [list(gstins), limit])
+    frame = frame_of(table)
     words = [{"portal_answer": request_words(row["request_status"]),
               "result": result_words(row["result"]) if row["request_status"] != "IP" else WAITING,
               "error": " ".join(str(v) for v in (row["error_cd"], row["error_msg"]) if v),

@@ -14,7 +14,7 @@ import xlsxwriter
 
 from core.export import safe_cell
 from core.figures import indian
-from core.labels import date_words, doc_type_words, period_words, status_words
+from core.labels import date_words, doc_type_words, each, period_words, status_words
 from core.month_close.itc_summary import HEAD_WORDS, HEADS, ROWS, TOTALS
 from core.timefmt import shown_time
 
@@ -62,9 +62,8 @@ def net_rows(figures: pl.DataFrame) -> list[dict]:
 def shown_documents(found: pl.DataFrame) -> pl.DataFrame:
     """Entries (core.month_close.itc_summary) in words; amounts in rupees (numbers). Also the `amount`
     column of documents_behind, when present, as 'Counted'."""
-    def words(column: str, mapping) -> pl.Expr:
-        return pl.col(column).map_elements(mapping, return_dtype=pl.Utf8,
-                                           skip_nulls=True).fill_null("")
+    def words(column: str, mapping) -> pl.Series:
+        return each(found[column], mapping).fill_null("")
     shown = found.select(
         words("row", ROWS.get).alias("Table 4 row"),
         words("source", SOURCE_WORDS.get).alias("From"),

@@ -157,8 +157,8 @@ def skip_filed_occurrences(con, rtin: str, frame: pl.DataFrame) -> pl.DataFrame:
     if held.is_empty():
         return frame
     moved = frame.join(held.select(*GROUP, "skip"), on=list(GROUP), how="left")
-    return moved.with_columns(occurrence=pl.struct("occurrence", "skip").map_elements(
-        _past, return_dtype=pl.Int32)).drop("skip")
+    past = [_past(row) for row in moved.select("occurrence", "skip").iter_rows(named=True)]
+    return moved.with_columns(occurrence=pl.Series(past, dtype=pl.Int32)).drop("skip")
 
 
 def _past(row: dict) -> int:

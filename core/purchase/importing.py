@@ -270,11 +270,13 @@ def import_purchase_file(source, template: str | Template = "standard", actor: s
 def problems_csv_bytes(v: Validation, include_warnings: bool = False) -> bytes:
     """Invalid and duplicate lines of the file, with their reasons, as spreadsheet-safe CSV."""
     severities = ["error", "warning"] if include_warnings else ["error"]
-    probs = v.problems.filter(pl.col("severity").is_in(severities)).select(
-        "line", pl.col("severity").alias("kind"),
-        pl.concat_str(pl.struct("field", "column").map_elements(
-            lambda r: field_words(r["field"], r["column"]), return_dtype=pl.Utf8),
-            pl.lit(": "), pl.col("message")).alias("reason"))
+    probs = v.problems.filter(pl.col("severity").is_in(severities))
+    fields = pl.Series([field_words(f, c) for f, c in zip(probs["field"].to_list(),
+                                                          probs["column"].to_list())],
+                       dtype=pl.Utf8)   # in Python: a Python function never runs inside Polars
+    probs = probs.select("line", pl.col("severity").alias("kind"),
+                         pl.concat_str(pl.lit(fields), pl.lit(": "), pl.col("message"))
+                         .alias("reason"))
     dups = v.duplicates.select("line_no", pl.lit("duplicate").alias("kind"), "reason")
     if v.line_map is not None and dups.height:
         dups = dups.join(v.line_map, on="line_no").select("line", "kind", "reason")

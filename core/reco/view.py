@@ -8,7 +8,7 @@ import polars as pl
 
 from core.business import supplier_names
 from core.figures import amounts_as_text
-from core.labels import date_words, itc_words, period_words, worded, words_first
+from core.labels import date_words, each, itc_words, period_words, worded, words_first
 from core.store import connect, query_frame
 
 VALUE = "coalesce(portal_tax, pr_tax, 0)"
@@ -159,12 +159,11 @@ def facts_in_words(frame: pl.DataFrame) -> pl.DataFrame:
     if "itc_advice" not in frame.columns or frame["itc_advice"].null_count() == frame.height:
         return frame.drop(codes)
     words = frame.with_columns(
-        pl.struct("itcavl", "rsn").map_elements(lambda r: itc_words(r["itcavl"], r["rsn"]),
-                                                return_dtype=pl.Utf8).alias("itcavl"),
-        pl.col("itc_advice").map_elements(lambda a: a[:1].upper() + a[1:],
-                                          return_dtype=pl.Utf8),
-        pl.col("supprd").map_elements(period_words, return_dtype=pl.Utf8),
-        pl.col("supfildt").map_elements(date_words, return_dtype=pl.Utf8))
+        pl.Series("itcavl", [itc_words(a, r) for a, r in zip(frame["itcavl"].to_list(),
+                                                             frame["rsn"].to_list())],
+                  dtype=pl.Utf8),
+        each(frame["itc_advice"], lambda a: a[:1].upper() + a[1:]),
+        each(frame["supprd"], period_words), each(frame["supfildt"], date_words))
     words = words.drop("rsn", "rejected_in_ims").rename(FACT_HEADINGS)
     first = [c for c in ("match_status", "What to do before GSTR-3B", "ITC in 2B")
              if c in words.columns]

@@ -13,8 +13,8 @@ from core.store.database import (
     transaction,
     worker_lock_path,
 )
-from core.store.frames import query_frame
+from core.store.frames import frame_of, query_frame, query_table
 from core.store.secret_key import configured_key, read_or_make_key
 from core.store.version import store_version
 
-__all__ = ["DatabaseBusy", "configured_key", "connect", "db_path", "get_setting", "let_go_of_idle_files", "lock_wait_stats", "migration_files", "put_setting", "query_frame", "read_or_make_key", "store_version", "transaction", "worker_lock_path"]
+__all__ = ["DatabaseBusy", "configured_key", "connect", "db_path", "frame_of", "get_setting", "let_go_of_idle_files", "lock_wait_stats", "migration_files", "put_setting", "query_frame", "query_table", "read_or_make_key", "store_version", "transaction", "worker_lock_path"]
