@@ -326,8 +326,10 @@ def migration_files() -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def migrate(con: duckdb.DuckDBPyConnection, path: str = "") -> list[int]:
-    """Apply every migration not yet recorded; each in its own transaction."""
+def migrate(con: duckdb.DuckDBPyConnection, path: str = "",
+            versions: set[int] | None = None) -> list[int]:
+    """Apply every migration not yet recorded (only those numbered in `versions`, when given:
+    a restore builds a backup's schema); each in its own transaction."""
     key = f"{path}:{len(migration_files())}"
     if path and path != ":memory:" and key in _migrated:
         return []
@@ -338,7 +340,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "") -> list[int]:
         done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
         applied = []
         for number, f in migration_files():
-            if number in done:
+            if number in done or (versions is not None and number not in versions):
                 continue
             with transaction(con):
                 con.execute(f.read_text())
