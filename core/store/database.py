@@ -54,6 +54,13 @@ class DatabaseBusy(RuntimeError):
     """The store stayed locked by another process for longer than the busy timeout."""
 
 
+def _is_short_read(exc: Exception) -> bool:
+    """DuckDB read fewer bytes than the file's header promises: seen on open while another
+    process was letting the file go (its closing checkpoint still writing), issue 29.8."""
+    text = str(exc).lower()
+    return "could not read enough bytes" in text or "could not read all bytes" in text
+
+
 def db_path() -> str:
     return os.environ.get("IMS_DB_PATH", DEFAULT_DB_PATH)
 
@@ -98,7 +105,8 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConnection:
-    """Open the file read-write, waiting (jittered backoff) while another process holds it.
+    """Open the file read-write, waiting (jittered backoff) while another process holds it,
+    or while it reads short (another process's closing checkpoint still writing it).
 
     A process that has to wait takes the file's turn lock (`<file>.turn`) while it waits, so
     that the holder stops handing the file to new work of its own and lets it go (`_checkout`).
@@ -117,8 +125,15 @@ def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConn
                     _lock_waits["seconds"] += waited
                 return con
             except (duckdb.IOException, duckdb.ConnectionException) as exc:
-                if not _is_lock_error(exc):
+                short = _is_short_read(exc)
+                if not (short or _is_lock_error(exc)):
                     raise
+                if time.monotonic() >= deadline and short:
+                    raise DatabaseBusy(
+                        f"The store file {path} could not be read: it is shorter than its own "
+                        f"header says, and stayed so for {busy_timeout:.0f} s (damaged, or "
+                        "still being written by another program). If it stays so, restore the "
+                        "newest backup (docs/backups.md).") from exc
                 if time.monotonic() >= deadline:
                     raise DatabaseBusy(
                         f"The database is busy: another program (the worker, or a second app) "
