@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 
 from core.figures import count_words
 
@@ -252,12 +253,17 @@ def _finish(frame: pl.DataFrame, name: str, header_row: int, kind: str, sha: str
     if frame.height > MAX_ROWS:
         raise FileProblem(name, f"has {count_words(frame.height)} data rows; the limit is {count_words(MAX_ROWS)} rows. "
                                 "Split it into smaller files.")
+    if LINE in frame.columns:
+        raise FileProblem(name, f"a column is named '{LINE}', a name the importer keeps for "
+                                "the line numbers: rename that column (or remove it) and upload "
+                                "again.")
     frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
     value_cols = [c for c in frame.columns if c != LINE]
     if not value_cols:
         raise FileProblem(name, "has no columns")
     line_count = frame.height
-    blank = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
+    # by_name: a header is a name, never a pattern ("*" or "^...$" are Polars' wildcards)
+    blank = pl.all_horizontal(cs.by_name(c).is_null() | (cs.by_name(c).str.strip_chars() == "")
                               for c in value_cols)
     frame = frame.filter(~blank)
     if frame.height == 0:

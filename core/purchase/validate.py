@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import polars.selectors as cs
 
 from core.gstin import STATES, gstin_problem
 from core.purchase.read import LINE, RawTable
@@ -62,8 +63,9 @@ def canonical_lines(raw: RawTable, template: Template,
     """The file's columns renamed to canonical fields (missing optional ones as null text)."""
     headers = [c for c in raw.frame.columns if c != LINE]
     columns = resolve_columns(template, headers, raw.file, have_company=bool(company_gstin))
-    exprs = [(pl.col(columns[f]).str.strip_chars() if f in columns else pl.lit(None, pl.Utf8))
-             .alias(text_of(f)) for f in FIELDS]
+    # by_name: a header is a name, never a pattern ("*" or "^...$" are Polars' wildcards)
+    exprs = [(cs.by_name(columns[f]).str.strip_chars() if f in columns
+              else pl.lit(None, pl.Utf8)).alias(text_of(f)) for f in FIELDS]
     return raw.frame.select(pl.col(LINE), *exprs), columns
 
 
