@@ -168,7 +168,20 @@ def _check_column_count(name: str, header: list[str]) -> None:
                                 f"{count_words(MAX_COLUMNS)}. Is this the right file?", line=None)
 
 
+def _refuse_utf16(data: bytes, name: str) -> None:
+    """A UTF-16 file (Excel's "Unicode text") is refused naming its encoding, not with a
+    message about columns it seems to lack."""
+    head = data[:4096]
+    zeros_at_odd = head[1::2].count(0) if len(head) > 1 else 0
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+            len(head) >= 8 and (zeros_at_odd > len(head) // 4 or head[0::2].count(0) > len(head) // 4)):
+        raise FileProblem(name, "the file is saved as UTF-16 (\"Unicode text\"), which the "
+                                "importer does not read. Save it as \"CSV UTF-8\" (Excel: Save "
+                                "As, CSV UTF-8) and upload again.")
+
+
 def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
+    _refuse_utf16(data, name)
     utf8, _encoding = decode_text(data)
     lines = _first_lines(utf8, HEADER_SEARCH_ROWS)
     if not utf8.strip() or not lines:   # e.g. nothing but a byte-order mark

@@ -147,6 +147,17 @@ def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConn
             fcntl.flock(turn, fcntl.LOCK_UN)
 
 
+def _keep_private(path: str) -> None:
+    """The store file and its WAL readable by their owner only (0600): they hold password
+    hashes and session ids. DuckDB makes them with the process's umask (often 0644)."""
+    for p in (path, path + ".wal"):
+        try:
+            if os.stat(p).st_mode & 0o077:
+                os.chmod(p, 0o600)
+        except OSError:
+            pass                # gone, or not ours to change (another user's file)
+
+
 def _take_turn(turn: int) -> bool:
     try:
         fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -179,6 +190,7 @@ class _SharedFile:
         self.users = 0
         self.guard = threading.Condition()  # opening and closing, one thread at a time
         self.writer = threading.RLock()
+        self.path = path
         self.turn = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
         self.depth = threading.local()      # cursors this thread holds
         self.idle_round = 0                 # counts the times the last user left
@@ -208,6 +220,7 @@ def _checkout(shared: _SharedFile, path: str, busy_timeout: float) -> duckdb.Duc
         if shared.root is None:
             shared.root = _open_file(path, busy_timeout, shared.turn)
             shared.opened_at = time.monotonic()
+            _keep_private(path)
             try:
                 migrate(shared.root, path)
             except BaseException:
@@ -223,6 +236,8 @@ def _checkin(shared: _SharedFile, cursor: duckdb.DuckDBPyConnection) -> None:
     with shared.guard:
         try:
             cursor.close()
+            if shared.users == 1 and shared.root is not None:
+                _keep_private(shared.path)     # a WAL made by this piece of work
         finally:
             shared.users -= 1
             shared.depth.n -= 1
