@@ -2,7 +2,8 @@
 
 The app itself is app/main.py; this wraps it in an `st.App` so that the server also answers
 the session-cookie route (app/session_cookie.py) and shows an uncaught error as a plain
-message with an incident id (app/incidents.py `show_incident`). `streamlit run app/main.py` still
+message with an incident id (app/incidents.py `show_incident`), and lets only a logged-in
+importer's session send bytes to Streamlit's upload endpoint (app/upload_guard.py). `streamlit run app/main.py` still
 works, but then a login lasts only as long as the browser tab's connection.
 """
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
 from app.incidents import show_incident
 from app.session_cookie import ROUTES
+from app.upload_guard import UploadGuard
 
 # app/pages/ sits beside main.py (the user's layout), so Streamlit would start in its legacy
 # `pages/` mode: until some session has run main.py's st.navigation, a first visitor's deep
@@ -22,4 +25,6 @@ from app.session_cookie import ROUTES
 # app is told so before the first session. tests/test_frame_browser.py checks a fresh server.
 PagesManager.uses_pages_directory = False
 
-app = st.App(Path(__file__).with_name("main.py"), routes=ROUTES, on_script_error=show_incident)
+# Uploads only from a logged-in importer's session (app/upload_guard.py).
+app = st.App(Path(__file__).with_name("main.py"), routes=ROUTES, on_script_error=show_incident,
+             middleware=[Middleware(UploadGuard)])

@@ -30,9 +30,11 @@ from core.purchase import cli as purchase_cli
 from core.reco import cli as reco_cli
 from core.schedule import cli as schedule_cli
 from core.schedule.loop import WorkerAlreadyRunning
+from core.store import DatabaseBusy
 
 EXIT_BAD_INPUT = 2
 EXIT_LOCKED = 3
+EXIT_BUSY = 4          # the store stayed busy: try again in a moment
 # command -> (its own command line, what it does)
 HANDED_ON = {
     "reco": (reco_cli.main, "reconcile a purchase-register file with a portal JSON file"),
@@ -84,3 +86,6 @@ def main(argv: list[str] | None = None, prog: str = "python -m core",
     except SettingsError as exc:
         print(f"worker: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except DatabaseBusy as exc:          # the words, never a traceback (issue 29.10)
+        print(f"worker: {exc}", file=sys.stderr)
+        return EXIT_BUSY

@@ -14,6 +14,7 @@ import re
 from decimal import Decimal
 
 import polars as pl
+import polars.selectors as cs
 import xlsxwriter
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -41,9 +42,24 @@ def as_polars(frame) -> pl.DataFrame:
     return pl.from_pandas(frame)
 
 
+def safe_names(names: list[str]) -> list[str]:
+    """Column names made safe like cells (an uploaded file's headers reach the rejected-lines
+    and problems CSVs), still unique."""
+    out, seen = [], set()
+    for name in names:
+        safe = safe_cell(name)
+        while safe in seen:
+            safe += "_"
+        seen.add(safe)
+        out.append(safe)
+    return out
+
+
 def safe_frame(frame) -> pl.DataFrame:
-    """Every text column made safe; nested columns written as text first."""
+    """Every text column and every column name made safe; nested columns written as text
+    first."""
     df = as_polars(frame)
+    df = df.rename(dict(zip(df.columns, safe_names(df.columns))))
     nested = [name for name, dtype in df.schema.items()
               if dtype.is_nested() or dtype in (pl.Object, pl.Binary)]
     if nested:   # str() of each value in Python: a Python function never runs inside Polars
@@ -51,7 +67,7 @@ def safe_frame(frame) -> pl.DataFrame:
                                        dtype=pl.Utf8) for name in nested)
     exprs = []
     for name, dtype in df.schema.items():
-        col = pl.col(name)
+        col = cs.by_name(name)      # a name, never a pattern ("*", "^...$")
         if dtype in (pl.Categorical, pl.Enum) or dtype == pl.Utf8:
             col = col.cast(pl.Utf8)
         else:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass
 
-KINDS = ("5xx", "429", "slow", "expire_session", "queue", "save_in_progress")
+# drip: a 200 answer whose body comes one byte every `delay` s (a GSP that never finishes);
+# huge: a 200 answer of `size_mb` MB (a GSP that answers too much).
+KINDS = ("5xx", "429", "slow", "expire_session", "queue", "save_in_progress", "drip", "huge")
 
 
 @dataclass
@@ -15,6 +17,7 @@ class Fault:
     delay: float = 3.0
     status: int = 503
     path_contains: str = ""
+    size_mb: int = 0
 
     def matches(self, target: str, action: str) -> bool:
         if self.path_contains and self.path_contains not in target:
@@ -32,12 +35,12 @@ class Faults:
         self.armed: list[Fault] = []
 
     def arm(self, kind: str, times: int = 1, delay: float = 3.0, status: int = 503,
-            path_contains: str = "") -> None:
+            path_contains: str = "", size_mb: int = 0) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind '{kind}' (one of {', '.join(KINDS)})")
         with self.lock:
             self.armed.append(Fault(kind, int(times), float(delay), int(status),
-                                    path_contains or ""))
+                                    path_contains or "", int(size_mb)))
 
     def arm_spec(self, spec: str) -> None:
         """CLI form KIND[:TIMES], e.g. `5xx:3`."""

@@ -66,6 +66,35 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def drip(self, body: bytes, delay: float) -> None:
+        """Headers at once, then the body one byte every `delay` s (until the client leaves)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(delay)
+        except OSError:
+            self.close_connection = True
+
+    def huge(self, size_mb: int) -> None:
+        """A JSON answer of `size_mb` MB, streamed (until the client leaves)."""
+        head, tail, block = b'{"status_cd": "1", "data": {}, "pad": "', b'"}', b"x" * (1 << 20)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(head) + size_mb * len(block) + len(tail)))
+        self.end_headers()
+        try:
+            self.wfile.write(head)
+            for _ in range(size_mb):
+                self.wfile.write(block)
+            self.wfile.write(tail)
+        except OSError:
+            self.close_connection = True
+
     def body_json(self):
         raw = self.raw_body
         if not raw.strip():
@@ -191,6 +220,10 @@ class Handler(BaseHTTPRequestHandler):
         elif fault.kind == "slow":
             time.sleep(fault.delay)
             return False
+        elif fault.kind == "drip":
+            self.drip(ok({}), fault.delay)
+        elif fault.kind == "huge":
+            self.huge(fault.size_mb)
         else:
             return False  # queue / save_in_progress act inside the IMS handler
         return True
@@ -263,7 +296,7 @@ class Handler(BaseHTTPRequestHandler):
         portal, faults = self.box.portal, self.box.faults
         if name == "fault":
             try:
-                faults.arm(**{k: body[k] for k in ("kind", "times", "delay", "status",
+                faults.arm(**{k: body[k] for k in ("kind", "times", "delay", "status", "size_mb",
                                                    "path_contains")
                               if k in body})
             except (TypeError, ValueError) as exc:

@@ -32,8 +32,16 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "data" / "demo"
 
 
+def private_log(path: Path) -> int:
+    """The log file opened for appending, readable by its owner only (0600: the logs name
+    users and sessions)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)            # an older log made 0644
+    return fd
+
+
 def start(cmd: list[str], log_name: str) -> subprocess.Popen:
-    with open(ROOT / "data" / f"{log_name}.log", "ab") as log:  # the child keeps its own copy
+    with os.fdopen(private_log(ROOT / "data" / f"{log_name}.log"), "ab") as log:
         return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 

@@ -8,9 +8,11 @@
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from playwright.sync_api import sync_playwright
 
 from tests.fixtures import (
@@ -22,6 +24,14 @@ from tests.fixtures import (
     start_sandbox,
     stop_sandbox,
 )
+
+# Generated cases (hypothesis): the normal suite is deterministic, the same examples on every
+# run and every machine (derandomize: drawn from a hash of each test, no saved database), so CI
+# run twice on one commit gives one result. `IMS_FUZZ=long` is the separate random hunt
+# (docs/reliability.md, "Fuzzing"); what it finds becomes an @example.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("long", derandomize=False, print_blob=True)
+settings.load_profile("long" if os.environ.get("IMS_FUZZ") == "long" else "ci")
 
 
 @pytest.fixture

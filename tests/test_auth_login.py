@@ -230,3 +230,20 @@ def test_tokens_are_signed_expire_and_the_generated_key_is_private(ana, db_file,
     monkeypatch.setenv("IMS_SESSION_KEY", "too short")
     with pytest.raises(session_token.SessionKeyError, match="at least 32"):
         session_token.session_key()
+
+
+@pytest.mark.parametrize("failures", [1027, 1028, 5000, 2_000_000_000])
+def test_the_lock_still_holds_after_a_thousand_and_more_failures(ana, failures):
+    """Issue 29.5: `5 * 2 ** (failures - 5)` overflowed at 1,028 failures inside the counting
+    transaction, which rolled back: no lock, no audit row, unlimited guesses after."""
+    now = dt.datetime(2030, 1, 1, 9, 0)
+    with connect() as con:
+        con.execute("UPDATE users SET failed_logins = ?, locked_until = ? WHERE email = ?",
+                    [failures, now - dt.timedelta(minutes=1), "ana@example.com"])
+    assert auth.authenticate("ana@example.com", "guess", now=now) is None
+    counted, until = stored_lock()
+    assert counted == failures + 1
+    assert until == now + dt.timedelta(minutes=auth.LOCKOUT_MAX_MINUTES)
+    assert len(auth.audit_entries(100, "lockout")) == 1
+    assert auth.authenticate("ana@example.com", PW, now=now) is None      # locked: refused
+    assert auth.lock_minutes(failures + 1) == auth.LOCKOUT_MAX_MINUTES

@@ -9,7 +9,7 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from app import confirm, ui
+from app import auth_ui, confirm, ui, upload_guard
 from core import purchase
 from core.business import companies_by_batch
 from core.figures import count_words
@@ -236,6 +236,7 @@ def check_and_import(data: bytes, file_name: str, choice: dict, gstins: list[str
 
 def upload_and_import(gstins: list[str], actor: str) -> None:
     """The uploader, the mapping and company choices, then the check and the import."""
+    upload_guard.allow_uploads_here(auth_ui.current_session_id())
     upload = st.file_uploader("Purchase register (CSV or Excel .xlsx)", type=["csv", "xlsx"],
                               key="pr_file", max_upload_size=UPLOAD_LIMIT_MB)
     templates = [t["name"] for t in purchase.list_templates()]

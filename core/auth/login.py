@@ -37,6 +37,8 @@ from core.store import connect, transaction
 MAX_FAILED_LOGINS = int(os.environ.get("IMS_MAX_FAILED_LOGINS", "5"))
 LOCKOUT_MINUTES = float(os.environ.get("IMS_LOCKOUT_MINUTES", "5"))
 LOCKOUT_MAX_MINUTES = float(os.environ.get("IMS_LOCKOUT_MAX_MINUTES", "60"))
+# 2 ** 40 times the first lock is far past any cap; a bigger power only risks overflow.
+MAX_DOUBLINGS = 40
 LOGIN_REFUSED = (f"Wrong email or password, or the account is locked or disabled. After "
                  f"{MAX_FAILED_LOGINS} wrong passwords an account is locked for a while; an "
                  "admin can unlock it.")
@@ -50,7 +52,8 @@ _USER_SQL = ("SELECT user_id, email, role, disabled, password_hash, locked_until
 _COUNT_FAILURE_SQL = """
     UPDATE users SET failed_logins = failed_logins + 1,
         locked_until = CASE WHEN failed_logins + 1 >= $max
-            THEN $now + to_seconds(60 * least($base * pow(2, failed_logins + 1 - $max), $cap))
+            THEN $now + to_seconds(60 * least($base * pow(2, least(failed_logins + 1 - $max,
+                                                                     $doublings)), $cap))
             ELSE NULL END
     WHERE user_id = $user_id AND (locked_until IS NULL OR locked_until <= $now)
     RETURNING failed_logins, locked_until"""
@@ -65,10 +68,13 @@ _ACCEPT_SQL = """
 
 
 def lock_minutes(failures: int) -> float:
-    """How long the `failures`-th wrong password in a row locks the account (0: not yet)."""
+    """How long the `failures`-th wrong password in a row locks the account (0: not yet). The
+    doubling stops at MAX_DOUBLINGS, long past the cap, so it never overflows (it did at 1,028
+    failures, rolling the count and the lock back: issue 29.5)."""
     if failures < MAX_FAILED_LOGINS:
         return 0.0
-    return min(LOCKOUT_MINUTES * 2 ** (failures - MAX_FAILED_LOGINS), LOCKOUT_MAX_MINUTES)
+    doublings = min(failures - MAX_FAILED_LOGINS, MAX_DOUBLINGS)
+    return min(LOCKOUT_MINUTES * 2 ** doublings, LOCKOUT_MAX_MINUTES)
 
 
 def _stored_login(email: str):
@@ -85,7 +91,7 @@ def count_failure(user_id: int, email: str, now: dt.datetime, what: str = "wrong
     """Count one wrong password (atomically) and audit it; True when it was counted, False
     when the account was locked meanwhile (then it is audited as refused while locked)."""
     params = {"max": MAX_FAILED_LOGINS, "base": LOCKOUT_MINUTES, "cap": LOCKOUT_MAX_MINUTES,
-              "now": now, "user_id": user_id}
+              "doublings": MAX_DOUBLINGS, "now": now, "user_id": user_id}
     with connect() as con, transaction(con):
         row = con.execute(_COUNT_FAILURE_SQL, params).fetchall()
         if not row:

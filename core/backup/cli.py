@@ -59,13 +59,14 @@ def run(args, open_store: Callable[[], AbstractContextManager], store_path: str,
         known_versions: set[int]) -> int:
     if args.command == "backup":
         folder = _folder(args.to, open_store, store_path)
-        done = take_backup(open_store, folder, SystemClock().now(), source="cli")
+        done = take_backup(open_store, folder, SystemClock().now(), source="cli",
+                           store_path=store_path)
         print(f"backup written: {done['path']} ({done['tables']} tables, {done['rows']:,} rows, "
               f"{megabytes(done['bytes'])}; {done['seconds']} s, the store was held "
               f"{done['store_held_seconds']} s)")
     elif args.command == "restore":
         target = Path(args.to or store_path)
-        done = restore_backup(Path(args.source), target, known_versions)
+        done = restore_backup(Path(args.source), target, known_versions, store_path)
         print(f"restored {done['backup']} (taken {done['taken_at']}) into {done['path']}: "
               f"{done['tables']} tables, {done['rows']:,} rows, every count and checksum "
               f"matched ({done['seconds']} s)")
@@ -74,7 +75,7 @@ def run(args, open_store: Callable[[], AbstractContextManager], store_path: str,
     elif args.command == "verify":
         with tempfile.TemporaryDirectory() as scratch:
             done = restore_backup(Path(args.source), Path(scratch) / "verify.duckdb",
-                                  known_versions)
+                                  known_versions, store_path)
         print(f"backup ok: {done['backup']} (taken {done['taken_at']}): {done['tables']} "
               f"tables, {done['rows']:,} rows restore with every count and checksum matching")
     else:

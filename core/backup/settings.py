@@ -62,6 +62,11 @@ def _count(value, what: str, low: int, high: int) -> int:
     return n
 
 
+# The operating system's own folders (virtual, or the system's programs and settings).
+SYSTEM_FOLDERS = ("/proc", "/sys", "/dev", "/run", "/boot", "/etc", "/bin", "/sbin", "/lib",
+                  "/lib64", "/usr", "/var/run", "/var/lib/dpkg")
+
+
 def _time(value) -> str:
     if str(value).strip().lower() == OFF:
         return OFF
@@ -78,6 +83,12 @@ def _folder(value) -> str:
         raise SettingsError("The backup folder is empty: name a folder (a relative one is "
                             "taken beside the store file)")
     path = backup_folder(text, db_path())
+    system = next((s for s in SYSTEM_FOLDERS if path.resolve() == Path(s)
+                   or path.resolve().is_relative_to(s)), None)
+    if system is not None or path.resolve() == Path("/"):
+        raise SettingsError(f"Backup folder {path} is inside the system folder "
+                            f"{system or '/'}, which is not a place for files: choose a folder "
+                            "of your own (or a mounted backup disk)")
     if path.exists() and not path.is_dir():
         raise SettingsError(f"Backup folder {path} is a file, not a folder")
     existing = next(p for p in (path, *path.parents) if p.exists())

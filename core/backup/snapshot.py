@@ -2,9 +2,10 @@
 (docs/backups.md).
 
 A backup is a folder `ims-backup-YYYYMMDD-HHMMSS` (the time in IMS_TZ) holding one Parquet
-file per table and `manifest.json`: the schema (sequences with their current values, tables,
-indexes, views), and per table its file, row count, a checksum of its rows computed in SQL,
-the file's size and SHA-256; the schema versions; when it was taken. Every table is read in
+file per table and `manifest.json`: the schema versions, each sequence's current value, and
+per table its file, row count, a checksum of its rows computed in SQL, the file's size and
+SHA-256; when it was taken; an HMAC signature with the backup key (core/backup/signing.py).
+The manifest holds no SQL: a restore builds the schema from the project's own migrations. Every table is read in
 ONE read transaction, so the backup is the store as it was at one moment (DuckDB's MVCC:
 saves and syncs committed after the transaction began are not in it, those before are
 wholly in it). The folder is written as `.<name>.partial`, each file synced to disk, the
@@ -29,9 +30,14 @@ from pathlib import Path
 
 import duckdb
 
+from core.backup.errors import BackupError
+from core.backup.signing import backup_key, sign
 from core.clock import aware, business_tz, to_store
 
-FORMAT = 1
+__all__ = ["BackupError"]   # also raised from here
+
+# 2: signed with the backup key, no schema statements (the schema comes from the migrations).
+FORMAT = 2
 MANIFEST = "manifest.json"
 PREFIX = "ims-backup-"
 NAME_RE = re.compile(r"^ims-backup-\d{8}-\d{6}(-\d+)?$")
@@ -39,10 +45,6 @@ TABLE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 # The settings the backups read (core/backup/settings.py checks and saves them).
 FOLDER_KEY = "backup_folder"
 DEFAULT_FOLDER = "backups"            # beside the store file
-
-
-class BackupError(RuntimeError):
-    """A backup or restore that cannot be done; the message says what and where, in words."""
 
 
 def backup_folder(value: str | None, store_path: str) -> Path:
@@ -80,47 +82,32 @@ def sha256_of(path: Path) -> str:
 
 
 def manifest_digest(manifest: dict) -> str:
-    """The manifest's own checksum (over everything but itself)."""
-    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    """A plain SHA-256 of the manifest (what format 1 sealed it with; anyone can compute it,
+    so it proves nothing: format 2 is signed, core/backup/signing.py)."""
+    body = {k: v for k, v in manifest.items() if k not in ("manifest_sha256", "signature")}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- the snapshot
 
 
-def _schema(con) -> dict:
+def _tables(con) -> list[str]:
     tables = [r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
         "AND schema_name = 'main' AND NOT temporary ORDER BY table_name").fetchall()]
     odd = [t for t in tables if not TABLE_RE.match(t)]
     if odd:
         raise BackupError(f"Table names the backup cannot file: {', '.join(odd)}")
-    sql = dict(con.execute(
-        "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND NOT temporary").fetchall())
-    indexes = [r[0] for r in con.execute(
-        "SELECT sql FROM duckdb_indexes() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND sql IS NOT NULL ORDER BY index_name").fetchall()]
-    views = [r[0] for r in con.execute(
-        "SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND NOT internal AND NOT temporary ORDER BY view_name"
-    ).fetchall()]
-    return {"tables": tables, "table_sql": sql, "indexes": indexes, "views": views}
+    return tables
 
 
 def _sequences(con) -> list[dict]:
-    """Each sequence as the statement that recreates it at its current value (read after the
-    tables: a value is never below an id the tables hold; a gap is harmless)."""
-    out = []
-    for name, start, low, high, step, cycle, last in con.execute(
-            "SELECT sequence_name, start_value, min_value, max_value, increment_by, cycle, "
-            "last_value FROM duckdb_sequences() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND NOT temporary ORDER BY sequence_name").fetchall():
-        begin = start if last is None else last + step
-        out.append({"name": name, "last_value": last, "sql": (
-            f'CREATE SEQUENCE "{name}" INCREMENT BY {step} MINVALUE {low} MAXVALUE {high} '
-            f"START {begin} {'CYCLE' if cycle else 'NO CYCLE'};")})
-    return out
+    """Each sequence's last value given out (read after the tables: a value is never below an
+    id the tables hold; a gap is harmless)."""
+    return [{"name": name, "last_value": last} for name, last in con.execute(
+        "SELECT sequence_name, last_value FROM duckdb_sequences() WHERE database_name = "
+        "current_database() AND schema_name = 'main' AND NOT temporary ORDER BY sequence_name"
+    ).fetchall()]
 
 
 def snapshot(con, into: Path) -> dict:
@@ -128,22 +115,20 @@ def snapshot(con, into: Path) -> dict:
     with its row count and checksum computed in that same transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
-        schema = _schema(con)
         tables = []
-        for name in schema["tables"]:
+        for name in _tables(con):
             target = into / f"{name}.parquet"
             con.execute(f'COPY (SELECT * FROM "{name}") TO {quoted(target)} '
                         "(FORMAT parquet, COMPRESSION zstd)")
             rows, checksum = con.execute(checksum_sql(f'"{name}"')).fetchall()[0]
             tables.append({"name": name, "file": target.name, "rows": rows,
-                           "checksum": checksum, "sql": schema["table_sql"][name]})
+                           "checksum": checksum})
         versions = sorted(r[0] for r in con.execute(
             "SELECT version FROM schema_version").fetchall())
         sequences = _sequences(con)
     finally:
         con.execute("ROLLBACK")  # it only read
-    return {"tables": tables, "sequences": sequences, "indexes": schema["indexes"],
-            "views": schema["views"], "schema_versions": versions}
+    return {"tables": tables, "sequences": sequences, "schema_versions": versions}
 
 
 def _check_written(folder: Path, tables: list[dict]) -> None:
@@ -186,9 +171,9 @@ def _reserve(folder: Path, now: dt.datetime) -> tuple[str, Path]:
     raise BackupError(f"Too many backups named {base} in {folder}")
 
 
-def _seal(partial: Path, final: Path, manifest: dict) -> None:
-    """Manifest last, everything on disk, then the rename that makes the backup whole."""
-    manifest["manifest_sha256"] = manifest_digest(manifest)
+def _seal(partial: Path, final: Path, manifest: dict, key: bytes) -> None:
+    """Manifest last (signed), everything on disk, then the rename that makes the backup whole."""
+    sign(manifest, key)
     (partial / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
     for f in partial.iterdir():
         os.chmod(f, 0o600)   # the store's data: users' password hashes, the action log
@@ -201,10 +186,12 @@ def _seal(partial: Path, final: Path, manifest: dict) -> None:
 
 
 def take_backup(open_store: Callable[[], AbstractContextManager], folder: Path,
-                now: dt.datetime, source: str = "") -> dict:
+                now: dt.datetime, source: str = "", store_path: str | None = None) -> dict:
     """A backup of the store into a new folder under `folder` -> what was written (path,
-    tables, rows, bytes, seconds). Nothing is left behind on failure."""
+    tables, rows, bytes, seconds), signed with the backup key beside `store_path` (default
+    IMS_DB_PATH). Nothing is left behind on failure."""
     started = time.monotonic()
+    key, _ = backup_key(store_path)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         name, partial = _reserve(folder, now)
@@ -220,7 +207,7 @@ def take_backup(open_store: Callable[[], AbstractContextManager], folder: Path,
                     "taken_at": to_store(now).isoformat(),
                     "taken_at_local": aware(now).astimezone(business_tz()).isoformat(),
                     "duckdb": duckdb.__version__, "source": source, **taken}
-        _seal(partial, folder / name, manifest)
+        _seal(partial, folder / name, manifest, key)
     except BaseException as exc:
         shutil.rmtree(partial, ignore_errors=True)
         if isinstance(exc, OSError):

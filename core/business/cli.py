@@ -16,6 +16,10 @@ def print_table(head: tuple, rows: list[tuple]) -> None:
 def cmd_businesses_add(args) -> int:
     gstin = business.checked_gstin(args.gstin)
     existed = business.business_exists(gstin)
+    if existed and args.gstin.strip() != gstin:
+        raise business.SettingsError(
+            f"{gstin} is already a business, and '{args.gstin.strip()}' was typed in lower "
+            f"case: nothing was changed. To rename it, type the GSTIN as it is ({gstin}).")
     business.save_business(gstin, args.name, actor="cli")
     print(f"{'updated' if existed else 'added'} business {business.describe_gstin(gstin)}: "
           f"{args.name.strip()}")

@@ -38,6 +38,7 @@ RECO_DEFAULTS = {"tolerance": "1.00", "date_window": "10", "policy": "balanced"}
 SCHEDULE_DEFAULTS = {"fetch_time": "06:00", "sync_source": "ims_vs_pr"}
 SETTING_KEYS = ("fetch_time", "sync_source", "tolerance", "date_window", "policy")
 ADD_HINT = "python worker.py businesses add GSTIN --name NAME"
+MAX_NAME_CHARS = 200
 
 
 class SettingsError(ValueError):
@@ -169,6 +170,9 @@ def save_business(gstin: str, name: str, actor: str, enabled: bool | None = None
     g = checked_gstin(gstin)
     if not (name or "").strip():
         raise SettingsError(f"Business name for {g} is empty")
+    if len(name.strip()) > MAX_NAME_CHARS:
+        raise SettingsError(f"Business name for {g} has {len(name.strip()):,} characters; "
+                            f"at most {MAX_NAME_CHARS} (a legal name is far shorter)")
     with connect() as con, transaction(con):
         rows = con.execute("SELECT enabled, fetch_time, sync_source FROM businesses "
                            "WHERE gstin = ?", [g]).fetchall()

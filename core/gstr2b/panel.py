@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.auth import User, require
+from core.auth import PermissionDenied, User, require, user_gstins
 from core.calendar import business_calendar, day_text
 from core.figures import count_words
 from core.gstr2b.job import regenerate_gstr2b
@@ -67,6 +67,9 @@ def regenerate_from_dashboard(user: User, gstin: str, period: str, poll: float =
     fetched, as one recorded job -> {version, documents, late, outcome (words)}. A filed
     period raises PeriodFiled (words), recorded as the run's failure."""
     require(user, "upload")
+    if gstin not in user_gstins(user):     # the role is not enough: the GSTIN must be theirs
+        raise PermissionDenied(f"{user.email} may not regenerate GSTR-2B of {gstin}: it is not "
+                               "one of the businesses granted to them; ask an admin")
     with connect(read_only=True) as con:
         label = business_calendar(con, gstin).label(period)
 

@@ -11,13 +11,14 @@ how to log in: `core.portal.gsp`.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 
 import requests
 
 from core.documents import SECTION_REQUEST
-from core.portal.gsp import GspAdapter, GspConfig, GstnError, ReauthenticationNeeded, read_envelope
+from core.portal.gsp import GspAdapter, GspConfig, GstnError, ReauthenticationNeeded, envelope_of
 from core.portal.sessions import GstinSessions, Held
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,18 @@ SAVE_BUSY = "IMSSAV0015"
 # GETINV request name -> the answer's section key, import of goods (goods_typ IMP_GDS) included
 SECTION_KEYS = {**SECTION_REQUEST, "IMPG": "impg", "IMPGA": "impga", "IMPGSEZ": "impgsez",
                 "IMPGSEZA": "impgseza"}
+# A GSP that sends its answer a byte at a time never trips the per-read timeout: each call
+# has an overall deadline, and all the calls about one GSTIN together another one, so one slow
+# GSTIN cannot hold up the others; an answer larger than the cap is refused while it arrives
+# (a 400 MB answer took the worker to 5.3 GB). docs/reliability.md, "A slow or flooding GSP".
+CALL_DEADLINE_S = float(os.environ.get("IMS_GSP_CALL_DEADLINE", "180"))
+GSTIN_DEADLINE_S = float(os.environ.get("IMS_GSP_GSTIN_DEADLINE", "1800"))
+MAX_ANSWER_BYTES = int(float(os.environ.get("IMS_GSP_MAX_ANSWER_MB", "100")) * 1024 * 1024)
+READ_PIECE = 1 << 16
+
+
+class AnswerTooSlow(GstnError):
+    """The GSP did not finish an answer within the call's or the GSTIN's deadline."""
 
 
 class GstnClient:
@@ -46,7 +59,9 @@ class GstnClient:
                  timeout: float = 30.0, attempts: int = 5, backoff: float = 0.5,
                  backoff_cap: float = 8.0, queue_first: float = 0.3, queue_poll: float = 15.0,
                  queue_timeout: float = 900.0,
-                 busy_attempts: int = 10, sessions: GstinSessions | None = None):
+                 busy_attempts: int = 10, sessions: GstinSessions | None = None,
+                 call_deadline: float | None = None, gstin_deadline: float | None = None,
+                 max_answer_bytes: int | None = None):
         self.config = config or (adapter.config if adapter else GspConfig.load())
         self.adapter = adapter or GspAdapter(self.config)
         self.timeout, self.attempts = timeout, attempts
@@ -54,6 +69,10 @@ class GstnClient:
         self.queue_first, self.queue_poll = queue_first, queue_poll
         self.queue_timeout = queue_timeout
         self.busy_attempts = busy_attempts
+        self.call_deadline = CALL_DEADLINE_S if call_deadline is None else call_deadline
+        self.gstin_deadline = GSTIN_DEADLINE_S if gstin_deadline is None else gstin_deadline
+        self.max_answer_bytes = MAX_ANSWER_BYTES if max_answer_bytes is None else max_answer_bytes
+        self.first_call: dict[str, float] = {}     # GSTIN -> when its first call began
         self.session = requests.Session()
         self.token: str | None = None
         self.sessions = sessions or GstinSessions(self.adapter)
@@ -96,25 +115,84 @@ class GstnClient:
         self.stats["retries"] += 1
         time.sleep(delay * (0.5 + random.random()))
 
+    def _deadline(self, gstin: str | None, what: str) -> float:
+        """When the call starting now must be over: its own deadline, or the GSTIN's, whichever
+        comes first (AnswerTooSlow when the GSTIN's time is already used up)."""
+        now = time.monotonic()
+        ends = now + self.call_deadline
+        if gstin:
+            started = self.first_call.setdefault(gstin, now)
+            ends = min(ends, started + self.gstin_deadline)
+            if ends <= now:
+                raise AnswerTooSlow(
+                    f"{what}: {gstin} was skipped: the GSP took more than "
+                    f"{self.gstin_deadline:,.0f} s for this GSTIN's calls in all; the other "
+                    "GSTINs are fetched as usual and this one is tried again at its next run.")
+        return ends
+
+    def _answer(self, resp: requests.Response, what: str, ends: float) -> bytes:
+        """The answer's bytes, read as they arrive: AnswerTooSlow past `ends`, GstnError past
+        the size cap (the connection is dropped in both cases)."""
+        cap = self.max_answer_bytes
+        declared = resp.headers.get("Content-Length", "")
+        pieces, size = [], 0
+        try:
+            if declared.isdigit() and int(declared) > cap:
+                raise self._too_big(what, int(declared))
+            while True:
+                if time.monotonic() > ends:
+                    raise AnswerTooSlow(
+                        f"{what}: the GSP did not finish its answer within "
+                        f"{self.call_deadline:,.0f} s ({size:,} bytes came); the call was "
+                        "given up so that the other GSTINs are fetched. Try again later; if it "
+                        "keeps happening, ask the GSP.")
+                piece = resp.raw.read1(READ_PIECE)
+                if not piece:
+                    return b"".join(pieces)
+                size += len(piece)
+                if size > cap:
+                    raise self._too_big(what, size)
+                pieces.append(piece)
+        except BaseException:
+            resp.close()
+            raise
+
+    def _too_big(self, what: str, size: int) -> GstnError:
+        return GstnError(f"{what}: the GSP's answer is larger than "
+                         f"{self.max_answer_bytes / 1048576:,.0f} MB (at least "
+                         f"{size / 1048576:,.0f} MB); it was refused unread so that the worker's "
+                         "memory holds. Raise IMS_GSP_MAX_ANSWER_MB if such answers are real.")
+
     def _send(self, method: str, path: str, gstin: str | None, params: dict | None,
               body: dict | None) -> dict:
-        """One HTTP exchange with retries for 429/5xx/connection errors; returns the envelope."""
+        """One HTTP exchange with retries for 429/5xx/connection errors; returns the envelope.
+        Each exchange has an overall deadline and a size cap (AnswerTooSlow / GstnError, not
+        retried)."""
         url = self.config.url + path
         what = f"{method} {path} {(params or {}).get('action', '')}".strip()
         for attempt in range(1, self.attempts + 1):
             token, username, self.used = self.credentials(gstin)
             self.stats["calls"] += 1
+            ends = self._deadline(gstin, what)
             try:
                 resp = self.session.request(method, url, params=params, json=body,
-                                            timeout=self.timeout,
-                                            headers=self.adapter.headers(token, gstin, username))
+                                            timeout=max(min(self.timeout,
+                                                            ends - time.monotonic()), 0.1),
+                                            headers=self.adapter.headers(token, gstin, username),
+                                            stream=True)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 problem = f"{type(exc).__name__}"
             else:
                 if resp.status_code == 429 or resp.status_code >= 500:
                     problem = f"HTTP {resp.status_code}"
+                    resp.close()
                 else:
-                    return self.adapter.unwrap(read_envelope(resp))
+                    try:
+                        content = self._answer(resp, what, ends)
+                    except (requests.ConnectionError, requests.Timeout) as exc:
+                        problem = f"{type(exc).__name__}"
+                    else:
+                        return self.adapter.unwrap(envelope_of(resp.status_code, content))
             if attempt == self.attempts:
                 raise GstnError(f"{what}: the GSP did not answer properly after {self.attempts} "
                                 f"attempts (last: {problem})", http_status=None)
@@ -229,12 +307,16 @@ class GstnClient:
             if link.startswith("/"):
                 link = self.config.url + link
             token, username, _ = self.credentials(gstin)
-            resp = self.session.get(link, timeout=self.timeout,
-                                    headers=self.adapter.headers(token, None, username))
+            ends = self._deadline(gstin, "FILEDET download")
+            resp = self.session.get(link, timeout=max(min(self.timeout,
+                                                          ends - time.monotonic()), 0.1),
+                                    headers=self.adapter.headers(token, None, username),
+                                    stream=True)
             if not resp.ok:
+                resp.close()
                 raise GstnError(f"FILEDET download {link}: HTTP {resp.status_code}",
                                 http_status=resp.status_code)
-            part = read_envelope(resp)
+            part = envelope_of(resp.status_code, self._answer(resp, "FILEDET download", ends))
             part = part.get("data", part) if "status_cd" in part else part
             for key, rows in part.items():
                 if isinstance(rows, list):

@@ -17,6 +17,7 @@ answer envelope). Per-GSTIN sessions (an OTP per GSTIN, refreshed tokens): `core
 """
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -127,14 +128,19 @@ class GspConfig:
 
 def read_envelope(resp: requests.Response) -> dict:
     """The answer's JSON object, or GstnError saying what came instead."""
+    return envelope_of(resp.status_code, resp.content)
+
+
+def envelope_of(status: int, content: bytes) -> dict:
+    """The JSON object of an answer's bytes, or GstnError saying what came instead."""
     try:
-        body = resp.json()
+        body = json.loads(content)
     except ValueError:
-        raise GstnError(f"The GSP answered HTTP {resp.status_code} with something that is not "
-                        f"JSON: {resp.text[:200]!r}", http_status=resp.status_code) from None
+        text = content[:200].decode("utf-8", errors="replace")
+        raise GstnError(f"The GSP answered HTTP {status} with something that is not "
+                        f"JSON: {text!r}", http_status=status) from None
     if not isinstance(body, dict):
-        raise GstnError(f"The GSP answered HTTP {resp.status_code} with JSON that is not "
-                        "an object")
+        raise GstnError(f"The GSP answered HTTP {status} with JSON that is not an object")
     return body
 
 

@@ -9,8 +9,10 @@ sealed with. The key, first found of:
 3. `secret.key` beside the store (`data/secret.key` by default): generated once, 256 random
    bits, permissions 0600. It is never written to the store, so a copy of the store file alone
    gives no token away.
-The Fernet key is derived from the key text with HKDF-SHA256. Changing the key makes the
-stored sessions unreadable: each GSTIN then needs a new OTP (nothing else is lost).
+The Fernet key is derived from the key text with HKDF-SHA256. Another key (a changed
+`IMS_SECRET_KEY`, a deleted, truncated or damaged `secret.key`) makes the stored tokens
+unreadable but never deletes them: the calls of those GSTINs are skipped with words, and the
+right key brings the tokens back (core/portal/sessions.py `held_token`).
 """
 from __future__ import annotations
 
@@ -44,8 +46,8 @@ def _configured_key() -> tuple[str | None, str]:
 def _generated_key(path: Path) -> str:
     """Read the generated key, making it first (0600, exclusive create) when missing."""
     return read_or_make_key(path, MIN_KEY_CHARS, SecretKeyError(
-        f"{path} holds no usable secret key; delete it (every GSP session then needs a new "
-        "OTP)"))
+        "the secret key file beside the store cannot be used (it is not a readable file of at "
+        f"least {MIN_KEY_CHARS} characters: damaged, cut short or replaced)"))
 
 
 def key_source() -> str:
@@ -75,5 +77,5 @@ def unseal(sealed: str) -> str:
     try:
         return _box().decrypt(sealed.encode("ascii")).decode()
     except (InvalidToken, ValueError, UnicodeError):
-        raise SecretKeyError("The stored secret cannot be read with the key in effect (the "
-                             "secret key changed since it was stored)") from None
+        raise SecretKeyError("it was sealed with another secret key (the secret key changed, "
+                             "or its file was deleted and made anew)") from None

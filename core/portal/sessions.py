@@ -295,8 +295,12 @@ def held_token(gstin: str, now: dt.datetime | None = None) -> Held | None:
     try:
         token = unseal(row["token_sealed"])
     except SecretKeyError as exc:
-        _refused(gstin, str(exc))
-        raise NeedsOtp(f"Skipped {gstin}: {exc}; connect it again with a new OTP.") from None
+        # Kept, not dropped: the right key brings it back (issue 29.6). No path in the words:
+        # they reach the Dashboard of people who cannot change the key.
+        raise NeedsOtp(f"Skipped {gstin}: its GSP token is kept but cannot be read: {exc}. An "
+                       "admin can put the right secret key back (Settings shows where it is "
+                       "read from), and the token works again; or connect the GSTIN again "
+                       "with a new OTP.") from None
     return Held(token, row["username"], row["token_expires_at"], refresh_at(row))
 
 

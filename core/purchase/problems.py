@@ -13,6 +13,7 @@ lines are rejected too, each saying which line of its document has the error.
 from __future__ import annotations
 
 import polars as pl
+import polars.selectors as cs
 
 from core.export import to_csv_bytes
 from core.figures import count_words, rupees
@@ -62,7 +63,7 @@ def rejected_lines(v) -> pl.DataFrame:
     why = pl.concat([own, tied.filter(~pl.col("line").is_in(own["line"].implode()))])
     columns = [c for c in v.lines.columns if not c.startswith("__")]
     return (v.lines.join(why.rename({"line": LINE}), on=LINE, how="inner").sort(LINE)
-            .select(*columns, "Problem"))
+            .select(cs.by_name(*columns), "Problem"))   # names, never patterns
 
 
 def rejected_csv_bytes(v) -> bytes:

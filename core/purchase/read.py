@@ -14,12 +14,14 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 
 from core.figures import count_words
 
@@ -166,7 +168,20 @@ def _check_column_count(name: str, header: list[str]) -> None:
                                 f"{count_words(MAX_COLUMNS)}. Is this the right file?", line=None)
 
 
+def _refuse_utf16(data: bytes, name: str) -> None:
+    """A UTF-16 file (Excel's "Unicode text") is refused naming its encoding, not with a
+    message about columns it seems to lack."""
+    head = data[:4096]
+    zeros_at_odd = head[1::2].count(0) if len(head) > 1 else 0
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+            len(head) >= 8 and (zeros_at_odd > len(head) // 4 or head[0::2].count(0) > len(head) // 4)):
+        raise FileProblem(name, "the file is saved as UTF-16 (\"Unicode text\"), which the "
+                                "importer does not read. Save it as \"CSV UTF-8\" (Excel: Save "
+                                "As, CSV UTF-8) and upload again.")
+
+
 def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
+    _refuse_utf16(data, name)
     utf8, _encoding = decode_text(data)
     lines = _first_lines(utf8, HEADER_SEARCH_ROWS)
     if not utf8.strip() or not lines:   # e.g. nothing but a byte-order mark
@@ -251,12 +266,17 @@ def _finish(frame: pl.DataFrame, name: str, header_row: int, kind: str, sha: str
     if frame.height > MAX_ROWS:
         raise FileProblem(name, f"has {count_words(frame.height)} data rows; the limit is {count_words(MAX_ROWS)} rows. "
                                 "Split it into smaller files.")
+    if LINE in frame.columns:
+        raise FileProblem(name, f"a column is named '{LINE}', a name the importer keeps for "
+                                "the line numbers: rename that column (or remove it) and upload "
+                                "again.")
     frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
     value_cols = [c for c in frame.columns if c != LINE]
     if not value_cols:
         raise FileProblem(name, "has no columns")
     line_count = frame.height
-    blank = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
+    # by_name: a header is a name, never a pattern ("*" or "^...$" are Polars' wildcards)
+    blank = pl.all_horizontal(cs.by_name(c).is_null() | (cs.by_name(c).str.strip_chars() == "")
                               for c in value_cols)
     frame = frame.filter(~blank)
     if frame.height == 0:
@@ -302,7 +322,7 @@ def _sheet_xml(data: bytes, name: str, sheet: str | None) -> str:
     """The XML of the sheet (to see formulas); raises a clear error for a missing sheet."""
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
-        check_unpacked_size(book, name)
+        check_unpacked_size(book, name, data)
         workbook = book.read("xl/workbook.xml").decode("utf-8", errors="replace")
         rels = book.read("xl/_rels/workbook.xml.rels").decode("utf-8", errors="replace")
     except (zipfile.BadZipFile, KeyError) as exc:
@@ -325,10 +345,12 @@ def _sheet_xml(data: bytes, name: str, sheet: str | None) -> str:
         return ""
 
 
-def check_unpacked_size(book: zipfile.ZipFile, name: str) -> None:
-    """Refuse a workbook whose parts unpack to more than the caps (a "zip bomb"), from the
-    sizes the archive declares, before anything is unpacked. The unpacking itself is bounded by
-    the same declared sizes (zipfile stops at a part's declared size)."""
+def check_unpacked_size(book: zipfile.ZipFile, name: str, data: bytes | None = None) -> None:
+    """Refuse a workbook whose parts unpack to more than the caps (a "zip bomb"), before any
+    reader sees it: first from the sizes the archive declares, then by MEASURING what each part
+    really unpacks to (`data`: the archive's bytes), streamed in 1 MB pieces and stopped as soon
+    as a part unpacks to more than it declares: the readers (calamine) unpack the whole stream
+    whatever the directory says, so a workbook that lies about its sizes is refused in words."""
     parts = book.infolist()
     unpacked = sum(p.file_size for p in parts)
     if unpacked > MAX_XLSX_UNPACKED_BYTES:
@@ -339,6 +361,54 @@ def check_unpacked_size(book: zipfile.ZipFile, name: str) -> None:
             raise FileProblem(name, f"part {part.filename} unpacks to {_size(part.file_size)} from "
                                     f"{_size(part.compress_size)}, far more than a real workbook; "
                                     "it is refused as unsafe.")
+    if data is not None:
+        for part in parts:
+            real = measured_size(data, part, name)
+            if real != part.file_size:
+                raise FileProblem(name, f"part {part.filename} says it unpacks to "
+                                        f"{_size(part.file_size)} but really unpacks to "
+                                        f"{'more than ' if real > part.file_size else ''}"
+                                        f"{_size(real)}: the workbook lies about its sizes and "
+                                        "is refused as unsafe. Save it again from Excel, or as "
+                                        "CSV.")
+
+
+UNPACK_PIECE = 1 << 20
+
+
+def measured_size(data: bytes, part: zipfile.ZipInfo, name: str) -> int:
+    """The bytes `part` really unpacks to, counted by stream-decompressing its raw data in
+    pieces of at most 1 MB; counting stops one piece past the size it declares."""
+    view = memoryview(data)
+    at = part.header_offset
+    if view[at:at + 4].tobytes() != b"PK\x03\x04":
+        raise FileProblem(name, "is not a valid .xlsx workbook (a damaged part)")
+    start = at + 30 + int.from_bytes(view[at + 26:at + 28], "little") + \
+        int.from_bytes(view[at + 28:at + 30], "little")
+    raw = view[start:start + part.compress_size]
+    if part.flag_bits & 0x1:
+        raise FileProblem(name, "is an encrypted workbook: save it without a password")
+    if part.compress_type == zipfile.ZIP_STORED:
+        return len(raw)
+    if part.compress_type != zipfile.ZIP_DEFLATED:
+        raise FileProblem(name, f"part {part.filename} is packed in a way Excel does not use; "
+                                "save the workbook again from Excel, or as CSV.")
+    unpacker = zlib.decompressobj(-zlib.MAX_WBITS)
+    real = 0
+    try:
+        for offset in range(0, len(raw), UNPACK_PIECE):
+            piece = raw[offset:offset + UNPACK_PIECE]
+            while piece and not unpacker.eof:
+                real += len(unpacker.decompress(piece, UNPACK_PIECE))
+                if real > part.file_size:
+                    return real
+                piece = unpacker.unconsumed_tail
+            if unpacker.eof:
+                break
+        real += len(unpacker.flush(UNPACK_PIECE))
+    except zlib.error as exc:
+        raise FileProblem(name, f"part {part.filename} is damaged (it does not unpack)") from exc
+    return real
 
 
 _FORMULA_NO_VALUE = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*'

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import polars.selectors as cs
 
 from core.gstin import STATES, gstin_problem
 from core.purchase.read import LINE, RawTable
@@ -53,6 +54,11 @@ def _rcm_key(text: pl.Expr) -> pl.Expr:
                                                                 return_dtype=pl.Utf8)
 
 
+# NUL and the other control characters (tab, line breaks aside) are never part of a name or
+# a number: dropped from every field before anything else reads it (issue 29.10).
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
 def _text_missing(column: str) -> pl.Expr:
     return pl.col(column).is_null() | (pl.col(column) == "")
 
@@ -62,8 +68,9 @@ def canonical_lines(raw: RawTable, template: Template,
     """The file's columns renamed to canonical fields (missing optional ones as null text)."""
     headers = [c for c in raw.frame.columns if c != LINE]
     columns = resolve_columns(template, headers, raw.file, have_company=bool(company_gstin))
-    exprs = [(pl.col(columns[f]).str.strip_chars() if f in columns else pl.lit(None, pl.Utf8))
-             .alias(text_of(f)) for f in FIELDS]
+    # by_name: a header is a name, never a pattern ("*" or "^...$" are Polars' wildcards)
+    exprs = [(cs.by_name(columns[f]).str.replace_all(CONTROL_CHARS, "").str.strip_chars()
+              if f in columns else pl.lit(None, pl.Utf8)).alias(text_of(f)) for f in FIELDS]
     return raw.frame.select(pl.col(LINE), *exprs), columns
 
 

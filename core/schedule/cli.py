@@ -146,6 +146,9 @@ def cmd_settings_show(args) -> int:
 
 
 def cmd_settings_set(args) -> int:
+    if args.key not in (*registry.SETTING_KEYS, *BACKUP_KEYS):
+        raise registry.SettingsError(f"Unknown setting '{args.key}': one of "
+                                     f"{', '.join((*registry.SETTING_KEYS, *BACKUP_KEYS))}")
     change = change_backup_setting if args.key in BACKUP_KEYS else registry.change_setting
     saved = change(args.key, args.value, actor="cli")
     print(f"{args.key} = {saved}")

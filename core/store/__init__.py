@@ -8,6 +8,7 @@ from core.store.database import (
     get_setting,
     let_go_of_idle_files,
     lock_wait_stats,
+    migrate,
     migration_files,
     put_setting,
     transaction,
@@ -17,4 +18,4 @@ from core.store.frames import frame_of, query_frame, query_table
 from core.store.secret_key import configured_key, read_or_make_key
 from core.store.version import store_version
 
-__all__ = ["DatabaseBusy", "configured_key", "connect", "db_path", "frame_of", "get_setting", "let_go_of_idle_files", "lock_wait_stats", "migration_files", "put_setting", "query_frame", "query_table", "read_or_make_key", "store_version", "transaction", "worker_lock_path"]
+__all__ = ["DatabaseBusy", "configured_key", "connect", "db_path", "frame_of", "get_setting", "let_go_of_idle_files", "lock_wait_stats", "migrate", "migration_files", "put_setting", "query_frame", "query_table", "read_or_make_key", "store_version", "transaction", "worker_lock_path"]

@@ -54,6 +54,13 @@ class DatabaseBusy(RuntimeError):
     """The store stayed locked by another process for longer than the busy timeout."""
 
 
+def _is_short_read(exc: Exception) -> bool:
+    """DuckDB read fewer bytes than the file's header promises: seen on open while another
+    process was letting the file go (its closing checkpoint still writing), issue 29.8."""
+    text = str(exc).lower()
+    return "could not read enough bytes" in text or "could not read all bytes" in text
+
+
 def db_path() -> str:
     return os.environ.get("IMS_DB_PATH", DEFAULT_DB_PATH)
 
@@ -98,7 +105,8 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConnection:
-    """Open the file read-write, waiting (jittered backoff) while another process holds it.
+    """Open the file read-write, waiting (jittered backoff) while another process holds it,
+    or while it reads short (another process's closing checkpoint still writing it).
 
     A process that has to wait takes the file's turn lock (`<file>.turn`) while it waits, so
     that the holder stops handing the file to new work of its own and lets it go (`_checkout`).
@@ -117,8 +125,15 @@ def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConn
                     _lock_waits["seconds"] += waited
                 return con
             except (duckdb.IOException, duckdb.ConnectionException) as exc:
-                if not _is_lock_error(exc):
+                short = _is_short_read(exc)
+                if not (short or _is_lock_error(exc)):
                     raise
+                if time.monotonic() >= deadline and short:
+                    raise DatabaseBusy(
+                        f"The store file {path} could not be read: it is shorter than its own "
+                        f"header says, and stayed so for {busy_timeout:.0f} s (damaged, or "
+                        "still being written by another program). If it stays so, restore the "
+                        "newest backup (docs/backups.md).") from exc
                 if time.monotonic() >= deadline:
                     raise DatabaseBusy(
                         f"The database is busy: another program (the worker, or a second app) "
@@ -130,6 +145,17 @@ def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConn
     finally:
         if have_turn:
             fcntl.flock(turn, fcntl.LOCK_UN)
+
+
+def _keep_private(path: str) -> None:
+    """The store file and its WAL readable by their owner only (0600): they hold password
+    hashes and session ids. DuckDB makes them with the process's umask (often 0644)."""
+    for p in (path, path + ".wal"):
+        try:
+            if os.stat(p).st_mode & 0o077:
+                os.chmod(p, 0o600)
+        except OSError:
+            pass                # gone, or not ours to change (another user's file)
 
 
 def _take_turn(turn: int) -> bool:
@@ -164,6 +190,7 @@ class _SharedFile:
         self.users = 0
         self.guard = threading.Condition()  # opening and closing, one thread at a time
         self.writer = threading.RLock()
+        self.path = path
         self.turn = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
         self.depth = threading.local()      # cursors this thread holds
         self.idle_round = 0                 # counts the times the last user left
@@ -193,6 +220,7 @@ def _checkout(shared: _SharedFile, path: str, busy_timeout: float) -> duckdb.Duc
         if shared.root is None:
             shared.root = _open_file(path, busy_timeout, shared.turn)
             shared.opened_at = time.monotonic()
+            _keep_private(path)
             try:
                 migrate(shared.root, path)
             except BaseException:
@@ -208,6 +236,8 @@ def _checkin(shared: _SharedFile, cursor: duckdb.DuckDBPyConnection) -> None:
     with shared.guard:
         try:
             cursor.close()
+            if shared.users == 1 and shared.root is not None:
+                _keep_private(shared.path)     # a WAL made by this piece of work
         finally:
             shared.users -= 1
             shared.depth.n -= 1
@@ -326,8 +356,10 @@ def migration_files() -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def migrate(con: duckdb.DuckDBPyConnection, path: str = "") -> list[int]:
-    """Apply every migration not yet recorded; each in its own transaction."""
+def migrate(con: duckdb.DuckDBPyConnection, path: str = "",
+            versions: set[int] | None = None) -> list[int]:
+    """Apply every migration not yet recorded (only those numbered in `versions`, when given:
+    a restore builds a backup's schema); each in its own transaction."""
     key = f"{path}:{len(migration_files())}"
     if path and path != ":memory:" and key in _migrated:
         return []
@@ -338,7 +370,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "") -> list[int]:
         done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
         applied = []
         for number, f in migration_files():
-            if number in done:
+            if number in done or (versions is not None and number not in versions):
                 continue
             with transaction(con):
                 con.execute(f.read_text())

@@ -14,12 +14,17 @@ SECRETS_FILE = Path(__file__).resolve().parents[1] / ".streamlit" / "secrets.tom
 
 def read_or_make_key(path: Path, min_chars: int, unusable: Exception) -> str:
     """The key in `path`, made first when the file is missing; `unusable` is raised when the
-    file holds no key of at least `min_chars` characters."""
+    file holds no key of at least `min_chars` characters, or cannot be read as text at all (a
+    folder in its place, no permission, binary garbage): never a traceback, never a new key
+    over a damaged one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        key = path.read_text().strip()
+        try:
+            key = path.read_text().strip()
+        except (OSError, UnicodeError):
+            raise unusable from None
         if len(key) < min_chars:
             raise unusable from None
         return key
