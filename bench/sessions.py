@@ -1,0 +1,185 @@
+"""Many people at once: N chromium sessions browse IMS Invoices, Reconciliation and the Dashboard
+of the app as ./run.sh serves it, while the worker fetches and syncs, and the app's health is
+asked every second.
+
+    .venv/bin/python -m bench.sessions [--sessions 8] [--seconds 180] [--scale 3000]
+
+1. Start the sandbox (`--scale` IMS records per business) and a fresh store: the business
+   fetched, its books imported, synced; then `app/serve.py` on a free port.
+2. For `--seconds`: `--sessions` browser contexts (one chromium, Playwright's async API) each
+   open the three pages in turn and time each until its title and figures are drawn; a thread
+   asks `/_stcore/health` every second; another runs `worker.py fetch` then `worker.py sync`
+   over and over.
+3. Print a RESULT line: pages opened, the slowest page, health answers missed and the longest
+   gap between two answers, the worker's runs and how many failed.
+
+The browser test tests/test_sessions_browser.py runs the same with 2 sessions for 40 s (the
+two-user freeze of issue 29 happened within seconds); docs/reliability.md quotes the 8-session
+run.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import requests
+from playwright.async_api import async_playwright
+
+from core.business.registry import save_business
+from core.ims.fetch import fetch_business
+from core.ims.sync import apply_sync
+from core.purchase import import_purchase_file
+from sandbox.generate import generate_files
+from tests.fixtures import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    running_app,
+    start_sandbox,
+    stop_sandbox,
+    store_env,
+    temporary_env,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+GSTIN = "27AAACW1234K1ZD"
+PAGES = (("ims_invoices", "IMS Invoices"), ("reconciliation", "Reconciliation"),
+         ("dashboard", "Dashboard"))
+BUSY = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"], [data-stale="true"]'
+
+
+def prepare_store(work: Path, sandbox_url: str, scale: int) -> str:
+    """A store with the business fetched from the sandbox, its books imported, synced."""
+    db = str(work / "ims.duckdb")
+    with temporary_env(GSTN_API_URL=sandbox_url), store_env(db):
+        save_business(GSTIN, "Western Agro Industries Ltd", "bench")
+        fetch_business(GSTIN)
+        books = generate_files(work / "books", records=scale, seed=7, gstin=GSTIN)
+        assert import_purchase_file(books["purchase_register"], actor="bench",
+                                    company_gstin=GSTIN).ok
+        apply_sync(GSTIN)
+    return db
+
+
+async def open_page(page, url: str, path: str, title: str) -> float:
+    """Seconds from asking for a page until its title is drawn and nothing is still running."""
+    start = time.monotonic()
+    await page.goto(f"{url}/{path}")
+    await page.get_by_role("heading", name=title).first.wait_for(timeout=60000)
+    for _ in range(300):
+        if not await page.locator(BUSY).count():
+            break
+        await page.wait_for_timeout(100)
+    if await page.locator('[data-testid="stException"]').count():
+        raise AssertionError(f"{path} showed an exception")
+    return time.monotonic() - start
+
+
+async def one_person(browser, url: str, until: float, person: int, times: list) -> None:
+    context = await browser.new_context(viewport={"width": 1440, "height": 900})
+    page = await context.new_page()
+    turn = person
+    try:
+        while time.monotonic() < until:
+            path, title = PAGES[turn % len(PAGES)]
+            times.append((path, await open_page(page, url, path, title)))
+            turn += 1
+    finally:
+        await context.close()
+
+
+async def browse_together(url: str, sessions: int, seconds: float) -> list[tuple[str, float]]:
+    """(page, seconds) of every page the sessions opened."""
+    times: list[tuple[str, float]] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        until = time.monotonic() + seconds
+        await asyncio.gather(*(one_person(browser, url, until, i, times)
+                               for i in range(sessions)))
+        await browser.close()
+    return times
+
+
+def watch_health(url: str, stop: threading.Event, answers: list) -> None:
+    """Ask the app's health every second: (time, answered in time?)."""
+    while not stop.is_set():
+        asked = time.monotonic()
+        try:
+            ok = requests.get(f"{url}/_stcore/health", timeout=5).status_code == 200
+        except requests.RequestException:
+            ok = False
+        answers.append((asked, ok))
+        stop.wait(max(0.0, 1.0 - (time.monotonic() - asked)))
+
+
+def run_worker(db: str, sandbox_url: str, stop: threading.Event, runs: list) -> None:
+    """`worker.py fetch` then `worker.py sync`, over and over: (command, exit status)."""
+    env = {**os.environ, "IMS_DB_PATH": db, "GSTN_API_URL": sandbox_url}
+    while not stop.is_set():
+        for command in ("fetch", "sync"):
+            done = subprocess.run([sys.executable, "worker.py", command, "--gstin", GSTIN],
+                                  cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=600, check=False)
+            runs.append((command, done.returncode, done.stdout + done.stderr))
+
+
+def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) -> dict:
+    """Browse with `sessions` people for `seconds` while the worker runs; the figures."""
+    stop = threading.Event()
+    answers: list = []
+    runs: list = []
+    health = threading.Thread(target=watch_health, args=(url, stop, answers), daemon=True)
+    worker = threading.Thread(target=run_worker, args=(db, sandbox_url, stop, runs), daemon=True)
+    health.start()
+    worker.start()
+    try:
+        times = asyncio.run(browse_together(url, sessions, seconds))
+    finally:
+        stop.set()
+        health.join(timeout=10)
+        worker.join(timeout=600)
+    asked = [t for t, _ in answers]
+    gaps = [b - a for a, b in pairwise(asked)]
+    return {"sessions": sessions, "seconds": seconds, "pages": len(times),
+            "slowest_page_s": round(max((s for _, s in times), default=0.0), 2),
+            "slowest_by_page": {p: round(max(s for q, s in times if q == p), 2)
+                                for p in {q for q, _ in times}},
+            "health_asked": len(answers), "health_missed": sum(not ok for _, ok in answers),
+            "longest_health_gap_s": round(max(gaps, default=0.0), 2),
+            "worker_runs": len(runs), "worker_failed": [(c, rc, out[-300:])
+                                                        for c, rc, out in runs if rc != 0]}
+
+
+def run(sessions: int, seconds: float, scale: int, work: Path) -> dict:
+    sb = start_sandbox(scale=scale)
+    try:
+        db = prepare_store(work, sb.url, scale)
+        with running_app(db, "app/serve.py", GSTN_API_URL=sb.url) as url:
+            return measure(url, db, sb.url, sessions, seconds)
+    finally:
+        stop_sandbox(sb)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sessions", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=180)
+    ap.add_argument("--scale", type=int, default=3000)
+    args = ap.parse_args()
+    work = Path(__file__).resolve().parent / "out" / "sessions"
+    work.mkdir(parents=True, exist_ok=True)
+    for old in work.glob("ims.duckdb*"):
+        old.unlink()
+    result = run(args.sessions, args.seconds, args.scale, work)
+    print("RESULT " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""Two people on the app at once, in Debian's chromium, while the worker fetches and syncs
+(issue 29: two sessions on IMS Invoices once froze the server for good). The app must answer
+its health check every second, every page must open within 10 s, and every run of the worker
+must succeed. `bench/sessions.py` is the same with 8 sessions for 3 minutes."""
+from __future__ import annotations
+
+import pytest
+
+from bench.sessions import run
+
+pytestmark = pytest.mark.browser
+
+
+def test_two_sessions_browse_while_the_worker_fetches_and_syncs(tmp_path):
+    result = run(sessions=2, seconds=40, scale=1500, work=tmp_path)
+    assert result["pages"] >= 6, result
+    assert set(result["slowest_by_page"]) == {"ims_invoices", "reconciliation", "dashboard"}
+    assert result["slowest_page_s"] <= 10, result
+    assert result["health_missed"] == 0 and result["longest_health_gap_s"] <= 2.5, result
+    assert result["worker_runs"] >= 2 and not result["worker_failed"], result
