@@ -111,3 +111,12 @@ def create_database(server: PgServer, name: str) -> str:
 def drop_database(server: PgServer, name: str) -> None:
     with psycopg.connect(server.url(), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def stored_bytes(location: str) -> bytes:
+    """Everything a store holds on disk, to search for what must never be stored: the DuckDB
+    file's bytes, or a PostgreSQL database's data as `pg_dump` writes it."""
+    if not location.startswith("postgresql://"):
+        return Path(location).read_bytes()
+    return subprocess.run([str(server_bin() / "pg_dump"), "--data-only", location],
+                          check=True, capture_output=True, timeout=120).stdout

@@ -141,20 +141,20 @@ def _frame_type(column) -> pl.DataType:
 
 
 class _Pool:
-    """Idle connections of this process to one database."""
+    """Idle connections of this process to one database (with one lock timeout)."""
 
     def __init__(self) -> None:
         self.idle: list[psycopg.Connection] = []
         self.lock = threading.Lock()
 
 
-_pools: dict[str, _Pool] = {}
+_pools: dict[tuple[str, float], _Pool] = {}
 _pools_lock = threading.Lock()
 
 
-def _pool(url: str) -> _Pool:
+def _pool(url: str, timeout: float) -> _Pool:
     with _pools_lock:
-        return _pools.setdefault(url, _Pool())
+        return _pools.setdefault((url, timeout), _Pool())
 
 
 def open_connection(url: str, timeout: float) -> psycopg.Connection:
@@ -165,7 +165,7 @@ def open_connection(url: str, timeout: float) -> psycopg.Connection:
 
 
 def _checkout(url: str, timeout: float) -> psycopg.Connection:
-    pool = _pool(url)
+    pool = _pool(url, timeout)
     with pool.lock:
         while pool.idle:
             raw = pool.idle.pop()
@@ -175,13 +175,13 @@ def _checkout(url: str, timeout: float) -> psycopg.Connection:
     return open_connection(url, timeout)
 
 
-def _checkin(url: str, raw: psycopg.Connection) -> None:
+def _checkin(url: str, timeout: float, raw: psycopg.Connection) -> None:
     if raw.closed or raw.broken:
         raw.close()
         return
     if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         raw.rollback()          # a caller that left a transaction open: nothing of it stays
-    pool = _pool(url)
+    pool = _pool(url, timeout)
     with pool.lock:
         if len(pool.idle) < POOL_SIZE:
             pool.idle.append(raw)
@@ -198,7 +198,7 @@ def connection(url: str, timeout: float) -> Iterator[PgConnection]:
         yield con
     finally:
         con.close()
-        _checkin(url, raw)
+        _checkin(url, timeout, raw)
 
 
 def close_idle() -> None:
