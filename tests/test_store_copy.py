@@ -67,3 +67,15 @@ def test_a_database_that_holds_data_is_refused_and_left_alone(filled_store, pg_d
     assert "Traceback" not in refused.stderr and "postgres@" not in refused.stderr
     counts = table_counts(pg_database)
     assert counts["settings"] == 1 and counts["ims_records"] == 0
+
+
+def test_a_table_the_schema_does_not_know_stops_the_copy_before_it_starts(filled_store,
+                                                                          pg_database):
+    with connect(filled_store) as con:
+        con.execute("CREATE TABLE scratch_notes (n INTEGER)")
+    refused = run_copy(pg_database, filled_store)
+    assert refused.returncode == 1
+    assert "scratch_notes" in refused.stderr and "nothing was copied" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    counts = table_counts(pg_database)
+    assert counts.pop("schema_version") > 0 and set(counts.values()) == {0}

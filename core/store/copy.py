@@ -17,6 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 from core.store import postgres
 from core.store.database import connect, db_path, migrate_store, transaction
 
@@ -54,10 +56,23 @@ def copy_store(url: str, source: str | None = None) -> list[TableCopied]:
             connect(source, read_only=True) as duck, transaction(duck), \
             connect(url) as pg, transaction(pg):
         _same_schema_version(duck, pg)
-        copied = [_copy_table(duck, pg, table, Path(folder))
-                  for (table,) in duck.execute(TABLES_SQL).fetchall()]
-        _move_sequences(duck, pg)
+        tables = [t for (t,) in duck.execute(TABLES_SQL).fetchall()]
+        _same_tables(tables, pg)
+        try:
+            copied = [_copy_table(duck, pg, table, Path(folder)) for table in tables]
+            _move_sequences(duck, pg)
+        except psycopg.Error as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+            raise CopyRefused(f"The copy failed and nothing was kept ({first_line}).") from exc
     return copied
+
+
+def _same_tables(tables: list[str], pg) -> None:
+    known = {t for (t,) in pg.execute(PG_DATA_SQL).fetchall()}
+    strange = sorted(set(tables) - known)
+    if strange:
+        raise CopyRefused(f"The store file has tables the store's schema does not know "
+                          f"({', '.join(strange)}); nothing was copied.")
 
 
 def _refuse_unless_empty(url: str) -> None:
