@@ -156,3 +156,14 @@ def test_a_second_process_reads_what_the_first_committed(db_file):
                            capture_output=True, text=True, timeout=60,
                            env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert other.stdout.strip() == "yes", other.stderr[-2000:]
+
+
+def test_a_backup_of_a_postgres_store_points_to_pg_dump(store_engine, db_file, tmp_path):
+    if store_engine == "duckdb":
+        pytest.skip("team mode only (tests/test_backup*.py cover the DuckDB file)")
+    done = subprocess.run([sys.executable, "-m", "core.db", "backup", "--to", str(tmp_path)],
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "pg_dump" in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []

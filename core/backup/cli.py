@@ -25,6 +25,7 @@ from core.backup.snapshot import backup_folder, configured_folder, take_backup
 from core.clock import SystemClock
 from core.store import cli as store_cli
 from core.store import connect, db_path, migration_files
+from core.store.database import db_url
 
 
 def megabytes(n: int) -> str:
@@ -105,6 +106,11 @@ def main(argv: list[str] | None = None,
     try:
         if args.command in store_cli.COMMANDS:
             return store_cli.run(args)
+        if args.command == "backup" and db_url():
+            print("backup: the store is on PostgreSQL (IMS_DB_URL); back it up with pg_dump "
+                  "(docs/store.md, \"Team mode\"). This command backs up a DuckDB store.",
+                  file=sys.stderr)
+            return 1
         return run(args, open_store, store_path, known_versions)
     except RuntimeError as exc:          # BackupError, or the store stayed busy
         print(f"{args.command}: {exc}", file=sys.stderr)
