@@ -3,6 +3,7 @@
 - `db_file`: a fresh DuckDB file per test, with IMS_DB_PATH pointing at it; in a module that
   asks for both engines (`pytestmark = pytest.mark.usefixtures("store_engine")`), each test runs
   twice: on that file, and on a fresh PostgreSQL database (IMS_DB_URL; `db_file` is its URL);
+  `IMS_TEST_ENGINE=postgres` puts every other module's store on PostgreSQL too;
 - `pg_server`: a real PostgreSQL server (Debian's package) in a temporary folder, one per run;
   `pg_database`: a fresh database on it per test (tests/pg.py);
 - `store`: that file with the purchase samples' company as a business;
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,9 @@ from tests.fixtures import (
 from tests.pg import create_database, drop_database, server_bin, start_server, stop_server
 
 _database_numbers = itertools.count(1)
+# `IMS_TEST_ENGINE=postgres ./test.sh tests/test_x.py` runs any module's stores on PostgreSQL
+# (to see how far a module is ported; both-engines modules run on both whatever it says).
+TEST_ENGINE = os.environ.get("IMS_TEST_ENGINE", "duckdb")
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +71,7 @@ def db_file(request, tmp_path, monkeypatch) -> str:
     """A fresh store file; IMS_DB_PATH points at it for the code under test. On the postgres
     run of a both-engines module: a fresh PostgreSQL database instead, IMS_DB_URL its URL."""
     engine = (request.getfixturevalue("store_engine")
-              if "store_engine" in request.fixturenames else "duckdb")
+              if "store_engine" in request.fixturenames else TEST_ENGINE)
     path = str(tmp_path / "ims.duckdb")
     monkeypatch.setenv("IMS_DB_PATH", path)
     if engine == "postgres":
@@ -123,6 +128,7 @@ SLOW_MODULES = {
     "test_hostile_uploads", "test_sandbox", "test_sandbox_generate", "test_sandbox_portal_rules",
     "test_sync", "test_sync_itc", "test_store_threads", "test_auth_errors", "test_lint",
     "test_scheduler", "test_backup", "test_gsp_connect", "test_hostile", "test_reco_accuracy",
+    "test_store_engines", "test_store_copy", "test_job_claims", "test_auth_two_servers",
 }
 
 
