@@ -6,11 +6,13 @@ PostgreSQL server is Debian's, started by the tests in a temporary folder (tests
 """
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import os
 import subprocess
 import sys
 
+import polars as pl
 import pytest
 
 from core.store import DatabaseBusy, connect, get_setting, put_setting, query_frame, transaction
@@ -107,6 +109,8 @@ def test_the_code_s_sql_runs_unchanged_on_both(db_file):
                              [["27AAAAA0000A1Z5", "x"]]).fetchall()
         frame = query_frame(con, "SELECT key, value, 12.50::DECIMAL(18,2) AS amount "
                                  "FROM settings WHERE value LIKE ? ORDER BY key", ["%!"])
+        sorted_list = con.execute("SELECT list_sort(list(DISTINCT key)) FROM settings "
+                                  "WHERE contains(key, ?)", ["a"]).fetchall()
         cur = con.execute("SELECT gstin, enabled FROM businesses")
         names = [d[0] for d in cur.description]
     assert changed == [(2,)]
@@ -115,6 +119,7 @@ def test_the_code_s_sql_runs_unchanged_on_both(db_file):
     assert frame.to_dicts() == [{"key": "a?", "value": "50%!", "amount": decimal.Decimal("12.50")},
                                 {"key": "b", "value": "$x!", "amount": decimal.Decimal("12.50")}]
     assert names == ["gstin", "enabled"]
+    assert sorted_list == [(["a?"],)]
 
 
 def test_migrate_from_the_command_line_on_either_engine(db_file):
@@ -167,3 +172,27 @@ def test_a_backup_of_a_postgres_store_points_to_pg_dump(store_engine, db_file, t
     assert done.returncode == 1
     assert "pg_dump" in done.stderr and "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_registered_frame_is_a_table_for_the_sql_that_follows(db_file, store_engine):
+    frame = pl.DataFrame({
+        "gstin": ["27AAAAA0000A1Z5", "29BBBBB1111B1Z5", "07CCCCC2222C1Z5"],
+        "note": ["", None, 'says "50%", then ?'],
+        "amount": [decimal.Decimal("10.50"), decimal.Decimal("-3.25"), None],
+        "seen": [dt.datetime(2025, 11, 12, 6, 0, 1, 250), None, dt.datetime(2025, 1, 1)],
+        "n": [1, 2, 3],
+    }, schema_overrides={"amount": pl.Decimal(18, 2)})
+    with connect() as con:
+        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'One', '27')",
+                    ["27AAAAA0000A1Z5"])
+        con.register("frame_in", frame)
+        joined = con.execute("SELECT f.n, b.name FROM frame_in f JOIN businesses b "
+                             "USING (gstin)").fetchall()
+        back = con.sql("SELECT * FROM frame_in ORDER BY n").pl()
+        con.unregister("frame_in")
+    assert joined == [(1, "One")]
+    assert back.to_dicts() == frame.to_dicts()
+    if store_engine == "postgres":      # the pooled connection's next user sees no leftovers
+        with connect() as con:
+            assert con.execute("SELECT count(*) FROM pg_class WHERE relpersistence = 't'"
+                               ).fetchall() == [(0,)]

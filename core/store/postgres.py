@@ -8,7 +8,10 @@ The code above the store speaks to a connection the way it speaks to DuckDB's: `
 - a statement that returns no rows (INSERT, UPDATE, DELETE without RETURNING) fetches
   `[(rows affected,)]`, as DuckDB does;
 - a few DuckDB functions the shared SQL uses exist on the server too (`COMPAT_FUNCTIONS`:
-  `to_seconds`, `list_contains`), made by `migrate` before the migrations run.
+  `to_seconds`, `list_contains`, `contains`, `list_sort`, the `list` aggregate), made by
+  `migrate` before the migrations run;
+- `register(name, frame)` loads a Polars/Arrow frame into a temporary table with COPY, and
+  `sql(query).pl()` reads a query as a frame, as DuckDB's relation API does.
 
 Connections run in autocommit, so `transaction()` (BEGIN ... COMMIT) works unchanged; the
 session's time zone is UTC, so `current_timestamp` and naive timestamps mean UTC as in the
@@ -31,10 +34,17 @@ POOL_SIZE = 8
 # The DuckDB types of the migrations PostgreSQL does not have, and what stands for them.
 DDL_TYPES = {"UBIGINT": "NUMERIC(20,0)"}
 COMPAT_FUNCTIONS = """
+DROP FUNCTION IF EXISTS list_contains(anyarray, anyelement);
 CREATE OR REPLACE FUNCTION to_seconds(double precision) RETURNS interval
     LANGUAGE sql IMMUTABLE AS $$ SELECT make_interval(secs => $1) $$;
-CREATE OR REPLACE FUNCTION list_contains(anyarray, anyelement) RETURNS boolean
+CREATE OR REPLACE FUNCTION list_contains(anycompatiblearray, anycompatible) RETURNS boolean
     LANGUAGE sql IMMUTABLE AS $$ SELECT $2 = ANY($1) $$;
+CREATE OR REPLACE FUNCTION contains(text, text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE AS $$ SELECT strpos($1, $2) > 0 $$;
+CREATE OR REPLACE FUNCTION list_sort(anyarray) RETURNS anyarray
+    LANGUAGE sql IMMUTABLE AS $$ SELECT array(SELECT x FROM unnest($1) x ORDER BY x) $$;
+CREATE OR REPLACE AGGREGATE list(anycompatible) (
+    SFUNC = array_append, STYPE = anycompatiblearray, INITCOND = '{}');
 """
 # Polars types of the PostgreSQL types the store uses (by type oid); numeric is Decimal with the
 # column's own precision and scale, anything else text.
@@ -88,8 +98,34 @@ class PgConnection:
     def __init__(self, raw: psycopg.Connection) -> None:
         self.raw = raw
         self._cursor = raw.cursor()
+        self.made_temp_tables = False
+
+    def register(self, name: str, frame) -> PgConnection:
+        """A frame (Polars, Arrow or pandas) as a temporary table `name` for the SQL that
+        follows, loaded with COPY (DuckDB reads a registered frame in place; here it is
+        copied once). Dropped by `unregister`, and with every temporary table when the
+        connection goes back to the pool."""
+        frame = _polars(frame)
+        columns = ", ".join(f'"{c}" {_column_type(t)}' for c, t in frame.schema.items())
+        self._cursor.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
+        self._cursor.execute(f'CREATE TEMP TABLE "{name}" ({columns})')
+        self.made_temp_tables = True
+        if frame.height:
+            with self._cursor.copy(f'COPY "{name}" FROM STDIN (FORMAT csv)') as load:
+                load.write(frame.write_csv(include_header=False))
+        return self
+
+    def unregister(self, name: str) -> PgConnection:
+        self._cursor.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
+        return self
+
+    def sql(self, sql: str, params=None) -> PgRelation:
+        """DuckDB's relation API as far as the code uses it: `.pl()`, `.to_arrow_table()`,
+        `.fetchall()`."""
+        return PgRelation(self, sql, params)
 
     def execute(self, sql: str, params=None) -> PgConnection:
+        self.made_temp_tables = self.made_temp_tables or "TEMP" in sql.upper()
         if params is None:
             self._cursor.execute(sql)
         else:
@@ -132,6 +168,44 @@ class PgConnection:
 
     def close(self) -> None:
         self._cursor.close()
+
+
+class PgRelation:
+    def __init__(self, con: PgConnection, sql: str, params) -> None:
+        self.con, self.query, self.params = con, sql, params
+
+    def pl(self) -> pl.DataFrame:
+        return self.con.frame(self.query, self.params)
+
+    def to_arrow_table(self):
+        return self.pl().to_arrow()
+
+    def fetchall(self) -> list[tuple]:
+        return self.con.execute(self.query, self.params).fetchall()
+
+
+def _polars(frame) -> pl.DataFrame:
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    if type(frame).__module__.startswith("pyarrow"):
+        return pl.from_arrow(frame)
+    return pl.from_pandas(frame)
+
+
+def _column_type(dtype: pl.DataType) -> str:
+    """The PostgreSQL type a registered frame's column gets."""
+    if isinstance(dtype, pl.Decimal):
+        return f"NUMERIC({dtype.precision or 38},{dtype.scale or 0})"
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
+    simple = {pl.Int8: "SMALLINT", pl.Int16: "SMALLINT", pl.Int32: "INTEGER", pl.Int64: "BIGINT",
+              pl.UInt8: "SMALLINT", pl.UInt16: "INTEGER", pl.UInt32: "BIGINT",
+              pl.UInt64: "NUMERIC(20,0)", pl.Float32: "REAL", pl.Float64: "DOUBLE PRECISION",
+              pl.Boolean: "BOOLEAN", pl.Date: "DATE", pl.Time: "TIME", pl.Duration: "INTERVAL"}
+    for polars_type, pg_type in simple.items():
+        if dtype == polars_type:
+            return pg_type
+    return "TEXT"
 
 
 def _frame_type(column) -> pl.DataType:
@@ -198,6 +272,9 @@ def connection(url: str, timeout: float) -> Iterator[PgConnection]:
         yield con
     finally:
         con.close()
+        if con.made_temp_tables and not raw.closed and \
+                raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            raw.execute("DISCARD TEMP")    # the next user of the connection starts clean
         _checkin(url, timeout, raw)
 
 
