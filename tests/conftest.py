@@ -1,6 +1,11 @@
 """The fixtures every test module may ask for; the builders behind them are in fixtures.py.
 
-- `db_file`: a fresh DuckDB file per test, with IMS_DB_PATH pointing at it;
+- `db_file`: a fresh DuckDB file per test, with IMS_DB_PATH pointing at it; in a module that
+  asks for both engines (`pytestmark = pytest.mark.usefixtures("store_engine")`), each test runs
+  twice: on that file, and on a fresh PostgreSQL database (IMS_DB_URL; `db_file` is its URL);
+  `IMS_TEST_ENGINE=postgres` puts every other module's store on PostgreSQL too;
+- `pg_server`: a real PostgreSQL server (Debian's package) in a temporary folder, one per run;
+  `pg_database`: a fresh database on it per test (tests/pg.py);
 - `store`: that file with the purchase samples' company as a business;
 - `demo_store`: that file filled with the demo data set (`fixtures.seed_demo`);
 - `sandbox`: the real sandbox over HTTP, fresh per test, GSTN_API_URL pointing at it;
@@ -8,6 +13,7 @@
 """
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -15,6 +21,7 @@ import pytest
 from hypothesis import settings
 from playwright.sync_api import sync_playwright
 
+from core.store import let_go_of_idle_files
 from tests.fixtures import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -24,6 +31,24 @@ from tests.fixtures import (
     start_sandbox,
     stop_sandbox,
 )
+from tests.pg import create_database, drop_database, server_bin, start_server, stop_server
+
+_database_numbers = itertools.count(1)
+# `IMS_TEST_ENGINE=postgres ./test.sh tests/test_x.py` runs any module's stores on PostgreSQL
+# (to see how far a module is ported; both-engines modules run on both whatever it says).
+TEST_ENGINE = os.environ.get("IMS_TEST_ENGINE", "duckdb")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """Debian's PostgreSQL server in a temporary folder for the whole run; skipped when its
+    programs are missing."""
+    if server_bin() is None:
+        pytest.skip("PostgreSQL's server programs are not installed (/usr/lib/postgresql/*/bin; "
+                    "./test.sh installs them: apt-get install postgresql)")
+    server = start_server()
+    yield server
+    stop_server(server)
 
 # Generated cases (hypothesis): the normal suite is deterministic, the same examples on every
 # run and every machine (derandomize: drawn from a hash of each test, no saved database), so CI
@@ -35,10 +60,34 @@ settings.load_profile("long" if os.environ.get("IMS_FUZZ") == "long" else "ci")
 
 
 @pytest.fixture
-def db_file(tmp_path, monkeypatch) -> str:
-    """A fresh store file; IMS_DB_PATH points at it for the code under test."""
+def pg_database(pg_server) -> str:
+    """A fresh, empty PostgreSQL database for one test; its URL. Dropped afterwards."""
+    name = f"ims_test_{next(_database_numbers)}"
+    url = create_database(pg_server, name)
+    yield url
+    let_go_of_idle_files()
+    drop_database(pg_server, name)
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def store_engine(request) -> str:
+    """The engine a both-engines module's test runs on (see `db_file`)."""
+    return request.param
+
+
+@pytest.fixture
+def db_file(request, tmp_path, monkeypatch) -> str:
+    """A fresh store file; IMS_DB_PATH points at it for the code under test. On the postgres
+    run of a both-engines module: a fresh PostgreSQL database instead, IMS_DB_URL its URL."""
+    engine = (request.getfixturevalue("store_engine")
+              if "store_engine" in request.fixturenames else TEST_ENGINE)
     path = str(tmp_path / "ims.duckdb")
     monkeypatch.setenv("IMS_DB_PATH", path)
+    if engine == "postgres":
+        url = request.getfixturevalue("pg_database")
+        monkeypatch.setenv("IMS_DB_URL", url)
+        return url
+    monkeypatch.delenv("IMS_DB_URL", raising=False)
     return path
 
 
@@ -88,6 +137,7 @@ SLOW_MODULES = {
     "test_hostile_uploads", "test_sandbox", "test_sandbox_generate", "test_sandbox_portal_rules",
     "test_sync", "test_sync_itc", "test_store_threads", "test_auth_errors", "test_lint",
     "test_scheduler", "test_backup", "test_gsp_connect", "test_hostile", "test_reco_accuracy",
+    "test_store_engines", "test_store_copy", "test_job_claims", "test_auth_two_servers",
 }
 
 

@@ -5,7 +5,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,6 +12,9 @@ from core import auth
 from core.auth import AuthError, PermissionDenied
 from core.store.database import connect
 from tests.fixtures import BUSINESSES, ROOT
+from tests.pg import stored_bytes
+
+pytestmark = pytest.mark.usefixtures("store_engine")
 
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
@@ -36,7 +38,8 @@ def test_password_is_stored_only_as_argon2_hash(with_admin):
         con.execute("CHECKPOINT")
     assert any(isinstance(v, str) and v.startswith("$argon2id$") for v in row)
     assert not any(PW in str(v) for v in row)
-    assert PW.encode() not in Path(with_admin).read_bytes()
+    assert b"$argon2id$" in stored_bytes(with_admin)
+    assert PW.encode() not in stored_bytes(with_admin)
     assert all(PW not in str(e) for e in audit_events())
 
 
@@ -217,7 +220,7 @@ def test_cli_create_admin_and_idempotent_demo_admin(db_file, monkeypatch):
     assert len(demo_password) >= 16 and demo_password != "demo-admin-2025"
     assert demo_password not in second.stdout and "reset-password" in second.stdout
     assert auth.authenticate(auth.DEMO_ADMIN_EMAIL, demo_password).is_admin
-    assert demo_password.encode() not in Path(db_file).read_bytes()
+    assert demo_password.encode() not in stored_bytes(db_file)
     assert len(auth.list_users()) == 2
 
 

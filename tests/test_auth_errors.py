@@ -14,6 +14,8 @@ from core import auth
 from core.store import database as db
 from tests.fixtures import BUSINESSES, ROOT, seed_demo, store_held_by_another_process
 
+pytestmark = pytest.mark.usefixtures("store_engine")
+
 PW = "correct horse battery"
 TRACEBACK_SIGNS = ("Traceback", 'File "', ".py", "line ", "duckdb", "PID", "Conflicting lock")
 
@@ -51,8 +53,10 @@ def logged_in_store(db_file):
 
 
 @pytest.fixture
-def store_held_elsewhere(logged_in_store, monkeypatch):
+def store_held_elsewhere(logged_in_store, monkeypatch, store_engine):
     """Another process (as the worker would) holds the store file for the test's length."""
+    if store_engine == "postgres":
+        pytest.skip("DuckDB's file lock (PostgreSQL: tests/test_store_threads.py, a row lock)")
     user, path = logged_in_store
     monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 1.0)
     auth_ui.forget_cached_sessions()
@@ -69,7 +73,10 @@ def test_a_busy_store_in_the_login_gate_shows_words_not_a_traceback(store_held_e
 
 
 def test_a_logged_in_page_whose_store_is_busy_shows_words_not_a_traceback(logged_in_store,
-                                                                          monkeypatch):
+                                                                          monkeypatch,
+                                                                          store_engine):
+    if store_engine == "postgres":
+        pytest.skip("DuckDB's file lock (PostgreSQL: tests/test_store_threads.py, a row lock)")
     user, path = logged_in_store
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
     at.session_state["auth_user_id"] = user.user_id

@@ -22,6 +22,9 @@ from core.auth import session_token
 from core.clock import utc_now
 from core.store.database import connect
 from tests.fixtures import ROOT
+from tests.pg import stored_bytes
+
+pytestmark = pytest.mark.usefixtures("store_engine")
 
 PW = "correct horse battery"
 THREADS = 12
@@ -220,11 +223,11 @@ def test_tokens_are_signed_expire_and_the_generated_key_is_private(ana, db_file,
     expiry = int(token.split(".")[2])
     assert session_token.verified_session_id(token, now_unix=expiry + 1) is None
     key = session_token.key_file()
-    assert key.parent == Path(db_file).parent
+    assert key.parent == Path(os.environ["IMS_DB_PATH"]).parent
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     with connect() as con:
         con.execute("CHECKPOINT")
-    assert key.read_text().strip().encode() not in Path(db_file).read_bytes()
+    assert key.read_text().strip().encode() not in stored_bytes(db_file)
     monkeypatch.setenv("IMS_SESSION_KEY", "another key, long enough to be accepted")
     assert session_token.verified_session_id(token) is None   # a new key ends every session
     monkeypatch.setenv("IMS_SESSION_KEY", "too short")

@@ -1,4 +1,5 @@
-"""Importing purchase registers into the real DuckDB file: batches, duplicates, rollback."""
+"""Importing purchase registers into the real DuckDB file: batches, duplicates, rollback.
+Every test runs on PostgreSQL too (team mode: the documents go in with COPY)."""
 from __future__ import annotations
 
 import csv
@@ -24,6 +25,7 @@ from core.store.database import connect
 from tests.fixtures import COMPANY, STANDARD_SAMPLE, TALLY_SAMPLE, line, many_lines, write_csv
 
 TODAY = dt.date(2025, 11, 1)
+pytestmark = pytest.mark.usefixtures("store_engine")
 
 
 def counts(db_file) -> tuple[int, int, int]:

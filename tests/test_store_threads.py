@@ -4,6 +4,10 @@ Streamlit runs every browser session as a thread of one process, and the worker 
 process. Before the store layer shared one DuckDB instance per process, 12 threads updating one
 row lost about 80 % of their writes to "Conflict on update!" and some opens to "Unique file
 handle conflict".
+
+Every test runs on both engines (the DuckDB file, and PostgreSQL in team mode: conftest's
+`store_engine`); the file held by another process is DuckDB's alone, a row another process
+keeps locked is its PostgreSQL counterpart.
 """
 from __future__ import annotations
 
@@ -12,10 +16,13 @@ import sys
 import threading
 import time
 
+import pytest
+
 from core.store.database import DatabaseBusy, connect, transaction
-from tests.fixtures import store_held_by_another_process
+from tests.fixtures import ROOT, store_held_by_another_process
 
 THREADS = 12
+pytestmark = pytest.mark.usefixtures("store_engine")
 
 
 def _run_threads(work, n: int = THREADS) -> list[str]:
@@ -117,7 +124,9 @@ def test_a_second_process_gets_the_file_once_the_sessions_are_done(db_file):
         assert con.execute("SELECT n FROM counter").fetchone()[0] == 1000
 
 
-def test_a_file_held_by_another_process_is_reported_as_busy(db_file):
+def test_a_file_held_by_another_process_is_reported_as_busy(db_file, store_engine):
+    if store_engine == "postgres":
+        pytest.skip("DuckDB's file lock; PostgreSQL: the row lock test below")
     _counter_table(db_file)
     with store_held_by_another_process(db_file):
         started = time.monotonic()
@@ -128,3 +137,33 @@ def test_a_file_held_by_another_process_is_reported_as_busy(db_file):
             message = str(exc)
         assert 0.9 < time.monotonic() - started < 5
         assert "busy" in message and "Traceback" not in message and db_file not in message
+
+
+ROW_HOLDER = ("import sys, time; from core.store import connect, transaction\n"
+              "with connect(sys.argv[1]) as con, transaction(con):\n"
+              "    con.execute('UPDATE counter SET n = n + 1 WHERE id = 1')\n"
+              "    print('held', flush=True); time.sleep(30)\n")
+
+
+def test_a_row_another_process_keeps_locked_is_reported_as_busy(db_file, store_engine):
+    if store_engine == "duckdb":
+        pytest.skip("PostgreSQL's row locks; DuckDB: the file lock test above")
+    _counter_table(db_file)
+    holder = subprocess.Popen([sys.executable, "-c", ROW_HOLDER, db_file], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with connect(read_only=True) as con:      # readers never wait for a writer
+            assert con.execute("SELECT n FROM counter").fetchall() == [(0,)]
+        started = time.monotonic()
+        with pytest.raises(DatabaseBusy) as caught, connect(db_file, busy_timeout=1.0) as con:
+            con.execute("UPDATE counter SET n = n + 1 WHERE id = 1")
+        assert 0.9 < time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait(10)
+    message = str(caught.value)
+    assert "busy" in message and "Traceback" not in message and "postgres" not in message
+    with connect() as con, transaction(con):      # the holder's session ended: its lock went
+        con.execute("UPDATE counter SET n = n + 1 WHERE id = 1")
+        assert con.execute("SELECT n FROM counter").fetchall() == [(1,)]

@@ -126,7 +126,9 @@ def list_users() -> list[dict]:
                    u.last_login_at, u.created_at, u.created_by,
                    coalesce(string_agg(g.gstin, ', ' ORDER BY g.gstin), '') AS gstins
             FROM users u LEFT JOIN user_gstins g USING (user_id)
-            GROUP BY ALL ORDER BY u.email""")
+            GROUP BY u.user_id, u.email, u.role, u.disabled, u.failed_logins, u.locked_until,
+                     u.last_login_at, u.created_at, u.created_by
+            ORDER BY u.email""")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
 

@@ -6,6 +6,7 @@ The same commands are `python -m core store backup | restore | verify | list` (c
     python -m core.db restore --from BACKUP [--to FILE]   into a NEW store file (default IMS_DB_PATH)
     python -m core.db verify --from BACKUP                restore into a scratch file, then delete it
     python -m core.db list [--in DIR]                     the backups in a folder
+    python -m core.db migrate [--url URL]                 the latest schema (core/store/cli.py)
 
 Exit status: 0 done, 1 refused or failed (the message says why), 2 bad arguments.
 """
@@ -22,7 +23,9 @@ from core.backup.restore import restore_backup
 from core.backup.retention import list_backups
 from core.backup.snapshot import backup_folder, configured_folder, take_backup
 from core.clock import SystemClock
+from core.store import cli as store_cli
 from core.store import connect, db_path, migration_files
+from core.store.database import db_url
 
 
 def megabytes(n: int) -> str:
@@ -45,6 +48,7 @@ def parser(prog: str = "python -m core.db") -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="the backups in a folder")
     listing.add_argument("--in", dest="folder", metavar="DIR",
                          help="the folder (default: the Settings folder)")
+    store_cli.add_commands(sub)
     return ap
 
 
@@ -101,6 +105,13 @@ def main(argv: list[str] | None = None,
     if known_versions is None:
         known_versions = {number for number, _ in migration_files()}
     try:
+        if args.command in store_cli.COMMANDS:
+            return store_cli.run(args)
+        if args.command == "backup" and db_url():
+            print("backup: the store is on PostgreSQL (IMS_DB_URL); back it up with pg_dump "
+                  "(docs/store.md, \"Team mode\"). This command backs up a DuckDB store.",
+                  file=sys.stderr)
+            return 1
         return run(args, open_store, store_path, known_versions)
     except RuntimeError as exc:          # BackupError, or the store stayed busy
         print(f"{args.command}: {exc}", file=sys.stderr)

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.clock import SystemClock, to_store, utc_now
-from core.store import connect
+from core.store import claimed, connect, several_workers
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ FETCH, FETCH_IMS, FETCH_2A, SYNC, POLL = "fetch", "fetch_ims", "fetch_2a", "sync
 GSTR2B, GSTR2B_REGENERATE = "gstr2b", "gstr2b_regenerate"
 FETCH_JOBS = (FETCH, FETCH_IMS, FETCH_2A)
 SCHEDULED = ("schedule", "catch-up")
+RUN_CLAIM_GRACE = dt.timedelta(minutes=1)
 STOPPED_BY_SIGTERM = ("stopped by SIGTERM before finishing; nothing it did was kept, and the "
                       "slot runs again when the worker starts")
 
@@ -54,6 +55,7 @@ class JobResult:
     ok: bool
     error: str | None = None
     counts: dict | None = None
+    skipped: str | None = None      # team mode: why this worker did not run it (another did)
 
 
 def start_run(job: str, gstin: str | None, *, triggered_by: str,
@@ -99,7 +101,8 @@ def record_run(job: str, gstin: str | None, work: Callable[[int], object], *,
     clock = clock or SystemClock()
     run_id = start_run(job, gstin, triggered_by=triggered_by, slot=slot, now=clock.now())
     try:
-        counts = as_counts(work(run_id))
+        with claimed(_run_claim(run_id)):   # team mode: other workers see the run is alive
+            counts = as_counts(work(run_id))
     except StopRequested:
         finish_run(run_id, ok=False, error=STOPPED_BY_SIGTERM, stopped=True, now=clock.now())
         raise
@@ -113,7 +116,29 @@ def record_run(job: str, gstin: str | None, work: Callable[[int], object], *,
 def run_job(job: str, gstin: str | None, work: Callable[[int], object], *,
             triggered_by: str, slot: dt.datetime | None = None, clock=None) -> JobResult:
     """Like `record_run`, but a failure is returned, not raised (one job's failure must never
-    stop the worker's loop); StopRequested is still raised so that the loop can exit."""
+    stop the worker's loop); StopRequested is still raised so that the loop can exit.
+
+    In team mode (several workers on one PostgreSQL store) the job is first claimed for its
+    business and slot: a job another worker runs now, or a slot another worker already
+    finished, is skipped (`skipped` says which; run_id 0, nothing recorded)."""
+    with claimed(f"{job}|{gstin or ''}|{slot.isoformat() if slot else ''}") as mine:
+        if not mine:
+            return JobResult(0, job, gstin, True, skipped="another worker is running it")
+        if several_workers() and slot is not None and _slot_finished(job, gstin, slot):
+            return JobResult(0, job, gstin, True, skipped="another worker already ran it")
+        return _run_job(job, gstin, work, triggered_by=triggered_by, slot=slot, clock=clock)
+
+
+def _slot_finished(job: str, gstin: str | None, slot: dt.datetime) -> bool:
+    with connect(read_only=True) as con:
+        return con.execute(
+            "SELECT count(*) FROM job_runs WHERE job = ? AND gstin IS NOT DISTINCT FROM ? "
+            "AND slot = ? AND finished_at IS NOT NULL AND NOT coalesce(stopped, false)",
+            [job, gstin, to_store(slot)]).fetchall()[0][0] > 0
+
+
+def _run_job(job: str, gstin: str | None, work: Callable[[int], object], *,
+             triggered_by: str, slot: dt.datetime | None, clock) -> JobResult:
     started: list[int] = []
 
     def tracked(run_id: int):
@@ -149,19 +174,38 @@ def process_alive(pid: int | None) -> bool:
 def close_abandoned_runs(now: dt.datetime | None = None) -> int:
     """Runs of any kind left unfinished by a process that is gone are closed as stopped
     (abandoned). Runs whose process still runs are left alone. -> how many were closed."""
+    now = to_store(now) or utc_now()
     with connect() as con:
-        open_runs = con.execute("SELECT run_id, pid FROM job_runs WHERE finished_at IS NULL"
-                                ).fetchall()
-        gone = [(run_id, pid) for run_id, pid in open_runs if not process_alive(pid)]
+        open_runs = con.execute("SELECT run_id, pid, started_at FROM job_runs "
+                                "WHERE finished_at IS NULL").fetchall()
+        gone = [(run_id, pid) for run_id, pid, started in open_runs
+                if not _still_running(run_id, pid, started, now)]
         for run_id, pid in gone:
             con.execute(
                 "UPDATE job_runs SET finished_at = ?, ok = false, abandoned = true, error = ? "
                 "WHERE run_id = ? AND finished_at IS NULL",
-                [to_store(now) or utc_now(), _abandoned_text(pid), run_id])
+                [now, _abandoned_text(pid), run_id])
     if gone:
         log.warning("%d job run(s) left unfinished by a process that is gone marked stopped",
                     len(gone))
     return len(gone)
+
+
+def _run_claim(run_id: int) -> str:
+    return f"run|{run_id}"
+
+
+def _still_running(run_id: int, pid: int | None, started: dt.datetime, now: dt.datetime) -> bool:
+    """On the DuckDB file: is its process alive (one machine)? In team mode the workers run on
+    several machines, so a pid says nothing: a run is alive while its claim is held (the server
+    lets a claim go when its process dies); a run younger than RUN_CLAIM_GRACE may not hold its
+    claim yet."""
+    if not several_workers():
+        return process_alive(pid)
+    if started is not None and now - started < RUN_CLAIM_GRACE:
+        return True
+    with claimed(_run_claim(run_id)) as free:
+        return not free
 
 
 def _abandoned_text(pid: int | None) -> str:

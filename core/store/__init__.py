@@ -1,6 +1,8 @@
-"""The store: the DuckDB file shared by the app and the worker (connect, transaction, settings, migrations)."""
+"""The store: the DuckDB file shared by the app and the worker, or in team mode a PostgreSQL
+database (connect, transaction, settings, migrations, claims on jobs)."""
 from __future__ import annotations
 
+from core.store.claims import claimed, several_workers
 from core.store.database import (
     DatabaseBusy,
     connect,
@@ -18,4 +20,4 @@ from core.store.frames import frame_of, query_frame, query_table
 from core.store.secret_key import configured_key, read_or_make_key
 from core.store.version import store_version
 
-__all__ = ["DatabaseBusy", "configured_key", "connect", "db_path", "frame_of", "get_setting", "let_go_of_idle_files", "lock_wait_stats", "migrate", "migration_files", "put_setting", "query_frame", "query_table", "read_or_make_key", "store_version", "transaction", "worker_lock_path"]
+__all__ = ["DatabaseBusy", "claimed", "configured_key", "connect", "db_path", "frame_of", "get_setting", "let_go_of_idle_files", "lock_wait_stats", "migrate", "migration_files", "put_setting", "query_frame", "query_table", "read_or_make_key", "several_workers", "store_version", "transaction", "worker_lock_path"]

@@ -8,6 +8,9 @@ backoff for up to `busy_timeout` seconds, then raised as `DatabaseBusy`.
 Schema lives in `core/store/migrations/NNN_name.sql`, applied in number order once each,
 recorded in `schema_version`.
 
+Team mode: `IMS_DB_URL=postgresql://...` puts the store on a PostgreSQL server instead
+(core/store/postgres.py, docs/store.md "Team mode"); `connect()` decides, nothing above knows.
+
 Backups (`python -m core store backup | restore | verify | list`, alias `python -m core.db`)
 live in core/backup/, which sits above the store: the store never imports a command line.
 """
@@ -25,8 +28,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import psycopg
 
 from core.clock import utc_now
+from core.store import postgres
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 DEFAULT_DB_PATH = "data/ims.duckdb"
@@ -42,6 +47,7 @@ LINGER_S = float(os.environ.get("IMS_DB_LINGER", "0.3"))
 RETRY_MAX_S = 0.05
 
 _migrated: set[str] = set()
+_applied: dict[str, list[int]] = {}     # store -> the migrations this process applied to it
 _migrate_lock = threading.Lock()
 _lock_waits = {"count": 0, "seconds": 0.0}
 # The longest times this process held the store (a connect() and the open file), for load
@@ -61,8 +67,27 @@ def _is_short_read(exc: Exception) -> bool:
     return "could not read enough bytes" in text or "could not read all bytes" in text
 
 
+class StoreUnreachable(DatabaseBusy):
+    """The PostgreSQL server of team mode did not answer (or refused the login)."""
+
+
 def db_path() -> str:
     return os.environ.get("IMS_DB_PATH", DEFAULT_DB_PATH)
+
+
+def db_url() -> str | None:
+    """The PostgreSQL database of team mode (`IMS_DB_URL`), or None: the DuckDB file."""
+    return os.environ.get("IMS_DB_URL", "").strip() or None
+
+
+def store_location() -> str:
+    """Where the store is: the team-mode URL when set, else the DuckDB file's path."""
+    return db_url() or db_path()
+
+
+def on_postgres(con) -> bool:
+    """True when `con` is a team-mode (PostgreSQL) connection."""
+    return isinstance(con, postgres.PgConnection)
 
 
 def worker_lock_path() -> Path:
@@ -272,7 +297,9 @@ def _let_go(shared: _SharedFile) -> None:
 
 def let_go_of_idle_files() -> None:
     """Close every store file this process holds open without using it (before copying the
-    file, and at exit), so that it is whole on disk and free for other processes."""
+    file, and at exit), so that it is whole on disk and free for other processes; and the idle
+    connections to a team-mode server."""
+    postgres.close_idle()
     for shared in list(_files.values()):
         with shared.guard:
             if shared.users == 0 and shared.root is not None:
@@ -294,8 +321,12 @@ def connect(path: str | None = None, read_only: bool = False,
     go on beside them and must not write. Statements run in autocommit unless the caller
     wraps them in `transaction(con)`.
     """
-    path = path or db_path()
+    path = path or db_url() or db_path()
     timeout = BUSY_TIMEOUT_S if busy_timeout is None else busy_timeout
+    if postgres.is_url(path):
+        with _server_connection(path, timeout) as con:
+            yield con
+        return
     if path == ":memory:":
         con = duckdb.connect(path)
         try:
@@ -320,6 +351,30 @@ def connect(path: str | None = None, read_only: bool = False,
             yield cursor
         finally:
             _checkin(shared, cursor)
+            _note_hold("connect", time.monotonic() - held, where)
+
+
+@contextlib.contextmanager
+def _server_connection(url: str, timeout: float) -> Iterator[postgres.PgConnection]:
+    """A team-mode connection, the database migrated on its first use by this process."""
+    try:
+        opened = postgres.connection(url, timeout)
+        con = opened.__enter__()
+    except psycopg.OperationalError as exc:
+        raise StoreUnreachable(
+            f"The database server ({postgres.where(url)}) does not answer or refused the "
+            f"login. Check IMS_DB_URL and that the server runs, then try again.") from exc
+    with contextlib.ExitStack() as stack:
+        stack.push(opened)
+        held, where = time.monotonic(), _caller()
+        migrate(con, url)
+        try:
+            yield con
+        except psycopg.errors.LockNotAvailable as exc:
+            raise DatabaseBusy(
+                f"The database is busy: other people's changes took more than {timeout:.0f} s. "
+                "Try again in a moment.") from exc
+        finally:
             _note_hold("connect", time.monotonic() - held, where)
 
 
@@ -363,23 +418,46 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "",
     key = f"{path}:{len(migration_files())}"
     if path and path != ":memory:" and key in _migrated:
         return []
+    if on_postgres(con):
+        with _migrate_lock, postgres.migration_lock(con):
+            return _apply_migrations(con, path, key, postgres.ddl, versions)
     with _migrate_lock:
-        con.execute("CREATE TABLE IF NOT EXISTS schema_version ("
-                    "version INTEGER PRIMARY KEY, name VARCHAR, "
-                    "applied_at TIMESTAMP DEFAULT current_timestamp)")
-        done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
-        applied = []
-        for number, f in migration_files():
-            if number in done or (versions is not None and number not in versions):
-                continue
-            with transaction(con):
-                con.execute(f.read_text())
-                con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)",
-                            [number, f.stem])
-            applied.append(number)
-        if path:
-            _migrated.add(key)
-        return applied
+        return _apply_migrations(con, path, key, str, versions)
+
+
+def _apply_migrations(con, path: str, key: str, for_engine,
+                      versions: set[int] | None = None) -> list[int]:
+    """The migrations not yet recorded (only those numbered in `versions`, when given), each
+    in its own transaction; `for_engine` turns a file's SQL into the engine's (DuckDB: as
+    written)."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, name VARCHAR, "
+                "applied_at TIMESTAMP DEFAULT current_timestamp)")
+    done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
+    applied = []
+    for number, f in migration_files():
+        if number in done or (versions is not None and number not in versions):
+            continue
+        with transaction(con):
+            con.execute(for_engine(f.read_text()))
+            con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)",
+                        [number, f.stem])
+        applied.append(number)
+    if path:
+        _migrated.add(key)
+        _applied.setdefault(path, []).extend(applied)
+    return applied
+
+
+def migrate_store(location: str | None = None) -> tuple[list[int], int]:
+    """Bring the store (the configured one, or `location`: a file or a team-mode URL) to the
+    latest schema: (the migrations applied now, the schema version it is at)."""
+    location = location or store_location()
+    key = location if postgres.is_url(location) else str(Path(location).resolve())
+    before = len(_applied.get(key, []))
+    with connect(location) as con:
+        latest = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+    return _applied.get(key, [])[before:], latest
 
 
 def get_setting(con: duckdb.DuckDBPyConnection, key: str, default: str | None = None) -> str | None:

@@ -3,7 +3,7 @@ run, a purchase batch, a business or an upload changes: the app keys its cached 
 (docs/architecture.md)."""
 from __future__ import annotations
 
-from core.store.database import connect, db_path
+from core.store.database import connect, store_location
 
 VERSION_SQL = """
 SELECT (SELECT max(run_id) FROM job_runs), (SELECT max(finished_at) FROM job_runs),
@@ -16,7 +16,7 @@ SELECT (SELECT max(run_id) FROM job_runs), (SELECT max(finished_at) FROM job_run
 
 
 def store_version() -> tuple:
-    """(store path, and the latest id or time of each table that pages show)."""
+    """(store path or URL, and the latest id or time of each table that pages show)."""
     with connect() as con:
         row = con.execute(VERSION_SQL).fetchall()[0]
-    return (db_path(), *row)
+    return (store_location(), *row)
