@@ -25,6 +25,16 @@ IMS_TO_2B = {"b2b": "b2b", "b2ba": "b2ba", "b2bcn": "cdnr", "b2bdn": "cdnr", "b2
              "impga": "impg", "impgsez": "impgsez", "impgseza": "impgsez"}
 
 
+UNREAD = "_unread"   # kept beside the 2B's own summary: the sections no rule reads
+
+
+def _kept_summary(head: dict) -> dict:
+    summary = dict(head.get("itcsumm") or {})
+    if head.get("unread"):
+        summary[UNREAD] = list(head["unread"])
+    return summary
+
+
 def store_2b(gstin: str, period: str, head: dict, rows: list[dict] | pl.DataFrame) -> int:
     """Replace the stored 2B of (gstin, period) with this one -> documents stored."""
     frame = rows if isinstance(rows, pl.DataFrame) else rows_frame(rows)
@@ -35,7 +45,7 @@ def store_2b(gstin: str, period: str, head: dict, rows: list[dict] | pl.DataFram
         con.execute("DELETE FROM gstr2b_returns WHERE gstin = ? AND rtnprd = ?", [gstin, period])
         con.execute("INSERT INTO gstr2b_returns VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [gstin, period, None if head.get("version") is None else str(head["version"]),
-                     head.get("gendt"), json.dumps(head.get("itcsumm") or {}), frame.height,
+                     head.get("gendt"), json.dumps(_kept_summary(head)), frame.height,
                      utc_now()])
         con.register("gstr2b_frame", frame)
         con.execute(f"""
@@ -59,6 +69,8 @@ def stored_2b(gstin: str, period: str) -> dict | None:
     keys = ("gstin", "rtnprd", "version", "gendt", "itcsumm", "documents", "fetched_at")
     found = dict(zip(keys, row))
     found["itcsumm"] = json.loads(found["itcsumm"])
+    found["unread"] = found["itcsumm"].pop(UNREAD, []) if isinstance(found["itcsumm"], dict) \
+        else []
     return found
 
 
