@@ -2,8 +2,10 @@
 2B fetched (generation date, version, `itcsumm`) and its documents, replaced whole in one short
 transaction; and "2B needs regeneration".
 
-"2B needs regeneration" = some IMS record of the period (not left out by its supplier's
-"Not Filed") whose current action, as the last fetch shows it, disagrees with how the stored 2B
+"2B needs regeneration" = some IMS record whose 2B period (core.calendar.period_2b: the stored
+2B holding it, else when its supplier filed it, else the period open now for a record kept
+pending; not its return period `rtnprd`) is the 2B's, not left out by its supplier's
+"Not Filed", whose current action, as the last fetch shows it, disagrees with how the stored 2B
 treats it: the 2B treats a document in `docdata` as accepted, one in `docRejdata` as rejected
 and an absent one as pending; the current action A or N (no action counts as accepted) is
 "accepted", R "rejected", P "pending". Periods whose GSTR-3B is filed are not counted (the 2B
@@ -15,6 +17,7 @@ import json
 
 import polars as pl
 
+from core.calendar import record_periods
 from core.clock import utc_now
 from core.portal import FRAME_SCHEMA, MONEY, ROW_FIELDS, rows_frame
 from core.store import connect, query_frame, transaction
@@ -119,10 +122,12 @@ def late_actions(gstins: list[str] | None = None) -> dict[tuple[str, str], int]:
                  AND f.rtntype = 'GSTR3B' AND f.status = 'Filed'
             WHERE f.gstin IS NULL {where}),
         records AS (
-            SELECT r.rtin AS gstin, r.rtnprd, {_section_case()} AS section, r.stin,
-                   r.doc_type, r.doc_no_key,
+            SELECT r.rtin AS gstin, q.period_2b AS rtnprd, {_section_case()} AS section,
+                   r.stin, r.doc_type, r.doc_no_key,
                    CASE r.portal_action WHEN 'R' THEN 'R' WHEN 'P' THEN 'P' ELSE 'A' END AS now
-            FROM ims_records r JOIN periods p ON p.gstin = r.rtin AND p.rtnprd = r.rtnprd
+            FROM ims_records r JOIN {record_periods(still_listed=True)} q
+                 ON q.record_id = r.record_id
+            JOIN periods p ON p.gstin = r.rtin AND p.rtnprd = q.period_2b
             WHERE r.removed_at IS NULL AND coalesce(r.srcfilstatus, '') <> 'Not Filed'),
         held AS (
             SELECT gstin, rtnprd, section, stin, doc_type, doc_no_key,
