@@ -26,6 +26,14 @@ RETURN_TYPES = ("GSTR3B", "GSTR1")
 LEAVING = ("A", "R", "N")   # at filing: accepted, rejected, no action (deemed accepted)
 
 
+def leaves(rec: dict) -> bool:
+    """Whether a record leaves IMS when its period's GSTR-3B is filed: accepted, rejected, or
+    no action on a filed document (deemed accepted); pending ones stay."""
+    if rec["action"] == "N":
+        return rec.get("srcfilstatus") != "Not Filed"
+    return rec["action"] in LEAVING
+
+
 class FilingError(ValueError):
     """A bad period, date or return type; the server answers RET400 with this message."""
 
@@ -81,7 +89,7 @@ class Filings:
             upto = period_order(period)
             left.update((key, i) for key, records in biz.records.items()
                         for i, rec in enumerate(records)
-                        if rec["action"] in LEAVING and period_order(rec["rtnprd"]) <= upto)
+                        if leaves(rec) and period_order(rec["rtnprd"]) <= upto)
         return {**entry, "left_ims": len(left) - before}
 
     def track(self, gstin: str, period: str, rtntype: str | None) -> dict:

@@ -12,8 +12,8 @@ first 2B lands, once accepted, in the 2B open at that time. So, for one IMS reco
    IMS when its supplier saves it, so its first fetch (`first_seen`) is never later than the
    filing, except for what was already there at the business's first fetch: those stay in
    their tax period (the earliest the filing can have been, the safe side for deadlines);
-3. for a record still waiting (kept pending, or not filed by its supplier yet), not earlier
-   than the period open now: the one after the last tax period whose GSTR-3B is filed.
+3. for a record kept pending, not earlier than the period open now: the one after the last
+   tax period whose GSTR-3B is filed.
 
 Quarterly (QRMP) filers count in quarters (a month rounds up to its quarter's last month).
 The 2B cut-off taken here is the 13th of the next month; a 2B held back or generated on an
@@ -83,8 +83,7 @@ def record_periods(still_listed: bool = False) -> str:
                         SELECT i.record_id, {month_index('i.rtnprd')} AS own,
                                CAST(i.first_seen AS DATE) AS seen_day, w.since,
                                coalesce(b.q, false) AS q, f.last_filed, h.held,
-                               (coalesce(i.portal_action, 'N') = 'P'
-                                OR coalesce(i.srcfilstatus, '') = 'Not Filed'{listed})
+                               (coalesce(i.portal_action, 'N') = 'P'{listed})
                                    AS waiting
                         FROM ims_records i
                         LEFT JOIN (SELECT rtin, CAST(min(first_seen) AS DATE) AS since

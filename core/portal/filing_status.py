@@ -55,7 +55,8 @@ COVERING = f"""(SELECT arg_min(f.ret_period, {_key('f.ret_period')}) FROM return
                 WHERE f.gstin = r.rtin AND f.rtntype = '{RETURN}' AND f.status = '{FILED}'
                   AND {month_index('f.ret_period')} >= {period_2b_index('r')})"""
 # what leaves IMS at filing: accepted, rejected, and no action (deemed accepted)
-DECIDED = "coalesce(r.portal_action, 'N') IN ('A', 'R', 'N')"
+DECIDED = ("(r.portal_action IN ('A', 'R') OR (coalesce(r.portal_action, 'N') = 'N' "
+           "AND coalesce(r.srcfilstatus, '') <> 'Not Filed'))")
 
 
 # ---------------------------------------------------------------- RETTRACK

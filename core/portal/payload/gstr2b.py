@@ -284,14 +284,33 @@ def _fast_frame(data: dict) -> pl.DataFrame | None:
 
 
 def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
-    """flatten_2b as a frame (rows_frame's columns), read column-wise when the document is
-    clean; otherwise row by row, raising PayloadError that names section, record and field."""
+    """flatten_2b as a frame (rows_frame's columns), in the same order: the plain sections
+    (b2b, b2ba, cdnr, cdnra, ecom, ecoma, impg, impgsez) read column-wise when they are clean,
+    the others (ISD, amendments of imports, rule 37A reversals: a few documents) record by
+    record; a document that cannot be read raises PayloadError that names section, record and
+    field."""
     data = _unwrap(payload)
-    plain = all(isinstance(data.get(b) or {}, dict) for b in BLOCKS) and not any(
-        s not in FAST_SECTIONS and s in SECTIONS or s == REVERSAL
-        for b in BLOCKS for s in (data.get(b) or {}))
-    fast = _fast_frame(data) if plain else None
+    if not all(isinstance(data.get(b) or {}, dict) for b in BLOCKS):
+        head, rows = flatten_2b(payload)
+        return head, rows_frame(rows)
+    plain = {b: {s: g for s, g in (data.get(b) or {}).items() if s in FAST_SECTIONS}
+             for b in BLOCKS}
+    other = {b: {s: g for s, g in (data.get(b) or {}).items() if s not in FAST_SECTIONS}
+             for b in BLOCKS}
+    fast = _fast_frame({**data, **plain})
     if fast is None:
         head, rows = flatten_2b(payload)
         return head, rows_frame(rows)
-    return _head(data), fast
+    head = _head(data)
+    if not any(other.values()):
+        return head, fast
+    _, rest = flatten_2b({**data, **other})
+    order = pl.DataFrame(
+        [{"rejected_in_ims": b == "docRejdata", "section": name, "_at": i}
+         for i, (b, name) in enumerate((b, name) for b in BLOCKS
+                                       for name, _ in _sections(b, data.get(b) or {})
+                                       if name in SECTIONS)],
+        schema={"rejected_in_ims": pl.Boolean, "section": pl.Utf8, "_at": pl.Int64})
+    frame = pl.concat([fast, rows_frame(rest)]).join(order, on=["rejected_in_ims", "section"],
+                                                      how="left", maintain_order="left")
+    return head, frame.sort("_at", "line", maintain_order=True).drop("_at")
