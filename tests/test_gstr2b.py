@@ -148,7 +148,7 @@ def test_2b_vs_pr_on_sandbox_data(portal, tmp_path):
     data = fetch_2b(GstnClient(), G, "092025")
     (tmp_path / "2b.json").write_text(json.dumps({"data": data}), encoding="utf-8")
     _, docs = flatten_2b({"data": data})
-    kept = [d for d in docs if not d["rejected_in_ims"] and d["doc_type"] not in ("BOE", "ISD")]
+    kept = [d for d in docs if not d["rejected_in_ims"] and d["doc_type"] not in ("BOE", "ISD", "ISDC")]
     books = kept[: len(kept) * 4 // 5]
     first = dict(books[0], txval=books[0]["txval"] + 500_000)   # one taxable value differs
     write_2b_docs_as_books(tmp_path / "pr.csv", G, [first, *books[1:]])

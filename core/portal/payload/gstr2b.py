@@ -25,6 +25,7 @@ SECTIONS = {"b2b": ("inv", "INV"), "b2ba": ("inv", "INV"), "cdnr": ("nt", None),
             "cdnra": ("nt", None), "ecom": ("inv", "INV"), "ecoma": ("inv", "INV"),
             "isd": ("doclist", "ISD"), "isda": ("doclist", "ISD"), "impg": (None, "BOE"),
             "impga": (None, "BOE"), "impgsez": ("boe", "BOE"), "impgseza": ("boe", "BOE")}
+ISD_INELIGIBLE = "ISD"   # rsn of an ISD document with itcelg N (the portal gives none)
 REVERSAL = "itcrev"   # docdata.itcrev: {section: groups}, ITC to reverse (rule 37A)
 SECTIONS.update({f"{REVERSAL}_{name}": SECTIONS[name]
                  for name in ("b2b", "b2ba", "cdnr", "cdnra", "ecom", "ecoma")})
@@ -119,7 +120,9 @@ def _row(block: str, section: str, line: int, group: dict, doc) -> dict:
         "val": _paise(doc, "val", name, line, optional=True),
         **{f: _paise(doc, f, name, line, optional=True) or 0
            for f in ("txval", "igst", "cgst", "sgst", "cess")},
-        "itcavl": itcavl, "rsn": _text(doc, "rsn", name, line),
+        "itcavl": itcavl,
+        "rsn": _text(doc, "rsn", name, line) or (ISD_INELIGIBLE if isd and itcavl == "N"
+                                                 else None),
         "supprd": _text(group, "supprd", name, line),
         "supfildt": _date(group, "supfildt", name, line),
         "rejected_in_ims": block == "docRejdata", "line": line,
