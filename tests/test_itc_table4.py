@@ -229,12 +229,16 @@ def test_reverse_charge_itc_above_the_tax_paid_is_warned(tmp_path):
 # ---------------------------------------------------------------- page, Excel, file agree
 
 
-def test_page_and_excel_agree_with_the_file_command(store, tmp_path):
-    head, docs = flatten_2b(json.loads(V4.read_text()))
+@pytest.mark.parametrize(("gstr2b", "books"), [
+    (V4, BOOKS), (SAMPLES / "gstr2b_sample.json", SAMPLES / "purchase_register_sample.csv")],
+    ids=["v4-sample", "first-sample"])
+def test_page_and_excel_agree_with_the_file_command(store, tmp_path, gstr2b, books):
+    head, docs = flatten_2b(json.loads(gstr2b.read_text()))
     store_2b(COMPANY, PERIOD, head, docs)
-    assert import_purchase_file(BOOKS, actor="test").ok
+    assert import_purchase_file(books, actor="test").ok
     out = tmp_path / "table4.csv"
-    done = itc_summary_command("--gstr2b", str(V4), "--purchase", str(BOOKS), "--out", str(out))
+    done = itc_summary_command("--gstr2b", str(gstr2b), "--purchase", str(books), "--out",
+                               str(out))
     assert done.returncode == 0, done.stderr
     from_file = read_table(out)
     summary = itc_summary(COMPANY, PERIOD)
