@@ -33,6 +33,7 @@ from core.month_close.itc_summary import (
 )
 from core.portal.payload.gstr2b import flatten_2b, read_2b_frame
 from core.purchase import import_purchase_file, read_purchase_documents
+from core.store import connect, transaction
 from tests.fixtures import COMPANY, ROOT, SAMPLES, rows
 
 DATA = ROOT / "tests" / "data"
@@ -274,3 +275,17 @@ def test_old_sample_still_adds_up(store):
     store_2b(COMPANY, PERIOD, head, docs)
     summary = itc_summary(COMPANY, PERIOD)
     assert portal_differences(summary.figures).is_empty()
+
+
+def test_credit_notes_declared_otherwise_are_named(store):
+    """A credit note accepted in IMS with the ITC-reduction answer N (nothing claimed, so
+    nothing to reduce) while the 2B nets its full tax in 4(A)(5): the page names it."""
+    store_2b(COMPANY, PERIOD, *flatten_2b(json.loads(V4.read_text())))
+    with connect() as con, transaction(con):
+        con.execute(
+            "INSERT INTO ims_records (rtin, section, stin, doc_type, doc_no, doc_no_key, fy, "
+            "rtnprd, portal_action, itc_red_req, first_seen, last_seen) VALUES (?, 'b2bcn', "
+            "'27AABCS5678L1ZQ', 'CRN', 'CN/25-26/007', 'CN/25-26/007', '2025-26', '102025', "
+            "'A', 'N', now(), now())", [COMPANY])
+    said = [s for s in itc_summary(COMPANY, PERIOD).checks if s.startswith("Credit notes")]
+    assert said and "CN/25-26/007 (no ITC to reduce)" in said[0]

@@ -8,7 +8,7 @@ the current purchase register, and core.month_close.itc_summary's figures over t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -87,7 +87,36 @@ def itc_summary(gstin: str, period: str) -> ItcSummary | None:
         settings = read_settings(con)
         books = with_ineligible_reasons(con, books_frame(con, gstin, [period]))
         earlier = earlier_2b_documents(con, gstin, period)
-    return build_summary(gstin, period, head, docs, books, first, last, settings, earlier)
+        declared = declared_differently(con, gstin, period)
+    summary = build_summary(gstin, period, head, docs, books, first, last, settings, earlier)
+    return replace(summary, checks=summary.checks + declared)
+
+
+def declared_differently(con, gstin: str, period: str) -> tuple[str, ...]:
+    """Credit notes of this 2B accepted in IMS with an ITC-reduction answer of N or of partial
+    amounts that differ from the 2B's figures: a warning naming them (the 2B counts the
+    document's figures; the portal's exact treatment is to be confirmed on a real 2B)."""
+    found = con.execute("""
+        SELECT DISTINCT r.doc_no, r.itc_red_req
+        FROM ims_records r JOIN gstr2b_documents d
+          ON d.gstin = r.rtin AND d.rtnprd = ? AND NOT d.rejected_in_ims
+         AND d.section = CASE r.section WHEN 'b2bcn' THEN 'cdnr' ELSE 'cdnra' END
+         AND d.stin = r.stin AND d.doc_no_key = r.doc_no_key
+        WHERE r.rtin = ? AND r.section IN ('b2bcn', 'b2bcna') AND r.portal_action = 'A'
+          AND (r.itc_red_req = 'N' OR (r.itc_red_req = 'Y' AND (
+               coalesce(r.decl_igst, d.igst) <> d.igst OR coalesce(r.decl_cgst, d.cgst) <> d.cgst
+               OR coalesce(r.decl_sgst, d.sgst) <> d.sgst
+               OR coalesce(r.decl_cess, d.cess) <> d.cess)))
+        ORDER BY r.doc_no""", [period, gstin]).fetchall()
+    if not found:
+        return ()
+    named = ", ".join(f"{no} ({'no ITC to reduce' if answer == 'N' else 'partly'})"
+                      for no, answer in found)
+    said = (f"Credit notes accepted in IMS with an ITC-reduction answer that differs from "
+            f"their figures in this GSTR-2B: {named}. 4(A) counts the GSTR-2B's figures; "
+            "compare with the answers given before filing (how the portal treats such "
+            "answers in GSTR-2B is still to be confirmed on a real 2B).")
+    return (said,)
 
 
 def with_ineligible_reasons(con, books: pl.DataFrame) -> pl.DataFrame:
