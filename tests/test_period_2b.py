@@ -68,10 +68,11 @@ def test_regeneration_follows_the_2b_a_record_is_in(store):
     # rejected since. Looking for it in a September 2B missed a real regeneration need.
     add_record("SEP-9", "092025", "R")
     add_record("OCT-2", "102025", "A")       # in the October 2B, agrees
+    add_record("OCT-3", "102025", "R")       # filed late too: rejected, in November's docRejdata
     stored_2b("102025", docdata=["SEP-9", "OCT-2"])
-    stored_2b("112025", docdata=["OCT-1"])
+    stored_2b("112025", docdata=["OCT-1"], rejected=["OCT-3"])
     late = late_actions([COMPANY])
-    assert late[(COMPANY, "102025")] == 1
+    assert late[(COMPANY, "102025")] == 1      # SEP-9 only (return periods gave OCT-1, OCT-3)
     assert late[(COMPANY, "112025")] == 0
 
 
