@@ -6,12 +6,13 @@ Each package brings its own commands; this module only puts them on one parser:
 - `businesses ...` (core/business/cli.py, with the calendar's `set-frequency` and `set-date`),
   `calendar` (core/calendar/cli.py), `fetch-2b` (core/gstr2b/cli.py);
 - whole command lines of their own, handed the rest of the arguments: `reco` (core/reco/cli.py),
-  `purchase` (core/purchase/cli.py), `users` (core/auth/cli.py), `store` (backups,
+  `itc-summary` (core/month_close/cli.py), `purchase` (core/purchase/cli.py), `users` (core/auth/cli.py), `store` (backups,
   core/backup/cli.py).
 
 `python worker.py ...` is this command line with `run` (the loop) as its default;
-`python -m core.reco`, `python -m core.purchase`, `python -m core.auth` and `python -m core.db`
-are aliases of `reco`, `purchase`, `users` and `store`.
+`python -m core.reco`, `python -m core.itc_summary`, `python -m core.purchase`,
+`python -m core.auth` and `python -m core.db` are aliases of `reco`, `itc-summary`, `purchase`,
+`users` and `store`.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from core.business import SettingsError
 from core.business import cli as business_cli
 from core.calendar import cli as calendar_cli
 from core.gstr2b import cli as gstr2b_cli
+from core.month_close import cli as itc_summary_cli
 from core.purchase import cli as purchase_cli
 from core.reco import cli as reco_cli
 from core.schedule import cli as schedule_cli
@@ -38,6 +40,7 @@ EXIT_BUSY = 4          # the store stayed busy: try again in a moment
 # command -> (its own command line, what it does)
 HANDED_ON = {
     "reco": (reco_cli.main, "reconcile a purchase-register file with a portal JSON file"),
+    "itc-summary": (itc_summary_cli.main, "GSTR-3B Table 4 from a GSTR-2B file and the books"),
     "purchase": (purchase_cli.main, "validate, import, list and roll back purchase registers"),
     "users": (users_cli.main, "create admins, reset passwords, unlock and list users"),
     "store": (store_cli.main, "back up, restore, verify and list backups of the store"),

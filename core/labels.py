@@ -86,7 +86,8 @@ RECO_KINDS = {"ims_vs_pr": "IMS vs Purchase Register", "2a_vs_pr": "GSTR-2A vs P
 # GSTR-2B's itcavl / rsn (docs/portal-api.md, "GSTR-2B")
 ITC_AVAILABLE = {"Y": "ITC available", "T": "ITC available for the time being (temporary)"}
 ITC_REASONS = {"P": "the place of supply is in the supplier's own state, not in yours",
-               "C": "the supplier filed after the time limit of section 16(4)"}
+               "C": "the supplier filed after the time limit of section 16(4)",
+               "ISD": "the input service distributor marked it ineligible"}
 DATE_FORMAT = "%d %b %Y"
 
 

@@ -1,7 +1,8 @@
 """The sandbox's GSTR-3B filings (RETTRACK) and the business day it shares with the app.
 
 A test files a period's GSTR-3B on a day it chooses (`/_control/file_gstr3b`); from then on
-that period's accepted and rejected records (and those of earlier periods) have left IMS:
+that period's accepted, rejected and no-action records (deemed accepted; and those of earlier
+periods) have left IMS, pending ones stay:
 GETINV and GETCNT no longer serve them and a SAVE of one answers `IMSSAV0013`. The records
 stay in the sandbox's data (GSTR-2A still shows the documents). RETTRACK answers a period's
 filing status.
@@ -22,7 +23,15 @@ from sandbox.fields import period_order, portal_date
 
 RETURNS_PATH = "/taxpayerapi/v1.0/returns"
 RETURN_TYPES = ("GSTR3B", "GSTR1")
-DECIDED = ("A", "R")
+LEAVING = ("A", "R", "N")   # at filing: accepted, rejected, no action (deemed accepted)
+
+
+def leaves(rec: dict) -> bool:
+    """Whether a record leaves IMS when its period's GSTR-3B is filed: accepted, rejected, or
+    no action on a filed document (deemed accepted); pending ones stay."""
+    if rec["action"] == "N":
+        return rec.get("srcfilstatus") != "Not Filed"
+    return rec["action"] in LEAVING
 
 
 class FilingError(ValueError):
@@ -64,8 +73,9 @@ class Filings:
         return (key, pos) in self.left.get(gstin, ())
 
     def file(self, biz, period: str, day: dt.date, rtntype: str = "GSTR3B") -> dict:
-        """File `rtntype` of `period` on `day`; a GSTR-3B takes the accepted and rejected
-        records of that period and earlier ones out of IMS -> the RETTRACK entry + left."""
+        """File `rtntype` of `period` on `day`; a GSTR-3B takes the accepted, rejected and
+        no-action (deemed accepted) records of that period and earlier ones out of IMS (pending
+        ones stay) -> the RETTRACK entry + left."""
         period, rtntype = checked_period(period), str(rtntype or "GSTR3B").upper()
         if rtntype not in RETURN_TYPES:
             raise FilingError(f"rtntype '{rtntype}' is not one of {', '.join(RETURN_TYPES)}")
@@ -79,7 +89,7 @@ class Filings:
             upto = period_order(period)
             left.update((key, i) for key, records in biz.records.items()
                         for i, rec in enumerate(records)
-                        if rec["action"] in DECIDED and period_order(rec["rtnprd"]) <= upto)
+                        if leaves(rec) and period_order(rec["rtnprd"]) <= upto)
         return {**entry, "left_ims": len(left) - before}
 
     def track(self, gstin: str, period: str, rtntype: str | None) -> dict:

@@ -11,7 +11,9 @@ the IMS actions held when it is generated, regenerated on GEN2B.
   supplier has not filed are in no 2B. A share of documents (about one in fifteen, fixed by
   the record's hash) has `itcavl` = N with a reason `rsn`. Documents IMS never holds are in
   `docdata` too: the period's reverse-charge invoices (b2b with `rev` = Y, the ones GSTR-2A
-  shows) and a few input service distributor documents (`isd`, about one per 60 invoices).
+  shows), a few input service distributor documents (`isd`, about one per 60 invoices; every
+  fourth an ISD credit note, `doctyp` ISDC, every fifth with `itcelg` N), one ISD amendment
+  (`isda`) and one rule 37A reversal (`docdata.itcrev.b2b`, amounts per item) per period.
 - GEN2B rebuilds it from the actions held now: GENSTS2B answers IP on the first poll, then P
   with the new 2B in place (version + 1). Refused once the period's GSTR-3B is filed.
 - A 2B of more than `per_file` documents answers GET2B with the file count `fc` (and the
@@ -71,22 +73,52 @@ def _reverse_charge(sup, entry: dict, period: str) -> tuple:
 
 
 def _isd_entries(biz, period: str, invoices: int) -> list[tuple]:
-    """A few input service distributor documents of the period (deterministic)."""
+    """A few input service distributor documents of the period (deterministic): ISD
+    invoices, ISD credit notes (ISDC), ineligible ones (itcelg N) and one amendment (isda)."""
     year, month = period_order(period)
     out = []
-    for i in range(max(1, invoices // 60)):
+    count = max(4, invoices // 60)
+    for i in range(count + 1):
         roll = zlib.crc32(f"{biz.gstin}|{period}|isd|{i}".encode())
         sup = biz.suppliers[roll % len(biz.suppliers)]
         tax = round(1000 + roll % 90000 + (roll % 100) / 100, 2)
         intra = sup.state == biz.state
-        doc = {"doctyp": "I", "docnum": f"ISD/{period}/{i + 1:03d}",
-               "docdt": portal_date(dt.date(year, month, 28)), "itcelg": "Y",
+        amended = i == count
+        doc = {"doctyp": "ISDC" if i % 4 == 1 else "ISDI",
+               "docnum": f"ISD/{period}/{i + 1:03d}",
+               "docdt": portal_date(dt.date(year, month, 28)),
+               "itcelg": "N" if i % 5 == 2 else "Y",
                "igst": 0 if intra else tax, "cgst": round(tax / 2, 2) if intra else 0,
-               "sgst": round(tax / 2, 2) if intra else 0, "cess": 0, "itcavl": "Y", "rsn": None}
+               "sgst": round(tax / 2, 2) if intra else 0, "cess": 0}
+        if amended:   # an ISD invoice of the period before, amended now
+            before = previous_period(period)
+            doc.update(docnum=f"ISD/{before}/900", odoctyp="ISDI",
+                       odocnum=f"ISD/{before}/900",
+                       odocdt=portal_date(dt.date(*period_order(before), 27)))
         group = {"ctin": sup.gstin, "trdnm": sup.name, "supprd": period,
                  "supfildt": supplier_filed_on(period)}
-        out.append(("docdata", "isd", sup.gstin, group, doc))
+        out.append(("docdata", "isda" if amended else "isd", sup.gstin, group, doc))
     return out
+
+
+def _reversal_entries(biz, period: str) -> list[tuple]:
+    """One rule 37A reversal: an invoice of the period six months back whose supplier has not
+    paid its tax (`docdata.itcrev.b2b`, amounts per item as the portal writes them)."""
+    roll = zlib.crc32(f"{biz.gstin}|{period}|itcrev".encode())
+    sup = biz.suppliers[roll % len(biz.suppliers)]
+    year, month = period_order(period)
+    back_year, back_month = (year, month - 6) if month > 6 else (year - 1, month + 6)
+    tax = round(500 + roll % 5000, 2)
+    intra = sup.state == biz.state
+    item = {"num": 1, "rt": 18, "txval": round(tax / 0.18, 2),
+            "igst": 0 if intra else tax, "cgst": round(tax / 2, 2) if intra else 0,
+            "sgst": round(tax / 2, 2) if intra else 0, "cess": 0}
+    doc = {"inum": f"R37A/{period}/1", "dt": portal_date(dt.date(back_year, back_month, 10)),
+           "typ": "R", "rev": "N", "pos": biz.state, "items": [item]}
+    back = f"{back_month:02d}{back_year}"
+    group = {"ctin": sup.gstin, "trdnm": sup.name, "supprd": back,
+             "supfildt": supplier_filed_on(back)}
+    return [("docdata", "itcrev_b2b", sup.gstin, group, doc)]
 
 
 def _itc(rec: dict) -> tuple[str, str | None]:
@@ -160,6 +192,7 @@ class Gstr2bBook:
             entries.extend(_reverse_charge(sup, entry, period) for sup, entry in biz.rcm
                            if entry["period"] == period)
             entries.extend(_isd_entries(biz, period, invoices))
+            entries.extend(_reversal_entries(biz, period))
         old = self.made.get((biz.gstin, period))
         return {"gstin": biz.gstin, "rtnprd": period,
                 "version": (old["version"] + 1) if old else 1,
@@ -279,38 +312,55 @@ def grouped(entries: list) -> dict:
     out: dict = {"docdata": {}, "docRejdata": {}}
     groups: dict[tuple, dict] = {}
     for block, section, stin, group, doc in entries:
+        place = out[block]
+        if section.startswith("itcrev_"):      # docdata.itcrev: {section: groups}
+            place = place.setdefault("itcrev", {})
+        name = section.removeprefix("itcrev_")
         if section == "impg":
-            out[block].setdefault(section, []).append(doc)
+            place.setdefault(section, []).append(doc)
             continue
         holder = groups.get((block, section, stin))
         if holder is None:
-            holder = groups[(block, section, stin)] = {**group, _items(section): []}
-            out[block].setdefault(section, []).append(holder)
-        holder[_items(section)].append(doc)
+            holder = groups[(block, section, stin)] = {**group, _items(name): []}
+            place.setdefault(name, []).append(holder)
+        holder[_items(name)].append(doc)
     return out
 
 
 def _items(section: str) -> str:
     """The list key of a supplier group in a 2B section."""
     return ("boe" if section == "impgsez" else "nt" if section.startswith("cdnr")
-            else "doclist" if section == "isd" else "inv")
+            else "doclist" if section.startswith("isd") else "inv")
 
 
 def summary(entries: list) -> dict:
-    """`itcsumm` as GSTR-3B reads it: available / not available / rejected, each with normal
-    supplies, imports and credit notes (othersup), a total per block part and per section."""
+    """`itcsumm` as GSTR-3B reads it: available / not available / reversed (rule 37A) /
+    rejected, each with normal supplies, reverse charge, ISD (net of ISD credit notes),
+    imports and credit notes (othersup), a total per block part and per section."""
     blocks: dict = {}
     for block, section, _, _, doc in entries:
-        name = ("itcRejected" if block == "docRejdata"
-                else "itcavl" if doc.get("itcavl") != "N" else "itcunavl")
-        part = ("imports" if section.startswith("impg") else "isdsup" if section == "isd"
+        isd = section.startswith("isd")
+        available = doc.get("itcelg" if isd else "itcavl") != "N"
+        name = ("itcRejected" if block == "docRejdata" else "itcrev"
+                if section.startswith("itcrev_") else "itcavl" if available else "itcunavl")
+        part = ("imports" if section.startswith("impg") else "isdsup" if isd
                 else "revsup" if doc.get("rev") == "Y"
                 else "othersup" if doc.get("typ") == "C" else "nonrevsup")
+        sign = -1 if doc.get("doctyp") == "ISDC" else 1
+        amounts = _item_sums(doc)
         where = blocks.setdefault(name, {}).setdefault(part, {})
-        for target in (where.setdefault(section, {}), where.setdefault("total", {})):
+        for target in (where.setdefault(section.removeprefix("itcrev_"), {}),
+                       where.setdefault("total", {})):
             for head in ("igst", "cgst", "sgst", "cess"):
-                target[head] = round(target.get(head, 0) + doc.get(head, 0), 2)
+                target[head] = round(target.get(head, 0) + sign * amounts.get(head, 0), 2)
     return blocks
+
+
+def _item_sums(doc: dict) -> dict:
+    if "items" not in doc:
+        return doc
+    return {h: round(sum(i.get(h, 0) for i in doc["items"]), 2)
+            for h in ("txval", "igst", "cgst", "sgst", "cess")}
 
 
 def advance_days(portal: Portal, book: Gstr2bBook, body: dict) -> dict:

@@ -31,7 +31,7 @@ D = dt.date
 MONTHLY_MH = Calendar("monthly", "27")
 QUARTERLY_MH = Calendar("quarterly", "27")      # Maharashtra: the 22nd group
 QUARTERLY_UP = Calendar("quarterly", "09")      # Uttar Pradesh: the 24th group
-QUARTERLY_LADAKH = Calendar("quarterly", "38")  # a union territory of the 22nd group
+QUARTERLY_LADAKH = Calendar("quarterly", "38")  # Ladakh: the 24th group (rule 61)
 
 
 def test_monthly_filer_2b_on_the_14th_and_3b_on_the_20th():
@@ -51,7 +51,7 @@ def test_monthly_filer_2b_on_the_14th_and_3b_on_the_20th():
 
 
 @pytest.mark.parametrize("calendar, due", [(QUARTERLY_MH, D(2026, 1, 22)),
-                                           (QUARTERLY_LADAKH, D(2026, 1, 22)),
+                                           (QUARTERLY_LADAKH, D(2026, 1, 24)),
                                            (QUARTERLY_UP, D(2026, 1, 24)),
                                            (Calendar("quarterly", "07"), D(2026, 1, 24))])
 def test_quarterly_filer_by_state_group(calendar, due):

@@ -70,9 +70,11 @@ def test_filed_gstr3b_records_leave_ims_stay_in_history_and_refuse_uploads(share
         sb.control("set_action", gstin=G, section=doc[0], stin=doc[1], doc_no=doc[2],
                    rtnprd=doc[3], action=action)
     fetch_ims(G)
-    decided = store_keys("portal_action IN ('A', 'R') AND rtnprd IN ('082025', '092025', "
-                         "'102025')")
-    undecided = store_keys("coalesce(portal_action, 'N') IN ('N', 'P')")
+    # accepted, rejected, and no action on a filed document (deemed accepted) leave at filing
+    decided = store_keys("(portal_action IN ('A', 'R') OR (coalesce(portal_action, 'N') = 'N' "
+                         "AND srcfilstatus <> 'Not Filed')) AND rtnprd IN ('082025', "
+                         "'092025', '102025')")
+    undecided = store_keys("portal_action = 'P'")
     later = store_keys("portal_action IN ('A', 'R') AND rtnprd = '112025'")
     assert len(decided) >= 5 and undecided and later
     before = sb.total(G)
@@ -85,7 +87,7 @@ def test_filed_gstr3b_records_leave_ims_stay_in_history_and_refuse_uploads(share
     assert track["EFiledlist"][0]["status"] == "Filed"
     on_portal = portal_keys()
     assert not decided & on_portal                               # gone from GETINV
-    assert undecided | later <= on_portal                        # pending, N, later A/R stay
+    assert undecided | later <= on_portal                        # pending and later A/R stay
     assert sb.total(G) == before - len(decided)                  # and from GETCNT's counts
 
     # an IMS-only fetch before the filing is known: they look removed for now

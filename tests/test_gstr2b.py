@@ -148,7 +148,7 @@ def test_2b_vs_pr_on_sandbox_data(portal, tmp_path):
     data = fetch_2b(GstnClient(), G, "092025")
     (tmp_path / "2b.json").write_text(json.dumps({"data": data}), encoding="utf-8")
     _, docs = flatten_2b({"data": data})
-    kept = [d for d in docs if not d["rejected_in_ims"] and d["doc_type"] not in ("BOE", "ISD")]
+    kept = [d for d in docs if not d["rejected_in_ims"] and d["doc_type"] not in ("BOE", "ISD", "ISDC")]
     books = kept[: len(kept) * 4 // 5]
     first = dict(books[0], txval=books[0]["txval"] + 500_000)   # one taxable value differs
     write_2b_docs_as_books(tmp_path / "pr.csv", G, [first, *books[1:]])
@@ -181,7 +181,7 @@ def test_2b_holds_reverse_charge_and_isd_documents(portal):
              for d in g["inv"] if d.get("rchrg") == "Y"]
     assert len(reverse) == len(in_2a) > 0 and all(d["section"] == "b2b" for d in reverse)
     assert {d["doc_no"] for d in reverse} == {d["inum"] for d in in_2a}
-    assert isd and all(d["doc_type"] == "ISD" and d["trdnm"] and d["igst"] + d["cgst"] > 0
+    assert isd and all(d["doc_type"] in ("ISD", "ISDC") and d["trdnm"] and d["igst"] + d["cgst"] > 0
                        for d in isd)
     assert len(reverse) + len(isd) < len(docs) // 10          # a small share
     summary = data["itcsumm"]["itcavl"]

@@ -247,7 +247,8 @@ def test_2b_vs_pr_run_shows_the_2b_facts_in_words(world, tmp_path):
     unavailable = [r for r in shown.to_dicts() if r["ITC in 2B"].startswith("ITC not")]
     assert unavailable and all(r["ITC in 2B"] in (
         "ITC not available: the place of supply is in the supplier's own state, not in yours",
-        "ITC not available: the supplier filed after the time limit of section 16(4)")
+        "ITC not available: the supplier filed after the time limit of section 16(4)",
+        "ITC not available: the input service distributor marked it ineligible")
         for r in unavailable)
     assert {r["What to do before GSTR-3B"] for r in by_status["Matched"]} <= {
         "Claim", "Do not claim: ITC not available in 2B (reason P)",

@@ -166,17 +166,21 @@ def test_every_figure_is_the_sum_of_its_documents(docs, data):
                 assert int(behind["amount"].sum()) == figure(cells, row, h, source)
             assert figure(cells, row, h, "difference") == \
                 figure(cells, row, h, "2b") - figure(cells, row, h, "books")
-    # the 2B's documents by where its own rows put them: each leaf row is their signed sum
+    # the 2B's documents by where its own rows put them: each leaf row is their signed sum,
+    # credit notes netted (negative) inside their row
     for h in HEADS:
         in_2b = rows.with_columns(pl.col(h).abs())
         rejected = in_2b.filter(pl.col("rejected_in_ims"))
-        credit = (pl.col("doc_type") == "CRN")
+        credit = pl.col("doc_type").is_in(["CRN", "ISDC"])
         signed = pl.when(credit).then(-pl.col(h)).otherwise(pl.col(h))
         assert figure(cells, "rejected", h, "2b") == rejected.select(signed.sum()).item()
         live = in_2b.filter(~pl.col("rejected_in_ims") & (pl.col("itcavl") != "N"))
-        assert figure(cells, "4B_cn", h, "2b") == live.filter(credit)[h].sum()
-        imports = live.filter(~credit & pl.col("section").str.starts_with("impg"))[h].sum()
-        assert figure(cells, "4A1", h, "2b") == imports
+        imports = live.filter(pl.col("section").str.starts_with("impg")).select(signed.sum())
+        assert figure(cells, "4A1", h, "2b") == imports.item()
+        others = live.filter(~pl.col("section").str.starts_with("impg")
+                             & ~pl.col("section").str.starts_with("isd")
+                             & (pl.col("rcm") != "Y")).select(signed.sum())
+        assert figure(cells, "4A5", h, "2b") == others.item()
     # the download alone: every leaf row of the Table 4 sheet is the sum of its documents
     table, sums = download_sums(itc_workbook(summary))
     for row, words in ROWS.items():
@@ -209,12 +213,14 @@ def test_credit_notes_reduce_and_the_portal_summary_is_read_as_placed():
     summary = summary_of(payload, books_like(portal, [], 0, False, 0))   # no books
     cells = summary.figures
     assert figure(cells, "4A1", "igst", "2b") == figure(cells, "4A1", "igst", "portal") == 50000
-    assert figure(cells, "4B_cn", "cgst", "2b") == figure(cells, "4B_cn", "cgst", "portal") \
-        == 4000
+    # the credit note is netted inside 4(A)(5), which goes negative (GSTN since Jan 2023)
+    assert figure(cells, "4A5", "cgst", "2b") == figure(cells, "4A5", "cgst", "portal") \
+        == -4000
+    assert figure(cells, "4B2", "cgst", "2b") == 0
     assert figure(cells, "4D2", "igst", "2b") == figure(cells, "4D2", "igst", "portal") \
         == 10000 - 3000
     assert figure(cells, "4C", "cgst", "2b") == -4000
-    assert figure(cells, "4B_unclaimed", "igst", "portal") is None   # the 2B cannot say
+    assert figure(cells, "4B1", "igst", "portal") is None   # the 2B cannot say
     assert portal_differences(cells).is_empty()
     # a summary that disagrees with its own documents is flagged on that row only
     payload["data"]["itcsumm"]["itcavl"]["imports"]["total"]["igst"] = 450
@@ -238,20 +244,19 @@ def stored_sample(store):
 def test_the_stored_sample(stored_sample):
     summary = itc_summary(COMPANY, PERIOD)
     cells = summary.figures
-    # 2B 4(A)(5): SI/0101 + SI/0102 + GJ/570 (CGST 900 + 2250 + 900); KA-7781 IGST 8100
-    assert figure(cells, "4A5", "cgst", "2b") == 405000
+    # 2B 4(A)(5): SI/0101 + SI/0102 + GJ/570 (CGST 900 + 2250 + 900) less the credit note
+    # CN/25-26/007 (180), netted; KA-7781 IGST 8100
+    assert figure(cells, "4A5", "cgst", "2b") == 405000 - 18000
     assert figure(cells, "4A5", "igst", "2b") == 810000
-    # the sample's own summary states the same
-    assert figure(cells, "4A5", "cgst", "portal") == 405000
+    # the sample's own summary states the same (its othersup credit notes subtracted)
+    assert figure(cells, "4A5", "cgst", "portal") == 405000 - 18000
     assert portal_differences(cells).is_empty()
-    # books of October: SI/0101, 0102, 0103, RP-88 (CGST 900+2250+1080+360); the KA
-    # invoices 8100 + 1440 + 1620 IGST (KA-7759 is claimed in the books though 2B says N)
-    assert figure(cells, "4A5", "cgst", "books") == 459000
+    # books of October: SI/0101, 0102, 0103, RP-88 (CGST 900+2250+1080+360) less the credit
+    # note; the KA invoices 8100 + 1440 + 1620 IGST (KA-7759 claimed though 2B says N)
+    assert figure(cells, "4A5", "cgst", "books") == 459000 - 18000
     assert figure(cells, "4A5", "igst", "books") == 1116000
-    # the credit note on both sides; GJ/570 in 2B, not in the books: reversed
-    assert figure(cells, "4B_cn", "cgst", "2b") == figure(cells, "4B_cn", "cgst", "books") \
-        == 18000
-    unclaimed = documents_behind(summary.entries, "4B_unclaimed", "cgst", "2b")
+    # GJ/570 in 2B, not in the books: reversed in 4(B)(2)
+    unclaimed = documents_behind(summary.entries, "4B2", "cgst", "2b")
     assert unclaimed["doc_no"].to_list() == ["GJ/570"]
     assert figure(cells, "4C", "cgst", "2b") == 405000 - 18000 - 90000
     assert figure(cells, "4D2", "igst", "2b") == 162000
@@ -265,7 +270,7 @@ def test_the_stored_sample(stored_sample):
     assert book.sheetnames == ["Table 4", "Net ITC", "Documents", "About"]
     table = {r["Table 4 row"]: r for r in sheet_rows(book, "Table 4")}
     assert table[ROWS["4C"]]["CGST: GSTR-2B"] == pytest.approx(2970.0)
-    assert table[ROWS["4B_unclaimed"]]["IGST: GSTR-2B's own summary"] == "not stated"
+    assert table[ROWS["4B1"]]["IGST: GSTR-2B's own summary"] == "not stated"
 
 
 def test_no_2b_stored_says_when_it_comes(store):

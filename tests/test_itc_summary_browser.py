@@ -67,8 +67,9 @@ def test_figures_drill_down_and_download(app, page):
     rows = {r[0]: r[1:] for r in table_cells(page, 0)}    # row words -> 2B, summary, books, diff
     assert "4(A)(5) All other ITC" in rows, rows
     assert rows["4(A)(5) All other ITC"] == ["8,100.00", "8,100.00", "11,160.00", "-3,060.00"]
-    assert rows["4(B)(2) Reversed: in GSTR-2B, not claimed in the books"][1] == "not stated"
-    assert rows["4(D)(2) Ineligible: ITC not available in GSTR-2B"][0] == "1,620.00"
+    assert rows["4(B)(1) Reversed: rules 38, 42, 43 and section 17(5)"][1] == "not stated"
+    assert rows["4(D)(2) Ineligible ITC: section 16(4) and place-of-supply rules"][0] == \
+        "1,620.00"
     page.get_by_test_id("stRadioGroup").get_by_text("CGST", exact=True).click()
     settle(page)
     rows = {r[0]: r[1:] for r in table_cells(page, 0)}

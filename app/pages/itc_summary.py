@@ -26,6 +26,7 @@ from core.month_close import (
     shown_documents,
     stored_periods,
     table_rows,
+    unread_words,
 )
 from core.month_close import portal_differences as differing
 from core.timefmt import shown_time
@@ -79,6 +80,14 @@ if off.height:
                f"{'; '.join(rows)}. The figures below add up its documents; the column "
                "\"GSTR-2B's own summary\" shows what the portal states.")
 
+if summary.unread:
+    st.warning(unread_words(list(summary.unread)).capitalize() + ".")
+for said in summary.checks:
+    st.warning(f"Before filing: {said}")
+st.caption("Credit notes are netted inside 4(A) as GSTN does since the January 2023 period (a "
+           "row may be negative); ISD credit notes reduce 4(A)(4); 4(D)(1) is part of 4(A)(5), "
+           "shown again.")
+
 head = st.radio("Tax head", HEADS, format_func=HEAD_WORDS.get, horizontal=True, key="itc_head")
 st.subheader(f"Table 4 · {HEAD_WORDS[head]} (₹)")
 st.table(table_rows(summary.figures, head))
@@ -87,7 +96,8 @@ st.table(net_rows(summary.figures))
 
 st.subheader("Documents behind a figure")
 c1, c2 = st.columns([3, 2])
-row = c1.selectbox("Table 4 row", list(ROWS), format_func=ROWS.get, index=3, key="itc_row")
+row = c1.selectbox("Table 4 row", list(ROWS), format_func=ROWS.get,
+                   index=list(ROWS).index("4A5"), key="itc_row")
 source = c2.selectbox("Figure", list(SOURCES), format_func=SOURCES.get, key="itc_source")
 found = documents_behind(summary.entries, row, head, source)
 amount = figure(summary.figures, row, head, source)

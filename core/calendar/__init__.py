@@ -14,6 +14,12 @@ from core.calendar.deadlines import (
     step,
 )
 from core.calendar.panel import QUARTERLY, deadline_panel, pending_summary
+from core.calendar.period_2b import (
+    first_2b_period_sql,
+    month_index,
+    period_2b_index,
+    record_periods,
+)
 from core.calendar.store import (
     FILED,
     RETURN,
@@ -25,4 +31,4 @@ from core.calendar.store import (
     store_filings,
 )
 
-__all__ = ["EVENTS", "FILED", "FREQUENCIES", "QUARTERLY", "RETURN", "Calendar", "add_months", "business_calendar", "calendars", "day_text", "days_text", "deadline_panel", "frequencies", "month_of", "overrides", "pending_summary", "period_label", "relative_text", "save_calendar_settings", "step", "store_filings"]
+__all__ = ["EVENTS", "FILED", "FREQUENCIES", "QUARTERLY", "RETURN", "Calendar", "add_months", "business_calendar", "calendars", "day_text", "days_text", "deadline_panel", "first_2b_period_sql", "frequencies", "month_index", "month_of", "overrides", "pending_summary", "period_2b_index", "period_label", "record_periods", "relative_text", "save_calendar_settings", "step", "store_filings"]

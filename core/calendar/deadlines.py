@@ -6,10 +6,13 @@ quarter's last month for a quarterly (QRMP) filer (`122025` = October-December 2
 - GSTR-2B of a period is generated on the 14th of the month after it, unless the previous
   period's GSTR-3B is not filed by then: then on the day that return is filed.
 - GSTR-3B is due on the 20th of the next month (monthly), or on the 22nd / 24th of the month
-  after the quarter (quarterly; which one by the business's state).
+  after the quarter (quarterly; which one by the business's state: rule 61 as substituted by
+  notification 82/2020-CT; Ladakh, 38, is in the 24th-day group).
 - A credit note (or downward amendment) may stay pending until the GSTR-3B due date of the tax
   period after the one whose 2B it first appeared in; an invoice or debit note until
-  30 November after the end of its financial year (section 16(4)).
+  30 November after the end of its financial year, or the filing of that year's annual
+  return if earlier (section 16(4)); and since a record accepted later lands in the 2B then
+  open, its last real chance is the last GSTR-3B filed by that day (`last_chance`).
 - Every 2B and 3B date can be overridden per period (`Calendar.overrides`).
 
 No store, no clock: the caller passes the business's settings, its filings and `today`.
@@ -26,8 +29,9 @@ FREQUENCIES = {MONTHLY: "Monthly", QUARTERLY: "Quarterly (QRMP)"}
 GSTR2B, GSTR3B = "gstr2b", "gstr3b"
 EVENTS = {GSTR2B: "GSTR-2B generated on", GSTR3B: "GSTR-3B due on"}
 # Quarterly GSTR-3B on the 22nd in these states and union territories, else on the 24th.
+# Rule 61 (notification 82/2020-CT): Ladakh (38) is NOT in this group.
 DAY_22_STATES = frozenset({"22", "23", "24", "27", "29", "30", "32", "33", "36", "37",
-                           "26", "31", "34", "35", "38"})
+                           "26", "31", "34", "35"})
 GSTR2B_DAY, MONTHLY_3B_DAY = 14, 20
 
 
@@ -74,13 +78,17 @@ def after_period(period: str, day: int) -> dt.date:
     return dt.date(year, month, day)
 
 
-def section_16_4_limit(fy: str) -> dt.date:
-    """30 November after the financial year '2025-26' ends (section 16(4))."""
+def section_16_4_limit(fy: str, annual_return_filed_on: dt.date | None = None) -> dt.date:
+    """Section 16(4): 30 November after the financial year '2025-26' ends, or the day that
+    year's annual return is filed, if earlier."""
     try:
         start = int(str(fy)[:4])
     except ValueError:
         raise PeriodError(f"Financial year '{fy}' is not like 2025-26") from None
-    return dt.date(start + 1, 11, 30)
+    limit = dt.date(start + 1, 11, 30)
+    if annual_return_filed_on is not None and annual_return_filed_on < limit:
+        return annual_return_filed_on
+    return limit
 
 
 def day_text(day: dt.date) -> str:
@@ -201,7 +209,18 @@ class Calendar:
         done = filing.filed if filing is not None else due.day < today
         return self.gstr3b_due(step(last, self.frequency, 1)) if done else due
 
-    def credit_note_limit(self, rtnprd: str) -> dt.date:
-        """How long a credit note first in the 2B of the period holding `rtnprd` may stay
-        pending: the GSTR-3B due date of the next tax period."""
-        return self.gstr3b_due(step(tax_period(rtnprd, self.frequency), self.frequency, 1)).day
+    def last_chance(self, limit: dt.date) -> Dated:
+        """The last GSTR-3B due by `limit` (the section 16(4) date): an invoice kept pending
+        must be accepted before that return is filed, since a record accepted later lands in
+        the 2B then open (monthly: October's, due 20 November; quarterly: July-September's)."""
+        period = period_containing(limit, self.frequency)
+        while self.gstr3b_due(period).day > limit:
+            period = step(period, self.frequency, -1)
+        return self.gstr3b_due(period)
+
+    def credit_note_limit(self, period_2b: str) -> dt.date:
+        """How long a credit note whose first 2B is that of `period_2b` (its 2B period, not
+        its return period: core.calendar.period_2b) may stay pending: the GSTR-3B due date of
+        the next tax period."""
+        return self.gstr3b_due(step(tax_period(period_2b, self.frequency), self.frequency,
+                                    1)).day

@@ -17,6 +17,7 @@ from core.calendar.deadlines import (
     section_16_4_limit,
     step,
 )
+from core.calendar.period_2b import first_2b_period_sql
 from core.calendar.store import business_calendar
 from core.clock import today as business_today
 from core.store import connect
@@ -64,24 +65,38 @@ def business_panel(con, gstin: str, name: str, today: dt.date) -> dict:
 
 def pending_records(con, gstin: str, calendar: Calendar, today: dt.date) -> list[dict]:
     """Records kept pending on the portal with the date each stops being pending: credit
-    notes (deemed accepted then), invoices and debit notes (section 16(4): ITC lost)."""
+    notes (deemed accepted then; counted from the record's first 2B period, not its return
+    period: core.calendar.period_2b), invoices and debit notes (section 16(4): ITC lost)."""
     cur = con.execute(f"""
         SELECT record_id, {CREDIT_LIKE} AS credit, section, stin, doc_no, doc_date, rtnprd, fy,
-               ({TAX})::DOUBLE AS tax
-        FROM ims_records WHERE rtin = ? AND {IN_IMS} AND portal_action = 'P'""", [gstin])
+               ({TAX})::DOUBLE AS tax, {first_2b_period_sql('r')} AS period_2b
+        FROM ims_records r WHERE rtin = ? AND {IN_IMS} AND portal_action = 'P'""", [gstin])
     names = [d[0] for d in cur.description]
     limits: dict[tuple, dt.date | None] = {}
     out = []
     for row in (dict(zip(names, r)) for r in cur.fetchall()):
-        key = ("cn", row["rtnprd"]) if row["credit"] else ("inv", row["fy"])
+        key = ("cn", row["period_2b"]) if row["credit"] else ("inv", row["fy"])
         if key not in limits:
             limits[key] = _limit(calendar, *key)
         expires = limits[key]
         out.append({**row, "kind": "credit note" if row["credit"] else "invoice",
                     "expires": expires, "when": days_text(expires, today) or "unknown",
-                    "then": ("deemed accepted" if row["credit"] else "ITC lost under 16(4)")})
+                    "then": ("deemed accepted" if row["credit"] else
+                             invoice_then(calendar, expires))})
     return sorted(out, key=lambda r: (r["expires"] or dt.date.max, r["doc_date"] or dt.date.max,
                                       r["record_id"]))
+
+
+def invoice_then(calendar: Calendar, limit: dt.date | None) -> str:
+    """What the pending limit of an invoice means: 'accept before filing the GSTR-3B of Oct
+    2026 (section 16(4): 30 Nov 2026, or the annual return if filed earlier); then ITC is
+    lost'."""
+    if limit is None:
+        return "ITC lost under section 16(4)"
+    last = calendar.last_chance(limit)
+    return (f"accept before filing the GSTR-3B of {last.label} (due {day_text(last.day)}; "
+            f"section 16(4) limit {day_text(limit)}, or the annual return if filed earlier); "
+            "after that the ITC is lost")
 
 
 def _limit(calendar: Calendar, kind: str, value: str | None) -> dt.date | None:

@@ -2,8 +2,10 @@
 2B fetched (generation date, version, `itcsumm`) and its documents, replaced whole in one short
 transaction; and "2B needs regeneration".
 
-"2B needs regeneration" = some IMS record of the period (not left out by its supplier's
-"Not Filed") whose current action, as the last fetch shows it, disagrees with how the stored 2B
+"2B needs regeneration" = some IMS record whose 2B period (core.calendar.period_2b: the stored
+2B holding it, else when its supplier filed it, else the period open now for a record kept
+pending; not its return period `rtnprd`) is the 2B's, not left out by its supplier's
+"Not Filed", whose current action, as the last fetch shows it, disagrees with how the stored 2B
 treats it: the 2B treats a document in `docdata` as accepted, one in `docRejdata` as rejected
 and an absent one as pending; the current action A or N (no action counts as accepted) is
 "accepted", R "rejected", P "pending". Periods whose GSTR-3B is filed are not counted (the 2B
@@ -15,6 +17,7 @@ import json
 
 import polars as pl
 
+from core.calendar import record_periods
 from core.clock import utc_now
 from core.portal import FRAME_SCHEMA, MONEY, ROW_FIELDS, rows_frame
 from core.store import connect, query_frame, transaction
@@ -23,6 +26,16 @@ from core.store import connect, query_frame, transaction
 IMS_TO_2B = {"b2b": "b2b", "b2ba": "b2ba", "b2bcn": "cdnr", "b2bdn": "cdnr", "b2bcna": "cdnra",
              "b2bdna": "cdnra", "ecom": "ecom", "ecoma": "ecoma", "impg": "impg",
              "impga": "impg", "impgsez": "impgsez", "impgseza": "impgsez"}
+
+
+UNREAD = "_unread"   # kept beside the 2B's own summary: the sections no rule reads
+
+
+def _kept_summary(head: dict) -> dict:
+    summary = dict(head.get("itcsumm") or {})
+    if head.get("unread"):
+        summary[UNREAD] = list(head["unread"])
+    return summary
 
 
 def store_2b(gstin: str, period: str, head: dict, rows: list[dict] | pl.DataFrame) -> int:
@@ -35,7 +48,7 @@ def store_2b(gstin: str, period: str, head: dict, rows: list[dict] | pl.DataFram
         con.execute("DELETE FROM gstr2b_returns WHERE gstin = ? AND rtnprd = ?", [gstin, period])
         con.execute("INSERT INTO gstr2b_returns VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [gstin, period, None if head.get("version") is None else str(head["version"]),
-                     head.get("gendt"), json.dumps(head.get("itcsumm") or {}), frame.height,
+                     head.get("gendt"), json.dumps(_kept_summary(head)), frame.height,
                      utc_now()])
         con.register("gstr2b_frame", frame)
         con.execute(f"""
@@ -59,6 +72,8 @@ def stored_2b(gstin: str, period: str) -> dict | None:
     keys = ("gstin", "rtnprd", "version", "gendt", "itcsumm", "documents", "fetched_at")
     found = dict(zip(keys, row))
     found["itcsumm"] = json.loads(found["itcsumm"])
+    found["unread"] = found["itcsumm"].pop(UNREAD, []) if isinstance(found["itcsumm"], dict) \
+        else []
     return found
 
 
@@ -107,10 +122,12 @@ def late_actions(gstins: list[str] | None = None) -> dict[tuple[str, str], int]:
                  AND f.rtntype = 'GSTR3B' AND f.status = 'Filed'
             WHERE f.gstin IS NULL {where}),
         records AS (
-            SELECT r.rtin AS gstin, r.rtnprd, {_section_case()} AS section, r.stin,
-                   r.doc_type, r.doc_no_key,
+            SELECT r.rtin AS gstin, q.period_2b AS rtnprd, {_section_case()} AS section,
+                   r.stin, r.doc_type, r.doc_no_key,
                    CASE r.portal_action WHEN 'R' THEN 'R' WHEN 'P' THEN 'P' ELSE 'A' END AS now
-            FROM ims_records r JOIN periods p ON p.gstin = r.rtin AND p.rtnprd = r.rtnprd
+            FROM ims_records r JOIN {record_periods(still_listed=True)} q
+                 ON q.record_id = r.record_id
+            JOIN periods p ON p.gstin = r.rtin AND p.rtnprd = q.period_2b
             WHERE r.removed_at IS NULL AND coalesce(r.srcfilstatus, '') <> 'Not Filed'),
         held AS (
             SELECT gstin, rtnprd, section, stin, doc_type, doc_no_key,

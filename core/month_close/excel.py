@@ -21,8 +21,13 @@ from core.timefmt import shown_time
 SECTION_WORDS = {"b2b": "B2B invoices", "b2ba": "B2B amendments",
                  "cdnr": "Credit and debit notes", "cdnra": "Credit and debit note amendments",
                  "ecom": "E-commerce (9(5))", "ecoma": "E-commerce amendments",
-                 "isd": "Input service distributor", "impg": "Import of goods",
-                 "impgsez": "Import of goods from SEZ"}
+                 "isd": "Input service distributor", "isda": "Input service distributor "
+                 "amendments", "impg": "Import of goods", "impga": "Import of goods amendments",
+                 "impgsez": "Import of goods from SEZ",
+                 "impgseza": "Import of goods from SEZ amendments"}
+SECTION_WORDS.update({f"itcrev_{k}": f"ITC reversal (rule 37A): {SECTION_WORDS[k]}"
+                      for k in ("b2b", "b2ba", "cdnr", "cdnra", "ecom", "ecoma")})
+ISD_WORDS = {"ISD": "ISD invoice", "ISDC": "ISD credit note"}
 ITC_WORDS = {"Y": "Yes", "N": "No", "T": "Temporarily"}
 REASON_WORDS = {"P": "Place of supply is the supplier's own state",
                 "C": "Filed after the time limit (section 16(4))"}
@@ -34,7 +39,7 @@ NOT_STATED = "not stated"
 DOCUMENT_COLUMNS = ("Table 4 row", "From", "Supplier", "Supplier GSTIN or port", "Document type",
                     "Document number", "Document date", "GSTR-2B section", "ITC available",
                     "Reason ITC is not available", "Reconciliation", "What to do",
-                    "Matched document", *[HEAD_WORDS[h] for h in HEADS])
+                    "Matched document", "Why here", *[HEAD_WORDS[h] for h in HEADS])
 
 
 def rupees(paise) -> float | None:
@@ -69,7 +74,7 @@ def shown_documents(found: pl.DataFrame) -> pl.DataFrame:
         words("source", SOURCE_WORDS.get).alias("From"),
         pl.col("supplier_name").fill_null("").alias("Supplier"),
         pl.col("stin").fill_null("").alias("Supplier GSTIN or port"),
-        words("doc_type", lambda c: "ISD document" if c == "ISD" else doc_type_words(c))
+        words("doc_type", lambda c: ISD_WORDS.get(c) or doc_type_words(c))
         .alias("Document type"),
         pl.col("doc_no").fill_null("").alias("Document number"),
         words("doc_date", date_words).alias("Document date"),
@@ -80,6 +85,7 @@ def shown_documents(found: pl.DataFrame) -> pl.DataFrame:
         .alias("Reconciliation"),
         words("itc_advice", lambda a: a[:1].upper() + a[1:]).alias("What to do"),
         pl.col("counterpart_doc_no").fill_null("").alias("Matched document"),
+        pl.col("note").fill_null("").alias("Why here"),
         *[(pl.col(h) / 100).round(2).alias(HEAD_WORDS[h]) for h in HEADS],
         *([(pl.col("amount") / 100).round(2).alias("Counted")] if "amount" in found.columns
           else []))
@@ -97,7 +103,19 @@ def file_facts(summary) -> list[tuple[str, str]]:
                       "purchase register reconciliation pairs with this GSTR-2B")),
             ("How to read it", ("Every amount of the Table 4 sheet is the sum of the "
                                "Documents sheet's lines of that row, source and head; "
-                               "4(A), 4(B) and 4(C) add their rows (4(C) = 4(A) - 4(B))"))]
+                               "4(A), 4(B) and 4(C) add their rows (4(C) = 4(A) - 4(B)); "
+                               "credit notes are netted inside 4(A) (a row may be "
+                               "negative); 4(D)(1) is part of 4(A)(5), shown again")),
+            ("Sections not placed", unread_words(getattr(summary, "unread", []))),
+            *[("Check before filing", said) for said in getattr(summary, "checks", [])]]
+
+
+def unread_words(unread: list[str]) -> str:
+    """The 2B's sections no rule places, in words ('' when every section is placed)."""
+    if not unread:
+        return "none: every section of the GSTR-2B is read and placed"
+    return ("the GSTR-2B has sections this version does not place, left out of every figure: "
+            + ", ".join(unread))
 
 
 def itc_workbook(summary) -> bytes:

@@ -8,7 +8,7 @@ the current purchase register, and core.month_close.itc_summary's figures over t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -17,9 +17,16 @@ from core.calendar import QUARTERLY, add_months, calendars, day_text, month_of, 
 from core.gstr2b import stored_2b, stored_2b_documents
 from core.ims import books_frame, read_settings
 from core.month_close.excel import itc_workbook
-from core.month_close.itc_summary import entries_2b, entries_books, portal_figures, summarise
+from core.month_close.itc_summary import (
+    advisory_checks,
+    entries_2b,
+    entries_books,
+    portal_figures,
+    reclaimed_entries,
+    summarise,
+)
 from core.reco import portal_frame_2b, reconcile_2b
-from core.store import connect
+from core.store import connect, query_frame
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,31 @@ class ItcSummary:
     last_day: dt.date
     entries: pl.DataFrame                 # core.month_close.itc_summary entries
     figures: pl.DataFrame                 # core.month_close.itc_summary.summarise
+    unread: tuple[str, ...] = ()          # 2B sections no rule places, named
+    checks: tuple[str, ...] = ()          # advisory_checks, in words
+
+
+def build_summary(gstin: str, period: str, head: dict, docs: pl.DataFrame,
+                  books: pl.DataFrame | None, first: dt.date, last: dt.date,
+                  settings: dict | None = None,
+                  earlier: pl.DataFrame | None = None) -> ItcSummary:
+    """The summary from a 2B (head, flat documents) and a books frame (None: no books at all,
+    the 2B as it is, nothing reversed for the books): the same steps for the page (from the
+    store) and the file command (from files)."""
+    portal = portal_frame_2b(docs, gstin, period)
+    reco = None
+    if books is not None and (portal.height or books.height):
+        reco = reconcile_2b(portal, books, **(settings or {}))
+    entries = pl.concat([entries_2b(portal, reco, books),
+                         entries_books(books, reco, first, last, portal)
+                         if books is not None else entries_2b(portal.clear())])
+    if earlier is not None:
+        entries = pl.concat([entries, reclaimed_entries(entries, earlier)])
+    figures = summarise(entries, portal_figures(head.get("itcsumm")))
+    return ItcSummary(gstin, period, head.get("version"), head.get("gendt"),
+                      head.get("fetched_at"), first, last, entries, figures,
+                      tuple(head.get("unread") or ()),
+                      tuple(advisory_checks(figures, books_known=books is not None)))
 
 
 def period_days(period: str, frequency: str = "monthly") -> tuple[dt.date, dt.date]:
@@ -53,13 +85,58 @@ def itc_summary(gstin: str, period: str) -> ItcSummary | None:
     docs = stored_2b_documents(gstin, period)
     with connect(read_only=True) as con:
         settings = read_settings(con)
-        books = books_frame(con, gstin, [period])
-    portal = portal_frame_2b(docs, gstin, period)
-    reco = reconcile_2b(portal, books, **settings) if portal.height or books.height else None
-    entries = pl.concat([entries_2b(portal, reco, books),
-                         entries_books(books, reco, first, last, portal)])
-    return ItcSummary(gstin, period, head["version"], head["gendt"], head["fetched_at"], first,
-                      last, entries, summarise(entries, portal_figures(head["itcsumm"])))
+        books = with_ineligible_reasons(con, books_frame(con, gstin, [period]))
+        earlier = earlier_2b_documents(con, gstin, period)
+        declared = declared_differently(con, gstin, period)
+    summary = build_summary(gstin, period, head, docs, books, first, last, settings, earlier)
+    return replace(summary, checks=summary.checks + declared)
+
+
+def declared_differently(con, gstin: str, period: str) -> tuple[str, ...]:
+    """Credit notes of this 2B accepted in IMS with an ITC-reduction answer of N or of partial
+    amounts that differ from the 2B's figures: a warning naming them (the 2B counts the
+    document's figures; the portal's exact treatment is to be confirmed on a real 2B)."""
+    found = con.execute("""
+        SELECT DISTINCT r.doc_no, r.itc_red_req
+        FROM ims_records r JOIN gstr2b_documents d
+          ON d.gstin = r.rtin AND d.rtnprd = ? AND NOT d.rejected_in_ims
+         AND d.section = CASE r.section WHEN 'b2bcn' THEN 'cdnr' ELSE 'cdnra' END
+         AND d.stin = r.stin AND d.doc_no_key = r.doc_no_key
+        WHERE r.rtin = ? AND r.section IN ('b2bcn', 'b2bcna') AND r.portal_action = 'A'
+          AND (r.itc_red_req = 'N' OR (r.itc_red_req = 'Y' AND (
+               coalesce(r.decl_igst, d.igst) <> d.igst OR coalesce(r.decl_cgst, d.cgst) <> d.cgst
+               OR coalesce(r.decl_sgst, d.sgst) <> d.sgst
+               OR coalesce(r.decl_cess, d.cess) <> d.cess)))
+        ORDER BY r.doc_no""", [period, gstin]).fetchall()
+    if not found:
+        return ()
+    named = ", ".join(f"{no} ({'no ITC to reduce' if answer == 'N' else 'partly'})"
+                      for no, answer in found)
+    said = (f"Credit notes accepted in IMS with an ITC-reduction answer that differs from "
+            f"their figures in this GSTR-2B: {named}. 4(A) counts the GSTR-2B's figures; "
+            "compare with the answers given before filing (how the portal treats such "
+            "answers in GSTR-2B is still to be confirmed on a real 2B).")
+    return (said,)
+
+
+def with_ineligible_reasons(con, books: pl.DataFrame) -> pl.DataFrame:
+    """The books frame with each document's `itc_ineligible_reason` (pr_id = doc_id)."""
+    reasons = query_frame(con, "SELECT doc_id AS pr_id, itc_ineligible_reason FROM "
+                          "purchase_docs WHERE itc_ineligible_reason IS NOT NULL")
+    if reasons.is_empty():
+        return books.with_columns(pl.lit(None, pl.Utf8).alias("itc_ineligible_reason"))
+    return books.join(reasons.cast({"pr_id": books.schema["pr_id"],
+                                    "itc_ineligible_reason": pl.Utf8}), on="pr_id", how="left")
+
+
+def earlier_2b_documents(con, gstin: str, period: str) -> pl.DataFrame:
+    """The documents (stin, doc_type, doc_no) of the stored 2Bs of periods before `period`,
+    not rejected in IMS and with ITC available: the kept history 4(D)(1) reads."""
+    year, month = month_of(period)
+    return query_frame(con, "SELECT DISTINCT stin, doc_type, doc_no FROM gstr2b_documents "
+                       "WHERE gstin = ? AND NOT rejected_in_ims AND coalesce(itcavl, 'Y') <> 'N' "
+                       "AND (right(rtnprd, 4) || left(rtnprd, 2)) < ?",
+                       [gstin, f"{year:04d}{month:02d}"])
 
 
 def not_fetched_words(gstin: str, period: str, today: dt.date | None = None) -> str:

@@ -9,7 +9,11 @@ stays visible with its action log; records a fetch marked removed before the fil
 known are turned back the same way when it is. `filed_refusals` is the reason an upload for
 such a record is refused before anything is sent (core.ims.upload_queue).
 
-A record belongs to the earliest filed GSTR-3B whose period is at or after its `rtnprd`.
+A record belongs to the earliest filed GSTR-3B whose period is at or after its 2B period
+(core.calendar.period_2b: the stored 2B holding it, else when its supplier filed it, else for a
+record kept pending the period open now; not its return period `rtnprd`). Accepted, rejected
+and no-action records leave with it (a record with no action is deemed accepted when the 2B is
+generated, and leaves as accepted: never "removed by the supplier"); pending ones stay.
 """
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from core.calendar import (
     business_calendar,
     calendars,
     day_text,
+    month_index,
+    period_2b_index,
     period_label,
     step,
     store_filings,
@@ -44,11 +50,13 @@ def _key(col: str) -> str:
     return f"(TRY_CAST(right({col}, 4) AS INTEGER) * 100 + TRY_CAST(left({col}, 2) AS INTEGER))"
 
 
-# The filed GSTR-3B a record `r` goes out of IMS with: the earliest at or after its period.
+# The filed GSTR-3B a record `r` goes out of IMS with: the earliest at or after its 2B period.
 COVERING = f"""(SELECT arg_min(f.ret_period, {_key('f.ret_period')}) FROM return_filings f
                 WHERE f.gstin = r.rtin AND f.rtntype = '{RETURN}' AND f.status = '{FILED}'
-                  AND {_key('f.ret_period')} >= {_key('r.rtnprd')})"""
-DECIDED = "r.portal_action IN ('A', 'R')"
+                  AND {month_index('f.ret_period')} >= {period_2b_index('r')})"""
+# what leaves IMS at filing: accepted, rejected, and no action (deemed accepted)
+DECIDED = ("(r.portal_action IN ('A', 'R') OR (coalesce(r.portal_action, 'N') = 'N' "
+           "AND coalesce(r.srcfilstatus, '') <> 'Not Filed'))")
 
 
 # ---------------------------------------------------------------- RETTRACK
@@ -117,7 +125,9 @@ def _mark_filed(con, now: dt.datetime, actor: str) -> int:
         INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, new_value,
                                 note)
         SELECT ?, ?, r.rtin, r.record_id, 'filed', r.portal_action, r.portal_action,
-               'left IMS: the GSTR-3B of return period '
+               CASE WHEN coalesce(r.portal_action, 'N') = 'N'
+                    THEN 'deemed accepted (no action), ' ELSE '' END
+               || 'left IMS with the filed return: the GSTR-3B of return period '
                || strftime(make_date(TRY_CAST(right(x.filed_period, 4) AS INTEGER),
                                      TRY_CAST(left(x.filed_period, 2) AS INTEGER), 1), '%b %Y')
                || ' is filed; kept here with its history'

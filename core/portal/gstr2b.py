@@ -56,7 +56,12 @@ def fetch_2b(client: GstnClient, gstin: str, period: str) -> dict | None:
         for part in parts:
             for block in BLOCKS:
                 for section, rows in (part.get(block) or {}).items():
-                    merged[block].setdefault(section, []).extend(rows or [])
+                    if isinstance(rows, dict):      # docdata.itcrev: {section: groups}
+                        inner = merged[block].setdefault(section, {})
+                        for name, groups in rows.items():
+                            inner.setdefault(name, []).extend(groups or [])
+                    else:
+                        merged[block].setdefault(section, []).extend(rows or [])
         data = {**data, **merged}
     return data
 

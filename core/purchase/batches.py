@@ -72,11 +72,12 @@ def write_batch(batch: dict, docs: pl.DataFrame, replace_ids: list[int]) -> int:
         con.execute(f"""
             INSERT INTO purchase_docs (batch_id, rtin, stin, supplier_name, doc_type, doc_no,
                 doc_no_key, doc_date, fy, pos, rcm, txval, igst, cgst, sgst, cess, doc_value,
-                no_tax, line_no, line_count, itc_claimed, {', '.join(CLAIMED)})
+                no_tax, line_no, line_count, itc_claimed, {', '.join(CLAIMED)},
+                itc_ineligible_reason)
             SELECT ?, rtin, stin, supplier_name, doc_type, doc_no, doc_no_key, doc_date, fy, pos,
                 rcm, {_money('txval')}, {_money('igst')}, {_money('cgst')}, {_money('sgst')},
                 {_money('cess')}, {_money('doc_value')}, no_tax, line_no, line_count, itc_claimed,
-                {', '.join(_money(c) for c in CLAIMED)}
+                {', '.join(_money(c) for c in CLAIMED)}, itc_ineligible_reason
             FROM docs_in ORDER BY line_no""", [batch_id])
     return batch_id
 

@@ -10,6 +10,11 @@ message, severity); `document_claims(parsed, line_map)` sums them per document:
   and no line says N (nothing said: the books' own tax counts);
 - a document's `itc_claimed` is N only when every line says N, else Y.
 Amounts are absolute integer paise (credit notes may be booked negative).
+
+`itc_ineligible_reason` (optional; blank = eligible) says why ITC counted in GSTR-3B 4(A) is
+reversed for good in 4(B)(1): `17(5)` (blocked credit), `rule 38`, `rule 42`, `rule 43`, also
+written in words ("Blocked u/s 17(5)", "Rule 42 reversal"); anything else is an error. A
+document's reason is its first line's that gives one.
 """
 from __future__ import annotations
 
@@ -23,8 +28,23 @@ HEADS = ("igst", "cgst", "sgst", "cess")
 HEAD_NAMES = {"igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "cess"}
 YES_NO = {"Y": "Y", "YES": "Y", "TRUE": "Y", "1": "Y", "N": "N", "NO": "N", "FALSE": "N",
           "0": "N", "": "Y"}
-CLAIM_COLUMNS = ["itc_claimed", *[f"itc_claimed_{h}" for h in HEADS]]
-CLAIM_SCHEMA = {"itc_claimed": pl.Utf8, **{f"itc_claimed_{h}": pl.Int64 for h in HEADS}}
+CLAIM_COLUMNS = ["itc_claimed", *[f"itc_claimed_{h}" for h in HEADS], "itc_ineligible_reason"]
+CLAIM_SCHEMA = {"itc_claimed": pl.Utf8, **{f"itc_claimed_{h}": pl.Int64 for h in HEADS},
+                "itc_ineligible_reason": pl.Utf8}
+INELIGIBLE_REASONS = ("17(5)", "rule 38", "rule 42", "rule 43")
+
+
+def ineligible_reason(text: pl.Expr) -> pl.Expr:
+    """'Blocked u/s 17(5)' -> '17(5)'; 'Rule 42 reversal' -> 'rule 42'; blank -> '' (eligible);
+    anything else null."""
+    key = text.fill_null("").str.strip_chars().str.to_lowercase()
+    squeezed = key.str.replace_all(r"\s+", "")
+    return (pl.when(key == "").then(pl.lit(""))
+            .when(squeezed.str.contains(r"17\(5\)|17\(v\)|blocked")).then(pl.lit("17(5)"))
+            .when(squeezed.str.contains(r"(^|rule|r\.?)38($|\D)")).then(pl.lit("rule 38"))
+            .when(squeezed.str.contains(r"(^|rule|r\.?)42($|\D)")).then(pl.lit("rule 42"))
+            .when(squeezed.str.contains(r"(^|rule|r\.?)43($|\D)")).then(pl.lit("rule 43"))
+            .otherwise(pl.lit(None, pl.Utf8)))
 
 
 def _flag() -> pl.Expr:
@@ -38,7 +58,12 @@ def claim_problems(parsed: pl.DataFrame) -> list[pl.DataFrame]:
     (An amount that is no number is reported with the other amounts.)"""
     checks = [(pl.col("itc_claimed").is_not_null() & _flag().is_null(), "itc_claimed",
                say("ITC claimed '{}' is not Y or N (blank means Y)", pl.col("itc_claimed")),
-               "itc_claimed")]
+               "itc_claimed"),
+              (ineligible_reason(pl.col("itc_ineligible_reason")).is_null(),
+               "itc_ineligible_reason",
+               say("ITC ineligible reason '{}' is not one of 17(5), rule 38, rule 42, rule 43 "
+                   "(blank means eligible)", pl.col("itc_ineligible_reason")),
+               "itc_ineligible_reason")]
     for h in HEADS:
         claimed, tax = pl.col(f"claimed_{h}"), pl.col(h).fill_null(0)
         checks.append((claimed.is_not_null() & (claimed.abs() > tax.abs()), f"itc_claimed_{h}",
@@ -66,8 +91,10 @@ def with_claims(docs: pl.DataFrame, parsed: pl.DataFrame, line_map: pl.DataFrame
 def document_claims(parsed: pl.DataFrame, line_map: pl.DataFrame) -> pl.DataFrame:
     """line_no (the document's first line) -> itc_claimed, itc_claimed_igst .. _cess."""
     no = _flag() == "N"
+    reason = ineligible_reason(pl.col("itc_ineligible_reason"))
     lines = parsed.select(
         pl.col(LINE).alias("line"), no.fill_null(False).alias("_no"),
+        pl.when(reason == "").then(None).otherwise(reason).alias("_why"),
         *[pl.coalesce(pl.col(f"claimed_{h}").abs(),
                       pl.when(no.fill_null(False)).then(0).otherwise(pl.col(h).fill_null(0).abs()))
           .alias(f"_c_{h}") for h in HEADS],
@@ -75,9 +102,11 @@ def document_claims(parsed: pl.DataFrame, line_map: pl.DataFrame) -> pl.DataFram
     ).join(line_map, on="line", how="inner")
     docs = lines.group_by("line_no").agg(
         pl.col("_no").all().alias("_all_no"), pl.col("_no").any().alias("_any_no"),
+        pl.col("_why").sort_by("line").drop_nulls().first().alias("itc_ineligible_reason"),
         *[pl.col(f"_c_{h}").sum() for h in HEADS], *[pl.col(f"_g_{h}").any() for h in HEADS])
     return docs.select(
         pl.col("line_no").cast(pl.Int64),
         pl.when(pl.col("_all_no")).then(pl.lit("N")).otherwise(pl.lit("Y")).alias("itc_claimed"),
         *[pl.when(pl.col(f"_g_{h}") | pl.col("_any_no")).then(pl.col(f"_c_{h}"))
-          .otherwise(None).cast(pl.Int64).alias(f"itc_claimed_{h}") for h in HEADS])
+          .otherwise(None).cast(pl.Int64).alias(f"itc_claimed_{h}") for h in HEADS],
+        pl.col("itc_ineligible_reason"))

@@ -16,7 +16,8 @@ from core.store import connect, transaction
 FIELDS = ("company_gstin", "supplier_gstin", "supplier_name", "doc_type", "doc_no", "doc_date",
           "place_of_supply", "reverse_charge", "taxable_value", "igst", "cgst", "sgst", "cess",
           "doc_value", *("itc_claimed", "itc_claimed_igst", "itc_claimed_cgst",
-                         "itc_claimed_sgst", "itc_claimed_cess"))  # the last five: optional
+                         "itc_claimed_sgst", "itc_claimed_cess"),  # these five: optional
+          "itc_ineligible_reason")   # optional: 17(5), rule 38 / 42 / 43 (ITC summary 4(B)(1))
 REQUIRED = ("supplier_gstin", "doc_type", "doc_no", "doc_date", "taxable_value")
 CLAIMED = ("itc_claimed_igst", "itc_claimed_cgst", "itc_claimed_sgst", "itc_claimed_cess")
 AMOUNTS = ("taxable_value", "igst", "cgst", "sgst", "cess", "doc_value", *CLAIMED)
@@ -61,7 +62,8 @@ TALLY = Template(
      "igst": "Integrated Tax Amount", "cgst": "Central Tax Amount", "sgst": "State Tax Amount",
      "cess": "Cess Amount", "doc_value": "Gross Total", "itc_claimed": "ITC Claimed",
      "itc_claimed_igst": "ITC Claimed Integrated Tax", "itc_claimed_cgst": "ITC Claimed Central Tax",
-     "itc_claimed_sgst": "ITC Claimed State Tax", "itc_claimed_cess": "ITC Claimed Cess"},
+     "itc_claimed_sgst": "ITC Claimed State Tax", "itc_claimed_cess": "ITC Claimed Cess",
+     "itc_ineligible_reason": "ITC Ineligible Reason"},
     date_format="%d-%b-%y", doc_types=dict(BUYER_VOUCHER_TYPES), builtin=True)
 BUILTINS = {t.name: t for t in (STANDARD, TALLY)}
 
@@ -92,6 +94,8 @@ SYNONYMS = {
                             f"itc claimed {long} amount"]
        for h, long in (("igst", "integrated tax"), ("cgst", "central tax"),
                        ("sgst", "state tax"), ("cess", "cess amount"))},
+    "itc_ineligible_reason": ["itc ineligible reason", "ineligible reason", "itc ineligible",
+                              "blocked credit", "ineligible itc reason"],
 }
 
 

@@ -6,6 +6,9 @@ value. Problems name the file, the 1-based data line, the field and the value.
 Money becomes integer paise (half-up at the paisa), signed per line; a document's
 amounts are the absolute values of its line sums (docs/reconciliation.md "Inputs").
 
+Imports of services (an invoice under reverse charge with the supplier GSTIN blank or `URP`)
+are accepted without a GSTIN (`is_import_of_services`).
+
 Bills of entry (doc type `BOE` / `Bill of Entry`, imports of goods): IMS names a bill of entry
 by port code and BOE number (`impg`, `impga`) or by the SEZ unit's GSTIN (`impgsez`,
 `impgseza`), so the supplier GSTIN cell of a BOE holds the 6-character port code (e.g.
@@ -112,6 +115,13 @@ def _supplier_expr() -> pl.Expr:
 
 def _is_boe() -> pl.Expr:
     return pl.col("doc_type_code").eq_missing("BOE")
+
+
+def is_import_of_services() -> pl.Expr:
+    """An import of services: an invoice under reverse charge from a supplier without a GSTIN
+    (supplier GSTIN blank or URP); it feeds 4(A)(2) of the ITC summary."""
+    return (pl.col("stin").is_in(["", "URP"]) & pl.col("doc_type_code").eq_missing("INV")
+            & pl.col("rcm").eq_missing("Y"))
 
 
 def _per_value(frame: pl.DataFrame, column: str, parse, dtype) -> pl.Expr:
@@ -234,11 +244,12 @@ def _gstin_checks(parsed: pl.DataFrame, company_gstins: list[str] | None) -> lis
     stin_bad = _unique_problems(parsed["stin"])
     rtin_bad = _unique_problems(parsed["rtin"])
     boe_port = _is_boe() & ((pl.col("stin") == "") | pl.col("stin").str.contains(PORT_CODE))
+    services = is_import_of_services()
     checks = [
         (_is_boe() & (pl.col("stin") == ""), "supplier_gstin",
          pl.lit("a bill of entry without its port code (e.g. INNSA1) or SEZ unit GSTIN cannot be "
                 "matched to the portal's record"), "warning"),
-        (pl.col("stin").is_in(list(stin_bad)) & ~boe_port, "supplier_gstin",
+        (pl.col("stin").is_in(list(stin_bad)) & ~boe_port & ~services, "supplier_gstin",
          pl.when(_is_boe()).then(say("supplier GSTIN '{}' of a bill of entry is neither a port "
                                      "code (e.g. INNSA1), a GSTIN nor blank",
                                      pl.col("supplier_gstin")))

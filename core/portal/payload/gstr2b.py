@@ -5,6 +5,13 @@
 supplier's trade name (`trdnm`), period (`supprd`) and filing date (`supfildt`), `itcavl` and
 `rsn`; `read_2b_frame` reads a clean document column-wise. A document that cannot be read
 raises PayloadError naming section, record and field.
+
+Every section is read: b2b, b2ba, cdnr, cdnra, ecom, ecoma, impg, impga, impgsez, impgseza,
+isd and isda (ISD documents: `doctyp` ISDC is a credit note, doc type `ISDC`, else `ISD`; their
+`itcelg` is kept in `itcavl`), and the rule 37A reversals of `docdata.itcrev` (its sections
+become `itcrev_b2b`, `itcrev_cdnr`, ...). A document that carries its amounts only per item
+(`items`) gets their sums. A section no rule knows is not dropped silently: the head's
+`unread` names it.
 """
 from __future__ import annotations
 
@@ -16,7 +23,13 @@ BLOCKS = ("docdata", "docRejdata")
 # 2B section -> (list key inside a supplier group or None when flat, doc type or None = typ)
 SECTIONS = {"b2b": ("inv", "INV"), "b2ba": ("inv", "INV"), "cdnr": ("nt", None),
             "cdnra": ("nt", None), "ecom": ("inv", "INV"), "ecoma": ("inv", "INV"),
-            "isd": ("doclist", "ISD"), "impg": (None, "BOE"), "impgsez": ("boe", "BOE")}
+            "isd": ("doclist", "ISD"), "isda": ("doclist", "ISD"), "impg": (None, "BOE"),
+            "impga": (None, "BOE"), "impgsez": ("boe", "BOE"), "impgseza": ("boe", "BOE")}
+ISD_INELIGIBLE = "ISD"   # rsn of an ISD document with itcelg N (the portal gives none)
+REVERSAL = "itcrev"   # docdata.itcrev: {section: groups}, ITC to reverse (rule 37A)
+SECTIONS.update({f"{REVERSAL}_{name}": SECTIONS[name]
+                 for name in ("b2b", "b2ba", "cdnr", "cdnra", "ecom", "ecoma")})
+FAST_SECTIONS = ("b2b", "b2ba", "cdnr", "cdnra", "ecom", "ecoma", "impg", "impgsez")
 NOTE_TYPES = {"C": "CRN", "D": "DBN"}
 ROW_FIELDS = ("section", "stin", "trdnm", "doc_type", "doc_no", "doc_date", "orig_doc_no",
               "orig_doc_date", "pos", "rcm", "inv_typ", "val", "txval", "igst", "cgst", "sgst",
@@ -48,60 +61,113 @@ def is_gstr2b(payload) -> bool:
     return isinstance(data, dict) and any(b in data for b in BLOCKS)
 
 
+def _base(section: str) -> str:
+    """`itcrev_cdnr` -> `cdnr`: the section whose shape a reversal section has."""
+    return section.removeprefix(f"{REVERSAL}_")
+
+
+def _item_sums(doc: dict) -> dict:
+    """A document whose amounts are only in `items`: the items' sums as its own fields."""
+    items = doc.get("items")
+    if not isinstance(items, list) or any(doc.get(f) not in (None, "")
+                                          for f in ("txval", "igst", "cgst", "sgst", "cess")):
+        return doc
+    summed = dict(doc)
+    for field in ("txval", "igst", "cgst", "sgst", "cess"):
+        values = [i.get(field) for i in items if isinstance(i, dict)]
+        try:
+            summed[field] = round(sum(float(v or 0) for v in values), 2)
+        except (TypeError, ValueError):
+            summed[field] = next(v for v in values if not isinstance(v, (int, float)))
+    return summed
+
+
 def _row(block: str, section: str, line: int, group: dict, doc) -> dict:
     name = f"{block} {section}"
     where = f"{name} record {line}"
     if not isinstance(doc, dict):
         raise PayloadError(f"{where}: is {type(doc).__name__}, expected an object")
+    doc = _item_sums(doc)
     _, doc_type = SECTIONS[section]
-    if section.startswith("cdnr"):
+    isd = _base(section).startswith("isd")
+    if _base(section).startswith("cdnr"):
         kind = (_text(doc, "typ", name, line, required=True) or "").upper()
         if kind not in NOTE_TYPES:
             raise PayloadError(f"{where}: field 'typ' = '{kind}' is not C or D")
         doc_type, no_f, ono_f, odt_f = NOTE_TYPES[kind], "ntnum", "ontnum", "ontdt"
     elif doc_type == "BOE":
         no_f, ono_f, odt_f = "boenum", "oboenum", "oboedt"
-    elif section == "isd":
+    elif isd:
         no_f, ono_f, odt_f = "docnum", "odocnum", "odocdt"
+        kind = (_text(doc, "doctyp", name, line) or "ISDI").upper()
+        doc_type = "ISDC" if kind == "ISDC" else "ISD"
     else:
         no_f, ono_f, odt_f = "inum", "oinum", "oidt"
     stin = (_text(group, "ctin", name, line) or _text(doc, "portcode", name, line)
             or "").upper()
-    itcavl = (_text(doc, "itcavl", name, line) or "Y").upper()
+    itcavl = (_text(doc, "itcelg" if isd else "itcavl", name, line) or "Y").upper()
     return {
         "section": section, "stin": stin, "trdnm": _text(group, "trdnm", name, line),
         "doc_type": doc_type, "doc_no": _text(doc, no_f, name, line, required=True),
         "doc_date": _date(doc, "boedt" if doc_type == "BOE" else
-                          "docdt" if section == "isd" else "dt", name, line, required=True),
+                          "docdt" if isd else "dt", name, line, required=True),
         "orig_doc_no": _text(doc, ono_f, name, line),
         "orig_doc_date": _date(doc, odt_f, name, line),
         "pos": _text(doc, "pos", name, line), "rcm": (_text(doc, "rev", name, line)
                                                           or "N").upper(),
-        "inv_typ": _text(doc, "suptyp" if section.startswith("cdnr") else "typ", name, line),
+        "inv_typ": _text(doc, "suptyp" if _base(section).startswith("cdnr") else
+                         "doctyp" if isd else "typ", name, line),
         "val": _paise(doc, "val", name, line, optional=True),
         **{f: _paise(doc, f, name, line, optional=True) or 0
            for f in ("txval", "igst", "cgst", "sgst", "cess")},
-        "itcavl": itcavl, "rsn": _text(doc, "rsn", name, line),
+        "itcavl": itcavl,
+        "rsn": _text(doc, "rsn", name, line) or (ISD_INELIGIBLE if isd and itcavl == "N"
+                                                 else None),
         "supprd": _text(group, "supprd", name, line),
         "supfildt": _date(group, "supfildt", name, line),
         "rejected_in_ims": block == "docRejdata", "line": line,
     }
 
 
-def flatten_2b(payload: dict) -> tuple[dict, list[dict]]:
-    """A GSTR-2B document -> (head {gstin, rtnprd, version, gendt, itcsumm}, rows)."""
-    data = _unwrap(payload)
-    head = {"gstin": (str(data.get("gstin") or "").strip().upper() or None),
+def _sections(block: str, sections: dict):
+    """(section, groups) of a block, `itcrev`'s inner sections as `itcrev_<name>`."""
+    for section, groups in sections.items():
+        if section == REVERSAL and isinstance(groups, dict):
+            for inner, inner_groups in groups.items():
+                yield f"{REVERSAL}_{inner}", inner_groups
+        else:
+            yield section, groups
+
+
+def unread_sections(data: dict) -> list[str]:
+    """Sections of `docdata` / `docRejdata` no rule reads ('docdata xyz'), to be named."""
+    found = []
+    for block in BLOCKS:
+        sections = data.get(block) if isinstance(data.get(block), dict) else {}
+        found += [f"{block} {s}" for s, groups in _sections(block, sections)
+                  if s not in SECTIONS and groups]
+    return found
+
+
+def _head(data: dict) -> dict:
+    return {"gstin": (str(data.get("gstin") or "").strip().upper() or None),
             "rtnprd": data.get("rtnprd"), "version": data.get("version"),
-            "gendt": _date(data, "gendt", "document", 0), "itcsumm": data.get("itcsumm") or {}}
+            "gendt": _date(data, "gendt", "document", 0), "itcsumm": data.get("itcsumm") or {},
+            "unread": unread_sections(data)}
+
+
+def flatten_2b(payload: dict) -> tuple[dict, list[dict]]:
+    """A GSTR-2B document -> (head {gstin, rtnprd, version, gendt, itcsumm, unread}, rows)."""
+    data = _unwrap(payload)
+    head = _head(data)
     rows = []
     for block in BLOCKS:
         sections = data.get(block) or {}
         if not isinstance(sections, dict):
             raise PayloadError(f"{block}: expected an object of sections")
-        for section, groups in sections.items():
+        for section, groups in _sections(block, sections):
             if section not in SECTIONS:
-                continue   # cpsumm and sections this version does not read
+                continue   # named in head["unread"]
             items_key, _ = SECTIONS[section]
             if not isinstance(groups, list):
                 raise PayloadError(f"{block} {section}: expected a list")
@@ -125,15 +191,16 @@ def rows_frame(rows: list[dict]) -> pl.DataFrame:
 # ---------------------------------------------------------------- the fast reading
 
 
-def _raw_columns(data: dict) -> dict[str, list]:
-    """The documents' fields as found, one list per column (no checks)."""
+def _raw_columns(data: dict) -> dict[str, list] | None:
+    """The documents' fields as found, one list per column (no checks); None when a document
+    carries its amounts per item (the checked reading sums them)."""
     cols: dict[str, list] = {k: [] for k in ("section", "stin", "trdnm", "note", "doc_no",
                                              "doc_date", "orig_doc_no", "orig_doc_date", "pos",
                                              "rcm", "inv_typ", *MONEY, "itcavl", "rsn",
                                              "supprd", "supfildt", "rejected_in_ims", "line")}
     for block in BLOCKS:
         for section, groups in (data.get(block) or {}).items():
-            if section not in SECTIONS:
+            if section not in FAST_SECTIONS:
                 continue
             items_key, _ = SECTIONS[section]
             note, boe, isd = section.startswith("cdnr"), section.startswith("impg"), \
@@ -148,6 +215,8 @@ def _raw_columns(data: dict) -> dict[str, list]:
                 outer = {} if items_key is None else group
                 for doc in docs:
                     line += 1
+                    if not isinstance(doc, dict) or "items" in doc:
+                        return None
                     get = doc.get
                     values = (section, outer.get("ctin") or get("portcode"), outer.get("trdnm"),
                               get("typ") if note else None, get(no_f), get(dt_f), get(ono_f),
@@ -175,6 +244,8 @@ def _fast_frame(data: dict) -> pl.DataFrame | None:
     """rows_frame(flatten_2b(...)) for a clean document, column-wise; None when any value is
     not of the plain kind (then the checked reading runs and names what is wrong)."""
     cols = _raw_columns(data)
+    if cols is None:
+        return None
     try:
         raw = pl.DataFrame(cols, strict=True)
     except (TypeError, ValueError, pl.exceptions.PolarsError):
@@ -216,11 +287,33 @@ def _fast_frame(data: dict) -> pl.DataFrame | None:
 
 
 def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
-    """flatten_2b as a frame (rows_frame's columns), read column-wise when the document is
-    clean; otherwise row by row, raising PayloadError that names section, record and field."""
+    """flatten_2b as a frame (rows_frame's columns), in the same order: the plain sections
+    (b2b, b2ba, cdnr, cdnra, ecom, ecoma, impg, impgsez) read column-wise when they are clean,
+    the others (ISD, amendments of imports, rule 37A reversals: a few documents) record by
+    record; a document that cannot be read raises PayloadError that names section, record and
+    field."""
     data = _unwrap(payload)
-    fast = _fast_frame(data) if all(isinstance(data.get(b) or {}, dict) for b in BLOCKS) \
-        else None
-    head, rows = flatten_2b(payload) if fast is None else (flatten_2b(
-        {k: v for k, v in data.items() if k not in BLOCKS})[0], None)
-    return head, fast if fast is not None else rows_frame(rows)
+    if not all(isinstance(data.get(b) or {}, dict) for b in BLOCKS):
+        head, rows = flatten_2b(payload)
+        return head, rows_frame(rows)
+    plain = {b: {s: g for s, g in (data.get(b) or {}).items() if s in FAST_SECTIONS}
+             for b in BLOCKS}
+    other = {b: {s: g for s, g in (data.get(b) or {}).items() if s not in FAST_SECTIONS}
+             for b in BLOCKS}
+    fast = _fast_frame({**data, **plain})
+    if fast is None:
+        head, rows = flatten_2b(payload)
+        return head, rows_frame(rows)
+    head = _head(data)
+    if not any(other.values()):
+        return head, fast
+    _, rest = flatten_2b({**data, **other})
+    order = pl.DataFrame(
+        [{"rejected_in_ims": b == "docRejdata", "section": name, "_at": i}
+         for i, (b, name) in enumerate((b, name) for b in BLOCKS
+                                       for name, _ in _sections(b, data.get(b) or {})
+                                       if name in SECTIONS)],
+        schema={"rejected_in_ims": pl.Boolean, "section": pl.Utf8, "_at": pl.Int64})
+    frame = pl.concat([fast, rows_frame(rest)]).join(order, on=["rejected_in_ims", "section"],
+                                                      how="left", maintain_order="left")
+    return head, frame.sort("_at", "line", maintain_order=True).drop("_at")
