@@ -19,6 +19,8 @@ from core.schedule.scheduler import Worker
 from core.store.database import connect
 from tests.fixtures import add_business
 
+pytestmark = pytest.mark.usefixtures("store_engine")   # the DuckDB file and PostgreSQL
+
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 A, B = "27AAACW1234K1ZD", "29AAACW1234K1Z9"
 
@@ -62,7 +64,8 @@ def runs(job: str | None = None) -> list[tuple]:
     with connect() as con:
         return con.execute(
             "SELECT job, gstin, slot, started_at, finished_at, ok, error, triggered_by FROM job_runs "
-            "WHERE job IN ('fetch', 'sync') AND (? IS NULL OR job = ?) ORDER BY run_id",
+            "WHERE job IN ('fetch', 'sync') AND (CAST(? AS VARCHAR) IS NULL OR job = ?) "
+            "ORDER BY run_id",
             [job, job]).fetchall()
 
 
