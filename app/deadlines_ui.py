@@ -18,6 +18,7 @@ from core.calendar import (
     days_text,
     deadline_panel,
     frequencies,
+    month_of,
     overrides,
     pending_summary,
     relative_text,
@@ -61,14 +62,7 @@ def business_deadlines(panel: dict, today: dt.date) -> None:
           "as accepted.")
     dated(c2, f"GSTR-3B of {b3.label} due", b3, today,
           "The last IMS action before the return is filed wins.")
-    filing = panel["last_filing"]
-    filed_on = filing.filed_on if filing and filing.filed else None
-    c3.metric(f"Last GSTR-3B ({panel['last_period']})",
-              "Unknown" if filing is None else "Filed" if filing.filed else "Not filed",
-              delta=(f"on {days_text(filed_on, today)}" if filed_on else
-                     "not read from the portal yet" if filing is None else None), **GREY,
-              help=(f"ARN {filing.arn}. " if filing and filing.arn else "")
-              + "From the portal's filing status (RETTRACK), read at each fetch.")
+    last_filed(c3, panel, today)
     c4.metric("Silence will accept", ui.rupees(silence["tax"]), **GREY,
               delta=f"{count_words(silence['count'])} record(s) with no action",
               help="Tax on records with no action: they count as accepted when the 2B is "
@@ -79,6 +73,24 @@ def business_deadlines(panel: dict, today: dt.date) -> None:
                   "filed GSTR-3B; they stay here with their history."
                   if panel["kept_after_filing"] else ""))
     pending_list(panel["pending"], today, panel["gstin"])
+
+
+def last_filed(column, panel: dict, today: dt.date) -> None:
+    """The last GSTR-3B filed (its period and day), beside the one due: never 'not filed' for
+    a return whose due date has not come (that one is the metric before)."""
+    calendar = panel["calendar"]
+    filed = sorted((p for p, f in calendar.filings.items() if f.filed), key=month_of)
+    if not filed:
+        asked = bool(calendar.filings)
+        column.metric("Last GSTR-3B filed", "None found" if asked else "Unknown", **GREY,
+                      delta="in the periods asked" if asked else "not read from the portal yet",
+                      help="From the portal's filing status, read at each fetch.")
+        return
+    filing = calendar.filings[filed[-1]]
+    column.metric("Last GSTR-3B filed", calendar.label(filed[-1]), **GREY,
+                  delta=f"on {days_text(filing.filed_on, today)}" if filing.filed_on else None,
+                  help=(f"Acknowledgement number (ARN) {filing.arn}. " if filing.arn else "")
+                  + "From the portal's filing status, read at each fetch.")
 
 
 def dated(column, label: str, event, today: dt.date, about: str) -> None:

@@ -49,7 +49,7 @@ def test_the_deadline_panel_shows_each_business_calendar(chromium, app_url):
     assert "GSTR-2B of Nov 2025" in text and "Waiting" in text
     assert "GSTR-3B of Oct 2025 due" in text and "20 Nov 2025 (26 days ago)" in text
     assert "files GSTR-3B monthly" in text and "quarterly (QRMP), due on the 22nd" in text
-    assert "Last GSTR-3B (Nov 2025)" in text
+    assert "Last GSTR-3B filed" in text and "None found" in text   # October known not filed
     # quarterly, Karnataka, its Oct-Dec due date overridden to 31 Jan 2026
     assert "GSTR-2B of Oct-Dec 2025" in text and "14 Jan 2026 (in 29 days)" in text
     assert "GSTR-3B of Oct-Dec 2025 due" in text and "31 Jan 2026 (in 46 days)" in text
