@@ -34,27 +34,33 @@ with st.container(border=True):   # not a form: the business drives the periods 
                          format_func=ui.label_business, key="reco_business",
                          help="Starts at the business reconciled last")
     kind = c2.radio("Kind", list(KINDS), format_func=KINDS.get, key="reco_kind")
-    periods = c3.multiselect("Periods (empty = all)", ui.cached(rv.reco_periods, [gstin], kind),
-                             key="reco_periods", format_func=labels.period_words)
+    offered = ui.cached(rv.reco_periods, [gstin], kind)
+    periods = c3.multiselect("Periods (empty = all)", offered, key=f"reco_periods_{gstin}_{kind}",
+                             default=rv.default_periods(kind, offered),
+                             format_func=labels.period_words,
+                             help="GSTR-2B vs Purchase Register starts at the latest GSTR-2B "
+                                  "fetched; the other kinds at all periods")
     run_now = st.button("Run now", type="primary", disabled=not ui.can("reconcile"))
     ui.read_only_note("reconcile", "run a reconciliation")
+chosen_words = (f"{KINDS[kind]} · {ui.label_business(gstin)} · "
+                f"{labels.periods_words(','.join(periods)) or 'all periods'}")
 if run_now and ui.permitted("reconcile", "run a reconciliation"):
-    title = f"Reconciling {KINDS[kind]} for {ui.label_business(gstin)} ..."
-    with st.status(title, expanded=True) as status:
+    with st.status(f"Reconciling {chosen_words} ...", expanded=True) as status:
         st.write("Reading the portal side and the purchase register, matching in five passes ...")
         try:
             run_id = sync.run_reconciliation(gstin, kind, list(periods) or None, actor)
-            status.update(label=f"Run {run_id} done.", state="complete")
+            status.update(label=f"Reconciled {chosen_words}.", state="complete")
             st.session_state["reco_run"] = run_id
         except Exception as exc:  # noqa: BLE001 - any failure is shown as the run's outcome
             status.update(label=f"Reconciliation failed: {exc}", state="error")
     ui.after_write()
 
-runs = ui.cached(rv.list_runs, [gstin])         # the chosen business's runs, newest first
+runs = rv.runs_of_choice(ui.cached(rv.list_runs, [gstin]), gstin, kind, periods)
+st.subheader(chosen_words)
 if runs.is_empty():
-    st.info(f"No reconciliation has run for {ui.label_business(gstin)} yet. Press **Run now**, "
-            "or wait for the daily sync after the fetch. Import the purchase register first "
-            "(Purchase Register page).")
+    st.info(f"No reconciliation of {chosen_words} has run yet. Press **Run now**"
+            + (", or wait for the daily sync after the fetch" if kind != "2b_vs_pr" and not periods
+               else "") + ". Import the purchase register first (Purchase Register page).")
     st.stop()
 
 
@@ -68,7 +74,8 @@ def run_label(runs: pl.DataFrame, run: int) -> str:
 run_ids = runs["run_id"].to_list()     # the run just started here, else the newest
 just_run = st.session_state.get("reco_run")
 run_id = st.selectbox("Run", run_ids, index=run_ids.index(just_run) if just_run in run_ids else 0,
-                      format_func=partial(run_label, runs))
+                      format_func=partial(run_label, runs),
+                      help="The runs of this business, kind and periods, newest first")
 
 summary = ui.cached(rv.status_summary, run_id, gstins)
 chosen_run = runs.row(run_ids.index(run_id), named=True)
