@@ -134,8 +134,8 @@ def require_businesses() -> list[str]:
 
 
 def no_data_yet(what: str) -> None:
-    st.info(f"No {what} yet. The worker fetches IMS records daily at each business's fetch time "
-            "(start it with `python worker.py`), or fetch now with `python worker.py fetch`.")
+    st.info(f"No {what} yet. The worker fetches IMS records daily at each business's fetch "
+            "time, or fetch them now: **Fetch from the portal now** on the Dashboard.")
 
 
 def show_flash() -> None:

@@ -101,6 +101,16 @@ def test_the_demo_tells_the_month_of_its_one_day(demo, chromium):
         assert "in 38 days" in deadlines      # the first credit note deemed accepted 20 Dec 2025
         assert "needs regeneration:" not in dashboard
 
+        # the month from the app: fetch IMS, GSTR-2A and GSTR-2B now, the outcome by the button
+        page.get_by_role("button", name="Fetch now").click()
+        panel = page.locator(".st-key-fetch_now")
+        panel.get_by_text("Fetched for").wait_for(timeout=120000)
+        settle(page)
+        said = panel.inner_text()
+        panel.screenshot(path=str(SHOTS / "demo_day_fetch_now.png"))
+        assert "IMS fetched:" in said and "GSTR-2A fetched:" in said, said
+        assert "GSTR-2B of Sep 2025 fetched" in said and "14 Oct 2025" in said, said
+
         itc = open_page(page, url, "itc_summary", "Tax period")
         shoot(page, "itc_summary")
         assert "Sep 2025" in itc and "generated on 14 Oct 2025" in itc, itc[:1500]

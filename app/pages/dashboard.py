@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import auth_ui, backup_ui, charts, ui, url_state
 from app.deadlines_ui import show_deadline_panel
+from app.fetch_now import fetch_now_panel
 from app.gstr2b_panel import show_gstr2b_panel
 from app.incidents import error_boundary
 from core import labels
@@ -34,6 +35,7 @@ counts = ui.cached(dash.action_counts, gstins)
 
 show_deadline_panel(gstins)   # the month's calendar per business (app/deadlines_ui.py)
 show_gstr2b_panel(gstins)     # GSTR-2B needs regeneration, stored 2Bs (app/gstr2b_panel.py)
+fetch_now_panel(gstins, ui.current_actor())   # IMS, GSTR-2A, GSTR-2B now (app/fetch_now.py)
 
 
 def count_table(counts: pl.DataFrame) -> list[dict]:

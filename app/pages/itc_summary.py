@@ -6,11 +6,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app import ui
+from app.fetch_now import fetch_2b_button
 from core import clock
 from core.calendar import deadlines
 from core.export import XLSX_MIME
 from core.figures import count_words, rupees
 from core.ims import download_name
+from core.ims.fetch_now import latest_generated_2b
 from core.labels import date_words, period_words
 from core.month_close import (
     HEAD_WORDS,
@@ -53,17 +55,20 @@ with st.container(border=True):
     gstin = left.selectbox("Business", gstins, format_func=ui.label_business, key="itc_business")
     periods = offered_periods(gstin)
     stored = ui.cached(stored_periods, gstin)
-    start = next((i for i, p in enumerate(periods) if p in stored), 0)
+    generated = ui.cached(latest_generated_2b, gstin)
+    start = next((i for i, p in enumerate(periods) if p in stored),
+                 periods.index(generated) if generated in periods else 0)
     period = right.selectbox("Tax period", periods, index=start, format_func=period_words,
                              key=f"itc_period_{gstin}",
-                             help="Starts at the latest period whose GSTR-2B is fetched")
+                             help="Starts at the latest period whose GSTR-2B is fetched, else "
+                                  "the latest the portal has generated")
 
 summary = ui.cached(itc_summary, gstin, period)
 if summary is None:
     st.info(not_fetched_words(gstin, period))
     st.caption("The worker fetches it by itself on and after that day, with the day's IMS "
-               "fetch (Dashboard, job health: \"Last GSTR-2B\"). To fetch it now: "
-               f"`python worker.py fetch-2b --gstin {gstin} --period {period}`.")
+               "fetch (Dashboard, job health: \"Last GSTR-2B\"), or fetch it now:")
+    fetch_2b_button(gstin, period, ui.current_actor())
     st.stop()
 
 st.caption(f"GSTR-2B version {summary.version or 'not given'}, generated on "
@@ -72,6 +77,7 @@ st.caption(f"GSTR-2B version {summary.version or 'not given'}, generated on "
            f"documents dated {date_words(summary.first_day)} to "
            f"{date_words(summary.last_day)}, and earlier ones the reconciliation pairs with "
            "this GSTR-2B.")
+fetch_2b_button(gstin, period, ui.current_actor(), again=True)
 off = differing(summary.figures)
 if off.height:
     rows = sorted({ROWS[r] for r in off["row"].to_list()}, key=list(ROWS.values()).index)
