@@ -20,6 +20,7 @@ from core.ims import BUCKETS, DEFAULT_SORT, SORTS, ImsFilter, download_name, ims
 from core.ims import actions as act
 
 PAGE_SIZE = 50
+OUTCOME = "grid_outcome"   # the last save's result, shown by the buttons
 EAGER_ROWS = 5000      # downloads up to this size are built with the page (a second click works)
 ORDERS = {"desc": "Largest / latest first", "asc": "Smallest / earliest first"}
 
@@ -77,7 +78,9 @@ def save_from_grid(gstins: list[str], f: ImsFilter, bucket: str, edited_rows: di
         if not (on_selected or on_filtered):
             report(act.save_user_actions(gstins, changes, user), "Saved changes")
         elif on_selected and not selected:
-            ui.flash("warning", "Tick the ✓ box of the rows to change first.")
+            st.session_state[OUTCOME] = {
+                "what": act.BULK_ACTIONS[bulk], "refused": True, "lines": [],
+                "summary": "no row is ticked; tick the ✓ box of the rows to change first"}
         elif on_selected:
             scope = ImsFilter(record_ids=tuple(selected))
             report(act.bulk_action(gstins, scope, None, bulk, user), act.BULK_ACTIONS[bulk])
@@ -93,13 +96,23 @@ def save_from_grid(gstins: list[str], f: ImsFilter, bucket: str, edited_rows: di
 
 
 def report(result: act.SaveResult, what: str) -> None:
-    ui.flash("success", f"{what}: {count_words(result.saved)} record(s) saved.")
-    if result.skipped:
-        lines = "\n".join(f"- record {rid}: {why}" if rid >= 0 else f"- {why}"
-                          for rid, why in result.skipped[:20])
-        ui.flash("warning", f"{count_words(len(result.skipped))} record(s) not changed:\n{lines}")
+    """Keep the save's outcome for the next run, where the buttons are (`show_outcome`)."""
+    st.session_state[OUTCOME] = {"what": what, "summary": result.summary(),
+                                 "lines": result.lines, "refused": result.not_saved > 0}
     ui.after_write()
     st.session_state["grid_generation"] = st.session_state.get("grid_generation", 0) + 1
+
+
+def show_outcome() -> None:
+    """The last save or bulk action, next to its buttons: the counts, then each record in
+    words (supplier, document number): saved, not saved and why, already so."""
+    done = st.session_state.pop(OUTCOME, None)
+    if not done:
+        return
+    text = f"**{done['what']}**: {done['summary']}."
+    if done["lines"]:
+        text += "\n" + "\n".join(f"- {line}" for line in done["lines"])
+    (st.warning if done["refused"] else st.success)(text)
 
 
 def bucket_label(counts: dict, name: str) -> str:
@@ -174,6 +187,7 @@ else:
         on_filtered = all_col.form_submit_button(f"Apply to all {count_words(total)} filtered",
                                                  disabled=not may_act)
     ui.read_only_note("act", "change actions")
+    show_outcome()
     edits = st.session_state[editor_key]["edited_rows"]
     added = len(st.session_state[editor_key].get("added_rows") or [])
     if added and (save or on_selected):
