@@ -14,6 +14,7 @@ from core.business import SettingsError
 from core.calendar import (
     EVENTS,
     FREQUENCIES,
+    add_months,
     day_text,
     days_text,
     deadline_panel,
@@ -28,6 +29,8 @@ from core.clock import ClockError
 from core.clock import today as business_today
 from core.figures import count_words
 from core.ims import SECTION_LABELS
+from core.labels import date_words, period_words
+from core.periods import period_of
 
 SHOWN = 1000   # pending records listed in the expander, the earliest expiry first
 GREY = {"delta_color": "off", "delta_arrow": "off", "border": True}
@@ -115,11 +118,21 @@ def pending_list(pending: list[dict], today: dt.date, gstin: str) -> None:
     with st.expander(title):
         st.dataframe([{**{k: r[k] for k in PENDING_COLUMNS},
                        "section": SECTION_LABELS.get(r["section"], r["section"]),
+                       "rtnprd": period_words(r["rtnprd"]) if r["rtnprd"] else "",
+                       "doc_date": date_words(r["doc_date"]),
                        "tax": ui.rupees(r["tax"])} for r in pending[:SHOWN]],
                      hide_index=True, column_config=PENDING_COLUMNS, key=f"pending_{gstin}")
         if len(pending) > SHOWN:
             st.caption(f"The {count_words(SHOWN)} that expire first of {count_words(len(pending))}; all of them are "
                        "under IMS Invoices → Pending.")
+
+
+def override_periods(back: int = 15, ahead: int = 3) -> list[str]:
+    """'' (no override), then the months from `ahead` after the business day's month back to
+    `back` before it, newest first (MMYYYY, shown in words)."""
+    day = business_today()
+    return [""] + [period_of(*add_months(day.year, day.month, -i))
+                   for i in range(-ahead, back + 1)]
 
 
 def show_calendar_settings(gstins: list[str], actor: str) -> None:
@@ -134,7 +147,10 @@ def show_calendar_settings(gstins: list[str], actor: str) -> None:
         frequency = st.radio("Files GSTR-3B", list(FREQUENCIES), format_func=FREQUENCIES.get,
                              horizontal=True, index=list(FREQUENCIES).index(current[gstin]))
         left, mid, right = st.columns(3)
-        period = left.text_input("Override for period (MMYYYY)", placeholder="112025")
+        period = left.selectbox("Override a date of", override_periods(),
+                                format_func=lambda p: period_words(p) if p else "No override",
+                                help="A month; a quarterly filer's month names its quarter "
+                                     "(Nov 2025: Oct-Dec 2025)")
         event = mid.selectbox("Date", list(EVENTS), format_func=EVENTS.get)
         day = right.date_input("New date (empty: back to the computed date)", value=None,
                                format="DD/MM/YYYY")
@@ -148,8 +164,10 @@ def show_calendar_settings(gstins: list[str], actor: str) -> None:
                 st.error(str(err))
     fixed = ui.cached(overrides, gstins)
     if fixed:
-        st.dataframe([{"Business": ui.label_business(o["gstin"]), "Period": o["ret_period"],
+        st.dataframe([{"Business": ui.label_business(o["gstin"]),
+                       "Period": period_words(o["ret_period"]),
                        "Date": EVENTS[o["event"]], "Overridden to": day_text(o["due_on"]),
                        "By": o["set_by"]} for o in fixed], hide_index=True)
     st.caption("The government often extends a due date: override it here for that period. "
-               "Quarterly filers name the quarter by its last month (122025 = Oct-Dec 2025).")
+               "A quarterly filer's override is kept on the quarter's last month (Dec 2025 for "
+               "Oct-Dec 2025).")

@@ -29,12 +29,18 @@ ui.show_flash()
 gstins = ui.require_businesses()
 may_act, may_upload = ui.can("act"), ui.can("upload")
 options = ui.cached(view.filter_options, gstins)
+RECOMMENDED_WORDS = {"A": "accept", "R": "reject", "P": "pending", "-": "none"}
 URL = {"f_business": ("business", "list", gstins), "f_section": ("section", "list", None),
-       "f_period": ("period", "list", options["periods"]),
-       "f_status": ("status", "list", options["match_statuses"]),
-       "f_rec": ("recommended", "list", ["A", "R", "P", "-"]),
+       "f_period": ("period", "list", options["periods"],
+                    {p: url_state.url_word(labels.period_words(p)) for p in options["periods"]}),
+       "f_status": ("status", "list", options["match_statuses"],
+                    {c: url_state.url_word(labels.status_words(c))
+                     for c in options["match_statuses"]}),
+       "f_rec": ("recommended", "list", ["A", "R", "P", "-"], RECOMMENDED_WORDS),
        "f_supplier": ("supplier", "text", None), "f_doc": ("doc", "text", None),
-       "bucket": ("bucket", "choice", list(BUCKETS)), "sort": ("sort", "choice", list(SORTS)),
+       "bucket": ("bucket", "choice", list(BUCKETS),
+                  {b: url_state.url_word(BUCKETS[b][0]) for b in BUCKETS}), "sort": ("sort", "choice", list(SORTS),
+                                                {k: url_state.url_word(SORTS[k][0]) for k in SORTS}),
        "sort_order": ("order", "choice", list(ORDERS)), "page": ("page", "text", None),
        "open_record": ("record", "text", None)}
 url_state.restore(URL)

@@ -289,6 +289,18 @@ def _write(con, actor: str, allow_null: bool) -> SaveResult:
     return result
 
 
+def record_words(gstins: list[str], ids: list[int]) -> dict[int, str]:
+    """{record id: 'Narmada Cartons Corporation, invoice 002799'} for messages about records."""
+    if not ids:
+        return {}
+    where, params = where_clause(gstins, ImsFilter(record_ids=tuple(int(i) for i in ids)))
+    with connect(read_only=True) as con:
+        return dict(con.execute(f"""
+            SELECT r.record_id, {_DOC_WORDS} FROM (SELECT * FROM ims_records WHERE {where}) r
+            LEFT JOIN ({NAMES_SQL}) n ON n.rtin = r.rtin AND n.stin = r.stin""",
+                                params).fetchall())
+
+
 def _record_lines(con) -> list[str]:
     """The records of `todo` in words, those not saved first: 'Not saved: Narmada Cartons,
     invoice 002799: the portal does not allow Pending ...'; 'Saved: ..., rejected'; at most
