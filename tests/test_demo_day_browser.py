@@ -3,8 +3,11 @@ run command, `python -m scripts.run_demo` as ./run.sh runs it, on a fresh data f
 nothing exported), the app, the worker and the sandbox share the sandbox's day (12 Nov 2025),
 the earlier returns are filed, a GSTR-2B is stored and the month to close is October 2025. In
 Debian's chromium: the Dashboard's deadline panel, the ITC Summary's periods and the
-Reconciliation's periods are those of that day, not of the machine's date.
-Screenshots: tests/screenshots/demo_day_*.png."""
+Reconciliation's periods are those of that day, not of the machine's date. Then the month from
+the app (issue 24, items 2 to 5): "Fetch now" on the Dashboard; Reconciliation shows the kind,
+business and period chosen (GSTR-2B vs books starts at the latest 2B's period) and runs it; a
+bulk action on IMS Invoices says record by record, by its buttons, what it saved; the address
+carries words. Screenshots: tests/screenshots/demo_day_*.png."""
 from __future__ import annotations
 
 import os
@@ -127,5 +130,40 @@ def test_the_demo_tells_the_month_of_its_one_day(demo, chromium):
         # run's start, labelled with the zone) are the machine's
         dates = re.sub(r"\d\d \w{3} \d{4}, \d\d:\d\d IST", "", reco.split("Drill down", 1)[0])
         assert "2026" not in dates and "Oct 2025" in dates, dates[:2000]
+
+        # the run shown is the kind, business and period chosen; GSTR-2B vs books: the 2B's
+        page.get_by_text("GSTR-2B vs Purchase Register").first.click()
+        settle(page)
+        periods = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Periods")
+        assert "Sep 2025" in periods.inner_text(), periods.inner_text()
+        heading = page.locator('[data-testid="stHeading"]').filter(
+            has_text="GSTR-2B vs Purchase Register · ")
+        assert heading.count() == 1 and "· Sep 2025" in heading.inner_text()
+        page.get_by_role("button", name="Run now").click()
+        page.get_by_text("Drill down").wait_for(timeout=120000)
+        settle(page)
+        shoot(page, "reconciliation_2b")
+        run = page.locator('[data-testid="stSelectbox"]').filter(has_text="Run").last
+        shown = (run.text_content() or "") + " ".join(
+            run.locator("input").evaluate_all("els => els.map(e => e.value + ' ' + "
+                                              "(e.getAttribute('aria-label') || ''))"))
+        assert re.search(r"Run \d+ · GSTR-2B vs Purchase Register · Sep 2025 · ", shown), shown
+
+        # a bulk action's outcome by its buttons, record by record, in words
+        open_page(page, url, "ims_invoices", "Bulk action")
+        assert "bucket=no-action" in page.url, page.url
+        page.get_by_role("button", name=re.compile(r"^Apply to all .* filtered$")).click()
+        page.get_by_role("button", name=re.compile(r"^Yes, apply to")).click()
+        outcome = page.locator('[data-testid="stAlert"]').filter(has_text="Apply recommendation")
+        outcome.wait_for(timeout=120000)
+        settle(page)
+        outcome.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "demo_day_bulk_outcome.png"))
+        said = outcome.inner_text()
+        assert "record(s) saved" in said and re.search(r"Saved: .+, invoice \S+, accepted", said)
+        assert not re.search(r"\brecord \d+\b", said) and "ispendactblocked" not in said
+        buttons = page.get_by_role("button", name="Save changes").bounding_box()
+        box = outcome.bounding_box()
+        assert 0 < box["y"] - buttons["y"] < 400, (buttons, box)   # just under the buttons
     finally:
         context.close()

@@ -151,7 +151,12 @@ fig = px.bar(trend, x="period", y="records", color="Status", custom_data=["shown
              title=charts.titled("Trend by period", *whose), **charts.STATUS_CHART)
 totals = trend.group_by("period").agg(pl.col("records").sum())["records"].to_list()
 fig = charts.indian_axis(charts.hover(fig, "records"), totals)
-if point := charts.drawn(st, fig.update_xaxes(type="category", title="return period"), "trend"):
+in_date_order = [labels.period_words(p) for p in sorted(
+    set(ui.cached(rv.trend_by_period, run_id, gstins)["period"].drop_nulls().to_list()),
+    key=lambda p: (p[2:], p[:2]))]
+fig.update_xaxes(type="category", title="return period", categoryorder="array",
+                 categoryarray=in_date_order)
+if point := charts.drawn(st, fig, "trend"):
     drill_to(status=point["customdata"][1])
 st.caption(charts.CLICK_HINT)
 
