@@ -27,7 +27,7 @@ from core.calendar import (
 )
 from core.clock import ClockError
 from core.clock import today as business_today
-from core.figures import count_words
+from core.figures import axis_unit, count_words, indian
 from core.ims import SECTION_LABELS
 from core.labels import date_words, period_words
 from core.periods import period_of
@@ -66,16 +66,24 @@ def business_deadlines(panel: dict, today: dt.date) -> None:
     dated(c2, f"GSTR-3B of {b3.label} due", b3, today,
           "The last IMS action before the return is filed wins.")
     last_filed(c3, panel, today)
-    c4.metric("Silence will accept", ui.rupees(silence["tax"]), **GREY,
+    c4.metric("Silence will accept", short_rupees(silence["tax"]), **GREY,
               delta=f"{count_words(silence['count'])} record(s) with no action",
-              help="Tax on records with no action: they count as accepted when the 2B is "
-                   "generated.")
+              help=f"Tax of {ui.rupees(silence['tax'])} on records with no action: they count "
+                   "as accepted when the 2B is generated.")
     st.caption(f"{count_words(silence['unmatched'])} of the {count_words(silence['count'])} record(s) with no action "
                "are not matched to the books."
                + (f" {count_words(panel['kept_after_filing'])} record(s) left the portal's IMS with a "
                   "filed GSTR-3B; they stay here with their history."
                   if panel["kept_after_filing"] else ""))
     pending_list(panel["pending"], today, panel["gstin"])
+
+
+def short_rupees(amount) -> str:
+    """An amount that fits a metric: '₹14.36 lakh', '₹2.10 crore', else '₹45,000.00'."""
+    divisor, unit = axis_unit([amount])
+    if divisor == 1:
+        return ui.rupees(amount)
+    return f"₹{indian(float(amount) / divisor)} {unit.split()[-1]}"
 
 
 def last_filed(column, panel: dict, today: dt.date) -> None:

@@ -50,7 +50,7 @@ def filters_from_widgets(gstins: list[str], options: dict) -> ImsFilter:
     """The filter bar; every value becomes a SQL parameter in core.ims.view."""
     with st.expander("Filters", expanded=True):
         c1, c2, c3, c4 = st.columns(4)
-        businesses = c1.multiselect("Business", gstins, format_func=ui.label_business,
+        businesses = c1.multiselect("Business", gstins, format_func=ui.chip_business,
                                     key="f_business")
         sections = c2.multiselect("Section", options["sections"], key="f_section",
                                   format_func=labels.section_words)

@@ -29,11 +29,12 @@ runs = ui.cached(rv.list_runs, gstins)          # newest first
 latest = runs["rtin"][0] if not runs.is_empty() and runs["rtin"][0] in gstins else gstins[0]
 
 with st.container(border=True):   # not a form: the business drives the periods and runs shown
-    c1, c2, c3 = st.columns([3, 2, 3])
+    c1, c3 = st.columns([5, 3])     # the business's whole name and GSTIN fit at 1440 px
     gstin = c1.selectbox("Business", gstins, index=gstins.index(latest),
                          format_func=ui.label_business, key="reco_business",
                          help="Starts at the business reconciled last")
-    kind = c2.radio("Kind", list(KINDS), format_func=KINDS.get, key="reco_kind")
+    kind = st.radio("Kind", list(KINDS), format_func=KINDS.get, key="reco_kind",
+                    horizontal=True)
     offered = ui.cached(rv.reco_periods, [gstin], kind)
     periods = c3.multiselect("Periods (empty = all)", offered, key=f"reco_periods_{gstin}_{kind}",
                              default=rv.default_periods(kind, offered),
