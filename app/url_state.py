@@ -33,8 +33,11 @@ def _value(text: str, words: dict) -> str:
     return back.get(text, text)
 
 
-def restore(spec: dict[str, tuple]) -> None:
-    """Seed each widget from the address the first time this session draws it."""
+def restore(spec: dict[str, tuple]) -> dict[str, list[str]]:
+    """Seed each widget from the address the first time this session draws it -> the values
+    the address asked for that the widget cannot take ({URL name: values}), for the page to
+    say so (a link to a business not granted to this user)."""
+    dropped: dict[str, list[str]] = {}
     seeded = st.session_state.setdefault("_url_seeded", set())
     fresh = st.session_state.pop(FRESH, False)
     for key, item in spec.items():
@@ -48,10 +51,28 @@ def restore(spec: dict[str, tuple]) -> None:
             values = [_value(v, words) for part in st.query_params.get_all(name)
                       for v in part.split(",") if v]
             st.session_state[key] = [v for v in values if allowed is None or v in allowed]
+            if left_out := [v for v in values if allowed is not None and v not in allowed]:
+                dropped[name] = left_out
         else:
             value = _value(st.query_params.get(name, ""), words)
             if kind == "text" or allowed is None or value in allowed:
                 st.session_state[key] = value
+            elif value:
+                dropped[name] = [value]
+    return dropped
+
+
+def asked(name: str, allowed: list, words: dict | None = None) -> list[str]:
+    """The values the address gives for `name` (words or old values) that are in `allowed`."""
+    values = [_value(v, words or {}) for part in st.query_params.get_all(name)
+              for v in part.split(",") if v]
+    return [v for v in values if v in allowed]
+
+
+def not_granted(name: str, allowed: list) -> list[str]:
+    """The values the address gives for `name` that this user cannot choose."""
+    return [v for part in st.query_params.get_all(name) for v in part.split(",")
+            if v and v not in allowed]
 
 
 def keep(spec: dict[str, tuple]) -> None:

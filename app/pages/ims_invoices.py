@@ -43,7 +43,10 @@ URL = {"f_business": ("business", "list", gstins), "f_section": ("section", "lis
                                                 {k: url_state.url_word(SORTS[k][0]) for k in SORTS}),
        "sort_order": ("order", "choice", list(ORDERS)), "page": ("page", "text", None),
        "open_record": ("record", "text", None)}
-url_state.restore(URL)
+unseen = url_state.restore(URL).get("business")
+if unseen:   # a deep link to a business this user is not granted: said, not silently dropped
+    st.warning(f"The link names {', '.join(unseen)}, which is not among the businesses you "
+               "may see; the records shown leave it out. Ask an admin to grant it (Users).")
 
 
 def filters_from_widgets(gstins: list[str], options: dict) -> ImsFilter:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import ui
+from app import ui, url_state
 from app.fetch_now import fetch_2b_button
 from core import clock
 from core.calendar import deadlines
@@ -52,17 +52,26 @@ def offered_periods(gstin: str) -> list[str]:
 
 with st.container(border=True):
     left, right = st.columns([3, 2])
-    gstin = left.selectbox("Business", gstins, format_func=ui.label_business, key="itc_business")
+    linked = url_state.asked("business", gstins)      # F5 or a shared link: the same view
+    gstin = left.selectbox("Business", gstins, format_func=ui.label_business, key="itc_business",
+                           index=gstins.index(linked[0]) if linked else 0)
     periods = offered_periods(gstin)
     stored = ui.cached(stored_periods, gstin)
     generated = ui.cached(latest_generated_2b, gstin)
-    start = next((i for i, p in enumerate(periods) if p in stored),
-                 periods.index(generated) if generated in periods else 0)
+    words = {p: url_state.url_word(period_words(p)) for p in periods}
+    asked = url_state.asked("period", periods, words)
+    start = periods.index(asked[0]) if asked else next(
+        (i for i, p in enumerate(periods) if p in stored),
+        periods.index(generated) if generated in periods else 0)
     period = right.selectbox("Tax period", periods, index=start, format_func=period_words,
                              key=f"itc_period_{gstin}",
                              help="Starts at the latest period whose GSTR-2B is fetched, else "
                                   "the latest the portal has generated")
 
+if unseen := url_state.not_granted("business", gstins):
+    st.warning(f"The link names {', '.join(unseen)}, which is not among the businesses you may "
+               "see; showing another.")
+st.query_params.from_dict({"business": gstin, "period": words[period]})
 summary = ui.cached(itc_summary, gstin, period)
 if summary is None:
     st.info(not_fetched_words(gstin, period))

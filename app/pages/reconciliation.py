@@ -8,7 +8,7 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from app import charts, ui
+from app import charts, ui, url_state
 from core import export, labels
 from core.business import supplier_labels
 from core.figures import count_words, rupees, scaled
@@ -27,6 +27,13 @@ actor = ui.current_actor()
 
 runs = ui.cached(rv.list_runs, gstins)          # newest first
 latest = runs["rtin"][0] if not runs.is_empty() and runs["rtin"][0] in gstins else gstins[0]
+# the choices live in the address too: F5 or a shared link opens the same run
+KIND_WORDS = {"ims_vs_pr": "ims", "2a_vs_pr": "gstr-2a", "2b_vs_pr": "gstr-2b"}
+latest = (url_state.asked("business", gstins) or [latest])[0]
+asked_kind = (url_state.asked("kind", list(KINDS), KIND_WORDS) or [None])[0]
+if unseen := url_state.not_granted("business", gstins):
+    st.warning(f"The link names {', '.join(unseen)}, which is not among the businesses you may "
+               "see; showing another.")
 
 with st.container(border=True):   # not a form: the business drives the periods and runs shown
     c1, c3 = st.columns([5, 3])     # the business's whole name and GSTIN fit at 1440 px
@@ -34,15 +41,21 @@ with st.container(border=True):   # not a form: the business drives the periods 
                          format_func=ui.label_business, key="reco_business",
                          help="Starts at the business reconciled last")
     kind = st.radio("Kind", list(KINDS), format_func=KINDS.get, key="reco_kind",
-                    horizontal=True)
+                    horizontal=True, index=list(KINDS).index(asked_kind) if asked_kind else 0)
     offered = ui.cached(rv.reco_periods, [gstin], kind)
+    period_words = {p: url_state.url_word(labels.period_words(p)) for p in offered}
+    from_link = url_state.asked("periods", offered, period_words) if "periods" in \
+        st.query_params and asked_kind == kind else None
     periods = c3.multiselect("Periods (empty = all)", offered, key=f"reco_periods_{gstin}_{kind}",
-                             default=rv.default_periods(kind, offered),
+                             default=rv.default_periods(kind, offered) if from_link is None
+                             else from_link,
                              format_func=labels.period_words,
                              help="GSTR-2B vs Purchase Register starts at the latest GSTR-2B "
                                   "fetched; the other kinds at all periods")
     run_now = st.button("Run now", type="primary", disabled=not ui.can("reconcile"))
     ui.read_only_note("reconcile", "run a reconciliation")
+st.query_params.from_dict({"business": gstin, "kind": KIND_WORDS[kind],
+                          "periods": ",".join(period_words[p] for p in periods) or "all"})
 chosen_words = (f"{KINDS[kind]} · {ui.label_business(gstin)} · "
                 f"{labels.periods_words(','.join(periods)) or 'all periods'}")
 if run_now and ui.permitted("reconcile", "run a reconciliation"):
