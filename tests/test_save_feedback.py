@@ -75,3 +75,15 @@ def test_the_grid_says_what_was_saved_by_its_buttons(db_file):
              for e in at.main if hasattr(e, "value") or hasattr(e, "label")]
     flat = [str(x) for x in order]
     assert flat.index(said[0]) > flat.index("Save changes")
+
+
+def test_the_record_view_names_supplier_document_period_and_value(db_file):
+    seed_demo()
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/ims_invoices.py")
+    at.run()
+    box = next(s for s in at.selectbox if s.label == "Record")
+    first = box.options[0]
+    assert re.match(r"^Supplier \w+ · (invoice|credit note|debit note|bill of entry) \S+ · "
+                    r"[A-Z][a-z]{2} \d{4} · ₹[\d,]+\.\d\d · \w", first), first

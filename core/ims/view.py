@@ -49,7 +49,7 @@ NOT_SYNCED = "(not synced)"
 GRID_COLUMNS = (
     "r.record_id, r.rtin, r.stin, r.doc_no, r.doc_date, r.txval, "
     "coalesce(r.igst, 0) + coalesce(r.cgst, 0) + coalesce(r.sgst, 0) + coalesce(r.cess, 0) AS tax, "
-    "r.val, r.portal_action, r.match_status, r.reasons, r.internal_note, "
+    "r.val, r.doc_type, r.portal_action, r.match_status, r.reasons, r.internal_note, "
     f"r.upload_state, r.upload_error, r.ispendactblocked, r.srcfilstatus, {answer_columns_sql('r')}"
 )
 TAX_SQL = "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)"
