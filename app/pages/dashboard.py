@@ -49,7 +49,7 @@ def count_table(counts: pl.DataFrame) -> list[dict]:
 def portal_chart(counts: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
     """Records by the portal's action per business; a click opens those records."""
     frame = counts.with_columns(
-        labels.each(counts["gstin"], ui.label_business).alias("Business"))
+        labels.each(counts["gstin"], charts.business_axis_label).alias("Business"))
     portal = frame.unpivot(index=["Business", "gstin"], on=list(PORTAL_WORDS),
                            variable_name="bucket", value_name="records")
     portal = portal.with_columns(
@@ -61,7 +61,7 @@ def portal_chart(counts: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
                  **charts.ACTION_CHART)
     charts.indian_axis(charts.hover(fig, "records"),
                        frame.select(list(PORTAL_WORDS)).sum_horizontal().to_list())
-    point = charts.drawn(left, fig, "portal_actions")
+    point = charts.drawn(left, fig.update_xaxes(tickangle=0, title=None, categoryorder="category ascending"), "portal_actions")
     if point:
         gstin, bucket = point["customdata"][1], point["customdata"][2]
         url_state.open_page(IMS_PAGE, {"business": gstin, "bucket": bucket})
@@ -72,7 +72,7 @@ def itc_chart(itc: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
     records of that business and status."""
     frame = itc.with_columns(
         labels.each(itc["match_status"], labels.status_words).alias("Status"),
-        labels.each(itc["gstin"], ui.label_business).alias("Business"),
+        labels.each(itc["gstin"], charts.business_axis_label).alias("Business"),
         labels.each(itc["itc"], rupees).alias("shown"))
     frame, unit = scaled(frame, "itc")
     fig = px.bar(frame, x="Business", y="itc", color="Status",
@@ -81,7 +81,7 @@ def itc_chart(itc: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
                  labels={"itc": f"ITC ({unit})"}, **charts.STATUS_CHART)
     totals = frame.group_by("Business").agg(pl.col("itc").sum())["itc"].to_list()
     charts.indian_axis(charts.hover(fig, "ITC"), totals, decimals=2)
-    point = charts.drawn(right, fig, "itc_status")
+    point = charts.drawn(right, fig.update_xaxes(tickangle=0, title=None, categoryorder="category ascending"), "itc_status")
     if point:
         gstin, status = point["customdata"][1], point["customdata"][2]
         url_state.open_page(IMS_PAGE, {"business": gstin, "status": status})
