@@ -36,7 +36,7 @@ import requests
 from core.calendar import day_text, period_label
 from core.clock import CLOCK_FILE_ENV
 from core.clock import today as business_today
-from sandbox.demo import DEMO_OTP, DEMO_USERNAME
+from sandbox.demo import DEMO_OTP, DEMO_PORTAL_USERS, DEMO_USERNAME
 from scripts.demo_setup import file_earlier_returns, prepare_demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,8 +165,10 @@ def print_banner(host: str, port: int, login: dict, filed: list[str] | None = No
     if filed:
         print(f"  GSTR-3B filed on the sandbox for {period_label(filed[0])} to "
               f"{period_label(filed[-1])}; the month to close is the one after")
-    print(f"  Sandbox portal login: username {DEMO_USERNAME}, OTP {DEMO_OTP} "
-          "(sandbox/README.md)")
+    print(f"  Sandbox portal login: username {DEMO_USERNAME}, OTP {DEMO_OTP}; per GSTIN "
+          "(Settings, GSP sessions): "
+          + ", ".join(f"{g} {u}" for g, u in DEMO_PORTAL_USERS.items())
+          + f", OTP {DEMO_OTP}")
     print(f"  Store: {os.environ['IMS_DB_PATH']}   Sandbox: {os.environ['GSTN_API_URL']}")
     print(f"  Logs: app.log, worker.log, sandbox.log in {logs}   Stop: Ctrl-C\n{line}\n",
           flush=True)

@@ -87,6 +87,7 @@ def shoot(page, name: str) -> None:
 def test_the_demo_tells_the_month_of_its_one_day(demo, chromium):
     url, password, banner = demo
     assert "The demo's day: 12 Nov 2025" in banner
+    assert "OTP 575757" in banner and "westagro.mh" in banner     # the sandbox's logins
     context = chromium.new_context(viewport={"width": 1440, "height": 2000})
     page = context.new_page()
     try:
