@@ -5,6 +5,8 @@ auditor may not fetch. Streamlit's AppTest against a real DuckDB file and the sa
 HTTP, on the sandbox's day (12 Nov 2025)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -68,6 +70,10 @@ def test_the_itc_summary_fetches_its_gstr2b_in_the_page(people):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert "GSTR-2B version 1, generated on 14 Oct 2025" in page_text(at)
+    grid = next(d for d in at.dataframe if "Document number" in d.value.columns).value
+    figures = [v for c in ("IGST", "CGST", "SGST", "Cess") for v in grid[c].tolist()]
+    assert figures and all(re.fullmatch(r"-?(\d{1,2},)?(\d\d,)*\d{1,3}\.\d\d", v)
+                           for v in figures), figures[:10]   # Indian grouping, as text
     assert rows("SELECT count(*) FROM job_runs WHERE job = 'gstr2b' AND ok AND gstin = ?",
                 [G])[0][0] == 1
 

@@ -7,10 +7,10 @@ import streamlit as st
 
 from app import ui, url_state
 from app.fetch_now import fetch_2b_button
-from core import clock
+from core import clock, labels
 from core.calendar import deadlines
 from core.export import XLSX_MIME
-from core.figures import count_words, rupees
+from core.figures import count_words, indian, rupees
 from core.ims import download_name
 from core.ims.fetch_now import latest_generated_2b
 from core.labels import date_words, period_words
@@ -112,8 +112,14 @@ said = ("the 2B's own summary states " + rupees(amount / 100) + "; its documents
     f"they add up to {rupees(total / 100)}"
 st.caption(f"{ROWS[row]}, {HEAD_WORDS[head]}, {SOURCES[source]}: "
            f"{count_words(found.height)} document line(s); {said}.")
-st.dataframe(shown_documents(found), hide_index=True, width="stretch",
-             key="itc_documents")
+documents = shown_documents(found)
+amounts = [HEAD_WORDS[h] for h in HEADS] + (["Counted"] if "Counted" in documents.columns
+                                            else [])
+documents = documents.with_columns(   # Indian grouping, as every other figure of the page
+    labels.each(documents[c], indian).alias(c) for c in amounts)
+st.dataframe(documents, hide_index=True, width="stretch", key="itc_documents",
+             column_config={c: st.column_config.TextColumn(f"{c} ₹", alignment="right")
+                            for c in amounts})
 
 st.download_button(
     "Download the ITC summary (Excel)", ui.cached(itc_workbook_for, gstin, period),
