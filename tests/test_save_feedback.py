@@ -87,3 +87,18 @@ def test_the_record_view_names_supplier_document_period_and_value(db_file):
     first = box.options[0]
     assert re.match(r"^Supplier \w+ · (invoice|credit note|debit note|bill of entry) \S+ · "
                     r"[A-Z][a-z]{2} \d{4} · ₹[\d,]+\.\d\d · \w", first), first
+
+
+def test_check_upload_status_is_a_recorded_job_said_by_its_button(db_file):
+    seed_demo(n_per_business=20, with_jobs=False)
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/ims_invoices.py")
+    at.run()
+    next(b for b in at.button if b.label == "Check upload status").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    runs = rows("SELECT gstin, ok, triggered_by FROM job_runs WHERE job = 'poll' ORDER BY gstin")
+    assert runs == [(g, True, "local") for g in sorted(GSTINS)], runs
+    said = [s.value for s in at.success if "Upload status checked" in s.value]
+    assert len(said) == 1 and "nothing waiting for the portal's answer" in said[0], said

@@ -18,9 +18,11 @@ from core.auth import PermissionDenied
 from core.figures import count_words
 from core.ims import BUCKETS, DEFAULT_SORT, SORTS, ImsFilter, download_name, ims_file, upload, view
 from core.ims import actions as act
+from core.jobs import POLL, run_job
 
 PAGE_SIZE = 50
 OUTCOME = "grid_outcome"   # the last save's result, shown by the buttons
+CHECKED = "upload_checked"  # the last upload-status check, shown by its button
 EAGER_ROWS = 5000      # downloads up to this size are built with the page (a second click works)
 ORDERS = {"desc": "Largest / latest first", "asc": "Smallest / earliest first"}
 
@@ -124,6 +126,29 @@ def show_outcome() -> None:
     (st.warning if done["refused"] else st.success)(text)
 
 
+def check_uploads(gstins: list[str]) -> None:
+    """Ask the portal about every upload in flight, business by business, as recorded jobs
+    (like the worker's), with the progress shown; the outcome is kept for the next run."""
+    lines = []
+    with st.status("Asking the portal about the uploads in flight ...", expanded=True) as status:
+        for gstin in gstins:
+            done = run_job(POLL, gstin, lambda rid, g=gstin: upload.poll_uploads(g),
+                           triggered_by=ui.current_actor())
+            c = done.counts or {}
+            line = f"{ui.label_business(gstin)}: " + (
+                f"not checked: {done.error}" if not done.ok else
+                "nothing waiting for the portal's answer" if not (c.get("polled") or c.get("sent"))
+                else f"{count_words(c.get('polled') or 0)} upload(s) asked about, "
+                     f"{count_words(c.get('finished') or 0)} answered, "
+                     f"{count_words(c.get('sent') or 0)} queued batch(es) sent")
+            st.write(line)
+            lines.append(line)
+        status.update(label="Upload status checked.", state="complete")
+    st.session_state[CHECKED] = lines
+    ui.after_write()
+    st.rerun()
+
+
 def bucket_label(counts: dict, name: str) -> str:
     return f"{BUCKETS[name][0]} ({count_words(counts[name])})"
 
@@ -224,11 +249,10 @@ if confirm.asked("upload"):
     confirm_upload(gstins, f)
 if (b2.button("Check upload status", disabled=not may_upload)
         and ui.permitted("upload", "check uploads with the portal")):
-    for gstin in gstins:
-        upload.poll_uploads(gstin)
-    ui.after_write()
-    st.rerun()
+    check_uploads(gstins)
 ui.read_only_note("upload", "upload to the portal")
+if said := st.session_state.pop(CHECKED, None):      # the check's outcome, by its button
+    st.success("**Upload status checked**:\n" + "\n".join(f"- {line}" for line in said))
 results = ui.cached(view.recent_upload_results, gstins)
 if not results.is_empty():
     with st.expander(f"The portal's answers to the latest uploads ({count_words(results.height)} rows)"):
