@@ -18,7 +18,7 @@ def fetch_now_panel(gstins: list[str], actor: str) -> None:
     with st.container(border=True, key="fetch_now"):
         st.markdown("**Fetch from the portal now**")
         st.caption("The worker fetches every business each day at its fetch time. Fetch here to "
-                   "see the portal's latest at once; each fetch is recorded under Job health.")
+                   "see the portal's latest at once; each fetch is recorded like the worker's own runs.")
         c1, c2 = st.columns([3, 1])
         gstin = c1.selectbox("Business", gstins, format_func=ui.label_business,
                              key="fetch_business")
