@@ -14,6 +14,7 @@ import streamlit as st
 
 from core import labels
 from core.figures import indian
+from core.gstin import state_name
 
 STATUS_CHART = {"color_discrete_map": labels.STATUS_COLOURS,
                 "category_orders": {"Status": list(labels.STATUS_ORDER)}}
@@ -79,6 +80,18 @@ def titled(what: str, business: str | list[str], when: str) -> str:
 
 
 def fitted(fig):
-    """Room above the plot for every line of the title."""
+    """Room above the plot for every line of the title (anchored at the top, never over the
+    bars) and the legend in rows under the plot (every entry shown, none behind a scroll)."""
     lines = (fig.layout.title.text or "").count("<br>") + 1
-    return fig.update_layout(margin={"t": 30 + 22 * lines})
+    top = 34 + 20 * lines
+    return fig.update_layout(
+        title={"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 12}},
+        margin={"t": top}, height=max(fig.layout.height or 0, 330 + top),
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top",
+                "title": {"side": "top"}})
+
+
+def business_axis_label(gstin: str) -> str:
+    """A business on a chart's axis, short and unambiguous: its state over its GSTIN (the
+    full name is in the title and on hover)."""
+    return f"{state_name(gstin[:2]) or 'GSTIN'}<br>{gstin}"

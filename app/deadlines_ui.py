@@ -14,10 +14,12 @@ from core.business import SettingsError
 from core.calendar import (
     EVENTS,
     FREQUENCIES,
+    add_months,
     day_text,
     days_text,
     deadline_panel,
     frequencies,
+    month_of,
     overrides,
     pending_summary,
     relative_text,
@@ -25,8 +27,10 @@ from core.calendar import (
 )
 from core.clock import ClockError
 from core.clock import today as business_today
-from core.figures import count_words
+from core.figures import axis_unit, count_words, indian
 from core.ims import SECTION_LABELS
+from core.labels import date_words, period_words
+from core.periods import period_of
 
 SHOWN = 1000   # pending records listed in the expander, the earliest expiry first
 GREY = {"delta_color": "off", "delta_arrow": "off", "border": True}
@@ -61,24 +65,43 @@ def business_deadlines(panel: dict, today: dt.date) -> None:
           "as accepted.")
     dated(c2, f"GSTR-3B of {b3.label} due", b3, today,
           "The last IMS action before the return is filed wins.")
-    filing = panel["last_filing"]
-    filed_on = filing.filed_on if filing and filing.filed else None
-    c3.metric(f"Last GSTR-3B ({panel['last_period']})",
-              "Unknown" if filing is None else "Filed" if filing.filed else "Not filed",
-              delta=(f"on {days_text(filed_on, today)}" if filed_on else
-                     "not read from the portal yet" if filing is None else None), **GREY,
-              help=(f"ARN {filing.arn}. " if filing and filing.arn else "")
-              + "From the portal's filing status (RETTRACK), read at each fetch.")
-    c4.metric("Silence will accept", ui.rupees(silence["tax"]), **GREY,
+    last_filed(c3, panel, today)
+    c4.metric("Silence will accept", short_rupees(silence["tax"]), **GREY,
               delta=f"{count_words(silence['count'])} record(s) with no action",
-              help="Tax on records with no action: they count as accepted when the 2B is "
-                   "generated.")
+              help=f"Tax of {ui.rupees(silence['tax'])} on records with no action: they count "
+                   "as accepted when the 2B is generated.")
     st.caption(f"{count_words(silence['unmatched'])} of the {count_words(silence['count'])} record(s) with no action "
                "are not matched to the books."
                + (f" {count_words(panel['kept_after_filing'])} record(s) left the portal's IMS with a "
                   "filed GSTR-3B; they stay here with their history."
                   if panel["kept_after_filing"] else ""))
     pending_list(panel["pending"], today, panel["gstin"])
+
+
+def short_rupees(amount) -> str:
+    """An amount that fits a metric: '₹14.36 lakh', '₹2.10 crore', else '₹45,000.00'."""
+    divisor, unit = axis_unit([amount])
+    if divisor == 1:
+        return ui.rupees(amount)
+    return f"₹{indian(float(amount) / divisor)} {unit.split()[-1]}"
+
+
+def last_filed(column, panel: dict, today: dt.date) -> None:
+    """The last GSTR-3B filed (its period and day), beside the one due: never 'not filed' for
+    a return whose due date has not come (that one is the metric before)."""
+    calendar = panel["calendar"]
+    filed = sorted((p for p, f in calendar.filings.items() if f.filed), key=month_of)
+    if not filed:
+        asked = bool(calendar.filings)
+        column.metric("Last GSTR-3B filed", "None found" if asked else "Unknown", **GREY,
+                      delta="in the periods asked" if asked else "not read from the portal yet",
+                      help="From the portal's filing status, read at each fetch.")
+        return
+    filing = calendar.filings[filed[-1]]
+    column.metric("Last GSTR-3B filed", calendar.label(filed[-1]), **GREY,
+                  delta=f"on {days_text(filing.filed_on, today)}" if filing.filed_on else None,
+                  help=(f"Acknowledgement number (ARN) {filing.arn}. " if filing.arn else "")
+                  + "From the portal's filing status, read at each fetch.")
 
 
 def dated(column, label: str, event, today: dt.date, about: str) -> None:
@@ -103,11 +126,21 @@ def pending_list(pending: list[dict], today: dt.date, gstin: str) -> None:
     with st.expander(title):
         st.dataframe([{**{k: r[k] for k in PENDING_COLUMNS},
                        "section": SECTION_LABELS.get(r["section"], r["section"]),
+                       "rtnprd": period_words(r["rtnprd"]) if r["rtnprd"] else "",
+                       "doc_date": date_words(r["doc_date"]),
                        "tax": ui.rupees(r["tax"])} for r in pending[:SHOWN]],
                      hide_index=True, column_config=PENDING_COLUMNS, key=f"pending_{gstin}")
         if len(pending) > SHOWN:
             st.caption(f"The {count_words(SHOWN)} that expire first of {count_words(len(pending))}; all of them are "
                        "under IMS Invoices → Pending.")
+
+
+def override_periods(back: int = 15, ahead: int = 3) -> list[str]:
+    """'' (no override), then the months from `ahead` after the business day's month back to
+    `back` before it, newest first (MMYYYY, shown in words)."""
+    day = business_today()
+    return [""] + [period_of(*add_months(day.year, day.month, -i))
+                   for i in range(-ahead, back + 1)]
 
 
 def show_calendar_settings(gstins: list[str], actor: str) -> None:
@@ -122,7 +155,10 @@ def show_calendar_settings(gstins: list[str], actor: str) -> None:
         frequency = st.radio("Files GSTR-3B", list(FREQUENCIES), format_func=FREQUENCIES.get,
                              horizontal=True, index=list(FREQUENCIES).index(current[gstin]))
         left, mid, right = st.columns(3)
-        period = left.text_input("Override for period (MMYYYY)", placeholder="112025")
+        period = left.selectbox("Override a date of", override_periods(),
+                                format_func=lambda p: period_words(p) if p else "No override",
+                                help="A month; a quarterly filer's month names its quarter "
+                                     "(Nov 2025: Oct-Dec 2025)")
         event = mid.selectbox("Date", list(EVENTS), format_func=EVENTS.get)
         day = right.date_input("New date (empty: back to the computed date)", value=None,
                                format="DD/MM/YYYY")
@@ -136,8 +172,10 @@ def show_calendar_settings(gstins: list[str], actor: str) -> None:
                 st.error(str(err))
     fixed = ui.cached(overrides, gstins)
     if fixed:
-        st.dataframe([{"Business": ui.label_business(o["gstin"]), "Period": o["ret_period"],
+        st.dataframe([{"Business": ui.label_business(o["gstin"]),
+                       "Period": period_words(o["ret_period"]),
                        "Date": EVENTS[o["event"]], "Overridden to": day_text(o["due_on"]),
                        "By": o["set_by"]} for o in fixed], hide_index=True)
     st.caption("The government often extends a due date: override it here for that period. "
-               "Quarterly filers name the quarter by its last month (122025 = Oct-Dec 2025).")
+               "A quarterly filer's override is kept on the quarter's last month (Dec 2025 for "
+               "Oct-Dec 2025).")

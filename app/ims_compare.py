@@ -9,15 +9,22 @@ import streamlit as st
 from app import ui
 from app.ims_grid import HEAD_LABEL
 from core import labels
+from core.business import supplier_names
 from core.ims import view
 from core.reco import HEADS
 
 
 def record_label(rows: pl.DataFrame, record_id: int) -> str:
-    """'document · supplier GSTIN · match status' of a record on the page `rows`."""
-    doc_no, stin, status = rows.filter(pl.col("record_id") == record_id).select(
-        "doc_no", "stin", "match_status").row(0)
-    return f"{doc_no} · {stin} · {labels.status_words(status)}"
+    """'Supplier name · invoice 002799 · Sep 2025 · ₹1,23,456.00 · Matched' of a record on the
+    page `rows` (the supplier's name from the books or the 2B, else its GSTIN)."""
+    r = rows.filter(pl.col("record_id") == record_id).row(0, named=True)
+    names = ui.cached(supplier_names, [r["rtin"]], [r["stin"]]) if r.get("rtin") else {}
+    parts = [names.get(r["stin"]) or r["stin"],
+             f"{labels.doc_type_words(r.get('doc_type')).lower() or 'document'} {r['doc_no']}",
+             labels.period_words(r["rtnprd"]) if r.get("rtnprd") else "",
+             ui.rupees(r["val"]) if r.get("val") is not None else "",
+             labels.status_words(r.get("match_status"))]
+    return " · ".join(p for p in parts if p)
 
 
 def show_texts(texts: dict) -> None:
@@ -71,7 +78,9 @@ def show_record(gstins: list[str], rows: pl.DataFrame) -> None:
                        f"**{labels.status_words(portal.get('match_status'))}**")
         st.dataframe(pl.DataFrame(detail["compare"]).with_columns(
             pl.when(pl.col("differs")).then(pl.lit("≠")).otherwise(pl.lit("")).alias("differs")),
-            hide_index=True, column_config={"field": "Field", "portal": "Portal (IMS)",
+            hide_index=True, column_config={
+                "field": st.column_config.TextColumn("Field", width="large"),
+                "portal": "Portal (IMS)",
                                             "books": "Books (purchase register)",
                                             "difference": "Portal − books", "differs": ""})
         st.caption(f"Reasons: {labels.reasons_words(portal.get('reasons')) or 'none'}"

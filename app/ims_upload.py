@@ -8,6 +8,7 @@ import streamlit as st
 from app import confirm, ui
 from core.figures import count_words
 from core.ims import ImsFilter, upload, view
+from core.ims import actions as act
 from core.upload_words import IN_FLIGHT
 
 
@@ -48,8 +49,10 @@ def update_to_gst(gstins: list[str], f: ImsFilter) -> None:
             try:
                 outcome = upload.upload_actions(gstin, ids, ui.current_actor())
                 sent, queued = sent + outcome.get("sent", 0), queued + outcome.get("queued", 0)
-                for rid, why in outcome.get("refused", [])[:50]:
-                    ui.flash("warning", f"Record {rid} not sent: {why}")
+                refused = outcome.get("refused", [])[:50]
+                named = act.record_words([gstin], [rid for rid, _ in refused])
+                for rid, why in refused:
+                    ui.flash("warning", f"{named.get(rid, 'A record')} not sent: {why}")
             except Exception as exc:  # noqa: BLE001 - shown; one business must not hide the rest
                 ui.flash("error", f"{ui.label_business(gstin)}: not sent: {exc}")
             bar.progress(i / len(groups))

@@ -109,6 +109,13 @@ def label_business(gstin: str) -> str:
     return f"{name} · {gstin}" if name else gstin
 
 
+def chip_business(gstin: str) -> str:
+    """'27AAACW1234K1ZD · Name' for a chip of a multiselect: a chip cuts its end, so the
+    GSTIN (which tells apart businesses of one name) comes first."""
+    label = label_business(gstin)
+    return f"{gstin} · {label.rsplit(' · ', 1)[0]}" if label != gstin else gstin
+
+
 def rupees(value) -> str:
     """Indian digit grouping: ₹12,34,567.89 (core/figures.py)."""
     return figures.rupees(value)
@@ -134,8 +141,8 @@ def require_businesses() -> list[str]:
 
 
 def no_data_yet(what: str) -> None:
-    st.info(f"No {what} yet. The worker fetches IMS records daily at each business's fetch time "
-            "(start it with `python worker.py`), or fetch now with `python worker.py fetch`.")
+    st.info(f"No {what} yet. The worker fetches IMS records daily at each business's fetch "
+            "time, or fetch them now: **Fetch from the portal now** on the Dashboard.")
 
 
 def show_flash() -> None:

@@ -89,6 +89,11 @@ def _sheet_names(base: str, count: int) -> list[str]:
     return [base if i == 0 else f"{base}_{i + 1}" for i in range(count)]
 
 
+# Excel's own number formats with Indian grouping: 1,23,45,678.90 (crore, lakh, thousand)
+INDIAN_AMOUNT = r'[>=10000000]##\,##\,##\,##0.00;[>=100000]##\,##\,##0.00;##,##0.00'
+INDIAN_COUNT = r'[>=10000000]##\,##\,##\,##0;[>=100000]##\,##\,##0;##,##0'
+
+
 def to_excel_bytes(frame, sheet_name: str = "Sheet1") -> bytes:
     """An .xlsx workbook; text is always written as text (never a formula, number or link).
     Frames longer than one sheet continue on `<name>_2`, `<name>_3`, ...: no row is dropped."""
@@ -100,7 +105,9 @@ def to_excel_bytes(frame, sheet_name: str = "Sheet1") -> bytes:
                                      "strings_to_formulas": False, "strings_to_numbers": False,
                                      "strings_to_urls": False, "remove_timezone": True})
     formats = {"date": book.add_format({"num_format": "yyyy-mm-dd"}),
-               "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
+               "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+               "amount": book.add_format({"num_format": INDIAN_AMOUNT}),
+               "count": book.add_format({"num_format": INDIAN_COUNT})}
     for i, name in enumerate(_sheet_names(sheet_name, chunks)):
         _write_sheet(book.add_worksheet(name), df.slice(i * per_sheet, per_sheet), formats)
     book.close()
@@ -120,8 +127,10 @@ def _write_cell(sheet, r: int, c: int, value, formats: dict) -> None:
         return
     if isinstance(value, bool):
         sheet.write_boolean(r, c, value)
-    elif isinstance(value, (int, float, Decimal)):
-        sheet.write_number(r, c, float(value))
+    elif isinstance(value, int):
+        sheet.write_number(r, c, value, formats["count"])
+    elif isinstance(value, (float, Decimal)):
+        sheet.write_number(r, c, float(value), formats["amount"])
     elif isinstance(value, dt.datetime):
         sheet.write_datetime(r, c, value, formats["datetime"])
     elif isinstance(value, dt.date):

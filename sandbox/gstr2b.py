@@ -194,9 +194,12 @@ class Gstr2bBook:
             entries.extend(_isd_entries(biz, period, invoices))
             entries.extend(_reversal_entries(biz, period))
         old = self.made.get((biz.gstin, period))
+        # a first 2B whose day came before the sandbox's start was generated on that day
+        made_on = generation_day(period) if old is None and \
+            generation_day(period) < portal.start else portal.day
         return {"gstin": biz.gstin, "rtnprd": period,
                 "version": (old["version"] + 1) if old else 1,
-                "gendt": portal_date(portal.day), "itcsumm": summary(entries),
+                "gendt": portal_date(made_on), "itcsumm": summary(entries),
                 "entries": entries}
 
     def generate(self, gstin: str, period: str) -> dict:

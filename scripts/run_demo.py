@@ -10,6 +10,13 @@ password is random, made on the first run and printed once in the banner; the st
 its hash (`IMS_DEMO_ADMIN_PASSWORD` sets it instead; `python -m core.auth reset-password
 --email admin@demo.local` makes a new one). docs/security.md.
 
+One day for the whole demo: the sandbox writes its day (its start date, 12 Nov 2025 unless
+`--start-date`) into the clock file `IMS_CLOCK_FILE` (default data/clock.txt), which the app,
+the worker and this script read as the business day (core/clock.py); the earlier returns are
+filed on the sandbox at every start and the latest GSTR-2B is fetched on the first
+(scripts/demo_setup.py), so the Dashboard, the ITC Summary and Reconciliation all tell the
+month of that day.
+
 The sandbox listens on 127.0.0.1, and with no GSTN_USERNAME / GSTN_OTP set the client logs
 in to a loopback URL with the login the sandbox publishes (core/portal/gsp.py), so the demo needs
 no credentials.
@@ -26,10 +33,14 @@ from pathlib import Path
 
 import requests
 
-from scripts.demo_setup import prepare_demo
+from core.calendar import day_text, period_label
+from core.clock import CLOCK_FILE_ENV
+from core.clock import today as business_today
+from sandbox.demo import DEMO_OTP, DEMO_PORTAL_USERS, DEMO_USERNAME
+from scripts.demo_setup import file_earlier_returns, prepare_demo
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO_DIR = ROOT / "data" / "demo"
+DATA = ROOT / "data"
 
 
 def private_log(path: Path) -> int:
@@ -40,8 +51,8 @@ def private_log(path: Path) -> int:
     return fd
 
 
-def start(cmd: list[str], log_name: str) -> subprocess.Popen:
-    with os.fdopen(private_log(ROOT / "data" / f"{log_name}.log"), "ab") as log:
+def start(cmd: list[str], log_name: str, data: Path = DATA) -> subprocess.Popen:
+    with os.fdopen(private_log(data / f"{log_name}.log"), "ab") as log:  # the child keeps its own copy
         return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
@@ -84,7 +95,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--scale", type=int, default=3000, help="IMS records per demo business")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--fresh", action="store_true", help="delete the store and rebuild the demo")
+    ap.add_argument("--start-date", default=None,
+                    help="the demo's day, YYYY-MM-DD (default the sandbox's: 2025-11-12)")
+    ap.add_argument("--data-dir", type=Path, default=DATA,
+                    help="store, clock file, demo files and logs (default data/)")
     return ap.parse_args(argv)
+
+
+def one_clock(data: Path) -> None:
+    """App, worker, sandbox and this script share one day: the clock file the sandbox writes.
+    A fixed IMS_TODAY would let the app leave the sandbox's day, so it is not passed on."""
+    os.environ.setdefault(CLOCK_FILE_ENV, str(data / "clock.txt"))
+    if os.environ.pop("IMS_TODAY", None):
+        print("IMS_TODAY is ignored by the demo: its day is the sandbox's (--start-date)")
+
+
+def sandbox_command(args: argparse.Namespace) -> list[str]:
+    cmd = [sys.executable, "-m", "sandbox", "--port", str(args.sandbox_port),
+           "--seed", str(args.seed), "--scale", str(args.scale)]
+    return cmd + (["--start-date", args.start_date] if args.start_date else [])
 
 
 def app_command(args: argparse.Namespace) -> list[str]:
@@ -96,34 +125,37 @@ def app_command(args: argparse.Namespace) -> list[str]:
 
 def main() -> None:
     args = parse_args()
-    os.environ.setdefault("IMS_DB_PATH", str(ROOT / "data" / "ims.duckdb"))
+    data = args.data_dir.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("IMS_DB_PATH", str(data / "ims.duckdb"))
     os.environ.setdefault("GSTN_API_URL", f"http://127.0.0.1:{args.sandbox_port}")
-    (ROOT / "data").mkdir(exist_ok=True)
+    one_clock(data)
     py = sys.executable
     procs: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
-        sandbox = start([py, "-m", "sandbox", "--port", str(args.sandbox_port),
-                         "--seed", str(args.seed), "--scale", str(args.scale)], "sandbox")
+        sandbox = start(sandbox_command(args), "sandbox", data)
         procs.append(sandbox)
         wait_for(f"{os.environ['GSTN_API_URL']}/health", sandbox, "The sandbox")
-        login = prepare_demo(DEMO_DIR, seed=args.seed, scale=args.scale, fresh=args.fresh)
-        procs.append(start([py, "worker.py"], "worker"))
-        app = start(app_command(args), "app")
+        filed = file_earlier_returns(os.environ["GSTN_API_URL"])
+        login = prepare_demo(data / "demo", seed=args.seed, scale=args.scale, fresh=args.fresh)
+        procs.append(start([py, "worker.py"], "worker", data))
+        app = start(app_command(args), "app", data)
         procs.append(app)
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         wait_for(f"http://{local}:{args.port}/_stcore/health", app, "The app")
-        print_banner(args.host, args.port, login)
+        print_banner(args.host, args.port, login, filed, data)
         while all(p.poll() is None for p in procs):
             time.sleep(1)
-        print("A process stopped; see data/sandbox.log, data/worker.log, data/app.log")
+        print(f"A process stopped; see the logs in {data}")
     except KeyboardInterrupt:
         print("\nStopping sandbox, worker and app ...")
     finally:
         stop_all(procs)
 
 
-def print_banner(host: str, port: int, login: dict) -> None:
+def print_banner(host: str, port: int, login: dict, filed: list[str] | None = None,
+                 logs: Path = DATA) -> None:
     line = "=" * 64
     shown = "localhost" if host == "127.0.0.1" else host
     print(f"\n{line}\n  IMS Reco Sync is running:  http://{shown}:{port}")
@@ -135,8 +167,18 @@ def print_banner(host: str, port: int, login: dict) -> None:
     else:
         print(f"  Log in as  {login['email']}  with the password printed on the first run\n"
               f"  (forgot it? python -m core.auth reset-password --email {login['email']})")
+    day = business_today()
+    print(f"  The demo's day: {day_text(day)} (app, worker and sandbox; "
+          f"{os.environ[CLOCK_FILE_ENV]})")
+    if filed:
+        print(f"  GSTR-3B filed on the sandbox for {period_label(filed[0])} to "
+              f"{period_label(filed[-1])}; the month to close is the one after")
+    print(f"  Sandbox portal login: username {DEMO_USERNAME}, OTP {DEMO_OTP}; per GSTIN "
+          "(Settings, GSP sessions): "
+          + ", ".join(f"{g} {u}" for g, u in DEMO_PORTAL_USERS.items())
+          + f", OTP {DEMO_OTP}")
     print(f"  Store: {os.environ['IMS_DB_PATH']}   Sandbox: {os.environ['GSTN_API_URL']}")
-    print(f"  Logs: data/app.log, data/worker.log, data/sandbox.log   Stop: Ctrl-C\n{line}\n",
+    print(f"  Logs: app.log, worker.log, sandbox.log in {logs}   Stop: Ctrl-C\n{line}\n",
           flush=True)
 
 

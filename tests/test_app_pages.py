@@ -246,7 +246,8 @@ def test_reconciliation_shows_the_chosen_business_newest_run(db_file):
     at.selectbox(key="reco_business").set_value("27AAACW1234K1ZD")
     at.run()
     assert not at.exception and not [s for s in at.selectbox if s.label == "Run"]
-    assert any("No reconciliation has run for Sample Co · 27AAACW1234K1ZD yet" in i.value for i in at.info)
+    assert any("No reconciliation of IMS vs Purchase Register · Sample Co · 27AAACW1234K1ZD · "
+               "all periods has run yet" in i.value for i in at.info)
 
 
 

@@ -23,7 +23,7 @@ def open_settings() -> AppTest:
 
 def fill(at: AppTest, frequency: str, period: str, day: dt.date | None) -> None:
     next(r for r in at.radio if r.label == "Files GSTR-3B").set_value(frequency)
-    next(t for t in at.text_input if t.label.startswith("Override for period")).set_value(period)
+    next(s for s in at.selectbox if s.label == "Override a date of").set_value(period)
     next(s for s in at.selectbox if s.label == "Date").set_value("gstr3b")
     next(d for d in at.date_input if d.label.startswith("New date")).set_value(day)
     next(b for b in at.button if b.label == "Save calendar").click()
@@ -44,12 +44,13 @@ def test_frequency_and_an_override_saved_from_settings(db_file):
     assert any("31 Jan 2026" in str(df.value) for df in at.dataframe)
 
 
-def test_a_bad_period_is_refused_and_nothing_is_written(db_file):
+def test_the_period_is_chosen_in_words_and_no_override_writes_none(db_file):
     seed_demo(n_per_business=10, with_jobs=False)
     at = open_settings()
-    fill(at, "quarterly", "2025-11", dt.date(2025, 12, 27))
-    assert any("Return period '2025-11' is not MMYYYY" in e.value for e in at.error)
+    chooser = next(s for s in at.selectbox if s.label == "Override a date of")
+    assert chooser.value == "" and "No override" in chooser.options
+    assert "Nov 2025" in chooser.options and not any(o.isdigit() for o in chooser.options)
+    fill(at, "quarterly", "", dt.date(2025, 12, 27))
     assert rows("SELECT count(*) FROM calendar_overrides") == [(0,)]
     assert rows("SELECT filing_frequency FROM businesses WHERE gstin = ?", [GSTIN]) == \
-        [("monthly",)]
-    assert rows("SELECT count(*) FROM action_log WHERE kind = 'settings'") == [(0,)]
+        [("quarterly",)]

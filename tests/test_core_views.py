@@ -53,8 +53,9 @@ def test_portal_rules_refuse_pending_when_blocked_and_reject_on_import(db_file):
     boe = rows("SELECT record_id FROM ims_records WHERE doc_type = 'BOE' LIMIT 1")[0][0]
     result = actions.save_user_actions(GSTINS, {blocked: {"action": "P"}, boe: {"action": "R"}}, "t")
     assert result.saved == 0
-    assert dict(result.skipped) == {blocked: "Pending not allowed (ispendactblocked=Y)",
-                                    boe: "Import of goods cannot be rejected"}
+    assert dict(result.skipped) == {
+        blocked: "the portal does not allow Pending for this document; accept or reject it",
+        boe: "import of goods cannot be rejected"}
     assert rows("SELECT count(*) FROM action_log")[0][0] == 0
 
 

@@ -167,7 +167,7 @@ def test_a_heading_click_sorts_every_filtered_record_never_one_page(page, app):
                      "filtered records").wait_for(timeout=15000)
     assert docs_shown(records_list(page))[:5] == by_doc[:5]
     assert docs_shown(editor(page))[:5] == by_doc[:5]       # the editor follows
-    assert "sort=doc_no" in page.url and "order=asc" in page.url
+    assert "sort=document" in page.url and "order=asc" in page.url   # words in the address
     shoot(page, "3_heading_sorts_the_store")
     click_first_heading(page, records_list(page), MARKER_PX)
     page.get_by_text("sorted by Document (largest / latest first)").wait_for(timeout=15000)

@@ -1,7 +1,10 @@
 """Every page, opened as admin, analyst and auditor over the demo store, speaks words: no label,
-heading, metric, caption, option, chart legend or table cell is a store code (`missing_in_pr`,
-an upper-case `_`-separated token such as `TAXABLE_VALUE`), a literal `None` / `nan`, or a time
-without its zone (core/labels.py, core/timefmt.py)."""
+heading, metric, caption, option, help text, message (info, warning, error, success, toast),
+chart legend or table cell is a store code (`missing_in_pr`, an upper-case `_`-separated token
+such as `TAXABLE_VALUE`, a field name such as `ispendactblocked`, a period as `102025`, a date
+as `2025-10-01`, an internal record id, a command-line flag), a literal `None` / `nan`, or a
+time without its zone (core/labels.py, core/timefmt.py); the address a user copies carries
+words (`status=missing-in-books`), and the old codes still open the page."""
 from __future__ import annotations
 
 import json
@@ -31,6 +34,14 @@ LOWER_CODE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
 # the taxes' own names (IGST, CGST, SGST) are words as well as reason tokens
 STORE_CODES = {s for s in STATUSES if "_" in s} | (set(REASONS) - {"IGST", "CGST", "SGST"})
 RAW = {"None", "nan", "NaN", "NaT", "null", "<NA>"}
+# in prose: store field names, request types, a period or date written as the store keeps it,
+# an internal record id, a command-line flag (outside `code` spans, which are for operators)
+FIELD_WORDS = re.compile(r"\b(ispendactblocked|isitcredreqblocked|rtnprd|ret_period|MMYYYY|"
+                         r"RETTRACK|reqtyp)\b|\b(SAVE|RESET)\b|(?<![\w-])--[a-z]|"
+                         r"\b[Rr]ecord \d+\b|\bportal record \d+\b|"
+                         r"(?<![\d,.])(0[1-9]|1[0-2])20\d\d(?![\d,.])|\b\d{4}-\d{2}-\d{2}\b")
+PERIOD_CODE = re.compile(r"^(0[1-9]|1[0-2])20\d\d$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}( 00:00:00)?$")
 TIME = re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?(\.\d+)?\b(?!\s*(:|[A-Z]{2,5}\b|[+-]\d{2}:?\d{2}))")
 
 
@@ -43,6 +54,10 @@ def what_is_wrong(text: str) -> str | None:
     if (parts and all(re.fullmatch(r"[A-Z0-9_]+", p) or LOWER_CODE.match(p) for p in parts)
             and any("_" in p for p in parts)):
         return "store code"
+    if PERIOD_CODE.match(cell):
+        return "period as a code"
+    if ISO_DATE.match(cell):
+        return "date as a code"
     if TIME.search(cell):
         return "time without its zone"
     return None
@@ -51,6 +66,8 @@ def what_is_wrong(text: str) -> str | None:
 def words_in_prose(text: str) -> str | None:
     """A caption or heading: no store code anywhere in it (outside `code` spans)."""
     prose = re.sub(r"`[^`]*`", "", str(text))
+    if found := FIELD_WORDS.search(prose):
+        return f"code {found.group(0)}"
     for word in re.findall(r"[A-Za-z0-9_]+", prose):
         if word in STORE_CODES or (UPPER_CODE.match(word) and word not in ("GSTR_2B",)):
             return f"store code {word}"
@@ -84,24 +101,29 @@ def findings(at: AppTest) -> list[tuple[str, str, str]]:
         if why:
             found.append((where, str(text), why))
 
-    for kind in ("title", "header", "subheader", "caption"):
+    for kind in ("title", "header", "subheader", "caption", "markdown", "info", "warning",
+                 "error", "success", "toast"):
         for e in getattr(at, kind):
             check(kind, e.value, words_in_prose)
     for m in at.metric:
         check("metric", m.label)
         check("metric", m.value)
+        check("metric help", m.proto.help or "", words_in_prose)
     for kind in ("selectbox", "multiselect", "radio", "text_input", "button", "checkbox",
                  "number_input", "date_input", "time_input", "toggle", "text_area"):
         for w in getattr(at, kind):
             check(f"{kind} label", w.label, words_in_prose)
+            check(f"{kind} help", getattr(w, "help", None) or "", words_in_prose)
             for option in getattr(w, "options", None) or []:
                 check(f"{kind} option", option)
     for d in at.dataframe:
         blank_nulls = bool(d.proto.placeholder) or d.proto.HasField("placeholder")
         config = json.loads(d.proto.columns or "{}")
         frame = d.value
-        for column in frame.columns:
-            check("table heading", column, words_in_prose)
+        shown = list(d.proto.column_order) or list(frame.columns)   # hidden columns left out
+        for column in [c for c in frame.columns if c in shown]:
+            heading = (config.get(column) or config.get(f"col:{column}") or {}).get("label")
+            check("table heading", heading or column, words_in_prose)
             if shown_as_dates(config, column):   # the browser writes them '20 Sep 2025'
                 continue
             for value in frame[column].tolist():
@@ -170,3 +192,30 @@ def test_every_page_speaks_words(people, who, db_file):
         for where, text, why in findings(at):   # one example of each kind of problem
             problems.setdefault(f"{page} · {where} · {why}", text)
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
+
+
+def test_the_address_a_user_copies_carries_words_and_old_links_still_open(people):
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=90)
+    at.session_state["auth_user_id"] = people["admin"].user_id
+    at.run()
+    at.switch_page("pages/ims_invoices.py")
+    at.query_params["status"] = "missing_in_pr"        # a link copied before words
+    at.query_params["recommended"] = "R"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="f_status").value == ["missing_in_pr"]
+    assert at.multiselect(key="f_rec").value == ["R"]
+    address = {k: at.query_params[k] for k in at.query_params}
+    flat = {k: (v[0] if isinstance(v, list) else v) for k, v in address.items()}
+    assert flat["status"] == "missing-in-books" and flat["recommended"] == "reject", flat
+    assert flat["bucket"] == "no-action", flat
+    for name, value in flat.items():
+        assert "_" not in value, (name, value)
+    again = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=90)
+    again.session_state["auth_user_id"] = people["admin"].user_id
+    again.run()
+    again.switch_page("pages/ims_invoices.py")
+    again.query_params.update(flat)                    # the new link opens the same filters
+    again.run()
+    assert again.multiselect(key="f_status").value == ["missing_in_pr"]
+    assert again.multiselect(key="f_rec").value == ["R"]

@@ -68,7 +68,9 @@ def test_both_sample_layouts_store_the_same_documents(store, tmp_path):
 def test_reupload_needs_force(store):
     imp(STANDARD_SAMPLE)
     again = imp(STANDARD_SAMPLE)
-    assert not again.ok and "already imported as batch 1" in again.refused and "--force" in again.refused
+    assert not again.ok and "already imported as batch 1" in again.refused
+    assert "--force" not in again.refused and "roll that batch back first" in again.refused
+    assert " IST by " in again.refused                   # the time in the business zone
     assert again.validation is None                       # refused before reading the file
     assert counts(store) == (1, 8, 8)
     forced = imp(STANDARD_SAMPLE, force=True, on_duplicate="replace")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import auth_ui, backup_ui, charts, ui, url_state
 from app.deadlines_ui import show_deadline_panel
+from app.fetch_now import fetch_now_panel
 from app.gstr2b_panel import show_gstr2b_panel
 from app.incidents import error_boundary
 from core import labels
@@ -34,6 +35,7 @@ counts = ui.cached(dash.action_counts, gstins)
 
 show_deadline_panel(gstins)   # the month's calendar per business (app/deadlines_ui.py)
 show_gstr2b_panel(gstins)     # GSTR-2B needs regeneration, stored 2Bs (app/gstr2b_panel.py)
+fetch_now_panel(gstins, ui.current_actor())   # IMS, GSTR-2A, GSTR-2B now (app/fetch_now.py)
 
 
 def count_table(counts: pl.DataFrame) -> list[dict]:
@@ -47,7 +49,7 @@ def count_table(counts: pl.DataFrame) -> list[dict]:
 def portal_chart(counts: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
     """Records by the portal's action per business; a click opens those records."""
     frame = counts.with_columns(
-        labels.each(counts["gstin"], ui.label_business).alias("Business"))
+        labels.each(counts["gstin"], charts.business_axis_label).alias("Business"))
     portal = frame.unpivot(index=["Business", "gstin"], on=list(PORTAL_WORDS),
                            variable_name="bucket", value_name="records")
     portal = portal.with_columns(
@@ -59,7 +61,7 @@ def portal_chart(counts: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
                  **charts.ACTION_CHART)
     charts.indian_axis(charts.hover(fig, "records"),
                        frame.select(list(PORTAL_WORDS)).sum_horizontal().to_list())
-    point = charts.drawn(left, fig, "portal_actions")
+    point = charts.drawn(left, fig.update_xaxes(tickangle=0, title=None, categoryorder="category ascending"), "portal_actions")
     if point:
         gstin, bucket = point["customdata"][1], point["customdata"][2]
         url_state.open_page(IMS_PAGE, {"business": gstin, "bucket": bucket})
@@ -70,7 +72,7 @@ def itc_chart(itc: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
     records of that business and status."""
     frame = itc.with_columns(
         labels.each(itc["match_status"], labels.status_words).alias("Status"),
-        labels.each(itc["gstin"], ui.label_business).alias("Business"),
+        labels.each(itc["gstin"], charts.business_axis_label).alias("Business"),
         labels.each(itc["itc"], rupees).alias("shown"))
     frame, unit = scaled(frame, "itc")
     fig = px.bar(frame, x="Business", y="itc", color="Status",
@@ -79,7 +81,7 @@ def itc_chart(itc: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
                  labels={"itc": f"ITC ({unit})"}, **charts.STATUS_CHART)
     totals = frame.group_by("Business").agg(pl.col("itc").sum())["itc"].to_list()
     charts.indian_axis(charts.hover(fig, "ITC"), totals, decimals=2)
-    point = charts.drawn(right, fig, "itc_status")
+    point = charts.drawn(right, fig.update_xaxes(tickangle=0, title=None, categoryorder="category ascending"), "itc_status")
     if point:
         gstin, status = point["customdata"][1], point["customdata"][2]
         url_state.open_page(IMS_PAGE, {"business": gstin, "status": status})

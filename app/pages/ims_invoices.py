@@ -18,8 +18,11 @@ from core.auth import PermissionDenied
 from core.figures import count_words
 from core.ims import BUCKETS, DEFAULT_SORT, SORTS, ImsFilter, download_name, ims_file, upload, view
 from core.ims import actions as act
+from core.jobs import POLL, run_job
 
 PAGE_SIZE = 50
+OUTCOME = "grid_outcome"   # the last save's result, shown by the buttons
+CHECKED = "upload_checked"  # the last upload-status check, shown by its button
 EAGER_ROWS = 5000      # downloads up to this size are built with the page (a second click works)
 ORDERS = {"desc": "Largest / latest first", "asc": "Smallest / earliest first"}
 
@@ -28,22 +31,31 @@ ui.show_flash()
 gstins = ui.require_businesses()
 may_act, may_upload = ui.can("act"), ui.can("upload")
 options = ui.cached(view.filter_options, gstins)
+RECOMMENDED_WORDS = {"A": "accept", "R": "reject", "P": "pending", "-": "none"}
 URL = {"f_business": ("business", "list", gstins), "f_section": ("section", "list", None),
-       "f_period": ("period", "list", options["periods"]),
-       "f_status": ("status", "list", options["match_statuses"]),
-       "f_rec": ("recommended", "list", ["A", "R", "P", "-"]),
+       "f_period": ("period", "list", options["periods"],
+                    {p: url_state.url_word(labels.period_words(p)) for p in options["periods"]}),
+       "f_status": ("status", "list", options["match_statuses"],
+                    {c: url_state.url_word(labels.status_words(c))
+                     for c in options["match_statuses"]}),
+       "f_rec": ("recommended", "list", ["A", "R", "P", "-"], RECOMMENDED_WORDS),
        "f_supplier": ("supplier", "text", None), "f_doc": ("doc", "text", None),
-       "bucket": ("bucket", "choice", list(BUCKETS)), "sort": ("sort", "choice", list(SORTS)),
+       "bucket": ("bucket", "choice", list(BUCKETS),
+                  {b: url_state.url_word(BUCKETS[b][0]) for b in BUCKETS}), "sort": ("sort", "choice", list(SORTS),
+                                                {k: url_state.url_word(SORTS[k][0]) for k in SORTS}),
        "sort_order": ("order", "choice", list(ORDERS)), "page": ("page", "text", None),
        "open_record": ("record", "text", None)}
-url_state.restore(URL)
+unseen = url_state.restore(URL).get("business")
+if unseen:   # a deep link to a business this user is not granted: said, not silently dropped
+    st.warning(f"The link names {', '.join(unseen)}, which is not among the businesses you "
+               "may see; the records shown leave it out. Ask an admin to grant it (Users).")
 
 
 def filters_from_widgets(gstins: list[str], options: dict) -> ImsFilter:
     """The filter bar; every value becomes a SQL parameter in core.ims.view."""
     with st.expander("Filters", expanded=True):
         c1, c2, c3, c4 = st.columns(4)
-        businesses = c1.multiselect("Business", gstins, format_func=ui.label_business,
+        businesses = c1.multiselect("Business", gstins, format_func=ui.chip_business,
                                     key="f_business")
         sections = c2.multiselect("Section", options["sections"], key="f_section",
                                   format_func=labels.section_words)
@@ -77,7 +89,9 @@ def save_from_grid(gstins: list[str], f: ImsFilter, bucket: str, edited_rows: di
         if not (on_selected or on_filtered):
             report(act.save_user_actions(gstins, changes, user), "Saved changes")
         elif on_selected and not selected:
-            ui.flash("warning", "Tick the ✓ box of the rows to change first.")
+            st.session_state[OUTCOME] = {
+                "what": act.BULK_ACTIONS[bulk], "refused": True, "lines": [],
+                "summary": "no row is ticked; tick the ✓ box of the rows to change first"}
         elif on_selected:
             scope = ImsFilter(record_ids=tuple(selected))
             report(act.bulk_action(gstins, scope, None, bulk, user), act.BULK_ACTIONS[bulk])
@@ -93,13 +107,46 @@ def save_from_grid(gstins: list[str], f: ImsFilter, bucket: str, edited_rows: di
 
 
 def report(result: act.SaveResult, what: str) -> None:
-    ui.flash("success", f"{what}: {count_words(result.saved)} record(s) saved.")
-    if result.skipped:
-        lines = "\n".join(f"- record {rid}: {why}" if rid >= 0 else f"- {why}"
-                          for rid, why in result.skipped[:20])
-        ui.flash("warning", f"{count_words(len(result.skipped))} record(s) not changed:\n{lines}")
+    """Keep the save's outcome for the next run, where the buttons are (`show_outcome`)."""
+    st.session_state[OUTCOME] = {"what": what, "summary": result.summary(),
+                                 "lines": result.lines, "refused": result.not_saved > 0}
     ui.after_write()
     st.session_state["grid_generation"] = st.session_state.get("grid_generation", 0) + 1
+
+
+def show_outcome() -> None:
+    """The last save or bulk action, next to its buttons: the counts, then each record in
+    words (supplier, document number): saved, not saved and why, already so."""
+    done = st.session_state.pop(OUTCOME, None)
+    if not done:
+        return
+    text = f"**{done['what']}**: {done['summary']}."
+    if done["lines"]:
+        text += "\n" + "\n".join(f"- {line}" for line in done["lines"])
+    (st.warning if done["refused"] else st.success)(text)
+
+
+def check_uploads(gstins: list[str]) -> None:
+    """Ask the portal about every upload in flight, business by business, as recorded jobs
+    (like the worker's), with the progress shown; the outcome is kept for the next run."""
+    lines = []
+    with st.status("Asking the portal about the uploads in flight ...", expanded=True) as status:
+        for gstin in gstins:
+            done = run_job(POLL, gstin, lambda rid, g=gstin: upload.poll_uploads(g),
+                           triggered_by=ui.current_actor())
+            c = done.counts or {}
+            line = f"{ui.label_business(gstin)}: " + (
+                f"not checked: {done.error}" if not done.ok else
+                "nothing waiting for the portal's answer" if not (c.get("polled") or c.get("sent"))
+                else f"{count_words(c.get('polled') or 0)} upload(s) asked about, "
+                     f"{count_words(c.get('finished') or 0)} answered, "
+                     f"{count_words(c.get('sent') or 0)} queued batch(es) sent")
+            st.write(line)
+            lines.append(line)
+        status.update(label="Upload status checked.", state="complete")
+    st.session_state[CHECKED] = lines
+    ui.after_write()
+    st.rerun()
 
 
 def bucket_label(counts: dict, name: str) -> str:
@@ -174,6 +221,7 @@ else:
         on_filtered = all_col.form_submit_button(f"Apply to all {count_words(total)} filtered",
                                                  disabled=not may_act)
     ui.read_only_note("act", "change actions")
+    show_outcome()
     edits = st.session_state[editor_key]["edited_rows"]
     added = len(st.session_state[editor_key].get("added_rows") or [])
     if added and (save or on_selected):
@@ -201,11 +249,10 @@ if confirm.asked("upload"):
     confirm_upload(gstins, f)
 if (b2.button("Check upload status", disabled=not may_upload)
         and ui.permitted("upload", "check uploads with the portal")):
-    for gstin in gstins:
-        upload.poll_uploads(gstin)
-    ui.after_write()
-    st.rerun()
+    check_uploads(gstins)
 ui.read_only_note("upload", "upload to the portal")
+if said := st.session_state.pop(CHECKED, None):      # the check's outcome, by its button
+    st.success("**Upload status checked**:\n" + "\n".join(f"- {line}" for line in said))
 results = ui.cached(view.recent_upload_results, gstins)
 if not results.is_empty():
     with st.expander(f"The portal's answers to the latest uploads ({count_words(results.height)} rows)"):

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import ui
-from core import clock
+from app import ui, url_state
+from app.fetch_now import fetch_2b_button
+from core import clock, labels
 from core.calendar import deadlines
 from core.export import XLSX_MIME
-from core.figures import count_words, rupees
+from core.figures import count_words, indian, rupees
 from core.ims import download_name
+from core.ims.fetch_now import latest_generated_2b
 from core.labels import date_words, period_words
 from core.month_close import (
     HEAD_WORDS,
@@ -51,20 +53,32 @@ def offered_periods(gstin: str) -> list[str]:
 
 with st.container(border=True):
     left, right = st.columns([3, 2])
-    gstin = left.selectbox("Business", gstins, format_func=ui.label_business, key="itc_business")
+    linked = url_state.asked("business", gstins)      # F5 or a shared link: the same view
+    gstin = left.selectbox("Business", gstins, format_func=ui.label_business, key="itc_business",
+                           index=gstins.index(linked[0]) if linked else 0)
     periods = offered_periods(gstin)
     stored = ui.cached(stored_periods, gstin)
-    start = next((i for i, p in enumerate(periods) if p in stored), 0)
+    generated = ui.cached(latest_generated_2b, gstin)
+    words = {p: url_state.url_word(period_words(p)) for p in periods}
+    asked = url_state.asked("period", periods, words)
+    start = periods.index(asked[0]) if asked else next(
+        (i for i, p in enumerate(periods) if p in stored),
+        periods.index(generated) if generated in periods else 0)
     period = right.selectbox("Tax period", periods, index=start, format_func=period_words,
                              key=f"itc_period_{gstin}",
-                             help="Starts at the latest period whose GSTR-2B is fetched")
+                             help="Starts at the latest period whose GSTR-2B is fetched, else "
+                                  "the latest the portal has generated")
 
+if unseen := url_state.not_granted("business", gstins):
+    st.warning(f"The link names {', '.join(unseen)}, which is not among the businesses you may "
+               "see; showing another.")
+st.query_params.from_dict({"business": gstin, "period": words[period]})
 summary = ui.cached(itc_summary, gstin, period)
 if summary is None:
     st.info(not_fetched_words(gstin, period))
     st.caption("The worker fetches it by itself on and after that day, with the day's IMS "
-               "fetch (Dashboard, job health: \"Last GSTR-2B\"). To fetch it now: "
-               f"`python worker.py fetch-2b --gstin {gstin} --period {period}`.")
+               "fetch (Dashboard, job health: \"Last GSTR-2B\"), or fetch it now:")
+    fetch_2b_button(gstin, period, ui.current_actor())
     st.stop()
 
 st.caption(f"GSTR-2B version {summary.version or 'not given'}, generated on "
@@ -73,6 +87,7 @@ st.caption(f"GSTR-2B version {summary.version or 'not given'}, generated on "
            f"documents dated {date_words(summary.first_day)} to "
            f"{date_words(summary.last_day)}, and earlier ones the reconciliation pairs with "
            "this GSTR-2B.")
+fetch_2b_button(gstin, period, ui.current_actor(), again=True)
 off = differing(summary.figures)
 if off.height:
     rows = sorted({ROWS[r] for r in off["row"].to_list()}, key=list(ROWS.values()).index)
@@ -107,8 +122,14 @@ said = ("the 2B's own summary states " + rupees(amount / 100) + "; its documents
     f"they add up to {rupees(total / 100)}"
 st.caption(f"{ROWS[row]}, {HEAD_WORDS[head]}, {SOURCES[source]}: "
            f"{count_words(found.height)} document line(s); {said}.")
-st.dataframe(shown_documents(found), hide_index=True, width="stretch",
-             key="itc_documents")
+documents = shown_documents(found)
+amounts = [HEAD_WORDS[h] for h in HEADS] + (["Counted"] if "Counted" in documents.columns
+                                            else [])
+documents = documents.with_columns(   # Indian grouping, as every other figure of the page
+    labels.each(documents[c], indian).alias(c) for c in amounts)
+st.dataframe(documents, hide_index=True, width="stretch", key="itc_documents",
+             column_config={c: st.column_config.TextColumn(f"{c} ₹", alignment="right")
+                            for c in amounts})
 
 st.download_button(
     "Download the ITC summary (Excel)", ui.cached(itc_workbook_for, gstin, period),

@@ -8,7 +8,7 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from app import charts, ui
+from app import charts, ui, url_state
 from core import export, labels
 from core.business import supplier_labels
 from core.figures import count_words, rupees, scaled
@@ -27,34 +27,54 @@ actor = ui.current_actor()
 
 runs = ui.cached(rv.list_runs, gstins)          # newest first
 latest = runs["rtin"][0] if not runs.is_empty() and runs["rtin"][0] in gstins else gstins[0]
+# the choices live in the address too: F5 or a shared link opens the same run
+KIND_WORDS = {"ims_vs_pr": "ims", "2a_vs_pr": "gstr-2a", "2b_vs_pr": "gstr-2b"}
+latest = (url_state.asked("business", gstins) or [latest])[0]
+asked_kind = (url_state.asked("kind", list(KINDS), KIND_WORDS) or [None])[0]
+if unseen := url_state.not_granted("business", gstins):
+    st.warning(f"The link names {', '.join(unseen)}, which is not among the businesses you may "
+               "see; showing another.")
 
 with st.container(border=True):   # not a form: the business drives the periods and runs shown
-    c1, c2, c3 = st.columns([3, 2, 3])
+    c1, c3 = st.columns([5, 3])     # the business's whole name and GSTIN fit at 1440 px
     gstin = c1.selectbox("Business", gstins, index=gstins.index(latest),
                          format_func=ui.label_business, key="reco_business",
                          help="Starts at the business reconciled last")
-    kind = c2.radio("Kind", list(KINDS), format_func=KINDS.get, key="reco_kind")
-    periods = c3.multiselect("Periods (empty = all)", ui.cached(rv.reco_periods, [gstin], kind),
-                             key="reco_periods", format_func=labels.period_words)
+    kind = st.radio("Kind", list(KINDS), format_func=KINDS.get, key="reco_kind",
+                    horizontal=True, index=list(KINDS).index(asked_kind) if asked_kind else 0)
+    offered = ui.cached(rv.reco_periods, [gstin], kind)
+    period_words = {p: url_state.url_word(labels.period_words(p)) for p in offered}
+    from_link = url_state.asked("periods", offered, period_words) if "periods" in \
+        st.query_params and asked_kind == kind else None
+    periods = c3.multiselect("Periods (empty = all)", offered, key=f"reco_periods_{gstin}_{kind}",
+                             default=rv.default_periods(kind, offered) if from_link is None
+                             else from_link,
+                             format_func=labels.period_words,
+                             help="GSTR-2B vs Purchase Register starts at the latest GSTR-2B "
+                                  "fetched; the other kinds at all periods")
     run_now = st.button("Run now", type="primary", disabled=not ui.can("reconcile"))
     ui.read_only_note("reconcile", "run a reconciliation")
+st.query_params.from_dict({"business": gstin, "kind": KIND_WORDS[kind],
+                          "periods": ",".join(period_words[p] for p in periods) or "all"})
+chosen_words = (f"{KINDS[kind]} · {ui.label_business(gstin)} · "
+                f"{labels.periods_words(','.join(periods)) or 'all periods'}")
 if run_now and ui.permitted("reconcile", "run a reconciliation"):
-    title = f"Reconciling {KINDS[kind]} for {ui.label_business(gstin)} ..."
-    with st.status(title, expanded=True) as status:
+    with st.status(f"Reconciling {chosen_words} ...", expanded=True) as status:
         st.write("Reading the portal side and the purchase register, matching in five passes ...")
         try:
             run_id = sync.run_reconciliation(gstin, kind, list(periods) or None, actor)
-            status.update(label=f"Run {run_id} done.", state="complete")
+            status.update(label=f"Reconciled {chosen_words}.", state="complete")
             st.session_state["reco_run"] = run_id
         except Exception as exc:  # noqa: BLE001 - any failure is shown as the run's outcome
             status.update(label=f"Reconciliation failed: {exc}", state="error")
     ui.after_write()
 
-runs = ui.cached(rv.list_runs, [gstin])         # the chosen business's runs, newest first
+runs = rv.runs_of_choice(ui.cached(rv.list_runs, [gstin]), gstin, kind, periods)
+st.subheader(chosen_words)
 if runs.is_empty():
-    st.info(f"No reconciliation has run for {ui.label_business(gstin)} yet. Press **Run now**, "
-            "or wait for the daily sync after the fetch. Import the purchase register first "
-            "(Purchase Register page).")
+    st.info(f"No reconciliation of {chosen_words} has run yet. Press **Run now**"
+            + (", or wait for the daily sync after the fetch" if kind != "2b_vs_pr" and not periods
+               else "") + ". Import the purchase register first (Purchase Register page).")
     st.stop()
 
 
@@ -68,7 +88,8 @@ def run_label(runs: pl.DataFrame, run: int) -> str:
 run_ids = runs["run_id"].to_list()     # the run just started here, else the newest
 just_run = st.session_state.get("reco_run")
 run_id = st.selectbox("Run", run_ids, index=run_ids.index(just_run) if just_run in run_ids else 0,
-                      format_func=partial(run_label, runs))
+                      format_func=partial(run_label, runs),
+                      help="The runs of this business, kind and periods, newest first")
 
 summary = ui.cached(rv.status_summary, run_id, gstins)
 chosen_run = runs.row(run_ids.index(run_id), named=True)
@@ -144,7 +165,12 @@ fig = px.bar(trend, x="period", y="records", color="Status", custom_data=["shown
              title=charts.titled("Trend by period", *whose), **charts.STATUS_CHART)
 totals = trend.group_by("period").agg(pl.col("records").sum())["records"].to_list()
 fig = charts.indian_axis(charts.hover(fig, "records"), totals)
-if point := charts.drawn(st, fig.update_xaxes(type="category", title="return period"), "trend"):
+in_date_order = [labels.period_words(p) for p in sorted(
+    set(ui.cached(rv.trend_by_period, run_id, gstins)["period"].drop_nulls().to_list()),
+    key=lambda p: (p[2:], p[:2]))]
+fig.update_xaxes(type="category", title="return period", categoryorder="array",
+                 categoryarray=in_date_order)
+if point := charts.drawn(st, fig, "trend"):
     drill_to(status=point["customdata"][1])
 st.caption(charts.CLICK_HINT)
 

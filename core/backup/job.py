@@ -126,7 +126,8 @@ def describe(status: dict, with_folder: bool = True) -> list[str]:
                      f"{status['count']} kept" + (f" in {s.path}" if with_folder else ""))
     else:
         lines.append(f"no backup in {s.path} yet" if with_folder else "no backup yet")
-    lines.append(f"daily at {s.time}, next {_when(status['next_at'])}; keeping the last "
+    zone = dt.datetime.now(business_tz()).strftime("%Z")
+    lines.append(f"daily at {s.time} {zone}, next {_when(status['next_at'])}; keeping the last "
                  f"{s.keep_daily} daily and {s.keep_monthly} monthly" if s.on else
                  "daily backups are off (Settings, or: python worker.py settings set "
                  "backup_time 02:00)")

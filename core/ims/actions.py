@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from core.auth import User, require
+from core.business import NAMES_SQL
+from core.figures import count_words
 from core.ims.view import ImsFilter, where_clause
+from core.labels import doc_type_words
 from core.reco import (
     ANSWER_LABELS,
     FULL,
@@ -40,10 +43,20 @@ BULK_ACTIONS = {
     "discard": "Discard my change (not uploaded)",
 }
 # SQL: why a record cannot take action `t` (NULL when it can)
-_BLOCKED = ("CASE WHEN t IS NULL THEN 'no recommendation' "
-            "WHEN t = 'P' AND ispendactblocked = 'Y' THEN 'Pending not allowed "
-            "(ispendactblocked=Y)' "
-            "WHEN t = 'R' AND doc_type = 'BOE' THEN 'Import of goods cannot be rejected' END")
+_BLOCKED = ("CASE WHEN t IS NULL THEN 'it has no recommendation to apply' "
+            "WHEN t = 'P' AND ispendactblocked = 'Y' THEN 'the portal does not allow Pending "
+            "for this document; accept or reject it' "
+            "WHEN t = 'R' AND doc_type = 'BOE' THEN 'import of goods cannot be rejected' END")
+SHOWN_LINES = 20   # records named in a result, saved and not saved each
+# '<supplier name>, invoice <number>' of each record in `todo` (names: books, else the 2B)
+_DOC_WORDS = ("coalesce(nullif(n.supplier_name, ''), CASE WHEN regexp_matches(r.stin, "
+              "'^[0-9]{2}[A-Z0-9]{13}$') THEN 'supplier ' || r.stin ELSE 'import of goods (port ' "
+              "|| r.stin || ')' END) || ', ' || CASE r.doc_type WHEN 'INV' THEN 'invoice' "
+              "WHEN 'CRN' THEN 'credit note' WHEN 'DBN' THEN 'debit note' WHEN 'BOE' "
+              "THEN 'bill of entry' ELSE 'document' END || ' ' || r.doc_no")
+_ACTION_WORDS = ("CASE t WHEN 'A' THEN 'accepted' WHEN 'R' THEN 'rejected' WHEN 'P' THEN "
+                 "'kept pending' WHEN 'N' THEN 'reset to no action' ELSE 'your change discarded' "
+                 "END")
 
 
 class ActionError(ValueError):
@@ -52,8 +65,23 @@ class ActionError(ValueError):
 
 @dataclass
 class SaveResult:
+    """What a save did. `skipped`: (record_id, why) for the code; `not_saved`: how many were
+    refused; `unchanged`: already so; `lines`: records in the user's words (supplier name,
+    document number), what was saved and what was not and why."""
     saved: int = 0
     skipped: list[tuple[int, str]] = field(default_factory=list)
+    not_saved: int = 0
+    unchanged: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """'2 record(s) saved; 1 not saved; 1 already so' (counts in Indian grouping)."""
+        parts = [f"{count_words(self.saved)} record(s) saved"]
+        if self.not_saved:
+            parts.append(f"{count_words(self.not_saved)} not saved")
+        if self.unchanged:
+            parts.append(f"{count_words(self.unchanged)} already so, nothing to change")
+        return "; ".join(parts)
 
 
 def acting_as(actor: User | str, permission: str = "act") -> str:
@@ -126,7 +154,7 @@ def _check(rid: int, row: dict, new: dict) -> list[str]:
     note = new.get("internal_note") or ""
     if len(note) > NOTE_MAX:
         problems.append(f"the internal note has {len(note)} characters; at most {NOTE_MAX}")
-    where = f"{row.get('doc_type') or 'record'} {row.get('doc_no') or rid}"
+    where = f"{doc_type_words(row.get('doc_type')).lower() or 'document'} {row.get('doc_no')}"
     return [f"{where}: {p}" for p in problems]
 
 
@@ -232,14 +260,19 @@ def _write(con, actor: str, allow_null: bool) -> SaveResult:
     d_igst .. d_cess) with log rows."""
     blocked = _BLOCKED
     if allow_null:
-        blocked = _BLOCKED.replace("WHEN t IS NULL THEN 'no recommendation' ", "")
+        blocked = _BLOCKED.replace("WHEN t IS NULL THEN 'it has no recommendation to apply' ",
+                                   "")
     con.execute("ALTER TABLE todo ADD COLUMN problem VARCHAR")
     con.execute(f"UPDATE todo SET problem = {blocked}")
+    con.execute("ALTER TABLE todo ADD COLUMN same BOOLEAN")
+    con.execute(f"UPDATE todo SET same = problem IS NULL AND t IS NOT DISTINCT FROM old_action "
+                f"AND {_SAME}")
     skipped = con.execute("SELECT record_id, problem FROM todo WHERE problem IS NOT NULL "
                           "ORDER BY record_id LIMIT 1000").fetchall()
-    n_skipped = con.execute("SELECT count(*) FROM todo WHERE problem IS NOT NULL").fetchone()[0]
-    con.execute(f"DELETE FROM todo WHERE problem IS NOT NULL OR "
-                f"(t IS NOT DISTINCT FROM old_action AND {_SAME})")
+    n_skipped, n_same = con.execute("SELECT count(*) FILTER (WHERE problem IS NOT NULL), "
+                                    "count(*) FILTER (WHERE same) FROM todo").fetchone()
+    lines = _record_lines(con)
+    con.execute("DELETE FROM todo WHERE problem IS NOT NULL OR same")
     con.execute(f"""
         INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
         SELECT ?, rtin, record_id, 'user_action', old_action, t, nullif({_LOG_NOTE}, '')
@@ -249,7 +282,45 @@ def _write(con, actor: str, allow_null: bool) -> SaveResult:
                        user_action_by = ?, user_action_at = current_timestamp
                    FROM todo WHERE ims_records.record_id = todo.record_id""", [actor])
     saved = con.execute("SELECT count(*) FROM todo").fetchone()[0]
-    result = SaveResult(saved=saved, skipped=list(skipped))
+    result = SaveResult(saved=saved, skipped=list(skipped), not_saved=n_skipped,
+                        unchanged=n_same, lines=lines)
     if n_skipped > len(skipped):
         result.skipped.append((-1, f"... and {n_skipped - len(skipped)} more"))
     return result
+
+
+def record_words(gstins: list[str], ids: list[int]) -> dict[int, str]:
+    """{record id: 'Narmada Cartons Corporation, invoice 002799'} for messages about records."""
+    if not ids:
+        return {}
+    where, params = where_clause(gstins, ImsFilter(record_ids=tuple(int(i) for i in ids)))
+    with connect(read_only=True) as con:
+        return dict(con.execute(f"""
+            SELECT r.record_id, {_DOC_WORDS} FROM (SELECT * FROM ims_records WHERE {where}) r
+            LEFT JOIN ({NAMES_SQL}) n ON n.rtin = r.rtin AND n.stin = r.stin""",
+                                params).fetchall())
+
+
+def _record_lines(con) -> list[str]:
+    """The records of `todo` in words, those not saved first: 'Not saved: Narmada Cartons,
+    invoice 002799: the portal does not allow Pending ...'; 'Saved: ..., rejected'; at most
+    SHOWN_LINES of each, then how many more."""
+    rows = con.execute(f"""
+        WITH d AS (
+            SELECT t.problem, t.same, {_DOC_WORDS} AS doc, {_ACTION_WORDS} AS did,
+                   t.record_id
+            FROM todo t JOIN ims_records r USING (record_id)
+            LEFT JOIN ({NAMES_SQL}) n ON n.rtin = r.rtin AND n.stin = r.stin)
+        SELECT kind, list(line ORDER BY record_id)[:{SHOWN_LINES}], count(*) FROM (
+            SELECT record_id, CASE WHEN problem IS NOT NULL THEN 1 WHEN same THEN 3 ELSE 2 END
+                   AS kind,
+                   CASE WHEN problem IS NOT NULL THEN 'Not saved: ' || doc || ': ' || problem
+                        WHEN same THEN 'Already so: ' || doc || ' (nothing to change)'
+                        ELSE 'Saved: ' || doc || ', ' || did END AS line FROM d)
+        GROUP BY kind ORDER BY kind""").fetchall()
+    lines = []
+    for _, shown, total in rows:
+        lines += shown
+        if total > len(shown):
+            lines.append(f"... and {count_words(total - len(shown))} more like these")
+    return lines

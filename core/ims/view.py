@@ -49,7 +49,7 @@ NOT_SYNCED = "(not synced)"
 GRID_COLUMNS = (
     "r.record_id, r.rtin, r.stin, r.doc_no, r.doc_date, r.txval, "
     "coalesce(r.igst, 0) + coalesce(r.cgst, 0) + coalesce(r.sgst, 0) + coalesce(r.cess, 0) AS tax, "
-    "r.val, r.portal_action, r.match_status, r.reasons, r.internal_note, "
+    "r.val, r.doc_type, r.portal_action, r.match_status, r.reasons, r.internal_note, "
     f"r.upload_state, r.upload_error, r.ispendactblocked, r.srcfilstatus, {answer_columns_sql('r')}"
 )
 TAX_SQL = "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)"
@@ -331,15 +331,20 @@ def recent_upload_results(gstins: list[str], limit: int = 200) -> pl.DataFrame:
     frame = frame_of(table)
     words = [{"portal_answer": request_words(row["request_status"]),
               "result": result_words(row["result"]) if row["request_status"] != "IP" else WAITING,
-              "error": " ".join(str(v) for v in (row["error_cd"], row["error_msg"]) if v),
+              "error": str(row["error_msg"] or "") or ("the portal refused it" if row["error_cd"]
+                                                       else ""),
+              "reqtyp": REQUEST_KINDS.get(row["reqtyp"], "Sent to the portal"),
               "action": ACTION_WORDS.get(row["action"], action_words(row["action"], ""))}
              for row in frame.iter_rows(named=True)]
     shown = shown_times(frame, "sent_at").drop("request_status", "result", "error_cd",
-                                              "error_msg", "action")
+                                              "error_msg", "action", "reqtyp")
     return shown.hstack(pl.DataFrame(words, schema={"portal_answer": pl.Utf8, "result": pl.Utf8,
-                                                    "error": pl.Utf8, "action": pl.Utf8})).select(
+                                                    "error": pl.Utf8, "reqtyp": pl.Utf8,
+                                                    "action": pl.Utf8})).select(
         "request_id", "sent_at", "portal_answer", "result", "doc_no", "action", "error", "rtin",
         "supplier_gstin", "reqtyp")
 
 
 ACTION_WORDS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "Reset to no action"}
+# the portal's request types (SAVE / RESET) as the upload results table names them
+REQUEST_KINDS = {"SAVE": "Actions sent", "RESET": "Actions reset"}

@@ -91,6 +91,8 @@ def cmd_import(args) -> int:
     if result.validation is not None:
         _report(result.validation, args)
     print(result.summary())
+    if not result.ok and result.validation is None and not args.force:
+        print("On the command line, --force imports it again as it is.")
     return 0 if result.ok else 2
 
 

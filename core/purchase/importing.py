@@ -29,6 +29,7 @@ from core.purchase.documents import (
 from core.purchase.read import LINE, RawTable, load_source, read_table
 from core.purchase.templates import BUILTINS, Template, get_template, header_score
 from core.purchase.validate import PROBLEM_SCHEMA, canonical_lines, line_problems, parse_lines, say
+from core.timefmt import shown_time
 
 DUP_COLUMNS_EXTRA = ["kind", "action", "reason", "existing_batch_id"]
 DOC_COLUMNS = ["rtin", "stin", "supplier_name", "doc_type", "doc_no", "doc_date", "pos", "rcm",
@@ -102,7 +103,8 @@ class Validation:
     def summary(self) -> str:
         return (f"{self.file}: {self.line_count} lines, {self.docs.height} documents, "
                 f"{self.error_count} errors on {self.invalid_lines} lines, {self.warning_count} "
-                f"warnings, {self.duplicates.height} duplicates")
+                f"warning{'' if self.warning_count == 1 else 's'}, {self.duplicates.height} "
+                "duplicates")
 
 
 def read_purchase_documents(path, template: str | Template = "standard",
@@ -216,7 +218,7 @@ class ImportResult:
             return f"{self.file}: nothing imported: {self.refused}"
         done = (f"{self.file}: batch {self.batch_id}: {self.imported} documents imported, "
                 f"{self.replaced} replaced, {self.skipped} duplicates skipped, {self.warnings} "
-                f"warnings")
+                f"warning{'' if self.warnings == 1 else 's'}")
         if self.left_out:
             done += (f"; {self.left_out} lines left out ({self.errors} errors; a document with a "
                      "faulty line is left out whole)")
@@ -240,8 +242,9 @@ def import_purchase_file(source, template: str | Template = "standard", actor: s
     if before:
         return ImportResult(None, name, refused=(
             f"this file was already imported as batch {before['batch_id']} ({before['file_name']}, "
-            f"{before['imported_at']:%Y-%m-%d %H:%M} by {before['imported_by']}); import it again "
-            f"only with force (--force)"))
+            f"{shown_time(before['imported_at'])} by {before['imported_by']}). To import it "
+            "again, roll that batch back first (Purchase Register, Imports), then import the "
+            "file"))
     v = validate_purchase_file(data, template, company_gstin, sheet, on_duplicate, file_name=name,
                                today=today, valid_only=valid_only)
     result = ImportResult(None, name, errors=v.error_count, warnings=v.warning_count, validation=v,

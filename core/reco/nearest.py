@@ -214,5 +214,5 @@ def _duplicate_of(side: pl.DataFrame, what: str) -> pl.DataFrame:
     return side.filter(pl.col("dup_of").is_not_null()).select("id", "dup_of").join(
         firsts, on="dup_of").select(
         "id", "nearest_doc_no",
-        pl.concat_str([pl.lit(f"duplicate of {what} "),
-                       pl.col("dup_of").cast(pl.Utf8)]).alias("nearest_reason"))
+        pl.concat_str([pl.lit(f"the same document twice: a duplicate of the {what} "),
+                       pl.col("nearest_doc_no")]).alias("nearest_reason"))

@@ -42,6 +42,21 @@ def list_runs(gstins: list[str]) -> pl.DataFrame:
             ORDER BY run_id DESC""", [list(gstins)])
 
 
+def runs_of_choice(runs: pl.DataFrame, gstin: str, kind: str,
+                   periods: list[str] | None) -> pl.DataFrame:
+    """The runs (of `list_runs`) of this business and kind over exactly these periods (none:
+    all periods), newest first: the run shown is the one chosen, never another kind's."""
+    want = ",".join(sorted(periods or []))
+    same = pl.col("periods").fill_null("").str.split(",").list.sort().list.join(",")
+    return runs.filter((pl.col("rtin") == gstin) & (pl.col("kind") == kind) & (same == want))
+
+
+def default_periods(kind: str, offered: list[str]) -> list[str]:
+    """What a kind reconciles unless told: a GSTR-2B is one period's return, so the latest
+    stored one; IMS and GSTR-2A all their periods (as the daily sync does)."""
+    return offered[:1] if kind == "2b_vs_pr" else []
+
+
 def _scoped(run_id: int, gstins: list[str], extra: str = "", extra_params: list | None = None):
     where = ("run_id = ? AND run_id IN (SELECT run_id FROM reco_runs WHERE "
              "list_contains(?::VARCHAR[], rtin))"
