@@ -49,7 +49,18 @@ def period_rank() -> pl.Expr:
 
 
 def has_amendments(side: pl.DataFrame) -> bool:
-    return bool(side.height) and bool(side.select(is_amendment().any()).item())
+    """Some row names an original or comes from an amendment section (looked for on the few
+    distinct sections, not on every row)."""
+    if not side.height:
+        return False
+    if side["orig_raw_no"].null_count() < side.height:
+        return True
+    return amendment_sections_in(side["section"])
+
+
+def amendment_sections_in(sections: pl.Series) -> bool:
+    names = sections.cast(pl.Utf8).drop_nulls().unique().str.strip_chars().str.to_lowercase()
+    return bool(names.is_in(AMENDMENT_SECTIONS).any())
 
 
 def mark_chains(side: pl.DataFrame, order: list[str] | None = None) -> pl.DataFrame:

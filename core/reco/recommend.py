@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from core.reco.chains import AMENDMENT_SECTIONS
+from core.reco.chains import amendment_sections_in
 from core.reco.declare import declare_itc_reduction, itc_reduction_applies
 from core.reco.keys import key_hash
 
@@ -92,9 +92,9 @@ def _chain_role(results: pl.DataFrame) -> pl.Expr:
     """OLDER_BOOKED / OLDER / ORIGINAL_VALUES / null per row (see `recommendation`); worked
     out only where a chain exists (an `amended` row)."""
     status = pl.col("match_status")
-    amendment = pl.col("section").cast(pl.Utf8).str.to_lowercase().is_in(AMENDMENT_SECTIONS) \
-        if "section" in results.columns else pl.lit(False)
-    if not results.select(((status == "amended") | amendment).any()).item():
+    chained = results.select((status == "amended").any()).item() or (
+        "section" in results.columns and amendment_sections_in(results["section"]))
+    if not chained:
         return pl.lit(None, pl.Utf8)
     booked = pl.col("pr_id").is_not_null() if "pr_id" in results.columns else pl.lit(False)
     return (pl.when((status == "amended") & booked).then(pl.lit(OLDER_BOOKED))
