@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import labels
-from core.reco import project_2a_onto_ims, reconcile
+from core.portal.payload import read_2b_frame
+from core.reco import portal_frame_2b, project_2a_onto_ims, reconcile, reconcile_2b
 from tests.fixtures import (
     S1,
     books_frame,
@@ -248,3 +249,22 @@ def test_random_chains_are_matched_once_never_duplicates_and_no_credit_note_reje
     assert not any(r["doc_type"] == "CRN" and r["recommended_action"] == "R"
                    for r in got.values())
     assert out.filter(pl.col("portal_id").is_null())["pr_id"].is_unique().all()
+
+
+def test_gstr2b_chain_is_matched_once_and_the_older_version_is_not_claimed_twice():
+    note = {"typ": "C", "suptyp": "R", "dt": "10-10-2025", "pos": "27", "rev": "N",
+            "itcavl": "Y", "txval": 1000.0, "igst": 0, "cgst": 90.0, "sgst": 90.0, "cess": 0}
+    payload = {"data": {"gstin": "27AAACW1234K1ZD", "rtnprd": "112025", "docdata": {
+        "cdnr": [{"ctin": S1, "supprd": "102025", "nt": [dict(note, ntnum="CN-5")]}],
+        "cdnra": [{"ctin": S1, "supprd": "112025", "nt": [dict(
+            note, ntnum="CN-5", ontnum="CN-5", ontdt="10-10-2025", txval=800.0, cgst=72.0,
+            sgst=72.0)]}]}}}
+    head, docs = read_2b_frame(payload)
+    portal = portal_frame_2b(docs, "27AAACW1234K1ZD", head["rtnprd"])
+    books = books_frame([books_row(1, "CN-5", txval=80_000, igst=0, cgst=7_200, sgst=7_200,
+                                   **CN)]).with_columns(pl.lit("27AAACW1234K1ZD").alias("rtin"))
+    out = reconcile_2b(portal, books)
+    got = {r["section"]: (r["match_status"], r["pr_id"], r["itc_advice"])
+           for r in out.iter_rows(named=True)}
+    assert got["cdnra"] == ("exact", 1, "claim")
+    assert got["cdnr"][:2] == ("amended", 1) and "older version" in got["cdnr"][2]
