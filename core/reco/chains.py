@@ -33,13 +33,6 @@ HEADS = ("igst", "cgst", "sgst", "cess")
 SUPERSEDED = "superseded by its amendment"
 
 
-def is_amendment() -> pl.Expr:
-    """An amendment: it names an original, or it comes from an amendment section."""
-    section = pl.col("section").str.strip_chars().str.to_lowercase()
-    return (pl.col("orig_raw_no").is_not_null()
-            | section.is_in(AMENDMENT_SECTIONS).fill_null(False))
-
-
 def period_rank() -> pl.Expr:
     """A return period MMYYYY as YYYYMM (0 where unknown), to find the latest."""
     text = pl.col("rtnprd").cast(pl.Utf8).str.strip_chars()
@@ -59,8 +52,14 @@ def has_amendments(side: pl.DataFrame) -> bool:
 
 
 def amendment_sections_in(sections: pl.Series) -> bool:
-    names = sections.cast(pl.Utf8).drop_nulls().unique().str.strip_chars().str.to_lowercase()
-    return bool(names.is_in(AMENDMENT_SECTIONS).any())
+    return bool(amendment_spellings(sections))
+
+
+def amendment_spellings(sections: pl.Series) -> list[str]:
+    """The distinct values of `sections` that name an amendment section (any case, spaces)."""
+    names = sections.cast(pl.Utf8).drop_nulls().unique()
+    return names.filter(names.str.strip_chars().str.to_lowercase()
+                        .is_in(AMENDMENT_SECTIONS)).to_list()
 
 
 def mark_chains(side: pl.DataFrame, order: list[str] | None = None) -> pl.DataFrame:
@@ -70,34 +69,47 @@ def mark_chains(side: pl.DataFrame, order: list[str] | None = None) -> pl.DataFr
     order = order or ["id"]
     if not has_amendments(side):
         return mark_duplicates(side, order)
-    side = side.with_columns(is_amendment().alias("is_amd"),
-                             pl.coalesce("orig_raw_no", "raw_no").alias("chain_no"))
+    spelled = amendment_spellings(side["section"])
+    amd = side.select((pl.col("orig_raw_no").is_not_null()
+                       | pl.col("section").is_in(spelled)).fill_null(False)).to_series()
+    at = amd.arg_true()
     # duplicates: originals among originals, amendments among amendments of the same original
-    # in the same return period
-    apart = pl.when(pl.col("is_amd")).then(pl.concat_str(
-        [pl.col("chain_no"), pl.col("rtnprd").fill_null("")], separator="|"))
-    side = side.with_columns(apart.alias("_apart")).with_columns(
-        (pl.col("key_hash") ^ pl.col("_apart").hash(77)).alias("_dup_hash"))
+    # in the same return period (worked out on the amendments only: a few in a million)
+    few = side.select("orig_raw_no", "raw_no", "rtnprd")[at].select(
+        pl.concat_str([pl.coalesce("orig_raw_no", "raw_no"), pl.col("rtnprd").fill_null("")],
+                      separator="|").alias("_apart"))
+    few = few.with_columns((side["key_hash"].gather(at) ^ few["_apart"].hash(77))
+                           .alias("_dup_hash"))
+    side = side.with_columns(
+        amd.alias("is_amd"),
+        pl.repeat(None, side.height, dtype=pl.Utf8, eager=True).scatter(at, few["_apart"])
+        .alias("_apart"),
+        side["key_hash"].scatter(at, few["_dup_hash"]).alias("_dup_hash"))
     side = mark_duplicates(side, order, [*KEY, "_apart"], "_dup_hash").drop("_apart",
                                                                              "_dup_hash")
-    return _latest_versions(side)
+    return _latest_versions(side, at)
 
 
-def _latest_versions(side: pl.DataFrame) -> pl.DataFrame:
-    """older_of / latest_no and the original's tax on the latest, for chains of 2+ members."""
-    live = pl.col("dup_of").is_null()
-    chain_hash = pl.when(pl.col("is_amd")).then(key_hash(key=CHAIN_KEY)) \
-        .otherwise(pl.col("key_hash"))  # an original's chain key is its own key
-    hashes = side.select(chain_hash.alias("h"), live.alias("live"), "is_amd")
-    wanted = hashes.filter(pl.col("live") & pl.col("is_amd"))["h"].unique()
-    at = hashes.select(pl.col("live") & pl.col("h").is_in(wanted.implode())).to_series() \
-        .arg_true()
+def _latest_versions(side: pl.DataFrame, amd_at: pl.Series) -> pl.DataFrame:
+    """older_of / latest_no and the original's tax on the latest, for chains of 2+ members
+    (`amd_at`: the amendments' row numbers)."""
+    chain_no = pl.coalesce("orig_raw_no", "raw_no").alias("chain_no")
+    key_from = ["rtin", "stin", "doc_type", "orig_fy", "orig_raw_no", "raw_no"]
+    amendments = side.select(*key_from, "dup_of")[amd_at].filter(
+        pl.col("dup_of").is_null()).with_columns(chain_no)
+    wanted = amendments.select(key_hash(key=CHAIN_KEY)).to_series().unique()
+    # an original's chain key is its own key: its key_hash
+    at = side.select(pl.col("dup_of").is_null()
+                     & (pl.col("is_amd") | pl.col("key_hash").is_in(wanted.implode()))
+                     ).to_series().arg_true()
     blank = side.with_columns(pl.lit(None, pl.Int64).alias("older_of"),
                               pl.lit(None, pl.Utf8).alias("latest_no"))
     if at.is_empty():
         return blank
-    members = side[at].with_columns(pl.int_range(pl.len()).alias("_at"), period_rank()
-                                    .alias("_rank"))
+    wanted_cols = [*key_from, "id", "doc_no", "is_amd", "rtnprd", *HEADS,
+                   *[f"orig_{h}" for h in HEADS]]
+    members = side.select(wanted_cols)[at].with_columns(chain_no, pl.int_range(pl.len()).alias("_at"),
+                                    period_rank().alias("_rank"))
     ranked = members.sort(["is_amd", "_rank", "id"], descending=True)
     latest = ranked.group_by(CHAIN_KEY, maintain_order=True).agg(
         pl.col("id").first().alias("_latest"), pl.col("doc_no").first().alias("_latest_no"),
@@ -140,9 +152,14 @@ def chain_matches(matches: pl.DataFrame, side: pl.DataFrame) -> pl.DataFrame:
 
 def books_at_original(rows: pl.DataFrame, tol: int) -> pl.Series:
     """Per wide row (core/reco/engine.pair_rows): the chain's latest whose books document
-    agrees (every amount within `tol`) with an older version but not with the latest."""
+    agrees (every amount within `tol`) with an older version but not with the latest.
+    Worked out on the older versions and their latest only."""
     agree = pl.all_horizontal([(pl.col(f"p_{c}") - pl.col(f"b_{c}")).abs() <= tol
                                for c in AMOUNT_FIELDS]).fill_null(False)
-    agreeing = rows.filter(pl.col("p_older_of").is_not_null() & agree)["p_older_of"]
-    return rows.select((pl.col("p_id").is_in(agreeing.implode()) & ~agree)
-                       .fill_null(False)).to_series()
+    flags = pl.repeat(False, rows.height, eager=True)
+    older = rows["p_older_of"].is_not_null().arg_true()
+    agreeing = rows[older].filter(agree)["p_older_of"].unique()
+    if agreeing.is_empty():
+        return flags
+    at = rows["p_id"].is_in(agreeing.implode()).arg_true()
+    return flags.scatter(at, rows[at].select(~agree).to_series())
