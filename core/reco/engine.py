@@ -68,7 +68,9 @@ def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int
     rows = classify(rows, tolerance_paise)
     if chained:
         rows = superseded(rows)
-    rows = add_nearest(rows, p, b, tolerance_paise, date_window)
+    # an older version is nobody's nearest candidate: it points at its latest (below)
+    near_p = p.filter(pl.col("older_of").is_null()) if chained else p
+    rows = add_nearest(rows, near_p, b, tolerance_paise, date_window)
     if chained:
         rows = rows.with_columns(*superseded_nearest())
     return recommend(finish(rows), policy, tolerance_paise).select(OUTPUT_COLUMNS)
