@@ -22,6 +22,7 @@ from core.reco.keys import (
 )
 from core.reco.nearest import add_nearest
 from core.reco.passes import (
+    SIDE_COLS,
     amount_only_pairs,
     assign,
     fuzzy_pairs,
@@ -59,7 +60,9 @@ def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int
         raise ValueError(f"source must be 'ims' or 'gstr2a', not {source!r}")
     p = mark_chains(prepare_portal(portal))
     b = mark_duplicates(prepare_books(books, source), ["line_no", "id"])
-    matches = match_documents(live_rows(p), b.filter(pl.col("dup_of").is_null()),
+    # the passes read few columns: picked before the rows are (a filter copies every column)
+    matches = match_documents(live_rows(p.select(MATCH_COLS + _chain_cols(p))),
+                              b.select(*SIDE_COLS, "dup_of").filter(pl.col("dup_of").is_null()),
                               tolerance_paise, date_window)
     rows = pair_rows(p, b, chain_matches(matches, p))
     chained = "p_older_of" in rows.columns
@@ -74,6 +77,13 @@ def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int
     if chained:
         rows = rows.with_columns(*superseded_nearest())
     return recommend(finish(rows), policy, tolerance_paise).select(OUTPUT_COLUMNS)
+
+
+MATCH_COLS = [*SIDE_COLS, "orig_raw_no", "orig_fy", "orig_date", "dup_of"]
+
+
+def _chain_cols(p: pl.DataFrame) -> list[str]:
+    return ["older_of"] if "older_of" in p.columns else []
 
 
 def superseded(rows: pl.DataFrame) -> pl.DataFrame:
