@@ -84,8 +84,8 @@ def recommended_action(status: str, *, policy: str = "balanced", doc_type: str =
                           itc_question=itc_question)[0]
 
 
-ACTION_INPUTS = ["match_status", "doc_type", "srcfilstatus", "ispendactblocked", "_chain",
-                 "section", "rtnprd", "is_itc_red_req_blocked"]
+ACTION_INPUTS = ["match_status", "doc_type", "srcfilstatus", "ispendactblocked", "_chain"]
+QUESTION_INPUTS = ["section", "rtnprd", "is_itc_red_req_blocked"]
 
 
 def _chain_role(results: pl.DataFrame) -> pl.Expr:
@@ -118,14 +118,14 @@ def recommend(results: pl.DataFrame, policy: str = "balanced",
         results = results.with_columns(pl.lit("", pl.Utf8).alias("reasons"))
     results = results.with_columns(
         _chain_role(results).alias("_chain"),
-        *[pl.lit(None, pl.Utf8).alias(c) for c in ACTION_INPUTS[5:] if c not in results.columns])
+        *[pl.lit(None, pl.Utf8).alias(c) for c in QUESTION_INPUTS if c not in results.columns])
     results = results.with_columns([pl.col(c).cast(pl.Utf8) for c in ACTION_INPUTS])
     keyed = results.with_columns(key_hash(7, ACTION_INPUTS).alias("_combo"))
     combos = keyed.filter(pl.col("_combo").is_first_distinct()).select("_combo", *ACTION_INPUTS)
-    found = [recommendation(s or "", policy=policy, doc_type=t or "", srcfilstatus=f,
-                            ispendactblocked=b, chain=c,
-                            itc_question=itc_reduction_applies(sec, prd, flag))
-             for s, t, f, b, c, sec, prd, flag in combos.select(ACTION_INPUTS).iter_rows()]
+    inputs = list(combos.select(ACTION_INPUTS).iter_rows())
+    found, asked = ([recommendation(s or "", policy=policy, doc_type=t or "", srcfilstatus=f,
+                                    ispendactblocked=b, chain=c, itc_question=question)
+                     for s, t, f, b, c in inputs] for question in (False, True))
     actions = pl.Series([a for a, _ in found], dtype=pl.Utf8)
     suffixes = pl.Series([";".join(tokens) for _, tokens in found], dtype=pl.Utf8)
     no_record = pl.col("portal_id").is_null()
@@ -145,8 +145,33 @@ def recommend(results: pl.DataFrame, policy: str = "balanced",
                             .otherwise(pl.concat_str(["reasons", pl.lit(";"), "suffix"])))
         out = out.with_columns(out.get_column("reasons").cast(pl.Utf8)
                                .scatter(at, longer.to_series()).alias("reasons"))
+    out = _where_the_question_applies(out, combos, found, asked)
     declared = declare_itc_reduction(out.drop("_combo"), tolerance_paise)
     return ask_original_values(declared).drop("_chain")
+
+
+def _where_the_question_applies(out: pl.DataFrame, combos: pl.DataFrame, found: list,
+                                asked: list) -> pl.DataFrame:
+    """The action of the rows whose combination answers otherwise when the ITC-reduction
+    question applies (pending blocked on an invoice or debit note: A, not R), where the
+    question does apply to the record (worked out on those few rows only)."""
+    differ = [i for i, (f, a) in enumerate(zip(found, asked)) if f[0] != a[0]]
+    if not differ:
+        return out
+    keys = combos["_combo"].gather(differ)
+    at = out.select(pl.col("_combo").is_in(keys.implode())
+                    & pl.col("portal_id").is_not_null()).to_series().arg_true()
+    if at.is_empty():
+        return out
+    few = out[at].select(*QUESTION_INPUTS, "_combo")
+    applies = pl.Series([itc_reduction_applies(*r) for r in
+                         few.select(QUESTION_INPUTS).iter_rows()], dtype=pl.Boolean)
+    other = few["_combo"].replace_strict(keys, pl.Series([asked[i][0] for i in differ],
+                                                         dtype=pl.Utf8), return_dtype=pl.Utf8)
+    now = out["recommended_action"].gather(at)
+    return out.with_columns(out["recommended_action"].scatter(
+        at, pl.select(pl.when(applies).then(other).otherwise(now)).to_series())
+        .alias("recommended_action"))
 
 
 def ask_original_values(rows: pl.DataFrame) -> pl.DataFrame:
