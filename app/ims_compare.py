@@ -41,6 +41,14 @@ def show_texts(texts: dict) -> None:
     right.markdown("**Internal note** (never sent): " + (texts["internal_note"] or "none"))
 
 
+def show_chain(chain: dict) -> None:
+    """The record's amendment chain (original and amendments), when it has one."""
+    if not chain["rows"]:
+        return
+    st.markdown(f"**Amendments of this document** · {chain['summary']}")
+    st.dataframe(pl.DataFrame(chain["rows"]), hide_index=True, key="record_chain")
+
+
 def open_from_box() -> None:
     st.session_state["open_record"] = str(st.session_state["compare_record"])
 
@@ -85,4 +93,5 @@ def show_record(gstins: list[str], rows: pl.DataFrame) -> None:
                                             "difference": "Portal − books", "differs": ""})
         st.caption(f"Reasons: {labels.reasons_words(portal.get('reasons')) or 'none'}"
                    f" · Recommended: {labels.action_words(portal.get('recommended_action'), 'none')}")
+        show_chain(detail["chain"])
         show_texts(detail["texts"])

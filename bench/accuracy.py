@@ -52,7 +52,10 @@ def links(out_dir: Path) -> tuple[pl.DataFrame, float]:
                          pl.col("stin").alias("portal_stin"),
                          raw_no_expr("doc_no").alias("portal_no"),
                          pl.col("rtnprd").alias("portal_rtnprd"))
-    pairs = result.filter(pl.col("portal_id").is_not_null() & pl.col("pr_id").is_not_null())
+    # an older version of an amended document shows its latest's books document for
+    # reference only: that is no link of its own
+    pairs = result.filter(pl.col("portal_id").is_not_null() & pl.col("pr_id").is_not_null()
+                          & (pl.col("match_status") != "amended"))
     return pairs.select("portal_id", "pr_line", "match_status", "match_pass").join(
         keys, on="portal_id"), took
 

@@ -26,6 +26,9 @@ STATUSES: dict[str, tuple[str, str]] = {
                  ("Same document as in the books, but amounts, place of supply or reverse "
                  "charge differ")),
     "duplicate": ("Duplicate", "The same document listed again on the same side"),
+    "amended": ("Amended (older version)",
+                ("An older version of a document its supplier amended: the latest version is "
+                 "the one matched with the books; the books document is shown for reference")),
     "missing_in_pr": ("Missing in books", "On the portal, not in the purchase register"),
     "missing_in_portal": ("Missing on portal", "In the purchase register, not on the portal"),
     "not_in_2a": ("Supplier not filed (not in 2A)",
@@ -40,6 +43,7 @@ STATUS_ORDER = tuple(words for words, _ in STATUSES.values())
 STATUS_COLOURS = {
     "Matched": "#1a7f37", "Matched, written differently": "#7cc47f",
     "Probable match": "#f2c14e", "Amounts differ": "#e8833a", "Duplicate": "#6e7781",
+    "Amended (older version)": "#9a9fa6",
     "Missing in books": "#d1242f", "Missing on portal": "#8250df",
     "Supplier not filed (not in 2A)": "#bf3989", "Rejected in IMS": "#82071e",
     "Not reconciled yet": "#bbbbbb",
@@ -57,6 +61,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "CGST": ("CGST differs", "Outside the tolerance"),
     "SGST": ("SGST differs", "Outside the tolerance"),
     "CESS": ("Cess differs", "Outside the tolerance"),
+    "ORIGINAL_VALUES": ("Booked at the original values", ("The books agree with the "
+                        "document before its amendment, not with the amendment: ask the "
+                        "supplier which values are right")),
+    "SUPERSEDED": ("Superseded by its amendment", ("An older version: the supplier amended "
+                   "this document; the amendment is the one matched")),
     "ROUNDING": ("Rounding difference", ("An amount differs by more than 1 paisa, within the "
                  "tolerance")),
     "NO_TAX": ("No tax charged", ("A books document with no taxed line: not expected on the "

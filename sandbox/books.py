@@ -37,9 +37,12 @@ NOISE = (("portal_only", .04), ("case", .08), ("format", .16), ("typo", .19), ("
 # bills of entry: (noise kind, cumulative probability); amendments may be booked under the
 # original bill-of-entry number (amended_original)
 BOE_NOISE = (("portal_only", .08), ("date", .12), ("rounding", .16))
+# amendments whose original is served too, booked at the original's values
+ORIGINAL_VALUES_SHARE = .2
 # credit notes booked with ITC not claimed (N) or only partly claimed (optional columns)
 CLAIM_NONE, CLAIM_PARTIAL = .12, .24
-UNRECOVERABLE = {"typo+value", "portal_only", "books_only", "portal_duplicate", "duplicate"}
+UNRECOVERABLE = {"typo+value", "portal_only", "books_only", "portal_duplicate", "duplicate",
+                 "amended_older"}
 FY_TOKENS = ("2025-2026", "2025-26", "2025/26", "25-26", "25/26", "2526")
 _FY_RE = re.compile(r"(^|[^A-Z0-9])(?:" + "|".join(re.escape(t) for t in FY_TOKENS)
                     + r")(?=$|[^A-Z0-9])")
@@ -208,8 +211,11 @@ def _noise(rng: random.Random) -> str:
     return _NOISE_KINDS[bisect.bisect_right(_NOISE_UPTO, rng.random())]
 
 
-def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: Taken) -> None:
-    """One IMS record into the books, with noise (or left out: portal_only)."""
+def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: Taken,
+                pos: int | None = None) -> None:
+    """One IMS record into the books, with noise (or left out: portal_only). An amendment
+    whose original is served too (record `pos` of `key`) may be booked at the original's
+    values (`original_values`)."""
     rng = reg.rng
     no_f, dt_f = doc_no_field(key), doc_date_field(key)
     ref = (key, rec["stin"], rec[no_f], rec["rtnprd"])
@@ -223,6 +229,9 @@ def book_record(reg: Register, key: str, rec: dict, items: list[list], taken: Ta
     if kind == "clean" and rec.get(orig_f, no) != no and rng.random() < 0.5:
         kind, no = "amended_original", rec[orig_f]
         day = iso(rec["ont_dt" if no_f == "nt_num" else "oidt"])
+    served = reg.biz.served_for.get((key, pos))
+    if kind == "clean" and served and rng.random() < ORIGINAL_VALUES_SHARE:
+        kind, items = "original_values", reg.biz.items[served[0]][served[1]]
     if kind == "case":
         no, kind = (no.lower(), kind) if no.lower() != no else (no, "clean")
     if kind == "format":
@@ -314,16 +323,24 @@ def write_books(biz: synth.BusinessData, seed: int, pr_path, truth_path) -> dict
     taken = Taken(biz)
     seen = set()
     for key in OTHER_SECTIONS:
-        for rec, items in zip(biz.records[key], biz.items[key]):
+        for pos, (rec, items) in enumerate(zip(biz.records[key], biz.items[key])):
+            if (key, pos) in biz.served_originals:  # booked once, as amended
+                reg.portal_only.append(_truth((key, rec["stin"], rec[doc_no_field(key)],
+                                               rec["rtnprd"]), "amended_older"))
+                continue
             ident = (NOTE_SECTIONS.get(key, "INV"), rec["stin"], rec[doc_no_field(key)].upper())
             if ident in seen:  # the supplier reported it again: a portal duplicate
                 reg.portal_only.append(_truth((key, rec["stin"], ident[2], rec["rtnprd"]),
                                               "portal_duplicate"))
                 continue
             seen.add(ident)
-            book_record(reg, key, rec, items, taken)
+            book_record(reg, key, rec, items, taken, pos)
     for key in IMPORT_SECTIONS:
-        for rec, items in zip(biz.records[key], biz.items[key]):
+        for pos, (rec, items) in enumerate(zip(biz.records[key], biz.items[key])):
+            if (key, pos) in biz.served_originals:
+                reg.portal_only.append(_truth((key, identity_of(key, rec), rec["boenum"],
+                                               rec["rtnprd"]), "amended_older"))
+                continue
             book_bill_of_entry(reg, key, rec, items)
     for sup, entry in biz.rcm:
         doc = entry["doc"]

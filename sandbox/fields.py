@@ -33,6 +33,11 @@ def period_of(day: dt.date) -> str:
     return f"{day.month:02d}{day.year}"
 
 
+def parse_day(portal_day: str) -> dt.date:
+    """DD-MM-YYYY -> date."""
+    return dt.date(int(portal_day[6:]), int(portal_day[3:5]), int(portal_day[:2]))
+
+
 def period_order(rtnprd: str) -> tuple[int, int]:
     """MMYYYY -> (year, month), for comparing return periods."""
     text = str(rtnprd or "")

@@ -7,9 +7,10 @@
 - `isRemarksBlocked` = "Y" on about 7 % of records (picked by a hash of the seed, business and
   record, so the same record always gets the same flag), else "N".
 
-The original of an amendment is not served (it left IMS with an earlier period), but the
-sandbox keeps its amounts (`BusinessData.originals`) to know whether the amendment went down
-or up; /_control/record shows them.
+The sandbox keeps the amounts of an amendment's original (`BusinessData.originals`) to know
+whether the amendment went down or up; /_control/record shows them. About half of the
+originals are also served beside their amendments (sandbox/originals.py), with these very
+amounts; the rest left IMS with an earlier period.
 """
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ def tax_of(amounts: dict) -> int:
     return sum(round(float(amounts.get(f) or 0) * 100) for f in AMOUNT_FIELDS[1:])
 
 
-def make_original(seed: int, gstin: str, key: str, rec: dict, items: list[list]) -> dict:
-    """The amounts of the document an amendment replaced: higher than the amendment's (a
+def original_items(seed: int, gstin: str, key: str, rec: dict, items: list[list]) -> list[list]:
+    """The items of the document an amendment replaced: higher than the amendment's (a
     downward amendment), lower (upward) or the same, by a hash of the record."""
     u = unit(seed, gstin, "original", *record_key(key, rec))
     if u < SHARE_DOWNWARD:
@@ -45,9 +46,14 @@ def make_original(seed: int, gstin: str, key: str, rec: dict, items: list[list])
     elif u < SHARE_DOWNWARD + SHARE_UPWARD:
         factor = 0.7 + (u - SHARE_DOWNWARD) / SHARE_UPWARD * 0.25
     else:
-        return amounts_of(items)
+        return [list(it) for it in items]
     intra = bool(rec.get("camt")) or bool(rec.get("samt"))
-    return amounts_of(scaled_items(items, factor, intra))
+    return scaled_items(items, factor, intra)
+
+
+def make_original(seed: int, gstin: str, key: str, rec: dict, items: list[list]) -> dict:
+    """The amounts of the document an amendment replaced (see `original_items`)."""
+    return amounts_of(original_items(seed, gstin, key, rec, items))
 
 
 def is_downward(rec: dict, original: dict | None) -> bool:

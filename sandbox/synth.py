@@ -32,6 +32,7 @@ from sandbox.fields import (
 )
 from sandbox.flags import AMENDMENTS_WITH_ORIGINAL, make_original, put_flags
 from sandbox.imports import make_boe
+from sandbox.originals import chosen, serve_originals
 from sandbox.suppliers import Supplier, make_suppliers, next_number
 
 START_DATE = dt.date(2025, 11, 12)
@@ -44,8 +45,9 @@ PERIODS = (("082025", .1), ("092025", .2), ("102025", .6), ("112025", .1))
 @dataclass
 class BusinessData:
     """One recipient GSTIN's portal data: IMS records by section key, their items, the
-    reverse-charge documents only GSTR-2A shows, and the amounts of the originals amendments
-    replaced (by (section key, position); sandbox.flags)."""
+    reverse-charge documents only GSTR-2A shows, the amounts of the originals amendments
+    replaced (by (section key, position); sandbox.flags), and which records are originals
+    served beside their amendments (sandbox.originals)."""
     gstin: str
     state: str
     suppliers: list[Supplier]
@@ -54,6 +56,8 @@ class BusinessData:
     items: dict[str, list[list]] = field(default_factory=lambda: {k: [] for k in SECTIONS})
     rcm: list[tuple[dict, dict]] = field(default_factory=list)  # (supplier info, 2A doc)
     originals: dict[tuple, dict] = field(default_factory=dict)
+    served_originals: set[tuple[str, int]] = field(default_factory=set)  # sandbox/originals.py
+    served_for: dict[tuple, tuple] = field(default_factory=dict)  # amendment -> its original
     boe_counter: int = 4000000
 
     def flag(self, key: str, pos: int) -> None:
@@ -136,7 +140,8 @@ def add_records(biz: BusinessData, rng: random.Random, plan: list[str], periods:
 def _portal_duplicates(biz: BusinessData, rng: random.Random, count: int) -> None:
     """A few invoices the supplier reported again in a later period (same number)."""
     b2b, items = biz.records["b2b"], biz.items["b2b"]
-    early = [i for i, r in enumerate(b2b) if r["rtnprd"] in ("082025", "092025")]
+    early = [i for i, r in enumerate(b2b) if r["rtnprd"] in ("082025", "092025")
+             and ("b2b", i) not in biz.served_originals]
     for i in rng.sample(early, min(count, len(early))):
         rec = dict(b2b[i], rtnprd="102025", action="N", srcform="R1", srcfilstatus="Filed")
         rec["hash"] = record_hash(rec, "b2b", 0)
@@ -172,7 +177,14 @@ def build_business(seed: int, gstin: str, state: str, scale: int,
     periods = rng.choices([p for p, _ in PERIODS], [w for _, w in PERIODS], k=count)
     periods = [p if not (k in AMENDED and p == "082025") else "092025" for k,
                p in zip(plan, periods)]
-    add_records(biz, rng, plan, periods, until)
+    # originals served beside their amendments take the place of as many invoices
+    b2b = [i for i, key in enumerate(plan) if key == "b2b"]
+    serve = set(chosen(seed, gstin, plan)[:len(b2b)])
+    dropped = set(b2b[len(b2b) - len(serve):])
+    keep = [i for i in range(len(plan)) if i not in dropped]
+    plan, periods = [plan[i] for i in keep], [periods[i] for i in keep]
+    added = add_records(biz, rng, plan, periods, until)
+    serve_originals(biz, [added[j] for j, i in enumerate(keep) if i in serve])
     _portal_duplicates(biz, rng, dups)
     _add_rcm(biz, rng, max(2, scale // 50), until)
     return biz

@@ -41,9 +41,10 @@ def frames(pdocs, bdocs):
 def test_properties(pdocs, bdocs, seed):
     p, b = frames(pdocs, bdocs)
     out = reconcile(p, b)
-    # every portal record exactly once; every books document at most once
+    # every portal record exactly once; every books document matched at most once (an older
+    # version of an amended document shows its latest's books document, for reference only)
     assert sorted(out["portal_id"].drop_nulls().to_list()) == p["portal_id"].to_list()
-    assert out["pr_id"].drop_nulls().is_unique().all()
+    assert out.filter(pl.col("match_status") != "amended")["pr_id"].drop_nulls().is_unique().all()
     assert set(out["pr_id"].drop_nulls()) == set(b["pr_id"])
     # no fuzzy / amount-only pair whose amounts disagree; no pair at all above probable in 3-5
     loose = out.filter(pl.col("match_pass").is_in(["fuzzy", "amount_only"]))

@@ -101,7 +101,7 @@ def test_ground_truth_covers_every_books_line_and_tells_the_truth(files):
     kinds = {t["noise_kind"] for t in truth}
     assert kinds >= {"clean", "case", "format", "typo", "rounding", "date", "value", "typo+value",
                      "branch_gstin", "multi_line", "nil_line", "duplicate", "rcm", "books_only",
-                     "portal_only", "amended_original"}
+                     "portal_only", "amended_original", "amended_older", "original_values"}
     documents: dict[tuple, dict] = {}  # books lines of one portal record and noise, summed
     for t in truth:
         if not t["pr_line"] or t["noise_kind"] in ("books_only", "rcm", "multi_line", "nil_line"):
@@ -114,7 +114,8 @@ def test_ground_truth_covers_every_books_line_and_tells_the_truth(files):
     for (ref, kind), book in documents.items():
         check_noise(kind, book, portal[ref], ref)
     assert all(t["recoverable"] == ("N" if t["noise_kind"] in ("typo+value", "portal_only", "books_only",
-                                                                "duplicate", "portal_duplicate") else "Y")
+                                                                "duplicate", "portal_duplicate",
+                                                                "amended_older") else "Y")
                for t in truth)
 
 
@@ -127,6 +128,8 @@ def check_noise(kind: str, book: dict, rec: dict, t: tuple) -> None:
         assert (book["supplier_gstin"] == (rec.get("stin") or rec["portcode"])) == (kind != "branch_gstin"), t
     if kind == "clean":
         assert max(diff.values()) == 0, t
+    if kind == "original_values":   # an amendment booked at its original's values
+        assert book["doc_no"] == no and max(diff.values()) > 0, t
     if kind == "rounding":
         assert 0 < max(diff.values()) < 1, t
     if kind in ("value", "typo+value"):
@@ -238,3 +241,41 @@ def test_generated_records_carry_the_flags(files):
             if r["isItcRedReqBlocked"] == "N":
                 assert key in ("b2bcn", "b2bcna", "b2ba", "b2bdna", "ecoma") and r["rtnprd"] in ("102025", "112025")
     assert any(r["isItcRedReqBlocked"] == "N" for r in ims["b2bcn"])
+
+
+ORIGINAL_OF = {"b2ba": "b2b", "b2bcna": "b2bcn", "b2bdna": "b2bdn", "ecoma": "ecom", "impga": "impg",
+               "impgseza": "impgsez"}
+
+
+def test_originals_are_served_beside_their_amendments(files):
+    """Same number and new number, upward and downward, for invoices, credit and debit notes and
+    bills of entry; each original filed, of a period no later than its amendment's, flagged by its
+    own section, and without a books line of its own (ground truth amended_older)."""
+    ims = json.loads((files / "ims.json").read_text())
+    truth = read_csv(files / "ground_truth.csv")
+    older = {(t["portal_section"], t["portal_stin"], t["portal_doc_no"], t["portal_rtnprd"])
+             for t in truth if t["noise_kind"] == "amended_older"}
+    assert all(not t["pr_line"] for t in truth if t["noise_kind"] == "amended_older")
+    seen = {}
+    for amd, base in ORIGINAL_OF.items():
+        no_f, ono_f = {"b2ba": ("inum", "oinum"), "ecoma": ("inum", "oinum"),
+                       "impga": ("boenum", "oboenum"), "impgseza": ("boenum", "oboenum")}.get(
+            amd, ("nt_num", "ont_num"))
+        who = "portcode" if amd == "impga" else "stin"
+        originals = {(r[who], r[no_f]): r for r in ims[base]}
+        for r in ims[amd]:
+            o = originals.get((r[who], r[ono_f]))
+            if o is None:
+                continue
+            assert (base, o[who], o[no_f], o["rtnprd"]) in older
+            assert o["srcfilstatus"] == "Filed" if "srcfilstatus" in o else True
+            assert (int(o["rtnprd"][2:]), int(o["rtnprd"][:2])) <= (int(r["rtnprd"][2:]), int(r["rtnprd"][:2]))
+            assert o["isItcRedReqBlocked"] == ("N" if base == "b2bcn" and o["rtnprd"] not in ("082025", "092025")
+                                               else "Y"), o
+            same = r[no_f] == r[ono_f]
+            direction = "down" if r["txval"] < o["txval"] else "up" if r["txval"] > o["txval"] else "same"
+            seen.setdefault(amd, set()).update({("same" if same else "new"), direction})
+    for amd in ("b2ba", "b2bcna"):
+        assert seen[amd] >= {"same", "new", "down", "up"}, (amd, seen.get(amd))
+    assert "b2bdna" in seen and "impga" in seen and "impgseza" in seen, seen
+    assert any(t["noise_kind"] == "original_values" for t in truth)

@@ -12,6 +12,7 @@ import polars as pl
 
 from core.business import NAMES_SQL, import_name_sql
 from core.figures import indian
+from core.ims.amendment_chain import chain_of
 from core.labels import SECTIONS, action_words, date_words, doc_type_words, words_first
 from core.reco import (
     ANSWER_LABELS,
@@ -43,8 +44,8 @@ BUCKETS: dict[str, tuple[str, str]] = {
     "in_flight": ("Sent, awaiting the portal", IN_FLIGHT_SQL),
 }
 SECTION_LABELS = SECTIONS   # kept for callers; core/labels.py holds the words
-MATCH_STATUSES = ("exact", "partial", "mismatch", "probable", "duplicate", "missing_in_pr",
-                  "not_in_2a")
+MATCH_STATUSES = ("exact", "partial", "mismatch", "probable", "duplicate", "amended",
+                  "missing_in_pr", "not_in_2a")
 NOT_SYNCED = "(not synced)"
 GRID_COLUMNS = (
     "r.record_id, r.rtin, r.stin, r.doc_no, r.doc_date, r.txval, "
@@ -274,7 +275,9 @@ def record_with_counterpart(gstins: list[str], record_id: int) -> dict | None:
                               [portal["counterpart_doc_id"]])
             found = cur.fetchone()
             books = dict(zip([d[0] for d in cur.description], found)) if found else None
+        chain = chain_of(con, record_id)
     return {"portal": portal, "books": books, "compare": compare_sides(portal, books),
+            "chain": chain,
             "texts": {**shown_answer(portal), "internal_note": portal.get("internal_note")}}
 
 

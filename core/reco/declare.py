@@ -101,7 +101,7 @@ def declare_itc_reduction(rows: pl.DataFrame, tolerance_paise: int = 100) -> pl.
     blank = {c: pl.repeat(None, rows.height, dtype=OUTPUT_TYPES[c], eager=True)
              for c in OUTPUTS}
     if not at.is_empty():
-        extra = ["doc_type", "pr_id"]
+        extra = ["doc_type", "pr_id", "match_status"]
         asked = pl.concat([_with_inputs(rows[at], list(DECLARE_INPUTS)),
                            rows[at].select([c for c in extra if c in rows.columns])],
                           how="horizontal")
@@ -113,6 +113,8 @@ def declare_itc_reduction(rows: pl.DataFrame, tolerance_paise: int = 100) -> pl.
 def propose(asked: pl.DataFrame, tolerance_paise: int) -> pl.DataFrame:
     """The answer (OUTPUTS) for rows where the question is asked (module docstring)."""
     books = pl.col("pr_id").is_not_null() if "pr_id" in asked.columns else pl.lit(False)
+    if "match_status" in asked.columns:  # an older version's books link is for reference only
+        books = books & (pl.col("match_status") != "amended").fill_null(True)
     claimed = {h: pl.coalesce(pl.col(f"pr_itc_claimed_{h}"), pl.col(f"pr_{h}"), pl.lit(0))
                for h in HEADS}
     portal = {h: pl.col(f"portal_{h}").fill_null(0) for h in HEADS}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from core.documents import AMOUNT_FIELDS
+from core.reco.chains import SUPERSEDED, books_at_original, chain_matches, live_rows, mark_chains
 from core.reco.keys import (
     BOOKS_DECLARE,
     PORTAL_DECLARE,
@@ -21,6 +22,7 @@ from core.reco.keys import (
 )
 from core.reco.nearest import add_nearest
 from core.reco.passes import (
+    SIDE_COLS,
     amount_only_pairs,
     assign,
     fuzzy_pairs,
@@ -56,13 +58,51 @@ def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int
     action_table(policy)
     if source not in ("ims", "gstr2a"):
         raise ValueError(f"source must be 'ims' or 'gstr2a', not {source!r}")
-    p = mark_duplicates(prepare_portal(portal), ["id"])
+    p = mark_chains(prepare_portal(portal))
     b = mark_duplicates(prepare_books(books, source), ["line_no", "id"])
-    matches = match_documents(p.filter(pl.col("dup_of").is_null()),
-                              b.filter(pl.col("dup_of").is_null()), tolerance_paise, date_window)
-    rows = classify(pair_rows(p, b, matches), tolerance_paise)
-    rows = add_nearest(rows, p, b, tolerance_paise, date_window)
+    # the passes read few columns: picked before the rows are (a filter copies every column)
+    matches = match_documents(live_rows(p.select(MATCH_COLS + _chain_cols(p))),
+                              b.select(*SIDE_COLS, "dup_of").filter(pl.col("dup_of").is_null()),
+                              tolerance_paise, date_window)
+    rows = pair_rows(p, b, chain_matches(matches, p))
+    chained = "p_older_of" in rows.columns
+    if chained:
+        rows = rows.with_columns(books_at_original(rows, tolerance_paise).alias("_orig_values"))
+    rows = classify(rows, tolerance_paise)
+    if chained:
+        rows = superseded(rows)
+    # an older version is nobody's nearest candidate: it points at its latest (below)
+    near_p = p.filter(pl.col("older_of").is_null()) if chained else p
+    rows = add_nearest(rows, near_p, b, tolerance_paise, date_window)
+    if chained:
+        rows = rows.with_columns(*superseded_nearest())
     return recommend(finish(rows), policy, tolerance_paise).select(OUTPUT_COLUMNS)
+
+
+MATCH_COLS = [*SIDE_COLS, "orig_raw_no", "orig_fy", "orig_date", "dup_of"]
+
+
+def _chain_cols(p: pl.DataFrame) -> list[str]:
+    return ["older_of"] if "older_of" in p.columns else []
+
+
+def superseded(rows: pl.DataFrame) -> pl.DataFrame:
+    """The older versions of a chain: status `amended`, reason `SUPERSEDED` (their books
+    document, if any, is the latest's, shown for reference)."""
+    older = pl.col("p_older_of").is_not_null()
+    return rows.with_columns(
+        pl.when(older).then(pl.lit("amended")).otherwise(pl.col("match_status"))
+        .alias("match_status"),
+        pl.when(older).then(pl.lit("SUPERSEDED")).otherwise(pl.col("reasons")).alias("reasons"))
+
+
+def superseded_nearest() -> list[pl.Expr]:
+    """An older version points at its latest, as a duplicate points at its first listing."""
+    older = pl.col("p_older_of").is_not_null()
+    return [pl.when(older).then(pl.col("p_latest_no")).otherwise(pl.col("nearest_doc_no"))
+            .alias("nearest_doc_no"),
+            pl.when(older).then(pl.concat_str([pl.lit(SUPERSEDED + " "), pl.col("p_latest_no")]))
+            .otherwise(pl.col("nearest_reason")).alias("nearest_reason")]
 
 
 def match_documents(p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int,
@@ -118,8 +158,9 @@ def _by_id(frame: pl.DataFrame, col: str) -> pl.DataFrame:
 def pair_rows(p: pl.DataFrame, b: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
     """One wide row per portal record (with its books partner, if any), in portal id order,
     then one per books document without a partner, in books id order."""
+    chain = [c for c in ("older_of", "latest_no") if c in p.columns]
     P = _by_id(_prefixed(p, "p_", ["srcfilstatus", "ispendactblocked", "section", "rtnprd",
-                                   *PORTAL_DECLARE]), "p_id")
+                                   *PORTAL_DECLARE, *chain]), "p_id")
     B = _prefixed(b, "b_", ["no_tax", "line_no", *BOOKS_DECLARE])  # any order: gathered
     if not (P["p_id"].n_unique() == P.height and B["b_id"].n_unique() == B.height):
         return _pair_rows_joined(P, _by_id(B, "b_id"), matches)
@@ -185,8 +226,9 @@ def classify(rows: pl.DataFrame, tol: int) -> pl.DataFrame:
     return add_reasons(rows.with_columns(status.alias("match_status")), tol)
 
 
-def reason_flags(tol: int) -> list[tuple[str, pl.Expr]]:
-    """(token, condition) in the order of docs/reconciliation.md."""
+def reason_flags(tol: int, chained: bool = False) -> list[tuple[str, pl.Expr]]:
+    """(token, condition) in the order of docs/reconciliation.md; `chained`: the rows carry
+    `_orig_values` (core/reco/chains.books_at_original)."""
     amount_diffs = [pl.col(f"diff_{c}").abs() for c in AMOUNT_FIELDS]
     rounding = pl.any_horizontal([(d > ROUNDING_MIN) & (d <= tol) for d in amount_diffs])
     return [
@@ -197,6 +239,7 @@ def reason_flags(tol: int) -> list[tuple[str, pl.Expr]]:
         ("POS", _differs("p_pos", "b_pos")),
         ("RCM", _differs("p_rcm", "b_rcm")),
         *[(name, pl.col(f"diff_{c}").abs() > tol) for c, name in REASON_FIELDS.items()],
+        ("ORIGINAL_VALUES", pl.col("_orig_values") if chained else pl.lit(False)),
         ("ROUNDING", rounding),
         ("NO_TAX", pl.col("p_id").is_null() & pl.col("b_dup_of").is_null()
          & pl.col("b_no_tax").fill_null(False)),
@@ -206,7 +249,7 @@ def reason_flags(tol: int) -> list[tuple[str, pl.Expr]]:
 def add_reasons(rows: pl.DataFrame, tol: int) -> pl.DataFrame:
     """The difference tokens of each row in documented order, `;`-separated. Computed as a bit mask
     first: a million rows share a few dozen distinct masks, spelled out once each."""
-    flags = reason_flags(tol)
+    flags = reason_flags(tol, "_orig_values" in rows.columns)
     mask = pl.sum_horizontal([cond.fill_null(False).cast(pl.Int32) * (1 << i)
                               for i, (_, cond) in enumerate(flags)])
     rows = rows.with_columns(mask.alias("_mask"))

@@ -187,16 +187,18 @@ def add_norm_no(side: pl.DataFrame) -> pl.DataFrame:
     return side
 
 
-def mark_duplicates(side: pl.DataFrame, order: list[str]) -> pl.DataFrame:
-    """Add `dup_of`: the id of the first row (by `order`) sharing
-    (rtin, stin, doc_type, fy, raw_no); null for that first row and for unique rows."""
-    if side["key_hash"].n_unique() == side.height:  # cheaper than is_duplicated()
+def mark_duplicates(side: pl.DataFrame, order: list[str], key: list[str] = KEY,
+                    hashed: str = "key_hash") -> pl.DataFrame:
+    """Add `dup_of`: the id of the first row (by `order`) sharing `key` (by default
+    (rtin, stin, doc_type, fy, raw_no)); null for that first row and for unique rows. `hashed`
+    names a column holding a hash of `key` (rows with equal keys have equal hashes)."""
+    if side[hashed].n_unique() == side.height:  # cheaper than is_duplicated()
         return side.with_columns(pl.lit(None, pl.Int64).alias("dup_of"))
-    at = side.get_column("key_hash").is_duplicated().arg_true()
+    at = side.get_column(hashed).is_duplicated().arg_true()
     if at.is_empty():
         return side.with_columns(pl.lit(None, pl.Int64).alias("dup_of"))
     # a hash collision must not make a duplicate: group on the real key among the few
-    first = pl.col("id").sort_by(order).first().over(KEY)
+    first = pl.col("id").sort_by(order).first().over(key)
     dup_of = side[at].select(pl.when(pl.col("id") != first).then(first).otherwise(None))
     return side.with_columns(pl.repeat(None, side.height, dtype=pl.Int64, eager=True)
                              .scatter(at, dup_of.to_series().cast(pl.Int64)).alias("dup_of"))

@@ -177,7 +177,8 @@ def _partners(rows: pl.DataFrame, own: str, partner_no: str) -> pl.DataFrame:
     """Matched ids of one side -> the number of their partner on the other side."""
     return rows.select("p_id", "b_id", pl.col(own).alias("id"),
                        pl.col(partner_no).alias("partner_doc_no")).filter(
-        pl.col("p_id").is_not_null() & pl.col("b_id").is_not_null())
+        pl.col("p_id").is_not_null() & pl.col("b_id").is_not_null()
+        & (rows["match_status"] != "amended"))  # an older version's link is for reference
 
 
 def _lookup(key: str, table: pl.DataFrame, value: str) -> pl.Expr:

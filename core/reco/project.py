@@ -4,6 +4,9 @@ Each IMS record takes the result of the 2A document with the same (rtin, stin, d
 norm_no), trying an amendment's original number when the current one finds nothing; an IMS
 record with no 2A counterpart is `not_in_2a` (action P, then the portal limits). An IMS record
 listed twice keeps the result on its first listing; the others are `duplicate` (R).
+Amendments (core/reco/chains.py) take the result of a 2A amendment, originals of a 2A
+original; the older versions of an IMS chain are `amended`, whatever 2A says of them, and
+keep the books document their 2A counterpart shows, for reference.
 The comparison columns (books document, reasons, differences) come from the 2A row; the
 portal columns describe the IMS record itself.
 """
@@ -11,19 +14,19 @@ from __future__ import annotations
 
 import polars as pl
 
+from core.reco.chains import AMENDMENT_SECTIONS, SUPERSEDED, mark_chains
 from core.reco.engine import OUTPUT_COLUMNS
 from core.reco.keys import (
     BOOKS_DECLARE,
     PORTAL_DECLARE,
     add_norm_no,
     fy_start_expr,
-    mark_duplicates,
     norm_no_frame,
     prepare_portal,
 )
 from core.reco.recommend import recommend
 
-KEY = ["rtin", "stin", "doc_type", "fy", "norm_no"]
+KEY = ["rtin", "stin", "doc_type", "fy", "norm_no", "is_amd"]
 FROM_2A = ["pr_id", "match_status", "match_pass", "reasons", "pr_doc_no", "pr_doc_date",
            "pr_line", "pr_txval", "pr_tax", "diff_txval", "diff_igst", "diff_cgst", "diff_sgst",
            "diff_cess", "diff_tax", "nearest_doc_no", "nearest_reason", "matched_on",
@@ -37,7 +40,9 @@ def _keyed_2a(results_2a: pl.DataFrame) -> pl.DataFrame:
                              & (pl.col("match_status") != "duplicate")).with_columns(
         pl.col("company_gstin").alias("rtin"), pl.col("supplier_gstin").alias("stin"),
         pl.col("portal_doc_no").str.strip_chars().str.to_uppercase().alias("raw"),
-        fy_start_expr(pl.col("portal_doc_date")).alias("fy"))
+        fy_start_expr(pl.col("portal_doc_date")).alias("fy"),
+        pl.col("section").str.to_lowercase().is_in(AMENDMENT_SECTIONS).fill_null(False)
+        .alias("is_amd"))
     docs = norm_no_frame(docs, "raw", "fy", "norm_no")
     docs = docs.sort([pl.col("pr_id").is_null(), "portal_id"]).unique(KEY, keep="first",
                                                                         maintain_order=True)
@@ -45,9 +50,13 @@ def _keyed_2a(results_2a: pl.DataFrame) -> pl.DataFrame:
 
 
 def _ims_rows(ims: pl.DataFrame) -> pl.DataFrame:
+    if "older_of" not in ims.columns:
+        ims = ims.with_columns(pl.lit(False).alias("is_amd"),
+                               pl.lit(None, pl.Int64).alias("older_of"),
+                               pl.lit(None, pl.Utf8).alias("latest_no"))
     return ims.select(
         pl.col("id").alias("portal_id"), "rtin", "stin", "doc_type", "fy", "norm_no",
-        pl.col("orig_fy"), pl.col("orig_norm_no"), "dup_of",
+        pl.col("orig_fy"), pl.col("orig_norm_no"), "dup_of", "is_amd", "older_of", "latest_no",
         pl.col("rtin").alias("company_gstin"), pl.col("stin").alias("supplier_gstin"),
         "rtnprd", pl.col("doc_no").alias("portal_doc_no"),
         pl.col("doc_date").alias("portal_doc_date"), pl.col("txval").alias("portal_txval"),
@@ -61,14 +70,18 @@ def project_2a_onto_ims(ims_portal: pl.DataFrame, results_2a: pl.DataFrame,
                         policy: str = "balanced", tolerance_paise: int = 100) -> pl.DataFrame:
     """Sync source `2a_vs_pr`: each IMS record takes the result of the GSTR-2A document with
     the same (rtin, stin, doc_type, fy, norm_no); none -> `not_in_2a` (module docstring)."""
-    ims = _ims_rows(add_norm_no(mark_duplicates(prepare_portal(ims_portal), ["id"])))
+    ims = _ims_rows(add_norm_no(mark_chains(prepare_portal(ims_portal))))
     keyed = _keyed_2a(results_2a)
     first = ims.filter(pl.col("dup_of").is_null())
     on_current = first.join(keyed, on=KEY, how="inner")
     rest = first.join(on_current.select("portal_id"), on="portal_id", how="anti")
-    orig_keyed = keyed.rename({"fy": "orig_fy", "norm_no": "orig_norm_no"})
+    # failing that, an amendment takes the result of its original's number (an amendment
+    # first, else the original: the 2A may not list the amendment yet)
+    orig_keyed = keyed.rename({"fy": "orig_fy", "norm_no": "orig_norm_no"}).sort(
+        "is_amd", descending=True).drop("is_amd")
     on_original = rest.filter(pl.col("orig_norm_no").is_not_null()).join(
-        orig_keyed, on=["rtin", "stin", "doc_type", "orig_fy", "orig_norm_no"], how="inner")
+        orig_keyed, on=["rtin", "stin", "doc_type", "orig_fy", "orig_norm_no"], how="inner",
+        maintain_order="right")
     found = pl.concat([on_current, on_original], how="diagonal_relaxed").unique(
         "portal_id", keep="first", maintain_order=True)
     lone = ims.join(found.select("portal_id"), on="portal_id", how="anti").with_columns(
@@ -76,6 +89,15 @@ def project_2a_onto_ims(ims_portal: pl.DataFrame, results_2a: pl.DataFrame,
         .otherwise(pl.lit("not_in_2a")).alias("match_status"),
         pl.lit("").alias("reasons"))
     rows = pl.concat([found, lone], how="diagonal_relaxed")
+    older = pl.col("older_of").is_not_null()
+    rows = rows.with_columns(
+        pl.when(older).then(pl.lit("amended")).otherwise(pl.col("match_status"))
+        .alias("match_status"),
+        pl.when(older).then(pl.lit("SUPERSEDED")).otherwise(pl.col("reasons")).alias("reasons"),
+        pl.when(older).then(pl.col("latest_no")).otherwise(pl.col("nearest_doc_no"))
+        .alias("nearest_doc_no"),
+        pl.when(older).then(pl.concat_str([pl.lit(SUPERSEDED + " "), pl.col("latest_no")]))
+        .otherwise(pl.col("nearest_reason")).alias("nearest_reason"))
     missing = [pl.lit(None).alias(c) for c in OUTPUT_COLUMNS if c not in rows.columns]
     rows = recommend(rows.with_columns(missing), policy, tolerance_paise)
     return rows.select(*OUTPUT_COLUMNS, "portal_2a_id").sort("portal_id")

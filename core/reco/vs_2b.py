@@ -51,6 +51,8 @@ def itc_advice() -> pl.Expr:
             .when(status == "missing_in_portal").then(pl.lit("defer: in the books, not in this "
                                                              "2B; claim in the period the "
                                                              "supplier files"))
+            .when(status == "amended").then(pl.lit("older version of an amended document: "
+                                                   "claim as its amendment says"))
             .otherwise(pl.lit("do not claim: duplicate")))
 
 
