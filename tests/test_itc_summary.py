@@ -279,3 +279,22 @@ def test_no_2b_stored_says_when_it_comes(store):
         "GSTR-2B for Nov 2025 is not fetched yet; it is generated on 14 Dec 2025."
     assert not_fetched_words(COMPANY, "102025", dt.date(2025, 12, 1)) == \
         "GSTR-2B for Oct 2025 is not fetched yet; it was generated on 14 Nov 2025."
+
+
+def test_a_books_document_of_an_amended_chain_counts_once_at_the_amendment():
+    """An original and its amendment (same number) in one 2B, the books at the amended values:
+    the older version shows the books document for reference only (`amended`), so the books
+    side pairs it with the amendment and counts it once, not as a document the 2B lacks."""
+    inv = {"inum": "K1", "dt": "04-10-2025", "txval": 1000, "igst": 180, "cgst": 0, "sgst": 0}
+    amended = {**inv, "oinum": "K1", "oidt": "04-10-2025", "txval": 800, "igst": 144}
+    payload = {"data": {"gstin": COMPANY, "rtnprd": PERIOD, "docdata": {
+        "b2b": [{"ctin": SUPPLIERS[1], "trdnm": "Kaveri", "inv": [inv]}],
+        "b2ba": [{"ctin": SUPPLIERS[1], "trdnm": "Kaveri", "inv": [amended]}]}}}
+    portal = portal_frame_2b(rows_frame(flatten_2b(payload)[1]), COMPANY, PERIOD)
+    books = books_like(portal.filter(pl.col("section") == "b2ba"), [0], 0, False, 0)
+    reco = reconcile_2b(portal, books)
+    assert sorted(reco["match_status"].to_list()) == ["amended", "exact"]
+    entries = entries_books(books, reco, FIRST, LAST, portal)
+    paired = entries.filter(pl.col("doc_no") == "K1")
+    assert paired.height >= 1 and paired["counterpart_doc_no"].drop_nulls().to_list() == ["K1"]
+    assert set(paired["match_status"].to_list()) == {"exact"}

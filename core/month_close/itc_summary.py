@@ -225,7 +225,11 @@ def entries_books(books: pl.DataFrame, reco: pl.DataFrame | None, first_day: dt.
     if books.is_empty():
         return _empty_entries()
     books = _with_reason(books)
-    facts = _reco_facts(reco).filter(pl.col("pr_id").is_not_null()).unique("pr_id")
+    # one pairing per books document; an older version of an amended document (`amended`)
+    # shows its chain's books document for reference only, never as its pairing
+    facts = (_reco_facts(reco).filter(pl.col("pr_id").is_not_null()
+                                      & (pl.col("match_status") != "amended"))
+             .unique("pr_id", keep="first", maintain_order=True))
     names = (portal.select("portal_id", pl.col("trdnm").alias("name_2b"))
              if portal is not None else pl.DataFrame(schema={"portal_id": pl.Int64,
                                                              "name_2b": pl.Utf8}))
