@@ -11,6 +11,9 @@ so messages stay the same whichever way a payload is read.
 """
 from __future__ import annotations
 
+from itertools import repeat
+from operator import itemgetter
+
 import polars as pl
 
 from core.documents import IMPORT_SECTIONS, PORT_SECTIONS, SECTION_DOC_TYPE
@@ -45,20 +48,33 @@ def _objects(values, what: type) -> list:
     return values
 
 
-def _raw(rows: list[dict], keys: set, name: str, kinds: set, dtype) -> pl.Series:
+def _raw(rows: list[dict], found: dict, name: str, kinds: set, dtype) -> pl.Series:
     """One field of every row, as found; _Unclean when a value is of another kind."""
-    if name not in keys:
+    if name not in found:
         return pl.Series(name, [None] * len(rows), dtype=dtype)
-    values = [r.get(name) for r in rows]
+    values = found[name]
+    if values is None:   # not in every row
+        values = list(map(dict.get, rows, repeat(name)))
     if not set(map(type, values)) <= kinds:
         raise _Unclean
     return pl.Series(name, values, dtype=dtype)
 
 
+def _gather(rows: list[dict], names: tuple) -> dict:
+    """{field: its values, or None when some rows lack it} for the fields any row has; the
+    fields every row has are read in one pass (itemgetter, zip)."""
+    anywhere, everywhere = set().union(*rows), set(rows[0]).intersection(*rows)
+    found = dict.fromkeys(n for n in dict.fromkeys(names) if n in anywhere)
+    common = [n for n in found if n in everywhere]
+    if len(common) > 1:
+        found.update(zip(common, zip(*map(itemgetter(*common), rows))))
+    return found
+
+
 def _raw_frame(rows: list[dict], texts: tuple, amounts: tuple) -> pl.DataFrame:
-    keys = set().union(*rows)
-    return pl.DataFrame([*(_raw(rows, keys, t, TEXT_TYPES, pl.Utf8) for t in texts),
-                         *(_raw(rows, keys, a, NUMBER_TYPES, pl.Float64) for a in amounts)])
+    found = _gather(rows, (*texts, *amounts))
+    return pl.DataFrame([*(_raw(rows, found, t, TEXT_TYPES, pl.Utf8) for t in texts),
+                         *(_raw(rows, found, a, NUMBER_TYPES, pl.Float64) for a in amounts)])
 
 
 # ---------------------------------------------------------------- readers as expressions
