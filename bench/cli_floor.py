@@ -66,8 +66,8 @@ def main() -> int:
     print(f"books documents: {books:,}; load average {os.getloadavg()[0]:.1f}", flush=True)
     command = [sys.executable, "-m", "core.reco", "--purchase", str(purchase), "--portal",
                str(portal), "--out", str(folder / "cli_out.csv")]
-    cli = best(lambda: subprocess.run(command, check=True,
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), args.repeat)
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    cli = best(lambda: subprocess.run(command, check=True, **quiet), args.repeat)
     base = best(lambda: floor(purchase, portal, folder / "floor_out.csv"), args.repeat)
     print(f"CLI {cli:.2f} s, floor {base:.2f} s, ratio {cli / base:.2f}x "
           f"(load average {os.getloadavg()[0]:.1f})")
