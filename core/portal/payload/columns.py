@@ -51,13 +51,16 @@ def _objects(values, what: type) -> list:
 def _raw(rows: list[dict], found: dict, name: str, kinds: set, dtype) -> pl.Series:
     """One field of every row, as found; _Unclean when a value is of another kind."""
     if name not in found:
-        return pl.Series(name, [None] * len(rows), dtype=dtype)
+        return pl.repeat(None, len(rows), dtype=dtype, eager=True).alias(name)
     values = found[name]
     if values is None:   # not in every row
         values = list(map(dict.get, rows, repeat(name)))
-    if not set(map(type, values)) <= kinds:
-        raise _Unclean
-    return pl.Series(name, values, dtype=dtype)
+    if kinds is NUMBER_TYPES and not set(map(type, values)) <= kinds:
+        raise _Unclean   # a Float64 series would take booleans as 1.0 and 0.0
+    try:   # a text series refuses numbers, booleans, lists and objects
+        return pl.Series(name, values, dtype=dtype, strict=True)
+    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+        raise _Unclean from None
 
 
 def _gather(rows: list[dict], names: tuple) -> dict:
