@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import polars as pl
+
 from core.business import choose_businesses
 from core.clock import today as business_day
 from core.clock import utc_now
@@ -38,7 +40,8 @@ from core.portal import (
     GstnClient,
     GstnError,
     ReauthenticationNeeded,
-    flatten_ims,
+    ims_frame,
+    records_frame,
     skip_filed_occurrences,
     track_filings_in_fetch,
 )
@@ -80,11 +83,14 @@ def _section_key(key: str) -> str:
     return key if key in IMPORT_KEYS else portal.SECTION_ALIASES.get(key, key)
 
 
-def check_counts(counts: dict, group: str, records: list[dict]) -> None:
-    """Raise CountMismatch unless the records add up to GETCNT's totals (per section too)."""
+def check_counts(counts: dict, group: str, records: list[dict] | pl.DataFrame) -> None:
+    """Raise CountMismatch unless the records (or their frame) add up to GETCNT's totals (per
+    section too)."""
     body = counts.get(group) or counts.get(group.upper()) or {}
     got: dict[str, int] = {}
-    for r in records:
+    if isinstance(records, pl.DataFrame):
+        got = dict(records.group_by("section").len().iter_rows())
+    for r in records if isinstance(records, list) else ():
         got[r["section"]] = got.get(r["section"], 0) + 1
     expected_total = body.get("ttl_cnt")
     known = set(SECTION_REQUEST.values()) | set(IMPORT_KEYS)
@@ -94,24 +100,25 @@ def check_counts(counts: dict, group: str, records: list[dict]) -> None:
         n = _section_total(value) if key != "ttl_cnt" else None
         if n is not None and section in known and n != got.get(section, 0):
             problems.append(f"{section}: counted {n}, read {got.get(section, 0)}")
-    if expected_total is not None and int(expected_total) != len(records):
-        problems.insert(0, f"total: counted {int(expected_total)}, read {len(records)}")
+    read = len(records)
+    if expected_total is not None and int(expected_total) != read:
+        problems.insert(0, f"total: counted {int(expected_total)}, read {read}")
     if problems:
         raise CountMismatch(f"The portal's counts (GETCNT {group}) do not match the records read "
                             f"(GETINV): {'; '.join(problems)}. Nothing was written; fetch again.")
 
 
-def read_ims(client: GstnClient, gstin: str) -> list[dict]:
-    """Every IMS section over HTTP, checked against GETCNT (no database connection held)."""
+def read_ims(client: GstnClient, gstin: str) -> pl.DataFrame:
+    """Every IMS section over HTTP, checked against GETCNT (no database connection held), as
+    one records frame (each answer read by columns when clean: core.portal.payload)."""
     counts = client.get_counts(gstin, "ALL_OTH")
-    records = []
-    for request in IMS_SECTIONS_ALL_OTH:
-        records += flatten_ims(client.get_ims_section(gstin, request))
+    records = pl.concat([ims_frame(client.get_ims_section(gstin, request))
+                         for request in IMS_SECTIONS_ALL_OTH])
     check_counts(counts, "all_oth", records)
-    return records + read_import_of_goods(client, gstin)
+    return pl.concat([records, read_import_of_goods(client, gstin)])
 
 
-def read_import_of_goods(client: GstnClient, gstin: str) -> list[dict]:
+def read_import_of_goods(client: GstnClient, gstin: str) -> pl.DataFrame:
     """Bills of entry of the four import-of-goods sections (IMPG, IMPGA, IMPGSEZ, IMPGSEZA),
     checked against GETCNT IMP_GDS; none when the portal counts none or does not serve them."""
     try:
@@ -120,27 +127,23 @@ def read_import_of_goods(client: GstnClient, gstin: str) -> list[dict]:
         raise
     except GstnError as exc:
         log.info("IMP_GDS counts not available for %s: %s", gstin, exc)
-        return []
+        return records_frame([])
     body = counts.get("imp_gds") or {}
     if not body.get("ttl_cnt"):
-        return []
-    records = []
-    for request in IMS_SECTIONS_IMP_GDS:
-        records += flatten_ims(client.get_ims_section(gstin, request))
+        return records_frame([])
+    records = pl.concat([ims_frame(client.get_ims_section(gstin, request))
+                         for request in IMS_SECTIONS_IMP_GDS])
     check_counts(counts, "imp_gds", records)
     return records
 
 
-def read_gstr2a(client: GstnClient, gstin: str, periods: list[str]) -> list[dict]:
-    """GSTR-2A B2B, B2BA, CDN, CDNA of each period as flat records (rtnprd = the period)."""
-    records = []
-    for period in periods:
-        for action in GSTR2A_ACTIONS:
-            data = client.get_gstr2a(gstin, period, action)
-            for rec in portal.flatten_gstr2a(data):
-                rec["rtnprd"] = period
-                records.append(rec)
-    return records
+def read_gstr2a(client: GstnClient, gstin: str, periods: list[str]) -> pl.DataFrame:
+    """GSTR-2A B2B, B2BA, CDN, CDNA of each period as one records frame (rtnprd = the
+    period), each answer read by columns when clean."""
+    frames = [portal.gstr2a_frame(client.get_gstr2a(gstin, period, action))
+              .with_columns(pl.lit(period, pl.Utf8).alias("rtnprd"))
+              for period in periods for action in GSTR2A_ACTIONS]
+    return pl.concat(frames) if frames else records_frame([])
 
 
 def recent_periods(today: dt.date | None = None, months: int = 3) -> list[str]:

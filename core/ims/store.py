@@ -44,14 +44,20 @@ USER_ANSWER = ("user_action", "user_supplier_remark", "user_itc_red_req", "user_
                "user_action_at")
 
 
-def incoming_frame(rtin: str, records: list[dict]) -> pl.DataFrame:
-    """Flat IMS records -> the store's identity (doc_no_key, fy, occurrence) + portal fields.
+def records_of(records: list[dict] | pl.DataFrame) -> pl.DataFrame:
+    """Flat records, or their frame already read by columns (core.portal.payload.ims_frame)."""
+    return records if isinstance(records, pl.DataFrame) else portal.records_frame(records)
+
+
+def incoming_frame(rtin: str, records: list[dict] | pl.DataFrame) -> pl.DataFrame:
+    """Flat IMS records (or their frame) -> the store's identity (doc_no_key, fy, occurrence)
+    + portal fields.
 
     occurrence numbers records sharing (section, stin, doc_no_key, fy) in file order, so a
     document the portal lists twice is kept twice, stably from fetch to fetch.
     """
     keys = ["section", "stin", "doc_no_key", "fy"]
-    return (portal.records_frame(records)
+    return (records_of(records)
             .with_row_index("seq")
             .with_columns(rtin=pl.lit(rtin), doc_no_key=raw_no_expr("doc_no"),
                           fy=fy_expr("doc_date"), portal_action=pl.col("action"))
@@ -222,8 +228,8 @@ def store_ims(con, rtin: str, frame: pl.DataFrame, now: dt.datetime, actor: str)
     return write_ims(con, rtin, plan_snapshot(rtin, frame, held_ims(con, rtin)), now, actor)
 
 
-def gstr2a_frame_of(rtin: str, records: list[dict]) -> pl.DataFrame:
-    return portal.records_frame(records).with_columns(rtin=pl.lit(rtin))
+def gstr2a_frame_of(rtin: str, records: list[dict] | pl.DataFrame) -> pl.DataFrame:
+    return records_of(records).with_columns(rtin=pl.lit(rtin))
 
 
 def held_gstr2a(con, rtin: str, periods: list[str]) -> pl.DataFrame:

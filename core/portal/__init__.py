@@ -20,11 +20,14 @@ from core.portal.payload import (
     flatten,
     flatten_gstr2a,
     flatten_ims,
+    gstr2a_frame,
+    ims_frame,
     is_gstr2b,
     read_2b_frame,
+    read_records_frame,
     recipient_gstin,
     records_frame,
     rows_frame,
 )
 
-__all__ = ["FRAME_SCHEMA", "MONEY", "ROW_FIELDS", "SAVE_BUSY", "SECTION_KEYS", "GstnClient", "GstnError", "PayloadError", "ReauthenticationNeeded", "fetch_2b", "filed_refusals", "flatten", "flatten_gstr2a", "flatten_ims", "is_gstr2b", "keep_filed", "read_2b_frame", "recipient_gstin", "records_frame", "regenerate_2b", "rows_frame", "skip_filed_occurrences", "track_filings_in_fetch", "try_login"]
+__all__ = ["FRAME_SCHEMA", "MONEY", "ROW_FIELDS", "SAVE_BUSY", "SECTION_KEYS", "GstnClient", "GstnError", "PayloadError", "ReauthenticationNeeded", "fetch_2b", "filed_refusals", "flatten", "flatten_gstr2a", "flatten_ims", "gstr2a_frame", "ims_frame", "is_gstr2b", "keep_filed", "read_2b_frame", "read_records_frame", "recipient_gstin", "records_frame", "regenerate_2b", "rows_frame", "skip_filed_occurrences", "track_filings_in_fetch", "try_login"]

@@ -25,11 +25,10 @@ from core.export import to_csv_bytes
 from core.gstin import gstin_problem
 from core.portal import (
     PayloadError,
-    flatten,
     is_gstr2b,
     read_2b_frame,
+    read_records_frame,
     recipient_gstin,
-    records_frame,
 )
 from core.purchase import FileProblem, read_purchase_documents
 from core.reco.engine import reconcile
@@ -104,10 +103,9 @@ def read_portal(path: str) -> tuple[str, pl.DataFrame, str | None]:
             raise UnusableInput(f"{path}: {exc}") from None
         return "gstr2b", portal_frame_2b(rows, "", head["rtnprd"]), head["gstin"]
     try:
-        kind, records = flatten(payload)
+        kind, frame = read_records_frame(payload)   # by columns when clean
     except PayloadError as exc:
         raise UnusableInput(f"{path}: {exc}") from None
-    frame = records_frame(records)
     if kind == "gstr2a":  # 2A says whether the supplier filed (cfs); IMS says srcfilstatus
         frame = frame.with_columns(pl.when(pl.col("cfs") == "N").then(pl.lit("Not Filed"))
                                    .otherwise(pl.col("srcfilstatus")).alias("srcfilstatus"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from core.portal.payload.columns import gstr2a_columns, ims_columns
 from core.portal.payload.fields import (
     GSTR2A_SECTIONS,
     IMS_SECTIONS,
@@ -59,8 +60,11 @@ __all__ = [
     "flatten_2b",
     "flatten_gstr2a",
     "flatten_ims",
+    "gstr2a_frame",
+    "ims_frame",
     "is_gstr2b",
     "read_2b_frame",
+    "read_records_frame",
     "recipient_gstin",
     "records_frame",
     "rows_frame",
@@ -92,6 +96,25 @@ def records_frame(records: list[dict]) -> pl.DataFrame:
     """Flat records -> a Polars frame with the same columns and dtypes every time."""
     columns = {f: [r.get(f) for r in records] for f in RECORD_FIELDS}
     return pl.DataFrame(columns, schema=RECORD_SCHEMA)
+
+
+def ims_frame(payload: dict) -> pl.DataFrame:
+    """records_frame(flatten_ims(payload)), read by columns when every value is clean;
+    otherwise record by record (the same PayloadError for the same bad input)."""
+    fast = ims_columns(_unwrap(payload))
+    return fast if fast is not None else records_frame(flatten_ims(payload))
+
+
+def gstr2a_frame(payload: dict) -> pl.DataFrame:
+    """records_frame(flatten_gstr2a(payload)), by columns when clean (as ims_frame)."""
+    fast = gstr2a_columns(_unwrap(payload))
+    return fast if fast is not None else records_frame(flatten_gstr2a(payload))
+
+
+def read_records_frame(payload: dict) -> tuple[str, pl.DataFrame]:
+    """flatten + records_frame: ('ims' | 'gstr2a', frame), by columns when clean."""
+    kind = detect_kind(payload)
+    return kind, (ims_frame(payload) if kind == "ims" else gstr2a_frame(payload))
 
 
 def recipient_gstin(payload: dict) -> str | None:
