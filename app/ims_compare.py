@@ -11,6 +11,7 @@ from app.ims_grid import HEAD_LABEL
 from core import labels
 from core.business import supplier_names
 from core.ims import view
+from core.ims.history import history_workbook, record_history
 from core.reco import HEADS
 
 
@@ -47,6 +48,24 @@ def show_chain(chain: dict) -> None:
         return
     st.markdown(f"**Amendments of this document** · {chain['summary']}")
     st.dataframe(pl.DataFrame(chain["rows"]), hide_index=True, key="record_chain")
+
+
+def show_history(gstins: list[str], record: dict) -> None:
+    """Who decided what, and when: the record's history, and its business's period as an
+    audit workbook (kept by our store after the portal purges the records)."""
+    history = ui.cached(record_history, gstins, record["record_id"])
+    with st.expander(f"History of this record ({len(history)} events)"):
+        if history.is_empty():
+            st.caption("Nothing has been done to this record yet.")
+        else:
+            st.dataframe(history, hide_index=True, key="record_history")
+        period = record.get("rtnprd")
+        if period:
+            st.download_button(
+                f"Download the history of {labels.period_words(period)}'s records (Excel)",
+                lambda: history_workbook(record["rtin"], period), on_click="ignore",
+                file_name=f"history_{record['rtin']}_{labels.period_words(period, '')}.xlsx",
+                icon=":material/download:", key="history_download")
 
 
 def open_from_box() -> None:
@@ -95,3 +114,4 @@ def show_record(gstins: list[str], rows: pl.DataFrame) -> None:
                    f" · Recommended: {labels.action_words(portal.get('recommended_action'), 'none')}")
         show_chain(detail["chain"])
         show_texts(detail["texts"])
+        show_history(gstins, rows.filter(pl.col("record_id") == chosen).row(0, named=True))
