@@ -93,6 +93,8 @@ def test_a_backup_restores_to_an_equal_store_whose_ids_go_on(demo_store, tmp_pat
     assert checked.returncode == 0 and "backup ok" in checked.stdout
     listed = cli("list", "--in", str(tmp_path / "backups"), db=demo_store)
     assert backup.name in listed.stdout
+    # times in the business time zone, with its name (IMS_TZ: Asia/Kolkata by default)
+    assert " IST" in listed.stdout and " IST)" in restored.stdout and " IST)" in checked.stdout
 
 
 # ---------------------------------------------------------------- damaged backups are refused

@@ -26,6 +26,7 @@ from core.clock import SystemClock
 from core.store import cli as store_cli
 from core.store import connect, db_path, migration_files
 from core.store.database import db_url
+from core.timefmt import shown_time
 
 
 def megabytes(n: int) -> str:
@@ -87,7 +88,7 @@ def run(args, open_store: Callable[[], AbstractContextManager], store_path: str,
         found = list_backups(folder)
         print(f"{len(found)} backup(s) in {folder}")
         for b in found:
-            print(f"  {b.name}  taken {b.taken_local:%Y-%m-%d %H:%M}  {b.rows:>12,} rows  "
+            print(f"  {b.name}  taken {shown_time(b.taken_at)}  {b.rows:>12,} rows  "
                   f"{megabytes(b.bytes):>10}")
     return 0
 

@@ -13,6 +13,7 @@ is written. The next `core.store.connect()` applies any newer migrations, as for
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -32,6 +33,7 @@ from core.backup.snapshot import (
     sha256_of,
 )
 from core.store import migrate, migration_files
+from core.timefmt import shown_time
 
 INTERRUPTED = ("it is not a finished backup (a backup that was interrupted leaves its folder "
                "without one) or not a backup folder at all")
@@ -234,7 +236,7 @@ def restore_backup(backup: Path, target: Path, known_versions: set[int] | None =
                           "restored.") from exc
     finally:
         _remove(building)
-    return {"path": str(target), "backup": str(folder), "taken_at": manifest["taken_at_local"][:19].replace("T", " "),
+    return {"path": str(target), "backup": str(folder), "taken_at": shown_time(dt.datetime.fromisoformat(manifest["taken_at"])),
             "tables": len(manifest["tables"]),
             "rows": sum(t["rows"] for t in manifest["tables"]),
             "schema_version": max(manifest["schema_versions"], default=0),
