@@ -23,10 +23,15 @@ from tests.fixtures import ROOT, add_business
 
 pytestmark = pytest.mark.slow
 SLOW, FLOOD, FINE = DEMO_GSTINS[:3]
+# The worker's own peak: VmHWM of its address space (ru_maxrss would carry the forking
+# pytest's size across exec, over 1 GB late in a full run).
 RUN_WORKER = """
-import atexit, resource, runpy, sys
-atexit.register(lambda: print("PEAK_MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                              // 1024, file=sys.stderr))
+import atexit, runpy, sys
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+atexit.register(lambda: print("PEAK_MB", peak_mb(), file=sys.stderr))
 sys.argv = ["worker.py", "once"]
 runpy.run_path("worker.py", run_name="__main__")
 """
