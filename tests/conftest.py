@@ -138,6 +138,11 @@ SLOW_MODULES = {
     "test_sync", "test_sync_itc", "test_store_threads", "test_auth_errors", "test_lint",
     "test_scheduler", "test_backup", "test_gsp_connect", "test_hostile", "test_reco_accuracy",
     "test_store_engines", "test_store_copy", "test_job_claims", "test_auth_two_servers",
+    "test_auth", "test_screens", "test_reco_cli", "test_auth_ui", "test_itc_table4",
+    "test_backup_forged", "test_command_line", "test_fetch_now_pages", "test_small_items",
+    "test_reco_portal_rules", "test_purchase_cli", "test_purchase_import", "test_two_sessions",
+    "test_portal_columns", "test_auth_scope", "test_save_feedback", "test_links_keep_choices",
+    "test_sync_amendments", "test_gsp_slow", "test_gsp_key_damage",
 }
 
 
