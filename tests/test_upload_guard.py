@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import select
 import subprocess
 import sys
 import time
@@ -84,6 +85,14 @@ def put_file(port: int, session: str, size: int) -> tuple[int, str]:
     con.putheader("X-Xsrftoken", xsrf)
     con.putheader("Cookie", f"_streamlit_xsrf={xsrf}")
     con.endheaders()
+    # A refusal comes before the body is read; once it is here, sending the body could only
+    # race the server's close (an RST can drop the answer's words), so stop as a careful
+    # client would. No answer within 2 s: the server reads the body, and all of it is sent.
+    if select.select([con.sock], [], [], 2)[0]:
+        answer = con.getresponse()
+        words = answer.read().decode(errors="replace")
+        con.close()
+        return answer.status, words
     block = b"x" * MB
     try:
         con.send(head)
