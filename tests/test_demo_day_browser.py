@@ -73,7 +73,7 @@ def log_in(page, url: str, password: str) -> None:
 
 def open_page(page, url: str, path: str, wait_for: str) -> str:
     page.goto(f"{url}/{path}")
-    page.get_by_text(wait_for).first.wait_for(timeout=60000)
+    page.get_by_text(wait_for).first.wait_for(timeout=120000)
     settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     return page.locator('[data-testid="stMain"]').inner_text()
