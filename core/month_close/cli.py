@@ -14,7 +14,6 @@ input, with a message naming the file, line and field.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from core.month_close.itc_store import build_summary, period_days
 from core.month_close.itc_summary import HEADS, file_lines
 from core.periods import is_period
 from core.portal import PayloadError, is_gstr2b, read_2b_frame
-from core.reco.cli import UnusableInput, read_books
+from core.reco.cli import UnusableInput, read_books, read_json_file
 
 COLUMNS = ["row", "source", *HEADS]
 
@@ -43,15 +42,7 @@ def parse_args(argv: list[str] | None, prog: str) -> argparse.Namespace:
 
 def read_gstr2b(path: str) -> tuple[dict, pl.DataFrame]:
     """(head, flat documents) of a GSTR-2B file, or UnusableInput naming what is wrong."""
-    try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise UnusableInput(f"{path}, line {exc.lineno}, column {exc.colno}: not JSON: "
-                            f"{exc.msg}") from None
-    except UnicodeDecodeError:
-        raise UnusableInput(f"{path}: not UTF-8 text") from None
+    payload = read_json_file(path)
     if not is_gstr2b(payload):
         raise UnusableInput(f"{path}, line 1, field 'docdata': not a GSTR-2B document (an "
                             "object with 'data' holding 'docdata' or 'docRejdata')")

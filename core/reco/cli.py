@@ -83,8 +83,8 @@ def tolerance_paise(text: str) -> int:
     return int(value * 100)
 
 
-def read_portal(path: str) -> tuple[str, pl.DataFrame, str | None]:
-    """(kind, portal frame without rtin, recipient GSTIN if the payload says it)."""
+def read_json_file(path: str):
+    """A JSON file's content, or UnusableInput naming the file (and line and column)."""
     try:
         payload = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except OSError as exc:
@@ -94,6 +94,12 @@ def read_portal(path: str) -> tuple[str, pl.DataFrame, str | None]:
                             f"{exc.msg}") from None
     except UnicodeDecodeError:
         raise UnusableInput(f"{path}: not UTF-8 text") from None
+    return payload
+
+
+def read_portal(path: str) -> tuple[str, pl.DataFrame, str | None]:
+    """(kind, portal frame without rtin, recipient GSTIN if the payload says it)."""
+    payload = read_json_file(path)
     if not isinstance(payload, dict):
         raise UnusableInput(f"{path}, line 1: expected a JSON object with portal sections")
     if is_gstr2b(payload):
