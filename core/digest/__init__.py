@@ -13,12 +13,13 @@ from core.digest.job import (
     send_digests,
 )
 from core.digest.settings import (
+    OFF,
     DigestSettings,
     digest_settings,
     load_digest_settings,
     save_digest_settings,
 )
 
-__all__ = ["DIGEST", "Digest", "DigestSettings", "digest_for", "digest_html", "digest_job",
+__all__ = ["DIGEST", "OFF", "Digest", "DigestSettings", "digest_for", "digest_html", "digest_job",
            "digest_readers", "digest_settings", "digest_subject", "due_digest",
            "load_digest_settings", "mail_job_failures", "save_digest_settings", "send_digests"]
