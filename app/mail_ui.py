@@ -53,8 +53,8 @@ def _server_form(actor: str) -> None:
                 st.error(str(err))
     password, where = smtp_password()
     st.caption(f"Password: {'taken from ' + where if password else 'none set'}. It is read "
-               f"from {PASSWORD_ENV} in the environment, else smtp_password in "
-               ".streamlit/secrets.toml; never kept in the store or shown here. Usual ports: "
+               f"from `{PASSWORD_ENV}` in the environment, else `smtp_password` in "
+               "`.streamlit/secrets.toml`; never kept in the store or shown here. Usual ports: "
                "587 for STARTTLS, 465 for SSL/TLS.")
 
 

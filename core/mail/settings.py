@@ -87,12 +87,12 @@ def smtp_password() -> tuple[str | None, str]:
     """(the password, where it comes from in words), or (None, "") when none is set."""
     password = os.environ.get(PASSWORD_ENV)
     if password:
-        return password, f"{PASSWORD_ENV} in the environment"
+        return password, f"`{PASSWORD_ENV}` in the environment"
     try:
         with SECRETS_FILE.open("rb") as f:
             password = tomllib.load(f).get(SECRETS_KEY)
     except (OSError, tomllib.TOMLDecodeError):
         password = None
     if password:
-        return str(password), f"{SECRETS_KEY} in {SECRETS_FILE}"
+        return str(password), f"`{SECRETS_KEY}` in `{SECRETS_FILE}`"
     return None, ""
