@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from core import auth
+from core.cli import main as command_line
 from core.clock import ManualClock, business_tz
 from core.digest import mail_job_failures, save_digest_settings, send_digests
 from core.jobs import run_job
@@ -57,6 +58,20 @@ def test_each_reader_gets_only_the_gstins_they_may_see_once_a_day(people, smtp_s
     assert str(smtp_server.messages[0]["Subject"]).startswith("IMS Reco Sync: daily digest for ")
     assert send_digests() == {"already sent": 2}            # a second worker, the same day
     assert len(smtp_server.messages) == 2
+
+
+def test_the_digest_command_prints_one_users_digest_and_sends_again(people, smtp_server,
+                                                                     capsys):
+    assert command_line(["digest", "--email", "Ana@Firm.test"]) == 0
+    out = capsys.readouterr().out
+    assert f"Mine Traders · {MINE}" in out and OTHER not in out
+    assert "  - Fetch (IMS and GSTR-2A) failed on " in out and "<" not in out
+    assert smtp_server.messages == []
+    assert command_line(["digest", "--now"]) == 0
+    assert command_line(["digest", "--now"]) == 0          # --now sends again
+    assert capsys.readouterr().out.splitlines()[-1] == "digest: 2 sent"
+    assert len(smtp_server.messages) == 4
+    assert command_line(["digest", "--email", "nobody@firm.test"]) == 2
 
 
 def test_a_user_who_opts_out_gets_no_digest(people, smtp_server):

@@ -9,6 +9,7 @@ import io
 import openpyxl
 import pytest
 
+from core.cli import main as command_line
 from core.clock import utc_now
 from core.mail import mail_log, retry_due_mails, save_smtp_settings, send_mail, send_test_mail
 from core.store import connect
@@ -122,3 +123,17 @@ def test_the_test_mail_says_what_the_server_answered_and_is_not_retried(mail_sto
     assert (bad.state, bad.message) == (
         "failed", "not sent: 'not an address' is not an e-mail address (name@example.com)")
     assert [r["state"] for r in mail_log()] == ["failed", "failed", "sent"]
+
+
+def test_the_mail_commands_send_a_test_mail_and_print_the_log(mail_store, smtp_server, capsys):
+    assert command_line(["mail", "test", "--to", "ops@firm.test"]) == 0
+    assert "mail test: sent: accepted by 127.0.0.1 (250" in capsys.readouterr().out
+    assert smtp_server.messages[0].envelope_to == ["ops@firm.test"]
+    assert command_line(["mail", "test", "--to", "ops at firm"]) == 2
+    assert "--to: 'ops at firm' is not an e-mail address" in capsys.readouterr().err
+    assert command_line(["mail", "log"]) == 0
+    out = capsys.readouterr().out
+    assert "cli -> ops@firm.test  [test] IMS Reco Sync: test mail" in out
+    assert "sent: sent: accepted by 127.0.0.1" in out
+    assert command_line(["mail", "retry"]) == 0
+    assert capsys.readouterr().out == "no mail is due for a retry\n"

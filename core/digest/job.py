@@ -52,6 +52,12 @@ def _claim_day(user_id: int, day: dt.date) -> bool:
             "ON CONFLICT DO NOTHING RETURNING user_id", [user_id, day, utc_now()]).fetchall())
 
 
+def _unclaim_day(user_id: int, day: dt.date) -> None:
+    with connect() as con:
+        con.execute("DELETE FROM digest_days WHERE user_id = ? AND day = ? AND mail_id IS NULL",
+                    [user_id, day])
+
+
 def digest_readers() -> list[User]:
     """Active users whose digest is on."""
     return [User(u["user_id"], u["email"], u["role"], u["disabled"]) for u in list_users()
@@ -71,7 +77,11 @@ def send_digests(now: dt.datetime | None = None, sent_by: str = "worker",
         if not force and not _claim_day(user.user_id, day):
             counts["already sent"] = counts.get("already sent", 0) + 1
             continue
-        digest = digest_for(user, days_ahead, today=day, now=to_store(now))
+        try:
+            digest = digest_for(user, days_ahead, today=day, now=to_store(now))
+        except Exception:
+            _unclaim_day(user.user_id, day)     # `digest --now` or tomorrow's run sends it
+            raise
         outcome = send_mail(None, to=[user.email], subject=digest_subject(digest),
                             html=digest_html(digest), sent_by=sent_by, purpose="digest")
         with connect() as con:
