@@ -116,7 +116,8 @@ def mail_job_failures(now: dt.datetime | None = None) -> int:
                 "WHERE run_id > ? AND run_id <= ? AND finished_at IS NOT NULL AND ok = false "
                 "AND NOT coalesce(stopped, false) ORDER BY run_id",
                 [int(after), last]).fetchall()
-            put_setting(con, FAILURES_MAILED_KEY, str(max(last, int(after))))
+            if last > int(after):
+                put_setting(con, FAILURES_MAILED_KEY, str(last))
     admins = [u["email"] for u in list_users() if u["role"] == "admin" and not u["disabled"]]
     if not failed or not admins:
         return 0
