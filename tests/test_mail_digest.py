@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core import auth
 from core.cli import main as command_line
@@ -15,7 +16,7 @@ from core.jobs import run_job
 from core.mail import save_smtp_settings
 from core.schedule import Worker
 from core.store import connect
-from tests.fixtures import add_business
+from tests.fixtures import ROOT, add_business
 
 pytestmark = pytest.mark.slow
 
@@ -109,3 +110,33 @@ def test_a_failed_job_mails_the_admins_once(people, smtp_server):
     assert sorted(msg.envelope_to) == ["boss@firm.test", "second@firm.test"]
     assert str(msg["Subject"]) == f"IMS Reco Sync: Fetch (IMS and GSTR-2A) of {OTHER} failed"
     assert "the GSP answered 401: session expired" in msg.get_body(("html",)).get_content()
+
+
+def account_app():
+    from app.auth_ui import account_box, require_login
+    account_box(require_login())
+
+
+def test_a_user_turns_their_digest_off_in_the_sidebar_and_an_admin_on_users(people):
+    ana, boss = auth.find_user("ana@firm.test"), auth.find_user("boss@firm.test")
+    at = AppTest.from_function(account_app, default_timeout=60)
+    at.session_state["auth_user_id"] = ana.user_id
+    at.run()
+    assert at.sidebar.toggle(key="own_digest").value is True
+    at.sidebar.toggle(key="own_digest").set_value(False).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not auth.digest_opt_in(ana)
+    admin = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=90)
+    admin.session_state["auth_user_id"] = boss.user_id
+    admin.run()
+    admin.switch_page("pages/users.py").run()
+    assert {r["Email"]: r["Daily digest"] for r in admin.table[0].value.to_dict("records")} \
+        == {"ana@firm.test": "off", "boss@firm.test": "on"}
+    admin.selectbox(key="edit_user").set_value("ana@firm.test").run()
+    [digest] = [t for t in admin.toggle if t.label == "Daily digest by mail"]
+    digest.set_value(True)
+    [save] = [b for b in admin.button if b.label == "Save changes"]
+    save.click().run()
+    assert not admin.exception, [e.value for e in admin.exception]
+    assert auth.digest_opt_in(ana)
+    assert auth.audit_entries(5)[0]["event"] == "digest_on"
