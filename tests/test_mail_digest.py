@@ -4,6 +4,8 @@ the worker ticks again; opting out is respected; a failed job mails the admins a
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,7 +17,7 @@ from core.digest import mail_job_failures, save_digest_settings, send_digests
 from core.jobs import run_job
 from core.mail import save_smtp_settings
 from core.schedule import Worker
-from core.store import connect
+from core.store import connect, let_go_of_idle_files
 from tests.fixtures import ROOT, add_business
 
 pytestmark = pytest.mark.slow
@@ -30,16 +32,37 @@ def _fail(gstin: str, why: str):
     return run_job("fetch", gstin, work, triggered_by="schedule")
 
 
-@pytest.fixture
-def people(db_file, smtp_server):
-    with connect() as con:
-        save_smtp_settings(con, smtp_server.settings)
+def _populate() -> None:
     add_business(MINE, "Mine Traders")
     add_business(OTHER, "Other Mills")
     auth.create_user("boss@firm.test", PASSWORD, "admin", [], actor="cli")
     auth.create_user("ana@firm.test", PASSWORD, "analyst", [MINE], actor="cli")
     _fail(MINE, "HTTP 503 from the GSP for mine")
     _fail(OTHER, "HTTP 503 from the GSP for other")
+
+
+@pytest.fixture(scope="module")
+def people_file(tmp_path_factory) -> Path:
+    """The people's store built once per module (password hashes are slow), copied per test."""
+    path = tmp_path_factory.mktemp("people") / "ims.duckdb"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("IMS_DB_PATH", str(path))
+        env.delenv("IMS_DB_URL", raising=False)
+        _populate()
+        let_go_of_idle_files()
+    return path
+
+
+@pytest.fixture
+def people(db_file, smtp_server, people_file):
+    if db_file.endswith(".duckdb"):
+        for suffix in ("", ".wal"):
+            if Path(f"{people_file}{suffix}").exists():
+                shutil.copy(f"{people_file}{suffix}", f"{db_file}{suffix}")
+    else:                                           # IMS_TEST_ENGINE=postgres
+        _populate()
+    with connect() as con:
+        save_smtp_settings(con, smtp_server.settings)
     return db_file
 
 
