@@ -79,7 +79,7 @@ def test_the_upload_sends_approved_actions_only_and_says_why_not_the_rest(approv
         (waiting, "Not sent: waiting for approval: a second person must approve it first")]
     queued = rows("SELECT record_id, approval_state, upload_state FROM ims_records "
                   "WHERE record_id IN (?, ?) ORDER BY record_id", [approved, waiting])
-    assert dict((r[0], r[1:]) for r in queued) == {approved: ("approved", "queued"),
+    assert {r[0]: r[1:] for r in queued} == {approved: ("approved", "queued"),
                                                    waiting: ("proposed", None)}
     assert "waiting for approval" in record_history([A], waiting)["Details"][-1]
 

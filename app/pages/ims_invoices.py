@@ -12,6 +12,7 @@ import streamlit as st
 from app import confirm, ui, url_state
 from app import ims_grid as grid
 from app.ims_compare import show_record
+from app.ims_sheet import actions_from_sheet
 from app.ims_upload import confirm_upload, figures_words
 from core import export, labels
 from core.auth import PermissionDenied
@@ -235,6 +236,7 @@ else:
             gstins, f, bucket, edits, rows, on_selected, False, bulk):
         st.rerun()
 url_state.keep(URL)
+actions_from_sheet(gstins)
 
 
 st.subheader("Update to GST")

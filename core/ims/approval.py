@@ -18,10 +18,13 @@ import polars as pl
 from core.auth import User, approval_gstins, record_audit, require
 from core.business import NAMES_SQL
 from core.clock import utc_now
-from core.figures import count_words
+from core.figures import count_words, indian
 from core.ims.actions import _DOC_WORDS, APPROVAL_ON, SHOWN_LINES, acting_as
 from core.ims.view import BUCKETS
+from core.labels import action_words, date_words, doc_type_words, period_words
+from core.reco import ANSWER_LABELS
 from core.store import connect, query_frame, transaction
+from core.timefmt import shown_time
 
 COMMENT_MAX = 500
 STATES = {"proposed": "Waiting for approval", "approved": "Approved",
@@ -196,6 +199,8 @@ QUEUE_SQL = f"""
     SELECT r.record_id, r.rtin, r.stin, coalesce(n.supplier_name, '') AS supplier_name,
            r.doc_type, r.doc_no, r.doc_date, r.rtnprd, r.val, r.recommended_action,
            r.user_action, r.user_supplier_remark, r.user_itc_red_req, r.internal_note,
+           coalesce(r.user_decl_igst, r.user_decl_cgst, r.user_decl_sgst, r.user_decl_cess)
+               IS NOT NULL AS partial_amounts,
            r.user_action_by, r.user_action_at, r.approval_state, r.approval_by, r.approval_at,
            r.approval_comment
     FROM ims_records r LEFT JOIN ({NAMES_SQL}) n ON n.rtin = r.rtin AND n.stin = r.stin
@@ -225,3 +230,37 @@ def queue_ids(gstins: list[str]) -> list[int]:
             f"SELECT record_id FROM ims_records WHERE removed_at IS NULL "
             f"AND list_contains(?::VARCHAR[], rtin) AND rtin IN ({APPROVAL_ON}) "
             "AND approval_state = 'proposed' ORDER BY record_id", [list(gstins)]).fetchall()]
+
+
+SHOWN_MAX = 1000   # proposals listed on a page; "approve all" takes every one
+
+
+def proposals_in_words(frame: pl.DataFrame, returned: bool = False) -> pl.DataFrame:
+    """The queue (or the returned proposals) as people read it, at most SHOWN_MAX rows:
+    business, supplier, document, date, period, value, the recommendation, the proposed
+    action, answer and remark, who proposed it and when (and who returned it, and why)."""
+    rows = []
+    for r in frame.head(SHOWN_MAX).iter_rows(named=True):
+        row = {"Business": r["rtin"], "Supplier": r["supplier_name"] or r["stin"],
+               "Document": f"{doc_type_words(r['doc_type'])} {r['doc_no']}".strip(),
+               "Date": date_words(r["doc_date"]), "Period": period_words(r["rtnprd"]),
+               "Value ₹": indian(r["val"]) if r["val"] is not None else "",
+               "Recommended": action_words(r["recommended_action"], "none"),
+               "Proposed action": action_words(r["user_action"], ""),
+               "ITC to be reduced": _answer_words(r["user_itc_red_req"], r["partial_amounts"]),
+               "Remark to supplier": r["user_supplier_remark"] or "",
+               "Proposed by": r["user_action_by"] or "",
+               "Proposed at": shown_time(r["user_action_at"])}
+        if returned:
+            row |= {"Returned by": r["approval_by"] or "",
+                    "Returned at": shown_time(r["approval_at"]),
+                    "Comment": r["approval_comment"] or ""}
+        rows.append(row)
+    columns = [*(rows[0] if rows else {})]
+    return pl.DataFrame(rows, schema={c: pl.Utf8 for c in columns}) if rows else pl.DataFrame()
+
+
+def _answer_words(code: str | None, partial: bool) -> str:
+    if code == "Y":
+        return ANSWER_LABELS["partial" if partial else "full"]
+    return ANSWER_LABELS["no"] if code == "N" else ""

@@ -35,7 +35,6 @@ from core.purchase.problems import (
            valid_only_words,
 )
 from core.purchase.read import LINE, MAX_UPLOAD_BYTES, FileProblem, load_source, read_table
-from core.purchase.validate import CONTROL_CHARS, date_expr
 from core.purchase.templates import (
            CN_SIGNS,
            FIELDS,
@@ -46,12 +45,13 @@ from core.purchase.templates import (
            save_template,
            suggest_mapping,
 )
+from core.purchase.validate import CONTROL_CHARS, date_expr
 
 __all__ = [
            "CN_SIGNS",
            "CONTROL_CHARS",
-           "LINE",
            "FIELDS",
+           "LINE",
            "MAX_UPLOAD_BYTES",
            "REQUIRED",
            "FileProblem",
