@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.fixtures import BUSINESSES, ROOT, SAMPLES, rows, seed_demo
 
-PAGES = ["dashboard", "ims_invoices", "reconciliation", "purchase_register", "settings"]
+PAGES = ["dashboard", "ims_invoices", "approvals", "reconciliation", "purchase_register",
+         "settings"]
 
 
 def open_page(page: str) -> AppTest:
