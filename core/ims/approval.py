@@ -237,20 +237,22 @@ SHOWN_MAX = 1000   # proposals listed on a page; "approve all" takes every one
 
 def proposals_in_words(frame: pl.DataFrame, returned: bool = False) -> pl.DataFrame:
     """The queue (or the returned proposals) as people read it, at most SHOWN_MAX rows:
-    business, supplier, document, date, period, value, the recommendation, the proposed
-    action, answer and remark, who proposed it and when (and who returned it, and why)."""
+    supplier, document, date, period, value, the recommendation, the proposed action, who
+    proposed it and when, the answer and remark, the business (and who returned it, and
+    why)."""
     rows = []
     for r in frame.head(SHOWN_MAX).iter_rows(named=True):
-        row = {"Business": r["rtin"], "Supplier": r["supplier_name"] or r["stin"],
+        row = {"Supplier": r["supplier_name"] or r["stin"],
                "Document": f"{doc_type_words(r['doc_type'])} {r['doc_no']}".strip(),
                "Date": date_words(r["doc_date"]), "Period": period_words(r["rtnprd"]),
                "Value ₹": indian(r["val"]) if r["val"] is not None else "",
                "Recommended": action_words(r["recommended_action"], "none"),
                "Proposed action": action_words(r["user_action"], ""),
+               "Proposed by": r["user_action_by"] or "",
+               "Proposed at": shown_time(r["user_action_at"]),
                "ITC to be reduced": _answer_words(r["user_itc_red_req"], r["partial_amounts"]),
                "Remark to supplier": r["user_supplier_remark"] or "",
-               "Proposed by": r["user_action_by"] or "",
-               "Proposed at": shown_time(r["user_action_at"])}
+               "Business": r["rtin"]}
         if returned:
             row |= {"Returned by": r["approval_by"] or "",
                     "Returned at": shown_time(r["approval_at"]),
