@@ -254,9 +254,9 @@ def proposals_in_words(frame: pl.DataFrame, returned: bool = False) -> pl.DataFr
                "Remark to supplier": r["user_supplier_remark"] or "",
                "Business": r["rtin"]}
         if returned:
-            row |= {"Returned by": r["approval_by"] or "",
-                    "Returned at": shown_time(r["approval_at"]),
-                    "Comment": r["approval_comment"] or ""}
+            row = {"Comment": r["approval_comment"] or "",
+                   "Returned by": r["approval_by"] or "",
+                   "Returned at": shown_time(r["approval_at"]), **row}
         rows.append(row)
     columns = [*(rows[0] if rows else {})]
     return pl.DataFrame(rows, schema={c: pl.Utf8 for c in columns}) if rows else pl.DataFrame()
