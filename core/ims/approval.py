@@ -19,7 +19,7 @@ from core.auth import User, approval_gstins, record_audit, require
 from core.business import NAMES_SQL
 from core.clock import utc_now
 from core.figures import count_words, indian
-from core.ims.actions import _DOC_WORDS, APPROVAL_ON, SHOWN_LINES, acting_as
+from core.ims.actions import APPROVAL_ON, SHOWN_LINES, acting_as
 from core.ims.view import BUCKETS
 from core.labels import action_words, date_words, doc_type_words, period_words
 from core.reco import ANSWER_LABELS
@@ -39,6 +39,15 @@ _PROBLEM = """CASE
          THEN 'you may not approve the actions of this business (ask an admin)'
     WHEN d.user_action_by = ? THEN 'you proposed it: someone else must approve or return it'
     END"""
+
+
+# '<supplier name>, invoice <number>' of record `r` (names `n`: the books', else the 2B's), in
+# SQL both engines run
+RECORD_WORDS = ("coalesce(nullif(n.supplier_name, ''), CASE WHEN length(r.stin) = 15 THEN "
+                "'supplier ' || r.stin ELSE 'import of goods (port ' || r.stin || ')' END) "
+                "|| ', ' || CASE r.doc_type WHEN 'INV' THEN 'invoice' WHEN 'CRN' THEN "
+                "'credit note' WHEN 'DBN' THEN 'debit note' WHEN 'BOE' THEN 'bill of entry' "
+                "ELSE 'document' END || ' ' || r.doc_no")
 
 
 class ApprovalError(ValueError):
@@ -164,7 +173,7 @@ def _decide(gstins: list[str], record_ids: list[int], approver: User | str,
         refused = con.execute("SELECT count(*) FROM decision WHERE problem IS NOT NULL"
                               ).fetchall()[0][0]
         lines = [f"Not {verdict}: {doc}: {why}" for doc, why in con.execute(f"""
-            SELECT {_DOC_WORDS}, d.problem FROM decision d JOIN ims_records r USING (record_id)
+            SELECT {RECORD_WORDS}, d.problem FROM decision d JOIN ims_records r USING (record_id)
             LEFT JOIN ({NAMES_SQL}) n ON n.rtin = r.rtin AND n.stin = r.stin
             WHERE d.problem IS NOT NULL ORDER BY d.record_id LIMIT ?""",
                                                               [SHOWN_LINES]).fetchall()]
