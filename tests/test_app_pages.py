@@ -63,6 +63,23 @@ def test_settings_submit_persists_and_worker_next_tick_uses_it(db_file):
     assert all(j[1] != second for j in due)
 
 
+def test_settings_turns_approval_before_upload_on_for_a_business(db_file):
+    from core.ims.approval import approval_businesses
+    seed_demo()
+    first = BUSINESSES[0][0]
+    rows("UPDATE ims_records SET user_action = 'A' WHERE record_id = (SELECT min(record_id) "
+         "FROM ims_records WHERE rtin = ? AND coalesce(portal_action, 'N') = 'N')", [first])
+    at = open_page("settings")
+    chooser = next(m for m in at.multiselect if m.label.startswith("Businesses whose actions"))
+    chooser.set_value([first])
+    next(b for b in at.button if b.label == "Save approval setting").click()
+    at.run()
+    assert not at.exception
+    assert approval_businesses([b for b, _ in BUSINESSES]) == [first]
+    assert "1 record(s) changed state" in " ".join(s.value for s in at.success)
+    assert rows("SELECT count(*) FROM ims_records WHERE approval_state = 'proposed'") == [(1,)]
+
+
 def test_add_business_validates_gstin(db_file):
     at = open_page("settings")
     at.text_input[0].set_value("27AAPFU0939F1ZO")

@@ -90,8 +90,9 @@ if emails:
             try:
                 auth.set_role(chosen_email, new_role, admin)
                 auth.grant_gstins(chosen_email, new_grants, admin)
-                auth.grant_approvals(chosen_email, approves if new_role != "auditor" else [],
-                                     admin)
+                auth.grant_approvals(   # approval only where the user may see the business
+                    chosen_email, [g for g in approves if new_role == "admin" or (
+                        new_role == "analyst" and g in new_grants)], admin)
                 auth.disable_user(chosen_email, admin, disabled=not enabled)
                 flash("success", f"Saved {chosen_email}.")
                 st.rerun()

@@ -186,6 +186,17 @@ def _decide(gstins: list[str], record_ids: list[int], approver: User | str,
     return Decision(done=done, refused=refused + missing, lines=lines)
 
 
+def waiting_counts(gstins: list[str]) -> dict[str, int]:
+    """How many proposals wait for approval and how many were returned, in `gstins`."""
+    with connect(read_only=True) as con:
+        proposed, returned = con.execute(
+            "SELECT count(*) FILTER (WHERE approval_state = 'proposed'), "
+            "count(*) FILTER (WHERE approval_state = 'returned') FROM ims_records "
+            f"WHERE removed_at IS NULL AND list_contains(?::VARCHAR[], rtin) "
+            f"AND rtin IN ({APPROVAL_ON})", [list(gstins)]).fetchall()[0]
+    return {"proposed": proposed, "returned": returned}
+
+
 def propose_again(gstins: list[str], record_ids: list[int], author: User | str) -> int:
     """The author sends their returned proposals back for approval as they are (a change
     saved does that too). -> how many."""
