@@ -38,7 +38,7 @@ def line(r: dict, action: str, remark: str = "", note: str = "", itc: str = "",
 
 @pytest.fixture
 def sheet(demo_store):
-    """A sheet of nine lines: two valid, seven refused for seven different reasons."""
+    """A sheet of ten lines: two valid, eight refused for eight different reasons."""
     free = "doc_type = 'INV' AND coalesce(portal_action, 'N') = 'N' AND ispendactblocked = 'N'"
     accept, pend = record(free), record(f"{free} AND record_id > (SELECT min(record_id) "
                                         f"FROM ims_records WHERE rtin = '{A}' AND {free})")
@@ -46,6 +46,9 @@ def sheet(demo_store):
     credit = record("doc_type = 'CRN'")
     other = record("doc_type = 'INV'", B)
     twin = record("doc_type = 'DBN'")   # a second record with its keys, another period
+    filed = record(f"doc_type = 'INV' AND record_id > {pend['id']} AND ispendactblocked = 'N'")
+    rows("UPDATE ims_records SET left_ims_at = current_timestamp, filed_period = '102025' "
+         "WHERE record_id = ?", [filed["id"]])
     rows("INSERT INTO ims_records (rtin, section, stin, doc_type, doc_no, doc_no_key, doc_date, "
          "fy, rtnprd, first_seen, last_seen) SELECT rtin, section, stin, doc_type, doc_no, "
          "doc_no_key, doc_date, fy, '112025', first_seen, last_seen FROM ims_records "
@@ -59,7 +62,8 @@ def sheet(demo_store):
              line(other, "Accept", business=B),                                    # 7 permission
              line(twin, "Reject", date=False),                                     # 8 ambiguous
              line(pend, "Pending", note="ask again in March"),                     # 9 valid
-             line(accept, "Reject")]                                               # 10 twice
+             line(accept, "Reject"),                                               # 10 twice
+             line(filed, "Reject")]                                                # 11 filed
     data = ("\n".join(lines) + "\n").encode()
     return {"data": data, "accept": accept, "pend": pend, "blocked": blocked}
 
@@ -67,7 +71,7 @@ def sheet(demo_store):
 def test_each_line_gets_a_verdict_in_words(sheet):
     preview = preview_sheet(sheet["data"], [A], ASHA, "decisions.csv")
     verdicts = dict(zip(preview.lines["line"], preview.lines["verdict"]))
-    assert (preview.valid, preview.refused) == (2, 7)
+    assert (preview.valid, preview.refused) == (2, 8)
     assert verdicts[2].startswith("Found: ") and verdicts[2].endswith(": accept")
     assert "not found" in verdicts[3]
     assert verdicts[4] == ("Refused: decisions.csv, line 4, field Action: 'Maybe' is not an "
@@ -79,6 +83,8 @@ def test_each_line_gets_a_verdict_in_words(sheet):
     assert "ambiguous: 2 records match" in verdicts[8]
     assert verdicts[9].endswith(": keep pending")
     assert "the same record as line 2" in verdicts[10]
+    assert verdicts[11].startswith("Refused: decisions.csv, line 11: filed period: the GSTR-3B "
+                                   "of Oct 2025 was filed")
     assert all(v.startswith(("Found: ", "Refused: decisions.csv, line ")) for v in verdicts.values())
     assert rows("SELECT count(*) FROM action_log") == [(0,)]    # a preview writes nothing
 
@@ -110,7 +116,7 @@ def test_a_line_the_save_refuses_leaves_nothing_half_saved(sheet):
 def test_the_refused_lines_download_has_the_lines_as_written_and_the_reason(sheet):
     preview = preview_sheet(sheet["data"], [A], ASHA, "decisions.csv")
     table = refused_lines(preview)
-    assert table["Line"].to_list() == [3, 4, 5, 6, 7, 8, 10]
+    assert table["Line"].to_list() == [3, 4, 5, 6, 7, 8, 10, 11]
     assert table.columns[:3] == ["Line", "Reason", "Supplier GSTIN"]
     assert table.filter(table["Line"] == 4)["Action"].to_list() == ["Maybe"]
     text = refused_file(preview).decode("utf-8-sig")
@@ -118,7 +124,7 @@ def test_the_refused_lines_download_has_the_lines_as_written_and_the_reason(shee
     assert "is not an action: Accept, Reject, Pending or Reset" in text
     sheet_rows = list(openpyxl.load_workbook(io.BytesIO(refused_file(preview, excel=True)))
                       .active.iter_rows(values_only=True))
-    assert len(sheet_rows) == 8 and sheet_rows[1][0] == 3 and "not found" in sheet_rows[1][1]
+    assert len(sheet_rows) == 9 and sheet_rows[1][0] == 3 and "not found" in sheet_rows[1][1]
 
 
 def test_with_approval_on_the_lines_become_proposals(sheet):

@@ -320,10 +320,11 @@ def _record_rules(lines: pl.DataFrame, gstins: list[str], file: str) -> pl.DataF
         if rid in found:
             reasons += [p.split(": ", 1)[-1] for p in _check(rid, found[rid],
                                                             _after(found[rid], change))]
+        said = ["not allowed for this record: " + "; ".join(reasons)] if reasons else []
         if rid in filed:
-            reasons.append("filed period: " + filed[rid].removeprefix("Not sent: "))
-        if reasons:
-            why[rid] = "not allowed for this record: " + "; ".join(reasons)
+            said.append("filed period: " + filed[rid].removeprefix("Not sent: "))
+        if said:
+            why[rid] = "; ".join(said)
     if not why:
         return lines
     frame = pl.DataFrame({"record_id": list(why), "rule": list(why.values())},
