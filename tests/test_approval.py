@@ -12,6 +12,7 @@ from core.ims.actions import save_user_actions
 from core.ims.approval import (
     ApprovalError,
     approval_queue,
+    approval_words,
     approve_actions,
     propose_again,
     queue_ids,
@@ -21,6 +22,7 @@ from core.ims.approval import (
 )
 from core.ims.history import record_history
 from core.ims.upload_queue import queue_uploads
+from core.ims.view import record_with_counterpart
 from tests.fixtures import BUSINESSES, rows
 
 A, B = BUSINESSES[0][0], BUSINESSES[1][0]
@@ -98,6 +100,9 @@ def test_a_returned_proposal_goes_back_to_its_author_with_the_comment(approving)
         f"Not sent: returned by {RAVI} (the rate is right; accept it)")
     assert f"returned to {ASHA}: the rate is right; accept it" in record_history(
         [A], record)["Details"].to_list()
+    shown = record_with_counterpart([A], record)["portal"]
+    assert approval_words(shown) == (f"Returned to {ASHA} by {RAVI}: the rate is right; "
+                                     "accept it.")
     assert propose_again([A], [record], RAVI) == 0          # only its author sends it back
     save_user_actions([A], {record: {"action": "A"}}, ASHA)  # put right: a new proposal
     assert state(record) == ("A", "proposed", None, None)

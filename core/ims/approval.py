@@ -186,6 +186,21 @@ def _decide(gstins: list[str], record_ids: list[int], approver: User | str,
     return Decision(done=done, refused=refused + missing, lines=lines)
 
 
+def approval_words(record: dict) -> str:
+    """Where a record's action stands on its way to approval, in a sentence ('' when no
+    approval is asked): waiting (by whom), approved (by whom, when), returned (by whom, why)."""
+    state = record.get("approval_state")
+    if state == "proposed":
+        return f"Waiting for approval: proposed by {record.get('user_action_by') or 'someone'}."
+    if state == "approved":
+        return (f"Approved for upload by {record.get('approval_by')}, "
+                f"{shown_time(record.get('approval_at'))}.")
+    if state == "returned":
+        return (f"Returned to {record.get('user_action_by') or 'its author'} by "
+                f"{record.get('approval_by')}: {record.get('approval_comment') or 'no comment'}.")
+    return ""
+
+
 def waiting_counts(gstins: list[str]) -> dict[str, int]:
     """How many proposals wait for approval and how many were returned, in `gstins`."""
     with connect(read_only=True) as con:
