@@ -16,6 +16,7 @@ from core.ims.history import record_history
 from core.ims.sheet_actions import preview_sheet, refused_file, refused_lines, save_sheet
 from core.purchase import FileProblem
 from tests.fixtures import BUSINESSES, rows
+from tests.test_hostile_uploads import long_header_csv, zip_bomb_xlsx
 
 A, B = BUSINESSES[0][0], BUSINESSES[1][0]
 ASHA = "asha@firm.in"
@@ -162,3 +163,11 @@ def test_an_excel_sheet_is_read_and_a_formula_without_a_value_refused(sheet):
     with pytest.raises(FileProblem, match="no column for Action"):
         preview_sheet(b"Supplier GSTIN,Document type,Document number\nX,Invoice,1\n", [A],
                       ASHA, "short.csv")
+
+
+@pytest.mark.parametrize("name, build", [
+    ("bomb.xlsx", lambda: zip_bomb_xlsx(unpacked=64 * 1024 * 1024)),
+    ("header.csv", lambda: long_header_csv(256 * 1024))])
+def test_hostile_sheets_are_refused_by_the_purchase_readers_caps(name, build):
+    with pytest.raises(FileProblem, match=name):
+        preview_sheet(build(), [A], ASHA, name)
