@@ -14,13 +14,15 @@ import os
 import tempfile
 import time
 
+from core.ims.approval import approve_actions, queue_ids, set_approval
+from core.ims.sheet_actions import preview_sheet, save_sheet
+from core.store import connect, transaction
+
 GSTIN = "27AAPFU0939F1ZV"
 SUPPLIER = "27AABCS5678L1ZQ"
 
 
 def build_store(proposals: int, sheet_lines: int) -> None:
-    from core.ims.approval import set_approval
-    from core.store import connect, transaction
     with connect() as con, transaction(con):
         con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench', '27')",
                     [GSTIN])
@@ -44,8 +46,6 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["IMS_DB_PATH"] = os.path.join(tempfile.mkdtemp(prefix="bench_approval_"),
                                              "ims.duckdb")
-    from core.ims.approval import approve_actions, queue_ids
-    from core.ims.sheet_actions import preview_sheet, save_sheet
     build_store(args.proposals, args.sheet_lines)
     ids = queue_ids([GSTIN])
     started = time.perf_counter()

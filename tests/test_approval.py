@@ -19,10 +19,11 @@ from core.ims.approval import (
     return_actions,
     returned_to,
     set_approval,
+    unapproved_to_upload,
 )
 from core.ims.history import record_history
 from core.ims.upload_queue import queue_uploads
-from core.ims.view import record_with_counterpart
+from core.ims.view import ImsFilter, record_with_counterpart
 from tests.fixtures import BUSINESSES, rows
 
 A, B = BUSINESSES[0][0], BUSINESSES[1][0]
@@ -75,6 +76,7 @@ def test_the_upload_sends_approved_actions_only_and_says_why_not_the_rest(approv
     approved, waiting = invoices(A)
     save_user_actions([A], {approved: {"action": "A"}, waiting: {"action": "A"}}, ASHA)
     approve_actions([A], [approved], RAVI)
+    assert unapproved_to_upload([A], ImsFilter(record_ids=(approved, waiting))) == 1
     outcome = queue_uploads(A, [approved, waiting], RAVI)
     assert outcome["queued"] == 1
     assert outcome["refused"] == [

@@ -20,7 +20,7 @@ from core.business import NAMES_SQL
 from core.clock import utc_now
 from core.figures import count_words, indian
 from core.ims.actions import APPROVAL_ON, SHOWN_LINES, acting_as
-from core.ims.view import BUCKETS
+from core.ims.view import BUCKETS, ImsFilter, where_clause
 from core.labels import action_words, date_words, doc_type_words, period_words
 from core.reco import ANSWER_LABELS
 from core.store import connect, query_frame, transaction
@@ -199,6 +199,16 @@ def approval_words(record: dict) -> str:
         return (f"Returned to {record.get('user_action_by') or 'its author'} by "
                 f"{record.get('approval_by')}: {record.get('approval_comment') or 'no comment'}.")
     return ""
+
+
+def unapproved_to_upload(gstins: list[str], f: ImsFilter) -> int:
+    """Of the records Update to GST would send (the filters `f`), how many it will refuse
+    because their business asks for approval and they are not approved."""
+    where, params = where_clause(gstins, f, "to_upload")
+    with connect(read_only=True) as con:
+        return con.execute(f"SELECT count(*) FROM ims_records WHERE {where} AND rtin IN "
+                           f"({APPROVAL_ON}) AND coalesce(approval_state, '') <> 'approved'",
+                           params).fetchall()[0][0]
 
 
 def waiting_counts(gstins: list[str]) -> dict[str, int]:
