@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
+import polars.selectors as cs
 
 from core.auth import User
 from core.business import NAMES_SQL
@@ -131,12 +132,14 @@ def _columns(raw_columns: list[str], file: str) -> dict[str, str]:
 def _text(column: str | None) -> pl.Expr:
     if column is None:
         return pl.lit(None, dtype=pl.Utf8)
-    value = pl.col(column).cast(pl.Utf8).str.replace_all(CONTROL_CHARS, "").str.strip_chars()
+    # by_name: a heading is a name, never a pattern ("^...$" would be one for pl.col)
+    value = cs.by_name(column).cast(pl.Utf8).str.replace_all(CONTROL_CHARS, "").str.strip_chars()
     return pl.when(value == "").then(None).otherwise(value)
 
 
 def _read_lines(raw, columns: dict[str, str]) -> pl.DataFrame:
-    """The fields as text, keys normalised, and the problems of each line's own fields."""
+    """The fields as text (control characters dropped, trimmed, empty as null), and the keys
+    and codes they read as: document type, action and answer codes, the date, the period."""
     frame = raw.frame.select(
         (pl.col(LINE) + raw.header_row).alias("line"),
         *(_text(columns.get(f)).alias(f) for f in FIELDS))
