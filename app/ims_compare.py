@@ -10,7 +10,7 @@ from app import ui
 from app.ims_grid import HEAD_LABEL
 from core import labels
 from core.business import supplier_names
-from core.ims import view
+from core.ims import approval, view
 from core.ims.history import history_workbook, record_history
 from core.reco import HEADS
 
@@ -114,4 +114,6 @@ def show_record(gstins: list[str], rows: pl.DataFrame) -> None:
                    f" · Recommended: {labels.action_words(portal.get('recommended_action'), 'none')}")
         show_chain(detail["chain"])
         show_texts(detail["texts"])
+        if said := approval.approval_words(portal):
+            st.caption(f":material/approval: {said}")
         show_history(gstins, rows.filter(pl.col("record_id") == chosen).row(0, named=True))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app import confirm, ui
 from core.figures import count_words
-from core.ims import ImsFilter, upload, view
+from core.ims import ImsFilter, approval, upload, view
 from core.ims import actions as act
 from core.upload_words import IN_FLIGHT
 
@@ -27,6 +27,11 @@ def confirm_upload(gstins: list[str], f: ImsFilter) -> None:
     st.markdown(f"Send {figures_words(fig)} (your actions within the filters) to the portal. "
                 "The portal then holds them as the company's IMS actions; GSTR-2B is built "
                 "from them.")
+    unapproved = approval.unapproved_to_upload(gstins, f)
+    if unapproved:
+        st.warning(f"{count_words(unapproved)} of them are not approved yet (their business asks "
+                   "for approval before upload): they stay here, refused, until approved on the "
+                   "Approvals page.")
     if confirm.answer_buttons("upload", f"Yes, send {count_words(fig['records'])} action(s)"):
         update_to_gst(gstins, f)
         st.rerun()

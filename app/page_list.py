@@ -23,6 +23,7 @@ def pages_for(user: User | None) -> list:
         st.Page(PAGES / "dashboard.py", title="Dashboard", icon=":material/dashboard:",
                 default=True),
         st.Page(PAGES / "ims_invoices.py", title="IMS Invoices", icon=":material/receipt_long:"),
+        st.Page(PAGES / "approvals.py", title="Approvals", icon=":material/approval:"),
         st.Page(PAGES / "reconciliation.py", title="Reconciliation",
                 icon=":material/compare_arrows:"),
         st.Page(PAGES / "purchase_register.py", title="Purchase Register",

@@ -4,8 +4,9 @@ Streamlit takes a PUT for any of its live browser sessions, logged in or not: a 
 login page could push hundreds of MB into the app's memory. So the app server (app/serve.py)
 puts `UploadGuard` in front of it: a PUT (or DELETE) is let through only for a browser session
 that a page has named as an importer's (`allow_uploads_here()`, called by Purchase Register
-for a user with the import permission), and only while that login session still holds and its
-user may still import (read from the store at each upload: a logout, a timeout, a disabled
+for a user with the import permission, and by IMS Invoices' "Actions from a sheet" for a user
+with the act permission), and only while that login session still holds and its user still
+holds that permission (read from the store at each upload: a logout, a timeout, a disabled
 user or a changed role closes the door at once). Anything else is answered 403 in words
 before a byte of the body is read. The size of an allowed upload is capped by
 `server.maxUploadSize` (.streamlit/config.toml), which Streamlit enforces while streaming.
@@ -31,28 +32,29 @@ _importers: dict[str, object] = {}
 _lock = threading.Lock()
 
 
-def allow_uploads_here(login_session: str | None) -> None:
+def allow_uploads_here(login_session: str | None, permission: str = "import") -> None:
     """This browser session may upload while `login_session` (None: the set-up mode) holds
-    for a user with the import permission. Called by a page that shows an importer."""
+    for a user with `permission` (import: a purchase register; act: a sheet of actions).
+    Called by a page that shows an uploader."""
     ctx = get_script_run_ctx()
     if ctx is None:
         return
     with _lock:
         if len(_importers) >= KEPT_SESSIONS:
             _importers.pop(next(iter(_importers)))
-        _importers[ctx.session_id] = login_session or _SETUP
+        _importers[ctx.session_id] = (login_session or _SETUP, permission)
 
 
 def may_upload(browser_session: str) -> bool:
     """May this browser session send a file now? (Reads the store.)"""
     with _lock:
-        login = _importers.get(browser_session)
+        login, permission = _importers.get(browser_session, (None, None))
     if login is None:
         return False
     if login is _SETUP:
         return in_setup_mode()
     snap = auth.session_snapshot(None, str(login))
-    return auth.session_problem(snap) is None and auth.can(snap["user"], "import")
+    return auth.session_problem(snap) is None and auth.can(snap["user"], permission)
 
 
 class UploadGuard:

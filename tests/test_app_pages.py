@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.fixtures import BUSINESSES, ROOT, SAMPLES, rows, seed_demo
 
-PAGES = ["dashboard", "ims_invoices", "reconciliation", "purchase_register", "settings"]
+PAGES = ["dashboard", "ims_invoices", "approvals", "reconciliation", "purchase_register",
+         "settings"]
 
 
 def open_page(page: str) -> AppTest:
@@ -60,6 +61,23 @@ def test_settings_submit_persists_and_worker_next_tick_uses_it(db_file):
     due = [(j.job, j.gstin, j.slot.strftime("%H:%M")) for j in tick.due()]
     assert ("fetch", first, "07:30") in [(j[0].split("_")[0], j[1], j[2]) for j in due]
     assert all(j[1] != second for j in due)
+
+
+def test_settings_turns_approval_before_upload_on_for_a_business(db_file):
+    from core.ims.approval import approval_businesses
+    seed_demo()
+    first = BUSINESSES[0][0]
+    rows("UPDATE ims_records SET user_action = 'A' WHERE record_id = (SELECT min(record_id) "
+         "FROM ims_records WHERE rtin = ? AND coalesce(portal_action, 'N') = 'N')", [first])
+    at = open_page("settings")
+    chooser = next(m for m in at.multiselect if m.label.startswith("Businesses whose actions"))
+    chooser.set_value([first])
+    next(b for b in at.button if b.label == "Save approval setting").click()
+    at.run()
+    assert not at.exception
+    assert approval_businesses([b for b, _ in BUSINESSES]) == [first]
+    assert "1 record(s) changed state" in " ".join(s.value for s in at.success)
+    assert rows("SELECT count(*) FROM ims_records WHERE approval_state = 'proposed'") == [(1,)]
 
 
 def test_add_business_validates_gstin(db_file):

@@ -194,6 +194,19 @@ def test_admin_adds_a_user_with_a_grant_on_the_users_page(people):
     assert auth.authenticate("new.auditor@example.com", generated) is not None
 
 
+def test_admin_grants_approval_for_a_gstin_on_the_users_page(people):
+    at = users_page(people["admin"])
+    at.selectbox(key="edit_user").select("ana@example.com")
+    at.run()
+    approves = next(m for m in at.multiselect if m.label.startswith("GSTINs whose actions"))
+    approves.select(G1).select(G2)       # G2 is not granted to her: left out
+    next(b for b in at.button if b.label == "Save changes").click()
+    at.run()
+    assert not at.exception and "Saved ana@example.com" in texts(at)
+    assert auth.granted_approvals("ana@example.com") == [G1]
+    assert auth.approval_gstins(people["analyst"]) == [G1]
+
+
 def test_setup_mode_until_the_first_admin_then_login_is_required(db_file, monkeypatch):
     seed_demo(n_per_business=5, with_jobs=False)
     at = AppTest.from_function(gate_app, default_timeout=30).run()

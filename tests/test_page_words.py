@@ -17,18 +17,21 @@ from streamlit.testing.v1 import AppTest
 
 from core import auth
 from core.gstr2b.store import store_2b
+from core.ims.actions import save_user_actions
+from core.ims.approval import return_actions, set_approval
 from core.labels import REASONS, STATUSES
 from core.portal.payload.gstr2b import flatten_2b
 from tests.fixtures import BUSINESSES, ROOT, SAMPLES, seed_demo
+from tests.fixtures import rows as store_rows
 
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
-PAGES = {"admin": ("dashboard", "ims_invoices", "purchase_register", "reconciliation",
-                   "itc_summary", "settings", "users"),
-         "analyst": ("dashboard", "ims_invoices", "purchase_register", "reconciliation",
-                     "itc_summary"),
-         "auditor": ("dashboard", "ims_invoices", "purchase_register", "reconciliation",
-                     "itc_summary")}
+PAGES = {"admin": ("dashboard", "ims_invoices", "approvals", "purchase_register",
+                   "reconciliation", "itc_summary", "settings", "users"),
+         "analyst": ("dashboard", "ims_invoices", "approvals", "purchase_register",
+                     "reconciliation", "itc_summary"),
+         "auditor": ("dashboard", "ims_invoices", "approvals", "purchase_register",
+                     "reconciliation", "itc_summary")}
 UPPER_CODE = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)+$")
 LOWER_CODE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
 # the taxes' own names (IGST, CGST, SGST) are words as well as reason tokens
@@ -152,9 +155,17 @@ def people(db_file):
     head, rows = flatten_2b(json.loads((SAMPLES / "gstr2b_sample.json").read_text()))
     for gstin in (G1, G2):   # a stored 2B: the ITC Summary shows its tables
         store_2b(gstin, "102025", head, rows)
-    return {"admin": auth.create_user("boss@example.com", PW, "admin"),
-            "analyst": auth.create_user("ana@example.com", PW, "analyst", [G1]),
-            "auditor": auth.create_user("audrey@example.com", PW, "auditor", [G2])}
+    people = {"admin": auth.create_user("boss@example.com", PW, "admin"),
+              "analyst": auth.create_user("ana@example.com", PW, "analyst", [G1]),
+              "auditor": auth.create_user("audrey@example.com", PW, "auditor", [G2])}
+    for gstin in (G1, G2):   # approval on: proposals waiting, one returned with a comment
+        set_approval(gstin, True, "cli")
+        ids = [r[0] for r in store_rows("SELECT record_id FROM ims_records WHERE rtin = ? AND "
+                                  "doc_type = 'INV' AND ispendactblocked = 'N' "
+                                  "ORDER BY record_id LIMIT 3", [gstin])]
+        save_user_actions([gstin], {i: {"action": "A"} for i in ids}, "ana@example.com")
+        return_actions([gstin], ids[:1], "boss@example.com", "the books show another rate")
+    return people
 
 
 def open_as(user, page: str) -> AppTest:

@@ -12,11 +12,22 @@ import streamlit as st
 from app import confirm, ui, url_state
 from app import ims_grid as grid
 from app.ims_compare import show_record
+from app.ims_sheet import actions_from_sheet
 from app.ims_upload import confirm_upload, figures_words
 from core import export, labels
 from core.auth import PermissionDenied
 from core.figures import count_words
-from core.ims import BUCKETS, DEFAULT_SORT, SORTS, ImsFilter, download_name, ims_file, upload, view
+from core.ims import (
+    BUCKETS,
+    DEFAULT_SORT,
+    SORTS,
+    ImsFilter,
+    approval,
+    download_name,
+    ims_file,
+    upload,
+    view,
+)
 from core.ims import actions as act
 from core.jobs import POLL, run_job
 
@@ -235,12 +246,18 @@ else:
             gstins, f, bucket, edits, rows, on_selected, False, bulk):
         st.rerun()
 url_state.keep(URL)
+actions_from_sheet(gstins)
 
 
 st.subheader("Update to GST")
 st.markdown(f"**{count_words(counts['to_upload'])}** record(s) with your action waiting to be uploaded "
             f"(within the filters) · **{count_words(counts['in_flight'])}** sent, awaiting the portal's "
             f"answer · **{count_words(counts['upload_errors'])}** with upload errors.")
+waiting = ui.cached(approval.waiting_counts, gstins)
+if waiting["proposed"] or waiting["returned"]:
+    st.caption(f":material/approval: {count_words(waiting['proposed'])} proposal(s) wait for "
+               f"approval and {count_words(waiting['returned'])} were returned to their "
+               "authors (**Approvals** page): Update to GST sends approved actions only.")
 b1, b2, _ = st.columns(3)
 if b1.button("Update to GST", type="primary", icon=":material/cloud_upload:",
              disabled=counts["to_upload"] == 0 or not may_upload):

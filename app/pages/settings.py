@@ -12,6 +12,7 @@ from app.gsp_connect import show_gsp_sessions
 from app.sync_now import sync_now_block
 from core.business import SettingsError
 from core.business import registry as biz
+from core.ims import approval
 from core.portal import gsp, try_login
 from core.schedule import business_job_status, catch_up_notes
 
@@ -101,6 +102,27 @@ with st.form("business"):
             st.error(str(err))
 
 show_calendar_settings(gstins, actor)   # filing frequency, date overrides
+
+st.subheader("Approval before upload")
+if not businesses.is_empty():
+    asking = approval.approval_businesses(gstins)
+    with st.form("approval_setting"):
+        chosen = st.multiselect("Businesses whose actions need a second person's approval "
+                                "before upload", gstins, default=asking,
+                                format_func=ui.label_business)
+        if st.form_submit_button("Save approval setting"):
+            changed = sum(approval.set_approval(g, g in chosen, ui.current_user())
+                          for g in gstins)
+            ui.after_write()
+            ui.flash("success", "Approval before upload saved: "
+                     + (", ".join(ui.label_business(g) for g in chosen) or "no business")
+                     + f" asks for it. {changed} record(s) changed state (actions waiting to "
+                       "be uploaded become proposals when it is turned on).")
+            st.rerun()
+    st.caption("While it is on, an action saved on IMS Invoices is a proposal: someone other "
+               "than its author, granted approval for that business on the Users page, "
+               "approves or returns it on the Approvals page; Update to GST sends approved "
+               "actions only. Off by default.")
 
 st.subheader("Reconciliation rules")
 rules = biz.reco_settings()

@@ -38,6 +38,8 @@ users = auth.list_users()
 st.table(
     [{"Email": u["email"], "Role": u["role"], "State": "disabled" if u["disabled"] else "active",
       "GSTINs": "all (admin)" if u["role"] == "admin" else (u["gstins"] or "none"),
+      "Approves for": "all (admin)" if u["role"] == "admin" else (
+          ", ".join(auth.granted_approvals(u["email"])) or "none"),
       "Last login": when(u["last_login_at"]) or "never",
       "Locked until": when(u["locked_until"]) or "not locked",
       "Failed logins in a row": count_words(u["failed_logins"]),
@@ -79,12 +81,20 @@ if emails:
                                 format_func=auth.ROLES.get)
         current = [g for g in (row["gstins"] or "").split(", ") if g]
         new_grants = st.multiselect("GSTINs", list(gstin_names), default=current, format_func=label)
+        approves = st.multiselect(
+            "GSTINs whose actions this user may approve (approval before upload; admins "
+            "approve for all)", list(gstin_names), default=auth.granted_approvals(chosen_email),
+            format_func=label, help="Only among the GSTINs the user may see; auditors never "
+                                    "approve. Nobody approves their own proposals.")
         enabled = st.toggle("Can log in", value=not row["disabled"])
         digest = st.toggle("Daily digest by mail", value=row["digest_opt_in"])
         if st.form_submit_button("Save changes", type="primary"):
             try:
                 auth.set_role(chosen_email, new_role, admin)
                 auth.grant_gstins(chosen_email, new_grants, admin)
+                auth.grant_approvals(   # approval only where the user may see the business
+                    chosen_email, [g for g in approves if new_role == "admin" or (
+                        new_role == "analyst" and g in new_grants)], admin)
                 auth.disable_user(chosen_email, admin, disabled=not enabled)
                 if digest != row["digest_opt_in"]:
                     auth.set_digest_opt_in(chosen_email, digest, admin)

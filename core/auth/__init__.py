@@ -7,7 +7,8 @@ The public entry of access control; the work is done in
 - core/auth/login.py: `authenticate` with lockout and back-off, `unlock_user`, `change_own_password`;
 - core/auth/sessions.py: sessions (start, check, end) and the idle timeout;
 - core/auth/session_token.py: the signed token a browser keeps, and its key;
-- core/auth/audit.py: the audit log.
+- core/auth/audit.py: the audit log;
+- core/auth/approvers.py: who may approve the actions of which business.
 None of those import this module: it sits above them.
 
 CLI (docs/interfaces.md, docs/security.md): `python -m core.auth create-admin --email E
@@ -16,6 +17,7 @@ CLI (docs/interfaces.md, docs/security.md): `python -m core.auth create-admin --
 """
 from __future__ import annotations
 
+from core.auth.approvers import approval_gstins, grant_approvals, granted_approvals
 from core.auth.audit import audit_entries, record_audit
 from core.auth.cli import main
 from core.auth.login import (
@@ -77,9 +79,10 @@ __all__ = [
     "CURRENT_PASSWORD_REFUSED", "DEFAULT_SESSION_TIMEOUT_MIN", "DEMO_ADMIN_EMAIL",
     "LOCKOUT_MAX_MINUTES", "LOCKOUT_MINUTES", "LOGIN_REFUSED", "MAX_FAILED_LOGINS",
     "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH", "PERMISSIONS", "ROLES", "SESSION_MAX_HOURS",
-    "AuthError", "PermissionDenied", "User", "audit_entries", "authenticate", "can",
-    "change_own_password", "create_user", "digest_opt_in", "disable_user", "end_session", "ensure_demo_admin",
-    "find_user", "get_user", "grant_gstins", "list_users", "lock_minutes", "locked_minutes_left",
+    "AuthError", "PermissionDenied", "User", "approval_gstins", "audit_entries", "authenticate",
+    "can", "change_own_password", "create_user", "digest_opt_in", "disable_user", "end_session",
+    "ensure_demo_admin", "find_user", "get_user", "grant_approvals", "grant_gstins",
+    "granted_approvals", "list_users", "lock_minutes", "locked_minutes_left",
     "main", "needs_touch", "normalise_email", "open_sessions", "password_problem",
     "record_audit", "require", "reset_password", "save_session_timeout", "session_expired",
     "session_problem", "session_snapshot", "session_timeout_minutes", "set_digest_opt_in",

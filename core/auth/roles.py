@@ -21,6 +21,7 @@ PERMISSIONS = {
     "download": {"admin", "analyst", "auditor"},
     "act": {"admin", "analyst"},          # save / bulk-change IMS actions
     "upload": {"admin", "analyst"},       # send actions to the portal
+    "approve": {"admin", "analyst"},      # approve others' proposals (with a grant per GSTIN)
     "import": {"admin", "analyst"},       # purchase-register imports and rollbacks
     "reconcile": {"admin", "analyst"},    # run fetch / reconciliation / sync on demand
     "settings": {"admin"},

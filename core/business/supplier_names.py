@@ -15,13 +15,17 @@ NOT_NAMED = "name not in books or 2B"
 
 # (rtin, stin, supplier_name): the books' name first, the 2B's trade name second
 NAMES_SQL = """
-    SELECT rtin, stin, arg_min(supplier_name, source) AS supplier_name FROM (
-        SELECT rtin, stin, max(trim(supplier_name)) AS supplier_name, 1 AS source
-        FROM purchase_docs WHERE nullif(trim(supplier_name), '') IS NOT NULL GROUP BY ALL
-        UNION ALL
-        SELECT gstin, stin, max(trim(trdnm)), 2
-        FROM gstr2b_documents WHERE nullif(trim(trdnm), '') IS NOT NULL GROUP BY ALL)
-    GROUP BY ALL"""
+    SELECT rtin, stin, supplier_name FROM (
+        SELECT rtin, stin, supplier_name,
+               row_number() OVER (PARTITION BY rtin, stin ORDER BY source) AS pick FROM (
+            SELECT rtin, stin, max(trim(supplier_name)) AS supplier_name, 1 AS source
+            FROM purchase_docs WHERE nullif(trim(supplier_name), '') IS NOT NULL
+            GROUP BY rtin, stin
+            UNION ALL
+            SELECT gstin, stin, max(trim(trdnm)), 2
+            FROM gstr2b_documents WHERE nullif(trim(trdnm), '') IS NOT NULL
+            GROUP BY gstin, stin) named) ranked
+    WHERE pick = 1"""
 
 
 def is_port_code(stin: str | None) -> bool:

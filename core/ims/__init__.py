@@ -1,4 +1,5 @@
-"""IMS records: fetch, store, the screen's queries, the user's actions, sync of recommendations, upload."""
+"""IMS records: fetch, store, the screen's queries, the user's actions, approval before upload,
+actions from a sheet, sync of recommendations, upload."""
 from __future__ import annotations
 
 from core.ims.actions import save_user_actions

@@ -19,6 +19,10 @@ KINDS = {
     "supplier_edit": "Changed by the supplier on the portal",
     "removed": "No longer on the portal",
     "filed": "Left IMS with the filed GSTR-3B",
+    "proposed": "Proposed for approval",
+    "approved": "Approved for upload",
+    "returned": "Returned to its author",
+    "sheet_import": "Imported from a sheet",
 }
 WHO = {"worker": "the scheduled worker", "cli": "an operator (command line)",
        "supplier": "the supplier"}

@@ -87,11 +87,34 @@ def _refuse(con, refused: list[tuple[int, str]], actor: str) -> None:
     con.execute("DROP TABLE upload_refused")
 
 
+# a business that asks for approval sends approved actions only (docs/approval.md)
+UNAPPROVED_SQL = ("r.rtin IN (SELECT gstin FROM businesses WHERE coalesce(approval_required, "
+                  "FALSE)) AND coalesce(r.approval_state, '') <> 'approved'")
+UNAPPROVED_WHY = """'Not sent: ' || CASE r.approval_state
+    WHEN 'returned' THEN 'returned by ' || coalesce(r.approval_by, 'the approver')
+                         || ' (' || coalesce(r.approval_comment, 'no comment') || '); change '
+                         || 'it or propose it again'
+    WHEN 'proposed' THEN 'waiting for approval: a second person must approve it first'
+    ELSE 'its business asks for approval before upload; save the action to propose it' END"""
+
+
+def _unapproved(con, where: str, params: list, actor: str) -> list[tuple[int, str]]:
+    """Candidates of a business that asks for approval whose action is not approved: refused
+    in words and logged, their state left as it is (they stay proposals, not errors)."""
+    sel = f"{where} AND {UNAPPROVED_SQL}"
+    _log(con, sel, [actor, *params], UNAPPROVED_WHY)
+    return [tuple(r) for r in con.execute(f"SELECT r.record_id, {UNAPPROVED_WHY} {sel} "
+                                          "ORDER BY r.record_id", params).fetchall()]
+
+
 def queue_uploads(gstin: str, record_ids: list[int] | None, actor: str) -> dict:
-    """Refuse locally what the portal would refuse; queue the rest. One transaction."""
+    """Refuse locally what the portal would refuse, and what waits for approval; queue the
+    rest. One transaction."""
     where, extra = _candidates_sql(record_ids)
-    refused = []
     with connect() as con, transaction(con):
+        waiting = _unapproved(con, where, [gstin, *extra], actor)
+        where += f" AND NOT ({UNAPPROVED_SQL})"
+        refused = []
         for action, condition, message in REFUSALS:
             sel = f"{where} AND r.user_action = '{action}' AND {condition}"
             refused += con.execute(f"SELECT r.record_id, ? {sel} ORDER BY r.record_id",
@@ -109,7 +132,7 @@ def queue_uploads(gstin: str, record_ids: list[int] | None, actor: str) -> dict:
             f"upload_queued_by = ?, upload_queued_at = ? "
             f"WHERE record_id IN (SELECT r.record_id {where})",
             [actor, utc_now(), gstin, *extra]).fetchall()[0][0]
-    return {"queued": queued, "refused": refused}
+    return {"queued": queued, "refused": waiting + refused}
 
 
 def _in_flight(con, gstin: str) -> bool:

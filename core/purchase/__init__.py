@@ -34,7 +34,7 @@ from core.purchase.problems import (
            valid_figures,
            valid_only_words,
 )
-from core.purchase.read import MAX_UPLOAD_BYTES, FileProblem, read_table
+from core.purchase.read import LINE, MAX_UPLOAD_BYTES, FileProblem, load_source, read_table
 from core.purchase.templates import (
            CN_SIGNS,
            FIELDS,
@@ -45,10 +45,13 @@ from core.purchase.templates import (
            save_template,
            suggest_mapping,
 )
+from core.purchase.validate import CONTROL_CHARS, date_expr
 
 __all__ = [
            "CN_SIGNS",
+           "CONTROL_CHARS",
            "FIELDS",
+           "LINE",
            "MAX_UPLOAD_BYTES",
            "REQUIRED",
            "FileProblem",
@@ -57,11 +60,13 @@ __all__ = [
            "Template",
            "Validation",
            "configured_gstins",
+           "date_expr",
            "delete_template",
            "import_off_reason",
            "import_purchase_file",
            "list_batches",
            "list_templates",
+           "load_source",
            "main",
            "problem_table",
            "problems_csv_bytes",

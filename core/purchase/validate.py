@@ -95,7 +95,7 @@ def parse_lines(lines: pl.DataFrame, template: Template, company_gstin: str | No
             template.doc_types, default=None, return_dtype=pl.Utf8), pl.Utf8),
         doc_no_key=pl.col("doc_no").str.to_uppercase(),
         doc_date_parsed=_per_value(lines, "doc_date",
-                                   lambda c: _date_expr(c, template.date_format, kind), pl.Date),
+                                   lambda c: date_expr(c, template.date_format, kind), pl.Date),
         rcm=_per_value(lines, "reverse_charge", _rcm_key, pl.Utf8),
         pos_code=_per_value(lines, "place_of_supply", _pos_expr, pl.Utf8),
     )
@@ -159,7 +159,9 @@ def say(template: str, *values: pl.Expr) -> pl.Expr:
     return pl.concat_str(parts or [pl.lit("")])
 
 
-def _date_expr(text: pl.Expr, date_format: str | None, kind: str) -> pl.Expr:
+def date_expr(text: pl.Expr, date_format: str | None, kind: str) -> pl.Expr:
+    """Date text as a Date: the format given, else the accepted shapes (AUTO_DATE_FORMATS;
+    ISO with a time; Excel serial numbers in a workbook); null where none fits."""
     iso = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "$1")
     formats = (([date_format] if date_format else [])
                + [f for f in AUTO_DATE_FORMATS if f != date_format])
