@@ -72,12 +72,13 @@ def test_the_value_is_the_faulty_fields_own_and_the_document_has_its_column(mixe
     assert list(table[0]) == ["Line", "Kind", "Field", "Value", "Document", "Problem"]
 
 
-def test_a_sign_warning_shows_the_amount_not_the_document_number(store, tmp_path):
+def test_a_sign_problem_shows_the_amount_not_the_document_number(store, tmp_path):
+    # an invoice below zero is refused (issue 24, item 8), its amount shown as the file has it
     path = write_csv(tmp_path, "neg.csv", [line(doc_no="INV-9", txval="-100", cgst="-9",
                                                 sgst="-9")])
     row = problem_table(validate_purchase_file(path, today=TODAY)).to_dicts()[0]
     assert (row["Kind"], row["Field"], row["Value"], row["Document"]) == (
-        "Warning", "Taxable value", "-100.00", "INV-9")
+        "Error", "Taxable value", "-100.00", "INV-9")
 
 
 def test_import_says_why_it_is_off_and_offers_the_valid_lines(mixed):
@@ -89,9 +90,11 @@ def test_import_says_why_it_is_off_and_offers_the_valid_lines(mixed):
                              "upload again, or import the 5 valid lines alone."), reason
     assert "2 other lines of their documents are left out with them" in reason
     fig = valid_figures(v)
-    assert (fig["lines"], fig["documents"], fig["taxable"]) == (5, 4, 15500.0)
+    # net, as the file adds up: 3,500 of invoices less D's credit note of 12,000
+    assert (fig["lines"], fig["documents"], fig["taxable"]) == (5, 4, -8500.0)
     words = valid_only_words(v)
-    assert "**5 lines** as **4 documents**: taxable **₹15,500.00**" in words
+    assert "**5 lines** as **4 documents**: taxable **₹-8,500.00**" in words
+    assert "(net: credit notes subtract)" in words
     assert "2 other lines of their documents" in words
     assert import_off_reason(validate_purchase_file(
         write_csv(mixed.parent, "ok.csv", [line()]), today=TODAY)) is None

@@ -205,6 +205,30 @@ def offer_valid_lines(check, job: dict, others: list[str]) -> None:
         confirm_valid_only(check, job)
 
 
+@confirm.dialog("import_again", "Import this file again?")
+def confirm_import_again(before: dict, job: dict) -> None:
+    """What importing an already imported file again does; done only when confirmed."""
+    st.markdown(purchase.already_imported_words(before, job["on_duplicate"]))
+    if confirm.answer_buttons("import_again", "Yes, import again"):
+        result = purchase.import_purchase_file(
+            job["data"], job["template"], job["actor"], job["on_duplicate"], job["company"],
+            file_name=job["file_name"], force=True)
+        ui.after_write()
+        ui.flash("success" if result.ok else "error", result.summary())
+        st.rerun()
+
+
+def offer_import_again(before: dict, job: dict, sha256: str) -> None:
+    """A file a live batch already imported: said so, with "Import again" (asked first)."""
+    st.warning(purchase.already_imported_words(before, job["on_duplicate"]))
+    if (st.button("Import again", type="primary", key="pr_import_again",
+                  help="Imports this file once more as a new batch; asks first")
+            and ui.permitted("import", "import purchase registers")):
+        confirm.ask("import_again", sha256)
+    if confirm.asked("import_again") == sha256:
+        confirm_import_again(before, job)
+
+
 def check_and_import(data: bytes, file_name: str, choice: dict, gstins: list[str],
                      actor: str) -> None:
     """Validate the upload with the chosen mapping, show the result, import on request."""
@@ -221,7 +245,11 @@ def check_and_import(data: bytes, file_name: str, choice: dict, gstins: list[str
         st.error(f"{file_name} has documents of {', '.join(others)}, which you may not "
                  "see: remove those lines or ask an admin to grant you the GSTIN.")
     off = purchase.import_off_reason(check, others)
-    if (st.button("Import", type="primary", disabled=bool(off), help=off)
+    before = purchase.previous_import(check.sha256)
+    if before and not off:
+        offer_import_again(before, {**choice, "data": data, "template": template,
+                                    "actor": actor, "file_name": file_name}, check.sha256)
+    elif (st.button("Import", type="primary", disabled=bool(off), help=off)
             and ui.permitted("import", "import purchase registers")):
         result = purchase.import_purchase_file(data, template, actor, choice["on_duplicate"],
                                                choice["company"], file_name=file_name)

@@ -22,6 +22,7 @@ from core.purchase.claims import CLAIM_COLUMNS, claim_problems, with_claims
 from core.purchase.documents import (
     TIED_SCHEMA,
     group_documents,
+    negative_documents,
     sign_problems,
     split_file_duplicates,
     tied_lines,
@@ -129,6 +130,10 @@ def read_purchase_documents(path, template: str | Template = "standard",
     bad_lines = _error_lines(frames)
     tied = tied_lines(parsed, bad_lines)
     docs, line_map = group_documents(parsed, pl.concat([bad_lines, tied["line"]]))
+    docs, negative, negative_tied = negative_documents(docs, line_map)
+    if negative.height:      # a document below zero: refused, its other lines with it
+        frames.append(negative)
+        tied = pl.concat([tied, negative_tied]).unique("line").sort("line")
     docs = with_claims(docs, parsed, line_map, columns)
     frames.append(sign_problems(docs, tpl.cn_sign))
     docs, dups = split_file_duplicates(docs)
@@ -243,8 +248,8 @@ def import_purchase_file(source, template: str | Template = "standard", actor: s
         return ImportResult(None, name, refused=(
             f"this file was already imported as batch {before['batch_id']} ({before['file_name']}, "
             f"{shown_time(before['imported_at'])} by {before['imported_by']}). To import it "
-            "again, roll that batch back first (Purchase Register, Imports), then import the "
-            "file"))
+            "again, use \"Import again\" on the Purchase Register page (it asks first), or "
+            "roll that batch back first, then import the file"))
     v = validate_purchase_file(data, template, company_gstin, sheet, on_duplicate, file_name=name,
                                today=today, valid_only=valid_only)
     result = ImportResult(None, name, errors=v.error_count, warnings=v.warning_count, validation=v,

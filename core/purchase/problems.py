@@ -19,6 +19,7 @@ from core.export import to_csv_bytes
 from core.figures import count_words, rupees
 from core.labels import SEVERITY, field_words
 from core.purchase.read import LINE
+from core.timefmt import shown_time
 
 TAX = ("igst", "cgst", "sgst", "cess")
 
@@ -76,7 +77,8 @@ def valid_figures(v) -> dict:
     tax and document value (rupees), error lines, other lines of faulty documents, duplicates
     skipped."""
     docs = v.docs
-    paise = {c: int(docs[c].sum() or 0) if docs.height else 0
+    sign = pl.when(pl.col("doc_type") == "CRN").then(-1).otherwise(1)   # net: as the file adds up
+    paise = {c: int(docs.select((sign * pl.col(c)).sum()).item() or 0) if docs.height else 0
              for c in ("txval", "doc_value", *TAX)}
     return {"lines": v.valid_lines, "documents": docs.height,
             "taxable": paise["txval"] / 100, "tax": sum(paise[h] for h in TAX) / 100,
@@ -91,7 +93,7 @@ def valid_only_words(v) -> str:
     text = (f"This imports **{_plural(fig['lines'], 'line', 'lines')}** as "
             f"**{_plural(fig['documents'], 'document', 'documents')}**: taxable "
             f"**{rupees(fig['taxable'])}**, tax {rupees(fig['tax'])}, document value "
-            f"{rupees(fig['value'])}. It leaves out "
+            f"{rupees(fig['value'])} (net: credit notes subtract). It leaves out "
             f"**{_plural(fig['error_lines'], 'line with errors', 'lines with errors')}**")
     if fig["tied_lines"]:
         text += (f" and {_plural(fig['tied_lines'], 'other line', 'other lines')} of their "
@@ -123,3 +125,15 @@ def import_off_reason(v, others: list[str] | None = None) -> str | None:
         return ("Import is off: every document of the file is already stored or repeated in "
                 "it (see the duplicates above).")
     return None
+
+
+def already_imported_words(before: dict, on_duplicate: str) -> str:
+    """What "Import again" would do with a file a live batch already imported, in words (the
+    time in the business time zone)."""
+    stored = ("the documents already stored are replaced by the file's (\"Replace them\" is "
+              "chosen above)" if on_duplicate == "replace" else
+              "the documents already stored are skipped, so only those not stored now are "
+              "added (choose \"Replace them\" above to replace them)")
+    return (f"This very file was already imported as batch {before['batch_id']} "
+            f"({before['file_name']}, {shown_time(before['imported_at'])} by "
+            f"{before['imported_by']}). Importing it again makes a new batch: {stored}.")
