@@ -45,7 +45,7 @@ def test_an_invoice_netting_below_zero_is_refused_by_file_line_and_field(store, 
     v = validate_purchase_file(path, today=TODAY, valid_only=True)
     assert not v.ok and v.docs["doc_no"].to_list() == ["INV-10"]
     (said,) = v.messages(severity="error")
-    assert said.startswith("below.csv, line 1 (row 2), field taxable_value: error:"), said
+    assert said.startswith("below.csv, line 2 of the file, field taxable_value: error:"), said
     assert "a document below zero is a credit note" in said
     assert v.tied["line"].to_list() == [2]                  # its other line goes with it
     assert float(v.problems["value"][0]) == -3000

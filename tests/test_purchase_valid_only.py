@@ -61,15 +61,16 @@ def mixed(store, tmp_path):
 def test_the_value_is_the_faulty_fields_own_and_the_document_has_its_column(mixed):
     v = validate_purchase_file(mixed, today=TODAY, valid_only=True)
     table = problem_table(v).to_dicts()
-    by_line = {r["Line"]: r for r in table}
-    assert by_line[4]["Value"] == "12x" and by_line[4]["Document"] == "B-1"
-    assert by_line[5]["Value"] == "31/02/2025" and by_line[5]["Field"] == "Document date"
-    assert by_line[8]["Value"] == BAD_GSTIN and by_line[8]["Document"] == "E-1"
-    assert by_line[10]["Value"] == "XYZ" and by_line[10]["Document"] == "G-1"
-    assert by_line[11]["Value"] == "2025-12-30" and by_line[11]["Document"] == "H-1"
+    by_line = {r["Line of the file"]: r for r in table}     # the header is line 1
+    assert by_line[5]["Value"] == "12x" and by_line[5]["Document"] == "B-1"
+    assert by_line[6]["Value"] == "31/02/2025" and by_line[6]["Field"] == "Document date"
+    assert by_line[9]["Value"] == BAD_GSTIN and by_line[9]["Document"] == "E-1"
+    assert by_line[11]["Value"] == "XYZ" and by_line[11]["Document"] == "G-1"
+    assert by_line[12]["Value"] == "2025-12-30" and by_line[12]["Document"] == "H-1"
     assert [r["Kind"] for r in table] == ["Error"] * 4 + ["Warning"]     # errors first
-    assert [r["Line"] for r in table] == [4, 5, 8, 10, 11]
-    assert list(table[0]) == ["Line", "Kind", "Field", "Value", "Document", "Problem"]
+    assert [r["Line of the file"] for r in table] == [5, 6, 9, 11, 12]
+    assert list(table[0]) == ["Line of the file", "Kind", "Field", "Value", "Document",
+                              "Problem"]
 
 
 def test_a_sign_problem_shows_the_amount_not_the_document_number(store, tmp_path):
@@ -159,9 +160,9 @@ def test_the_rejected_lines_come_back_in_the_files_own_columns(mixed):
     assert header == mixed.read_text().splitlines()[0].split(",") + ["Problem"]
     got = list(csv.DictReader(io.StringIO(text)))
     assert [r["doc_no"] for r in got] == ["B-1", "B-1", "C-1", "C-1", "E-1", "G-1"]
-    assert got[0]["Problem"].startswith("left out with line 4 of the same document")
+    assert got[0]["Problem"].startswith("left out with line 5 of the file, of the same document")
     assert got[1]["Problem"] == "Taxable value: '12x' is not a number"
-    assert got[3]["Problem"].startswith("left out with line 5")
+    assert got[3]["Problem"].startswith("left out with line 6 of the file")
     assert got[5]["supplier_name"].startswith("'=HYPERLINK")        # formula neutralised
     negative = write_csv(mixed.parent, "neg.csv", [line(doc_no="N-1", doc_type="CRN",
                                                         txval="-12000", date="never")])

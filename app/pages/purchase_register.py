@@ -100,10 +100,13 @@ def show_check(check, file_name: str) -> None:
         # errors first; Value is the faulty field's own value, Document the line's number
         st.dataframe(purchase.problem_table(check, limit=500), hide_index=True,
                      height=fitted_height(min(check.problems.height, 500)),
-                     column_config={"Line": st.column_config.NumberColumn(format="%d")})
+                     column_config={"Line of the file": st.column_config.NumberColumn(
+                         format="%d", help="The file's own line number: its header is line 1")})
+        st.caption("Lines are the file's own line numbers, counting its header as line 1.")
     if check.duplicates.height:
-        shown = check.duplicates.select("line_no", "stin", "doc_type", "doc_no", "doc_date",
-                                        "kind", "action", "reason")
+        shown = check.duplicates.select(
+            (pl.col("line_no") + check.header_row).alias("line of the file"), "stin",
+            "doc_type", "doc_no", "doc_date", "kind", "action", "reason")
         st.dataframe(shown.head(500), hide_index=True)
     if check.problems.height or check.duplicates.height:
         st.download_button("Download every problem and duplicate (CSV)",

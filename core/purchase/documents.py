@@ -130,14 +130,15 @@ def sign_problems(docs: pl.DataFrame, cn_sign: str) -> pl.DataFrame:
     return pl.concat(frames) if frames else pl.DataFrame()
 
 
-def split_file_duplicates(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_file_duplicates(docs: pl.DataFrame,
+                          header_row: int = 1) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Documents repeating an earlier one's (company, supplier, type, FY, number):
-    (kept, duplicates)."""
+    (kept, duplicates); the reason names the earlier one by the file's own line."""
     marked = docs.with_columns(first_line=pl.col("line_no").min().over(DUP_KEY))
     dups = marked.filter(pl.col("line_no") != pl.col("first_line")).with_columns(
         kind=pl.lit("in_file"), existing_batch_id=pl.lit(None, pl.Int64), action=pl.lit("skipped"),
-        reason=say("same supplier, type and number in FY {} as the document at line {}",
-                         pl.col("fy"), pl.col("first_line"))).drop("first_line")
+        reason=say("same supplier, type and number in FY {} as the document at line {} of the "
+                   "file", pl.col("fy"), pl.col("first_line") + header_row)).drop("first_line")
     kept = marked.filter(pl.col("line_no") == pl.col("first_line")).drop("first_line")
     return kept, dups
 

@@ -66,6 +66,11 @@ class Validation:
                               repr=False)  # stored doc_ids an import would replace
     tied: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TIED_SCHEMA),
                                repr=False)
+    header_row: int = 1          # the header's line in the file: line N of the data is N + this
+
+    def file_line(self, line: int) -> int:
+        """A data line (`__line`) as a person counts it: the file's line, the header line 1."""
+        return int(line) + self.header_row
 
     @property
     def error_count(self) -> int:
@@ -90,11 +95,12 @@ class Validation:
         return errors["line"].n_unique() if errors.height else 0
 
     def messages(self, limit: int = 20, severity: str | None = None) -> list[str]:
-        """Problems as sentences: 'file, line 3 (row 4), field doc_date: ...'."""
+        """Problems as sentences: 'file, line 4 of the file, field doc_date: ...' (the
+        file's own line numbers: the header is line 1)."""
         rows = self.problems
         if severity is not None:
             rows = rows.filter(pl.col("severity") == severity)
-        out = [f"{p['file']}, line {p['line']} (row {p['row']}), field {p['field']}: "
+        out = [f"{p['file']}, line {p['row']} of the file, field {p['field']}: "
                f"{p['severity']}: "
                f"{p['message']}" for p in rows.head(limit).iter_rows(named=True)]
         if rows.height > limit:
@@ -136,11 +142,11 @@ def read_purchase_documents(path, template: str | Template = "standard",
         tied = pl.concat([tied, negative_tied]).unique("line").sort("line")
     docs = with_claims(docs, parsed, line_map, columns)
     frames.append(sign_problems(docs, tpl.cn_sign))
-    docs, dups = split_file_duplicates(docs)
+    docs, dups = split_file_duplicates(docs, raw.header_row)
     problems = _problem_frame(frames, raw, columns)
     return Validation(name, tpl.name, raw.sha256, docs.select(DOC_COLUMNS), problems,
                       dups.select(DUP_COLUMNS), raw.frame, raw.line_count, columns, line_map,
-                      tied=tied)
+                      tied=tied, header_row=raw.header_row)
 
 
 def _template(name: str) -> Template:
@@ -293,5 +299,6 @@ def problems_csv_bytes(v: Validation, include_warnings: bool = False) -> bytes:
     found = pl.concat([probs, dups], how="vertical_relaxed").group_by("line").agg(
         pl.col("kind").unique().sort().str.join("+"), pl.col("reason").str.join("; "))
     out = found.join(v.lines.rename({LINE: "line"}), on="line", how="left").sort("line")
-    return to_csv_bytes(out)
+    return to_csv_bytes(out.with_columns(pl.col("line") + v.header_row)   # the file's own line
+                        .rename({"line": "line of the file"}))
 

@@ -35,6 +35,9 @@ def _doc_numbers(v) -> pl.DataFrame:
     return v.lines.select(pl.col(LINE).alias("line"), number.alias("Document"))
 
 
+LINE_WORDS = "Line of the file"    # the file's own line number: the header is line 1
+
+
 def problem_table(v, limit: int | None = None) -> pl.DataFrame:
     """The problems, errors before warnings, each with the value of the field it is about and
     the document number of its line in a column of its own."""
@@ -46,7 +49,7 @@ def problem_table(v, limit: int | None = None) -> pl.DataFrame:
         Kind=pl.col("severity").replace_strict(SEVERITY, default=pl.col("severity")),
         Field=pl.Series(words, dtype=pl.Utf8), Value=pl.col("value").fill_null(""))
     return shown.join(_doc_numbers(v), on="line", how="left", maintain_order="left").select(
-        pl.col("line").alias("Line"), "Kind", "Field", "Value",
+        (pl.col("line") + v.header_row).alias(LINE_WORDS), "Kind", "Field", "Value",
         pl.col("Document").fill_null(""), pl.col("message").alias("Problem"))
 
 
@@ -58,9 +61,9 @@ def rejected_lines(v) -> pl.DataFrame:
     own = errors.with_columns(Field=pl.Series(words, dtype=pl.Utf8)).group_by("line").agg(
         pl.concat_str("Field", pl.lit(": "), "message").str.join("; ").alias("Problem"))
     tied = v.tied.select("line", pl.concat_str(
-        pl.lit("left out with line "), pl.col("faulty_line").cast(pl.Utf8),
-        pl.lit(" of the same document, which has an error (a document is imported whole or not "
-               "at all)")).alias("Problem"))
+        pl.lit("left out with line "), (pl.col("faulty_line") + v.header_row).cast(pl.Utf8),
+        pl.lit(" of the file, of the same document, which has an error (a document is imported "
+               "whole or not at all)")).alias("Problem"))
     why = pl.concat([own, tied.filter(~pl.col("line").is_in(own["line"].implode()))])
     columns = [c for c in v.lines.columns if not c.startswith("__")]
     return (v.lines.join(why.rename({"line": LINE}), on=LINE, how="inner").sort(LINE)
