@@ -34,9 +34,8 @@ from core.calendar import (
     step,
     store_filings,
 )
-from core.clock import business_tz
+from core.clock import business_tz, utc_now
 from core.clock import today as business_today
-from core.clock import utc_now
 from core.portal.gsp import GstnError, ReauthenticationNeeded
 from core.store import connect, query_frame, transaction
 
