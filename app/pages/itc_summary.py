@@ -3,6 +3,8 @@ side by side with the difference; the documents behind any figure; the Excel dow
 (docs/month-close.md, "The ITC summary")."""
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from app import ui, url_state
@@ -27,7 +29,7 @@ from core.month_close import (
     not_fetched_words,
     shown_documents,
     stored_periods,
-    table_rows,
+    table4_rows,
     unread_words,
 )
 from core.month_close import portal_differences as differing
@@ -49,6 +51,20 @@ def offered_periods(gstin: str) -> list[str]:
               for i in range(RECENT)}
     every = recent | set(ui.cached(stored_periods, gstin))
     return sorted(every, key=deadlines.month_of, reverse=True)
+
+
+CHOSEN_KEY = "itc_chosen_figure"     # (row, head, source) whose documents are listed
+
+
+def choose_figure(table: list[dict]) -> None:
+    """A click on an amount of Table 4: list the documents behind that figure."""
+    cells = st.session_state["itc_table4"]["selection"]["cells"]
+    if not cells:
+        return
+    at, column = cells[0][0], cells[0][1]
+    heads = {HEAD_WORDS[h]: h for h in HEADS}
+    if column in heads and 0 <= at < len(table):     # (a click on a row's words: nothing)
+        st.session_state[CHOSEN_KEY] = (table[at]["row"], heads[column], table[at]["source"])
 
 
 with st.container(border=True):
@@ -103,25 +119,30 @@ st.caption("Credit notes are netted inside 4(A) as GSTN does since the January 2
            "row may be negative); ISD credit notes reduce 4(A)(4); 4(D)(1) is part of 4(A)(5), "
            "shown again.")
 
-head = st.radio("Tax head", HEADS, format_func=HEAD_WORDS.get, horizontal=True, key="itc_head")
-st.subheader(f"Table 4 · {HEAD_WORDS[head]} (₹)")
-st.table(table_rows(summary.figures, head))
+st.subheader("Table 4, every tax head (₹)")
+table = table4_rows(summary.figures)
+CLICKABLE = [HEAD_WORDS[h] for h in HEADS]
+st.dataframe(table, hide_index=True, width="stretch", key="itc_table4",
+             height=38 + 35 * len(table), on_select=partial(choose_figure, table),
+             selection_mode="single-cell",
+             column_order=["Table 4 row", "Figure", *CLICKABLE, "Total"],
+             column_config={c: st.column_config.TextColumn(alignment="right")
+                            for c in [*CLICKABLE, "Total"]})
 st.subheader("Net ITC per tax head (₹)")
 st.table(net_rows(summary.figures))
 
 st.subheader("Documents behind a figure")
-c1, c2 = st.columns([3, 2])
-row = c1.selectbox("Table 4 row", list(ROWS), format_func=ROWS.get,
-                   index=list(ROWS).index("4A5"), key="itc_row")
-source = c2.selectbox("Figure", list(SOURCES), format_func=SOURCES.get, key="itc_source")
+row, head, source = st.session_state.get(CHOSEN_KEY, ("4A5", "igst", "2b"))
 found = documents_behind(summary.entries, row, head, source)
 amount = figure(summary.figures, row, head, source)
 total = int(found["amount"].sum()) if found.height else 0
-said = ("the 2B's own summary states " + rupees(amount / 100) + "; its documents add up to "
-        + rupees(total / 100)) if source == "portal" and amount != total else \
-    f"they add up to {rupees(total / 100)}"
-st.caption(f"{ROWS[row]}, {HEAD_WORDS[head]}, {SOURCES[source]}: "
-           f"{count_words(found.height)} document line(s); {said}.")
+said = (("the 2B's own summary does not state it" if amount is None else
+         "the 2B's own summary states " + rupees(amount / 100))
+        + "; its documents add up to " + rupees(total / 100)) \
+    if source == "portal" and amount != total else f"they add up to {rupees(total / 100)}"
+st.caption("Click an amount in the table above to see the documents behind it.")
+st.markdown(f"**{ROWS[row]}, {HEAD_WORDS[head]}, {SOURCES[source]}**: "
+            f"{count_words(found.height)} document line(s); {said}.")
 documents = shown_documents(found)
 amounts = [HEAD_WORDS[h] for h in HEADS] + (["Counted"] if "Counted" in documents.columns
                                             else [])
