@@ -3,12 +3,11 @@ side by side with the difference; the documents behind any figure; the Excel dow
 (docs/month-close.md, "The ITC summary")."""
 from __future__ import annotations
 
-from functools import partial
-
 import streamlit as st
 
 from app import ui, url_state
 from app.fetch_now import fetch_2b_button
+from app.table4_grid import chosen_figure, show_table4
 from core import clock, labels
 from core.calendar import deadlines
 from core.export import XLSX_MIME
@@ -51,20 +50,6 @@ def offered_periods(gstin: str) -> list[str]:
               for i in range(RECENT)}
     every = recent | set(ui.cached(stored_periods, gstin))
     return sorted(every, key=deadlines.month_of, reverse=True)
-
-
-CHOSEN_KEY = "itc_chosen_figure"     # (row, head, source) whose documents are listed
-
-
-def choose_figure(table: list[dict]) -> None:
-    """A click on an amount of Table 4: list the documents behind that figure."""
-    cells = st.session_state["itc_table4"]["selection"]["cells"]
-    if not cells:
-        return
-    at, column = cells[0][0], cells[0][1]
-    heads = {HEAD_WORDS[h]: h for h in HEADS}
-    if column in heads and 0 <= at < len(table):     # (a click on a row's words: nothing)
-        st.session_state[CHOSEN_KEY] = (table[at]["row"], heads[column], table[at]["source"])
 
 
 with st.container(border=True):
@@ -119,20 +104,12 @@ st.caption("Credit notes are netted inside 4(A) as GSTN does since the January 2
            "row may be negative); ISD credit notes reduce 4(A)(4); 4(D)(1) is part of 4(A)(5), "
            "shown again.")
 
-st.subheader("Table 4, every tax head (₹)")
-table = table4_rows(summary.figures)
-CLICKABLE = [HEAD_WORDS[h] for h in HEADS]
-st.dataframe(table, hide_index=True, width="stretch", key="itc_table4",
-             height=38 + 35 * len(table), on_select=partial(choose_figure, table),
-             selection_mode="single-cell",
-             column_order=["Table 4 row", "Figure", *CLICKABLE, "Total"],
-             column_config={c: st.column_config.TextColumn(alignment="right")
-                            for c in [*CLICKABLE, "Total"]})
+show_table4(table4_rows(summary.figures))
 st.subheader("Net ITC per tax head (₹)")
 st.table(net_rows(summary.figures))
 
 st.subheader("Documents behind a figure")
-row, head, source = st.session_state.get(CHOSEN_KEY, ("4A5", "igst", "2b"))
+row, head, source = chosen_figure()
 found = documents_behind(summary.entries, row, head, source)
 amount = figure(summary.figures, row, head, source)
 total = int(found["amount"].sum()) if found.height else 0
@@ -140,7 +117,6 @@ said = (("the 2B's own summary does not state it" if amount is None else
          "the 2B's own summary states " + rupees(amount / 100))
         + "; its documents add up to " + rupees(total / 100)) \
     if source == "portal" and amount != total else f"they add up to {rupees(total / 100)}"
-st.caption("Click an amount in the table above to see the documents behind it.")
 st.markdown(f"**{ROWS[row]}, {HEAD_WORDS[head]}, {SOURCES[source]}**: "
             f"{count_words(found.height)} document line(s); {said}.")
 documents = shown_documents(found)
