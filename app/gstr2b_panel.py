@@ -72,7 +72,8 @@ def late_records_list(gstin: str, late: dict) -> None:
         st.dataframe(rows, hide_index=True, width="stretch",
                      key=f"late_records_{gstin}_{late['period']}",
                      column_config={"Value": st.column_config.TextColumn(
-                         "Value ₹", alignment="right")})
+                         "Value ₹", alignment="right"),
+                         "Why": st.column_config.TextColumn(width="large")})
         if late["count"] > len(rows):
             st.caption(f"The {count_words(LATE_SHOWN)} of the largest value; IMS Invoices "
                        "lists every record.")

@@ -159,10 +159,8 @@ def late_actions(gstins: list[str] | None = None) -> dict[tuple[str, str], int]:
 
 NOW_WORDS = {"A": "accepted now", "N": "no action now (counts as accepted)",
              "R": "rejected now", "P": "kept pending now"}
-HELD_WORDS = {"A": "the 2B counts it as accepted (its ITC is in the 2B)",
-              "R": "the 2B holds it as rejected",
-              "P": "the 2B does not hold it (it was pending, or not yet filed, when the 2B was "
-                   "generated)"}
+HELD_WORDS = {"A": "the 2B counts it as accepted", "R": "the 2B holds it as rejected",
+              "P": "the 2B does not hold it"}
 
 
 def late_records(gstin: str, period: str, limit: int = 200) -> list[dict]:
