@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core.purchase import (
+    duplicate_table,
     import_purchase_file,
     rollback_figures,
     valid_figures,
@@ -51,3 +52,14 @@ def test_an_invoice_netting_below_zero_is_refused_by_file_line_and_field(store, 
     assert float(v.problems["value"][0]) == -3000
     refused = import_purchase_file(path, today=TODAY)
     assert not refused.ok and rows("SELECT count(*) FROM purchase_docs") == [(0,)]
+
+
+def test_duplicates_are_listed_in_words_by_their_line_of_the_file(store, tmp_path):
+    path = write_csv(tmp_path, "twice.csv", [line(doc_no="INV-1"),
+                                             line(doc_no="inv-1", date="2025-10-04")])
+    (row,) = duplicate_table(validate_purchase_file(path, today=TODAY)).to_dicts()
+    assert row == {"Line of the file": 3, "Supplier GSTIN": "27AABCS5678L1ZQ",
+                   "Document": "Invoice inv-1", "Date": "04 Oct 2025",
+                   "Repeats": "an earlier line of this file", "Import": "skipped",
+                   "Why": "same supplier, type and number in FY 2025-26 as the document at line "
+                          "2 of the file"}

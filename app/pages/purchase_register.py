@@ -104,10 +104,8 @@ def show_check(check, file_name: str) -> None:
                          format="%d", help="The file's own line number: its header is line 1")})
         st.caption("Lines are the file's own line numbers, counting its header as line 1.")
     if check.duplicates.height:
-        shown = check.duplicates.select(
-            (pl.col("line_no") + check.header_row).alias("line of the file"), "stin",
-            "doc_type", "doc_no", "doc_date", "kind", "action", "reason")
-        st.dataframe(shown.head(500), hide_index=True)
+        st.dataframe(purchase.duplicate_table(check), hide_index=True,
+                     column_config={"Why": st.column_config.TextColumn(width="large")})
     if check.problems.height or check.duplicates.height:
         st.download_button("Download every problem and duplicate (CSV)",
                            partial(purchase.problems_csv_bytes, check, include_warnings=True),
@@ -222,8 +220,7 @@ def confirm_import_again(before: dict, job: dict) -> None:
 
 
 def offer_import_again(before: dict, job: dict, sha256: str) -> None:
-    """A file a live batch already imported: said so, with "Import again" (asked first)."""
-    st.warning(purchase.already_imported_words(before, job["on_duplicate"]))
+    """A file a live batch already imported: "Import again" (asked first)."""
     if (st.button("Import again", type="primary", key="pr_import_again",
                   help="Imports this file once more as a new batch; asks first")
             and ui.permitted("import", "import purchase registers")):
@@ -249,6 +246,8 @@ def check_and_import(data: bytes, file_name: str, choice: dict, gstins: list[str
                  "see: remove those lines or ask an admin to grant you the GSTIN.")
     off = purchase.import_off_reason(check, others)
     before = purchase.previous_import(check.sha256)
+    if before:
+        st.warning(purchase.already_imported_words(before, choice["on_duplicate"]))
     if before and not off:
         offer_import_again(before, {**choice, "data": data, "template": template,
                                     "actor": actor, "file_name": file_name}, check.sha256)

@@ -35,6 +35,7 @@ from core.purchase.importing import (
 )
 from core.purchase.problems import (
            already_imported_words,
+           duplicate_table,
            import_off_reason,
            problem_table,
            rejected_csv_bytes,
@@ -66,6 +67,7 @@ __all__ = [
            "already_imported_words",
            "configured_gstins",
            "delete_template",
+           "duplicate_table",
            "import_off_reason",
            "import_purchase_file",
            "list_batches",

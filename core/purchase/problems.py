@@ -17,7 +17,7 @@ import polars.selectors as cs
 
 from core.export import to_csv_bytes
 from core.figures import count_words, rupees
-from core.labels import SEVERITY, field_words
+from core.labels import SEVERITY, date_words, doc_type_words, field_words
 from core.purchase.read import LINE
 from core.timefmt import shown_time
 
@@ -140,3 +140,22 @@ def already_imported_words(before: dict, on_duplicate: str) -> str:
     return (f"This very file was already imported as batch {before['batch_id']} "
             f"({before['file_name']}, {shown_time(before['imported_at'])} by "
             f"{before['imported_by']}). Importing it again makes a new batch: {stored}.")
+
+
+DUPLICATE_OF = {"in_file": "an earlier line of this file", "stored": "a stored document"}
+DUPLICATE_ACTION = {"skipped": "skipped", "replaces": "replaces the stored one"}
+
+
+def duplicate_table(v, limit: int = 500) -> pl.DataFrame:
+    """The duplicates in words: the file's own line, supplier, document, what it repeats and
+    what the import does with it."""
+    dups = v.duplicates.head(limit)
+    return pl.DataFrame({
+        LINE_WORDS: (dups["line_no"] + v.header_row).to_list(),
+        "Supplier GSTIN": dups["stin"].to_list(),
+        "Document": [f"{doc_type_words(t)} {n}" for t, n in zip(dups["doc_type"],
+                                                                 dups["doc_no"])],
+        "Date": [date_words(d) for d in dups["doc_date"]],
+        "Repeats": [DUPLICATE_OF.get(k, k) for k in dups["kind"]],
+        "Import": [DUPLICATE_ACTION.get(a, a) for a in dups["action"]],
+        "Why": dups["reason"].to_list()})
