@@ -114,7 +114,7 @@ def test_unusable_input_names_file_line_and_field(tmp_path):
     books.write_text(text)
     done = itc_summary_command("--gstr2b", str(V4), "--purchase", str(books), "--out", str(out))
     assert done.returncode == 2
-    assert "books.csv" in done.stderr and "line 2" in done.stderr
+    assert "books.csv" in done.stderr and "line 3 of the file" in done.stderr
     assert "itc_ineligible_reason" in done.stderr and "because we said so" in done.stderr
     broken = tmp_path / "broken.json"
     broken.write_text('{"data": {"docdata": ')
