@@ -185,7 +185,8 @@ def test_net_amounts_file_lines_and_import_again(page, app):
     url, path = app
     work = path.parent
     net = write_csv(work, "november_books.csv", [
-        line(doc_no="N-1", txval="30000"), line(doc_no="N-1", txval="10000"),
+        line(doc_no="N-1", txval="30000", cgst="2700", sgst="2700"),
+        line(doc_no="N-1", txval="10000", cgst="900", sgst="900"),
         line(doc_no="N-2", doc_type="CRN", txval="-5000", cgst="-450", sgst="-450"),
         line(doc_no="N-3", txval="-2000", cgst="-180", sgst="-180")])
     open_purchase_register(page, url)
@@ -200,7 +201,8 @@ def test_net_amounts_file_lines_and_import_again(page, app):
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("2 documents").wait_for(timeout=30000)
     words = dialog.inner_text()
-    assert "taxable ₹35,000.00" in words and "(net: credit notes subtract)" in words, words
+    assert "taxable ₹35,000.00" in words and "tax ₹6,300.00" in words, words
+    assert "(net: credit notes subtract)" in words, words
     shoot(page, "5_net_amounts")
     dialog.get_by_role("button", name="Yes, import 3 valid lines").click()
     page.get_by_text("documents imported").first.wait_for(timeout=45000)
