@@ -39,6 +39,14 @@ def _connect(gstin: str, actor: str) -> None:
         _say("error", str(err))
 
 
+def _cancel(gstin: str, actor: str) -> None:
+    st.session_state[OTP_KEY] = ""
+    try:
+        _say("success", gsp_sessions.cancel_otp(gstin, actor))
+    except SettingsError as err:
+        _say("error", str(err))
+
+
 def show_gsp_sessions(gstins: list[str], actor: str) -> None:
     """The block: the sessions table, then request an OTP and connect with it."""
     st.subheader("GSP sessions")
@@ -66,8 +74,14 @@ def show_gsp_sessions(gstins: list[str], actor: str) -> None:
     st.button("Request OTP", key="gsp_request", on_click=_request, args=(pick, actor))
     st.text_input("OTP received", type="password", key=OTP_KEY, max_chars=10,
                   help="The code sent to the mobile number and e-mail registered for the GSTIN.")
-    st.button("Connect", key="gsp_connect", type="primary", on_click=_connect,
-              args=(pick, actor))
+    left, right = st.columns(2)
+    left.button("Connect", key="gsp_connect", type="primary", on_click=_connect,
+                args=(pick, actor))
+    if row["otp_pending"]:
+        right.button("Cancel the OTP request", key="gsp_cancel", on_click=_cancel,
+                     args=(pick, actor),
+                     help="Takes back the OTP asked for: a business never connected goes back "
+                          "to the shared login; a connected one keeps its session.")
     if SAID_KEY in st.session_state:
         kind, text = st.session_state.pop(SAID_KEY)
         getattr(st, kind)(text)

@@ -10,7 +10,14 @@ import streamlit as st
 
 from app import confirm, ui
 from core.figures import count_words
-from core.gstr2b import PeriodFiled, gstr2b_panel, late_count, regenerate_from_dashboard
+from core.gstr2b import (
+    LATE_SHOWN,
+    PeriodFiled,
+    gstr2b_panel,
+    late_count,
+    late_record_rows,
+    regenerate_from_dashboard,
+)
 from core.portal import GstnError
 
 STORED_COLUMNS = {"label": "Period", "version": "Version", "generated": "Generated on",
@@ -47,6 +54,7 @@ def business_2b(panel: dict, may: bool) -> None:
                                 help="Asks the portal to rebuild this 2B from the IMS actions "
                                      "held now, then fetches it"):
             confirm.ask("gstr2b", (panel["gstin"], late["period"], late["label"]))
+        late_records_list(panel["gstin"], late)
     if not may and panel["late"]:
         ui.read_only_note("upload", "regenerate GSTR-2B")
     if panel["stored"]:
@@ -54,6 +62,21 @@ def business_2b(panel: dict, may: bool) -> None:
                      column_config={**STORED_COLUMNS,
                                     "fetched": "Fetched (business time zone)"},
                      key=f"stored_2b_{panel['gstin']}")
+
+
+def late_records_list(gstin: str, late: dict) -> None:
+    """The records that make this 2B need regeneration: supplier, document, value, why."""
+    with st.expander(f"The {count_words(late['count'])} record(s) the GSTR-2B of "
+                     f"{late['label']} does not reflect"):
+        rows = ui.cached(late_record_rows, gstin, late["period"])
+        st.dataframe(rows, hide_index=True, width="stretch",
+                     key=f"late_records_{gstin}_{late['period']}",
+                     column_config={"Value": st.column_config.TextColumn(
+                         "Value ₹", alignment="right"),
+                         "Why": st.column_config.TextColumn(width="large")})
+        if late["count"] > len(rows):
+            st.caption(f"The {count_words(LATE_SHOWN)} of the largest value; IMS Invoices "
+                       "lists every record.")
 
 
 @confirm.dialog("gstr2b", "Regenerate GSTR-2B?")

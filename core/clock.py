@@ -11,6 +11,11 @@ GSTR-3B due dates, pending limits; docs/month-close.md). It is, first found: `IM
 (a fixed date, YYYY-MM-DD), else the date written in the file `IMS_CLOCK_FILE` names (the
 sandbox writes its day there on start and on every day-advance, so both move together; tests
 and demos may write it with `set_today`), else today in the business time zone.
+
+The clock file moves the time too: while it names a day other than the real one, `utc_now()`
+is the real time of day on that day (the real now shifted by whole days), so what is recorded
+(job runs, fetches, logins, actions, backups) happens on the demo's day and its history reads
+on that day (docs/demo.md). `IMS_TODAY` moves the calendar only.
 """
 from __future__ import annotations
 
@@ -29,8 +34,41 @@ class ClockError(ValueError):
 
 
 def utc_now() -> dt.datetime:
-    """Now, in UTC, without tzinfo (the store's convention)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """Now, in UTC, without tzinfo (the store's convention); on the clock file's day when
+    one is set (see above)."""
+    real = dt.datetime.now(dt.UTC)
+    return (real + _clock_file_shift(real)).replace(tzinfo=None)
+
+
+def unix_now() -> float:
+    """`utc_now()` as seconds since the epoch (signed tokens' expiry)."""
+    return utc_now().replace(tzinfo=dt.UTC).timestamp()
+
+
+_shift_seen: dict[str, tuple[tuple[int, int, int], dt.date | None]] = {}
+
+
+def _clock_file_shift(real: dt.datetime) -> dt.timedelta:
+    """Whole days from the real business date to the clock file's day (0 without one, or
+    while it cannot be read: a broken file is reported by `today()`, not by every time)."""
+    path = os.environ.get(CLOCK_FILE_ENV, "").strip()
+    if not path:
+        return dt.timedelta(0)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return dt.timedelta(0)
+    stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    seen = _shift_seen.get(path)
+    if seen is None or seen[0] != stamp:
+        try:
+            day = _day(Path(path).read_text(encoding="utf-8").splitlines()[0], path)
+        except (OSError, IndexError, ClockError, UnicodeDecodeError):
+            day = None
+        seen = _shift_seen[path] = (stamp, day)
+    if seen[1] is None:
+        return dt.timedelta(0)
+    return dt.timedelta(days=(seen[1] - real.astimezone(business_tz()).date()).days)
 
 
 def business_tz() -> ZoneInfo:

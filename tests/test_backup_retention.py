@@ -1,9 +1,9 @@
 """Retention over a simulated 40 days: the worker's tick (ManualClock) backs the store up every
-day at 02:00 IST, and after each backup keeps exactly the last backup of each of the last N
-days and of each of the last M months (docs/backups.md, "Retention").
+day at 02:00 IST, and after each backup keeps exactly every backup of each of the last N
+days and the last backup of each of the last M months (docs/backups.md, "Retention").
 
 The days run from 25 August to 3 October 2030 (three months); on 5 September someone also
-backs up by hand in the afternoon, so that day keeps only its later backup. The expected
+backs up by hand in the afternoon, so that day keeps both its backups. The expected
 sets are written out by hand, not computed.
 """
 from __future__ import annotations
@@ -54,12 +54,12 @@ def test_forty_days_keep_seven_daily_and_three_monthly(demo_store, tmp_path):
 
     # 2 September: 7 days so far (27 Aug - 2 Sep), Aug 31 is also August's last.
     assert seen[(9, 2)] == {name(8, d) for d in range(27, 32)} | {name(9, 1), name(9, 2)}
-    # 5 September: the afternoon backup replaces the morning one as that day's.
-    assert seen[(9, 5)] == {name(8, 31)} | {name(9, d) for d in range(1, 5)} | {
+    # 5 September: the afternoon backup stands beside the morning one (issue 24, item 8).
+    assert seen[(9, 5)] == {name(8, 31)} | {name(9, d) for d in range(1, 6)} | {
         name(9, 5, "150000")} | {name(8, 30)}
-    # 10 September: 4-10 Sep daily; Aug 31 monthly; 5 Sep is the afternoon one.
+    # 10 September: 4-10 Sep daily (5 Sep's two); Aug 31 monthly.
     assert seen[(9, 10)] == {name(8, 31), name(9, 5, "150000")} | {
-        name(9, d) for d in (4, 6, 7, 8, 9, 10)}
+        name(9, d) for d in range(4, 11)}
     # 3 October (day 40): 27 Sep - 3 Oct daily; months Oct (3rd), Sep (30th), Aug (31st).
     assert seen[(10, 3)] == {name(8, 31)} | {name(9, d) for d in range(27, 31)} | {
         name(10, d) for d in (1, 2, 3)}
@@ -85,6 +85,7 @@ def test_the_rule_counts_days_and_months_that_have_backups():
                      0, 0)
     # gaps: the last 3 days WITH a backup, not the last 3 calendar days
     backups = [at(1, 10), at(1, 20), at(2, 1), at(2, 1, 20), at(3, 5), at(3, 9)]
-    assert to_keep(backups, 3, 0) == {"b2-1-20", "b3-5-2", "b3-9-2"}
+    assert to_keep(backups, 3, 0) == {"b2-1-2", "b2-1-20", "b3-5-2", "b3-9-2"}
     assert to_keep(backups, 1, 2) == {"b3-9-2", "b2-1-20"}
+    assert to_keep(backups, 2, 0) == {"b3-5-2", "b3-9-2"}
     assert to_keep(backups, 1, 12) == {"b3-9-2", "b2-1-20", "b1-20-2"}

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from core.clock import business_tz, utc_now
 from core.export import to_csv_bytes
 from core.ims.actions import save_user_actions
+from core.ims.fetch import fetch_businesses
 from core.ims.upload import upload_actions
 from core.ims.view import ImsFilter, export_frame
 from core.jobs.runs import FETCH, POLL
@@ -232,3 +233,32 @@ def test_wrong_otp_is_refused_in_words_and_leaves_nothing(db_file, short_tokens)
         gsp_sessions.connect_with_otp(A, "12 34", "admin")
     gsp_sessions.connect_with_otp(A, right, "admin")
     assert gsp_sessions.load_session(A)["state"] == "connected"
+
+
+def test_an_abandoned_or_wrong_first_otp_leaves_the_shared_login_working_and_can_be_cancelled(
+        db_file, short_tokens):
+    """Issue 24, item 8: asking for an OTP (then walking away, or typing a wrong one) does not
+    make the worker skip a GSTIN that fetched on the shared login; the request can be taken
+    back; a connected GSTIN's new request, cancelled, leaves its session as it was."""
+    add_business(A, "Western Agro MH")
+    add_business(B, "Western Agro KA")
+    gsp_sessions.request_otp(A, DEMO_PORTAL_USERS[A], utc_now() + dt.timedelta(days=1), "admin")
+    right = sent_otp(short_tokens, A)
+    with pytest.raises(SessionRefused):
+        gsp_sessions.connect_with_otp(A, "000000" if right != "000000" else "111111", "admin")
+    assert gsp_sessions.held_token(A) is None and gsp_sessions.can_call_portal(A)
+    fetched = fetch_businesses([A, B])
+    assert fetched[A]["ok"] and fetched[B]["ok"], fetched
+    assert fetched[A]["ims"]["total"] > 0
+    (row,) = [r for r in gsp_status.session_rows([A])]
+    assert "shared GSP login meanwhile" in row["sentence"] and row["otp_pending"]
+    assert not gsp_status.session_warnings([A])         # nothing to do: it still fetches
+    said = gsp_sessions.cancel_otp(A, "admin")
+    assert "calls use the shared login again" in said and gsp_sessions.load_session(A) is None
+    with pytest.raises(gsp_sessions.SettingsError, match="No OTP request is pending"):
+        gsp_sessions.cancel_otp(A, "admin")
+    connect_gstin(short_tokens, B)
+    held = token_of(B)
+    gsp_sessions.request_otp(B, DEMO_PORTAL_USERS[B], utc_now() + dt.timedelta(days=1), "admin")
+    assert "session is as it was: Connected" in gsp_sessions.cancel_otp(B, "admin")
+    assert token_of(B) == held and gsp_sessions.load_session(B)["otp_requested_at"] is None

@@ -15,6 +15,7 @@ import requests
 from polars.testing import assert_frame_equal
 
 from core.gstr2b.job import PeriodFiled, fetch_gstr2b, regenerate_gstr2b
+from core.gstr2b.panel import late_record_rows
 from core.gstr2b.store import late_actions, stored_2b, stored_2b_documents
 from core.ims.fetch import fetch_ims
 from core.portal.client import GSTR2A_PATH, GstnClient
@@ -82,6 +83,14 @@ def test_late_actions_need_regeneration_until_regenerated(portal):
                                        "rtnprd": PERIOD})
     fetch_ims(G, client)
     assert late_actions([G]) == {(G, PERIOD): 3}
+    # the panel names them: supplier, document, value, why (issue 24, item 7)
+    named = late_record_rows(G, PERIOD)
+    assert sorted(r["Document"] for r in named) == sorted(
+        f"Invoice {r['inum']}" for r, a in changes if a != "A")
+    whys = sorted(r["Why"] for r in named)
+    assert whys == ["kept pending now; the 2B counts it as accepted"] + [
+        "rejected now; the 2B counts it as accepted"] * 2, whys
+    assert all(r["Supplier"] and r["Value"].startswith("₹") and r["Date"] for r in named)
 
     again = regenerate_gstr2b(G, PERIOD, client, poll=0.05)
     assert again["version"] == 2 and again["late"] == 0

@@ -1,7 +1,8 @@
 """The GSTR-2B panel and the 2B reconciliation in Debian's chromium (docs/month-close.md):
 a store filled from the real sandbox (October's 2B fetched, then 2 records rejected and 1 kept
 pending on the portal, the IMS fetched again, the books imported and a 2b_vs_pr run).
-The Dashboard shows "GSTR-2B needs regeneration" with the count 3 and the 2B's date; the
+The Dashboard shows "GSTR-2B needs regeneration" with the count 3 and the 2B's date, and the
+three records by supplier, document, value and why; the
 analyst (permission upload) gets the "Regenerate GSTR-2B" button, the auditor does not; the
 Reconciliation page offers "GSTR-2B vs Purchase Register" and shows its run with the rejected
 documents as such. Screenshots: tests/screenshots/gstr2b_*.png."""
@@ -22,6 +23,7 @@ from tests.fixtures import (
     add_business,
     rows,
     running_app,
+    settle,
     start_sandbox,
     stop_sandbox,
     store_env,
@@ -95,6 +97,17 @@ def test_dashboard_panel_count_and_the_button_by_role(chromium, app_url):
     assert "the 2B generated on 12 Nov 2025 does not reflect" in text
     button = page.get_by_role("button", name="Regenerate GSTR-2B")
     assert button.count() == 1 and button.is_visible()
+    # the records that make it need regeneration, named (issue 24, item 7)
+    page.get_by_text("The 3 record(s) the GSTR-2B of Oct 2025 does not reflect").click()
+    late = page.get_by_test_id("stExpander").filter(
+        has_text="does not reflect").locator('[data-testid="stDataFrame"]').first
+    late.wait_for(timeout=30000)
+    settle(page)
+    named = late.evaluate("el => el.textContent")
+    for words in ("Supplier", "Document", "Value ₹", "Why", "Invoice ",
+                  "rejected now; the 2B counts it as accepted",
+                  "kept pending now; the 2B counts it as accepted"):
+        assert words in named, (words, named[:500])
     SHOTS.mkdir(exist_ok=True)
     page.get_by_text("GSTR-2B needs regeneration").first.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "gstr2b_dashboard_analyst.png"), full_page=True)

@@ -85,9 +85,9 @@ def lying_xlsx(real: int = 100 * MB, declared: int = 900 * 1024) -> bytes:
 
 def test_a_line_longer_than_the_cap_is_refused_naming_it():
     data = b"company_gstin,supplier_gstin\n" + b"x" * (MAX_LINE_BYTES + 10) + b"\n"
-    with pytest.raises(FileProblem, match="long.csv, line 1: the line is longer than") as info:
+    with pytest.raises(FileProblem, match="long.csv, line 2 of the file: the line is longer than") as info:
         validate_purchase_file(data, file_name="long.csv")
-    assert info.value.line == 1
+    assert info.value.line == 2                      # the header is line 1
 
 
 def test_a_header_with_too_many_columns_is_refused():

@@ -1,6 +1,7 @@
 """The ITC Summary page in Debian's chromium (docs/month-close.md, "The ITC summary"): with the
 GSTR-2B sample stored and the purchase-register sample imported, the Table 4 figures shown in
-Indian grouping, a drill-down to the documents behind a difference, and the Excel download
+Indian grouping with every tax head in one table, a click on an amount opening the documents
+behind it, and the Excel download
 opened with openpyxl; a period without a 2B says when it comes. Screenshots go to
 tests/screenshots/itc_*.png. Run with `pytest -m browser`."""
 from __future__ import annotations
@@ -12,8 +13,11 @@ from collections.abc import Iterator
 import openpyxl
 import pytest
 
+from app.ims_grid import ROW_PX
+from app.table4_grid import TABLE4_PX
 from core.business.registry import save_business
 from core.gstr2b.store import store_2b
+from core.month_close import itc_summary, table4_rows
 from core.portal.payload.gstr2b import flatten_2b
 from core.purchase import import_purchase_file
 from tests.fixtures import COMPANY, ROOT, SAMPLES, running_app, settle, store_env
@@ -30,13 +34,15 @@ def app(tmp_path_factory) -> Iterator[str]:
         head, rows = flatten_2b(json.loads((SAMPLES / "gstr2b_sample.json").read_text()))
         store_2b(COMPANY, "102025", head, rows)
         assert import_purchase_file(SAMPLES / "purchase_register_sample.csv", actor="test").ok
-    with running_app(db, IMS_TODAY="2025-12-01") as url:
-        yield url
+        lines = [(r["row"], r["source"]) for r in table4_rows(itc_summary(COMPANY,
+                                                                         "102025").figures)]
+    with running_app(db, "app/serve.py", IMS_TODAY="2025-12-01") as url:   # as ./run.sh
+        yield url, lines
 
 
 @pytest.fixture
 def page(chromium):
-    context = chromium.new_context(viewport={"width": 1500, "height": 2600},
+    context = chromium.new_context(viewport={"width": 1440, "height": 2600},
                                    accept_downloads=True)
     pg = context.new_page()
     yield pg
@@ -57,35 +63,55 @@ def table_cells(page, index: int) -> list[list[str]]:
             for row in table.locator("tbody tr").all()]
 
 
+def table4_grid(page):
+    return page.locator('.st-key-itc_table4 [data-testid="stDataFrame"]')
+
+
+def click_amount(page, line: int, head: int) -> None:
+    """Click the amount of tax head `head` (0: IGST .. 3: Cess) on Table 4's `line` (0-based)."""
+    grid = table4_grid(page)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    words, figure, amount = TABLE4_PX
+    page.mouse.click(box["x"] + words + figure + amount * head + amount / 2,
+                     box["y"] + ROW_PX * (line + 1) + ROW_PX / 2)
+    settle(page)
+
+
 def test_figures_drill_down_and_download(app, page):
-    page.goto(f"{app}/itc_summary")
-    page.get_by_text("Table 4 · IGST").first.wait_for(timeout=45000)
+    url, lines = app
+    page.goto(f"{url}/itc_summary")
+    page.get_by_text("Table 4, every tax head").first.wait_for(timeout=45000)
     settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "documents dated 01 Oct 2025 to 31 Oct 2025" in page.inner_text("body")
     assert "does not agree with its documents" not in page.inner_text("body")
-    rows = {r[0]: r[1:] for r in table_cells(page, 0)}    # row words -> 2B, summary, books, diff
-    assert "4(A)(5) All other ITC" in rows, rows
-    assert rows["4(A)(5) All other ITC"] == ["8,100.00", "8,100.00", "11,160.00", "-3,060.00"]
-    assert rows["4(B)(1) Reversed: rules 38, 42, 43 and section 17(5)"][1] == "not stated"
-    assert rows["4(D)(2) Ineligible ITC: section 16(4) and place-of-supply rules"][0] == \
-        "1,620.00"
-    page.get_by_test_id("stRadioGroup").get_by_text("CGST", exact=True).click()
-    settle(page)
-    rows = {r[0]: r[1:] for r in table_cells(page, 0)}
-    assert rows["4(C) Net ITC available (A - B)"][0] == "2,970.00"
-    net = {r[0]: r[1:] for r in table_cells(page, 1)}
+    # every tax head in one table (issue 24, item 7): IGST .. Cess side by side, by row
+    table4_grid(page).scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "itc_table4.png"), full_page=True)
+    shown = table4_grid(page).evaluate("el => el.textContent")
+    for words in ("IGST", "CGST", "SGST", "Cess", "4(A)(5) All other ITC", "2B - books",
+                  "8,100.00", "-3,060.00", "2,970.00"):
+        assert words in shown, (words, shown[:400])
+    fits = table4_grid(page).evaluate(
+        "el => { const s = el.querySelector('.dvn-scroller') || el;"
+        "        return s.scrollWidth - s.clientWidth; }")
+    assert fits <= 1, fits                                    # no column out of view
+    net = {r[0]: r[1:] for r in table_cells(page, 0)}
     assert net["GSTR-2B"][1] == "2,970.00" and net["Books"][1] == "4,410.00"
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "itc_table4.png"), full_page=True)
 
-    page.get_by_test_id("stRadioGroup").get_by_text("IGST", exact=True).click()
-    settle(page)
-    choose(page, "Figure", "Difference (2B - books)")
+    # a click on 4(A)(5)'s IGST difference opens the documents behind it
+    click_amount(page, lines.index(("4A5", "difference")), 0)
     text = page.inner_text("body")
     assert ("4(A)(5) All other ITC, IGST, Difference (2B - books): 4 document line(s); they "
             "add up to ₹-3,060.00.") in text
-    grid = page.locator('[data-testid="stDataFrame"]')
+    click_amount(page, lines.index(("4C", "2b")), 1)          # and 4(C)'s CGST in the 2B
+    assert "4(C) Net ITC available (A - B), CGST, GSTR-2B (its documents):" in \
+        page.inner_text("body")
+    assert "they add up to ₹2,970.00." in page.inner_text("body")
+    grid = page.locator('[data-testid="stDataFrame"]').last
     grid.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "itc_drill_down.png"), full_page=True)
 
@@ -108,8 +134,8 @@ def test_figures_drill_down_and_download(app, page):
 
 
 def test_a_period_without_2b_says_when_it_comes(app, page):
-    page.goto(f"{app}/itc_summary")
-    page.get_by_text("Table 4 · IGST").first.wait_for(timeout=45000)
+    page.goto(f"{app[0]}/itc_summary")
+    page.get_by_text("Table 4, every tax head").first.wait_for(timeout=45000)
     settle(page)
     choose(page, "Tax period", "Nov 2025")
     assert "GSTR-2B for Nov 2025 is not fetched yet; it is generated on 14 Dec 2025." in \

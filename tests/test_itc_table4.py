@@ -114,7 +114,7 @@ def test_unusable_input_names_file_line_and_field(tmp_path):
     books.write_text(text)
     done = itc_summary_command("--gstr2b", str(V4), "--purchase", str(books), "--out", str(out))
     assert done.returncode == 2
-    assert "books.csv" in done.stderr and "line 2" in done.stderr
+    assert "books.csv" in done.stderr and "line 3 of the file" in done.stderr
     assert "itc_ineligible_reason" in done.stderr and "because we said so" in done.stderr
     broken = tmp_path / "broken.json"
     broken.write_text('{"data": {"docdata": ')
@@ -257,12 +257,13 @@ def test_page_and_excel_agree_with_the_file_command(store, tmp_path, gstr2b, boo
     at.switch_page("pages/itc_summary.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    for head_words, h in (("CGST", "cgst"), ("IGST", "igst")):
-        at.radio(key="itc_head").set_value(h).run()
-        shown = {r["Table 4 row"]: r for r in at.table[0].value.to_dict("records")}
+    # every tax head in one table (issue 24, item 7): a line per Table 4 row and figure
+    shown = {(r["Table 4 row"], r["Figure"]): r
+             for r in at.dataframe(key="itc_table4").value.to_dict("records")}
+    for head_words, h in (("CGST", "cgst"), ("IGST", "igst"), ("SGST", "sgst"), ("Cess", "cess")):
         for row in FILE_ROWS:
             for source, column in (("2b", "GSTR-2B"), ("books", "Books")):
-                value = float(shown[ROWS[row]][column].replace(",", ""))
+                value = float(shown[(ROWS[row], column)][head_words].replace(",", ""))
                 assert value == pytest.approx(float(from_file[(row, source)][h])), \
                     (head_words, row, source)
     assert not at.warning or all("Before filing" in w.value or "sections" in w.value

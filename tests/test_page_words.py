@@ -230,3 +230,32 @@ def test_the_address_a_user_copies_carries_words_and_old_links_still_open(people
     again.run()
     assert again.multiselect(key="f_status").value == ["missing_in_pr"]
     assert again.multiselect(key="f_rec").value == ["R"]
+
+
+def test_the_month_close_and_import_messages_of_issue_24_speak_words():
+    """Messages a page shows only in states the demo store lacks (issue 24, items 7 and 8):
+    the 2B's late records, Table 4's figures, the refused negative invoice, Import again, the
+    duplicates table and the OTP request's cancel."""
+    import datetime as dt
+
+    from core.gstr2b.store import HELD_WORDS, NOW_WORDS
+    from core.month_close.excel import FIGURE_WORDS
+    from core.portal.sessions import describe
+    from core.purchase.documents import NEGATIVE_INVOICE
+    from core.purchase.problems import (
+        DUPLICATE_ACTION,
+        DUPLICATE_OF,
+        already_imported_words,
+    )
+    before = {"batch_id": 2, "file_name": "books.csv", "imported_by": "ana@example.com",
+              "imported_at": dt.datetime(2025, 11, 12, 6, 30)}
+    pending = {"state": "otp_sent", "otp_requested_at": before["imported_at"],
+               "access_ends_at": dt.datetime(2099, 1, 1), "connected_at": None,
+               "token_sealed": None, "token_expires_at": None, "reason": None}
+    texts = [NEGATIVE_INVOICE, already_imported_words(before, "skip"),
+             already_imported_words(before, "replace"), describe(pending),
+             *(f"{n}; {h}" for n in NOW_WORDS.values() for h in HELD_WORDS.values()),
+             *FIGURE_WORDS.values(), *DUPLICATE_OF.values(), *DUPLICATE_ACTION.values()]
+    problems = {t: words_in_prose(t) or what_is_wrong(t) for t in texts}
+    assert not {t: p for t, p in problems.items() if p}, problems
+    assert "12 Nov 2025, 12:00 IST" in texts[1] and "Until then" in texts[3]

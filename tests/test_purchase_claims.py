@@ -72,7 +72,7 @@ def test_bad_claims_name_file_line_and_field(tmp_path):
         (3, "itc_claimed_igst", "ITC claimed IGST 5.00 is more than the line's IGST 0.00",
          "error"),
         (4, "itc_claimed_cgst", "'abc' is not a number", "error")]
-    assert v.messages()[1].startswith("pr.csv, line 2 (row 3), field itc_claimed_cgst: error:")
+    assert v.messages()[1].startswith("pr.csv, line 3 of the file, field itc_claimed_cgst: error:")
     assert v.docs["doc_no"].to_list() == ["E-1"]
 
 

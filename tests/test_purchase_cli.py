@@ -40,7 +40,7 @@ def test_bad_file_exits_2_naming_file_line_and_field(store, tmp_path):
     out_csv = tmp_path / "problems.csv"
     result = run("import", str(path), "--problems-csv", str(out_csv), env_db=store)
     assert result.returncode == 2
-    assert "pr.csv, line 2 (row 3), field supplier_gstin: error: GSTIN '27AABCU9603R1ZM' has check character M" \
+    assert "pr.csv, line 3 of the file, field supplier_gstin: error: GSTIN '27AABCU9603R1ZM' has check character M" \
         in result.stdout
     assert "nothing imported" in result.stdout and out_csv.exists() and doc_count(store) == 0
     empty = tmp_path / "empty.csv"

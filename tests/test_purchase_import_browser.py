@@ -175,3 +175,65 @@ def test_a_file_with_errors_imports_its_valid_lines_alone(page, app):
     assert rows("SELECT count(*) FROM purchase_docs WHERE doc_no IN ('B-1', 'C-1', 'E-1')"
                 ) == [(0,)]
     assert rows("SELECT count(*) FROM purchase_docs WHERE batch_id = 2") == [(5,)]
+
+
+def test_net_amounts_file_lines_and_import_again(page, app):
+    """Issue 24, item 8: an invoice netting below zero is refused on its line of the file (the
+    header is line 1); the confirmations say net rupees (Rs 35,000 for a file netting so, not
+    the 45,000 of its absolute values); a file already imported offers "Import again", its
+    earlier batch's time in the business zone."""
+    url, path = app
+    work = path.parent
+    net = write_csv(work, "november_books.csv", [
+        line(doc_no="N-1", txval="30000", cgst="2700", sgst="2700"),
+        line(doc_no="N-1", txval="10000", cgst="900", sgst="900"),
+        line(doc_no="N-2", doc_type="CRN", txval="-5000", cgst="-450", sgst="-450"),
+        line(doc_no="N-3", txval="-2000", cgst="-180", sgst="-180")])
+    open_purchase_register(page, url)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(net))
+    page.get_by_text("Import is off").wait_for(timeout=45000)
+    settle(page)
+    problems = grid_fits(page, 0)["text"]
+    assert "Line of the file" in problems and "add up to a negative amount" in problems
+    assert "-2000.00" in problems and "N-3" in problems
+    assert "counting its header as line 1" in page.locator("body").inner_text()
+    page.get_by_role("button", name="Import the 3 valid lines").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("2 documents").wait_for(timeout=30000)
+    words = dialog.inner_text()
+    assert "taxable ₹35,000.00" in words and "tax ₹6,300.00" in words, words
+    assert "(net: credit notes subtract)" in words, words
+    shoot(page, "5_net_amounts")
+    dialog.get_by_role("button", name="Yes, import 3 valid lines").click()
+    page.get_by_text("documents imported").first.wait_for(timeout=45000)
+    settle(page)
+    (batch,) = rows("SELECT batch_id FROM purchase_batches WHERE file_name = 'november_books.csv'")
+    page.get_by_role("combobox", name="Roll back batch").click()
+    page.keyboard.type("november")
+    page.get_by_role("option").filter(has_text="november_books.csv").click()
+    settle(page)
+    page.get_by_role("button", name="Roll back", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("removes").wait_for(timeout=30000)
+    assert f"{batch[0]} · november_books.csv" in dialog.inner_text()
+    assert "taxable ₹35,000.00" in dialog.inner_text(), dialog.inner_text()
+    dialog.get_by_role("button", name="Cancel").click()
+    settle(page)
+
+    again = work / "purchase_register_september_2025_revised.csv"    # batch 2, still live
+    page.get_by_test_id("stRadioGroup").get_by_text("Replace them").click()
+    settle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(again))
+    page.get_by_text("This very file was already imported as batch 2").wait_for(timeout=45000)
+    settle(page)
+    said = page.locator("body").inner_text()
+    assert " IST by ana@example.com). Importing it again makes a new batch" in said
+    assert "--force" not in said
+    page.get_by_role("button", name="Import again").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Yes, import again").wait_for(timeout=30000)
+    shoot(page, "6_import_again")
+    dialog.get_by_role("button", name="Yes, import again").click()
+    page.get_by_text("5 documents imported, 5 replaced").wait_for(timeout=45000)
+    assert rows("SELECT count(*) FROM purchase_batches WHERE file_name = "
+                "'purchase_register_september_2025_revised.csv'") == [(2,)]

@@ -107,7 +107,7 @@ def test_extra_field_on_a_line_is_reported_with_its_line(tmp_path):
     path = write_csv(tmp_path, "pr.csv", [line(), line(doc_no="INV-2", name="A, B and Co")])
     with pytest.raises(FileProblem) as info:
         read(path)
-    assert info.value.line == 2 and "15 fields where the header has 14" in str(info.value)
+    assert info.value.line == 3 and "15 fields where the header has 14" in str(info.value)
 
 
 def test_ragged_line_with_a_lone_carriage_return_names_its_line(tmp_path):
@@ -116,7 +116,7 @@ def test_ragged_line_with_a_lone_carriage_return_names_its_line(tmp_path):
     path.write_bytes(f"{HEADER}\n{line()}\n{line(doc_no='INV-3')}\n{cr_line}\n".encode())
     with pytest.raises(FileProblem, match="pr.csv") as info:
         read(path)
-    assert info.value.line == 3 and "15 fields where the header has 14" in str(info.value)
+    assert info.value.line == 4 and "15 fields where the header has 14" in str(info.value)
 
 
 def test_unreadable_csv_record_in_a_ragged_file_names_its_line(tmp_path):
@@ -125,7 +125,7 @@ def test_unreadable_csv_record_in_a_ragged_file_names_its_line(tmp_path):
     path.write_bytes(f"{HEADER}\n{line()}\n{huge}\n".encode())
     with pytest.raises(FileProblem, match="pr.csv") as info:
         read(path)
-    assert info.value.line == 2
+    assert info.value.line == 3                     # the file's own line: the header is 1
 
 
 def test_bad_check_character_is_an_error_on_its_line(tmp_path):
@@ -206,7 +206,7 @@ def test_same_number_twice_in_the_file_is_a_duplicate(tmp_path):
     v = read(path)
     assert v.docs["line_no"].to_list() == [1, 4]          # FY 2025-26 and FY 2024-25
     assert v.duplicates["line_no"].to_list() == [2, 3]
-    assert v.duplicates["reason"][0] == "same supplier, type and number in FY 2025-26 as the document at line 1"
+    assert v.duplicates["reason"][0] == "same supplier, type and number in FY 2025-26 as the document at line 2 of the file"
 
 
 def test_tally_needs_the_company_gstin(tmp_path):
@@ -240,7 +240,7 @@ def test_header_and_data_with_different_delimiters(tmp_path):
     path = write_csv(tmp_path, "mixed.csv", [line(sep=";"), line(doc_no="INV-2", sep=";")])
     with pytest.raises(FileProblem) as info:
         read(path)
-    assert str(info.value) == ("mixed.csv, line 1: the header is separated by commas but the data lines are not: "
+    assert str(info.value) == ("mixed.csv, line 2 of the file: the header is separated by commas but the data lines are not: "
                                "they look separated by semicolon. Use one delimiter throughout.")
 
 

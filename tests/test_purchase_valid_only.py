@@ -61,23 +61,25 @@ def mixed(store, tmp_path):
 def test_the_value_is_the_faulty_fields_own_and_the_document_has_its_column(mixed):
     v = validate_purchase_file(mixed, today=TODAY, valid_only=True)
     table = problem_table(v).to_dicts()
-    by_line = {r["Line"]: r for r in table}
-    assert by_line[4]["Value"] == "12x" and by_line[4]["Document"] == "B-1"
-    assert by_line[5]["Value"] == "31/02/2025" and by_line[5]["Field"] == "Document date"
-    assert by_line[8]["Value"] == BAD_GSTIN and by_line[8]["Document"] == "E-1"
-    assert by_line[10]["Value"] == "XYZ" and by_line[10]["Document"] == "G-1"
-    assert by_line[11]["Value"] == "2025-12-30" and by_line[11]["Document"] == "H-1"
+    by_line = {r["Line of the file"]: r for r in table}     # the header is line 1
+    assert by_line[5]["Value"] == "12x" and by_line[5]["Document"] == "B-1"
+    assert by_line[6]["Value"] == "31/02/2025" and by_line[6]["Field"] == "Document date"
+    assert by_line[9]["Value"] == BAD_GSTIN and by_line[9]["Document"] == "E-1"
+    assert by_line[11]["Value"] == "XYZ" and by_line[11]["Document"] == "G-1"
+    assert by_line[12]["Value"] == "2025-12-30" and by_line[12]["Document"] == "H-1"
     assert [r["Kind"] for r in table] == ["Error"] * 4 + ["Warning"]     # errors first
-    assert [r["Line"] for r in table] == [4, 5, 8, 10, 11]
-    assert list(table[0]) == ["Line", "Kind", "Field", "Value", "Document", "Problem"]
+    assert [r["Line of the file"] for r in table] == [5, 6, 9, 11, 12]
+    assert list(table[0]) == ["Line of the file", "Kind", "Field", "Value", "Document",
+                              "Problem"]
 
 
-def test_a_sign_warning_shows_the_amount_not_the_document_number(store, tmp_path):
+def test_a_sign_problem_shows_the_amount_not_the_document_number(store, tmp_path):
+    # an invoice below zero is refused (issue 24, item 8), its amount shown as the file has it
     path = write_csv(tmp_path, "neg.csv", [line(doc_no="INV-9", txval="-100", cgst="-9",
                                                 sgst="-9")])
     row = problem_table(validate_purchase_file(path, today=TODAY)).to_dicts()[0]
     assert (row["Kind"], row["Field"], row["Value"], row["Document"]) == (
-        "Warning", "Taxable value", "-100.00", "INV-9")
+        "Error", "Taxable value", "-100.00", "INV-9")
 
 
 def test_import_says_why_it_is_off_and_offers_the_valid_lines(mixed):
@@ -89,9 +91,11 @@ def test_import_says_why_it_is_off_and_offers_the_valid_lines(mixed):
                              "upload again, or import the 5 valid lines alone."), reason
     assert "2 other lines of their documents are left out with them" in reason
     fig = valid_figures(v)
-    assert (fig["lines"], fig["documents"], fig["taxable"]) == (5, 4, 15500.0)
+    # net, as the file adds up: 3,500 of invoices less D's credit note of 12,000
+    assert (fig["lines"], fig["documents"], fig["taxable"]) == (5, 4, -8500.0)
     words = valid_only_words(v)
-    assert "**5 lines** as **4 documents**: taxable **₹15,500.00**" in words
+    assert "**5 lines** as **4 documents**: taxable **₹-8,500.00**" in words
+    assert "(net: credit notes subtract)" in words
     assert "2 other lines of their documents" in words
     assert import_off_reason(validate_purchase_file(
         write_csv(mixed.parent, "ok.csv", [line()]), today=TODAY)) is None
@@ -156,9 +160,9 @@ def test_the_rejected_lines_come_back_in_the_files_own_columns(mixed):
     assert header == mixed.read_text().splitlines()[0].split(",") + ["Problem"]
     got = list(csv.DictReader(io.StringIO(text)))
     assert [r["doc_no"] for r in got] == ["B-1", "B-1", "C-1", "C-1", "E-1", "G-1"]
-    assert got[0]["Problem"].startswith("left out with line 4 of the same document")
+    assert got[0]["Problem"].startswith("left out with line 5 of the file, of the same document")
     assert got[1]["Problem"] == "Taxable value: '12x' is not a number"
-    assert got[3]["Problem"].startswith("left out with line 5")
+    assert got[3]["Problem"].startswith("left out with line 6 of the file")
     assert got[5]["supplier_name"].startswith("'=HYPERLINK")        # formula neutralised
     negative = write_csv(mixed.parent, "neg.csv", [line(doc_no="N-1", doc_type="CRN",
                                                         txval="-12000", date="never")])

@@ -79,7 +79,7 @@ def test_formula_like_numbers_are_written_safely(tmp_path):
 
 
 @pytest.mark.parametrize("case, needle", [
-    ("bad_date", "line 2 (row 3), field doc_date"),
+    ("bad_date", "line 3 of the file, field doc_date"),
     ("bad_json", "line 3, column 1"),
     ("bad_record", "b2b record 4: field 'idt'"),
     ("bad_gstin", "--gstin"),

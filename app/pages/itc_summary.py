@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import ui, url_state
 from app.fetch_now import fetch_2b_button
+from app.table4_grid import chosen_figure, show_table4
 from core import clock, labels
 from core.calendar import deadlines
 from core.export import XLSX_MIME
@@ -27,7 +28,7 @@ from core.month_close import (
     not_fetched_words,
     shown_documents,
     stored_periods,
-    table_rows,
+    table4_rows,
     unread_words,
 )
 from core.month_close import portal_differences as differing
@@ -103,25 +104,21 @@ st.caption("Credit notes are netted inside 4(A) as GSTN does since the January 2
            "row may be negative); ISD credit notes reduce 4(A)(4); 4(D)(1) is part of 4(A)(5), "
            "shown again.")
 
-head = st.radio("Tax head", HEADS, format_func=HEAD_WORDS.get, horizontal=True, key="itc_head")
-st.subheader(f"Table 4 · {HEAD_WORDS[head]} (₹)")
-st.table(table_rows(summary.figures, head))
+show_table4(table4_rows(summary.figures))
 st.subheader("Net ITC per tax head (₹)")
 st.table(net_rows(summary.figures))
 
 st.subheader("Documents behind a figure")
-c1, c2 = st.columns([3, 2])
-row = c1.selectbox("Table 4 row", list(ROWS), format_func=ROWS.get,
-                   index=list(ROWS).index("4A5"), key="itc_row")
-source = c2.selectbox("Figure", list(SOURCES), format_func=SOURCES.get, key="itc_source")
+row, head, source = chosen_figure()
 found = documents_behind(summary.entries, row, head, source)
 amount = figure(summary.figures, row, head, source)
 total = int(found["amount"].sum()) if found.height else 0
-said = ("the 2B's own summary states " + rupees(amount / 100) + "; its documents add up to "
-        + rupees(total / 100)) if source == "portal" and amount != total else \
-    f"they add up to {rupees(total / 100)}"
-st.caption(f"{ROWS[row]}, {HEAD_WORDS[head]}, {SOURCES[source]}: "
-           f"{count_words(found.height)} document line(s); {said}.")
+said = (("the 2B's own summary does not state it" if amount is None else
+         "the 2B's own summary states " + rupees(amount / 100))
+        + "; its documents add up to " + rupees(total / 100)) \
+    if source == "portal" and amount != total else f"they add up to {rupees(total / 100)}"
+st.markdown(f"**{ROWS[row]}, {HEAD_WORDS[head]}, {SOURCES[source]}**: "
+            f"{count_words(found.height)} document line(s); {said}.")
 documents = shown_documents(found)
 amounts = [HEAD_WORDS[h] for h in HEADS] + (["Counted"] if "Counted" in documents.columns
                                             else [])

@@ -100,11 +100,12 @@ def show_check(check, file_name: str) -> None:
         # errors first; Value is the faulty field's own value, Document the line's number
         st.dataframe(purchase.problem_table(check, limit=500), hide_index=True,
                      height=fitted_height(min(check.problems.height, 500)),
-                     column_config={"Line": st.column_config.NumberColumn(format="%d")})
+                     column_config={"Line of the file": st.column_config.NumberColumn(
+                         format="%d", help="The file's own line number: its header is line 1")})
+        st.caption("Lines are the file's own line numbers, counting its header as line 1.")
     if check.duplicates.height:
-        shown = check.duplicates.select("line_no", "stin", "doc_type", "doc_no", "doc_date",
-                                        "kind", "action", "reason")
-        st.dataframe(shown.head(500), hide_index=True)
+        st.dataframe(purchase.duplicate_table(check), hide_index=True,
+                     column_config={"Why": st.column_config.TextColumn(width="large")})
     if check.problems.height or check.duplicates.height:
         st.download_button("Download every problem and duplicate (CSV)",
                            partial(purchase.problems_csv_bytes, check, include_warnings=True),
@@ -205,6 +206,29 @@ def offer_valid_lines(check, job: dict, others: list[str]) -> None:
         confirm_valid_only(check, job)
 
 
+@confirm.dialog("import_again", "Import this file again?")
+def confirm_import_again(before: dict, job: dict) -> None:
+    """What importing an already imported file again does; done only when confirmed."""
+    st.markdown(purchase.already_imported_words(before, job["on_duplicate"]))
+    if confirm.answer_buttons("import_again", "Yes, import again"):
+        result = purchase.import_purchase_file(
+            job["data"], job["template"], job["actor"], job["on_duplicate"], job["company"],
+            file_name=job["file_name"], force=True)
+        ui.after_write()
+        ui.flash("success" if result.ok else "error", result.summary())
+        st.rerun()
+
+
+def offer_import_again(before: dict, job: dict, sha256: str) -> None:
+    """A file a live batch already imported: "Import again" (asked first)."""
+    if (st.button("Import again", type="primary", key="pr_import_again",
+                  help="Imports this file once more as a new batch; asks first")
+            and ui.permitted("import", "import purchase registers")):
+        confirm.ask("import_again", sha256)
+    if confirm.asked("import_again") == sha256:
+        confirm_import_again(before, job)
+
+
 def check_and_import(data: bytes, file_name: str, choice: dict, gstins: list[str],
                      actor: str) -> None:
     """Validate the upload with the chosen mapping, show the result, import on request."""
@@ -221,7 +245,13 @@ def check_and_import(data: bytes, file_name: str, choice: dict, gstins: list[str
         st.error(f"{file_name} has documents of {', '.join(others)}, which you may not "
                  "see: remove those lines or ask an admin to grant you the GSTIN.")
     off = purchase.import_off_reason(check, others)
-    if (st.button("Import", type="primary", disabled=bool(off), help=off)
+    before = purchase.previous_import(check.sha256)
+    if before:
+        st.warning(purchase.already_imported_words(before, choice["on_duplicate"]))
+    if before and not off:
+        offer_import_again(before, {**choice, "data": data, "template": template,
+                                    "actor": actor, "file_name": file_name}, check.sha256)
+    elif (st.button("Import", type="primary", disabled=bool(off), help=off)
             and ui.permitted("import", "import purchase registers")):
         result = purchase.import_purchase_file(data, template, actor, choice["on_duplicate"],
                                                choice["company"], file_name=file_name)

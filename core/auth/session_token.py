@@ -16,9 +16,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
 from pathlib import Path
 
+from core.clock import unix_now
 from core.store import configured_key, db_path, read_or_make_key
 
 MIN_KEY_CHARS = 32
@@ -77,6 +77,6 @@ def verified_session_id(token: str | None, now_unix: float | None = None) -> str
     body = ".".join(parts[:3])
     if not hmac.compare_digest(parts[3], _signature(body)):
         return None
-    if int(parts[2]) <= (time.time() if now_unix is None else now_unix):
+    if int(parts[2]) <= (unix_now() if now_unix is None else now_unix):
         return None
     return parts[1]

@@ -1,7 +1,8 @@
 """Which backups to keep: N daily and M monthly (docs/backups.md, "Retention").
 
 Days and months are those of IMS_TZ. Daily: for each of the last N days that have a backup,
-its last backup. Monthly: for each of the last M months that have a backup, its last backup
+every backup of that day (a "Back up now" never replaces the day's earlier backup: each run has
+its own name, and both stay for as long as the day is among the last N). Monthly: for each of the last M months that have a backup, its last backup
 (the month's last day's backup, or the latest one of the current month). A backup that is
 both counts once. Everything else in the folder that is a finished backup of this program is
 removed, and only after a backup succeeded; folders without a manifest are never counted or
@@ -62,6 +63,7 @@ def to_keep(backups: list[Found], daily: int, monthly: int) -> set[str]:
         local = b.taken_local
         if local.date() not in days and len(days) < daily:
             days.add(local.date())
+        if local.date() in days:
             keep.add(b.name)
         month = (local.year, local.month)
         if month not in months and len(months) < monthly:

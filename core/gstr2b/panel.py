@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 
 from core.auth import PermissionDenied, User, require, user_gstins
+from core.business import supplier_labels
 from core.calendar import business_calendar, day_text
-from core.figures import count_words
+from core.figures import count_words, rupees
 from core.gstr2b.job import regenerate_gstr2b
-from core.gstr2b.store import late_actions
+from core.gstr2b.store import late_actions, late_records
 from core.jobs import GSTR2B_REGENERATE, record_run
+from core.labels import date_words, doc_type_words
 from core.store import connect
 from core.timefmt import shown_time
 
@@ -55,6 +57,20 @@ def gstr2b_panel(gstins: list[str]) -> list[dict]:
 
 def _day(day: dt.date | None) -> str:
     return day_text(day) if day else "not given"
+
+
+LATE_SHOWN = 200   # records listed under "needs regeneration", the largest value first
+
+
+def late_record_rows(gstin: str, period: str) -> list[dict]:
+    """The records that make the 2B of `period` need regeneration, in words, the largest value
+    first: Supplier, Document, Date, Value, Why."""
+    return [{"Supplier": row["supplier_name"] or supplier_labels(gstin, [row["stin"]])[
+                 row["stin"]],
+             "Supplier GSTIN": row["stin"],
+             "Document": f"{doc_type_words(row['doc_type'])} {row['doc_no']}",
+             "Date": date_words(row["doc_date"]), "Value": rupees(row["value"] or 0),
+             "Why": row["why"]} for row in late_records(gstin, period, LATE_SHOWN)]
 
 
 def late_count(gstin: str, period: str) -> int:

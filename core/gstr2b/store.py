@@ -17,6 +17,7 @@ import json
 
 import polars as pl
 
+from core.business import NAMES_SQL
 from core.calendar import record_periods
 from core.clock import utc_now
 from core.portal import FRAME_SCHEMA, MONEY, ROW_FIELDS, rows_frame
@@ -109,21 +110,18 @@ def _section_case() -> str:
     return f"CASE r.section {whens} END"
 
 
-def late_actions(gstins: list[str] | None = None) -> dict[tuple[str, str], int]:
-    """"2B needs regeneration": {(gstin, period): records whose current action disagrees
-    with the stored 2B}, for every stored 2B of a period whose GSTR-3B is not filed; 0 where
-    they all agree."""
-    where = "" if gstins is None else \
-        f"AND g.gstin IN ({', '.join('?' for _ in gstins)})"
-    sql = f"""
+def _late_sql(where: str) -> str:
+    """The CTEs `periods` (stored 2Bs of periods not filed), `records` (their IMS records with
+    the action now) and `held` (how each 2B treats a document)."""
+    return f"""
         WITH periods AS (
             SELECT g.gstin, g.rtnprd FROM gstr2b_returns g
             LEFT JOIN return_filings f ON f.gstin = g.gstin AND f.ret_period = g.rtnprd
                  AND f.rtntype = 'GSTR3B' AND f.status = 'Filed'
             WHERE f.gstin IS NULL {where}),
         records AS (
-            SELECT r.rtin AS gstin, q.period_2b AS rtnprd, {_section_case()} AS section,
-                   r.stin, r.doc_type, r.doc_no_key,
+            SELECT r.record_id, r.rtin AS gstin, q.period_2b AS rtnprd,
+                   {_section_case()} AS section, r.stin, r.doc_type, r.doc_no_key,
                    CASE r.portal_action WHEN 'R' THEN 'R' WHEN 'P' THEN 'P' ELSE 'A' END AS now
             FROM ims_records r JOIN {record_periods(still_listed=True)} q
                  ON q.record_id = r.record_id
@@ -133,15 +131,54 @@ def late_actions(gstins: list[str] | None = None) -> dict[tuple[str, str], int]:
             SELECT gstin, rtnprd, section, stin, doc_type, doc_no_key,
                    max(CASE WHEN rejected_in_ims THEN 'R' ELSE 'A' END) AS treated
             FROM gstr2b_documents JOIN periods USING (gstin, rtnprd)
-            GROUP BY ALL)
+            GROUP BY ALL)"""
+
+
+HELD_JOIN = """LEFT JOIN held h ON h.gstin = r.gstin AND h.rtnprd = r.rtnprd
+             AND h.section = r.section AND h.stin = r.stin AND h.doc_type = r.doc_type
+             AND h.doc_no_key = r.doc_no_key"""
+
+
+def late_actions(gstins: list[str] | None = None) -> dict[tuple[str, str], int]:
+    """"2B needs regeneration": {(gstin, period): records whose current action disagrees
+    with the stored 2B}, for every stored 2B of a period whose GSTR-3B is not filed; 0 where
+    they all agree."""
+    where = "" if gstins is None else \
+        f"AND g.gstin IN ({', '.join('?' for _ in gstins)})"
+    sql = f"""{_late_sql(where)}
         SELECT p.gstin, p.rtnprd,
                count(r.gstin) FILTER (WHERE r.now <> coalesce(h.treated, 'P')) AS late
         FROM periods p
         LEFT JOIN records r ON r.gstin = p.gstin AND r.rtnprd = p.rtnprd
-        LEFT JOIN held h ON h.gstin = r.gstin AND h.rtnprd = r.rtnprd
-             AND h.section = r.section AND h.stin = r.stin AND h.doc_type = r.doc_type
-             AND h.doc_no_key = r.doc_no_key
+        {HELD_JOIN}
         GROUP BY p.gstin, p.rtnprd"""
     with connect(read_only=True) as con:
         found = con.execute(sql, list(gstins or [])).fetchall()
     return {(g, p): int(n) for g, p, n in found}
+
+
+NOW_WORDS = {"A": "accepted now", "N": "no action now (counts as accepted)",
+             "R": "rejected now", "P": "kept pending now"}
+HELD_WORDS = {"A": "the 2B counts it as accepted", "R": "the 2B holds it as rejected",
+              "P": "the 2B does not hold it"}
+
+
+def late_records(gstin: str, period: str, limit: int = 200) -> list[dict]:
+    """The IMS records that make the 2B of `period` need regeneration, the largest value
+    first: {record_id, supplier_name, stin, doc_type, doc_no, doc_date, value, why (words)}."""
+    sql = f"""{_late_sql("AND g.gstin = ? AND g.rtnprd = ?")}
+        SELECT r.record_id, n.supplier_name, i.stin, i.doc_type, i.doc_no, i.doc_date,
+               i.val::DOUBLE AS value, coalesce(i.portal_action, 'N') AS action,
+               coalesce(h.treated, 'P') AS treated
+        FROM records r {HELD_JOIN}
+        JOIN ims_records i ON i.record_id = r.record_id
+        LEFT JOIN ({NAMES_SQL}) n ON n.rtin = i.rtin AND n.stin = i.stin
+        WHERE r.now <> coalesce(h.treated, 'P')
+        ORDER BY i.val DESC NULLS LAST, r.record_id LIMIT ?"""
+    with connect(read_only=True) as con:
+        cur = con.execute(sql, [gstin, period, int(limit)])
+        names = [d[0] for d in cur.description]
+        found = [dict(zip(names, row)) for row in cur.fetchall()]
+    for row in found:
+        row["why"] = f"{NOW_WORDS[row.pop('action')]}; {HELD_WORDS[row.pop('treated')]}"
+    return found

@@ -1,7 +1,13 @@
 """The month's close: the ITC summary (GSTR-3B Table 4) from the GSTR-2B and the books."""
 from __future__ import annotations
 
-from core.month_close.excel import net_rows, shown_documents, table_rows, unread_words
+from core.month_close.excel import (
+    net_rows,
+    shown_documents,
+    table4_rows,
+    table_rows,
+    unread_words,
+)
 from core.month_close.itc_store import (
     itc_summary,
     itc_workbook_for,
@@ -18,4 +24,4 @@ from core.month_close.itc_summary import (
     portal_differences,
 )
 
-__all__ = ["HEADS", "HEAD_WORDS", "ROWS", "SOURCES", "documents_behind", "figure", "itc_summary", "itc_workbook_for", "net_rows", "not_fetched_words", "portal_differences", "shown_documents", "stored_periods", "table_rows", "unread_words"]
+__all__ = ["HEADS", "HEAD_WORDS", "ROWS", "SOURCES", "documents_behind", "figure", "itc_summary", "itc_workbook_for", "net_rows", "not_fetched_words", "portal_differences", "shown_documents", "stored_periods", "table4_rows", "table_rows", "unread_words"]

@@ -55,6 +55,33 @@ def table_rows(figures: pl.DataFrame, head: str) -> list[dict]:
             for line in chosen.iter_rows(named=True)]
 
 
+FIGURE_WORDS = {"2b": "GSTR-2B", "portal": "2B's own summary", "books": "Books",
+                "difference": "2B - books"}
+
+
+def table4_rows(figures: pl.DataFrame) -> list[dict]:
+    """Table 4 with every tax head side by side: per row its GSTR-2B, Books and Difference
+    lines (and the 2B's own summary where it states another figure), columns IGST, CGST, SGST
+    and Cess in Indian grouping. `row` and `source` say which figure a line is (for a
+    click to open its documents; not shown)."""
+    by = {(line["row"], line["head"]): line for line in figures.iter_rows(named=True)}
+    out = []
+    for row, words in ROWS.items():
+        if (row, HEADS[0]) not in by:
+            continue
+        lines = [("2b", "gstr2b"), ("books", "books"), ("difference", "difference")]
+        if any(by[(row, h)]["portal"] is not None and by[(row, h)]["portal"]
+               != by[(row, h)]["gstr2b"] for h in HEADS):
+            lines.insert(1, ("portal", "portal"))
+        for source, column in lines:
+            amounts = {h: by[(row, h)][column] for h in HEADS}
+            out.append({"row": row, "source": source, "Table 4 row": words,
+                        "Figure": FIGURE_WORDS[source],
+                        **{HEAD_WORDS[h]: NOT_STATED if a is None else indian(rupees(a))
+                           for h, a in amounts.items()}})
+    return out
+
+
 def net_rows(figures: pl.DataFrame) -> list[dict]:
     """Net ITC (4(C)) per tax head: GSTR-2B, books and their difference."""
     net = {line["head"]: line for line in figures.filter(pl.col("row") == "4C")

@@ -34,8 +34,8 @@ from core.calendar import (
     step,
     store_filings,
 )
+from core.clock import business_tz, utc_now
 from core.clock import today as business_today
-from core.clock import utc_now
 from core.portal.gsp import GstnError, ReauthenticationNeeded
 from core.store import connect, query_frame, transaction
 
@@ -206,8 +206,11 @@ def keep_removed_after_filing(con, rtin: str, actor: str) -> int:
         SELECT r.record_id, {COVERING} AS filed_period, r.removed_at
         FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NOT NULL AND {DECIDED}""",
                 [rtin])
+    # the filing day starts at midnight in the business time zone (removed_at is UTC)
+    ahead = int(dt.datetime.now(business_tz()).utcoffset().total_seconds() // 60)
     con.execute(f"""DELETE FROM filed_out x WHERE x.filed_period IS NULL
-                    OR x.removed_at < (SELECT f.filed_on FROM return_filings f
+                    OR x.removed_at + INTERVAL '{ahead} minutes' < (SELECT f.filed_on
+                                       FROM return_filings f
                                        WHERE f.gstin = ? AND f.ret_period = x.filed_period
                                          AND f.rtntype = '{RETURN}')""", [rtin])
     return _mark_filed(con, utc_now(), actor)

@@ -16,8 +16,11 @@ sealed with `core.portal.secrets_box` and its expiry, and the state:
   once a token has expired unrefreshed.
 
 A business without a row here has no session of its own: its calls use the shared login
-(`core.portal.gsp`, the bundled sandbox's demo login). OTPs are never kept, tokens never leave this
-module in the clear except towards the GSP, and no message names either.
+(`core.portal.gsp`, the bundled sandbox's demo login). So does one whose OTP was asked for but
+never exchanged (abandoned, or a wrong OTP entered): until a token is held, a pending OTP
+changes nothing for the worker, and `cancel_otp` takes the request back. OTPs are never kept,
+tokens never leave this module in the clear except towards the GSP, and no message names
+either.
 """
 from __future__ import annotations
 
@@ -117,18 +120,27 @@ def describe(row: dict | None, now: dt.datetime | None = None) -> str:
         return (f"Refresh failed ({row['reason']}); the worker tries again; token valid until "
                 f"{when(row['token_expires_at'])}; {access}.")
     if state == "otp_sent":
-        return f"OTP sent at {when(row['otp_requested_at'])}: enter it to connect; {access}."
+        return (f"OTP sent at {when(row['otp_requested_at'])}: enter it to connect, or cancel "
+                f"the request; {access}."
+                + (" Until then its calls use the shared login." if never_connected(row)
+                   else ""))
     if row["state"] in ("connected", "refresh_failed"):
         return (f"Needs an OTP: the token expired at {when(row['token_expires_at'])} without "
                 "being refreshed (is the worker running?). Connect again with a new OTP.")
     return f"Needs an OTP: {row['reason'] or 'connect with a new OTP'}."
 
 
+def never_connected(row: dict | None) -> bool:
+    """No session of its own yet: no row, or an OTP asked for (pending, abandoned or refused)
+    that never bought a token. Its calls use the shared login."""
+    return row is None or (row["connected_at"] is None and not row["token_sealed"])
+
+
 def can_call_portal(gstin: str) -> bool:
     """False when `gstin` has a session of its own that cannot be used now (the worker then
     leaves its uploads queued instead of failing every minute)."""
     row = load_session(gstin)
-    return row is None or effective_state(row) in ("connected", "refresh_failed")
+    return never_connected(row) or effective_state(row) in ("connected", "refresh_failed")
 
 
 # ---------------------------------------------------------------- writing the store
@@ -231,6 +243,27 @@ def connect_with_otp(gstin: str, otp: str, actor: str, adapter: GspAdapter | Non
             f"refreshes it until API access ends on {when(row['access_ends_at'])}.")
 
 
+def cancel_otp(gstin: str, actor: str) -> str:
+    """Take back a pending OTP request -> what happened, in words. A GSTIN never connected goes
+    back to the shared login (its row removed); a connected one keeps its session as it was."""
+    gstin = checked_gstin(gstin)
+    row = load_session(gstin)
+    if row is None or row["otp_requested_at"] is None:
+        raise SettingsError(f"No OTP request is pending for {gstin}.")
+    if never_connected(row):
+        with connect() as con, transaction(con):
+            con.execute("DELETE FROM gsp_sessions WHERE gstin = ?", [gstin])
+        log.info("GSP session %s: OTP request cancelled by %s", gstin, actor)
+        return (f"OTP request for {gstin} cancelled: its calls use the shared login again, as "
+                "before.")
+    state = row["state"] if row["state"] != "otp_sent" else (
+        "connected" if row["token_sealed"] else "needs_otp")
+    _save(gstin, {"otp_requested_at": None, "otp_context_sealed": None, "state": state}, actor)
+    log.info("GSP session %s: OTP request cancelled by %s", gstin, actor)
+    return f"OTP request for {gstin} cancelled; its session is as it was: " + describe(
+        load_session(gstin))
+
+
 # ---------------------------------------------------------------- refreshing
 
 
@@ -287,8 +320,8 @@ def held_token(gstin: str, now: dt.datetime | None = None) -> Held | None:
     NeedsOtp when it has one that cannot be used."""
     now = now or utc_now()
     row = load_session(gstin)
-    if row is None:
-        return None
+    if never_connected(row):
+        return None      # the shared login: a pending or refused first OTP changes nothing
     state = effective_state(row, now)
     if state not in ("connected", "refresh_failed") or not row["token_sealed"]:
         raise NeedsOtp(f"Skipped {gstin}: {describe(row, now)}")

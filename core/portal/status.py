@@ -8,7 +8,7 @@ import datetime as dt
 from core.business import list_businesses
 from core.clock import utc_now
 from core.portal.gsp import GspConfig
-from core.portal.sessions import describe, effective_state, load_session, when
+from core.portal.sessions import describe, effective_state, load_session, never_connected, when
 from core.store import connect
 
 WARN_AHEAD = dt.timedelta(days=3)            # warn this long before the access period ends
@@ -24,7 +24,8 @@ def session_rows(gstins: list[str] | None = None, now: dt.datetime | None = None
     fallback = ("" if shared == "none configured" else
                 f" Until then its calls use the shared login ({shared}).")
     return [{"gstin": b["gstin"], "name": b["name"], "enabled": b["enabled"],
-             "shared_login": rows[b["gstin"]] is None and bool(fallback),
+             "shared_login": never_connected(rows[b["gstin"]]) and bool(fallback),
+             "otp_pending": bool((rows[b["gstin"]] or {}).get("otp_requested_at")),
              "username": (rows[b["gstin"]] or {}).get("username") or "",
              "state": effective_state(rows[b["gstin"]], now),
              "words": describe(rows[b["gstin"]], now) + (
@@ -48,7 +49,9 @@ def session_sentence(row: dict | None, now: dt.datetime, shared_login: bool = Fa
         return (f"Session active until {when(row['token_expires_at'])}; the last refresh "
                 "failed and the worker tries again")
     if state == "otp_sent":
-        return f"Waiting for the OTP sent on {when(row['otp_requested_at'])}"
+        return (f"Waiting for the OTP sent on {when(row['otp_requested_at'])}"
+                + ("; uses the shared GSP login meanwhile" if shared_login
+                   and never_connected(row) else ""))
     if state == "access_ended":
         return (f"Needs a new OTP: API access ended on {when(row['access_ends_at'])} (enable it "
                 "on the GST portal again)")
@@ -67,7 +70,7 @@ def session_warnings(gstins: list[str] | None = None,
         if not r["enabled"]:
             continue
         who = f"{r['gstin']} ({r['name']})"
-        if r["state"] == "not_connected":
+        if r["state"] == "not_connected" or (r["state"] == "otp_sent" and r["shared_login"]):
             if not r["shared_login"]:
                 out.append(f"{who} needs an OTP now: it is not connected to the GSP yet. "
                            "Connect it under Settings → GSP sessions.")

@@ -17,7 +17,13 @@ those import this module: it sits above them.
 from __future__ import annotations
 
 from core.purchase.batch_figures import rollback_figures
-from core.purchase.batches import ImportRefused, configured_gstins, list_batches, rollback_batch
+from core.purchase.batches import (
+           ImportRefused,
+           configured_gstins,
+           list_batches,
+           previous_import,
+           rollback_batch,
+)
 from core.purchase.cli import main
 from core.purchase.importing import (
            ImportResult,
@@ -28,6 +34,8 @@ from core.purchase.importing import (
            validate_purchase_file,
 )
 from core.purchase.problems import (
+           already_imported_words,
+           duplicate_table,
            import_off_reason,
            problem_table,
            rejected_csv_bytes,
@@ -59,15 +67,18 @@ __all__ = [
            "ImportResult",
            "Template",
            "Validation",
+           "already_imported_words",
            "configured_gstins",
            "date_expr",
            "delete_template",
+           "duplicate_table",
            "import_off_reason",
            "import_purchase_file",
            "list_batches",
            "list_templates",
            "load_source",
            "main",
+           "previous_import",
            "problem_table",
            "problems_csv_bytes",
            "read_purchase_documents",

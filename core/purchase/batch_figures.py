@@ -8,12 +8,13 @@ from core.store import connect
 
 def rollback_figures(batch_id: int) -> dict:
     """{documents, taxable, tax, value, businesses} the rollback removes and {restored} it
-    brings back (rupees)."""
+    brings back (rupees); amounts net, as the file adds up: credit notes subtract."""
+    signed = "CASE WHEN doc_type = 'CRN' THEN -1 ELSE 1 END * "
     with connect(read_only=True) as con:
         removed = con.execute(
-            "SELECT count(*), coalesce(sum(txval), 0), coalesce(sum(coalesce(igst, 0) + "
-            "coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)), 0), "
-            "coalesce(sum(doc_value), 0), count(DISTINCT rtin) FROM purchase_docs "
+            f"SELECT count(*), coalesce(sum({signed}txval), 0), coalesce(sum({signed}("
+            "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0))), 0), "
+            f"coalesce(sum({signed}doc_value), 0), count(DISTINCT rtin) FROM purchase_docs "
             "WHERE batch_id = ? AND replaced_by_batch IS NULL", [int(batch_id)]).fetchone()
         restored = con.execute("SELECT count(*) FROM purchase_docs WHERE replaced_by_batch = ?",
                                [int(batch_id)]).fetchone()[0]

@@ -69,7 +69,7 @@ def _report(v: Validation, args) -> None:
     for message in v.messages(args.limit):
         print("  " + message)
     for row in v.duplicates.head(args.limit).iter_rows(named=True):
-        print(f"  {v.file}, line {row['line_no']}: duplicate {row['doc_no']} ({row['action']}): "
+        print(f"  {v.file}, line {v.file_line(row['line_no'])} of the file: duplicate {row['doc_no']} ({row['action']}): "
               f"{row['reason']}")
     if args.problems_csv and (v.problems.height or v.duplicates.height):
         with open(args.problems_csv, "wb") as out:

@@ -91,11 +91,32 @@ def _sum_lines(lines: pl.DataFrame, by: list[str]) -> pl.DataFrame:
                                   pl.col("__k2").n_unique().alias("__kn"))
 
 
+NEGATIVE_INVOICE = ("the lines of this invoice or debit note add up to a negative amount: a "
+                    "negative line reduces its document, but a document below zero is a credit "
+                    "note; enter it as one (document type credit note) or correct the amounts")
+
+
+def negative_documents(docs: pl.DataFrame, line_map: pl.DataFrame
+                       ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Invoices and debit notes whose lines net below zero (docs/reconciliation.md, "Inputs":
+    refused, not stored positive) -> (the documents kept, their errors on the document's first
+    line, the document's other lines tied to it)."""
+    bad = docs.filter((pl.col("doc_type") != "CRN") & (pl.col("sign") < 0))
+    if not bad.height:
+        return docs, pl.DataFrame(), pl.DataFrame(schema=TIED_SCHEMA)
+    errors = bad.select(pl.col("line_no").alias("line"), pl.lit("taxable_value").alias("field"),
+                        _signed_rupees().alias("value"), pl.lit(NEGATIVE_INVOICE).alias("message"),
+                        pl.lit("error").alias("severity"))
+    tied = (line_map.filter(pl.col("line_no").is_in(bad["line_no"].implode())
+                            & (pl.col("line") != pl.col("line_no")))
+            .select("line", faulty_line=pl.col("line_no")).cast(TIED_SCHEMA))
+    return docs.filter(~pl.col("line_no").is_in(bad["line_no"].implode())), errors, tied
+
+
 def sign_problems(docs: pl.DataFrame, cn_sign: str) -> pl.DataFrame:
-    """Warnings for documents whose sign goes against the template's convention."""
+    """Warnings for credit notes whose sign goes against the template's convention."""
     crn = pl.col("doc_type") == "CRN"
-    conds = [(~crn & (pl.col("sign") < 0),
-              "invoice or debit note with negative amounts: is it a credit note?")]
+    conds = []
     if cn_sign == "negative":
         conds.append((crn & (pl.col("sign") > 0),
                       "credit note with positive amounts; this template expects negative"))
@@ -109,14 +130,15 @@ def sign_problems(docs: pl.DataFrame, cn_sign: str) -> pl.DataFrame:
     return pl.concat(frames) if frames else pl.DataFrame()
 
 
-def split_file_duplicates(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_file_duplicates(docs: pl.DataFrame,
+                          header_row: int = 1) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Documents repeating an earlier one's (company, supplier, type, FY, number):
-    (kept, duplicates)."""
+    (kept, duplicates); the reason names the earlier one by the file's own line."""
     marked = docs.with_columns(first_line=pl.col("line_no").min().over(DUP_KEY))
     dups = marked.filter(pl.col("line_no") != pl.col("first_line")).with_columns(
         kind=pl.lit("in_file"), existing_batch_id=pl.lit(None, pl.Int64), action=pl.lit("skipped"),
-        reason=say("same supplier, type and number in FY {} as the document at line {}",
-                         pl.col("fy"), pl.col("first_line"))).drop("first_line")
+        reason=say("same supplier, type and number in FY {} as the document at line {} of the "
+                   "file", pl.col("fy"), pl.col("first_line") + header_row)).drop("first_line")
     kept = marked.filter(pl.col("line_no") == pl.col("first_line")).drop("first_line")
     return kept, dups
 

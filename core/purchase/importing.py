@@ -22,6 +22,7 @@ from core.purchase.claims import CLAIM_COLUMNS, claim_problems, with_claims
 from core.purchase.documents import (
     TIED_SCHEMA,
     group_documents,
+    negative_documents,
     sign_problems,
     split_file_duplicates,
     tied_lines,
@@ -65,6 +66,11 @@ class Validation:
                               repr=False)  # stored doc_ids an import would replace
     tied: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TIED_SCHEMA),
                                repr=False)
+    header_row: int = 1          # the header's line in the file: line N of the data is N + this
+
+    def file_line(self, line: int) -> int:
+        """A data line (`__line`) as a person counts it: the file's line, the header line 1."""
+        return int(line) + self.header_row
 
     @property
     def error_count(self) -> int:
@@ -89,11 +95,12 @@ class Validation:
         return errors["line"].n_unique() if errors.height else 0
 
     def messages(self, limit: int = 20, severity: str | None = None) -> list[str]:
-        """Problems as sentences: 'file, line 3 (row 4), field doc_date: ...'."""
+        """Problems as sentences: 'file, line 4 of the file, field doc_date: ...' (the
+        file's own line numbers: the header is line 1)."""
         rows = self.problems
         if severity is not None:
             rows = rows.filter(pl.col("severity") == severity)
-        out = [f"{p['file']}, line {p['line']} (row {p['row']}), field {p['field']}: "
+        out = [f"{p['file']}, line {p['row']} of the file, field {p['field']}: "
                f"{p['severity']}: "
                f"{p['message']}" for p in rows.head(limit).iter_rows(named=True)]
         if rows.height > limit:
@@ -129,13 +136,17 @@ def read_purchase_documents(path, template: str | Template = "standard",
     bad_lines = _error_lines(frames)
     tied = tied_lines(parsed, bad_lines)
     docs, line_map = group_documents(parsed, pl.concat([bad_lines, tied["line"]]))
+    docs, negative, negative_tied = negative_documents(docs, line_map)
+    if negative.height:      # a document below zero: refused, its other lines with it
+        frames.append(negative)
+        tied = pl.concat([tied, negative_tied]).unique("line").sort("line")
     docs = with_claims(docs, parsed, line_map, columns)
     frames.append(sign_problems(docs, tpl.cn_sign))
-    docs, dups = split_file_duplicates(docs)
+    docs, dups = split_file_duplicates(docs, raw.header_row)
     problems = _problem_frame(frames, raw, columns)
     return Validation(name, tpl.name, raw.sha256, docs.select(DOC_COLUMNS), problems,
                       dups.select(DUP_COLUMNS), raw.frame, raw.line_count, columns, line_map,
-                      tied=tied)
+                      tied=tied, header_row=raw.header_row)
 
 
 def _template(name: str) -> Template:
@@ -243,8 +254,8 @@ def import_purchase_file(source, template: str | Template = "standard", actor: s
         return ImportResult(None, name, refused=(
             f"this file was already imported as batch {before['batch_id']} ({before['file_name']}, "
             f"{shown_time(before['imported_at'])} by {before['imported_by']}). To import it "
-            "again, roll that batch back first (Purchase Register, Imports), then import the "
-            "file"))
+            "again, use \"Import again\" on the Purchase Register page (it asks first), or "
+            "roll that batch back first, then import the file"))
     v = validate_purchase_file(data, template, company_gstin, sheet, on_duplicate, file_name=name,
                                today=today, valid_only=valid_only)
     result = ImportResult(None, name, errors=v.error_count, warnings=v.warning_count, validation=v,
@@ -288,5 +299,6 @@ def problems_csv_bytes(v: Validation, include_warnings: bool = False) -> bytes:
     found = pl.concat([probs, dups], how="vertical_relaxed").group_by("line").agg(
         pl.col("kind").unique().sort().str.join("+"), pl.col("reason").str.join("; "))
     out = found.join(v.lines.rename({LINE: "line"}), on="line", how="left").sort("line")
-    return to_csv_bytes(out)
+    return to_csv_bytes(out.with_columns(pl.col("line") + v.header_row)   # the file's own line
+                        .rename({"line": "line of the file"}))
 

@@ -17,8 +17,9 @@ import polars.selectors as cs
 
 from core.export import to_csv_bytes
 from core.figures import count_words, rupees
-from core.labels import SEVERITY, field_words
+from core.labels import SEVERITY, date_words, doc_type_words, field_words
 from core.purchase.read import LINE
+from core.timefmt import shown_time
 
 TAX = ("igst", "cgst", "sgst", "cess")
 
@@ -34,6 +35,9 @@ def _doc_numbers(v) -> pl.DataFrame:
     return v.lines.select(pl.col(LINE).alias("line"), number.alias("Document"))
 
 
+LINE_WORDS = "Line of the file"    # the file's own line number: the header is line 1
+
+
 def problem_table(v, limit: int | None = None) -> pl.DataFrame:
     """The problems, errors before warnings, each with the value of the field it is about and
     the document number of its line in a column of its own."""
@@ -45,7 +49,7 @@ def problem_table(v, limit: int | None = None) -> pl.DataFrame:
         Kind=pl.col("severity").replace_strict(SEVERITY, default=pl.col("severity")),
         Field=pl.Series(words, dtype=pl.Utf8), Value=pl.col("value").fill_null(""))
     return shown.join(_doc_numbers(v), on="line", how="left", maintain_order="left").select(
-        pl.col("line").alias("Line"), "Kind", "Field", "Value",
+        (pl.col("line") + v.header_row).alias(LINE_WORDS), "Kind", "Field", "Value",
         pl.col("Document").fill_null(""), pl.col("message").alias("Problem"))
 
 
@@ -57,9 +61,9 @@ def rejected_lines(v) -> pl.DataFrame:
     own = errors.with_columns(Field=pl.Series(words, dtype=pl.Utf8)).group_by("line").agg(
         pl.concat_str("Field", pl.lit(": "), "message").str.join("; ").alias("Problem"))
     tied = v.tied.select("line", pl.concat_str(
-        pl.lit("left out with line "), pl.col("faulty_line").cast(pl.Utf8),
-        pl.lit(" of the same document, which has an error (a document is imported whole or not "
-               "at all)")).alias("Problem"))
+        pl.lit("left out with line "), (pl.col("faulty_line") + v.header_row).cast(pl.Utf8),
+        pl.lit(" of the file, of the same document, which has an error (a document is imported "
+               "whole or not at all)")).alias("Problem"))
     why = pl.concat([own, tied.filter(~pl.col("line").is_in(own["line"].implode()))])
     columns = [c for c in v.lines.columns if not c.startswith("__")]
     return (v.lines.join(why.rename({"line": LINE}), on=LINE, how="inner").sort(LINE)
@@ -76,7 +80,8 @@ def valid_figures(v) -> dict:
     tax and document value (rupees), error lines, other lines of faulty documents, duplicates
     skipped."""
     docs = v.docs
-    paise = {c: int(docs[c].sum() or 0) if docs.height else 0
+    sign = pl.when(pl.col("doc_type") == "CRN").then(-1).otherwise(1)   # net: as the file adds up
+    paise = {c: int(docs.select((sign * pl.col(c)).sum()).item() or 0) if docs.height else 0
              for c in ("txval", "doc_value", *TAX)}
     return {"lines": v.valid_lines, "documents": docs.height,
             "taxable": paise["txval"] / 100, "tax": sum(paise[h] for h in TAX) / 100,
@@ -91,7 +96,7 @@ def valid_only_words(v) -> str:
     text = (f"This imports **{_plural(fig['lines'], 'line', 'lines')}** as "
             f"**{_plural(fig['documents'], 'document', 'documents')}**: taxable "
             f"**{rupees(fig['taxable'])}**, tax {rupees(fig['tax'])}, document value "
-            f"{rupees(fig['value'])}. It leaves out "
+            f"{rupees(fig['value'])} (net: credit notes subtract). It leaves out "
             f"**{_plural(fig['error_lines'], 'line with errors', 'lines with errors')}**")
     if fig["tied_lines"]:
         text += (f" and {_plural(fig['tied_lines'], 'other line', 'other lines')} of their "
@@ -123,3 +128,34 @@ def import_off_reason(v, others: list[str] | None = None) -> str | None:
         return ("Import is off: every document of the file is already stored or repeated in "
                 "it (see the duplicates above).")
     return None
+
+
+def already_imported_words(before: dict, on_duplicate: str) -> str:
+    """What "Import again" would do with a file a live batch already imported, in words (the
+    time in the business time zone)."""
+    stored = ("the documents already stored are replaced by the file's (\"Replace them\" is "
+              "chosen above)" if on_duplicate == "replace" else
+              "the documents already stored are skipped, so only those not stored now are "
+              "added (choose \"Replace them\" above to replace them)")
+    return (f"This very file was already imported as batch {before['batch_id']} "
+            f"({before['file_name']}, {shown_time(before['imported_at'])} by "
+            f"{before['imported_by']}). Importing it again makes a new batch: {stored}.")
+
+
+DUPLICATE_OF = {"in_file": "an earlier line of this file", "stored": "a stored document"}
+DUPLICATE_ACTION = {"skipped": "skipped", "replaces": "replaces the stored one"}
+
+
+def duplicate_table(v, limit: int = 500) -> pl.DataFrame:
+    """The duplicates in words: the file's own line, supplier, document, what it repeats and
+    what the import does with it."""
+    dups = v.duplicates.head(limit)
+    return pl.DataFrame({
+        LINE_WORDS: (dups["line_no"] + v.header_row).to_list(),
+        "Supplier GSTIN": dups["stin"].to_list(),
+        "Document": [f"{doc_type_words(t)} {n}" for t, n in zip(dups["doc_type"],
+                                                                 dups["doc_no"])],
+        "Date": [date_words(d) for d in dups["doc_date"]],
+        "Repeats": [DUPLICATE_OF.get(k, k) for k in dups["kind"]],
+        "Import": [DUPLICATE_ACTION.get(a, a) for a in dups["action"]],
+        "Why": dups["reason"].to_list()})

@@ -45,7 +45,8 @@ class FileProblem(ValueError):
 
     def __init__(self, file: str, message: str, line: int | None = None, field: str | None = None):
         self.file, self.line, self.field, self.reason = file, line, field, message
-        where = file + (f", line {line}" if line else "") + (f", field {field}" if field else "")
+        where = (file + (f", line {count_words(line)} of the file" if line else "")
+                 + (f", field {field}" if field else ""))
         super().__init__(f"{where}: {message}")
 
 
@@ -159,7 +160,7 @@ def _refuse_long_line(data: bytes, name: str, at: int, header_at: int) -> None:
                                 "a purchase register's lines are far shorter. Is this the right "
                                 "file?")
     raise FileProblem(name, f"the line is longer than {limit}; a purchase register's lines are "
-                            "far shorter. Is this the right file?", line=file_line - header_at)
+                            "far shorter. Is this the right file?", line=file_line + 1)
 
 
 def _check_column_count(name: str, header: list[str]) -> None:
@@ -194,7 +195,8 @@ def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
     check_line_lengths(utf8, name, header_at)
     if len(rows[header_at]) < 2:
         _raise_one_column(name, lines[header_at])
-    _check_data_delimiter(name, delim, rows[header_at + 1:], lines[header_at + 1:])
+    _check_data_delimiter(name, delim, rows[header_at + 1:], lines[header_at + 1:],
+                          header_at + 2)
     frame = _polars_csv(utf8, name, delim, header_at)
     return _finish(frame, name, header_at + 1, "csv", sha)
 
@@ -206,8 +208,10 @@ def _raise_one_column(name: str, header_line: str) -> None:
                             f"semicolon or tab.{hint} Save the file as CSV with commas.", line=None)
 
 
-def _check_data_delimiter(name: str, delim: str, rows: list[list[str]], lines: list[str]) -> None:
-    """A header split by one delimiter over data lines split by another (or none) is refused."""
+def _check_data_delimiter(name: str, delim: str, rows: list[list[str]], lines: list[str],
+                          first_line: int = 2) -> None:
+    """A header split by one delimiter over data lines split by another (or none) is refused,
+    naming the first data line (`first_line`, the file's own count)."""
     filled = [(r, ln) for r, ln in zip(rows, lines) if ln.strip()]
     if not filled or any(len(r) > 1 for r, _ in filled):
         return
@@ -216,7 +220,7 @@ def _check_data_delimiter(name: str, delim: str, rows: list[list[str]], lines: l
             else " they hold one field each")
     raise FileProblem(name,
                       f"the header is separated by {DELIMITERS[delim]}s but the data lines are not:"
-                            f"{seen}. Use one delimiter throughout.", line=1)
+                            f"{seen}. Use one delimiter throughout.", line=first_line)
 
 
 def _polars_csv(utf8: bytes, name: str, delim: str, header_at: int) -> pl.DataFrame:
@@ -248,10 +252,10 @@ def _raise_ragged(utf8: bytes, name: str, delim: str, header_at: int) -> None:
             elif len(row) > width:
                 raise FileProblem(name, f"has {len(row)} fields where the header has {width} "
                                         "(an unquoted delimiter inside a value?)",
-                                  line=index - header_at)
+                                  line=index + 1)     # the file's own line (header: 1)
     except csv.Error as exc:
         raise FileProblem(name, f"cannot be read as CSV: {exc}",
-                          line=max(index + 1 - header_at, 1)) from exc
+                          line=max(index + 2, header_at + 2)) from exc
     raise FileProblem(name, "has lines with more fields than the header")
 
 
