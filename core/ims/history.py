@@ -19,6 +19,12 @@ KINDS = {
     "supplier_edit": "Changed by the supplier on the portal",
     "removed": "No longer on the portal",
     "filed": "Left IMS with the filed GSTR-3B",
+    "manual_link": "Matched by hand",
+    "unlink": "Pair broken by hand",
+    "override_undone": "Decision by hand undone",
+    "override_review": "Decision by hand needs review (something changed)",
+    "override_confirmed": "Decision by hand confirmed after a change",
+    "override_dropped": "Decision by hand dropped after a change",
 }
 WHO = {"worker": "the scheduled worker", "cli": "an operator (command line)",
        "supplier": "the supplier"}
