@@ -35,7 +35,8 @@ def show_decisions(gstins: list[str], record: dict) -> None:
     """The decisions in force on this record, or waiting for review, with their buttons."""
     for d in ui.cached(overrides.record_decisions, gstins, record["record_id"]):
         doc = f"{doc_type_words(d['doc_type']).lower()} {d['doc_no']}"
-        line = (f"**{DECIDED[d['kind']]} {doc}** ({date_words(d['doc_date'])}) by "
+        dated = f" ({date_words(d['doc_date'])})" if d["doc_date"] else " (no longer in the books)"
+        line = (f"**{DECIDED[d['kind']]} {doc}**{dated} by "
                 f"{d['created_by']}, {ui.when(d['created_at'])}. Why: {d['reason']}")
         oid = d["override_id"]
         if d["state"] == "needs_review":
@@ -123,3 +124,29 @@ def show_manual_match(gstins: list[str], record: dict, books: dict | None) -> No
         ui.read_only_note("act", "match records by hand")
         show_break(gstins, record, books)
         show_search(gstins, record)
+
+
+def show_review_list(gstins: list[str]) -> None:
+    """The decisions by hand waiting for review (a record or a books document changed since):
+    confirm or drop each. Shown only when there are some."""
+    waiting = ui.cached(overrides.decisions_to_review, gstins)
+    if waiting.is_empty():
+        return
+    st.subheader(f"Decisions by hand to review ({len(waiting)})")
+    st.caption("The supplier changed the record, or the books document was edited or rolled "
+               "back, since a person decided: until someone confirms, the engine's own answer "
+               "stands.")
+    picked = st.dataframe(waiting.drop("override_id", "record_id"), hide_index=True,
+                          key="review_list", on_select="rerun", selection_mode="single-row")
+    rows = picked.selection.rows if picked else []
+    if not rows:
+        st.caption("Click a decision to confirm or drop it.")
+        return
+    chosen = waiting.row(rows[0], named=True)
+    keep, drop, _ = st.columns([1, 1, 3])
+    if keep.button("Confirm the decision", key="review_confirm", disabled=not ui.can("act")):
+        decide(chosen["Business"], "Decision confirmed.", overrides.confirm_decision, gstins,
+               chosen["override_id"])
+    if drop.button("Drop the decision", key="review_drop", disabled=not ui.can("act")):
+        decide(chosen["Business"], "Decision dropped: the engine decides.",
+               overrides.drop_decision, gstins, chosen["override_id"])

@@ -75,8 +75,8 @@ def _books_doc(con, rtin: str, doc_id: int) -> dict:
                       "WHERE doc_id = ? AND rtin = ?", [int(doc_id), rtin])
     row = next(iter(cur.fetchall()), None)
     if row is None:
-        raise DecisionError(f"Books document {doc_id} is not a current document of {rtin} "
-                            "(edited, replaced or rolled back since?)")
+        raise DecisionError(f"That books document is not a current document of {rtin} "
+                            "(edited, replaced or rolled back since?): search again")
     return dict(zip([d[0] for d in cur.description], row))
 
 
@@ -91,14 +91,14 @@ def _log(con, actor: str, rtin: str, record_id: int, kind: str, old: str | None,
                 [now, actor, rtin, int(record_id), kind, old, new, note])
 
 
-def _insert(con, record: dict, doc_id: int, kind: str, reason: str, actor: str,
+def _insert(con, record: dict, doc_id: int, doc: dict, kind: str, reason: str, actor: str,
             now: dt.datetime) -> int:
     return con.execute(
-        "INSERT INTO reco_overrides (rtin, source, record_id, doc_id, kind, reason, state, "
-        "portal_fp, created_by, created_at) VALUES (?, 'ims', ?, ?, ?, ?, 'active', ?, ?, ?) "
-        "RETURNING override_id",
-        [record["rtin"], record["record_id"], int(doc_id), kind, reason, record["portal_fp"],
-         actor, now]).fetchall()[0][0]
+        "INSERT INTO reco_overrides (rtin, source, record_id, doc_id, doc_type, doc_no, kind, "
+        "reason, state, portal_fp, created_by, created_at) "
+        "VALUES (?, 'ims', ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?) RETURNING override_id",
+        [record["rtin"], record["record_id"], int(doc_id), doc["doc_type"], doc["doc_no"], kind,
+         reason, record["portal_fp"], actor, now]).fetchall()[0][0]
 
 
 def _in_force(con, record_id: int, kind: str | None = None) -> list[tuple]:
@@ -142,7 +142,7 @@ def link_record(gstins: list[str], record_id: int, doc_id: int, reason: str,
         broken = [oid for oid, d, _ in _in_force(con, record_id, "break") if d == int(doc_id)]
         if broken:
             _set_state(con, broken, "undone", who, now)
-        decision = _insert(con, record, doc_id, "link", why, who, now)
+        decision = _insert(con, record, doc_id, doc, "link", why, who, now)
         _log(con, who, record["rtin"], record_id, "manual_link",
              _counterpart_words(con, record), _words(doc), why, now)
     return decision
@@ -180,16 +180,14 @@ def break_pair(gstins: list[str], record_id: int, reason: str, actor: User | str
         linked = [oid for oid, d, _ in _in_force(con, record_id, "link") if d == int(doc_id)]
         if linked:
             _set_state(con, linked, "undone", who, now)
-        decision = _insert(con, record, doc_id, "break", why, who, now)
+        decision = _insert(con, record, doc_id, doc, "break", why, who, now)
         _log(con, who, record["rtin"], record_id, "unlink", _words(doc), None, why, now)
     return decision
 
 
 def _decision(con, gstins: list[str], override_id: int, states: tuple[str, ...]) -> dict:
-    cur = con.execute("SELECT o.*, d.doc_type, d.doc_no FROM reco_overrides o "
-                      "LEFT JOIN purchase_docs d ON d.doc_id = o.doc_id "
-                      "WHERE o.override_id = ? AND list_contains(?::VARCHAR[], o.rtin)",
-                      [int(override_id), list(gstins)])
+    cur = con.execute("SELECT * FROM reco_overrides WHERE override_id = ? "
+                      "AND list_contains(?::VARCHAR[], rtin)", [int(override_id), list(gstins)])
     row = next(iter(cur.fetchall()), None)
     if row is None:
         raise DecisionError(f"Decision {override_id} is not one you may see")
@@ -218,7 +216,11 @@ def confirm_decision(gstins: list[str], override_id: int, actor: User | str) -> 
         found = _decision(con, gstins, override_id, ("needs_review",))
         if found["review_why"] == LEFT_PORTAL:
             raise DecisionError("The record is no longer on the portal: drop the decision")
-        _books_doc(con, found["rtin"], found["doc_id"])
+        current = con.execute(f"SELECT count(*) FROM ({CURRENT_BOOKS}) c WHERE c.doc_id = ?",
+                              [found["doc_id"]]).fetchall()[0][0]
+        if not current:
+            raise DecisionError(f"Books {_words(found)} was edited, replaced or rolled back: "
+                                "drop this decision, then link the document as it is now")
         now = utc_now()
         con.execute("UPDATE reco_overrides SET state = 'active', review_why = NULL, "
                     "changed_by = ?, changed_at = ?, portal_fp = (SELECT portal_fp FROM "
@@ -302,7 +304,7 @@ def record_decisions(gstins: list[str], record_id: int) -> list[dict]:
     with connect(read_only=True) as con:
         cur = con.execute(
             "SELECT o.override_id, o.kind, o.state, o.reason, o.review_why, o.created_by, "
-            "o.created_at, d.doc_type, d.doc_no, d.doc_date FROM reco_overrides o "
+            "o.created_at, o.doc_type, o.doc_no, d.doc_date FROM reco_overrides o "
             "LEFT JOIN purchase_docs d ON d.doc_id = o.doc_id WHERE o.record_id = ? "
             "AND list_contains(?::VARCHAR[], o.rtin) AND o.state IN ('active', 'needs_review') "
             "ORDER BY o.override_id DESC", [int(record_id), list(gstins)])
@@ -372,3 +374,27 @@ def review_count(gstins: list[str]) -> int:
 
 NEEDS_REVIEW_SQL = ("record_id IN (SELECT record_id FROM reco_overrides "
                     "WHERE state = 'needs_review')")
+
+
+def decisions_to_review(gstins: list[str]) -> pl.DataFrame:
+    """The decisions by hand of these businesses waiting for review, in words (oldest first;
+    the ids kept to act on one)."""
+    with connect(read_only=True) as con:
+        frame = query_frame(con, """
+            SELECT o.override_id, o.record_id, o.rtin, o.kind, o.reason, o.review_why,
+                   o.created_by, r.stin, r.doc_type, r.doc_no, o.doc_type AS books_type,
+                   o.doc_no AS books_no
+            FROM reco_overrides o JOIN ims_records r ON r.record_id = o.record_id
+            WHERE o.state = 'needs_review' AND list_contains(?::VARCHAR[], o.rtin)
+            ORDER BY o.override_id""", [list(gstins)])
+    rows = [{"override_id": r["override_id"], "record_id": r["record_id"],
+             "Business": r["rtin"], "Supplier GSTIN": r["stin"],
+             "Portal document": f"{doc_type_words(r['doc_type'])} {r['doc_no']}",
+             "Decision": f"{KINDS[r['kind']]}: {doc_type_words(r['books_type']).lower()} "
+                         f"{r['books_no']}",
+             "Why it was taken": r["reason"], "What changed": r["review_why"],
+             "Taken by": r["created_by"]} for r in frame.iter_rows(named=True)]
+    columns = ("override_id", "record_id", "Business", "Supplier GSTIN", "Portal document",
+               "Decision", "Why it was taken", "What changed", "Taken by")
+    return pl.DataFrame(rows, schema={c: pl.Int64 if c in ("override_id", "record_id")
+                                      else pl.Utf8 for c in columns})

@@ -11,6 +11,8 @@ CREATE TABLE reco_overrides (
     source       VARCHAR NOT NULL,        -- ims (the IMS record's own pairing with the books)
     record_id    BIGINT NOT NULL,         -- the portal record (ims_records.record_id)
     doc_id       BIGINT NOT NULL,         -- the books document (purchase_docs.doc_id)
+    doc_type     VARCHAR NOT NULL,        -- the books document's type and number when decided
+    doc_no       VARCHAR NOT NULL,        -- (kept: a rollback deletes the document)
     kind         VARCHAR NOT NULL,        -- link | break
     reason       VARCHAR NOT NULL,        -- why, in the person's words
     state        VARCHAR NOT NULL,        -- active | needs_review | undone | dropped
