@@ -129,9 +129,9 @@ def _latest_versions(side: pl.DataFrame, amd_at: pl.Series) -> pl.DataFrame:
           for c in ("older_of", "latest_no", *[f"orig_{h}" for h in HEADS])])
 
 
-def live_rows(side: pl.DataFrame) -> pl.DataFrame:
-    """The rows the passes see: no duplicates, no older versions."""
-    keep = pl.col("dup_of").is_null()
+def live_rows(side: pl.DataFrame, also: pl.Expr | None = None) -> pl.DataFrame:
+    """The rows the passes see: no duplicates, no older versions (and `also` holds)."""
+    keep = pl.col("dup_of").is_null() if also is None else pl.col("dup_of").is_null() & also
     if "older_of" in side.columns:
         keep = keep & pl.col("older_of").is_null()
     return side.filter(keep)

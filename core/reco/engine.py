@@ -65,12 +65,15 @@ def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int
     p = mark_chains(prepare_portal(portal))
     b = mark_duplicates(prepare_books(books, source), ["line_no", "id"])
     # the passes read few columns: picked before the rows are (a filter copies every column)
-    p_live = live_rows(p.select(MATCH_COLS + _chain_cols(p)))
-    b_live = b.select(*SIDE_COLS, "dup_of").filter(pl.col("dup_of").is_null())
     by_hand = overrides is not None and not overrides.is_empty()
-    manual = broken = None
-    if by_hand:
-        manual, p_live, b_live, broken = split_overrides(overrides, p, b, p_live, b_live)
+    manual = broken = free_p = None
+    live_b = pl.col("dup_of").is_null()
+    if by_hand:   # the rows paired by hand leave in the same filter as the dead ones
+        manual, broken = split_overrides(overrides, p, b)
+        free_p = ~pl.col("id").is_in(manual["pid"].implode())
+        live_b = live_b & ~pl.col("id").is_in(manual["bid"].implode())
+    p_live = live_rows(p.select(MATCH_COLS + _chain_cols(p)), free_p)
+    b_live = b.select(*SIDE_COLS, "dup_of").filter(live_b)
     matches = match_documents(p_live, b_live, tolerance_paise, date_window, broken=broken)
     if by_hand and manual.height:
         matches = pl.concat([manual, matches.cast(manual.schema)])

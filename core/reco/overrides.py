@@ -5,8 +5,8 @@ A person may link a portal record to a books document (`link`: the pair is used 
 break a pair (`break`: no pass ever pairs those two again). `split_overrides` turns the
 decisions still in force (`pid, bid, kind`, oldest first) into:
 - the manual pairs (`pid, bid, match_pass = 'manual', matched_on = 'manual'`), one-to-one,
-  the latest decision winning where two name the same record or document;
-- the portal and books rows left to the passes (without the manually paired ones);
+  the latest decision winning where two name the same record or document; their rows are
+  kept from the passes (core/reco/engine.reconcile);
 - the broken pairs (`pid, bid`) the passes must leave out (`drop_broken`).
 A decision on an older version of an amended document applies to its chain's latest version
 (`older_of`, core/reco/chains.py): the link moves with the chain. A decision naming a record or
@@ -23,32 +23,33 @@ MANUAL = "manual"
 
 def _at_latest(decisions: pl.DataFrame, p: pl.DataFrame) -> pl.DataFrame:
     """`pid` of each decision moved to its chain's latest version; decisions on records `p`
-    does not hold are dropped."""
-    if "older_of" not in p.columns:
-        return decisions.join(p.select(pl.col("id").alias("pid")), on="pid", how="semi")
-    ids = p.select(pl.col("id").alias("pid"), "older_of")
-    return decisions.join(ids, on="pid", how="inner").with_columns(
-        pl.coalesce("older_of", "pid").alias("pid")).drop("older_of")
+    does not hold are dropped. The few rows named are picked first (a probe of a small set),
+    so no hash of a million ids is built."""
+    named = p.select(pl.col("id").alias("pid"), *(["older_of"] if "older_of" in p.columns
+                                                  else [])).filter(
+        pl.col("pid").is_in(decisions["pid"].implode()))
+    found = decisions.join(named, on="pid", how="inner")
+    if "older_of" not in found.columns:
+        return found
+    return found.with_columns(pl.coalesce("older_of", "pid").alias("pid")).drop("older_of")
 
 
-def split_overrides(overrides: pl.DataFrame, p: pl.DataFrame, b: pl.DataFrame,
-                    p_live: pl.DataFrame, b_live: pl.DataFrame
-                    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """-> (manual pairs, portal rows for the passes, books rows for the passes, broken pairs);
-    `p`, `b`: the whole side frames; `p_live`, `b_live`: the rows the passes would see (see
-    the module docstring)."""
+def split_overrides(overrides: pl.DataFrame, p: pl.DataFrame, b: pl.DataFrame
+                    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """-> (manual pairs, broken pairs) of the decisions that name rows of the side frames `p`
+    and `b` (see the module docstring). The caller keeps the manual pairs' rows from the
+    passes (in the filter that picks the live rows: no extra copy of a million rows)."""
     decisions = _at_latest(overrides.select("pid", "bid", "kind").cast(OVERRIDE_SCHEMA), p)
-    links = (decisions.filter(pl.col("kind") == "link")
-             .join(b.select(pl.col("id").alias("bid")), on="bid", how="semi")
+    links = decisions.filter(pl.col("kind") == "link")
+    known = b.select(pl.col("id").alias("bid")).filter(
+        pl.col("bid").is_in(links["bid"].implode()))
+    links = (links.join(known.unique(), on="bid", how="semi")
              .unique("pid", keep="last", maintain_order=True)
              .unique("bid", keep="last", maintain_order=True))
     manual = links.select("pid", "bid", pl.lit(MANUAL).alias("match_pass"),
                           pl.lit(MANUAL).alias("matched_on"))
     broken = decisions.filter(pl.col("kind") == "break").select("pid", "bid").unique()
-    if manual.height:
-        p_live = p_live.filter(~pl.col("id").is_in(manual["pid"].implode()))
-        b_live = b_live.filter(~pl.col("id").is_in(manual["bid"].implode()))
-    return manual, p_live, b_live, broken
+    return manual, broken
 
 
 def drop_broken(pairs: pl.DataFrame, broken: pl.DataFrame | None) -> pl.DataFrame:
