@@ -12,7 +12,7 @@ from core.auth import PermissionDenied, User
 from core.clock import utc_now
 from core.ims import overrides
 from core.ims.history import record_history
-from core.ims.store import incoming_frame, store_ims
+from core.ims.store import incoming_frame, store_gstr2a, store_ims
 from core.ims.sync import apply_sync
 from core.ims.view import ImsFilter, bucket_counts
 from core.portal import payload as portal
@@ -182,3 +182,16 @@ def test_the_books_search_finds_candidates_closest_in_value_first(synced):
     assert overrides.find_candidates([G], rid, amount=8000)["doc_no"].to_list() == ["KA-7790"]
     shown = overrides.candidates_in_words(found)
     assert shown["Paired now with"][0] == "KA-7795" and shown["Taxable ₹"][0] == "9,000.00"
+
+
+def test_with_gstr2a_as_the_source_a_link_by_hand_still_stands(db_file):
+    load_samples("2a_vs_pr")
+    records = portal.flatten_gstr2a(json.loads((SAMPLES / "gstr2a_b2b_sample.json").read_text()))
+    with connect() as con, transaction(con):
+        store_gstr2a(con, G, ["102025"], records, utc_now())
+    apply_sync(G)
+    assert record("GJ/560")["match_status"] != "manual"
+    overrides.link_record([G], record("GJ/560")["record_id"], doc_id("RP-88"), "same", ASHA)
+    assert apply_sync(G)["source"] == "2a_vs_pr"
+    linked = record("GJ/560")
+    assert (linked["match_status"], linked["counterpart_doc_id"]) == ("manual", doc_id("RP-88"))
