@@ -42,7 +42,7 @@ def show_decisions(gstins: list[str], record: dict) -> None:
         if d["state"] == "needs_review":
             st.warning(f"{line}  \n**Needs review:** {d['review_why']}. Until you confirm it, "
                        "the record shows the engine's own answer.")
-            keep, drop, undo = st.columns(3)
+            keep, drop, _ = st.columns([1, 1, 3])
             if keep.button("Confirm the decision", key=f"confirm_{oid}"):
                 decide(record["rtin"], "Decision confirmed.", overrides.confirm_decision,
                        gstins, oid)

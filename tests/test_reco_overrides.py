@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from core.reco import reconcile
 from tests.fixtures import (
-    SAMPLE_BOOKS,
-    SAMPLE_PORTAL,
     S1,
     S2,
+    SAMPLE_BOOKS,
+    SAMPLE_PORTAL,
     books_frame,
     books_row,
     portal_frame,
