@@ -27,6 +27,8 @@ def decide(gstin: str, what: str, action, *args) -> None:
     with st.spinner("Reconciling the business again with your decision ..."):
         sync.apply_sync(gstin, actor=ui.current_actor())
     ui.after_write()
+    for done in ("books_candidates", "link_reason", "break_reason"):   # a fresh form next
+        st.session_state.pop(done, None)
     ui.flash("success", what)
     st.rerun()
 
@@ -38,6 +40,9 @@ def show_decisions(gstins: list[str], record: dict) -> None:
         dated = f" ({date_words(d['doc_date'])})" if d["doc_date"] else " (no longer in the books)"
         line = (f"**{DECIDED[d['kind']]} {doc}**{dated} by "
                 f"{d['created_by']}, {ui.when(d['created_at'])}. Why: {d['reason']}")
+        if d["record_id"] != record["record_id"]:
+            line += (f" (taken on {d['on_record']}, another version of this amended document: "
+                     "it moves with the chain to its latest version)")
         oid = d["override_id"]
         if d["state"] == "needs_review":
             st.warning(f"{line}  \n**Needs review:** {d['review_why']}. Until you confirm it, "

@@ -195,3 +195,22 @@ def test_with_gstr2a_as_the_source_a_link_by_hand_still_stands(db_file):
     assert apply_sync(G)["source"] == "2a_vs_pr"
     linked = record("GJ/560")
     assert (linked["match_status"], linked["counterpart_doc_id"]) == ("manual", doc_id("RP-88"))
+
+
+def test_a_link_to_an_original_moves_to_its_amendment(synced):
+    original = record("GJ/560")["record_id"]
+    overrides.link_record([G], original, doc_id("RP-88"), "same supply", ASHA)
+    records = sample_records()
+    (gj,) = [r for r in records if r["doc_no"] == "GJ/560"]
+    amendment = dict(gj, section="b2ba", doc_no="GJ/560A", orig_doc_no="GJ/560",
+                     orig_doc_date=gj["doc_date"], rtnprd="112025", ispendactblocked="N",
+                     txval=600_000, igst=108_000, line=1)
+    fetch_again([*records, amendment])        # the supplier amends the original
+    apply_sync(G)
+    latest = record("GJ/560A")
+    assert (latest["match_status"], latest["counterpart_doc_id"]) == ("manual",
+                                                                      doc_id("RP-88"))
+    assert record("GJ/560")["match_status"] == "amended"
+    assert states() == [("link", "active", None)]      # the original itself did not change
+    (shown,) = overrides.record_decisions([G], latest["record_id"])
+    assert (shown["record_id"], shown["on_record"]) == (original, "GJ/560")

@@ -300,14 +300,26 @@ def decisions_in_force(con, gstin: str) -> pl.DataFrame:
 
 
 def record_decisions(gstins: list[str], record_id: int) -> list[dict]:
-    """The record's decisions in force or waiting for review, in words (newest first)."""
+    """The decisions in force or waiting for review on the record or on another version of
+    its amendment chain (a decision moves with the chain), newest first; `on_record`: the
+    portal document it was taken on."""
     with connect(read_only=True) as con:
-        cur = con.execute(
-            "SELECT o.override_id, o.kind, o.state, o.reason, o.review_why, o.created_by, "
-            "o.created_at, o.doc_type, o.doc_no, d.doc_date FROM reco_overrides o "
-            "LEFT JOIN purchase_docs d ON d.doc_id = o.doc_id WHERE o.record_id = ? "
-            "AND list_contains(?::VARCHAR[], o.rtin) AND o.state IN ('active', 'needs_review') "
-            "ORDER BY o.override_id DESC", [int(record_id), list(gstins)])
+        cur = con.execute(f"""
+            WITH me AS (SELECT rtin, stin, doc_type,
+                               upper(trim(coalesce(orig_doc_no, doc_no))) AS k
+                        FROM ims_records WHERE record_id = $id),
+                 chain AS (SELECT r.record_id FROM ims_records r JOIN me ON r.rtin = me.rtin
+                           AND r.stin = me.stin AND r.doc_type = me.doc_type
+                           AND upper(trim(coalesce(r.orig_doc_no, r.doc_no))) = me.k)
+            SELECT o.override_id, o.record_id, o.kind, o.state, o.reason, o.review_why,
+                   o.created_by, o.created_at, o.doc_type, o.doc_no, d.doc_date,
+                   p.doc_no AS on_record
+            FROM reco_overrides o LEFT JOIN purchase_docs d ON d.doc_id = o.doc_id
+            JOIN ims_records p ON p.record_id = o.record_id
+            WHERE (o.record_id = $id OR o.record_id IN (SELECT record_id FROM chain))
+              AND list_contains($g::VARCHAR[], o.rtin)
+              AND o.state IN ('active', 'needs_review')
+            ORDER BY o.override_id DESC""", {"id": int(record_id), "g": list(gstins)})
         found = [dict(zip([d[0] for d in cur.description], r)) for r in cur.fetchall()]
     return found
 
