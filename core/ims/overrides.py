@@ -304,7 +304,7 @@ def record_decisions(gstins: list[str], record_id: int) -> list[dict]:
     its amendment chain (a decision moves with the chain), newest first; `on_record`: the
     portal document it was taken on."""
     with connect(read_only=True) as con:
-        cur = con.execute(f"""
+        cur = con.execute("""
             WITH me AS (SELECT rtin, stin, doc_type,
                                upper(trim(coalesce(orig_doc_no, doc_no))) AS k
                         FROM ims_records WHERE record_id = $id),
