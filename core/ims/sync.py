@@ -168,12 +168,13 @@ class _Stopwatch:
 
 
 def _reconcile(gstin: str, kind: str, periods: list[str] | None,
-               watch: _Stopwatch | None = None) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+               watch: _Stopwatch | None = None, actor: str = "worker"
+               ) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
     """-> (settings, rows to keep in reco_results, rows for ims_records)."""
     if kind not in KINDS:
         raise SyncError(f"sync source '{kind}' is not one of {', '.join(KINDS)}")
     watch = watch or _Stopwatch()
-    review_decisions(gstin)
+    review_decisions(gstin, actor)
     with watch.step("read"), connect() as con:
         settings = read_settings(con)
         ims = ims_frame(con, gstin, periods)
@@ -296,7 +297,7 @@ def run_reconciliation(gstin: str, kind: str = "ims_vs_pr", periods: list[str] |
                        actor: str = "worker", job_run_id: int | None = None) -> int:
     """Reconcile and keep the run and its rows (no change to ims_records) -> reco run id."""
     started = utc_now()
-    settings, results, _ = _reconcile(gstin, kind, periods)
+    settings, results, _ = _reconcile(gstin, kind, periods, actor=actor)
     clear_abandoned_runs(gstin)
     run_id = _store_run(gstin, kind, periods, settings, results, started, actor, job_run_id)
     with connect() as con:
