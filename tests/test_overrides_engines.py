@@ -29,7 +29,8 @@ def a_record(doc_no: str = "SI-9") -> int:
 @pytest.fixture
 def books(db_file, tmp_path) -> dict[str, int]:
     add_business(G, "Western Works")
-    path = write_csv(tmp_path, "books.csv", [line("INV-1"), line("INV-2", txval="2000")])
+    path = write_csv(tmp_path, "books.csv", [line("INV-1"), line("INV-2", txval="2000"),
+                                             line("RC-3", rcm="Y")])
     assert import_purchase_file(str(path), actor="test").ok
     with connect() as con:
         return dict(con.execute("SELECT doc_no, doc_id FROM purchase_docs").fetchall())
@@ -38,6 +39,8 @@ def books(db_file, tmp_path) -> dict[str, int]:
 def test_a_decision_taken_reviewed_confirmed_and_undone(books):
     rid = a_record()
     assert overrides.find_candidates([G], rid)["doc_no"].to_list() == ["INV-1", "INV-2"]
+    with pytest.raises(overrides.DecisionError, match="RC-3 is under reverse charge"):
+        overrides.link_record([G], rid, books["RC-3"], "same supply", "asha@firm.in")
     oid = overrides.link_record([G], rid, books["INV-1"], "same supply", "asha@firm.in")
     with connect() as con:
         assert overrides.decisions_in_force(con, G).rows() == [(rid, books["INV-1"], "link")]

@@ -71,13 +71,17 @@ def _record(con, gstins: list[str], record_id: int) -> dict:
 
 
 def _books_doc(con, rtin: str, doc_id: int) -> dict:
-    cur = con.execute(f"SELECT doc_id, doc_type, doc_no, stin FROM ({CURRENT_BOOKS}) c "
+    cur = con.execute(f"SELECT doc_id, doc_type, doc_no, stin, rcm FROM ({CURRENT_BOOKS}) c "
                       "WHERE doc_id = ? AND rtin = ?", [int(doc_id), rtin])
     row = next(iter(cur.fetchall()), None)
     if row is None:
         raise DecisionError(f"That books document is not a current document of {rtin} "
                             "(edited, replaced or rolled back since?): search again")
-    return dict(zip([d[0] for d in cur.description], row))
+    doc = dict(zip([d[0] for d in cur.description], row))
+    if (doc["rcm"] or "").strip().upper() == "Y":
+        raise DecisionError(f"Books {_words(doc)} is under reverse charge: such documents are "
+                            "not in IMS and are never reconciled with its records")
+    return doc
 
 
 def _words(doc: dict) -> str:
@@ -329,10 +333,11 @@ def find_candidates(gstins: list[str], record_id: int, supplier: str = "", numbe
                     amount: float | None = None, limit: int = CANDIDATE_LIMIT) -> pl.DataFrame:
     """Current books documents of the record's business that fit the search (supplier GSTIN
     or name contains, number contains, date within, taxable value or document value within
-    one rupee), closest in value to the record first, in words."""
+    one rupee), closest in value to the record first; reverse-charge documents, which IMS
+    never lists, are left out."""
     with connect(read_only=True) as con:
         record = _record(con, gstins, record_id)
-        parts, params = ["c.rtin = ?"], [record["rtin"]]
+        parts, params = ["c.rtin = ?", "coalesce(c.rcm, 'N') <> 'Y'"], [record["rtin"]]
         if supplier.strip():
             parts.append("(contains(c.stin, ?) OR contains(upper(coalesce(c.supplier_name, "
                          "'')), ?))")
