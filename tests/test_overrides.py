@@ -157,7 +157,7 @@ def test_undo_gives_the_pair_back_to_the_engine_and_is_logged(synced):
         overrides.undo_decision([G], oid, ASHA)
 
 
-def test_decisions_need_the_act_permission_the_business_and_a_reason(synced):
+def test_decisions_need_the_act_permission_the_business_and_a_reason_and_search(synced):
     rid, books = record("GJ/560")["record_id"], doc_id("RP-88")
     auditor = User(user_id=9, email="audit@firm.in", role="auditor")
     with pytest.raises(PermissionDenied, match="may not act"):
@@ -171,9 +171,7 @@ def test_decisions_need_the_act_permission_the_business_and_a_reason(synced):
     analyst = User(user_id=3, email="ana@firm.in", role="analyst")
     overrides.link_record([G], rid, books, "same supply", analyst)
     assert states() == [("link", "active", None)]
-
-
-def test_the_books_search_finds_candidates_closest_in_value_first(synced):
+    # the books search: closest in value to the record first
     rid = record("KA-7795")["record_id"]
     found = overrides.find_candidates([G], rid, supplier="29AAFCK")
     assert found["doc_no"].to_list()[0] == "KA-7759"     # same taxable value as the record
