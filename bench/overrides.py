@@ -23,7 +23,9 @@ import polars as pl
 
 from bench.reco import books_from, portal_frame
 from core.clock import utc_now
+from core.ims.overrides import decisions_in_force
 from core.reco import reconcile
+from core.store import connect, transaction
 
 
 def decisions(first: pl.DataFrame, count: int, seed: int) -> pl.DataFrame:
@@ -49,8 +51,6 @@ def timed(portal: pl.DataFrame, books: pl.DataFrame, chosen: pl.DataFrame | None
 
 def store_read_seconds(chosen: pl.DataFrame) -> float:
     """Seconds to read the decisions in force from a store holding them."""
-    from core.ims.overrides import decisions_in_force
-    from core.store import connect, transaction
     with tempfile.TemporaryDirectory() as folder:
         os.environ["IMS_DB_PATH"] = os.path.join(folder, "bench.duckdb")
         os.environ.pop("IMS_DB_URL", None)
