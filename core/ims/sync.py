@@ -348,7 +348,8 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
             results_2a, projected = _results("2a_vs_pr", ims, books, portal_2a, settings)
             runs.append(("2a_vs_pr", results_2a))
             if kind == "2a_vs_pr":
-                onto_ims = _with_manual_pairs(projected, ims_rows)
+                onto_ims = projected if decisions.is_empty() else \
+                    _with_manual_pairs(projected, ims_rows)
         onto_ims = _with_books_match(onto_ims, ims_rows)
         to_write = changed_rows(onto_ims, held)
     with watch.step("store_run"):
