@@ -45,7 +45,8 @@ STATUS_ORDER = tuple(words for words, _ in STATUSES.values())
 # one colour per status on every chart (good green, doubtful amber, bad red)
 STATUS_COLOURS = {
     "Matched": "#1a7f37", "Matched, written differently": "#7cc47f",
-    "Matched by hand": "#2f81f7", "Probable match": "#f2c14e", "Amounts differ": "#e8833a", "Duplicate": "#6e7781",
+    "Matched by hand": "#2f81f7",
+    "Probable match": "#f2c14e", "Amounts differ": "#e8833a", "Duplicate": "#6e7781",
     "Amended (older version)": "#9a9fa6",
     "Missing in books": "#d1242f", "Missing on portal": "#8250df",
     "Supplier not filed (not in 2A)": "#bf3989", "Rejected in IMS": "#82071e",
