@@ -65,3 +65,13 @@ def test_a_decision_taken_reviewed_confirmed_and_undone(books):
                    ("override_confirmed", "ravi@firm.in"), ("override_undone", "ravi@firm.in"),
                    ("unlink", "asha@firm.in")]
     assert [d["override_id"] for d in overrides.record_decisions([G], rid)] == [broken]
+
+
+def test_a_document_linked_to_another_record_leaves_the_first(books):
+    first, second = a_record("SI-9"), a_record("SI-10")
+    overrides.link_record([G], first, books["INV-1"], "same supply", "asha@firm.in")
+    overrides.link_record([G], second, books["INV-1"], "no, this one", "ravi@firm.in")
+    with connect() as con:
+        assert overrides.decisions_in_force(con, G).rows() == [(second, books["INV-1"], "link")]
+        log = con.execute("SELECT record_id, kind FROM action_log ORDER BY log_id").fetchall()
+    assert log == [(first, "manual_link"), (first, "override_undone"), (second, "manual_link")]

@@ -133,12 +133,12 @@ def link_record(gstins: list[str], record_id: int, doc_id: int, reason: str,
         now = utc_now()
         clash = con.execute(
             "SELECT o.override_id, o.record_id FROM reco_overrides o WHERE o.doc_id = ? "
-            "AND o.kind = 'link' AND o.state IN ('active', 'needs_review')",
-            [int(doc_id)]).fetchall()
+            "AND o.record_id <> ? AND o.kind = 'link' AND o.state IN ('active', 'needs_review')",
+            [int(doc_id), int(record_id)]).fetchall()
         earlier = _in_force(con, record_id, "link") + [(oid, doc_id, "link")
                                                        for oid, _ in clash]
-        for oid, _, _ in earlier:
-            _set_state(con, [oid], "undone", who, now)
+        if earlier:
+            _set_state(con, [oid for oid, _, _ in earlier], "undone", who, now)
         for oid, other in clash:
             _log(con, who, record["rtin"], other, "override_undone", _words(doc), None,
                  f"link undone: {_words(doc)} linked by hand to another record", now)
