@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import ui
 from app.ims_grid import HEAD_LABEL
+from app.manual_match import show_manual_match
 from core import labels
 from core.business import supplier_names
 from core.ims import approval, view
@@ -113,6 +114,7 @@ def show_record(gstins: list[str], rows: pl.DataFrame) -> None:
         st.caption(f"Reasons: {labels.reasons_words(portal.get('reasons')) or 'none'}"
                    f" · Recommended: {labels.action_words(portal.get('recommended_action'), 'none')}")
         show_chain(detail["chain"])
+        show_manual_match(gstins, portal, detail["books"])
         show_texts(detail["texts"])
         if said := approval.approval_words(portal):
             st.caption(f":material/approval: {said}")

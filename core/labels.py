@@ -20,6 +20,9 @@ STATUSES: dict[str, tuple[str, str]] = {
     "exact": ("Matched", "Same number, same date, amounts agree with the books"),
     "partial": ("Matched, written differently",
                 "Same document as in the books, with the number or date written differently"),
+    "manual": ("Matched by hand",
+               ("A person paired this record with this books document; its differences are "
+                "shown as for any pair, and the recommendation follows from them")),
     "probable": ("Probable match",
                  "Paired by similarity, amount alone or PAN: needs a person's look"),
     "mismatch": ("Amounts differ",
@@ -42,6 +45,7 @@ STATUS_ORDER = tuple(words for words, _ in STATUSES.values())
 # one colour per status on every chart (good green, doubtful amber, bad red)
 STATUS_COLOURS = {
     "Matched": "#1a7f37", "Matched, written differently": "#7cc47f",
+    "Matched by hand": "#2f81f7",
     "Probable match": "#f2c14e", "Amounts differ": "#e8833a", "Duplicate": "#6e7781",
     "Amended (older version)": "#9a9fa6",
     "Missing in books": "#d1242f", "Missing on portal": "#8250df",

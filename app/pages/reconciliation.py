@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from app import charts, ui, url_state
+from app.manual_match import show_review_list
 from core import export, labels
 from core.business import supplier_labels
 from core.figures import count_words, rupees, scaled
@@ -69,6 +70,7 @@ if run_now and ui.permitted("reconcile", "run a reconciliation"):
             status.update(label=f"Reconciliation failed: {exc}", state="error")
     ui.after_write()
 
+show_review_list([gstin])
 runs = rv.runs_of_choice(ui.cached(rv.list_runs, [gstin]), gstin, kind, periods)
 st.subheader(chosen_words)
 if runs.is_empty():

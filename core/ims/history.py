@@ -23,6 +23,12 @@ KINDS = {
     "approved": "Approved for upload",
     "returned": "Returned to its author",
     "sheet_import": "Imported from a sheet",
+    "manual_link": "Matched by hand",
+    "unlink": "Pair broken by hand",
+    "override_undone": "Decision by hand undone",
+    "override_review": "Decision by hand needs review (something changed)",
+    "override_confirmed": "Decision by hand confirmed after a change",
+    "override_dropped": "Decision by hand dropped after a change",
 }
 WHO = {"worker": "the scheduled worker", "cli": "an operator (command line)",
        "supplier": "the supplier"}

@@ -30,6 +30,7 @@ import polars as pl
 from core.business import ADD_HINT, read_reco_settings
 from core.clock import utc_now
 from core.gstr2b import documents_of_periods
+from core.ims.overrides import decisions_in_force, review_decisions
 from core.ims.sync_changes import (
     DECL,
     PROPOSAL,
@@ -167,11 +168,13 @@ class _Stopwatch:
 
 
 def _reconcile(gstin: str, kind: str, periods: list[str] | None,
-               watch: _Stopwatch | None = None) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+               watch: _Stopwatch | None = None, actor: str = "worker"
+               ) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
     """-> (settings, rows to keep in reco_results, rows for ims_records)."""
     if kind not in KINDS:
         raise SyncError(f"sync source '{kind}' is not one of {', '.join(KINDS)}")
     watch = watch or _Stopwatch()
+    review_decisions(gstin, actor)
     with watch.step("read"), connect() as con:
         settings = read_settings(con)
         ims = ims_frame(con, gstin, periods)
@@ -179,22 +182,27 @@ def _reconcile(gstin: str, kind: str, periods: list[str] | None,
         portal_2a = gstr2a_frame(con, gstin, periods) if kind == "2a_vs_pr" else \
             portal_frame_2b(documents_of_periods(con, gstin, periods), gstin) \
             if kind == "2b_vs_pr" else None
+        decisions = decisions_in_force(con, gstin)
     if kind == "2b_vs_pr" and portal_2a.is_empty():
         raise SyncError(f"No GSTR-2B of {', '.join(periods) if periods else 'any period'} is "
                         f"stored for {gstin} yet: the worker fetches it on and after its "
                         "generation date, or run `python worker.py fetch-2b`.")
     with watch.step("reconcile"):
-        return (settings, *_results(kind, ims, books, portal_2a, settings))
+        return (settings, *_results(kind, ims, books, portal_2a, settings, decisions))
 
 
 def _results(kind: str, ims: pl.DataFrame, books: pl.DataFrame, portal_2a: pl.DataFrame | None,
-             settings: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
+             settings: dict, decisions: pl.DataFrame | None = None
+             ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows to keep in reco_results, rows for ims_records). `decisions`: the decisions by hand
+    in force (core/ims/overrides.py), taken by IMS vs PR: they pair IMS records with books
+    documents; GSTR-2A and GSTR-2B documents are reconciled by the engine alone."""
     if kind == "2b_vs_pr":   # the 2B's documents (core/reco/vs_2b.py); no IMS record written
         results = reconcile_2b(portal_2a, books, **settings)
         return results.with_columns(pl.lit(None, pl.Int64).alias("ims_record_id")), \
             results.clear()
     if kind == "ims_vs_pr":
-        results = reconcile(ims, books, source="ims", **settings)
+        results = reconcile(ims, books, source="ims", overrides=decisions, **settings)
         results = results.with_columns(pl.col("portal_id").alias("ims_record_id"))
         return results, results.filter(pl.col("portal_id").is_not_null())
     results_2a = reconcile(portal_2a, books, source="gstr2a", **settings)
@@ -289,7 +297,7 @@ def run_reconciliation(gstin: str, kind: str = "ims_vs_pr", periods: list[str] |
                        actor: str = "worker", job_run_id: int | None = None) -> int:
     """Reconcile and keep the run and its rows (no change to ims_records) -> reco run id."""
     started = utc_now()
-    settings, results, _ = _reconcile(gstin, kind, periods)
+    settings, results, _ = _reconcile(gstin, kind, periods, actor=actor)
     clear_abandoned_runs(gstin)
     run_id = _store_run(gstin, kind, periods, settings, results, started, actor, job_run_id)
     with connect() as con:
@@ -318,6 +326,8 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
     if kind == "off":
         return {"source": "off", "records": 0, "changed": 0}
     watch = _Stopwatch()
+    with watch.step("review"):
+        review_decisions(gstin, actor)
     with watch.step("read"):             # one short read each, so no hold is long
         with connect(read_only=True) as con:
             settings = read_settings(con)
@@ -328,16 +338,18 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
             portal_2a = gstr2a_frame(con, gstin, periods)
         with connect(read_only=True) as con:
             held = held_recommendations(con, gstin)
+            decisions = decisions_in_force(con, gstin)
     runs = []
     with watch.step("reconcile"):
-        ims_results, ims_rows = _results("ims_vs_pr", ims, books, None, settings)
+        ims_results, ims_rows = _results("ims_vs_pr", ims, books, None, settings, decisions)
         runs.append(("ims_vs_pr", ims_results))
         onto_ims = ims_rows
         if kind == "2a_vs_pr" or portal_2a.height:
             results_2a, projected = _results("2a_vs_pr", ims, books, portal_2a, settings)
             runs.append(("2a_vs_pr", results_2a))
             if kind == "2a_vs_pr":
-                onto_ims = projected
+                onto_ims = projected if decisions.is_empty() else \
+                    _with_manual_pairs(projected, ims_rows)
         onto_ims = _with_books_match(onto_ims, ims_rows)
         to_write = changed_rows(onto_ims, held)
     with watch.step("store_run"):
@@ -351,6 +363,17 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
     return {"source": kind, "reco_run_id": run_ids[kind], "reco_run_ids": run_ids,
             "records": onto_ims.height, "changed": changed, "statuses": statuses,
             "seconds": round(time.perf_counter() - t0, 2), "timings": watch.timings}
+
+
+def _with_manual_pairs(projected: pl.DataFrame, ims_rows: pl.DataFrame) -> pl.DataFrame:
+    """With GSTR-2A as the source, a record matched by hand takes its IMS vs PR row: the pair
+    a person made is the answer whatever the 2A says."""
+    manual = ims_rows.filter(pl.col("match_status") == "manual")
+    if manual.is_empty():
+        return projected
+    kept = projected.filter(~pl.col("portal_id").is_in(manual["portal_id"].implode()))
+    return pl.concat([kept, manual.with_columns(pl.lit(None, pl.Int64).alias("portal_2a_id"))
+                      .select(kept.columns).cast(kept.schema)]).sort("portal_id")
 
 
 def _with_books_match(rows: pl.DataFrame, ims_rows: pl.DataFrame) -> pl.DataFrame:

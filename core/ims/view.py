@@ -13,6 +13,7 @@ import polars as pl
 from core.business import NAMES_SQL, import_name_sql
 from core.figures import indian
 from core.ims.amendment_chain import chain_of
+from core.ims.overrides import NEEDS_REVIEW_SQL
 from core.labels import SECTIONS, action_words, date_words, doc_type_words, words_first
 from core.reco import (
     ANSWER_LABELS,
@@ -42,9 +43,11 @@ BUCKETS: dict[str, tuple[str, str]] = {
                                 "AND coalesce(upload_state, '') NOT IN ('queued', 'sent')")),
     "upload_errors": ("Upload errors", "upload_state IN ('error', 'held')"),
     "in_flight": ("Sent, awaiting the portal", IN_FLIGHT_SQL),
+    # a match by hand or a broken pair whose record or books document changed since
+    "needs_review": ("Decisions to review", NEEDS_REVIEW_SQL),
 }
 SECTION_LABELS = SECTIONS   # kept for callers; core/labels.py holds the words
-MATCH_STATUSES = ("exact", "partial", "mismatch", "probable", "duplicate", "amended",
+MATCH_STATUSES = ("exact", "partial", "manual", "mismatch", "probable", "duplicate", "amended",
                   "missing_in_pr", "not_in_2a")
 NOT_SYNCED = "(not synced)"
 GRID_COLUMNS = (

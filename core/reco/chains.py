@@ -145,9 +145,9 @@ def _blank_chains(side: pl.DataFrame) -> pl.DataFrame:
                              pl.lit(None, pl.Utf8).alias("latest_no"))
 
 
-def live_rows(side: pl.DataFrame) -> pl.DataFrame:
-    """The rows the passes see: no duplicates, no older versions."""
-    keep = pl.col("dup_of").is_null()
+def live_rows(side: pl.DataFrame, also: pl.Expr | None = None) -> pl.DataFrame:
+    """The rows the passes see: no duplicates, no older versions (and `also` holds)."""
+    keep = pl.col("dup_of").is_null() if also is None else pl.col("dup_of").is_null() & also
     if "older_of" in side.columns:
         keep = keep & pl.col("older_of").is_null()
     return side.filter(keep)

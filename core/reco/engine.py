@@ -21,6 +21,7 @@ from core.reco.keys import (
     prepare_portal,
 )
 from core.reco.nearest import NEAREST_COLS, add_nearest
+from core.reco.overrides import as_manual, drop_broken, split_overrides
 from core.reco.passes import (
     SIDE_COLS,
     amount_only_pairs,
@@ -53,17 +54,29 @@ OUTPUT_COLUMNS = [
 
 
 def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int = 100,
-              date_window: int = 10, policy: str = "balanced", source: str = "ims") -> pl.DataFrame:
-    """Match, classify, explain and recommend (see the module docstring)."""
+              date_window: int = 10, policy: str = "balanced", source: str = "ims",
+              overrides: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Match, classify, explain and recommend (see the module docstring). `overrides`: the
+    decisions taken by hand still in force (`pid`, `bid`, `kind` link / break, oldest first;
+    core/reco/overrides.py), taken before the passes; none (or empty) costs nothing."""
     action_table(policy)
     if source not in ("ims", "gstr2a"):
         raise ValueError(f"source must be 'ims' or 'gstr2a', not {source!r}")
     p = mark_chains(prepare_portal(portal))
     b = mark_duplicates(prepare_books(books, source), ["line_no", "id"])
     # the passes read few columns: picked before the rows are (a filter copies every column)
-    matches = match_documents(live_rows(p.select(MATCH_COLS + _chain_cols(p))),
-                              b.select(*SIDE_COLS, "dup_of").filter(pl.col("dup_of").is_null()),
-                              tolerance_paise, date_window)
+    by_hand = overrides is not None and not overrides.is_empty()
+    manual = broken = free_p = None
+    live_b = pl.col("dup_of").is_null()
+    if by_hand:   # the rows paired by hand leave in the same filter as the dead ones
+        manual, broken = split_overrides(overrides, p, b)
+        free_p = ~pl.col("id").is_in(manual["pid"].implode())
+        live_b = live_b & ~pl.col("id").is_in(manual["bid"].implode())
+    p_live = live_rows(p.select(MATCH_COLS + _chain_cols(p)), free_p)
+    b_live = b.select(*SIDE_COLS, "dup_of").filter(live_b)
+    matches = match_documents(p_live, b_live, tolerance_paise, date_window, broken=broken)
+    if by_hand and manual.height:
+        matches = pl.concat([manual, matches.cast(manual.schema)])
     rows = pair_rows(p, b, chain_matches(matches, p))
     chained = "p_older_of" in rows.columns
     at_original = books_at_original(rows, tolerance_paise) if chained else None
@@ -77,7 +90,8 @@ def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int
     rows = add_nearest(rows, near_p, b, tolerance_paise, date_window)
     if chained:
         rows = superseded_nearest(rows, older)
-    return recommend(finish(rows), policy, tolerance_paise).select(OUTPUT_COLUMNS)
+    out = recommend(finish(rows), policy, tolerance_paise).select(OUTPUT_COLUMNS)
+    return as_manual(out) if by_hand else out
 
 
 MATCH_COLS = [*SIDE_COLS, "orig_raw_no", "orig_fy", "orig_date", "dup_of"]
@@ -105,16 +119,18 @@ def superseded_nearest(rows: pl.DataFrame, older: pl.Series) -> pl.DataFrame:
 
 
 def match_documents(p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int,
-                    passes: tuple[str, ...] = PASSES) -> pl.DataFrame:
+                    passes: tuple[str, ...] = PASSES,
+                    broken: pl.DataFrame | None = None) -> pl.DataFrame:
     """Run the passes in order on the leftovers; amendments try current then original keys
-    within each pass. Returns pid, bid, match_pass, matched_on."""
+    within each pass; no pass offers a pair of `broken` (pid, bid). Returns pid, bid,
+    match_pass, matched_on."""
     found = []
     for name in passes:
         for variant in VARIANTS:
             pv = portal_variant(p, variant)
             if pv.is_empty() or b.is_empty():
                 continue
-            taken = assign(candidate_pairs(name, pv, b, tol, win))
+            taken = assign(drop_broken(candidate_pairs(name, pv, b, tol, win), broken))
             if taken.is_empty():
                 continue
             found.append(taken.with_columns(pl.lit(name).alias("match_pass"),
@@ -216,7 +232,8 @@ def classify(rows: pl.DataFrame, tol: int, at_original: pl.Series | None = None
     exact = ((pl.col("match_pass") == "key") & (pl.col("matched_on") == "current")
              & (pl.col("p_doc_date") == pl.col("b_doc_date")))
     status = (
-        pl.when(paired & pl.col("match_pass").is_in(["key", "normalised"]))
+        # a pair made by hand is classified as a key pair (core/reco/overrides.as_manual)
+        pl.when(paired & pl.col("match_pass").is_in(["key", "normalised", "manual"]))
         .then(pl.when(mismatch).then(pl.lit("mismatch"))
               .when(exact).then(pl.lit("exact")).otherwise(pl.lit("partial")))
         .when(paired).then(pl.lit("probable"))
