@@ -1,7 +1,7 @@
 """Match by hand in Debian's chromium against the app as ./run.sh serves it (issue 25): from a
 record's side-by-side view, search the business's books, pick a document, give a reason and
 link it; the record is then "Matched by hand" with that document beside it, in the store and on
-screen; undo gives it back to the engine. Screenshots go to tests/screenshots/manual_*.png.
+screen, and in the record's history; undo gives it back to the engine. Screenshots go to tests/screenshots/manual_*.png.
 Run with `pytest -m browser`."""
 from __future__ import annotations
 
@@ -93,6 +93,15 @@ def test_a_books_document_found_and_linked_from_the_record_view(page, app):
     assert "status of the sync source: Matched by hand" in text
     assert page.locator('[data-testid="stException"]').count() == 0
     shoot(page, "2_matched_by_hand")
+    # the record's history tells who linked what, when and why (issue 25, "Record history")
+    view.get_by_text("History of this record").first.click()
+    history = view.locator('[data-testid="stExpander"]').filter(has_text="History of this record")
+    history.get_by_text("Matched by hand").first.wait_for(state="attached", timeout=20000)
+    settle(page)
+    told = " ".join(history.locator('[role="gridcell"]').all_text_contents())
+    assert "ana@example.com" in told and "RP-88" in told and "Maharashtra GSTIN" in told
+    assert " IST" in told
+    shoot(page, "3_history")
     view.get_by_role("button", name="Undo this decision").click()
     page.get_by_text("Decision undone: the engine decides again.").wait_for(timeout=60000)
     assert stored(record) == ("missing_in_pr", None)
