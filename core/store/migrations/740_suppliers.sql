@@ -55,7 +55,10 @@ CREATE TABLE supplier_case_items (
     kind       VARCHAR NOT NULL,    -- not_filed | mismatch | original_values | missing_on_portal | credit_note_awaited
     ret_period VARCHAR,
     record_id  BIGINT,              -- ims_records.record_id, where there is one
+    doc_type   VARCHAR,             -- INV CRN DBN
     doc_no     VARCHAR,
+    doc_no_key VARCHAR,             -- trimmed, upper-cased: how a later fetch finds it
+    fy         VARCHAR,
     doc_date   DATE,
     itc        DECIMAL(18,2),       -- the ITC at stake when the case was opened
     to_fix     VARCHAR,             -- what the supplier is asked to do, in words
