@@ -32,3 +32,14 @@ def shown_times(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 def business_today() -> dt.date:
     """Today's date in the business time zone."""
     return aware(utc_now()).astimezone(business_tz()).date()
+
+
+def shown_clock(when: dt.datetime | None, empty: str = "") -> str:
+    """A stored (naive UTC) or aware time as the hour and minute of the business time zone,
+    with the zone's name ("10:35 IST"); the date too when it is not today there."""
+    if when is None:
+        return empty
+    local = aware(when).astimezone(business_tz())
+    if local.date() != business_today():
+        return local.strftime(FORMAT)
+    return local.strftime("%H:%M %Z")

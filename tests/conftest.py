@@ -33,6 +33,9 @@ from tests.fixtures import (
 )
 from tests.pg import create_database, drop_database, server_bin, start_server, stop_server
 
+# `smtp_server`: a real SMTP server on 127.0.0.1 (aiosmtpd), tests/mailserver.py.
+pytest_plugins = ["tests.mailserver"]
+
 _database_numbers = itertools.count(1)
 # `IMS_TEST_ENGINE=postgres ./test.sh tests/test_x.py` runs any module's stores on PostgreSQL
 # (to see how far a module is ported; both-engines modules run on both whatever it says).
