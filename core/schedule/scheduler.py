@@ -23,6 +23,7 @@ from core.portal import GstnClient
 from core.portal import sessions as gsp_sessions
 from core.schedule.status import slot_states
 from core.store import connect
+from core.suppliers import review_cases
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ def fetch_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
 
 def sync_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
     """Recommendations onto the IMS records (core.ims.sync)."""
-    return apply_sync(gstin, actor="worker", job_run_id=run_id)
+    done = apply_sync(gstin, actor="worker", job_run_id=run_id)
+    return {**done, "supplier_cases": review_cases(gstin)}
 
 
 def poll_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:

@@ -4,8 +4,9 @@
 filed: reversal due by 30 November if still not filed by 30 September after the year) with the
 ITC at stake; the "hold payment" list a finance team downloads.
 
-The ITC at stake of a supplier and period is the tax of its GSTR-2A documents of that period
-(those reached our GSTR-2B, so we claimed them), credit notes taken off.
+The ITC at stake of a supplier and period is the tax of its GSTR-2A invoices, debit and credit
+notes of that period (sections b2b and cdn: they reached our GSTR-2B, so we claimed them),
+credit notes taken off; amendments (b2ba, cdna) are left out.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def compliance(gstins: list[str]) -> pl.DataFrame:
                    s.seen_at,
                    (SELECT sum(CASE WHEN d.doc_type = 'CRN' THEN -({TAX}) ELSE {TAX} END)
                     FROM gstr2a_docs d WHERE d.rtin = s.rtin AND d.stin = s.stin
-                      AND d.ret_period = s.ret_period) AS itc
+                      AND d.ret_period = s.ret_period AND d.section IN ('b2b', 'cdn')) AS itc
             FROM supplier_returns s WHERE s.rtin IN ({marks})
             ORDER BY s.rtin, s.stin, s.ret_period""", gstins)
 

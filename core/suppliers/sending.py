@@ -1,0 +1,60 @@
+"""Sending a supplier its statement (docs/suppliers.md): one supplier or every supplier with
+open items, the statement in the mail's body and attached as Excel, through core.mail (logged,
+retried there); the supplier's case becomes "sent". Only suppliers of businesses the user may
+see."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from core.business import list_businesses
+from core.mail import send_mail
+from core.suppliers.cases import move_case, open_case
+from core.suppliers.master import company_of, names_of, split_emails, supplier_of
+from core.suppliers.statement import statement_excel, statement_html, statement_subject
+from core.suppliers.worklist import worklist
+
+MOVED = ("sent", "retrying")
+
+
+@dataclass
+class SendResult:
+    stin: str
+    state: str       # sent | refused | retrying | failed | no address
+    message: str
+
+
+def _business_name(gstin: str) -> str:
+    return next((b["name"] for b in list_businesses() if b["gstin"] == gstin), gstin)
+
+
+def send_statement(gstin: str, stin: str, actor: str, items: pl.DataFrame | None = None,
+                   purpose: str = "supplier statement") -> SendResult:
+    """Mail `stin` its statement for `gstin`; its case (opened if none) becomes sent when the
+    mail went out or waits for a retry."""
+    items = worklist(gstin).filter(pl.col("stin") == stin) if items is None else items
+    master = supplier_of(company_of(gstin), stin) or {}
+    to = split_emails(master.get("emails"))
+    if not to:
+        return SendResult(stin, "no address", f"{stin} has no contact e-mail in the supplier "
+                                              "master: add one on the Suppliers page")
+    if items.is_empty():
+        return SendResult(stin, "nothing to send", f"{stin} has nothing to fix")
+    name = names_of([gstin], [stin]).get(stin) or stin
+    business = _business_name(gstin)
+    outcome = send_mail(to=to, subject=statement_subject(business, name),
+                        html=statement_html(items, business, gstin, f"{name} ({stin})"),
+                        attachments=[(f"statement_{stin}.xlsx", statement_excel(items))],
+                        sent_by=actor, purpose=purpose, business_id=gstin)
+    if outcome.state in MOVED:
+        case_id = open_case(gstin, stin, items, actor)
+        move_case(case_id, "sent", actor, f"statement mailed to {', '.join(to)}")
+    return SendResult(stin, outcome.state, outcome.message)
+
+
+def send_statements(gstin: str, actor: str) -> list[SendResult]:
+    """Every supplier of `gstin` with open items gets its statement (bulk)."""
+    items = worklist(gstin)
+    return [send_statement(gstin, stin, actor, items.filter(pl.col("stin") == stin))
+            for stin in items["stin"].unique(maintain_order=True).to_list()]
