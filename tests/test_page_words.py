@@ -24,11 +24,11 @@ from tests.fixtures import BUSINESSES, ROOT, SAMPLES, seed_demo
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
 PAGES = {"admin": ("dashboard", "ims_invoices", "purchase_register", "reconciliation",
-                   "itc_summary", "settings", "users"),
+                   "itc_summary", "suppliers", "settings", "users"),
          "analyst": ("dashboard", "ims_invoices", "purchase_register", "reconciliation",
                      "itc_summary"),
          "auditor": ("dashboard", "ims_invoices", "purchase_register", "reconciliation",
-                     "itc_summary")}
+                     "itc_summary", "suppliers")}
 UPPER_CODE = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)+$")
 LOWER_CODE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
 # the taxes' own names (IGST, CGST, SGST) are words as well as reason tokens

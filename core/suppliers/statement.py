@@ -31,7 +31,7 @@ def statement_frame(items: pl.DataFrame) -> pl.DataFrame:
         pl.col("doc_date").alias(HEADERS["doc_date"]),
         pl.col("itc").alias(HEADERS["itc"]),
         pl.col("to_fix").alias(HEADERS["to_fix"]),
-        pl.col("deadline_words").alias(HEADERS["deadline"]))
+        pl.col("deadline_words").alias(HEADERS["deadline_words"]))
 
 
 def statement_excel(items: pl.DataFrame) -> bytes:
