@@ -15,7 +15,7 @@ import polars as pl
 
 from core.business import supplier_names
 from core.clock import utc_now
-from core.export import to_csv_bytes, to_excel_bytes
+from core.export import TRIGGERS, to_csv_bytes, to_excel_bytes
 from core.gstin import gstin_problem, pan_of
 from core.store import connect, query_frame, transaction
 
@@ -111,9 +111,14 @@ def _upsert(con, company: str, row: dict, actor: str, source: str) -> None:
                      source, actor, now])
 
 
+def _unguarded(text: str) -> str:
+    """A cell our own export guarded against formulas ("'+91 ...") read back as it was."""
+    return text[1:] if text[:1] == "'" and text[1:2] in TRIGGERS else text
+
+
 def checked_row(row: dict, where: str) -> dict:
     """One supplier row cleaned, or SupplierFileError naming `where` and the field."""
-    clean = {c: str(row.get(c) or "").strip() for c in COLUMNS}
+    clean = {c: _unguarded(str(row.get(c) or "").strip()) for c in COLUMNS}
     clean["supplier_gstin"] = clean["supplier_gstin"].upper()
     if problem := gstin_problem(clean["supplier_gstin"]):
         raise SupplierFileError(f"{where}, field supplier_gstin: {problem}")

@@ -1,0 +1,71 @@
+"""The supplier master on a real DuckDB store (docs/suppliers.md): an import is all or nothing
+and a bad line is named by file, line and field; names are filled from the books without
+overwriting typed ones; a case moves open -> sent -> dropped only with a reason, every write in
+the action log; the statement's rows are the supplier's worklist rows."""
+from __future__ import annotations
+
+import io
+
+import polars as pl
+import pytest
+
+from core import suppliers
+from core.store import connect
+from core.gstin import make_gstin
+from tests.fixtures import add_business
+
+G = "27AAACW1234K1ZD"
+S1, S2 = make_gstin("27", "AABCS5678L"), make_gstin("29", "AAFCK4321M")
+
+
+@pytest.fixture
+def company(db_file):
+    add_business(G, "Western Agro")
+    return suppliers.company_of(G)
+
+
+def test_import_is_all_or_nothing_and_names_file_line_field(company):
+    good = f"supplier_gstin,legal_name,emails\n{S1},Sahyadri Steels,a@x.example\n"
+    assert suppliers.import_suppliers(G, "s.csv", good.encode(), "ana@example.com") == 1
+    bad = (f"supplier_gstin,legal_name,emails\n{S2},Kaveri,k@x.example\n"
+           f"{S1},Changed,not-an-address\n")
+    with pytest.raises(suppliers.SupplierFileError,
+                       match=r"s2\.csv, line 3, field emails: 'not-an-address'"):
+        suppliers.import_suppliers(G, "s2.csv", bad.encode(), "ana@example.com")
+    master = suppliers.suppliers_of(company)
+    assert master["stin"].to_list() == [S1]                  # nothing of s2.csv written
+    assert master["legal_name"].to_list() == ["Sahyadri Steels"]
+    with pytest.raises(suppliers.SupplierFileError, match=r"line 2, field supplier_gstin"):
+        suppliers.read_supplier_file("x.csv", b"supplier_gstin\n27AABCS5678L1ZZ\n")
+    # the template reads back as a valid file, in Excel too
+    assert len(suppliers.read_supplier_file("t.csv", suppliers.template_file("csv"))) == 1
+    assert len(suppliers.read_supplier_file("t.xlsx", suppliers.template_file("xlsx"))) == 1
+    back = pl.read_excel(io.BytesIO(suppliers.export_suppliers(company, "xlsx")))
+    assert back["supplier_gstin"].to_list() == [S1]
+    with connect() as con:
+        logged = con.execute("SELECT count(*) FROM action_log WHERE kind = 'supplier'").fetchall()
+    assert logged[0][0] == 1
+
+
+def test_a_case_is_dropped_only_with_a_reason_and_logged(company):
+    items = pl.DataFrame([{"rtin": G, "stin": S1, "kind": "missing_on_portal",
+                           "ret_period": "102025", "record_id": None, "doc_type": "INV",
+                           "doc_no": "A-1", "doc_no_key": "A-1", "fy": "2025-26",
+                           "doc_date": None, "itc": 1800.0, "to_fix": "Report it",
+                           "deadline": None, "deadline_words": "", "item_key": "k1"}])
+    case_id = suppliers.open_case(G, S1, items, "ana@example.com")
+    assert suppliers.open_case(G, S1, items, "ana@example.com") == case_id   # one open case
+    suppliers.move_case(case_id, "sent", "ana@example.com")
+    with pytest.raises(suppliers.CaseError, match="why"):
+        suppliers.move_case(case_id, "dropped", "ana@example.com")
+    with pytest.raises(suppliers.CaseError, match="No case"):
+        suppliers.move_case(case_id, "replied", "ana@example.com", allowed=["29AAACW1234K1Z9"])
+    suppliers.move_case(case_id, "dropped", "ana@example.com", "supplier closed down")
+    closed = suppliers.cases_of([G], ("dropped",)).row(0, named=True)
+    assert closed["drop_reason"] == "supplier closed down" and closed["sent_at"] is not None
+    frame = suppliers.statement_frame(items)
+    assert frame.height == items.height and frame["Document number"].to_list() == ["A-1"]
+    with connect() as con:
+        kinds = [r[0] for r in con.execute("SELECT new_value FROM action_log WHERE "
+                                           "kind = 'supplier_case' ORDER BY log_id").fetchall()]
+    assert kinds == ["opened", "items", "sent", "dropped"]
