@@ -182,6 +182,10 @@ def test_rule_37a_flag_and_its_itc_from_the_sandbox_2a(world):
     assert first["reverse_by"] == dt.date(2026, 11, 30) and "at risk" in first["state"]
     hold = hold_payment_list([G], TODAY, {})
     assert set(hold["supplier_gstin"]) == {s for s, _ in expected} | cancelled
+    # the GSP adapter's filing-status call says the same as the 2A
+    status = client.get_supplier_returns(G, first["stin"], "2025-26")
+    listed = {(e["rtntype"], e["ret_prd"]): e["status"] for e in status["EFiledlist"]}
+    assert listed[("GSTR3B", first["ret_period"])] == "Not Filed"
     # the supplier files its GSTR-3B: the next fetch takes the flag away
     stin, period = first["stin"], first["ret_period"]
     sb.control("supplier_files", gstin=G, stin=stin, ret_period=period, rtntype="GSTR3B")
