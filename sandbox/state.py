@@ -29,7 +29,7 @@ COUNT_NAMES = {"N": "noaction", "A": "accept", "R": "reject", "P": "pending"}
 def _item_of(amounts: dict) -> list:
     """Rupee amounts {txval, iamt, camt, samt, cess} -> one item in paise."""
     def paise(name: str) -> int:
-        return int(round(float(amounts.get(name) or 0) * 100))
+        return round(float(amounts.get(name) or 0) * 100)
     return [0, paise("txval"), paise("iamt"), paise("camt"), paise("samt"), paise("cess")]
 
 

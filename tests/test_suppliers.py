@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from core import suppliers
-from core.store import connect
 from core.gstin import make_gstin
+from core.store import connect
 from tests.fixtures import add_business
 
 G = "27AAACW1234K1ZD"

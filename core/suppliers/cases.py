@@ -23,6 +23,7 @@ REMINDER_SETTING = "supplier_reminder_days"
 DEFAULT_REMINDER_DAYS = 7
 DUE_DAYS = 15
 MATCHED = ("exact", "partial")
+SELF_RESOLVED = "resolved by itself: a later fetch showed every record fixed"
 
 
 class CaseError(ValueError):
@@ -186,9 +187,8 @@ def _fixed_words(kind: str, state: dict) -> str | None:
     elif kind == "missing_on_portal":
         if state.get("match_status") in MATCHED:
             return "the document appeared on the portal and matches the books"
-    elif kind == "credit_note_awaited":
-        if state.get("present"):
-            return "the credit note appeared on the portal"
+    elif kind == "credit_note_awaited" and state.get("present"):
+        return "the credit note appeared on the portal"
     return None
 
 
@@ -248,8 +248,7 @@ def review_cases(gstin: str, actor: str = "worker") -> dict:
             if left == 0:
                 con.execute("UPDATE supplier_cases SET state = 'resolved', closed_at = ?, "
                             "updated_at = ?, closed_note = ? WHERE case_id = ?",
-                            [now, now, "resolved by itself: a later fetch showed every record "
-                                       "fixed", case_id])
+                            [now, now, SELF_RESOLVED, case_id])
                 _log(con, actor, gstin, None, "resolved",
                      f"case {case_id}: resolved by itself, every record fixed")
                 resolved += 1
