@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from core import suppliers
+from core.business import supplier_labels
 from core.gstin import make_gstin
 from core.store import connect
 from tests.fixtures import add_business
@@ -35,6 +36,8 @@ def test_import_is_all_or_nothing_and_names_file_line_field(company):
     master = suppliers.suppliers_of(company)
     assert master["stin"].to_list() == [S1]                  # nothing of s2.csv written
     assert master["legal_name"].to_list() == ["Sahyadri Steels"]
+    # names beside GSTINs everywhere (charts, grids, downloads) now come from the master
+    assert supplier_labels(G, [S1]) == {S1: f"Sahyadri Steels · {S1}"}
     with pytest.raises(suppliers.SupplierFileError, match=r"line 2, field supplier_gstin"):
         suppliers.read_supplier_file("x.csv", b"supplier_gstin\n27AABCS5678L1ZZ\n")
     # the template reads back as a valid file, in Excel too

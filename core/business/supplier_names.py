@@ -1,6 +1,8 @@
 """A supplier's name beside its GSTIN, for charts, grids and downloads (docs/interfaces.md).
 
-Per business and supplier GSTIN the name comes from the purchase register (`supplier_name` as
+Per business and supplier GSTIN the name comes from the supplier master of its company
+(`suppliers`, docs/suppliers.md: the trade name, else the legal name), else from the purchase
+register (`supplier_name` as
 the books write it), else from the stored GSTR-2B (`trdnm`, the trade name the supplier
 filed under, core/gstr2b/store.py), else, for import of goods (whose "supplier" is the port
 code), "Import of goods (port INNSA1)". A label is never empty: a GSTIN nobody named reads
@@ -8,7 +10,7 @@ code), "Import of goods (port INNSA1)". A label is never empty: a GSTIN nobody n
 """
 from __future__ import annotations
 
-from core.gstin import GSTIN_RE
+from core.gstin import GSTIN_RE, pan_of
 from core.store import connect
 
 NOT_NAMED = "name not in books or 2B"
@@ -22,6 +24,14 @@ NAMES_SQL = """
         SELECT gstin, stin, max(trim(trdnm)), 2
         FROM gstr2b_documents WHERE nullif(trim(trdnm), '') IS NOT NULL GROUP BY ALL)
     GROUP BY ALL"""
+
+
+# the supplier master (docs/suppliers.md): its trade name, else its legal name
+MASTER_SQL = """
+    SELECT stin, coalesce(nullif(trim(trade_name), ''), nullif(trim(legal_name), ''))
+    FROM suppliers WHERE company_pan IN ({marks})
+      AND coalesce(nullif(trim(trade_name), ''), nullif(trim(legal_name), '')) IS NOT NULL
+    ORDER BY company_pan, stin"""
 
 
 def is_port_code(stin: str | None) -> bool:
@@ -47,7 +57,12 @@ def supplier_names(gstin: str | list[str], stins: list[str] | None = None) -> di
         rows = con.execute(f"SELECT stin, supplier_name FROM ({NAMES_SQL}) "
                            "WHERE list_contains(?::VARCHAR[], rtin) ORDER BY rtin, stin",
                            [gstins]).fetchall()
+        marks = ", ".join("?" for _ in gstins)
+        typed = con.execute(MASTER_SQL.format(marks=marks),
+                            [pan_of(g) for g in gstins]).fetchall() if gstins else []
     names: dict[str, str] = {}
+    for stin, name in typed:            # the supplier master's name first
+        names.setdefault(stin, name)
     for stin, name in rows:
         names.setdefault(stin, name)
     for stin in stins or []:

@@ -69,22 +69,8 @@ def display_name(row: dict | None) -> str | None:
 
 def names_of(gstins: list[str], stins: list[str]) -> dict[str, str]:
     """{supplier GSTIN: name} for the businesses `gstins`: the master's name first, else the
-    books' or the 2B's (core.business.supplier_names)."""
-    names = supplier_names(gstins, stins) if stins else {}
-    companies = sorted({company_of(g) for g in gstins})
-    if not companies or not stins:
-        return names
-    marks = ", ".join("?" for _ in companies)
-    with connect(read_only=True) as con:
-        rows = con.execute(
-            f"SELECT stin, trade_name, legal_name FROM suppliers WHERE company_pan IN ({marks}) "
-            "ORDER BY company_pan", companies).fetchall()
-    wanted = set(stins)
-    for stin, trade, legal in rows:
-        name = (trade or "").strip() or (legal or "").strip()
-        if stin in wanted and name:
-            names[stin] = name
-    return names
+    books' or the 2B's (core.business.supplier_names reads the master too)."""
+    return supplier_names(gstins, stins) if stins else {}
 
 
 def _log(con, actor: str, gstin: str | None, what: str, note: str) -> None:
