@@ -50,6 +50,7 @@ def test_import_is_all_or_nothing_and_names_file_line_field(company):
     assert logged[0][0] == 1
 
 
+@pytest.mark.usefixtures("store_engine")     # the cases' SQL runs on PostgreSQL too
 def test_a_case_is_dropped_only_with_a_reason_and_logged(company):
     items = pl.DataFrame([{"rtin": G, "stin": S1, "kind": "missing_on_portal",
                            "ret_period": "102025", "record_id": None, "doc_type": "INV",
