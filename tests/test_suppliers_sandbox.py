@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 
 import polars as pl
 import pytest
 
 from core.ims import apply_sync
 from core.ims.fetch import fetch_business
+from core.mail import save_smtp_settings
 from core.portal.client import GstnClient
 from core.purchase import import_purchase_file
 from core.store import connect
@@ -23,6 +25,9 @@ from core.suppliers import (
     open_case,
     review_cases,
     rule_37a_flags,
+    save_supplier,
+    send_statements,
+    statement_frame,
     worklist,
 )
 from tests.fixtures import add_business, start_sandbox, stop_sandbox, temporary_env
@@ -192,3 +197,36 @@ def test_rule_37a_flag_and_its_itc_from_the_sandbox_2a(world):
     fetch_business(G, GstnClient())
     after = rule_37a_flags([G], TODAY)
     assert (stin, period) not in {(r["stin"], r["ret_period"]) for r in after.iter_rows(named=True)}
+
+
+def test_statements_mailed_in_bulk_arrive_and_their_attachment_is_the_worklist(world,
+                                                                                smtp_server):
+    with connect() as con:
+        save_smtp_settings(con, smtp_server.settings)
+    items = worklist(G, TODAY)
+    stins = items["stin"].unique(maintain_order=True).to_list()
+    first, second = stins[0], stins[1]
+    save_supplier(G, {"supplier_gstin": first, "trade_name": "First Supplies",
+                      "emails": "a@first.test, b@first.test"}, "analyst@example.com")
+    save_supplier(G, {"supplier_gstin": second, "emails": "gone@second.test"},
+                  "analyst@example.com")
+    smtp_server.refuse("gone@second.test")
+    results = {r.stin: r for r in send_statements(G, "analyst@example.com")}
+    assert results[first].state == "sent", results[first].message
+    assert results[second].state == "refused" and "will retry" in results[second].message
+    assert {r.state for s, r in results.items() if s not in (first, second)} == {"no address"}
+    [msg] = smtp_server.messages
+    assert msg.envelope_to == ["a@first.test", "b@first.test"]
+    assert str(msg["Subject"]) == "Western Agro: GST documents to fix (First Supplies)"
+    mine = items.filter(pl.col("stin") == first)
+    body = msg.get_body(("html",)).get_content()
+    assert all(doc in body for doc in mine["doc_no"].to_list())
+    [part] = list(msg.iter_attachments())
+    sheet = pl.read_excel(io.BytesIO(part.get_content()))
+    expected = statement_frame(mine)
+    assert sheet["Document number"].to_list() == expected["Document number"].to_list()
+    assert sheet["ITC at stake"].to_list() == pytest.approx(expected["ITC at stake"].to_list())
+    assert sheet["What to fix"].to_list() == expected["What to fix"].to_list()
+    # both cases are "sent": a refused mail is retried, never dropped
+    sent = cases_of([G], ("sent",))
+    assert {first, second} <= set(sent["stin"].to_list())

@@ -103,7 +103,7 @@ with work:
                 and ui.permitted("act", "mail a supplier"):
             done = suppliers.send_statement(gstin, stin, actor, mine)
             ui.after_write()
-            (st.success if done.state in ("sent", "retrying") else st.error)(done.message)
+            (st.success if done.state == "sent" else st.warning)(done.message)
         with st.expander("The e-mail the supplier gets"):
             st.html(suppliers.statement_html(mine, ui.label_business(gstin), gstin,
                                              supplier_label(stin)))
@@ -112,8 +112,8 @@ with work:
                 and ui.permitted("act", "mail suppliers"):
             results = suppliers.send_statements(gstin, actor)
             ui.after_write()
-            sent = sum(r.state in ("sent", "retrying") for r in results)
-            st.success(f"{sent} of {len(results)} statements sent or waiting for a retry.")
+            sent = sum(r.state == "sent" for r in results)
+            st.success(f"{sent} of {len(results)} statements sent; the rest say why below.")
             st.dataframe(pl.DataFrame({"Supplier": [supplier_label(r.stin) for r in results],
                                        "Outcome": [r.message for r in results]}),
                          hide_index=True, use_container_width=True)

@@ -15,7 +15,7 @@ from core.suppliers.master import company_of, names_of, split_emails, supplier_o
 from core.suppliers.statement import statement_excel, statement_html, statement_subject
 from core.suppliers.worklist import worklist
 
-MOVED = ("sent", "retrying")
+MOVED = ("sent", "retrying", "refused")   # refused and retrying: core.mail tries again
 
 
 @dataclass
@@ -26,7 +26,8 @@ class SendResult:
 
 
 def _business_name(gstin: str) -> str:
-    return next((b["name"] for b in list_businesses() if b["gstin"] == gstin), gstin)
+    names = list_businesses([gstin])["name"].to_list()
+    return names[0] if names else gstin
 
 
 def send_statement(gstin: str, stin: str, actor: str, items: pl.DataFrame | None = None,

@@ -21,7 +21,8 @@ DOC_TYPES = {"INV": "Invoice", "CRN": "Credit note", "DBN": "Debit note"}
 
 def statement_frame(items: pl.DataFrame) -> pl.DataFrame:
     """The statement's rows, in words (the Excel sheet and the mail's table)."""
-    return items.sort(["itc", "doc_no"], descending=[True, False]).select(
+    return items.sort(["itc", "doc_no", "kind"], descending=[True, False, False],
+                      maintain_order=True).select(
         pl.col("kind").replace_strict(KINDS, default="").alias(HEADERS["kind"]),
         (pl.col("ret_period").str.slice(0, 2).replace_strict(MONTHS, default="") + " "
          + pl.col("ret_period").str.slice(2)).alias(HEADERS["ret_period"]),

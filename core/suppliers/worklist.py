@@ -9,8 +9,8 @@ Kinds:
 - `missing_on_portal`: a books invoice or debit note no IMS record carries;
 - `credit_note_awaited`: a books credit note the supplier has not reported yet.
 
-The last two come from the latest finished reconciliation of the business (the books
-documents it left unmatched); the first three from the IMS records as the last sync left them.
+The last two come from the latest finished IMS-vs-books reconciliation of the business (the
+books documents it left unmatched: every sync runs it, whatever the sync source); the first three from the IMS records as the last sync left them.
 """
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def _books_rows(con, gstin: str) -> list[dict]:
                ({TAX.format(a='p.')}) AS b_tax
         FROM reco_results x JOIN current_purchase_docs p ON p.doc_id = x.pr_doc_id
         WHERE x.run_id = (SELECT max(run_id) FROM reco_runs WHERE rtin = ?
-                          AND kind IN ('ims_vs_pr', '2a_vs_pr') AND finished_at IS NOT NULL)
+                          AND kind = 'ims_vs_pr' AND finished_at IS NOT NULL)
           AND x.match_status = 'missing_in_portal' AND x.ims_record_id IS NULL
           AND NOT p.no_tax AND coalesce(p.rcm, 'N') <> 'Y' AND p.doc_type <> 'BOE'
           AND p.rtin = ?""", [gstin, gstin])
@@ -167,8 +167,9 @@ def worklist(gstin: str, today: dt.date | None = None) -> pl.DataFrame:
               "to_fix": pl.Utf8, "deadline": pl.Date, "deadline_words": pl.Utf8,
               "item_key": pl.Utf8}
     frame = pl.DataFrame(out, schema=schema) if out else pl.DataFrame(schema=schema)
-    return frame.unique("item_key", keep="first").sort(
-        ["itc", "stin", "doc_no"], descending=[True, False, False])
+    return frame.unique("item_key", keep="first", maintain_order=True).sort(
+        ["itc", "stin", "doc_no", "kind"], descending=[True, False, False, False],
+        maintain_order=True)
 
 
 def by_supplier(items: pl.DataFrame) -> pl.DataFrame:
