@@ -18,7 +18,7 @@ import datetime as dt
 
 import polars as pl
 
-from core.calendar import business_calendar, day_text
+from core.calendar import business_calendar, day_text, first_2b_period_sql
 from core.calendar.deadlines import section_16_4_limit
 from core.figures import indian
 from core.periods import period_words
@@ -53,15 +53,24 @@ def _shown(field: str, value) -> str:
     return str(value)
 
 
+def _differs(field: str, portal, books) -> bool:
+    if books is None or (field == "pos" and not portal):   # a portal without POS: not asked
+        return False
+    if field in MONEY:
+        return abs(float(portal or 0) - float(books or 0)) >= 0.01
+    if field == "doc_no":
+        return str(portal or "").strip().upper() != str(books).strip().upper()
+    return portal != books
+
+
 def amend_words(row: dict) -> str:
-    """'taxable value 1,00,000.00 -> 95,000.00; IGST 18,000.00 -> 17,100.00' (portal -> books)."""
+    """'taxable value 1,00,000.00 -> 95,000.00; IGST 18,000.00 -> 17,100.00' (portal -> books):
+    every field where the portal's document and the books' differ."""
     parts = []
-    for token in str(row.get("reasons") or "").split(";"):
-        if token not in FIELDS:
-            continue
-        field, words = FIELDS[token]
+    for field, words in FIELDS.values():
         portal, books = row.get(f"p_{field}"), row.get(f"b_{field}")
-        parts.append(f"{words} {_shown(field, portal)} -> {_shown(field, books)}")
+        if _differs(field, portal, books):
+            parts.append(f"{words} {_shown(field, portal)} -> {_shown(field, books)}")
     return "; ".join(parts)
 
 
@@ -73,6 +82,7 @@ def _record_rows(con, gstin: str) -> list[dict]:
     cur = con.execute(f"""
         SELECT r.record_id, r.rtin, r.section, r.stin, r.doc_type, r.doc_no, r.doc_no_key, r.fy,
                r.doc_date, r.rtnprd AS ret_period, r.srcfilstatus, r.match_status, r.reasons,
+               {first_2b_period_sql('r')} AS period_2b,
                r.pos AS p_pos, r.doc_date AS p_doc_date, r.doc_no AS p_doc_no,
                r.txval AS p_txval, r.igst AS p_igst, r.cgst AS p_cgst, r.sgst AS p_sgst,
                r.cess AS p_cess, ({TAX.format(a='r.')}) AS p_tax,
@@ -134,8 +144,9 @@ def worklist(gstin: str, today: dt.date | None = None) -> pl.DataFrame:
             what = amend_words(r)
             fix = (f"Amend to our books' values: {what}" if what else
                    "Amend the document: it differs from our books")
-        limit = (calendar.credit_note_limit(r["ret_period"])
-                 if r["doc_type"] == "CRN" and r["ret_period"] else _limit(r["fy"]))
+        first_2b = r["period_2b"] or r["ret_period"]
+        limit = (calendar.credit_note_limit(first_2b)
+                 if r["doc_type"] == "CRN" and first_2b else _limit(r["fy"]))
         label = "pending limit" if r["doc_type"] == "CRN" else "section 16(4)"
         out.append({"rtin": gstin, "stin": r["stin"], "kind": kind,
                     "ret_period": r["ret_period"], "record_id": r["record_id"],
