@@ -105,8 +105,9 @@ with work:
             ui.after_write()
             (st.success if done.state == "sent" else st.warning)(done.message)
         with st.expander("The e-mail the supplier gets"):
-            st.html(suppliers.statement_html(mine, ui.label_business(gstin), gstin,
-                                             supplier_label(stin)))
+            st.html(suppliers.statement_html(
+                mine, ui.label_business(gstin).rsplit(" · ", 1)[0], gstin,
+                f"{names.get(stin) or stin} ({stin})"))
         if st.button("Send statements to every supplier with open items",
                      disabled=not ui.can("act"), key="sup_bulk") \
                 and ui.permitted("act", "mail suppliers"):
@@ -114,9 +115,8 @@ with work:
             ui.after_write()
             sent = sum(r.state == "sent" for r in results)
             st.success(f"{sent} of {len(results)} statements sent; the rest say why below.")
-            st.dataframe(pl.DataFrame({"Supplier": [supplier_label(r.stin) for r in results],
-                                       "Outcome": [r.message for r in results]}),
-                         hide_index=True, use_container_width=True)
+            st.table(pl.DataFrame({"Supplier": [supplier_label(r.stin) for r in results],
+                                   "Outcome": [r.message for r in results]}))
 
 with cases_tab:
     cases = ui.cached(suppliers.cases_of, [gstin])
