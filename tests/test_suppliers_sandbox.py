@@ -26,6 +26,7 @@ from core.suppliers import (
     review_cases,
     rule_37a_flags,
     save_supplier,
+    send_reminders,
     send_statements,
     statement_frame,
     worklist,
@@ -230,3 +231,13 @@ def test_statements_mailed_in_bulk_arrive_and_their_attachment_is_the_worklist(w
     # both cases are "sent": a refused mail is retried, never dropped
     sent = cases_of([G], ("sent",))
     assert {first, second} <= set(sent["stin"].to_list())
+    # no reply for the reminder setting's days: the worker's reminder mails the open records
+    smtp_server.messages.clear()
+    assert send_reminders(G, "worker") == []                   # not due yet
+    with connect() as con:
+        con.execute("UPDATE supplier_cases SET sent_at = sent_at - INTERVAL 8 DAY, "
+                    "reminded_at = NULL WHERE rtin = ? AND stin = ?", [G, first])
+    assert [r.state for r in send_reminders(G, "worker")] == ["sent"]
+    [again] = smtp_server.messages
+    assert again.envelope_to == ["a@first.test", "b@first.test"]
+    assert send_reminders(G, "worker") == []                   # the next one waits again

@@ -123,7 +123,14 @@ with cases_tab:
     due = suppliers.reminders_due([gstin])
     if not due.is_empty():
         st.warning(f"{len(due)} sent case(s) have had no reply for "
-                   f"{suppliers.reminder_days()} days or more: send a reminder.")
+                   f"{suppliers.reminder_days()} days or more. The worker mails a reminder "
+                   "after its next sync, or send it now.")
+        if st.button("Send reminders now", disabled=not ui.can("act"), key="sup_remind") \
+                and ui.permitted("act", "mail suppliers"):
+            reminded = suppliers.send_reminders(gstin, actor)
+            ui.after_write()
+            st.table(pl.DataFrame({"Supplier": [supplier_label(r.stin) for r in reminded],
+                                   "Outcome": [r.message for r in reminded]}))
     if cases.is_empty():
         st.info("No open follow-up case. Open one from the worklist.")
     else:
@@ -188,6 +195,17 @@ with compliance_tab:
             pl.col("itc").alias("ITC at stake (₹)"),
             pl.col("state").alias("Where it stands")), hide_index=True,
             use_container_width=True)
+    filings = ui.cached(suppliers.compliance, [gstin])
+    if not filings.is_empty():
+        st.subheader("Returns filed, per supplier and period (from GSTR-2A)")
+        names.update(ui.cached(suppliers.names_of, [gstin], sorted(set(filings["stin"]))))
+        said = {"Y": "filed", "N": "not filed"}
+        st.dataframe(labelled(filings).select(
+            "Supplier", period_text("ret_period").alias("Return period"),
+            pl.col("gstr1_filed").replace_strict(said, default="not stated").alias("GSTR-1"),
+            pl.col("gstr3b_filed").replace_strict(said, default="not stated").alias("GSTR-3B"),
+            day_words("cancelled_on").alias("Registration cancelled on")),
+            hide_index=True, use_container_width=True)
     cancelled = ui.cached(suppliers.cancelled_suppliers, [gstin])
     if not cancelled.is_empty():
         st.subheader("Registration cancelled")

@@ -23,7 +23,7 @@ from core.portal import GstnClient
 from core.portal import sessions as gsp_sessions
 from core.schedule.status import slot_states
 from core.store import connect
-from core.suppliers import review_cases
+from core.suppliers import review_cases, send_reminders
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,10 @@ def fetch_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
 def sync_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
     """Recommendations onto the IMS records (core.ims.sync)."""
     done = apply_sync(gstin, actor="worker", job_run_id=run_id)
-    return {**done, "supplier_cases": review_cases(gstin)}
+    reviewed = review_cases(gstin)             # fixed records are not reminded of
+    reminded = send_reminders(gstin)
+    return {**done, "supplier_cases": reviewed,
+            "supplier_reminders": sum(r.state == "sent" for r in reminded)}
 
 
 def poll_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:

@@ -40,7 +40,7 @@ from core.suppliers.master import (
     suppliers_of,
     template_file,
 )
-from core.suppliers.sending import SendResult, send_statement, send_statements
+from core.suppliers.sending import SendResult, send_reminders, send_statement, send_statements
 from core.suppliers.statement import statement_excel, statement_frame, statement_html
 from core.suppliers.worklist import KINDS, by_supplier, worklist
 
@@ -50,6 +50,6 @@ __all__ = ["COLUMNS", "DEFAULT_REMINDER_DAYS", "KINDS", "OPEN_STATES", "REMINDER
            "display_name", "export_suppliers", "fill_names", "hold_payment_list",
            "import_suppliers", "move_case", "names_of", "note_case", "open_case",
            "read_supplier_file", "reminder_days", "reminders_due", "review_cases",
-           "rule_37a_dates", "rule_37a_flags", "save_supplier", "send_statement",
+           "rule_37a_dates", "rule_37a_flags", "save_supplier", "send_reminders", "send_statement",
            "send_statements", "statement_excel", "statement_frame", "statement_html",
            "supplier_of", "suppliers_of", "template_file", "worklist"]

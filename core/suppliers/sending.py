@@ -10,7 +10,7 @@ import polars as pl
 
 from core.business import list_businesses
 from core.mail import send_mail
-from core.suppliers.cases import move_case, open_case
+from core.suppliers.cases import case_items, move_case, open_case, reminders_due
 from core.suppliers.master import company_of, names_of, split_emails, supplier_of
 from core.suppliers.statement import statement_excel, statement_html, statement_subject
 from core.suppliers.worklist import worklist
@@ -52,6 +52,22 @@ def send_statement(gstin: str, stin: str, actor: str, items: pl.DataFrame | None
         case_id = open_case(gstin, stin, items, actor)
         move_case(case_id, "sent", actor, f"statement mailed to {', '.join(to)}")
     return SendResult(stin, outcome.state, outcome.message)
+
+
+def send_reminders(gstin: str, actor: str = "worker") -> list[SendResult]:
+    """Sent cases of `gstin` with no reply for the reminder setting's days: their records not
+    yet fixed are mailed again as a reminder (the case's reminder time moves on, so the next
+    one waits as long again)."""
+    results = []
+    for case in reminders_due([gstin]).iter_rows(named=True):
+        open_items = worklist(gstin).filter(pl.col("stin") == case["stin"])
+        keys = set(case_items(case["case_id"]).filter(pl.col("fixed_at").is_null())["item_key"])
+        mine = open_items.filter(pl.col("item_key").is_in(list(keys)))
+        if mine.is_empty():
+            continue
+        results.append(send_statement(gstin, case["stin"], actor, mine,
+                                      purpose="supplier reminder"))
+    return results
 
 
 def send_statements(gstin: str, actor: str) -> list[SendResult]:
