@@ -85,11 +85,11 @@ with work:
             "Supplier", pl.col("items").alias("Documents"),
             pl.col("itc").alias("ITC at stake (₹)"),
             day_words("nearest_deadline").alias("Nearest deadline"),
-            pl.col("kinds").alias("What")), hide_index=True, use_container_width=True)
+            pl.col("kinds").alias("What")), hide_index=True, width="stretch")
         order = summary["stin"].to_list()
         stin = st.selectbox("Supplier", order, format_func=supplier_label, key="sup_supplier")
         mine = items.filter(pl.col("stin") == stin)
-        st.dataframe(words_of(mine), hide_index=True, use_container_width=True)
+        st.dataframe(words_of(mine), hide_index=True, width="stretch")
         c1, c2, c3 = st.columns(3)
         c1.download_button("Download statement (Excel)", suppliers.statement_excel(mine),
                            file_name=f"statement_{stin}.xlsx", mime=XLSX_MIME,
@@ -140,7 +140,7 @@ with cases_tab:
             day_words("due_on").alias("Due"),
             (pl.col("fixed").cast(pl.Utf8) + " of " + pl.col("items").cast(pl.Utf8))
             .alias("Documents fixed"),
-            pl.col("itc_open").alias("ITC still at stake (₹)")), hide_index=True, use_container_width=True)
+            pl.col("itc_open").alias("ITC still at stake (₹)")), hide_index=True, width="stretch")
         case_id = st.selectbox("Case", cases["case_id"].to_list(), key="sup_case",
                                format_func=lambda c: f"Case {c}")
         case = cases.filter(pl.col("case_id") == case_id).row(0, named=True)
@@ -150,7 +150,7 @@ with cases_tab:
             pl.col("doc_no").alias("Document"), pl.col("itc").alias("ITC (₹)"),
             pl.col("to_fix").alias("Asked"),
             pl.col("fixed_note").fill_null("not yet").alias("Fixed?"),
-            pl.col("fixed_at").fill_null("").alias("Seen fixed")), hide_index=True, use_container_width=True)
+            pl.col("fixed_at").fill_null("").alias("Seen fixed")), hide_index=True, width="stretch")
         if case["notes"]:
             st.text(case["notes"])
         left, right = st.columns(2)
@@ -194,7 +194,7 @@ with compliance_tab:
             "Supplier", pl.col("period").alias("Return period"),
             pl.col("itc").alias("ITC at stake (₹)"),
             pl.col("state").alias("Where it stands")), hide_index=True,
-            use_container_width=True)
+            width="stretch")
     filings = ui.cached(suppliers.compliance, [gstin])
     if not filings.is_empty():
         st.subheader("Returns filed, per supplier and period (from GSTR-2A)")
@@ -202,16 +202,18 @@ with compliance_tab:
         said = {"Y": "filed", "N": "not filed"}
         st.dataframe(labelled(filings).select(
             "Supplier", period_text("ret_period").alias("Return period"),
-            pl.col("gstr1_filed").replace_strict(said, default="not stated").alias("GSTR-1"),
-            pl.col("gstr3b_filed").replace_strict(said, default="not stated").alias("GSTR-3B"),
+            pl.col("gstr1_filed").replace_strict(said, default="not stated").fill_null("not stated")
+            .alias("GSTR-1"),
+            pl.col("gstr3b_filed").replace_strict(said, default="not stated").fill_null("not stated")
+            .alias("GSTR-3B"),
             day_words("cancelled_on").alias("Registration cancelled on")),
-            hide_index=True, use_container_width=True)
+            hide_index=True, width="stretch")
     cancelled = ui.cached(suppliers.cancelled_suppliers, [gstin])
     if not cancelled.is_empty():
         st.subheader("Registration cancelled")
         st.dataframe(cancelled.select(
             pl.col("stin").alias("Supplier GSTIN"),
-            day_words("cancelled_on").alias("Cancelled on")), hide_index=True, use_container_width=True)
+            day_words("cancelled_on").alias("Cancelled on")), hide_index=True, width="stretch")
     hold_names = suppliers.names_of([gstin], sorted(set(flags["stin"].to_list()) if
                                                     not flags.is_empty() else set()))
     hold = suppliers.hold_payment_list([gstin], today, hold_names)
@@ -240,7 +242,7 @@ with master_tab:
             pl.col("emails").fill_null("").alias("E-mails"),
             pl.col("phone").fill_null("").alias("Phone"),
             pl.col("notes").fill_null("").alias("Notes")), hide_index=True,
-            use_container_width=True)
+            width="stretch")
     a, b, c = st.columns(3)
     if a.button("Fill names from the books and the 2B", disabled=not ui.can("import"),
                 key="sup_fill") and ui.permitted("import", "change the supplier master"):
