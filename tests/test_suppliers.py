@@ -57,6 +57,10 @@ def test_a_case_is_dropped_only_with_a_reason_and_logged(company):
                            "doc_no": "A-1", "doc_no_key": "A-1", "fy": "2025-26",
                            "doc_date": None, "itc": 1800.0, "to_fix": "Report it",
                            "deadline": None, "deadline_words": "", "item_key": "k1"}])
+    with pytest.raises(suppliers.CaseError, match="not among the businesses you may see"):
+        suppliers.open_case(G, S1, items, "ana@example.com", allowed=["29AAACW1234K1Z9"])
+    with pytest.raises(suppliers.CaseError, match="not among the businesses you may see"):
+        suppliers.send_statements(G, "ana@example.com", allowed=["29AAACW1234K1Z9"])
     case_id = suppliers.open_case(G, S1, items, "ana@example.com")
     assert suppliers.open_case(G, S1, items, "ana@example.com") == case_id   # one open case
     suppliers.move_case(case_id, "sent", "ana@example.com")

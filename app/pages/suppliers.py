@@ -96,12 +96,12 @@ with work:
                            icon=":material/download:", key="sup_statement")
         if c2.button("Open a follow-up case", disabled=not ui.can("act"), key="sup_open") \
                 and ui.permitted("act", "open a case"):
-            case_id = suppliers.open_case(gstin, stin, mine, actor)
+            case_id = suppliers.open_case(gstin, stin, mine, actor, allowed=gstins)
             ui.after_write()
             st.success(f"Follow-up case {case_id} holds these {len(mine)} documents.")
         if c3.button("Send statement by e-mail", disabled=not ui.can("act"), key="sup_send") \
                 and ui.permitted("act", "mail a supplier"):
-            done = suppliers.send_statement(gstin, stin, actor, mine)
+            done = suppliers.send_statement(gstin, stin, actor, mine, allowed=gstins)
             ui.after_write()
             (st.success if done.state == "sent" else st.warning)(done.message)
         with st.expander("The e-mail the supplier gets"):
@@ -111,7 +111,7 @@ with work:
         if st.button("Send statements to every supplier with open items",
                      disabled=not ui.can("act"), key="sup_bulk") \
                 and ui.permitted("act", "mail suppliers"):
-            results = suppliers.send_statements(gstin, actor)
+            results = suppliers.send_statements(gstin, actor, allowed=gstins)
             ui.after_write()
             sent = sum(r.state == "sent" for r in results)
             st.success(f"{sent} of {len(results)} statements sent; the rest say why below.")
@@ -127,7 +127,7 @@ with cases_tab:
                    "after its next sync, or send it now.")
         if st.button("Send reminders now", disabled=not ui.can("act"), key="sup_remind") \
                 and ui.permitted("act", "mail suppliers"):
-            reminded = suppliers.send_reminders(gstin, actor)
+            reminded = suppliers.send_reminders(gstin, actor, allowed=gstins)
             ui.after_write()
             st.table(pl.DataFrame({"Supplier": [supplier_label(r.stin) for r in reminded],
                                    "Outcome": [r.message for r in reminded]}))

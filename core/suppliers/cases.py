@@ -43,10 +43,18 @@ def _log(con, actor: str, rtin: str, record_id, what: str, note: str) -> None:
                 [utc_now(), actor, rtin, record_id, what, note])
 
 
+def check_allowed(gstin: str, allowed: list[str] | None) -> None:
+    """CaseError unless `gstin` is among the businesses the user may see (None: all)."""
+    if allowed is not None and gstin not in allowed:
+        raise CaseError(f"{gstin} is not among the businesses you may see")
+
+
 def open_case(gstin: str, stin: str, items: pl.DataFrame, actor: str,
-              due_on: dt.date | None = None, notes: str = "") -> int:
+              due_on: dt.date | None = None, notes: str = "",
+              allowed: list[str] | None = None) -> int:
     """A case with supplier `stin` of `gstin` for these worklist items (an open case of the
     supplier takes the new items instead) -> its id."""
+    check_allowed(gstin, allowed)
     if items.is_empty():
         raise CaseError(f"Nothing to follow up with {stin}: no open items")
     now = utc_now()

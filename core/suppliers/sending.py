@@ -10,7 +10,7 @@ import polars as pl
 
 from core.business import list_businesses
 from core.mail import send_mail
-from core.suppliers.cases import case_items, move_case, open_case, reminders_due
+from core.suppliers.cases import case_items, check_allowed, move_case, open_case, reminders_due
 from core.suppliers.master import company_of, names_of, split_emails, supplier_of
 from core.suppliers.statement import statement_excel, statement_html, statement_subject
 from core.suppliers.worklist import worklist
@@ -31,9 +31,12 @@ def _business_name(gstin: str) -> str:
 
 
 def send_statement(gstin: str, stin: str, actor: str, items: pl.DataFrame | None = None,
-                   purpose: str = "supplier statement") -> SendResult:
+                   purpose: str = "supplier statement",
+                   allowed: list[str] | None = None) -> SendResult:
     """Mail `stin` its statement for `gstin`; its case (opened if none) becomes sent when the
-    mail went out or waits for a retry."""
+    mail went out or waits for a retry. `allowed`: the businesses the user may see (None:
+    all, the worker)."""
+    check_allowed(gstin, allowed)
     items = worklist(gstin).filter(pl.col("stin") == stin) if items is None else items
     master = supplier_of(company_of(gstin), stin) or {}
     to = split_emails(master.get("emails"))
@@ -54,10 +57,12 @@ def send_statement(gstin: str, stin: str, actor: str, items: pl.DataFrame | None
     return SendResult(stin, outcome.state, outcome.message)
 
 
-def send_reminders(gstin: str, actor: str = "worker") -> list[SendResult]:
+def send_reminders(gstin: str, actor: str = "worker",
+                   allowed: list[str] | None = None) -> list[SendResult]:
     """Sent cases of `gstin` with no reply for the reminder setting's days: their records not
     yet fixed are mailed again as a reminder (the case's reminder time moves on, so the next
     one waits as long again)."""
+    check_allowed(gstin, allowed)
     results = []
     for case in reminders_due([gstin]).iter_rows(named=True):
         open_items = worklist(gstin).filter(pl.col("stin") == case["stin"])
@@ -70,8 +75,10 @@ def send_reminders(gstin: str, actor: str = "worker") -> list[SendResult]:
     return results
 
 
-def send_statements(gstin: str, actor: str) -> list[SendResult]:
+def send_statements(gstin: str, actor: str,
+                    allowed: list[str] | None = None) -> list[SendResult]:
     """Every supplier of `gstin` with open items gets its statement (bulk)."""
+    check_allowed(gstin, allowed)
     items = worklist(gstin)
     return [send_statement(gstin, stin, actor, items.filter(pl.col("stin") == stin))
             for stin in items["stin"].unique(maintain_order=True).to_list()]
