@@ -19,6 +19,10 @@ commands for businesses and settings (docs/interfaces.md).
                                                          pending limits (docs/month-close.md)
     python worker.py fetch-2b --gstin G --period MMYYYY [--regenerate]
                                               fetch a period's GSTR-2B (regenerate it first)
+    python worker.py mail test --to ADDRESS | retry | log [--limit N]
+                                              a test mail, retry due mails now, the mail log
+    python worker.py digest --now | --email E            send today's digests now, or print
+                                                         one user's (docs/mail.md)
     python worker.py settings show                       the settings in effect
     python worker.py settings set KEY VALUE              change one setting:
         fetch_time   H:MM or HH:MM (24-hour, IMS_TZ), for every business

@@ -261,7 +261,8 @@ def visible_gstins(user: User | None) -> list[str]:
 
 
 def account_box(user: User) -> None:
-    """Sidebar: who is logged in, change own password, log out (set-up mode: the warning)."""
+    """Sidebar: who is logged in, change own password, own daily digest, log out (set-up mode:
+    the warning)."""
     if user is SETUP_USER:
         st.sidebar.error("Set-up mode: no user exists yet, so anyone who opens this app acts as "
                          "admin. Create the first admin on the Users page (or with `python -m "
@@ -271,9 +272,20 @@ def account_box(user: User) -> None:
         st.caption(f"Logged in as **{user.email}** ({user.role})")
         with st.popover("Change my password", icon=":material/key:"):
             _change_own_password(user)
+        _digest_choice(user)
         if st.button("Log out", icon=":material/logout:", key="auth_logout"):
             logout("logout", "You are logged out.")
             st.rerun()
+
+
+def _digest_choice(user: User) -> None:
+    """The user's own daily digest by mail, on or off (docs/mail.md)."""
+    on = auth.digest_opt_in(user)
+    chosen = st.toggle("Daily digest by mail", value=on, key="own_digest",
+                       help=f"One mail a day to {user.email} about the businesses you may see")
+    if chosen != on:
+        auth.set_digest_opt_in(user.email, chosen, user)
+        st.toast("Daily digest " + ("on." if chosen else "off."))
 
 
 def _change_own_password(user: User) -> None:

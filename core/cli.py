@@ -4,7 +4,8 @@ Each package brings its own commands; this module only puts them on one parser:
 - the worker's (core/schedule/cli.py): `run`, `once`, `fetch`, `sync`, `poll`, `status`,
   `settings show | set`;
 - `businesses ...` (core/business/cli.py, with the calendar's `set-frequency` and `set-date`),
-  `calendar` (core/calendar/cli.py), `fetch-2b` (core/gstr2b/cli.py);
+  `calendar` (core/calendar/cli.py), `fetch-2b` (core/gstr2b/cli.py), `mail` (core/mail/cli.py),
+  `digest` (core/digest/cli.py);
 - whole command lines of their own, handed the rest of the arguments: `reco` (core/reco/cli.py),
   `itc-summary` (core/month_close/cli.py), `purchase` (core/purchase/cli.py), `users` (core/auth/cli.py), `store` (backups,
   core/backup/cli.py).
@@ -26,7 +27,9 @@ from core.backup import cli as store_cli
 from core.business import SettingsError
 from core.business import cli as business_cli
 from core.calendar import cli as calendar_cli
+from core.digest import cli as digest_cli
 from core.gstr2b import cli as gstr2b_cli
+from core.mail import cli as mail_cli
 from core.month_close import cli as itc_summary_cli
 from core.purchase import cli as purchase_cli
 from core.reco import cli as reco_cli
@@ -57,6 +60,8 @@ def parser(prog: str = "python -m core", description: str | None = None,
     schedule_cli.add_commands(sub)
     calendar_cli.add_commands(sub, business_cli.add_commands(sub))
     gstr2b_cli.add_commands(sub)
+    mail_cli.add_commands(sub)
+    digest_cli.add_commands(sub)
     for name, (_, text) in HANDED_ON.items() if handed_on else ():
         # listed here; main() hands it the rest of the line before this parser reads it
         sub.add_parser(name, help=text, add_help=False).add_argument(

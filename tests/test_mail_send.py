@@ -3,15 +3,18 @@ recipients, subject, body and attachment arrive; a refused recipient and a serve
 end in a clear state, are retried, and are sent once the server takes them."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 
 import openpyxl
 import pytest
 
+from core.cli import main as command_line
 from core.clock import utc_now
 from core.mail import mail_log, retry_due_mails, save_smtp_settings, send_mail, send_test_mail
 from core.store import connect
+from tests.mailserver import MailServer, self_signed_certificate
 
 pytestmark = pytest.mark.slow
 
@@ -122,3 +125,41 @@ def test_the_test_mail_says_what_the_server_answered_and_is_not_retried(mail_sto
     assert (bad.state, bad.message) == (
         "failed", "not sent: 'not an address' is not an e-mail address (name@example.com)")
     assert [r["state"] for r in mail_log()] == ["failed", "failed", "sent"]
+
+
+def test_the_mail_commands_send_a_test_mail_and_print_the_log(mail_store, smtp_server, capsys):
+    assert command_line(["mail", "test", "--to", "ops@firm.test"]) == 0
+    assert "mail test: sent: accepted by 127.0.0.1 (250" in capsys.readouterr().out
+    assert smtp_server.messages[0].envelope_to == ["ops@firm.test"]
+    assert command_line(["mail", "test", "--to", "ops at firm"]) == 2
+    assert "--to: 'ops at firm' is not an e-mail address" in capsys.readouterr().err
+    assert command_line(["mail", "log"]) == 0
+    out = capsys.readouterr().out
+    assert "cli -> ops@firm.test  [test] IMS Reco Sync: test mail" in out
+    assert "sent: sent: accepted by 127.0.0.1" in out
+    assert command_line(["mail", "retry"]) == 0
+    assert capsys.readouterr().out == "no mail is due for a retry\n"
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_a_secure_server_with_a_login_takes_the_mail_and_refuses_a_wrong_password(
+        security, db_file, tmp_path, monkeypatch):
+    cert = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))       # the client trusts this server
+    server = MailServer(security, cert, logins={"gst-team": "s3cret pass"})
+    server.start()
+    try:
+        with connect() as con:
+            save_smtp_settings(con, dataclasses.replace(server.settings, user="gst-team"))
+        monkeypatch.setenv("IMS_SMTP_PASSWORD", "not it")
+        wrong = send_test_mail(None, to="ops@firm.test", sent_by="cli")
+        assert wrong.state == "failed"
+        assert wrong.message.startswith("failed after 1 attempt: the mail server refused the "
+                                        "login of gst-team (535")
+        monkeypatch.setenv("IMS_SMTP_PASSWORD", "s3cret pass")
+        right = send_test_mail(None, to="ops@firm.test", sent_by="cli")
+        assert right.state == "sent", right.message
+        [msg] = server.messages
+        assert msg.envelope_to == ["ops@firm.test"]
+    finally:
+        server.stop()

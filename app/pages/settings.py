@@ -1,11 +1,12 @@
-"""Settings: IMS auto-fetch and sync source, businesses, reconciliation rules, GSP connection."""
+"""Settings: IMS auto-fetch and sync source, businesses, reconciliation rules, GSP connection,
+backups, e-mail (the mail server, a test mail, the daily digest, the mail log)."""
 from __future__ import annotations
 
 import datetime as dt
 
 import streamlit as st
 
-from app import auth_ui, backup_ui, ui
+from app import auth_ui, backup_ui, mail_ui, ui
 from app.deadlines_ui import show_calendar_settings
 from app.gsp_connect import show_gsp_sessions
 from app.sync_now import sync_now_block
@@ -141,3 +142,4 @@ if right.button("Test connection"):
 
 show_gsp_sessions(gstins, actor)
 backup_ui.backup_settings_section(actor)
+mail_ui.mail_settings_section(actor)

@@ -1,5 +1,5 @@
 """Users (admins only): who may log in, their role and GSTINs; add, edit, disable, reset
-password, unlock a locked login; the session timeout; the audit log of logins and user
+password, unlock a locked login, the daily digest by mail; the session timeout; the audit log of logins and user
 changes."""
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ st.table(
       "Locked until": when(u["locked_until"]) or "not locked",
       "Failed logins in a row": count_words(u["failed_logins"]),
       "Open sessions": count_words(auth.open_sessions(u["user_id"])),
+      "Daily digest": "on" if u["digest_opt_in"] else "off",
       "Created by": u["created_by"] or ""} for u in users],
     hide_index=True)
 
@@ -79,11 +80,14 @@ if emails:
         current = [g for g in (row["gstins"] or "").split(", ") if g]
         new_grants = st.multiselect("GSTINs", list(gstin_names), default=current, format_func=label)
         enabled = st.toggle("Can log in", value=not row["disabled"])
+        digest = st.toggle("Daily digest by mail", value=row["digest_opt_in"])
         if st.form_submit_button("Save changes", type="primary"):
             try:
                 auth.set_role(chosen_email, new_role, admin)
                 auth.grant_gstins(chosen_email, new_grants, admin)
                 auth.disable_user(chosen_email, admin, disabled=not enabled)
+                if digest != row["digest_opt_in"]:
+                    auth.set_digest_opt_in(chosen_email, digest, admin)
                 flash("success", f"Saved {chosen_email}.")
                 st.rerun()
             except auth.AuthError as exc:

@@ -124,10 +124,11 @@ def list_users() -> list[dict]:
         cur = con.execute("""
             SELECT u.user_id, u.email, u.role, u.disabled, u.failed_logins, u.locked_until,
                    u.last_login_at, u.created_at, u.created_by,
+                   coalesce(u.digest_opt_in, true) AS digest_opt_in,
                    coalesce(string_agg(g.gstin, ', ' ORDER BY g.gstin), '') AS gstins
             FROM users u LEFT JOIN user_gstins g USING (user_id)
             GROUP BY u.user_id, u.email, u.role, u.disabled, u.failed_logins, u.locked_until,
-                     u.last_login_at, u.created_at, u.created_by
+                     u.last_login_at, u.created_at, u.created_by, u.digest_opt_in
             ORDER BY u.email""")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
@@ -188,6 +189,27 @@ def disable_user(email: str, actor: User | str, disabled: bool = True) -> User:
         detail = f"{user.email}; {ended} session(s) ended" if disabled else user.email
         record_audit(by, "user_disabled" if disabled else "user_enabled", detail, con)
     return User(user.user_id, user.email, user.role, disabled)
+
+
+def set_digest_opt_in(email: str, on: bool, actor: User | str) -> User:
+    """Whether the user gets the daily digest by mail: a user chooses for their own account,
+    an admin (or the CLI) for anyone's (PermissionDenied for anyone else)."""
+    own = isinstance(actor, User) and actor.email == normalise_email(email)
+    by = actor.email if own else actor_name(actor)
+    with connect() as con, transaction(con):
+        user = _existing(con, email)
+        con.execute("UPDATE users SET digest_opt_in = ?, updated_at = ? WHERE user_id = ?",
+                    [bool(on), utc_now(), user.user_id])
+        record_audit(by, "digest_on" if on else "digest_off", user.email, con)
+    return user
+
+
+def digest_opt_in(user: User) -> bool:
+    """Does the user get the daily digest (on unless they turned it off)?"""
+    with connect() as con:
+        rows = con.execute("SELECT coalesce(digest_opt_in, true) FROM users WHERE user_id = ?",
+                           [user.user_id]).fetchall()
+    return bool(rows and rows[0][0])
 
 
 def reset_password(email: str, new_password: str, actor: User | str,

@@ -16,6 +16,7 @@ from core.mail.outbox import (
     STATES,
     MailOutcome,
     mail_log,
+    mail_log_table,
     retry_due_mails,
     send_mail,
     send_test_mail,
@@ -33,5 +34,5 @@ from core.mail.settings import (
 
 __all__ = ["MAX_ATTEMPTS", "PASSWORD_ENV", "RETRY_MINUTES", "SECURITIES", "STATES",
            "STATE_WORDS", "MailOutcome", "MailSettingsError", "SmtpSettings", "email_problem",
-           "mail_log", "read_smtp_settings", "retry_due_mails", "save_smtp_settings",
+           "mail_log", "mail_log_table", "read_smtp_settings", "retry_due_mails", "save_smtp_settings",
            "send_mail", "send_test_mail", "smtp_password"]

@@ -19,7 +19,7 @@ from core.clock import to_store, utc_now
 from core.mail.settings import SmtpSettings, email_problem, read_smtp_settings, smtp_password
 from core.mail.transport import Delivery, deliver
 from core.store import connect, transaction
-from core.timefmt import shown_clock
+from core.timefmt import shown_clock, shown_time
 
 STATES = ("sent", "refused", "retrying", "failed")
 STATE_WORDS = {"sent": "sent", "refused": "refused by the server", "retrying": "will retry",
@@ -172,6 +172,19 @@ def mail_log(store=None, limit: int = 500) -> list[dict]:
     names = ("mail_id", "created_at", "sent_by", "purpose", "business_id", "recipients",
              "subject", "attachments", "state", "answer", "attempts", "next_try_at", "sent_at")
     return [dict(zip(names, r, strict=True)) for r in rows]
+
+
+def mail_log_table(store=None, limit: int = 500) -> list[dict]:
+    """The mail log as people read it (the Settings page and its download): times in the
+    business time zone, the state and the server's answer in words."""
+    return [{"#": r["mail_id"], "When": shown_time(r["created_at"]), "Sent by": r["sent_by"],
+             "Purpose": r["purpose"], "Business": r["business_id"] or "",
+             "To": r["recipients"].replace(",", ", "), "Subject": r["subject"],
+             "Attachments": r["attachments"].replace(",", ", "),
+             "State": STATE_WORDS.get(r["state"], r["state"]),
+             "Server's answer": r["answer"], "Attempts": r["attempts"],
+             "Sent at": shown_time(r["sent_at"])}
+            for r in mail_log(store, limit)]
 
 
 def send_test_mail(store=None, *, to: str, sent_by: str) -> MailOutcome:

@@ -54,9 +54,9 @@ def read_smtp_settings(con) -> SmtpSettings:
                         user=values["smtp_user"] or "", from_address=values["smtp_from"] or "")
 
 
-def save_smtp_settings(con, settings: SmtpSettings) -> SmtpSettings:
-    """Check and keep the settings (one transaction is the caller's); raises
-    MailSettingsError naming the field."""
+def save_smtp_settings(con, settings: SmtpSettings, actor: str = "") -> SmtpSettings:
+    """Check and keep the settings (one transaction is the caller's; `actor`: who, for the
+    action log); raises MailSettingsError naming the field."""
     host = settings.host.strip()
     if not host or any(c.isspace() for c in host):
         raise MailSettingsError("Host: give the mail server's name, e.g. smtp.example.com")
@@ -76,6 +76,10 @@ def save_smtp_settings(con, settings: SmtpSettings) -> SmtpSettings:
     for key, value in zip(_KEYS, (clean.host, clean.port, clean.security, clean.user,
                                   clean.from_address), strict=True):
         put_setting(con, key, str(value))
+    if actor:
+        con.execute("INSERT INTO action_log (actor, kind, note) VALUES (?, 'settings', ?)",
+                    [actor, (f"mail server {clean.host}:{clean.port} ({clean.security}), "
+                             f"user {clean.user or 'none'}, from {clean.from_address}")])
     return clean
 
 
@@ -83,12 +87,12 @@ def smtp_password() -> tuple[str | None, str]:
     """(the password, where it comes from in words), or (None, "") when none is set."""
     password = os.environ.get(PASSWORD_ENV)
     if password:
-        return password, f"{PASSWORD_ENV} in the environment"
+        return password, f"`{PASSWORD_ENV}` in the environment"
     try:
         with SECRETS_FILE.open("rb") as f:
             password = tomllib.load(f).get(SECRETS_KEY)
     except (OSError, tomllib.TOMLDecodeError):
         password = None
     if password:
-        return str(password), f"{SECRETS_KEY} in {SECRETS_FILE}"
+        return str(password), f"`{SECRETS_KEY}` in `{SECRETS_FILE}`"
     return None, ""

@@ -51,8 +51,8 @@ def deliver(settings: SmtpSettings, password: str | None, message: str,
         if settings.user:
             if not password:
                 return Delivery([], {}, "the mail server needs a password for "
-                                f"{settings.user}: set IMS_SMTP_PASSWORD or smtp_password in "
-                                ".streamlit/secrets.toml")
+                                f"{settings.user}: set `IMS_SMTP_PASSWORD` or `smtp_password` in "
+                                "`.streamlit/secrets.toml`")
             smtp.login(settings.user, password)
         code, text = smtp.mail(settings.from_address)
         if code != 250:

@@ -30,7 +30,7 @@ log = logging.getLogger("worker")
 
 def cmd_loop(args) -> int:
     _lock = start_locked()
-    worker, stop = Worker(backups=True), threading.Event()
+    worker, stop = Worker(backups=True, mail=True), threading.Event()
     install_stop_handler(worker, stop)
     log.info("worker started (pid %d, database %s, IMS_TZ %s)", os.getpid(), db_path(),
              business_tz().key)
@@ -44,7 +44,7 @@ def cmd_loop(args) -> int:
 
 def cmd_once(args) -> int:
     _lock = start_locked()
-    worker = Worker(backups=True)
+    worker = Worker(backups=True, mail=True)
     install_stop_handler(worker, threading.Event())
     try:
         results = worker.tick()

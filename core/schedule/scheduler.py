@@ -15,10 +15,12 @@ from collections.abc import Callable
 from core.backup import BACKUP, backup_job, due_backup
 from core.business import load_businesses
 from core.clock import SystemClock, to_store
+from core.digest import DIGEST, digest_job, due_digest, mail_job_failures
 from core.gstr2b import due_2b_jobs, fetch_due_2b
 from core.ims import apply_sync, gstins_with_pending_uploads, ingest_business, poll_uploads
 from core.jobs import FETCH, GSTR2B, POLL, SYNC, DueJob, JobResult, due_jobs
 from core.jobs import runs as jobs
+from core.mail import retry_due_mails
 from core.portal import GstnClient
 from core.portal import sessions as gsp_sessions
 from core.schedule.status import slot_states
@@ -70,10 +72,13 @@ class Worker:
     `clock` and `jobs` are injectable; the schedule itself is read from the store on every
     tick, so changes made in the app apply without a restart."""
 
-    def __init__(self, clock=None, jobs: dict | None = None, backups: bool = False):
+    def __init__(self, clock=None, jobs: dict | None = None, backups: bool = False,
+                 mail: bool = False):
         self.clock = clock or SystemClock()
-        self.jobs = {**default_jobs(), BACKUP: backup_job(self.clock), **(jobs or {})}
+        self.jobs = {**default_jobs(), BACKUP: backup_job(self.clock),
+                     DIGEST: digest_job(self.clock), **(jobs or {})}
         self.backups = backups  # the daily backup: the worker process takes it (worker.py)
+        self.mail = mail        # the digest, job-failure mails and mail retries (worker.py)
         self.started_at = self.clock.now()
         self.busy = False  # True while a job's work runs (SIGTERM may interrupt it then)
 
@@ -90,7 +95,9 @@ class Worker:
         refreshed = [self.run(gsp_sessions.REFRESH_JOB, g, None, "schedule")
                      for g in gsp_sessions.sessions_due_for_refresh(to_store(self.clock.now()))]
         results = [self.run(j.job, j.gstin, j.slot, j.triggered_by) for j in self.due()]
-        return refreshed + results + self.gstr2b() + self.poll() + self.backup()
+        done = refreshed + results + self.gstr2b() + self.poll() + self.backup() + self.digest()
+        self.mails()
+        return done
 
     def gstr2b(self) -> list[JobResult]:
         """The day's GSTR-2B fetch per business, after its fetch (core/gstr2b/schedule.py)."""
@@ -107,6 +114,22 @@ class Worker:
         """The daily backup of the store when it is due (core/backup/job.py)."""
         due = due_backup(self.clock.now(), self.started_at) if self.backups else None
         return [self.run(BACKUP, None, due.slot, due.triggered_by)] if due else []
+
+    def digest(self) -> list[JobResult]:
+        """The daily digest when its time has come (core/digest/job.py)."""
+        due = due_digest(self.clock.now(), self.started_at) if self.mail else None
+        return [self.run(DIGEST, None, due.slot, due.triggered_by)] if due else []
+
+    def mails(self) -> None:
+        """A mail to the admins for each job that failed, then the mails due for a retry;
+        a mail server that is down never stops the tick."""
+        if not self.mail:
+            return
+        try:
+            mail_job_failures()
+            retry_due_mails(now=to_store(self.clock.now()))
+        except Exception:
+            log.exception("mail step failed; trying again next minute")
 
     def run(self, job: str, gstin: str, slot: dt.datetime | None,
             triggered_by: str) -> JobResult:
