@@ -23,6 +23,10 @@ REMINDER_SETTING = "supplier_reminder_days"
 DEFAULT_REMINDER_DAYS = 7
 DUE_DAYS = 15
 MATCHED = ("exact", "partial")
+ITEM_COLUMNS = {"item_key": pl.Utf8, "kind": pl.Utf8, "ret_period": pl.Utf8,
+                "record_id": pl.Int64, "doc_type": pl.Utf8, "doc_no": pl.Utf8,
+                "doc_no_key": pl.Utf8, "fy": pl.Utf8, "doc_date": pl.Date, "itc": pl.Float64,
+                "to_fix": pl.Utf8}
 SELF_RESOLVED = "resolved by itself: a later fetch showed every record fixed"
 
 
@@ -55,6 +59,8 @@ def open_case(gstin: str, stin: str, items: pl.DataFrame, actor: str,
     """A case with supplier `stin` of `gstin` for these worklist items (an open case of the
     supplier takes the new items instead) -> its id."""
     check_allowed(gstin, allowed)
+    if "stin" in items.columns:
+        items = items.filter(pl.col("stin") == stin)
     if items.is_empty():
         raise CaseError(f"Nothing to follow up with {stin}: no open items")
     now = utc_now()
@@ -73,20 +79,16 @@ def open_case(gstin: str, stin: str, items: pl.DataFrame, actor: str,
             _log(con, actor, gstin, None, "opened", f"case {case_id} with {stin} opened")
         have = {k for (k,) in con.execute("SELECT item_key FROM supplier_case_items "
                                           "WHERE case_id = ?", [case_id]).fetchall()}
-        added = 0
-        for it in items.iter_rows(named=True):
-            if it["item_key"] in have:
-                continue
-            con.execute(
-                "INSERT INTO supplier_case_items (case_id, item_key, kind, ret_period, "
-                "record_id, doc_type, doc_no, doc_no_key, fy, doc_date, itc, to_fix) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [case_id, it["item_key"], it["kind"], it["ret_period"], it["record_id"],
-                 it["doc_type"], it["doc_no"], it["doc_no_key"], it["fy"], it["doc_date"],
-                 it["itc"], it["to_fix"]])
-            added += 1
-        if added:
-            _log(con, actor, gstin, None, "items", f"case {case_id}: {added} records linked")
+        new = items.filter(~pl.col("item_key").is_in(list(have))).unique(
+            "item_key", keep="first", maintain_order=True).select(
+            pl.col(c).cast(t) for c, t in ITEM_COLUMNS.items())
+        if new.height:
+            con.register("case_new_items", new)
+            con.execute(f"INSERT INTO supplier_case_items (case_id, {', '.join(ITEM_COLUMNS)}) "
+                        f"SELECT ?, {', '.join(ITEM_COLUMNS)} FROM case_new_items", [case_id])
+            con.unregister("case_new_items")
+            _log(con, actor, gstin, None, "items",
+                 f"case {case_id}: {new.height} records linked")
     return case_id
 
 
@@ -244,12 +246,19 @@ def review_cases(gstin: str, actor: str = "worker") -> dict:
         return {"fixed": 0, "resolved": 0}
     now = utc_now()
     resolved = 0
+    fixed = pl.DataFrame(found, schema={"case_id": pl.Int64, "item_key": pl.Utf8,
+                                        "record_id": pl.Int64, "words": pl.Utf8}, orient="row")
     with connect() as con, transaction(con):
-        for case_id, key, record_id, words in found:
-            con.execute("UPDATE supplier_case_items SET fixed_at = ?, fixed_note = ? "
-                        "WHERE case_id = ? AND item_key = ? AND fixed_at IS NULL",
-                        [now, words, case_id, key])
-            _log(con, actor, gstin, record_id, "fixed", f"case {case_id}: {words}")
+        con.register("case_fixed", fixed)
+        con.execute("UPDATE supplier_case_items SET fixed_at = ?, fixed_note = f.words "
+                    "FROM case_fixed f WHERE supplier_case_items.case_id = f.case_id "
+                    "AND supplier_case_items.item_key = f.item_key "
+                    "AND supplier_case_items.fixed_at IS NULL", [now])
+        con.execute("INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, "
+                    "new_value, note) SELECT ?, ?, ?, record_id, 'supplier_case', NULL, 'fixed', "
+                    "'case ' || CAST(case_id AS VARCHAR) || ': ' || words FROM case_fixed",
+                    [now, actor, gstin])
+        con.unregister("case_fixed")
         for case_id in sorted({f[0] for f in found}):
             left = con.execute("SELECT count(*) FROM supplier_case_items WHERE case_id = ? "
                                "AND fixed_at IS NULL", [case_id]).fetchall()[0][0]
