@@ -251,8 +251,12 @@ with master_tab:
         st.success(f"{filled} supplier names filled.")
     b.download_button("Template (CSV)", suppliers.template_file("csv"),
                       file_name="suppliers_template.csv", mime="text/csv", key="sup_tpl")
+    b.download_button("Template (Excel)", suppliers.template_file("xlsx"),
+                      file_name="suppliers_template.xlsx", mime=XLSX_MIME, key="sup_tpl_x")
     c.download_button("Export the master (Excel)", suppliers.export_suppliers(company, "xlsx"),
                       file_name=f"suppliers_{company}.xlsx", mime=XLSX_MIME, key="sup_export")
+    c.download_button("Export the master (CSV)", suppliers.export_suppliers(company, "csv"),
+                      file_name=f"suppliers_{company}.csv", mime="text/csv", key="sup_export_c")
     upload = st.file_uploader("Import suppliers (CSV or Excel, columns as the template)",
                               type=["csv", "xlsx"], key="sup_upload")
     if upload is not None and st.button("Import", disabled=not ui.can("import"),
