@@ -4,6 +4,7 @@ overwriting typed ones; a case moves open -> sent -> dropped only with a reason,
 the action log; the statement's rows are the supplier's worklist rows."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import polars as pl
@@ -12,8 +13,9 @@ import pytest
 from core import suppliers
 from core.business import supplier_labels
 from core.gstin import make_gstin
+from core.purchase import import_purchase_file
 from core.store import connect
-from tests.fixtures import add_business
+from tests.fixtures import STANDARD_SAMPLE, add_business
 
 G = "27AAACW1234K1ZD"
 S1, S2 = make_gstin("27", "AABCS5678L"), make_gstin("29", "AAFCK4321M")
@@ -48,6 +50,42 @@ def test_import_is_all_or_nothing_and_names_file_line_field(company):
     with connect() as con:
         logged = con.execute("SELECT count(*) FROM action_log WHERE kind = 'supplier'").fetchall()
     assert logged[0][0] == 1
+
+
+def test_names_are_filled_from_the_books_and_a_typed_name_stays(company):
+    suppliers.save_supplier(G, {"supplier_gstin": S1, "trade_name": "Sahyadri (typed)"}, "ana")
+    assert import_purchase_file(STANDARD_SAMPLE, actor="test").ok
+    written = suppliers.fill_names([G], "ana")
+    master = {r["stin"]: r for r in suppliers.suppliers_of(company).iter_rows(named=True)}
+    assert written == len(master) - 1 >= 2
+    assert master[S1]["trade_name"] == "Sahyadri (typed)" and master[S1]["name_source"] == "typed"
+    books = {r["stin"]: r["legal_name"] for r in master.values() if r["stin"] != S1}
+    assert all(books.values()) and {r["name_source"] for r in master.values()} == \
+        {"typed", "books or 2B"}
+    assert suppliers.fill_names([G], "ana") == 0               # nothing left to fill
+
+
+@pytest.mark.usefixtures("store_engine")     # the suppliers' SQL runs on PostgreSQL too
+def test_rule_37a_itc_and_the_hold_payment_list(company):
+    with connect() as con:
+        con.execute("INSERT INTO supplier_returns VALUES (?, ?, '102025', 'Y', 'N', NULL, "
+                    "TIMESTAMP '2025-11-12 06:00:00'), (?, ?, '102025', 'Y', 'Y', "
+                    "DATE '2025-10-15', TIMESTAMP '2025-11-12 06:00:00')", [G, S1, G, S2])
+        for stin, no, kind, igst, section in ((S1, "A-1", "INV", 1800, "b2b"),
+                                              (S1, "A-2", "INV", 900, "b2b"),
+                                              (S1, "C-1", "CRN", 180, "cdn"),
+                                              (S1, "A-1", "INV", 2000, "b2ba"),
+                                              (S2, "B-1", "INV", 500, "b2b")):
+            con.execute("INSERT INTO gstr2a_docs (rtin, ret_period, section, stin, doc_type, "
+                        "doc_no, doc_date, igst, fetched_at) VALUES (?, '102025', ?, ?, ?, ?, "
+                        "DATE '2025-10-02', ?, TIMESTAMP '2025-11-12 06:00:00')",
+                        [G, section, stin, kind, no, igst])
+    [flag] = suppliers.rule_37a_flags([G], dt.date(2026, 10, 5)).iter_rows(named=True)
+    assert (flag["stin"], flag["itc"]) == (S1, 1800 + 900 - 180)   # amendments left out
+    assert flag["state"].startswith("reversal due by 30 Nov 2026")
+    hold = suppliers.hold_payment_list([G], dt.date(2026, 10, 5), {S1: "Sahyadri"})
+    assert hold.select("supplier_gstin", "itc_at_stake").rows() == [(S1, 2520.0), (S2, 500.0)]
+    assert "registration cancelled on 15 Oct 2025" in hold["reason"][1]
 
 
 @pytest.mark.usefixtures("store_engine")     # the cases' SQL runs on PostgreSQL too
