@@ -240,4 +240,5 @@ def test_statements_mailed_in_bulk_arrive_and_their_attachment_is_the_worklist(w
     assert [r.state for r in send_reminders(G, "worker")] == ["sent"]
     [again] = smtp_server.messages
     assert again.envelope_to == ["a@first.test", "b@first.test"]
+    assert str(again["Subject"]).startswith("Reminder: Western Agro: GST documents to fix")
     assert send_reminders(G, "worker") == []                   # the next one waits again

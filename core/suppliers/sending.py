@@ -15,6 +15,7 @@ from core.suppliers.master import company_of, names_of, split_emails, supplier_o
 from core.suppliers.statement import statement_excel, statement_html, statement_subject
 from core.suppliers.worklist import worklist
 
+REMINDER = "supplier reminder"
 MOVED = ("sent", "retrying", "refused")   # refused and retrying: core.mail tries again
 
 
@@ -47,7 +48,10 @@ def send_statement(gstin: str, stin: str, actor: str, items: pl.DataFrame | None
         return SendResult(stin, "nothing to send", f"{stin} has nothing to fix")
     name = names_of([gstin], [stin]).get(stin) or stin
     business = _business_name(gstin)
-    outcome = send_mail(to=to, subject=statement_subject(business, name),
+    subject = statement_subject(business, name)
+    if purpose == REMINDER:
+        subject = f"Reminder: {subject}"
+    outcome = send_mail(to=to, subject=subject,
                         html=statement_html(items, business, gstin, f"{name} ({stin})"),
                         attachments=[(f"statement_{stin}.xlsx", statement_excel(items))],
                         sent_by=actor, purpose=purpose, business_id=gstin)
@@ -71,7 +75,7 @@ def send_reminders(gstin: str, actor: str = "worker",
         if mine.is_empty():
             continue
         results.append(send_statement(gstin, case["stin"], actor, mine,
-                                      purpose="supplier reminder"))
+                                      purpose=REMINDER))
     return results
 
 
