@@ -10,7 +10,7 @@ code), "Import of goods (port INNSA1)". A label is never empty: a GSTIN nobody n
 """
 from __future__ import annotations
 
-from core.gstin import GSTIN_RE, pan_of
+from core.gstin import GSTIN_RE
 from core.store import connect
 
 NOT_NAMED = "name not in books or 2B"
@@ -24,14 +24,6 @@ NAMES_SQL = """
         SELECT gstin, stin, max(trim(trdnm)), 2
         FROM gstr2b_documents WHERE nullif(trim(trdnm), '') IS NOT NULL GROUP BY ALL)
     GROUP BY ALL"""
-
-
-# the supplier master (docs/suppliers.md): its trade name, else its legal name
-MASTER_SQL = """
-    SELECT stin, coalesce(nullif(trim(trade_name), ''), nullif(trim(legal_name), ''))
-    FROM suppliers WHERE company_pan IN ({marks})
-      AND coalesce(nullif(trim(trade_name), ''), nullif(trim(legal_name), '')) IS NOT NULL
-    ORDER BY company_pan, stin"""
 
 
 def is_port_code(stin: str | None) -> bool:
@@ -57,12 +49,7 @@ def supplier_names(gstin: str | list[str], stins: list[str] | None = None) -> di
         rows = con.execute(f"SELECT stin, supplier_name FROM ({NAMES_SQL}) "
                            "WHERE list_contains(?::VARCHAR[], rtin) ORDER BY rtin, stin",
                            [gstins]).fetchall()
-        marks = ", ".join("?" for _ in gstins)
-        typed = con.execute(MASTER_SQL.format(marks=marks),
-                            [pan_of(g) for g in gstins]).fetchall() if gstins else []
-    names: dict[str, str] = {}
-    for stin, name in typed:            # the supplier master's name first
-        names.setdefault(stin, name)
+    names = master_names(gstins)        # the supplier master's name first
     for stin, name in rows:
         names.setdefault(stin, name)
     for stin in stins or []:
@@ -82,3 +69,25 @@ def supplier_labels(gstin: str | list[str], stins: list[str]) -> dict[str, str]:
     """{supplier GSTIN: label} for each of `stins` (never an empty label)."""
     names = supplier_names(gstin, stins)
     return {s: supplier_label(s, names) for s in stins}
+
+
+# the supplier master (docs/suppliers.md): its trade name, else its legal name
+MASTER_SQL = """
+    SELECT stin, coalesce(nullif(trim(trade_name), ''), nullif(trim(legal_name), ''))
+    FROM suppliers WHERE company_pan IN ({marks})
+      AND coalesce(nullif(trim(trade_name), ''), nullif(trim(legal_name), '')) IS NOT NULL
+    ORDER BY company_pan, stin"""
+
+
+def master_names(gstins: list[str]) -> dict[str, str]:
+    """{supplier GSTIN: name} from the supplier master of the companies (PANs) of `gstins`."""
+    companies = sorted({g[2:12] for g in gstins})
+    if not companies:
+        return {}
+    with connect(read_only=True) as con:
+        rows = con.execute(MASTER_SQL.format(marks=", ".join("?" for _ in companies)),
+                           companies).fetchall()
+    names: dict[str, str] = {}
+    for stin, name in rows:
+        names.setdefault(stin, name)
+    return names
