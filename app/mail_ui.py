@@ -71,6 +71,7 @@ def _test_mail(actor: str) -> None:
 
 def _digest_form(actor: str) -> None:
     s = digest_settings()
+    st.markdown("**Daily digest**")
     with st.form("digest_settings"):
         on = st.checkbox("Send each user a daily digest", value=s.on)
         at = st.time_input("Digest time", step=dt.timedelta(minutes=15),

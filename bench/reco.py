@@ -241,7 +241,8 @@ def main() -> None:
     args = ap.parse_args()
     t = time.perf_counter()
     portal, sups = portal_frame(args.records, args.seed)
-    portal = with_amendments(portal, args.amendments)
+    # one chunk, as without amendments (the shifts of with_amendments leave two)
+    portal = with_amendments(portal, args.amendments).rechunk()
     books = books_from(portal.filter(~chain_originals(portal)), sups, args.seed)
     print(f"synthesised {portal.height:,} portal x {books.height:,} books in "
           f"{time.perf_counter() - t:.1f} s")

@@ -14,8 +14,8 @@ chain's number). Here:
   record does not carry it (the most an ITC reduction can be: the drop from the original).
 - `chain_matches(matches, side)`: the older members take their latest's books document, for
   reference (the books document stays matched once, to the latest).
-- `books_at_original(rows, tol)`: the latest whose books document agrees with an older
-  version (and not with the latest) is flagged, for the reason `ORIGINAL_VALUES`.
+- `books_at_original(rows, tol)`: the latests whose books document agrees with an older
+  version (and not with the latest), for the reason `ORIGINAL_VALUES`.
 A side without amendments is left as it was (plus `dup_of`), at no cost.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import polars as pl
 
 from core.documents import AMOUNT_FIELDS
-from core.reco.keys import KEY, key_hash, mark_duplicates
+from core.reco.keys import KEY, SEED2, key_hash, mark_duplicates
 
 # the amendment sections of IMS, GSTR-2A and GSTR-2B (lower case)
 AMENDMENT_SECTIONS = ("b2ba", "b2bcna", "b2bdna", "ecoma", "impga", "impgseza", "impgasez",
@@ -92,41 +92,57 @@ def mark_chains(side: pl.DataFrame, order: list[str] | None = None) -> pl.DataFr
 
 def _latest_versions(side: pl.DataFrame, amd_at: pl.Series) -> pl.DataFrame:
     """older_of / latest_no and the original's tax on the latest, for chains of 2+ members
-    (`amd_at`: the amendments' row numbers)."""
-    chain_no = pl.coalesce("orig_raw_no", "raw_no").alias("chain_no")
-    key_from = ["rtin", "stin", "doc_type", "orig_fy", "orig_raw_no", "raw_no"]
-    amendments = side.select(*key_from, "dup_of")[amd_at].filter(
-        pl.col("dup_of").is_null()).with_columns(chain_no)
-    wanted = amendments.select(key_hash(key=CHAIN_KEY)).to_series().unique()
-    # an original's chain key is its own key: its key_hash
-    at = side.select(pl.col("dup_of").is_null()
-                     & (pl.col("is_amd") | pl.col("key_hash").is_in(wanted.implode()))
-                     ).to_series().arg_true()
-    blank = side.with_columns(pl.lit(None, pl.Int64).alias("older_of"),
-                              pl.lit(None, pl.Utf8).alias("latest_no"))
-    if at.is_empty():
-        return blank
-    wanted_cols = [*key_from, "id", "doc_no", "is_amd", "rtnprd", *HEADS,
-                   *[f"orig_{h}" for h in HEADS]]
-    members = side.select(wanted_cols)[at].with_columns(chain_no, pl.int_range(pl.len()).alias("_at"),
-                                    period_rank().alias("_rank"))
-    ranked = members.sort(["is_amd", "_rank", "id"], descending=True)
-    latest = ranked.group_by(CHAIN_KEY, maintain_order=True).agg(
-        pl.col("id").first().alias("_latest"), pl.col("doc_no").first().alias("_latest_no"),
-        pl.len().alias("_n"),
-        *[pl.col(h).filter(~pl.col("is_amd")).last().alias(f"_orig_{h}") for h in HEADS])
-    members = members.join(latest, on=CHAIN_KEY, how="left", nulls_equal=True).sort("_at")
-    chained = pl.col("_n") > 1
-    older = chained & (pl.col("id") != pl.col("_latest"))
-    is_latest = chained & (pl.col("id") == pl.col("_latest"))
+    (`amd_at`: the amendments' row numbers). A chain is named by the two hashes of its key
+    (128 bits, as pass 1 joins): an original's are its own `key_hash` / `key_hash2`."""
+    chain = ["_c1", "_c2"]
+    amendments = side.select("rtin", "stin", "doc_type", "orig_fy", "orig_raw_no", "raw_no",
+                             "dup_of")[amd_at].with_columns(pl.Series("_row", amd_at)).filter(
+        pl.col("dup_of").is_null()).with_columns(pl.coalesce("orig_raw_no", "raw_no")
+                                                 .alias("chain_no")).select(
+        "_row", key_hash(key=CHAIN_KEY).alias("_c1"), key_hash(SEED2, CHAIN_KEY).alias("_c2"))
+    if amendments.is_empty():
+        return _blank_chains(side)
+    originals = side.select(pl.col("dup_of").is_null() & ~pl.col("is_amd")
+                            & pl.col("key_hash").is_in(amendments["_c1"].implode())
+                            ).to_series().arg_true()
+    rows = pl.concat([amendments, side.select(pl.col("key_hash").alias("_c1"),
+                                              pl.col("key_hash2").alias("_c2"))[originals]
+                      .with_columns(pl.Series("_row", originals)).select(amendments.columns)])
+    wanted = ["id", "doc_no", "is_amd", "rtnprd", *HEADS, *[f"orig_{h}" for h in HEADS]]
+    # each chain as a run of rows, its latest first and its earliest original last
+    members = pl.concat([rows, side.select(wanted)[rows["_row"]]], how="horizontal").with_columns(
+        period_rank().alias("_rank")).sort([*chain, "is_amd", "_rank", "id"],
+                                           descending=[False, False, True, True, True])
+    starts = (pl.col("_c1") != pl.col("_c1").shift(1)) | (pl.col("_c2") != pl.col("_c2").shift(1))
+    ends = (pl.col("_c1") != pl.col("_c1").shift(-1)) | (pl.col("_c2") != pl.col("_c2").shift(-1))
+    at = pl.int_range(pl.len())
+    members = members.with_columns(starts.fill_null(True).alias("_start"),
+                                   ends.fill_null(True).alias("_end")).filter(
+        ~(pl.col("_start") & pl.col("_end"))).with_columns(  # chains of one: not chains
+        pl.when(pl.col("_start")).then(at).forward_fill().alias("_first"),
+        pl.when(pl.col("_end")).then(at).backward_fill().alias("_last"))
+    original = ~pl.col("is_amd").gather(pl.col("_last"))
+    members = members.with_columns(
+        *[pl.col(c).gather(pl.col("_first")).alias(f"_{c}") for c in ("id", "doc_no")],
+        *[pl.when(original).then(pl.col(h).gather(pl.col("_last"))).alias(f"_orig_{h}")
+          for h in HEADS])
+    older = pl.col("id") != pl.col("_id")
     found = members.select(
-        pl.when(older).then(pl.col("_latest")).otherwise(None).cast(pl.Int64).alias("older_of"),
-        pl.when(older).then(pl.col("_latest_no")).otherwise(None).alias("latest_no"),
-        *[pl.when(is_latest).then(pl.coalesce(f"orig_{h}", f"_orig_{h}"))
+        "_row",
+        pl.when(older).then(pl.col("_id")).otherwise(None).cast(pl.Int64).alias("older_of"),
+        pl.when(older).then(pl.col("_doc_no")).otherwise(None).alias("latest_no"),
+        *[pl.when(~older).then(pl.coalesce(f"orig_{h}", f"_orig_{h}"))
           .otherwise(pl.col(f"orig_{h}")).cast(pl.Int64).alias(f"orig_{h}") for h in HEADS])
+    blank = _blank_chains(side)
+    at = found["_row"]
     return blank.with_columns(
         *[blank.get_column(c).scatter(at, found.get_column(c)).alias(c)
           for c in ("older_of", "latest_no", *[f"orig_{h}" for h in HEADS])])
+
+
+def _blank_chains(side: pl.DataFrame) -> pl.DataFrame:
+    return side.with_columns(pl.lit(None, pl.Int64).alias("older_of"),
+                             pl.lit(None, pl.Utf8).alias("latest_no"))
 
 
 def live_rows(side: pl.DataFrame) -> pl.DataFrame:
@@ -142,7 +158,7 @@ def chain_matches(matches: pl.DataFrame, side: pl.DataFrame) -> pl.DataFrame:
     chain, on their latest's books document, `matched_on` = 'chain'."""
     if "older_of" not in side.columns:
         return matches
-    older = side.filter(pl.col("older_of").is_not_null()).select("id", "older_of")
+    older = side.select("id", "older_of").filter(pl.col("older_of").is_not_null())
     if older.is_empty():
         return matches
     linked = older.join(matches, left_on="older_of", right_on="pid", how="inner").select(
@@ -151,15 +167,16 @@ def chain_matches(matches: pl.DataFrame, side: pl.DataFrame) -> pl.DataFrame:
 
 
 def books_at_original(rows: pl.DataFrame, tol: int) -> pl.Series:
-    """Per wide row (core/reco/engine.pair_rows): the chain's latest whose books document
-    agrees (every amount within `tol`) with an older version but not with the latest.
-    Worked out on the older versions and their latest only."""
+    """Row numbers of the wide rows (core/reco/engine.pair_rows) of each chain's latest whose
+    books document agrees (every amount within `tol`) with an older version but not with the
+    latest. Worked out on the older versions and their latest only."""
     agree = pl.all_horizontal([(pl.col(f"p_{c}") - pl.col(f"b_{c}")).abs() <= tol
                                for c in AMOUNT_FIELDS]).fill_null(False)
-    flags = pl.repeat(False, rows.height, eager=True)
+    amounts = ["p_id", "p_older_of", *[f"{s}_{c}" for s in "pb" for c in AMOUNT_FIELDS]]
+    rows = rows.select(amounts)  # picked before the rows are (a gather copies every column)
     older = rows["p_older_of"].is_not_null().arg_true()
     agreeing = rows[older].filter(agree)["p_older_of"].unique()
     if agreeing.is_empty():
-        return flags
+        return pl.Series(dtype=pl.UInt32)
     at = rows["p_id"].is_in(agreeing.implode()).arg_true()
-    return flags.scatter(at, rows[at].select(~agree).to_series())
+    return at.filter(~rows[at].select(agree).to_series())

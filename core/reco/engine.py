@@ -20,7 +20,7 @@ from core.reco.keys import (
     prepare_books,
     prepare_portal,
 )
-from core.reco.nearest import add_nearest
+from core.reco.nearest import NEAREST_COLS, add_nearest
 from core.reco.passes import (
     SIDE_COLS,
     amount_only_pairs,
@@ -66,16 +66,17 @@ def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int
                               tolerance_paise, date_window)
     rows = pair_rows(p, b, chain_matches(matches, p))
     chained = "p_older_of" in rows.columns
+    at_original = books_at_original(rows, tolerance_paise) if chained else None
+    rows = classify(rows, tolerance_paise, at_original)
     if chained:
-        rows = rows.with_columns(books_at_original(rows, tolerance_paise).alias("_orig_values"))
-    rows = classify(rows, tolerance_paise)
-    if chained:
-        rows = superseded(rows)
-    # an older version is nobody's nearest candidate: it points at its latest (below)
-    near_p = p.filter(pl.col("older_of").is_null()) if chained else p
+        older = rows["p_older_of"].is_not_null().arg_true()
+        rows = superseded(rows, older)
+    near_p = p.select(*NEAREST_COLS, *_chain_cols(p))
+    if chained:  # an older version is nobody's nearest candidate: it points at its latest
+        near_p = near_p.filter(pl.col("older_of").is_null())
     rows = add_nearest(rows, near_p, b, tolerance_paise, date_window)
     if chained:
-        rows = rows.with_columns(*superseded_nearest())
+        rows = superseded_nearest(rows, older)
     return recommend(finish(rows), policy, tolerance_paise).select(OUTPUT_COLUMNS)
 
 
@@ -86,23 +87,21 @@ def _chain_cols(p: pl.DataFrame) -> list[str]:
     return ["older_of"] if "older_of" in p.columns else []
 
 
-def superseded(rows: pl.DataFrame) -> pl.DataFrame:
-    """The older versions of a chain: status `amended`, reason `SUPERSEDED` (their books
-    document, if any, is the latest's, shown for reference)."""
-    older = pl.col("p_older_of").is_not_null()
+def superseded(rows: pl.DataFrame, older: pl.Series) -> pl.DataFrame:
+    """The older versions of a chain (row numbers `older`): status `amended`, reason
+    `SUPERSEDED` (their books document, if any, is the latest's, shown for reference).
+    Written at those rows only: a few in a million."""
     return rows.with_columns(
-        pl.when(older).then(pl.lit("amended")).otherwise(pl.col("match_status"))
-        .alias("match_status"),
-        pl.when(older).then(pl.lit("SUPERSEDED")).otherwise(pl.col("reasons")).alias("reasons"))
+        rows["match_status"].scatter(older, "amended"),
+        rows["reasons"].scatter(older, "SUPERSEDED"))
 
 
-def superseded_nearest() -> list[pl.Expr]:
+def superseded_nearest(rows: pl.DataFrame, older: pl.Series) -> pl.DataFrame:
     """An older version points at its latest, as a duplicate points at its first listing."""
-    older = pl.col("p_older_of").is_not_null()
-    return [pl.when(older).then(pl.col("p_latest_no")).otherwise(pl.col("nearest_doc_no"))
-            .alias("nearest_doc_no"),
-            pl.when(older).then(pl.concat_str([pl.lit(SUPERSEDED + " "), pl.col("p_latest_no")]))
-            .otherwise(pl.col("nearest_reason")).alias("nearest_reason")]
+    latest_no = rows["p_latest_no"].gather(older)
+    return rows.with_columns(
+        rows["nearest_doc_no"].scatter(older, latest_no),
+        rows["nearest_reason"].scatter(older, (SUPERSEDED + " ") + latest_no))
 
 
 def match_documents(p: pl.DataFrame, b: pl.DataFrame, tol: int, win: int,
@@ -205,8 +204,10 @@ def _differs(a: str, b: str) -> pl.Expr:
     return pl.col(a).is_not_null() & pl.col(b).is_not_null() & (pl.col(a) != pl.col(b))
 
 
-def classify(rows: pl.DataFrame, tol: int) -> pl.DataFrame:
-    """Status and reasons (docs/reconciliation.md: "Classify", "Reasons")."""
+def classify(rows: pl.DataFrame, tol: int, at_original: pl.Series | None = None
+             ) -> pl.DataFrame:
+    """Status and reasons (docs/reconciliation.md: "Classify", "Reasons"); `at_original`: the
+    row numbers whose books document holds an older version's values (ORIGINAL_VALUES)."""
     diffs = {c: (pl.col(f"p_{c}") - pl.col(f"b_{c}")) for c in (*AMOUNT_FIELDS, "tax")}
     rows = rows.with_columns(*[d.alias(f"diff_{c}") for c, d in diffs.items()])
     outside = [pl.col(f"diff_{c}").abs() > tol for c in AMOUNT_FIELDS]
@@ -223,12 +224,12 @@ def classify(rows: pl.DataFrame, tol: int) -> pl.DataFrame:
         .then(pl.lit("duplicate"))
         .when(pl.col("p_id").is_not_null()).then(pl.lit("missing_in_pr"))
         .otherwise(pl.lit("missing_in_portal")))
-    return add_reasons(rows.with_columns(status.alias("match_status")), tol)
+    return add_reasons(rows.with_columns(status.alias("match_status")), tol, at_original)
 
 
-def reason_flags(tol: int, chained: bool = False) -> list[tuple[str, pl.Expr]]:
-    """(token, condition) in the order of docs/reconciliation.md; `chained`: the rows carry
-    `_orig_values` (core/reco/chains.books_at_original)."""
+def reason_flags(tol: int) -> list[tuple[str, pl.Expr | None]]:
+    """(token, condition) in the order of docs/reconciliation.md. ORIGINAL_VALUES has no
+    condition here: its rows are found on the chains alone (core/reco/chains.books_at_original)."""
     amount_diffs = [pl.col(f"diff_{c}").abs() for c in AMOUNT_FIELDS]
     rounding = pl.any_horizontal([(d > ROUNDING_MIN) & (d <= tol) for d in amount_diffs])
     return [
@@ -239,24 +240,29 @@ def reason_flags(tol: int, chained: bool = False) -> list[tuple[str, pl.Expr]]:
         ("POS", _differs("p_pos", "b_pos")),
         ("RCM", _differs("p_rcm", "b_rcm")),
         *[(name, pl.col(f"diff_{c}").abs() > tol) for c, name in REASON_FIELDS.items()],
-        ("ORIGINAL_VALUES", pl.col("_orig_values") if chained else pl.lit(False)),
+        ("ORIGINAL_VALUES", None),
         ("ROUNDING", rounding),
         ("NO_TAX", pl.col("p_id").is_null() & pl.col("b_dup_of").is_null()
          & pl.col("b_no_tax").fill_null(False)),
     ]
 
 
-def add_reasons(rows: pl.DataFrame, tol: int) -> pl.DataFrame:
+def add_reasons(rows: pl.DataFrame, tol: int, at_original: pl.Series | None = None
+                ) -> pl.DataFrame:
     """The difference tokens of each row in documented order, `;`-separated. Computed as a bit mask
     first: a million rows share a few dozen distinct masks, spelled out once each."""
-    flags = reason_flags(tol, "_orig_values" in rows.columns)
+    flags = reason_flags(tol)
     mask = pl.sum_horizontal([cond.fill_null(False).cast(pl.Int32) * (1 << i)
-                              for i, (_, cond) in enumerate(flags)])
-    rows = rows.with_columns(mask.alias("_mask"))
-    masks = rows["_mask"].unique().to_list()
-    words = [";".join(name for i, (name, _) in enumerate(flags) if m & (1 << i)) for m in masks]
-    return rows.with_columns(pl.col("_mask").replace_strict(masks, words, return_dtype=pl.Utf8)
-                             .alias("reasons")).drop("_mask")
+                              for i, (_, cond) in enumerate(flags) if cond is not None])
+    masks = rows.select(mask).to_series()
+    if at_original is not None and not at_original.is_empty():
+        bit = 1 << [name for name, _ in flags].index("ORIGINAL_VALUES")
+        masks = masks.scatter(at_original, masks.gather(at_original) | bit)
+    distinct = masks.unique().to_list()
+    words = [";".join(name for i, (name, _) in enumerate(flags) if m & (1 << i))
+             for m in distinct]
+    return rows.with_columns(masks.replace_strict(distinct, words, return_dtype=pl.Utf8)
+                             .alias("reasons"))
 
 
 def finish(rows: pl.DataFrame) -> pl.DataFrame:

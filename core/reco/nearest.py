@@ -18,6 +18,7 @@ from core.reco.passes import JARO_WINKLER_MIN, MIN_FUZZY_LEN
 
 LONE_COLS = ["id", "rtin", "stin", "doc_type", "raw_no", "fy", "doc_date",
              "txval", "igst", "cgst", "sgst", "cess"]
+NEAREST_COLS = [*LONE_COLS, "doc_no", "dup_of"]  # what add_nearest reads of each side
 BLOCK = ["rtin", "stin", "doc_type"]
 
 NEAREST_SQL = """
