@@ -102,6 +102,11 @@ def test_a_case_is_dropped_only_with_a_reason_and_logged(company):
     case_id = suppliers.open_case(G, S1, items, "ana@example.com")
     assert suppliers.open_case(G, S1, items, "ana@example.com") == case_id   # one open case
     suppliers.move_case(case_id, "sent", "ana@example.com")
+    assert suppliers.reminders_due([G]).is_empty()
+    suppliers.save_reminder_days(2, "boss@example.com")
+    assert suppliers.reminder_days() == 2
+    later = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=3)
+    assert suppliers.reminders_due([G], later)["case_id"].to_list() == [case_id]
     with pytest.raises(suppliers.CaseError, match="why"):
         suppliers.move_case(case_id, "dropped", "ana@example.com")
     with pytest.raises(suppliers.CaseError, match="No case"):
@@ -114,4 +119,4 @@ def test_a_case_is_dropped_only_with_a_reason_and_logged(company):
     with connect() as con:
         kinds = [r[0] for r in con.execute("SELECT new_value FROM action_log WHERE "
                                            "kind = 'supplier_case' ORDER BY log_id").fetchall()]
-    assert kinds == ["opened", "items", "sent", "dropped"]
+    assert kinds == ["opened", "items", "sent", "setting", "dropped"]

@@ -12,7 +12,6 @@ from core import clock, suppliers
 from core.export import XLSX_MIME, to_csv_bytes, to_excel_bytes
 from core.figures import amounts_as_text, indian
 from core.periods import period_words
-from core.store import put_setting
 from core.timefmt import shown_time, shown_times
 
 st.title("Suppliers")
@@ -175,8 +174,10 @@ with cases_tab:
     if ui.can("settings"):
         days = st.number_input("Remind after how many days without a reply", 1, 90,
                                suppliers.reminder_days(), key="sup_days")
-        if st.button("Save the reminder setting", key="sup_days_save"):
-            put_setting(suppliers.REMINDER_SETTING, str(int(days)))
+        if st.button("Save the reminder setting", key="sup_days_save") \
+                and ui.permitted("settings", "change settings"):
+            suppliers.save_reminder_days(int(days), actor)
+            ui.after_write()
             st.success(f"Reminders after {int(days)} days.")
 
 with compliance_tab:

@@ -17,6 +17,7 @@ from core.suppliers.cases import (
     reminder_days,
     reminders_due,
     review_cases,
+    save_reminder_days,
 )
 from core.suppliers.compliance import (
     cancelled_suppliers,
@@ -50,6 +51,6 @@ __all__ = ["COLUMNS", "DEFAULT_REMINDER_DAYS", "KINDS", "OPEN_STATES", "REMINDER
            "display_name", "export_suppliers", "fill_names", "hold_payment_list",
            "import_suppliers", "move_case", "names_of", "note_case", "open_case",
            "read_supplier_file", "reminder_days", "reminders_due", "review_cases",
-           "rule_37a_dates", "rule_37a_flags", "save_supplier", "send_reminders", "send_statement",
+           "rule_37a_dates", "rule_37a_flags", "save_reminder_days", "save_supplier", "send_reminders", "send_statement",
            "send_statements", "statement_excel", "statement_frame", "statement_html",
            "supplier_of", "suppliers_of", "template_file", "worklist"]

@@ -11,7 +11,7 @@ import datetime as dt
 import polars as pl
 
 from core.clock import utc_now
-from core.store import connect, get_setting, query_frame, transaction
+from core.store import connect, get_setting, put_setting, query_frame, transaction
 
 STATES = {"open": "Open", "sent": "Sent to the supplier", "replied": "Supplier replied",
           "resolved": "Resolved", "dropped": "Dropped"}
@@ -35,10 +35,26 @@ class CaseError(ValueError):
 
 
 def reminder_days() -> int:
+    """Days a sent case waits for a reply before its reminder (the setting, default 7)."""
+    with connect(read_only=True) as con:
+        value = get_setting(con, REMINDER_SETTING)
     try:
-        return max(1, int(get_setting(REMINDER_SETTING) or DEFAULT_REMINDER_DAYS))
-    except (TypeError, ValueError):
+        return max(1, int(value or DEFAULT_REMINDER_DAYS))
+    except ValueError:
         return DEFAULT_REMINDER_DAYS
+
+
+def save_reminder_days(days: int, actor: str) -> int:
+    """Keep the reminder setting (1 to 90 days), logged."""
+    days = int(days)
+    if not 1 <= days <= 90:
+        raise CaseError(f"Reminders after {days} days: give 1 to 90 days")
+    with connect() as con, transaction(con):
+        put_setting(con, REMINDER_SETTING, str(days))
+        con.execute("INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, "
+                    "new_value, note) VALUES (?, ?, NULL, NULL, 'supplier_case', NULL, "
+                    "'setting', ?)", [utc_now(), actor, f"reminders after {days} days"])
+    return days
 
 
 def _log(con, actor: str, rtin: str, record_id, what: str, note: str) -> None:
