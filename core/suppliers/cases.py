@@ -12,6 +12,7 @@ import polars as pl
 
 from core.clock import utc_now
 from core.store import connect, get_setting, put_setting, query_frame, transaction
+from core.timefmt import shown_time
 
 STATES = {"open": "Open", "sent": "Sent to the supplier", "replied": "Supplier replied",
           "resolved": "Resolved", "dropped": "Dropped"}
@@ -146,7 +147,7 @@ def note_case(case_id: int, text: str, actor: str, due_on: dt.date | None = None
         row = _case_row(con, case_id, allowed)
         notes = row["notes"] or ""
         if text.strip():
-            notes = (notes + "\n" if notes else "") + f"{now:%Y-%m-%d %H:%M} UTC {actor}: " \
+            notes = (notes + "\n" if notes else "") + f"{shown_time(now)}, {actor}: " \
                                                       f"{text.strip()}"
         con.execute("UPDATE supplier_cases SET notes = ?, due_on = coalesce(?, due_on), "
                     "updated_at = ? WHERE case_id = ?", [notes or None, due_on, now, case_id])
