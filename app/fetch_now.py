@@ -9,6 +9,7 @@ import streamlit as st
 from app import ui
 from core.calendar import period_label
 from core.ims.fetch_now import IMS, PARTS, TWO_B, fetch_now, latest_generated_2b
+from core.suppliers import review_cases
 
 FAILED = (" not fetched", " not refreshed")
 
@@ -58,6 +59,13 @@ def run_fetch(gstin: str, parts: list[str], actor: str, period_2b: str | None, k
         for line in fetch_now(gstin, parts, actor, period_2b, sync=IMS in parts):
             st.write(line)
             lines.append(line)
+        if IMS in parts:
+            reviewed = review_cases(gstin, actor)
+            if reviewed["fixed"]:
+                line = (f"Supplier cases: {reviewed['fixed']} record(s) seen fixed, "
+                        f"{reviewed['resolved']} case(s) resolved.")
+                st.write(line)
+                lines.append(line)
         failed = any(f in line for line in lines for f in FAILED)
         status.update(label=f"Fetch for {business} " + ("done, with problems." if failed
                                                           else "done."),

@@ -29,6 +29,7 @@ def pages_for(user: User | None) -> list:
         st.Page(PAGES / "purchase_register.py", title="Purchase Register",
                 icon=":material/upload_file:"),
         st.Page(PAGES / "itc_summary.py", title="ITC Summary", icon=":material/account_balance:"),
+        st.Page(PAGES / "suppliers.py", title="Suppliers", icon=":material/handshake:"),
     ]
     if user is None or auth.can(user, "settings"):
         pages.append(st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:"))

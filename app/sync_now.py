@@ -8,6 +8,7 @@ from app import ui
 from core.business import SYNC_SOURCES
 from core.ims import apply_sync
 from core.jobs import runs as jobs
+from core.suppliers import review_cases
 
 EXPLAINED = ("**Sync Action From decides only the recommendation** (and the match status shown "
              "with it). Every sync reconciles the IMS records with the purchase register *and* "
@@ -25,8 +26,9 @@ def sync_now_block(gstins: list[str], sources: dict[str, str], actor: str) -> No
         return
     with st.status("Syncing ...", expanded=True) as status:
         for gstin in gstins:
-            done = jobs.run_job(jobs.SYNC, gstin, lambda rid, g=gstin: apply_sync(
-                g, actor=actor, job_run_id=rid), triggered_by=actor)
+            done = jobs.run_job(jobs.SYNC, gstin, lambda rid, g=gstin: {
+                **apply_sync(g, actor=actor, job_run_id=rid),
+                "supplier_cases": review_cases(g, actor)}, triggered_by=actor)
             source = SYNC_SOURCES.get(sources.get(gstin), sources.get(gstin))
             st.write(f"{ui.label_business(gstin)}: " + (
                 f"synced from {source}" if done.ok else f"not synced: {done.error}"))

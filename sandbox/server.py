@@ -18,6 +18,7 @@ from sandbox.gsp_auth import Sessions, authenticate
 from sandbox.gstr2b import GSTR2B_PATH, Gstr2bBook, advance_days, encoded
 from sandbox.gstr2b import run_control as gstr2b_control
 from sandbox.state import Portal, PortalError, section_key
+from sandbox.supplier_returns import SUPPLIER_RETURNS_PATH
 
 IMS_PATH = "/taxpayerapi/v1.0/returns/ims"
 GSTR2A_PATH = "/taxpayerapi/v1.0/returns/gstr2a"
@@ -143,7 +144,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.authenticate()
             if url.path.startswith("/_control/"):
                 return self.control(method, url.path[len("/_control/"):], params)
-            if url.path in (IMS_PATH, GSTR2A_PATH, GSTR2B_PATH, RETURNS_PATH):
+            if url.path in (IMS_PATH, GSTR2A_PATH, GSTR2B_PATH, RETURNS_PATH,
+                            SUPPLIER_RETURNS_PATH):
                 return self.api(method, url.path, params)
             self.send(404, error("NOT_FOUND", f"No such path {url.path}"))
         except PortalError as exc:
@@ -206,6 +208,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, ok(self.box.portal.filings.track(
                 self.box.portal.business(gstin).gstin, params.get("ret_period"),
                 params.get("type"))))
+        if path == SUPPLIER_RETURNS_PATH and method == "GET" and action == "RETTRACK":
+            self.box.portal.business(gstin)
+            return self.send(200, ok(self.box.portal.supplier_status(params.get("ctin"),
+                                                                     params.get("fy"))))
         raise PortalError("RET400", f"{method} is not supported on {path}", 405)
 
     def apply_fault(self, fault) -> bool:
@@ -320,6 +326,14 @@ class Handler(BaseHTTPRequestHandler):
                                             entry["ret_prd"]) if entry["rtntype"] == "GSTR3B" \
                 else []
             return {**entry, "gstr2b_generated": [{"gstin": g, "period": p} for g, p in made]}
+        if name == "edit_record" and body.get("amounts"):
+            return {"record": portal.set_amounts(body.get("gstin"), body.get("section"),
+                                                 body.get("stin"), body.get("doc_no"),
+                                                 body["amounts"], body.get("rtnprd"))}
+        if name == "add_record":
+            return {"record": portal.add_record(body.get("gstin"), body)}
+        if name == "supplier_files":
+            return portal.supplier_files(body.get("gstin"), body)
         if name == "edit_record":
             return {"record": portal.edit_record(body.get("gstin"), body.get("section"),
                                                  body.get("stin"),

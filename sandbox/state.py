@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sandbox import fields, rules, synth
 from sandbox.filings import Filings, write_clock
 from sandbox.rules import ERRORS
+from sandbox.supplier_returns import group_status, supplier_track
 
 REQUEST_SECTION = {"B2B": "b2b", "B2BA": "b2ba", "CN": "b2bcn", "CNA": "b2bcna", "DN": "b2bdn",
                    "DNA": "b2bdna", "ECOM": "ecom", "ECOMA": "ecoma", "IMPG": "impg",
@@ -23,6 +24,13 @@ REQUEST_SECTION = {"B2B": "b2b", "B2BA": "b2ba", "CN": "b2bcn", "CNA": "b2bcna",
 KEY_ALIASES = {"cn": "b2bcn", "cna": "b2bcna", "dn": "b2bdn", "dna": "b2bdna", "imp_gds": "impg"}
 ALL_OTH = fields.OTHER_SECTIONS
 COUNT_NAMES = {"N": "noaction", "A": "accept", "R": "reject", "P": "pending"}
+
+
+def _item_of(amounts: dict) -> list:
+    """Rupee amounts {txval, iamt, camt, samt, cess} -> one item in paise."""
+    def paise(name: str) -> int:
+        return round(float(amounts.get(name) or 0) * 100)
+    return [0, paise("txval"), paise("iamt"), paise("camt"), paise("samt"), paise("cess")]
 
 
 class PortalError(Exception):
@@ -86,6 +94,7 @@ class Portal:
             self.saves: dict[str, SaveRequest] = {}
             self.files: dict[str, tuple[float, str, bytes]] = {}
             self.filings = Filings()
+            self.supplier_3b: dict[tuple[str, str], bool] = {}   # (stin, period) -> filed
             write_clock(self.clock_file, self.day)
 
     @staticmethod
@@ -193,7 +202,9 @@ class Portal:
             biz = self.business(gstin)
             cached = self.cache.get((biz.gstin, "2a", period, part))
             if cached is None and part:
-                doc = synth.gstr2a_document(biz, period)
+                doc = synth.gstr2a_document(
+                    biz, period, lambda stin, prd: group_status(self.seed, stin, prd,
+                                                                self.supplier_3b))
                 for p, groups in doc.items():
                     self.cache[(biz.gstin, "2a", period, p)] = (
                         json.dumps({"status_cd": "1",
@@ -323,6 +334,90 @@ class Portal:
                 raise PortalError("NOT_FOUND", f"No {key} record {doc_no} of {stin} for {gstin}",
                                   404)
             return self.edit(gstin, key, pos, random.Random(f"{self.seed}|edit|{rec['hash']}"))
+
+    def set_amounts(self, gstin: str, section: str, stin: str, doc_no: str, amounts: dict,
+                    rtnprd: str | None = None) -> dict:
+        """The supplier amends the record to these amounts (rupees: txval, iamt, camt, samt,
+        cess): one item, a new hash, the recipient's action back to N."""
+        key = section_key(section)
+        with self.lock:
+            rec, pos = self.find(gstin, key, stin, doc_no, rtnprd)
+            if rec is None:
+                raise PortalError("NOT_FOUND", f"No {key} record {doc_no} of {stin} for {gstin}",
+                                  404)
+            biz = self.business(gstin)
+            item = _item_of(amounts)
+            biz.items[key][pos] = [item]
+            fields.put_amounts(rec, [item])
+            rev = self.revisions[(biz.gstin, key, pos)] = \
+                self.revisions.get((biz.gstin, key, pos), 0) + 1
+            rec["action"] = "N"
+            rules.clear_saved(rec)
+            rec["hash"] = fields.record_hash(rec, key, rev)
+            biz.flag(key, pos)
+            self._changed(biz.gstin)
+            return rec
+
+    def add_record(self, gstin: str, body: dict) -> dict:
+        """A document the supplier uploads and files now (`/_control/add_record`): section,
+        stin, doc_no, doc_date (DD-MM-YYYY), rtnprd, amounts in rupees."""
+        key = section_key(body.get("section") or "B2B")
+        with self.lock:
+            biz = self.business(gstin)
+            no_f, dt_f = fields.doc_no_field(key), fields.doc_date_field(key)
+            item = _item_of(body.get("amounts") or {})
+            rec = {"stin": str(body.get("stin") or "").upper(), no_f: str(body["doc_no"]),
+                   dt_f: str(body["doc_date"]), "inv_typ": "R", "pos": biz.state}
+            fields.put_amounts(rec, [item])
+            rec.update(srcform="R1", rtnprd=str(body["rtnprd"]), srcfilstatus="Filed",
+                       action="N", ispendactblocked="N")
+            rec["hash"] = fields.record_hash(rec, key, 0)
+            biz.records[key].append(rec)
+            biz.items[key].append([item])
+            pos = len(biz.records[key]) - 1
+            biz.flag(key, pos)
+            for ik in fields.index_keys(key, rec):
+                self.index[biz.gstin][ik] = pos
+            self._changed(biz.gstin)
+            return rec
+
+    def supplier_files(self, gstin: str, body: dict) -> dict:
+        """`/_control/supplier_files` {gstin, stin, ret_period?, rtntype: GSTR1 | GSTR3B}: the
+        supplier files that return. GSTR-1: its records of the period (all when none is
+        given) that were uploaded but not filed become filed; GSTR-3B: `cfs3b` turns Y."""
+        stin = str(body.get("stin") or "").strip().upper()
+        period = body.get("ret_period")
+        rtntype = str(body.get("rtntype") or "GSTR1").upper()
+        with self.lock:
+            biz = self.business(gstin)
+            changed = 0
+            if rtntype == "GSTR3B":
+                if not period:
+                    raise PortalError("RET400", "ret_period is needed to file a GSTR-3B", 400)
+                self.supplier_3b[(stin, str(period))] = True
+            else:
+                for key in ALL_OTH:
+                    for rec in biz.records[key]:
+                        if rec.get("stin") == stin and rec.get("srcfilstatus") == "Not Filed" \
+                                and (not period or rec.get("rtnprd") == period):
+                            rec["srcfilstatus"] = "Filed"
+                            changed += 1
+            self._changed(biz.gstin)
+        return {"stin": stin, "rtntype": rtntype, "records_filed": changed}
+
+    def supplier_status(self, stin: str, fy: str) -> dict:
+        """The filing-status call's answer for a supplier in a financial year '2025-26'."""
+        start = int(str(fy or "2025-26")[:4])
+        periods = [f"{m:02d}{start if m >= 4 else start + 1}" for m in (*range(4, 13), 1, 2, 3)]
+        stin = str(stin or "").strip().upper()
+        with self.lock:
+            not_filed = {r["rtnprd"] for biz in self.data.values() for key in ALL_OTH
+                         for r in biz.records[key]
+                         if r.get("stin") == stin and r.get("srcfilstatus") == "Not Filed"}
+            seen = {r["rtnprd"] for biz in self.data.values() for key in ALL_OTH
+                    for r in biz.records[key] if r.get("stin") == stin}
+        asked = [p for p in periods if p in seen]
+        return supplier_track(self.seed, stin, asked, set(asked) - not_filed, self.supplier_3b)
 
     def set_action(self, gstin: str, section: str, stin: str, doc_no: str, action: str,
                    rtnprd: str | None = None) -> dict:

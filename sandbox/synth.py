@@ -238,9 +238,10 @@ def gstr2a_doc(key: str, rec: dict, items: list[list]) -> dict:
     return doc
 
 
-def gstr2a_document(biz: BusinessData, period: str | None = None) -> dict:
+def gstr2a_document(biz: BusinessData, period: str | None = None, status=None) -> dict:
     """GSTR-2A b2b/b2ba/cdn/cdna of one period (all periods when None): filed suppliers'
-    documents plus reverse-charge ones, grouped by (supplier, period) in first-seen order."""
+    documents plus reverse-charge ones, grouped by (supplier, period) in first-seen order.
+    `status(stin, period)` -> the group's own fields (cfs3b, dtcancel; sandbox/supplier_returns.py)."""
     groups: dict[str, dict] = {"b2b": {}, "b2ba": {}, "cdn": {}, "cdna": {}}
 
     def add(part: str, stin: str, prd: str, doc: dict) -> None:
@@ -249,6 +250,7 @@ def gstr2a_document(biz: BusinessData, period: str | None = None) -> dict:
             group = groups[part][(stin, prd)] = {"ctin": stin, "cfs": "Y",
                                                  "fldtr1": _filing_date(prd),
                                                  "flprdr1": _flprd(prd),
+                                                 **(status(stin, prd) if status else {}),
                                                  "inv" if part.startswith("b2b") else "nt": []}
         group["inv" if part.startswith("b2b") else "nt"].append(doc)
 

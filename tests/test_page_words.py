@@ -21,17 +21,18 @@ from core.ims.actions import save_user_actions
 from core.ims.approval import return_actions, set_approval
 from core.labels import REASONS, STATUSES
 from core.portal.payload.gstr2b import flatten_2b
-from tests.fixtures import BUSINESSES, ROOT, SAMPLES, seed_demo
+from core.store import connect
+from tests.fixtures import BUSINESSES, ROOT, SAMPLES, SUPPLIERS, seed_demo
 from tests.fixtures import rows as store_rows
 
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
 PAGES = {"admin": ("dashboard", "ims_invoices", "approvals", "purchase_register",
-                   "reconciliation", "itc_summary", "settings", "users"),
+                   "reconciliation", "itc_summary", "suppliers", "settings", "users"),
          "analyst": ("dashboard", "ims_invoices", "approvals", "purchase_register",
                      "reconciliation", "itc_summary"),
          "auditor": ("dashboard", "ims_invoices", "approvals", "purchase_register",
-                     "reconciliation", "itc_summary")}
+                     "reconciliation", "itc_summary", "suppliers")}
 UPPER_CODE = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)+$")
 LOWER_CODE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
 # the taxes' own names (IGST, CGST, SGST) are words as well as reason tokens
@@ -155,6 +156,15 @@ def people(db_file):
     head, rows = flatten_2b(json.loads((SAMPLES / "gstr2b_sample.json").read_text()))
     for gstin in (G1, G2):   # a stored 2B: the ITC Summary shows its tables
         store_2b(gstin, "102025", head, rows)
+    with connect() as con:   # a supplier's GSTR-3B not filed, its registration cancelled
+        for gstin in (G1, G2):
+            con.execute("INSERT INTO supplier_returns VALUES (?, ?, '102025', 'Y', 'N', "
+                        "DATE '2025-10-15', TIMESTAMP '2025-11-12 06:00:00')",
+                        [gstin, SUPPLIERS[0]])
+            con.execute("INSERT INTO gstr2a_docs (rtin, ret_period, section, stin, doc_type, "
+                        "doc_no, doc_date, cfs, igst, fetched_at) VALUES (?, '102025', 'b2b', "
+                        "?, 'INV', 'X-1', DATE '2025-10-02', 'Y', 1800, "
+                        "TIMESTAMP '2025-11-12 06:00:00')", [gstin, SUPPLIERS[0]])
     people = {"admin": auth.create_user("boss@example.com", PW, "admin"),
               "analyst": auth.create_user("ana@example.com", PW, "analyst", [G1]),
               "auditor": auth.create_user("audrey@example.com", PW, "auditor", [G2])}

@@ -1,6 +1,8 @@
 """A supplier's name beside its GSTIN, for charts, grids and downloads (docs/interfaces.md).
 
-Per business and supplier GSTIN the name comes from the purchase register (`supplier_name` as
+Per business and supplier GSTIN the name comes from the supplier master of its company
+(`suppliers`, docs/suppliers.md: the trade name, else the legal name), else from the purchase
+register (`supplier_name` as
 the books write it), else from the stored GSTR-2B (`trdnm`, the trade name the supplier
 filed under, core/gstr2b/store.py), else, for import of goods (whose "supplier" is the port
 code), "Import of goods (port INNSA1)". A label is never empty: a GSTIN nobody named reads
@@ -51,7 +53,7 @@ def supplier_names(gstin: str | list[str], stins: list[str] | None = None) -> di
         rows = con.execute(f"SELECT stin, supplier_name FROM ({NAMES_SQL}) "
                            "WHERE list_contains(?::VARCHAR[], rtin) ORDER BY rtin, stin",
                            [gstins]).fetchall()
-    names: dict[str, str] = {}
+    names = master_names(gstins)        # the supplier master's name first
     for stin, name in rows:
         names.setdefault(stin, name)
     for stin in stins or []:
@@ -71,3 +73,25 @@ def supplier_labels(gstin: str | list[str], stins: list[str]) -> dict[str, str]:
     """{supplier GSTIN: label} for each of `stins` (never an empty label)."""
     names = supplier_names(gstin, stins)
     return {s: supplier_label(s, names) for s in stins}
+
+
+# the supplier master (docs/suppliers.md): its trade name, else its legal name
+MASTER_SQL = """
+    SELECT stin, coalesce(nullif(trim(trade_name), ''), nullif(trim(legal_name), ''))
+    FROM suppliers WHERE company_pan IN ({marks})
+      AND coalesce(nullif(trim(trade_name), ''), nullif(trim(legal_name), '')) IS NOT NULL
+    ORDER BY company_pan, stin"""
+
+
+def master_names(gstins: list[str]) -> dict[str, str]:
+    """{supplier GSTIN: name} from the supplier master of the companies (PANs) of `gstins`."""
+    companies = sorted({g[2:12] for g in gstins})
+    if not companies:
+        return {}
+    with connect(read_only=True) as con:
+        rows = con.execute(MASTER_SQL.format(marks=", ".join("?" for _ in companies)),
+                           companies).fetchall()
+    names: dict[str, str] = {}
+    for stin, name in rows:
+        names.setdefault(stin, name)
+    return names

@@ -261,11 +261,47 @@ def write_gstr2a(con, rtin: str, periods: list[str], frame: pl.DataFrame, plan: 
     con.unregister("fetch_2a_frame")
     con.execute("INSERT INTO ims_fetch_marks (rtin, gstr2a_at) VALUES (?, ?) "
                 "ON CONFLICT (rtin) DO UPDATE SET gstr2a_at = excluded.gstr2a_at", [rtin, now])
+    write_supplier_returns(con, rtin, periods, frame, now)
     per_period = dict.fromkeys(periods, 0)
     for period, n in frame.group_by("rtnprd").len().iter_rows():
         per_period[period] = n
     return {"total": frame.height, "periods": per_period, "written": plan.insert.height,
             "unchanged": plan.unchanged}
+
+
+def supplier_returns_of(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per supplier and period what GSTR-2A's supplier groups say: GSTR-1 filed (cfs), GSTR-3B
+    filed (cfs3b), cancelled on (dtcancel)."""
+    if frame.is_empty():
+        return pl.DataFrame(schema={"stin": pl.Utf8, "ret_period": pl.Utf8,
+                                    "gstr1_filed": pl.Utf8, "gstr3b_filed": pl.Utf8,
+                                    "cancelled_on": pl.Date})
+    return (frame.filter(pl.col("stin").is_not_null() & pl.col("rtnprd").is_not_null())
+            .group_by("stin", "rtnprd").agg(
+                pl.col("cfs").drop_nulls().str.to_uppercase().min().alias("gstr1_filed"),
+                pl.col("cfs3b").drop_nulls().str.to_uppercase().min().alias("gstr3b_filed"),
+                pl.col("dtcancel").drop_nulls().min().alias("cancelled"))
+            .select("stin", pl.col("rtnprd").alias("ret_period"), "gstr1_filed",
+                    "gstr3b_filed",
+                    pl.col("cancelled").str.strptime(pl.Date, "%d-%m-%Y", strict=False)
+                    .alias("cancelled_on")))
+
+
+def write_supplier_returns(con, rtin: str, periods: list[str], frame: pl.DataFrame,
+                           now: dt.datetime) -> None:
+    """Replace the business's supplier returns of `periods` with what this 2A says."""
+    returns = supplier_returns_of(frame)
+    marks = ", ".join("?" for _ in periods)
+    if periods:
+        con.execute(f"DELETE FROM supplier_returns WHERE rtin = ? AND ret_period IN ({marks})",
+                    [rtin, *periods])
+    if returns.is_empty():
+        return
+    con.register("fetch_2a_returns", returns)
+    con.execute("INSERT INTO supplier_returns (rtin, stin, ret_period, gstr1_filed, "
+                "gstr3b_filed, cancelled_on, seen_at) SELECT ?, stin, ret_period, gstr1_filed, "
+                "gstr3b_filed, cancelled_on, ? FROM fetch_2a_returns", [rtin, now])
+    con.unregister("fetch_2a_returns")
 
 
 def store_gstr2a(con, rtin: str, periods: list[str], records: list[dict], now: dt.datetime) -> dict:

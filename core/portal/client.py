@@ -347,6 +347,13 @@ class GstnClient:
 
     # -- GSTR-2A
 
+    def get_supplier_returns(self, gstin: str, stin: str, fy: str) -> dict:
+        """A supplier's filing status for a financial year '2025-26', asked with business
+        `gstin`'s session: {"ctin", "sts", "dtcancel"?, "EFiledlist": [{"rtntype", "ret_prd",
+        "status"}]} (the adapter's `supplier_returns_path`)."""
+        return self.call("GET", self.adapter.supplier_returns_path, gstin,
+                         self.adapter.supplier_returns_params(gstin, stin, fy)) or {}
+
     def get_gstr2a(self, gstin: str, period: str, action: str) -> dict:
         """GSTR-2A B2B/B2BA/CDN/CDNA for one return period (MMYYYY), as the portal answers it;
         {} when the portal says there are no documents."""

@@ -164,6 +164,12 @@ class GspAdapter:
     """
 
     auth_path = "/authenticate"
+    # a supplier's filing status (its GSTR-1 and GSTR-3B per period, registration cancelled):
+    # where a GSP offers it, a subclass sets its path and parameters (docs/suppliers.md)
+    supplier_returns_path = "/commonapi/v1.0/returns"
+
+    def supplier_returns_params(self, gstin: str, stin: str, fy: str) -> dict:
+        return {"action": "RETTRACK", "gstin": gstin, "ctin": stin, "fy": fy}
 
     def __init__(self, config: GspConfig):
         self.config = config

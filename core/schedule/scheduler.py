@@ -25,6 +25,7 @@ from core.portal import GstnClient
 from core.portal import sessions as gsp_sessions
 from core.schedule.status import slot_states
 from core.store import connect
+from core.suppliers import review_cases, send_reminders
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,22 @@ def fetch_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
 
 def sync_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
     """Recommendations onto the IMS records (core.ims.sync)."""
-    return apply_sync(gstin, actor="worker", job_run_id=run_id)
+    done = apply_sync(gstin, actor="worker", job_run_id=run_id)
+    return {**done, **follow_up_suppliers(gstin)}
+
+
+def follow_up_suppliers(gstin: str) -> dict:
+    """After a sync: supplier cases whose records a fetch shows fixed, then reminders of sent
+    cases with no reply (docs/suppliers.md). A failure here is logged and reported with the
+    sync's counts, never the sync's failure."""
+    try:
+        reviewed = review_cases(gstin)         # fixed records are not reminded of
+        reminded = send_reminders(gstin)
+    except Exception as exc:  # noqa: BLE001 - the sync itself is done and stays done
+        log.warning("supplier follow-up for %s failed: %s", gstin, exc)
+        return {"supplier_follow_up_error": f"supplier cases not reviewed: {exc}"}
+    return {"supplier_cases": reviewed,
+            "supplier_reminders": sum(r.state == "sent" for r in reminded)}
 
 
 def poll_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:

@@ -272,7 +272,7 @@ def _gstr2a_section(section: str, groups: list[dict], period: str | None) -> pl.
                                 ("inum", "idt", "oinum", "oidt"))
     raw = _raw_frame(docs, (no_f, dt_f, ono_f, odt_f, "inv_typ", "pos", "rchrg", "ntty"),
                      ("val",))
-    heads = _raw_frame(groups, ("ctin", "cfs"), ())
+    heads = _raw_frame(groups, ("ctin", "cfs", "cfs3b", "dtcancel"), ())
     raw = raw.with_columns(heads[owner].with_columns(
         pl.Series("doc", range(len(docs)), dtype=pl.Int64)))
     val, val_problem = _amount_of("val")
@@ -297,6 +297,7 @@ def _gstr2a_section(section: str, groups: list[dict], period: str | None) -> pl.
         _text_of("inv_typ").alias("inv_typ"), _text_of("pos").alias("pos"),
         _or_n(_text_of("rchrg")).alias("rcm"), val.alias("val"),
         pl.lit(period, pl.Utf8).alias("rtnprd"), _text_of("cfs").alias("cfs"),
+        _text_of("cfs3b").alias("cfs3b"), _text_of("dtcancel").alias("dtcancel"),
         (pl.col("doc") + 1).alias("line"))
     frame = frame.join(totals, on="doc", how="left", maintain_order="left").with_columns(
         pl.col(m).fill_null(0) for m in ITEM_AMOUNTS)

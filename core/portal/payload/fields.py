@@ -21,7 +21,7 @@ SECTION_ALIASES = {"cn": "b2bcn", "cna": "b2bcna", "dn": "b2bdn", "dna": "b2bdna
 STR_FIELDS = ("section", "stin", "doc_type", "doc_no", "orig_doc_no", "inv_typ", "pos", "rcm",
               "srcform", "rtnprd", "srcfilstatus", "action", "ispendactblocked", "hash",
               "itc_red_req", "remarks", "portal_remarks", "is_itc_red_req_blocked",
-              "is_remarks_blocked", "cfs")
+              "is_remarks_blocked", "cfs", "cfs3b", "dtcancel")
 DATE_FIELDS = ("doc_date", "orig_doc_date")
 PAISE_FIELDS = ("val", "txval", "igst", "cgst", "sgst", "cess",
                 "decl_igst", "decl_cgst", "decl_sgst", "decl_cess")

@@ -65,7 +65,9 @@ def _gstr2a_doc(section: str, line: int, group: dict, doc, period: str | None) -
         "ispendactblocked": None, "hash": None, "itc_red_req": None,
         "decl_igst": None, "decl_cgst": None, "decl_sgst": None, "decl_cess": None,
         "remarks": None, "portal_remarks": None, "is_itc_red_req_blocked": None,
-        "is_remarks_blocked": None, "cfs": _text(group, "cfs", section, line), "line": line,
+        "is_remarks_blocked": None, "cfs": _text(group, "cfs", section, line),
+        "cfs3b": _text(group, "cfs3b", section, line),
+        "dtcancel": _text(group, "dtcancel", section, line), "line": line,
     }
 
 

@@ -76,7 +76,7 @@ def _ims_record(section: str, line: int, row) -> dict:
         "remarks": remarks, "portal_remarks": remarks,
         "is_itc_red_req_blocked": _flag(row, "isItcRedReqBlocked", section, line),
         "is_remarks_blocked": _flag(row, "isRemarksBlocked", section, line),
-        "cfs": None,
+        "cfs": None, "cfs3b": None, "dtcancel": None,
         "line": line,
     }
     for out, src in (("val", "val"), ("txval", "txval"), ("igst", "iamt"), ("cgst", "camt"),
