@@ -27,7 +27,7 @@ from core.calendar import (
 )
 from core.clock import ClockError
 from core.clock import today as business_today
-from core.figures import axis_unit, count_words, indian
+from core.figures import axis_unit, count_words
 from core.ims import SECTION_LABELS
 from core.labels import date_words, period_words
 from core.periods import period_of
@@ -83,7 +83,7 @@ def short_rupees(amount) -> str:
     divisor, unit = axis_unit([amount])
     if divisor == 1:
         return ui.rupees(amount)
-    return f"₹{indian(float(amount) / divisor)} {unit.split()[-1]}"
+    return f"{ui.rupees(float(amount) / divisor)} {unit.split()[-1]}"
 
 
 def last_filed(column, panel: dict, today: dt.date) -> None:

@@ -28,8 +28,9 @@ def indian(value, decimals: int = 2) -> str:
 
 
 def rupees(value) -> str:
-    """₹12,34,567.89 (a negative amount: ₹-12,000.00)."""
-    return "₹" + indian(value or 0)
+    """₹12,34,567.89 (a negative amount: -₹12,000.00, the sign before the symbol)."""
+    text = indian(value or 0)
+    return "-₹" + text[1:] if text.startswith("-") else "₹" + text
 
 
 def count_words(value) -> str:

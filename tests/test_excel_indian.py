@@ -25,3 +25,12 @@ def test_amounts_and_counts_carry_the_indian_number_format():
     assert row["Lines"].value == 1748 and row["Lines"].number_format == INDIAN_COUNT
     assert row["Document"].value == "INV-1" and row["Document"].number_format == "General"
     assert "##\\,##\\,##0" in INDIAN_AMOUNT      # lakh grouping from 1,00,000
+
+
+def test_a_negative_amount_reads_with_its_sign_before_the_rupee_symbol():
+    from core.figures import rupees
+    from core.reco.itc_answer import inr
+    assert rupees(-8500) == "-₹8,500.00"
+    assert rupees(1234567.891) == "₹12,34,567.89"
+    assert rupees(None) == "₹0.00"
+    assert inr(-306000) == "-₹3,060.00"

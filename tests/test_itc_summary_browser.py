@@ -106,7 +106,7 @@ def test_figures_drill_down_and_download(app, page):
     click_amount(page, lines.index(("4A5", "difference")), 0)
     text = page.inner_text("body")
     assert ("4(A)(5) All other ITC, IGST, Difference (2B - books): 4 document line(s); they "
-            "add up to ₹-3,060.00.") in text
+            "add up to -₹3,060.00.") in text
     click_amount(page, lines.index(("4C", "2b")), 1)          # and 4(C)'s CGST in the 2B
     assert "4(C) Net ITC available (A - B), CGST, GSTR-2B (its documents):" in \
         page.inner_text("body")

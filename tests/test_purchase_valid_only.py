@@ -94,7 +94,7 @@ def test_import_says_why_it_is_off_and_offers_the_valid_lines(mixed):
     # net, as the file adds up: 3,500 of invoices less D's credit note of 12,000
     assert (fig["lines"], fig["documents"], fig["taxable"]) == (5, 4, -8500.0)
     words = valid_only_words(v)
-    assert "**5 lines** as **4 documents**: taxable **₹-8,500.00**" in words
+    assert "**5 lines** as **4 documents**: taxable **-₹8,500.00**" in words
     assert "(net: credit notes subtract)" in words
     assert "2 other lines of their documents" in words
     assert import_off_reason(validate_purchase_file(

@@ -138,7 +138,8 @@ def _paise(decl: dict) -> dict:
 
 def inr(paise: int) -> str:
     """Paise as rupees for a message, in Indian digit grouping: ₹12,34,567.89."""
-    return f"₹{indian_amount(paise)}"
+    text = indian_amount(paise)
+    return "-₹" + text[1:] if text.startswith("-") else "₹" + text
 
 
 def answer_problems(row: dict) -> list[str]:
