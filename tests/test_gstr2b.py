@@ -243,3 +243,22 @@ def test_column_wise_reading_equals_the_checked_one(portal):
     sample["data"]["docdata"]["b2b"][1]["inv"][1]["igst"] = "lots"
     with pytest.raises(PayloadError, match="field 'igst' = 'lots' is not an amount"):
         read_2b_frame(sample)
+
+
+@pytest.mark.parametrize("blank", ["   ", "\t", ""])
+def test_blank_text_reads_the_same_column_wise_and_record_by_record(blank):
+    """Whitespace-only or empty text in every optional text field of a clean 2B document: the
+    column-wise reading gives what the record-by-record one gives ('' for whitespace, None for
+    '', the defaults of rev / itcavl, no reason)."""
+    sample = json.loads((SAMPLES / "gstr2b_sample.json").read_text(encoding="utf-8"))
+    group = sample["data"]["docdata"]["b2b"][0]
+    group.update(trdnm=blank, supprd=blank)
+    for doc in group["inv"]:
+        doc.update(pos=blank, rev=blank, typ=blank, itcavl=blank, rsn=blank, oinum=blank)
+    sample["data"]["docdata"]["cdnr"][0]["nt"][0].update(suptyp=blank, rev=blank)
+    assert fast_frame(sample["data"]) is not None   # still read column-wise
+    head, frame = read_2b_frame(sample)
+    assert_frame_equal(frame, rows_frame(flatten_2b(sample)[1]))
+    first = frame.row(0, named=True)
+    assert (first["rcm"], first["itcavl"], first["rsn"]) == ("N", "Y", None)
+    assert first["pos"] == first["trdnm"] == (None if blank == "" else "")

@@ -231,8 +231,16 @@ def _raw_columns(data: dict) -> dict[str, list] | None:
 
 
 def _text_col(name: str) -> pl.Expr:
-    c = pl.col(name).str.strip_chars()
-    return pl.when(c == "").then(None).otherwise(c).alias(name)
+    """_text: '' (or missing) -> None; anything else stripped, so whitespace-only -> ''."""
+    c = pl.col(name)
+    return pl.when(c == "").then(None).otherwise(c.str.strip_chars()).alias(name)
+
+
+def _or_default(name: str, default: str) -> pl.Expr:
+    """`(_text(...) or default).upper()`: missing, '' and whitespace-only -> default."""
+    c = pl.col(name)
+    return pl.when(c.is_null() | (c == "")).then(pl.lit(default)).otherwise(
+        c.str.to_uppercase()).alias(name)
 
 
 def _paise_col(name: str, optional: bool) -> pl.Expr:
@@ -281,8 +289,8 @@ def _fast_frame(data: dict) -> pl.DataFrame | None:
         pl.coalesce(notes.replace_strict(NOTE_TYPES, default=None),
                     pl.col("section").replace_strict(kinds, default=None)).alias("doc_type"),
         pl.col("stin").fill_null("").str.to_uppercase(),
-        pl.col("rcm").fill_null("N").str.to_uppercase(),
-        pl.col("itcavl").fill_null("Y").str.to_uppercase(),
+        _or_default("rcm", "N"), _or_default("itcavl", "Y"),
+        pl.when(pl.col("rsn") != "").then(pl.col("rsn")).alias("rsn"),   # `_text or None`
     ).select(list(ROW_FIELDS)).cast(FRAME_SCHEMA)
 
 
