@@ -1,0 +1,26 @@
+"""core/json_decode.py: orjson's speed, the standard decoder's values and errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.json_decode import decode_json
+
+SAME = [b'{"a": 1, "a": 2}', b'[1e400, -0.0, 0.1, 5e-324]', b'{"n": 18446744073709551616}',
+        b'[1,\n -92233720368547758090]', b'NaN', b'[Infinity]', b'"\\ud800"', b'12345678901234567890',
+        b'{"hash": "x:12345678901234567890123"}', '{"name": "Sahyadri St\u00e9el"}'.encode()]
+
+
+@pytest.mark.parametrize("raw", SAME)
+def test_values_as_the_standard_decoder_gives_them(raw):
+    assert repr(decode_json(raw)) == repr(json.loads(raw))
+
+
+@pytest.mark.parametrize("raw", [b'[1,]', b'{"a" 1}', b'"\x01"', b'', b'\xff{}'])
+def test_errors_as_the_standard_decoder_gives_them(raw):
+    with pytest.raises(ValueError) as ours:
+        decode_json(raw)
+    with pytest.raises(ValueError) as theirs:
+        json.loads(raw.decode("utf-8"))
+    assert (type(ours.value), str(ours.value)) == (type(theirs.value), str(theirs.value))
