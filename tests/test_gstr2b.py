@@ -262,3 +262,17 @@ def test_blank_text_reads_the_same_column_wise_and_record_by_record(blank):
     first = frame.row(0, named=True)
     assert (first["rcm"], first["itcavl"], first["rsn"]) == ("N", "Y", None)
     assert first["pos"] == first["trdnm"] == (None if blank == "" else "")
+
+
+def test_whole_and_fractional_rupees_in_one_section_are_read_column_wise():
+    """10000 and 100.5 in the same section (as the portal writes them) keep the column-wise
+    reading, with the record-by-record frame; an integer beyond exact floats does not."""
+    sample = json.loads((SAMPLES / "gstr2b_sample.json").read_text(encoding="utf-8"))
+    docs = sample["data"]["docdata"]["b2b"][0]["inv"]
+    docs[0].update(txval=10000, val=11800.5)
+    docs[1].update(txval=25000.25, val=29500)
+    assert fast_frame(sample["data"]) is not None
+    assert_frame_equal(read_2b_frame(sample)[1], rows_frame(flatten_2b(sample)[1]))
+    docs[1]["txval"] = 2 ** 53 + 1
+    assert fast_frame(sample["data"]) is None
+    assert_frame_equal(read_2b_frame(sample)[1], rows_frame(flatten_2b(sample)[1]))
