@@ -1,11 +1,12 @@
 """core/json_decode.py: orjson's speed, the standard decoder's values and errors."""
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
 
-from core.json_decode import decode_json
+from core.json_decode import decode_json, gc_paused
 
 SAME = [b'{"a": 1, "a": 2}', b'[1e400, -0.0, 0.1, 5e-324]', b'{"n": 18446744073709551616}',
         b'[1,\n -92233720368547758090]', b'NaN', b'[Infinity]', b'"\\ud800"', b'12345678901234567890',
@@ -24,3 +25,18 @@ def test_errors_as_the_standard_decoder_gives_them(raw):
     with pytest.raises(ValueError) as theirs:
         json.loads(raw.decode("utf-8"))
     assert (type(ours.value), str(ours.value)) == (type(theirs.value), str(theirs.value))
+
+
+def test_the_collector_is_paused_inside_and_as_it_was_after():
+    assert gc.isenabled()
+    with pytest.raises(KeyError), gc_paused():
+        assert not gc.isenabled()
+        raise KeyError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()   # left off: it was off
+    finally:
+        gc.enable()
