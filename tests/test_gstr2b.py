@@ -257,7 +257,7 @@ def test_blank_text_reads_the_same_column_wise_and_record_by_record(blank):
         doc.update(pos=blank, rev=blank, typ=blank, itcavl=blank, rsn=blank, oinum=blank)
     sample["data"]["docdata"]["cdnr"][0]["nt"][0].update(suptyp=blank, rev=blank)
     assert fast_frame(sample["data"]) is not None   # still read column-wise
-    head, frame = read_2b_frame(sample)
+    frame = read_2b_frame(sample)[1]
     assert_frame_equal(frame, rows_frame(flatten_2b(sample)[1]))
     first = frame.row(0, named=True)
     assert (first["rcm"], first["itcavl"], first["rsn"]) == ("N", "Y", None)
