@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 from contextlib import contextmanager
 
 import orjson
@@ -35,30 +36,24 @@ def decode_json(raw: bytes):
         return json.loads(raw.decode("utf-8"))
 
 
+_PAUSE = threading.Lock()
+_paused = {"depth": 0, "was_on": False}   # answers are decoded in threads (2B files)
+
+
 @contextmanager
 def gc_paused():
-    """The cyclic garbage collector off inside (as it was after): for code that makes many
-    objects and no reference cycles (reference counting still frees them)."""
-    was_on = gc.isenabled()
-    gc.disable()
+    """The cyclic garbage collector off inside (as it was after the last one leaves, threads
+    included): for code that makes many objects and no reference cycles (reference counting
+    still frees them)."""
+    with _PAUSE:
+        if _paused["depth"] == 0:
+            _paused["was_on"] = gc.isenabled()
+            gc.disable()
+        _paused["depth"] += 1
     try:
         yield
     finally:
-        if was_on:
-            gc.enable()
-
-
-def _may_hold_long_integer(raw: bytes) -> bool:
-    """A run of 19+ digits that starts a JSON number (after ':', ',', '[' or at the start,
-    maybe with a sign and spaces); runs inside text (hashes) are passed over."""
-    digits = raw.translate(DIGITS_AS_ZERO)   # bytes.find is fast; a regex here is not
-    start = digits.find(LONG_RUN)
-    while start >= 0:
-        at, start = start - 1, digits.find(LONG_RUN, start + len(LONG_RUN))
-        if at >= 0 and raw[at] == ord("-"):
-            at -= 1
-        while at >= 0 and raw[at] in b" \t\r\n":
-            at -= 1
-        if at < 0 or raw[at] in BEFORE_NUMBER:
-            return True
-    return False
+        with _PAUSE:
+            _paused["depth"] -= 1
+            if _paused["depth"] == 0 and _paused["was_on"]:
+                gc.enable()

@@ -40,3 +40,14 @@ def test_the_collector_is_paused_inside_and_as_it_was_after():
         assert not gc.isenabled()   # left off: it was off
     finally:
         gc.enable()
+
+
+def test_the_collector_comes_back_when_threads_overlap():
+    """Threads pausing it in turns that overlap: on again once the last one leaves."""
+    first, second = gc_paused(), gc_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
