@@ -57,3 +57,19 @@ def gc_paused():
             _paused["depth"] -= 1
             if _paused["depth"] == 0 and _paused["was_on"]:
                 gc.enable()
+
+
+def _may_hold_long_integer(raw: bytes) -> bool:
+    """A run of 19+ digits that starts a JSON number (after ':', ',', '[' or at the start,
+    maybe with a sign and spaces); runs inside text (hashes) are passed over."""
+    digits = raw.translate(DIGITS_AS_ZERO)   # bytes.find is fast; a regex here is not
+    start = digits.find(LONG_RUN)
+    while start >= 0:
+        at, start = start - 1, digits.find(LONG_RUN, start + len(LONG_RUN))
+        if at >= 0 and raw[at] == ord("-"):
+            at -= 1
+        while at >= 0 and raw[at] in b" \t\r\n":
+            at -= 1
+        if at < 0 or raw[at] in BEFORE_NUMBER:
+            return True
+    return False
