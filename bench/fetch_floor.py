@@ -78,6 +78,8 @@ def main() -> int:
                     result = fetch_businesses([args.gstin], client,
                                               triggered_by="bench")[args.gstin]
                 fetches.append(time.perf_counter() - started)
+                if not result.get("ok"):
+                    raise SystemExit(f"the fetch failed: {result.get('error')}")
                 peaks["fetch"] = max(peaks["fetch"], rss.peak)
                 exchanges = exchanges or sent
                 Path(tmp, f"fetch{n}.duckdb").unlink(missing_ok=True)
