@@ -84,6 +84,14 @@ def to_csv_bytes(frame) -> bytes:
     return BOM + safe_frame(frame).write_csv(date_format="%Y-%m-%d").encode("utf-8")
 
 
+def write_csv_file(frame, path) -> None:
+    """to_csv_bytes(frame) written to `path`, by Polars straight into the file (no copy of the
+    whole text in memory)."""
+    with open(path, "wb") as out:
+        out.write(BOM)
+        safe_frame(frame).write_csv(out, date_format="%Y-%m-%d")
+
+
 def _sheet_names(base: str, count: int) -> list[str]:
     base = SHEET_NAME_BAD.sub("_", base or "Sheet1")[:28] or "Sheet1"
     return [base if i == 0 else f"{base}_{i + 1}" for i in range(count)]

@@ -11,7 +11,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from core.export import safe_cell, to_csv_bytes, to_excel_bytes
+from core.export import safe_cell, to_csv_bytes, to_excel_bytes, write_csv_file
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@x", "\tTAB", "\rCR", "=1+2"]
 
@@ -43,6 +43,11 @@ def test_csv_has_bom_safe_text_and_plain_numbers():
     assert rows[7]["doc_no"] == "SI/1" and rows[8]["doc_no"] == ""
     assert rows[0]["amount"] == "-5.00" and rows[7]["amount"] == "12.50"
     assert rows[0]["day"] == "2025-10-03" and rows[0]["name"] == "Sahyadri Stéel"
+
+
+def test_csv_file_holds_the_same_bytes(tmp_path):
+    write_csv_file(frame(), tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_bytes() == to_csv_bytes(frame())
 
 
 def test_csv_from_pandas_too():

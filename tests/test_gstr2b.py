@@ -252,3 +252,36 @@ def test_column_wise_reading_equals_the_checked_one(portal):
     sample["data"]["docdata"]["b2b"][1]["inv"][1]["igst"] = "lots"
     with pytest.raises(PayloadError, match="field 'igst' = 'lots' is not an amount"):
         read_2b_frame(sample)
+
+
+@pytest.mark.parametrize("blank", ["   ", "\t", ""])
+def test_blank_text_reads_the_same_column_wise_and_record_by_record(blank):
+    """Whitespace-only or empty text in every optional text field of a clean 2B document: the
+    column-wise reading gives what the record-by-record one gives ('' for whitespace, None for
+    '', the defaults of rev / itcavl, no reason)."""
+    sample = json.loads((SAMPLES / "gstr2b_sample.json").read_text(encoding="utf-8"))
+    group = sample["data"]["docdata"]["b2b"][0]
+    group.update(trdnm=blank, supprd=blank)
+    for doc in group["inv"]:
+        doc.update(pos=blank, rev=blank, typ=blank, itcavl=blank, rsn=blank, oinum=blank)
+    sample["data"]["docdata"]["cdnr"][0]["nt"][0].update(suptyp=blank, rev=blank)
+    assert fast_frame(sample["data"]) is not None   # still read column-wise
+    frame = read_2b_frame(sample)[1]
+    assert_frame_equal(frame, rows_frame(flatten_2b(sample)[1]))
+    first = frame.row(0, named=True)
+    assert (first["rcm"], first["itcavl"], first["rsn"]) == ("N", "Y", None)
+    assert first["pos"] == first["trdnm"] == (None if blank == "" else "")
+
+
+def test_whole_and_fractional_rupees_in_one_section_are_read_column_wise():
+    """10000 and 100.5 in the same section (as the portal writes them) keep the column-wise
+    reading, with the record-by-record frame; an integer beyond exact floats does not."""
+    sample = json.loads((SAMPLES / "gstr2b_sample.json").read_text(encoding="utf-8"))
+    docs = sample["data"]["docdata"]["b2b"][0]["inv"]
+    docs[0].update(txval=10000, val=11800.5)
+    docs[1].update(txval=25000.25, val=29500)
+    assert fast_frame(sample["data"]) is not None
+    assert_frame_equal(read_2b_frame(sample)[1], rows_frame(flatten_2b(sample)[1]))
+    docs[1]["txval"] = 2 ** 53 + 1
+    assert fast_frame(sample["data"]) is None
+    assert_frame_equal(read_2b_frame(sample)[1], rows_frame(flatten_2b(sample)[1]))

@@ -17,7 +17,6 @@ answer envelope). Per-GSTIN sessions (an OTP per GSTIN, refreshed tokens): `core
 """
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 import requests
 
 from core.business import URL_SETTING
+from core.json_decode import decode_json
 from core.store import connect, get_setting
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -134,7 +134,7 @@ def read_envelope(resp: requests.Response) -> dict:
 def envelope_of(status: int, content: bytes) -> dict:
     """The JSON object of an answer's bytes, or GstnError saying what came instead."""
     try:
-        body = json.loads(content)
+        body = decode_json(content)
     except ValueError:
         text = content[:200].decode("utf-8", errors="replace")
         raise GstnError(f"The GSP answered HTTP {status} with something that is not "

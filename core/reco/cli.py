@@ -21,8 +21,9 @@ from pathlib import Path
 
 import polars as pl
 
-from core.export import to_csv_bytes
+from core.export import write_csv_file
 from core.gstin import gstin_problem
+from core.json_decode import decode_json
 from core.portal import (
     PayloadError,
     is_gstr2b,
@@ -50,6 +51,7 @@ PAISE_COLUMNS = ["portal_txval", "pr_txval", "portal_tax", "pr_tax", "diff_txval
                  "diff_igst", "diff_cgst", "diff_sgst", "diff_cess", "decl_igst", "decl_cgst",
                  "decl_sgst", "decl_cess"]
 GSTR2B_COLUMNS = [*FACTS, "rejected_in_ims", "itc_advice"]   # a GSTR-2B file adds these
+BOM = "\ufeff".encode("utf-8")
 PORTAL_COLUMNS = ["section", "stin", "doc_type", "doc_no", "doc_date", "orig_doc_no",
                   "orig_doc_date", "pos", "rcm", "txval", "igst", "cgst", "sgst", "cess",
                   "srcfilstatus", "ispendactblocked", "rtnprd", "is_itc_red_req_blocked",
@@ -84,11 +86,19 @@ def tolerance_paise(text: str) -> int:
 
 
 def read_json_file(path: str):
-    """A JSON file's content, or UnusableInput naming the file (and line and column)."""
+    """A JSON file's content, or UnusableInput naming the file (and line and column). Read as
+    bytes and decoded by orjson (core/json_decode.py); what it refuses is decoded again as
+    UTF-8 text by the standard decoder, whose error names the line and column."""
     try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return decode_json(raw.removeprefix(BOM))
+    except ValueError:
+        pass
+    try:
+        payload = json.loads(raw.decode("utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise UnusableInput(f"{path}, line {exc.lineno}, column {exc.colno}: not JSON: "
                             f"{exc.msg}") from None
@@ -184,7 +194,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m core.reco") -> in
     except UnusableInput as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    Path(args.out).write_bytes(to_csv_bytes(output_frame(results)))
+    write_csv_file(output_frame(results), args.out)
     counts = results["match_status"].value_counts(sort=True)
     summary = ", ".join(f"{s} {n}" for s, n in counts.iter_rows())
     print(f"{args.out}: {results.height} rows ({summary})")

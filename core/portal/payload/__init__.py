@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from core.json_decode import gc_paused
 from core.portal.payload.columns import gstr2a_columns, ims_columns
 from core.portal.payload.fields import (
     GSTR2A_SECTIONS,
@@ -101,13 +102,15 @@ def records_frame(records: list[dict]) -> pl.DataFrame:
 def ims_frame(payload: dict) -> pl.DataFrame:
     """records_frame(flatten_ims(payload)), read by columns when every value is clean;
     otherwise record by record (the same PayloadError for the same bad input)."""
-    fast = ims_columns(_unwrap(payload))
+    with gc_paused():
+        fast = ims_columns(_unwrap(payload))
     return fast if fast is not None else records_frame(flatten_ims(payload))
 
 
 def gstr2a_frame(payload: dict) -> pl.DataFrame:
     """records_frame(flatten_gstr2a(payload)), by columns when clean (as ims_frame)."""
-    fast = gstr2a_columns(_unwrap(payload))
+    with gc_paused():
+        fast = gstr2a_columns(_unwrap(payload))
     return fast if fast is not None else records_frame(flatten_gstr2a(payload))
 
 

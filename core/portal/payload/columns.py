@@ -66,7 +66,11 @@ def _raw(rows: list[dict], found: dict, name: str, kinds: set, dtype) -> pl.Seri
 def _gather(rows: list[dict], names: tuple) -> dict:
     """{field: its values, or None when some rows lack it} for the fields any row has; the
     fields every row has are read in one pass (itemgetter, zip)."""
-    anywhere, everywhere = set().union(*rows), set(rows[0]).intersection(*rows)
+    anywhere, lengths = set().union(*rows), set(map(len, rows))
+    if lengths == {len(anywhere)}:   # every row holds every field: no second pass
+        everywhere = anywhere
+    else:
+        everywhere = set(rows[0]).intersection(*rows)
     found = dict.fromkeys(n for n in dict.fromkeys(names) if n in anywhere)
     common = [n for n in found if n in everywhere]
     if len(common) > 1:

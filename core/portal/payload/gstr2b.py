@@ -31,6 +31,8 @@ SECTIONS.update({f"{REVERSAL}_{name}": SECTIONS[name]
                  for name in ("b2b", "b2ba", "cdnr", "cdnra", "ecom", "ecoma")})
 FAST_SECTIONS = ("b2b", "b2ba", "cdnr", "cdnra", "ecom", "ecoma", "impg", "impgsez")
 NOTE_TYPES = {"C": "CRN", "D": "DBN"}
+NUMBER_TYPES = {int, float, type(None)}
+EXACT_RUPEES = 2 ** 53 / 100   # beyond this a float's paise are not exact: read per record
 ROW_FIELDS = ("section", "stin", "trdnm", "doc_type", "doc_no", "doc_date", "orig_doc_no",
               "orig_doc_date", "pos", "rcm", "inv_typ", "val", "txval", "igst", "cgst", "sgst",
               "cess", "itcavl", "rsn", "supprd", "supfildt", "rejected_in_ims", "line")
@@ -231,8 +233,16 @@ def _raw_columns(data: dict) -> dict[str, list] | None:
 
 
 def _text_col(name: str) -> pl.Expr:
-    c = pl.col(name).str.strip_chars()
-    return pl.when(c == "").then(None).otherwise(c).alias(name)
+    """_text: '' (or missing) -> None; anything else stripped, so whitespace-only -> ''."""
+    c = pl.col(name)
+    return pl.when(c == "").then(None).otherwise(c.str.strip_chars()).alias(name)
+
+
+def _or_default(name: str, default: str) -> pl.Expr:
+    """`(_text(...) or default).upper()`: missing, '' and whitespace-only -> default."""
+    c = pl.col(name)
+    return pl.when(c.is_null() | (c == "")).then(pl.lit(default)).otherwise(
+        c.str.to_uppercase()).alias(name)
 
 
 def _paise_col(name: str, optional: bool) -> pl.Expr:
@@ -246,9 +256,12 @@ def _fast_frame(data: dict) -> pl.DataFrame | None:
     cols = _raw_columns(data)
     if cols is None:
         return None
-    try:
-        raw = pl.DataFrame(cols, strict=True)
-    except (TypeError, ValueError, pl.exceptions.PolarsError):
+    if any(not set(map(type, cols[m])) <= NUMBER_TYPES for m in MONEY):
+        return None   # booleans, text, lists: the checked reading names them
+    try:   # amounts: whole and fractional rupees mix in one section (10000 and 100.5)
+        raw = pl.DataFrame([pl.Series(c, v, dtype=pl.Float64 if c in MONEY else None,
+                                      strict=c not in MONEY) for c, v in cols.items()])
+    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
         return None
     raw = raw.with_columns(pl.col(c).cast(pl.Float64 if c in MONEY else pl.Utf8)
                            for c in raw.columns if raw[c].dtype == pl.Null)
@@ -256,7 +269,7 @@ def _fast_frame(data: dict) -> pl.DataFrame | None:
         if raw[name].dtype not in (pl.Int64, pl.Float64, pl.Null):
             return None
         exact = (raw[name].cast(pl.Float64) * 100 - (raw[name].cast(pl.Float64) * 100).round(0))
-        if (exact.abs() > 1e-6).any() or (raw[name].abs() >= 10 ** 16).any():
+        if (exact.abs() > 1e-6).any() or (raw[name].abs() >= EXACT_RUPEES).any():
             return None
     dates = ("doc_date", "orig_doc_date", "supfildt")
     texts = [c for c in raw.columns if raw[c].dtype == pl.Utf8 and c not in dates]
@@ -281,8 +294,8 @@ def _fast_frame(data: dict) -> pl.DataFrame | None:
         pl.coalesce(notes.replace_strict(NOTE_TYPES, default=None),
                     pl.col("section").replace_strict(kinds, default=None)).alias("doc_type"),
         pl.col("stin").fill_null("").str.to_uppercase(),
-        pl.col("rcm").fill_null("N").str.to_uppercase(),
-        pl.col("itcavl").fill_null("Y").str.to_uppercase(),
+        _or_default("rcm", "N"), _or_default("itcavl", "Y"),
+        pl.when(pl.col("rsn") != "").then(pl.col("rsn")).alias("rsn"),   # `_text or None`
     ).select(list(ROW_FIELDS)).cast(FRAME_SCHEMA)
 
 
