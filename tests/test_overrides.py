@@ -4,19 +4,23 @@ supplier's edit or a books rollback puts the decision in "needs review" and the 
 back to the engine's answer until someone confirms or drops it; undo; permissions; history."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
 from core.auth import PermissionDenied, User
+from core.calendar.panel import business_panel
 from core.clock import utc_now
 from core.ims import overrides
+from core.ims.dashboard import action_counts
 from core.ims.history import record_history
 from core.ims.store import incoming_frame, store_gstr2a, store_ims
 from core.ims.sync import apply_sync
 from core.ims.view import ImsFilter, bucket_counts
 from core.portal import payload as portal
 from core.purchase import list_batches, rollback_batch
+from core.reco.view import top_suppliers_at_risk
 from core.store import connect, transaction
 from tests.fixtures import SAMPLES
 from tests.test_sync import load_samples
@@ -100,6 +104,34 @@ def test_a_manual_link_that_agrees_is_accept(synced):
     now = record("SI/2025-26/0101")
     assert (now["match_status"], now["recommended_action"], now["counterpart_doc_id"]) == \
         ("manual", "A", books)
+
+
+def matched_figures() -> dict:
+    """What the screens count as matched: the Dashboard's matched records, the deadline
+    panel's unmatched records with no action, the latest run's records and tax at risk."""
+    with connect() as con:
+        panel = business_panel(con, G, "Sample", dt.date(2025, 11, 5))
+        run_id = con.execute("SELECT max(run_id) FROM reco_runs").fetchall()[0][0]
+    at_risk = top_suppliers_at_risk(run_id, [G], limit=100)
+    return {"matched": action_counts([G])["matched"].to_list(),
+            "unmatched_no_action": panel["no_action"]["unmatched"],
+            "at_risk": (at_risk["records"].sum(), round(at_risk["value_at_risk"].sum(), 2))}
+
+
+def test_a_pair_made_by_hand_counts_as_matched_on_every_screen(synced):
+    rid, books = record("SI/2025-26/0101")["record_id"], doc_id("SI/2025-26/0101")
+    assert record("SI/2025-26/0101")["match_status"] in ("exact", "partial")
+    by_engine = matched_figures()
+    overrides.break_pair([G], rid, "checking", ASHA)
+    apply_sync(G)
+    broken = matched_figures()
+    assert broken["matched"][0] == by_engine["matched"][0] - 1
+    assert broken["unmatched_no_action"] == by_engine["unmatched_no_action"] + 1
+    assert broken["at_risk"][0] > by_engine["at_risk"][0]
+    overrides.link_record([G], rid, books, "it is the same after all", ASHA)
+    apply_sync(G)
+    assert record("SI/2025-26/0101")["match_status"] == "manual"
+    assert matched_figures() == by_engine     # the same pair, by hand: the same figures
 
 
 def test_a_supplier_edit_puts_the_link_in_review_and_the_engine_answers(synced):
