@@ -16,3 +16,22 @@ PAIRED = (*MATCHED, "probable", "mismatch")
 def matched_sql(column: str = "match_status") -> str:
     """SQL true when `column` is a matched status (false for NULL: not reconciled yet)."""
     return f"coalesce({column}, '') IN ({', '.join(repr(s) for s in MATCHED)})"
+
+
+# reason tokens of a pair whose amounts, place of supply or reverse charge differ: the engine
+# calls such a pair `mismatch`; a pair made by hand keeps `manual` and these tokens
+DIFFERENCES = ("TAXABLE_VALUE", "IGST", "CGST", "SGST", "CESS", "POS", "RCM")
+
+
+def differs_sql(reasons: str = "reasons") -> str:
+    """SQL (both engines) true when the `reasons` column names a difference of DIFFERENCES."""
+    padded = f"(';' || coalesce({reasons}, '') || ';')"
+    return "(" + " OR ".join(f"{padded} LIKE '%;{t};%'" for t in DIFFERENCES) + ")"
+
+
+def agrees(status: str | None, reasons: str | None) -> bool:
+    """Matched and agreeing with the books: `exact`, `partial`, or a pair made by hand whose
+    reasons name no difference of amounts, place of supply or reverse charge."""
+    if status == "manual":
+        return not set((reasons or "").split(";")) & set(DIFFERENCES)
+    return status in MATCHED and status != "manual"

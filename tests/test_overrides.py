@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import polars as pl
 import pytest
 
 from core.auth import PermissionDenied, User
@@ -18,11 +19,14 @@ from core.ims.history import record_history
 from core.ims.store import incoming_frame, store_gstr2a, store_ims
 from core.ims.sync import apply_sync
 from core.ims.view import ImsFilter, bucket_counts
+from core.matched import agrees
 from core.portal import payload as portal
 from core.purchase import list_batches, rollback_batch
 from core.reco.view import top_suppliers_at_risk
 from core.store import connect, transaction
+from core.suppliers import worklist
 from tests.fixtures import SAMPLES
+from tests.fixtures import rows as rows_of
 from tests.test_sync import load_samples
 
 G = "27AAACW1234K1ZD"
@@ -132,6 +136,22 @@ def test_a_pair_made_by_hand_counts_as_matched_on_every_screen(synced):
     apply_sync(G)
     assert record("SI/2025-26/0101")["match_status"] == "manual"
     assert matched_figures() == by_engine     # the same pair, by hand: the same figures
+
+
+def test_a_pair_made_by_hand_that_differs_is_still_chased_with_the_supplier(synced):
+    (rid, doc_no, books) = rows_of("SELECT record_id, doc_no, counterpart_doc_id FROM ims_records "
+                                   "WHERE match_status = 'mismatch' ORDER BY record_id LIMIT 1")[0]
+    chased = worklist(G).filter(pl.col("record_id") == rid)
+    assert chased["kind"].to_list() == ["mismatch"]
+    overrides.break_pair([G], rid, "checking", ASHA)
+    apply_sync(G)
+    overrides.link_record([G], rid, books, "the same invoice; the supplier must amend", ASHA)
+    apply_sync(G)
+    now = record(doc_no)
+    assert now["match_status"] == "manual" and not agrees("manual", now["reasons"])
+    again = worklist(G).filter(pl.col("record_id") == rid)
+    assert again.select("kind", "to_fix").rows() == chased.select("kind", "to_fix").rows()
+    assert agrees("manual", "DOC_NO;ROUNDING") and not agrees("mismatch", "")
 
 
 def test_a_supplier_edit_puts_the_link_in_review_and_the_engine_answers(synced):
