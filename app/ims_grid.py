@@ -18,6 +18,7 @@ from core import labels
 from core.figures import amounts_as_text
 from core.ims import SORTS
 from core.reco import ANSWER_LABELS, HEADS, REMARK_MAX
+from core.timefmt import shown_times
 from core.upload_words import state_words
 
 LABEL = ui.ACTION_LABELS
@@ -103,7 +104,13 @@ BROWSE_CONFIG = {
     "internal_note": text_column("Internal note", "internal_note"),
     "section": text_column("Section", "section"), "rtnprd": text_column("Period", "rtnprd"),
     "upload_error": text_column("Upload error", "upload_error"),
+    # the bucket "Waiting for approval": who proposed the action and when
+    "user_action_by": text_column("Proposed by", "user_action_by",
+                                  "Who saved the action that waits for approval"),
+    "user_action_at": text_column("Proposed at", "user_action_at"),
 }
+# the columns the bucket "Waiting for approval" shows beside its records' action
+PROPOSAL_COLUMNS = ["user_action_by", "user_action_at"]
 # Streamlit's column menu (⋮) offers "Sort ascending / descending" on a read-only table, which
 # orders only the rows in the browser; this page hides those two items (and their divider) so
 # the store's sort is the only one. Editors' menus, which have no sort items, keep theirs.
@@ -130,6 +137,7 @@ def shown_rows(page: pl.DataFrame) -> pl.DataFrame:
         pl.col("user_action").replace_strict(my_label, default=None).alias("user_action"),
     )
     shown = amounts_as_text(shown, "txval", "tax")   # Indian grouping: 12,34,567.00
+    shown = shown_times(shown, "user_action_at")    # in the business time zone, named
     return labels.worded(shown, {"match_status": "match_status", "reasons": "reasons",
                                  "section": "section", "rtnprd": "period"})
 

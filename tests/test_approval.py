@@ -110,6 +110,21 @@ def test_a_returned_proposal_goes_back_to_its_author_with_the_comment(approving)
     assert state(record) == ("A", "proposed", None, None)
 
 
+def test_nobody_returns_their_own_proposal_even_an_admin(approving):
+    admin = auth.create_user("admin@firm.in", PW, "admin", actor="cli")
+    (record,) = invoices(A, 1)
+    save_user_actions([A], {record: {"action": "R", "supplier_remark": "wrong rate"}},
+                      admin.email)
+    logged = len(record_history([A], record))
+    own = return_actions([A], [record], admin, "changed my mind")
+    assert (own.done, own.refused) == (0, 1)
+    assert own.lines[0].startswith("Not returned: ") and own.lines[0].endswith(
+        "you proposed it: someone else must approve or return it")
+    assert state(record) == ("R", "proposed", None, None)
+    assert returned_to([A], admin.email).is_empty() and len(record_history([A], record)) == logged
+    assert return_actions([A], [record], RAVI, "check the rate").done == 1
+
+
 def test_changing_an_approved_action_makes_it_a_proposal_again(approving):
     (record,) = invoices(A, 1)
     save_user_actions([A], {record: {"action": "A"}}, ASHA)

@@ -4,21 +4,29 @@ supplier's edit or a books rollback puts the decision in "needs review" and the 
 back to the engine's answer until someone confirms or drops it; undo; permissions; history."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import polars as pl
 import pytest
 
 from core.auth import PermissionDenied, User
+from core.calendar.panel import business_panel
 from core.clock import utc_now
 from core.ims import overrides
+from core.ims.dashboard import action_counts
 from core.ims.history import record_history
 from core.ims.store import incoming_frame, store_gstr2a, store_ims
 from core.ims.sync import apply_sync
 from core.ims.view import ImsFilter, bucket_counts
+from core.matched import agrees
 from core.portal import payload as portal
 from core.purchase import list_batches, rollback_batch
+from core.reco.view import top_suppliers_at_risk
 from core.store import connect, transaction
+from core.suppliers import worklist
 from tests.fixtures import SAMPLES
+from tests.fixtures import rows as rows_of
 from tests.test_sync import load_samples
 
 G = "27AAACW1234K1ZD"
@@ -100,6 +108,50 @@ def test_a_manual_link_that_agrees_is_accept(synced):
     now = record("SI/2025-26/0101")
     assert (now["match_status"], now["recommended_action"], now["counterpart_doc_id"]) == \
         ("manual", "A", books)
+
+
+def matched_figures() -> dict:
+    """What the screens count as matched: the Dashboard's matched records, the deadline
+    panel's unmatched records with no action, the latest run's records and tax at risk."""
+    with connect() as con:
+        panel = business_panel(con, G, "Sample", dt.date(2025, 11, 5))
+        run_id = con.execute("SELECT max(run_id) FROM reco_runs").fetchall()[0][0]
+    at_risk = top_suppliers_at_risk(run_id, [G], limit=100)
+    return {"matched": action_counts([G])["matched"].to_list(),
+            "unmatched_no_action": panel["no_action"]["unmatched"],
+            "at_risk": (at_risk["records"].sum(), round(at_risk["value_at_risk"].sum(), 2))}
+
+
+def test_a_pair_made_by_hand_counts_as_matched_on_every_screen(synced):
+    rid, books = record("SI/2025-26/0101")["record_id"], doc_id("SI/2025-26/0101")
+    assert record("SI/2025-26/0101")["match_status"] in ("exact", "partial")
+    by_engine = matched_figures()
+    overrides.break_pair([G], rid, "checking", ASHA)
+    apply_sync(G)
+    broken = matched_figures()
+    assert broken["matched"][0] == by_engine["matched"][0] - 1
+    assert broken["unmatched_no_action"] == by_engine["unmatched_no_action"] + 1
+    assert broken["at_risk"][0] > by_engine["at_risk"][0]
+    overrides.link_record([G], rid, books, "it is the same after all", ASHA)
+    apply_sync(G)
+    assert record("SI/2025-26/0101")["match_status"] == "manual"
+    assert matched_figures() == by_engine     # the same pair, by hand: the same figures
+
+
+def test_a_pair_made_by_hand_that_differs_is_still_chased_with_the_supplier(synced):
+    (rid, doc_no, books) = rows_of("SELECT record_id, doc_no, counterpart_doc_id FROM ims_records "
+                                   "WHERE match_status = 'mismatch' ORDER BY record_id LIMIT 1")[0]
+    chased = worklist(G).filter(pl.col("record_id") == rid)
+    assert chased["kind"].to_list() == ["mismatch"]
+    overrides.break_pair([G], rid, "checking", ASHA)
+    apply_sync(G)
+    overrides.link_record([G], rid, books, "the same invoice; the supplier must amend", ASHA)
+    apply_sync(G)
+    now = record(doc_no)
+    assert now["match_status"] == "manual" and not agrees("manual", now["reasons"])
+    again = worklist(G).filter(pl.col("record_id") == rid)
+    assert again.select("kind", "to_fix").rows() == chased.select("kind", "to_fix").rows()
+    assert agrees("manual", "DOC_NO;ROUNDING") and not agrees("mismatch", "")
 
 
 def test_a_supplier_edit_puts_the_link_in_review_and_the_engine_answers(synced):

@@ -66,7 +66,7 @@ else:
     if c3.button(f"Approve all {count_words(queue.height)}", disabled=not may_approve):
         decide("approved", approval.queue_ids(asking), comment)
     st.caption("Tick rows in the list to approve or return them. Your own proposals are never "
-               "approved by you: another approver decides them.")
+               "approved or returned by you: another approver decides them.")
     if not may_approve:
         st.caption(":material/lock: You may view the queue but not approve: an admin grants "
                    "approval per business on the Users page.")

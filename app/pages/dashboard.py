@@ -24,7 +24,8 @@ COUNT_HEADINGS = {"business": "Business", "total": "Records", **PORTAL_WORDS,
                   "recommend_accept": "Recommended: accept",
                   "recommend_reject": "Recommended: reject",
                   "recommend_pending": "Recommended: pending",
-                  "not_synced": "Not reconciled yet"}
+                  "not_synced": "Not reconciled yet",
+                  "matched": "Matched to the books (also by hand)"}
 IMS_PAGE = "pages/ims_invoices.py"
 
 st.title("Dashboard")

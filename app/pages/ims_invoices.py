@@ -178,7 +178,10 @@ def confirm_bulk(gstins: list[str], f: ImsFilter, bucket: str, bulk: str) -> Non
 
 f = filters_from_widgets(gstins, options)
 counts = ui.cached(view.bucket_counts, gstins, f)
-bucket = st.segmented_control("Bucket", list(BUCKETS), key="bucket", required=True,
+offered = ui.cached(approval.offered_buckets, gstins)   # "Waiting for approval" where asked
+if st.session_state.get("bucket") not in (None, *offered):
+    st.session_state["bucket"] = "no_action"
+bucket = st.segmented_control("Bucket", offered, key="bucket", required=True,
                               default="no_action", format_func=partial(bucket_label, counts))
 s1, s2 = st.columns([1, 2])
 sort_key = s1.selectbox("Sort by", list(SORTS), key="sort", format_func=lambda k: SORTS[k][0],
@@ -196,7 +199,16 @@ st.session_state["page"] = str(page_no)
 rows = ui.cached(view.records_page, gstins, f, bucket, page_no, PAGE_SIZE, sort)
 shown_businesses = f.businesses or gstins
 several = len(shown_businesses) > 1
-browse_columns = [c for c in grid.BROWSE_CONFIG if c != "rtin" or several]
+browse_columns = [c for c in grid.BROWSE_CONFIG
+                  if (c != "rtin" or several) and c not in grid.PROPOSAL_COLUMNS]
+if bucket == view.WAITING_APPROVAL:   # the proposed action, who proposed it and when, first
+    browse_columns.remove("user_action")
+    at = browse_columns.index("tax") + 1
+    browse_columns[at:at] = ["user_action", *grid.PROPOSAL_COLUMNS]
+    st.info("These actions wait for a second person's approval before **Update to GST** sends "
+            "them. Approvers approve or return them, with a comment, on the Approvals page.")
+    st.page_link("pages/approvals.py", label="Open the Approvals page",
+                 icon=":material/approval:")
 columns = [c for c in grid.GRID_CONFIG if c != "rtin" or several]
 
 if counts["all"] == 0 and f == ImsFilter():

@@ -20,6 +20,7 @@ from core.calendar.deadlines import (
 from core.calendar.period_2b import first_2b_period_sql
 from core.calendar.store import business_calendar
 from core.clock import today as business_today
+from core.matched import matched_sql
 from core.store import connect
 
 TAX = "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)"
@@ -47,7 +48,7 @@ def business_panel(con, gstin: str, name: str, today: dt.date) -> dict:
     calendar = business_calendar(con, gstin)
     count, tax, unmatched = con.execute(f"""
         SELECT count(*), coalesce(sum({TAX}), 0)::DOUBLE,
-               count(*) FILTER (WHERE coalesce(match_status, '') NOT IN ('exact', 'partial'))
+               count(*) FILTER (WHERE NOT {matched_sql()})
         FROM ims_records WHERE rtin = ? AND {IN_IMS} AND coalesce(portal_action, 'N') = 'N'""",
                                         [gstin]).fetchall()[0]
     kept = con.execute("SELECT count(*) FROM ims_records WHERE rtin = ? "

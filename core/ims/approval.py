@@ -20,7 +20,7 @@ from core.business import NAMES_SQL
 from core.clock import utc_now
 from core.figures import count_words, indian
 from core.ims.actions import APPROVAL_ON, SHOWN_LINES, acting_as
-from core.ims.view import BUCKETS, ImsFilter, where_clause
+from core.ims.view import BUCKETS, WAITING_APPROVAL, ImsFilter, where_clause
 from core.labels import action_words, date_words, doc_type_words, period_words
 from core.reco import ANSWER_LABELS
 from core.store import connect, query_frame, transaction
@@ -66,6 +66,13 @@ class Decision:
         if self.refused:
             text += f"; {count_words(self.refused)} not {verb}"
         return text
+
+
+def offered_buckets(gstins: list[str]) -> list[str]:
+    """The buckets of IMS Invoices for these businesses: "Waiting for approval" only where one
+    of them asks for approval before upload."""
+    asking = approval_businesses(gstins)
+    return [b for b in BUCKETS if b != WAITING_APPROVAL or asking]
 
 
 def approval_businesses(gstins: list[str]) -> list[str]:

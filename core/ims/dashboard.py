@@ -12,17 +12,18 @@ import polars as pl
 
 from core.clock import SystemClock, from_store, utc_now
 from core.jobs import runs as jobs
+from core.matched import matched_sql
 from core.store import connect, query_frame, worker_lock_path
 
 SCOPE = "removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)"
 TAX = "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)"
-MATCHED = ("exact", "partial")
 WEEK = dt.timedelta(days=7)
 STALE_AFTER = dt.timedelta(hours=26)
 
 
 def action_counts(gstins: list[str]) -> pl.DataFrame:
-    """Per business: records by the portal's action and by our recommendation."""
+    """Per business: records by the portal's action, by our recommendation, and how many are
+    matched to the books (by the engine or by hand: core/matched.py)."""
     with connect() as con:
         return query_frame(con, f"""
             SELECT b.name AS business, r.rtin AS gstin, count(*) AS total,
@@ -33,7 +34,8 @@ def action_counts(gstins: list[str]) -> pl.DataFrame:
                    count(*) FILTER (WHERE recommended_action = 'A') AS recommend_accept,
                    count(*) FILTER (WHERE recommended_action = 'R') AS recommend_reject,
                    count(*) FILTER (WHERE recommended_action = 'P') AS recommend_pending,
-                   count(*) FILTER (WHERE recommended_action IS NULL) AS not_synced
+                   count(*) FILTER (WHERE recommended_action IS NULL) AS not_synced,
+                   count(*) FILTER (WHERE {matched_sql()}) AS matched
             FROM ims_records r LEFT JOIN businesses b ON b.gstin = r.rtin
             WHERE {SCOPE} GROUP BY ALL ORDER BY business""", [list(gstins)])
 

@@ -31,6 +31,7 @@ from core.timefmt import shown_times
 from core.upload_words import WAITING, request_words, result_words
 
 IN_FLIGHT_SQL = "coalesce(upload_state, '') IN ('queued', 'sent')"
+WAITING_APPROVAL = "waiting_approval"
 # bucket -> (label, SQL condition on ims_records)
 BUCKETS: dict[str, tuple[str, str]] = {
     "no_action": ("No action", "coalesce(portal_action, 'N') = 'N' AND NOT " + IN_FLIGHT_SQL),
@@ -45,6 +46,9 @@ BUCKETS: dict[str, tuple[str, str]] = {
     "in_flight": ("Sent, awaiting the portal", IN_FLIGHT_SQL),
     # a match by hand or a broken pair whose record or books document changed since
     "needs_review": ("Decisions to review", NEEDS_REVIEW_SQL),
+    # actions proposed and not yet approved or returned (businesses that ask for approval:
+    # docs/approval.md); offered only where one of the businesses shown asks for it
+    WAITING_APPROVAL: ("Waiting for approval", "approval_state = 'proposed'"),
 }
 SECTION_LABELS = SECTIONS   # kept for callers; core/labels.py holds the words
 MATCH_STATUSES = ("exact", "partial", "manual", "mismatch", "probable", "duplicate", "amended",
@@ -54,7 +58,8 @@ GRID_COLUMNS = (
     "r.record_id, r.rtin, r.stin, r.doc_no, r.doc_date, r.txval, "
     "coalesce(r.igst, 0) + coalesce(r.cgst, 0) + coalesce(r.sgst, 0) + coalesce(r.cess, 0) AS tax, "
     "r.val, r.doc_type, r.portal_action, r.match_status, r.reasons, r.internal_note, "
-    f"r.upload_state, r.upload_error, r.ispendactblocked, r.srcfilstatus, {answer_columns_sql('r')}"
+    f"r.upload_state, r.upload_error, r.ispendactblocked, r.srcfilstatus, {answer_columns_sql('r')}, "
+    "r.user_action_by, r.user_action_at"
 )
 TAX_SQL = "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)"
 # sort key -> (label, SQL expression on ims_records); every sort ends on record_id (stable)

@@ -40,6 +40,7 @@ import datetime as dt
 import polars as pl
 
 from core.figures import rupees
+from core.matched import PAIRED as MATCHED
 
 HEADS = ("igst", "cgst", "sgst", "cess")
 HEAD_WORDS = {"igst": "IGST", "cgst": "CGST", "sgst": "SGST", "cess": "Cess"}
@@ -68,7 +69,6 @@ TOTALS = {"4A": [(r, 1) for r in AVAILABLE], "4B": [(r, 1) for r in REVERSED],
           "4C": [*[(r, 1) for r in AVAILABLE], *[(r, -1) for r in REVERSED]]}
 SOURCES = {"2b": "GSTR-2B (its documents)", "portal": "GSTR-2B (its own summary)",
            "books": "Books", "difference": "Difference (2B - books)"}
-MATCHED = ("exact", "partial", "probable", "mismatch")
 CREDIT_TYPES = ("CRN", "ISDC")
 REVERSAL_PREFIX = "itcrev_"
 # the 2B's itcsumm: a row -> (block, part, sign) it sums; "*" = every part; credit notes

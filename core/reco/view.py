@@ -9,10 +9,11 @@ import polars as pl
 from core.business import supplier_names
 from core.figures import amounts_as_text
 from core.labels import date_words, each, itc_words, period_words, worded, words_first
+from core.matched import matched_sql
 from core.store import connect, query_frame
 
 VALUE = "coalesce(portal_tax, pr_tax, 0)"
-AT_RISK = "match_status NOT IN ('exact', 'partial')"
+AT_RISK = f"NOT {matched_sql()}"   # not matched to the books (a pair made by hand is)
 RESULT_FIELDS = ("match_status", "recommended_action", "reasons", "company_gstin",
                  "supplier_gstin", "doc_type", "rtnprd", "portal_doc_no", "portal_doc_date",
                  "pr_doc_no", "pr_doc_date", "pr_line", "portal_txval", "pr_txval", "portal_tax",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from core.matched import PAIRED as MATCHED
 from core.reco.engine import OUTPUT_COLUMNS, reconcile
 
 FACTS = ["itcavl", "rsn", "supfildt", "supprd", "trdnm"]
@@ -21,7 +22,6 @@ ENGINE_COLUMNS = ["section", "stin", "doc_type", "doc_no", "doc_date", "orig_doc
                   "orig_doc_date", "pos", "rcm", "txval", "igst", "cgst", "sgst", "cess",
                   "rtnprd"]
 REJECTED = "rejected_in_ims"
-MATCHED = ("exact", "partial", "probable", "mismatch")
 HEADS = ("igst", "cgst", "sgst", "cess")
 BOOKS_REJECTED = "do not claim: rejected in IMS (not in this 2B)"
 

@@ -11,6 +11,7 @@ import datetime as dt
 import polars as pl
 
 from core.clock import utc_now
+from core.matched import agrees
 from core.store import connect, get_setting, put_setting, query_frame, transaction
 from core.timefmt import shown_time
 
@@ -23,7 +24,6 @@ MOVES = {"open": {"sent", "replied", "resolved", "dropped"},
 REMINDER_SETTING = "supplier_reminder_days"
 DEFAULT_REMINDER_DAYS = 7
 DUE_DAYS = 15
-MATCHED = ("exact", "partial")
 ITEM_COLUMNS = {"item_key": pl.Utf8, "kind": pl.Utf8, "ret_period": pl.Utf8,
                 "record_id": pl.Int64, "doc_type": pl.Utf8, "doc_no": pl.Utf8,
                 "doc_no_key": pl.Utf8, "fy": pl.Utf8, "doc_date": pl.Date, "itc": pl.Float64,
@@ -208,11 +208,11 @@ def _fixed_words(kind: str, state: dict) -> str | None:
         if state.get("srcfilstatus") == "Filed" and state.get("present"):
             return "the supplier filed it: the portal now shows it filed"
     elif kind in ("mismatch", "original_values"):
-        if state.get("present") and state.get("match_status") in MATCHED:
+        if state.get("present") and agrees(state.get("match_status"), state.get("reasons")):
             return ("the supplier amended it to the books' values" if state.get("amended")
                     else "it agrees with the books now (the books were corrected)")
     elif kind == "missing_on_portal":
-        if state.get("match_status") in MATCHED:
+        if agrees(state.get("match_status"), state.get("reasons")):
             return "the document appeared on the portal and matches the books"
     elif kind == "credit_note_awaited" and state.get("present"):
         return "the credit note appeared on the portal"
@@ -232,17 +232,18 @@ def review_cases(gstin: str, actor: str = "worker") -> dict:
         if items.is_empty():
             return {"fixed": 0, "resolved": 0}
         records = {row[0]: row for row in con.execute("""
-            SELECT record_id, srcfilstatus, match_status, changed_at,
+            SELECT record_id, srcfilstatus, match_status, changed_at, reasons,
                    removed_at IS NULL AND left_ims_at IS NULL
             FROM ims_records WHERE rtin = ?""", [gstin]).fetchall()}
-        # books documents now carried by a portal record: (stin, doc_type, doc_no_key, fy)
-        carried = {}
-        for stin, doc_type, key, fy, status in con.execute("""
-                SELECT p.stin, p.doc_type, p.doc_no_key, p.fy, r.match_status
+        # books documents now carried by a portal record: (stin, doc_type, doc_no_key, fy) ->
+        # (match status, reasons), one that agrees with the books kept over one that does not
+        carried: dict[tuple, tuple] = {}
+        for stin, doc_type, key, fy, status, reasons in con.execute("""
+                SELECT p.stin, p.doc_type, p.doc_no_key, p.fy, r.match_status, r.reasons
                 FROM ims_records r JOIN current_purchase_docs p ON p.doc_id = r.counterpart_doc_id
                 WHERE r.rtin = ? AND r.removed_at IS NULL""", [gstin]).fetchall():
-            if carried.get((stin, doc_type, key, fy)) not in MATCHED:
-                carried[(stin, doc_type, key, fy)] = status
+            if not agrees(*carried.get((stin, doc_type, key, fy), (None, None))):
+                carried[(stin, doc_type, key, fy)] = (status, reasons)
         portal_docs = {(s, t, k, f) for s, t, k, f in con.execute("""
                 SELECT stin, doc_type, doc_no_key, fy FROM ims_records
                 WHERE rtin = ? AND removed_at IS NULL""", [gstin]).fetchall()}
@@ -251,11 +252,13 @@ def review_cases(gstin: str, actor: str = "worker") -> dict:
         if it["record_id"] is not None:
             rec = records.get(it["record_id"])
             state = {} if rec is None else {
-                "srcfilstatus": rec[1], "match_status": rec[2], "present": rec[4],
+                "srcfilstatus": rec[1], "match_status": rec[2], "reasons": rec[4],
+                "present": rec[5],
                 "amended": rec[3] is not None and rec[3] > it["opened_at"]}
         else:
             doc = (it["stin"], it["doc_type"], it["doc_no_key"], it["fy"])
-            state = {"match_status": carried.get(doc), "present": doc in portal_docs
+            status, reasons = carried.get(doc, (None, None))
+            state = {"match_status": status, "reasons": reasons, "present": doc in portal_docs
                      or doc in carried}
         if words := _fixed_words(it["kind"], state):
             found.append((it["case_id"], it["item_key"], it["record_id"], words))

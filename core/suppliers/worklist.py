@@ -3,7 +3,8 @@ can fix, with the ITC at stake and the deadline that matters, biggest first.
 
 Kinds:
 - `not_filed`: an IMS record the supplier uploaded but has not filed (GSTR-1 / IFF);
-- `mismatch`: a record the books hold with other amounts, place of supply, date or number:
+- `mismatch`: a record the books hold with other amounts, place of supply, date or number
+  (also a pair matched by hand whose amounts, place of supply or reverse charge differ):
   what to amend, field by field (the books' values);
 - `original_values`: a record the supplier amended while the books keep the original values;
 - `missing_on_portal`: a books invoice or debit note no IMS record carries;
@@ -21,6 +22,7 @@ import polars as pl
 from core.calendar import business_calendar, day_text, first_2b_period_sql
 from core.calendar.deadlines import section_16_4_limit
 from core.figures import indian
+from core.matched import differs_sql
 from core.periods import period_words
 from core.store import connect, query_frame
 
@@ -92,6 +94,7 @@ def _record_rows(con, gstin: str) -> list[dict]:
         FROM ims_records r LEFT JOIN current_purchase_docs p ON p.doc_id = r.counterpart_doc_id
         WHERE r.rtin = ? AND {IN_IMS} AND r.section NOT IN ('impg', 'impga')
           AND (r.srcfilstatus = 'Not Filed' OR r.match_status = 'mismatch'
+               OR (r.match_status = 'manual' AND {differs_sql('r.reasons')})
                OR r.reasons LIKE '%ORIGINAL_VALUES%')""", [gstin])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
