@@ -29,7 +29,8 @@ OTHER = "29AAACW1234K1Z9"
 
 def snapshot(tables=("ims_records", "gstr2a_docs", "action_log")) -> dict:
     with connect() as con:
-        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                for t in tables}
 
 
 def sample_payload() -> dict:

@@ -133,7 +133,7 @@ def late_actions(gstins: list[str] | None = None) -> dict[tuple[str, str], int]:
             SELECT gstin, rtnprd, section, stin, doc_type, doc_no_key,
                    max(CASE WHEN rejected_in_ims THEN 'R' ELSE 'A' END) AS treated
             FROM gstr2b_documents JOIN periods USING (gstin, rtnprd)
-            GROUP BY ALL)
+            GROUP BY gstin, rtnprd, section, stin, doc_type, doc_no_key)
         SELECT p.gstin, p.rtnprd,
                count(r.gstin) FILTER (WHERE r.now <> coalesce(h.treated, 'P')) AS late
         FROM periods p

@@ -16,8 +16,15 @@ from core.store.database import (
     transaction,
     worker_lock_path,
 )
+from core.store.dialect import (
+    earliest,
+    int_or_null,
+    latest,
+    replace_empty_temp_table,
+    replace_temp_table,
+)
 from core.store.frames import frame_of, query_frame, query_table
 from core.store.secret_key import configured_key, read_or_make_key
 from core.store.version import store_version
 
-__all__ = ["DatabaseBusy", "claimed", "configured_key", "connect", "db_path", "frame_of", "get_setting", "let_go_of_idle_files", "lock_wait_stats", "migrate", "migration_files", "put_setting", "query_frame", "query_table", "read_or_make_key", "several_workers", "store_version", "transaction", "worker_lock_path"]
+__all__ = ["DatabaseBusy", "claimed", "configured_key", "connect", "db_path", "earliest", "int_or_null", "latest", "frame_of", "get_setting", "let_go_of_idle_files", "lock_wait_stats", "migrate", "migration_files", "put_setting", "query_frame", "query_table", "read_or_make_key", "replace_empty_temp_table", "replace_temp_table", "several_workers", "store_version", "transaction", "worker_lock_path"]

@@ -8,7 +8,8 @@ The code above the store speaks to a connection the way it speaks to DuckDB's: `
 - a statement that returns no rows (INSERT, UPDATE, DELETE without RETURNING) fetches
   `[(rows affected,)]`, as DuckDB does;
 - a few DuckDB functions the shared SQL uses exist on the server too (`COMPAT_FUNCTIONS`:
-  `to_seconds`, `list_contains`, `contains`, `list_sort`, the `list` aggregate), made by
+  `to_seconds`, `list_contains`, `contains`, `list_sort`, the `list` aggregate, the `DOUBLE`
+  type name), made by
   `migrate` before the migrations run;
 - `register(name, frame)` loads a Polars/Arrow frame into a temporary table with COPY, and
   `sql(query).pl()` reads a query as a frame, as DuckDB's relation API does.
@@ -43,6 +44,8 @@ CREATE OR REPLACE FUNCTION contains(text, text) RETURNS boolean
     LANGUAGE sql IMMUTABLE AS $$ SELECT strpos($1, $2) > 0 $$;
 CREATE OR REPLACE FUNCTION list_sort(anyarray) RETURNS anyarray
     LANGUAGE sql IMMUTABLE AS $$ SELECT array(SELECT x FROM unnest($1) x ORDER BY x) $$;
+DO $$ BEGIN CREATE DOMAIN double AS double precision;
+      EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 CREATE OR REPLACE AGGREGATE list(anycompatible) (
     SFUNC = array_append, STYPE = anycompatiblearray, INITCOND = '{}');
 """
@@ -209,6 +212,8 @@ def _column_type(dtype: pl.DataType) -> str:
 
 
 def _frame_type(column) -> pl.DataType:
+    if column.type_code == 1700 and (column.precision, column.scale) == (20, 0):
+        return pl.UInt64        # the migrations' UBIGINT (DDL_TYPES)
     if column.type_code == 1700:
         return pl.Decimal(column.precision or 38, column.scale or 0)
     return FRAME_TYPES.get(column.type_code, pl.String)
