@@ -12,7 +12,7 @@ import polars as pl
 
 from core.clock import SystemClock, from_store, utc_now
 from core.jobs import runs as jobs
-from core.store import connect, latest, query_frame, worker_lock_path
+from core.store import connect, latest, query_frame, team_mode, worker_lock_path, worker_present
 
 SCOPE = "removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)"
 TAX = "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)"
@@ -125,7 +125,10 @@ def worker_running(path: Path | None = None) -> bool | None:
     """Is a worker loop running for this store? It holds an exclusive flock on its lock file
     for its lifetime; a shared lock tried without waiting (and let go at once) fails exactly
     then. False when the file is missing (no worker ever started here); None when the file
-    cannot be read (say so rather than guess)."""
+    cannot be read (say so rather than guess). In team mode: whether any worker, on any
+    machine, holds the workers' shared claim on the server."""
+    if path is None and team_mode():
+        return worker_present()
     try:
         with open(path or worker_lock_path(), "rb") as handle:
             return _held_by_another(handle)
