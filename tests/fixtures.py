@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
+import pytest
 import requests
 
 from core.documents import fy_of
@@ -28,6 +29,9 @@ from core.reco import reconcile
 from core.store.database import connect, let_go_of_idle_files, transaction
 
 ROOT = Path(__file__).resolve().parents[1]
+# A test that runs on both engines: the DuckDB file and a fresh PostgreSQL database (conftest's
+# `store_engine`); the representative subset of a module whose other tests stay on one.
+BOTH_ENGINES = pytest.mark.usefixtures("store_engine")
 SAMPLES = ROOT / "tests" / "data" / "samples"
 STANDARD_SAMPLE = SAMPLES / "purchase_register_sample.csv"
 TALLY_SAMPLE = SAMPLES / "purchase_register_tally_layout.csv"

@@ -19,7 +19,13 @@ from core.ims.store import incoming_frame
 from core.ims.upload_payload import ANSWER_NOW, SECTION_CALL, invdata, triage
 from core.portal import SAVE_BUSY, GstnClient, GstnError, filed_refusals, flatten_ims
 from core.reco import answer_change_sql, answer_columns_sql, original_tax_sql, upload_problems
-from core.store import connect, query_frame, replace_empty_temp_table, replace_temp_table, transaction
+from core.store import (
+    connect,
+    query_frame,
+    replace_empty_temp_table,
+    replace_temp_table,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 

@@ -58,6 +58,8 @@ def announce_worker() -> contextlib.ExitStack | None:
     stack = contextlib.ExitStack()
     con = stack.enter_context(connect())
     con.execute("SELECT pg_advisory_lock_shared(?, hashtext(?))", [CLAIM_CLASS, WORKERS])
+    stack.callback(con.execute, "SELECT pg_advisory_unlock_shared(?, hashtext(?))",
+                   [CLAIM_CLASS, WORKERS])     # before the connection goes back to the pool
     return stack
 
 
