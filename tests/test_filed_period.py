@@ -20,7 +20,7 @@ from core.jobs.runs import FETCH
 from core.portal.client import GstnClient
 from core.portal.filing_status import RETURNS_PATH
 from core.schedule.scheduler import Worker
-from tests.fixtures import BOTH_ENGINES, add_business, rows, start_sandbox, stop_sandbox
+from tests.fixtures import add_business, rows, start_sandbox, stop_sandbox
 
 G = "27AAACW1234K1ZD"
 FILED_DAY = dt.date(2025, 11, 20)
@@ -134,7 +134,6 @@ def test_filed_gstr3b_records_leave_ims_stay_in_history_and_refuse_uploads(share
     assert panel["next_2b"].day == dt.date(2025, 12, 14)
 
 
-@BOTH_ENGINES
 def test_a_document_listed_twice_keeps_both_rows_when_one_leaves(db_file, monkeypatch):
     """The supplier reported an invoice again in a later period: the portal lists it twice
     (told apart by their place in the list). When the first leaves IMS with a filed GSTR-3B,

@@ -74,7 +74,6 @@ def test_ims_vs_pr_writes_the_sample_recommendations(db_file):
     assert len(recommendation_log()) == 10
 
 
-@BOTH_ENGINES
 def test_a_changed_setting_changes_recommendations_keeps_user_actions_and_logs_only_changes(db_file):
     load_samples()
     apply_sync(G)

@@ -163,7 +163,6 @@ def test_a_pe_answer_shows_per_record_errors_and_keeps_the_user_action(synced):
     assert state(records[0]["record_id"])[:3] == ("A", "A", "done")
 
 
-@BOTH_ENGINES
 def test_what_the_portal_would_refuse_is_refused_locally(synced):
     blocked = pick("portal_action = 'N' AND ispendactblocked = 'Y' AND doc_type <> 'BOE'", 1)[0]
     boe = pick("portal_action = 'N' AND section = 'impg'", 1)[0]

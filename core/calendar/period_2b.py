@@ -111,14 +111,20 @@ def record_periods(still_listed: bool = False) -> str:
         ) u)"""
 
 
-def period_2b_index(alias: str = "r") -> str:
-    """SQL: the 2B period (month index) of the ims_records row aliased `alias`."""
-    return (f"(SELECT p2b.period_mi FROM {record_periods()} p2b "
-            f"WHERE p2b.record_id = {alias}.record_id)")
+def periods_with() -> str:
+    """SQL: the WITH clause that opens a query using `periods_join`: every record's 2B
+    periods computed once (MATERIALIZED: a planner that misjudges the rows would otherwise
+    compute them again for each row it joins)."""
+    return f"WITH p2b AS MATERIALIZED {record_periods()}"
 
 
-def first_2b_period_sql(alias: str = "r") -> str:
-    """SQL: the first 2B period (MMYYYY) of the ims_records row aliased `alias`: what the
-    pending limit of a credit note counts from."""
-    return (f"(SELECT {period_text('p2b.first_mi')} FROM {record_periods()} p2b "
-            f"WHERE p2b.record_id = {alias}.record_id)")
+def periods_join(alias: str = "r") -> str:
+    """SQL (in a query opened by `periods_with`): LEFT JOIN `p2b` = the 2B periods of the
+    ims_records rows aliased `alias` (`p2b.period_mi`, `p2b.first_mi`, `p2b.period_2b`)."""
+    return f"LEFT JOIN p2b ON p2b.record_id = {alias}.record_id"
+
+
+def first_2b_period() -> str:
+    """SQL over `periods_join`: the first 2B period (MMYYYY) of the record, what the pending
+    limit of a credit note counts from."""
+    return period_text("p2b.first_mi")

@@ -29,8 +29,9 @@ from core.calendar import (
     calendars,
     day_text,
     month_index,
-    period_2b_index,
     period_label,
+    periods_join,
+    periods_with,
     step,
     store_filings,
 )
@@ -69,7 +70,9 @@ def _period_words(col: str) -> str:
 # The filed GSTR-3B a record `r` goes out of IMS with: the earliest at or after its 2B period.
 COVERING = f"""(SELECT {earliest('f.ret_period', _key('f.ret_period'))} FROM return_filings f
                 WHERE f.gstin = r.rtin AND f.rtntype = '{RETURN}' AND f.status = '{FILED}'
-                  AND {month_index('f.ret_period')} >= {period_2b_index('r')})"""
+                  AND {month_index('f.ret_period')} >= p2b.period_mi)"""
+# COVERING needs each record's 2B period beside it (core.calendar.periods_join)
+PERIODS_JOIN = periods_join("r")
 # what leaves IMS at filing: accepted, rejected, and no action (deemed accepted)
 DECIDED = ("(r.portal_action IN ('A', 'R') OR (coalesce(r.portal_action, 'N') = 'N' "
            "AND coalesce(r.srcfilstatus, '') <> 'Not Filed'))")
@@ -164,13 +167,14 @@ def skip_filed_occurrences(con, rtin: str, frame: pl.DataFrame) -> pl.DataFrame:
     return, the other moves up the list; its number is moved past the ones the left records
     keep, so it still matches its own row (not the left one's)."""
     held = query_frame(con, f"""
+        {periods_with()}
         SELECT section, stin, doc_no_key, fy,
                list(occurrence ORDER BY occurrence) FILTER (WHERE left_ims_at IS NOT NULL
                    OR ({DECIDED} AND {COVERING} IS NOT NULL)) AS out,
                list(occurrence ORDER BY occurrence) FILTER (WHERE left_ims_at IS NOT NULL)
                    AS left_before,
                count(*) FILTER (WHERE left_ims_at IS NULL) AS in_ims
-        FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NULL
+        FROM ims_records r {PERIODS_JOIN} WHERE r.rtin = ? AND r.removed_at IS NULL
         GROUP BY section, stin, doc_no_key, fy
         HAVING count(*) > 1 AND count(*) FILTER (WHERE left_ims_at IS NOT NULL
                                                  OR ({DECIDED} AND {COVERING} IS NOT NULL)) > 0
@@ -206,8 +210,9 @@ def keep_filed(con, rtin: str, now: dt.datetime, actor: str) -> int:
                 "WHERE rtin = ? AND left_ims_at IS NOT NULL AND removed_at IS NULL "
                 "AND record_id NOT IN (SELECT record_id FROM fetch_gone)", [rtin])
     replace_temp_table(con, "filed_out", f"""
+        {periods_with()}
         SELECT r.record_id, {COVERING} AS filed_period, CAST(NULL AS TIMESTAMP) AS removed_at
-        FROM ims_records r
+        FROM ims_records r {PERIODS_JOIN}
         WHERE r.rtin = ? AND r.removed_at IS NULL AND r.left_ims_at IS NULL AND {DECIDED}
           AND r.record_id IN (SELECT record_id FROM fetch_gone)""", [rtin])
     con.execute("DELETE FROM filed_out WHERE filed_period IS NULL")
@@ -218,8 +223,10 @@ def keep_removed_after_filing(con, rtin: str, actor: str) -> int:
     """Records an earlier fetch marked removed (gone on or after the day their period's
     GSTR-3B was filed, accepted or rejected) left IMS with that return: kept, visible."""
     replace_temp_table(con, "filed_out", f"""
+        {periods_with()}
         SELECT r.record_id, {COVERING} AS filed_period, r.removed_at
-        FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NOT NULL AND {DECIDED}""",
+        FROM ims_records r {PERIODS_JOIN}
+        WHERE r.rtin = ? AND r.removed_at IS NOT NULL AND {DECIDED}""",
                        [rtin])
     con.execute(f"""DELETE FROM filed_out x WHERE x.filed_period IS NULL
                     OR x.removed_at < (SELECT f.filed_on FROM return_filings f
@@ -237,8 +244,10 @@ def filed_refusals(con, where: str, params: list,
     IMS with a filed GSTR-3B, or were accepted or rejected in a period whose GSTR-3B is filed
     (the portal took them out at filing) -> [(record_id, why)], none already in `refused`."""
     rows = con.execute(f"""
+        {periods_with()}
         SELECT r.record_id, r.rtin, coalesce(r.filed_period, {COVERING}) AS period
-        {where} AND (r.left_ims_at IS NOT NULL OR ({DECIDED} AND {COVERING} IS NOT NULL))
+        FROM (SELECT r.* {where}) r {PERIODS_JOIN}
+        WHERE r.left_ims_at IS NOT NULL OR ({DECIDED} AND {COVERING} IS NOT NULL)
         ORDER BY r.record_id""", params).fetchall()
     done = {record_id for record_id, _ in refused}
     rows = [r for r in rows if r[0] not in done]

@@ -49,11 +49,13 @@ DO $$ BEGIN CREATE DOMAIN double AS double precision;
 CREATE OR REPLACE AGGREGATE list(anycompatible) (
     SFUNC = array_append, STYPE = anycompatiblearray, INITCOND = '{}');
 """
-# Polars types of the PostgreSQL types the store uses (by type oid); numeric is Decimal with the
-# column's own precision and scale, anything else text.
+# Polars types of the PostgreSQL types the store uses (by type oid; arrays as lists); numeric is
+# Decimal with the column's own precision and scale, anything else text.
 FRAME_TYPES = {16: pl.Boolean, 20: pl.Int64, 21: pl.Int16, 23: pl.Int32, 700: pl.Float32,
                701: pl.Float64, 1082: pl.Date, 1114: pl.Datetime("us"),
-               1184: pl.Datetime("us", "UTC"), 25: pl.String, 1043: pl.String}
+               1184: pl.Datetime("us", "UTC"), 25: pl.String, 1043: pl.String,
+               1005: pl.List(pl.Int16), 1007: pl.List(pl.Int32), 1016: pl.List(pl.Int64),
+               1009: pl.List(pl.String), 1015: pl.List(pl.String), 1000: pl.List(pl.Boolean)}
 # One number for the advisory lock that lets one process at a time migrate a database.
 MIGRATE_LOCK = 28_0001
 
