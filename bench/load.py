@@ -83,7 +83,7 @@ def session_loop(number: int, ids: list[int], stop_file: str, think: float) -> d
 
 def prepare(scale: int) -> tuple:
     started = time.perf_counter()
-    sandbox = start_sandbox(seed=7, scale=scale)
+    sandbox = start_sandbox(seed=7, scale=scale, wait_s=900)   # a loaded machine is slow
     print(f"sandbox --scale {scale} up in {time.perf_counter() - started:.1f} s", flush=True)
     os.environ["GSTN_API_URL"] = sandbox.url
     with connect() as con:

@@ -134,13 +134,15 @@ class Sandbox:
         return r.json()["businesses"][gstin]["total"]
 
 
-def start_sandbox(seed: int = 7, scale: int = 300, extra: list[str] | None = None) -> Sandbox:
+def start_sandbox(seed: int = 7, scale: int = 300, extra: list[str] | None = None,
+                  wait_s: float | None = None) -> Sandbox:
     port = free_port()
     cmd = [sys.executable, "-m", "sandbox", "--port", str(port), "--seed", str(seed),
            "--scale", str(scale), *(extra or [])]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # building the data takes about a second per 10,000 records on a busy machine
-    wait_until_up(proc, f"http://127.0.0.1:{port}/health", "sandbox", 60 + scale / 5000)
+    wait_until_up(proc, f"http://127.0.0.1:{port}/health", "sandbox",
+                  wait_s or 60 + scale / 5000)
     return Sandbox(port, proc)
 
 
