@@ -67,12 +67,13 @@ def pending_records(con, gstin: str, calendar: Calendar, today: dt.date) -> list
     """Records kept pending on the portal with the date each stops being pending: credit
     notes (deemed accepted then; counted from the record's first 2B period, not its return
     period: core.calendar.period_2b), invoices and debit notes (section 16(4): ITC lost)."""
+    pending = "SELECT record_id FROM ims_records WHERE rtin = ? AND portal_action = 'P'"
     cur = con.execute(f"""
-        {periods_with()}
+        {periods_with(pending)}
         SELECT r.record_id, {CREDIT_LIKE} AS credit, section, stin, doc_no, doc_date, rtnprd, fy,
                ({TAX})::DOUBLE AS tax, {first_2b_period()} AS period_2b
         FROM ims_records r {periods_join('r')}
-        WHERE rtin = ? AND {IN_IMS} AND portal_action = 'P'""", [gstin])
+        WHERE rtin = ? AND {IN_IMS} AND portal_action = 'P'""", [gstin, gstin])
     names = [d[0] for d in cur.description]
     limits: dict[tuple, dt.date | None] = {}
     out = []

@@ -57,13 +57,15 @@ def _quarter_end(index: str) -> str:
     return f"(CASE WHEN q THEN ({index}) + 2 - ({index}) % 3 ELSE ({index}) END)"
 
 
-def record_periods(still_listed: bool = False) -> str:
+def record_periods(still_listed: bool = False, within: str | None = None) -> str:
     """SQL: a subquery with one row per IMS record: `record_id`, `first_mi` (its first 2B
     period: a stored 2B holding it, else point 2) and `period_mi` (its 2B period, points
     1-3), as month indexes, and `period_2b` (MMYYYY). `still_listed`: a record still in IMS
     after its first period's GSTR-3B was filed was pending then (everything else left with
     the return), so it lands in the open 2B whatever it stands at now (for "2B needs
-    regeneration", which looks at the portal as fetched)."""
+    regeneration", which looks at the portal as fetched). `within`: a subquery of the
+    record_ids wanted (else every record's)."""
+    only = f"WHERE i.record_id IN ({within})" if within else ""
     listed = " OR (left_ims_at IS NULL AND removed_at IS NULL)" if still_listed else ""
     seen_day = f"CAST(seen_day - INTERVAL '{CUT_OFF_DAYS} days' AS DATE)"
     return f"""(
@@ -105,17 +107,19 @@ def record_periods(still_listed: bool = False) -> str:
                                ON h.gstin = i.rtin AND h.section = {section_2b('i')}
                               AND h.stin = i.stin AND h.doc_type = i.doc_type
                               AND h.doc_no_key = i.doc_no_key
+                        {only}
                     ) r
                 ) s
             ) t
         ) u)"""
 
 
-def periods_with() -> str:
-    """SQL: the WITH clause that opens a query using `periods_join`: every record's 2B
-    periods computed once (MATERIALIZED: a planner that misjudges the rows would otherwise
-    compute them again for each row it joins)."""
-    return f"WITH p2b AS MATERIALIZED {record_periods()}"
+def periods_with(within: str | None = None) -> str:
+    """SQL: the WITH clause that opens a query using `periods_join`: the 2B periods of the
+    records of `within` (a subquery of record_ids; else every record's) computed once
+    (MATERIALIZED: a planner that misjudges the rows would otherwise compute them again for
+    each row it joins). Its parameters come first in the query."""
+    return f"WITH p2b AS MATERIALIZED {record_periods(within=within)}"
 
 
 def periods_join(alias: str = "r") -> str:

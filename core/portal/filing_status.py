@@ -73,6 +73,14 @@ COVERING = f"""(SELECT {earliest('f.ret_period', _key('f.ret_period'))} FROM ret
                   AND {month_index('f.ret_period')} >= p2b.period_mi)"""
 # COVERING needs each record's 2B period beside it (core.calendar.periods_join)
 PERIODS_JOIN = periods_join("r")
+# the records of a business (?) sharing section, supplier, number and year with another
+LISTED_TWICE = """
+    SELECT d.record_id FROM ims_records d
+    JOIN (SELECT section, stin, doc_no_key, fy FROM ims_records
+          WHERE rtin = ? AND removed_at IS NULL
+          GROUP BY section, stin, doc_no_key, fy HAVING count(*) > 1) g
+      ON g.section = d.section AND g.stin IS NOT DISTINCT FROM d.stin
+     AND g.doc_no_key = d.doc_no_key AND g.fy = d.fy"""
 # what leaves IMS at filing: accepted, rejected, and no action (deemed accepted)
 DECIDED = ("(r.portal_action IN ('A', 'R') OR (coalesce(r.portal_action, 'N') = 'N' "
            "AND coalesce(r.srcfilstatus, '') <> 'Not Filed'))")
@@ -167,7 +175,7 @@ def skip_filed_occurrences(con, rtin: str, frame: pl.DataFrame) -> pl.DataFrame:
     return, the other moves up the list; its number is moved past the ones the left records
     keep, so it still matches its own row (not the left one's)."""
     held = query_frame(con, f"""
-        {periods_with()}
+        {periods_with(LISTED_TWICE)}
         SELECT section, stin, doc_no_key, fy,
                list(occurrence ORDER BY occurrence) FILTER (WHERE left_ims_at IS NOT NULL
                    OR ({DECIDED} AND {COVERING} IS NOT NULL)) AS out,
@@ -178,7 +186,7 @@ def skip_filed_occurrences(con, rtin: str, frame: pl.DataFrame) -> pl.DataFrame:
         GROUP BY section, stin, doc_no_key, fy
         HAVING count(*) > 1 AND count(*) FILTER (WHERE left_ims_at IS NOT NULL
                                                  OR ({DECIDED} AND {COVERING} IS NOT NULL)) > 0
-        """, [rtin])
+        """, [rtin, rtin])
     if held.is_empty() or frame.is_empty():
         return frame
     listed = frame.group_by(GROUP).agg(pl.len().alias("listed"))
@@ -210,7 +218,7 @@ def keep_filed(con, rtin: str, now: dt.datetime, actor: str) -> int:
                 "WHERE rtin = ? AND left_ims_at IS NOT NULL AND removed_at IS NULL "
                 "AND record_id NOT IN (SELECT record_id FROM fetch_gone)", [rtin])
     replace_temp_table(con, "filed_out", f"""
-        {periods_with()}
+        {periods_with("SELECT record_id FROM fetch_gone")}
         SELECT r.record_id, {COVERING} AS filed_period, CAST(NULL AS TIMESTAMP) AS removed_at
         FROM ims_records r {PERIODS_JOIN}
         WHERE r.rtin = ? AND r.removed_at IS NULL AND r.left_ims_at IS NULL AND {DECIDED}
@@ -223,11 +231,11 @@ def keep_removed_after_filing(con, rtin: str, actor: str) -> int:
     """Records an earlier fetch marked removed (gone on or after the day their period's
     GSTR-3B was filed, accepted or rejected) left IMS with that return: kept, visible."""
     replace_temp_table(con, "filed_out", f"""
-        {periods_with()}
+        {periods_with("SELECT record_id FROM ims_records WHERE rtin = ? AND removed_at IS NOT NULL")}
         SELECT r.record_id, {COVERING} AS filed_period, r.removed_at
         FROM ims_records r {PERIODS_JOIN}
         WHERE r.rtin = ? AND r.removed_at IS NOT NULL AND {DECIDED}""",
-                       [rtin])
+                       [rtin, rtin])
     con.execute(f"""DELETE FROM filed_out x WHERE x.filed_period IS NULL
                     OR x.removed_at < (SELECT f.filed_on FROM return_filings f
                                        WHERE f.gstin = ? AND f.ret_period = x.filed_period
@@ -244,11 +252,11 @@ def filed_refusals(con, where: str, params: list,
     IMS with a filed GSTR-3B, or were accepted or rejected in a period whose GSTR-3B is filed
     (the portal took them out at filing) -> [(record_id, why)], none already in `refused`."""
     rows = con.execute(f"""
-        {periods_with()}
+        {periods_with(f"SELECT r.record_id {where}")}
         SELECT r.record_id, r.rtin, coalesce(r.filed_period, {COVERING}) AS period
         FROM (SELECT r.* {where}) r {PERIODS_JOIN}
         WHERE r.left_ims_at IS NOT NULL OR ({DECIDED} AND {COVERING} IS NOT NULL)
-        ORDER BY r.record_id""", params).fetchall()
+        ORDER BY r.record_id""", [*params, *params]).fetchall()
     done = {record_id for record_id, _ in refused}
     rows = [r for r in rows if r[0] not in done]
     if not rows:
