@@ -30,7 +30,9 @@ def backup_state() -> None:
     last, lines = status["last_run"], describe(status, with_folder=bool(user)
                                                 and user.role == "admin")
     text = "Backups: " + "; ".join(lines) + "."
-    if last and not last["ok"]:
+    if status["on_server"]:
+        st.info(text)
+    elif last and not last["ok"]:
         st.error(f"{text} Fix the cause (Settings → Backups), then use \"Back up now\".")
     elif not status["settings"].on or status["stale"]:
         st.warning(f"{text} The store is the only history of who decided what once GSTR-3B "

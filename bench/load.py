@@ -1,6 +1,11 @@
 """Load: the real worker fetching and syncing while a team saves actions.
 
     .venv/bin/python -m bench.load [--scale 1000000] [--threads 12] [--sessions 1] [--think 0.1]
+                                   [--engine duckdb|postgres|both]
+
+`--engine postgres` runs it on a PostgreSQL server the bench starts itself (Debian's package,
+tests/pg.py, in a temporary folder, with the server's default durability: fsync on); `both`
+runs the DuckDB file first, then PostgreSQL, in one run, each with its RESULT line.
 
 1. Start the sandbox (`--scale` records per business) and a fresh store; first fetch (alone).
 2. Advance the sandbox a day (new records, no supplier edits, so every saved action must stay).
@@ -34,8 +39,9 @@ import requests
 
 from core.ims import fetch_ims, save_user_actions
 from core.portal import GstnClient
-from core.store import connect, lock_wait_stats
+from core.store import connect, let_go_of_idle_files, lock_wait_stats
 from tests.fixtures import start_sandbox, stop_sandbox
+from tests.pg import create_database, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,7 +83,7 @@ def session_loop(number: int, ids: list[int], stop_file: str, think: float) -> d
 
 def prepare(scale: int) -> tuple:
     started = time.perf_counter()
-    sandbox = start_sandbox(seed=7, scale=scale)
+    sandbox = start_sandbox(seed=7, scale=scale, wait_s=900)   # a loaded machine is slow
     print(f"sandbox --scale {scale} up in {time.perf_counter() - started:.1f} s", flush=True)
     os.environ["GSTN_API_URL"] = sandbox.url
     with connect() as con:
@@ -161,7 +167,8 @@ def verify(run: dict) -> dict:
             unlogged += s["saves"] - logged
         total = con.execute("SELECT count(*) FROM ims_records WHERE removed_at IS NULL"
                             ).fetchone()[0]
-        job = con.execute("SELECT ok, error, epoch(finished_at - started_at) FROM job_runs "
+        job = con.execute("SELECT ok, error, extract(epoch FROM finished_at - started_at) "
+                          "FROM job_runs "
                           "WHERE job = 'fetch' ORDER BY run_id DESC LIMIT 1").fetchone()
     return {"lost": lost, "unlogged": unlogged, "records": total, "fetch_job": job}
 
@@ -173,7 +180,7 @@ def worker_log(stderr: str) -> str:
     return rest.strip()[-1500:] + "\n" + "\n".join(holds)
 
 
-def report(run: dict, check: dict) -> int:
+def report(run: dict, check: dict, engine: str) -> int:
     sessions = run["sessions"]
     lat = sorted(x for s in sessions for x in s["latencies"])
     waits = [s["lock_waits"] for s in sessions]
@@ -190,10 +197,11 @@ def report(run: dict, check: dict) -> int:
     for s in sessions:
         print(f"session {s['session']}: {s['saves']} saves, {len(s['errors'])} errors")
     print(f"save latency ms: median {statistics.median(lat) * 1000:.0f}, p95 {pct(0.95):.0f}, "
-          f"max {lat[-1] * 1000:.0f}" if lat else "no saves")
+          f"p99 {pct(0.99):.0f}, max {lat[-1] * 1000:.0f}" if lat else "no saves")
     ok = (run["fetch"].returncode == 0 and run["sync"].returncode == 0 and not errors
           and not check["lost"] and check["unlogged"] == 0)
-    print(f"RESULT ok={ok} records={check['records']} fetch_s={run['fetch_s']:.1f} "
+    print(f"RESULT engine={engine} ok={ok} records={check['records']} "
+          f"fetch_s={run['fetch_s']:.1f} "
           f"sync_s={run['sync_s']:.1f} threads={run['threads']} "
           f"sessions={len(sessions)} saves={sum(s['saves'] for s in sessions)} "
           f"errors={len(errors)} "
@@ -222,6 +230,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=12, help="sessions as threads of this process")
     ap.add_argument("--sessions", type=int, default=1, help="sessions as processes of their own")
     ap.add_argument("--think", type=float, default=0.1, help="mean pause between saves (s)")
+    ap.add_argument("--engine", choices=("duckdb", "postgres", "both"), default="duckdb",
+                    help="the store: the DuckDB file, a PostgreSQL server, or one after the other")
     ap.add_argument("--session", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--ids", help=argparse.SUPPRESS)
     ap.add_argument("--stop", help=argparse.SUPPRESS)
@@ -230,10 +240,28 @@ def main() -> int:
     if args.session is not None:
         session_main(args.session, json.loads(args.ids), args.stop, args.out, args.think)
         return 0
+    engines = ("duckdb", "postgres") if args.engine == "both" else (args.engine,)
+    return max(run_on(engine, args) for engine in engines)
+
+
+def run_on(engine: str, args) -> int:
+    """The load on one engine: a fresh DuckDB file, or a fresh PostgreSQL server."""
+    print(f"== {engine}", flush=True)
+    server = None
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["IMS_DB_PATH"] = str(Path(tmp) / "load.duckdb")
-        run = run_load(args, Path(tmp))
-        return report(run, verify(run))
+        os.environ.pop("IMS_DB_URL", None)
+        if engine == "postgres":
+            server = start_server(durable=True)
+            os.environ["IMS_DB_URL"] = create_database(server, "load")
+        try:
+            run = run_load(args, Path(tmp))
+            return report(run, verify(run), engine)
+        finally:
+            let_go_of_idle_files()
+            os.environ.pop("IMS_DB_URL", None)
+            if server is not None:
+                stop_server(server)
 
 
 if __name__ == "__main__":

@@ -145,7 +145,8 @@ SLOW_MODULES = {
     "test_backup_forged", "test_command_line", "test_fetch_now_pages", "test_small_items",
     "test_reco_portal_rules", "test_purchase_cli", "test_purchase_import", "test_two_sessions",
     "test_portal_columns", "test_auth_scope", "test_save_feedback", "test_links_keep_choices",
-    "test_sync_amendments", "test_gsp_slow", "test_gsp_key_damage",
+    "test_sync_amendments", "test_gsp_slow", "test_gsp_key_damage", "test_team_mode",
+    "test_team_acceptance",
 }
 
 

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
+import pytest
 import requests
 
 from core.documents import fy_of
@@ -28,6 +29,9 @@ from core.reco import reconcile
 from core.store.database import connect, let_go_of_idle_files, transaction
 
 ROOT = Path(__file__).resolve().parents[1]
+# A test that runs on both engines: the DuckDB file and a fresh PostgreSQL database (conftest's
+# `store_engine`); the representative subset of a module whose other tests stay on one.
+BOTH_ENGINES = pytest.mark.usefixtures("store_engine")
 SAMPLES = ROOT / "tests" / "data" / "samples"
 STANDARD_SAMPLE = SAMPLES / "purchase_register_sample.csv"
 TALLY_SAMPLE = SAMPLES / "purchase_register_tally_layout.csv"
@@ -130,13 +134,15 @@ class Sandbox:
         return r.json()["businesses"][gstin]["total"]
 
 
-def start_sandbox(seed: int = 7, scale: int = 300, extra: list[str] | None = None) -> Sandbox:
+def start_sandbox(seed: int = 7, scale: int = 300, extra: list[str] | None = None,
+                  wait_s: float | None = None) -> Sandbox:
     port = free_port()
     cmd = [sys.executable, "-m", "sandbox", "--port", str(port), "--seed", str(seed),
            "--scale", str(scale), *(extra or [])]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # building the data takes about a second per 10,000 records on a busy machine
-    wait_until_up(proc, f"http://127.0.0.1:{port}/health", "sandbox", 60 + scale / 5000)
+    wait_until_up(proc, f"http://127.0.0.1:{port}/health", "sandbox",
+                  wait_s or 60 + scale / 5000)
     return Sandbox(port, proc)
 
 

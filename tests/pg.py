@@ -26,6 +26,7 @@ from tests.fixtures import free_port
 
 SERVER_OPTIONS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                   "-c max_connections=200 -c listen_addresses=127.0.0.1")
+DURABLE_OPTIONS = "-c max_connections=200 -c listen_addresses=127.0.0.1"
 SUPERUSER = "postgres"
 
 
@@ -58,9 +59,10 @@ def _as_owner() -> list[str]:
     return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 
-def start_server() -> PgServer:
+def start_server(durable: bool = False) -> PgServer:
     """initdb a cluster in a new temporary folder and start it; raises with the server's log
-    when it does not come up."""
+    when it does not come up. `durable`: with the server's default fsync and synchronous
+    commit (benchmarks), not the tests' durability off."""
     folder = Path(tempfile.mkdtemp(prefix="ims-pg-"))
     if os.geteuid() == 0:
         account = pwd.getpwnam("postgres")
@@ -71,9 +73,10 @@ def start_server() -> PgServer:
                     "--auth=trust", "--encoding=UTF8", "--no-sync", "-N"], check=True,
                    capture_output=True, timeout=120)
     log = folder / "server.log"
+    options = f"{DURABLE_OPTIONS if durable else SERVER_OPTIONS} -p {server.port} -k {folder}"
     started = subprocess.run(
         [*run, str(server.bin / "pg_ctl"), "-D", str(server.data), "-l", str(log), "-w",
-         "-t", "60", "-o", f"{SERVER_OPTIONS} -p {server.port} -k {folder}", "start"],
+         "-t", "60", "-o", options, "start"],
         capture_output=True, text=True, timeout=90, check=False)
     if started.returncode != 0:
         text = log.read_text() if log.exists() else started.stderr

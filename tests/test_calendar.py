@@ -25,7 +25,7 @@ from core.calendar.deadlines import (
 )
 from core.calendar.store import business_calendar, set_frequency, set_override
 from core.store.database import connect
-from tests.fixtures import ROOT, add_business, rows
+from tests.fixtures import BOTH_ENGINES, ROOT, add_business, rows
 
 D = dt.date
 MONTHLY_MH = Calendar("monthly", "27")
@@ -123,6 +123,7 @@ def test_periods_and_words():
     assert days_text(D(2025, 12, 12), D(2025, 12, 15)) == "12 Dec 2025 (3 days ago)"
 
 
+@BOTH_ENGINES
 def test_frequency_and_overrides_are_stored_per_business(db_file):
     add_business("27AAPFU0939F1ZV", "Acme")
     set_frequency("27AAPFU0939F1ZV", "quarterly", "ana")

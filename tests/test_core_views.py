@@ -9,7 +9,7 @@ from core.business import registry as business
 from core.ims import actions, dashboard
 from core.ims import view as ims_view
 from core.ims.view import ImsFilter
-from tests.fixtures import BUSINESSES, ROOT, rows, seed_demo
+from tests.fixtures import BOTH_ENGINES, BUSINESSES, ROOT, rows, seed_demo
 
 GSTINS = [g for g, _ in BUSINESSES]
 
@@ -20,6 +20,7 @@ def test_buckets_partition_by_portal_action(db_file):
     assert counts["no_action"] + counts["accepted"] + counts["rejected"] + counts["pending"] == counts["all"] == 120
 
 
+@BOTH_ENGINES
 def test_visibility_limits_every_query(db_file):
     seed_demo()
     mine = [GSTINS[0]]
@@ -47,6 +48,7 @@ def test_pages_are_disjoint_and_cover_the_bucket(db_file):
     assert len(seen) == len(set(seen)) == total
 
 
+@BOTH_ENGINES
 def test_portal_rules_refuse_pending_when_blocked_and_reject_on_import(db_file):
     seed_demo()
     blocked = rows("SELECT record_id FROM ims_records WHERE ispendactblocked = 'Y' AND doc_type <> 'BOE' LIMIT 1")[0][0]
@@ -59,6 +61,7 @@ def test_portal_rules_refuse_pending_when_blocked_and_reject_on_import(db_file):
     assert rows("SELECT count(*) FROM action_log")[0][0] == 0
 
 
+@BOTH_ENGINES
 def test_bulk_apply_recommendation_never_touches_unsynced_records_and_logs_each(db_file):
     seed_demo()
     result = actions.bulk_action(GSTINS, ImsFilter(), "no_action", "apply_recommendation", "ana")

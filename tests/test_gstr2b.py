@@ -25,7 +25,14 @@ from core.portal.payload import PayloadError
 from core.portal.payload.gstr2b import _fast_frame as fast_frame
 from core.portal.payload.gstr2b import flatten_2b, read_2b_frame, rows_frame
 from core.reco.cli import main as reco_main
-from tests.fixtures import ROOT, add_business, start_sandbox, stop_sandbox, write_2b_docs_as_books
+from tests.fixtures import (
+    BOTH_ENGINES,
+    ROOT,
+    add_business,
+    start_sandbox,
+    stop_sandbox,
+    write_2b_docs_as_books,
+)
 
 G = "27AAACW1234K1ZD"
 PERIOD = "102025"
@@ -57,6 +64,7 @@ def records_of(sb, action: str, count: int) -> list[dict]:
     return found[:count]
 
 
+@BOTH_ENGINES
 def test_late_actions_need_regeneration_until_regenerated(portal):
     client = GstnClient()
     assert fetch_2b(client, G, PERIOD) is None          # the 14th has not come yet
@@ -200,6 +208,7 @@ def test_2b_holds_reverse_charge_and_isd_documents(portal):
     assert fetch_gstr2b(G, PERIOD, client)["late"] == 0
 
 
+@BOTH_ENGINES
 def test_2b_waits_for_the_previous_gstr3b(portal):
     """The 2B of November (the October GSTR-3B is due after the sandbox's start) is not
     generated on 14 December while that return is not filed; filing it generates the 2B that

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.business import supplier_names
 from core.ims import actions
-from tests.fixtures import BUSINESSES, ROOT, rows, seed_demo
+from tests.fixtures import BOTH_ENGINES, BUSINESSES, ROOT, rows, seed_demo
 
 GSTINS = [g for g, *_ in BUSINESSES]
 
@@ -32,6 +32,7 @@ def no_codes(text: str, ids: list[int]) -> None:
         assert not re.search(rf"\brecord {rid}\b", text), text
 
 
+@BOTH_ENGINES
 def test_a_refused_pending_does_not_drop_a_valid_reject_and_both_are_said(db_file):
     seed_demo()
     blocked, plain = blocked_and_plain()

@@ -16,7 +16,7 @@ from core.ims.sync import SyncError, apply_sync, run_reconciliation
 from core.portal import payload as portal
 from core.purchase import import_purchase_file
 from core.store.database import connect, put_setting, transaction
-from tests.fixtures import SAMPLES
+from tests.fixtures import BOTH_ENGINES, SAMPLES
 
 G = "27AAACW1234K1ZD"
 # tests/data/samples/README.md, default settings (doc_no -> status, action), in record order
@@ -51,6 +51,7 @@ def recommendation_log() -> list[tuple]:
                            "WHERE kind = 'recommendation' ORDER BY log_id").fetchall()
 
 
+@BOTH_ENGINES
 def test_ims_vs_pr_writes_the_sample_recommendations(db_file):
     load_samples()
     counts = apply_sync(G)
@@ -168,6 +169,7 @@ def test_run_reconciliation_keeps_a_run_for_chosen_periods_without_touching_reco
         run_reconciliation(G, "ims_vs_pr", ["2025-10"])
 
 
+@BOTH_ENGINES
 def test_a_sync_that_fails_writes_nothing(db_file):
     load_samples()
     with connect() as con:

@@ -15,6 +15,7 @@ from core.portal.client import GstnClient
 from core.purchase import import_purchase_file
 from core.store.database import connect
 from sandbox.generate import generate_files
+from tests.fixtures import BOTH_ENGINES
 
 G = "27AAACW1234K1ZD"
 USER = "analyst@example.com"
@@ -89,6 +90,7 @@ def upload_log(record_id: int) -> list[tuple]:
                            "AND record_id = ? ORDER BY log_id", [record_id]).fetchall()
 
 
+@BOTH_ENGINES
 def test_actions_reach_the_portal_and_getinv_shows_them(synced):
     invoices = pick("portal_action = 'N' AND doc_type = 'INV' AND recommended_action = 'A'", 3)
     rejects = pick("portal_action = 'N' AND doc_type = 'INV' AND ispendactblocked = 'N' "

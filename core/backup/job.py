@@ -12,16 +12,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from core.backup.errors import BackupError
 from core.backup.retention import Found, list_backups, prune
 from core.backup.settings import BackupSettings, backup_settings, load_backup_settings
 from core.backup.snapshot import take_backup
 from core.clock import SystemClock, aware, business_tz, from_store, to_store
 from core.figures import count_words
 from core.jobs import SCHEDULED, DueJob, JobResult, latest_slot, next_fetch_time, run_job
-from core.store import connect
+from core.store import connect, team_mode
 from core.timefmt import shown_time
 
 BACKUP = "backup"
+ON_SERVER = ("the store is on a PostgreSQL server (team mode), which the worker does not back "
+             "up: back it up with pg_dump and restore with pg_restore (docs/store.md, "
+             "\"Backups in team mode\")")
 STALE_AFTER = dt.timedelta(hours=26)
 
 
@@ -37,7 +41,10 @@ def _slot_served(con, slot: dt.datetime) -> bool:
 
 
 def due_backup(now: dt.datetime, started_at: dt.datetime | None = None) -> DueJob | None:
-    """The backup to run now, or None (off, or today's slot is served or still ahead)."""
+    """The backup to run now, or None (off, or today's slot is served or still ahead; never in
+    team mode: the PostgreSQL server is backed up with its own pg_dump)."""
+    if team_mode():
+        return None
     with connect(read_only=True) as con:
         s = load_backup_settings(con)
         if not s.on:
@@ -51,6 +58,8 @@ def due_backup(now: dt.datetime, started_at: dt.datetime | None = None) -> DueJo
 
 def back_up_and_prune(now: dt.datetime, source: str) -> dict:
     """A backup into the Settings folder, then retention -> the counts kept in job_runs."""
+    if team_mode():
+        raise BackupError(ON_SERVER)
     s = backup_settings()
     done = take_backup(lambda: connect(read_only=True), s.path, now, source=source)
     pruned = prune(s.path, s.keep_daily, s.keep_monthly)
@@ -102,7 +111,7 @@ def backup_status(now: dt.datetime | None = None) -> dict:
             next_fetch_time({"fetch_time": s.time}, now + dt.timedelta(seconds=1))
     stale = newest is None or aware(now) - newest.taken_at.replace(tzinfo=dt.UTC) > STALE_AFTER
     return {"settings": s, "last_run": last, "newest": newest, "count": len(found),
-            "next_at": next_at, "stale": stale}
+            "next_at": next_at, "stale": stale, "on_server": team_mode()}
 
 
 def _when(moment: dt.datetime | None) -> str:
@@ -113,6 +122,8 @@ def describe(status: dict, with_folder: bool = True) -> list[str]:
     """The backup state in words (`python worker.py status`, the Dashboard); times in the
     business time zone, labelled; the folder only `with_folder` (admins: it is where the
     store's copies live)."""
+    if team_mode():
+        return [ON_SERVER]
     s: BackupSettings = status["settings"]
     last, newest = status["last_run"], status["newest"]
     lines = []

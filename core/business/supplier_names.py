@@ -11,23 +11,20 @@ code), "Import of goods (port INNSA1)". A label is never empty: a GSTIN nobody n
 from __future__ import annotations
 
 from core.gstin import GSTIN_RE
-from core.store import connect
+from core.store import connect, earliest
 
 NOT_NAMED = "name not in books or 2B"
 
 # (rtin, stin, supplier_name): the books' name first, the 2B's trade name second
-NAMES_SQL = """
-    SELECT rtin, stin, supplier_name FROM (
-        SELECT rtin, stin, supplier_name,
-               row_number() OVER (PARTITION BY rtin, stin ORDER BY source) AS pick FROM (
-            SELECT rtin, stin, max(trim(supplier_name)) AS supplier_name, 1 AS source
-            FROM purchase_docs WHERE nullif(trim(supplier_name), '') IS NOT NULL
-            GROUP BY rtin, stin
-            UNION ALL
-            SELECT gstin, stin, max(trim(trdnm)), 2
-            FROM gstr2b_documents WHERE nullif(trim(trdnm), '') IS NOT NULL
-            GROUP BY gstin, stin) named) ranked
-    WHERE pick = 1"""
+NAMES_SQL = f"""
+    SELECT rtin, stin, {earliest('supplier_name', 'source')} AS supplier_name FROM (
+        SELECT rtin, stin, max(trim(supplier_name)) AS supplier_name, 1 AS source
+        FROM purchase_docs WHERE nullif(trim(supplier_name), '') IS NOT NULL GROUP BY rtin, stin
+        UNION ALL
+        SELECT gstin, stin, max(trim(trdnm)), 2
+        FROM gstr2b_documents WHERE nullif(trim(trdnm), '') IS NOT NULL GROUP BY gstin, stin
+    ) named
+    GROUP BY rtin, stin"""
 
 
 def is_port_code(stin: str | None) -> bool:
@@ -50,7 +47,7 @@ def supplier_names(gstin: str | list[str], stins: list[str] | None = None) -> di
     and it is not a port). With several businesses a supplier takes the first name found."""
     gstins = [gstin] if isinstance(gstin, str) else list(gstin)
     with connect(read_only=True) as con:
-        rows = con.execute(f"SELECT stin, supplier_name FROM ({NAMES_SQL}) "
+        rows = con.execute(f"SELECT stin, supplier_name FROM ({NAMES_SQL}) names "
                            "WHERE list_contains(?::VARCHAR[], rtin) ORDER BY rtin, stin",
                            [gstins]).fetchall()
     names = master_names(gstins)        # the supplier master's name first

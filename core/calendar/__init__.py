@@ -15,9 +15,9 @@ from core.calendar.deadlines import (
 )
 from core.calendar.panel import QUARTERLY, deadline_panel, pending_summary
 from core.calendar.period_2b import (
-    first_2b_period_sql,
     month_index,
-    period_2b_index,
+    periods_join,
+    periods_with,
     record_periods,
 )
 from core.calendar.store import (
@@ -31,4 +31,4 @@ from core.calendar.store import (
     store_filings,
 )
 
-__all__ = ["EVENTS", "FILED", "FREQUENCIES", "QUARTERLY", "RETURN", "Calendar", "add_months", "business_calendar", "calendars", "day_text", "days_text", "deadline_panel", "first_2b_period_sql", "frequencies", "month_index", "month_of", "overrides", "pending_summary", "period_2b_index", "period_label", "record_periods", "relative_text", "save_calendar_settings", "step", "store_filings"]
+__all__ = ["EVENTS", "FILED", "FREQUENCIES", "QUARTERLY", "RETURN", "Calendar", "add_months", "business_calendar", "calendars", "day_text", "days_text", "deadline_panel", "frequencies", "month_index", "month_of", "overrides", "pending_summary", "period_label", "periods_join", "periods_with", "record_periods", "relative_text", "save_calendar_settings", "step", "store_filings"]

@@ -17,7 +17,7 @@ from core.calendar.deadlines import (
     section_16_4_limit,
     step,
 )
-from core.calendar.period_2b import first_2b_period_sql
+from core.calendar.period_2b import first_2b_period, periods_join, periods_with
 from core.calendar.store import business_calendar
 from core.clock import today as business_today
 from core.matched import matched_sql
@@ -68,10 +68,13 @@ def pending_records(con, gstin: str, calendar: Calendar, today: dt.date) -> list
     """Records kept pending on the portal with the date each stops being pending: credit
     notes (deemed accepted then; counted from the record's first 2B period, not its return
     period: core.calendar.period_2b), invoices and debit notes (section 16(4): ITC lost)."""
+    pending = "SELECT record_id FROM ims_records WHERE rtin = ? AND portal_action = 'P'"
     cur = con.execute(f"""
-        SELECT record_id, {CREDIT_LIKE} AS credit, section, stin, doc_no, doc_date, rtnprd, fy,
-               ({TAX})::DOUBLE AS tax, {first_2b_period_sql('r')} AS period_2b
-        FROM ims_records r WHERE rtin = ? AND {IN_IMS} AND portal_action = 'P'""", [gstin])
+        {periods_with(pending)}
+        SELECT r.record_id, {CREDIT_LIKE} AS credit, section, stin, doc_no, doc_date, rtnprd, fy,
+               ({TAX})::DOUBLE AS tax, {first_2b_period()} AS period_2b
+        FROM ims_records r {periods_join('r')}
+        WHERE rtin = ? AND {IN_IMS} AND portal_action = 'P'""", [gstin, gstin])
     names = [d[0] for d in cur.description]
     limits: dict[tuple, dt.date | None] = {}
     out = []

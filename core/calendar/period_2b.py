@@ -25,6 +25,8 @@ after a filing) computes the same period in the store.
 """
 from __future__ import annotations
 
+from core.store import int_or_null
+
 CUT_OFF_DAYS = 13   # a filing on the 14th of M+1 or later misses the 2B of M
 # IMS section -> the GSTR-2B section holding it
 IMS_TO_2B = {"b2b": "b2b", "b2ba": "b2ba", "b2bcn": "cdnr", "b2bdn": "cdnr", "b2bcna": "cdnra",
@@ -34,14 +36,14 @@ IMS_TO_2B = {"b2b": "b2b", "b2ba": "b2ba", "b2bcn": "cdnr", "b2bdn": "cdnr", "b2
 
 def month_index(column: str) -> str:
     """SQL: a MMYYYY text -> months since year 0 (comparable, steppable)."""
-    return (f"(TRY_CAST(right({column}, 4) AS INTEGER) * 12 "
-            f"+ TRY_CAST(left({column}, 2) AS INTEGER) - 1)")
+    return (f"({int_or_null(f'right({column}, 4)')} * 12 "
+            f"+ {int_or_null(f'left({column}, 2)')} - 1)")
 
 
 def period_text(index: str) -> str:
     """SQL: months since year 0 -> MMYYYY."""
     return (f"(lpad(CAST(({index}) % 12 + 1 AS VARCHAR), 2, '0') "
-            f"|| CAST(({index}) // 12 AS VARCHAR))")
+            f"|| CAST(CAST((({index}) - ({index}) % 12) / 12 AS INTEGER) AS VARCHAR))")
 
 
 def section_2b(alias: str = "r") -> str:
@@ -55,15 +57,17 @@ def _quarter_end(index: str) -> str:
     return f"(CASE WHEN q THEN ({index}) + 2 - ({index}) % 3 ELSE ({index}) END)"
 
 
-def record_periods(still_listed: bool = False) -> str:
+def record_periods(still_listed: bool = False, within: str | None = None) -> str:
     """SQL: a subquery with one row per IMS record: `record_id`, `first_mi` (its first 2B
     period: a stored 2B holding it, else point 2) and `period_mi` (its 2B period, points
     1-3), as month indexes, and `period_2b` (MMYYYY). `still_listed`: a record still in IMS
     after its first period's GSTR-3B was filed was pending then (everything else left with
     the return), so it lands in the open 2B whatever it stands at now (for "2B needs
-    regeneration", which looks at the portal as fetched)."""
+    regeneration", which looks at the portal as fetched). `within`: a subquery of the
+    record_ids wanted (else every record's)."""
+    only = f"WHERE i.record_id IN ({within})" if within else ""
     listed = " OR (left_ims_at IS NULL AND removed_at IS NULL)" if still_listed else ""
-    seen_day = f"(seen_day - INTERVAL {CUT_OFF_DAYS} DAY)"
+    seen_day = f"CAST(seen_day - INTERVAL '{CUT_OFF_DAYS} days' AS DATE)"
     return f"""(
         SELECT record_id, first_mi, period_mi, {period_text('period_mi')} AS period_2b
         FROM (
@@ -77,7 +81,8 @@ def record_periods(still_listed: bool = False) -> str:
                 FROM (
                     SELECT r.record_id, r.held, r.waiting, r.last_filed, r.q,
                            greatest(r.own, coalesce(CASE WHEN r.seen_day > r.since
-                               THEN year({seen_day}) * 12 + month({seen_day}) - 1 END,
+                               THEN CAST(extract(year FROM {seen_day}) AS INTEGER) * 12
+                                    + CAST(extract(month FROM {seen_day}) AS INTEGER) - 1 END,
                                r.own)) AS first_m
                     FROM (
                         SELECT i.record_id, {month_index('i.rtnprd')} AS own,
@@ -97,24 +102,33 @@ def record_periods(still_listed: bool = False) -> str:
                                ON f.gstin = i.rtin
                         LEFT JOIN (SELECT gstin, section, stin, doc_type, doc_no_key,
                                           max({month_index('rtnprd')}) AS held
-                                   FROM gstr2b_documents GROUP BY ALL) h
+                                   FROM gstr2b_documents
+                                   GROUP BY gstin, section, stin, doc_type, doc_no_key) h
                                ON h.gstin = i.rtin AND h.section = {section_2b('i')}
                               AND h.stin = i.stin AND h.doc_type = i.doc_type
                               AND h.doc_no_key = i.doc_no_key
+                        {only}
                     ) r
                 ) s
             ) t
         ) u)"""
 
 
-def period_2b_index(alias: str = "r") -> str:
-    """SQL: the 2B period (month index) of the ims_records row aliased `alias`."""
-    return (f"(SELECT p2b.period_mi FROM {record_periods()} p2b "
-            f"WHERE p2b.record_id = {alias}.record_id)")
+def periods_with(within: str | None = None) -> str:
+    """SQL: the WITH clause that opens a query using `periods_join`: the 2B periods of the
+    records of `within` (a subquery of record_ids; else every record's) computed once
+    (MATERIALIZED: a planner that misjudges the rows would otherwise compute them again for
+    each row it joins). Its parameters come first in the query."""
+    return f"WITH p2b AS MATERIALIZED {record_periods(within=within)}"
 
 
-def first_2b_period_sql(alias: str = "r") -> str:
-    """SQL: the first 2B period (MMYYYY) of the ims_records row aliased `alias`: what the
-    pending limit of a credit note counts from."""
-    return (f"(SELECT {period_text('p2b.first_mi')} FROM {record_periods()} p2b "
-            f"WHERE p2b.record_id = {alias}.record_id)")
+def periods_join(alias: str = "r") -> str:
+    """SQL (in a query opened by `periods_with`): LEFT JOIN `p2b` = the 2B periods of the
+    ims_records rows aliased `alias` (`p2b.period_mi`, `p2b.first_mi`, `p2b.period_2b`)."""
+    return f"LEFT JOIN p2b ON p2b.record_id = {alias}.record_id"
+
+
+def first_2b_period() -> str:
+    """SQL over `periods_join`: the first 2B period (MMYYYY) of the record, what the pending
+    limit of a credit note counts from."""
+    return period_text("p2b.first_mi")

@@ -63,7 +63,7 @@ def set_frequency(gstin: str, frequency: str, actor: str) -> str:
 def frequencies(gstins: list[str] | None = None) -> dict[str, str]:
     with connect(read_only=True) as con:
         rows = con.execute("SELECT gstin, coalesce(filing_frequency, 'monthly') FROM businesses "
-                           "WHERE ? IS NULL OR list_contains(?::VARCHAR[], gstin)",
+                           "WHERE CAST(? AS VARCHAR[]) IS NULL OR list_contains(?::VARCHAR[], gstin)",
                            [gstins, gstins]).fetchall()
     return dict(rows)
 
@@ -137,7 +137,10 @@ def overrides(gstins: list[str]) -> list[dict]:
 def store_filings(con, gstin: str, entries: list[dict], now: dt.datetime) -> int:
     """Upsert RETTRACK entries ({ret_period, status, filed_on, arn, mode}) -> how many."""
     for e in entries:
-        con.execute("INSERT OR REPLACE INTO return_filings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO return_filings VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (gstin, ret_period, rtntype) DO UPDATE SET "
+                    "status = excluded.status, filed_on = excluded.filed_on, arn = excluded.arn, "
+                    "mode = excluded.mode, fetched_at = excluded.fetched_at",
                     [gstin, e["ret_period"], RETURN, e["status"], e.get("filed_on"),
                      e.get("arn"), e.get("mode"), now])
     return len(entries)

@@ -131,7 +131,7 @@ def _late_sql(where: str) -> str:
             SELECT gstin, rtnprd, section, stin, doc_type, doc_no_key,
                    max(CASE WHEN rejected_in_ims THEN 'R' ELSE 'A' END) AS treated
             FROM gstr2b_documents JOIN periods USING (gstin, rtnprd)
-            GROUP BY ALL)"""
+            GROUP BY gstin, rtnprd, section, stin, doc_type, doc_no_key)"""
 
 
 HELD_JOIN = """LEFT JOIN held h ON h.gstin = r.gstin AND h.rtnprd = r.rtnprd

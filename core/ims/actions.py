@@ -51,8 +51,8 @@ _BLOCKED = ("CASE WHEN t IS NULL THEN 'it has no recommendation to apply' "
             "WHEN t = 'R' AND doc_type = 'BOE' THEN 'import of goods cannot be rejected' END")
 SHOWN_LINES = 20   # records named in a result, saved and not saved each
 # '<supplier name>, invoice <number>' of each record in `todo` (names: books, else the 2B)
-_DOC_WORDS = ("coalesce(nullif(n.supplier_name, ''), CASE WHEN regexp_matches(r.stin, "
-              "'^[0-9]{2}[A-Z0-9]{13}$') THEN 'supplier ' || r.stin ELSE 'import of goods (port ' "
+_DOC_WORDS = ("coalesce(nullif(n.supplier_name, ''), CASE WHEN r.stin ~ "
+              "'^[0-9]{2}[A-Z0-9]{13}$' THEN 'supplier ' || r.stin ELSE 'import of goods (port ' "
               "|| r.stin || ')' END) || ', ' || CASE r.doc_type WHEN 'INV' THEN 'invoice' "
               "WHEN 'CRN' THEN 'credit note' WHEN 'DBN' THEN 'debit note' WHEN 'BOE' "
               "THEN 'bill of entry' ELSE 'document' END || ' ' || r.doc_no")
@@ -356,12 +356,12 @@ def _record_lines(con) -> list[str]:
                    t.record_id
             FROM todo t JOIN ims_records r USING (record_id)
             LEFT JOIN ({NAMES_SQL}) n ON n.rtin = r.rtin AND n.stin = r.stin)
-        SELECT kind, list(line ORDER BY record_id)[:{SHOWN_LINES}], count(*) FROM (
+        SELECT kind, (array_agg(line ORDER BY record_id))[1:{SHOWN_LINES}], count(*) FROM (
             SELECT record_id, CASE WHEN problem IS NOT NULL THEN 1 WHEN same THEN 3 ELSE 2 END
                    AS kind,
                    CASE WHEN problem IS NOT NULL THEN 'Not saved: ' || doc || ': ' || problem
                         WHEN same THEN 'Already so: ' || doc || ' (nothing to change)'
-                        ELSE 'Saved: ' || doc || ', ' || did END AS line FROM d)
+                        ELSE 'Saved: ' || doc || ', ' || did END AS line FROM d) lines
         GROUP BY kind ORDER BY kind""").fetchall()
     lines = []
     for _, shown, total in rows:

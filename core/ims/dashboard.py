@@ -13,7 +13,7 @@ import polars as pl
 from core.clock import SystemClock, from_store, utc_now
 from core.jobs import runs as jobs
 from core.matched import matched_sql
-from core.store import connect, query_frame, worker_lock_path
+from core.store import connect, latest, query_frame, team_mode, worker_lock_path, worker_present
 
 SCOPE = "removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)"
 TAX = "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)"
@@ -37,7 +37,7 @@ def action_counts(gstins: list[str]) -> pl.DataFrame:
                    count(*) FILTER (WHERE recommended_action IS NULL) AS not_synced,
                    count(*) FILTER (WHERE {matched_sql()}) AS matched
             FROM ims_records r LEFT JOIN businesses b ON b.gstin = r.rtin
-            WHERE {SCOPE} GROUP BY ALL ORDER BY business""", [list(gstins)])
+            WHERE {SCOPE} GROUP BY b.name, r.rtin ORDER BY business""", [list(gstins)])
 
 
 def itc_by_status(gstins: list[str]) -> pl.DataFrame:
@@ -46,7 +46,7 @@ def itc_by_status(gstins: list[str]) -> pl.DataFrame:
         return query_frame(con, f"""
             SELECT rtin AS gstin, coalesce(match_status, 'not synced') AS match_status,
                    count(*) AS records, sum({TAX})::DOUBLE AS itc
-            FROM ims_records WHERE {SCOPE} GROUP BY ALL ORDER BY gstin, itc DESC""", [list(gstins)])
+            FROM ims_records WHERE {SCOPE} GROUP BY 1, 2 ORDER BY gstin, itc DESC""", [list(gstins)])
 
 
 def records_as_of(gstins: list[str]) -> dt.datetime | None:
@@ -85,16 +85,16 @@ def error_words(error: str | None, when: str) -> str:
 def job_health(gstins: list[str]) -> pl.DataFrame:
     """Per business and job: last run, whether it worked, failures in the last 7 days."""
     with connect() as con:
-        return query_frame(con, """
+        return query_frame(con, f"""
             WITH runs AS (SELECT * FROM job_runs WHERE list_contains(?::VARCHAR[], gstin))
             SELECT b.name AS business, b.gstin, j.job, max(j.started_at) AS last_started,
-                   arg_max(j.finished_at, j.started_at) AS last_finished,
-                   arg_max(j.ok, j.started_at) AS last_ok,
-                   arg_max(j.error, j.started_at) AS last_error,
+                   {latest('j.finished_at', 'j.started_at')} AS last_finished,
+                   {latest('j.ok', 'j.started_at')} AS last_ok,
+                   {latest('j.error', 'j.started_at')} AS last_error,
                    count(*) FILTER (WHERE NOT j.ok AND j.started_at > ?) AS failures_7d
             FROM businesses b JOIN runs j ON j.gstin = b.gstin
             WHERE list_contains(?::VARCHAR[], b.gstin)
-            GROUP BY ALL ORDER BY business, job""",
+            GROUP BY b.name, b.gstin, j.job ORDER BY business, job""",
                            [list(gstins), utc_now() - WEEK, list(gstins)])
 
 
@@ -127,7 +127,10 @@ def worker_running(path: Path | None = None) -> bool | None:
     """Is a worker loop running for this store? It holds an exclusive flock on its lock file
     for its lifetime; a shared lock tried without waiting (and let go at once) fails exactly
     then. False when the file is missing (no worker ever started here); None when the file
-    cannot be read (say so rather than guess)."""
+    cannot be read (say so rather than guess). In team mode: whether any worker, on any
+    machine, holds the workers' shared claim on the server."""
+    if path is None and team_mode():
+        return worker_present()
     try:
         with open(path or worker_lock_path(), "rb") as handle:
             return _held_by_another(handle)

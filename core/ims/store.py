@@ -23,7 +23,7 @@ from core.ims.diff import KEYS, Gstr2aPlan, ImsPlan, plan_gstr2a, plan_ims
 from core.money import rupees_sql
 from core.portal import keep_filed, skip_filed_occurrences
 from core.portal import payload as portal
-from core.store import query_frame
+from core.store import query_frame, replace_temp_table
 
 PORTAL_COLUMNS = ("doc_type", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ",
                   "pos", "val", "txval", "igst", "cgst", "sgst", "cess", "srcform", "rtnprd",
@@ -95,12 +95,12 @@ def _stage(con, rtin: str, frame: pl.DataFrame) -> None:
     con.register("fetch_frame", frame)
     plain = [c for c in ("seq", "record_id", "portal_fp") + IDENTITY + PORTAL_COLUMNS
              if c not in MONEY]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE fetch_in AS SELECT {', '.join(plain)}, "
-                f"{', '.join(_money(c) for c in MONEY)} FROM fetch_frame")
+    replace_temp_table(con, "fetch_in", f"SELECT {', '.join(plain)}, "
+                                        f"{', '.join(_money(c) for c in MONEY)} FROM fetch_frame")
     con.unregister("fetch_frame")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE fetch_match AS
-        SELECT i.* EXCLUDE (record_id), r.record_id, r.removed_at IS NOT NULL AS returned,
+    staged = ", ".join(f"i.{c}" for c in plain + list(MONEY) if c != "record_id")
+    replace_temp_table(con, "fetch_match", f"""
+        SELECT {staged}, r.record_id, r.removed_at IS NOT NULL AS returned,
                {_changed_sql()} AS changed, {_diff_sql()} AS diff,
                r.user_action AS old_user_action,
                (r.record_id IS NOT NULL
@@ -153,7 +153,7 @@ def _insert_new(con, now: dt.datetime) -> None:
 def _stage_gone(con, gone_ids: pl.DataFrame) -> None:
     """fetch_gone = the stored records the portal no longer lists (from the plan)."""
     con.register("fetch_gone_frame", gone_ids)
-    con.execute("CREATE OR REPLACE TEMP TABLE fetch_gone AS SELECT record_id FROM fetch_gone_frame")
+    replace_temp_table(con, "fetch_gone", "SELECT record_id FROM fetch_gone_frame")
     con.unregister("fetch_gone_frame")
 
 
@@ -234,9 +234,9 @@ def gstr2a_frame_of(rtin: str, records: list[dict] | pl.DataFrame) -> pl.DataFra
 
 def held_gstr2a(con, rtin: str, periods: list[str]) -> pl.DataFrame:
     """How many stored documents of `periods` share each fingerprint (ret_period, doc_fp, n)."""
-    return query_frame(con, "SELECT ret_period, doc_fp, count(*)::UINT32 AS n FROM gstr2a_docs "
-                            "WHERE rtin = ? AND list_contains(?, ret_period) GROUP BY ALL",
-                       [rtin, periods])
+    return query_frame(con, "SELECT ret_period, doc_fp, CAST(count(*) AS INTEGER) AS n "
+                            "FROM gstr2a_docs WHERE rtin = ? AND list_contains(?, ret_period) "
+                            "GROUP BY ret_period, doc_fp", [rtin, periods])
 
 
 def write_gstr2a(con, rtin: str, periods: list[str], frame: pl.DataFrame, plan: Gstr2aPlan,

@@ -49,7 +49,7 @@ from core.reco import (
     reconcile,
     reconcile_2b,
 )
-from core.store import connect, query_frame, transaction
+from core.store import connect, query_frame, replace_temp_table, transaction
 
 KINDS = ("ims_vs_pr", "2a_vs_pr", "2b_vs_pr")
 AMOUNTS = ("txval", "igst", "cgst", "sgst", "cess")
@@ -264,11 +264,11 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
     """Status, reasons, counterpart, recommendation and the proposed ITC-reduction answer
     (rec_*) onto ims_records (the user's action, answer and texts untouched); an action_log
     row per changed recommendation. Returns how many changed."""
-    con.register("sync_rows", rows.select(
-        pl.col("portal_id").alias("record_id"), "match_status", "reasons",
+    con.register("sync_rows", rows.select(      # reasons: text even when no row has any
+        pl.col("portal_id").alias("record_id"), "match_status", pl.col("reasons").cast(pl.String),
         pl.col("pr_id").alias("counterpart_doc_id"), "recommended_action", "books_status",
         *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL)))
-    con.execute("CREATE OR REPLACE TEMP TABLE sync_new AS SELECT * FROM sync_rows")
+    replace_temp_table(con, "sync_new", "SELECT * FROM sync_rows")
     con.unregister("sync_rows")
     changed = con.execute("""
         INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)

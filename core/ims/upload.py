@@ -21,7 +21,7 @@ from core.ims.upload_payload import report_errors
 from core.ims.upload_queue import queue_uploads, send_next_batch
 from core.portal import GstnClient
 from core.reco import HEADS
-from core.store import connect, transaction
+from core.store import connect, replace_temp_table, transaction
 
 
 def upload_actions(gstin: str, record_ids: list[int] | None = None, actor: str = "worker",
@@ -49,9 +49,9 @@ def poll_uploads(gstin: str | None = None, client=None) -> dict:
     with connect() as con:
         requests = con.execute(
             "SELECT request_id, rtin, reference_id FROM upload_requests WHERE status = 'IP' "
-            "AND (? IS NULL OR rtin = ?) ORDER BY request_id", [gstin, gstin]).fetchall()
+            "AND (CAST(? AS VARCHAR) IS NULL OR rtin = ?) ORDER BY request_id", [gstin, gstin]).fetchall()
         queued = con.execute("SELECT DISTINCT rtin FROM ims_records WHERE upload_state = 'queued' "
-                             "AND (? IS NULL OR rtin = ?)", [gstin, gstin]).fetchall()
+                             "AND (CAST(? AS VARCHAR) IS NULL OR rtin = ?)", [gstin, gstin]).fetchall()
     if not requests and not queued:
         return {"polled": 0, "finished": 0, "sent": 0}
     client = client or GstnClient()
@@ -85,13 +85,14 @@ def apply_request_status(request_id: int, answer: dict) -> int:
 def _settle_items(con, request_id: int, status: str, errors: pl.DataFrame,
                   now: dt.datetime) -> None:
     con.register("report_rows", errors)
-    con.execute("""CREATE OR REPLACE TEMP TABLE item_outcome AS
+    replace_temp_table(con, "item_outcome", """
         SELECT i.record_id, i.action, i.prev_status, e.error_cd,
                coalesce(e.error_msg, CASE WHEN ? = 'ER'
                         THEN 'the portal rejected the whole request (ER)' END) AS error_msg
         FROM upload_items i JOIN ims_records r USING (record_id)
         LEFT JOIN (SELECT section, stin, doc_no_key, rtnprd, min(error_cd) AS error_cd,
-                          min(error_msg) AS error_msg FROM report_rows GROUP BY ALL) e
+                          min(error_msg) AS error_msg FROM report_rows
+                   GROUP BY section, stin, doc_no_key, rtnprd) e
                ON e.section = r.section AND e.stin = coalesce(r.stin, '')
               AND e.doc_no_key = r.doc_no_key
               AND (e.rtnprd IS NULL OR e.rtnprd = r.rtnprd)

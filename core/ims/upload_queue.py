@@ -19,7 +19,13 @@ from core.ims.store import incoming_frame
 from core.ims.upload_payload import ANSWER_NOW, SECTION_CALL, invdata, triage
 from core.portal import SAVE_BUSY, GstnClient, GstnError, filed_refusals, flatten_ims
 from core.reco import answer_change_sql, answer_columns_sql, original_tax_sql, upload_problems
-from core.store import connect, query_frame, transaction
+from core.store import (
+    connect,
+    query_frame,
+    replace_empty_temp_table,
+    replace_temp_table,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +84,7 @@ def _refuse(con, refused: list[tuple[int, str]], actor: str) -> None:
     """Mark refused records 'error' with the reason (the user's action and answer kept)."""
     if not refused:
         return
-    con.execute("CREATE OR REPLACE TEMP TABLE upload_refused (record_id BIGINT, why VARCHAR)")
+    replace_empty_temp_table(con, "upload_refused", "record_id BIGINT, why VARCHAR")
     con.executemany("INSERT INTO upload_refused VALUES (?, ?)", refused)
     _log(con, "FROM ims_records r JOIN upload_refused x USING (record_id)", [actor],
          "'refused: ' || x.why")
@@ -212,7 +218,7 @@ def _record_batch(gstin: str, checked: pl.DataFrame, reqtyp: str, reference: str
     with connect() as con, transaction(con):
         con.register("batch_rows", checked.select("record_id", "outcome", "user_action",
                                                   "action_now", "queued_by"))
-        con.execute("CREATE OR REPLACE TEMP TABLE upload_batch AS SELECT * FROM batch_rows")
+        replace_temp_table(con, "upload_batch", "SELECT * FROM batch_rows")
         con.unregister("batch_rows")
         request_id = None
         if checked.filter(pl.col("outcome") == "send").height:

@@ -130,10 +130,13 @@ def run_job(job: str, gstin: str | None, work: Callable[[int], object], *,
 
 
 def _slot_finished(job: str, gstin: str | None, slot: dt.datetime) -> bool:
+    """Team mode: has another worker finished the slot's job? (A run abandoned by a worker
+    that died did not: the job is taken over.)"""
     with connect(read_only=True) as con:
         return con.execute(
             "SELECT count(*) FROM job_runs WHERE job = ? AND gstin IS NOT DISTINCT FROM ? "
-            "AND slot = ? AND finished_at IS NOT NULL AND NOT coalesce(stopped, false)",
+            "AND slot = ? AND finished_at IS NOT NULL AND NOT coalesce(stopped, false) "
+            "AND NOT coalesce(abandoned, false)",
             [job, gstin, to_store(slot)]).fetchall()[0][0] > 0
 
 

@@ -29,15 +29,23 @@ from core.calendar import (
     calendars,
     day_text,
     month_index,
-    period_2b_index,
     period_label,
+    periods_join,
+    periods_with,
     step,
     store_filings,
 )
 from core.clock import business_tz, utc_now
 from core.clock import today as business_today
 from core.portal.gsp import GstnError, ReauthenticationNeeded
-from core.store import connect, query_frame, transaction
+from core.store import (
+    connect,
+    earliest,
+    int_or_null,
+    query_frame,
+    replace_temp_table,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +55,32 @@ PERIODS_ASKED = 3   # the last three tax periods that have ended
 
 def _key(col: str) -> str:
     """MMYYYY -> YYYYMM as a number, for comparing periods in SQL."""
-    return f"(TRY_CAST(right({col}, 4) AS INTEGER) * 100 + TRY_CAST(left({col}, 2) AS INTEGER))"
+    return f"({int_or_null(f'right({col}, 4)')} * 100 + {int_or_null(f'left({col}, 2)')})"
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _period_words(col: str) -> str:
+    """SQL: MMYYYY -> 'Mar 2025'."""
+    whens = " ".join(f"WHEN '{n:02d}' THEN '{m}'" for n, m in enumerate(MONTHS, 1))
+    return f"(CASE left({col}, 2) {whens} END || ' ' || right({col}, 4))"
 
 
 # The filed GSTR-3B a record `r` goes out of IMS with: the earliest at or after its 2B period.
-COVERING = f"""(SELECT arg_min(f.ret_period, {_key('f.ret_period')}) FROM return_filings f
+COVERING = f"""(SELECT {earliest('f.ret_period', _key('f.ret_period'))} FROM return_filings f
                 WHERE f.gstin = r.rtin AND f.rtntype = '{RETURN}' AND f.status = '{FILED}'
-                  AND {month_index('f.ret_period')} >= {period_2b_index('r')})"""
+                  AND {month_index('f.ret_period')} >= p2b.period_mi)"""
+# COVERING needs each record's 2B period beside it (core.calendar.periods_join)
+PERIODS_JOIN = periods_join("r")
+# the records of a business (?) sharing section, supplier, number and year with another
+LISTED_TWICE = """
+    SELECT d.record_id FROM ims_records d
+    JOIN (SELECT section, stin, doc_no_key, fy FROM ims_records
+          WHERE rtin = ? AND removed_at IS NULL
+          GROUP BY section, stin, doc_no_key, fy HAVING count(*) > 1) g
+      ON g.section = d.section AND g.stin IS NOT DISTINCT FROM d.stin
+     AND g.doc_no_key = d.doc_no_key AND g.fy = d.fy"""
 # what leaves IMS at filing: accepted, rejected, and no action (deemed accepted)
 DECIDED = ("(r.portal_action IN ('A', 'R') OR (coalesce(r.portal_action, 'N') = 'N' "
            "AND coalesce(r.srcfilstatus, '') <> 'Not Filed'))")
@@ -121,15 +148,14 @@ def track_filings_in_fetch(client, gstin: str, actor: str) -> dict:
 def _mark_filed(con, now: dt.datetime, actor: str) -> int:
     """The records in temp table `filed_out` (record_id, filed_period, removed_at) left IMS
     with their filed return: logged, marked, kept visible."""
-    con.execute("""
+    con.execute(f"""
         INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, new_value,
                                 note)
         SELECT ?, ?, r.rtin, r.record_id, 'filed', r.portal_action, r.portal_action,
                CASE WHEN coalesce(r.portal_action, 'N') = 'N'
                     THEN 'deemed accepted (no action), ' ELSE '' END
                || 'left IMS with the filed return: the GSTR-3B of return period '
-               || strftime(make_date(TRY_CAST(right(x.filed_period, 4) AS INTEGER),
-                                     TRY_CAST(left(x.filed_period, 2) AS INTEGER), 1), '%b %Y')
+               || {_period_words('x.filed_period')}
                || ' is filed; kept here with its history'
         FROM ims_records r JOIN filed_out x USING (record_id)""", [now, actor])
     count = con.execute("""
@@ -149,14 +175,18 @@ def skip_filed_occurrences(con, rtin: str, frame: pl.DataFrame) -> pl.DataFrame:
     return, the other moves up the list; its number is moved past the ones the left records
     keep, so it still matches its own row (not the left one's)."""
     held = query_frame(con, f"""
+        {periods_with(LISTED_TWICE)}
         SELECT section, stin, doc_no_key, fy,
                list(occurrence ORDER BY occurrence) FILTER (WHERE left_ims_at IS NOT NULL
                    OR ({DECIDED} AND {COVERING} IS NOT NULL)) AS out,
                list(occurrence ORDER BY occurrence) FILTER (WHERE left_ims_at IS NOT NULL)
                    AS left_before,
                count(*) FILTER (WHERE left_ims_at IS NULL) AS in_ims
-        FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NULL
-        GROUP BY ALL HAVING count(*) > 1 AND len(out) > 0""", [rtin])
+        FROM ims_records r {PERIODS_JOIN} WHERE r.rtin = ? AND r.removed_at IS NULL
+        GROUP BY section, stin, doc_no_key, fy
+        HAVING count(*) > 1 AND count(*) FILTER (WHERE left_ims_at IS NOT NULL
+                                                 OR ({DECIDED} AND {COVERING} IS NOT NULL)) > 0
+        """, [rtin, rtin])
     if held.is_empty() or frame.is_empty():
         return frame
     listed = frame.group_by(GROUP).agg(pl.len().alias("listed"))
@@ -187,13 +217,12 @@ def keep_filed(con, rtin: str, now: dt.datetime, actor: str) -> int:
     con.execute("UPDATE ims_records SET left_ims_at = NULL, filed_period = NULL "
                 "WHERE rtin = ? AND left_ims_at IS NOT NULL AND removed_at IS NULL "
                 "AND record_id NOT IN (SELECT record_id FROM fetch_gone)", [rtin])
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE filed_out AS
-        SELECT r.record_id, {COVERING} AS filed_period, NULL::TIMESTAMP AS removed_at
-        FROM ims_records r
+    replace_temp_table(con, "filed_out", f"""
+        {periods_with("SELECT record_id FROM fetch_gone")}
+        SELECT r.record_id, {COVERING} AS filed_period, CAST(NULL AS TIMESTAMP) AS removed_at
+        FROM ims_records r {PERIODS_JOIN}
         WHERE r.rtin = ? AND r.removed_at IS NULL AND r.left_ims_at IS NULL AND {DECIDED}
-          AND r.record_id IN (SELECT record_id FROM fetch_gone)""",
-                [rtin])
+          AND r.record_id IN (SELECT record_id FROM fetch_gone)""", [rtin])
     con.execute("DELETE FROM filed_out WHERE filed_period IS NULL")
     return _mark_filed(con, now, actor)
 
@@ -201,11 +230,12 @@ def keep_filed(con, rtin: str, now: dt.datetime, actor: str) -> int:
 def keep_removed_after_filing(con, rtin: str, actor: str) -> int:
     """Records an earlier fetch marked removed (gone on or after the day their period's
     GSTR-3B was filed, accepted or rejected) left IMS with that return: kept, visible."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE filed_out AS
+    replace_temp_table(con, "filed_out", f"""
+        {periods_with("SELECT record_id FROM ims_records WHERE rtin = ? AND removed_at IS NOT NULL")}
         SELECT r.record_id, {COVERING} AS filed_period, r.removed_at
-        FROM ims_records r WHERE r.rtin = ? AND r.removed_at IS NOT NULL AND {DECIDED}""",
-                [rtin])
+        FROM ims_records r {PERIODS_JOIN}
+        WHERE r.rtin = ? AND r.removed_at IS NOT NULL AND {DECIDED}""",
+                       [rtin, rtin])
     # the filing day starts at midnight in the business time zone (removed_at is UTC)
     ahead = int(dt.datetime.now(business_tz()).utcoffset().total_seconds() // 60)
     con.execute(f"""DELETE FROM filed_out x WHERE x.filed_period IS NULL
@@ -225,9 +255,11 @@ def filed_refusals(con, where: str, params: list,
     IMS with a filed GSTR-3B, or were accepted or rejected in a period whose GSTR-3B is filed
     (the portal took them out at filing) -> [(record_id, why)], none already in `refused`."""
     rows = con.execute(f"""
+        {periods_with(f"SELECT r.record_id {where}")}
         SELECT r.record_id, r.rtin, coalesce(r.filed_period, {COVERING}) AS period
-        {where} AND (r.left_ims_at IS NOT NULL OR ({DECIDED} AND {COVERING} IS NOT NULL))
-        ORDER BY r.record_id""", params).fetchall()
+        FROM (SELECT r.* {where}) r {PERIODS_JOIN}
+        WHERE r.left_ims_at IS NOT NULL OR ({DECIDED} AND {COVERING} IS NOT NULL)
+        ORDER BY r.record_id""", [*params, *params]).fetchall()
     done = {record_id for record_id, _ in refused}
     rows = [r for r in rows if r[0] not in done]
     if not rows:

@@ -78,7 +78,7 @@ def original_tax_sql(alias: str = "r", within: str = "") -> str:
                  AND coalesce(o.stin, '') = coalesce(a.stin, '')
                  AND o.doc_no_key = upper(trim(a.orig_doc_no))
                  AND (a.orig_doc_date IS NULL OR o.doc_date = a.orig_doc_date)
-            {scope})
+            {scope}) ranked
         WHERE k = 1) o ON o.orig_of = {alias}.record_id"""
 
 

@@ -88,8 +88,8 @@ def reasons_breakdown(run_id: int, gstins: list[str]) -> pl.DataFrame:
     where, params = _scoped(run_id, gstins, "reasons IS NOT NULL AND reasons <> ''")
     with connect(read_only=True) as con:
         return query_frame(con, f"SELECT reason, count(*) AS records FROM (SELECT "
-                                f"unnest(string_split(reasons, ';')) AS reason FROM reco_results "
-                                f"WHERE {where}) GROUP BY 1 ORDER BY records DESC", params)
+                                f"unnest(string_to_array(reasons, ';')) AS reason FROM reco_results "
+                                f"WHERE {where}) reasons GROUP BY 1 ORDER BY records DESC", params)
 
 
 def trend_by_period(run_id: int, gstins: list[str]) -> pl.DataFrame:
@@ -97,8 +97,9 @@ def trend_by_period(run_id: int, gstins: list[str]) -> pl.DataFrame:
     with connect(read_only=True) as con:
         return query_frame(con, f"""
             SELECT period, match_status, count(*) AS records, sum({VALUE})::DOUBLE AS tax_value
-            FROM (SELECT *, coalesce(rtnprd, strftime(pr_doc_date, '%m%Y')) AS period
-                  FROM reco_results WHERE {where})
+            FROM (SELECT *, coalesce(rtnprd, lpad(CAST(extract(month FROM pr_doc_date) AS VARCHAR), 2, '0')
+                                         || CAST(extract(year FROM pr_doc_date) AS VARCHAR)) AS period
+                  FROM reco_results WHERE {where}) dated
             GROUP BY period, match_status
             ORDER BY right(period, 4), left(period, 2), match_status""", params)
 

@@ -1,5 +1,5 @@
 """The worker's loop: one instance at a time on a DuckDB store (a lock file beside the
-database), a tick every minute, a clean stop on SIGTERM or Ctrl-C (docs/architecture.md,
+database; in team mode on PostgreSQL any number, the jobs' claims share the work), a tick every minute, a clean stop on SIGTERM or Ctrl-C (docs/architecture.md,
 "The worker")."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import schedule
 
 from core.jobs import StopRequested, close_abandoned_runs
 from core.schedule.scheduler import Worker
-from core.store import db_path, worker_lock_path
+from core.store import announce_worker, db_path, team_mode, worker_lock_path
 
 log = logging.getLogger("worker")
 
@@ -71,7 +71,11 @@ def run_loop(worker: Worker, stop: threading.Event) -> None:
         stop.wait(timeout=min(max(ticker.idle_seconds or 1.0, 0.1), 60.0))
 
 
-def start_locked() -> int:
-    handle = acquire_lock()
+def start_locked():
+    """The worker's start: on the DuckDB file the lock file (one worker per store); in team
+    mode no lock file, since several workers share the PostgreSQL store (on one machine or
+    many) and each job's claim (core.store.claimed) lets one of them run it; the worker
+    holds a shared claim instead, so the app can tell a worker runs."""
+    handle = announce_worker() if team_mode() else acquire_lock()
     close_abandoned_runs()
     return handle

@@ -24,7 +24,7 @@ from core.mail import retry_due_mails
 from core.portal import GstnClient
 from core.portal import sessions as gsp_sessions
 from core.schedule.status import slot_states
-from core.store import connect
+from core.store import connect, several_workers
 from core.suppliers import review_cases, send_reminders
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,16 @@ def refresh_job(gstin: str, run_id: int, slot, triggered_by: str) -> dict:
     return gsp_sessions.refresh_session(gstin)
 
 
+def fetching_elsewhere() -> set[str]:
+    """Team mode: the businesses whose fetch another worker runs now (a run not finished; one
+    whose worker died is closed as abandoned a minute on, and its fetch is then due again)."""
+    if not several_workers():
+        return set()
+    with connect(read_only=True) as con:
+        return {r[0] for r in con.execute("SELECT DISTINCT gstin FROM job_runs WHERE job = ? "
+                                          "AND finished_at IS NULL", [FETCH]).fetchall()}
+
+
 def default_jobs() -> dict[str, Callable[..., dict | None]]:
     """The real jobs, each called as fn(gstin, run_id, slot, triggered_by)."""
     return {FETCH: fetch_job, SYNC: sync_job, POLL: poll_job, GSTR2B: gstr2b_job,
@@ -105,10 +115,24 @@ class Worker:
         jobs.close_abandoned_runs(to_store(self.clock.now()))
         refreshed = [self.run(gsp_sessions.REFRESH_JOB, g, None, "schedule")
                      for g in gsp_sessions.sessions_due_for_refresh(to_store(self.clock.now()))]
-        results = [self.run(j.job, j.gstin, j.slot, j.triggered_by) for j in self.due()]
-        done = refreshed + results + self.gstr2b() + self.poll() + self.backup() + self.digest()
+        done = refreshed + self.run_due() + self.gstr2b() + self.poll() + self.backup() \
+            + self.digest()
         self.mails()
         return done
+
+    def run_due(self) -> list[JobResult]:
+        """The due fetches and syncs in order. In team mode a business whose fetch another
+        worker holds is left to that worker for the tick, its sync too: a sync run now would
+        read the records as they were before that fetch and serve the slot with them."""
+        results, elsewhere = [], fetching_elsewhere()
+        for j in self.due():
+            if j.job == SYNC and j.gstin in elsewhere:
+                continue
+            result = self.run(j.job, j.gstin, j.slot, j.triggered_by)
+            if j.job == FETCH and result.skipped:
+                elsewhere.add(j.gstin)
+            results.append(result)
+        return results
 
     def gstr2b(self) -> list[JobResult]:
         """The day's GSTR-2B fetch per business, after its fetch (core/gstr2b/schedule.py)."""

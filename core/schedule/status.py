@@ -23,22 +23,25 @@ from core.jobs import (
     latest_slot,
     next_fetch_time,
 )
-from core.store import connect
+from core.store import connect, several_workers
 
 
 def slot_state(con, gstin: str, slot: dt.datetime) -> SlotState:
     """Has the slot's fetch run (and finished), has its sync run? Scheduled runs only; a run
-    stopped on purpose (SIGTERM) does not serve its slot, an abandoned one does."""
+    stopped on purpose (SIGTERM) does not serve its slot, an abandoned one does, except in
+    team mode: there its worker died and another worker takes the job over."""
+    dead = "OR coalesce(abandoned, false)" if several_workers() else ""
     local = slot.astimezone(business_tz())
     day_start = dt.datetime.combine(local.date(), dt.time(0), business_tz())
     day_end = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(0),
                                   business_tz())
     row = con.execute(
-        """SELECT coalesce(bool_or(job = ?), false),
+        f"""SELECT coalesce(bool_or(job = ?), false),
                   coalesce(bool_or(job = ? AND finished_at IS NOT NULL), false),
                   coalesce(bool_or(job = ?), false)
            FROM job_runs
-           WHERE gstin = ? AND list_contains(?, triggered_by) AND NOT coalesce(stopped, false)
+           WHERE gstin = ? AND list_contains(?, triggered_by)
+             AND NOT (coalesce(stopped, false) {dead})
              AND slot >= ? AND slot < ?""",
         [FETCH, FETCH, SYNC, gstin, list(SCHEDULED), to_store(day_start),
          to_store(day_end)]).fetchall()

@@ -2,7 +2,13 @@
 database (connect, transaction, settings, migrations, claims on jobs)."""
 from __future__ import annotations
 
-from core.store.claims import claimed, several_workers
+from core.store.claims import (
+    announce_worker,
+    claimed,
+    several_workers,
+    team_mode,
+    worker_present,
+)
 from core.store.database import (
     DatabaseBusy,
     connect,
@@ -16,8 +22,15 @@ from core.store.database import (
     transaction,
     worker_lock_path,
 )
+from core.store.dialect import (
+    earliest,
+    int_or_null,
+    latest,
+    replace_empty_temp_table,
+    replace_temp_table,
+)
 from core.store.frames import frame_of, query_frame, query_table
 from core.store.secret_key import configured_key, read_or_make_key
 from core.store.version import store_version
 
-__all__ = ["DatabaseBusy", "claimed", "configured_key", "connect", "db_path", "frame_of", "get_setting", "let_go_of_idle_files", "lock_wait_stats", "migrate", "migration_files", "put_setting", "query_frame", "query_table", "read_or_make_key", "several_workers", "store_version", "transaction", "worker_lock_path"]
+__all__ = ["DatabaseBusy", "announce_worker", "claimed", "configured_key", "connect", "db_path", "earliest", "frame_of", "get_setting", "int_or_null", "latest", "let_go_of_idle_files", "lock_wait_stats", "migrate", "migration_files", "put_setting", "query_frame", "query_table", "read_or_make_key", "replace_empty_temp_table", "replace_temp_table", "several_workers", "store_version", "team_mode", "transaction", "worker_lock_path", "worker_present"]

@@ -18,9 +18,14 @@ from core.store.database import connect, db_url
 CLAIM_CLASS = 28
 
 
+def team_mode() -> bool:
+    """True when the store is a PostgreSQL database (IMS_DB_URL), not the DuckDB file."""
+    return db_url() is not None
+
+
 def several_workers() -> bool:
     """True when several workers may share this store (team mode on PostgreSQL)."""
-    return db_url() is not None
+    return team_mode()
 
 
 @contextlib.contextmanager
@@ -38,3 +43,31 @@ def claimed(name: str) -> Iterator[bool]:
         finally:
             if got:
                 con.execute("SELECT pg_advisory_unlock(?, hashtext(?))", [CLAIM_CLASS, name])
+
+
+# The claim every worker holds shared for its life in team mode (so the app can tell that some
+# worker, on any machine, is running).
+WORKERS = "workers"
+
+
+def announce_worker() -> contextlib.ExitStack | None:
+    """Team mode: hold a shared claim for the life of this worker (close the returned stack to
+    let it go; the server lets it go when the process dies). None on the DuckDB file."""
+    if not team_mode():
+        return None
+    stack = contextlib.ExitStack()
+    con = stack.enter_context(connect())
+    con.execute("SELECT pg_advisory_lock_shared(?, hashtext(?))", [CLAIM_CLASS, WORKERS])
+    stack.callback(con.execute, "SELECT pg_advisory_unlock_shared(?, hashtext(?))",
+                   [CLAIM_CLASS, WORKERS])     # before the connection goes back to the pool
+    return stack
+
+
+def worker_present() -> bool:
+    """Team mode: does some worker (on any machine) hold its shared claim now?"""
+    with connect(read_only=True) as con:
+        free = con.execute("SELECT pg_try_advisory_lock(?, hashtext(?))",
+                           [CLAIM_CLASS, WORKERS]).fetchall()[0][0]
+        if free:
+            con.execute("SELECT pg_advisory_unlock(?, hashtext(?))", [CLAIM_CLASS, WORKERS])
+    return not free

@@ -8,7 +8,8 @@ The code above the store speaks to a connection the way it speaks to DuckDB's: `
 - a statement that returns no rows (INSERT, UPDATE, DELETE without RETURNING) fetches
   `[(rows affected,)]`, as DuckDB does;
 - a few DuckDB functions the shared SQL uses exist on the server too (`COMPAT_FUNCTIONS`:
-  `to_seconds`, `list_contains`, `contains`, `list_sort`, the `list` aggregate), made by
+  `to_seconds`, `list_contains`, `contains`, `list_sort`, the `list` aggregate, the `DOUBLE`
+  type name), made by
   `migrate` before the migrations run;
 - `register(name, frame)` loads a Polars/Arrow frame into a temporary table with COPY, and
   `sql(query).pl()` reads a query as a frame, as DuckDB's relation API does.
@@ -43,14 +44,18 @@ CREATE OR REPLACE FUNCTION contains(text, text) RETURNS boolean
     LANGUAGE sql IMMUTABLE AS $$ SELECT strpos($1, $2) > 0 $$;
 CREATE OR REPLACE FUNCTION list_sort(anyarray) RETURNS anyarray
     LANGUAGE sql IMMUTABLE AS $$ SELECT array(SELECT x FROM unnest($1) x ORDER BY x) $$;
+DO $$ BEGIN CREATE DOMAIN double AS double precision;
+      EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 CREATE OR REPLACE AGGREGATE list(anycompatible) (
     SFUNC = array_append, STYPE = anycompatiblearray, INITCOND = '{}');
 """
-# Polars types of the PostgreSQL types the store uses (by type oid); numeric is Decimal with the
-# column's own precision and scale, anything else text.
+# Polars types of the PostgreSQL types the store uses (by type oid; arrays as lists); numeric is
+# Decimal with the column's own precision and scale, anything else text.
 FRAME_TYPES = {16: pl.Boolean, 20: pl.Int64, 21: pl.Int16, 23: pl.Int32, 700: pl.Float32,
                701: pl.Float64, 1082: pl.Date, 1114: pl.Datetime("us"),
-               1184: pl.Datetime("us", "UTC"), 25: pl.String, 1043: pl.String}
+               1184: pl.Datetime("us", "UTC"), 25: pl.String, 1043: pl.String,
+               1005: pl.List(pl.Int16), 1007: pl.List(pl.Int32), 1016: pl.List(pl.Int64),
+               1009: pl.List(pl.String), 1015: pl.List(pl.String), 1000: pl.List(pl.Boolean)}
 # One number for the advisory lock that lets one process at a time migrate a database.
 MIGRATE_LOCK = 28_0001
 
@@ -209,6 +214,8 @@ def _column_type(dtype: pl.DataType) -> str:
 
 
 def _frame_type(column) -> pl.DataType:
+    if column.type_code == 1700 and (column.precision, column.scale) == (20, 0):
+        return pl.UInt64        # the migrations' UBIGINT (DDL_TYPES)
     if column.type_code == 1700:
         return pl.Decimal(column.precision or 38, column.scale or 0)
     return FRAME_TYPES.get(column.type_code, pl.String)

@@ -1,0 +1,39 @@
+"""SQL forms that differ between DuckDB and PostgreSQL, written once for both.
+
+Most of the SQL above the store is written in the part both engines share (explicit GROUP BY
+lists, aliased subqueries, `INSERT ... ON CONFLICT`, casts of parameters); what has no shared
+spelling gets a small helper here.
+"""
+from __future__ import annotations
+
+
+def replace_temp_table(con, name: str, query: str, params=None) -> None:
+    """A temporary table `name` holding the rows of `query` (DuckDB's `CREATE OR REPLACE TEMP
+    TABLE ... AS`, which PostgreSQL lacks): any earlier one of that name is dropped first."""
+    con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute(f"CREATE TEMP TABLE {name} AS {query}", params)
+
+
+def replace_empty_temp_table(con, name: str, columns: str) -> None:
+    """An empty temporary table `name (columns)`, any earlier one of that name dropped."""
+    con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute(f"CREATE TEMP TABLE {name} ({columns})")
+
+
+def latest(value: str, by: str) -> str:
+    """SQL aggregate: `value` of the row with the greatest `by` (DuckDB's `arg_max`, rows
+    where either is NULL left out)."""
+    return (f"(array_agg({value} ORDER BY {by} DESC) "
+            f"FILTER (WHERE {value} IS NOT NULL AND {by} IS NOT NULL))[1]")
+
+
+def earliest(value: str, by: str) -> str:
+    """SQL aggregate: `value` of the row with the least `by` (DuckDB's `arg_min`)."""
+    return (f"(array_agg({value} ORDER BY {by}) "
+            f"FILTER (WHERE {value} IS NOT NULL AND {by} IS NOT NULL))[1]")
+
+
+def int_or_null(text: str) -> str:
+    """SQL: a text of digits as an integer, anything else NULL (DuckDB's `TRY_CAST(... AS
+    INTEGER)` for the texts the store holds)."""
+    return f"(CASE WHEN {text} ~ '^[0-9]+$' THEN CAST({text} AS INTEGER) END)"
