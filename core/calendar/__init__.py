@@ -15,6 +15,7 @@ from core.calendar.deadlines import (
 )
 from core.calendar.panel import QUARTERLY, deadline_panel, pending_summary
 from core.calendar.period_2b import (
+    first_2b_period,
     month_index,
     periods_join,
     periods_with,
@@ -31,4 +32,4 @@ from core.calendar.store import (
     store_filings,
 )
 
-__all__ = ["EVENTS", "FILED", "FREQUENCIES", "QUARTERLY", "RETURN", "Calendar", "add_months", "business_calendar", "calendars", "day_text", "days_text", "deadline_panel", "frequencies", "month_index", "month_of", "overrides", "pending_summary", "period_label", "periods_join", "periods_with", "record_periods", "relative_text", "save_calendar_settings", "step", "store_filings"]
+__all__ = ["EVENTS", "FILED", "FREQUENCIES", "QUARTERLY", "RETURN", "Calendar", "add_months", "business_calendar", "calendars", "day_text", "days_text", "deadline_panel", "first_2b_period", "frequencies", "month_index", "month_of", "overrides", "pending_summary", "period_label", "periods_join", "periods_with", "record_periods", "relative_text", "save_calendar_settings", "step", "store_filings"]

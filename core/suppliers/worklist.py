@@ -19,7 +19,7 @@ import datetime as dt
 
 import polars as pl
 
-from core.calendar import business_calendar, day_text, first_2b_period_sql
+from core.calendar import business_calendar, day_text, first_2b_period, periods_join, periods_with
 from core.calendar.deadlines import section_16_4_limit
 from core.figures import indian
 from core.matched import differs_sql
@@ -82,20 +82,22 @@ def item_key(kind: str, stin: str, doc_type: str, doc_no_key: str, fy: str) -> s
 
 def _record_rows(con, gstin: str) -> list[dict]:
     cur = con.execute(f"""
+        {periods_with("SELECT record_id FROM ims_records WHERE rtin = ?")}
         SELECT r.record_id, r.rtin, r.section, r.stin, r.doc_type, r.doc_no, r.doc_no_key, r.fy,
                r.doc_date, r.rtnprd AS ret_period, r.srcfilstatus, r.match_status, r.reasons,
-               {first_2b_period_sql('r')} AS period_2b,
+               {first_2b_period()} AS period_2b,
                r.pos AS p_pos, r.doc_date AS p_doc_date, r.doc_no AS p_doc_no,
                r.txval AS p_txval, r.igst AS p_igst, r.cgst AS p_cgst, r.sgst AS p_sgst,
                r.cess AS p_cess, ({TAX.format(a='r.')}) AS p_tax,
                p.pos AS b_pos, p.doc_date AS b_doc_date, p.doc_no AS b_doc_no,
                p.txval AS b_txval, p.igst AS b_igst, p.cgst AS b_cgst, p.sgst AS b_sgst,
                p.cess AS b_cess, ({TAX.format(a='p.')}) AS b_tax
-        FROM ims_records r LEFT JOIN current_purchase_docs p ON p.doc_id = r.counterpart_doc_id
+        FROM ims_records r {periods_join('r')}
+        LEFT JOIN current_purchase_docs p ON p.doc_id = r.counterpart_doc_id
         WHERE r.rtin = ? AND {IN_IMS} AND r.section NOT IN ('impg', 'impga')
           AND (r.srcfilstatus = 'Not Filed' OR r.match_status = 'mismatch'
                OR (r.match_status = 'manual' AND {differs_sql('r.reasons')})
-               OR r.reasons LIKE '%ORIGINAL_VALUES%')""", [gstin])
+               OR r.reasons LIKE '%ORIGINAL_VALUES%')""", [gstin, gstin])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
