@@ -1,7 +1,7 @@
 """IMS Invoices under load (issue 29, many sessions): a page run never writes a workbook.
 
 The Excel download is built when it is clicked (Streamlit's deferred download), not on every
-run of the page as before (about 1.2 s of one shared interpreter per run for 2,800 records);
+run of the page as before (about 1.2 s of the one shared interpreter per run for 2,569 records);
 small CSVs stay ready with the page, so a second click right after the first gets them too."""
 from __future__ import annotations
 
