@@ -16,17 +16,23 @@ from core.ims.history import history_workbook, record_history
 from core.reco import HEADS
 
 
-def record_label(rows: pl.DataFrame, record_id: int) -> str:
-    """'Supplier name · invoice 002799 · Sep 2025 · ₹1,23,456.00 · Matched' of a record on the
-    page `rows` (the supplier's name from the books or the 2B, else its GSTIN)."""
-    r = rows.filter(pl.col("record_id") == record_id).row(0, named=True)
-    names = ui.cached(supplier_names, [r["rtin"]], [r["stin"]]) if r.get("rtin") else {}
-    parts = [names.get(r["stin"]) or r["stin"],
-             f"{labels.doc_type_words(r.get('doc_type')).lower() or 'document'} {r['doc_no']}",
-             labels.period_words(r["rtnprd"]) if r.get("rtnprd") else "",
-             ui.rupees(r["val"]) if r.get("val") is not None else "",
-             labels.status_words(r.get("match_status"))]
-    return " · ".join(p for p in parts if p)
+def record_labels(rows: pl.DataFrame) -> dict[int, str]:
+    """{record id: 'Supplier name · invoice 002799 · Sep 2025 · ₹1,23,456.00 · Matched'} of the
+    records on the page `rows` (the supplier's name from the books or the 2B, else its GSTIN),
+    the names asked for once per business of the page, not once per record."""
+    names: dict[tuple, str] = {}
+    stins_of = rows.filter(pl.col("rtin").is_not_null()).group_by("rtin").agg(
+        pl.col("stin").unique().sort()) if "rtin" in rows.columns else pl.DataFrame()
+    for rtin, stins in stins_of.iter_rows():
+        found = ui.cached(supplier_names, [rtin], stins)
+        names.update({(rtin, s): n for s, n in found.items()})
+    return {r["record_id"]: " · ".join(p for p in (
+        names.get((r.get("rtin"), r["stin"])) or r["stin"],
+        f"{labels.doc_type_words(r.get('doc_type')).lower() or 'document'} {r['doc_no']}",
+        labels.period_words(r["rtnprd"]) if r.get("rtnprd") else "",
+        ui.rupees(r["val"]) if r.get("val") is not None else "",
+        labels.status_words(r.get("match_status"))) if p)
+        for r in rows.iter_rows(named=True)}
 
 
 def show_texts(texts: dict) -> None:
@@ -89,10 +95,11 @@ def show_record(gstins: list[str], rows: pl.DataFrame) -> None:
     if not ids:
         return
     chosen = opened_record(ids)
+    shown = record_labels(rows)     # once per run: the Record box asks for every option's
     with st.container(border=True, key="record_view"):
-        st.markdown(f"**Record and its books counterpart** · {record_label(rows, chosen)}")
+        st.markdown(f"**Record and its books counterpart** · {shown[chosen]}")
         st.selectbox("Record", ids, key="compare_record", on_change=open_from_box,
-                     format_func=lambda rid: record_label(rows, rid),
+                     format_func=lambda rid: shown.get(rid, str(rid)),
                      help="Or click a row of the list above")
         detail = view.record_with_counterpart(gstins, chosen)
         portal = detail["portal"]

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -66,7 +67,9 @@ def session_loop(number: int, ids: list[int], stop_file: str, think: float) -> d
                                                       "supplier_remark": remark}},
                                        f"session{number}@bench")
         except Exception as exc:  # noqa: BLE001 - counted and reported, that is the point
-            errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            ours = [f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                    for f in traceback.extract_tb(exc.__traceback__) if "/core/" in f.filename]
+            errors.append(f"{type(exc).__name__}: {exc}"[:300] + f" (at {' < '.join(ours[::-1][:4])})")
         else:
             latencies.append(time.perf_counter() - started)
             starts.append(time.time())

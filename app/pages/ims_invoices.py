@@ -34,7 +34,8 @@ from core.jobs import POLL, run_job
 PAGE_SIZE = 50
 OUTCOME = "grid_outcome"   # the last save's result, shown by the buttons
 CHECKED = "upload_checked"  # the last upload-status check, shown by its button
-EAGER_ROWS = 5000      # downloads up to this size are built with the page (a second click works)
+EAGER_ROWS = 5000      # CSVs up to this size are built with the page (a second click works);
+#                        workbooks always on the click: building one took seconds on every run
 ORDERS = {"desc": "Largest / latest first", "asc": "Smallest / earliest first"}
 
 st.title("IMS Invoices")
@@ -293,11 +294,12 @@ if not results.is_empty():
 
 def download(column, label: str, rows_in: int, scope: str, args: tuple, excel: bool,
              periods=()) -> None:
-    """A download button whose file is ready at once when small (a second click right after
-    the first gets the file too), built on the click when large; clicking never reruns the
-    page."""
+    """A download button whose CSV is ready at once when small (a second click right after
+    the first gets the file too), built on the click when large, and whose workbook is always
+    built on the click (writing one cell by cell cost seconds of every run of the page);
+    clicking never reruns the page."""
     build = partial(ims_file, *args, excel)
-    data = ui.cached(ims_file, *args, excel) if rows_in <= EAGER_ROWS else build
+    data = ui.cached(ims_file, *args, excel) if rows_in <= EAGER_ROWS and not excel else build
     ext, mime = ("xlsx", export.XLSX_MIME) if excel else ("csv", "text/csv")
     column.download_button(label, data, mime=mime, icon=":material/download:",
                            key=f"download_{scope}_{ext}", on_click="ignore",
