@@ -130,8 +130,9 @@ def test_role_changes_are_audited_and_the_last_admin_is_kept(demo_store):
 
 
 ALLOWED = {
-    "admin": {"view", "download", "act", "upload", "import", "reconcile", "settings", "users"},
-    "analyst": {"view", "download", "act", "upload", "import", "reconcile"},
+    "admin": {"view", "download", "act", "upload", "import", "reconcile", "settings", "users",
+              "approve"},
+    "analyst": {"view", "download", "act", "upload", "import", "reconcile", "approve"},
     "auditor": {"view", "download"},
 }
 

@@ -129,12 +129,36 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text and ("could not set" in text or "conflicting" in text)
 
 
-def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConnection:
+class _HeldElsewhere(Exception):
+    """Another process holds the store file (its `<file>.held` lock): wait as for DuckDB's."""
+
+    def __str__(self) -> str:
+        return "could not set lock on file: held by another process"
+
+
+def _hold(held: int) -> None:
+    """Take `<file>.held` for as long as this process has the file open. DuckDB's own lock is
+    a POSIX record lock, which the process loses when it closes any other handle of the file
+    (a failed second open included): then a second process could open the file and both
+    write (the read errors and the lost save of issue 29.8). This `flock` is not lost so."""
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _HeldElsewhere() from None
+
+
+def _release(held: int) -> None:
+    fcntl.flock(held, fcntl.LOCK_UN)
+
+
+def _open_file(path: str, busy_timeout: float, turn: int, held: int
+               ) -> duckdb.DuckDBPyConnection:
     """Open the file read-write, waiting (jittered backoff) while another process holds it,
     or while it reads short (another process's closing checkpoint still writing it).
 
     A process that has to wait takes the file's turn lock (`<file>.turn`) while it waits, so
     that the holder stops handing the file to new work of its own and lets it go (`_checkout`).
+    The open file is held under `<file>.held` as well (`_hold`), released after its close.
     """
     deadline = time.monotonic() + busy_timeout
     delay = 0.02
@@ -143,13 +167,18 @@ def _open_file(path: str, busy_timeout: float, turn: int) -> duckdb.DuckDBPyConn
     try:
         while True:
             try:
-                con = duckdb.connect(path)
+                _hold(held)
+                try:
+                    con = duckdb.connect(path)
+                except BaseException:
+                    _release(held)
+                    raise
                 waited = time.monotonic() - started
                 if waited > 0.001 and delay > 0.02:
                     _lock_waits["count"] += 1
                     _lock_waits["seconds"] += waited
                 return con
-            except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            except (duckdb.IOException, duckdb.ConnectionException, _HeldElsewhere) as exc:
                 short = _is_short_read(exc)
                 if not (short or _is_lock_error(exc)):
                     raise
@@ -217,6 +246,7 @@ class _SharedFile:
         self.writer = threading.RLock()
         self.path = path
         self.turn = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
+        self.held = os.open(path + ".held", os.O_RDWR | os.O_CREAT, 0o600)
         self.depth = threading.local()      # cursors this thread holds
         self.idle_round = 0                 # counts the times the last user left
         self.opened_at = 0.0
@@ -243,7 +273,7 @@ def _checkout(shared: _SharedFile, path: str, busy_timeout: float) -> duckdb.Duc
     with shared.guard:
         _let_the_other_process_in(shared, busy_timeout)
         if shared.root is None:
-            shared.root = _open_file(path, busy_timeout, shared.turn)
+            shared.root = _open_file(path, busy_timeout, shared.turn, shared.held)
             shared.opened_at = time.monotonic()
             _keep_private(path)
             try:
@@ -251,6 +281,7 @@ def _checkout(shared: _SharedFile, path: str, busy_timeout: float) -> duckdb.Duc
             except BaseException:
                 shared.root.close()
                 shared.root = None
+                _release(shared.held)
                 raise
         shared.users += 1
         shared.depth.n = getattr(shared.depth, "n", 0) + 1
@@ -290,7 +321,10 @@ def _let_go_if_still_idle(shared: _SharedFile, idle_round: int) -> None:
 
 def _let_go(shared: _SharedFile) -> None:
     root, shared.root = shared.root, None
-    root.close()
+    try:
+        root.close()
+    finally:
+        _release(shared.held)
     _note_hold("file", time.monotonic() - shared.opened_at, "open to close")
     shared.guard.notify_all()
 
