@@ -46,3 +46,31 @@ def test_a_file_that_stays_short_is_refused_in_words(tmp_path):
     with pytest.raises(DatabaseBusy, match="could not be read: it is shorter than its own"), \
             connect(str(store), busy_timeout=1):
         pass
+
+
+def test_a_second_process_stays_out_even_after_another_handle_of_the_file_is_closed(tmp_path):
+    """DuckDB's lock on the file is a POSIX record lock: the process loses it when it closes
+    any other handle of the file. The store's own lock (`<file>.held`, a flock) is not lost
+    so: a second process still waits, then is refused in words, and writes nothing."""
+    import os
+    import subprocess
+    import sys
+    store = str(tmp_path / "ims.duckdb")
+    other = ("import sys\nfrom core.store.database import DatabaseBusy, connect\n"
+             "try:\n"
+             "    with connect(sys.argv[1], busy_timeout=1.5) as con:\n"
+             "        con.execute(\"INSERT INTO action_log (actor, kind) VALUES ('b', 'x')\")\n"
+             "    print('opened')\n"
+             "except DatabaseBusy as exc:\n"
+             "    print('busy:', exc)\n")
+    root = str(Path(__file__).resolve().parents[1])
+    with connect(store) as con:
+        con.execute("INSERT INTO action_log (actor, kind) VALUES ('a', 'x')")
+        os.close(os.open(store, os.O_RDONLY))          # DuckDB's own lock is gone now
+        said = subprocess.run([sys.executable, "-c", other, store], capture_output=True,
+                              text=True, timeout=60, cwd=root,
+                              env={**os.environ, "PYTHONPATH": root}).stdout
+        assert said.startswith("busy: The database is busy"), said
+        assert con.execute("SELECT count(*) FROM action_log WHERE actor = 'b'"
+                           ).fetchall()[0][0] == 0
+    let_go_of_idle_files()
