@@ -19,7 +19,6 @@ from core.timefmt import shown_time
 
 KINDS = labels.RECO_KINDS
 PAGE_SIZE = 50
-STATUS_AXIS = {"categoryorder": "array", "categoryarray": list(labels.STATUS_ORDER)}
 
 st.title("Reconciliation")
 ui.show_flash()
@@ -128,7 +127,10 @@ fig = px.bar(by_value, x="Status", y="tax_value", custom_data=["shown", "match_s
              title=charts.titled(f"Status by value (tax, {unit})", *whose),
              labels={"tax_value": f"tax ({unit})"}, color="Status", **charts.STATUS_CHART)
 fig = charts.indian_axis(charts.hover(fig, "tax"), by_value["tax_value"].to_list(), decimals=2)
-if point := charts.drawn(right, fig.update_layout(showlegend=False).update_xaxes(**STATUS_AXIS),
+shown_statuses = set(by_value["Status"].to_list())    # no empty places for absent statuses
+fig.update_xaxes(categoryorder="array",
+                 categoryarray=[s for s in labels.STATUS_ORDER if s in shown_statuses])
+if point := charts.drawn(right, fig.update_layout(showlegend=False),
                          "by_value"):
     drill_to(status=point["customdata"][1])
 left, right = st.columns(2)
