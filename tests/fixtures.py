@@ -167,6 +167,28 @@ def running_app(db: str, entry: str = "app/main.py", **env: str) -> Iterator[str
         stop(proc)
 
 
+@contextmanager
+def logged_in_page(chromium, url: str, email: str, password: str, width: int = 1600,
+                   height: int = 2000):
+    """Browser tests: a page of a new context logged in as `email`, once its session cookie is
+    set (so that a deep link stays logged in)."""
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    pg.goto(url)
+    pg.get_by_role("textbox", name="Email").fill(email)
+    pg.get_by_role("textbox", name="Password").fill(password)
+    pg.get_by_role("button", name="Log in").click()
+    pg.get_by_text("Logged in as").wait_for(timeout=30000)
+    for _ in range(50):
+        if any(c["name"] == "ims_session" for c in context.cookies()):
+            break
+        pg.wait_for_timeout(200)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
 def settle(page, seconds: float = 30) -> None:
     """Browser tests: wait until Streamlit has finished running the script and drawn its
     elements (and has taken away those of the run before: a table under a new key is a new

@@ -14,7 +14,16 @@ import pytest
 
 from app.ims_grid import DOC_PX, MAX_ROWS_SHOWN, ROW_PX
 from core import auth
-from tests.fixtures import BUSINESSES, ROOT, rows, running_app, seed_demo, settle, store_env
+from tests.fixtures import (
+    BUSINESSES,
+    ROOT,
+    logged_in_page,
+    rows,
+    running_app,
+    seed_demo,
+    settle,
+    store_env,
+)
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
@@ -44,19 +53,8 @@ def app(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(chromium, app):
-    context = chromium.new_context(viewport={"width": 1600, "height": 2000})
-    pg = context.new_page()
-    pg.goto(app)
-    pg.get_by_role("textbox", name="Email").fill("boss@example.com")
-    pg.get_by_role("textbox", name="Password").fill(PW)
-    pg.get_by_role("button", name="Log in").click()
-    pg.get_by_text("Logged in as").wait_for(timeout=30000)
-    for _ in range(50):                  # the session cookie lets a deep link stay logged in
-        if any(c["name"] == "ims_session" for c in context.cookies()):
-            break
-        pg.wait_for_timeout(200)
-    yield pg
-    context.close()
+    with logged_in_page(chromium, app, "boss@example.com", PW, height=2000) as pg:
+        yield pg
 
 
 def visit(page, url: str, query: str) -> None:

@@ -12,7 +12,7 @@ import pytest
 from app.ims_grid import ROW_PX
 from core import auth
 from core.ims.sync import apply_sync
-from tests.fixtures import ROOT, rows, running_app, settle, store_env
+from tests.fixtures import ROOT, logged_in_page, rows, running_app, settle, store_env
 from tests.test_sync import G, load_samples
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -36,19 +36,8 @@ def app(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(chromium, app):
-    context = chromium.new_context(viewport={"width": 1600, "height": 2400})
-    pg = context.new_page()
-    pg.goto(app)
-    pg.get_by_role("textbox", name="Email").fill("ana@example.com")
-    pg.get_by_role("textbox", name="Password").fill(PW)
-    pg.get_by_role("button", name="Log in").click()
-    pg.get_by_text("Logged in as").wait_for(timeout=30000)
-    for _ in range(50):                  # the session cookie lets a deep link stay logged in
-        if any(c["name"] == "ims_session" for c in context.cookies()):
-            break
-        pg.wait_for_timeout(200)
-    yield pg
-    context.close()
+    with logged_in_page(chromium, app, "ana@example.com", PW, height=2400) as pg:
+        yield pg
 
 
 def shoot(page, name: str) -> None:
