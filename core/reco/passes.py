@@ -25,7 +25,13 @@ def portal_variant(p: pl.DataFrame, variant: str) -> pl.DataFrame:
     cols = SIDE_COLS + (["norm_no"] if "norm_no" in p.columns else [])
     if variant == "current":
         return p.select(cols)
-    amended = p.filter(pl.col("orig_raw_no").is_not_null()).with_columns(
+    # an amendment under its original's number and date keys as it does on its own: the
+    # current variant already offered it every candidate (assign takes every free pair), and
+    # pass 4's "only candidate" is judged among all the leftovers, not the amendments alone
+    same = ((pl.col("orig_raw_no") == pl.col("raw_no")) & (pl.col("orig_fy") == pl.col("fy"))
+            & (pl.col("orig_date").is_null() | (pl.col("orig_date") == pl.col("doc_date"))))
+    same = same.fill_null(False)
+    amended = p.filter(pl.col("orig_raw_no").is_not_null() & ~same).with_columns(
         pl.col("orig_raw_no").alias("raw_no"), pl.col("orig_fy").alias("fy"),
         pl.col("orig_date").fill_null(pl.col("doc_date")).alias("doc_date"))
     if "norm_no" in p.columns:
