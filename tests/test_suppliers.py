@@ -107,6 +107,11 @@ def test_a_case_is_dropped_only_with_a_reason_and_logged(company):
     assert suppliers.reminder_days() == 2
     later = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=3)
     assert suppliers.reminders_due([G], later)["case_id"].to_list() == [case_id]
+    suppliers.save_reminder_days(0, "boss@example.com")          # the off switch
+    assert suppliers.reminders_due([G], later).is_empty()
+    with pytest.raises(suppliers.CaseError, match="0 for none"):
+        suppliers.save_reminder_days(91, "boss@example.com")
+    suppliers.save_reminder_days(2, "boss@example.com")
     with pytest.raises(suppliers.CaseError, match="why"):
         suppliers.move_case(case_id, "dropped", "ana@example.com")
     with pytest.raises(suppliers.CaseError, match="No case"):
@@ -119,4 +124,4 @@ def test_a_case_is_dropped_only_with_a_reason_and_logged(company):
     with connect() as con:
         kinds = [r[0] for r in con.execute("SELECT new_value FROM action_log WHERE "
                                            "kind = 'supplier_case' ORDER BY log_id").fetchall()]
-    assert kinds == ["opened", "items", "sent", "setting", "dropped"]
+    assert kinds == ["opened", "items", "sent", "setting", "setting", "setting", "dropped"]

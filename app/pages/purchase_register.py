@@ -101,7 +101,11 @@ def show_check(check, file_name: str) -> None:
         st.dataframe(purchase.problem_table(check, limit=500), hide_index=True,
                      height=fitted_height(min(check.problems.height, 500)),
                      column_config={"Line of the file": st.column_config.NumberColumn(
-                         format="%d", help="The file's own line number: its header is line 1")})
+                         format="%d", width="small",
+                         help="The file's own line number: its header is line 1"),
+                         "Kind": st.column_config.TextColumn(width="small"),
+                         "Problem": st.column_config.TextColumn(
+                             width="large", help="Hover over a cell to read it whole")})
         st.caption("Lines are the file's own line numbers, counting its header as line 1.")
     if check.duplicates.height:
         st.dataframe(purchase.duplicate_table(check), hide_index=True,

@@ -172,13 +172,14 @@ with cases_tab:
             ui.after_write()
             st.success(f"Case {case_id} saved.")
     if ui.can("settings"):
-        days = st.number_input("Remind after how many days without a reply", 1, 90,
-                               suppliers.reminder_days(), key="sup_days")
+        days = st.number_input("Remind after how many days without a reply (0: no reminders)",
+                               0, 90, suppliers.reminder_days(), key="sup_days")
         if st.button("Save the reminder setting", key="sup_days_save") \
                 and ui.permitted("settings", "change settings"):
             suppliers.save_reminder_days(int(days), actor)
             ui.after_write()
-            st.success(f"Reminders after {int(days)} days.")
+            st.success(f"Reminders after {int(days)} days." if days else
+                       "No reminders: the worker mails none until this is set again.")
 
 with compliance_tab:
     flags = ui.cached(suppliers.rule_37a_flags, [gstin], today)

@@ -36,25 +36,29 @@ class CaseError(ValueError):
 
 
 def reminder_days() -> int:
-    """Days a sent case waits for a reply before its reminder (the setting, default 7)."""
+    """Days a sent case waits for a reply before its reminder (the setting, default 7; 0:
+    reminders are off)."""
     with connect(read_only=True) as con:
         value = get_setting(con, REMINDER_SETTING)
+    if value is None or str(value).strip() == "":
+        return DEFAULT_REMINDER_DAYS
     try:
-        return max(1, int(value or DEFAULT_REMINDER_DAYS))
+        return max(0, int(value))
     except ValueError:
         return DEFAULT_REMINDER_DAYS
 
 
 def save_reminder_days(days: int, actor: str) -> int:
-    """Keep the reminder setting (1 to 90 days), logged."""
+    """Keep the reminder setting (1 to 90 days, or 0: no reminders), logged."""
     days = int(days)
-    if not 1 <= days <= 90:
-        raise CaseError(f"Reminders after {days} days: give 1 to 90 days")
+    if not 0 <= days <= 90:
+        raise CaseError(f"Reminders after {days} days: give 1 to 90 days, or 0 for none")
+    words = f"reminders after {days} days" if days else "no reminders"
     with connect() as con, transaction(con):
         put_setting(con, REMINDER_SETTING, str(days))
         con.execute("INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, "
                     "new_value, note) VALUES (?, ?, NULL, NULL, 'supplier_case', NULL, "
-                    "'setting', ?)", [utc_now(), actor, f"reminders after {days} days"])
+                    "'setting', ?)", [utc_now(), actor, words])
     return days
 
 
@@ -191,11 +195,13 @@ def case_items(case_id: int) -> pl.DataFrame:
 
 
 def reminders_due(gstins: list[str], now: dt.datetime | None = None) -> pl.DataFrame:
-    """Sent cases with no reply for the reminder setting's days since the last send."""
+    """Sent cases with no reply for the reminder setting's days since the last send (none
+    while reminders are off)."""
     cases = cases_of(gstins, ("sent",))
-    if cases.is_empty():
-        return cases
-    limit = (now or utc_now()) - dt.timedelta(days=reminder_days())
+    days = reminder_days()
+    if cases.is_empty() or not days:
+        return cases.clear()
+    limit = (now or utc_now()) - dt.timedelta(days=days)
     return cases.filter(pl.coalesce("reminded_at", "sent_at") <= limit)
 
 
