@@ -7,13 +7,14 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import auth
+from core import auth, suppliers
 from core.cli import main as command_line
 from core.clock import ManualClock, business_tz
-from core.digest import mail_job_failures, save_digest_settings, send_digests
+from core.digest import digest_for, mail_job_failures, save_digest_settings, send_digests
 from core.jobs import run_job
 from core.mail import save_smtp_settings
 from core.schedule import Worker
@@ -163,3 +164,27 @@ def test_a_user_turns_their_digest_off_in_the_sidebar_and_an_admin_on_users(peop
     assert not admin.exception, [e.value for e in admin.exception]
     assert auth.digest_opt_in(ana)
     assert auth.audit_entries(5)[0]["event"] == "digest_on"
+
+
+def _case(gstin: str, due_on: dt.date) -> int:
+    items = pl.DataFrame([{"rtin": gstin, "stin": "24AAACS5555S1Z2", "kind": "missing_on_portal",
+                           "ret_period": "102025", "record_id": None, "doc_type": "INV",
+                           "doc_no": "A-1", "doc_no_key": "A-1", "fy": "2025-26",
+                           "doc_date": None, "itc": 125000.0, "to_fix": "Report it",
+                           "deadline": None, "deadline_words": "", "item_key": "k1"}])
+    return suppliers.open_case(gstin, "24AAACS5555S1Z2", items, "boss@firm.test", due_on=due_on)
+
+
+def test_the_digest_lists_supplier_cases_past_due_or_answered(people):
+    today = dt.date(2026, 12, 6)
+    _case(OTHER, dt.date(2026, 12, 1))                      # past due, but not Ana's
+    late = _case(MINE, dt.date(2026, 12, 1))
+    assert "Supplier follow-up" not in str(digest_for(auth.find_user("ana@firm.test"), 7,
+                                                      dt.date(2026, 11, 30)).businesses)
+    suppliers.move_case(late, "sent", "boss@firm.test")
+    suppliers.move_case(late, "replied", "boss@firm.test")
+    [mine] = digest_for(auth.find_user("ana@firm.test"), 7, today).businesses
+    follow_up = dict(mine["items"])["Supplier follow-up"]
+    assert follow_up == ["1 case(s) past their due date, ITC ₹1,25,000.00 still open",
+                         ("1 case(s) answered by the supplier, waiting for someone to check "
+                          "the records")]

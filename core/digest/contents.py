@@ -1,7 +1,7 @@
 """What one user's daily digest says, for the GSTINs they may see (core.auth grants): per
 business the deadlines within N days (core.calendar), the value silence will accept, the
-GSTR-2B that needs regeneration, the jobs that failed in the last day, and a GSP session that
-needs an OTP; then the mail's HTML (every amount in Indian grouping, every time with its zone).
+GSTR-2B that needs regeneration, the jobs that failed in the last day, a GSP session that
+needs an OTP and the supplier cases that need someone (core.suppliers); then the mail's HTML (every amount in Indian grouping, every time with its zone).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from core.gstr2b import gstr2b_panel
 from core.ims import dashboard as ims_dashboard
 from core.portal import status as gsp_status
 from core.store import connect
+from core.suppliers import follow_up_lines
 from core.timefmt import shown_time
 
 FAILED_JOBS_SINCE = dt.timedelta(hours=24)
@@ -93,6 +94,7 @@ def digest_for(user: User, days_ahead: int, today: dt.date | None = None,
     failed = _failed_jobs(gstins, user.is_admin, now)
     otp = {r["gstin"]: r for r in gsp_status.session_rows(gstins, now)} if gstins else {}
     warnings = gsp_status.session_warnings(gstins, now) if gstins else []
+    follow_up = follow_up_lines(gstins, today, now) if gstins else {}
     businesses = []
     for panel in panels:
         gstin = panel["gstin"]
@@ -106,6 +108,7 @@ def digest_for(user: User, days_ahead: int, today: dt.date | None = None,
             ("Failed jobs (last 24 hours)", failed.get(gstin, [])),
             ("GSP session", [_sentence(w.removeprefix(who)) for w in warnings
                              if w.startswith(who)]),
+            ("Supplier follow-up", follow_up.get(gstin, [])),
         ]
         businesses.append({"gstin": gstin, "name": panel["name"],
                            "items": [(h, lines) for h, lines in items if lines]})

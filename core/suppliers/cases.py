@@ -11,6 +11,7 @@ import datetime as dt
 import polars as pl
 
 from core.clock import utc_now
+from core.figures import count_words, rupees
 from core.matched import agrees
 from core.store import connect, get_setting, put_setting, query_frame, transaction
 from core.timefmt import shown_time
@@ -204,6 +205,36 @@ def reminders_due(gstins: list[str], now: dt.datetime | None = None) -> pl.DataF
     limit = (now or utc_now()) - dt.timedelta(days=days)
     return cases.filter(pl.coalesce("reminded_at", "sent_at") <= limit)
 
+
+
+def follow_up_lines(gstins: list[str], today: dt.date,
+                    now: dt.datetime | None = None) -> dict[str, list[str]]:
+    """{gstin: lines} for the daily digest: open cases past their due date, cases the
+    supplier answered that nobody has checked yet, and sent cases due a reminder."""
+    cases = cases_of(gstins)
+    if cases.is_empty():
+        return {}
+    due = set(reminders_due(gstins, now)["case_id"].to_list())
+    days = reminder_days()
+    out: dict[str, list[str]] = {}
+    for gstin in gstins:
+        mine = cases.filter(pl.col("rtin") == gstin)
+        late = mine.filter(pl.col("due_on").is_not_null() & (pl.col("due_on") < today))
+        replied = mine.filter(pl.col("state") == "replied")
+        waiting = mine.filter(pl.col("case_id").is_in(list(due)))
+        lines = []
+        if late.height:
+            lines.append(f"{count_words(late.height)} case(s) past their due date, ITC "
+                         f"{rupees(late['itc_open'].fill_null(0).sum())} still open")
+        if replied.height:
+            lines.append(f"{count_words(replied.height)} case(s) answered by the supplier, "
+                         "waiting for someone to check the records")
+        if waiting.height:
+            lines.append(f"{count_words(waiting.height)} case(s) sent with no reply for "
+                         f"{days} days or more: the worker mails a reminder after its sync")
+        if lines:
+            out[gstin] = lines
+    return out
 
 # ---------------------------------------------------------------- what a later fetch shows
 
