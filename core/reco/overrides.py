@@ -12,13 +12,57 @@ A decision on an older version of an amended document applies to its chain's lat
 (`older_of`, core/reco/chains.py): the link moves with the chain. A decision naming a record or
 document the engine was not given (gone from the portal, replaced in the books) is left out.
 All of it is joins on a few columns: no loop per decision.
+
+GSTR-2A and GSTR-2B documents have no id that outlives a fetch: a decision names one by its
+document key (`DOC_KEY`: supplier, document type, financial year and number of its amendment
+chain's original, as the chains read them). `on_documents` turns such decisions into the
+`pid, bid, kind` above for the portal frame of one run (its row numbers), every member of the
+chain found, so the decision moves with the chain to its latest version as an IMS one does.
 """
 from __future__ import annotations
 
 import polars as pl
 
+from core.reco.chains import mark_chains
+from core.reco.keys import prepare_portal
+
 OVERRIDE_SCHEMA = {"pid": pl.Int64, "bid": pl.Int64, "kind": pl.Utf8}
 MANUAL = "manual"
+DOC_KEY = ["stin", "doc_type", "key_fy", "key_no"]
+DOC_DECISION_SCHEMA = {"stin": pl.Utf8, "doc_type": pl.Utf8, "key_fy": pl.Int32,
+                       "key_no": pl.Utf8, "bid": pl.Int64, "kind": pl.Utf8}
+
+
+def document_keys(portal: pl.DataFrame) -> pl.DataFrame:
+    """The portal frame's rows (engine shape: `portal_id`, `stin`, `doc_type`, `doc_no`,
+    `doc_date`, `orig_doc_no`, `orig_doc_date`, amounts ...) as the engine's side frame plus
+    their document key `key_fy`, `key_no` (module docstring) and `latest`: the chain's latest
+    version, not a duplicate. Meant for a few suppliers' rows, not a million."""
+    side = mark_chains(prepare_portal(portal))
+    latest = pl.col("dup_of").is_null()
+    if "older_of" in side.columns:
+        latest = latest & pl.col("older_of").is_null()
+    return side.with_columns(pl.col("orig_fy").cast(pl.Int32).alias("key_fy"),
+                             pl.coalesce("orig_raw_no", "raw_no").alias("key_no"),
+                             latest.alias("latest"))
+
+
+def on_documents(portal: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
+    """Decisions naming GSTR-2A / 2B documents by key (`DOC_DECISION_SCHEMA`, oldest first)
+    -> `pid, bid, kind` on `portal`'s ids, one row per live member of each named chain (the
+    engine then moves them to the chain's latest, `split_overrides`). A key the frame does not
+    hold is left out. Only the named suppliers' rows are looked at."""
+    empty = pl.DataFrame(schema=OVERRIDE_SCHEMA)
+    if decisions.is_empty() or portal.is_empty():
+        return empty
+    decisions = decisions.cast(DOC_DECISION_SCHEMA).with_row_index("_order")
+    few = portal.filter(pl.col("stin").is_in(decisions["stin"].unique().implode()))
+    if few.is_empty():
+        return empty
+    keyed = document_keys(few).filter(pl.col("dup_of").is_null()).select(
+        pl.col("id").alias("pid"), *DOC_KEY)
+    return (decisions.join(keyed, on=DOC_KEY, how="inner").sort("_order", "pid")
+            .select("pid", "bid", "kind").cast(OVERRIDE_SCHEMA))
 
 
 def _at_latest(decisions: pl.DataFrame, p: pl.DataFrame) -> pl.DataFrame:
