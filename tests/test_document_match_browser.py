@@ -18,7 +18,7 @@ from core.ims.store import store_gstr2a
 from core.ims.sync import apply_sync
 from core.portal import payload as portal
 from core.store import connect, transaction
-from tests.fixtures import SAMPLES, ROOT, logged_in_page, rows, running_app, settle, store_env
+from tests.fixtures import ROOT, SAMPLES, logged_in_page, rows, running_app, settle, store_env
 from tests.test_sync import G, load_samples
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

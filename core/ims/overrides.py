@@ -21,7 +21,7 @@ import polars as pl
 from core.auth import User, require
 from core.clock import utc_now
 from core.figures import indian
-from core.ims.portal_documents import SOURCES, document_words, latest_versions
+from core.ims.portal_documents import document_words, latest_versions
 from core.labels import date_words, doc_type_words
 from core.store import connect, query_frame, transaction
 

@@ -44,8 +44,8 @@ from core.periods import is_period
 from core.reco import (
     HEADS,
     STORED_FACTS,
-    original_tax_sql,
     on_documents,
+    original_tax_sql,
     portal_frame_2b,
     project_2a_onto_ims,
     reconcile,
