@@ -97,16 +97,27 @@ def split_overrides(overrides: pl.DataFrame, p: pl.DataFrame, b: pl.DataFrame
 
 
 def drop_broken(pairs: pl.DataFrame, broken: pl.DataFrame | None) -> pl.DataFrame:
-    """Candidate pairs of a pass without the pairs a person broke."""
+    """Candidate pairs of a pass without the pairs a person broke. The candidates of the
+    broken pairs' records are picked first (a probe of a small set): only they are joined,
+    and the pass's frame is filtered only when one of them was broken."""
     if broken is None or broken.is_empty() or pairs.is_empty():
         return pairs
-    return pairs.join(broken, on=["pid", "bid"], how="anti")
+    named = pairs["pid"].is_in(broken["pid"].implode()).arg_true()
+    if named.is_empty():
+        return pairs
+    hit = pairs.select("pid", "bid")[named].with_columns(pl.Series("_at", named)).join(
+        broken, on=["pid", "bid"], how="semi")["_at"]
+    if hit.is_empty():
+        return pairs
+    return pairs.filter(pl.repeat(True, pairs.height, eager=True).scatter(hit, False))
 
 
 def as_manual(rows: pl.DataFrame) -> pl.DataFrame:
     """Status `manual` on the manually paired rows (reconcile() output), once their action was
     worked out as for an automatic pair of the same differences (the older versions of a chain
     stay `amended`)."""
-    manual = (pl.col("match_pass") == MANUAL) & (pl.col("match_status") != "amended")
-    return rows.with_columns(pl.when(manual).then(pl.lit(MANUAL))
-                             .otherwise(pl.col("match_status")).alias("match_status"))
+    at = rows.select((pl.col("match_pass") == MANUAL) & (pl.col("match_status") != "amended")
+                     ).to_series().fill_null(False).arg_true()
+    if at.is_empty():
+        return rows
+    return rows.with_columns(rows["match_status"].scatter(at, MANUAL))   # a few rows only
