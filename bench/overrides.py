@@ -1,16 +1,17 @@
 """Benchmark: decisions by hand at scale (issue 25): 10,000 overrides on a 1,000,000-record
 business add at most 10 % to a sync.
 
-    .venv/bin/python -m bench.overrides [--records 1000000] [--overrides 10000] [--repeat 3]
+    .venv/bin/python -m bench.overrides [--records 1000000] [--overrides 10000] [--repeat 5]
     .venv/bin/python -m bench.overrides --sync [--records 1000000] [--overrides 10000]
 
 Synthesises the portal records and books of bench/reco.py, reconciles once to find the
 engine's pairs, then takes --overrides decisions: half break an automatic pair, half link a
 record the engine left unmatched to a books document it left unmatched (one-to-one, as the
-store keeps them). Times the engine with and without the decisions, alternately, best of
---repeat runs each, wall and CPU time (the machine is shared: the load average is printed;
-CPU time tells more then), and the read of the
-decisions from a store (a temporary DuckDB file holding them in `reco_overrides`), and checks
+store keeps them). Times the engine without and with the decisions, interleaved (--repeat
+pairs, each pair run back to back so both halves see the same load), CPU time (process_time:
+the machine is shared, wall time swings with the load; wall time is printed too), and reports
+the median and the spread of the pairs' ratios, the read of the
+decisions from a store included (a temporary DuckDB file holding them in `reco_overrides`), and checks
 the outcome: no broken pair paired, every link kept with status `manual`.
 
 `--sync` measures whole syncs instead (`core.ims.sync.apply_sync`, the store of bench/sync.py):
@@ -24,6 +25,7 @@ import argparse
 import os
 import tempfile
 import time
+from statistics import median
 
 import polars as pl
 
@@ -136,7 +138,7 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--overrides", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--sync", action="store_true", help="time whole syncs (module docstring)")
     args = ap.parse_args()
     if args.sync:
@@ -151,9 +153,13 @@ def main() -> None:
           f"({(chosen['kind'] == 'break').sum():,} breaks, {(chosen['kind'] == 'link').sum():,} "
           f"links); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     plain, decided, out = [], [], None
-    for _ in range(args.repeat):      # alternately: both see the same load
-        plain.append(timed(portal, books, None)[:2])
-        *took, out = timed(portal, books, chosen)
+    for i in range(args.repeat):      # interleaved pairs, the order turned each time
+        if i % 2:
+            *took, out = timed(portal, books, chosen)
+            plain.append(timed(portal, books, None)[:2])
+        else:
+            plain.append(timed(portal, books, None)[:2])
+            *took, out = timed(portal, books, chosen)
         decided.append(tuple(took))
     pairs = out.filter(pl.col("portal_id").is_not_null() & pl.col("pr_id").is_not_null())
     breaks, links = (chosen.filter(pl.col("kind") == k) for k in ("break", "link"))
@@ -161,20 +167,21 @@ def main() -> None:
                       how="semi").is_empty(), "a broken pair was paired"
     kept = pairs.join(links, left_on=["portal_id", "pr_id"], right_on=["pid", "bid"], how="semi")
     assert kept.height == links.height and (kept["match_status"] == "manual").all()
-    best_plain, best_decided = min(plain), min(decided)
-    cpu_plain, cpu_decided = min(c for _, c in plain), min(c for _, c in decided)
     read = store_read_seconds(chosen)
-    extra = (best_decided[0] + read) / best_plain[0] - 1
-    extra_cpu = (cpu_decided + read) / cpu_plain - 1
-    print(f"engine without decisions: {best_plain[0]:.2f} s wall ({best_plain[1]:.2f} s CPU); "
-          f"runs {', '.join(f'{w:.2f}' for w, _ in plain)}")
-    print(f"engine with {chosen.height:,} decisions: {best_decided[0]:.2f} s wall "
-          f"({best_decided[1]:.2f} s CPU); runs {', '.join(f'{w:.2f}' for w, _ in decided)}")
+    print(f"load average after the runs {os.getloadavg()[0]:.1f}")
+    for label, runs in (("without decisions", plain), (f"with {chosen.height:,}", decided)):
+        print(f"engine {label}: CPU " + ", ".join(f"{c:.2f}" for _, c in runs)
+              + " s; wall " + ", ".join(f"{w:.2f}" for w, _ in runs) + " s")
     print(f"reading the decisions from the store: {read:.3f} s")
-    print(f"added: {extra * 100:+.1f} % wall, {extra_cpu * 100:+.1f} % CPU (target <= 10 %; "
-          "best runs, the read included); every break held, "
+    # each repeat is a pair (without, with) run back to back: its ratio sees one load
+    ratios = sorted((cd + read) / cp - 1 for (_, cp), (_, cd) in zip(plain, decided))
+    walls = sorted((wd + read) / wp - 1 for (wp, _), (wd, _) in zip(plain, decided))
+    print(f"added CPU time (process_time, read included), per interleaved pair: median "
+          f"{median(ratios) * 100:+.1f} %, spread {ratios[0] * 100:+.1f} .. "
+          f"{ratios[-1] * 100:+.1f} % over {len(ratios)} pairs (target <= 10 %)")
+    print(f"added wall time: median {median(walls) * 100:+.1f} %, spread "
+          f"{walls[0] * 100:+.1f} .. {walls[-1] * 100:+.1f} %; every break held, "
           f"{kept.height:,} links kept as manual")
-
 
 if __name__ == "__main__":
     main()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.ims import overrides
+from core.ims import document_overrides, overrides
 from core.ims.view import ImsFilter, bucket_counts
 from core.purchase import import_purchase_file
 from core.store import connect
@@ -75,3 +75,39 @@ def test_a_document_linked_to_another_record_leaves_the_first(books):
         assert overrides.decisions_in_force(con, G).rows() == [(second, books["INV-1"], "link")]
         log = con.execute("SELECT record_id, kind FROM action_log ORDER BY log_id").fetchall()
     assert log == [(first, "manual_link"), (first, "override_undone"), (second, "manual_link")]
+
+
+def a_2a_document(doc_no: str = "SI-9", txval: int = 1000) -> None:
+    with connect() as con:
+        con.execute("INSERT INTO gstr2a_docs (rtin, ret_period, section, stin, doc_type, doc_no, "
+                    "doc_date, pos, txval, igst, cgst, sgst, cess, fetched_at) VALUES "
+                    "(?, '102025', 'b2b', ?, 'INV', ?, DATE '2025-10-03', '27', ?, 0, 90, 90, "
+                    "0, current_timestamp)", [G, SAHYADRI, doc_no, txval])
+
+
+def test_a_2a_decision_taken_reviewed_confirmed_and_undone(books):
+    a_2a_document()
+    shown = {"stin": SAHYADRI, "doc_type": "INV", "doc_no": "si-9 "}   # as typed: same key
+    oid = document_overrides.link_document([G], G, "2a", shown, books["INV-2"], "same supply",
+                                           "asha@firm.in")
+    with connect() as con:
+        assert document_overrides.document_decisions_in_force(con, G, "2a").rows() == [
+            (SAHYADRI, "INV", 2025, "SI-9", books["INV-2"], "link")]
+        assert overrides.decisions_in_force(con, G).is_empty()     # not an IMS decision
+    assert overrides.review_decisions(G) == 0
+    with connect() as con:            # the supplier edits the document: a re-fetch
+        con.execute("UPDATE gstr2a_docs SET txval = 1100 WHERE doc_no = 'SI-9'")
+    assert overrides.review_decisions(G) == 1
+    assert overrides.decisions_to_review([G])["What changed"].to_list() == [
+        overrides.SUPPLIER_CHANGED]
+    overrides.confirm_decision([G], oid, "ravi@firm.in")
+    assert overrides.review_decisions(G) == 0
+    assert [d["override_id"] for d in document_overrides.document_decisions(
+        [G], G, "2a", shown)] == [oid]
+    overrides.undo_decision([G], oid, "ravi@firm.in")
+    with connect() as con:
+        assert document_overrides.document_decisions_in_force(con, G, "2a").is_empty()
+        log = con.execute("SELECT kind, note FROM action_log ORDER BY log_id").fetchall()
+    assert [k for k, _ in log] == ["manual_link", "override_review", "override_confirmed",
+                                   "override_undone"]
+    assert all(n.startswith("GSTR-2A invoice SI-9: ") for _, n in log)

@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.reco import reconcile
+from core.reco import DOC_DECISION_SCHEMA, DOC_KEY, document_keys, on_documents, reconcile
 from tests.fixtures import (
     S1,
     S2,
@@ -130,3 +130,55 @@ def test_no_broken_pair_appears_and_no_link_changes_over_later_syncs(portal_docs
             assert (pid, bid) in found, "a link by hand was changed"
             assert row_of(out, pid)["match_status"] == "manual"
         assert out.filter(pl.col("match_status") == "manual").height == len(links)
+
+
+def keyed(out_or_p: pl.DataFrame) -> dict[int, tuple]:
+    """portal id -> document key (core/reco/overrides.DOC_KEY) of the rows of a portal frame."""
+    keys = document_keys(out_or_p).select("id", *DOC_KEY)
+    return {r[0]: tuple(r[1:]) for r in keys.iter_rows()}
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(st.lists(doc, min_size=1, max_size=12), st.lists(doc, min_size=1, max_size=12),
+       st.lists(doc, max_size=6), st.data())
+def test_2a_decisions_by_document_key_hold_when_a_refetch_renumbers_the_documents(
+        portal_docs, books_docs, more_p, data):
+    """GSTR-2A documents are numbered afresh on each run: decisions name them by key, and
+    after a re-fetch that puts new documents first (every id moves) no broken (key, books)
+    pair appears and every link by key stands."""
+    p, b = sides(portal_docs, books_docs)
+    first_keys = keyed(portal_frame(p))
+    engine = sorted(pairs_of(reconcile_rows(p, b)))
+    broken = data.draw(st.lists(st.sampled_from(engine), unique=True), "broken") if engine \
+        else []
+    pid = data.draw(st.integers(1, len(p)), "pid")
+    bid = data.draw(st.integers(1, len(b)), "bid")
+    links = [] if (pid, bid) in broken or any(first_keys[x] == first_keys[pid] or y == bid
+                                              for x, y in broken) else [(pid, bid)]
+    by_key = pl.DataFrame(
+        [(*first_keys[x], y, kind) for kind, pairs in (("break", broken), ("link", links))
+         for x, y in pairs], schema=DOC_DECISION_SCHEMA, orient="row")
+    refetched, _ = sides(more_p + portal_docs, [])        # the new documents come first
+    frame = portal_frame(refetched)
+    out = reconcile(frame, books_frame(b), source="gstr2a",
+                    overrides=on_documents(frame, by_key))
+    now_keys = keyed(frame)
+    found = {(now_keys[x], y) for x, y in pairs_of(out)}
+    assert not found & {(first_keys[x], y) for x, y in broken}, "a broken pair came back"
+    for x, y in links:
+        assert (first_keys[x], y) in found, "a link by hand was lost in the re-fetch"
+
+
+def test_a_decision_by_document_key_moves_to_the_chains_amendment():
+    p = [portal_row(1, "INV-9", section="b2b"),
+         portal_row(2, "INV-9A", section="b2ba", txval=900_000, orig_doc_no="INV-9",
+                    orig_doc_date="2025-10-10", rtnprd="112025")]
+    b = [books_row(1, "X-77", txval=900_000), books_row(2, "INV-9A", txval=900_000)]
+    frame = portal_frame(p)
+    by_key = pl.DataFrame([(S2, "INV", 2025, "INV-9", 1, "link")], schema=DOC_DECISION_SCHEMA,
+                          orient="row")
+    assert sorted(on_documents(frame, by_key)["pid"].to_list()) == [1, 2]   # the whole chain
+    out = reconcile(frame, books_frame(b), source="gstr2a",
+                    overrides=on_documents(frame, by_key))
+    assert (row_of(out, 2)["match_status"], row_of(out, 2)["pr_id"]) == ("manual", 1)
+    assert row_of(out, 1)["match_status"] == "amended"

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from app import charts, ui, url_state
-from app.manual_match import show_review_list
+from app.manual_match import show_document_match, show_review_list
 from core import export, labels
 from core.business import supplier_labels
 from core.figures import count_words, rupees, scaled
@@ -214,7 +214,10 @@ if "supplier_gstin" in shown.columns:       # the supplier's name beside its GST
     named = supplier_labels(chosen_run["rtin"], shown["supplier_gstin"].unique().to_list())
     shown = shown.with_columns(pl.col("supplier_gstin").replace_strict(
         named, default=pl.col("supplier_gstin")).alias("supplier_gstin"))
-st.dataframe(shown, hide_index=True, placeholder="", column_config={
+by_hand = chosen_run["kind"] in ("2a_vs_pr", "2b_vs_pr")   # its documents can be matched by hand
+picked = st.dataframe(shown, hide_index=True, placeholder="", key=f"drill_pick_{page_key}",
+                      on_select="rerun" if by_hand else "ignore", selection_mode="single-row",
+                      column_config={
     **DRILL_HEADINGS,
     "supplier_gstin": st.column_config.TextColumn("Supplier", width="large",
                                                   help="Name (books, else GSTR-2B) · GSTIN"),
@@ -225,7 +228,10 @@ st.dataframe(shown, hide_index=True, placeholder="", column_config={
         "Remark to supplier", help="What the team wrote to the supplier (sent with the action)"),
     "internal_note": st.column_config.TextColumn("Internal note", help="Never sent")})
 st.pagination(page_count(total, PAGE_SIZE), key=page_key)
-st.caption(f"{count_words(total)} rows")
+st.caption(f"{count_words(total)} rows"
+           + (": click a row to match its document by hand" if by_hand else ""))
+if by_hand and picked and picked.selection.rows:
+    show_document_match(gstins, chosen_run, rows.row(picked.selection.rows[0], named=True))
 
 
 def export_bytes(run_id: int, gstins: list[str], excel: bool) -> bytes:

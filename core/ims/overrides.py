@@ -21,6 +21,7 @@ import polars as pl
 from core.auth import User, require
 from core.clock import utc_now
 from core.figures import indian
+from core.ims.portal_documents import document_words, latest_versions
 from core.labels import date_words, doc_type_words
 from core.store import connect, query_frame, transaction
 
@@ -88,11 +89,34 @@ def _words(doc: dict) -> str:
     return f"{doc_type_words(doc.get('doc_type')).lower() or 'document'} {doc.get('doc_no')}"
 
 
-def _log(con, actor: str, rtin: str, record_id: int, kind: str, old: str | None,
+def _log(con, actor: str, rtin: str, record_id: int | None, kind: str, old: str | None,
          new: str | None, note: str, now: dt.datetime) -> None:
     con.execute("INSERT INTO action_log (logged_at, actor, rtin, record_id, kind, old_value, "
                 "new_value, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [now, actor, rtin, int(record_id), kind, old, new, note])
+                [now, actor, rtin, None if record_id is None else int(record_id), kind, old,
+                 new, note])
+
+
+def _log_decision(con, found: dict, actor: str, kind: str, old: str | None, new: str | None,
+                  note: str, now: dt.datetime) -> None:
+    """A log row about a decision of any source: a GSTR-2A / 2B one is logged on the IMS
+    record of the same document (if the store holds one), its note naming the document."""
+    record_id = found["record_id"]
+    if found.get("source", "ims") != "ims":
+        note = f"{document_words(found['source'], found['portal_doc_type'], found['portal_doc_no'])}: {note}"
+        record_id = ims_record_of(con, found)
+    _log(con, actor, found["rtin"], record_id, kind, old, new, note, now)
+
+
+def ims_record_of(con, key: dict) -> int | None:
+    """The IMS record (still on the portal) of a GSTR-2A / 2B document key, if any: where its
+    decisions are logged, so the record's history shows them."""
+    row = con.execute(
+        "SELECT min(record_id) FROM ims_records WHERE rtin = ? AND stin = ? AND doc_type = ? "
+        "AND upper(trim(coalesce(orig_doc_no, doc_no))) = ? AND removed_at IS NULL",
+        [key["rtin"], key["portal_stin"], key["portal_doc_type"], key["portal_key_no"]]
+    ).fetchall()
+    return row[0][0] if row else None
 
 
 def _insert(con, record: dict, doc_id: int, doc: dict, kind: str, reason: str, actor: str,
@@ -208,8 +232,8 @@ def undo_decision(gstins: list[str], override_id: int, actor: User | str) -> Non
         found = _decision(con, gstins, override_id, ("active", "needs_review"))
         now = utc_now()
         _set_state(con, [override_id], "undone", who, now)
-        _log(con, who, found["rtin"], found["record_id"], "override_undone", _words(found),
-             None, f"{KINDS[found['kind']].lower()} undone", now)
+        _log_decision(con, found, who, "override_undone", _words(found), None,
+                      f"{KINDS[found['kind']].lower()} undone", now)
 
 
 def confirm_decision(gstins: list[str], override_id: int, actor: User | str) -> None:
@@ -226,13 +250,18 @@ def confirm_decision(gstins: list[str], override_id: int, actor: User | str) -> 
             raise DecisionError(f"Books {_words(found)} was edited, replaced or rolled back: "
                                 "drop this decision, then link the document as it is now")
         now = utc_now()
+        if found["source"] == "ims":
+            con.execute("UPDATE reco_overrides SET portal_fp = (SELECT portal_fp FROM "
+                        "ims_records WHERE record_id = ?) WHERE override_id = ?",
+                        [found["record_id"], int(override_id)])
+        else:               # the document as it is now: its chain's latest version
+            con.execute("UPDATE reco_overrides SET portal_fp = ? WHERE override_id = ?",
+                        [_document_now(con, found)["fp"], int(override_id)])
         con.execute("UPDATE reco_overrides SET state = 'active', review_why = NULL, "
-                    "changed_by = ?, changed_at = ?, portal_fp = (SELECT portal_fp FROM "
-                    "ims_records WHERE record_id = ?) WHERE override_id = ?",
-                    [who, now, found["record_id"], int(override_id)])
-        _log(con, who, found["rtin"], found["record_id"], "override_confirmed", None,
-             _words(found), f"{KINDS[found['kind']].lower()} kept after: "
-             f"{found['review_why']}", now)
+                    "changed_by = ?, changed_at = ? WHERE override_id = ?",
+                    [who, now, int(override_id)])
+        _log_decision(con, found, who, "override_confirmed", None, _words(found),
+                      f"{KINDS[found['kind']].lower()} kept after: {found['review_why']}", now)
 
 
 def drop_decision(gstins: list[str], override_id: int, actor: User | str) -> None:
@@ -242,8 +271,20 @@ def drop_decision(gstins: list[str], override_id: int, actor: User | str) -> Non
         found = _decision(con, gstins, override_id, ("needs_review",))
         now = utc_now()
         _set_state(con, [override_id], "dropped", who, now)
-        _log(con, who, found["rtin"], found["record_id"], "override_dropped", _words(found),
-             None, f"{KINDS[found['kind']].lower()} dropped after: {found['review_why']}", now)
+        _log_decision(con, found, who, "override_dropped", _words(found), None,
+                      f"{KINDS[found['kind']].lower()} dropped after: {found['review_why']}",
+                      now)
+
+
+def _document_now(con, found: dict) -> dict:
+    """The chain's latest version now of the 2A / 2B document a decision names."""
+    now = latest_versions(con, found["rtin"], found["source"], [found["portal_stin"]]).filter(
+        (pl.col("doc_type") == found["portal_doc_type"])
+        & (pl.col("key_fy") == found["portal_fy"]) & (pl.col("key_no") == found["portal_key_no"]))
+    if now.is_empty():
+        raise DecisionError(f"{document_words(found['source'], found['portal_doc_type'], found['portal_doc_no'])} "
+                            "is no longer on the portal: drop the decision")
+    return now.row(0, named=True)
 
 
 # ---------------------------------------------------------------- what the sync reads
@@ -261,6 +302,7 @@ def review_decisions(gstin: str, actor: str = "worker") -> int:
         if not flagged:
             return 0
         now = utc_now()
+        documents = [oid for oid, _ in flagged if oid in _document_ids(con, gstin)]
         for why in {w for _, w in flagged}:
             ids = [oid for oid, w in flagged if w == why]
             con.execute("UPDATE reco_overrides SET state = 'needs_review', review_why = ? "
@@ -272,8 +314,19 @@ def review_decisions(gstin: str, actor: str = "worker") -> int:
                    CASE o.kind WHEN 'link' THEN 'match by hand' ELSE 'broken pair' END
                    || ' needs review: ' || o.review_why
             FROM reco_overrides o WHERE list_contains(?::BIGINT[], o.override_id)
-            ORDER BY o.override_id""", [now, actor, [oid for oid, _ in flagged]])
+            ORDER BY o.override_id""", [now, actor, [oid for oid, _ in flagged
+                                                     if oid not in documents]])
+        for oid in documents:        # a few: logged one by one, each naming its document
+            found = _decision(con, [gstin], oid, ("needs_review",))
+            _log_decision(con, found, actor, "override_review", None, None,
+                          f"{'match by hand' if found['kind'] == 'link' else 'broken pair'} "
+                          f"needs review: {found['review_why']}", now)
     return len(flagged)
+
+
+def _document_ids(con, gstin: str) -> set[int]:
+    return {r[0] for r in con.execute("SELECT override_id FROM reco_overrides WHERE rtin = ? "
+                                      "AND source <> 'ims'", [gstin]).fetchall()}
 
 
 def _flagged(con, gstin: str) -> list[tuple[int, str]]:
@@ -287,16 +340,46 @@ def _flagged(con, gstin: str) -> list[tuple[int, str]]:
         FROM reco_overrides o
         LEFT JOIN ims_records r ON r.record_id = o.record_id
         LEFT JOIN ({CURRENT_BOOKS} AND d.rtin = ?) c ON c.doc_id = o.doc_id
-        WHERE o.rtin = ? AND o.state = 'active'""",
+        WHERE o.rtin = ? AND o.state = 'active' AND o.source = 'ims'""",
         [LEFT_PORTAL, SUPPLIER_CHANGED, BOOKS_CHANGED, gstin, gstin]).fetchall()
-    return [(oid, why) for oid, why in found if why]
+    return [(oid, why) for oid, why in found if why] + _flagged_documents(con, gstin)
+
+
+def _flagged_documents(con, gstin: str) -> list[tuple[int, str]]:
+    """(decision id, why) of the business's GSTR-2A / 2B decisions in force that need review:
+    the document's chain is gone from the store, its latest version's fingerprint differs
+    from the one decided on, or the books document is no longer current."""
+    decided = query_frame(con, f"""
+        SELECT o.override_id, o.source, o.portal_stin AS stin, o.portal_doc_type AS doc_type,
+               o.portal_fy AS key_fy, o.portal_key_no AS key_no, o.portal_fp AS decided_fp,
+               c.doc_id IS NOT NULL AS books_current
+        FROM reco_overrides o LEFT JOIN ({CURRENT_BOOKS} AND d.rtin = ?) c ON c.doc_id = o.doc_id
+        WHERE o.rtin = ? AND o.state = 'active' AND o.source <> 'ims'
+        ORDER BY o.override_id""", [gstin, gstin])
+    if decided.is_empty():
+        return []
+    flagged = []
+    for source in decided["source"].unique().to_list():
+        mine = decided.filter(pl.col("source") == source).cast({"key_fy": pl.Int32})
+        now = latest_versions(con, gstin, source, mine["stin"].unique().to_list())
+        joined = mine.join(now.select("stin", "doc_type", "key_fy", "key_no", "fp"),
+                           on=["stin", "doc_type", "key_fy", "key_no"], how="left")
+        for r in joined.iter_rows(named=True):          # the decisions in force: a few
+            why = (LEFT_PORTAL if r["fp"] is None else
+                   SUPPLIER_CHANGED if r["decided_fp"] is not None
+                   and int(r["decided_fp"]) != int(r["fp"]) else
+                   None if r["books_current"] else BOOKS_CHANGED)
+            if why:
+                flagged.append((r["override_id"], why))
+    return flagged
 
 
 def decisions_in_force(con, gstin: str) -> pl.DataFrame:
     """The engine's input (core/reco/overrides.py): pid, bid, kind of the decisions in force,
     oldest first."""
     return query_frame(con, "SELECT record_id AS pid, doc_id AS bid, kind FROM reco_overrides "
-                            "WHERE rtin = ? AND state = 'active' ORDER BY override_id", [gstin],
+                            "WHERE rtin = ? AND state = 'active' AND source = 'ims' "
+                            "ORDER BY override_id", [gstin],
                        ).cast({"pid": pl.Int64, "bid": pl.Int64, "kind": pl.Utf8})
 
 
@@ -337,34 +420,51 @@ def find_candidates(gstins: list[str], record_id: int, supplier: str = "", numbe
     never lists, are left out."""
     with connect(read_only=True) as con:
         record = _record(con, gstins, record_id)
-        parts, params = ["c.rtin = ?", "coalesce(c.rcm, 'N') <> 'Y'"], [record["rtin"]]
-        if supplier.strip():
-            parts.append("(contains(c.stin, ?) OR contains(upper(coalesce(c.supplier_name, "
-                         "'')), ?))")
-            params += [supplier.strip().upper()] * 2
-        if number.strip():
-            parts.append("contains(c.doc_no_key, ?)")
-            params.append(number.strip().upper())
-        if date_from:
-            parts.append("c.doc_date >= ?")
-            params.append(date_from)
-        if date_to:
-            parts.append("c.doc_date <= ?")
-            params.append(date_to)
-        if amount is not None:
-            parts.append("(abs(c.txval - ?) <= 1 OR abs(coalesce(c.doc_value, 0) - ?) <= 1)")
-            params += [amount, amount]
-        frame = query_frame(con, f"""
+        near = con.execute("SELECT txval FROM ims_records WHERE record_id = ?",
+                           [int(record_id)]).fetchall()[0][0]
+    return search_books([record["rtin"]], record["rtin"], near, supplier, number, date_from,
+                        date_to, amount, limit, with_rcm=False)
+
+
+def search_books(gstins: list[str], rtin: str, near: float | None, supplier: str = "",
+                 number: str = "", date_from: dt.date | None = None,
+                 date_to: dt.date | None = None, amount: float | None = None,
+                 limit: int = CANDIDATE_LIMIT, with_rcm: bool = True) -> pl.DataFrame:
+    """Current books documents of the business `rtin` (one of `gstins`) that fit the search
+    (find_candidates), closest in taxable value to `near` first. `with_rcm`: reverse-charge
+    documents too (GSTR-2A and 2B list them; IMS does not)."""
+    if rtin not in gstins:
+        raise DecisionError(f"{rtin} is not one of the businesses you may see")
+    parts, params = ["c.rtin = ?"], [rtin]
+    if not with_rcm:
+        parts.append("coalesce(c.rcm, 'N') <> 'Y'")
+    if supplier.strip():
+        parts.append("(contains(c.stin, ?) OR contains(upper(coalesce(c.supplier_name, "
+                     "'')), ?))")
+        params += [supplier.strip().upper()] * 2
+    if number.strip():
+        parts.append("contains(c.doc_no_key, ?)")
+        params.append(number.strip().upper())
+    if date_from:
+        parts.append("c.doc_date >= ?")
+        params.append(date_from)
+    if date_to:
+        parts.append("c.doc_date <= ?")
+        params.append(date_to)
+    if amount is not None:
+        parts.append("(abs(c.txval - ?) <= 1 OR abs(coalesce(c.doc_value, 0) - ?) <= 1)")
+        params += [amount, amount]
+    with connect(read_only=True) as con:
+        return query_frame(con, f"""
             SELECT c.doc_id, c.stin, c.supplier_name, c.doc_type, c.doc_no, c.doc_date, c.txval,
                    coalesce(c.igst, 0) + coalesce(c.cgst, 0) + coalesce(c.sgst, 0)
                        + coalesce(c.cess, 0) AS tax,
                    (SELECT min(i.doc_no) FROM ims_records i WHERE i.counterpart_doc_id = c.doc_id
                        AND i.removed_at IS NULL) AS paired_with
-            FROM ({CURRENT_BOOKS}) c, (SELECT txval FROM ims_records WHERE record_id = ?) r
+            FROM ({CURRENT_BOOKS}) c
             WHERE {' AND '.join(parts)}
-            ORDER BY abs(coalesce(c.txval, 0) - coalesce(r.txval, 0)), c.doc_date, c.doc_id
-            LIMIT ?""", [int(record_id), *params, int(limit)])
-    return frame
+            ORDER BY abs(coalesce(c.txval, 0) - ?), c.doc_date, c.doc_id
+            LIMIT ?""", [*params, float(near or 0), int(limit)])
 
 
 def candidates_in_words(frame: pl.DataFrame) -> pl.DataFrame:
@@ -399,14 +499,18 @@ def decisions_to_review(gstins: list[str]) -> pl.DataFrame:
     with connect(read_only=True) as con:
         frame = query_frame(con, """
             SELECT o.override_id, o.record_id, o.rtin, o.kind, o.reason, o.review_why,
-                   o.created_by, r.stin, r.doc_type, r.doc_no, o.doc_type AS books_type,
+                   o.created_by, coalesce(r.stin, o.portal_stin) AS stin, o.source,
+                   coalesce(r.doc_type, o.portal_doc_type) AS doc_type,
+                   coalesce(r.doc_no, o.portal_doc_no) AS doc_no, o.doc_type AS books_type,
                    o.doc_no AS books_no
-            FROM reco_overrides o JOIN ims_records r ON r.record_id = o.record_id
+            FROM reco_overrides o LEFT JOIN ims_records r ON r.record_id = o.record_id
             WHERE o.state = 'needs_review' AND list_contains(?::VARCHAR[], o.rtin)
             ORDER BY o.override_id""", [list(gstins)])
     rows = [{"override_id": r["override_id"], "record_id": r["record_id"],
              "Business": r["rtin"], "Supplier GSTIN": r["stin"],
-             "Portal document": f"{doc_type_words(r['doc_type'])} {r['doc_no']}",
+             "Portal document": (f"{doc_type_words(r['doc_type'])} {r['doc_no']}"
+                                 if r["source"] == "ims" else
+                                 document_words(r["source"], r["doc_type"], r["doc_no"])),
              "Decision": f"{KINDS[r['kind']]}: {doc_type_words(r['books_type']).lower()} "
                          f"{r['books_no']}",
              "Why it was taken": r["reason"], "What changed": r["review_why"],

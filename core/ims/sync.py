@@ -30,6 +30,7 @@ import polars as pl
 from core.business import ADD_HINT, read_reco_settings
 from core.clock import utc_now
 from core.gstr2b import documents_of_periods
+from core.ims.document_overrides import document_decisions_in_force
 from core.ims.overrides import decisions_in_force, review_decisions
 from core.ims.sync_changes import (
     DECL,
@@ -43,6 +44,7 @@ from core.periods import is_period
 from core.reco import (
     HEADS,
     STORED_FACTS,
+    on_documents,
     original_tax_sql,
     portal_frame_2b,
     project_2a_onto_ims,
@@ -183,29 +185,40 @@ def _reconcile(gstin: str, kind: str, periods: list[str] | None,
             portal_frame_2b(documents_of_periods(con, gstin, periods), gstin) \
             if kind == "2b_vs_pr" else None
         decisions = decisions_in_force(con, gstin)
+        on_docs = document_decisions_in_force(con, gstin, _SOURCE.get(kind, "2a"))
     if kind == "2b_vs_pr" and portal_2a.is_empty():
         raise SyncError(f"No GSTR-2B of {', '.join(periods) if periods else 'any period'} is "
                         f"stored for {gstin} yet: the worker fetches it on and after its "
                         "generation date, or run `python worker.py fetch-2b`.")
     with watch.step("reconcile"):
-        return (settings, *_results(kind, ims, books, portal_2a, settings, decisions))
+        return (settings, *_results(kind, ims, books, portal_2a, settings, decisions, on_docs))
+
+
+_SOURCE = {"2a_vs_pr": "2a", "2b_vs_pr": "2b"}
 
 
 def _results(kind: str, ims: pl.DataFrame, books: pl.DataFrame, portal_2a: pl.DataFrame | None,
-             settings: dict, decisions: pl.DataFrame | None = None
-             ) -> tuple[pl.DataFrame, pl.DataFrame]:
+             settings: dict, decisions: pl.DataFrame | None = None,
+             on_docs: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows to keep in reco_results, rows for ims_records). `decisions`: the decisions by hand
-    in force (core/ims/overrides.py), taken by IMS vs PR: they pair IMS records with books
-    documents; GSTR-2A and GSTR-2B documents are reconciled by the engine alone."""
+    on IMS records in force (core/ims/overrides.py), taken by IMS vs PR; `on_docs`: those on
+    the GSTR-2A (2a_vs_pr) or GSTR-2B (2b_vs_pr) documents by key
+    (core/ims/document_overrides.py), taken by that kind's run."""
+    if on_docs is not None and not on_docs.is_empty() and kind != "ims_vs_pr":
+        shown = portal_2a.filter(~pl.col("rejected_in_ims")) if kind == "2b_vs_pr" \
+            else portal_2a
+        on_docs = on_documents(shown, on_docs)
+    else:
+        on_docs = None
     if kind == "2b_vs_pr":   # the 2B's documents (core/reco/vs_2b.py); no IMS record written
-        results = reconcile_2b(portal_2a, books, **settings)
+        results = reconcile_2b(portal_2a, books, overrides=on_docs, **settings)
         return results.with_columns(pl.lit(None, pl.Int64).alias("ims_record_id")), \
             results.clear()
     if kind == "ims_vs_pr":
         results = reconcile(ims, books, source="ims", overrides=decisions, **settings)
         results = results.with_columns(pl.col("portal_id").alias("ims_record_id"))
         return results, results.filter(pl.col("portal_id").is_not_null())
-    results_2a = reconcile(portal_2a, books, source="gstr2a", **settings)
+    results_2a = reconcile(portal_2a, books, source="gstr2a", overrides=on_docs, **settings)
     onto_ims = project_2a_onto_ims(ims, results_2a, settings["policy"])
     link = (onto_ims.filter(pl.col("portal_2a_id").is_not_null())
             .group_by("portal_2a_id").agg(pl.col("portal_id").min().alias("ims_record_id")))
@@ -339,13 +352,15 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
         with connect(read_only=True) as con:
             held = held_recommendations(con, gstin)
             decisions = decisions_in_force(con, gstin)
+            on_2a = document_decisions_in_force(con, gstin, "2a")
     runs = []
     with watch.step("reconcile"):
         ims_results, ims_rows = _results("ims_vs_pr", ims, books, None, settings, decisions)
         runs.append(("ims_vs_pr", ims_results))
         onto_ims = ims_rows
         if kind == "2a_vs_pr" or portal_2a.height:
-            results_2a, projected = _results("2a_vs_pr", ims, books, portal_2a, settings)
+            results_2a, projected = _results("2a_vs_pr", ims, books, portal_2a, settings,
+                                             on_docs=on_2a)
             runs.append(("2a_vs_pr", results_2a))
             if kind == "2a_vs_pr":
                 onto_ims = projected if decisions.is_empty() else \

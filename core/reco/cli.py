@@ -6,7 +6,8 @@
 The portal file may be an IMS GETINV answer, GSTR-2A or a
 GSTR-2B document (`{"data": {"docdata": ...}}`: kind 2b_vs_pr, core/reco/vs_2b.py; the
 output then adds itcavl, rsn, supfildt, supprd, trdnm, rejected_in_ims, itc_advice).
-No database is touched. Exit 0 on success; 2 on unusable input, with a message naming the
+No database is touched, so no decision by hand applies: the engine alone decides (decisions
+are taken and kept in the app; docs/reconciliation.md, "Decisions by hand"). Exit 0 on success; 2 on unusable input, with a message naming the
 file, line and field. The output has the columns of docs/interfaces.md first, then the
 proposed ITC-reduction answer and remark, then extra columns (amounts in rupees, 2 decimals),
 spreadsheet-safe. The purchase file's optional ITC-claimed columns feed the answer.

@@ -76,7 +76,7 @@ def reconcile(portal: pl.DataFrame, books: pl.DataFrame, *, tolerance_paise: int
     b_live = b.select(*SIDE_COLS, "dup_of").filter(live_b)
     matches = match_documents(p_live, b_live, tolerance_paise, date_window, broken=broken)
     if by_hand and manual.height:
-        matches = pl.concat([manual, matches.cast(manual.schema)])
+        matches = pl.concat([manual, matches.cast(manual.schema)], rechunk=True)
     rows = pair_rows(p, b, chain_matches(matches, p))
     chained = "p_older_of" in rows.columns
     at_original = books_at_original(rows, tolerance_paise) if chained else None

@@ -24,6 +24,7 @@ from core.reco.keys import (
     norm_no_frame,
     prepare_portal,
 )
+from core.reco.overrides import MANUAL
 from core.reco.recommend import recommend
 
 KEY = ["rtin", "stin", "doc_type", "fy", "norm_no", "is_amd"]
@@ -99,5 +100,28 @@ def project_2a_onto_ims(ims_portal: pl.DataFrame, results_2a: pl.DataFrame,
         pl.when(older).then(pl.concat_str([pl.lit(SUPERSEDED + " "), pl.col("latest_no")]))
         .otherwise(pl.col("nearest_reason")).alias("nearest_reason"))
     missing = [pl.lit(None).alias(c) for c in OUTPUT_COLUMNS if c not in rows.columns]
-    rows = recommend(rows.with_columns(missing), policy, tolerance_paise)
+    rows, by_hand = _as_classified(rows.with_columns(missing))
+    rows = recommend(rows, policy, tolerance_paise)
+    if by_hand:
+        manual = (pl.col("match_pass") == MANUAL) & (pl.col("match_status") != "amended")
+        rows = rows.with_columns(pl.when(manual).then(pl.lit(MANUAL))
+                                 .otherwise(pl.col("match_status")).alias("match_status"))
     return rows.select(*OUTPUT_COLUMNS, "portal_2a_id").sort("portal_id")
+
+
+# the reasons that make a pair a `mismatch` (core/reco/engine.classify)
+MISMATCH_REASONS = r"(^|;)(TAXABLE_VALUE|IGST|CGST|SGST|CESS|POS|RCM)(;|$)"
+
+
+def _as_classified(rows: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
+    """A GSTR-2A document matched by hand (status `manual`) takes its action as an automatic
+    pair of the same differences does (`mismatch` when amounts, place of supply or reverse
+    charge differ, else `partial`); its status is `manual` again after `recommend`."""
+    by_hand = pl.col("match_status") == MANUAL
+    if not rows.select(by_hand.any()).item():
+        return rows, False
+    differs = pl.col("reasons").fill_null("").str.contains(MISMATCH_REASONS)
+    return rows.with_columns(
+        pl.when(by_hand).then(pl.when(differs).then(pl.lit("mismatch"))
+                              .otherwise(pl.lit("partial")))
+        .otherwise(pl.col("match_status")).alias("match_status")), True

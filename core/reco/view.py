@@ -119,9 +119,10 @@ def results_page(run_id: int, gstins: list[str], statuses: list[str], page: int,
     with connect(read_only=True) as con:
         total = con.execute(f"SELECT count(*) FROM reco_results WHERE {where}",
                             params).fetchall()[0][0]
-        frame = query_frame(con, f"SELECT {RESULT_COLUMNS} FROM (SELECT * FROM reco_results "
-                                 f"WHERE {where}) {WITH_TEXTS} ORDER BY x.match_status, "
-                                 f"x.supplier_gstin, x.portal_doc_no LIMIT ? OFFSET ?",
+        frame = query_frame(con, f"SELECT {RESULT_COLUMNS}, x.pr_doc_id FROM (SELECT * FROM "
+                                 f"reco_results WHERE {where}) {WITH_TEXTS} ORDER BY "
+                                 f"x.match_status, x.supplier_gstin, x.portal_doc_no, "
+                                 f"x.pr_doc_no LIMIT ? OFFSET ?",
                             params + [page_size, max(page - 1, 0) * page_size])
     return frame, total
 
@@ -154,8 +155,9 @@ ANSWER_WORDS = {"Y": "Yes", "N": "No"}
 
 def shown_results(frame: pl.DataFrame) -> pl.DataFrame:
     """A page of results as people read it: statuses, reasons, actions, document types and
-    periods in words, dates as '20 Sep 2025', amounts in Indian grouping, blanks for nothing."""
-    shown = worded(frame, {"match_status": "match_status", "reasons": "reasons",
+    periods in words, dates as '20 Sep 2025', amounts in Indian grouping, blanks for nothing
+    (the books document's id, kept to act on a row, left out)."""
+    shown = worded(frame.drop("pr_doc_id", strict=False), {"match_status": "match_status", "reasons": "reasons",
                            "recommended_action": "action_or_blank", "doc_type": "doc_type",
                            "rtnprd": "period", "portal_doc_date": "date",
                            "pr_doc_date": "date"})
