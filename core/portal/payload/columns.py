@@ -31,6 +31,10 @@ TEXT_TYPES = {str, type(None)}
 NUMBER_TYPES = {int, float, type(None)}
 EXACT_RUPEES = 2 ** 53 / 100   # beyond this a float's paise are not exact: read per record
 DATE_SHAPE = r"^[0-9]{2}-[0-9]{2}-[0-9]{4}$"
+# What Python's str.strip() strips (the per-record reader's _text): Polars' strip_chars() without
+# characters strips Unicode white space, which leaves out the four ASCII separators \x1c-\x1f.
+PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+                 "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 ITEM_AMOUNTS = {"txval": ("txval",), "igst": ("iamt",), "cgst": ("camt",), "sgst": ("samt",),
                 "cess": ("csamt", "cess")}
 
@@ -89,7 +93,8 @@ def _raw_frame(rows: list[dict], texts: tuple, amounts: tuple) -> pl.DataFrame:
 
 def _text_of(*names: str) -> pl.Expr:
     """_text of the first spelling given (not missing, not ''), stripped; None when none."""
-    cleaned = [pl.when(pl.col(n) == "").then(None).otherwise(pl.col(n).str.strip_chars())
+    cleaned = [pl.when(pl.col(n) == "").then(None)
+               .otherwise(pl.col(n).str.strip_chars(PY_WHITESPACE))
                for n in names]
     return pl.coalesce(cleaned) if len(cleaned) > 1 else cleaned[0]
 
