@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow   # starts a Python process
+
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = ("import sys, core.cli, core.reco.cli; from core.store import connect\n"
          "with connect() as con: con.execute('SELECT 1')\n"

@@ -164,7 +164,7 @@ IMS_DECLARED = {"decl_igst": "declIgst", "decl_cgst": "declCgst", "decl_sgst": "
                 "decl_cess": "declCess"}
 
 
-def _ims_section(section: str, rows: list[dict]) -> pl.DataFrame:
+def _ims_section(section: str, rows: list[dict], first: int = 1) -> pl.DataFrame:
     supplier, (no_f, dt_f), (ono_f, odt_f) = _ims_fields(section)
     texts = (*supplier, *no_f, *dt_f, ono_f, odt_f, *IMS_TEXTS)
     amounts = (*{n for spellings in IMS_AMOUNTS.values() for n in spellings},
@@ -203,7 +203,7 @@ def _ims_section(section: str, rows: list[dict]) -> pl.DataFrame:
         remarks.alias("remarks"), remarks.alias("portal_remarks"),
         *(f.str.to_uppercase().alias(out) for out, f in flags.items()),
         *(paise.alias(out) for out, (paise, _) in money.items()),
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"))
+        pl.int_range(first, pl.len() + first, dtype=pl.Int64).alias("line"))
     applies = pl.lit(section not in PORT_SECTIONS) & (pl.col("stin") != "")
     return _with_gstin_check(frame, applies)
 
@@ -213,8 +213,9 @@ def _or_n(text: pl.Expr) -> pl.Expr:
     return pl.when(text.is_null() | (text == "")).then(pl.lit("N")).otherwise(text)
 
 
-def ims_columns(data: dict) -> pl.DataFrame | None:
-    """records_frame(flatten_ims(data)) for a clean unwrapped GETINV answer, else None."""
+def ims_columns(data: dict, first: int = 1) -> pl.DataFrame | None:
+    """records_frame(flatten_ims(data, first)) for a clean unwrapped GETINV answer, else
+    None."""
     try:
         parts = []
         for section in IMS_SECTIONS:
@@ -222,7 +223,7 @@ def ims_columns(data: dict) -> pl.DataFrame | None:
             if rows is None:
                 continue
             if _objects(rows, dict):
-                parts.append(_ims_section(section, rows))
+                parts.append(_ims_section(section, rows, first))
         return _finish(parts)
     except _Unclean:
         return None
