@@ -92,7 +92,7 @@ class Portal:
             self.day = self.start
             self.index = {g: self._index(b) for g, b in self.data.items()}
             self.revisions: dict[tuple, int] = {}
-            self.cache: dict[tuple, bytes] = {}
+            self.cache: dict[tuple, bytes | list[bytes]] = {}
             self.saves: dict[str, SaveRequest] = {}
             self.files: dict[str, tuple[float, str, bytes | list[bytes]]] = {}
             self.filings = Filings()
@@ -185,13 +185,17 @@ class Portal:
         _, answer = self.section_answer(gstin, key)
         per_file = self.config.file_records
         if per_file > 0:
-            with self.lock:
+            with self.lock:   # the files are cached as the answer is, until a change
                 biz = self.business(gstin)
-                served = self.filings.served(biz.gstin, key, biz.records[key])
-            if len(served) > per_file:
-                answer = [json.dumps({key: served[at:at + per_file]},
-                                     separators=(",", ":")).encode()
-                          for at in range(0, len(served), per_file)]
+                files = self.cache.get((biz.gstin, "files", key, per_file))
+                if files is None:
+                    served = self.filings.served(biz.gstin, key, biz.records[key])
+                    files = [json.dumps({key: served[at:at + per_file]},
+                                        separators=(",", ":")).encode()
+                             for at in range(0, len(served), per_file)]
+                    self.cache[(biz.gstin, "files", key, per_file)] = files
+            if len(files) > 1:
+                answer = files
         token = uuid.uuid4().hex
         with self.lock:
             self.files[token] = (time.monotonic() + self.config.queue_delay, gstin, answer)
