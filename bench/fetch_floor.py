@@ -77,7 +77,8 @@ def main() -> int:
     print(f"starting the sandbox with --scale {args.scale:,} (not timed) ...", flush=True)
     sandbox = start_sandbox(seed=7, scale=args.scale, extra=["--gstin", args.gstin,
                                                              "--file-records",
-                                                             str(args.file_records)])
+                                                             str(args.file_records)],
+                            wait_s=600 + args.scale / 500)   # a busy machine builds slowly
     os.environ["GSTN_API_URL"] = sandbox.url
     fetches, floors, peaks = [], [], {"fetch": 0, "floor": 0}
     cpu: dict[str, list[float]] = {"fetch": [], "floor": []}

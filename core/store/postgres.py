@@ -23,6 +23,7 @@ and the server's row locks and MVCC replace the DuckDB path's writer lock and tu
 from __future__ import annotations
 
 import contextlib
+import importlib
 import re
 import threading
 from collections.abc import Iterator
@@ -64,10 +65,10 @@ MIGRATE_LOCK = 28_0001
 
 
 def driver():
-    """psycopg, imported on first use: only team mode needs it, and importing it costs a
-    command that never touches a server (the file CLI, a DuckDB store) 0.4 s at start-up."""
-    import psycopg
-    return psycopg
+    """psycopg, loaded on first use (importlib: the one deliberate late import): only team
+    mode needs it, and loading it costs a command that never touches a server (the file CLI,
+    a DuckDB store) 0.4 s at start-up."""
+    return importlib.import_module("psycopg")
 
 
 def is_url(location: str | None) -> bool:
