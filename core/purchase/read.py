@@ -39,7 +39,7 @@ MAX_XLSX_RATIO = 200          # unpacked / packed size of one workbook part
 HEADER_SEARCH_ROWS = 10
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 # validate.CONTROL_CHARS as bytes (in UTF-8 these bytes stand only for themselves)
-CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 class FileProblem(ValueError):
