@@ -65,17 +65,24 @@ def safe_frame(frame) -> pl.DataFrame:
     if nested:   # str() of each value in Python: a Python function never runs inside Polars
         df = df.with_columns(pl.Series(name, [None if v is None else str(v) for v in df[name]],
                                        dtype=pl.Utf8) for name in nested)
+    texts = [name for name, dtype in df.schema.items()
+             if dtype in (pl.Categorical, pl.Enum) or dtype == pl.Utf8]
+    if not texts:
+        return df
+    # one pass finds the text columns with a cell starting with a trigger (few, usually none);
+    # only those are rewritten (a name, never a pattern: cs.by_name)
+    found = df.select(cs.by_name(name).cast(pl.Utf8).str.contains(TRIGGER_RE).any()
+                      for name in texts).row(0)
     exprs = []
-    for name, dtype in df.schema.items():
-        col = cs.by_name(name)      # a name, never a pattern ("*", "^...$")
-        if dtype in (pl.Categorical, pl.Enum) or dtype == pl.Utf8:
-            col = col.cast(pl.Utf8)
-        else:
-            continue
-        exprs.append(pl.when(col.str.contains(TRIGGER_RE)
-                             & ~col.str.contains(PLAIN_NUMBER_RE))
-                     .then(pl.lit("'") + col)
-                     .otherwise(col).alias(name))
+    for name, hit in zip(texts, found):
+        col = cs.by_name(name).cast(pl.Utf8)
+        if hit:
+            exprs.append(pl.when(col.str.contains(TRIGGER_RE)
+                                 & ~col.str.contains(PLAIN_NUMBER_RE))
+                         .then(pl.lit("'") + col)
+                         .otherwise(col).alias(name))
+        elif df.schema[name] != pl.Utf8:
+            exprs.append(col.alias(name))
     return df.with_columns(exprs) if exprs else df
 
 

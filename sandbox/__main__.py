@@ -26,6 +26,9 @@ def serve_main(argv: list[str]) -> int:
     ap.add_argument("--scale", type=int, default=3000, help="IMS records per business")
     ap.add_argument("--queue-threshold", type=int, default=20000)
     ap.add_argument("--queue-delay", type=float, default=0.5)
+    ap.add_argument("--file-records", type=int, default=0,
+                    help="FILEDET answers urls of files of at most this many records (0: the "
+                         "records themselves)")
     ap.add_argument("--save-seconds", type=float, default=5.0)
     ap.add_argument("--token-ttl", type=float, default=6 * 3600, help="token lifetime, seconds")
     ap.add_argument("--token-minutes", type=float, help="token lifetime, minutes (instead of "
@@ -43,7 +46,7 @@ def serve_main(argv: list[str]) -> int:
     for spec in a.fault:
         faults.arm_spec(spec)
     ttl = a.token_minutes * 60 if a.token_minutes else a.token_ttl
-    config = Config(a.queue_threshold, a.queue_delay, a.save_seconds, ttl)
+    config = Config(a.queue_threshold, a.queue_delay, a.save_seconds, ttl, a.file_records)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     portal = Portal(a.seed, a.scale, a.start_date, config, a.gstins, a.clock_file)
     serve(Sandbox(portal, faults), a.host, a.port, a.verbose)

@@ -17,7 +17,7 @@ from sandbox.filings import RETURNS_PATH, FilingError, file_return
 from sandbox.gsp_auth import Sessions, authenticate
 from sandbox.gstr2b import GSTR2B_PATH, Gstr2bBook, advance_days, encoded
 from sandbox.gstr2b import run_control as gstr2b_control
-from sandbox.state import Portal, PortalError, section_key
+from sandbox.state import FILES_PATH, Portal, PortalError, section_key
 from sandbox.supplier_returns import SUPPLIER_RETURNS_PATH
 
 IMS_PATH = "/taxpayerapi/v1.0/returns/ims"
@@ -142,6 +142,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, b'{"status":"ok"}')
             if url.path == "/authenticate" and method == "POST":
                 return self.authenticate()
+            if url.path.startswith(FILES_PATH + "/") and method == "GET":
+                token, _, number = url.path[len(FILES_PATH) + 1:].partition("/")
+                return self.send(200, self.box.portal.file_part(token, number))
             if url.path.startswith("/_control/"):
                 return self.control(method, url.path[len("/_control/"):], params)
             if url.path in (IMS_PATH, GSTR2A_PATH, GSTR2B_PATH, RETURNS_PATH,

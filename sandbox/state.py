@@ -23,6 +23,7 @@ REQUEST_SECTION = {"B2B": "b2b", "B2BA": "b2ba", "CN": "b2bcn", "CNA": "b2bcna",
                    "IMPGA": "impga", "IMPGSEZ": "impgsez", "IMPGSEZA": "impgseza"}
 KEY_ALIASES = {"cn": "b2bcn", "cna": "b2bcna", "dn": "b2bdn", "dna": "b2bdna", "imp_gds": "impg"}
 ALL_OTH = fields.OTHER_SECTIONS
+FILES_PATH = "/ims-files"   # GET /ims-files/<token>/<n>: file n of a file-based FILEDET answer
 COUNT_NAMES = {"N": "noaction", "A": "accept", "R": "reject", "P": "pending"}
 
 
@@ -67,6 +68,7 @@ class Config:
     queue_delay: float = 0.5
     save_seconds: float = 5.0
     token_ttl: float = 6 * 3600
+    file_records: int = 0      # > 0: FILEDET answers `urls` of files of at most this many records
 
 
 @dataclass
@@ -90,9 +92,9 @@ class Portal:
             self.day = self.start
             self.index = {g: self._index(b) for g, b in self.data.items()}
             self.revisions: dict[tuple, int] = {}
-            self.cache: dict[tuple, bytes] = {}
+            self.cache: dict[tuple, bytes | list[bytes]] = {}
             self.saves: dict[str, SaveRequest] = {}
-            self.files: dict[str, tuple[float, str, bytes]] = {}
+            self.files: dict[str, tuple[float, str, bytes | list[bytes]]] = {}
             self.filings = Filings()
             self.supplier_3b: dict[tuple[str, str], bool] = {}   # (stin, period) -> filed
             write_clock(self.clock_file, self.day)
@@ -178,8 +180,22 @@ class Portal:
         return {group.lower(): body}
 
     def queue_file(self, gstin: str, key: str) -> str:
-        """A token for the section's records as they are now (FILEDET serves them)."""
+        """A token for the section's records as they are now (FILEDET serves them: the records
+        themselves, or with `file_records` set and more records than that, `urls` of files)."""
         _, answer = self.section_answer(gstin, key)
+        per_file = self.config.file_records
+        if per_file > 0:
+            with self.lock:   # the files are cached as the answer is, until a change
+                biz = self.business(gstin)
+                files = self.cache.get((biz.gstin, "files", key, per_file))
+                if files is None:
+                    served = self.filings.served(biz.gstin, key, biz.records[key])
+                    files = [json.dumps({key: served[at:at + per_file]},
+                                        separators=(",", ":")).encode()
+                             for at in range(0, len(served), per_file)]
+                    self.cache[(biz.gstin, "files", key, per_file)] = files
+            if len(files) > 1:
+                answer = files
         token = uuid.uuid4().hex
         with self.lock:
             self.files[token] = (time.monotonic() + self.config.queue_delay, gstin, answer)
@@ -192,7 +208,20 @@ class Portal:
             raise PortalError("RET11417", f"No file for token '{token}'")
         if time.monotonic() < entry[0]:
             raise PortalError("RTN_24", "File generation in progress; try again after some time")
+        if isinstance(entry[2], list):   # a file-based answer: where to download each file
+            urls = [{"ul": f"{FILES_PATH}/{token}/{n}", "ic": n}
+                    for n in range(1, len(entry[2]) + 1)]
+            return json.dumps({"status_cd": "1", "data": {"urls": urls, "fc": len(urls)}}).encode()
         return entry[2]
+
+    def file_part(self, token: str, number: str) -> bytes:
+        """File `number` (1-based) of a file-based FILEDET answer: `{"<key>": [records]}`."""
+        with self.lock:
+            entry = self.files.get(str(token))
+        parts = entry[2] if entry and isinstance(entry[2], list) else []
+        if not number.isdigit() or not 1 <= int(number) <= len(parts):
+            raise PortalError("NOT_FOUND", f"No file {number} for token '{token}'", 404)
+        return parts[int(number) - 1]
 
     def gstr2a_answer(self, gstin: str, period: str, action: str) -> bytes:
         part = {"B2B": "b2b", "B2BA": "b2ba", "CDN": "cdn", "CDNA": "cdna"}.get(action.upper())

@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from polars.testing import assert_frame_equal
 
 from core.business.registry import UnknownBusiness
 from core.clock import utc_now
@@ -14,6 +15,7 @@ from core.ims.fetch import (
     fetch_businesses,
     fetch_gstr2a,
     fetch_ims,
+    read_section,
     recent_periods,
 )
 from core.ims.store import incoming_frame, store_ims
@@ -272,6 +274,27 @@ def test_large_sections_come_through_filedet(db_file, sandbox):
     c = client()
     assert fetch_ims(RTIN, c)["total"] == sandbox.total(RTIN)
     assert c.stats["queued_waits"] >= 1
+
+
+def test_a_file_based_answer_is_read_file_by_file(db_file, sandbox):
+    """FILEDET answering `urls`: each file is downloaded only when the one before has been
+    read (never all held at once), and reading them in turn gives what one answer would."""
+    add_business(RTIN)
+    sandbox.control("config", queue_threshold=50, queue_delay=0.1, file_records=40)
+    c = client()
+    files = []
+    c.session.hooks["response"].append(
+        lambda resp, *args, **kwargs: files.append(resp.url) if "/ims-files/" in resp.url else None)
+    parts = c.ims_section_parts(RTIN, "B2B")
+    first = next(parts)
+    assert len(first["b2b"]) == 40 and len(files) == 1    # the second file is not fetched yet
+    rest = list(parts)
+    assert len(rest) >= 2 and len(files) == 1 + len(rest)
+    whole = portal.ims_frame(c.get_ims_section(RTIN, "B2B"))   # the files merged: one answer
+    assert whole.height == 40 + sum(len(p["b2b"]) for p in rest)
+    assert_frame_equal(read_section(c, RTIN, "B2B"), whole)
+    assert whole["line"].to_list() == list(range(1, whole.height + 1))
+    assert fetch_ims(RTIN, c)["total"] == sandbox.total(RTIN)
 
 
 def test_records_no_longer_on_the_portal_get_removed_at(db_file, sandbox):

@@ -112,10 +112,23 @@ def read_ims(client: GstnClient, gstin: str) -> pl.DataFrame:
     """Every IMS section over HTTP, checked against GETCNT (no database connection held), as
     one records frame (each answer read by columns when clean: core.portal.payload)."""
     counts = client.get_counts(gstin, "ALL_OTH")
-    records = pl.concat([ims_frame(client.get_ims_section(gstin, request))
+    records = pl.concat([read_section(client, gstin, request)
                          for request in IMS_SECTIONS_ALL_OTH])
     check_counts(counts, "all_oth", records)
     return pl.concat([records, read_import_of_goods(client, gstin)])
+
+
+def read_section(client: GstnClient, gstin: str, request: str) -> pl.DataFrame:
+    """One IMS section as a records frame. A file-based answer is read file by file: each
+    file is decoded and read into columns before the next one is downloaded, so only one
+    file's Python objects are held at a time; its records go on counting (`line`) where the
+    file before stopped, as they would in one answer."""
+    frames, first = [], 1
+    for part in client.ims_section_parts(gstin, request):
+        frames.append(ims_frame(part, first))
+        first += frames[-1].height
+        del part   # not held while the next file comes
+    return pl.concat(frames) if frames else records_frame([])
 
 
 def read_import_of_goods(client: GstnClient, gstin: str) -> pl.DataFrame:
@@ -131,7 +144,7 @@ def read_import_of_goods(client: GstnClient, gstin: str) -> pl.DataFrame:
     body = counts.get("imp_gds") or {}
     if not body.get("ttl_cnt"):
         return records_frame([])
-    records = pl.concat([ims_frame(client.get_ims_section(gstin, request))
+    records = pl.concat([read_section(client, gstin, request)
                          for request in IMS_SECTIONS_IMP_GDS])
     check_counts(counts, "imp_gds", records)
     return records

@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import time
+from collections.abc import Iterator
 
 import requests
 
@@ -247,7 +248,22 @@ class GstnClient:
                          {"action": "GETCNT", "gstin": gstin, "goods_typ": goods_typ})
 
     def get_ims_raw(self, gstin: str, section_request: str) -> dict:
-        """GETINV for one section as the portal answers it (queued answers waited for)."""
+        """GETINV for one section as the portal answers it (queued answers waited for; the
+        files of a file-based answer merged)."""
+        merged: dict = {}
+        for n, answer in enumerate(self.ims_answers(gstin, section_request)):
+            if n == 0:
+                merged = answer
+                continue
+            for key, rows in answer.items():
+                if isinstance(rows, list):
+                    merged.setdefault(key, []).extend(rows)
+        return merged
+
+    def ims_answers(self, gstin: str, section_request: str) -> Iterator[dict]:
+        """GETINV for one section, answer by answer: the answer itself, or (queued, then
+        FILEDET with `urls`) each file in turn, downloaded and decoded only when the one before
+        is done with: a caller that reads each before taking the next never holds them all."""
         if section_request not in SECTION_KEYS:
             raise ValueError(f"unknown IMS section '{section_request}' "
                              f"(one of {', '.join(SECTION_KEYS)})")
@@ -256,14 +272,19 @@ class GstnClient:
             data = self.call("GET", IMS_PATH, gstin, params)
         except GstnError as exc:
             if exc.error_cd in NO_DOCUMENTS:
-                return {}
+                yield {}
+                return
             if exc.error_cd != QUEUED or not exc.details.get("token"):
                 raise
             data = {"token": exc.details["token"], "est": exc.details.get("est")}
         queued = isinstance(data, dict) and data.get("token")
         if queued and SECTION_KEYS[section_request] not in data:
             data = self._wait_for_file(gstin, str(data["token"]), data.get("est"))
-        return data or {}
+        urls = data.get("urls") if isinstance(data, dict) else None
+        if urls:
+            yield from self._files(urls, gstin)
+        else:
+            yield data or {}
 
     def get_ims_section(self, gstin: str, section_request: str) -> dict:
         """GETINV for one section (B2B, B2BA, CN, CNA, DN, DNA, ECOM, ECOMA, IMPG, IMPGA,
@@ -273,9 +294,18 @@ class GstnClient:
         key = SECTION_KEYS[section_request]
         return {key: raw.get(key) or []}
 
+    def ims_section_parts(self, gstin: str, section_request: str) -> Iterator[dict]:
+        """get_ims_section answer by answer (ims_answers): `{"b2b": [...]}` per answer or
+        file, in the portal's order."""
+        key = SECTION_KEYS[section_request]
+        for answer in self.ims_answers(gstin, section_request):
+            yield {key: answer.get(key) or []}
+            del answer   # not held while the next file comes
+
     def _wait_for_file(self, gstin: str, token: str, est) -> dict:
         """A queued answer: ask FILEDET until the file is ready (RTN_24 = not yet), waiting
-        `queue_first` s, then growing 1.5x up to `queue_poll` s, for at most `queue_timeout` s."""
+        `queue_first` s, then growing 1.5x up to `queue_poll` s, for at most `queue_timeout` s.
+        Returns FILEDET's data: the records, or `urls` of files (ims_answers reads them)."""
         log.info("GETINV for %s queued (token %s, est %s min); waiting", gstin, token, est)
         deadline = time.monotonic() + self.queue_timeout
         wait = self.queue_first
@@ -290,18 +320,15 @@ class GstnClient:
                     raise
             else:
                 if not (isinstance(data, dict) and set(data) <= {"token", "est"}):
-                    return self._file_content(data, gstin)
+                    return data
             if time.monotonic() + wait > deadline:
                 raise GstnError(f"The queued answer (token {token}) was not ready after "
                                 f"{self.queue_timeout:.0f} s", QUEUED)
             wait = min(wait * 1.5, self.queue_poll)
 
-    def _file_content(self, data: dict, gstin: str | None = None) -> dict:
-        """FILEDET answers the records, or `urls` of JSON files to download and merge."""
-        urls = data.get("urls") if isinstance(data, dict) else None
-        if not urls:
-            return data
-        merged: dict = {}
+    def _files(self, urls: list, gstin: str | None = None) -> Iterator[dict]:
+        """The JSON files FILEDET names, one at a time, each as its `data` (or the whole file
+        when it has no envelope)."""
         for entry in urls:
             link = entry.get("ul") if isinstance(entry, dict) else entry
             if link.startswith("/"):
@@ -317,11 +344,8 @@ class GstnClient:
                 raise GstnError(f"FILEDET download {link}: HTTP {resp.status_code}",
                                 http_status=resp.status_code)
             part = envelope_of(resp.status_code, self._answer(resp, "FILEDET download", ends))
-            part = part.get("data", part) if "status_cd" in part else part
-            for key, rows in part.items():
-                if isinstance(rows, list):
-                    merged.setdefault(key, []).extend(rows)
-        return merged
+            yield part.get("data", part) if "status_cd" in part else part
+            del part
 
     def _put(self, gstin: str, action: str, reqtyp: str, invdata: dict) -> str:
         body = {"rtin": gstin, "reqtyp": reqtyp, "invdata": invdata}

@@ -38,6 +38,8 @@ MAX_XLSX_UNPACKED_BYTES = int(os.environ.get("IMS_PURCHASE_MAX_XLSX_UNPACKED",
 MAX_XLSX_RATIO = 200          # unpacked / packed size of one workbook part
 HEADER_SEARCH_ROWS = 10
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+# validate.CONTROL_CHARS as bytes (in UTF-8 these bytes stand only for themselves)
+CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 class FileProblem(ValueError):
@@ -59,6 +61,8 @@ class RawTable:
     kind: str                    # csv | xlsx
     sha256: str
     line_count: int              # data lines (blank lines included)
+    control_chars: bool = True   # False: the file has none of validate.CONTROL_CHARS (a CSV
+                                 # checked as bytes), so no field needs them dropped
 
     def file_row(self, line: int) -> int:
         return self.header_row + line
@@ -198,7 +202,9 @@ def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
     _check_data_delimiter(name, delim, rows[header_at + 1:], lines[header_at + 1:],
                           header_at + 2)
     frame = _polars_csv(utf8, name, delim, header_at)
-    return _finish(frame, name, header_at + 1, "csv", sha)
+    table = _finish(frame, name, header_at + 1, "csv", sha)
+    table.control_chars = len(utf8.translate(None, CONTROL_BYTES)) != len(utf8)
+    return table
 
 
 def _raise_one_column(name: str, header_line: str) -> None:

@@ -72,8 +72,13 @@ def canonical_lines(raw: RawTable, template: Template,
     headers = [c for c in raw.frame.columns if c != LINE]
     columns = resolve_columns(template, headers, raw.file, have_company=bool(company_gstin))
     # by_name: a header is a name, never a pattern ("*" or "^...$" are Polars' wildcards)
-    exprs = [(cs.by_name(columns[f]).str.replace_all(CONTROL_CHARS, "").str.strip_chars()
-              if f in columns else pl.lit(None, pl.Utf8)).alias(text_of(f)) for f in FIELDS]
+    def cleaned(column: str) -> pl.Expr:
+        text = cs.by_name(column).as_expr()
+        if raw.control_chars:    # a file without any (most) skips the pattern on every cell
+            text = text.str.replace_all(CONTROL_CHARS, "")
+        return text.str.strip_chars()
+    exprs = [(cleaned(columns[f]) if f in columns else pl.lit(None, pl.Utf8)).alias(text_of(f))
+             for f in FIELDS]
     return raw.frame.select(pl.col(LINE), *exprs), columns
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -176,8 +177,13 @@ def run(args: argparse.Namespace) -> pl.DataFrame:
     tol = tolerance_paise(args.tolerance)
     if args.date_window < 0:
         raise UnusableInput(f"--date-window: {args.date_window} must not be negative")
-    books = read_books(args.purchase)
-    kind, portal, rtin = read_portal(args.portal)
+    # the portal file is decoded (Python, holding the GIL) while Polars reads and checks the
+    # books (mostly outside it): on two cores the two reads overlap. The books' error, if any,
+    # is still the one said first.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        portal_read = pool.submit(read_portal, args.portal)
+        books = read_books(args.purchase)
+        kind, portal, rtin = portal_read.result()
     rtin = company_gstin(args.gstin, rtin, books, args)
     books = books.filter(pl.col("rtin") == rtin)
     portal = portal.with_columns(pl.lit(rtin).alias("rtin"))

@@ -17,8 +17,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
 from core.store import postgres
 from core.store.database import connect, db_path, migrate_store, transaction
 
@@ -61,7 +59,7 @@ def copy_store(url: str, source: str | None = None) -> list[TableCopied]:
         try:
             copied = [_copy_table(duck, pg, table, Path(folder)) for table in tables]
             _move_sequences(duck, pg)
-        except psycopg.Error as exc:
+        except postgres.driver().Error as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
             raise CopyRefused(f"The copy failed and nothing was kept ({first_line}).") from exc
     return copied

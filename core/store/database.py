@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-import psycopg
 
 from core.clock import utc_now
 from core.store import postgres
@@ -391,6 +390,7 @@ def connect(path: str | None = None, read_only: bool = False,
 @contextlib.contextmanager
 def _server_connection(url: str, timeout: float) -> Iterator[postgres.PgConnection]:
     """A team-mode connection, the database migrated on its first use by this process."""
+    psycopg = postgres.driver()
     try:
         opened = postgres.connection(url, timeout)
         con = opened.__enter__()

@@ -23,12 +23,16 @@ and the server's row locks and MVCC replace the DuckDB path's writer lock and tu
 from __future__ import annotations
 
 import contextlib
+import importlib
 import re
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import polars as pl
-import psycopg
+
+if TYPE_CHECKING:
+    import psycopg
 
 URL_PREFIXES = ("postgresql://", "postgres://")
 POOL_SIZE = 8
@@ -60,6 +64,13 @@ FRAME_TYPES = {16: pl.Boolean, 20: pl.Int64, 21: pl.Int16, 23: pl.Int32, 700: pl
 MIGRATE_LOCK = 28_0001
 
 
+def driver():
+    """psycopg, loaded on first use (importlib: the one deliberate late import): only team
+    mode needs it, and loading it costs a command that never touches a server (the file CLI,
+    a DuckDB store) 0.4 s at start-up."""
+    return importlib.import_module("psycopg")
+
+
 def is_url(location: str | None) -> bool:
     """True when the store location names a PostgreSQL database rather than a DuckDB file."""
     return bool(location) and str(location).startswith(URL_PREFIXES)
@@ -67,7 +78,7 @@ def is_url(location: str | None) -> bool:
 
 def where(url: str) -> str:
     """host:port/database of a URL, for messages (never the user or password)."""
-    info = psycopg.conninfo.conninfo_to_dict(url)
+    info = driver().conninfo.conninfo_to_dict(url)
     return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
 
 
@@ -241,7 +252,7 @@ def _pool(url: str, timeout: float) -> _Pool:
 def open_connection(url: str, timeout: float) -> psycopg.Connection:
     """A new autocommit connection, its session in UTC, statements waiting for a row lock
     at most `timeout` seconds."""
-    return psycopg.connect(url, autocommit=True, connect_timeout=max(1, round(timeout)),
+    return driver().connect(url, autocommit=True, connect_timeout=max(1, round(timeout)),
                            options=f"-c TimeZone=UTC -c lock_timeout={int(timeout * 1000)}")
 
 
@@ -250,7 +261,7 @@ def _checkout(url: str, timeout: float) -> psycopg.Connection:
     with pool.lock:
         while pool.idle:
             raw = pool.idle.pop()
-            if not raw.closed and raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            if not raw.closed and raw.info.transaction_status == driver().pq.TransactionStatus.IDLE:
                 return raw
             raw.close()
     return open_connection(url, timeout)
@@ -260,7 +271,7 @@ def _checkin(url: str, timeout: float, raw: psycopg.Connection) -> None:
     if raw.closed or raw.broken:
         raw.close()
         return
-    if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+    if raw.info.transaction_status != driver().pq.TransactionStatus.IDLE:
         raw.rollback()          # a caller that left a transaction open: nothing of it stays
     pool = _pool(url, timeout)
     with pool.lock:
@@ -280,7 +291,7 @@ def connection(url: str, timeout: float) -> Iterator[PgConnection]:
     finally:
         con.close()
         if con.made_temp_tables and not raw.closed and \
-                raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                raw.info.transaction_status == driver().pq.TransactionStatus.IDLE:
             raw.execute("DISCARD TEMP")    # the next user of the connection starts clean
         _checkin(url, timeout, raw)
 

@@ -99,12 +99,13 @@ def records_frame(records: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(columns, schema=RECORD_SCHEMA)
 
 
-def ims_frame(payload: dict) -> pl.DataFrame:
-    """records_frame(flatten_ims(payload)), read by columns when every value is clean;
-    otherwise record by record (the same PayloadError for the same bad input)."""
+def ims_frame(payload: dict, first: int = 1) -> pl.DataFrame:
+    """records_frame(flatten_ims(payload, first)), read by columns when every value is clean;
+    otherwise record by record (the same PayloadError for the same bad input). `first`: the
+    number of each section's first record (flatten_ims)."""
     with gc_paused():
-        fast = ims_columns(_unwrap(payload))
-    return fast if fast is not None else records_frame(flatten_ims(payload))
+        fast = ims_columns(_unwrap(payload), first)
+    return fast if fast is not None else records_frame(flatten_ims(payload, first))
 
 
 def gstr2a_frame(payload: dict) -> pl.DataFrame:

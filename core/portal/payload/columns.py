@@ -31,6 +31,10 @@ TEXT_TYPES = {str, type(None)}
 NUMBER_TYPES = {int, float, type(None)}
 EXACT_RUPEES = 2 ** 53 / 100   # beyond this a float's paise are not exact: read per record
 DATE_SHAPE = r"^[0-9]{2}-[0-9]{2}-[0-9]{4}$"
+# What Python's str.strip() strips (the per-record reader's _text): Polars' strip_chars() without
+# characters strips Unicode white space, which leaves out the four ASCII separators \x1c-\x1f.
+PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+                 "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 ITEM_AMOUNTS = {"txval": ("txval",), "igst": ("iamt",), "cgst": ("camt",), "sgst": ("samt",),
                 "cess": ("csamt", "cess")}
 
@@ -89,7 +93,8 @@ def _raw_frame(rows: list[dict], texts: tuple, amounts: tuple) -> pl.DataFrame:
 
 def _text_of(*names: str) -> pl.Expr:
     """_text of the first spelling given (not missing, not ''), stripped; None when none."""
-    cleaned = [pl.when(pl.col(n) == "").then(None).otherwise(pl.col(n).str.strip_chars())
+    cleaned = [pl.when(pl.col(n) == "").then(None)
+               .otherwise(pl.col(n).str.strip_chars(PY_WHITESPACE))
                for n in names]
     return pl.coalesce(cleaned) if len(cleaned) > 1 else cleaned[0]
 
@@ -159,7 +164,7 @@ IMS_DECLARED = {"decl_igst": "declIgst", "decl_cgst": "declCgst", "decl_sgst": "
                 "decl_cess": "declCess"}
 
 
-def _ims_section(section: str, rows: list[dict]) -> pl.DataFrame:
+def _ims_section(section: str, rows: list[dict], first: int = 1) -> pl.DataFrame:
     supplier, (no_f, dt_f), (ono_f, odt_f) = _ims_fields(section)
     texts = (*supplier, *no_f, *dt_f, ono_f, odt_f, *IMS_TEXTS)
     amounts = (*{n for spellings in IMS_AMOUNTS.values() for n in spellings},
@@ -198,7 +203,7 @@ def _ims_section(section: str, rows: list[dict]) -> pl.DataFrame:
         remarks.alias("remarks"), remarks.alias("portal_remarks"),
         *(f.str.to_uppercase().alias(out) for out, f in flags.items()),
         *(paise.alias(out) for out, (paise, _) in money.items()),
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"))
+        pl.int_range(first, pl.len() + first, dtype=pl.Int64).alias("line"))
     applies = pl.lit(section not in PORT_SECTIONS) & (pl.col("stin") != "")
     return _with_gstin_check(frame, applies)
 
@@ -208,8 +213,9 @@ def _or_n(text: pl.Expr) -> pl.Expr:
     return pl.when(text.is_null() | (text == "")).then(pl.lit("N")).otherwise(text)
 
 
-def ims_columns(data: dict) -> pl.DataFrame | None:
-    """records_frame(flatten_ims(data)) for a clean unwrapped GETINV answer, else None."""
+def ims_columns(data: dict, first: int = 1) -> pl.DataFrame | None:
+    """records_frame(flatten_ims(data, first)) for a clean unwrapped GETINV answer, else
+    None."""
     try:
         parts = []
         for section in IMS_SECTIONS:
@@ -217,7 +223,7 @@ def ims_columns(data: dict) -> pl.DataFrame | None:
             if rows is None:
                 continue
             if _objects(rows, dict):
-                parts.append(_ims_section(section, rows))
+                parts.append(_ims_section(section, rows, first))
         return _finish(parts)
     except _Unclean:
         return None

@@ -88,12 +88,14 @@ def _ims_record(section: str, line: int, row) -> dict:
     return rec
 
 
-def flatten_ims(payload: dict) -> list[dict]:
-    """GETINV answer (one or several sections) -> flat records, in file order per section."""
+def flatten_ims(payload: dict, first: int = 1) -> list[dict]:
+    """GETINV answer (one or several sections) -> flat records, in file order per section.
+    `first`: the number of each section's first record (a later file of a file-based answer
+    goes on counting where the one before stopped)."""
     data = _unwrap(payload)
     records = []
     for section in IMS_SECTIONS:
-        for line, row in enumerate(_rows(data, section, ""), start=1):
+        for line, row in enumerate(_rows(data, section, ""), start=first):
             records.append(_ims_record(section, line, row))
     return records
 
