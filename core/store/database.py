@@ -32,6 +32,7 @@ import psycopg
 
 from core.clock import utc_now
 from core.store import postgres
+from core.store.writer_queue import WriterQueue
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 DEFAULT_DB_PATH = "data/ims.duckdb"
@@ -243,7 +244,7 @@ class _SharedFile:
         self.root: duckdb.DuckDBPyConnection | None = None
         self.users = 0
         self.guard = threading.Condition()  # opening and closing, one thread at a time
-        self.writer = threading.RLock()
+        self.writer = WriterQueue()         # first come, first served (writer_queue.py)
         self.path = path
         self.turn = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
         self.held = os.open(path + ".held", os.O_RDWR | os.O_CREAT, 0o600)
@@ -414,7 +415,7 @@ def _server_connection(url: str, timeout: float) -> Iterator[postgres.PgConnecti
 
 def _wait_for_writer(shared: _SharedFile, timeout: float) -> None:
     started = time.monotonic()
-    if not shared.writer.acquire(timeout=timeout):
+    if not shared.writer.acquire(timeout):   # no save of this process ended for `timeout`
         raise DatabaseBusy(
             f"The database is busy: other people's changes took more than {timeout:.0f} s. "
             "Try again in a moment.")

@@ -1,0 +1,87 @@
+"""The store's writer turn among a process's sessions (core/store/writer_queue.py): first come
+first served, and "busy" only when the queue stopped moving (issue 29.8: with a plain lock, a
+session of bench/load.py waited more than the busy timeout behind other sessions whose saves
+each took under a second, and was told "database is busy")."""
+from __future__ import annotations
+
+import threading
+import time
+
+from core.store.writer_queue import WriterQueue
+
+
+def queued(q: WriterQueue, n: int) -> None:
+    """Wait until `n` threads wait in `q` (each thread starts only once the one before it
+    queued, so the order of arrival is known)."""
+    deadline = time.monotonic() + 5
+    while len(q._waiting) < n:
+        assert time.monotonic() < deadline, "the thread never queued"
+        time.sleep(0.001)
+
+
+def test_writers_get_their_turn_in_the_order_they_asked():
+    q, order = WriterQueue(), []
+    assert q.acquire(5)
+
+    def writer(n: int) -> None:
+        assert q.acquire(5)
+        order.append(n)
+        q.release()
+
+    threads = []
+    for n in range(6):
+        threads.append(threading.Thread(target=writer, args=(n,)))
+        threads[-1].start()
+        queued(q, n + 1)
+    q.release()
+    for t in threads:
+        t.join(5)
+    assert order == list(range(6))
+
+
+def test_a_moving_queue_longer_than_the_timeout_is_not_busy():
+    """Eight writers of 0.1 s each behind a timeout of 0.3 s: the last waits about 0.8 s, every
+    one gets its turn (the old lock's `acquire(timeout=0.3)` refused the later ones)."""
+    q, got = WriterQueue(), []
+
+    def writer() -> None:
+        ok = q.acquire(0.3)
+        got.append(ok)
+        if ok:
+            time.sleep(0.1)
+            q.release()
+
+    threads = [threading.Thread(target=writer) for _ in range(8)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert got == [True] * 8
+    assert time.monotonic() - started >= 0.7
+
+
+def test_a_writer_that_holds_too_long_makes_the_next_one_busy_and_the_queue_goes_on():
+    q = WriterQueue()
+    assert q.acquire(1)
+    assert q.acquire(1)          # the same thread again (a helper inside a transaction)
+    outcome = {}
+
+    def waiter(name: str, timeout: float) -> None:
+        outcome[name] = q.acquire(timeout)
+        if outcome[name]:
+            q.release()
+
+    impatient = threading.Thread(target=waiter, args=("impatient", 0.2))
+    impatient.start()
+    queued(q, 1)
+    patient = threading.Thread(target=waiter, args=("patient", 5))
+    patient.start()
+    queued(q, 2)
+    impatient.join(5)
+    assert outcome == {"impatient": False}     # nobody handed on for 0.2 s: busy
+    q.release()
+    assert "patient" not in outcome            # still held once (re-entered)
+    q.release()
+    patient.join(5)
+    assert outcome["patient"] is True           # the one who gave up is out of the line
