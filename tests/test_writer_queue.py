@@ -85,3 +85,26 @@ def test_a_writer_that_holds_too_long_makes_the_next_one_busy_and_the_queue_goes
     q.release()
     patient.join(5)
     assert outcome["patient"] is True           # the one who gave up is out of the line
+
+
+def test_a_holder_that_waited_for_the_file_and_then_works_restarts_the_waiters_clock():
+    """The holder's wait for another process (bounded by its own busy timeout) is not counted
+    against the sessions queued behind it: they count from the start of its work."""
+    q = WriterQueue()
+    assert q.acquire(1)
+    outcome = {}
+
+    def waiter() -> None:
+        outcome["waiter"] = q.acquire(0.3)
+        if outcome["waiter"]:
+            q.release()
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    queued(q, 1)
+    time.sleep(0.2)          # the holder waits for the file ...
+    q.working()              # ... gets it, and works
+    time.sleep(0.2)          # 0.4 s in all, over the waiter's 0.3 s; 0.2 s since it worked
+    q.release()
+    t.join(5)
+    assert outcome == {"waiter": True}

@@ -381,6 +381,8 @@ def connect(path: str | None = None, read_only: bool = False,
             _wait_for_writer(shared, timeout)
             stack.callback(shared.writer.release)
         cursor = _checkout(shared, path, timeout)
+        if not read_only:
+            shared.writer.working()     # the file is ours: the wait for it is over
         held, where = time.monotonic(), _caller()
         try:
             yield cursor
