@@ -4,9 +4,12 @@ session of bench/load.py waited more than the busy timeout behind other sessions
 each took under a second, and was told "database is busy")."""
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
 
+from core.store import connect, let_go_of_idle_files
 from core.store.writer_queue import WriterQueue
 
 
@@ -108,3 +111,29 @@ def test_a_holder_that_waited_for_the_file_and_then_works_restarts_the_waiters_c
     q.release()
     t.join(5)
     assert outcome == {"waiter": True}
+
+
+def test_a_process_lets_a_waiting_process_open_the_file_before_taking_it_back(tmp_path):
+    """Another process waiting for the store holds its turn (`<file>.turn`); a new piece of
+    work here starts only once that process has the file (it then lets go of the turn), so
+    a process with many busy sessions cannot take the file back again and again while the
+    other one's save runs out of time (issue 29.8: the errors of bench/load.py's process
+    session). The other process is played by a second open file description of the turn."""
+    db = str(tmp_path / "turns.duckdb")
+    with connect(db) as con:
+        con.execute("SELECT 1")
+    let_go_of_idle_files()
+    other = os.open(db + ".turn", os.O_RDWR)
+    fcntl.flock(other, fcntl.LOCK_EX)            # the other process waits for the file
+    released = threading.Timer(0.3, fcntl.flock, (other, fcntl.LOCK_UN))
+    started = time.monotonic()
+    released.start()
+    try:
+        with connect(db, read_only=True) as con:
+            waited = time.monotonic() - started
+            assert con.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        released.join()
+        os.close(other)
+        let_go_of_idle_files()
+    assert waited >= 0.25

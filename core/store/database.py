@@ -270,10 +270,21 @@ def _let_the_other_process_in(shared: _SharedFile, busy_timeout: float) -> None:
     shared.guard.wait_for(lambda: shared.root is None, timeout=busy_timeout)
 
 
+def _after_the_waiting_process(shared: _SharedFile, busy_timeout: float) -> None:
+    """Another process waits for the file (it holds the turn): let it open the file first (it
+    lets go of the turn once it has) rather than take the file back the moment it was let go.
+    Without this, a process with a dozen busy sessions took the file back again and again and
+    the waiting process's save ran out of its busy timeout (issue 29.8, bench/load.py)."""
+    deadline = time.monotonic() + busy_timeout
+    while _another_process_waits(shared.turn) and time.monotonic() < deadline:
+        time.sleep(0.005 * (1 + random.random()))
+
+
 def _checkout(shared: _SharedFile, path: str, busy_timeout: float) -> duckdb.DuckDBPyConnection:
     with shared.guard:
         _let_the_other_process_in(shared, busy_timeout)
         if shared.root is None:
+            _after_the_waiting_process(shared, busy_timeout)
             shared.root = _open_file(path, busy_timeout, shared.turn, shared.held)
             shared.opened_at = time.monotonic()
             _keep_private(path)
