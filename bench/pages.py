@@ -207,6 +207,7 @@ def main() -> int:
     parser.add_argument("--cpu", action="store_true",
                         help="process CPU time per page render, cold and warm caches")
     parser.add_argument("--pages", default=",".join(PAGES), help="for --cpu: which pages")
+    parser.add_argument("--repeat", type=int, default=3, help="for --cpu: runs of each")
     parser.add_argument("--profile", choices=list(PAGES), help="cProfile one page's warm run")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -224,7 +225,7 @@ def main() -> int:
     if args.cpu:
         print(f"CPU per page render over {args.records:,} IMS records, load average "
               f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        for page, runs in bench_cpu(args.pages.split(",")).items():
+        for page, runs in bench_cpu(args.pages.split(","), args.repeat).items():
             for kind, pairs in runs.items():
                 print(f"  {page:15s} {kind:5s} cpu " + " ".join(f"{c:6.2f}" for _, c in pairs)
                       + " s   wall " + " ".join(f"{w:6.2f}" for w, _ in pairs) + " s")
