@@ -274,17 +274,21 @@ def _after_the_waiting_process(shared: _SharedFile, busy_timeout: float) -> None
     """Another process waits for the file (it holds the turn): let it open the file first (it
     lets go of the turn once it has) rather than take the file back the moment it was let go.
     Without this, a process with a dozen busy sessions took the file back again and again and
-    the waiting process's save ran out of its busy timeout (issue 29.8, bench/load.py)."""
+    the waiting process's save ran out of its busy timeout (issue 29.8, bench/load.py).
+    Saves only: pages' reads open the file at once as before (letting them wait too made the
+    eight-browser run slower: bench/sessions.py, docs/reliability.md)."""
     deadline = time.monotonic() + busy_timeout
     while _another_process_waits(shared.turn) and time.monotonic() < deadline:
         time.sleep(0.005 * (1 + random.random()))
 
 
-def _checkout(shared: _SharedFile, path: str, busy_timeout: float) -> duckdb.DuckDBPyConnection:
+def _checkout(shared: _SharedFile, path: str, busy_timeout: float,
+              writes: bool = True) -> duckdb.DuckDBPyConnection:
     with shared.guard:
         _let_the_other_process_in(shared, busy_timeout)
         if shared.root is None:
-            _after_the_waiting_process(shared, busy_timeout)
+            if writes:
+                _after_the_waiting_process(shared, busy_timeout)
             shared.root = _open_file(path, busy_timeout, shared.turn, shared.held)
             shared.opened_at = time.monotonic()
             _keep_private(path)
@@ -391,7 +395,7 @@ def connect(path: str | None = None, read_only: bool = False,
         if not read_only:
             _wait_for_writer(shared, timeout)
             stack.callback(shared.writer.release)
-        cursor = _checkout(shared, path, timeout)
+        cursor = _checkout(shared, path, timeout, writes=not read_only)
         if not read_only:
             shared.writer.working()     # the file is ours: the wait for it is over
         held, where = time.monotonic(), _caller()
