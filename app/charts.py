@@ -57,8 +57,10 @@ def hover(fig, what: str, value_column: int = 0):
 
 def drawn(where, fig, key: str) -> dict | None:
     """Show `fig` in `where` (st or a column); the point clicked since the last run, if any:
-    {'x', 'y', 'customdata', 'legendgroup', ...} as Plotly reports it."""
-    event = where.plotly_chart(fitted(fig), key=key, on_select="rerun", selection_mode="points")
+    {'x', 'y', 'customdata', 'legendgroup', ...} as Plotly reports it. A figure already
+    `fitted` (one shared by sessions, app/ui.py `built_once`) is shown as it is, unchanged."""
+    shown = fig if getattr(fig, "_fitted", False) else fitted(fig)
+    event = where.plotly_chart(shown, key=key, on_select="rerun", selection_mode="points")
     points = list((event or {}).get("selection", {}).get("points", []) or [])
     seen = st.session_state.setdefault(_HANDLED, {})
     mark = repr(points)
@@ -84,6 +86,7 @@ def fitted(fig):
     bars) and the legend in rows under the plot (every entry shown, none behind a scroll)."""
     lines = (fig.layout.title.text or "").count("<br>") + 1
     top = 34 + 20 * lines
+    fig._fitted = True
     return fig.update_layout(
         title={"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 12}},
         margin={"t": top}, height=max(fig.layout.height or 0, 330 + top),

@@ -48,9 +48,23 @@ def show_deadline_panel(gstins: list[str]) -> None:
     except ClockError as exc:
         st.error(str(exc))
         return
-    for panel in ui.cached(deadline_panel, gstins, today):
+    for panel in ui.cached(panels_shown, gstins, today):
         with st.container(border=True, key=f"deadlines_{panel['gstin']}"):
             business_deadlines(panel, today)
+
+
+def panels_shown(gstins: list[str], today: dt.date) -> list[dict]:
+    """`deadline_panel`'s panels with only what the page shows of the pending records: the
+    first SHOWN (earliest expiry first), how many there are, and each kind's count and first
+    expiry. A business of a million records has a hundred thousand pending: kept whole in the
+    cache, every session's Dashboard read them all back (issue 29)."""
+    shown = []
+    for panel in deadline_panel(gstins, today):
+        pending = panel["pending"]
+        shown.append({**panel, "pending": pending[:SHOWN], "pending_count": len(pending),
+                      "pending_kinds": {kind: pending_summary(pending, kind)
+                                        for kind in ("credit note", "invoice")}})
+    return shown
 
 
 def business_deadlines(panel: dict, today: dt.date) -> None:
@@ -75,7 +89,7 @@ def business_deadlines(panel: dict, today: dt.date) -> None:
                + (f" {count_words(panel['kept_after_filing'])} record(s) left the portal's IMS with a "
                   "filed GSTR-3B; they stay here with their history."
                   if panel["kept_after_filing"] else ""))
-    pending_list(panel["pending"], today, panel["gstin"])
+    pending_list(panel, today)
 
 
 def short_rupees(amount) -> str:
@@ -112,9 +126,10 @@ def dated(column, label: str, event, today: dt.date, about: str) -> None:
                   help=f"{event.note}. {about}" if event.note else about)
 
 
-def pending_list(pending: list[dict], today: dt.date, gstin: str) -> None:
-    notes, first_note = pending_summary(pending, "credit note")
-    invoices, first_invoice = pending_summary(pending, "invoice")
+def pending_list(panel: dict, today: dt.date) -> None:
+    pending, gstin = panel["pending"], panel["gstin"]
+    notes, first_note = panel["pending_kinds"]["credit note"]
+    invoices, first_invoice = panel["pending_kinds"]["invoice"]
     if not pending:
         st.caption("Nothing pending on the portal.")
         return
@@ -130,8 +145,8 @@ def pending_list(pending: list[dict], today: dt.date, gstin: str) -> None:
                        "doc_date": date_words(r["doc_date"]),
                        "tax": ui.rupees(r["tax"])} for r in pending[:SHOWN]],
                      hide_index=True, column_config=PENDING_COLUMNS, key=f"pending_{gstin}")
-        if len(pending) > SHOWN:
-            st.caption(f"The {count_words(SHOWN)} that expire first of {count_words(len(pending))}; all of them are "
+        if panel["pending_count"] > SHOWN:
+            st.caption(f"The {count_words(SHOWN)} that expire first of {count_words(panel['pending_count'])}; all of them are "
                        "under IMS Invoices → Pending.")
 
 

@@ -66,10 +66,26 @@ def cached(fn: Callable, *args, **kwargs) -> Any:
                         tuple(sorted(kwargs.items())))
 
 
+@st.cache_resource(show_spinner=False, max_entries=48)
+def _shared_build(where: str, version: tuple, args: tuple, _build: Callable) -> Any:
+    return _build(*args)
+
+
+def built_once(build: Callable, *args) -> Any:
+    """`build(*args)` (a page's charts, from cached queries) made once per data version and
+    shared by every session: eight people on the same business's page cost one build, not
+    eight (issue 29), and a rerun costs none. The result is shared, so it must never be
+    changed after (finish the figures inside `build`; app/charts.py `drawn` does not change
+    them)."""
+    where = f"{build.__code__.co_filename}:{build.__qualname__}"
+    return _shared_build(where, data_version(), args, build)
+
+
 def after_write() -> None:
     """Our own writes: forget cached query results."""
     _version_memo.clear()
     _cached_call.clear()
+    _shared_build.clear()
 
 
 def visible_gstins() -> list[str]:

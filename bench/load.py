@@ -186,7 +186,11 @@ def worker_log(stderr: str) -> str:
 def report(run: dict, check: dict, engine: str) -> int:
     sessions = run["sessions"]
     lat = sorted(x for s in sessions for x in s["latencies"])
-    waits = [s["lock_waits"] for s in sessions]
+    # the thread sessions share their process's counters (lock_wait_stats): counted once,
+    # from the latest of their snapshots; each process session has its own
+    threads = sessions[:run["threads"]]
+    waits = ([max((s["lock_waits"] for s in threads), key=lambda w: w["seconds"])]
+             if threads else []) + [s["lock_waits"] for s in sessions[run["threads"]:]]
     errors = [e for s in sessions for e in s["errors"]]
 
     def pct(q: float) -> float:

@@ -1,18 +1,29 @@
-"""Page-load benchmark: the IMS Invoices page over 1,000,000 IMS records.
+"""Page-load benchmark: IMS Invoices, Reconciliation and the Dashboard over 1,000,000 IMS records.
 
-    .venv/bin/python -m bench.pages [--records 1000000] [--rebuild]
+    .venv/bin/python -m bench.pages [--records 1000000] [--rebuild] [--cpu] [--profile PAGE]
 
-Builds (once, cached in bench/out/) a store with N IMS records over 5 businesses, then times
-the page's core queries alone and the whole page through Streamlit's AppTest: first render
-(empty caches), a filter change, a page change and a bucket change. Targets: first render
-<= 2 s, filter change <= 1 s.
+Builds (once, cached in bench/out/) a store with N IMS records over 5 businesses and one
+IMS vs PR reconciliation run per business (its results made from the records in SQL), then
+times the IMS Invoices page's core queries alone and the whole page through Streamlit's
+AppTest: first render (empty caches), a filter change, a page change and a bucket change.
+Targets: first render <= 2 s, filter change <= 1 s.
+
+`--cpu`: instead, the process CPU time (time.process_time: every thread of this process,
+DuckDB's too; what eight sessions share on a loaded machine) of each page's first render
+(empty caches) and of a rerun with the caches warm (another session opening the same page of
+the same business and data version), each repeated 3 times. `--profile PAGE` prints the
+top cumulative costs (cProfile) of that page's script run, warm caches.
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -57,6 +68,29 @@ def build_store(path: Path, records: int) -> None:
                    list_extract(['A','A','A','P','P','P','R'], (i % 7 + 1)::INTEGER),
                    now()::TIMESTAMP, now()::TIMESTAMP
             FROM range(?) t(i)""", [GSTINS, records])
+        build_reco_runs(con)
+
+
+def build_reco_runs(con) -> None:
+    """One finished IMS vs PR run per business, its results the business's records (status,
+    recommendation, reasons and amounts as the records say, books amounts a little off)."""
+    con.execute("""
+        INSERT INTO reco_runs (rtin, kind, periods, policy, tolerance, date_window, started_at,
+                               finished_at, triggered_by)
+        SELECT gstin, 'ims_vs_pr', '', 'balanced', 1, 3, now()::TIMESTAMP, now()::TIMESTAMP,
+               'bench' FROM businesses ORDER BY gstin""")
+    con.execute("""
+        INSERT INTO reco_results (run_id, portal_id, ims_record_id, match_status, match_pass,
+            recommended_action, reasons, company_gstin, supplier_gstin, doc_type, rtnprd,
+            portal_doc_no, portal_doc_date, pr_doc_no, pr_doc_date, portal_txval, pr_txval,
+            portal_tax, pr_tax, diff_txval, diff_tax)
+        SELECT u.run_id, r.record_id, r.record_id, r.match_status, 'exact', r.recommended_action,
+               CASE WHEN r.match_status = 'mismatch' THEN 'TAXABLE_VALUE;IGST' ELSE r.reasons END,
+               r.rtin, r.stin, r.doc_type, r.rtnprd, r.doc_no, r.doc_date,
+               CASE WHEN r.match_status <> 'missing_in_pr' THEN r.doc_no END,
+               CASE WHEN r.match_status <> 'missing_in_pr' THEN r.doc_date END,
+               r.txval, r.txval - 10, r.igst, r.igst - 1.8, 10, 1.8
+        FROM ims_records r JOIN reco_runs u ON u.rtin = r.rtin""")
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, float]:
@@ -110,10 +144,71 @@ def bench_page() -> dict:
     return figures
 
 
+PAGES = {"ims_invoices": "pages/ims_invoices.py", "reconciliation": "pages/reconciliation.py",
+         "dashboard": "pages/dashboard.py"}
+
+
+def opened(page: str) -> AppTest:
+    """A new session (its own AppTest) at `page`, the page not yet run."""
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=300)
+    at.run()
+    at.switch_page(PAGES[page])
+    return at
+
+
+def page_run(at: AppTest) -> tuple[float, float]:
+    """(wall s, process CPU s) of one run of the page's script."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def bench_cpu(pages: list[str], repeat: int = 3) -> dict:
+    """Per page: first render with empty caches, and a new session's render with warm caches
+    (the same business and data version): [(wall, cpu)] x `repeat`."""
+    figures = {}
+    for page in pages:
+        cold, warm = [], []
+        for _ in range(repeat):
+            ui.after_write()
+            cold.append(page_run(opened(page)))
+            warm.append(page_run(opened(page)))
+        figures[page] = {"cold": cold, "warm": warm}
+    return figures
+
+
+def profile_page(page: str, top: int = 40) -> str:
+    """cProfile of one warm run of `page` (AppTest runs the script in a thread of its own:
+    the profiler is started in every new thread)."""
+    page_run(opened(page))           # caches warm
+    at = opened(page)
+    profiler = cProfile.Profile()
+
+    def start_in_thread(*_):
+        sys.setprofile(None)
+        profiler.enable()
+
+    threading.setprofile(start_in_thread)
+    try:
+        page_run(at)
+    finally:
+        threading.setprofile(None)
+        profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--cpu", action="store_true",
+                        help="process CPU time per page render, cold and warm caches")
+    parser.add_argument("--pages", default=",".join(PAGES), help="for --cpu: which pages")
+    parser.add_argument("--repeat", type=int, default=3, help="for --cpu: runs of each")
+    parser.add_argument("--profile", choices=list(PAGES), help="cProfile one page's warm run")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"pages_{args.records}.duckdb"
@@ -124,6 +219,17 @@ def main() -> int:
         build_store(path, args.records)
         print(f"built {args.records:,} IMS records in {time.perf_counter() - t0:.1f} s -> {path}")
     os.environ["IMS_DB_PATH"] = str(path)
+    if args.profile:
+        print(profile_page(args.profile))
+        return 0
+    if args.cpu:
+        print(f"CPU per page render over {args.records:,} IMS records, load average "
+              f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        for page, runs in bench_cpu(args.pages.split(","), args.repeat).items():
+            for kind, pairs in runs.items():
+                print(f"  {page:15s} {kind:5s} cpu " + " ".join(f"{c:6.2f}" for _, c in pairs)
+                      + " s   wall " + " ".join(f"{w:6.2f}" for w, _ in pairs) + " s")
+        return 0
     print(f"IMS Invoices page over {args.records:,} IMS records ({os.cpu_count()} cores, shared "
           f"machine)")
     print("core queries:")

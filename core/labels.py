@@ -189,14 +189,22 @@ def worded(frame: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
 
 
 def each(values: pl.Series, fn, skip_nulls: bool = True, dtype=pl.Utf8) -> pl.Series:
-    """`fn` of every value of a materialised column, in plain Python: a column named as
-    `values` (nulls stay null; with `skip_nulls=False` `fn` is given None too).
+    """`fn` of every value of a materialised column: a column named as `values` (nulls stay
+    null; with `skip_nulls=False` `fn` is given None too).
 
-    Never a Python function inside a Polars expression (`map_elements`, `map_batches`): Polars
-    runs it on its thread pool, where it waits for the GIL, and another session's Polars call
-    (`to_pandas()`) holds the GIL while it waits for that pool: the app froze (issue 29)."""
-    return pl.Series(values.name, [None if skip_nulls and v is None else fn(v)
-                                   for v in values.to_list()], dtype=dtype)
+    `fn` runs once per distinct value, in plain Python, and the column is then replaced in
+    Polars (`replace_strict`): a column of a million records holds a few dozen statuses,
+    periods or dates, so this costs what they cost (issue 29: a call per value cost most of a
+    page's time). Never a Python function inside a Polars expression (`map_elements`,
+    `map_batches`): Polars runs it on its thread pool, where it waits for the GIL, and another
+    session's Polars call (`to_pandas()`) holds the GIL while it waits for that pool: the app
+    froze (issue 29)."""
+    distinct = values.drop_nulls().unique(maintain_order=True)
+    words = pl.Series([fn(v) for v in distinct.to_list()], dtype=dtype)
+    shown = values.replace_strict(distinct, words, default=None, return_dtype=dtype)
+    if not skip_nulls and values.null_count():
+        shown = shown.fill_null(pl.lit(fn(None), dtype=dtype))
+    return shown.alias(values.name)
 
 
 def event_words(event: str | None) -> str:

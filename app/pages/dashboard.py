@@ -47,8 +47,8 @@ def count_table(counts: pl.DataFrame) -> list[dict]:
             for r in counts.to_dicts()]
 
 
-def portal_chart(counts: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
-    """Records by the portal's action per business; a click opens those records."""
+def portal_figure(counts: pl.DataFrame, subtitle: tuple[list[str], str]):
+    """Records by the portal's action per business, finished (shared: never changed after)."""
     frame = counts.with_columns(
         labels.each(counts["gstin"], charts.business_axis_label).alias("Business"))
     portal = frame.unpivot(index=["Business", "gstin"], on=list(PORTAL_WORDS),
@@ -62,15 +62,13 @@ def portal_chart(counts: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
                  **charts.ACTION_CHART)
     charts.indian_axis(charts.hover(fig, "records"),
                        frame.select(list(PORTAL_WORDS)).sum_horizontal().to_list())
-    point = charts.drawn(left, fig.update_xaxes(tickangle=0, title=None, categoryorder="category ascending"), "portal_actions")
-    if point:
-        gstin, bucket = point["customdata"][1], point["customdata"][2]
-        url_state.open_page(IMS_PAGE, {"business": gstin, "bucket": bucket})
+    return charts.fitted(fig.update_xaxes(tickangle=0, title=None,
+                                          categoryorder="category ascending"))
 
 
-def itc_chart(itc: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
-    """ITC (tax) by match status per business, in the status colours; a click opens the IMS
-    records of that business and status."""
+def itc_figure(gstins: list[str], subtitle: tuple[list[str], str]):
+    """ITC (tax) by match status per business, in the status colours, finished (shared)."""
+    itc = ui.cached(dash.itc_by_status, gstins)
     frame = itc.with_columns(
         labels.each(itc["match_status"], labels.status_words).alias("Status"),
         labels.each(itc["gstin"], charts.business_axis_label).alias("Business"),
@@ -82,7 +80,27 @@ def itc_chart(itc: pl.DataFrame, subtitle: tuple[list[str], str]) -> None:
                  labels={"itc": f"ITC ({unit})"}, **charts.STATUS_CHART)
     totals = frame.group_by("Business").agg(pl.col("itc").sum())["itc"].to_list()
     charts.indian_axis(charts.hover(fig, "ITC"), totals, decimals=2)
-    point = charts.drawn(right, fig.update_xaxes(tickangle=0, title=None, categoryorder="category ascending"), "itc_status")
+    return charts.fitted(fig.update_xaxes(tickangle=0, title=None,
+                                          categoryorder="category ascending"))
+
+
+def dashboard_figures(gstins: list[str], subtitle: tuple[list[str], str]) -> tuple:
+    """Both charts, built once per data version for every session (ui.built_once)."""
+    return (portal_figure(ui.cached(dash.action_counts, gstins), subtitle),
+            itc_figure(gstins, subtitle))
+
+
+def portal_chart(fig) -> None:
+    """Records by the portal's action per business; a click opens those records."""
+    point = charts.drawn(left, fig, "portal_actions")
+    if point:
+        gstin, bucket = point["customdata"][1], point["customdata"][2]
+        url_state.open_page(IMS_PAGE, {"business": gstin, "bucket": bucket})
+
+
+def itc_chart(fig) -> None:
+    """ITC by match status; a click opens the IMS records of that business and status."""
+    point = charts.drawn(right, fig, "itc_status")
     if point:
         gstin, status = point["customdata"][1], point["customdata"][2]
         url_state.open_page(IMS_PAGE, {"business": gstin, "status": status})
@@ -95,9 +113,10 @@ else:
     st.table(count_table(counts), hide_index=True)
     subtitle = ([ui.label_business(g) for g in counts["gstin"].to_list()],
                 f"records as last fetched {ui.when(ui.cached(dash.records_as_of, gstins))}")
+    portal_fig, itc_fig = ui.built_once(dashboard_figures, gstins, subtitle)
     left, right = st.columns(2)
-    portal_chart(counts, subtitle)
-    itc_chart(ui.cached(dash.itc_by_status, gstins), subtitle)
+    portal_chart(portal_fig)
+    itc_chart(itc_fig)
     st.caption(charts.CLICK_HINT)
 
 

@@ -113,68 +113,82 @@ def status_frame(frame: pl.DataFrame, value: str) -> pl.DataFrame:
         labels.each(frame[value], shown).alias("shown"))
 
 
-by_status = status_frame(summary, "records")
-by_value, unit = scaled(status_frame(summary, "tax_value"), "tax_value")
+def run_charts(run_id: int, gstins: list[str], rtin: str, whose: tuple) -> dict:
+    """The run's five charts, finished (built once per data version for every session:
+    ui.built_once; never changed after)."""
+    summary = ui.cached(rv.status_summary, run_id, gstins)
+    by_status = status_frame(summary, "records")
+    by_value, unit = scaled(status_frame(summary, "tax_value"), "tax_value")
+    pie = charts.hover(px.pie(by_status, names="Status", values="records", hole=0.45,
+                              title=charts.titled("Status by count", *whose), color="Status",
+                              custom_data=["shown", "match_status"], **charts.STATUS_CHART)
+                       .update_traces(sort=False), "records")
+    pie.update_traces(hovertemplate="%{label}<br>records: %{customdata[0]}<extra></extra>")
+    fig = px.bar(by_value, x="Status", y="tax_value", custom_data=["shown", "match_status"],
+                 title=charts.titled(f"Status by value (tax, {unit})", *whose),
+                 labels={"tax_value": f"tax ({unit})"}, color="Status", **charts.STATUS_CHART)
+    fig = charts.indian_axis(charts.hover(fig, "tax"), by_value["tax_value"].to_list(),
+                             decimals=2)
+    shown_statuses = set(by_value["Status"].to_list())   # no empty places for absent statuses
+    fig.update_xaxes(categoryorder="array",
+                     categoryarray=[s for s in labels.STATUS_ORDER if s in shown_statuses])
+    built = {"by_count": charts.fitted(pie),
+             "by_value": charts.fitted(fig.update_layout(showlegend=False))}
+    top = ui.cached(rv.top_suppliers_at_risk, run_id, gstins)
+    names = supplier_labels(rtin, top["supplier_gstin"].to_list())
+    top = top.with_columns(
+        pl.col("supplier_gstin").replace_strict(names, default=pl.col("supplier_gstin"))
+        .alias("Supplier"),
+        labels.each(top["value_at_risk"], rupees).alias("shown"))
+    top, unit = scaled(top, "value_at_risk")
+    fig = px.bar(top, x="value_at_risk", y="Supplier", orientation="h",
+                 custom_data=["shown", "supplier_gstin"],
+                 labels={"value_at_risk": f"tax at risk ({unit})"},
+                 title=charts.titled(f"Top suppliers by value at risk (tax, {unit}; not "
+                                     "matched)", *whose))
+    fig.update_traces(hovertemplate="%{y}<br>tax at risk: %{customdata[0]}<extra></extra>")
+    fig = charts.indian_axis(fig, top["value_at_risk"].to_list(), axis="x", decimals=2)
+    built["top_suppliers"] = charts.fitted(fig.update_yaxes(autorange="reversed", title=None))
+    reasons = ui.cached(rv.reasons_breakdown, run_id, gstins)
+    reasons = reasons.with_columns(labels.each(reasons["reason"], labels.reason_words),
+                                   labels.each(reasons["records"], count_words).alias("shown"))
+    built["reasons"] = None
+    if not reasons.is_empty():
+        fig = px.bar(reasons, x="reason", y="records", title=charts.titled("Reasons", *whose),
+                     custom_data=["shown"], labels={"reason": "reason"})
+        fig.update_traces(hovertemplate="%{x}<br>records: %{customdata[0]}<extra></extra>")
+        built["reasons"] = charts.fitted(charts.indian_axis(fig, reasons["records"].to_list()))
+    by_period = ui.cached(rv.trend_by_period, run_id, gstins)
+    trend = status_frame(by_period, "records")
+    trend = trend.with_columns(labels.each(trend["period"], labels.period_words))  # 'Sep 2025'
+    fig = px.bar(trend, x="period", y="records", color="Status",
+                 custom_data=["shown", "match_status"],
+                 title=charts.titled("Trend by period", *whose), **charts.STATUS_CHART)
+    totals = trend.group_by("period").agg(pl.col("records").sum())["records"].to_list()
+    fig = charts.indian_axis(charts.hover(fig, "records"), totals)
+    in_date_order = [labels.period_words(p) for p in sorted(
+        set(by_period["period"].drop_nulls().to_list()), key=lambda p: (p[2:], p[:2]))]
+    fig.update_xaxes(type="category", title="return period", categoryorder="array",
+                     categoryarray=in_date_order)
+    built["trend"] = charts.fitted(fig)
+    return built
+
+
+built = ui.built_once(run_charts, run_id, gstins, chosen_run["rtin"], whose)
 left, right = st.columns(2)
-pie = charts.hover(px.pie(by_status, names="Status", values="records", hole=0.45,
-                          title=charts.titled("Status by count", *whose), color="Status",
-                          custom_data=["shown", "match_status"], **charts.STATUS_CHART)
-                   .update_traces(sort=False), "records")
-pie.update_traces(hovertemplate="%{label}<br>records: %{customdata[0]}<extra></extra>")
-if point := charts.drawn(left, pie, "by_count"):
+if point := charts.drawn(left, built["by_count"], "by_count"):
     drill_to(status=point["customdata"][1])
-fig = px.bar(by_value, x="Status", y="tax_value", custom_data=["shown", "match_status"],
-             title=charts.titled(f"Status by value (tax, {unit})", *whose),
-             labels={"tax_value": f"tax ({unit})"}, color="Status", **charts.STATUS_CHART)
-fig = charts.indian_axis(charts.hover(fig, "tax"), by_value["tax_value"].to_list(), decimals=2)
-shown_statuses = set(by_value["Status"].to_list())    # no empty places for absent statuses
-fig.update_xaxes(categoryorder="array",
-                 categoryarray=[s for s in labels.STATUS_ORDER if s in shown_statuses])
-if point := charts.drawn(right, fig.update_layout(showlegend=False),
-                         "by_value"):
+if point := charts.drawn(right, built["by_value"], "by_value"):
     drill_to(status=point["customdata"][1])
 left, right = st.columns(2)
-top = ui.cached(rv.top_suppliers_at_risk, run_id, gstins)
-names = supplier_labels(chosen_run["rtin"], top["supplier_gstin"].to_list())
-top = top.with_columns(
-    pl.col("supplier_gstin").replace_strict(names, default=pl.col("supplier_gstin"))
-    .alias("Supplier"),
-    labels.each(top["value_at_risk"], rupees).alias("shown"))
-top, unit = scaled(top, "value_at_risk")
-fig = px.bar(top, x="value_at_risk", y="Supplier", orientation="h",
-             custom_data=["shown", "supplier_gstin"],
-             labels={"value_at_risk": f"tax at risk ({unit})"},
-             title=charts.titled(f"Top suppliers by value at risk (tax, {unit}; not matched)",
-                                 *whose))
-fig.update_traces(hovertemplate="%{y}<br>tax at risk: %{customdata[0]}<extra></extra>")
-fig = charts.indian_axis(fig, top["value_at_risk"].to_list(), axis="x", decimals=2)
-if point := charts.drawn(left, fig.update_yaxes(autorange="reversed", title=None),
-                         "top_suppliers"):
+if point := charts.drawn(left, built["top_suppliers"], "top_suppliers"):
     drill_to(supplier=point["customdata"][1])
-reasons = ui.cached(rv.reasons_breakdown, run_id, gstins)
-reasons = reasons.with_columns(labels.each(reasons["reason"], labels.reason_words),
-                               labels.each(reasons["records"], count_words).alias("shown"))
-if reasons.is_empty():
+if built["reasons"] is None:
     right.markdown("**Reasons**")
     right.caption("No record of this run has a reason for a mismatch.")
 else:
-    fig = px.bar(reasons, x="reason", y="records", title=charts.titled("Reasons", *whose),
-                 custom_data=["shown"], labels={"reason": "reason"})
-    fig.update_traces(hovertemplate="%{x}<br>records: %{customdata[0]}<extra></extra>")
-    right.plotly_chart(charts.fitted(charts.indian_axis(fig, reasons["records"].to_list())),
-                       key="reasons")
-trend = status_frame(ui.cached(rv.trend_by_period, run_id, gstins), "records")
-trend = trend.with_columns(labels.each(trend["period"], labels.period_words))  # 'Sep 2025'
-fig = px.bar(trend, x="period", y="records", color="Status", custom_data=["shown", "match_status"],
-             title=charts.titled("Trend by period", *whose), **charts.STATUS_CHART)
-totals = trend.group_by("period").agg(pl.col("records").sum())["records"].to_list()
-fig = charts.indian_axis(charts.hover(fig, "records"), totals)
-in_date_order = [labels.period_words(p) for p in sorted(
-    set(ui.cached(rv.trend_by_period, run_id, gstins)["period"].drop_nulls().to_list()),
-    key=lambda p: (p[2:], p[:2]))]
-fig.update_xaxes(type="category", title="return period", categoryorder="array",
-                 categoryarray=in_date_order)
-if point := charts.drawn(st, fig, "trend"):
+    right.plotly_chart(built["reasons"], key="reasons")
+if point := charts.drawn(st, built["trend"], "trend"):
     drill_to(status=point["customdata"][1])
 st.caption(charts.CLICK_HINT)
 

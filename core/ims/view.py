@@ -21,6 +21,7 @@ from core.reco import (
     PARTIAL,
     answer_change_sql,
     answer_columns_sql,
+    answers_shown,
     effective_answer,
     original_tax_sql,
     question_applies,
@@ -174,8 +175,7 @@ def answer_view(rows: pl.DataFrame) -> pl.DataFrame:
     question applies, the effective answer (Full / Partial / No; empty where it does not
     apply), the Partial amounts per head (rupees), whether remarks are allowed and the remark
     that would go (the user's, else the proposal's default)."""
-    shown = [shown_answer(row) for row in rows.iter_rows(named=True)]
-    return rows.hstack(pl.DataFrame(shown, schema=ANSWER_VIEW))
+    return answers_shown(rows)   # columnar (core/reco/answer_columns.py)
 
 
 def shown_answer(row: dict) -> dict:
