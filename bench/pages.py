@@ -1,11 +1,14 @@
 """Page-load benchmark: the IMS Invoices page over 1,000,000 IMS records.
 
-    .venv/bin/python -m bench.pages [--records 1000000] [--rebuild]
+    .venv/bin/python -m bench.pages [--records 1000000] [--rebuild] [--engine duckdb|postgres]
 
 Builds (once, cached in bench/out/) a store with N IMS records over 5 businesses, then times
 the page's core queries alone and the whole page through Streamlit's AppTest: first render
 (empty caches), a filter change, a page change and a bucket change. Targets: first render
 <= 2 s, filter change <= 1 s.
+
+`--engine postgres`: the same store copied (`core.store.copy`) into a PostgreSQL server the
+bench starts itself (Debian's package, tests/pg.py, default durability), the page on it.
 """
 from __future__ import annotations
 
@@ -20,7 +23,9 @@ from streamlit.testing.v1 import AppTest
 
 from app import ui
 from core.ims import view
-from core.store import connect, transaction
+from core.store import connect, let_go_of_idle_files, transaction
+from core.store.copy import copy_store
+from tests.pg import create_database, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -114,6 +119,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--engine", choices=("duckdb", "postgres"), default="duckdb")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"pages_{args.records}.duckdb"
@@ -124,8 +130,27 @@ def main() -> int:
         build_store(path, args.records)
         print(f"built {args.records:,} IMS records in {time.perf_counter() - t0:.1f} s -> {path}")
     os.environ["IMS_DB_PATH"] = str(path)
-    print(f"IMS Invoices page over {args.records:,} IMS records ({os.cpu_count()} cores, shared "
-          f"machine)")
+    if args.engine == "postgres":
+        server = start_server(durable=True)
+        try:
+            url = create_database(server, "pages")
+            t0 = time.perf_counter()
+            copy_store(url, str(path))
+            let_go_of_idle_files()
+            print(f"copied into PostgreSQL in {time.perf_counter() - t0:.1f} s")
+            os.environ["IMS_DB_URL"] = url
+            with connect(url) as con:
+                con.execute("VACUUM ANALYZE ims_records")
+            return measure(args)
+        finally:
+            let_go_of_idle_files()
+            stop_server(server)
+    return measure(args)
+
+
+def measure(args) -> int:
+    print(f"IMS Invoices page over {args.records:,} IMS records on {args.engine} "
+          f"({os.cpu_count()} cores, shared machine, load {os.getloadavg()[0]:.1f})")
     print("core queries:")
     bench_queries()
     print("whole page (AppTest, script run incl. queries and element building):")
