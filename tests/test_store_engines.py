@@ -237,3 +237,19 @@ def test_a_frame_read_back_is_the_same_on_both_engines(store_engine, pg_database
         assert other.equals(one, null_equal=True)
     assert pg[0].row(0) == KINDS_ROWS[0] and pg[0].row(1) == KINDS_ROWS[1]
     assert pg[1]["total"].dtype == pl.Decimal(38, 2)
+
+
+def test_the_page_indexes_are_made_on_postgres_only(db_file, store_engine):
+    with connect() as con:
+        if store_engine == "postgres":
+            names = {n for (n,) in con.execute("SELECT indexname FROM pg_indexes "
+                                               "WHERE schemaname = 'public'").fetchall()}
+        else:
+            names = {n for (n,) in con.execute("SELECT index_name FROM duckdb_indexes()"
+                                               ).fetchall()}
+        recorded = con.execute("SELECT count(*) FROM schema_version WHERE name = ?",
+                               ["750_postgres_page_indexes"]).fetchall()
+    page_indexes = {"ims_records_id", "ims_records_newest", "reco_results_page"}
+    assert recorded == [(1,)]           # the same schema version on both engines
+    assert (page_indexes <= names) == (store_engine == "postgres"), names
+    assert "gstr2b_documents_period" in names
