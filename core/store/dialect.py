@@ -6,6 +6,19 @@ spelling gets a small helper here.
 """
 from __future__ import annotations
 
+# Rows a bulk write onto a table people also write (ims_records) changes per transaction on
+# PostgreSQL: a changed row stays locked until its transaction commits, so a person's save of
+# it waits for one part at most (about 0.1-0.2 s of the worker's write), not for all of it.
+SHORT_WRITE_ROWS = 10_000
+
+
+def rows_per_transaction(con) -> int | None:
+    """How many rows a bulk write onto a table people also write should change per
+    transaction: on PostgreSQL SHORT_WRITE_ROWS; on the DuckDB file None (all in one: only one
+    process writes the file at a time, so nobody waits on a row, and a killed write leaves the
+    file exactly as before)."""
+    return SHORT_WRITE_ROWS if type(con).__name__ == "PgConnection" else None
+
 
 def replace_temp_table(con, name: str, query: str, params=None) -> None:
     """A temporary table `name` holding the rows of `query` (DuckDB's `CREATE OR REPLACE TEMP
