@@ -280,13 +280,16 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
         *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL)))
     replace_temp_table(con, "sync_new", "SELECT * FROM sync_rows")
     con.unregister("sync_rows")
+    # the ids' range too, so that a part reads only its records (an index range on PostgreSQL)
+    ids = [rows["portal_id"].min(), rows["portal_id"].max()]
     changed = con.execute("""
         INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
         SELECT ?, i.rtin, i.record_id, 'recommendation', i.recommended_action, s.recommended_action,
                s.match_status || CASE WHEN s.reasons <> '' THEN ': ' || s.reasons ELSE '' END
         FROM ims_records i JOIN sync_new s USING (record_id)
-        WHERE i.rtin = ? AND i.recommended_action IS DISTINCT FROM s.recommended_action""",
-        [actor, gstin]).fetchall()[0][0]
+        WHERE i.rtin = ? AND i.record_id BETWEEN ? AND ?
+          AND i.recommended_action IS DISTINCT FROM s.recommended_action""",
+        [actor, gstin, *ids]).fetchall()[0][0]
     con.execute(f"""
         UPDATE ims_records SET match_status = s.match_status, reasons = s.reasons,
             counterpart_doc_id = s.counterpart_doc_id, books_status = s.books_status,
@@ -294,8 +297,9 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
             recommended_action = s.recommended_action, rec_itc_red_req = s.rec_itc_red_req,
             {', '.join(f"rec_{c} = {rupees_sql(f's.rec_{c}')}" for c in DECL)},
             rec_supplier_remark = s.rec_supplier_remark, reco_run_id = ?, synced_at = ?
-        FROM sync_new s WHERE ims_records.record_id = s.record_id AND ims_records.rtin = ?""",
-        [run_id, utc_now(), gstin])
+        FROM sync_new s WHERE ims_records.record_id = s.record_id AND ims_records.rtin = ?
+          AND ims_records.record_id BETWEEN ? AND ?""",
+        [run_id, utc_now(), gstin, *ids])
     con.execute("DROP TABLE sync_new")
     return changed
 
