@@ -35,9 +35,9 @@ class RowByRow(PgConnection):
         return pl.DataFrame(rows, schema=schema, orient="row", strict=False)
 
 
-def timed(read) -> tuple[float, float, pl.DataFrame]:
+def timed(con) -> tuple[float, float, pl.DataFrame]:
     wall, cpu = time.perf_counter(), time.process_time()
-    frame = read()
+    frame = ims_frame(con, GSTINS[0])
     return time.perf_counter() - wall, time.process_time() - cpu, frame
 
 
@@ -54,7 +54,7 @@ def main() -> None:
             for way in ("copy", "rows"):
                 with connect() as con:
                     reader = con if way == "copy" else RowByRow(con.raw)
-                    wall, cpu, frame = timed(lambda: ims_frame(reader, GSTINS[0]))
+                    wall, cpu, frame = timed(reader)
                 best[way] = min(best[way], (wall, cpu))
                 frames[way] = frame
         assert frames["copy"].equals(frames["rows"], null_equal=True)

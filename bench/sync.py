@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 import tempfile
+import time
 from pathlib import Path
 
 import polars as pl
