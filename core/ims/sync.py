@@ -56,6 +56,7 @@ from core.reco import (
 from core.store import (
     connect,
     query_frame,
+    refresh_statistics,
     replace_temp_table,
     rows_per_transaction,
     transaction,
@@ -393,6 +394,7 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
                                  job_run_id) for k, results in runs}
     with watch.step("write"), connect() as con:    # incl. commits and close
         changed = _write_and_finish(con, gstin, to_write, run_ids, kind, actor)
+        refresh_statistics(con, "ims_records", to_write.height)
     statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
     return {"source": kind, "reco_run_id": run_ids[kind], "reco_run_ids": run_ids,
             "records": onto_ims.height, "changed": changed, "statuses": statuses,
