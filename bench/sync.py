@@ -1,6 +1,7 @@
 """Benchmark: apply_sync (reconcile + write back) for 1,000,000 IMS records in the store.
 
-    .venv/bin/python -m bench.sync [--records 1000000] [--seed 1] [--db bench/out/sync.duckdb]
+    .venv/bin/python -m bench.sync [--records 1000000] [--seed 1] [--db FILE]
+                                   [--engine duckdb|postgres|both]
 
 Builds a fresh DuckDB file with N IMS records and ~N purchase documents (the synthetic data
 of bench/reco.py, inserted set-based from Polars frames), then times `core.ims.sync.apply_sync`
@@ -8,17 +9,21 @@ twice: the first sync (every recommendation is new: N action_log rows) and a sec
 (steady state: nothing changed). Each includes reading the frames from the store, the
 reconciliation, storing reco_runs/reco_results and updating ims_records in one transaction;
 wall and CPU time, the load average and apply_sync's own per-step timings are printed.
-Target (issue 5): <= 20 s for 1,000,000 records.
+Target (issue 5): <= 20 s for 1,000,000 records. `--engine postgres` runs it on a PostgreSQL
+server the bench starts (bench/engines.py); `both` on the DuckDB file, then on PostgreSQL (team
+mode's target, issue 28: within 2x of the DuckDB figures).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 from pathlib import Path
 
 import polars as pl
 
+from bench.engines import ENGINES, engines_of, store_on
 from bench.reco import COMPANY, PeakRss, books_from, portal_frame
 from core.documents import fy_expr
 from core.ims import apply_sync
@@ -42,6 +47,8 @@ def fill_store(records: int, seed: int) -> tuple[int, int]:
     books = books.with_columns(doc_no_key=pl.col("doc_no").str.strip_chars().str.to_uppercase(),
                                fy=fy_expr("doc_date"))
     with connect() as con, transaction(con):
+        con.register("portal", portal)      # a table for the SQL below, on either engine
+        con.register("books", books)
         con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Bench', '27')",
                     [COMPANY])
         con.execute(f"""
@@ -58,6 +65,8 @@ def fill_store(records: int, seed: int) -> tuple[int, int]:
                 doc_date, fy, pos, rcm, {', '.join(MONEY)}, no_tax, line_no, line_count)
             SELECT pr_id, 1, rtin, stin, doc_type, doc_no, doc_no_key, doc_date, fy, pos, rcm,
                 {rupees(MONEY)}, no_tax, line_no, 1 FROM books""")
+        con.unregister("portal")
+        con.unregister("books")
     return portal.height, books.height
 
 
@@ -66,32 +75,50 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--db", default=str(ROOT / "bench" / "out" / "sync.duckdb"))
+    ap.add_argument("--db", help="the DuckDB file (default: a temporary one)")
+    ap.add_argument("--engine", choices=ENGINES, default="duckdb")
     args = ap.parse_args()
-    db = Path(args.db)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    for f in (db, Path(str(db) + ".wal")):
-        f.unlink(missing_ok=True)
-    os.environ["IMS_DB_PATH"] = str(db)
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="ims-bench-sync-") as tmp:
+        for engine in engines_of(args.engine):
+            with store_on(engine, Path(tmp)):
+                if args.db and engine == "duckdb":
+                    os.environ["IMS_DB_PATH"] = args.db
+                    for f in (Path(args.db), Path(args.db + ".wal")):
+                        f.unlink(missing_ok=True)
+                figures[engine] = run(args, engine)
+    if len(figures) == 2:
+        print("RESULT " + " ".join(f"{engine}_{step}_s={s:.1f}" for engine, steps in
+                                   figures.items() for step, s in steps.items())
+              + " postgres/duckdb " + ", ".join(
+                  f"{step} {figures['postgres'][step] / figures['duckdb'][step]:.2f}x"
+                  for step in figures["duckdb"]))
 
+
+def run(args, engine: str) -> dict:
+    """Fill the store, sync twice -> seconds of each sync (first, second)."""
     t0 = time.perf_counter()
     n_ims, n_books = fill_store(args.records, args.seed)
-    print(f"store filled: {n_ims:,} IMS records, {n_books:,} purchase documents "
+    print(f"[{engine}] store filled: {n_ims:,} IMS records, {n_books:,} purchase documents "
           f"in {time.perf_counter() - t0:.1f} s")
-    for label in ("first sync (all recommendations new)", "second sync (steady state)"):
+    seconds_of = {}
+    for step, label in (("first", "first sync (all recommendations new)"),
+                        ("second", "second sync (steady state)")):
         load = os.getloadavg()[0]
         with PeakRss() as rss:
             t, cpu = time.perf_counter(), time.process_time()
             counts = apply_sync(COMPANY, actor="bench")
             seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
-        print(f"{label}: {seconds:.1f} s wall, {cpu:.1f} s CPU (load average {load:.1f} before, "
-              f"{os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores), "
+        seconds_of[step] = seconds
+        print(f"[{engine}] {label}: {seconds:.1f} s wall, {cpu:.1f} s CPU (load average "
+              f"{load:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores), "
               f"{counts['changed']:,} recommendations changed, peak RSS {rss.peak / 2**30:.2f} GB, "
               f"statuses {counts['statuses']}")
         print("  steps (wall / CPU s): " + ", ".join(
             f"{step} {t['wall']:.2f} / {t['cpu']:.2f}" for step, t in counts["timings"].items()))
-    print(f"target: <= 20 s for 1,000,000 records -> last: {'OK' if seconds <= 20 else 'OVER'} "
-          f"({seconds:.1f} s for {n_ims:,})")
+    print(f"[{engine}] target: <= 20 s for 1,000,000 records -> last: "
+          f"{'OK' if seconds <= 20 else 'OVER'} ({seconds:.1f} s for {n_ims:,})")
+    return seconds_of
 
 
 if __name__ == "__main__":

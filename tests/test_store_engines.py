@@ -196,3 +196,60 @@ def test_a_registered_frame_is_a_table_for_the_sql_that_follows(db_file, store_e
         with connect() as con:
             assert con.execute("SELECT count(*) FROM pg_class WHERE relpersistence = 't'"
                                ).fetchall() == [(0,)]
+
+
+KINDS_DDL = """CREATE TABLE kinds (id INTEGER PRIMARY KEY, day DATE, paise BIGINT,
+    amount DECIMAL(18,2), ok BOOLEAN, note VARCHAR, seen TIMESTAMP, ratio DOUBLE)"""
+KINDS_ROWS = [
+    (1, dt.date(2025, 3, 31), 12_345_678_90, decimal.Decimal("1234567.89"), True,
+     'comma, "quote"\nnew line, ₹ नमस्ते', dt.datetime(2025, 11, 12, 6, 0, 1, 250), 0.1),
+    (2, None, None, None, None, None, None, None),
+    (3, dt.date(2024, 1, 1), -5, decimal.Decimal("-0.05"), False, "",
+     dt.datetime(2024, 1, 1), -2.5),
+    *[(n, dt.date(2025, 1, 1) + dt.timedelta(days=n % 300), n * 100, decimal.Decimal(n) / 4,
+       n % 2 == 0, f"row {n}, 50%", dt.datetime(2025, 1, 1, 0, 0, n % 60), n / 7)
+      for n in range(4, 1500)],
+]
+
+
+def _kinds_read_back(location) -> list[pl.DataFrame]:
+    with connect(location) as con, transaction(con):
+        con.execute(KINDS_DDL)
+        con.executemany("INSERT INTO kinds VALUES (?, ?, ?, ?, ?, ?, ?, ?)", KINDS_ROWS)
+    with connect(location, read_only=True) as con:
+        frames = [query_frame(con, "SELECT * FROM kinds ORDER BY id"),
+                  query_frame(con, "SELECT note, sum(amount) AS total, count(*) AS n "
+                                   "FROM kinds WHERE note LIKE ? OR id < ? "
+                                   "GROUP BY note ORDER BY note NULLS FIRST", ["%50%%", 4]),
+                  query_frame(con, "SELECT * FROM kinds WHERE id > 10000")]
+        con.execute("DROP TABLE kinds")
+    return frames
+
+
+def test_a_frame_read_back_is_the_same_on_both_engines(store_engine, pg_database, tmp_path):
+    if store_engine == "postgres":
+        pytest.skip("compares the two engines; runs once")
+    duck = _kinds_read_back(str(tmp_path / "kinds.duckdb"))
+    pg = _kinds_read_back(pg_database)
+    assert duck[0].height == len(KINDS_ROWS) and duck[1].height == 1499
+    for one, other in zip(duck, pg):
+        assert other.schema == one.schema
+        assert other.equals(one, null_equal=True)
+    assert pg[0].row(0) == KINDS_ROWS[0] and pg[0].row(1) == KINDS_ROWS[1]
+    assert pg[1]["total"].dtype == pl.Decimal(38, 2)
+
+
+def test_the_page_indexes_are_made_on_postgres_only(db_file, store_engine):
+    with connect() as con:
+        if store_engine == "postgres":
+            names = {n for (n,) in con.execute("SELECT indexname FROM pg_indexes "
+                                               "WHERE schemaname = 'public'").fetchall()}
+        else:
+            names = {n for (n,) in con.execute("SELECT index_name FROM duckdb_indexes()"
+                                               ).fetchall()}
+        recorded = con.execute("SELECT count(*) FROM schema_version WHERE name = ?",
+                               ["750_postgres_page_indexes"]).fetchall()
+    page_indexes = {"ims_records_id", "ims_records_newest", "reco_results_page"}
+    assert recorded == [(1,)]           # the same schema version on both engines
+    assert (page_indexes <= names) == (store_engine == "postgres"), names
+    assert "gstr2b_documents_period" in names

@@ -180,3 +180,17 @@ def test_a_sync_that_fails_writes_nothing(db_file):
     with connect() as con:
         assert con.execute("SELECT count(*) FROM reco_runs").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM action_log WHERE kind = 'recommendation'").fetchone()[0] == 0
+
+
+@BOTH_ENGINES
+def test_a_sync_written_in_parts_writes_every_record_once(db_file, monkeypatch):
+    monkeypatch.setattr("core.store.dialect.SHORT_WRITE_ROWS", 3)   # PostgreSQL: 4 parts of 10
+    load_samples()
+    counts = apply_sync(G)
+    assert counts["changed"] == 10
+    assert [(r[0], r[1], r[2]) for r in ims_rows()] == EXPECTED_IMS
+    assert len(recommendation_log()) == 10
+    with connect() as con:
+        assert con.execute("SELECT count(*) FROM reco_runs WHERE finished_at IS NULL"
+                           ).fetchall() == [(0,)]
+    assert apply_sync(G)["changed"] == 0

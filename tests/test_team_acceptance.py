@@ -2,7 +2,9 @@
 with the three businesses of the sandbox, doing the real fetch and sync over HTTP. Two workers
 start on one machine (no lock file in team mode); one is killed with SIGKILL in the middle of
 a fetch; the other runs every other job; a third start takes the killed job over. Each
-business ends fetched and synced, and no (job, business, slot) has run twice."""
+business ends fetched and synced, and no (job, business, slot) has run twice. A worker killed
+in the middle of a sync's write (its transaction open, its rows locked) leaves the sync to the
+next worker, and no action a user saved around it is lost."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +14,11 @@ import subprocess
 import sys
 import time
 
+import psycopg
+import pytest
+
 from core.clock import to_store
+from core.ims import save_user_actions
 from core.store import connect
 from sandbox.demo import DEMO_GSTINS
 from tests.fixtures import ROOT, add_business
@@ -80,3 +86,66 @@ def test_two_workers_share_three_businesses_and_a_killed_ones_job_is_taken_over(
             "GROUP BY rtin").fetchall())
     assert sorted(per_business) == sorted(DEMO_GSTINS)
     assert set(per_business.values()) == {0}, per_business   # every record synced
+
+
+def waiting_on_a_lock(url: str, statement: str) -> bool:
+    """Does some session of the server wait for a lock in a statement holding `statement`?"""
+    statement = f"%{statement}%"
+    with psycopg.connect(url, autocommit=True) as con:
+        return con.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND query ILIKE %s AND pid <> pg_backend_pid()", [statement]
+                           ).fetchone()[0] > 0
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_sync_leaves_the_sync_to_another_and_no_action_is_lost(
+        pg_database, sandbox, monkeypatch):
+    monkeypatch.setenv("IMS_DB_URL", pg_database)
+    gstin = DEMO_GSTINS[0]
+    add_business(gstin, fetch_time="00:00",
+                 created_at=to_store(dt.datetime.now(dt.UTC) - dt.timedelta(days=2)))
+    gate = psycopg.connect(pg_database)         # the sync's first write waits here
+    gate.execute("LOCK TABLE reco_runs IN EXCLUSIVE MODE")
+    rows = psycopg.connect(pg_database)
+    first = worker_once()
+    try:
+        wait_for(lambda: waiting_on_a_lock(pg_database, "INSERT INTO reco_runs"), 120,
+                 "the first worker's sync to start writing")
+        ids = [r for (r,) in rows.execute("SELECT record_id FROM ims_records WHERE rtin = %s "
+                                          "ORDER BY record_id", [gstin]).fetchall()]
+        saved = {ids[0]: "A", ids[1]: "R"}     # before the kill, while the sync runs
+        save_user_actions([gstin], {r: {"action": a} for r, a in saved.items()}, "asha")
+        rows.execute("SELECT 1 FROM ims_records WHERE record_id = %s FOR UPDATE", [ids[-1]])
+        gate.commit()                           # the sync goes on to its last write ...
+        wait_for(lambda: waiting_on_a_lock(pg_database, "UPDATE ims_records"), 60,
+                 "the sync's write onto the records")
+        first.send_signal(signal.SIGKILL)       # ... and dies in it, its transaction open
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+        gate.close()
+    rows.rollback()
+    rows.close()
+    saved[ids[2]] = "P"                         # after the kill, before the takeover
+    save_user_actions([gstin], {ids[2]: {"action": "P"}}, "asha")
+    with connect() as con:      # a minute on: the killed run is past the grace of a start
+        con.execute("UPDATE job_runs SET started_at = started_at - INTERVAL '5 minutes' "
+                    "WHERE finished_at IS NULL")
+    second = worker_once()
+    out, err = second.communicate(timeout=240)
+    assert second.returncode == 0, out + err
+    assert [(job, ok) for job, g, _, ok, _, _ in runs() if g == gstin] == [
+        ("fetch", True), ("sync", False), ("sync", True)]       # killed, then taken over
+    with connect() as con:
+        unsynced, = con.execute("SELECT count(*) FROM ims_records WHERE rtin = ? "
+                                "AND recommended_action IS NULL", [gstin]).fetchone()
+        actions = dict(con.execute("SELECT record_id, user_action FROM ims_records "
+                                   "WHERE user_action IS NOT NULL").fetchall())
+        logged = con.execute("SELECT count(*) FROM action_log WHERE actor = 'asha'"
+                             ).fetchone()[0]
+        unfinished = con.execute("SELECT count(*) FROM reco_runs WHERE finished_at IS NULL"
+                                 ).fetchone()[0]
+    assert unsynced == 0
+    assert actions == saved and logged == len(saved)            # 0 actions lost
+    assert unfinished == 0          # the killed sync's half-written runs were cleared

@@ -46,7 +46,7 @@ from core.portal import (
     track_filings_in_fetch,
 )
 from core.portal import payload as portal
-from core.store import DatabaseBusy, connect, transaction
+from core.store import DatabaseBusy, connect, refresh_statistics, transaction
 
 log = logging.getLogger(__name__)
 
@@ -189,10 +189,14 @@ def ingest_ims(client: GstnClient, gstin: str, actor: str) -> dict:
         frame = skip_filed_occurrences(con, gstin, frame)
         held = held_ims(con, gstin)
     plan = plan_snapshot(gstin, frame, held)                  # Polars: no connection held
-    with connect() as con, transaction(con):
-        if not plan_is_current(con, gstin, plan):             # another fetch came between
-            plan = plan_snapshot(gstin, frame, held_ims(con, gstin))
-        return write_ims(con, gstin, plan, utc_now(), actor)
+    with connect() as con:
+        with transaction(con):
+            if not plan_is_current(con, gstin, plan):         # another fetch came between
+                plan = plan_snapshot(gstin, frame, held_ims(con, gstin))
+            counts = write_ims(con, gstin, plan, utc_now(), actor)
+        refresh_statistics(con, "ims_records",
+                           counts["new"] + counts["changed"] + counts["removed"])
+    return counts
 
 
 def ingest_gstr2a(client: GstnClient, gstin: str, periods: list[str]) -> dict:
@@ -203,8 +207,11 @@ def ingest_gstr2a(client: GstnClient, gstin: str, periods: list[str]) -> dict:
     with connect(read_only=True) as con:
         held = held_gstr2a(con, gstin, periods)
     plan = plan_gstr2a(frame, held)                           # Polars: no connection held
-    with connect() as con, transaction(con):   # only the fetch writes 2A: the plan holds
-        return write_gstr2a(con, gstin, periods, frame, plan, utc_now())
+    with connect() as con:
+        with transaction(con):   # only the fetch writes 2A: the plan holds
+            counts = write_gstr2a(con, gstin, periods, frame, plan, utc_now())
+        refresh_statistics(con, "gstr2a_docs", counts["written"])
+    return counts
 
 
 def ingest_business(client: GstnClient, gstin: str, actor: str) -> dict:

@@ -3,20 +3,24 @@
 `run_reconciliation` reconciles one business's portal side (IMS records, GSTR-2A
 documents, or the stored GSTR-2B's documents: kind `2b_vs_pr`, core/reco/vs_2b.py) with its current purchase register and keeps the run and its rows in
 `reco_runs` / `reco_results` (the Reconciliation page reads them). `apply_sync` runs both
-reconciliations (IMS vs PR, and GSTR-2A vs PR where 2A documents exist), keeps both runs and,
-in the SAME transaction, writes the chosen source's status, reasons and recommendation (keeping
-the previous one), the IMS vs PR counterpart and its status, and the sync time onto
-`ims_records`,
-with an `action_log` row for every recommendation that changed. The user's own action is
-never touched.
+reconciliations (IMS vs PR, and GSTR-2A vs PR where 2A documents exist), keeps both runs and
+writes the chosen source's status, reasons and recommendation (keeping the previous one), the
+IMS vs PR counterpart and its status, and the sync time onto `ims_records`, with an
+`action_log` row for every recommendation that changed, in the same transaction as the
+record's write. The user's own action is never touched.
 
 Frames are built with SQL (DECIMAL rupees -> integer paise); Polars works with no database
 connection open. The writes hold the store only briefly (docs/store.md): each run's rows go
 into `reco_results` in chunks, each its own short transaction, under a run row whose
-`finished_at` is still empty; one short final transaction then writes onto `ims_records` only
-the records whose recommendation (or what goes with it) changed and marks the runs finished.
-A sync killed half-way leaves only unfinished runs (readers of finished runs ignore them),
-which the next sync of the business deletes (`clear_abandoned_runs`).
+`finished_at` is still empty; then a short transaction writes onto `ims_records` only the
+records whose recommendation (or what goes with it) changed, and marks the runs finished. On
+PostgreSQL (team mode) the records are written in parts (`core.store.rows_per_transaction`,
+10,000 records each, the runs marked finished after the last), so that a person's save of one
+of them waits for one part at most, not for the whole write. A sync killed half-way leaves
+unfinished runs (readers of finished runs ignore them), which the next sync of the business
+deletes (`clear_abandoned_runs`); on the DuckDB file the records exactly as before, on
+PostgreSQL each record either as before or with its new recommendation and its log row (the
+next sync writes the rest).
 """
 from __future__ import annotations
 
@@ -51,7 +55,14 @@ from core.reco import (
     reconcile,
     reconcile_2b,
 )
-from core.store import connect, query_frame, replace_temp_table, transaction
+from core.store import (
+    connect,
+    query_frame,
+    refresh_statistics,
+    replace_temp_table,
+    rows_per_transaction,
+    transaction,
+)
 
 KINDS = ("ims_vs_pr", "2a_vs_pr", "2b_vs_pr")
 AMOUNTS = ("txval", "igst", "cgst", "sgst", "cess")
@@ -283,13 +294,16 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
         *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL)))
     replace_temp_table(con, "sync_new", "SELECT * FROM sync_rows")
     con.unregister("sync_rows")
+    # the ids' range too, so that a part reads only its records (an index range on PostgreSQL)
+    ids = [rows["portal_id"].min(), rows["portal_id"].max()]
     changed = con.execute("""
         INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
         SELECT ?, i.rtin, i.record_id, 'recommendation', i.recommended_action, s.recommended_action,
                s.match_status || CASE WHEN s.reasons <> '' THEN ': ' || s.reasons ELSE '' END
         FROM ims_records i JOIN sync_new s USING (record_id)
-        WHERE i.rtin = ? AND i.recommended_action IS DISTINCT FROM s.recommended_action""",
-        [actor, gstin]).fetchall()[0][0]
+        WHERE i.rtin = ? AND i.record_id BETWEEN ? AND ?
+          AND i.recommended_action IS DISTINCT FROM s.recommended_action""",
+        [actor, gstin, *ids]).fetchall()[0][0]
     con.execute(f"""
         UPDATE ims_records SET match_status = s.match_status, reasons = s.reasons,
             counterpart_doc_id = s.counterpart_doc_id, books_status = s.books_status,
@@ -297,9 +311,30 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
             recommended_action = s.recommended_action, rec_itc_red_req = s.rec_itc_red_req,
             {', '.join(f"rec_{c} = {rupees_sql(f's.rec_{c}')}" for c in DECL)},
             rec_supplier_remark = s.rec_supplier_remark, reco_run_id = ?, synced_at = ?
-        FROM sync_new s WHERE ims_records.record_id = s.record_id AND ims_records.rtin = ?""",
-        [run_id, utc_now(), gstin])
+        FROM sync_new s WHERE ims_records.record_id = s.record_id AND ims_records.rtin = ?
+          AND ims_records.record_id BETWEEN ? AND ?""",
+        [run_id, utc_now(), gstin, *ids])
     con.execute("DROP TABLE sync_new")
+    return changed
+
+
+def _write_and_finish(con, gstin: str, to_write: pl.DataFrame, run_ids: dict, kind: str,
+                      actor: str) -> int:
+    """The changed records written and the runs marked finished: in one transaction, or on
+    PostgreSQL in parts of `rows_per_transaction` records (short row locks), the runs marked
+    finished after the last. -> how many recommendations changed."""
+    rows = rows_per_transaction(con)
+    if rows is None:
+        with transaction(con):
+            changed = _write_recommendations(con, gstin, to_write, run_ids[kind], actor)
+            _finish_runs(con, run_ids.values())
+        return changed
+    changed = 0
+    for part in to_write.sort("portal_id").iter_slices(rows):
+        with transaction(con):
+            changed += _write_recommendations(con, gstin, part, run_ids[kind], actor)
+    with transaction(con):
+        _finish_runs(con, run_ids.values())
     return changed
 
 
@@ -332,8 +367,9 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
     """Run BOTH reconciliations of the business (IMS vs PR always, GSTR-2A vs PR when the store
     holds 2A documents or 2A is the source) and keep both runs; the business's chosen source
     decides the status and recommendation written onto its IMS records, while the books
-    counterpart and its status (`books_status`) always come from IMS vs PR. All writes in one
-    transaction. Nothing happens when the source is 'off'."""
+    counterpart and its status (`books_status`) always come from IMS vs PR. The records are
+    written in one transaction (on PostgreSQL in parts, `rows_per_transaction`). Nothing
+    happens when the source is 'off'."""
     t0, started = time.perf_counter(), utc_now()
     kind = sync_source(gstin)
     if kind == "off":
@@ -371,9 +407,9 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
         clear_abandoned_runs(gstin)
         run_ids = {k: _store_run(gstin, k, periods, settings, results, started, actor,
                                  job_run_id) for k, results in runs}
-    with watch.step("write"), connect() as con, transaction(con):  # incl. commit and close
-        changed = _write_recommendations(con, gstin, to_write, run_ids[kind], actor)
-        _finish_runs(con, run_ids.values())
+    with watch.step("write"), connect() as con:    # incl. commits and close
+        changed = _write_and_finish(con, gstin, to_write, run_ids, kind, actor)
+        refresh_statistics(con, "ims_records", to_write.height)
     statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
     return {"source": kind, "reco_run_id": run_ids[kind], "reco_run_ids": run_ids,
             "records": onto_ims.height, "changed": changed, "statuses": statuses,

@@ -11,7 +11,7 @@ import datetime as dt
 import polars as pl
 
 from core.clock import utc_now
-from core.jobs import process_alive
+from core.jobs import run_alive
 from core.reco import HEADS
 from core.store import connect, query_frame, transaction
 
@@ -25,16 +25,18 @@ WRITTEN = ("match_status", "reasons", "counterpart_doc_id", "books_status", "rec
 
 def clear_abandoned_runs(gstin: str) -> int:
     """Delete the unfinished runs of `gstin` (and their rows) left by a sync or reconciliation
-    that will never finish them: its job ended or its process is gone, or (no job) it started
-    more than a day ago. -> how many."""
+    that will never finish them: its job ended or is no longer running (its process gone; in
+    team mode its claim let go, whatever machine it ran on), or (no job) it started more than
+    a day ago. -> how many."""
     with connect(read_only=True) as con:
         open_runs = con.execute(
-            "SELECT r.run_id, r.job_run_id, j.finished_at IS NOT NULL, j.pid, "
+            "SELECT r.run_id, r.job_run_id, j.finished_at IS NOT NULL, j.pid, j.started_at, "
             "r.started_at < ? FROM reco_runs r LEFT JOIN job_runs j ON j.run_id = r.job_run_id "
             "WHERE r.rtin = ? AND r.finished_at IS NULL",
             [utc_now() - dt.timedelta(days=1), gstin]).fetchall()
-    dead = [run_id for run_id, job, job_done, pid, old in open_runs
-            if (job is None and old) or (job is not None and (job_done or not process_alive(pid)))]
+    dead = [run_id for run_id, job, job_done, pid, job_started, old in open_runs
+            if (job is None and old)
+            or (job is not None and (job_done or not run_alive(job, pid, job_started)))]
     if dead:
         with connect() as con, transaction(con):
             con.execute("DELETE FROM reco_results WHERE list_contains(?, run_id)", [dead])

@@ -195,14 +195,17 @@ def page_count(total: int, page_size: int) -> int:
 
 def filter_options(gstins: list[str]) -> dict[str, list[str]]:
     """Values present in the store for the section, period and match-status filters (one scan)."""
-    with connect(read_only=True) as con:
-        sections, periods, statuses = con.execute(f"""
-            SELECT list_sort(list(DISTINCT section)), list(DISTINCT rtnprd),
-                   list_sort(list(DISTINCT coalesce(match_status, '{NOT_SYNCED}')))
-            FROM ims_records WHERE removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)""",
-            [list(gstins)]).fetchall()[0]
-    periods = sorted(periods or [], key=lambda p: (p[2:], p[:2]), reverse=True)
-    return {"sections": sections or [], "periods": periods, "match_statuses": statuses or []}
+    with connect(read_only=True) as con:    # the few combinations present, grouped in one pass
+        present = con.execute(f"""
+            SELECT section, rtnprd, coalesce(match_status, '{NOT_SYNCED}') AS status
+            FROM ims_records WHERE removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)
+            GROUP BY section, rtnprd, coalesce(match_status, '{NOT_SYNCED}')""",
+            [list(gstins)]).fetchall()
+    sections = sorted({s for s, _, _ in present if s is not None})
+    periods = sorted({p for _, p, _ in present if p is not None},
+                     key=lambda p: (p[2:], p[:2]), reverse=True)
+    statuses = sorted({m for _, _, m in present})
+    return {"sections": sections, "periods": periods, "match_statuses": statuses}
 
 
 def export_frame(gstins: list[str], f: ImsFilter, bucket: str | None,

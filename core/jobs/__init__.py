@@ -12,6 +12,7 @@ from core.jobs.runs import (
     close_abandoned_runs,
     process_alive,
     record_run,
+    run_alive,
     run_job,
 )
 from core.jobs.slots import (
@@ -26,4 +27,4 @@ from core.jobs.slots import (
     parse_fetch_time,
 )
 
-__all__ = ["FETCH", "FETCH_JOBS", "GSTR2B", "GSTR2B_REGENERATE", "POLL", "SCHEDULED", "SYNC", "SYNC_WINDOW", "DueJob", "JobResult", "SlotState", "StopRequested", "close_abandoned_runs", "due_jobs", "latest_slot", "next_fetch_time", "parse_fetch_time", "process_alive", "record_run", "run_job"]
+__all__ = ["FETCH", "FETCH_JOBS", "GSTR2B", "GSTR2B_REGENERATE", "POLL", "SCHEDULED", "SYNC", "SYNC_WINDOW", "DueJob", "JobResult", "SlotState", "StopRequested", "close_abandoned_runs", "due_jobs", "latest_slot", "next_fetch_time", "parse_fetch_time", "process_alive", "record_run", "run_alive", "run_job"]

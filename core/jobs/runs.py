@@ -194,6 +194,13 @@ def close_abandoned_runs(now: dt.datetime | None = None) -> int:
     return len(gone)
 
 
+def run_alive(run_id: int, pid: int | None, started: dt.datetime | None,
+              now: dt.datetime | None = None) -> bool:
+    """Is the job run still running somewhere? On the DuckDB file: its process (one machine);
+    in team mode: its claim (the worker may run on another machine)."""
+    return _still_running(run_id, pid, started, to_store(now) or utc_now())
+
+
 def _run_claim(run_id: int) -> str:
     return f"run|{run_id}"
 

@@ -474,7 +474,18 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "",
         with _migrate_lock, postgres.migration_lock(con):
             return _apply_migrations(con, path, key, postgres.ddl, versions)
     with _migrate_lock:
-        return _apply_migrations(con, path, key, str, versions)
+        return _apply_migrations(con, path, key, duckdb_ddl, versions)
+
+
+# The first line of a migration only PostgreSQL needs (indexes for the page queries, which
+# DuckDB's column store answers without): on the DuckDB file its version is recorded, its SQL
+# not run, so both engines stay at the same schema version.
+POSTGRES_ONLY = "-- postgres only"
+
+
+def duckdb_ddl(sql: str) -> str:
+    """A migration's DDL for the DuckDB file: as written, or nothing for a PostgreSQL-only one."""
+    return "" if sql.lstrip().startswith(POSTGRES_ONLY) else sql
 
 
 def _apply_migrations(con, path: str, key: str, for_engine,
@@ -491,7 +502,9 @@ def _apply_migrations(con, path: str, key: str, for_engine,
         if number in done or (versions is not None and number not in versions):
             continue
         with transaction(con):
-            con.execute(for_engine(f.read_text()))
+            sql = for_engine(f.read_text())
+            if sql.strip():
+                con.execute(sql)
             con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)",
                         [number, f.stem])
         applied.append(number)

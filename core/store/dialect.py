@@ -6,6 +6,33 @@ spelling gets a small helper here.
 """
 from __future__ import annotations
 
+# Rows a bulk write onto a table people also write (ims_records) changes per transaction on
+# PostgreSQL: a changed row stays locked until its transaction commits, so a person's save of
+# it waits for one part at most (about 0.1-0.2 s of the worker's write), not for all of it.
+SHORT_WRITE_ROWS = 10_000
+
+
+# Rows written at once after which PostgreSQL's planner statistics of the table are refreshed.
+STATISTICS_AFTER_ROWS = 1_000
+
+
+def refresh_statistics(con, table: str, rows_written: int) -> None:
+    """After a bulk write of `rows_written` rows into `table`: on PostgreSQL, ANALYZE it when
+    they are many, so the next queries are planned for the rows the table holds now (the
+    server's autovacuum would do it only a minute or so later; planned for the table before a
+    first fetch of 200,000 records, the next fetch's filed-return query joined row by row, 30 s
+    instead of 1). DuckDB keeps its statistics as it writes: nothing to do."""
+    if rows_written >= STATISTICS_AFTER_ROWS and type(con).__name__ == "PgConnection":
+        con.execute(f"ANALYZE {table}")
+
+
+def rows_per_transaction(con) -> int | None:
+    """How many rows a bulk write onto a table people also write should change per
+    transaction: on PostgreSQL SHORT_WRITE_ROWS; on the DuckDB file None (all in one: only one
+    process writes the file at a time, so nobody waits on a row, and a killed write leaves the
+    file exactly as before)."""
+    return SHORT_WRITE_ROWS if type(con).__name__ == "PgConnection" else None
+
 
 def replace_temp_table(con, name: str, query: str, params=None) -> None:
     """A temporary table `name` holding the rows of `query` (DuckDB's `CREATE OR REPLACE TEMP

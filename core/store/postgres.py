@@ -60,6 +60,9 @@ FRAME_TYPES = {16: pl.Boolean, 20: pl.Int64, 21: pl.Int16, 23: pl.Int32, 700: pl
                1184: pl.Datetime("us", "UTC"), 25: pl.String, 1043: pl.String,
                1005: pl.List(pl.Int16), 1007: pl.List(pl.Int32), 1016: pl.List(pl.Int64),
                1009: pl.List(pl.String), 1015: pl.List(pl.String), 1000: pl.List(pl.Boolean)}
+# The types `PgConnection.frame` reads by COPY (CSV): bool, int8/2/4, float4/8, numeric, date,
+# timestamp, timestamptz, text, varchar; anything else (arrays, json, interval) row by row.
+COPY_TYPES = {16, 20, 21, 23, 700, 701, 1700, 1082, 1114, 1184, 25, 1043}
 # One number for the advisory lock that lets one process at a time migrate a database.
 MIGRATE_LOCK = 28_0001
 
@@ -170,17 +173,42 @@ class PgConnection:
 
     def frame(self, sql: str, params=None) -> pl.DataFrame:
         """The rows of a SELECT as a Polars frame typed from the result's columns (a repeated
-        column name gets `_1`, `_2`, as DuckDB's frames do)."""
+        column name gets `_1`, `_2`, as DuckDB's frames do).
+
+        Read by the server's COPY (CSV, parsed by Polars column by column) when every column
+        has a type COPY_TYPES knows; else (arrays, or a statement COPY cannot wrap) row by
+        row."""
+        query = sql.strip().rstrip(";")
+        if _copyable(query):
+            self.execute(f"SELECT * FROM ({query}) AS copied LIMIT 0", params)
+            columns = self._cursor.description
+            if all(c.type_code in COPY_TYPES for c in columns):
+                return self._copied_frame(query, params, columns)
         self.execute(sql, params)
         rows = self._cursor.fetchall()
-        schema: dict[str, pl.DataType] = {}
-        for column in self._cursor.description:
-            name, n = column.name, 0
-            while name in schema:
-                n += 1
-                name = f"{column.name}_{n}"
-            schema[name] = _frame_type(column)
+        named = _named(self._cursor.description)
+        schema = {name: _frame_type(c) for name, c in named}
+        for i, (name, column) in enumerate(named):
+            if column.type_code == 1700 and column.scale is None:
+                schema[name] = pl.Decimal(38, max((-r[i].as_tuple().exponent for r in rows
+                                                   if r[i] is not None and r[i].is_finite()),
+                                                  default=0))
         return pl.DataFrame(rows, schema=schema, orient="row", strict=False)
+
+    def _copied_frame(self, query: str, params, columns) -> pl.DataFrame:
+        named = _named(columns)
+        if params is None:
+            statement = f"COPY ({query}) TO STDOUT (FORMAT csv)"
+        else:
+            statement = f"COPY ({placeholders(query)}) TO STDOUT (FORMAT csv)"
+        data = bytearray()
+        with self._cursor.copy(statement, params) as rows:
+            for block in rows:
+                data += block
+        if not data:
+            return pl.DataFrame(schema={name: _frame_type(c) for name, c in named})
+        text = pl.read_csv(bytes(data), has_header=False, schema={n: pl.String for n, _ in named})
+        return _exact_numeric(text.select(_typed(name, c) for name, c in named), named)
 
     def close(self) -> None:
         self._cursor.close()
@@ -198,6 +226,61 @@ class PgRelation:
 
     def fetchall(self) -> list[tuple]:
         return self.con.execute(self.query, self.params).fetchall()
+
+
+def _copyable(query: str) -> bool:
+    """A statement COPY (...) TO STDOUT can wrap: one SELECT (or WITH ... SELECT) that locks
+    nothing."""
+    head = query.lstrip("( \n\t").split(None, 1)[0].upper() if query.strip() else ""
+    upper = query.upper()
+    return head in ("SELECT", "WITH") and " FOR UPDATE" not in upper and \
+        " FOR SHARE" not in upper and ";" not in query
+
+
+def _named(columns) -> list[tuple[str, object]]:
+    """The result's columns with unique names (a repeated name gets `_1`, `_2`)."""
+    named: list[tuple[str, object]] = []
+    taken: set[str] = set()
+    for column in columns:
+        name, n = column.name, 0
+        while name in taken:
+            n += 1
+            name = f"{column.name}_{n}"
+        taken.add(name)
+        named.append((name, column))
+    return named
+
+
+def _typed(name: str, column) -> pl.Expr:
+    """A COPY CSV column (text) as its type: PostgreSQL writes NULL as an empty field and an
+    empty text as `""`, booleans as t/f, dates and times in ISO form (DateStyle ISO; the
+    session is in UTC, so a timestamptz ends in +00)."""
+    text = pl.col(name)
+    code = column.type_code
+    if code == 16:
+        return text.replace_strict({"t": True, "f": False}, return_dtype=pl.Boolean)
+    if code == 1082:
+        return text.str.to_date("%Y-%m-%d")
+    if code == 1114:
+        return text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
+    if code == 1184:
+        return text.str.strip_suffix("+00").str.to_datetime(
+            "%Y-%m-%d %H:%M:%S%.f", time_unit="us").dt.replace_time_zone("UTC")
+    if code == 1700 and column.scale is None:
+        return text     # unconstrained numeric: made exact by `_exact_numeric` below
+    return text.cast(_frame_type(column))
+
+
+def _exact_numeric(frame: pl.DataFrame, named) -> pl.DataFrame:
+    """Unconstrained numeric columns (a sum of amounts) as decimals with the most decimal
+    places any of their values has, so nothing is rounded (DuckDB's sum keeps the scale)."""
+    loose = [name for name, c in named if c.type_code == 1700 and c.scale is None]
+    if not loose:
+        return frame
+    places = frame.select(pl.col(n).str.extract(r"\.(\d+)$").str.len_chars().max()
+                          for n in loose).row(0)
+    return frame.with_columns(pl.col(n).cast(pl.Decimal(38, p or 0))
+                              for n, p in zip(loose, places))
 
 
 def _polars(frame) -> pl.DataFrame:
@@ -251,9 +334,12 @@ def _pool(url: str, timeout: float) -> _Pool:
 
 def open_connection(url: str, timeout: float) -> psycopg.Connection:
     """A new autocommit connection, its session in UTC, statements waiting for a row lock
-    at most `timeout` seconds."""
+    at most `timeout` seconds, and no JIT compilation (the server compiles a query it thinks
+    costly before running it: seconds for the fetch's filed-return query, which then runs in
+    a fraction of one)."""
     return driver().connect(url, autocommit=True, connect_timeout=max(1, round(timeout)),
-                           options=f"-c TimeZone=UTC -c lock_timeout={int(timeout * 1000)}")
+                            options=f"-c TimeZone=UTC -c lock_timeout={int(timeout * 1000)} "
+                                    "-c jit=off")
 
 
 def _checkout(url: str, timeout: float) -> psycopg.Connection:
