@@ -178,7 +178,8 @@ def main() -> None:
     t0 = time.perf_counter()
     print(f"starting the sandbox with {scale:,} IMS records (not timed) ...", flush=True)
     sandbox = start_sandbox(seed=args.seed, scale=scale,
-                            extra=["--gstin", GSTIN, "--queue-threshold", str(10**9)])
+                            extra=["--gstin", GSTIN, "--queue-threshold", str(10**9)],
+                            wait_s=1800)   # a busy shared machine builds 1.8M records slowly
     try:
         wait_until_idle(sandbox.proc.pid)
         made = control(sandbox.url, "gstr2b", {"per_file": args.per_file,
