@@ -31,7 +31,7 @@ from bench.reco import PeakRss, books_from
 from core.documents import fy_expr
 from core.gstr2b import late_actions, store_2b, stored_2b_documents
 from core.ims import books_frame, read_settings
-from core.portal import GstnClient, fetch_2b, read_2b_frame
+from core.portal import GstnClient, fetch_2b, fetch_2b_frame, read_2b_frame
 from core.reco import portal_frame_2b, reconcile_2b
 from core.store import connect, transaction
 from tests.fixtures import start_sandbox, stop_sandbox
@@ -137,9 +137,7 @@ def one_run(client: GstnClient, sandbox_pid: int) -> dict:
     server_cpu = cpu_of(sandbox_pid)
     with PeakRss() as rss:
         wall, cpu = time.perf_counter(), time.process_time()
-        data = phases.run("fetch", fetch_2b, client, GSTIN, PERIOD)
-        head, frame = phases.run("read", read_2b_frame, {"data": data})
-        del data
+        head, frame = phases.run("fetch + read", fetch_2b_frame, client, GSTIN, PERIOD)
         stored = phases.run("store", store_2b, GSTIN, PERIOD, head, frame)
         portal, books, settings = phases.run("read back", read_back)
         results = phases.run("reconcile", reconcile_2b, portal, books, **settings)

@@ -314,11 +314,13 @@ def _paise_col(name: str, optional: bool) -> pl.Expr:
     return (paise if optional else paise.fill_null(0)).alias(name)
 
 
-def _fast_frame(data: dict) -> pl.DataFrame | None:
+def _fast_frame(data: dict, raw: pl.DataFrame | None = None) -> pl.DataFrame | None:
     """rows_frame(flatten_2b(...)) for a clean document, column-wise; None when any value is
-    not of the plain kind (then the checked reading runs and names what is wrong)."""
-    with gc_paused():
-        raw = _raw_columns(data)
+    not of the plain kind (then the checked reading runs and names what is wrong). `raw`: the
+    plain sections' raw columns already gathered (read_2b_files)."""
+    if raw is None:
+        with gc_paused():
+            raw = _raw_columns(data)
     if raw is None:
         return None
     for name in MONEY:
@@ -361,6 +363,10 @@ def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
     the others (ISD, amendments of imports, rule 37A reversals: a few documents) record by
     record; a document that cannot be read raises PayloadError that names section, record and
     field."""
+    return _read(payload)
+
+
+def _read(payload: dict, raw: pl.DataFrame | None = None) -> tuple[dict, pl.DataFrame]:
     data = _unwrap(payload)
     if not all(isinstance(data.get(b) or {}, dict) for b in BLOCKS):
         head, rows = flatten_2b(payload)
@@ -369,7 +375,7 @@ def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
              for b in BLOCKS}
     other = {b: {s: g for s, g in (data.get(b) or {}).items() if s not in FAST_SECTIONS}
              for b in BLOCKS}
-    fast = _fast_frame({**data, **plain})
+    fast = _fast_frame({**data, **plain}, raw)
     if fast is None:
         head, rows = flatten_2b(payload)
         return head, rows_frame(rows)
@@ -377,12 +383,64 @@ def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
     if not any(other.values()):
         return head, fast
     _, rest = flatten_2b({**data, **other})
-    order = pl.DataFrame(
+    frame = pl.concat([fast, rows_frame(rest)]).join(_section_order(data),
+                                                      on=["rejected_in_ims", "section"],
+                                                      how="left", maintain_order="left")
+    return head, frame.sort("_at", "line", maintain_order=True).drop("_at")
+
+
+def _section_order(data: dict) -> pl.DataFrame:
+    """(rejected_in_ims, section) -> `_at`, the section's place in the document."""
+    return pl.DataFrame(
         [{"rejected_in_ims": b == "docRejdata", "section": name, "_at": i}
          for i, (b, name) in enumerate((b, name) for b in BLOCKS
                                        for name, _ in _sections(b, data.get(b) or {})
                                        if name in SECTIONS)],
         schema={"rejected_in_ims": pl.Boolean, "section": pl.Utf8, "_at": pl.Int64})
-    frame = pl.concat([fast, rows_frame(rest)]).join(order, on=["rejected_in_ims", "section"],
-                                                      how="left", maintain_order="left")
-    return head, frame.sort("_at", "line", maintain_order=True).drop("_at")
+
+
+# ---------------------------------------------------------------- a large 2B, file by file
+
+
+def merge_2b_files(data: dict, parts: list[dict]) -> dict:
+    """The first answer of a large 2B and its files (in file order) -> the whole document:
+    each section's groups one file after the other (`docdata.itcrev` per inner section)."""
+    merged = {b: {} for b in BLOCKS}
+    for part in parts:
+        for block in BLOCKS:
+            for section, rows in (part.get(block) or {}).items():
+                if isinstance(rows, dict):      # docdata.itcrev: {section: groups}
+                    inner = merged[block].setdefault(section, {})
+                    for name, groups in rows.items():
+                        inner.setdefault(name, []).extend(groups or [])
+                else:
+                    merged[block].setdefault(section, []).extend(rows or [])
+    return {**data, **merged}
+
+
+def read_2b_file(part: dict) -> pl.DataFrame | None:
+    """The plain sections of one file of a large 2B, their fields as found (read while the
+    other files download); None when the file is not of the plain kind."""
+    if not isinstance(part, dict) or \
+            not all(isinstance(part.get(b) or {}, dict) for b in BLOCKS):
+        return None
+    with gc_paused():
+        return _raw_columns(part)
+
+
+def read_2b_files(data: dict, parts: list[dict],
+                  raws: list[pl.DataFrame | None]) -> tuple[dict, pl.DataFrame]:
+    """read_2b_frame of merge_2b_files(data, parts), given each file's read_2b_file: the
+    files' columns put in the document's order (section by section, file after file, each
+    section's documents numbered on across files) and read as one; any file not of the plain
+    kind -> the whole document read as read_2b_frame reads it (the same messages)."""
+    merged = merge_2b_files(data, parts)
+    if not raws or any(r is None for r in raws):
+        return read_2b_frame({"data": merged})
+    raw = pl.concat([r.with_columns(pl.lit(n, pl.Int64).alias("_file"))
+                     for n, r in enumerate(raws)])
+    raw = raw.join(_section_order(merged), on=["rejected_in_ims", "section"], how="left",
+                   maintain_order="left").sort("_at", "_file", "line", maintain_order=True)
+    raw = raw.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("_at")
+                           .alias("line")).drop("_at", "_file")
+    return _read({"data": merged}, raw)
