@@ -21,7 +21,6 @@ from operator import contains
 import polars as pl
 
 from core.json_decode import gc_paused
-
 from core.portal.payload.fields import PayloadError, _date, _paise, _text
 
 BLOCKS = ("docdata", "docRejdata")
