@@ -8,11 +8,12 @@ Before any timing: the sandbox starts with one business big enough for the Octob
 hold --documents documents, generates that 2B, and the store gets the business, a purchase
 register derived from the 2B with the noise of bench/reco.py, and the business's IMS records
 of the period (a few of them with actions taken after the 2B was generated, so that some
-records need regeneration). Then --repeat times: fetch (HTTP + JSON, every file), read (the
-column-wise reading), store (replace the 2B in one transaction), read back (the stored 2B and
+records need regeneration). Then --repeat times: fetch + read (HTTP + JSON, every file, each
+file read into columns in its thread as it arrives: fetch_2b_frame), store (replace the 2B in
+one transaction), read back (the stored 2B and
 the books), reconcile (reconcile_2b) and count (late_actions). Prints each phase's wall and
 CPU seconds, the sandbox's CPU, the peak RSS of this process and the load average.
-Target (issue 16): <= 30 s for 1,000,000 documents on the 2-core machine.
+Target (issue 16): <= 30 s for 1,000,000 documents on the 2-core machine; issue 27: <= 10 s.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from bench.reco import PeakRss, books_from
 from core.documents import fy_expr
 from core.gstr2b import late_actions, store_2b, stored_2b_documents
 from core.ims import books_frame, read_settings
-from core.portal import GstnClient, fetch_2b, read_2b_frame
+from core.portal import GstnClient, fetch_2b, fetch_2b_frame, read_2b_frame
 from core.reco import portal_frame_2b, reconcile_2b
 from core.store import connect, transaction
 from tests.fixtures import start_sandbox, stop_sandbox
@@ -137,9 +138,7 @@ def one_run(client: GstnClient, sandbox_pid: int) -> dict:
     server_cpu = cpu_of(sandbox_pid)
     with PeakRss() as rss:
         wall, cpu = time.perf_counter(), time.process_time()
-        data = phases.run("fetch", fetch_2b, client, GSTIN, PERIOD)
-        head, frame = phases.run("read", read_2b_frame, {"data": data})
-        del data
+        head, frame = phases.run("fetch + read", fetch_2b_frame, client, GSTIN, PERIOD)
         stored = phases.run("store", store_2b, GSTIN, PERIOD, head, frame)
         portal, books, settings = phases.run("read back", read_back)
         results = phases.run("reconcile", reconcile_2b, portal, books, **settings)
@@ -178,7 +177,8 @@ def main() -> None:
     t0 = time.perf_counter()
     print(f"starting the sandbox with {scale:,} IMS records (not timed) ...", flush=True)
     sandbox = start_sandbox(seed=args.seed, scale=scale,
-                            extra=["--gstin", GSTIN, "--queue-threshold", str(10**9)])
+                            extra=["--gstin", GSTIN, "--queue-threshold", str(10**9)],
+                            wait_s=1800)   # a busy shared machine builds 1.8M records slowly
     try:
         wait_until_idle(sandbox.proc.pid)
         made = control(sandbox.url, "gstr2b", {"per_file": args.per_file,
@@ -204,8 +204,8 @@ def main() -> None:
         stop_sandbox(sandbox)
     walls = sorted(r["wall"] for r in runs)
     print(f"RESULT documents={runs[0]['documents']} best_s={walls[0]:.1f} "
-          f"median_s={statistics.median(walls):.1f} target_s=30 "
-          f"{'OK' if walls[0] <= 30 else 'OVER'}")
+          f"median_s={statistics.median(walls):.1f} target_s=10 "
+          f"{'OK' if walls[0] <= 10 else 'OVER'}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from core.gstr2b.store import late_actions, stored_2b, stored_2b_documents
 from core.ims.fetch import fetch_ims
 from core.portal.client import GSTR2A_PATH, GstnClient
 from core.portal.filing_status import track_filings
-from core.portal.gstr2b import GSTR2B_PATH, fetch_2b, regeneration_status
+from core.portal.gstr2b import GSTR2B_PATH, fetch_2b, fetch_2b_frame, regeneration_status
 from core.portal.payload import PayloadError
 from core.portal.payload.gstr2b import _fast_frame as fast_frame
 from core.portal.payload.gstr2b import flatten_2b, read_2b_frame, rows_frame
@@ -132,6 +132,8 @@ def test_large_2b_is_read_file_by_file(portal):
     assert raw["fc"] > 1 and "docdata" not in raw
     in_files = fetch_2b(client, G, "092025")
     assert len(flatten_2b({"data": in_files})[1]) == len(flatten_2b({"data": whole})[1]) > 7
+    head, frame = fetch_2b_frame(client, G, "092025")   # each file read as it arrives
+    assert (head, frame.to_dicts()) == flatten_2b({"data": in_files})
     assert fetch_gstr2b(G, "092025", client)["documents"] == len(flatten_2b({"data": whole})[1])
 
 

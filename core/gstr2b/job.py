@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from core.calendar import business_calendar
 from core.gstr2b.store import late_actions, store_2b
-from core.portal import GstnClient, GstnError, read_2b_frame, regenerate_2b
-from core.portal import fetch_2b as get_2b
+from core.portal import GstnClient, GstnError, fetch_2b_frame, regenerate_2b
 from core.store import connect
 
 FILED_ON_PORTAL = "RET2B1025"
@@ -23,10 +22,10 @@ class PeriodFiled(ValueError):
 def fetch_gstr2b(gstin: str, period: str, client: GstnClient | None = None) -> dict:
     """{gstin, period, generated (bool), version, gendt, documents, late}."""
     client = client or GstnClient()
-    data = get_2b(client, gstin, period)
-    if data is None:
+    found = fetch_2b_frame(client, gstin, period)
+    if found is None:
         return {"gstin": gstin, "period": period, "generated": False, "documents": 0}
-    head, frame = read_2b_frame({"data": data})
+    head, frame = found
     stored = store_2b(gstin, period, head, frame)
     late = late_actions([gstin]).get((gstin, period), 0)
     return {"gstin": gstin, "period": period, "generated": True, "version": head["version"],

@@ -24,7 +24,7 @@ from core.clock import today as business_today
 from core.figures import count_words
 from core.gstr2b.store import late_actions, store_2b, stored_2b
 from core.jobs import FETCH, GSTR2B, GSTR2B_REGENERATE, SCHEDULED, DueJob, latest_slot
-from core.portal import GstnClient, fetch_2b, read_2b_frame
+from core.portal import GstnClient, fetch_2b_frame
 from core.store import connect
 from core.timefmt import shown_time
 
@@ -57,11 +57,11 @@ def fetch_due_2b(gstin: str, client: GstnClient | None = None,
         return {"outcome": "No GSTR-2B is due to be fetched today."}
     label = calendar.label(period)
     held = stored_2b(gstin, period)
-    data = fetch_2b(client or GstnClient(), gstin, period)
-    if data is None:
+    found = fetch_2b_frame(client or GstnClient(), gstin, period)
+    if found is None:
         return {"period": period, "outcome": f"GSTR-2B of {label} is not generated on the "
                                              "portal yet; the worker asks again tomorrow."}
-    head, frame = read_2b_frame({"data": data})
+    head, frame = found
     same = held is not None and str(held["version"]) == str(head["version"]) \
         and held["gendt"] == head["gendt"]
     if same:

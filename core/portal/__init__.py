@@ -11,7 +11,7 @@ from core.portal.filing_status import (
     track_filings_in_fetch,
 )
 from core.portal.gsp import GstnError, ReauthenticationNeeded
-from core.portal.gstr2b import fetch_2b, regenerate_2b
+from core.portal.gstr2b import fetch_2b, fetch_2b_frame, regenerate_2b
 from core.portal.payload import (
     FRAME_SCHEMA,
     MONEY,
@@ -30,4 +30,4 @@ from core.portal.payload import (
     rows_frame,
 )
 
-__all__ = ["FRAME_SCHEMA", "MONEY", "ROW_FIELDS", "SAVE_BUSY", "SECTION_KEYS", "GstnClient", "GstnError", "PayloadError", "ReauthenticationNeeded", "fetch_2b", "filed_refusals", "flatten", "flatten_gstr2a", "flatten_ims", "gstr2a_frame", "ims_frame", "is_gstr2b", "keep_filed", "read_2b_frame", "read_records_frame", "recipient_gstin", "records_frame", "regenerate_2b", "rows_frame", "skip_filed_occurrences", "track_filings_in_fetch", "try_login"]
+__all__ = ["FRAME_SCHEMA", "MONEY", "ROW_FIELDS", "SAVE_BUSY", "SECTION_KEYS", "GstnClient", "GstnError", "PayloadError", "ReauthenticationNeeded", "fetch_2b", "fetch_2b_frame", "filed_refusals", "flatten", "flatten_gstr2a", "flatten_ims", "gstr2a_frame", "ims_frame", "is_gstr2b", "keep_filed", "read_2b_frame", "read_records_frame", "recipient_gstin", "records_frame", "regenerate_2b", "rows_frame", "skip_filed_occurrences", "track_filings_in_fetch", "try_login"]

@@ -4,6 +4,9 @@
 - `fetch_2b(client, gstin, period)` GET2B, reading every file (`file_num` = 1..`fc`) of a
   large one, FILE_READERS at a time, -> the merged document (files in order); None when the
   portal says it is not generated yet.
+- `fetch_2b_frame(client, gstin, period)` the same read into (head, frame) as
+  `read_2b_frame` reads it, each file read into columns as it arrives -> None when not
+  generated yet.
 - `regenerate_2b(client, gstin, period)` GEN2B, then GENSTS2B until processed.
 - `flatten_2b(payload)` -> (head, rows): one row per document of `docdata` and `docRejdata`
   (rows from `docRejdata` have `rejected_in_ims` True), amounts in integer paise, with the
@@ -15,9 +18,11 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import polars as pl
+
 from core.portal.client import GstnClient
 from core.portal.gsp import GstnError
-from core.portal.payload.gstr2b import BLOCKS
+from core.portal.payload import BLOCKS, merge_2b_files, read_2b_file, read_2b_files, read_2b_frame
 
 GSTR2B_PATH = "/taxpayerapi/v4.0/returns/gstr2b"
 NOT_GENERATED = {"RET2B1023", "RET2B1018"}
@@ -32,38 +37,61 @@ class RegenerationFailed(GstnError):
 # ---------------------------------------------------------------- portal calls
 
 
-def fetch_2b(client: GstnClient, gstin: str, period: str) -> dict | None:
-    """GET2B for one period, every file of a large one merged -> the `data` document;
-    None when the 2B is not generated yet; documents empty when it has none."""
+def _first_answer(client: GstnClient, gstin: str, period: str) -> dict | None:
+    """GET2B's first answer: the document, or (large 2B) its head with `fc`; None when not
+    generated yet; documents empty when it has none."""
     params = {"action": "GET2B", "gstin": gstin, "rtnprd": period}
     try:
-        data = client.call("GET", GSTR2B_PATH, gstin, params) or {}
+        return client.call("GET", GSTR2B_PATH, gstin, params) or {}
     except GstnError as exc:
         if exc.error_cd in NOT_GENERATED:
             return None
         if exc.error_cd in NO_DOCUMENTS:
             return {"gstin": gstin, "rtnprd": period, "docdata": {}, "docRejdata": {}}
         raise
+
+
+def _in_files(data: dict) -> int:
+    """How many files to read (0: the answer holds the documents)."""
     files = int(data.get("fc") or 0)
-    if files and not any(data.get(b) for b in BLOCKS):
-        merged = {b: {} for b in BLOCKS}
+    return files if files and not any(data.get(b) for b in BLOCKS) else 0
 
-        def read_file(number: int) -> dict:
-            return client.call("GET", GSTR2B_PATH, gstin, {**params, "file_num": number}) or {}
 
-        with ThreadPoolExecutor(max_workers=min(FILE_READERS, files)) as pool:
-            parts = list(pool.map(read_file, range(1, files + 1)))   # in file order
-        for part in parts:
-            for block in BLOCKS:
-                for section, rows in (part.get(block) or {}).items():
-                    if isinstance(rows, dict):      # docdata.itcrev: {section: groups}
-                        inner = merged[block].setdefault(section, {})
-                        for name, groups in rows.items():
-                            inner.setdefault(name, []).extend(groups or [])
-                    else:
-                        merged[block].setdefault(section, []).extend(rows or [])
-        data = {**data, **merged}
-    return data
+def _read_files(client: GstnClient, gstin: str, period: str, files: int, then=None) -> list:
+    """Files 1..`files` (FILE_READERS at a time), in file order; `then(part)` applied to each
+    as it arrives -> [(part, then(part))]."""
+    params = {"action": "GET2B", "gstin": gstin, "rtnprd": period}
+
+    def read_file(number: int):
+        part = client.call("GET", GSTR2B_PATH, gstin, {**params, "file_num": number}) or {}
+        return part, (then(part) if then else None)
+
+    with ThreadPoolExecutor(max_workers=min(FILE_READERS, files)) as pool:
+        return list(pool.map(read_file, range(1, files + 1)))   # in file order
+
+
+def fetch_2b(client: GstnClient, gstin: str, period: str) -> dict | None:
+    """GET2B for one period, every file of a large one merged -> the `data` document;
+    None when the 2B is not generated yet; documents empty when it has none."""
+    data = _first_answer(client, gstin, period)
+    files = 0 if data is None else _in_files(data)
+    if not files:
+        return data
+    return merge_2b_files(data, [part for part, _ in _read_files(client, gstin, period, files)])
+
+
+def fetch_2b_frame(client: GstnClient, gstin: str,
+                   period: str) -> tuple[dict, pl.DataFrame] | None:
+    """read_2b_frame(fetch_2b(...)) -> (head, frame), each file of a large 2B read into
+    columns as it arrives, while the others download; None when not generated yet."""
+    data = _first_answer(client, gstin, period)
+    if data is None:
+        return None
+    files = _in_files(data)
+    if not files:
+        return read_2b_frame({"data": data})
+    read = _read_files(client, gstin, period, files, then=read_2b_file)
+    return read_2b_files(data, [part for part, _ in read], [raw for _, raw in read])
 
 
 def ask_regeneration(client: GstnClient, gstin: str, period: str) -> str:

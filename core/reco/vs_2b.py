@@ -70,12 +70,13 @@ def _rejected_rows(rejected: pl.DataFrame) -> pl.DataFrame:
 def reconcile_2b(portal: pl.DataFrame, books: pl.DataFrame, **options) -> pl.DataFrame:
     """portal_frame_2b's frame against the books -> reconcile()'s rows (plus rows of the
     rejected documents), with the 2B facts, `rejected_in_ims` and `itc_advice`."""
-    kept = portal.filter(~pl.col("rejected_in_ims"))
-    engine_in = kept.select(["portal_id", "rtin", *ENGINE_COLUMNS, "srcfilstatus",
-                             "ispendactblocked", "is_itc_red_req_blocked",
-                             "is_remarks_blocked"])
-    results = reconcile(engine_in, books, source="gstr2a", **options)
-    rejected = _rejected_rows(portal.filter(pl.col("rejected_in_ims")))
+    # the columns picked before the rows: a filter copies every column it is given
+    engine_in = portal.select(["portal_id", "rtin", *ENGINE_COLUMNS, "srcfilstatus",
+                               "ispendactblocked", "is_itc_red_req_blocked",
+                               "is_remarks_blocked", "rejected_in_ims"])
+    results = reconcile(engine_in.filter(~pl.col("rejected_in_ims")).drop("rejected_in_ims"),
+                        books, source="gstr2a", **options)
+    rejected = _rejected_rows(engine_in.filter(pl.col("rejected_in_ims")))
     results = pl.concat([results, rejected.cast({c: results.schema[c]
                                                  for c in rejected.columns})],
                         how="diagonal").select(OUTPUT_COLUMNS)

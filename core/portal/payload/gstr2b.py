@@ -15,8 +15,12 @@ become `itcrev_b2b`, `itcrev_cdnr`, ...). A document that carries its amounts on
 """
 from __future__ import annotations
 
+from itertools import chain, repeat
+from operator import contains
+
 import polars as pl
 
+from core.json_decode import gc_paused
 from core.portal.payload.fields import PayloadError, _date, _paise, _text
 
 BLOCKS = ("docdata", "docRejdata")
@@ -32,6 +36,11 @@ SECTIONS.update({f"{REVERSAL}_{name}": SECTIONS[name]
 FAST_SECTIONS = ("b2b", "b2ba", "cdnr", "cdnra", "ecom", "ecoma", "impg", "impgsez")
 NOTE_TYPES = {"C": "CRN", "D": "DBN"}
 NUMBER_TYPES = {int, float, type(None)}
+
+
+class _Unclean(Exception):
+    """A value (or a layout) the columns cannot read exactly as the per-record reader would."""
+
 EXACT_RUPEES = 2 ** 53 / 100   # beyond this a float's paise are not exact: read per record
 ROW_FIELDS = ("section", "stin", "trdnm", "doc_type", "doc_no", "doc_date", "orig_doc_no",
               "orig_doc_date", "pos", "rcm", "inv_typ", "val", "txval", "igst", "cgst", "sgst",
@@ -193,43 +202,97 @@ def rows_frame(rows: list[dict]) -> pl.DataFrame:
 # ---------------------------------------------------------------- the fast reading
 
 
-def _raw_columns(data: dict) -> dict[str, list] | None:
-    """The documents' fields as found, one list per column (no checks); None when a document
-    carries its amounts per item (the checked reading sums them)."""
-    cols: dict[str, list] = {k: [] for k in ("section", "stin", "trdnm", "note", "doc_no",
-                                             "doc_date", "orig_doc_no", "orig_doc_date", "pos",
-                                             "rcm", "inv_typ", *MONEY, "itcavl", "rsn",
-                                             "supprd", "supfildt", "rejected_in_ims", "line")}
-    for block in BLOCKS:
-        for section, groups in (data.get(block) or {}).items():
-            if section not in FAST_SECTIONS:
-                continue
-            items_key, _ = SECTIONS[section]
-            note, boe, isd = section.startswith("cdnr"), section.startswith("impg"), \
-                section == "isd"
-            no_f, ono_f, odt_f, dt_f = (("ntnum", "ontnum", "ontdt", "dt") if note else
-                                        ("boenum", "oboenum", "oboedt", "boedt") if boe else
-                                        ("docnum", "odocnum", "odocdt", "docdt") if isd else
-                                        ("inum", "oinum", "oidt", "dt"))
-            line = 0
-            for group in groups:
-                docs = [group] if items_key is None else group.get(items_key) or []
-                outer = {} if items_key is None else group
-                for doc in docs:
-                    line += 1
-                    if not isinstance(doc, dict) or "items" in doc:
-                        return None
-                    get = doc.get
-                    values = (section, outer.get("ctin") or get("portcode"), outer.get("trdnm"),
-                              get("typ") if note else None, get(no_f), get(dt_f), get(ono_f),
-                              get(odt_f), get("pos"), get("rev"),
-                              get("suptyp") if note else get("typ"), get("val"), get("txval"),
-                              get("igst"), get("cgst"), get("sgst"), get("cess"), get("itcavl"),
-                              get("rsn"), outer.get("supprd"), outer.get("supfildt"),
-                              block == "docRejdata", line)
-                    for column, value in zip(cols.values(), values):
-                        column.append(value)
-    return cols
+RAW_TEXTS = ("stin", "trdnm", "note", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date",
+             "pos", "rcm", "inv_typ", "itcavl", "rsn", "supprd", "supfildt")
+GROUP_FIELDS = ("ctin", "trdnm", "supprd", "supfildt")   # a supplier group's own fields
+
+
+def _doc_fields(section: str) -> dict[str, str | None]:
+    """raw column -> the document field it is read from (None: not in this section)."""
+    note, boe = section.startswith("cdnr"), section.startswith("impg")
+    no_f, ono_f, odt_f, dt_f = (("ntnum", "ontnum", "ontdt", "dt") if note else
+                                ("boenum", "oboenum", "oboedt", "boedt") if boe else
+                                ("inum", "oinum", "oidt", "dt"))
+    return {"portcode": "portcode", "note": "typ" if note else None, "doc_no": no_f,
+            "doc_date": dt_f, "orig_doc_no": ono_f, "orig_doc_date": odt_f, "pos": "pos",
+            "rcm": "rev", "inv_typ": "suptyp" if note else "typ", "itcavl": "itcavl",
+            "rsn": "rsn", **{m: m for m in MONEY}}
+
+
+def _values(rows: list[dict], field: str | None) -> list:
+    """`field` of every row (None where missing), read in one C-level pass."""
+    return list(map(dict.get, rows, repeat(field))) if field else [None] * len(rows)
+
+
+def _series(name: str, values: list) -> pl.Series:
+    """Amounts as Float64 (whole and fractional rupees mix: 10000 and 100.5), anything else
+    as text; _Unclean when a value is of another kind (booleans are not amounts)."""
+    if name in MONEY:
+        if not set(map(type, values)) <= NUMBER_TYPES:
+            raise _Unclean
+        return pl.Series(name, values, dtype=pl.Float64, strict=False)
+    try:
+        return pl.Series(name, values, dtype=pl.Utf8, strict=True)
+    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+        raise _Unclean from None
+
+
+def _section_raw(block: str, section: str, groups) -> pl.DataFrame:
+    """One section's documents, their fields as found (no checks beyond their kinds), one
+    Series per field: the documents gathered per supplier group, the fields read column by
+    column, the group's fields repeated over its documents. _Unclean when the layout or a
+    value is not of the plain kind, or a document carries its amounts per item."""
+    items_key, _ = SECTIONS[section]
+    if type(groups) is not list or (groups and set(map(type, groups)) != {dict}):
+        raise _Unclean
+    if items_key is None:   # flat: each entry is a document of its own, no supplier group
+        docs, counts, groups = groups, None, []
+    else:
+        found = _values(groups, items_key)
+        if not set(map(type, found)) <= {list, type(None)}:
+            raise _Unclean
+        counts = [len(d) if d else 0 for d in found]
+        docs = list(chain.from_iterable(d for d in found if d))
+    if docs and set(map(type, docs)) != {dict} or any(map(contains, docs, repeat("items"))):
+        raise _Unclean
+    fields = _doc_fields(section)
+    raw = pl.DataFrame([_series(name, _values(docs, field)) for name, field in fields.items()])
+    if counts is None:
+        outer = pl.DataFrame([pl.repeat(None, len(docs), dtype=pl.Utf8, eager=True).alias(f)
+                              for f in GROUP_FIELDS])
+    else:
+        owner = pl.DataFrame({"g": range(len(counts)), "n": counts}, schema={
+            "g": pl.UInt32, "n": pl.UInt32}).filter(pl.col("n") > 0).select(
+            pl.col("g").repeat_by("n")).explode("g")["g"]
+        outer = pl.DataFrame([_series(f, _values(groups, f)) for f in GROUP_FIELDS])[owner]
+    ctin = outer["ctin"]
+    stin = pl.when(ctin.is_null() | (ctin == "")).then(raw["portcode"]).otherwise(ctin)
+    return raw.drop("portcode").with_columns(
+        *outer.drop("ctin").get_columns(), stin.alias("stin"), pl.lit(section).alias("section"),
+        pl.lit(block == "docRejdata").alias("rejected_in_ims"),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"))
+
+
+def _raw_columns(data: dict) -> pl.DataFrame | None:
+    """The plain sections' documents, their fields as found (no checks), in document order;
+    None when a document carries its amounts per item (the checked reading sums them) or a
+    value is not of the plain kind (the checked reading names it)."""
+    parts = []
+    try:
+        for block in BLOCKS:
+            for section, groups in (data.get(block) or {}).items():
+                if section in FAST_SECTIONS:
+                    parts.append(_section_raw(block, section, groups))
+    except _Unclean:
+        return None
+    order = ["section", "stin", "trdnm", "note", "doc_no", "doc_date", "orig_doc_no",
+             "orig_doc_date", "pos", "rcm", "inv_typ", *MONEY, "itcavl", "rsn", "supprd",
+             "supfildt", "rejected_in_ims", "line"]
+    if not parts:
+        return pl.DataFrame(schema={c: pl.Float64 if c in MONEY else pl.Boolean
+                                    if c == "rejected_in_ims" else pl.Int64 if c == "line"
+                                    else pl.Utf8 for c in order})
+    return pl.concat([p.select(order) for p in parts])
 
 
 def _text_col(name: str) -> pl.Expr:
@@ -250,21 +313,15 @@ def _paise_col(name: str, optional: bool) -> pl.Expr:
     return (paise if optional else paise.fill_null(0)).alias(name)
 
 
-def _fast_frame(data: dict) -> pl.DataFrame | None:
+def _fast_frame(data: dict, raw: pl.DataFrame | None = None) -> pl.DataFrame | None:
     """rows_frame(flatten_2b(...)) for a clean document, column-wise; None when any value is
-    not of the plain kind (then the checked reading runs and names what is wrong)."""
-    cols = _raw_columns(data)
-    if cols is None:
+    not of the plain kind (then the checked reading runs and names what is wrong). `raw`: the
+    plain sections' raw columns already gathered (read_2b_files)."""
+    if raw is None:
+        with gc_paused():
+            raw = _raw_columns(data)
+    if raw is None:
         return None
-    if any(not set(map(type, cols[m])) <= NUMBER_TYPES for m in MONEY):
-        return None   # booleans, text, lists: the checked reading names them
-    try:   # amounts: whole and fractional rupees mix in one section (10000 and 100.5)
-        raw = pl.DataFrame([pl.Series(c, v, dtype=pl.Float64 if c in MONEY else None,
-                                      strict=c not in MONEY) for c, v in cols.items()])
-    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
-        return None
-    raw = raw.with_columns(pl.col(c).cast(pl.Float64 if c in MONEY else pl.Utf8)
-                           for c in raw.columns if raw[c].dtype == pl.Null)
     for name in MONEY:
         if raw[name].dtype not in (pl.Int64, pl.Float64, pl.Null):
             return None
@@ -305,6 +362,10 @@ def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
     the others (ISD, amendments of imports, rule 37A reversals: a few documents) record by
     record; a document that cannot be read raises PayloadError that names section, record and
     field."""
+    return _read(payload)
+
+
+def _read(payload: dict, raw: pl.DataFrame | None = None) -> tuple[dict, pl.DataFrame]:
     data = _unwrap(payload)
     if not all(isinstance(data.get(b) or {}, dict) for b in BLOCKS):
         head, rows = flatten_2b(payload)
@@ -313,7 +374,7 @@ def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
              for b in BLOCKS}
     other = {b: {s: g for s, g in (data.get(b) or {}).items() if s not in FAST_SECTIONS}
              for b in BLOCKS}
-    fast = _fast_frame({**data, **plain})
+    fast = _fast_frame({**data, **plain}, raw)
     if fast is None:
         head, rows = flatten_2b(payload)
         return head, rows_frame(rows)
@@ -321,12 +382,64 @@ def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
     if not any(other.values()):
         return head, fast
     _, rest = flatten_2b({**data, **other})
-    order = pl.DataFrame(
+    frame = pl.concat([fast, rows_frame(rest)]).join(_section_order(data),
+                                                      on=["rejected_in_ims", "section"],
+                                                      how="left", maintain_order="left")
+    return head, frame.sort("_at", "line", maintain_order=True).drop("_at")
+
+
+def _section_order(data: dict) -> pl.DataFrame:
+    """(rejected_in_ims, section) -> `_at`, the section's place in the document."""
+    return pl.DataFrame(
         [{"rejected_in_ims": b == "docRejdata", "section": name, "_at": i}
          for i, (b, name) in enumerate((b, name) for b in BLOCKS
                                        for name, _ in _sections(b, data.get(b) or {})
                                        if name in SECTIONS)],
         schema={"rejected_in_ims": pl.Boolean, "section": pl.Utf8, "_at": pl.Int64})
-    frame = pl.concat([fast, rows_frame(rest)]).join(order, on=["rejected_in_ims", "section"],
-                                                      how="left", maintain_order="left")
-    return head, frame.sort("_at", "line", maintain_order=True).drop("_at")
+
+
+# ---------------------------------------------------------------- a large 2B, file by file
+
+
+def merge_2b_files(data: dict, parts: list[dict]) -> dict:
+    """The first answer of a large 2B and its files (in file order) -> the whole document:
+    each section's groups one file after the other (`docdata.itcrev` per inner section)."""
+    merged = {b: {} for b in BLOCKS}
+    for part in parts:
+        for block in BLOCKS:
+            for section, rows in (part.get(block) or {}).items():
+                if isinstance(rows, dict):      # docdata.itcrev: {section: groups}
+                    inner = merged[block].setdefault(section, {})
+                    for name, groups in rows.items():
+                        inner.setdefault(name, []).extend(groups or [])
+                else:
+                    merged[block].setdefault(section, []).extend(rows or [])
+    return {**data, **merged}
+
+
+def read_2b_file(part: dict) -> pl.DataFrame | None:
+    """The plain sections of one file of a large 2B, their fields as found (read while the
+    other files download); None when the file is not of the plain kind."""
+    if not isinstance(part, dict) or \
+            not all(isinstance(part.get(b) or {}, dict) for b in BLOCKS):
+        return None
+    with gc_paused():
+        return _raw_columns(part)
+
+
+def read_2b_files(data: dict, parts: list[dict],
+                  raws: list[pl.DataFrame | None]) -> tuple[dict, pl.DataFrame]:
+    """read_2b_frame of merge_2b_files(data, parts), given each file's read_2b_file: the
+    files' columns put in the document's order (section by section, file after file, each
+    section's documents numbered on across files) and read as one; any file not of the plain
+    kind -> the whole document read as read_2b_frame reads it (the same messages)."""
+    merged = merge_2b_files(data, parts)
+    if not raws or any(r is None for r in raws):
+        return read_2b_frame({"data": merged})
+    raw = pl.concat([r.with_columns(pl.lit(n, pl.Int64).alias("_file"))
+                     for n, r in enumerate(raws)])
+    raw = raw.join(_section_order(merged), on=["rejected_in_ims", "section"], how="left",
+                   maintain_order="left").sort("_at", "_file", "line", maintain_order=True)
+    raw = raw.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("_at")
+                           .alias("line")).drop("_at", "_file")
+    return _read({"data": merged}, raw)
