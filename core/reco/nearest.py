@@ -143,21 +143,25 @@ def _pairs_per_supplier(lone: pl.DataFrame, others: pl.DataFrame) -> int:
     return int((sizes["len"] * sizes["len_right"]).sum())
 
 
-def nearest_candidates(lone: pl.DataFrame, side: pl.DataFrame, partners: pl.DataFrame,
-                       tol: int, win: int) -> pl.DataFrame:
+def nearest_candidates(lone: pl.DataFrame, side: pl.DataFrame,
+                       partners: pl.DataFrame | pl.LazyFrame, tol: int,
+                       win: int) -> pl.DataFrame:
     """id of each lone row -> nearest_doc_no, nearest_reason (rows without one are absent).
-    `side` is the other side's frame; `partners` maps its matched ids to the partner's number."""
+    `side` is the other side's frame; `partners` maps its matched ids to the partner's number
+    (lazy: only the few partners of the ranked documents have their number read)."""
     empty = pl.DataFrame(schema={"id": pl.Int64, "nearest_doc_no": pl.Utf8,
                                  "nearest_reason": pl.Utf8})
     if lone.is_empty() or side.is_empty():
         return empty
-    cand = candidate_ids(lone, side.select(LONE_COLS), partners["id"], win)
+    partners = partners.lazy()
+    matched = partners.select("id").collect().to_series()
+    cand = candidate_ids(lone, side.select(LONE_COLS), matched, win)
     if cand.is_empty():
         return empty
     others = side.select(*LONE_COLS, "doc_no", "dup_of").join(
         cand.select(pl.col("other_id").alias("id")).unique(), on="id", how="semi").filter(
         pl.col("dup_of").is_null())
-    partners = partners.filter(pl.col("id").is_in(others["id"].implode()))  # the few needed
+    partners = partners.filter(pl.col("id").is_in(others["id"].implode())).collect()
     others = add_norm_no(others.with_columns(
         _lookup("id", partners, "partner_doc_no").alias("partner_doc_no")))
     # joins in the order written (candidate pairs first, then each side by id): left to its
@@ -174,9 +178,9 @@ def nearest_candidates(lone: pl.DataFrame, side: pl.DataFrame, partners: pl.Data
         con.close()
 
 
-def _partners(rows: pl.DataFrame, own: str, partner_no: str) -> pl.DataFrame:
-    """Matched ids of one side -> the number of their partner on the other side."""
-    return rows.select("p_id", "b_id", pl.col(own).alias("id"),
+def _partners(rows: pl.DataFrame, own: str, partner_no: str) -> pl.LazyFrame:
+    """Matched ids of one side -> the number of their partner on the other side (lazy)."""
+    return rows.lazy().select("p_id", "b_id", pl.col(own).alias("id"),
                        pl.col(partner_no).alias("partner_doc_no")).filter(
         pl.col("p_id").is_not_null() & pl.col("b_id").is_not_null()
         & (rows["match_status"] != "amended"))  # an older version's link is for reference
@@ -202,12 +206,25 @@ def add_nearest(rows: pl.DataFrame, p: pl.DataFrame, b: pl.DataFrame, tol: int,
     near_b = pl.concat([nearest_candidates(lone_b, p, _partners(rows, "p_id", "b_doc_no"), tol,
                                            win),
                         _duplicate_of(b, "books document")])
-    on_portal = pl.col("p_id").is_not_null()
+    # a row with a portal record takes its record's nearest, a books-only row its document's;
+    # written at those rows only (a few in a hundred), not looked up on every row
+    p_ids, b_ids = rows["p_id"], rows["b_id"]
+    at_p = p_ids.is_in(near_p["id"].implode()).fill_null(False).arg_true()
+    at_b = (p_ids.is_null() & b_ids.is_in(near_b["id"].implode()).fill_null(False)).arg_true()
+    found = pl.concat([_found_at(p_ids, at_p, near_p), _found_at(b_ids, at_b, near_b)])
+    at = pl.concat([at_p, at_b])
+    blank = pl.repeat(None, rows.height, dtype=pl.Utf8, eager=True)
     return rows.with_columns(
-        pl.when(on_portal).then(_lookup("p_id", near_p, "nearest_doc_no"))
-        .otherwise(_lookup("b_id", near_b, "nearest_doc_no")).alias("nearest_doc_no"),
-        pl.when(on_portal).then(_lookup("p_id", near_p, "nearest_reason"))
-        .otherwise(_lookup("b_id", near_b, "nearest_reason")).alias("nearest_reason"))
+        blank.scatter(at, found["nearest_doc_no"]).alias("nearest_doc_no"),
+        blank.scatter(at, found["nearest_reason"]).alias("nearest_reason"))
+
+
+def _found_at(ids: pl.Series, at: pl.Series, near: pl.DataFrame) -> pl.DataFrame:
+    """nearest_doc_no / nearest_reason of the ids at row numbers `at`, in that order."""
+    return pl.DataFrame({"id": ids.gather(at)}).join(
+        near.unique("id", keep="first").with_columns(pl.col("id").cast(ids.dtype)), on="id",
+        how="left",
+        maintain_order="left").select("nearest_doc_no", "nearest_reason")
 
 
 def _duplicate_of(side: pl.DataFrame, what: str) -> pl.DataFrame:
