@@ -2,6 +2,8 @@
 health."""
 from __future__ import annotations
 
+import os
+
 import plotly.express as px
 import polars as pl
 import streamlit as st
@@ -135,7 +137,11 @@ def stopped_runs() -> None:
                "Why": r["error"]} for r in stopped.to_dicts()], hide_index=True)
 
 
-@st.fragment(run_every="30s")
+# seconds between the Job health panel's live refreshes (README, IMS_DASHBOARD_REFRESH_S)
+REFRESH_S = max(1.0, float(os.environ.get("IMS_DASHBOARD_REFRESH_S", "30")))
+
+
+@st.fragment(run_every=REFRESH_S)
 def job_health() -> None:
     """Last and next fetch and sync per business, refreshed live (while the session holds:
     a logged-out, timed-out or disabled user's refresh goes back to the login)."""
