@@ -171,7 +171,7 @@ def show_job_health() -> None:
             for r in business_job_status(gstins=gstins)]
     st.table(rows, hide_index=True)
     stopped_runs()
-    st.caption(f"Refreshed {ui.when(utc_now())}; updates every 30 s.")
+    st.caption(f"Refreshed {ui.when(utc_now())}; updates every {REFRESH_S:g} s.")
 
 
 job_health()
