@@ -2,8 +2,6 @@
 health."""
 from __future__ import annotations
 
-import os
-
 import plotly.express as px
 import polars as pl
 import streamlit as st
@@ -137,11 +135,7 @@ def stopped_runs() -> None:
                "Why": r["error"]} for r in stopped.to_dicts()], hide_index=True)
 
 
-# seconds between the Job health panel's live refreshes (README, IMS_DASHBOARD_REFRESH_S)
-REFRESH_S = max(1.0, float(os.environ.get("IMS_DASHBOARD_REFRESH_S", "30")))
-
-
-@st.fragment(run_every=REFRESH_S)
+@st.fragment(run_every="30s")
 def job_health() -> None:
     """Last and next fetch and sync per business, refreshed live (while the session holds:
     a logged-out, timed-out or disabled user's refresh goes back to the login)."""
@@ -171,7 +165,7 @@ def show_job_health() -> None:
             for r in business_job_status(gstins=gstins)]
     st.table(rows, hide_index=True)
     stopped_runs()
-    st.caption(f"Refreshed {ui.when(utc_now())}; updates every {REFRESH_S:g} s.")
+    st.caption(f"Refreshed {ui.when(utc_now())}; updates every 30 s.")
 
 
 job_health()
