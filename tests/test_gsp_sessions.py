@@ -104,16 +104,18 @@ def store_bytes(path: str) -> bytes:
     return before + Path(path).read_bytes()
 
 
-def tick_until_refreshed(worker: Worker, first: dict[str, str], times: int) -> None:
+def tick_until_refreshed(worker: Worker, first: dict[str, str], times: int,
+                         seen: set[str]) -> None:
     """The worker's ticks until every GSTIN's token has been refreshed `times` times and its
     first token has expired (a refresh falls due at half a lifetime: 3 refreshes take about
-    1.5 lifetimes)."""
+    1.5 lifetimes); every token held on the way is added to `seen`."""
     deadline = time.monotonic() + (times + 3) * TTL
     expires = time.monotonic() + TTL
     while (time.monotonic() < expires
            or any(len(runs(gsp_sessions.REFRESH_JOB, g)) < times for g in first)):
         assert time.monotonic() < deadline, {g: runs(gsp_sessions.REFRESH_JOB, g) for g in first}
         worker.tick()
+        seen.update(token_of(g) for g in first)
         time.sleep(0.2)
 
 
@@ -135,7 +137,7 @@ def test_two_gstins_refresh_across_expiry_and_one_losing_access_is_skipped(
     assert [ok for ok, _ in runs(FETCH, A)] == [True] and [ok for ok, _ in runs(FETCH, B)] == [True]
 
     # tokens live TTL s; the worker keeps both fresh until each was refreshed 3 times
-    tick_until_refreshed(worker, first, 3)
+    tick_until_refreshed(worker, first, 3, tokens)
     for g in (A, B):
         refreshes = runs(gsp_sessions.REFRESH_JOB, g)
         assert len(refreshes) >= 3 and all(ok for ok, _ in refreshes), refreshes
