@@ -13,7 +13,7 @@ asked every second.
 3. Print a RESULT line: pages opened, the slowest page, health answers missed and the longest
    gap between two answers, the worker's runs and how many failed.
 
-The browser test tests/test_sessions_browser.py runs the same with 2 sessions for 40 s (the
+The browser test tests/test_sessions_browser.py runs the same with 2 sessions for 30 s (the
 two-user freeze of issue 29 happened within seconds); docs/reliability.md quotes the 8-session
 run.
 """

@@ -167,6 +167,17 @@ def running_app(db: str, entry: str = "app/main.py", **env: str) -> Iterator[str
         stop(proc)
 
 
+def wait_for_session_cookie(page, seconds: float = 60) -> None:
+    """Browser tests on app/serve.py: after "Logged in as", wait until the browser holds the
+    session cookie (a tiny iframe asks the server for it right after the login). A test that
+    opens another address before then lands on the login form again (test_demo_day_browser
+    waited 120 s for the Dashboard that way on a busy machine)."""
+    deadline = time.monotonic() + seconds
+    while not any(c["name"] == "ims_session" for c in page.context.cookies()):
+        assert time.monotonic() < deadline, f"no session cookie {seconds:.0f} s after the login"
+        page.wait_for_timeout(100)
+
+
 @contextmanager
 def logged_in_page(chromium, url: str, email: str, password: str, width: int = 1600,
                    height: int = 2000):
@@ -179,27 +190,36 @@ def logged_in_page(chromium, url: str, email: str, password: str, width: int = 1
     pg.get_by_role("textbox", name="Password").fill(password)
     pg.get_by_role("button", name="Log in").click()
     pg.get_by_text("Logged in as").wait_for(timeout=30000)
-    for _ in range(50):
-        if any(c["name"] == "ims_session" for c in context.cookies()):
-            break
-        pg.wait_for_timeout(200)
+    wait_for_session_cookie(pg)
     try:
         yield pg
     finally:
         context.close()
 
 
+# Streamlit's own marks on the page: the script's run state and the connection on its root
+# element, the skeletons, the status widget and the faded elements of a run still going.
+APP_IDLE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app !== null && app.dataset.testScriptState === "notRunning"
+    && app.dataset.testConnectionState === "CONNECTED"
+    && !document.querySelector(
+      '[data-testid="stSkeleton"], [data-testid="stStatusWidget"], [data-stale="true"]');
+}"""
+
+
 def settle(page, seconds: float = 30) -> None:
     """Browser tests: wait until Streamlit has finished running the script and drawn its
     elements (and has taken away those of the run before: a table under a new key is a new
-    element)."""
-    page.wait_for_timeout(600)
-    busy = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"], [data-stale="true"]'
-    for _ in range(int(seconds * 5)):
-        if not page.locator(busy).count():
-            break
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(800)
+    element). The run an action asks for starts when the server answers (the page says
+    "running"): up to 0.6 s is given for that; then the page must say "not running" with no
+    busy element, and is given 0.3 s to draw."""
+    for _ in range(12):
+        if not page.evaluate(APP_IDLE):
+            break                      # a run is going: wait for its end
+        page.wait_for_timeout(50)
+    page.wait_for_function(APP_IDLE, timeout=seconds * 1000, polling=100)
+    page.wait_for_timeout(300)
 
 
 def write_2b_docs_as_books(path, gstin: str, docs: list[dict]) -> None:

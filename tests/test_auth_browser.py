@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core import auth
-from tests.fixtures import BUSINESSES, running_app, seed_demo, store_env
+from tests.fixtures import BUSINESSES, running_app, seed_demo, settle, store_env
 
 pytestmark = pytest.mark.browser
 PW = "correct horse battery"
@@ -45,7 +45,7 @@ def test_wrong_password_then_login_shows_only_the_granted_business_then_logout(p
     log_in(page, "ana@example.com", PW)
     page.get_by_text("Logged in as").wait_for(timeout=30000)
     page.get_by_role("heading", name="Dashboard").first.wait_for(timeout=30000)
-    page.wait_for_timeout(1500)
+    settle(page)
     body = page.locator("body").inner_text()
     assert G2 not in body and "Bengal Tools" not in body
     assert page.get_by_role("link", name="Users").count() == 0

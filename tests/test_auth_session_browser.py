@@ -133,6 +133,8 @@ def test_a_disabled_users_running_dashboard_goes_back_to_the_login(server, conte
         auth.disable_user("sam@example.com", "cli")
     # no click, no reload: the Dashboard's 30 s auto-refresh notices
     page.get_by_text("Your account was disabled").wait_for(timeout=60000)
+    # the same run draws the login form under the message (a moment later on a busy machine)
+    page.get_by_role("textbox", name="Email").wait_for(timeout=30000)
     assert page.get_by_role("textbox", name="Email").count() == 1
 
 

@@ -15,7 +15,15 @@ from core.calendar.deadlines import GSTR3B
 from core.calendar.panel import deadline_panel
 from core.calendar.store import set_frequency, set_override, store_filings
 from core.store.database import connect, transaction
-from tests.fixtures import BUSINESSES, ROOT, running_app, seed_demo, store_env, temporary_env
+from tests.fixtures import (
+    BUSINESSES,
+    ROOT,
+    running_app,
+    seed_demo,
+    settle,
+    store_env,
+    temporary_env,
+)
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
@@ -43,7 +51,7 @@ def test_the_deadline_panel_shows_each_business_calendar(chromium, app_url):
     page.goto(app_url)
     page.get_by_role("heading", name="Deadlines").wait_for(timeout=30000)
     page.get_by_text("Job health").first.wait_for(timeout=30000)
-    page.wait_for_timeout(1500)
+    settle(page)
     text = page.locator("body").inner_text()
     # monthly, Maharashtra, October's GSTR-3B not filed: November's 2B waits for it
     assert "GSTR-2B of Nov 2025" in text and "Waiting" in text
@@ -60,7 +68,7 @@ def test_the_deadline_panel_shows_each_business_calendar(chromium, app_url):
     pending = expected[MONTHLY]["pending"]
     assert pending and [r["expires"] for r in pending] == sorted(r["expires"] for r in pending)
     page.get_by_text("Pending:").first.click()
-    page.wait_for_timeout(1500)
+    settle(page)
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.wait_for(timeout=15000)
     assert page.locator('[data-testid="stException"]').count() == 0

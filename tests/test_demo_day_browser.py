@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fixtures import ROOT, free_port, settle
+from tests.fixtures import ROOT, free_port, settle, wait_for_session_cookie
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
@@ -70,6 +70,7 @@ def log_in(page, url: str, password: str) -> None:
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.get_by_text("Logged in as").wait_for(timeout=60000)
+    wait_for_session_cookie(page)       # the next address opened keeps the login
 
 
 def open_page(page, url: str, path: str, wait_for: str) -> str:

@@ -9,7 +9,7 @@ import requests
 
 from core.portal import sessions as gsp_sessions
 from sandbox.demo import DEMO_PORTAL_USERS
-from tests.fixtures import ROOT, add_business, running_app
+from tests.fixtures import ROOT, add_business, running_app, settle
 
 pytestmark = pytest.mark.browser
 G, B = "27AAACW1234K1ZD", "29AAACW1234K1Z9"
@@ -44,10 +44,10 @@ def test_connect_a_gstin_with_an_otp_in_the_browser(db_file, sandbox, chromium):
         # for it, and can be cancelled (issue 24, item 8)
         page.get_by_role("combobox", name="Business to connect").click()
         page.get_by_role("option", name=f"Western Agro KA · {B}").click()
-        page.wait_for_timeout(1500)                          # the new business's fields
+        settle(page)                          # the new business's fields
         page.get_by_role("textbox", name="GST portal username").fill(DEMO_PORTAL_USERS[B])
         page.get_by_role("textbox", name="GST portal username").press("Tab")
-        page.wait_for_timeout(1500)
+        settle(page)
         page.get_by_role("button", name="Request OTP").click()
         page.get_by_text("Until then its calls use the shared login.").first.wait_for(
             timeout=30000)

@@ -85,7 +85,7 @@ def logged_in(chromium, url: str, email: str):
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="GSTR-2B").wait_for(timeout=45000)
     page.get_by_text("Job health").first.wait_for(timeout=45000)
-    page.wait_for_timeout(1500)
+    settle(page)
     return context, page
 
 
@@ -134,7 +134,7 @@ def test_reconciliation_page_with_2b_vs_pr(chromium, app_url):
     page.get_by_text("GSTR-2B vs Purchase Register").first.wait_for(timeout=45000)
     page.get_by_text("GSTR-2B vs Purchase Register").first.click()
     page.get_by_text("Drill down").wait_for(timeout=45000)
-    page.wait_for_timeout(2000)
+    settle(page)
     text = page.locator("body").inner_text()
     assert "Rejected in IMS" in text and "Status by count" in text   # the run's charts
     assert f"{rows_2b:,} rows" in text
@@ -148,6 +148,6 @@ def test_reconciliation_page_with_2b_vs_pr(chromium, app_url):
     page.get_by_text(f"{rejected:,} rows").wait_for(timeout=30000)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.get_by_text(f"{rejected:,} rows").scroll_into_view_if_needed()
-    page.wait_for_timeout(1000)
+    settle(page)
     page.screenshot(path=str(SHOTS / "gstr2b_reco_drilldown.png"))
     context.close()

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_two_sessions_browse_while_the_worker_fetches_and_syncs(tmp_path):
-    result = run(sessions=2, seconds=40, scale=1500, work=tmp_path)
+    result = run(sessions=2, seconds=30, scale=1500, work=tmp_path)
     assert result["pages"] >= 6, result
     assert set(result["slowest_by_page"]) == {"ims_invoices", "reconciliation", "dashboard"}
     assert result["slowest_page_s"] <= 10, result
