@@ -222,6 +222,19 @@ def settle(page, seconds: float = 30) -> None:
     page.wait_for_timeout(300)
 
 
+def text_with(locator, *parts: str, seconds: float = 30) -> str:
+    """Browser tests: the text of `locator` once it holds every one of `parts` (a data grid
+    fills its cells a moment after the run that drew it ends), or as it is after `seconds`
+    for the test's own assertion to show."""
+    text = ""
+    for _ in range(int(seconds * 10)):
+        text = locator.text_content() or "" if locator.count() else ""
+        if all(part in text for part in parts):
+            break
+        locator.page.wait_for_timeout(100)
+    return text
+
+
 def write_2b_docs_as_books(path, gstin: str, docs: list[dict]) -> None:
     """A purchase register (template `standard`) holding these flattened GSTR-2B documents
     (core.portal.gstr2b.flatten_2b: paise) as they are; credit notes negative."""

@@ -17,7 +17,16 @@ from core import auth
 from core.ims.actions import save_user_actions
 from core.ims.approval import set_approval
 from core.store import let_go_of_idle_files
-from tests.fixtures import BUSINESSES, ROOT, rows, running_app, seed_demo, settle, store_env
+from tests.fixtures import (
+    BUSINESSES,
+    ROOT,
+    rows,
+    running_app,
+    seed_demo,
+    settle,
+    store_env,
+    text_with,
+)
 
 pytestmark = pytest.mark.browser
 PW = "correct horse battery"
@@ -134,7 +143,8 @@ def test_waiting_bucket_approve_chosen_return_chosen_and_the_author_reads_the_co
         page.get_by_text("Waiting for approval (2)").click()
         page.get_by_role("link", name="Open the Approvals page").wait_for(timeout=60000)
         settle(page)
-        listed = page.locator('[data-testid="stDataFrame"]').first.text_content()
+        listed = text_with(page.locator('[data-testid="stDataFrame"]').first, accepted, rejected,
+                           "Proposed by")
         assert accepted in listed and rejected in listed and "ana@example.com" in listed
         assert "Proposed by" in listed and "IST" in listed
         page.screenshot(path=str(SHOTS / "approval_bucket_waiting.png"), full_page=True)
@@ -170,7 +180,8 @@ def test_waiting_bucket_approve_chosen_return_chosen_and_the_author_reads_the_co
         page.get_by_role("link", name="Approvals").click()
         page.get_by_role("heading", name="Returned to you (1)").wait_for(timeout=60000)
         settle(page)
-        returned = page.locator('[data-testid="stDataFrame"]').last.text_content()
+        returned = text_with(page.locator('[data-testid="stDataFrame"]').last,
+                             "the rate is 12 %, not 18 %: accept it", rejected)
         assert "the rate is 12 %, not 18 %: accept it" in returned and rejected in returned
         assert "boss@example.com" in returned
         page.screenshot(path=str(SHOTS / "approval_returned_to_author.png"), full_page=True)

@@ -18,7 +18,16 @@ from core.ims.store import store_gstr2a
 from core.ims.sync import apply_sync
 from core.portal import payload as portal
 from core.store import connect, transaction
-from tests.fixtures import ROOT, SAMPLES, logged_in_page, rows, running_app, settle, store_env
+from tests.fixtures import (
+    ROOT,
+    SAMPLES,
+    logged_in_page,
+    rows,
+    running_app,
+    settle,
+    store_env,
+    text_with,
+)
 from tests.test_sync import G, load_samples
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -73,7 +82,7 @@ def test_a_2a_document_matched_by_hand_from_the_reconciliation_page(page, app):
     settle(page)
     grid = page.locator('[class*="st-key-drill_pick_"]').first
     grid.wait_for(timeout=20000)
-    assert GUJARAT in grid.text_content()        # its first columns: the rest scroll
+    assert GUJARAT in text_with(grid, GUJARAT)     # its first columns: the rest scroll
     box = grid.bounding_box()
     page.mouse.click(box["x"] + MARKER_PX, box["y"] + ROW_PX * 1.5)      # its only row
     settle(page)
@@ -84,7 +93,7 @@ def test_a_2a_document_matched_by_hand_from_the_reconciliation_page(page, app):
     settle(page)
     found = page.locator(".st-key-books_candidates")
     found.wait_for(timeout=20000)
-    assert "RP-88" in found.text_content()
+    assert "RP-88" in text_with(found, "RP-88")
     box = found.bounding_box()
     page.mouse.click(box["x"] + MARKER_PX, box["y"] + ROW_PX * 1.5)
     settle(page)
@@ -99,7 +108,7 @@ def test_a_2a_document_matched_by_hand_from_the_reconciliation_page(page, app):
     assert rows("SELECT source, kind, state, created_by FROM reco_overrides") == [
         ("2a", "link", "active", "ana@example.com")]
     grid = page.locator('[class*="st-key-drill_pick_"]').first
-    assert "Matched by hand" in grid.text_content()
+    assert "Matched by hand" in text_with(grid, "Matched by hand")
     assert page.locator('[data-testid="stException"]').count() == 0
     shoot(page, "2_matched_by_hand")
     box = grid.bounding_box()                      # the document again: its decision, undone

@@ -23,6 +23,7 @@ from tests.fixtures import (
     seed_demo,
     settle,
     store_env,
+    text_with,
 )
 
 pytestmark = pytest.mark.browser
@@ -127,7 +128,8 @@ def test_a_row_click_opens_that_record_beside_its_books_counterpart(page, app):
     text = view.inner_text()
     assert opened_label(text).endswith(f" {by_date[3]}"), text[:300]
     assert by_date[0] not in text
-    compared = view.locator('[data-testid="stDataFrame"]').first.text_content()
+    compared = text_with(view.locator('[data-testid="stDataFrame"]').first,
+                         "Books (purchase register)", by_date[3])
     assert "Books (purchase register)" in compared and by_date[3] in compared
     opened = rows("SELECT record_id FROM ims_records WHERE doc_no = ? AND rtin = ?",
                   [by_date[3], G])[0][0]

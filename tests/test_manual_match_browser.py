@@ -12,7 +12,7 @@ import pytest
 from app.ims_grid import ROW_PX
 from core import auth
 from core.ims.sync import apply_sync
-from tests.fixtures import ROOT, logged_in_page, rows, running_app, settle, store_env
+from tests.fixtures import ROOT, logged_in_page, rows, running_app, settle, store_env, text_with
 from tests.test_sync import G, load_samples
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -65,7 +65,8 @@ def test_a_books_document_found_and_linked_from_the_record_view(page, app):
     settle(page)
     found = view.locator(".st-key-books_candidates")
     found.wait_for(timeout=20000)
-    assert "RP-88" in found.text_content() and "Rann Polymers" in found.text_content()
+    shown = text_with(found, "RP-88", "Rann Polymers")
+    assert "RP-88" in shown and "Rann Polymers" in shown
     box = found.bounding_box()
     page.mouse.click(box["x"] + MARKER_PX, box["y"] + ROW_PX * 1.5)   # its first row
     settle(page)
