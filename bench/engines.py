@@ -38,3 +38,17 @@ def store_on(engine: str, folder: Path) -> Iterator[str]:
         os.environ.pop("IMS_DB_URL", None)
         if server is not None:
             stop_server(server)
+
+
+def print_comparison(figures: dict[str, dict[str, float]], label: str = "",
+                     digits: int = 1) -> None:
+    """When both engines ran: one RESULT line with each step's seconds on each engine and
+    PostgreSQL's time as a multiple of DuckDB's."""
+    if len(figures) != 2:
+        return
+    print("RESULT " + label + " ".join(f"{engine}_{step}_s={s:.{digits}f}"
+                                       for engine, steps in figures.items()
+                                       for step, s in steps.items())
+          + " postgres/duckdb " + ", ".join(
+              f"{step} {figures['postgres'][step] / figures['duckdb'][step]:.2f}x"
+              for step in figures["duckdb"]))

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.engines import ENGINES, engines_of, store_on
+from bench.engines import ENGINES, engines_of, print_comparison, store_on
 from core.clock import utc_now
 from core.ims import fetch_ims, incoming_frame, read_ims, store_ims
 from core.portal import GstnClient
@@ -51,12 +51,7 @@ def main() -> int:
                     figures[engine] = run(args, engine)
     finally:
         stop_sandbox(sandbox)
-    if len(figures) == 2:
-        print("RESULT both " + " ".join(f"{engine}_{step}_s={s:.2f}" for engine, steps in
-                                        figures.items() for step, s in steps.items())
-              + " postgres/duckdb " + ", ".join(
-                  f"{step} {figures['postgres'][step] / figures['duckdb'][step]:.2f}x"
-                  for step in figures["duckdb"]))
+    print_comparison(figures, "both ", digits=2)
     return 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from bench.engines import ENGINES, engines_of, store_on
+from bench.engines import ENGINES, engines_of, print_comparison, store_on
 from bench.reco import COMPANY, PeakRss, books_from, portal_frame
 from core.documents import fy_expr
 from core.ims import apply_sync
@@ -87,12 +87,7 @@ def main() -> None:
                     for f in (Path(args.db), Path(args.db + ".wal")):
                         f.unlink(missing_ok=True)
                 figures[engine] = run(args, engine)
-    if len(figures) == 2:
-        print("RESULT " + " ".join(f"{engine}_{step}_s={s:.1f}" for engine, steps in
-                                   figures.items() for step, s in steps.items())
-              + " postgres/duckdb " + ", ".join(
-                  f"{step} {figures['postgres'][step] / figures['duckdb'][step]:.2f}x"
-                  for step in figures["duckdb"]))
+    print_comparison(figures)
 
 
 def run(args, engine: str) -> dict:
