@@ -198,12 +198,16 @@ def case_items(case_id: int) -> pl.DataFrame:
 def reminders_due(gstins: list[str], now: dt.datetime | None = None) -> pl.DataFrame:
     """Sent cases with no reply for the reminder setting's days since the last send (none
     while reminders are off)."""
-    cases = cases_of(gstins, ("sent",))
-    days = reminder_days()
+    return _due(cases_of(gstins, ("sent",)), reminder_days(), now)
+
+
+def _due(cases: pl.DataFrame, days: int, now: dt.datetime | None) -> pl.DataFrame:
+    """The sent ones of `cases` with no reply for `days` since the last send (none for 0)."""
     if cases.is_empty() or not days:
         return cases.clear()
     limit = (now or utc_now()) - dt.timedelta(days=days)
-    return cases.filter(pl.coalesce("reminded_at", "sent_at") <= limit)
+    return cases.filter((pl.col("state") == "sent")
+                        & (pl.coalesce("reminded_at", "sent_at") <= limit))
 
 
 
@@ -214,14 +218,14 @@ def follow_up_lines(gstins: list[str], today: dt.date,
     cases = cases_of(gstins)
     if cases.is_empty():
         return {}
-    due = set(reminders_due(gstins, now)["case_id"].to_list())
     days = reminder_days()
+    due = _due(cases, days, now)["case_id"]
     out: dict[str, list[str]] = {}
     for gstin in gstins:
         mine = cases.filter(pl.col("rtin") == gstin)
         late = mine.filter(pl.col("due_on").is_not_null() & (pl.col("due_on") < today))
         replied = mine.filter(pl.col("state") == "replied")
-        waiting = mine.filter(pl.col("case_id").is_in(list(due)))
+        waiting = mine.filter(pl.col("case_id").is_in(due.implode()))
         lines = []
         if late.height:
             lines.append(f"{count_words(late.height)} case(s) past their due date, ITC "
