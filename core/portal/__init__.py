@@ -22,6 +22,7 @@ from core.portal.payload import (
     flatten_ims,
     gstr2a_frame,
     ims_frame,
+    ims_json_frame,
     is_gstr2b,
     read_2b_frame,
     read_records_frame,
@@ -30,4 +31,4 @@ from core.portal.payload import (
     rows_frame,
 )
 
-__all__ = ["FRAME_SCHEMA", "MONEY", "ROW_FIELDS", "SAVE_BUSY", "SECTION_KEYS", "GstnClient", "GstnError", "PayloadError", "ReauthenticationNeeded", "fetch_2b", "fetch_2b_frame", "filed_refusals", "flatten", "flatten_gstr2a", "flatten_ims", "gstr2a_frame", "ims_frame", "is_gstr2b", "keep_filed", "read_2b_frame", "read_records_frame", "recipient_gstin", "records_frame", "regenerate_2b", "rows_frame", "skip_filed_occurrences", "track_filings_in_fetch", "try_login"]
+__all__ = ["FRAME_SCHEMA", "MONEY", "ROW_FIELDS", "SAVE_BUSY", "SECTION_KEYS", "GstnClient", "GstnError", "PayloadError", "ReauthenticationNeeded", "fetch_2b", "fetch_2b_frame", "filed_refusals", "flatten", "flatten_gstr2a", "flatten_ims", "gstr2a_frame", "ims_frame", "ims_json_frame", "is_gstr2b", "keep_filed", "read_2b_frame", "read_records_frame", "recipient_gstin", "records_frame", "regenerate_2b", "rows_frame", "skip_filed_occurrences", "track_filings_in_fetch", "try_login"]

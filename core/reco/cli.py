@@ -28,6 +28,7 @@ from core.gstin import gstin_problem
 from core.json_decode import decode_json
 from core.portal import (
     PayloadError,
+    ims_json_frame,
     is_gstr2b,
     read_2b_frame,
     read_records_frame,
@@ -87,14 +88,21 @@ def tolerance_paise(text: str) -> int:
     return int(value * 100)
 
 
-def read_json_file(path: str):
-    """A JSON file's content, or UnusableInput naming the file (and line and column). Read as
-    bytes and decoded by orjson (core/json_decode.py); what it refuses is decoded again as
-    UTF-8 text by the standard decoder, whose error names the line and column."""
+def read_file_bytes(path: str) -> bytes:
+    """A file's bytes, or UnusableInput naming the file."""
     try:
-        raw = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def read_json_file(path: str, raw: bytes | None = None):
+    """A JSON file's content (`raw`: its bytes, when already read), or UnusableInput naming the
+    file (and line and column). Read as bytes and decoded by orjson (core/json_decode.py); what
+    it refuses is decoded again as UTF-8 text by the standard decoder, whose error names the
+    line and column."""
+    if raw is None:
+        raw = read_file_bytes(path)
     try:
         return decode_json(raw.removeprefix(BOM))
     except ValueError:
@@ -110,8 +118,15 @@ def read_json_file(path: str):
 
 
 def read_portal(path: str) -> tuple[str, pl.DataFrame, str | None]:
-    """(kind, portal frame without rtin, recipient GSTIN if the payload says it)."""
-    payload = read_json_file(path)
+    """(kind, portal frame without rtin, recipient GSTIN if the payload says it). A plain IMS
+    answer is read by columns straight from its bytes (ims_json_frame); any other is decoded
+    first, with the same frame or the same message."""
+    raw = read_file_bytes(path)
+    plain = ims_json_frame(raw.removeprefix(BOM))
+    if plain is not None:
+        return "ims", portal_columns(plain[0]), plain[1]
+    payload = read_json_file(path, raw)
+    del raw
     if not isinstance(payload, dict):
         raise UnusableInput(f"{path}, line 1: expected a JSON object with portal sections")
     if is_gstr2b(payload):
@@ -127,8 +142,13 @@ def read_portal(path: str) -> tuple[str, pl.DataFrame, str | None]:
     if kind == "gstr2a":  # 2A says whether the supplier filed (cfs); IMS says srcfilstatus
         frame = frame.with_columns(pl.when(pl.col("cfs") == "N").then(pl.lit("Not Filed"))
                                    .otherwise(pl.col("srcfilstatus")).alias("srcfilstatus"))
-    frame = frame.select(PORTAL_COLUMNS).with_row_index("portal_id", offset=1)
-    return kind, frame.with_columns(pl.col("portal_id").cast(pl.Int64)), recipient_gstin(payload)
+    return kind, portal_columns(frame), recipient_gstin(payload)
+
+
+def portal_columns(records: pl.DataFrame) -> pl.DataFrame:
+    """The flat records' columns the reconciliation reads, numbered (portal_id)."""
+    frame = records.select(PORTAL_COLUMNS).with_row_index("portal_id", offset=1)
+    return frame.with_columns(pl.col("portal_id").cast(pl.Int64))
 
 
 def read_books(path: str) -> pl.DataFrame:

@@ -164,12 +164,23 @@ IMS_DECLARED = {"decl_igst": "declIgst", "decl_cgst": "declCgst", "decl_sgst": "
                 "decl_cess": "declCess"}
 
 
-def _ims_section(section: str, rows: list[dict], first: int = 1) -> pl.DataFrame:
+def ims_raw_fields(section: str) -> tuple[tuple, tuple]:
+    """(text fields, amount fields) a section's records are read from."""
     supplier, (no_f, dt_f), (ono_f, odt_f) = _ims_fields(section)
-    texts = (*supplier, *no_f, *dt_f, ono_f, odt_f, *IMS_TEXTS)
-    amounts = (*{n for spellings in IMS_AMOUNTS.values() for n in spellings},
-               *IMS_DECLARED.values())
-    raw = _raw_frame(rows, texts, amounts)
+    return ((*supplier, *no_f, *dt_f, ono_f, odt_f, *IMS_TEXTS),
+            (*dict.fromkeys(n for spellings in IMS_AMOUNTS.values() for n in spellings),
+             *IMS_DECLARED.values()))
+
+
+def _ims_section(section: str, rows: list[dict], first: int = 1) -> pl.DataFrame:
+    return _ims_section_frame(section, _raw_frame(rows, *ims_raw_fields(section)), first)
+
+
+def _ims_section_frame(section: str, raw: pl.DataFrame, first: int = 1) -> pl.DataFrame:
+    """A section's flat records from its raw frame (one column per field of ims_raw_fields:
+    text as String, amounts as Float64, null where a record lacks the field); _Unclean when a
+    value is not of the plain kind."""
+    supplier, (no_f, dt_f), (ono_f, odt_f) = _ims_fields(section)
     money = {out: _amount_of(*src) for out, src in IMS_AMOUNTS.items()}
     money |= {out: _amount_of(src, optional=True) for out, src in IMS_DECLARED.items()}
     flags = {"is_itc_red_req_blocked": _text_of("isItcRedReqBlocked", "isitcredreqblocked"),
@@ -204,13 +215,30 @@ def _ims_section(section: str, rows: list[dict], first: int = 1) -> pl.DataFrame
         *(f.str.to_uppercase().alias(out) for out, f in flags.items()),
         *(paise.alias(out) for out, (paise, _) in money.items()),
         pl.int_range(first, pl.len() + first, dtype=pl.Int64).alias("line"))
-    applies = pl.lit(section not in PORT_SECTIONS) & (pl.col("stin") != "")
-    return _with_gstin_check(frame, applies)
+    return frame
+
+
+def _ims_finish(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The sections' records in one frame, stin_valid checked once over all sections' distinct
+    supplier GSTINs (not for port codes, nor a blank)."""
+    frame = _finish(parts)
+    applies = ~pl.col("section").is_in(list(PORT_SECTIONS)) & (pl.col("stin") != "")
+    return _with_gstin_check(frame, applies) if parts else frame
 
 
 def _or_n(text: pl.Expr) -> pl.Expr:
     """`_text(...) or "N"`: missing or blank -> N."""
     return pl.when(text.is_null() | (text == "")).then(pl.lit("N")).otherwise(text)
+
+
+def ims_sections_frame(raws: dict[str, pl.DataFrame], first: int = 1) -> pl.DataFrame | None:
+    """records_frame(flatten_ims(...)) from each section's raw frame (section -> frame, as
+    _ims_section_frame takes it; IMS_SECTIONS order), else None when a value is not clean."""
+    try:
+        return _ims_finish([_ims_section_frame(section, raws[section], first)
+                            for section in IMS_SECTIONS if section in raws])
+    except _Unclean:
+        return None
 
 
 def ims_columns(data: dict, first: int = 1) -> pl.DataFrame | None:
@@ -224,7 +252,7 @@ def ims_columns(data: dict, first: int = 1) -> pl.DataFrame | None:
                 continue
             if _objects(rows, dict):
                 parts.append(_ims_section(section, rows, first))
-        return _finish(parts)
+        return _ims_finish(parts)
     except _Unclean:
         return None
 
