@@ -57,6 +57,22 @@ def test_without_the_columns_nothing_is_said(tmp_path):
     assert v.ok and claims(v) == {"INV-1": (None, None, None, None, None)}
 
 
+def test_blank_claim_columns_on_every_line_say_claimed_in_full(tmp_path):
+    """The columns there but blank (a register's usual case): Y, no amount, no reason, as the
+    lines summed would say; one cell filled anywhere and the lines are summed."""
+    lines = [claim_line(doc_no="A-1"), claim_line(" ", doc_no="A-1"),
+             claim_line("", " ", doc_no="B-1", doc_type="CRN")]
+    v = read(write_csv(tmp_path, "pr.csv", lines, header=CLAIM_HEADER))
+    assert v.ok, v.messages()
+    assert claims(v) == {"A-1": ("Y", None, None, None, None),
+                         "B-1": ("Y", None, None, None, None)}
+    assert v.docs.select("itc_claimed", "itc_claimed_igst", "itc_ineligible_reason").schema == {
+        "itc_claimed": pl.Utf8, "itc_claimed_igst": pl.Int64, "itc_ineligible_reason": pl.Utf8}
+    summed = read(write_csv(tmp_path, "pr2.csv", [*lines, claim_line("N", doc_no="C-1")],
+                            header=CLAIM_HEADER))
+    assert claims(summed) == {**claims(v), "C-1": ("N", 0, 0, 0, 0)}
+
+
 def test_bad_claims_name_file_line_and_field(tmp_path):
     path = write_csv(tmp_path, "pr.csv", [
         claim_line("maybe", doc_no="A-1"),

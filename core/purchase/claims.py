@@ -85,7 +85,18 @@ def with_claims(docs: pl.DataFrame, parsed: pl.DataFrame, line_map: pl.DataFrame
     """The documents with their claim columns (all null when the file has none of them)."""
     if not any(c in columns for c in CLAIM_COLUMNS):
         return docs.with_columns([pl.lit(None, t).alias(c) for c, t in CLAIM_SCHEMA.items()])
+    if _nothing_claimed(parsed):   # what document_claims gives when every cell is blank
+        return docs.with_columns([pl.lit("Y" if c == "itc_claimed" else None, t).alias(c)
+                                  for c, t in CLAIM_SCHEMA.items()])
     return docs.join(document_claims(parsed, line_map), on="line_no", how="left")
+
+
+def _nothing_claimed(parsed: pl.DataFrame) -> bool:
+    """The claim columns are there but blank on every line (a register's usual case)."""
+    blank = [pl.col(c).fill_null("").str.strip_chars() == ""
+             for c in ("itc_claimed", "itc_ineligible_reason")]
+    amounts = [pl.col(f"claimed_{h}").is_null() for h in HEADS]
+    return bool(parsed.select(pl.all_horizontal(*blank, *amounts).all()).item())
 
 
 def document_claims(parsed: pl.DataFrame, line_map: pl.DataFrame) -> pl.DataFrame:
