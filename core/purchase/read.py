@@ -103,6 +103,8 @@ def decode_text(data: bytes) -> tuple[bytes, str]:
     """UTF-8 (BOM stripped) when valid, else Windows-1252; returns UTF-8 bytes and the encoding."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if data.isascii():   # no text made to know it (a register is mostly ASCII)
+        return data, "utf-8"
     try:
         data.decode("utf-8")
         return data, "utf-8"
@@ -189,7 +191,7 @@ def _read_csv(data: bytes, name: str, header_score, sha: str) -> RawTable:
     _refuse_utf16(data, name)
     utf8, _encoding = decode_text(data)
     lines = _first_lines(utf8, HEADER_SEARCH_ROWS)
-    if not utf8.strip() or not lines:   # e.g. nothing but a byte-order mark
+    if not utf8 or utf8.isspace() or not lines:   # e.g. nothing but a byte-order mark
         raise FileProblem(name, "the file is empty")
     delim = detect_delimiter(lines)
     rows = [next(csv.reader([ln], delimiter=delim), []) for ln in lines]
