@@ -199,6 +199,9 @@ class Handler(BaseHTTPRequestHandler):
                               400)
         if path == GSTR2A_PATH and method == "GET":
             period = params.get("ret_period") or ""
+            if action == "FILEDET":   # a large answer's token (gstr2a_answer)
+                return self.send(200, self.box.portal.file_answer(gstin,
+                                                                  params.get("token") or ""))
             if action not in ("B2B", "B2BA", "CDN", "CDNA"):
                 self.box.portal.business(gstin)
                 raise PortalError("RET13508", f"No documents found for {action} in {period}")

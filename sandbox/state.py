@@ -92,7 +92,7 @@ class Portal:
             self.day = self.start
             self.index = {g: self._index(b) for g, b in self.data.items()}
             self.revisions: dict[tuple, int] = {}
-            self.cache: dict[tuple, bytes | list[bytes]] = {}
+            self.cache: dict[tuple, bytes | list[bytes] | tuple] = {}
             self.saves: dict[str, SaveRequest] = {}
             self.files: dict[str, tuple[float, str, bytes | list[bytes]]] = {}
             self.filings = Filings()
@@ -196,6 +196,10 @@ class Portal:
                     self.cache[(biz.gstin, "files", key, per_file)] = files
             if len(files) > 1:
                 answer = files
+        return self._queue(gstin, answer)
+
+    def _queue(self, gstin: str, answer: bytes | list[bytes]) -> str:
+        """A token FILEDET serves `answer` for (the answer, or its files) after queue_delay."""
         token = uuid.uuid4().hex
         with self.lock:
             self.files[token] = (time.monotonic() + self.config.queue_delay, gstin, answer)
@@ -224,24 +228,57 @@ class Portal:
         return parts[int(number) - 1]
 
     def gstr2a_answer(self, gstin: str, period: str, action: str) -> bytes:
+        """One GSTR-2A section of one period: the answer, or with more documents than
+        queue_threshold a token (`{"token", "est"}`; FILEDET serves the answer, or with
+        file_records set and more documents than that, `urls` of files), as GETINV does."""
         part = {"B2B": "b2b", "B2BA": "b2ba", "CDN": "cdn", "CDNA": "cdna"}.get(action.upper())
         if not (len(period or "") == 6 and period.isdigit()):
             raise PortalError("RET400", f"ret_period '{period}' is not MMYYYY", 400)
+        shape = (self.config.queue_threshold, self.config.file_records)   # may change
         with self.lock:
             biz = self.business(gstin)
-            cached = self.cache.get((biz.gstin, "2a", period, part))
+            cached = self.cache.get((biz.gstin, "2a", period, part, shape))
             if cached is None and part:
                 doc = synth.gstr2a_document(
                     biz, period, lambda stin, prd: group_status(self.seed, stin, prd,
                                                                 self.supplier_3b))
                 for p, groups in doc.items():
-                    self.cache[(biz.gstin, "2a", period, p)] = (
-                        json.dumps({"status_cd": "1",
-                                    "data": {p: groups}}).encode() if groups else b"")
-                cached = self.cache[(biz.gstin, "2a", period, part)]
+                    self.cache[(biz.gstin, "2a", period, p, shape)] = self._gstr2a_entry(
+                        p, groups, *shape)
+                cached = self.cache[(biz.gstin, "2a", period, part, shape)]
         if not cached:
             raise PortalError("RET13508", f"No documents found for {action} in {period}")
-        return cached
+        count, answer = cached
+        if count > shape[0]:
+            return json.dumps({"status_cd": "1", "data": {
+                "token": self._queue(biz.gstin, answer), "est": 1}}).encode()
+        return answer
+
+    @staticmethod
+    def _gstr2a_entry(key: str, groups: list[dict], threshold: int,
+                      per_file: int) -> tuple[int, bytes | list[bytes]] | tuple:
+        """(documents, the answer) of one section, () when it has none. Above `threshold`
+        and `per_file` documents the answer is files of at most `per_file` documents each (a
+        supplier group split across files where it must: each part with its heads)."""
+        if not groups:
+            return ()
+        docs_key = "nt" if key in ("cdn", "cdna") else "inv"
+        count = sum(len(g[docs_key]) for g in groups)
+        if count <= threshold or not 0 < per_file < count:
+            return count, json.dumps({"status_cd": "1", "data": {key: groups}}).encode()
+        files, chunk, room = [], [], per_file
+        for group in groups:
+            docs = group[docs_key]
+            while docs:
+                taken, docs = docs[:room], docs[room:]
+                chunk.append({**group, docs_key: taken})
+                room -= len(taken)
+                if room == 0:
+                    files.append(chunk)
+                    chunk, room = [], per_file
+        if chunk:
+            files.append(chunk)
+        return count, [json.dumps({key: c}, separators=(",", ":")).encode() for c in files]
 
     # ------------------------------------------------------------ SAVE / RESET
 

@@ -15,6 +15,7 @@ from core.ims.fetch import (
     fetch_businesses,
     fetch_gstr2a,
     fetch_ims,
+    read_gstr2a_section,
     read_section,
     recent_periods,
 )
@@ -295,6 +296,45 @@ def test_a_file_based_answer_is_read_file_by_file(db_file, sandbox):
     assert_frame_equal(read_section(c, RTIN, "B2B"), whole)
     assert whole["line"].to_list() == list(range(1, whole.height + 1))
     assert fetch_ims(RTIN, c)["total"] == sandbox.total(RTIN)
+
+
+def test_a_large_gstr2a_section_comes_as_files_and_reads_as_one_answer(db_file, sandbox):
+    """GSTR-2A above the queue threshold: a token, then FILEDET's urls of files of at most
+    3 documents, each downloaded only when the one before has been read; read in turn they
+    give the frame of the one answer, and the fetch stores the same documents."""
+    add_business(RTIN)
+    c = client()
+    period = "092025"
+    whole = read_gstr2a_section(c, RTIN, period, "B2B")
+    one_answer = fetch_gstr2a(RTIN, [period], c)["total"]
+    sandbox.control("config", queue_threshold=5, queue_delay=0.05, file_records=3)
+    files = []
+    c.session.hooks["response"].append(
+        lambda resp, *args, **kwargs: files.append(resp.url) if "/ims-files/" in resp.url else None)
+    parts = c.gstr2a_answers(RTIN, period, "B2B")
+    first = next(parts)
+    assert sum(len(g["inv"]) for g in first["b2b"]) == 3 and len(files) == 1
+    rest = list(parts)
+    assert len(rest) >= 2 and len(files) == 1 + len(rest)
+    assert c.stats["queued_waits"] >= 1
+    by_files = read_gstr2a_section(c, RTIN, period, "B2B")
+    assert whole.height > 6 and whole["line"].to_list() == list(range(1, whole.height + 1))
+    assert_frame_equal(by_files, whole)
+    assert fetch_gstr2a(RTIN, [period], c)["total"] == one_answer
+    assert rows("SELECT count(*) FROM gstr2a_docs") == [(one_answer,)]
+
+
+def test_a_later_gstr2a_files_records_are_numbered_on():
+    doc = {"b2b": [{"ctin": "27AABCS5678L1ZQ", "inv": [
+        {"inum": "A-1", "idt": "01-10-2025", "val": 1, "itms": []},
+        {"inum": "A-2", "idt": "1-10-2025", "val": 1, "itms": []}]}]}
+    with pytest.raises(portal.PayloadError, match=r"^b2b record 5: field 'idt'"):
+        portal.gstr2a_frame(doc, first=4, first_group=2)
+    doc["b2b"][0]["inv"][1]["idt"] = "02-10-2025"
+    assert portal.gstr2a_frame(doc, first=4)["line"].to_list() == [4, 5]
+    doc["b2b"].append(7)
+    with pytest.raises(portal.PayloadError, match=r"^b2b supplier group 3: expected an object"):
+        portal.gstr2a_frame(doc, first=4, first_group=2)
 
 
 def test_records_no_longer_on_the_portal_get_removed_at(db_file, sandbox):

@@ -26,6 +26,7 @@ from tests.test_portal_columns import (
     odd_text,
 )
 
+pytestmark = pytest.mark.slow   # generated cases, as tests/conftest.py's SLOW_MODULES
 SAMPLE_IMS = json.loads((SAMPLES / "ims_getinv_sample.json").read_text())
 
 

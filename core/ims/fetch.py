@@ -153,10 +153,33 @@ def read_import_of_goods(client: GstnClient, gstin: str) -> pl.DataFrame:
 def read_gstr2a(client: GstnClient, gstin: str, periods: list[str]) -> pl.DataFrame:
     """GSTR-2A B2B, B2BA, CDN, CDNA of each period as one records frame (rtnprd = the
     period), each answer read by columns when clean."""
-    frames = [portal.gstr2a_frame(client.get_gstr2a(gstin, period, action))
+    frames = [read_gstr2a_section(client, gstin, period, action)
               .with_columns(pl.lit(period, pl.Utf8).alias("rtnprd"))
               for period in periods for action in GSTR2A_ACTIONS]
     return pl.concat(frames) if frames else records_frame([])
+
+
+def read_gstr2a_section(client: GstnClient, gstin: str, period: str,
+                        action: str) -> pl.DataFrame:
+    """One GSTR-2A section of one period as a records frame. A large answer comes as files
+    (a token, then FILEDET's urls), read as read_section reads IMS files: one file held at a
+    time, its documents and supplier groups numbered on from the file before."""
+    frames, first, first_group = [], 1, 1
+    for part in client.gstr2a_answers(gstin, period, action):
+        frames.append(portal.gstr2a_frame(part, first, first_group))
+        first += frames[-1].height
+        groups = _unwrap_groups(part, action.lower())
+        first_group += len(groups) if isinstance(groups, list) else 0
+        del part, groups   # not held while the next file comes
+    return pl.concat(frames) if frames else records_frame([])
+
+
+def _unwrap_groups(answer: dict, key: str):
+    """The supplier groups of section `key` in an answer gstr2a_frame has read (a dict, bare
+    or in its envelope)."""
+    data = answer["data"] if isinstance(answer.get("data"), dict) and "status_cd" in answer \
+        else answer
+    return data.get(key)
 
 
 def recent_periods(today: dt.date | None = None, months: int = 3) -> list[str]:

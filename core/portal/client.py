@@ -267,9 +267,18 @@ class GstnClient:
         if section_request not in SECTION_KEYS:
             raise ValueError(f"unknown IMS section '{section_request}' "
                              f"(one of {', '.join(SECTION_KEYS)})")
-        params = {"action": "GETINV", "gstin": gstin, "section": section_request}
+        yield from self._answers(IMS_PATH, {"action": "GETINV", "gstin": gstin,
+                                            "section": section_request},
+                                 SECTION_KEYS[section_request])
+
+    def _answers(self, path: str, params: dict, key: str) -> Iterator[dict]:
+        """One call's answer, answer by answer (ims_answers): the answer itself ({} when the
+        portal has no documents), or for a token (`{"token", "est"}`, or RTN_24 with one) the
+        FILEDET answer on the same path: the records, or each file of its `urls` in turn.
+        `key`: the answer's section key (an answer holding it is no token)."""
+        gstin = params["gstin"]
         try:
-            data = self.call("GET", IMS_PATH, gstin, params)
+            data = self.call("GET", path, gstin, params)
         except GstnError as exc:
             if exc.error_cd in NO_DOCUMENTS:
                 yield {}
@@ -278,8 +287,9 @@ class GstnClient:
                 raise
             data = {"token": exc.details["token"], "est": exc.details.get("est")}
         queued = isinstance(data, dict) and data.get("token")
-        if queued and SECTION_KEYS[section_request] not in data:
-            data = self._wait_for_file(gstin, str(data["token"]), data.get("est"))
+        if queued and key not in data:
+            where = {k: v for k, v in params.items() if k not in ("action", "section")}
+            data = self._wait_for_file(path, where, str(data["token"]), data.get("est"))
         urls = data.get("urls") if isinstance(data, dict) else None
         if urls:
             yield from self._files(urls, gstin)
@@ -302,19 +312,22 @@ class GstnClient:
             yield {key: answer.get(key) or []}
             del answer   # not held while the next file comes
 
-    def _wait_for_file(self, gstin: str, token: str, est) -> dict:
-        """A queued answer: ask FILEDET until the file is ready (RTN_24 = not yet), waiting
-        `queue_first` s, then growing 1.5x up to `queue_poll` s, for at most `queue_timeout` s.
-        Returns FILEDET's data: the records, or `urls` of files (ims_answers reads them)."""
-        log.info("GETINV for %s queued (token %s, est %s min); waiting", gstin, token, est)
+    def _wait_for_file(self, path: str, where: dict, token: str, est) -> dict:
+        """A queued answer: ask FILEDET (on `path`, with `where`: gstin, and ret_period for
+        GSTR-2A) until the file is ready (RTN_24 = not yet), waiting `queue_first` s, then
+        growing 1.5x up to `queue_poll` s, for at most `queue_timeout` s. Returns FILEDET's
+        data: the records, or `urls` of files (_answers reads them)."""
+        gstin = where["gstin"]
+        log.info("%s for %s queued (token %s, est %s min); waiting", path.rsplit("/", 1)[-1],
+                 gstin, token, est)
         deadline = time.monotonic() + self.queue_timeout
         wait = self.queue_first
         while True:
             self.stats["queued_waits"] += 1
             time.sleep(wait)
             try:
-                data = self.call("GET", IMS_PATH, gstin,
-                                 {"action": "FILEDET", "gstin": gstin, "token": token})
+                data = self.call("GET", path, gstin,
+                                 {"action": "FILEDET", **where, "token": token})
             except GstnError as exc:
                 if exc.error_cd != QUEUED:
                     raise
@@ -379,15 +392,26 @@ class GstnClient:
                          self.adapter.supplier_returns_params(gstin, stin, fy)) or {}
 
     def get_gstr2a(self, gstin: str, period: str, action: str) -> dict:
-        """GSTR-2A B2B/B2BA/CDN/CDNA for one return period (MMYYYY), as the portal answers it;
-        {} when the portal says there are no documents."""
+        """GSTR-2A B2B/B2BA/CDN/CDNA for one return period (MMYYYY), as the portal answers it
+        (a file-based answer's files merged); {} when the portal says there are no documents."""
+        merged: dict = {}
+        for n, answer in enumerate(self.gstr2a_answers(gstin, period, action)):
+            if n == 0:
+                merged = answer
+                continue
+            for key, groups in answer.items():
+                if isinstance(groups, list):
+                    merged.setdefault(key, []).extend(groups)
+        return merged
+
+    def gstr2a_answers(self, gstin: str, period: str, action: str) -> Iterator[dict]:
+        """get_gstr2a answer by answer: a large answer comes as a token, then FILEDET's
+        `urls` of files (as IMS GETINV's do), each downloaded and decoded only when the one
+        before is done with."""
         params = {"action": action, "gstin": gstin, "ret_period": period}
-        try:
-            return self.call("GET", GSTR2A_PATH, gstin, params) or {}
-        except GstnError as exc:
-            if exc.error_cd in NO_DOCUMENTS:
-                return {}
-            raise
+        for answer in self._answers(GSTR2A_PATH, params, action.lower()):
+            yield answer or {}
+            del answer   # not held while the next file comes
 
 
 def try_login(url: str | None = None, timeout: float = 10.0) -> tuple[bool, str]:

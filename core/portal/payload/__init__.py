@@ -117,11 +117,14 @@ def ims_frame(payload: dict, first: int = 1) -> pl.DataFrame:
     return fast if fast is not None else records_frame(flatten_ims(payload, first))
 
 
-def gstr2a_frame(payload: dict) -> pl.DataFrame:
-    """records_frame(flatten_gstr2a(payload)), by columns when clean (as ims_frame)."""
+def gstr2a_frame(payload: dict, first: int = 1, first_group: int = 1) -> pl.DataFrame:
+    """records_frame(flatten_gstr2a(payload, first, first_group)), by columns when clean (as
+    ims_frame). `first`, `first_group`: the numbers of each section's first document and
+    supplier group (flatten_gstr2a)."""
     with gc_paused():
-        fast = gstr2a_columns(_unwrap(payload))
-    return fast if fast is not None else records_frame(flatten_gstr2a(payload))
+        fast = gstr2a_columns(_unwrap(payload), first)
+    return (fast if fast is not None
+            else records_frame(flatten_gstr2a(payload, first, first_group)))
 
 
 def read_records_frame(payload: dict) -> tuple[str, pl.DataFrame]:

@@ -301,7 +301,8 @@ def _items_totals(docs: list[dict]) -> pl.DataFrame:
             .group_by("doc").agg(pl.all().sum()))
 
 
-def _gstr2a_section(section: str, groups: list[dict], period: str | None) -> pl.DataFrame:
+def _gstr2a_section(section: str, groups: list[dict], period: str | None,
+                    first: int = 1) -> pl.DataFrame:
     note = section in ("cdn", "cdna")
     docs, owner = _documents(groups, "nt" if note else "inv")
     if not docs:
@@ -336,14 +337,15 @@ def _gstr2a_section(section: str, groups: list[dict], period: str | None) -> pl.
         _or_n(_text_of("rchrg")).alias("rcm"), val.alias("val"),
         pl.lit(period, pl.Utf8).alias("rtnprd"), _text_of("cfs").alias("cfs"),
         _text_of("cfs3b").alias("cfs3b"), _text_of("dtcancel").alias("dtcancel"),
-        (pl.col("doc") + 1).alias("line"))
+        (pl.col("doc") + first).alias("line"))
     frame = frame.join(totals, on="doc", how="left", maintain_order="left").with_columns(
         pl.col(m).fill_null(0) for m in ITEM_AMOUNTS)
     return _with_gstin_check(frame, pl.lit(True))
 
 
-def gstr2a_columns(data: dict) -> pl.DataFrame | None:
-    """records_frame(flatten_gstr2a(data)) for a clean unwrapped GSTR-2A answer, else None."""
+def gstr2a_columns(data: dict, first: int = 1) -> pl.DataFrame | None:
+    """records_frame(flatten_gstr2a(data, first)) for a clean unwrapped GSTR-2A answer, else
+    None."""
     period = _text(data, "fp", "payload", 0) or _text(data, "ret_period", "payload", 0)
     try:
         parts = []
@@ -352,7 +354,7 @@ def gstr2a_columns(data: dict) -> pl.DataFrame | None:
             if groups is None:
                 continue
             if _objects(groups, dict):
-                parts.append(_gstr2a_section(section, groups, period))
+                parts.append(_gstr2a_section(section, groups, period, first))
         return _finish(parts)
     except _Unclean:
         return None

@@ -71,18 +71,20 @@ def _gstr2a_doc(section: str, line: int, group: dict, doc, period: str | None) -
     }
 
 
-def flatten_gstr2a(payload: dict) -> list[dict]:
+def flatten_gstr2a(payload: dict, first: int = 1, first_group: int = 1) -> list[dict]:
     """GSTR-2A B2B/B2BA/CDN/CDNA (supplier-grouped, item-level) -> one record per document.
 
-    `line` counts documents across the supplier groups of a section, 1-based.
+    `line` counts documents across the supplier groups of a section, 1-based; `first` and
+    `first_group`: the numbers of each section's first document and supplier group (a later
+    file of a file-based answer goes on counting where the one before stopped).
     """
     data = _unwrap(payload)
     period = _text(data, "fp", "payload", 0) or _text(data, "ret_period", "payload", 0)
     records = []
     for section in GSTR2A_SECTIONS:
-        line = 0
+        line = first - 1
         docs_key = "nt" if section in ("cdn", "cdna") else "inv"
-        for g, group in enumerate(_rows(data, section, ""), start=1):
+        for g, group in enumerate(_rows(data, section, ""), start=first_group):
             if not isinstance(group, dict):
                 raise PayloadError(f"{section} supplier group {g}: expected an object")
             for doc in _rows(group, docs_key, f"{section} supplier group {g}: "):
