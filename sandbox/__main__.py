@@ -24,11 +24,13 @@ def serve_main(argv: list[str]) -> int:
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scale", type=int, default=3000, help="IMS records per business")
-    ap.add_argument("--queue-threshold", type=int, default=20000)
+    ap.add_argument("--queue-threshold", type=int, default=20000,
+                    help="a GETINV section or a GSTR-2A section of more records (documents) "
+                         "than this answers a token (FILEDET then serves it)")
     ap.add_argument("--queue-delay", type=float, default=0.5)
     ap.add_argument("--file-records", type=int, default=0,
-                    help="FILEDET answers urls of files of at most this many records (0: the "
-                         "records themselves)")
+                    help="FILEDET answers urls of files of at most this many records, or "
+                         "GSTR-2A documents (0: the records themselves)")
     ap.add_argument("--save-seconds", type=float, default=5.0)
     ap.add_argument("--token-ttl", type=float, default=6 * 3600, help="token lifetime, seconds")
     ap.add_argument("--token-minutes", type=float, help="token lifetime, minutes (instead of "
