@@ -382,20 +382,62 @@ def _read(payload: dict, raw: pl.DataFrame | None = None) -> tuple[dict, pl.Data
     if not any(other.values()):
         return head, fast
     _, rest = flatten_2b({**data, **other})
-    frame = pl.concat([fast, rows_frame(rest)]).join(_section_order(data),
-                                                      on=["rejected_in_ims", "section"],
-                                                      how="left", maintain_order="left")
-    return head, frame.sort("_at", "line", maintain_order=True).drop("_at")
+    return head, _in_document_order([fast, rows_frame(rest)], data)
 
 
-def _section_order(data: dict) -> pl.DataFrame:
-    """(rejected_in_ims, section) -> `_at`, the section's place in the document."""
-    return pl.DataFrame(
-        [{"rejected_in_ims": b == "docRejdata", "section": name, "_at": i}
-         for i, (b, name) in enumerate((b, name) for b in BLOCKS
-                                       for name, _ in _sections(b, data.get(b) or {})
-                                       if name in SECTIONS)],
-        schema={"rejected_in_ims": pl.Boolean, "section": pl.Utf8, "_at": pl.Int64})
+def _section_order(data: dict) -> list[tuple[bool, str]]:
+    """(rejected_in_ims, section) in the order the document has its sections."""
+    return [(b == "docRejdata", name) for b in BLOCKS
+            for name, _ in _sections(b, data.get(b) or {}) if name in SECTIONS]
+
+
+def _runs(frame: pl.DataFrame) -> dict[tuple[bool, str], tuple[int, int]] | None:
+    """(rejected_in_ims, section) -> (first row, rows) of a frame whose sections each come in
+    one run of rows; None when one does not."""
+    found = frame.select("rejected_in_ims", "section").with_row_index("_i").group_by(
+        "rejected_in_ims", "section", maintain_order=True).agg(
+        pl.col("_i").first().alias("start"), pl.len().alias("n"),
+        (pl.col("_i").last() - pl.col("_i").first() + 1).alias("span"))
+    if (found["n"] != found["span"]).any():
+        return None
+    return {(r, s): (start, n) for r, s, start, n, _ in found.iter_rows()}
+
+
+def _in_document_order(frames: list[pl.DataFrame], data: dict,
+                       renumber: bool = False) -> pl.DataFrame:
+    """The frames' rows put section by section in the document's order (frame after frame
+    within a section, each frame's own row order kept): runs of rows sliced and put one after
+    the other, not a sort of every row. `renumber`: `line` numbered on within each section
+    across frames (files of a large 2B, each numbered from 1)."""
+    runs = [_runs(f) for f in frames]
+    if any(r is None for r in runs):   # not in runs: sorted as a whole (same order)
+        order = pl.DataFrame([(r, s, i) for i, (r, s) in enumerate(_section_order(data))],
+                             schema={"rejected_in_ims": pl.Boolean, "section": pl.Utf8,
+                                     "_at": pl.Int64}, orient="row")
+        both = pl.concat([f.with_columns(pl.lit(n, pl.Int64).alias("_frame"))
+                          for n, f in enumerate(frames)]).join(
+            order, on=["rejected_in_ims", "section"], how="left", maintain_order="left")
+        both = both.sort("_at", "_frame", "line", maintain_order=True)
+        if renumber:
+            both = both.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+                                     .over("_at").alias("line"))
+        return both.drop("_at", "_frame")
+    pieces = []
+    for key in _section_order(data):
+        before = 0
+        for frame, found in zip(frames, runs):
+            if key not in found:
+                continue
+            start, n = found[key]
+            piece = frame.slice(start, n)
+            if renumber:
+                piece = piece.with_columns(pl.int_range(before + 1, before + n + 1,
+                                                        dtype=pl.Int64).alias("line"))
+            pieces.append(piece)
+            before += n
+    if not pieces:
+        return frames[0].clear()
+    return pl.concat(pieces, rechunk=True)
 
 
 # ---------------------------------------------------------------- a large 2B, file by file
@@ -436,10 +478,4 @@ def read_2b_files(data: dict, parts: list[dict],
     merged = merge_2b_files(data, parts)
     if not raws or any(r is None for r in raws):
         return read_2b_frame({"data": merged})
-    raw = pl.concat([r.with_columns(pl.lit(n, pl.Int64).alias("_file"))
-                     for n, r in enumerate(raws)])
-    raw = raw.join(_section_order(merged), on=["rejected_in_ims", "section"], how="left",
-                   maintain_order="left").sort("_at", "_file", "line", maintain_order=True)
-    raw = raw.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("_at")
-                           .alias("line")).drop("_at", "_file")
-    return _read({"data": merged}, raw)
+    return _read({"data": merged}, _in_document_order(raws, merged, renumber=True))
