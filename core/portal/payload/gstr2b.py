@@ -365,7 +365,8 @@ def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
     return _read(payload)
 
 
-def _read(payload: dict, raw: pl.DataFrame | None = None) -> tuple[dict, pl.DataFrame]:
+def _read(payload: dict, raw: pl.DataFrame | None = None,
+          whole=None) -> tuple[dict, pl.DataFrame]:
     data = _unwrap(payload)
     if not all(isinstance(data.get(b) or {}, dict) for b in BLOCKS):
         head, rows = flatten_2b(payload)
@@ -376,7 +377,7 @@ def _read(payload: dict, raw: pl.DataFrame | None = None) -> tuple[dict, pl.Data
              for b in BLOCKS}
     fast = _fast_frame({**data, **plain}, raw)
     if fast is None:
-        head, rows = flatten_2b(payload)
+        head, rows = flatten_2b({"data": whole()} if whole else payload)
         return head, rows_frame(rows)
     head = _head(data)
     if not any(other.values()):
@@ -469,13 +470,27 @@ def read_2b_file(part: dict) -> pl.DataFrame | None:
         return _raw_columns(part)
 
 
-def read_2b_files(data: dict, parts: list[dict],
-                  raws: list[pl.DataFrame | None]) -> tuple[dict, pl.DataFrame]:
+def read_2b_file_apart(part: dict) -> tuple[pl.DataFrame | None, dict]:
+    """read_2b_file(part), and what else the file holds: its head and other sections, its
+    plain sections' lists emptied (their place in the document kept) when they were read, so
+    that a 2B's files are not all held as documents until the last one comes."""
+    raw = read_2b_file(part)
+    if raw is None:
+        return None, part
+    return raw, {**part, **{b: {s: ([] if s in FAST_SECTIONS else g)
+                                for s, g in (part.get(b) or {}).items()}
+                            for b in BLOCKS if b in part}}
+
+
+def read_2b_files(data: dict, parts: list[dict], raws: list[pl.DataFrame | None],
+                  whole=None) -> tuple[dict, pl.DataFrame]:
     """read_2b_frame of merge_2b_files(data, parts), given each file's read_2b_file: the
     files' columns put in the document's order (section by section, file after file, each
     section's documents numbered on across files) and read as one; any file not of the plain
-    kind -> the whole document read as read_2b_frame reads it (the same messages)."""
+    kind -> the whole document read as read_2b_frame reads it (the same messages). `whole`:
+    when `parts` are what read_2b_file_apart left of the files, a call that gives the whole
+    document again (fetched anew) for that checked reading."""
     merged = merge_2b_files(data, parts)
     if not raws or any(r is None for r in raws):
-        return read_2b_frame({"data": merged})
-    return _read({"data": merged}, _in_document_order(raws, merged, renumber=True))
+        return read_2b_frame({"data": whole() if whole else merged})
+    return _read({"data": merged}, _in_document_order(raws, merged, renumber=True), whole)
