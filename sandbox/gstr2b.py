@@ -280,6 +280,19 @@ class Gstr2bBook:
         part = entries[(number - 1) * self.per_file:number * self.per_file]
         return {**head, "fc": files, **grouped(part)}
 
+    def answer_bytes(self, gstin: str, period: str, file_num: str | None) -> bytes:
+        """`answer` encoded; a file of a large 2B encoded once per 2B version and file size
+        (as the portal serves files prepared when the 2B is generated), so that a fetch costs
+        the sandbox the sending, not the building, of its answer."""
+        if not file_num:
+            return encoded(self.answer(gstin, period, file_num))
+        made = self.current(gstin, period)
+        key = (self.per_file, str(file_num))
+        found = made.setdefault("encoded", {}).get(key)
+        if found is None:
+            found = made["encoded"][key] = encoded(self.answer(gstin, period, file_num))
+        return found
+
     def regenerate(self, gstin: str, body: dict) -> dict:
         biz = self.portal.business(gstin)
         period = str((body or {}).get("itcprd") or "")

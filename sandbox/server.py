@@ -273,8 +273,8 @@ class Handler(BaseHTTPRequestHandler):
     def gstr2b(self, method: str, action: str, gstin: str, params: dict) -> None:
         book = self.box.gstr2b
         if method == "GET" and action == "GET2B":
-            return self.send(200, encoded(book.answer(gstin, params.get("rtnprd") or "",
-                                                      params.get("file_num"))))
+            return self.send(200, book.answer_bytes(gstin, params.get("rtnprd") or "",
+                                                    params.get("file_num")))
         if method == "PUT" and action == "GEN2B":
             return self.send(200, encoded(book.regenerate(gstin, self.body_json())))
         if method == "GET" and action == "GENSTS2B":

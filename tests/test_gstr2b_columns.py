@@ -11,10 +11,12 @@ from polars.testing import assert_frame_equal
 
 from core.portal.payload import PayloadError, merge_2b_files
 from core.portal.payload.gstr2b import (
+    FAST_SECTIONS,
     SECTIONS,
     _fast_frame,
     flatten_2b,
     read_2b_file,
+    read_2b_file_apart,
     read_2b_files,
     read_2b_frame,
     rows_frame,
@@ -143,3 +145,32 @@ def test_a_file_of_another_layout_is_read_record_by_record(entries):
     _, frame = read_2b_files(first, parts, [read_2b_file(p) for p in parts])
     assert_frame_equal(frame, reference(merge_2b_files(first, parts))[1])
     assert frame.filter(frame["section"] == "b2b")["txval"].sum() > 0
+
+
+@pytest.mark.parametrize("field, value", [("dt", "2025-10-08"), ("igst", "lots")])
+def test_files_kept_as_columns_read_the_same_and_a_bad_one_is_read_whole(entries, field,
+                                                                           value):
+    """fetch_2b_frame keeps of each file only its columns and the rest of the file: the same
+    frame; a bad value (found in a file, or only when the files' columns are read as one)
+    -> the whole 2B, fetched again, read record by record with its message."""
+    first, parts = files(entries)
+    read = [read_2b_file_apart(p) for p in parts]
+    assert not any(rest[b][s] for _, rest in read for b in ("docdata", "docRejdata")
+                   for s in rest.get(b, {}) if s in FAST_SECTIONS)   # documents let go
+    head, frame = read_2b_files(first, [rest for _, rest in read], [raw for raw, _ in read],
+                                whole=lambda: pytest.fail("a clean 2B was fetched again"))
+    ref_head, ref = reference(merge_2b_files(first, parts))
+    assert head == ref_head
+    assert_frame_equal(frame, ref)
+
+    bad = copy.deepcopy(entries)
+    at = next(i for i, e in enumerate(bad) if e[1] == "b2b" and i > 3 * PER_FILE)
+    bad[at][4][field] = value
+    first, parts = files(bad)
+    with pytest.raises(PayloadError) as whole:
+        flatten_2b({"data": merge_2b_files(first, parts)})
+    read = [read_2b_file_apart(p) for p in parts]
+    with pytest.raises(PayloadError) as apart:
+        read_2b_files(first, [rest for _, rest in read], [raw for raw, _ in read],
+                      whole=lambda: merge_2b_files(first, parts))
+    assert str(apart.value) == str(whole.value)

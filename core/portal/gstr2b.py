@@ -5,8 +5,9 @@
   large one, FILE_READERS at a time, -> the merged document (files in order); None when the
   portal says it is not generated yet.
 - `fetch_2b_frame(client, gstin, period)` the same read into (head, frame) as
-  `read_2b_frame` reads it, each file read into columns as it arrives -> None when not
-  generated yet.
+  `read_2b_frame` reads it, each file read into columns as it arrives (its documents then let
+  go; a file with a value the columns cannot read: the 2B fetched again and read record by
+  record, for the same messages) -> None when not generated yet.
 - `regenerate_2b(client, gstin, period)` GEN2B, then GENSTS2B until processed.
 - `flatten_2b(payload)` -> (head, rows): one row per document of `docdata` and `docRejdata`
   (rows from `docRejdata` have `rejected_in_ims` True), amounts in integer paise, with the
@@ -22,7 +23,13 @@ import polars as pl
 
 from core.portal.client import GstnClient
 from core.portal.gsp import GstnError
-from core.portal.payload import BLOCKS, merge_2b_files, read_2b_file, read_2b_files, read_2b_frame
+from core.portal.payload import (
+    BLOCKS,
+    merge_2b_files,
+    read_2b_file_apart,
+    read_2b_files,
+    read_2b_frame,
+)
 
 GSTR2B_PATH = "/taxpayerapi/v4.0/returns/gstr2b"
 NOT_GENERATED = {"RET2B1023", "RET2B1018"}
@@ -59,12 +66,12 @@ def _in_files(data: dict) -> int:
 
 def _read_files(client: GstnClient, gstin: str, period: str, files: int, then=None) -> list:
     """Files 1..`files` (FILE_READERS at a time), in file order; `then(part)` applied to each
-    as it arrives -> [(part, then(part))]."""
+    as it arrives -> [then(part)] (else [part])."""
     params = {"action": "GET2B", "gstin": gstin, "rtnprd": period}
 
     def read_file(number: int):
         part = client.call("GET", GSTR2B_PATH, gstin, {**params, "file_num": number}) or {}
-        return part, (then(part) if then else None)
+        return then(part) if then else part
 
     with ThreadPoolExecutor(max_workers=min(FILE_READERS, files)) as pool:
         return list(pool.map(read_file, range(1, files + 1)))   # in file order
@@ -77,7 +84,7 @@ def fetch_2b(client: GstnClient, gstin: str, period: str) -> dict | None:
     files = 0 if data is None else _in_files(data)
     if not files:
         return data
-    return merge_2b_files(data, [part for part, _ in _read_files(client, gstin, period, files)])
+    return merge_2b_files(data, _read_files(client, gstin, period, files))
 
 
 def fetch_2b_frame(client: GstnClient, gstin: str,
@@ -90,8 +97,11 @@ def fetch_2b_frame(client: GstnClient, gstin: str,
     files = _in_files(data)
     if not files:
         return read_2b_frame({"data": data})
-    read = _read_files(client, gstin, period, files, then=read_2b_file)
-    return read_2b_files(data, [part for part, _ in read], [raw for _, raw in read])
+    # each file's plain sections kept as columns only (not 1,000,000 documents held at once);
+    # a value the columns cannot read -> the whole 2B fetched again and read record by record
+    read = _read_files(client, gstin, period, files, then=read_2b_file_apart)
+    return read_2b_files(data, [rest for _, rest in read], [raw for raw, _ in read],
+                         whole=lambda: fetch_2b(client, gstin, period))
 
 
 def ask_regeneration(client: GstnClient, gstin: str, period: str) -> str:

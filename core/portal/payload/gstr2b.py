@@ -365,7 +365,8 @@ def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
     return _read(payload)
 
 
-def _read(payload: dict, raw: pl.DataFrame | None = None) -> tuple[dict, pl.DataFrame]:
+def _read(payload: dict, raw: pl.DataFrame | None = None,
+          whole=None) -> tuple[dict, pl.DataFrame]:
     data = _unwrap(payload)
     if not all(isinstance(data.get(b) or {}, dict) for b in BLOCKS):
         head, rows = flatten_2b(payload)
@@ -376,26 +377,68 @@ def _read(payload: dict, raw: pl.DataFrame | None = None) -> tuple[dict, pl.Data
              for b in BLOCKS}
     fast = _fast_frame({**data, **plain}, raw)
     if fast is None:
-        head, rows = flatten_2b(payload)
+        head, rows = flatten_2b({"data": whole()} if whole else payload)
         return head, rows_frame(rows)
     head = _head(data)
     if not any(other.values()):
         return head, fast
     _, rest = flatten_2b({**data, **other})
-    frame = pl.concat([fast, rows_frame(rest)]).join(_section_order(data),
-                                                      on=["rejected_in_ims", "section"],
-                                                      how="left", maintain_order="left")
-    return head, frame.sort("_at", "line", maintain_order=True).drop("_at")
+    return head, _in_document_order([fast, rows_frame(rest)], data)
 
 
-def _section_order(data: dict) -> pl.DataFrame:
-    """(rejected_in_ims, section) -> `_at`, the section's place in the document."""
-    return pl.DataFrame(
-        [{"rejected_in_ims": b == "docRejdata", "section": name, "_at": i}
-         for i, (b, name) in enumerate((b, name) for b in BLOCKS
-                                       for name, _ in _sections(b, data.get(b) or {})
-                                       if name in SECTIONS)],
-        schema={"rejected_in_ims": pl.Boolean, "section": pl.Utf8, "_at": pl.Int64})
+def _section_order(data: dict) -> list[tuple[bool, str]]:
+    """(rejected_in_ims, section) in the order the document has its sections."""
+    return [(b == "docRejdata", name) for b in BLOCKS
+            for name, _ in _sections(b, data.get(b) or {}) if name in SECTIONS]
+
+
+def _runs(frame: pl.DataFrame) -> dict[tuple[bool, str], tuple[int, int]] | None:
+    """(rejected_in_ims, section) -> (first row, rows) of a frame whose sections each come in
+    one run of rows; None when one does not."""
+    found = frame.select("rejected_in_ims", "section").with_row_index("_i").group_by(
+        "rejected_in_ims", "section", maintain_order=True).agg(
+        pl.col("_i").first().alias("start"), pl.len().alias("n"),
+        (pl.col("_i").last() - pl.col("_i").first() + 1).alias("span"))
+    if (found["n"] != found["span"]).any():
+        return None
+    return {(r, s): (start, n) for r, s, start, n, _ in found.iter_rows()}
+
+
+def _in_document_order(frames: list[pl.DataFrame], data: dict,
+                       renumber: bool = False) -> pl.DataFrame:
+    """The frames' rows put section by section in the document's order (frame after frame
+    within a section, each frame's own row order kept): runs of rows sliced and put one after
+    the other, not a sort of every row. `renumber`: `line` numbered on within each section
+    across frames (files of a large 2B, each numbered from 1)."""
+    runs = [_runs(f) for f in frames]
+    if any(r is None for r in runs):   # not in runs: sorted as a whole (same order)
+        order = pl.DataFrame([(r, s, i) for i, (r, s) in enumerate(_section_order(data))],
+                             schema={"rejected_in_ims": pl.Boolean, "section": pl.Utf8,
+                                     "_at": pl.Int64}, orient="row")
+        both = pl.concat([f.with_columns(pl.lit(n, pl.Int64).alias("_frame"))
+                          for n, f in enumerate(frames)]).join(
+            order, on=["rejected_in_ims", "section"], how="left", maintain_order="left")
+        both = both.sort("_at", "_frame", "line", maintain_order=True)
+        if renumber:
+            both = both.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+                                     .over("_at").alias("line"))
+        return both.drop("_at", "_frame")
+    pieces = []
+    for key in _section_order(data):
+        before = 0
+        for frame, found in zip(frames, runs):
+            if key not in found:
+                continue
+            start, n = found[key]
+            piece = frame.slice(start, n)
+            if renumber:
+                piece = piece.with_columns(pl.int_range(before + 1, before + n + 1,
+                                                        dtype=pl.Int64).alias("line"))
+            pieces.append(piece)
+            before += n
+    if not pieces:
+        return frames[0].clear()
+    return pl.concat(pieces, rechunk=True)
 
 
 # ---------------------------------------------------------------- a large 2B, file by file
@@ -427,19 +470,27 @@ def read_2b_file(part: dict) -> pl.DataFrame | None:
         return _raw_columns(part)
 
 
-def read_2b_files(data: dict, parts: list[dict],
-                  raws: list[pl.DataFrame | None]) -> tuple[dict, pl.DataFrame]:
+def read_2b_file_apart(part: dict) -> tuple[pl.DataFrame | None, dict]:
+    """read_2b_file(part), and what else the file holds: its head and other sections, its
+    plain sections' lists emptied (their place in the document kept) when they were read, so
+    that a 2B's files are not all held as documents until the last one comes."""
+    raw = read_2b_file(part)
+    if raw is None:
+        return None, part
+    return raw, {**part, **{b: {s: ([] if s in FAST_SECTIONS else g)
+                                for s, g in (part.get(b) or {}).items()}
+                            for b in BLOCKS if b in part}}
+
+
+def read_2b_files(data: dict, parts: list[dict], raws: list[pl.DataFrame | None],
+                  whole=None) -> tuple[dict, pl.DataFrame]:
     """read_2b_frame of merge_2b_files(data, parts), given each file's read_2b_file: the
     files' columns put in the document's order (section by section, file after file, each
     section's documents numbered on across files) and read as one; any file not of the plain
-    kind -> the whole document read as read_2b_frame reads it (the same messages)."""
+    kind -> the whole document read as read_2b_frame reads it (the same messages). `whole`:
+    when `parts` are what read_2b_file_apart left of the files, a call that gives the whole
+    document again (fetched anew) for that checked reading."""
     merged = merge_2b_files(data, parts)
     if not raws or any(r is None for r in raws):
-        return read_2b_frame({"data": merged})
-    raw = pl.concat([r.with_columns(pl.lit(n, pl.Int64).alias("_file"))
-                     for n, r in enumerate(raws)])
-    raw = raw.join(_section_order(merged), on=["rejected_in_ims", "section"], how="left",
-                   maintain_order="left").sort("_at", "_file", "line", maintain_order=True)
-    raw = raw.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("_at")
-                           .alias("line")).drop("_at", "_file")
-    return _read({"data": merged}, raw)
+        return read_2b_frame({"data": whole() if whole else merged})
+    return _read({"data": merged}, _in_document_order(raws, merged, renumber=True), whole)
