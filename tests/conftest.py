@@ -9,7 +9,10 @@
 - `store`: that file with the purchase samples' company as a business;
 - `demo_store`: that file filled with the demo data set (`fixtures.seed_demo`);
 - `sandbox`: the real sandbox over HTTP, fresh per test, GSTN_API_URL pointing at it;
-- `chromium`: Debian's chromium driven by Playwright, one per module (browser tests).
+- `chromium`: Debian's chromium driven by Playwright, one per module (browser tests);
+- `demo_app`: one app server (app/serve.py) on one demo store with an admin and an analyst,
+  shared by the browser modules that can share it (`fixtures.shared_demo_app`); a module with
+  its own store or environment keeps its own server.
 """
 from __future__ import annotations
 
@@ -26,8 +29,10 @@ from tests.fixtures import (
     CHROMIUM,
     CHROMIUM_ARGS,
     COMPANY,
+    DemoApp,
     add_business,
     seed_demo,
+    shared_demo_app,
     start_sandbox,
     stop_sandbox,
 )
@@ -127,6 +132,14 @@ def chromium():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory) -> DemoApp:
+    """The demo app the browser modules share, started once for the run (see the docstring of
+    `fixtures.shared_demo_app` for what a module using it may change)."""
+    with shared_demo_app(tmp_path_factory.mktemp("demo_app")) as app:
+        yield app
 
 
 # Modules that start servers or processes, or run long generated cases: marked `slow`, so the
