@@ -171,7 +171,7 @@ def running_app(db: str, entry: str = "app/main.py", **env: str) -> Iterator[str
 # The demo app the browser modules share (conftest's `demo_app`): one server and one store
 # for the run instead of one cold start (5-8 s) and one seeded store per module.
 DEMO_PASSWORD = "correct horse battery"
-DEMO_N_PER_BUSINESS = 150
+DEMO_N_PER_BUSINESS = 60
 # Variables a module sets around its own server: never inherited by the shared one.
 PRIVATE_ENV = ("IMS_TODAY", "IMS_DB_URL", "GSTN_API_URL", "IMS_REQUIRE_LOGIN",
                "IMS_DB_BUSY_TIMEOUT")

@@ -13,21 +13,22 @@ from collections.abc import Iterator
 import pytest
 
 from app.ims_grid import DOC_PX, MAX_ROWS_SHOWN, ROW_PX
+from core import auth
 from tests.fixtures import (
     BUSINESSES,
-    DEMO_PASSWORD,
     ROOT,
     logged_in_page,
     rows,
+    running_app,
+    seed_demo,
     settle,
-    store_changed,
     store_env,
     text_with,
 )
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
-PW = DEMO_PASSWORD
+PW = "correct horse battery"
 G = BUSINESSES[0][0]
 NO_ACTION = (f"rtin = '{G}' AND removed_at IS NULL AND coalesce(portal_action, 'N') = 'N' "
              "AND coalesce(upload_state, '') NOT IN ('queued', 'sent')")
@@ -35,24 +36,20 @@ MARKER_PX = 33          # the list's row-selection column, left of the first dat
 
 
 @pytest.fixture(scope="module")
-def app(demo_app) -> Iterator[str]:
-    """The shared demo app: 150 demo records a business (about 75 without action: two
-    pages), two of them the only ones whose number holds 'PAIR' (named back afterwards), and
-    an admin to log in as."""
-    with store_env(demo_app.db):
-        pair = rows(f"SELECT record_id, doc_no, doc_no_key FROM ims_records WHERE {NO_ACTION} "
-                    "ORDER BY record_id LIMIT 2")
+def app(tmp_path_factory) -> Iterator[str]:
+    """150 demo records a business (about 75 without action: two pages), two of them the
+    only ones whose number holds 'PAIR', and an admin to log in as."""
+    db = str(tmp_path_factory.mktemp("ims_rowclick") / "ims.duckdb")
+    with store_env(db):
+        seed_demo(n_per_business=150)
+        pair = [r for (r,) in rows(f"SELECT record_id FROM ims_records WHERE {NO_ACTION} "
+                                   "ORDER BY record_id LIMIT 2")]
         rows("UPDATE ims_records SET doc_no = 'PAIR-' || record_id || 'X', "
              "doc_no_key = 'PAIR-' || record_id || 'X' WHERE list_contains(?, record_id)",
-             [[r for r, _, _ in pair]])
-        store_changed()
-        try:
-            yield demo_app.url
-        finally:
-            for record_id, doc_no, key in pair:
-                rows("UPDATE ims_records SET doc_no = ?, doc_no_key = ? WHERE record_id = ?",
-                     [doc_no, key, record_id])
-            store_changed()
+             [pair])
+        auth.create_user("boss@example.com", PW, "admin")
+        with running_app(db, "app/serve.py") as url:
+            yield url
 
 
 @pytest.fixture(scope="module")
