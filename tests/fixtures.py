@@ -171,7 +171,7 @@ def running_app(db: str, entry: str = "app/main.py", **env: str) -> Iterator[str
 # The demo app the browser modules share (conftest's `demo_app`): one server and one store
 # for the run instead of one cold start (5-8 s) and one seeded store per module.
 DEMO_PASSWORD = "correct horse battery"
-DEMO_N_PER_BUSINESS = 60
+DEMO_N_PER_BUSINESS = 20
 # Variables a module sets around its own server: never inherited by the shared one.
 PRIVATE_ENV = ("IMS_TODAY", "IMS_DB_URL", "GSTN_API_URL", "IMS_REQUIRE_LOGIN",
                "IMS_DB_BUSY_TIMEOUT")
@@ -190,8 +190,8 @@ def shared_demo_app(folder: Path) -> Iterator[DemoApp]:
     """`streamlit run app/serve.py` (as ./run.sh) on the demo store: DEMO_N_PER_BUSINESS
     records a business, its jobs, an admin boss@example.com and an analyst ana@example.com
     granted the first business (password DEMO_PASSWORD). A module using it changes only its own
-    rows, or puts back what it changed, and calls `store_changed` after a write made around the
-    app (so the app's cached queries are read again)."""
+    rows, or puts back what it changed (the app caches its queries on the store's data version:
+    a write that version does not cover would not be seen)."""
     db = str(folder / "ims.duckdb")
     with store_env(db):
         seed_demo(n_per_business=DEMO_N_PER_BUSINESS)
@@ -206,15 +206,6 @@ def shared_demo_app(folder: Path) -> Iterator[DemoApp]:
             yield DemoApp(url, db)
     finally:
         os.environ.update(private)
-
-
-def store_changed() -> None:
-    """After a test writes rows the app's data version does not cover (a raw UPDATE, a GSP
-    session row): a new version, so the shared app reads the store again; then the store is
-    let go of for the app."""
-    with connect() as con:
-        con.execute("UPDATE businesses SET updated_at = current_timestamp")
-    let_go_of_idle_files()
 
 
 def wait_for_session_cookie(page, seconds: float = 60) -> None:

@@ -17,19 +17,11 @@ from core import auth
 from core.clock import utc_now
 from core.labels import STATUS_ORDER
 from core.store.database import connect
-from tests.fixtures import (
-    BUSINESSES,
-    DEMO_PASSWORD,
-    ROOT,
-    running_app,
-    settle,
-    store_changed,
-    store_env,
-)
+from tests.fixtures import BUSINESSES, ROOT, running_app, seed_demo, settle, store_env
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
-PW = DEMO_PASSWORD
+PW = "correct horse battery"
 (G1, NAME1), (G2, NAME2) = BUSINESSES
 WIDE = {"width": 1440, "height": 3200}   # 1440 px wide; tall enough for a whole page
 CLIPPED_CELLS = """() => {
@@ -57,21 +49,20 @@ def gsp_session(con, gstin: str, expires: dt.datetime) -> None:
 
 
 @pytest.fixture(scope="module")
-def app(demo_app) -> Iterator[str]:
-    """The shared demo app (an admin and an analyst granted G1); G1's GSP session expired
-    yesterday, G2's holds until tomorrow (both taken away afterwards)."""
-    with store_env(demo_app.db):
+def app(tmp_path_factory) -> Iterator[str]:
+    """The demo store with an admin and an analyst; G1's GSP session expired yesterday, G2's
+    holds until tomorrow."""
+    db = str(tmp_path_factory.mktemp("frame") / "ims.duckdb")
+    with store_env(db):
+        seed_demo(n_per_business=60)
+        auth.create_user("boss@example.com", PW, "admin")
+        auth.create_user("ana@example.com", PW, "analyst", [G1])
         now = utc_now().replace(tzinfo=None)
         with connect() as con:
             gsp_session(con, G1, now - dt.timedelta(days=1))
             gsp_session(con, G2, now + dt.timedelta(days=1))
-        store_changed()
-        try:
-            yield demo_app.url
-        finally:
-            with connect() as con:
-                con.execute("DELETE FROM gsp_sessions WHERE gstin IN (?, ?)", [G1, G2])
-            store_changed()
+        with running_app(db, "app/serve.py") as url:
+            yield url
 
 
 @pytest.fixture
