@@ -1,6 +1,7 @@
 """The fixtures every test module may ask for; the builders behind them are in fixtures.py.
 
-- `db_file`: a fresh DuckDB file per test, with IMS_DB_PATH pointing at it; in a module that
+- `db_file`: a fresh DuckDB file per test (a copy of one migrated for the run, `migrated_store`;
+  `@pytest.mark.new_store_file`: no file yet), with IMS_DB_PATH pointing at it; in a module that
   asks for both engines (`pytestmark = pytest.mark.usefixtures("store_engine")`), each test runs
   twice: on that file, and on a fresh PostgreSQL database (IMS_DB_URL; `db_file` is its URL);
   `IMS_TEST_ENGINE=postgres` puts every other module's store on PostgreSQL too;
@@ -9,25 +10,31 @@
 - `store`: that file with the purchase samples' company as a business;
 - `demo_store`: that file filled with the demo data set (`fixtures.seed_demo`);
 - `sandbox`: the real sandbox over HTTP, fresh per test, GSTN_API_URL pointing at it;
-- `chromium`: Debian's chromium driven by Playwright, one per module (browser tests).
+- `chromium`: Debian's chromium driven by Playwright, one per module (browser tests);
+- `demo_app`: one app server (app/serve.py) on one demo store with an admin and an analyst,
+  shared by the browser modules that can share it (`fixtures.shared_demo_app`); a module with
+  its own store or environment keeps its own server.
 """
 from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 from playwright.sync_api import sync_playwright
 
-from core.store import let_go_of_idle_files
+from core.store import connect, let_go_of_idle_files
 from tests.fixtures import (
     CHROMIUM,
     CHROMIUM_ARGS,
     COMPANY,
+    DemoApp,
     add_business,
     seed_demo,
+    shared_demo_app,
     start_sandbox,
     stop_sandbox,
 )
@@ -78,10 +85,25 @@ def store_engine(request) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory) -> Path:
+    """A store file with every migration applied, made once for the run: each test's
+    `db_file` starts as a copy of it (migrating a new file costs about 0.1 s of CPU and more
+    of disk writes, for each of some 500 tests)."""
+    path = tmp_path_factory.mktemp("migrated") / "ims.duckdb"
+    with connect(str(path)) as con:
+        con.execute("CHECKPOINT")
+    let_go_of_idle_files()
+    assert not Path(f"{path}.wal").exists()
+    return path
+
+
 @pytest.fixture
 def db_file(request, tmp_path, monkeypatch) -> str:
-    """A fresh store file; IMS_DB_PATH points at it for the code under test. On the postgres
-    run of a both-engines module: a fresh PostgreSQL database instead, IMS_DB_URL its URL."""
+    """A fresh store file (a copy of `migrated_store`; a test marked `new_store_file` gets no
+    file at all, as a new install does); IMS_DB_PATH points at it for the code under test. On
+    the postgres run of a both-engines module: a fresh PostgreSQL database instead, IMS_DB_URL
+    its URL."""
     engine = (request.getfixturevalue("store_engine")
               if "store_engine" in request.fixturenames else TEST_ENGINE)
     path = str(tmp_path / "ims.duckdb")
@@ -91,6 +113,8 @@ def db_file(request, tmp_path, monkeypatch) -> str:
         monkeypatch.setenv("IMS_DB_URL", url)
         return url
     monkeypatch.delenv("IMS_DB_URL", raising=False)
+    if request.node.get_closest_marker("new_store_file") is None:
+        shutil.copyfile(request.getfixturevalue("migrated_store"), path)
     return path
 
 
@@ -129,6 +153,14 @@ def chromium():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory) -> DemoApp:
+    """The demo app the browser modules share, started once for the run (see the docstring of
+    `fixtures.shared_demo_app` for what a module using it may change)."""
+    with shared_demo_app(tmp_path_factory.mktemp("demo_app")) as app:
+        yield app
+
+
 # Modules that start servers or processes, or run long generated cases: marked `slow`, so the
 # fast loop (`./test.sh -m "not browser and not slow"`, about a minute) leaves them out.
 SLOW_MODULES = {
@@ -148,6 +180,13 @@ SLOW_MODULES = {
     "test_sync_amendments", "test_gsp_slow", "test_gsp_key_damage", "test_team_mode",
     "test_team_acceptance",
 }
+
+
+def pytest_configure(config):
+    # here, not in pyproject.toml: a change there makes ./test.sh reinstall the project
+    config.addinivalue_line(
+        "markers", "new_store_file: `db_file` is a path with no file yet, as on a new install "
+                   "(not a copy of the migrated store)")
 
 
 def pytest_collection_modifyitems(config, items):

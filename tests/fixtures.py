@@ -23,6 +23,7 @@ import polars as pl
 import pytest
 import requests
 
+from core import auth
 from core.documents import fy_of
 from core.gstin import make_gstin
 from core.reco import reconcile
@@ -165,6 +166,46 @@ def running_app(db: str, entry: str = "app/main.py", **env: str) -> Iterator[str
         yield url
     finally:
         stop(proc)
+
+
+# The demo app the browser modules share (conftest's `demo_app`): one server and one store
+# for the run instead of one cold start (5-8 s) and one seeded store per module.
+DEMO_PASSWORD = "correct horse battery"
+DEMO_N_PER_BUSINESS = 20
+# Variables a module sets around its own server: never inherited by the shared one.
+PRIVATE_ENV = ("IMS_TODAY", "IMS_DB_URL", "GSTN_API_URL", "IMS_REQUIRE_LOGIN",
+               "IMS_DB_BUSY_TIMEOUT")
+
+
+class DemoApp:
+    """The shared demo app: its URL and its store file."""
+
+    def __init__(self, url: str, db: str):
+        self.url = url
+        self.db = db
+
+
+@contextmanager
+def shared_demo_app(folder: Path) -> Iterator[DemoApp]:
+    """`streamlit run app/serve.py` (as ./run.sh) on the demo store: DEMO_N_PER_BUSINESS
+    records a business, its jobs, an admin boss@example.com and an analyst ana@example.com
+    granted the first business (password DEMO_PASSWORD). A module using it changes only its own
+    rows, or puts back what it changed (the app caches its queries on the store's data version:
+    a write that version does not cover would not be seen)."""
+    db = str(folder / "ims.duckdb")
+    with store_env(db):
+        seed_demo(n_per_business=DEMO_N_PER_BUSINESS)
+        auth.create_user("boss@example.com", DEMO_PASSWORD, "admin")
+        auth.create_user("ana@example.com", DEMO_PASSWORD, "analyst", [BUSINESSES[0][0]])
+        let_go_of_idle_files()
+    private = {name: os.environ.pop(name) for name in PRIVATE_ENV if name in os.environ}
+    try:
+        with running_app(db, "app/serve.py") as url:
+            os.environ.update(private)
+            private = {}
+            yield DemoApp(url, db)
+    finally:
+        os.environ.update(private)
 
 
 def wait_for_session_cookie(page, seconds: float = 60) -> None:

@@ -13,40 +13,38 @@ from __future__ import annotations
 import pytest
 
 from app.ims_grid import ROW_PX
-from core import auth
 from core.ims.actions import save_user_actions
 from core.ims.approval import set_approval
 from core.store import let_go_of_idle_files
 from tests.fixtures import (
     BUSINESSES,
+    DEMO_PASSWORD,
     ROOT,
     rows,
-    running_app,
-    seed_demo,
     settle,
     store_env,
     text_with,
 )
 
 pytestmark = pytest.mark.browser
-PW = "correct horse battery"
+PW = DEMO_PASSWORD
 G1 = BUSINESSES[0][0]
 SHOTS = ROOT / "tests" / "screenshots"
 MARKER_PX = 16          # the row-selection column of a table that selects rows
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("approval_browser")
-    db = str(folder / "ims.duckdb")
-    with store_env(db):
-        seed_demo(n_per_business=20)
-        auth.create_user("boss@example.com", PW, "admin")
-        auth.create_user("ana@example.com", PW, "analyst", [G1])
+def app_url(demo_app):
+    """The shared demo app (an admin, an analyst granted G1) with approval before upload on
+    for G1; off again afterwards, which forgets the proposals (the log keeps them)."""
+    with store_env(demo_app.db):
         set_approval(G1, True, "cli")
         let_go_of_idle_files()
-        with running_app(db, entry="app/serve.py", IMS_REQUIRE_LOGIN="1") as url:
-            yield url
+        try:
+            yield demo_app.url
+        finally:
+            set_approval(G1, False, "cli")
+            let_go_of_idle_files()
 
 
 def a_sheet(path) -> str:

@@ -5,22 +5,18 @@ from __future__ import annotations
 import pytest
 
 from core import auth
-from tests.fixtures import BUSINESSES, running_app, seed_demo, settle, store_env
+from tests.fixtures import BUSINESSES, DEMO_PASSWORD, settle, store_env
 
 pytestmark = pytest.mark.browser
-PW = "correct horse battery"
+PW = DEMO_PASSWORD
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    db = str(tmp_path_factory.mktemp("auth_browser") / "ims.duckdb")
-    with store_env(db):
-        seed_demo(n_per_business=20)
-        auth.create_user("boss@example.com", PW, "admin")
-        auth.create_user("ana@example.com", PW, "analyst", [G1])
-        with running_app(db) as url:
-            yield url
+def app_url(demo_app):
+    """The shared demo app: an admin, and an analyst granted G1 only."""
+    with store_env(demo_app.db):
+        yield demo_app.url
 
 
 @pytest.fixture

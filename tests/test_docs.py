@@ -7,6 +7,7 @@ from each tool's own `--help` (argparse), so the test follows the code wherever 
 from __future__ import annotations
 
 import functools
+import json
 import re
 import subprocess
 import sys
@@ -30,12 +31,58 @@ def code_files() -> list:
     return files
 
 
+# One Python process answers every `--help` (each tool run as `python ARGV` would run it:
+# runpy as `__main__`, sys.argv as given, from the repository): the tools' imports are paid
+# once, not once per command (the test took 35 s with one process per command).
+HELP_RUNNER = r"""
+import contextlib, io, json, runpy, sys, traceback
+for request in sys.stdin:
+    argv = json.loads(request)
+    out = io.StringIO()
+    status = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            if argv[0] == "-m":
+                sys.argv = [argv[1], *argv[2:]]
+                runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+            else:
+                sys.argv = list(argv)
+                runpy.run_path(argv[0], run_name="__main__")
+        except SystemExit as done:
+            status = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        except BaseException:
+            traceback.print_exc(file=out)
+            status = 1
+    print(json.dumps([status, out.getvalue()]), flush=True)
+"""
+
+
+@functools.cache
+def help_runner() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", HELP_RUNNER], cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_help_runner():
+    yield
+    if help_runner.cache_info().currsize:
+        runner = help_runner()
+        runner.stdin.close()
+        runner.wait(30)
+        help_runner.cache_clear()
+
+
 @functools.cache
 def help_text(*argv: str) -> tuple[int, str]:
     """`python ARGV --help`, run from the repository: (exit status, output)."""
-    done = subprocess.run([sys.executable, *argv, "--help"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
-    return done.returncode, done.stdout + done.stderr
+    runner = help_runner()
+    runner.stdin.write(json.dumps([*argv, "--help"]) + "\n")
+    runner.stdin.flush()
+    answer = runner.stdout.readline()
+    assert answer, f"the help runner stopped while answering `python {' '.join(argv)} --help`"
+    status, text = json.loads(answer)
+    return status, text
 
 
 def usage(text: str) -> str:

@@ -72,6 +72,7 @@ def test_both_engines_get_the_same_schema_from_the_one_set_of_migrations(
     assert pg_keys == duck_keys
 
 
+@pytest.mark.new_store_file
 def test_connect_migrates_a_new_store_once_and_records_every_migration(db_file):
     with connect() as con:
         versions = [r[0] for r in con.execute(
@@ -122,6 +123,7 @@ def test_the_code_s_sql_runs_unchanged_on_both(db_file):
     assert sorted_list == [(["a?"],)]
 
 
+@pytest.mark.new_store_file
 def test_migrate_from_the_command_line_on_either_engine(db_file):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     runs = [subprocess.run([sys.executable, "-m", "core.db", "migrate"], cwd=ROOT, env=env,

@@ -26,7 +26,15 @@ from websockets.sync.client import connect as ws_connect
 
 from core.auth import create_user
 from core.store.database import let_go_of_idle_files
-from tests.fixtures import ROOT, SAMPLES, free_port, seed_demo, settle, stop, wait_until_up
+from tests.fixtures import (
+    DEMO_PASSWORD,
+    ROOT,
+    SAMPLES,
+    free_port,
+    settle,
+    stop,
+    wait_until_up,
+)
 
 pytestmark = pytest.mark.slow
 MB = 1024 * 1024
@@ -127,28 +135,25 @@ def test_an_upload_without_a_login_is_refused_in_words_and_memory_stays(db_file)
 
 
 @pytest.mark.browser
-def test_a_logged_in_importer_still_uploads_through_the_guard(db_file, chromium):
-    """The other side: an admin logged in to the real server uploads a register and gets
-    its check, so the guard lets a real importer's browser through."""
-    seed_demo(n_per_business=5, with_jobs=False)
-    create_user("boss@example.in", "a long enough password 1", "admin")
-    let_go_of_idle_files()
-    with app_server(db_file) as (port, _):
-        page = chromium.new_page()
-        page.goto(f"http://127.0.0.1:{port}")
-        page.get_by_role("textbox", name="Email").fill("boss@example.in")
-        page.get_by_role("textbox", name="Password").fill("a long enough password 1")
-        page.get_by_role("button", name="Log in").click()
-        page.get_by_text("Logged in as").wait_for(timeout=30000)
-        page.get_by_role("link", name="Purchase Register").click()
-        page.get_by_role("heading", name="Batches").wait_for(timeout=45000)
-        settle(page)
-        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-            str(SAMPLES / "purchase_register_sample.csv"))
-        page.get_by_text("purchase_register_sample.csv").first.wait_for(timeout=30000)
-        settle(page)
-        body = page.locator("body").inner_text()
-        page.close()
+def test_a_logged_in_importer_still_uploads_through_the_guard(demo_app, chromium):
+    """The other side: an admin logged in to the real server (the shared demo app, as
+    ./run.sh serves it) uploads a register and gets its check, so the guard lets a real
+    importer's browser through. The check imports nothing."""
+    page = chromium.new_page()
+    page.goto(demo_app.url)
+    page.get_by_role("textbox", name="Email").fill("boss@example.com")
+    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text("Logged in as").wait_for(timeout=30000)
+    page.get_by_role("link", name="Purchase Register").click()
+    page.get_by_role("heading", name="Batches").wait_for(timeout=45000)
+    settle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        str(SAMPLES / "purchase_register_sample.csv"))
+    page.get_by_text("purchase_register_sample.csv").first.wait_for(timeout=30000)
+    settle(page)
+    body = page.locator("body").inner_text()
+    page.close()
     assert "log in" not in body.lower() or "Logged in as" in body
     assert "403" not in body and "error" not in body.lower().split("purchase_register_sample")[0]
     assert "Import" in body and "lines" in body, body[-1500:]
