@@ -19,7 +19,7 @@ import streamlit as st
 from app import auth_ui
 from core import figures, labels
 from core.business import list_businesses
-from core.store import db_path, store_version
+from core.store import DatabaseBusy, db_path, store_version
 from core.timefmt import shown_time
 
 ACTION_LABELS = labels.ACTIONS
@@ -120,9 +120,19 @@ def read_only_note(permission: str, what: str) -> None:
 def label_business(gstin: str) -> str:
     """'Name · GSTIN' for a GSTIN the page shows. Looked up by the GSTIN alone (not through the
     session), so it also works where Streamlit calls a format_func outside the script run."""
-    names = cached(list_businesses, [gstin])["name"].to_list()
-    name = names[0] if names else None
+    try:
+        names = cached(list_businesses, [gstin])["name"].to_list()
+    except DatabaseBusy:
+        names = []
+    if names and names[0]:
+        _known_names[gstin] = names[0]
+    name = _known_names.get(gstin)
     return f"{name} · {gstin}" if name else gstin
+
+
+# The last name each GSTIN was shown with: a store busy for a moment must not change a
+# selectbox's labels (Streamlit would take it for another widget and drop the choice).
+_known_names: dict[str, str] = {}
 
 
 def chip_business(gstin: str) -> str:
