@@ -10,7 +10,7 @@ asked every second.
    open the three pages in turn and time each until its title and figures are drawn; a thread
    asks `/_stcore/health` every second; another runs `worker.py fetch` then `worker.py sync`
    over and over.
-3. Print a RESULT line: pages opened, the slowest page, health answers missed and the longest
+3. Print a RESULT line: pages opened, the slowest page, p50/p90/max per page, health answers missed and the longest
    gap between two answers, the worker's runs and how many failed.
 
 The browser test tests/test_sessions_browser.py runs the same with 2 sessions for 30 s (the
@@ -130,6 +130,20 @@ def run_worker(db: str, sandbox_url: str, stop: threading.Event, runs: list) -> 
             runs.append((command, done.returncode, done.stdout + done.stderr))
 
 
+def percentile(seconds: list[float], q: float) -> float:
+    """Nearest-rank percentile `q` (0..1) of sorted `seconds`."""
+    return round(seconds[min(len(seconds) - 1, int(q * len(seconds)))], 2)
+
+
+def page_time_spread(times: list[tuple[str, float]]) -> dict:
+    """Per page: [p50, p90, max] seconds of its openings."""
+    spread = {}
+    for path in sorted({p for p, _ in times}):
+        seconds = sorted(s for p, s in times if p == path)
+        spread[path] = [percentile(seconds, 0.5), percentile(seconds, 0.9), seconds[-1]]
+    return spread
+
+
 def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) -> dict:
     """Browse with `sessions` people for `seconds` while the worker runs; the figures."""
     stop = threading.Event()
@@ -151,6 +165,7 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) 
             "slowest_page_s": round(max((s for _, s in times), default=0.0), 2),
             "slowest_by_page": {p: round(max(s for q, s in times if q == p), 2)
                                 for p in {q for q, _ in times}},
+            "by_page_p50_p90_max_s": page_time_spread(times),
             "health_asked": len(answers), "health_missed": sum(not ok for _, ok in answers),
             "longest_health_gap_s": round(max(gaps, default=0.0), 2),
             "worker_runs": len(runs), "worker_failed": [(c, rc, out[-300:])
