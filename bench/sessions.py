@@ -10,8 +10,10 @@ asked every second.
    open the three pages in turn and time each until its title and figures are drawn; a thread
    asks `/_stcore/health` every second; another runs `worker.py fetch` then `worker.py sync`
    over and over.
-3. Print a RESULT line: pages opened, the slowest page, p50/p90/max per page, health answers missed and the longest
-   gap between two answers, the worker's runs and how many failed.
+3. Print a RESULT line: pages opened, the slowest page, p50/p90/max seconds per page, health
+   answers missed and the longest gap between two answers, CPU seconds by part (app server,
+   browser, worker, sandbox, this bench) and the load average, the worker's runs and how many
+   failed.
 
 The browser test tests/test_sessions_browser.py runs the same with 2 sessions for 30 s (the
 two-user freeze of issue 29 happened within seconds); docs/reliability.md quotes the 8-session
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -95,14 +98,17 @@ async def one_person(browser, url: str, until: float, person: int, times: list) 
         await context.close()
 
 
-async def browse_together(url: str, sessions: int, seconds: float) -> list[tuple[str, float]]:
-    """(page, seconds) of every page the sessions opened."""
+async def browse_together(url: str, sessions: int, seconds: float,
+                          cpu_last: dict) -> list[tuple[str, float]]:
+    """(page, seconds) of every page the sessions opened (the browser's CPU read into
+    `cpu_last` before it closes)."""
     times: list[tuple[str, float]] = []
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         until = time.monotonic() + seconds
         await asyncio.gather(*(one_person(browser, url, until, i, times)
                                for i in range(sessions)))
+        remember_cpu(cpu_last)
         await browser.close()
     return times
 
@@ -120,14 +126,18 @@ def watch_health(url: str, stop: threading.Event, answers: list) -> None:
 
 
 def run_worker(db: str, sandbox_url: str, stop: threading.Event, runs: list) -> None:
-    """`worker.py fetch` then `worker.py sync`, over and over: (command, exit status)."""
+    """`worker.py fetch` then `worker.py sync`, over and over: (command, exit status, output,
+    CPU seconds)."""
     env = {**os.environ, "IMS_DB_PATH": db, "GSTN_API_URL": sandbox_url}
     while not stop.is_set():
         for command in ("fetch", "sync"):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             done = subprocess.run([sys.executable, "worker.py", command, "--gstin", GSTIN],
                                   cwd=ROOT, env=env, capture_output=True, text=True,
                                   timeout=600, check=False)
-            runs.append((command, done.returncode, done.stdout + done.stderr))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            runs.append((command, done.returncode, done.stdout + done.stderr, cpu))
 
 
 def percentile(seconds: list[float], q: float) -> float:
@@ -144,21 +154,79 @@ def page_time_spread(times: list[tuple[str, float]]) -> dict:
     return spread
 
 
+PARTS = (("streamlit", "app"), ("worker.py", "worker-sampled"), ("sandbox", "sandbox"),
+         ("chrom", "browser"), ("playwright", "browser"))
+
+
+def descendants_cpu() -> dict[int, tuple[str, float]]:
+    """{pid: (part, CPU seconds so far)} of this process's descendants, read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent, seen = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parent[pid] = int(fields[1])
+        part = next((name for word, name in PARTS if word in cmd), "other")
+        seen[pid] = (part, (int(fields[11]) + int(fields[12])) / tick)
+    mine, ours = {}, {os.getpid()}
+    for pid in sorted(parent):   # children usually have larger pids; a second pass catches others
+        if parent[pid] in ours:
+            ours.add(pid)
+    for pid in sorted(parent):
+        if parent[pid] in ours:
+            ours.add(pid)
+    for pid in ours - {os.getpid()}:
+        mine[pid] = seen[pid]
+    return mine
+
+
+def remember_cpu(last: dict) -> None:
+    """Add the descendants' CPU so far to `last` (a process keeps the part it was first seen
+    as: an exiting one loses its command line)."""
+    for pid, (part, seconds) in descendants_cpu().items():
+        known = last.get(pid, ("other", 0.0))[0]
+        last[pid] = (part if known == "other" else known, seconds)
+
+
+def watch_cpu(stop: threading.Event, last: dict) -> None:
+    """Every 2 s, the CPU so far of each descendant (the last reading of one that exits)."""
+    while not stop.is_set():
+        remember_cpu(last)
+        stop.wait(2)
+
+
+def cpu_by_part(start: dict, last: dict, own_s: float) -> dict:
+    """CPU seconds spent during the run, by part (app server, browser, sandbox; the worker's
+    runs are counted exactly by `run_worker`, `worker-sampled` is what 2 s samples saw)."""
+    spent: dict[str, float] = {"bench": own_s}
+    for pid, (part, seconds) in last.items():
+        spent[part] = spent.get(part, 0.0) + seconds - start.get(pid, (part, 0.0))[1]
+    return {part: round(seconds, 1) for part, seconds in sorted(spent.items())}
+
+
 def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) -> dict:
     """Browse with `sessions` people for `seconds` while the worker runs; the figures."""
     stop = threading.Event()
     answers: list = []
     runs: list = []
+    cpu_start, cpu_last, own = descendants_cpu(), {}, time.process_time()
+    cpu = threading.Thread(target=watch_cpu, args=(stop, cpu_last), daemon=True)
+    cpu.start()
     health = threading.Thread(target=watch_health, args=(url, stop, answers), daemon=True)
     worker = threading.Thread(target=run_worker, args=(db, sandbox_url, stop, runs), daemon=True)
     health.start()
     worker.start()
     try:
-        times = asyncio.run(browse_together(url, sessions, seconds))
+        times = asyncio.run(browse_together(url, sessions, seconds, cpu_last))
     finally:
         stop.set()
         health.join(timeout=10)
         worker.join(timeout=600)
+    remember_cpu(cpu_last)
     asked = [t for t, _ in answers]
     gaps = [b - a for a, b in pairwise(asked)]
     return {"sessions": sessions, "seconds": seconds, "pages": len(times),
@@ -168,8 +236,11 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) 
             "by_page_p50_p90_max_s": page_time_spread(times),
             "health_asked": len(answers), "health_missed": sum(not ok for _, ok in answers),
             "longest_health_gap_s": round(max(gaps, default=0.0), 2),
+            "cpu_s_by_part": {**cpu_by_part(cpu_start, cpu_last, time.process_time() - own),
+                              "worker": round(sum(r[3] for r in runs), 1)},
+            "load_average": [round(x, 1) for x in os.getloadavg()],
             "worker_runs": len(runs), "worker_failed": [(c, rc, out[-300:])
-                                                        for c, rc, out in runs if rc != 0]}
+                                                        for c, rc, out, _ in runs if rc != 0]}
 
 
 def run(sessions: int, seconds: float, scale: int, work: Path) -> dict:
