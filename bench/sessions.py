@@ -154,8 +154,8 @@ def page_time_spread(times: list[tuple[str, float]]) -> dict:
     return spread
 
 
-PARTS = (("streamlit", "app"), ("worker.py", "worker-sampled"), ("sandbox", "sandbox"),
-         ("chrom", "browser"), ("playwright", "browser"))
+PARTS = (("chrom", "browser"), ("playwright", "browser"), ("streamlit", "app"),
+         ("worker.py", "worker-sampled"), ("-m sandbox", "sandbox"))   # chromium: --no-sandbox
 
 
 def descendants_cpu() -> dict[int, tuple[str, float]]:
