@@ -3,6 +3,7 @@ of the app as ./run.sh serves it, while the worker fetches and syncs, and the ap
 asked every second.
 
     .venv/bin/python -m bench.sessions [--sessions 8] [--seconds 180] [--scale 3000]
+    .venv/bin/python -m bench.sessions --cost 5     # CPU per page view, one session
 
 1. Start the sandbox (`--scale` IMS records per business) and a fresh store: the business
    fetched, its books imported, synced; then `app/serve.py` on a free port.
@@ -12,9 +13,14 @@ asked every second.
    asks `/_stcore/health` every second; another runs `worker.py fetch` then `worker.py sync`
    over and over.
 3. Print a RESULT line: pages opened, the slowest page, p50/p90/max seconds per page, health
-   answers missed and the longest gap between two answers, CPU seconds by part (app server,
+   answers missed and the longest gap between two answers, the pages that stopped before
+   their end (with their words), CPU seconds by part (app server,
    browser, worker, sandbox, this bench) and the load average, the worker's runs and how many
    failed.
+
+`--cost VIEWS`: instead of step 2, one session and no worker open each page VIEWS times; the
+browser's and the app server's CPU seconds per page view (where a page's cost lies: in the
+browser, docs/reliability.md).
 
 The browser test tests/test_sessions_browser.py runs the same with 2 sessions for 30 s (the
 two-user freeze of issue 29 happened within seconds); docs/reliability.md quotes the 8-session
@@ -26,6 +32,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -58,6 +65,7 @@ GSTIN = "27AAACW1234K1ZD"
 PAGES = (("ims_invoices", "IMS Invoices", ("button", "Download all records (CSV)")),
          ("reconciliation", "Reconciliation", ("button", "Download Excel")),
          ("dashboard", "Dashboard", ("text", "Backups:")))
+STOPPED_WORDS = re.compile("this page stopped|The worker may be writing|has run yet")
 BUSY = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"], [data-stale="true"]'
 
 
@@ -74,9 +82,10 @@ def prepare_store(work: Path, sandbox_url: str, scale: int) -> str:
     return db
 
 
-async def open_page(page, url: str, path: str, title: str, last: tuple[str, str]) -> float:
-    """Seconds from asking for a page until its title and its last part are drawn and nothing
-    is still running. (Until the title alone, as before: Streamlit shows that it is running
+async def open_page(page, url: str, path: str, title: str,
+                    last: tuple[str, str]) -> tuple[float, str | None]:
+    """(seconds from asking for a page until its title and its last part are drawn and nothing
+    is still running, None), or (seconds, the words) when the page stopped before its end. (Until the title alone, as before: Streamlit shows that it is running
     only after a moment, so the time often ended while the script still ran, and the next
     page then cut that run short.)"""
     start = time.monotonic()
@@ -85,38 +94,47 @@ async def open_page(page, url: str, path: str, title: str, last: tuple[str, str]
     kind, words = last
     part = (page.get_by_role("button", name=words) if kind == "button"
             else page.get_by_text(words))
-    await part.first.wait_for(timeout=60000)
+    stopped = page.get_by_text(STOPPED_WORDS)    # an incident, the store busy, no run yet
+    await part.or_(stopped).first.wait_for(timeout=60000)
+    if await stopped.count():
+        return time.monotonic() - start, await stopped.first.inner_text()
     for _ in range(300):
         if not await page.locator(BUSY).count():
             break
         await page.wait_for_timeout(100)
     if await page.locator('[data-testid="stException"]').count():
         raise AssertionError(f"{path} showed an exception")
-    return time.monotonic() - start
+    return time.monotonic() - start, None
 
 
-async def one_person(browser, url: str, until: float, person: int, times: list) -> None:
+async def one_person(browser, url: str, until: float, person: int, times: list,
+                     problems: list) -> None:
     context = await browser.new_context(viewport={"width": 1440, "height": 900})
     page = await context.new_page()
     turn = person
     try:
         while time.monotonic() < until:
             path, title, last = PAGES[turn % len(PAGES)]
-            times.append((path, await open_page(page, url, path, title, last)))
+            seconds, stopped = await open_page(page, url, path, title, last)
+            if stopped:
+                problems.append((path, round(seconds, 2), stopped[:200]))
+            else:
+                times.append((path, seconds))
             turn += 1
     finally:
         await context.close()
 
 
-async def browse_together(url: str, sessions: int, seconds: float,
-                          cpu_last: dict) -> list[tuple[str, float]]:
-    """(page, seconds) of every page the sessions opened (the browser's CPU read into
-    `cpu_last` before it closes)."""
+async def browse_together(url: str, sessions: int, seconds: float, cpu_last: dict,
+                          problems: list) -> list[tuple[str, float]]:
+    """(page, seconds) of every page the sessions opened to its end; a page that stopped
+    before (an incident, the store busy) goes to `problems` as (page, seconds, its words).
+    The browser's CPU is read into `cpu_last` before it closes."""
     times: list[tuple[str, float]] = []
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         until = time.monotonic() + seconds
-        await asyncio.gather(*(one_person(browser, url, until, i, times)
+        await asyncio.gather(*(one_person(browser, url, until, i, times, problems)
                                for i in range(sessions)))
         remember_cpu(cpu_last)
         await browser.close()
@@ -223,6 +241,7 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) 
     stop = threading.Event()
     answers: list = []
     runs: list = []
+    problems: list = []
     cpu_start, cpu_last, own = descendants_cpu(), {}, time.process_time()
     cpu = threading.Thread(target=watch_cpu, args=(stop, cpu_last), daemon=True)
     cpu.start()
@@ -231,7 +250,7 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) 
     health.start()
     worker.start()
     try:
-        times = asyncio.run(browse_together(url, sessions, seconds, cpu_last))
+        times = asyncio.run(browse_together(url, sessions, seconds, cpu_last, problems))
     finally:
         stop.set()
         health.join(timeout=10)
@@ -244,6 +263,7 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) 
             "slowest_by_page": {p: round(max(s for q, s in times if q == p), 2)
                                 for p in {q for q, _ in times}},
             "by_page_p50_p90_max_s": page_time_spread(times),
+            "pages_stopped": problems,
             "health_asked": len(answers), "health_missed": sum(not ok for _, ok in answers),
             "longest_health_gap_s": round(max(gaps, default=0.0), 2),
             "cpu_s_by_part": {**cpu_by_part(cpu_start, cpu_last, time.process_time() - own),
@@ -253,11 +273,40 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) 
                                                         for c, rc, out, _ in runs if rc != 0]}
 
 
-def run(sessions: int, seconds: float, scale: int, work: Path) -> dict:
+async def cost_per_view(url: str, views: int) -> dict:
+    """One session, no worker: each page opened `views` times after a first opening; the
+    browser's and the app server's CPU seconds per opening, and its wall seconds."""
+    figures = {}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await (await browser.new_context(viewport={"width": 1440, "height": 900})
+                      ).new_page()
+        for path, title, last in PAGES:
+            await open_page(page, url, path, title, last)
+        for path, title, last in PAGES:
+            cpu: dict = {}
+            remember_cpu(cpu)
+            before, start = cpu_by_part({}, cpu, 0.0), time.monotonic()
+            for _ in range(views):
+                await open_page(page, url, path, title, last)
+            remember_cpu(cpu)
+            after = cpu_by_part({}, cpu, 0.0)
+            figures[path] = {"wall_s": round((time.monotonic() - start) / views, 2),
+                             **{f"{part}_cpu_s": round((after.get(part, 0) - before.get(part, 0))
+                                                       / views, 2)
+                                for part in ("browser", "app")}}
+        await browser.close()
+    return figures
+
+
+def run(sessions: int, seconds: float, scale: int, work: Path, views: int = 0) -> dict:
     sb = start_sandbox(scale=scale)
     try:
         db = prepare_store(work, sb.url, scale)
         with running_app(db, "app/serve.py", GSTN_API_URL=sb.url) as url:
+            if views:
+                return {"views": views, "load_average": [round(x, 1) for x in os.getloadavg()],
+                        "per_view": asyncio.run(cost_per_view(url, views))}
             return measure(url, db, sb.url, sessions, seconds)
     finally:
         stop_sandbox(sb)
@@ -268,12 +317,14 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=180)
     ap.add_argument("--scale", type=int, default=3000)
+    ap.add_argument("--cost", type=int, default=0, metavar="VIEWS",
+                    help="instead: one session, no worker, CPU per page view over VIEWS views")
     args = ap.parse_args()
     work = Path(__file__).resolve().parent / "out" / "sessions"
     work.mkdir(parents=True, exist_ok=True)
     for old in work.glob("ims.duckdb*"):
         old.unlink()
-    result = run(args.sessions, args.seconds, args.scale, work)
+    result = run(args.sessions, args.seconds, args.scale, work, args.cost)
     print("RESULT " + json.dumps(result))
 
 
