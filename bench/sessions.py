@@ -42,6 +42,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import requests
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright
 
 from core.business.registry import save_business
@@ -95,7 +96,11 @@ async def open_page(page, url: str, path: str, title: str,
     part = (page.get_by_role("button", name=words) if kind == "button"
             else page.get_by_text(words))
     stopped = page.get_by_text(STOPPED_WORDS)    # an incident, the store busy, no run yet
-    await part.or_(stopped).first.wait_for(timeout=60000)
+    try:
+        await part.or_(stopped).first.wait_for(timeout=60000)
+    except PlaywrightTimeout:
+        alerts = await page.locator('[data-testid="stAlert"]').all_inner_texts()
+        return time.monotonic() - start, f"not drawn to its end in 60 s; alerts: {alerts}"
     if await stopped.count():
         return time.monotonic() - start, await stopped.first.inner_text()
     for _ in range(300):
