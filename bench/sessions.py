@@ -6,7 +6,8 @@ asked every second.
     .venv/bin/python -m bench.sessions --cost 5     # CPU per page view, one session
 
 1. Start the sandbox (`--scale` IMS records per business) and a fresh store: the business
-   fetched, its books imported, synced; then `app/serve.py` on a free port.
+   fetched, its books imported, synced; then `app/serve.py` on a free port (its log, with
+   any incident's details, in bench/out/sessions/app.log).
 2. For `--seconds`: `--sessions` browser contexts (one chromium, Playwright's async API) each
    open the three pages in turn and time each until its title and its last part are drawn
    (the page's script has run to its end) and nothing is running; a thread
@@ -308,7 +309,7 @@ def run(sessions: int, seconds: float, scale: int, work: Path, views: int = 0) -
     sb = start_sandbox(scale=scale)
     try:
         db = prepare_store(work, sb.url, scale)
-        with running_app(db, "app/serve.py", GSTN_API_URL=sb.url) as url:
+        with running_app(db, "app/serve.py", log=work / "app.log", GSTN_API_URL=sb.url) as url:
             if views:
                 return {"views": views, "load_average": [round(x, 1) for x in os.getloadavg()],
                         "per_view": asyncio.run(cost_per_view(url, views))}
