@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import math
 
+# Imported here, whole, before any chart is built: plotly looks pandas up in sys.modules
+# without importing it, so a session drawing a chart while another session's first table
+# was still importing pandas got a half-made module ("partially initialized module 'pandas'
+# has no attribute 'Series'": an incident on a fresh server's Reconciliation page, found by
+# bench/sessions.py). An import statement waits until the module is whole.
+import pandas  # noqa: F401
 import streamlit as st
 
 from core import labels

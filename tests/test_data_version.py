@@ -64,3 +64,4 @@ def test_eight_sessions_missing_one_cached_query_compute_it_once(db_file):
     for s in sessions:
         s.join()
     assert answers == [42] * 8 and calls == [21]
+
