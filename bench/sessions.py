@@ -17,7 +17,8 @@ asked every second.
    answers missed and the longest gap between two answers, the pages that stopped before
    their end (with their words), CPU seconds by part (app server,
    browser, worker, sandbox, this bench) and the load average, the worker's runs and how many
-   failed.
+   failed, and how often and how long the app server and the worker waited for the store file
+   (`IMS_DB_HOLD_LOG`), with each one's longest hold of it.
 
 `--cost VIEWS`: instead of step 2, one session and no worker open each page VIEWS times; the
 browser's and the app server's CPU seconds per page view (where a page's cost lies: in the
@@ -162,7 +163,7 @@ def watch_health(url: str, stop: threading.Event, answers: list) -> None:
 def run_worker(db: str, sandbox_url: str, stop: threading.Event, runs: list) -> None:
     """`worker.py fetch` then `worker.py sync`, over and over: (command, exit status, output,
     CPU seconds)."""
-    env = {**os.environ, "IMS_DB_PATH": db, "GSTN_API_URL": sandbox_url}
+    env = {**os.environ, "IMS_DB_PATH": db, "GSTN_API_URL": sandbox_url, "IMS_DB_HOLD_LOG": "1"}
     while not stop.is_set():
         for command in ("fetch", "sync"):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -242,6 +243,16 @@ def cpu_by_part(start: dict, last: dict, own_s: float) -> dict:
     return {part: round(seconds, 1) for part, seconds in sorted(spent.items())}
 
 
+def store_waits(log: str) -> dict:
+    """From IMS_DB_HOLD_LOG's lines at exit (core/store/database.py): how often and how long a
+    process waited for the store file, and its longest hold of the file."""
+    waits = re.findall(r"^WAITED (\d+) times ([\d.]+) s", log, re.MULTILINE)
+    holds = [float(s) for s in re.findall(r"^HOLD file ([\d.]+) s", log, re.MULTILINE)]
+    return {"waits": sum(int(n) for n, _ in waits),
+            "waited_s": round(sum(float(s) for _, s in waits), 1),
+            "longest_file_hold_s": max(holds, default=None)}
+
+
 def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) -> dict:
     """Browse with `sessions` people for `seconds` while the worker runs; the figures."""
     stop = threading.Event()
@@ -275,6 +286,7 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) 
             "cpu_s_by_part": {**cpu_by_part(cpu_start, cpu_last, time.process_time() - own),
                               "worker": round(sum(r[3] for r in runs), 1)},
             "load_average": [round(x, 1) for x in os.getloadavg()],
+            "worker_store": store_waits("\n".join(r[2] for r in runs)),
             "worker_runs": len(runs), "worker_failed": [(c, rc, out[-300:])
                                                         for c, rc, out, _ in runs if rc != 0]}
 
@@ -309,11 +321,13 @@ def run(sessions: int, seconds: float, scale: int, work: Path, views: int = 0) -
     sb = start_sandbox(scale=scale)
     try:
         db = prepare_store(work, sb.url, scale)
-        with running_app(db, "app/serve.py", log=work / "app.log", GSTN_API_URL=sb.url) as url:
+        with running_app(db, "app/serve.py", log=work / "app.log", GSTN_API_URL=sb.url,
+                         IMS_DB_HOLD_LOG="1") as url:
             if views:
                 return {"views": views, "load_average": [round(x, 1) for x in os.getloadavg()],
                         "per_view": asyncio.run(cost_per_view(url, views))}
-            return measure(url, db, sb.url, sessions, seconds)
+            result = measure(url, db, sb.url, sessions, seconds)
+        return {**result, "app_store": store_waits((work / "app.log").read_text(errors="replace"))}
     finally:
         stop_sandbox(sb)
 
