@@ -187,9 +187,17 @@ def _logged_in_user() -> User:
 
 def require_live_session() -> None:
     """For fragments that run on their own (auto-refresh): when the session no longer holds,
-    rerun the whole app, which ends it and shows the login. Not counted as activity."""
-    if st.session_state.get(USER_KEY) is None and in_setup_mode():
-        return
+    rerun the whole app, which ends it and shows the login. Not counted as activity.
+
+    Once logged out, a refresh draws nothing and reruns nothing: the run that showed the login
+    stopped early (`st.stop`), so Streamlit kept the fragment and its timer, and each refresh's
+    rerun drew the login again, its notice ("Your account was disabled") gone, over and over
+    (seen with the refresh at 1-3 s)."""
+    if st.session_state.get(USER_KEY) is None:
+        if in_setup_mode():
+            return
+        if current_session_id() is None:
+            st.stop()                      # logged out: the login is on the screen already
     session_id = current_session_id()
     snap = _snapshot(st.session_state.get(USER_KEY), session_id) if session_id else None
     if snap is None or auth.session_problem(snap) is not None:
