@@ -3,7 +3,8 @@ shared charts on it (docs/architecture.md, "Cached reads").
 
 It changes when data is written: an action, a finished reconciliation run, a purchase batch
 or its rollback, a business, an upload request, a completed IMS or GSTR-2A fetch (its mark in
-`ims_fetch_marks`, written in the fetch's own transaction), a stored GSTR-2B, a setting. It
+`ims_fetch_marks`, written in the fetch's own transaction), a stored GSTR-2B, a setting, a
+supplier or a supplier case (the worker reviews cases after a fetch). It
 does NOT change when a job merely starts or ends (`job_runs`): eight sessions would otherwise
 drop every cached query and chart twice per job while the worker runs (issue 29). What shows
 a job's state or progress (the Dashboard's job health) reads `job_runs` itself, uncached."""
@@ -21,7 +22,8 @@ SELECT (SELECT max(log_id) FROM action_log),
        (SELECT max(request_id) FROM upload_requests),
        (SELECT max(finished_at) FROM upload_requests),
        (SELECT max(ims_at) FROM ims_fetch_marks), (SELECT max(gstr2a_at) FROM ims_fetch_marks),
-       (SELECT max(fetched_at) FROM gstr2b_returns), (SELECT max(updated_at) FROM settings)"""
+       (SELECT max(fetched_at) FROM gstr2b_returns), (SELECT max(updated_at) FROM settings),
+       (SELECT max(updated_at) FROM suppliers), (SELECT max(updated_at) FROM supplier_cases)"""
 
 
 def store_version() -> tuple:
