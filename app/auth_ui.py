@@ -1,7 +1,8 @@
 """The login gate, sessions, logout and role checks for every page.
 
-`require_login()` is called at the top of the app frame (and of any page run on its own): it
-shows the login form and stops the run until someone logs in. A login starts a session (a row
+`logged_in_or_login()` is called at the top of the app frame and `require_login()` at the top
+of any page run on its own: each shows the login form until someone logs in (the frame's run
+then ends normally; a page's stops). A login starts a session (a row
 of `app_sessions`, core/auth/sessions.py) and hands its signed token to the browser as the
 HttpOnly cookie `ims_session` (app/session_cookie.py), so a page refresh or a deep link in the
 same browser finds the login again (`st.context.cookies`). Every run re-reads the user and the
@@ -180,16 +181,35 @@ def _logged_in_user() -> User:
     if user is None:
         login_form()
         _hand_cookie()
-        st.stop()
+        return None
     _hand_cookie()
+    return user
+
+
+def logged_in_or_login() -> User | None:
+    """The app frame's gate (app/main.py): the logged-in user, or None with the login form (or
+    why not, e.g. the store busy) drawn, and the run NOT stopped: a run that ends normally lets
+    Streamlit drop the fragments it did not draw, the Dashboard's timed job-health refresh
+    included. After an early stop it kept them, and each refresh (every 1-3 s in a test)
+    blanked the login or drew it again without its notice ("Your account was disabled")."""
+    user = None
+    with error_boundary():
+        user = _logged_in_user()
     return user
 
 
 def require_live_session() -> None:
     """For fragments that run on their own (auto-refresh): when the session no longer holds,
-    rerun the whole app, which ends it and shows the login. Not counted as activity."""
-    if st.session_state.get(USER_KEY) is None and in_setup_mode():
-        return
+    rerun the whole app, which ends it and shows the login. Not counted as activity.
+
+    Once logged out, a refresh draws nothing and reruns nothing: a page run on its own shows
+    the login with `st.stop` (`require_login`), after which Streamlit keeps the fragment and
+    its timer, and each refresh's rerun drew the login again, its notice gone, over and over."""
+    if st.session_state.get(USER_KEY) is None:
+        if in_setup_mode():
+            return
+        if current_session_id() is None:
+            st.stop()                      # logged out: the login is on the screen already
     session_id = current_session_id()
     snap = _snapshot(st.session_state.get(USER_KEY), session_id) if session_id else None
     if snap is None or auth.session_problem(snap) is not None:

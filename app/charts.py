@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import math
 
+# Imported here, whole, before any chart is built: plotly looks pandas up in sys.modules
+# without importing it, so a session drawing a chart while another session's first table
+# was still importing pandas got a half-made module ("partially initialized module 'pandas'
+# has no attribute 'Series'": an incident on a fresh server's Reconciliation page, found by
+# bench/sessions.py). An import statement waits until the module is whole.
+import pandas  # noqa: F401
 import streamlit as st
 
 from core import labels
@@ -24,6 +30,10 @@ ACTION_COLOURS = {"No action": "#bbbbbb", "Accepted": "#1a7f37", "Rejected": "#d
 ACTION_CHART = {"color_discrete_map": ACTION_COLOURS,
                 "category_orders": {"Portal action": list(ACTION_ORDER)}}
 CLICK_HINT = "Click a bar to open the documents behind it."
+# Plotly's toolbar (zoom, pan, save as PNG) is left out: drawing it cost each chart about
+# 0.07 s of the browser's CPU on every page view (docs/reliability.md), and a bar is opened
+# by clicking it. `config=CONFIG` on every plotly_chart.
+CONFIG = {"displayModeBar": False}
 _HANDLED = "_chart_clicks"
 
 
@@ -60,7 +70,8 @@ def drawn(where, fig, key: str) -> dict | None:
     {'x', 'y', 'customdata', 'legendgroup', ...} as Plotly reports it. A figure already
     `fitted` (one shared by sessions, app/ui.py `built_once`) is shown as it is, unchanged."""
     shown = fig if getattr(fig, "_fitted", False) else fitted(fig)
-    event = where.plotly_chart(shown, key=key, on_select="rerun", selection_mode="points")
+    event = where.plotly_chart(shown, key=key, on_select="rerun", selection_mode="points",
+                               config=CONFIG)
     points = list((event or {}).get("selection", {}).get("points", []) or [])
     seen = st.session_state.setdefault(_HANDLED, {})
     mark = repr(points)

@@ -42,7 +42,9 @@ _version_memo: dict[str, tuple[float, tuple]] = {}
 
 
 def data_version() -> tuple:
-    """Changes whenever a job, an action, a run, a batch or a business changes.
+    """Changes whenever data the pages show is written (core/store/version.py): an action, a
+    finished run, a batch, a business, a fetch's records, a setting; not when a job merely
+    starts or ends (the job-health panel reads job state itself, uncached).
 
     Read at most once a second per store (one script run asks many times); our own
     writes forget it at once (`after_write`)."""
@@ -61,7 +63,9 @@ def _cached_call(module: str, name: str, version: tuple, args: tuple, kwargs: tu
 
 
 def cached(fn: Callable, *args, **kwargs) -> Any:
-    """Call a core query function, cached until the store's data version changes."""
+    """Call a core query function, cached until the store's data version changes. Sessions
+    that miss the same entry at once wait for one computation (Streamlit's per-key lock;
+    tests/test_data_version.py), holding no store connection while they wait."""
     return _cached_call(fn.__module__, fn.__name__, data_version(), args,
                         tuple(sorted(kwargs.items())))
 

@@ -177,9 +177,11 @@ def verify(run: dict) -> dict:
 
 
 def worker_log(stderr: str) -> str:
-    """The worker's last words and every HOLD line (its longest holds of the store)."""
-    holds = [line for line in stderr.splitlines() if line.startswith("HOLD ")]
-    rest = "\n".join(line for line in stderr.splitlines() if not line.startswith("HOLD "))
+    """The worker's last words and every HOLD and WAITED line (its longest holds of the store,
+    its waits for it)."""
+    holds = [line for line in stderr.splitlines() if line.startswith(("HOLD ", "WAITED "))]
+    rest = "\n".join(line for line in stderr.splitlines()
+                     if not line.startswith(("HOLD ", "WAITED ")))
     return rest.strip()[-1500:] + "\n" + "\n".join(holds)
 
 

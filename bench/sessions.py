@@ -3,15 +3,26 @@ of the app as ./run.sh serves it, while the worker fetches and syncs, and the ap
 asked every second.
 
     .venv/bin/python -m bench.sessions [--sessions 8] [--seconds 180] [--scale 3000]
+    .venv/bin/python -m bench.sessions --cost 5     # CPU per page view, one session
 
 1. Start the sandbox (`--scale` IMS records per business) and a fresh store: the business
-   fetched, its books imported, synced; then `app/serve.py` on a free port.
+   fetched, its books imported, synced; then `app/serve.py` on a free port (its log, with
+   any incident's details, in bench/out/sessions/app.log).
 2. For `--seconds`: `--sessions` browser contexts (one chromium, Playwright's async API) each
-   open the three pages in turn and time each until its title and figures are drawn; a thread
+   open the three pages in turn and time each until its title and its last part are drawn
+   (the page's script has run to its end) and nothing is running; a thread
    asks `/_stcore/health` every second; another runs `worker.py fetch` then `worker.py sync`
    over and over.
-3. Print a RESULT line: pages opened, the slowest page, health answers missed and the longest
-   gap between two answers, the worker's runs and how many failed.
+3. Print a RESULT line: pages opened, the slowest page, p50/p90/max seconds per page, health
+   answers missed and the longest gap between two answers, the pages that stopped before
+   their end (with their words), CPU seconds by part (app server,
+   browser, worker, sandbox, this bench) and the load average, the worker's runs and how many
+   failed, and how often and how long the app server and the worker waited for the store file
+   (`IMS_DB_HOLD_LOG`), with each one's longest hold of it.
+
+`--cost VIEWS`: instead of step 2, one session and no worker open each page VIEWS times; the
+browser's and the app server's CPU seconds per page view (where a page's cost lies: in the
+browser, docs/reliability.md).
 
 The browser test tests/test_sessions_browser.py runs the same with 2 sessions for 30 s (the
 two-user freeze of issue 29 happened within seconds); docs/reliability.md quotes the 8-session
@@ -23,6 +34,8 @@ import argparse
 import asyncio
 import json
 import os
+import re
+import resource
 import subprocess
 import sys
 import threading
@@ -31,6 +44,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import requests
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright
 
 from core.business.registry import save_business
@@ -50,8 +64,11 @@ from tests.fixtures import (
 
 ROOT = Path(__file__).resolve().parents[1]
 GSTIN = "27AAACW1234K1ZD"
-PAGES = (("ims_invoices", "IMS Invoices"), ("reconciliation", "Reconciliation"),
-         ("dashboard", "Dashboard"))
+# (path, title, the page's last part: drawn when its script has run to the end)
+PAGES = (("ims_invoices", "IMS Invoices", ("button", "Download all records (CSV)")),
+         ("reconciliation", "Reconciliation", ("button", "Download Excel")),
+         ("dashboard", "Dashboard", ("text", "Backups:")))
+STOPPED_WORDS = re.compile("this page stopped|The worker may be writing|has run yet")
 BUSY = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"], [data-stale="true"]'
 
 
@@ -68,41 +85,65 @@ def prepare_store(work: Path, sandbox_url: str, scale: int) -> str:
     return db
 
 
-async def open_page(page, url: str, path: str, title: str) -> float:
-    """Seconds from asking for a page until its title is drawn and nothing is still running."""
+async def open_page(page, url: str, path: str, title: str,
+                    last: tuple[str, str]) -> tuple[float, str | None]:
+    """(seconds from asking for a page until its title and its last part are drawn and nothing
+    is still running, None), or (seconds, the words) when the page stopped before its end. (Until the title alone, as before: Streamlit shows that it is running
+    only after a moment, so the time often ended while the script still ran, and the next
+    page then cut that run short.)"""
     start = time.monotonic()
     await page.goto(f"{url}/{path}")
     await page.get_by_role("heading", name=title).first.wait_for(timeout=60000)
+    kind, words = last
+    part = (page.get_by_role("button", name=words) if kind == "button"
+            else page.get_by_text(words))
+    stopped = page.get_by_text(STOPPED_WORDS)    # an incident, the store busy, no run yet
+    try:
+        await part.or_(stopped).first.wait_for(timeout=60000)
+    except PlaywrightTimeout:
+        alerts = await page.locator('[data-testid="stAlert"]').all_inner_texts()
+        return time.monotonic() - start, f"not drawn to its end in 60 s; alerts: {alerts}"
+    if await stopped.count():
+        return time.monotonic() - start, await stopped.first.inner_text()
     for _ in range(300):
         if not await page.locator(BUSY).count():
             break
         await page.wait_for_timeout(100)
     if await page.locator('[data-testid="stException"]').count():
         raise AssertionError(f"{path} showed an exception")
-    return time.monotonic() - start
+    return time.monotonic() - start, None
 
 
-async def one_person(browser, url: str, until: float, person: int, times: list) -> None:
+async def one_person(browser, url: str, until: float, person: int, times: list,
+                     problems: list) -> None:
     context = await browser.new_context(viewport={"width": 1440, "height": 900})
     page = await context.new_page()
     turn = person
     try:
         while time.monotonic() < until:
-            path, title = PAGES[turn % len(PAGES)]
-            times.append((path, await open_page(page, url, path, title)))
+            path, title, last = PAGES[turn % len(PAGES)]
+            seconds, stopped = await open_page(page, url, path, title, last)
+            if stopped:
+                problems.append((path, round(seconds, 2), stopped[:200]))
+            else:
+                times.append((path, seconds))
             turn += 1
     finally:
         await context.close()
 
 
-async def browse_together(url: str, sessions: int, seconds: float) -> list[tuple[str, float]]:
-    """(page, seconds) of every page the sessions opened."""
+async def browse_together(url: str, sessions: int, seconds: float, cpu_last: dict,
+                          problems: list) -> list[tuple[str, float]]:
+    """(page, seconds) of every page the sessions opened to its end; a page that stopped
+    before (an incident, the store busy) goes to `problems` as (page, seconds, its words).
+    The browser's CPU is read into `cpu_last` before it closes."""
     times: list[tuple[str, float]] = []
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         until = time.monotonic() + seconds
-        await asyncio.gather(*(one_person(browser, url, until, i, times)
+        await asyncio.gather(*(one_person(browser, url, until, i, times, problems)
                                for i in range(sessions)))
+        remember_cpu(cpu_last)
         await browser.close()
     return times
 
@@ -120,14 +161,96 @@ def watch_health(url: str, stop: threading.Event, answers: list) -> None:
 
 
 def run_worker(db: str, sandbox_url: str, stop: threading.Event, runs: list) -> None:
-    """`worker.py fetch` then `worker.py sync`, over and over: (command, exit status)."""
-    env = {**os.environ, "IMS_DB_PATH": db, "GSTN_API_URL": sandbox_url}
+    """`worker.py fetch` then `worker.py sync`, over and over: (command, exit status, output,
+    CPU seconds)."""
+    env = {**os.environ, "IMS_DB_PATH": db, "GSTN_API_URL": sandbox_url, "IMS_DB_HOLD_LOG": "1"}
     while not stop.is_set():
         for command in ("fetch", "sync"):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             done = subprocess.run([sys.executable, "worker.py", command, "--gstin", GSTIN],
                                   cwd=ROOT, env=env, capture_output=True, text=True,
                                   timeout=600, check=False)
-            runs.append((command, done.returncode, done.stdout + done.stderr))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            runs.append((command, done.returncode, done.stdout + done.stderr, cpu))
+
+
+def percentile(seconds: list[float], q: float) -> float:
+    """Nearest-rank percentile `q` (0..1) of sorted `seconds`."""
+    return round(seconds[min(len(seconds) - 1, int(q * len(seconds)))], 2)
+
+
+def page_time_spread(times: list[tuple[str, float]]) -> dict:
+    """Per page: [p50, p90, max] seconds of its openings."""
+    spread = {}
+    for path in sorted({p for p, _ in times}):
+        seconds = sorted(s for p, s in times if p == path)
+        spread[path] = [percentile(seconds, 0.5), percentile(seconds, 0.9), seconds[-1]]
+    return spread
+
+
+PARTS = (("chrom", "browser"), ("playwright", "browser"), ("streamlit", "app"),
+         ("worker.py", "worker-sampled"), ("-m sandbox", "sandbox"))   # chromium: --no-sandbox
+
+
+def descendants_cpu() -> dict[int, tuple[str, float]]:
+    """{pid: (part, CPU seconds so far)} of this process's descendants, read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent, seen = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parent[pid] = int(fields[1])
+        part = next((name for word, name in PARTS if word in cmd), "other")
+        seen[pid] = (part, (int(fields[11]) + int(fields[12])) / tick)
+    mine, ours = {}, {os.getpid()}
+    for pid in sorted(parent):   # children usually have larger pids; a second pass catches others
+        if parent[pid] in ours:
+            ours.add(pid)
+    for pid in sorted(parent):
+        if parent[pid] in ours:
+            ours.add(pid)
+    for pid in ours - {os.getpid()}:
+        mine[pid] = seen[pid]
+    return mine
+
+
+def remember_cpu(last: dict) -> None:
+    """Add the descendants' CPU so far to `last` (a process keeps the part it was first seen
+    as: an exiting one loses its command line)."""
+    for pid, (part, seconds) in descendants_cpu().items():
+        known = last.get(pid, ("other", 0.0))[0]
+        last[pid] = (part if known == "other" else known, seconds)
+
+
+def watch_cpu(stop: threading.Event, last: dict) -> None:
+    """Every 2 s, the CPU so far of each descendant (the last reading of one that exits)."""
+    while not stop.is_set():
+        remember_cpu(last)
+        stop.wait(2)
+
+
+def cpu_by_part(start: dict, last: dict, own_s: float) -> dict:
+    """CPU seconds spent during the run, by part (app server, browser, sandbox; the worker's
+    runs are counted exactly by `run_worker`, `worker-sampled` is what 2 s samples saw)."""
+    spent: dict[str, float] = {"bench": own_s}
+    for pid, (part, seconds) in last.items():
+        spent[part] = spent.get(part, 0.0) + seconds - start.get(pid, (part, 0.0))[1]
+    return {part: round(seconds, 1) for part, seconds in sorted(spent.items())}
+
+
+def store_waits(log: str) -> dict:
+    """From IMS_DB_HOLD_LOG's lines at exit (core/store/database.py): how often and how long a
+    process waited for the store file, and its longest hold of the file."""
+    waits = re.findall(r"^WAITED (\d+) times ([\d.]+) s", log, re.MULTILINE)
+    holds = [float(s) for s in re.findall(r"^HOLD file ([\d.]+) s", log, re.MULTILINE)]
+    return {"waits": sum(int(n) for n, _ in waits),
+            "waited_s": round(sum(float(s) for _, s in waits), 1),
+            "longest_file_hold_s": max(holds, default=None)}
 
 
 def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) -> dict:
@@ -135,34 +258,76 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) 
     stop = threading.Event()
     answers: list = []
     runs: list = []
+    problems: list = []
+    cpu_start, cpu_last, own = descendants_cpu(), {}, time.process_time()
+    cpu = threading.Thread(target=watch_cpu, args=(stop, cpu_last), daemon=True)
+    cpu.start()
     health = threading.Thread(target=watch_health, args=(url, stop, answers), daemon=True)
     worker = threading.Thread(target=run_worker, args=(db, sandbox_url, stop, runs), daemon=True)
     health.start()
     worker.start()
     try:
-        times = asyncio.run(browse_together(url, sessions, seconds))
+        times = asyncio.run(browse_together(url, sessions, seconds, cpu_last, problems))
     finally:
         stop.set()
         health.join(timeout=10)
         worker.join(timeout=600)
+    remember_cpu(cpu_last)
     asked = [t for t, _ in answers]
     gaps = [b - a for a, b in pairwise(asked)]
     return {"sessions": sessions, "seconds": seconds, "pages": len(times),
             "slowest_page_s": round(max((s for _, s in times), default=0.0), 2),
             "slowest_by_page": {p: round(max(s for q, s in times if q == p), 2)
                                 for p in {q for q, _ in times}},
+            "by_page_p50_p90_max_s": page_time_spread(times),
+            "pages_stopped": problems,
             "health_asked": len(answers), "health_missed": sum(not ok for _, ok in answers),
             "longest_health_gap_s": round(max(gaps, default=0.0), 2),
+            "cpu_s_by_part": {**cpu_by_part(cpu_start, cpu_last, time.process_time() - own),
+                              "worker": round(sum(r[3] for r in runs), 1)},
+            "load_average": [round(x, 1) for x in os.getloadavg()],
+            "worker_store": store_waits("\n".join(r[2] for r in runs)),
             "worker_runs": len(runs), "worker_failed": [(c, rc, out[-300:])
-                                                        for c, rc, out in runs if rc != 0]}
+                                                        for c, rc, out, _ in runs if rc != 0]}
 
 
-def run(sessions: int, seconds: float, scale: int, work: Path) -> dict:
+async def cost_per_view(url: str, views: int) -> dict:
+    """One session, no worker: each page opened `views` times after a first opening; the
+    browser's and the app server's CPU seconds per opening, and its wall seconds."""
+    figures = {}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await (await browser.new_context(viewport={"width": 1440, "height": 900})
+                      ).new_page()
+        for path, title, last in PAGES:
+            await open_page(page, url, path, title, last)
+        for path, title, last in PAGES:
+            cpu: dict = {}
+            remember_cpu(cpu)
+            before, start = cpu_by_part({}, cpu, 0.0), time.monotonic()
+            for _ in range(views):
+                await open_page(page, url, path, title, last)
+            remember_cpu(cpu)
+            after = cpu_by_part({}, cpu, 0.0)
+            figures[path] = {"wall_s": round((time.monotonic() - start) / views, 2),
+                             **{f"{part}_cpu_s": round((after.get(part, 0) - before.get(part, 0))
+                                                       / views, 2)
+                                for part in ("browser", "app")}}
+        await browser.close()
+    return figures
+
+
+def run(sessions: int, seconds: float, scale: int, work: Path, views: int = 0) -> dict:
     sb = start_sandbox(scale=scale)
     try:
         db = prepare_store(work, sb.url, scale)
-        with running_app(db, "app/serve.py", GSTN_API_URL=sb.url) as url:
-            return measure(url, db, sb.url, sessions, seconds)
+        with running_app(db, "app/serve.py", log=work / "app.log", GSTN_API_URL=sb.url,
+                         IMS_DB_HOLD_LOG="1") as url:
+            if views:
+                return {"views": views, "load_average": [round(x, 1) for x in os.getloadavg()],
+                        "per_view": asyncio.run(cost_per_view(url, views))}
+            result = measure(url, db, sb.url, sessions, seconds)
+        return {**result, "app_store": store_waits((work / "app.log").read_text(errors="replace"))}
     finally:
         stop_sandbox(sb)
 
@@ -172,12 +337,14 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=180)
     ap.add_argument("--scale", type=int, default=3000)
+    ap.add_argument("--cost", type=int, default=0, metavar="VIEWS",
+                    help="instead: one session, no worker, CPU per page view over VIEWS views")
     args = ap.parse_args()
     work = Path(__file__).resolve().parent / "out" / "sessions"
     work.mkdir(parents=True, exist_ok=True)
     for old in work.glob("ims.duckdb*"):
         old.unlink()
-    result = run(args.sessions, args.seconds, args.scale, work)
+    result = run(args.sessions, args.seconds, args.scale, work, args.cost)
     print("RESULT " + json.dumps(result))
 
 

@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -152,20 +153,24 @@ def stop_sandbox(sb: Sandbox) -> None:
 
 
 @contextmanager
-def running_app(db: str, entry: str = "app/main.py", **env: str) -> Iterator[str]:
+def running_app(db: str, entry: str = "app/main.py", log: Path | None = None,
+                **env: str) -> Iterator[str]:
     """`streamlit run <entry>` on a free port against the store `db` (plus `env`); yields its
-    URL. `app/serve.py` is what ./run.sh serves (with the session-cookie route)."""
+    URL. `app/serve.py` is what ./run.sh serves (with the session-cookie route). Its log (an
+    incident's details) goes to the file `log`, else to a temporary file: never to a pipe
+    nobody reads, which blocks the server once 64 KiB of log lines fill it."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", entry, "--server.port", str(port),
            "--server.headless", "true", "--server.address", "127.0.0.1"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "IMS_DB_PATH": db, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(proc, f"{url}/_stcore/health", "streamlit")
-    try:
-        yield url
-    finally:
-        stop(proc)
+    with (open(log, "wb") if log else tempfile.TemporaryFile()) as sink:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "IMS_DB_PATH": db, **env},
+                                stdout=subprocess.DEVNULL, stderr=sink)
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(proc, f"{url}/_stcore/health", "streamlit")
+        try:
+            yield url
+        finally:
+            stop(proc)
 
 
 # The demo app the browser modules share (conftest's `demo_app`): one server and one store

@@ -240,3 +240,22 @@ def test_a_change_made_elsewhere_shows_within_the_cache_ttl(people, monkeypatch)
     time.sleep(0.35)
     at.run()
     assert f"sees {G1},{G2}" in texts(at)
+
+
+def live_refresh_app():
+    import streamlit as st
+
+    from app.auth_ui import require_live_session
+    st.session_state["refreshes"] = st.session_state.get("refreshes", 0) + 1
+    require_live_session()
+    st.write("job health drawn")
+
+
+def test_a_logged_out_sessions_refresh_draws_nothing_and_reruns_nothing(people):
+    """The Dashboard's auto-refresh still fires after the login is shown (Streamlit keeps a
+    fragment when the run that showed the login stopped early): it must not rerun the app,
+    which drew the login again without its notice, again and again."""
+    at = AppTest.from_function(live_refresh_app, default_timeout=30)
+    at.run()
+    assert not at.exception and at.session_state["refreshes"] == 1
+    assert "job health drawn" not in texts(at)

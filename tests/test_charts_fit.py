@@ -18,7 +18,8 @@ def charts_of(page: str) -> dict[str, dict]:
     at.switch_page(f"pages/{page}.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = [{**json.loads(c.proto.spec), "config": json.loads(c.proto.config)}
+             for c in at.get("plotly_chart")]
     return {s["layout"]["title"]["text"].split("<br>")[0]: s for s in specs}
 
 
@@ -34,12 +35,16 @@ def test_titles_above_legends_below_businesses_short(db_file):
         businesses = {x for trace in spec["data"] for x in trace.get("x") or []}
         assert businesses and all("<br>" in b and len(b) <= 40 for b in businesses), businesses
         assert layout["xaxis"]["tickangle"] == 0
+        assert spec["config"] == {"displayModeBar": False}   # no toolbar to draw (issue 29)
 
 
 def test_trend_by_period_in_date_order(db_file):
     seed_demo()
     run_reconciliation(BUSINESSES[1][0], "ims_vs_pr", None, "test")
-    trend = charts_of("reconciliation")["Trend by period"]
+    drawn = charts_of("reconciliation")
+    assert len(drawn) == 5 and all(c["config"] == {"displayModeBar": False}
+                                   for c in drawn.values())
+    trend = drawn["Trend by period"]
     order = trend["layout"]["xaxis"]["categoryarray"]
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     assert order == sorted(order, key=lambda p: (p[-4:], months.index(p[:3]))) and order

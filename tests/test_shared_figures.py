@@ -3,10 +3,15 @@ issue 29: eight people on the Reconciliation page built its five plotly figures 
 on every data version); a shared figure is never changed by showing it."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import plotly.express as px
+import pytest
 
 from app import charts, ui
 from core.business import save_business
+from tests.fixtures import ROOT
 
 
 def test_a_build_runs_once_per_data_version_and_again_after_a_write(db_file):
@@ -46,3 +51,13 @@ def test_showing_a_finished_figure_leaves_it_as_it_was():
 
     assert charts.drawn(Place(), fig, "reasons") is None
     assert Place.shown is fig and fig.to_json() == before
+
+
+@pytest.mark.slow   # a Python process of its own
+def test_charts_load_pandas_whole_before_plotly_looks_it_up():
+    """plotly reads pandas from sys.modules without importing it; a session's chart built while
+    another session was still importing pandas failed (an incident under bench/sessions.py)."""
+    code = "import sys, app.charts; print(hasattr(sys.modules.get('pandas'), 'Series'))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "True", done.stderr

@@ -187,7 +187,7 @@ if built["reasons"] is None:
     right.markdown("**Reasons**")
     right.caption("No record of this run has a reason for a mismatch.")
 else:
-    right.plotly_chart(built["reasons"], key="reasons")
+    right.plotly_chart(built["reasons"], key="reasons", config=charts.CONFIG)
 if point := charts.drawn(st, built["trend"], "trend"):
     drill_to(status=point["customdata"][1])
 st.caption(charts.CLICK_HINT)

@@ -122,6 +122,8 @@ def _report_holds() -> None:
         for kind, kept in hold_stats().items():
             for seconds, where in kept:
                 print(f"HOLD {kind} {seconds:.3f} s {where}", file=sys.stderr)
+        waits = lock_wait_stats()
+        print(f"WAITED {waits['count']} times {waits['seconds']:.3f} s", file=sys.stderr)
 
 
 def _is_lock_error(exc: Exception) -> bool:
