@@ -30,10 +30,11 @@ ACTION_COLOURS = {"No action": "#bbbbbb", "Accepted": "#1a7f37", "Rejected": "#d
 ACTION_CHART = {"color_discrete_map": ACTION_COLOURS,
                 "category_orders": {"Portal action": list(ACTION_ORDER)}}
 CLICK_HINT = "Click a bar to open the documents behind it."
-# Plotly's toolbar (zoom, pan, save as PNG) is left out: drawing it cost each chart about
-# 0.07 s of the browser's CPU on every page view (docs/reliability.md), and a bar is opened
-# by clicking it. `config=CONFIG` on every plotly_chart.
-CONFIG = {"displayModeBar": False}
+# Plotly's toolbar keeps one button, "Download plot as png" (auditors file the charts); zoom,
+# pan and the rest are left out: the full toolbar cost each chart about 0.07 s of the
+# browser's CPU on every page view (docs/reliability.md), and a bar is opened by clicking it.
+# `config=CONFIG` on every plotly_chart.
+CONFIG = {"displaylogo": False, "modeBarButtons": [["toImage"]]}
 _HANDLED = "_chart_clicks"
 
 

@@ -35,14 +35,14 @@ def test_titles_above_legends_below_businesses_short(db_file):
         businesses = {x for trace in spec["data"] for x in trace.get("x") or []}
         assert businesses and all("<br>" in b and len(b) <= 40 for b in businesses), businesses
         assert layout["xaxis"]["tickangle"] == 0
-        assert spec["config"] == {"displayModeBar": False}   # no toolbar to draw (issue 29)
+        assert spec["config"] == {"displaylogo": False, "modeBarButtons": [["toImage"]]}
 
 
 def test_trend_by_period_in_date_order(db_file):
     seed_demo()
     run_reconciliation(BUSINESSES[1][0], "ims_vs_pr", None, "test")
     drawn = charts_of("reconciliation")
-    assert len(drawn) == 5 and all(c["config"] == {"displayModeBar": False}
+    assert len(drawn) == 5 and all(c["config"]["modeBarButtons"] == [["toImage"]]
                                    for c in drawn.values())
     trend = drawn["Trend by period"]
     order = trend["layout"]["xaxis"]["categoryarray"]
