@@ -27,7 +27,7 @@ from bench.engines import ENGINES, engines_of, print_comparison, store_on
 from bench.reco import COMPANY, PeakRss, books_from, portal_frame
 from core.documents import fy_expr
 from core.ims import apply_sync
-from core.store import connect, transaction
+from core.store import connect, refresh_statistics, transaction
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,6 +67,9 @@ def fill_store(records: int, seed: int) -> tuple[int, int]:
                 {rupees(MONEY)}, no_tax, line_no, 1 FROM books""")
         con.unregister("portal")
         con.unregister("books")
+    with connect() as con:      # as the fetch and the purchase import do after a bulk write
+        refresh_statistics(con, "ims_records", portal.height)
+        refresh_statistics(con, "purchase_docs", books.height)
     return portal.height, books.height
 
 

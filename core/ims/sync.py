@@ -43,7 +43,7 @@ from core.ims.sync_changes import (
     clear_abandoned_runs,
     held_recommendations,
 )
-from core.money import paise_sql, rupees_sql
+from core.money import paise_sql, rupees_expr, rupees_sql
 from core.periods import is_period
 from core.reco import (
     HEADS,
@@ -56,6 +56,7 @@ from core.reco import (
     reconcile_2b,
 )
 from core.store import (
+    append_frame,
     connect,
     query_frame,
     refresh_statistics,
@@ -262,21 +263,15 @@ def _store_run(gstin: str, kind: str, periods, settings: dict, results: pl.DataF
 
 
 def _insert_results(con, run_id: int, rows: pl.DataFrame) -> None:
-    con.register("sync_results", rows)
-    con.execute(f"""
-        INSERT INTO reco_results (run_id, portal_id, ims_record_id, pr_doc_id, match_status,
-            match_pass, recommended_action, reasons, company_gstin, supplier_gstin, doc_type,
-            rtnprd, portal_doc_no, portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
-            {', '.join(RESULT_MONEY)}, nearest_doc_no, nearest_reason,
-            itc_red_req, {', '.join(DECL)}, supplier_remark, {', '.join(STORED_FACTS)})
-        SELECT ?, portal_id, ims_record_id, pr_id, match_status, match_pass, recommended_action,
-            reasons, company_gstin, supplier_gstin, doc_type, rtnprd, portal_doc_no,
-            portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
-            {', '.join(_rupees(c) for c in RESULT_MONEY)},
-            nearest_doc_no, nearest_reason, itc_red_req, {', '.join(_rupees(c) for c in DECL)},
-            supplier_remark, {', '.join(STORED_FACTS)}
-        FROM sync_results""", [run_id])
-    con.unregister("sync_results")
+    """The rows as reco_results holds them (money in rupees, converted in Polars), added in one
+    step: on PostgreSQL a COPY straight into the table (before: COPY into a temporary table,
+    then an INSERT ... SELECT from it, the rows written twice)."""
+    money = (*RESULT_MONEY, *DECL)
+    append_frame(con, "reco_results", rows.select(
+        pl.lit(run_id, pl.Int64).alias("run_id"), "portal_id", "ims_record_id",
+        pl.col("pr_id").alias("pr_doc_id"),
+        *(rupees_expr(pl.col(c)).alias(c) if c in money else pl.col(c)
+          for c in RESULT_COLUMNS if c not in ("portal_id", "ims_record_id", "pr_id"))))
 
 
 def _finish_runs(con, run_ids) -> None:
@@ -318,21 +313,39 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
     return changed
 
 
-def _write_and_finish(con, gstin: str, to_write: pl.DataFrame, run_ids: dict, kind: str,
-                      actor: str) -> int:
-    """The changed records written and the runs marked finished: in one transaction, or on
-    PostgreSQL in parts of `rows_per_transaction` records (short row locks), the runs marked
-    finished after the last. -> how many recommendations changed."""
+def _move_previous(con, gstin: str, ids: pl.Series, run_id: int) -> None:
+    """The records `ids` whose recommendation and all else sync writes stay as they are: only
+    their previous recommendation moves to the current one (no temporary table, no log row)."""
+    con.execute("""
+        UPDATE ims_records SET prev_recommended_action = recommended_action, reco_run_id = ?,
+            synced_at = ?
+        WHERE rtin = ? AND record_id BETWEEN ? AND ?
+          AND record_id IN (SELECT unnest(?::BIGINT[]))""",
+        [run_id, utc_now(), gstin, ids.min(), ids.max(), ids.to_list()])
+
+
+def _write_and_finish(con, gstin: str, to_write: pl.DataFrame, moved: pl.Series, run_ids: dict,
+                      kind: str, actor: str) -> int:
+    """The changed records written (`moved`: only their previous recommendation) and the runs
+    marked finished: in one transaction, or on PostgreSQL in parts of `rows_per_transaction`
+    records (short row locks), the runs marked finished after the last. -> how many
+    recommendations changed."""
     rows = rows_per_transaction(con)
     if rows is None:
         with transaction(con):
-            changed = _write_recommendations(con, gstin, to_write, run_ids[kind], actor)
+            changed = _write_recommendations(con, gstin, to_write, run_ids[kind], actor) \
+                if to_write.height else 0
+            if moved.len():
+                _move_previous(con, gstin, moved, run_ids[kind])
             _finish_runs(con, run_ids.values())
         return changed
     changed = 0
     for part in to_write.sort("portal_id").iter_slices(rows):
         with transaction(con):
             changed += _write_recommendations(con, gstin, part, run_ids[kind], actor)
+    for offset in range(0, moved.len(), rows):
+        with transaction(con):
+            _move_previous(con, gstin, moved.slice(offset, rows), run_ids[kind])
     with transaction(con):
         _finish_runs(con, run_ids.values())
     return changed
@@ -402,13 +415,14 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
                 onto_ims = projected if decisions.is_empty() else \
                     _with_manual_pairs(projected, ims_rows)
         onto_ims = _with_books_match(onto_ims, ims_rows)
-        to_write = changed_rows(onto_ims, held)
+        to_write, moved = changed_rows(onto_ims, held)
     with watch.step("store_run"):
         clear_abandoned_runs(gstin)
         run_ids = {k: _store_run(gstin, k, periods, settings, results, started, actor,
                                  job_run_id) for k, results in runs}
     with watch.step("write"), connect() as con:    # incl. commits and close
-        changed = _write_and_finish(con, gstin, to_write, run_ids, kind, actor)
+        changed = _write_and_finish(con, gstin, to_write, moved, run_ids, kind, actor)
+        # only the full writes change what queries filter on (status, recommendation)
         refresh_statistics(con, "ims_records", to_write.height)
     statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
     return {"source": kind, "reco_run_id": run_ids[kind], "reco_run_ids": run_ids,
