@@ -143,7 +143,8 @@ def test_a_2a_source_keeps_the_books_match_of_ims_vs_pr(db_file):
     with connect() as con, transaction(con):
         store_gstr2a(con, G, ["102025"], records, utc_now())
     apply_sync(G)
-    books_sql = "SELECT doc_no, counterpart_doc_id, books_status FROM ims_records ORDER BY doc_no"
+    books_sql = ("SELECT doc_no, counterpart_doc_id, books_status FROM ims_records "
+                 "ORDER BY doc_no, record_id")   # two records share GJ/555
     with connect() as con:
         by_ims = con.execute(books_sql).fetchall()
         con.execute("UPDATE businesses SET sync_source = '2a_vs_pr' WHERE gstin = ?", [G])

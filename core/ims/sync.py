@@ -60,7 +60,6 @@ from core.store import (
     connect,
     query_frame,
     refresh_statistics,
-    replace_temp_table,
     rows_per_transaction,
     transaction,
 )
@@ -283,12 +282,11 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
     """Status, reasons, counterpart, recommendation and the proposed ITC-reduction answer
     (rec_*) onto ims_records (the user's action, answer and texts untouched); an action_log
     row per changed recommendation. Returns how many changed."""
-    con.register("sync_rows", rows.select(      # reasons: text even when no row has any
+    # one temporary table of the part's rows (on PostgreSQL one COPY; read twice below)
+    con.register("sync_new", rows.select(      # reasons: text even when no row has any
         pl.col("portal_id").alias("record_id"), "match_status", pl.col("reasons").cast(pl.String),
         pl.col("pr_id").alias("counterpart_doc_id"), "recommended_action", "books_status",
         *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL)))
-    replace_temp_table(con, "sync_new", "SELECT * FROM sync_rows")
-    con.unregister("sync_rows")
     # the ids' range too, so that a part reads only its records (an index range on PostgreSQL)
     ids = [rows["portal_id"].min(), rows["portal_id"].max()]
     changed = con.execute("""
@@ -309,7 +307,7 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
         FROM sync_new s WHERE ims_records.record_id = s.record_id AND ims_records.rtin = ?
           AND ims_records.record_id BETWEEN ? AND ?""",
         [run_id, utc_now(), gstin, *ids])
-    con.execute("DROP TABLE sync_new")
+    con.unregister("sync_new")
     return changed
 
 
