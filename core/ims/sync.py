@@ -4,8 +4,8 @@
 documents, or the stored GSTR-2B's documents: kind `2b_vs_pr`, core/reco/vs_2b.py) with its current purchase register and keeps the run and its rows in
 `reco_runs` / `reco_results` (the Reconciliation page reads them). `apply_sync` runs both
 reconciliations (IMS vs PR, and GSTR-2A vs PR where 2A documents exist), keeps both runs and
-writes the chosen source's status, reasons and recommendation (keeping the previous one), the
-IMS vs PR counterpart and its status, and the sync time onto `ims_records`, with an
+writes the chosen source's status, reasons and recommendation (keeping the one before it last
+changed), the IMS vs PR counterpart and its status, and the sync time onto `ims_records`, with an
 `action_log` row for every recommendation that changed, in the same transaction as the
 record's write. The user's own action is never touched.
 
@@ -300,7 +300,9 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
     con.execute(f"""
         UPDATE ims_records SET match_status = s.match_status, reasons = s.reasons,
             counterpart_doc_id = s.counterpart_doc_id, books_status = s.books_status,
-            prev_recommended_action = ims_records.recommended_action,
+            prev_recommended_action = CASE WHEN ims_records.recommended_action
+                IS DISTINCT FROM s.recommended_action THEN ims_records.recommended_action
+                ELSE ims_records.prev_recommended_action END,
             recommended_action = s.recommended_action, rec_itc_red_req = s.rec_itc_red_req,
             {', '.join(f"rec_{c} = {rupees_sql(f's.rec_{c}')}" for c in DECL)},
             rec_supplier_remark = s.rec_supplier_remark, reco_run_id = ?, synced_at = ?
@@ -311,39 +313,21 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
     return changed
 
 
-def _move_previous(con, gstin: str, ids: pl.Series, run_id: int) -> None:
-    """The records `ids` whose recommendation and all else sync writes stay as they are: only
-    their previous recommendation moves to the current one (no temporary table, no log row)."""
-    con.execute("""
-        UPDATE ims_records SET prev_recommended_action = recommended_action, reco_run_id = ?,
-            synced_at = ?
-        WHERE rtin = ? AND record_id BETWEEN ? AND ?
-          AND record_id IN (SELECT unnest(?::BIGINT[]))""",
-        [run_id, utc_now(), gstin, ids.min(), ids.max(), ids.to_list()])
-
-
-def _write_and_finish(con, gstin: str, to_write: pl.DataFrame, moved: pl.Series, run_ids: dict,
-                      kind: str, actor: str) -> int:
-    """The changed records written (`moved`: only their previous recommendation) and the runs
-    marked finished: in one transaction, or on PostgreSQL in parts of `rows_per_transaction`
-    records (short row locks), the runs marked finished after the last. -> how many
-    recommendations changed."""
+def _write_and_finish(con, gstin: str, to_write: pl.DataFrame, run_ids: dict, kind: str,
+                      actor: str) -> int:
+    """The changed records written and the runs marked finished: in one transaction, or on
+    PostgreSQL in parts of `rows_per_transaction` records (short row locks), the runs marked
+    finished after the last. -> how many recommendations changed."""
     rows = rows_per_transaction(con)
     if rows is None:
         with transaction(con):
-            changed = _write_recommendations(con, gstin, to_write, run_ids[kind], actor) \
-                if to_write.height else 0
-            if moved.len():
-                _move_previous(con, gstin, moved, run_ids[kind])
+            changed = _write_recommendations(con, gstin, to_write, run_ids[kind], actor)
             _finish_runs(con, run_ids.values())
         return changed
     changed = 0
     for part in to_write.sort("portal_id").iter_slices(rows):
         with transaction(con):
             changed += _write_recommendations(con, gstin, part, run_ids[kind], actor)
-    for offset in range(0, moved.len(), rows):
-        with transaction(con):
-            _move_previous(con, gstin, moved.slice(offset, rows), run_ids[kind])
     with transaction(con):
         _finish_runs(con, run_ids.values())
     return changed
@@ -413,14 +397,13 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
                 onto_ims = projected if decisions.is_empty() else \
                     _with_manual_pairs(projected, ims_rows)
         onto_ims = _with_books_match(onto_ims, ims_rows)
-        to_write, moved = changed_rows(onto_ims, held)
+        to_write = changed_rows(onto_ims, held)
     with watch.step("store_run"):
         clear_abandoned_runs(gstin)
         run_ids = {k: _store_run(gstin, k, periods, settings, results, started, actor,
                                  job_run_id) for k, results in runs}
     with watch.step("write"), connect() as con:    # incl. commits and close
-        changed = _write_and_finish(con, gstin, to_write, moved, run_ids, kind, actor)
-        # only the full writes change what queries filter on (status, recommendation)
+        changed = _write_and_finish(con, gstin, to_write, run_ids, kind, actor)
         refresh_statistics(con, "ims_records", to_write.height)
     statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
     return {"source": kind, "reco_run_id": run_ids[kind], "reco_run_ids": run_ids,
