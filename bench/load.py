@@ -1,13 +1,17 @@
 """Load: the real worker fetching and syncing while a team saves actions.
 
     .venv/bin/python -m bench.load [--scale 1000000] [--threads 12] [--sessions 1] [--think 0.1]
-                                   [--engine duckdb|postgres|both]
+                                   [--engine duckdb|postgres|both] [--cache DIR] [--fresh]
 
 `--engine postgres` runs it on a PostgreSQL server the bench starts itself (Debian's package,
 tests/pg.py, in a temporary folder, with the server's default durability: fsync on); `both`
 runs the DuckDB file first, then PostgreSQL, in one run, each with its RESULT line.
 
 1. Start the sandbox (`--scale` records per business) and a fresh store; first fetch (alone).
+   The store after that first fetch is kept in `--cache` (default bench/out/, git-ignored),
+   one per (scale, engine, schema): the DuckDB file, or the PostgreSQL cluster's data folder.
+   Later runs start from a copy of it (the sandbox, started with the same seed and scale,
+   serves the same records), so only the preparation is cached; `--fresh` rebuilds it.
 2. Advance the sandbox a day (new records, no supplier edits, so every saved action must stay).
 3. Start `python worker.py fetch --gstin G` then `python worker.py sync --gstin G`; at the same
    time `--threads` sessions as threads of this process (as Streamlit runs its sessions) and
@@ -27,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,9 +45,9 @@ import requests
 
 from core.ims import fetch_ims, save_user_actions
 from core.portal import GstnClient
-from core.store import connect, let_go_of_idle_files, lock_wait_stats
+from core.store import connect, let_go_of_idle_files, lock_wait_stats, migration_files
 from tests.fixtures import start_sandbox, stop_sandbox
-from tests.pg import create_database, start_server, stop_server
+from tests.pg import create_database, keep_cluster, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,11 +89,19 @@ def session_loop(number: int, ids: list[int], stop_file: str, think: float) -> d
             "last": {str(k): v for k, v in last.items()}, "lock_waits": lock_wait_stats()}
 
 
-def prepare(scale: int) -> tuple:
+def prepare(scale: int, cached: bool) -> tuple:
+    """The sandbox, and the store after its first fetch: fetched now, or (`cached`) the store
+    is already a copy of one that fetched from a sandbox of the same seed and scale."""
     started = time.perf_counter()
     sandbox = start_sandbox(seed=7, scale=scale, wait_s=900)   # a loaded machine is slow
     print(f"sandbox --scale {scale} up in {time.perf_counter() - started:.1f} s", flush=True)
     os.environ["GSTN_API_URL"] = sandbox.url
+    if cached:
+        with connect() as con:
+            total = con.execute("SELECT count(*) FROM ims_records WHERE removed_at IS NULL"
+                                ).fetchone()[0]
+        print(f"first fetch: from the cached store, {total} records", flush=True)
+        return sandbox, total
     with connect() as con:
         con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Load', '27')",
                     [RTIN])
@@ -119,8 +132,10 @@ def run_worker(step: str) -> tuple[subprocess.CompletedProcess, float]:
     return done, time.perf_counter() - started
 
 
-def run_load(args, tmp: Path) -> dict:
-    sandbox, first_total = prepare(args.scale)
+def run_load(args, tmp: Path, cache: StoreCache) -> dict:
+    sandbox, first_total = prepare(args.scale, cache.used)
+    if not cache.used:
+        cache.keep()
     try:
         started = time.perf_counter()
         requests.post(f"{sandbox.url}/_control/advance_day", timeout=600,
@@ -239,6 +254,10 @@ def main() -> int:
     ap.add_argument("--think", type=float, default=0.1, help="mean pause between saves (s)")
     ap.add_argument("--engine", choices=("duckdb", "postgres", "both"), default="duckdb",
                     help="the store: the DuckDB file, a PostgreSQL server, or one after the other")
+    ap.add_argument("--cache", type=Path, default=ROOT / "bench" / "out",
+                    help="folder of the starting stores kept between runs (default bench/out)")
+    ap.add_argument("--fresh", action="store_true",
+                    help="fetch the starting store again and replace the kept one")
     ap.add_argument("--session", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--ids", help=argparse.SUPPRESS)
     ap.add_argument("--stop", help=argparse.SUPPRESS)
@@ -252,23 +271,71 @@ def main() -> int:
 
 
 def run_on(engine: str, args) -> int:
-    """The load on one engine: a fresh DuckDB file, or a fresh PostgreSQL server."""
+    """The load on one engine: a DuckDB file, or a PostgreSQL server, each starting from the
+    kept store of this scale (or fetching it first)."""
     print(f"== {engine}", flush=True)
-    server = None
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["IMS_DB_PATH"] = str(Path(tmp) / "load.duckdb")
-        os.environ.pop("IMS_DB_URL", None)
-        if engine == "postgres":
-            server = start_server(durable=True)
-            os.environ["IMS_DB_URL"] = create_database(server, "load")
+        cache = StoreCache(engine, args.scale, args.cache, Path(tmp), args.fresh)
         try:
-            run = run_load(args, Path(tmp))
+            cache.open()
+            run = run_load(args, Path(tmp), cache)
             return report(run, verify(run), engine)
         finally:
             let_go_of_idle_files()
             os.environ.pop("IMS_DB_URL", None)
-            if server is not None:
-                stop_server(server)
+            cache.close()
+
+
+class StoreCache:
+    """The store after the first fetch, kept under `folder` per (engine, scale, schema):
+    `load-duckdb-<scale>-m<last migration>.duckdb` (the file, copied while no one holds it) or
+    `load-postgres-<scale>-m<...>/` (the cluster's data folder, copied while its server is
+    stopped: a start on a copy takes seconds, a restore of a million rows minutes)."""
+
+    def __init__(self, engine: str, scale: int, folder: Path, tmp: Path, fresh: bool):
+        self.engine, self.tmp, self.server = engine, tmp, None
+        schema = migration_files()[-1][0]
+        suffix = ".duckdb" if engine == "duckdb" else ""
+        self.kept = folder / f"load-{engine}-{scale}-seed7-m{schema}{suffix}"
+        self.used = self.kept.exists() and not fresh
+
+    def open(self) -> None:
+        """Point the store's variables at this run's store: a copy of the kept one, if used."""
+        started = time.perf_counter()
+        os.environ["IMS_DB_PATH"] = str(self.tmp / "load.duckdb")
+        os.environ.pop("IMS_DB_URL", None)
+        if self.engine == "duckdb":
+            if self.used:
+                shutil.copyfile(self.kept, os.environ["IMS_DB_PATH"])
+        else:
+            self.server = start_server(durable=True, copy_of=self.kept if self.used else None)
+            os.environ["IMS_DB_URL"] = (self.server.url("load") if self.used
+                                        else create_database(self.server, "load"))
+        if self.used:
+            print(f"store copied from {self.kept} in {time.perf_counter() - started:.1f} s",
+                  flush=True)
+
+    def keep(self) -> None:
+        """Keep the store as it is now (after the first fetch) for the next runs."""
+        started = time.perf_counter()
+        self.kept.parent.mkdir(parents=True, exist_ok=True)
+        part = self.kept.with_name(self.kept.name + ".part")
+        shutil.rmtree(part, ignore_errors=True)
+        let_go_of_idle_files()      # the DuckDB file whole on disk; no idle server connections
+        if self.engine == "duckdb":
+            store = Path(os.environ["IMS_DB_PATH"])
+            assert not Path(f"{store}.wal").exists(), "the store's WAL was not checkpointed"
+            shutil.copyfile(store, part)
+        else:
+            keep_cluster(self.server, part)
+        if self.kept.is_dir():
+            shutil.rmtree(self.kept)
+        os.replace(part, self.kept)
+        print(f"store kept as {self.kept} in {time.perf_counter() - started:.1f} s", flush=True)
+
+    def close(self) -> None:
+        if self.server is not None:
+            stop_server(self.server)
 
 
 if __name__ == "__main__":
