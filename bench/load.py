@@ -28,9 +28,11 @@ Prints a RESULT line; docs/reliability.md quotes it.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -144,6 +146,7 @@ def run_load(args, tmp: Path, cache: StoreCache) -> dict:
               flush=True)
         count = args.threads + args.sessions
         slices = session_slices(count)
+        load_before, run_started = os.getloadavg(), time.perf_counter()
         stop_file = tmp / "stop"
         procs = [subprocess.Popen([sys.executable, "-m", "bench.load", "--session", str(n), "--ids",
                                    json.dumps(slices[n]), "--stop", str(stop_file), "--out",
@@ -162,10 +165,14 @@ def run_load(args, tmp: Path, cache: StoreCache) -> dict:
             results = [t.result() for t in threads]
         for p in procs:
             p.wait(120)
+        run_s, load_after = time.perf_counter() - run_started, os.getloadavg()
         results += [json.loads((tmp / f"s{n}.json").read_text())
                     for n in range(args.threads, count)]
+        # the waited-for children so far: the worker's fetch and sync (the sandbox still runs)
+        worker_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         return {"fetch": fetch, "fetch_s": fetch_s, "sync": sync, "sync_s": sync_s,
-                "sessions": results, "first_total": first_total, "threads": args.threads}
+                "sessions": results, "first_total": first_total, "threads": args.threads,
+                "run_s": run_s, "load": (load_before, load_after), "worker_kib": worker_kib}
     finally:
         stop_sandbox(sandbox)
 
@@ -207,6 +214,7 @@ def report(run: dict, check: dict, engine: str) -> int:
     waits = ([max((s["lock_waits"] for s in threads), key=lambda w: w["seconds"])]
              if threads else []) + [s["lock_waits"] for s in sessions[run["threads"]:]]
     errors = [e for s in sessions for e in s["errors"]]
+    kinds = collections.Counter(e.split(":")[0] for e in errors)
 
     def pct(q: float) -> float:
         return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
@@ -227,13 +235,18 @@ def report(run: dict, check: dict, engine: str) -> int:
           f"sync_s={run['sync_s']:.1f} threads={run['threads']} "
           f"sessions={len(sessions)} saves={sum(s['saves'] for s in sessions)} "
           f"errors={len(errors)} "
+          f"error_kinds={','.join(f'{k}:{n}' for k, n in kinds.items()) or '-'} "
           f"lost={len(check['lost'])} unlogged={check['unlogged']} "
           f"lock_waits={sum(w['count'] for w in waits)} "
           f"lock_wait_s={sum(w['seconds'] for w in waits):.2f} "
           f"max_session_lock_wait_s={max(w['seconds'] for w in waits):.2f} "
           f"save_ms_median={statistics.median(lat) * 1000 if lat else 0:.0f} "
           f"save_ms_p95={pct(0.95):.0f} save_ms_p99={pct(0.99):.0f} "
-          f"save_ms_max={(lat[-1] if lat else 0) * 1000:.0f}")
+          f"save_ms_max={(lat[-1] if lat else 0) * 1000:.0f} "
+          f"run_s={run['run_s']:.0f} "
+          f"load={run['load'][0][0]:.1f}-{run['load'][1][0]:.1f} "
+          f"worker_peak_gib={run['worker_kib'] / 2**20:.2f} "
+          f"bench_peak_gib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f}")
     for e in errors[:5]:
         print("  error:", e)
     for step in ("fetch", "sync"):
