@@ -1,13 +1,17 @@
 """Load: the real worker fetching and syncing while a team saves actions.
 
     .venv/bin/python -m bench.load [--scale 1000000] [--threads 12] [--sessions 1] [--think 0.1]
-                                   [--engine duckdb|postgres|both]
+                                   [--engine duckdb|postgres|both] [--cache DIR] [--fresh]
 
 `--engine postgres` runs it on a PostgreSQL server the bench starts itself (Debian's package,
 tests/pg.py, in a temporary folder, with the server's default durability: fsync on); `both`
 runs the DuckDB file first, then PostgreSQL, in one run, each with its RESULT line.
 
 1. Start the sandbox (`--scale` records per business) and a fresh store; first fetch (alone).
+   The store after that first fetch is kept in `--cache` (default bench/out/, git-ignored),
+   one per (scale, engine, schema): the DuckDB file, or the PostgreSQL cluster's data folder.
+   Later runs start from a copy of it (the sandbox, started with the same seed and scale,
+   serves the same records), so only the preparation is cached; `--fresh` rebuilds it.
 2. Advance the sandbox a day (new records, no supplier edits, so every saved action must stay).
 3. Start `python worker.py fetch --gstin G` then `python worker.py sync --gstin G`; at the same
    time `--threads` sessions as threads of this process (as Streamlit runs its sessions) and
@@ -24,9 +28,12 @@ Prints a RESULT line; docs/reliability.md quotes it.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import random
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,9 +47,9 @@ import requests
 
 from core.ims import fetch_ims, save_user_actions
 from core.portal import GstnClient
-from core.store import connect, let_go_of_idle_files, lock_wait_stats
+from core.store import connect, let_go_of_idle_files, lock_wait_stats, migration_files
 from tests.fixtures import start_sandbox, stop_sandbox
-from tests.pg import create_database, start_server, stop_server
+from tests.pg import create_database, keep_cluster, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,19 +91,35 @@ def session_loop(number: int, ids: list[int], stop_file: str, think: float) -> d
             "last": {str(k): v for k, v in last.items()}, "lock_waits": lock_wait_stats()}
 
 
-def prepare(scale: int) -> tuple:
+def prepare(scale: int, cached: bool) -> tuple:
+    """The sandbox, and the store after its first fetch: fetched now, or (`cached`) the store
+    is already a copy of one that fetched from a sandbox of the same seed and scale."""
     started = time.perf_counter()
-    sandbox = start_sandbox(seed=7, scale=scale, wait_s=900)   # a loaded machine is slow
+    # only the bench's business (the sandbox builds each business apart, the same with or
+    # without the others: a third of the start-up); sections of more than 100,000 records
+    # answered as files of that many, as the portal does (one answer of a million records is
+    # past the client's IMS_GSP_MAX_ANSWER_MB); a loaded machine is slow
+    sandbox = start_sandbox(seed=7, scale=scale, wait_s=1800,
+                            extra=["--gstin", RTIN, "--file-records", "100000"])
     print(f"sandbox --scale {scale} up in {time.perf_counter() - started:.1f} s", flush=True)
     os.environ["GSTN_API_URL"] = sandbox.url
-    with connect() as con:
-        con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Load', '27')",
-                    [RTIN])
-    started = time.perf_counter()
-    first = fetch_ims(RTIN, GstnClient(timeout=300))
-    print(f"first fetch alone: {first['total']} records in {time.perf_counter() - started:.1f} s",
-          flush=True)
-    return sandbox, first["total"]
+    try:
+        with connect() as con:
+            if cached:
+                total = con.execute("SELECT count(*) FROM ims_records WHERE removed_at IS NULL"
+                                    ).fetchone()[0]
+                print(f"first fetch: from the kept store, {total} records", flush=True)
+                return sandbox, total
+            con.execute("INSERT INTO businesses (gstin, name, state_code) VALUES (?, 'Load', "
+                        "'27')", [RTIN])
+        started = time.perf_counter()
+        first = fetch_ims(RTIN, GstnClient(timeout=300))
+        print(f"first fetch alone: {first['total']} records in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
+        return sandbox, first["total"]
+    except BaseException:
+        stop_sandbox(sandbox)
+        raise
 
 
 def session_slices(sessions: int, per_session: int = 400) -> list[list[int]]:
@@ -119,8 +142,10 @@ def run_worker(step: str) -> tuple[subprocess.CompletedProcess, float]:
     return done, time.perf_counter() - started
 
 
-def run_load(args, tmp: Path) -> dict:
-    sandbox, first_total = prepare(args.scale)
+def run_load(args, tmp: Path, cache: StoreCache) -> dict:
+    sandbox, first_total = prepare(args.scale, cache.used)
+    if not cache.used:
+        cache.keep()
     try:
         started = time.perf_counter()
         requests.post(f"{sandbox.url}/_control/advance_day", timeout=600,
@@ -129,6 +154,7 @@ def run_load(args, tmp: Path) -> dict:
               flush=True)
         count = args.threads + args.sessions
         slices = session_slices(count)
+        load_before, run_started = os.getloadavg(), time.perf_counter()
         stop_file = tmp / "stop"
         procs = [subprocess.Popen([sys.executable, "-m", "bench.load", "--session", str(n), "--ids",
                                    json.dumps(slices[n]), "--stop", str(stop_file), "--out",
@@ -147,10 +173,14 @@ def run_load(args, tmp: Path) -> dict:
             results = [t.result() for t in threads]
         for p in procs:
             p.wait(120)
+        run_s, load_after = time.perf_counter() - run_started, os.getloadavg()
         results += [json.loads((tmp / f"s{n}.json").read_text())
                     for n in range(args.threads, count)]
+        # the waited-for children so far: the worker's fetch and sync (the sandbox still runs)
+        worker_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         return {"fetch": fetch, "fetch_s": fetch_s, "sync": sync, "sync_s": sync_s,
-                "sessions": results, "first_total": first_total, "threads": args.threads}
+                "sessions": results, "first_total": first_total, "threads": args.threads,
+                "run_s": run_s, "load": (load_before, load_after), "worker_kib": worker_kib}
     finally:
         stop_sandbox(sandbox)
 
@@ -194,6 +224,7 @@ def report(run: dict, check: dict, engine: str) -> int:
     waits = ([max((s["lock_waits"] for s in threads), key=lambda w: w["seconds"])]
              if threads else []) + [s["lock_waits"] for s in sessions[run["threads"]:]]
     errors = [e for s in sessions for e in s["errors"]]
+    kinds = collections.Counter(e.split(":")[0] for e in errors)
 
     def pct(q: float) -> float:
         return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
@@ -214,13 +245,18 @@ def report(run: dict, check: dict, engine: str) -> int:
           f"sync_s={run['sync_s']:.1f} threads={run['threads']} "
           f"sessions={len(sessions)} saves={sum(s['saves'] for s in sessions)} "
           f"errors={len(errors)} "
+          f"error_kinds={','.join(f'{k}:{n}' for k, n in kinds.items()) or '-'} "
           f"lost={len(check['lost'])} unlogged={check['unlogged']} "
           f"lock_waits={sum(w['count'] for w in waits)} "
           f"lock_wait_s={sum(w['seconds'] for w in waits):.2f} "
           f"max_session_lock_wait_s={max(w['seconds'] for w in waits):.2f} "
           f"save_ms_median={statistics.median(lat) * 1000 if lat else 0:.0f} "
           f"save_ms_p95={pct(0.95):.0f} save_ms_p99={pct(0.99):.0f} "
-          f"save_ms_max={(lat[-1] if lat else 0) * 1000:.0f}")
+          f"save_ms_max={(lat[-1] if lat else 0) * 1000:.0f} "
+          f"run_s={run['run_s']:.0f} "
+          f"load={run['load'][0][0]:.1f}-{run['load'][1][0]:.1f} "
+          f"worker_peak_gib={run['worker_kib'] / 2**20:.2f} "
+          f"bench_peak_gib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f}")
     for e in errors[:5]:
         print("  error:", e)
     for step in ("fetch", "sync"):
@@ -241,6 +277,10 @@ def main() -> int:
     ap.add_argument("--think", type=float, default=0.1, help="mean pause between saves (s)")
     ap.add_argument("--engine", choices=("duckdb", "postgres", "both"), default="duckdb",
                     help="the store: the DuckDB file, a PostgreSQL server, or one after the other")
+    ap.add_argument("--cache", type=Path, default=ROOT / "bench" / "out",
+                    help="folder of the starting stores kept between runs (default bench/out)")
+    ap.add_argument("--fresh", action="store_true",
+                    help="fetch the starting store again and replace the kept one")
     ap.add_argument("--session", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--ids", help=argparse.SUPPRESS)
     ap.add_argument("--stop", help=argparse.SUPPRESS)
@@ -254,23 +294,71 @@ def main() -> int:
 
 
 def run_on(engine: str, args) -> int:
-    """The load on one engine: a fresh DuckDB file, or a fresh PostgreSQL server."""
+    """The load on one engine: a DuckDB file, or a PostgreSQL server, each starting from the
+    kept store of this scale (or fetching it first)."""
     print(f"== {engine}", flush=True)
-    server = None
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["IMS_DB_PATH"] = str(Path(tmp) / "load.duckdb")
-        os.environ.pop("IMS_DB_URL", None)
-        if engine == "postgres":
-            server = start_server(durable=True)
-            os.environ["IMS_DB_URL"] = create_database(server, "load")
+        cache = StoreCache(engine, args.scale, args.cache, Path(tmp), args.fresh)
         try:
-            run = run_load(args, Path(tmp))
+            cache.open()
+            run = run_load(args, Path(tmp), cache)
             return report(run, verify(run), engine)
         finally:
             let_go_of_idle_files()
             os.environ.pop("IMS_DB_URL", None)
-            if server is not None:
-                stop_server(server)
+            cache.close()
+
+
+class StoreCache:
+    """The store after the first fetch, kept under `folder` per (engine, scale, schema):
+    `load-duckdb-<scale>-m<last migration>.duckdb` (the file, copied while no one holds it) or
+    `load-postgres-<scale>-m<...>/` (the cluster's data folder, copied while its server is
+    stopped: a start on a copy takes seconds, a restore of a million rows minutes)."""
+
+    def __init__(self, engine: str, scale: int, folder: Path, tmp: Path, fresh: bool):
+        self.engine, self.tmp, self.server = engine, tmp, None
+        schema = migration_files()[-1][0]
+        suffix = ".duckdb" if engine == "duckdb" else ""
+        self.kept = folder / f"load-{engine}-{scale}-seed7-m{schema}{suffix}"
+        self.used = self.kept.exists() and not fresh
+
+    def open(self) -> None:
+        """Point the store's variables at this run's store: a copy of the kept one, if used."""
+        started = time.perf_counter()
+        os.environ["IMS_DB_PATH"] = str(self.tmp / "load.duckdb")
+        os.environ.pop("IMS_DB_URL", None)
+        if self.engine == "duckdb":
+            if self.used:
+                shutil.copyfile(self.kept, os.environ["IMS_DB_PATH"])
+        else:
+            self.server = start_server(durable=True, copy_of=self.kept if self.used else None)
+            os.environ["IMS_DB_URL"] = (self.server.url("load") if self.used
+                                        else create_database(self.server, "load"))
+        if self.used:
+            print(f"store copied from {self.kept} in {time.perf_counter() - started:.1f} s",
+                  flush=True)
+
+    def keep(self) -> None:
+        """Keep the store as it is now (after the first fetch) for the next runs."""
+        started = time.perf_counter()
+        self.kept.parent.mkdir(parents=True, exist_ok=True)
+        part = self.kept.with_name(self.kept.name + ".part")
+        shutil.rmtree(part, ignore_errors=True)
+        let_go_of_idle_files()      # the DuckDB file whole on disk; no idle server connections
+        if self.engine == "duckdb":
+            store = Path(os.environ["IMS_DB_PATH"])
+            assert not Path(f"{store}.wal").exists(), "the store's WAL was not checkpointed"
+            shutil.copyfile(store, part)
+        else:
+            keep_cluster(self.server, part)
+        if self.kept.is_dir():
+            shutil.rmtree(self.kept)
+        os.replace(part, self.kept)
+        print(f"store kept as {self.kept} in {time.perf_counter() - started:.1f} s", flush=True)
+
+    def close(self) -> None:
+        if self.server is not None:
+            stop_server(self.server)
 
 
 if __name__ == "__main__":

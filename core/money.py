@@ -37,6 +37,11 @@ def paise_text(paise: pl.Expr) -> pl.Expr:
     return pl.concat_str([whole, pl.lit("."), cents])
 
 
+def rupees_expr(paise: pl.Expr) -> pl.Expr:
+    """Polars: integer paise -> rupees as Decimal(18, 2), exactly (`rupees_sql` in Polars)."""
+    return (paise.cast(pl.Decimal(20, 2)) / 100).cast(pl.Decimal(18, 2))
+
+
 def paise_sql(column: str, table: str = "") -> str:
     """SQL: a rupee column as BIGINT paise, without sign, 0 when null (named as the column)."""
     return f"CAST(abs(coalesce({table}{column}, 0)) * 100 AS BIGINT) AS {column}"

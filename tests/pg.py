@@ -45,6 +45,7 @@ class PgServer:
     bin: Path
     folder: Path
     port: int
+    options: str = ""
 
     @property
     def data(self) -> Path:
@@ -59,31 +60,55 @@ def _as_owner() -> list[str]:
     return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 
-def start_server(durable: bool = False) -> PgServer:
+def start_server(durable: bool = False, copy_of: Path | None = None) -> PgServer:
     """initdb a cluster in a new temporary folder and start it; raises with the server's log
     when it does not come up. `durable`: with the server's default fsync and synchronous
-    commit (benchmarks), not the tests' durability off."""
+    commit (benchmarks), not the tests' durability off. `copy_of`: start on a copy of that
+    data folder (one `keep_cluster` wrote) instead of a new cluster."""
     folder = Path(tempfile.mkdtemp(prefix="ims-pg-"))
     if os.geteuid() == 0:
         account = pwd.getpwnam("postgres")
         os.chown(folder, account.pw_uid, account.pw_gid)
     server = PgServer(server_bin(), folder, free_port())
     run = _as_owner()
-    subprocess.run([*run, str(server.bin / "initdb"), "-D", str(server.data), "-U", SUPERUSER,
-                    "--auth=trust", "--encoding=UTF8", "--no-sync", "-N"], check=True,
-                   capture_output=True, timeout=120)
-    log = folder / "server.log"
-    options = f"{DURABLE_OPTIONS if durable else SERVER_OPTIONS} -p {server.port} -k {folder}"
+    if copy_of is not None:
+        subprocess.run(["cp", "-a", str(copy_of), str(server.data)], check=True,
+                       capture_output=True, timeout=1800)
+    else:
+        subprocess.run([*run, str(server.bin / "initdb"), "-D", str(server.data), "-U",
+                        SUPERUSER, "--auth=trust", "--encoding=UTF8", "--no-sync", "-N"],
+                       check=True, capture_output=True, timeout=120)
+    server.options = (f"{DURABLE_OPTIONS if durable else SERVER_OPTIONS} -p {server.port} "
+                      f"-k {folder}")
+    try:
+        _start(server)
+    except RuntimeError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return server
+
+
+def _start(server: PgServer) -> None:
+    log = server.folder / "server.log"
     started = subprocess.run(
-        [*run, str(server.bin / "pg_ctl"), "-D", str(server.data), "-l", str(log), "-w",
-         "-t", "60", "-o", options, "start"],
+        [*_as_owner(), str(server.bin / "pg_ctl"), "-D", str(server.data), "-l", str(log), "-w",
+         "-t", "60", "-o", server.options, "start"],
         capture_output=True, text=True, timeout=90, check=False)
     if started.returncode != 0:
         text = log.read_text() if log.exists() else started.stderr
-        shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL did not start: {text[-2000:]}")
     _wait_until_ready(server)
-    return server
+
+
+def keep_cluster(server: PgServer, dest: Path) -> None:
+    """Copy the cluster's data folder to `dest` (for `start_server(copy_of=dest)`): the
+    server is stopped cleanly for the copy (every connection to it must be closed), then
+    started again on the same port."""
+    subprocess.run([*_as_owner(), str(server.bin / "pg_ctl"), "-D", str(server.data), "-m",
+                    "fast", "-w", "stop"], check=True, capture_output=True, timeout=300)
+    subprocess.run(["cp", "-a", str(server.data), str(dest)], check=True, capture_output=True,
+                   timeout=1800)
+    _start(server)
 
 
 def _wait_until_ready(server: PgServer, seconds: float = 30) -> None:

@@ -88,9 +88,11 @@ def test_a_changed_setting_changes_recommendations_keeps_user_actions_and_logs_o
     by_no = {r[0]: r for r in ims_rows()}
     assert by_no["KA-7781"][2:4] == ("R", "P") and by_no["KA-7781"][6] == "A"  # user's action kept
     assert by_no["KA-7795"][2:4] == ("R", "P")
-    assert by_no["SI/2025-26/0101"][2:4] == ("A", "A")
+    assert by_no["SI/2025-26/0101"][2:4] == ("A", None)   # unchanged: not written again
     assert apply_sync(G)["changed"] == 0
     assert len(recommendation_log()) == before + 2
+    # the previous recommendation is the one before the last change, not the last sync's
+    assert {r[0]: r for r in ims_rows()}["KA-7781"][2:4] == ("R", "P")
 
 
 def test_records_no_longer_on_the_portal_are_not_reconciled(db_file):
@@ -143,7 +145,8 @@ def test_a_2a_source_keeps_the_books_match_of_ims_vs_pr(db_file):
     with connect() as con, transaction(con):
         store_gstr2a(con, G, ["102025"], records, utc_now())
     apply_sync(G)
-    books_sql = "SELECT doc_no, counterpart_doc_id, books_status FROM ims_records ORDER BY doc_no"
+    books_sql = ("SELECT doc_no, counterpart_doc_id, books_status FROM ims_records "
+                 "ORDER BY doc_no, record_id")   # two records share GJ/555
     with connect() as con:
         by_ims = con.execute(books_sql).fetchall()
         con.execute("UPDATE businesses SET sync_source = '2a_vs_pr' WHERE gstin = ?", [G])
@@ -180,6 +183,24 @@ def test_a_sync_that_fails_writes_nothing(db_file):
     with connect() as con:
         assert con.execute("SELECT count(*) FROM reco_runs").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM action_log WHERE kind = 'recommendation'").fetchone()[0] == 0
+
+
+@BOTH_ENGINES
+def test_a_sync_over_unchanged_data_writes_no_record(db_file):
+    load_samples()
+    apply_sync(G)
+    before = ims_rows()
+    with connect() as con:
+        synced = con.execute("SELECT record_id, synced_at FROM ims_records ORDER BY record_id"
+                             ).fetchall()
+    counts = apply_sync(G)
+    assert counts["changed"] == 0 and counts["records"] == 10
+    with connect() as con:
+        assert con.execute("SELECT record_id, synced_at FROM ims_records ORDER BY record_id"
+                           ).fetchall() == synced
+        runs = con.execute("SELECT count(*) FROM reco_runs WHERE finished_at IS NOT NULL"
+                           ).fetchall()
+    assert ims_rows() == before and runs == [(2,)]     # the second run is kept all the same
 
 
 @BOTH_ENGINES

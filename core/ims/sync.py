@@ -4,8 +4,8 @@
 documents, or the stored GSTR-2B's documents: kind `2b_vs_pr`, core/reco/vs_2b.py) with its current purchase register and keeps the run and its rows in
 `reco_runs` / `reco_results` (the Reconciliation page reads them). `apply_sync` runs both
 reconciliations (IMS vs PR, and GSTR-2A vs PR where 2A documents exist), keeps both runs and
-writes the chosen source's status, reasons and recommendation (keeping the previous one), the
-IMS vs PR counterpart and its status, and the sync time onto `ims_records`, with an
+writes the chosen source's status, reasons and recommendation (keeping the one before it last
+changed), the IMS vs PR counterpart and its status, and the sync time onto `ims_records`, with an
 `action_log` row for every recommendation that changed, in the same transaction as the
 record's write. The user's own action is never touched.
 
@@ -15,7 +15,7 @@ into `reco_results` in chunks, each its own short transaction, under a run row w
 `finished_at` is still empty; then a short transaction writes onto `ims_records` only the
 records whose recommendation (or what goes with it) changed, and marks the runs finished. On
 PostgreSQL (team mode) the records are written in parts (`core.store.rows_per_transaction`,
-10,000 records each, the runs marked finished after the last), so that a person's save of one
+2,500 records each, the runs marked finished after the last), so that a person's save of one
 of them waits for one part at most, not for the whole write. A sync killed half-way leaves
 unfinished runs (readers of finished runs ignore them), which the next sync of the business
 deletes (`clear_abandoned_runs`); on the DuckDB file the records exactly as before, on
@@ -43,7 +43,7 @@ from core.ims.sync_changes import (
     clear_abandoned_runs,
     held_recommendations,
 )
-from core.money import paise_sql, rupees_sql
+from core.money import paise_sql, rupees_expr, rupees_sql
 from core.periods import is_period
 from core.reco import (
     HEADS,
@@ -56,10 +56,10 @@ from core.reco import (
     reconcile_2b,
 )
 from core.store import (
+    append_frame,
     connect,
     query_frame,
     refresh_statistics,
-    replace_temp_table,
     rows_per_transaction,
     transaction,
 )
@@ -262,21 +262,15 @@ def _store_run(gstin: str, kind: str, periods, settings: dict, results: pl.DataF
 
 
 def _insert_results(con, run_id: int, rows: pl.DataFrame) -> None:
-    con.register("sync_results", rows)
-    con.execute(f"""
-        INSERT INTO reco_results (run_id, portal_id, ims_record_id, pr_doc_id, match_status,
-            match_pass, recommended_action, reasons, company_gstin, supplier_gstin, doc_type,
-            rtnprd, portal_doc_no, portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
-            {', '.join(RESULT_MONEY)}, nearest_doc_no, nearest_reason,
-            itc_red_req, {', '.join(DECL)}, supplier_remark, {', '.join(STORED_FACTS)})
-        SELECT ?, portal_id, ims_record_id, pr_id, match_status, match_pass, recommended_action,
-            reasons, company_gstin, supplier_gstin, doc_type, rtnprd, portal_doc_no,
-            portal_doc_date, pr_doc_no, pr_doc_date, pr_line,
-            {', '.join(_rupees(c) for c in RESULT_MONEY)},
-            nearest_doc_no, nearest_reason, itc_red_req, {', '.join(_rupees(c) for c in DECL)},
-            supplier_remark, {', '.join(STORED_FACTS)}
-        FROM sync_results""", [run_id])
-    con.unregister("sync_results")
+    """The rows as reco_results holds them (money in rupees, converted in Polars), added in one
+    step: on PostgreSQL a COPY straight into the table (before: COPY into a temporary table,
+    then an INSERT ... SELECT from it, the rows written twice)."""
+    money = (*RESULT_MONEY, *DECL)
+    append_frame(con, "reco_results", rows.select(
+        pl.lit(run_id, pl.Int64).alias("run_id"), "portal_id", "ims_record_id",
+        pl.col("pr_id").alias("pr_doc_id"),
+        *(rupees_expr(pl.col(c)).alias(c) if c in money else pl.col(c)
+          for c in RESULT_COLUMNS if c not in ("portal_id", "ims_record_id", "pr_id"))))
 
 
 def _finish_runs(con, run_ids) -> None:
@@ -288,12 +282,11 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
     """Status, reasons, counterpart, recommendation and the proposed ITC-reduction answer
     (rec_*) onto ims_records (the user's action, answer and texts untouched); an action_log
     row per changed recommendation. Returns how many changed."""
-    con.register("sync_rows", rows.select(      # reasons: text even when no row has any
+    # one temporary table of the part's rows (on PostgreSQL one COPY; read twice below)
+    con.register("sync_new", rows.select(      # reasons: text even when no row has any
         pl.col("portal_id").alias("record_id"), "match_status", pl.col("reasons").cast(pl.String),
         pl.col("pr_id").alias("counterpart_doc_id"), "recommended_action", "books_status",
         *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL)))
-    replace_temp_table(con, "sync_new", "SELECT * FROM sync_rows")
-    con.unregister("sync_rows")
     # the ids' range too, so that a part reads only its records (an index range on PostgreSQL)
     ids = [rows["portal_id"].min(), rows["portal_id"].max()]
     changed = con.execute("""
@@ -307,14 +300,16 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
     con.execute(f"""
         UPDATE ims_records SET match_status = s.match_status, reasons = s.reasons,
             counterpart_doc_id = s.counterpart_doc_id, books_status = s.books_status,
-            prev_recommended_action = ims_records.recommended_action,
+            prev_recommended_action = CASE WHEN ims_records.recommended_action
+                IS DISTINCT FROM s.recommended_action THEN ims_records.recommended_action
+                ELSE ims_records.prev_recommended_action END,
             recommended_action = s.recommended_action, rec_itc_red_req = s.rec_itc_red_req,
             {', '.join(f"rec_{c} = {rupees_sql(f's.rec_{c}')}" for c in DECL)},
             rec_supplier_remark = s.rec_supplier_remark, reco_run_id = ?, synced_at = ?
         FROM sync_new s WHERE ims_records.record_id = s.record_id AND ims_records.rtin = ?
           AND ims_records.record_id BETWEEN ? AND ?""",
         [run_id, utc_now(), gstin, *ids])
-    con.execute("DROP TABLE sync_new")
+    con.unregister("sync_new")
     return changed
 
 

@@ -52,20 +52,19 @@ def held_recommendations(con, gstin: str) -> pl.DataFrame:
                      for c in PROPOSAL)
     return query_frame(con, f"""
         SELECT record_id AS portal_id, match_status, reasons, counterpart_doc_id, books_status,
-               recommended_action, prev_recommended_action, {cols}
+               recommended_action, {cols}
         FROM ims_records WHERE rtin = ? AND removed_at IS NULL""", [gstin])
 
 
 def changed_rows(rows: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
-    """The rows whose write would change the record: any written column differs, or the
-    previous recommendation would move (it is set to the current one on every write)."""
+    """The rows whose write would change the record: any written column differs, or the record
+    has never been synced. A sync over unchanged data writes none (the previous recommendation
+    moves only when the recommendation changes)."""
     new = rows.select(pl.col("portal_id"), "match_status", "reasons",
                       pl.col("pr_id").alias("counterpart_doc_id"), "books_status",
                       "recommended_action", *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL))
     new = new.with_columns(pl.col(c).cast(held.schema[c]) for c in WRITTEN)
-    both = new.join(held.rename({c: f"held_{c}" for c in (*WRITTEN, "prev_recommended_action")}),
-                    on="portal_id", how="left")
+    both = new.join(held.rename({c: f"held_{c}" for c in WRITTEN}), on="portal_id", how="left")
     differs = pl.any_horizontal(~pl.col(c).eq_missing(pl.col(f"held_{c}")) for c in WRITTEN)
-    moves = ~pl.col("held_prev_recommended_action").eq_missing(pl.col("held_recommended_action"))
-    keep = both.filter(differs | moves | pl.col("held_match_status").is_null())["portal_id"]
+    keep = both.filter(differs | pl.col("held_match_status").is_null())["portal_id"]
     return rows.filter(pl.col("portal_id").is_in(keep.implode()))

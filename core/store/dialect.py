@@ -8,8 +8,10 @@ from __future__ import annotations
 
 # Rows a bulk write onto a table people also write (ims_records) changes per transaction on
 # PostgreSQL: a changed row stays locked until its transaction commits, so a person's save of
-# it waits for one part at most (about 0.1-0.2 s of the worker's write), not for all of it.
-SHORT_WRITE_ROWS = 10_000
+# it waits for one part at most, not for all of it. 2,500: at 1,000,000 records under load a
+# part of 10,000 took about 0.9 s, the longest save during the sync 1.05 s; with 2,500, 0.44 s
+# (docs/store.md, "Load, measured").
+SHORT_WRITE_ROWS = 2_500
 
 
 # Rows written at once after which PostgreSQL's planner statistics of the table are refreshed.

@@ -27,3 +27,18 @@ def frame_of(table) -> pl.DataFrame:
     """`query_table`'s rows as the Polars frame `query_frame` gives (for unique column names:
     `query_frame` renames a repeated name `name_1`, this raises DuplicateError)."""
     return pl.from_arrow(table, rechunk=False)
+
+
+def append_frame(con, table: str, frame: pl.DataFrame) -> None:
+    """Add a frame's rows to `table`, its columns by name (the frame's types as the table's,
+    e.g. money as Decimal(18, 2)): on PostgreSQL one COPY into the table, on DuckDB one INSERT
+    reading the frame in place."""
+    if isinstance(con, PgConnection):
+        con.append(table, frame)
+        return
+    con.register("appended_frame", frame)
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(frame.columns)}) "
+                    f"SELECT {', '.join(frame.columns)} FROM appended_frame")
+    finally:
+        con.unregister("appended_frame")

@@ -134,6 +134,15 @@ class PgConnection:
                 load.write(frame.write_csv(include_header=False))
         return self
 
+    def append(self, table: str, frame: pl.DataFrame) -> PgConnection:
+        """A frame's rows added to `table` (its columns by name) with one COPY straight into
+        the table: no temporary table to fill and read back."""
+        if frame.height:
+            columns = ", ".join(f'"{c}"' for c in frame.columns)
+            with self._cursor.copy(f'COPY {table} ({columns}) FROM STDIN (FORMAT csv)') as load:
+                load.write(frame.write_csv(include_header=False))
+        return self
+
     def unregister(self, name: str) -> PgConnection:
         self._cursor.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
         return self
