@@ -324,6 +324,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.box.sessions.set_access(body.get("gstin"), body.get("hours", 0))
         if name == "advance_day":
             return advance_days(portal, self.box.gstr2b, body)
+        if name == "warm_gstr2a":
+            return {"periods": portal.warm_gstr2a(body.get("gstin"))}
         if name == "gstr2b":
             return gstr2b_control(self.box.gstr2b, body)
         if name == "file_gstr3b":   # a 2B held for this return is generated now

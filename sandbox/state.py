@@ -280,6 +280,19 @@ class Portal:
             files.append(chunk)
         return count, [json.dumps({key: c}, separators=(",", ":")).encode() for c in files]
 
+    def warm_gstr2a(self, gstin: str) -> int:
+        """Build and encode the GSTR-2A answers of every period of `gstin` ahead of the first
+        call (at 1,000,000 records a period's B2B takes the sandbox minutes on a loaded
+        machine, past a client's read timeout); cached until the data changes. -> periods."""
+        biz = self.business(gstin)
+        periods = sorted({r["rtnprd"] for recs in biz.records.values() for r in recs})
+        for period in periods:
+            try:
+                self.gstr2a_answer(biz.gstin, period, "B2B")
+            except PortalError:
+                pass                       # no documents that period
+        return len(periods)
+
     # ------------------------------------------------------------ SAVE / RESET
 
     def submit(self, gstin: str, reqtyp: str, invdata) -> str:

@@ -183,10 +183,11 @@ def skip_filed_occurrences(con, rtin: str, frame: pl.DataFrame) -> pl.DataFrame:
                    AS left_before,
                count(*) FILTER (WHERE left_ims_at IS NULL) AS in_ims
         FROM ims_records r {PERIODS_JOIN} WHERE r.rtin = ? AND r.removed_at IS NULL
+          AND r.record_id IN ({LISTED_TWICE})   -- only the few listed twice are grouped
         GROUP BY section, stin, doc_no_key, fy
         HAVING count(*) > 1 AND count(*) FILTER (WHERE left_ims_at IS NOT NULL
                                                  OR ({DECIDED} AND {COVERING} IS NOT NULL)) > 0
-        """, [rtin, rtin])
+        """, [rtin, rtin, rtin])
     if held.is_empty() or frame.is_empty():
         return frame
     listed = frame.group_by(GROUP).agg(pl.len().alias("listed"))

@@ -396,6 +396,7 @@ def connect(path: str | None = None, read_only: bool = False,
         if not read_only:
             _wait_for_writer(shared, timeout)
             stack.callback(shared.writer.release)
+            shared.writer.waiting_for_file()   # its own busy timeout bounds that wait
         cursor = _checkout(shared, path, timeout, writes=not read_only)
         if not read_only:
             shared.writer.working()     # the file is ours: the wait for it is over

@@ -27,6 +27,7 @@ class WriterQueue:
         self._depth = 0
         self._waiting: deque[int] = deque()
         self._moves = 0              # counts hand-overs and starts of work: the queue moved
+        self._holder_outside = False # the holder waits for another process to let go the file
 
     def acquire(self, timeout: float) -> bool:
         me = threading.get_ident()
@@ -37,7 +38,7 @@ class WriterQueue:
             self._waiting.append(me)
             seen, moved_at = self._moves, time.monotonic()
             while not (self._owner is None and self._waiting[0] == me):
-                if self._moves != seen:
+                if self._moves != seen or self._holder_outside:
                     seen, moved_at = self._moves, time.monotonic()
                 left = moved_at + timeout - time.monotonic()
                 if left <= 0:
@@ -55,8 +56,16 @@ class WriterQueue:
                 raise RuntimeError("release of a writer turn this thread does not hold")
             self._depth -= 1
             if self._depth == 0:
-                self._owner = None
+                self._owner, self._holder_outside = None, False
                 self._moves += 1
+                self._cond.notify_all()
+
+    def waiting_for_file(self) -> None:
+        """The holder waits for another process to let go of the file (a wait bounded by the
+        holder's own busy timeout): the waiters' clocks stand still until it works or leaves."""
+        with self._cond:
+            if self._owner == threading.get_ident():
+                self._holder_outside = True
                 self._cond.notify_all()
 
     def working(self) -> None:
@@ -64,4 +73,5 @@ class WriterQueue:
         with self._cond:
             if self._owner == threading.get_ident():
                 self._moves += 1
+                self._holder_outside = False
                 self._cond.notify_all()
