@@ -168,18 +168,9 @@ def read_gstr2a_section(client: GstnClient, gstin: str, period: str,
     for part in client.gstr2a_answers(gstin, period, action):
         frames.append(portal.gstr2a_frame(part, first, first_group))
         first += frames[-1].height
-        groups = _unwrap_groups(part, action.lower())
-        first_group += len(groups) if isinstance(groups, list) else 0
-        del part, groups   # not held while the next file comes
+        first_group += portal.supplier_groups(part, action.lower())
+        del part   # not held while the next file comes
     return pl.concat(frames) if frames else records_frame([])
-
-
-def _unwrap_groups(answer: dict, key: str):
-    """The supplier groups of section `key` in an answer gstr2a_frame has read (a dict, bare
-    or in its envelope)."""
-    data = answer["data"] if isinstance(answer.get("data"), dict) and "status_cd" in answer \
-        else answer
-    return data.get(key)
 
 
 def recent_periods(today: dt.date | None = None, months: int = 3) -> list[str]:

@@ -43,6 +43,20 @@ MAX_ANSWER_BYTES = int(float(os.environ.get("IMS_GSP_MAX_ANSWER_MB", "100")) * 1
 READ_PIECE = 1 << 16
 
 
+def merged_answers(answers: Iterator[dict]) -> dict:
+    """The answers of a file-based answer as one: the first answer, with every list of each
+    later file (records, or supplier groups) added to its key's list."""
+    merged: dict = {}
+    for n, answer in enumerate(answers):
+        if n == 0:
+            merged = answer
+            continue
+        for key, rows in answer.items():
+            if isinstance(rows, list):
+                merged.setdefault(key, []).extend(rows)
+    return merged
+
+
 class AnswerTooSlow(GstnError):
     """The GSP did not finish an answer within the call's or the GSTIN's deadline."""
 
@@ -250,15 +264,7 @@ class GstnClient:
     def get_ims_raw(self, gstin: str, section_request: str) -> dict:
         """GETINV for one section as the portal answers it (queued answers waited for; the
         files of a file-based answer merged)."""
-        merged: dict = {}
-        for n, answer in enumerate(self.ims_answers(gstin, section_request)):
-            if n == 0:
-                merged = answer
-                continue
-            for key, rows in answer.items():
-                if isinstance(rows, list):
-                    merged.setdefault(key, []).extend(rows)
-        return merged
+        return merged_answers(self.ims_answers(gstin, section_request))
 
     def ims_answers(self, gstin: str, section_request: str) -> Iterator[dict]:
         """GETINV for one section, answer by answer: the answer itself, or (queued, then
@@ -394,15 +400,7 @@ class GstnClient:
     def get_gstr2a(self, gstin: str, period: str, action: str) -> dict:
         """GSTR-2A B2B/B2BA/CDN/CDNA for one return period (MMYYYY), as the portal answers it
         (a file-based answer's files merged); {} when the portal says there are no documents."""
-        merged: dict = {}
-        for n, answer in enumerate(self.gstr2a_answers(gstin, period, action)):
-            if n == 0:
-                merged = answer
-                continue
-            for key, groups in answer.items():
-                if isinstance(groups, list):
-                    merged.setdefault(key, []).extend(groups)
-        return merged
+        return merged_answers(self.gstr2a_answers(gstin, period, action))
 
     def gstr2a_answers(self, gstin: str, period: str, action: str) -> Iterator[dict]:
         """get_gstr2a answer by answer: a large answer comes as a token, then FILEDET's

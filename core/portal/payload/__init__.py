@@ -80,6 +80,7 @@ __all__ = [
     "recipient_gstin",
     "records_frame",
     "rows_frame",
+    "supplier_groups",
 ]
 
 
@@ -127,6 +128,13 @@ def gstr2a_frame(payload: dict, first: int = 1, first_group: int = 1) -> pl.Data
         fast = gstr2a_columns(_unwrap(payload), first)
     return (fast if fast is not None
             else records_frame(flatten_gstr2a(payload, first, first_group)))
+
+
+def supplier_groups(payload: dict, key: str) -> int:
+    """How many supplier groups section `key` of a GSTR-2A answer holds (bare or in its
+    envelope): where the next file's groups start counting."""
+    groups = _unwrap(payload).get(key)
+    return len(groups) if isinstance(groups, list) else 0
 
 
 def read_records_frame(payload: dict) -> tuple[str, pl.DataFrame]:
