@@ -10,7 +10,8 @@
 - `store`: that file with the purchase samples' company as a business;
 - `demo_store`: that file filled with the demo data set (`fixtures.seed_demo`);
 - `sandbox`: the real sandbox over HTTP, fresh per test, GSTN_API_URL pointing at it;
-- `chromium`: Debian's chromium driven by Playwright, one per module (browser tests);
+- `chromium`: Debian's chromium driven by Playwright, one for the run (browser tests, which
+  run after every other test: see `pytest_collection_modifyitems`);
 - `demo_app`: one app server (app/serve.py) on one demo store with an admin and an analyst,
   shared by the browser modules that can share it (`fixtures.shared_demo_app`); a module with
   its own store or environment keeps its own server.
@@ -141,9 +142,12 @@ def sandbox(monkeypatch):
     stop_sandbox(sb)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chromium():
-    """Debian's chromium (no browser download); the module is skipped when it is missing."""
+    """Debian's chromium (no browser download), one for the run (each test opens its own
+    contexts); the browser tests are skipped when it is missing. Playwright's sync API keeps
+    an event loop running in this thread while it lives: the browser tests run last, after
+    every test that may call `asyncio.run` here (docs/tests.md)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} "
                     "(./test.sh installs it: apt-get install chromium)")
@@ -193,3 +197,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+    # the browser tests last, in file order: the run's one chromium (and the event loop of
+    # Playwright's sync API) starts after every other test has run
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

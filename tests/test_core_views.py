@@ -118,3 +118,15 @@ def test_worker_running_follows_the_workers_lock(db_file):
         release(proc)
     assert dashboard.worker_running() is False            # file left behind, nobody holds it
     os.close(worker.acquire_lock())                       # the check let its shared lock go
+
+
+def test_the_dashboards_refresh_is_30_s_unless_set_and_a_bad_value_is_named(monkeypatch):
+    monkeypatch.delenv("IMS_DASHBOARD_REFRESH_S", raising=False)
+    assert dashboard.job_health_refresh_seconds() == 30
+    monkeypatch.setenv("IMS_DASHBOARD_REFRESH_S", "5")
+    assert dashboard.job_health_refresh_seconds() == 5
+    for bad in ("0", "2.5", "soon"):
+        monkeypatch.setenv("IMS_DASHBOARD_REFRESH_S", bad)
+        with pytest.raises(ValueError, match=f"IMS_DASHBOARD_REFRESH_S must be a whole number "
+                                             f".*'{bad}'"):
+            dashboard.job_health_refresh_seconds()

@@ -27,6 +27,7 @@ COUNT_HEADINGS = {"business": "Business", "total": "Records", **PORTAL_WORDS,
                   "not_synced": "Not reconciled yet",
                   "matched": "Matched to the books (also by hand)"}
 IMS_PAGE = "pages/ims_invoices.py"
+REFRESH_S = dash.job_health_refresh_seconds()
 
 st.title("Dashboard")
 gstins = ui.require_businesses()
@@ -154,7 +155,7 @@ def stopped_runs() -> None:
                "Why": r["error"]} for r in stopped.to_dicts()], hide_index=True)
 
 
-@st.fragment(run_every="30s")
+@st.fragment(run_every=REFRESH_S)
 def job_health() -> None:
     """Last and next fetch and sync per business, refreshed live (while the session holds:
     a logged-out, timed-out or disabled user's refresh goes back to the login)."""
@@ -184,7 +185,7 @@ def show_job_health() -> None:
             for r in business_job_status(gstins=gstins)]
     st.table(rows, hide_index=True)
     stopped_runs()
-    st.caption(f"Refreshed {ui.when(utc_now())}; updates every 30 s.")
+    st.caption(f"Refreshed {ui.when(utc_now())}; updates every {REFRESH_S} s.")
 
 
 job_health()

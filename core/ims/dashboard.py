@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import os
 from pathlib import Path
 
 import polars as pl
@@ -19,6 +20,17 @@ SCOPE = "removed_at IS NULL AND list_contains(?::VARCHAR[], rtin)"
 TAX = "coalesce(igst, 0) + coalesce(cgst, 0) + coalesce(sgst, 0) + coalesce(cess, 0)"
 WEEK = dt.timedelta(days=7)
 STALE_AFTER = dt.timedelta(hours=26)
+REFRESH_VARIABLE = "IMS_DASHBOARD_REFRESH_S"
+
+
+def job_health_refresh_seconds() -> int:
+    """How often the Dashboard's job health redraws itself (and checks the session): 30 s, or
+    IMS_DASHBOARD_REFRESH_S whole seconds (tests shorten it)."""
+    said = os.environ.get(REFRESH_VARIABLE, "").strip() or "30"
+    if not said.isdigit() or int(said) < 1:
+        raise ValueError(f"{REFRESH_VARIABLE} must be a whole number of seconds, 1 or more "
+                         f"(it is {said!r})")
+    return int(said)
 
 
 def action_counts(gstins: list[str]) -> pl.DataFrame:
