@@ -113,6 +113,20 @@ def store_env(path: str) -> Iterator[str]:
         yield path
 
 
+# ---------------------------------------------------------------- generated cases
+
+# The normal suite draws a few fixed examples per property (hypothesis, deterministic:
+# conftest's "ci" profile); `IMS_FUZZ=long` is the separate random hunt, IMS_FUZZ_EXAMPLES
+# random examples per property (default 5,000; docs/reliability.md, "Fuzzing").
+LONG_FUZZ = os.environ.get("IMS_FUZZ") == "long"
+
+
+def generated_examples(in_the_suite: int) -> int:
+    """How many examples a property draws: `in_the_suite` in the normal suite, the long hunt's
+    count with IMS_FUZZ=long."""
+    return int(os.environ.get("IMS_FUZZ_EXAMPLES", "5000")) if LONG_FUZZ else in_the_suite
+
+
 # ---------------------------------------------------------------- processes
 
 
