@@ -182,6 +182,7 @@ def worker(*argv: str, today: str = "2025-12-16") -> subprocess.CompletedProcess
                           env={**os.environ, "IMS_TODAY": today})
 
 
+@pytest.mark.slow     # runs worker.py: out of the fast loop
 def test_operator_commands_set_and_print_the_calendar(db_file):
     add_business("29AAGCB7383J1Z4", "Bengal Tools")
     done = worker("businesses", "set-frequency", "29AAGCB7383J1Z4", "quarterly")

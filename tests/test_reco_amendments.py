@@ -15,6 +15,7 @@ from tests.fixtures import (
     S1,
     books_frame,
     books_row,
+    generated_examples,
     portal_frame,
     portal_row,
     reconcile_rows,
@@ -220,7 +221,8 @@ def chain_frames(chains: list[dict], order: list[int]):
     return p, b, [[ids[m] for m in ms] for ms in members]
 
 
-@settings(derandomize=True, max_examples=60, deadline=None,
+# 20 fixed examples in the suite (were 60); many random ones with IMS_FUZZ=long
+@settings(derandomize=True, max_examples=generated_examples(20), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(chain, min_size=1, max_size=6), st.randoms(use_true_random=False),
        st.sampled_from(["balanced", "strict"]))

@@ -48,6 +48,7 @@ def test_a_file_that_stays_short_is_refused_in_words(tmp_path):
         pass
 
 
+@pytest.mark.slow     # starts a second Python: out of the fast loop
 def test_a_second_process_stays_out_even_after_another_handle_of_the_file_is_closed(tmp_path):
     """DuckDB's lock on the file is a POSIX record lock: the process loses it when it closes
     any other handle of the file. The store's own lock (`<file>.held`, a flock) is not lost
