@@ -283,13 +283,13 @@ def settle(page, seconds: float = 30) -> None:
 
 
 def text_with(locator, *parts: str, seconds: float = 30) -> str:
-    """Browser tests: the text of `locator` once it holds every one of `parts` (a data grid
-    fills its cells a moment after the run that drew it ends), or as it is after `seconds`
-    for the test's own assertion to show."""
+    """Browser tests: the text of `locator` once it holds every one of `parts` (with none
+    given: once it holds any text; a data grid fills its cells a moment after the run that
+    drew it ends), or as it is after `seconds` for the test's own assertion to show."""
     text = ""
     for _ in range(int(seconds * 10)):
         text = locator.text_content() or "" if locator.count() else ""
-        if all(part in text for part in parts):
+        if all(part in text for part in parts) and (parts or text):
             break
         locator.page.wait_for_timeout(100)
     return text

@@ -25,6 +25,7 @@ from tests.fixtures import (
     running_app,
     settle,
     store_env,
+    text_with,
     write_csv,
 )
 
@@ -91,9 +92,13 @@ def open_purchase_register(page, url: str) -> None:
     settle(page)
 
 
-def grid_fits(page, index: int) -> dict:
-    """The grid's own scroller: does it scroll sideways (clipped columns) or leave rows out?"""
-    return page.locator('[data-testid="stDataFrame"]').nth(index).evaluate(
+def grid_fits(page, index: int, *parts: str) -> dict:
+    """The grid's own scroller: does it scroll sideways (clipped columns) or leave rows out?
+    Read once the grid holds `parts` (it fills its cells a moment after the run that drew it
+    ends)."""
+    grid = page.locator('[data-testid="stDataFrame"]').nth(index)
+    text_with(grid, *parts)
+    return grid.evaluate(
         """el => { const s = el.querySelector('.dvn-scroller') || el;
                    return {sideways: s.scrollWidth - s.clientWidth,
                            down: s.scrollHeight - s.clientHeight,
@@ -136,7 +141,7 @@ def test_a_file_with_errors_imports_its_valid_lines_alone(page, app):
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
     page.get_by_text("Import is off").wait_for(timeout=45000)
     settle(page)
-    problems = grid_fits(page, 0)["text"]
+    problems = grid_fits(page, 0, "31/02/2025", "12x", BAD_GSTIN)["text"]
     for value in ("31/02/2025", "12x", BAD_GSTIN):          # the faulty field's own value
         assert value in problems, problems
     assert "Document" in problems and "B-1" in problems
@@ -193,7 +198,7 @@ def test_net_amounts_file_lines_and_import_again(page, app):
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(net))
     page.get_by_text("Import is off").wait_for(timeout=45000)
     settle(page)
-    problems = grid_fits(page, 0)["text"]
+    problems = grid_fits(page, 0, "Line of the file", "N-3")["text"]
     assert "Line of the file" in problems and "add up to a negative amount" in problems
     assert "-2000.00" in problems and "N-3" in problems
     assert "counting its header as line 1" in page.locator("body").inner_text()

@@ -31,6 +31,7 @@ from tests.fixtures import (
     stop_sandbox,
     store_env,
     temporary_env,
+    text_with,
 )
 
 pytestmark = pytest.mark.browser
@@ -96,9 +97,10 @@ DEMO = "27AAPFU0939F1ZV,29AAGCB7383J1Z4"
 DEMO_SQL = "rtin IN ('27AAPFU0939F1ZV', '29AAGCB7383J1Z4')"
 
 
-def grid_text(page) -> str:
-    """What the grid shows (its accessible table)."""
-    return page.locator('[data-testid="stDataFrame"]').first.text_content() or ""
+def grid_text(page, *parts: str) -> str:
+    """What the grid shows (its accessible table), once it holds `parts` (with none: any
+    text): the grid fills its cells a moment after the run that drew it ends."""
+    return text_with(page.locator('[data-testid="stDataFrame"]').first, *parts)
 
 
 def test_sorting_covers_every_filtered_record_not_just_the_page(page, app):
@@ -111,7 +113,7 @@ def test_sorting_covers_every_filtered_record_not_just_the_page(page, app):
     assert total > 50 and top not in by_date          # the largest is beyond the first page by date
     page.get_by_text(f"sorted by Taxable ₹ (largest / latest first) over all {total:,} "
                      "filtered records").wait_for()
-    assert top in grid_text(page)
+    assert top in grid_text(page, top)
     shoot(page, "1_sorted_by_taxable")
     _, lines = download(page, "Download CSV")
     amounts = [float(r["txval"]) for r in lines]
@@ -172,7 +174,8 @@ def test_update_to_gst_confirms_then_shows_records_in_flight_and_fresh_counts(pa
     shoot(page, "3_after_update_to_gst")
     page.get_by_text("Sent, awaiting the portal (4)").click()
     settle(page)
-    assert "Sent to the portal, waiting for its answer" in grid_text(page)
+    assert "Sent to the portal, waiting for its answer" in grid_text(
+        page, "Sent to the portal, waiting for its answer")
     shoot(page, "3_in_flight_bucket")
     page.get_by_role("button", name="Check upload status").click()
     settle(page)
@@ -244,7 +247,7 @@ def test_a_refresh_keeps_the_page_and_its_filters(page, app):
 
 def test_several_businesses_show_a_business_column(page, app):
     visit(page, app, "ims_invoices", "Download CSV")
-    assert "Business" in grid_text(page)
+    assert "Business" in grid_text(page, "Business")
     shoot(page, "8_business_column")
     visit(page, app, f"ims_invoices?business={G}", "Download CSV")
     assert "Business" not in grid_text(page).split("\n")[:3]
