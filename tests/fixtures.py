@@ -193,7 +193,7 @@ DEMO_PASSWORD = "correct horse battery"
 DEMO_N_PER_BUSINESS = 20
 # Variables a module sets around its own server: never inherited by the shared one.
 PRIVATE_ENV = ("IMS_TODAY", "IMS_DB_URL", "GSTN_API_URL", "IMS_REQUIRE_LOGIN",
-               "IMS_DB_BUSY_TIMEOUT")
+               "IMS_DB_BUSY_TIMEOUT", "IMS_DASHBOARD_REFRESH_S")
 
 
 class DemoApp:
