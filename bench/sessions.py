@@ -68,6 +68,9 @@ GSTIN = "27AAACW1234K1ZD"
 PAGES = (("ims_invoices", "IMS Invoices", ("button", "Download all records (CSV)")),
          ("reconciliation", "Reconciliation", ("button", "Download Excel")),
          ("dashboard", "Dashboard", ("text", "Backups:")))
+# The Dashboard is the app's default page: its address is the app's own ("/dashboard" shows
+# Streamlit's "Page not found" box over it).
+ADDRESS = {"dashboard": ""}
 STOPPED_WORDS = re.compile("this page stopped|The worker may be writing|has run yet")
 BUSY = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"], [data-stale="true"]'
 
@@ -85,14 +88,15 @@ def prepare_store(work: Path, sandbox_url: str, scale: int) -> str:
     return db
 
 
-async def open_page(page, url: str, path: str, title: str,
-                    last: tuple[str, str]) -> tuple[float, str | None]:
+async def open_page(page, url: str, path: str, title: str, last: tuple[str, str],
+                    navigate: bool = True) -> tuple[float, str | None]:
     """(seconds from asking for a page until its title and its last part are drawn and nothing
     is still running, None), or (seconds, the words) when the page stopped before its end. (Until the title alone, as before: Streamlit shows that it is running
     only after a moment, so the time often ended while the script still ran, and the next
     page then cut that run short.)"""
     start = time.monotonic()
-    await page.goto(f"{url}/{path}")
+    if navigate:          # else the caller has clicked the sidebar's link already
+        await page.goto(f"{url}/{ADDRESS.get(path, path)}")
     await page.get_by_role("heading", name=title).first.wait_for(timeout=60000)
     kind, words = last
     part = (page.get_by_role("button", name=words) if kind == "button"
@@ -109,6 +113,7 @@ async def open_page(page, url: str, path: str, title: str,
         if not await page.locator(BUSY).count():
             break
         await page.wait_for_timeout(100)
+    await part.first.wait_for(timeout=60000)   # this page's, not the page before's (sidebar)
     if await page.locator('[data-testid="stException"]').count():
         raise AssertionError(f"{path} showed an exception")
     return time.monotonic() - start, None
