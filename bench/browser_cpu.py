@@ -14,8 +14,8 @@ garbage collector, "(program)": parsing, compiling and everything outside JavaSc
 whole chromium's CPU (every process: browser, renderer, GPU/raster) per view comes from /proc.
 
 `--reload` (the default) opens every view with a full page load (page.goto), as
-bench/sessions.py does by default; `--sidebar` moves between the pages with the sidebar (no
-reload, as a person does). Prints a RESULT line; docs/reliability.md has the figures.
+`bench/sessions.py --reload` does; `--sidebar` moves between the pages with the sidebar (no
+reload, as a person does, and as bench/sessions.py does by default). Prints a RESULT line; docs/reliability.md has the figures.
 """
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ from bench.sessions import PAGES, cpu_by_part, open_page, prepare_store, remembe
 from tests.fixtures import CHROMIUM, CHROMIUM_ARGS, running_app, start_sandbox, stop_sandbox
 
 SCRIPT_PARTS = ((re.compile(r"PlotlyChart"), "plotly"),
-                (re.compile(r"DataFrame|glide|ArrowTable|dataframe", re.I), "grid"),
-                (re.compile(r"protobuf|arrow|apache|Quiver", re.I), "decoding"),
+                (re.compile(r"DataFrame|glide|ArrowTable|dataframe", re.IGNORECASE), "grid"),
+                (re.compile(r"protobuf|arrow|apache|Quiver", re.IGNORECASE), "decoding"),
                 (re.compile(r"/static/js/index\."), "streamlit"),
                 (re.compile(r"/static/js/"), "streamlit chunks"))
 METRICS = ("ScriptDuration", "V8CompileDuration", "RecalcStyleDuration", "LayoutDuration",
@@ -71,16 +71,6 @@ async def metrics(cdp) -> dict[str, float]:
     return {m["name"]: m["value"] for m in got["metrics"] if m["name"] in METRICS}
 
 
-async def go_by_sidebar(page, url: str, path: str, title: str, last) -> float:
-    """Open `path` with the sidebar's link (client-side navigation, no reload)."""
-    start = time.monotonic()
-    await page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
-    seconds, stopped = await open_page(page, url, path, title, last, navigate=False)
-    if stopped:
-        raise AssertionError(f"{path}: {stopped}")
-    return time.monotonic() - start
-
-
 async def profile_pages(url: str, views: int, sidebar: bool) -> dict:
     figures = {}
     async with async_playwright() as p:
@@ -101,14 +91,14 @@ async def profile_pages(url: str, views: int, sidebar: bool) -> dict:
             walls = []
             for _ in range(views):
                 if sidebar:
-                    await open_page(page, url, *before_path)
+                    await open_page(page, url, *before_path, by_sidebar=True)
                 m0 = await metrics(cdp)
                 remember_cpu(cpu)
                 before = cpu_by_part({}, cpu, 0.0)
                 await cdp.send("Profiler.start")
                 start = time.monotonic()
                 if sidebar:
-                    await go_by_sidebar(page, url, path, title, last)
+                    await open_page(page, url, path, title, last, by_sidebar=True)
                 else:
                     await open_page(page, url, path, title, last)
                 walls.append(time.monotonic() - start)

@@ -192,18 +192,17 @@ def run_charts_drawn(built: dict) -> None:
             clicked.append({"status": point["customdata"][1]})
         if point := charts.drawn(right, built["by_value"], "by_value"):
             clicked.append({"status": point["customdata"][1]})
-    if tab["Top suppliers at risk"].open:
-        if point := charts.drawn(tab["Top suppliers at risk"], built["top_suppliers"],
-                                 "top_suppliers"):
-            clicked.append({"supplier": point["customdata"][1]})
+    top = tab["Top suppliers at risk"]
+    if top.open and (point := charts.drawn(top, built["top_suppliers"], "top_suppliers")):
+        clicked.append({"supplier": point["customdata"][1]})
     if tab["Reasons"].open:
         if built["reasons"] is None:
             tab["Reasons"].caption("No record of this run has a reason for a mismatch.")
         else:
             tab["Reasons"].plotly_chart(built["reasons"], key="reasons", config=charts.CONFIG)
-    if tab["Trend by period"].open:
-        if point := charts.drawn(tab["Trend by period"], built["trend"], "trend"):
-            clicked.append({"status": point["customdata"][1]})
+    trend = tab["Trend by period"]
+    if trend.open and (point := charts.drawn(trend, built["trend"], "trend")):
+        clicked.append({"status": point["customdata"][1]})
     st.caption(charts.CLICK_HINT)
     if clicked:
         drill_to(**clicked[0])
