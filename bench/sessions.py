@@ -2,15 +2,18 @@
 of the app as ./run.sh serves it, while the worker fetches and syncs, and the app's health is
 asked every second.
 
-    .venv/bin/python -m bench.sessions [--sessions 8] [--seconds 180] [--scale 3000]
-    .venv/bin/python -m bench.sessions --cost 5     # CPU per page view, one session
+    .venv/bin/python -m bench.sessions [--sessions 8] [--seconds 180] [--scale 3000] [--reload]
+    .venv/bin/python -m bench.sessions --cost 5 [--reload]   # CPU per page view, one session
 
 1. Start the sandbox (`--scale` IMS records per business) and a fresh store: the business
    fetched, its books imported, synced; then `app/serve.py` on a free port (its log, with
    any incident's details, in bench/out/sessions/app.log).
 2. For `--seconds`: `--sessions` browser contexts (one chromium, Playwright's async API) each
-   open the three pages in turn and time each until its title and its last part are drawn
-   (the page's script has run to its end) and nothing is running; a thread
+   open the three pages in turn, the first by its address and the next ones with the
+   sidebar's links as a person moves (the app stays loaded; `--reload`: every page by its
+   address, a full page load each time, the whole app's scripts again), and time each until
+   its title and its last part are drawn (the page's script has run to its end) and nothing
+   is running; a thread
    asks `/_stcore/health` every second; another runs `worker.py fetch` then `worker.py sync`
    over and over.
 3. Print a RESULT line: pages opened, the slowest page, p50/p90/max seconds per page, health
@@ -20,9 +23,10 @@ asked every second.
    failed, and how often and how long the app server and the worker waited for the store file
    (`IMS_DB_HOLD_LOG`), with each one's longest hold of it.
 
-`--cost VIEWS`: instead of step 2, one session and no worker open each page VIEWS times; the
-browser's and the app server's CPU seconds per page view (where a page's cost lies: in the
-browser, docs/reliability.md).
+`--cost VIEWS`: instead of step 2, one session and no worker open each page VIEWS times (with
+the sidebar from the page before, or `--reload`); the browser's and the app server's CPU
+seconds per page view (where a page's cost lies: in the browser, docs/reliability.md;
+`bench/browser_cpu.py` splits the browser's part).
 
 The browser test tests/test_sessions_browser.py runs the same with 2 sessions for 30 s (the
 two-user freeze of issue 29 happened within seconds); docs/reliability.md quotes the 8-session
@@ -68,6 +72,9 @@ GSTIN = "27AAACW1234K1ZD"
 PAGES = (("ims_invoices", "IMS Invoices", ("button", "Download all records (CSV)")),
          ("reconciliation", "Reconciliation", ("button", "Download Excel")),
          ("dashboard", "Dashboard", ("text", "Backups:")))
+# The Dashboard is the app's default page: its address is the app's own ("/dashboard" shows
+# Streamlit's "Page not found" box over it).
+ADDRESS = {"dashboard": ""}
 STOPPED_WORDS = re.compile("this page stopped|The worker may be writing|has run yet")
 BUSY = '[data-testid="stSkeleton"], [data-testid="stStatusWidget"], [data-stale="true"]'
 
@@ -85,14 +92,18 @@ def prepare_store(work: Path, sandbox_url: str, scale: int) -> str:
     return db
 
 
-async def open_page(page, url: str, path: str, title: str,
-                    last: tuple[str, str]) -> tuple[float, str | None]:
-    """(seconds from asking for a page until its title and its last part are drawn and nothing
+async def open_page(page, url: str, path: str, title: str, last: tuple[str, str],
+                    by_sidebar: bool = False) -> tuple[float, str | None]:
+    """Open a page with the sidebar's link (`by_sidebar`) or a full page load (page.goto):
+    (seconds from asking for a page until its title and its last part are drawn and nothing
     is still running, None), or (seconds, the words) when the page stopped before its end. (Until the title alone, as before: Streamlit shows that it is running
     only after a moment, so the time often ended while the script still ran, and the next
     page then cut that run short.)"""
     start = time.monotonic()
-    await page.goto(f"{url}/{path}")
+    if by_sidebar:        # as a person moves: the app stays loaded, no reload
+        await page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+    else:                 # a full page load: the whole app's scripts again
+        await page.goto(f"{url}/{ADDRESS.get(path, path)}")
     await page.get_by_role("heading", name=title).first.wait_for(timeout=60000)
     kind, words = last
     part = (page.get_by_role("button", name=words) if kind == "button"
@@ -109,20 +120,24 @@ async def open_page(page, url: str, path: str, title: str,
         if not await page.locator(BUSY).count():
             break
         await page.wait_for_timeout(100)
+    await part.first.wait_for(timeout=60000)   # this page's, not the page before's (sidebar)
     if await page.locator('[data-testid="stException"]').count():
         raise AssertionError(f"{path} showed an exception")
     return time.monotonic() - start, None
 
 
 async def one_person(browser, url: str, until: float, person: int, times: list,
-                     problems: list) -> None:
+                     problems: list, reload: bool = False) -> None:
+    """One person's pages in turn: the first by its address, the others with the sidebar
+    (`reload`: each by its address, a full page load)."""
     context = await browser.new_context(viewport={"width": 1440, "height": 900})
     page = await context.new_page()
     turn = person
     try:
         while time.monotonic() < until:
             path, title, last = PAGES[turn % len(PAGES)]
-            seconds, stopped = await open_page(page, url, path, title, last)
+            seconds, stopped = await open_page(page, url, path, title, last,
+                                               by_sidebar=turn > person and not reload)
             if stopped:
                 problems.append((path, round(seconds, 2), stopped[:200]))
             else:
@@ -133,7 +148,7 @@ async def one_person(browser, url: str, until: float, person: int, times: list,
 
 
 async def browse_together(url: str, sessions: int, seconds: float, cpu_last: dict,
-                          problems: list) -> list[tuple[str, float]]:
+                          problems: list, reload: bool = False) -> list[tuple[str, float]]:
     """(page, seconds) of every page the sessions opened to its end; a page that stopped
     before (an incident, the store busy) goes to `problems` as (page, seconds, its words).
     The browser's CPU is read into `cpu_last` before it closes."""
@@ -141,7 +156,7 @@ async def browse_together(url: str, sessions: int, seconds: float, cpu_last: dic
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         until = time.monotonic() + seconds
-        await asyncio.gather(*(one_person(browser, url, until, i, times, problems)
+        await asyncio.gather(*(one_person(browser, url, until, i, times, problems, reload)
                                for i in range(sessions)))
         remember_cpu(cpu_last)
         await browser.close()
@@ -253,13 +268,15 @@ def store_waits(log: str) -> dict:
             "longest_file_hold_s": max(holds, default=None)}
 
 
-def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) -> dict:
+def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float,
+            reload: bool = False) -> dict:
     """Browse with `sessions` people for `seconds` while the worker runs; the figures."""
     stop = threading.Event()
     answers: list = []
     runs: list = []
     problems: list = []
     cpu_start, cpu_last, own = descendants_cpu(), {}, time.process_time()
+    load_start = [round(x, 1) for x in os.getloadavg()]
     cpu = threading.Thread(target=watch_cpu, args=(stop, cpu_last), daemon=True)
     cpu.start()
     health = threading.Thread(target=watch_health, args=(url, stop, answers), daemon=True)
@@ -267,7 +284,8 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) 
     health.start()
     worker.start()
     try:
-        times = asyncio.run(browse_together(url, sessions, seconds, cpu_last, problems))
+        times = asyncio.run(browse_together(url, sessions, seconds, cpu_last, problems,
+                                            reload))
     finally:
         stop.set()
         health.join(timeout=10)
@@ -275,7 +293,8 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) 
     remember_cpu(cpu_last)
     asked = [t for t, _ in answers]
     gaps = [b - a for a, b in pairwise(asked)]
-    return {"sessions": sessions, "seconds": seconds, "pages": len(times),
+    return {"sessions": sessions, "seconds": seconds, "reload": reload,
+            "load_average_start": load_start, "pages": len(times),
             "slowest_page_s": round(max((s for _, s in times), default=0.0), 2),
             "slowest_by_page": {p: round(max(s for q, s in times if q == p), 2)
                                 for p in {q for q, _ in times}},
@@ -291,7 +310,7 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float) 
                                                         for c, rc, out, _ in runs if rc != 0]}
 
 
-async def cost_per_view(url: str, views: int) -> dict:
+async def cost_per_view(url: str, views: int, reload: bool = True) -> dict:
     """One session, no worker: each page opened `views` times after a first opening; the
     browser's and the app server's CPU seconds per opening, and its wall seconds."""
     figures = {}
@@ -301,32 +320,40 @@ async def cost_per_view(url: str, views: int) -> dict:
                       ).new_page()
         for path, title, last in PAGES:
             await open_page(page, url, path, title, last)
-        for path, title, last in PAGES:
+        for i, (path, title, last) in enumerate(PAGES):
             cpu: dict = {}
-            remember_cpu(cpu)
-            before, start = cpu_by_part({}, cpu, 0.0), time.monotonic()
+            spent = {"browser": 0.0, "app": 0.0}
+            wall = 0.0
             for _ in range(views):
-                await open_page(page, url, path, title, last)
-            remember_cpu(cpu)
-            after = cpu_by_part({}, cpu, 0.0)
-            figures[path] = {"wall_s": round((time.monotonic() - start) / views, 2),
-                             **{f"{part}_cpu_s": round((after.get(part, 0) - before.get(part, 0))
-                                                       / views, 2)
-                                for part in ("browser", "app")}}
+                if not reload:      # arrive from the page before, with the sidebar
+                    await open_page(page, url, *PAGES[i - 1], by_sidebar=True)
+                remember_cpu(cpu)
+                before, start = cpu_by_part({}, cpu, 0.0), time.monotonic()
+                await open_page(page, url, path, title, last, by_sidebar=not reload)
+                wall += time.monotonic() - start
+                remember_cpu(cpu)
+                after = cpu_by_part({}, cpu, 0.0)
+                for part in spent:
+                    spent[part] += after.get(part, 0) - before.get(part, 0)
+            figures[path] = {"wall_s": round(wall / views, 2),
+                             **{f"{part}_cpu_s": round(seconds / views, 2)
+                                for part, seconds in spent.items()}}
         await browser.close()
     return figures
 
 
-def run(sessions: int, seconds: float, scale: int, work: Path, views: int = 0) -> dict:
+def run(sessions: int, seconds: float, scale: int, work: Path, views: int = 0,
+        reload: bool = False) -> dict:
     sb = start_sandbox(scale=scale)
     try:
         db = prepare_store(work, sb.url, scale)
         with running_app(db, "app/serve.py", log=work / "app.log", GSTN_API_URL=sb.url,
                          IMS_DB_HOLD_LOG="1") as url:
             if views:
-                return {"views": views, "load_average": [round(x, 1) for x in os.getloadavg()],
-                        "per_view": asyncio.run(cost_per_view(url, views))}
-            result = measure(url, db, sb.url, sessions, seconds)
+                return {"views": views, "reload": reload,
+                        "load_average": [round(x, 1) for x in os.getloadavg()],
+                        "per_view": asyncio.run(cost_per_view(url, views, reload))}
+            result = measure(url, db, sb.url, sessions, seconds, reload)
         return {**result, "app_store": store_waits((work / "app.log").read_text(errors="replace"))}
     finally:
         stop_sandbox(sb)
@@ -339,12 +366,15 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=3000)
     ap.add_argument("--cost", type=int, default=0, metavar="VIEWS",
                     help="instead: one session, no worker, CPU per page view over VIEWS views")
+    ap.add_argument("--reload", action="store_true",
+                    help="open every page by its address (a full page load each time) instead "
+                         "of with the sidebar")
     args = ap.parse_args()
     work = Path(__file__).resolve().parent / "out" / "sessions"
     work.mkdir(parents=True, exist_ok=True)
     for old in work.glob("ims.duckdb*"):
         old.unlink()
-    result = run(args.sessions, args.seconds, args.scale, work, args.cost)
+    result = run(args.sessions, args.seconds, args.scale, work, args.cost, args.reload)
     print("RESULT " + json.dumps(result))
 
 

@@ -12,15 +12,24 @@ from core.ims.sync import run_reconciliation
 from tests.fixtures import BUSINESSES, ROOT, seed_demo
 
 
-def charts_of(page: str) -> dict[str, dict]:
+def charts_of(page: str, tabs: tuple[str, ...] = ()) -> dict[str, dict]:
+    """The page's charts by title (with `tabs`: those drawn in each tab of the charts)."""
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
     at.run()
     at.switch_page(f"pages/{page}.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    specs = [{**json.loads(c.proto.spec), "config": json.loads(c.proto.config)}
-             for c in at.get("plotly_chart")]
+    specs = []
+    for tab in tabs or (None,):
+        if tab:
+            at.session_state[TAB_KEY] = tab
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        specs += [{**json.loads(c.proto.spec), "config": json.loads(c.proto.config)}
+                  for c in at.get("plotly_chart")]
     return {s["layout"]["title"]["text"].split("<br>")[0]: s for s in specs}
+
+
+TAB_KEY = "reco_chart_tab"
+RECO_TABS = ("By status", "Top suppliers at risk", "Reasons", "Trend by period")
 
 
 def test_titles_above_legends_below_businesses_short(db_file):
@@ -41,7 +50,8 @@ def test_titles_above_legends_below_businesses_short(db_file):
 def test_trend_by_period_in_date_order(db_file):
     seed_demo()
     run_reconciliation(BUSINESSES[1][0], "ims_vs_pr", None, "test")
-    drawn = charts_of("reconciliation")
+    assert len(charts_of("reconciliation")) == 2      # only the open tab's charts are sent
+    drawn = charts_of("reconciliation", RECO_TABS)
     assert len(drawn) == 5 and all(c["config"]["modeBarButtons"] == [["toImage"]]
                                    for c in drawn.values())
     trend = drawn["Trend by period"]

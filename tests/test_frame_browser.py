@@ -115,6 +115,14 @@ def bars_of(page, title: str):
     return chart, chart.locator("g.point path")
 
 
+def open_tab(page, name: str) -> None:
+    """Open a tab of the page's charts and wait for its charts."""
+    page.get_by_role("tab", name=name).click()
+    page.locator(".js-plotly-plot").filter(has_text=name.split(" ")[0]).first \
+        .wait_for(timeout=30000)
+    settle(page)
+
+
 def click_bar(page, bar) -> None:
     """Click a bar where a person would (Plotly's drag layer lies over the bars)."""
     bar.scroll_into_view_if_needed()
@@ -124,10 +132,13 @@ def click_bar(page, bar) -> None:
 
 def test_a_chart_names_suppliers_and_a_bar_click_opens_its_documents(page, app):
     log_in(page, app, "boss@example.com", "reconciliation")
+    open_tab(page, "Top suppliers at risk")       # only the open tab's charts are drawn
+    assert page.locator(".js-plotly-plot").count() == 1
     chart, _ = bars_of(page, "Top suppliers by value at risk")
     labels = chart.locator("g.ytick text").all_text_contents()
     assert labels and all(" · " in t and t.split(" · ")[0].strip() for t in labels), labels
     assert any(t.startswith("Supplier ") for t in labels), labels    # the books' names
+    open_tab(page, "By status")
     chart, bars = bars_of(page, "Status by value")
     assert f"{NAME2} · {G2}" in chart.inner_text() or f"{NAME1} · {G1}" in chart.inner_text()
     legend = chart.locator("g.xtick text").all_text_contents()

@@ -174,23 +174,42 @@ def run_charts(run_id: int, gstins: list[str], rtin: str, whose: tuple) -> dict:
     return built
 
 
-built = ui.built_once(run_charts, run_id, gstins, chosen_run["rtin"], whose)
-left, right = st.columns(2)
-if point := charts.drawn(left, built["by_count"], "by_count"):
-    drill_to(status=point["customdata"][1])
-if point := charts.drawn(right, built["by_value"], "by_value"):
-    drill_to(status=point["customdata"][1])
-left, right = st.columns(2)
-if point := charts.drawn(left, built["top_suppliers"], "top_suppliers"):
-    drill_to(supplier=point["customdata"][1])
-if built["reasons"] is None:
-    right.markdown("**Reasons**")
-    right.caption("No record of this run has a reason for a mismatch.")
-else:
-    right.plotly_chart(built["reasons"], key="reasons", config=charts.CONFIG)
-if point := charts.drawn(st, built["trend"], "trend"):
-    drill_to(status=point["customdata"][1])
-st.caption(charts.CLICK_HINT)
+CHART_TABS = ("By status", "Top suppliers at risk", "Reasons", "Trend by period")
+
+
+@st.fragment
+def run_charts_drawn(built: dict) -> None:
+    """The run's charts, one tab at a time: only the open tab's charts go to the browser
+    (plotly draws every chart it is sent, tabs open or not: about 0.1 s of the browser's CPU
+    per chart on every view; docs/reliability.md). Changing tab reruns only this part. A click
+    on a bar fills the drill-down below, so it reruns the whole page."""
+    tab = dict(zip(CHART_TABS, st.tabs(CHART_TABS, key="reco_chart_tab", on_change="rerun"),
+                   strict=True))
+    clicked: list[dict] = []
+    if tab["By status"].open:
+        left, right = tab["By status"].columns(2)
+        if point := charts.drawn(left, built["by_count"], "by_count"):
+            clicked.append({"status": point["customdata"][1]})
+        if point := charts.drawn(right, built["by_value"], "by_value"):
+            clicked.append({"status": point["customdata"][1]})
+    top = tab["Top suppliers at risk"]
+    if top.open and (point := charts.drawn(top, built["top_suppliers"], "top_suppliers")):
+        clicked.append({"supplier": point["customdata"][1]})
+    if tab["Reasons"].open:
+        if built["reasons"] is None:
+            tab["Reasons"].caption("No record of this run has a reason for a mismatch.")
+        else:
+            tab["Reasons"].plotly_chart(built["reasons"], key="reasons", config=charts.CONFIG)
+    trend = tab["Trend by period"]
+    if trend.open and (point := charts.drawn(trend, built["trend"], "trend")):
+        clicked.append({"status": point["customdata"][1]})
+    st.caption(charts.CLICK_HINT)
+    if clicked:
+        drill_to(**clicked[0])
+        st.rerun()
+
+
+run_charts_drawn(ui.built_once(run_charts, run_id, gstins, chosen_run["rtin"], whose))
 
 st.subheader("Drill down")
 DRILL_HEADINGS = {
