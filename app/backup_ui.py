@@ -17,7 +17,7 @@ from core.backup import (
     save_backup_settings,
 )
 from core.business import SettingsError
-from core.figures import count_words
+from core.figures import count_words, counted
 
 RESTORE = "Restore one with `python -m core.db restore --from BACKUP --to NEW_FILE` (README)."
 
@@ -46,7 +46,7 @@ def _back_up_now(actor: str) -> None:
     ui.after_write()
     if result.ok:
         ui.flash("success", f"Backup written: {result.counts['path']} "
-                            f"({count_words(result.counts['rows'])} rows).")
+                            f"({counted(result.counts['rows'], 'row')}).")
     else:
         ui.flash("error", f"The backup failed: {result.error}")
     st.rerun()

@@ -38,6 +38,11 @@ def count_words(value) -> str:
     return indian(value or 0, 0)
 
 
+def counted(value, noun: str) -> str:
+    """A count and its noun, singular for one: "1 record", "1,23,456 records"."""
+    return f"{count_words(value)} {noun if (value or 0) == 1 else noun + 's'}"
+
+
 def axis_unit(values) -> tuple[float, str]:
     """(divisor, unit words) for a chart axis of rupee amounts: crore from 1 crore, lakh from
     1 lakh, else rupees."""

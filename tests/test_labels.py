@@ -7,7 +7,7 @@ import io
 
 from core import labels
 from core.export import to_csv_bytes
-from core.figures import axis_unit, indian, rupees
+from core.figures import axis_unit, counted, indian, rupees
 from core.ims.view import ImsFilter, export_frame
 from core.reco.recommend import STEP_TOKENS
 from tests.fixtures import BUSINESSES, seed_demo
@@ -45,6 +45,8 @@ def test_indian_grouping_and_chart_units():
     assert axis_unit([5_00_000, 20]) == (100_000, "₹ lakh")
     assert axis_unit([3_00_00_000]) == (10_000_000, "₹ crore")
     assert axis_unit([99_999]) == (1, "₹")
+    assert counted(1, "record") == "1 record" and counted(0, "row") == "0 rows"
+    assert counted(123456, "document") == "1,23,456 documents" and counted(None, "line") == "0 lines"
 
 
 def test_the_ims_download_has_words_first_then_the_codes(db_file):

@@ -81,7 +81,7 @@ def test_reupload_needs_force(store):
 def test_a_file_failing_at_its_last_line_imports_nothing(store, tmp_path):
     path = write_csv(tmp_path, "pr.csv", many_lines(3000) + [line(doc_no="LAST", txval="\"12,000.00.5\"")])
     result = imp(path)
-    assert not result.ok and result.errors == 1 and "1 errors on 1 lines" in result.refused
+    assert not result.ok and result.errors == 1 and "1 error on 1 line" in result.refused
     assert result.validation.messages(1) == [
         "pr.csv, line 3002 of the file, field taxable_value: error: '12,000.00.5' is not a number"]
     assert counts(store) == (0, 0, 0)

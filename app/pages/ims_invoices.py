@@ -16,7 +16,7 @@ from app.ims_sheet import actions_from_sheet
 from app.ims_upload import confirm_upload, figures_words
 from core import export, labels
 from core.auth import PermissionDenied
-from core.figures import count_words
+from core.figures import count_words, counted
 from core.ims import (
     BUCKETS,
     DEFAULT_SORT,
@@ -172,7 +172,7 @@ def confirm_bulk(gstins: list[str], f: ImsFilter, bucket: str, bulk: str) -> Non
     st.markdown(f"**{act.BULK_ACTIONS[bulk]}** on {figures_words(fig)} in "
                 f"**{BUCKETS[bucket][0]}** (the filters above). It is saved here as your action "
                 "(each change logged); nothing goes to the portal until **Update to GST**.")
-    if (confirm.answer_buttons("bulk", f"Yes, apply to {count_words(fig['records'])} records")
+    if (confirm.answer_buttons("bulk", f"Yes, apply to {counted(fig['records'], 'record')}")
             and save_from_grid(gstins, f, bucket, {}, rows, False, True, bulk)):
         st.rerun()
 
@@ -220,13 +220,14 @@ elif total == 0:
 else:
     grid.show_records(rows, browse_columns, f"records_{page_key}_{page_no}", sort_key, order)
     st.pagination(pages, key=page_key)
-    st.caption(f"{count_words(total)} records · page {page_no} of {count_words(pages)} · {PAGE_SIZE} per page · "
+    st.caption(f"{counted(total, 'record')} · page {page_no} of {count_words(pages)} · {PAGE_SIZE} per page · "
                f"sorted by {SORTS[sort_key][0]} ({ORDERS[order].lower()}) over all {count_words(total)} "
                "filtered records. Click a row to open it beside its books document; click a "
                "column heading to sort every filtered record by it.")
     show_record(gstins, rows)
     editor_key = (f"grid_{page_key}_{page_no}_{st.session_state.get('grid_generation', 0)}")
-    with st.expander(f"Edit actions of these {count_words(rows.height)} records (and bulk actions)",
+    these = "this record" if rows.height == 1 else f"these {counted(rows.height, 'record')}"
+    with st.expander(f"Edit actions of {these} (and bulk actions)",
                      expanded=may_act, icon=":material/edit:"), \
             st.form("grid_form", border=False):
         locked = [c for c in columns if c not in grid.EDITABLE] if may_act else True
@@ -285,7 +286,7 @@ if said := st.session_state.pop(CHECKED, None):      # the check's outcome, by i
     st.success("**Upload status checked**:\n" + "\n".join(f"- {line}" for line in said))
 results = ui.cached(view.recent_upload_results, gstins)
 if not results.is_empty():
-    with st.expander(f"The portal's answers to the latest uploads ({count_words(results.height)} rows)"):
+    with st.expander(f"The portal's answers to the latest uploads ({counted(results.height, 'row')})"):
         st.dataframe(results, hide_index=True, column_config={
             "request_id": "Request", "rtin": "Business", "reqtyp": "Kind", "sent_at": "Sent",
             "doc_no": "Document", "supplier_gstin": "Supplier GSTIN", "action": "Action",

@@ -12,7 +12,7 @@ import streamlit as st
 from app import auth_ui, confirm, ui, upload_guard
 from core import purchase
 from core.business import companies_by_batch
-from core.figures import count_words
+from core.figures import count_words, counted
 from core.purchase import (
     CN_SIGNS,
     FIELDS,
@@ -182,8 +182,8 @@ def confirm_valid_only(check, job: dict) -> None:
         ui.after_write()
         if result.ok:
             ui.flash("success", f"Batch {result.batch_id} from {result.file}: "
-                                f"{count_words(result.imported)} documents imported "
-                                f"({lines} lines); {count_words(result.left_out)} lines left "
+                                f"{counted(result.imported, 'document')} imported "
+                                f"({lines} lines); {counted(result.left_out, 'line')} left "
                                 "out (download the rejected lines to fix them).")
         else:
             ui.flash("error", result.summary())
@@ -310,7 +310,7 @@ def confirm_rollback(batch_id: int, label: str, actor: str) -> None:
         try:
             done = purchase.rollback_batch(batch_id, actor)
             ui.after_write()
-            ui.flash("success", f"Batch {batch_id} rolled back: {count_words(done['removed'])} documents "
+            ui.flash("success", f"Batch {batch_id} rolled back: {counted(done['removed'], 'document')} "
                                 f"removed, {count_words(done['restored'])} restored.")
             st.rerun()
         except purchase.ImportRefused as refused:

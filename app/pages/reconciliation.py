@@ -12,7 +12,7 @@ from app import charts, ui, url_state
 from app.manual_match import show_document_match, show_review_list
 from core import export, labels
 from core.business import supplier_labels
-from core.figures import count_words, rupees, scaled
+from core.figures import count_words, counted, rupees, scaled
 from core.ims import download_name, page_count, sync
 from core.reco import view as rv
 from core.timefmt import shown_time
@@ -83,7 +83,7 @@ def run_label(runs: pl.DataFrame, run: int) -> str:
     r = runs.row(runs["run_id"].to_list().index(run), named=True)
     return (f"Run {r['run_id']} · {KINDS.get(r['kind'], r['kind'])} · "
             f"{labels.periods_words(r['periods']) or 'all periods'} · "
-            f"{shown_time(r['started_at'])} · {count_words(r['rows'])} rows")
+            f"{shown_time(r['started_at'])} · {counted(r['rows'], 'row')}")
 
 
 run_ids = runs["run_id"].to_list()     # the run just started here, else the newest
@@ -261,7 +261,7 @@ picked = st.dataframe(shown, hide_index=True, placeholder="", key=f"drill_pick_{
         "Remark to supplier", help="What the team wrote to the supplier (sent with the action)"),
     "internal_note": st.column_config.TextColumn("Internal note", help="Never sent")})
 st.pagination(page_count(total, PAGE_SIZE), key=page_key)
-st.caption(f"{count_words(total)} rows"
+st.caption(f"{counted(total, 'row')}"
            + (": click a row to match its document by hand" if by_hand else ""))
 if by_hand and picked and picked.selection.rows:
     show_document_match(gstins, chosen_run, rows.row(picked.selection.rows[0], named=True))

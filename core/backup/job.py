@@ -17,7 +17,7 @@ from core.backup.retention import Found, list_backups, prune
 from core.backup.settings import BackupSettings, backup_settings, load_backup_settings
 from core.backup.snapshot import take_backup
 from core.clock import SystemClock, aware, business_tz, from_store, to_store
-from core.figures import count_words
+from core.figures import counted
 from core.jobs import SCHEDULED, DueJob, JobResult, latest_slot, next_fetch_time, run_job
 from core.store import connect, team_mode
 from core.timefmt import shown_time
@@ -133,7 +133,7 @@ def describe(status: dict, with_folder: bool = True) -> list[str]:
         lines.append(f"the last backup ran at {_when(last['at'])} and succeeded")
     if newest:
         lines.append(f"newest backup {newest.name} taken {_when(newest.taken_local)} "
-                     f"({count_words(newest.rows)} rows, {newest.bytes / 1e6:,.1f} MB); "
+                     f"({counted(newest.rows, 'row')}, {newest.bytes / 1e6:,.1f} MB); "
                      f"{status['count']} kept" + (f" in {s.path}" if with_folder else ""))
     else:
         lines.append(f"no backup in {s.path} yet" if with_folder else "no backup yet")

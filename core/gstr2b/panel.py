@@ -11,7 +11,7 @@ import datetime as dt
 from core.auth import PermissionDenied, User, require, user_gstins
 from core.business import supplier_labels
 from core.calendar import business_calendar, day_text
-from core.figures import count_words, rupees
+from core.figures import count_words, counted, rupees
 from core.gstr2b.job import regenerate_gstr2b
 from core.gstr2b.store import late_actions, late_records
 from core.jobs import GSTR2B_REGENERATE, record_run
@@ -95,7 +95,7 @@ def regenerate_from_dashboard(user: User, gstin: str, period: str, poll: float =
         left = done.get("late", 0)
         return {**done, "outcome": (
             f"GSTR-2B of {label} regenerated on request of {user.email} (version "
-            f"{done.get('version')}{made}, {count_words(done.get('documents', 0))} documents); "
+            f"{done.get('version')}{made}, {counted(done.get('documents', 0), 'document')}); "
             + (f"{count_words(left)} IMS record(s) still disagree with it." if left
                else "it now agrees with the IMS actions.")) if done.get("generated") else
             f"GSTR-2B of {label} is not generated on the portal yet."}

@@ -21,7 +21,7 @@ import json
 from core.calendar import Calendar, business_calendar, day_text, step
 from core.clock import aware, business_tz, to_store
 from core.clock import today as business_today
-from core.figures import count_words
+from core.figures import counted
 from core.gstr2b.store import late_actions, store_2b, stored_2b
 from core.jobs import FETCH, GSTR2B, GSTR2B_REGENERATE, SCHEDULED, DueJob, latest_slot
 from core.portal import GstnClient, fetch_2b_frame
@@ -73,7 +73,7 @@ def fetch_due_2b(gstin: str, client: GstnClient | None = None,
     what = "fetched" if held is None else "fetched again: the portal regenerated it"
     return {"period": period, "version": head["version"], "documents": documents, "late": late,
             "outcome": f"GSTR-2B of {label} {what} (version {head['version']}, {made}, "
-                       f"{count_words(documents)} documents)."}
+                       f"{counted(documents, 'document')})."}
 
 
 def _served(con, gstin: str, slot: dt.datetime) -> tuple[bool, bool]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from core.calendar import business_calendar, day_text, period_label, step
 from core.clock import today as business_today
-from core.figures import count_words
+from core.figures import count_words, counted
 from core.gstr2b.job import fetch_gstr2b
 from core.ims.fetch import ims_periods, ingest_gstr2a, ingest_ims, recent_periods
 from core.ims.sync import apply_sync
@@ -44,14 +44,14 @@ def ims_words(done: dict) -> str:
     filings = done.get("filings") or {}
     filed = sorted((p for p, s in (filings.get("periods") or {}).items()
                     if str(s).lower() == "filed"), key=lambda p: (p[2:], p[:2]))
-    return (f"IMS fetched: {count_words(done.get('total') or 0)} records"
+    return (f"IMS fetched: {counted(done.get('total') or 0, 'record')}"
             + (f" ({', '.join(changes)})" if changes else ", nothing new")
             + (f"; last GSTR-3B filed: {period_label(filed[-1])}" if filed else "")
             + (f"; {filings['error']}" if filings.get("error") else "") + ".")
 
 
 def gstr2a_words(done: dict) -> str:
-    return (f"GSTR-2A fetched: {count_words(done.get('total') or 0)} documents for "
+    return (f"GSTR-2A fetched: {counted(done.get('total') or 0, 'document')} for "
             f"{count_words(len(done.get('periods') or {}))} period(s).")
 
 
@@ -63,7 +63,7 @@ def gstr2b_words(done: dict) -> str:
     late = (f"; {count_words(done['late'])} IMS record(s) now disagree with it: it needs "
             "regeneration" if done.get("late") else "")
     return (f"GSTR-2B of {label} fetched: version {done.get('version')}{made}, "
-            f"{count_words(done.get('documents') or 0)} documents{late}.")
+            f"{counted(done.get('documents') or 0, 'document')}{late}.")
 
 
 def fetch_now(gstin: str, parts: list[str], actor: str, period_2b: str | None = None,

@@ -16,6 +16,7 @@ import polars as pl
 
 from core.clock import today as business_day
 from core.export import to_csv_bytes
+from core.figures import counted
 from core.labels import field_words
 from core.purchase.batches import configured_gstins, previous_import, stored_matches, write_batch
 from core.purchase.claims import CLAIM_COLUMNS, claim_problems, with_claims
@@ -108,10 +109,10 @@ class Validation:
         return out
 
     def summary(self) -> str:
-        return (f"{self.file}: {self.line_count} lines, {self.docs.height} documents, "
-                f"{self.error_count} errors on {self.invalid_lines} lines, {self.warning_count} "
-                f"warning{'' if self.warning_count == 1 else 's'}, {self.duplicates.height} "
-                "duplicates")
+        return (f"{self.file}: {counted(self.line_count, 'line')}, "
+                f"{counted(self.docs.height, 'document')}, {counted(self.error_count, 'error')} "
+                f"on {counted(self.invalid_lines, 'line')}, {counted(self.warning_count, 'warning')}, "
+                f"{counted(self.duplicates.height, 'duplicate')}")
 
 
 def read_purchase_documents(path, template: str | Template = "standard",
@@ -261,7 +262,7 @@ def import_purchase_file(source, template: str | Template = "standard", actor: s
     result = ImportResult(None, name, errors=v.error_count, warnings=v.warning_count, validation=v,
                           skipped=int((v.duplicates["action"] == "skipped").sum()))
     if not v.ok and not valid_only:
-        result.refused = (f"{v.error_count} errors on {v.invalid_lines} lines; fix the file and "
+        result.refused = (f"{counted(v.error_count, 'error')} on {counted(v.invalid_lines, 'line')}; fix the file and "
                           "import again, or import the valid lines alone (--valid-only)")
     elif v.docs.height == 0:
         result.refused = ("every document has a line with errors or is a duplicate" if not v.ok
