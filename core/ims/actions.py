@@ -17,8 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import polars as pl
-
 from core.auth import User, require
 from core.business import NAMES_SQL
 from core.figures import count_words
@@ -215,7 +213,7 @@ def _edits(after: dict[int, dict]) -> tuple[str, list]:
               "itc": "user_itc_red_req", **{f"d_{h}": f"user_decl_{h}" for h in HEADS}}
     lists = [list(after)] + [[None if n[c] is None else str(n[c]) for n in after.values()]
                              for c in values.values()]
-    given = ", ".join([f"unnest(CAST(? AS BIGINT[])) AS record_id"]
+    given = ", ".join(["unnest(CAST(? AS BIGINT[])) AS record_id"]
                       + [f"unnest(CAST(? AS VARCHAR[])) AS {v}" for v in values])
     typed = ", ".join(["record_id", "t", "remark", "note", "itc"]
                       + [f"CAST(d_{h} AS DECIMAL(18,2)) AS d_{h}" for h in HEADS])
@@ -287,7 +285,7 @@ def _write(con, actor: str, allow_null: bool, source: str, params: list) -> Save
                        AS same, ({_MINE}) AS mine
                 FROM (SELECT *, {blocked} AS problem FROM {source} s) p) todo"""
     kinds = {kind: rest for kind, *rest in _outcome(con, todo, params)}
-    shown, n_skipped, skipped_ids, skipped_why, _, _ = kinds.get(1, ([], 0, [], [], 0, 0))
+    _, n_skipped, skipped_ids, skipped_why, _, _ = kinds.get(1, ([], 0, [], [], 0, 0))
     lines = []
     for kind in sorted(kinds):
         lines += kinds[kind][0]

@@ -39,9 +39,10 @@ from core.ims.overrides import decisions_in_force, review_decisions
 from core.ims.sync_changes import (
     DECL,
     PROPOSAL,
+    WRITTEN,
     changed_rows,
     clear_abandoned_runs,
-    held_recommendations,
+    held_columns,
 )
 from core.money import paise_sql, rupees_expr, rupees_sql
 from core.periods import is_period
@@ -88,21 +89,30 @@ def _rupees(col: str) -> str:
 # ---------------------------------------------------------------- frames from the store
 
 
-def ims_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
+def ims_frame(con, gstin: str, periods: list[str] | None = None,
+              held: bool = False) -> pl.DataFrame:
     """The business's IMS records still on the portal, as reco's portal frame, with the
     portal's flags and, for an amendment whose original the store holds (even one no longer
-    on the portal), the original's tax `orig_igst` .. `orig_cess` (paise; else null)."""
+    on the portal), the original's tax `orig_igst` .. `orig_cess` (paise; else null).
+    `held`: with what sync last wrote onto each record too (the columns WRITTEN), so that a
+    sync reads the records once (`split_held`)."""
     where, params = _periods("r.rtnprd", periods)
     orig = ", ".join(f"CAST(abs(o.orig_{h}) * 100 AS BIGINT) AS orig_{h}" for h in HEADS)
+    written = f", {held_columns('r')}" if held else ""
     return query_frame(con, f"""
         SELECT r.record_id AS portal_id, r.stin, r.doc_type, r.doc_no, r.doc_date,
                r.orig_doc_no, r.orig_doc_date, r.pos, 'N' AS rcm,
                {', '.join(paise_sql(c, 'r.') for c in AMOUNTS)},
                r.srcfilstatus, r.ispendactblocked, r.section, r.rtnprd,
-               r.is_itc_red_req_blocked, r.is_remarks_blocked, {orig}
+               r.is_itc_red_req_blocked, r.is_remarks_blocked, {orig}{written}
         FROM ims_records r {original_tax_sql('r')}
         WHERE r.rtin = ? AND r.removed_at IS NULL {where}""", [gstin, *params]
     ).with_columns(_company(gstin))
+
+
+def split_held(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`ims_frame(..., held=True)` -> (the portal frame, what sync last wrote per record)."""
+    return frame.drop(WRITTEN), frame.select("portal_id", *WRITTEN)
 
 
 def gstr2a_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
@@ -373,15 +383,14 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
     with watch.step("review"):
         review_decisions(gstin, actor)
     with watch.step("read"):             # one short read each, so no hold is long
-        with connect(read_only=True) as con:
+        with connect(read_only=True) as con:   # the records once: portal side and held
             settings = read_settings(con)
-            ims = ims_frame(con, gstin, periods)
+            ims, held = split_held(ims_frame(con, gstin, periods, held=True))
         with connect(read_only=True) as con:
             books = books_frame(con, gstin, periods)
         with connect(read_only=True) as con:
             portal_2a = gstr2a_frame(con, gstin, periods)
         with connect(read_only=True) as con:
-            held = held_recommendations(con, gstin)
             decisions = decisions_in_force(con, gstin)
             on_2a = document_decisions_in_force(con, gstin, "2a")
     runs = []
