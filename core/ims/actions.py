@@ -34,7 +34,7 @@ from core.reco import (
     effective_answer,
     original_tax_sql,
 )
-from core.store import connect, replace_temp_table, transaction
+from core.store import connect, replace_temp_table, sent_together, transaction
 
 ACTIONS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "Reset to no action"}
 BULK_ACTIONS = {
@@ -183,7 +183,7 @@ def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: User |
         if change.get("itc") not in (None, *ANSWER_LABELS):
             raise ActionError(f"Record {rid}: ITC to be reduced '{change.get('itc')}' is not "
                               "one of Full, Partial, No")
-    with connect() as con, transaction(con):
+    with connect() as con, sent_together(con), transaction(con):
         result = write_changes(con, gstins, changes, actor)
     return result
 
