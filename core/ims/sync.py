@@ -58,6 +58,7 @@ from core.reco import (
 )
 from core.store import (
     append_frame,
+    commit_unhurried,
     connect,
     query_frame,
     refresh_statistics,
@@ -337,6 +338,7 @@ def _write_and_finish(con, gstin: str, to_write: pl.DataFrame, run_ids: dict, ki
     changed = 0
     for part in to_write.sort("portal_id").iter_slices(rows):
         with transaction(con):
+            commit_unhurried(con)   # a part lost in a crash is written by the next sync
             changed += _write_recommendations(con, gstin, part, run_ids[kind], actor)
     with transaction(con):
         _finish_runs(con, run_ids.values())
@@ -413,7 +415,7 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
                                  job_run_id) for k, results in runs}
     with watch.step("write"), connect() as con:    # incl. commits and close
         changed = _write_and_finish(con, gstin, to_write, run_ids, kind, actor)
-        refresh_statistics(con, "ims_records", to_write.height)
+        refresh_statistics(con, "ims_records", to_write.height, WRITTEN)
     statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
     return {"source": kind, "reco_run_id": run_ids[kind], "reco_run_ids": run_ids,
             "records": onto_ims.height, "changed": changed, "statuses": statuses,
