@@ -54,6 +54,18 @@ def commit_unhurried(con) -> None:
         con.execute("SET LOCAL synchronous_commit = off")
 
 
+def register_keyed(con, name: str, frame, key: str) -> None:
+    """`con.register(name, frame)` for statements that read it a range of `key` at a time
+    (the sync's parts): on PostgreSQL the temporary table also gets an index on `key` and its
+    statistics, so one COPY serves every part (before: a temporary table made, filled and
+    dropped per part of 2,500 rows). DuckDB reads the frame in place. `con.unregister(name)`
+    when done."""
+    con.register(name, frame)
+    if type(con).__name__ == "PgConnection":
+        con.execute(f'CREATE INDEX ON "{name}" ({key})')
+        con.execute(f'ANALYZE "{name}"')
+
+
 def replace_temp_table(con, name: str, query: str, params=None) -> None:
     """A temporary table `name` holding the rows of `query` (DuckDB's `CREATE OR REPLACE TEMP
     TABLE ... AS`, which PostgreSQL lacks): any earlier one of that name is dropped first."""
