@@ -17,8 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import polars as pl
-
 from core.auth import User, require
 from core.business import NAMES_SQL
 from core.figures import count_words
@@ -36,7 +34,7 @@ from core.reco import (
     effective_answer,
     original_tax_sql,
 )
-from core.store import connect, transaction
+from core.store import connect, replace_temp_table, sent_together, transaction
 
 ACTIONS = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "Reset to no action"}
 BULK_ACTIONS = {
@@ -185,7 +183,7 @@ def save_user_actions(gstins: list[str], changes: dict[int, dict], actor: User |
         if change.get("itc") not in (None, *ANSWER_LABELS):
             raise ActionError(f"Record {rid}: ITC to be reduced '{change.get('itc')}' is not "
                               "one of Full, Partial, No")
-    with connect() as con, transaction(con):
+    with connect() as con, sent_together(con), transaction(con):
         result = write_changes(con, gstins, changes, actor)
     return result
 
@@ -199,32 +197,30 @@ def write_changes(con, gstins: list[str], changes: dict[int, dict], actor: str) 
     problems = [p for rid, new in after.items() for p in _check(rid, found[rid], new)]
     if problems:
         raise ActionError("Not saved: " + "; ".join(problems))
-    con.execute("CREATE TEMP TABLE edits (record_id BIGINT, t VARCHAR, remark VARCHAR, "
-                "note VARCHAR, itc VARCHAR, " + ", ".join(f"d_{h} DECIMAL(18,2)"
-                                                           for h in HEADS) + ")")
-    if after:   # one registered frame, not a statement per record (2,000 rows: 3.7 s -> ms)
-        texts = ("t", "remark", "note", "itc", *(f"d_{h}" for h in HEADS))
-        values = [(n["user_action"], n["user_supplier_remark"], n["internal_note"],
-                   n["user_itc_red_req"], *(n[f"user_decl_{h}"] for h in HEADS))
-                  for n in after.values()]
-        con.register("edit_rows", pl.DataFrame(
-            {"record_id": list(after), **{c: [None if v[i] is None else str(v[i])
-                                              for v in values] for i, c in enumerate(texts)}},
-            schema={"record_id": pl.Int64, **dict.fromkeys(texts, pl.Utf8)}))
-        con.execute("INSERT INTO edits SELECT record_id, t, remark, note, itc, "
-                    + ", ".join(f"CAST(d_{h} AS DECIMAL(18,2))" for h in HEADS)
-                    + " FROM edit_rows")
-        con.unregister("edit_rows")
-    con.execute(f"""CREATE TEMP TABLE todo AS
-        SELECT r.record_id, r.rtin, r.user_action AS old_action, e.t,
-               {_OLD_NEW}, r.ispendactblocked, r.doc_type
-        FROM edits e JOIN ims_records r USING (record_id)""")
-    result = _write(con, actor, allow_null=True)
+    if not after:
+        return SaveResult(skipped=[(int(m), "not found or not visible to you") for m in changes])
+    result = _write(con, actor, True, *_edits(after))
     result.skipped += [(int(m), "not found or not visible to you") for m in changes
                        if int(m) not in found]
-    con.execute("DROP TABLE edits")
-    con.execute("DROP TABLE todo")
     return result
+
+
+def _edits(after: dict[int, dict]) -> tuple[str, list]:
+    """The records to change and their new values as one relation in the SQL itself (lists
+    bound as parameters and unnested): no table to make, fill and drop, so a save of one record
+    is a few statements (on PostgreSQL each one a round trip to the server)."""
+    values = {"t": "user_action", "remark": "user_supplier_remark", "note": "internal_note",
+              "itc": "user_itc_red_req", **{f"d_{h}": f"user_decl_{h}" for h in HEADS}}
+    lists = [list(after)] + [[None if n[c] is None else str(n[c]) for n in after.values()]
+                             for c in values.values()]
+    given = ", ".join(["unnest(CAST(? AS BIGINT[])) AS record_id"]
+                      + [f"unnest(CAST(? AS VARCHAR[])) AS {v}" for v in values])
+    typed = ", ".join(["record_id", "t", "remark", "note", "itc"]
+                      + [f"CAST(d_{h} AS DECIMAL(18,2)) AS d_{h}" for h in HEADS])
+    return (f"""(SELECT r.record_id, r.rtin, r.user_action AS old_action, e.t, {_OLD_NEW},
+                        r.ispendactblocked, r.doc_type
+                 FROM (SELECT {typed} FROM (SELECT {given}) g) e
+                 JOIN ims_records r USING (record_id))""", lists)
 
 
 def bulk_action(gstins: list[str], f: ImsFilter, bucket: str | None, action: str, actor: User | str,
@@ -243,7 +239,7 @@ def bulk_action(gstins: list[str], f: ImsFilter, bucket: str | None, action: str
     target_params = [action] if target == "?" else []
     where, params = where_clause(gstins, f, bucket)
     with connect() as con, transaction(con):
-        con.execute(f"""CREATE TEMP TABLE todo AS
+        replace_temp_table(con, "bulk_todo", f"""
             SELECT record_id, rtin, user_action AS old_action, {target}::VARCHAR AS t,
                    {_OLD_NEW}, ispendactblocked, doc_type
             FROM (SELECT *, CASE WHEN coalesce(is_remarks_blocked, 'N') <> 'Y'
@@ -252,8 +248,8 @@ def bulk_action(gstins: list[str], f: ImsFilter, bucket: str | None, action: str
                          internal_note AS note, user_itc_red_req AS itc,
                          {', '.join(f"user_decl_{h} AS d_{h}" for h in HEADS)}
                   FROM ims_records WHERE {where}) r""", target_params + [remark] + params)
-        result = _write(con, actor, allow_null=action == "discard")
-        con.execute("DROP TABLE todo")
+        result = _write(con, actor, action == "discard", "bulk_todo", [])
+        con.execute("DROP TABLE bulk_todo")
     return result
 
 
@@ -275,63 +271,96 @@ _LOG_NOTE = f"""concat_ws('; ',
     CASE WHEN new_note IS DISTINCT FROM old_note THEN 'internal note changed' END)"""
 
 
-def _write(con, actor: str, allow_null: bool) -> SaveResult:
-    """Apply temp table `todo` (record_id, t = new action, old_/new_ remark, note, itc,
-    d_igst .. d_cess) with log rows."""
+def _write(con, actor: str, allow_null: bool, source: str, params: list) -> SaveResult:
+    """Apply the relation `source` (with its `params`: record_id, rtin, old_action, t = the
+    new action, old_/new_ remark, note, itc, d_igst .. d_cess, ispendactblocked, doc_type) with
+    log rows: one statement reads what will happen (in words too), then the log rows, the
+    proposals (only when a business asks for approval) and the records are written. Each
+    statement reads `source` again, so the records are updated last."""
     blocked = _BLOCKED
     if allow_null:
         blocked = _BLOCKED.replace("WHEN t IS NULL THEN 'it has no recommendation to apply' ",
                                    "")
-    con.execute("ALTER TABLE todo ADD COLUMN problem VARCHAR")
-    con.execute(f"UPDATE todo SET problem = {blocked}")
-    con.execute("ALTER TABLE todo ADD COLUMN same BOOLEAN")
-    con.execute(f"UPDATE todo SET same = problem IS NULL AND t IS NOT DISTINCT FROM old_action "
-                f"AND {_SAME}")
-    skipped = con.execute("SELECT record_id, problem FROM todo WHERE problem IS NOT NULL "
-                          "ORDER BY record_id LIMIT 1000").fetchall()
-    n_skipped, n_same = con.execute("SELECT count(*) FILTER (WHERE problem IS NOT NULL), "
-                                    "count(*) FILTER (WHERE same) FROM todo").fetchone()
-    lines = _record_lines(con)
-    con.execute("DELETE FROM todo WHERE problem IS NOT NULL OR same")
-    con.execute(f"""
-        INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
-        SELECT ?, rtin, record_id, 'user_action', old_action, t, nullif({_LOG_NOTE}, '')
-        FROM todo""", [actor])
-    sets = ", ".join(f"{col} = todo.new_{new}" for new, col in _CHANGED.items())
-    con.execute(f"""UPDATE ims_records SET user_action = todo.t, {sets},
-                       user_action_by = ?, user_action_at = current_timestamp
-                   FROM todo WHERE ims_records.record_id = todo.record_id""", [actor])
-    saved = con.execute("SELECT count(*) FROM todo").fetchone()[0]
-    proposed = _propose(con, actor)
-    result = SaveResult(saved=saved, skipped=list(skipped), not_saved=n_skipped,
-                        unchanged=n_same, lines=lines, proposed=proposed)
-    if n_skipped > len(skipped):
-        result.skipped.append((-1, f"... and {n_skipped - len(skipped)} more"))
+    todo = f"""(SELECT *, problem IS NULL AND t IS NOT DISTINCT FROM old_action AND {_SAME}
+                       AS same, ({_MINE}) AS mine
+                FROM (SELECT *, {blocked} AS problem FROM {source} s) p) todo"""
+    kinds = {kind: rest for kind, *rest in _outcome(con, todo, params)}
+    _, n_skipped, skipped_ids, skipped_why, _, _ = kinds.get(1, ([], 0, [], [], 0, 0))
+    lines = []
+    for kind in sorted(kinds):
+        lines += kinds[kind][0]
+        if kinds[kind][1] > len(kinds[kind][0]):
+            lines.append(f"... and {count_words(kinds[kind][1] - len(kinds[kind][0]))} "
+                         "more like these")
+    _, saved, _, _, mine, proposed = kinds.get(2, ([], 0, [], [], 0, 0))
+    n_same = kinds.get(3, ([], 0))[1]
+    saving = f"{todo} WHERE todo.problem IS NULL AND NOT todo.same"
+    if saved:
+        con.execute(f"""
+            INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
+            SELECT ?, rtin, record_id, 'user_action', old_action, t, nullif({_LOG_NOTE}, '')
+            FROM {saving}""", [actor, *params])
+    if mine:
+        _propose(con, actor, f"{saving} AND todo.mine", params)
+    if saved:
+        sets = ", ".join(f"{col} = todo.new_{new}" for new, col in _CHANGED.items())
+        con.execute(f"""UPDATE ims_records SET user_action = todo.t, {sets},
+                           user_action_by = ?, user_action_at = current_timestamp
+                       FROM {saving} AND ims_records.record_id = todo.record_id""",
+                    [actor, *params])
+    result = SaveResult(saved=saved, skipped=list(zip(skipped_ids, skipped_why)),
+                        not_saved=n_skipped, unchanged=n_same, lines=lines, proposed=proposed)
+    if n_skipped > len(skipped_ids):
+        result.skipped.append((-1, f"... and {n_skipped - len(skipped_ids)} more"))
     return result
 
 
 # what an approver approves: the action, the answer and the remark (a note is never sent)
-_SENT_CHANGED = " OR ".join(["todo.t IS DISTINCT FROM todo.old_action"] + [
-    f"todo.new_{n} IS DISTINCT FROM todo.old_{n}" for n in _CHANGED if n != "note"])
+_SENT_CHANGED = " OR ".join(["t IS DISTINCT FROM old_action"] + [
+    f"new_{n} IS DISTINCT FROM old_{n}" for n in _CHANGED if n != "note"])
 APPROVAL_ON = "SELECT gstin FROM businesses WHERE coalesce(approval_required, FALSE)"
+# a change of a business that asks for approval: a proposal (an action cleared: none)
+_MINE = f"rtin IN ({APPROVAL_ON}) AND ({_SENT_CHANGED})"
+SKIPPED_LISTED = 1000
 
 
-def _propose(con, actor: str) -> int:
-    """Of the saved changes in `todo`, those of a business that asks for approval become
-    proposals (an approved or returned one too: a change is a new proposal); an action cleared
-    leaves nothing to approve. Logged ('proposed'). -> how many were proposed."""
-    mine = f"todo.rtin IN ({APPROVAL_ON}) AND ({_SENT_CHANGED})"
+def _outcome(con, todo: str, params: list) -> list[tuple]:
+    """What a save will do, per kind (1 not saved, 2 saved, 3 already so): the first
+    SHOWN_LINES records in words ('Not saved: Narmada Cartons, invoice 002799: the portal does
+    not allow Pending ...'), how many, the first SKIPPED_LISTED not saved (ids, reasons), and of
+    the saved how many are changes of a business that asks for approval, and proposals."""
+    return con.execute(f"""
+        WITH d AS (
+            SELECT todo.record_id, todo.problem, todo.same, todo.mine, todo.t,
+                   {_DOC_WORDS} AS doc, {_ACTION_WORDS} AS did
+            FROM {todo} JOIN ims_records r USING (record_id)
+            LEFT JOIN ({NAMES_SQL}) n ON n.rtin = r.rtin AND n.stin = r.stin),
+        lines AS (
+            SELECT record_id, problem, mine, t,
+                   CASE WHEN problem IS NOT NULL THEN 1 WHEN same THEN 3 ELSE 2 END AS kind,
+                   CASE WHEN problem IS NOT NULL THEN 'Not saved: ' || doc || ': ' || problem
+                        WHEN same THEN 'Already so: ' || doc || ' (nothing to change)'
+                        ELSE 'Saved: ' || doc || ', ' || did END AS line FROM d)
+        SELECT kind, (array_agg(line ORDER BY record_id))[1:{SHOWN_LINES}], count(*),
+               (array_agg(record_id ORDER BY record_id))[1:{SKIPPED_LISTED}],
+               (array_agg(problem ORDER BY record_id))[1:{SKIPPED_LISTED}],
+               count(*) FILTER (WHERE mine), count(*) FILTER (WHERE mine AND t IS NOT NULL)
+        FROM lines GROUP BY kind ORDER BY kind""", params).fetchall()
+
+
+def _propose(con, actor: str, mine: str, params: list) -> None:
+    """The saved changes `mine` (a relation and its condition) of a business that asks for
+    approval become proposals (an approved or returned one too: a change is a new proposal);
+    an action cleared leaves nothing to approve. Logged ('proposed')."""
     con.execute(f"""INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value,
                                             note)
                     SELECT ?, rtin, record_id, 'proposed', old_action, t,
                            'waiting for a second person to approve it'
-                    FROM todo WHERE {mine} AND todo.t IS NOT NULL""", [actor])
+                    FROM {mine} AND todo.t IS NOT NULL""", [actor, *params])
     con.execute(f"""UPDATE ims_records SET
             approval_state = CASE WHEN todo.t IS NULL THEN NULL ELSE 'proposed' END,
             approval_by = NULL, approval_at = NULL, approval_comment = NULL
-        FROM todo WHERE ims_records.record_id = todo.record_id AND {mine}""")
-    return con.execute(f"SELECT count(*) FROM todo WHERE {mine} AND todo.t IS NOT NULL"
-                       ).fetchall()[0][0]
+        FROM {mine} AND ims_records.record_id = todo.record_id""", params)
 
 
 def record_words(gstins: list[str], ids: list[int]) -> dict[int, str]:
@@ -344,28 +373,3 @@ def record_words(gstins: list[str], ids: list[int]) -> dict[int, str]:
             SELECT r.record_id, {_DOC_WORDS} FROM (SELECT * FROM ims_records WHERE {where}) r
             LEFT JOIN ({NAMES_SQL}) n ON n.rtin = r.rtin AND n.stin = r.stin""",
                                 params).fetchall())
-
-
-def _record_lines(con) -> list[str]:
-    """The records of `todo` in words, those not saved first: 'Not saved: Narmada Cartons,
-    invoice 002799: the portal does not allow Pending ...'; 'Saved: ..., rejected'; at most
-    SHOWN_LINES of each, then how many more."""
-    rows = con.execute(f"""
-        WITH d AS (
-            SELECT t.problem, t.same, {_DOC_WORDS} AS doc, {_ACTION_WORDS} AS did,
-                   t.record_id
-            FROM todo t JOIN ims_records r USING (record_id)
-            LEFT JOIN ({NAMES_SQL}) n ON n.rtin = r.rtin AND n.stin = r.stin)
-        SELECT kind, (array_agg(line ORDER BY record_id))[1:{SHOWN_LINES}], count(*) FROM (
-            SELECT record_id, CASE WHEN problem IS NOT NULL THEN 1 WHEN same THEN 3 ELSE 2 END
-                   AS kind,
-                   CASE WHEN problem IS NOT NULL THEN 'Not saved: ' || doc || ': ' || problem
-                        WHEN same THEN 'Already so: ' || doc || ' (nothing to change)'
-                        ELSE 'Saved: ' || doc || ', ' || did END AS line FROM d) lines
-        GROUP BY kind ORDER BY kind""").fetchall()
-    lines = []
-    for _, shown, total in rows:
-        lines += shown
-        if total > len(shown):
-            lines.append(f"... and {count_words(total - len(shown))} more like these")
-    return lines

@@ -39,9 +39,10 @@ from core.ims.overrides import decisions_in_force, review_decisions
 from core.ims.sync_changes import (
     DECL,
     PROPOSAL,
+    WRITTEN,
     changed_rows,
     clear_abandoned_runs,
-    held_recommendations,
+    held_columns,
 )
 from core.money import paise_sql, rupees_expr, rupees_sql
 from core.periods import is_period
@@ -57,9 +58,11 @@ from core.reco import (
 )
 from core.store import (
     append_frame,
+    commit_unhurried,
     connect,
     query_frame,
     refresh_statistics,
+    register_keyed,
     rows_per_transaction,
     transaction,
 )
@@ -88,21 +91,30 @@ def _rupees(col: str) -> str:
 # ---------------------------------------------------------------- frames from the store
 
 
-def ims_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
+def ims_frame(con, gstin: str, periods: list[str] | None = None,
+              held: bool = False) -> pl.DataFrame:
     """The business's IMS records still on the portal, as reco's portal frame, with the
     portal's flags and, for an amendment whose original the store holds (even one no longer
-    on the portal), the original's tax `orig_igst` .. `orig_cess` (paise; else null)."""
+    on the portal), the original's tax `orig_igst` .. `orig_cess` (paise; else null).
+    `held`: with what sync last wrote onto each record too (the columns WRITTEN), so that a
+    sync reads the records once (`split_held`)."""
     where, params = _periods("r.rtnprd", periods)
     orig = ", ".join(f"CAST(abs(o.orig_{h}) * 100 AS BIGINT) AS orig_{h}" for h in HEADS)
+    written = f", {held_columns('r')}" if held else ""
     return query_frame(con, f"""
         SELECT r.record_id AS portal_id, r.stin, r.doc_type, r.doc_no, r.doc_date,
                r.orig_doc_no, r.orig_doc_date, r.pos, 'N' AS rcm,
                {', '.join(paise_sql(c, 'r.') for c in AMOUNTS)},
                r.srcfilstatus, r.ispendactblocked, r.section, r.rtnprd,
-               r.is_itc_red_req_blocked, r.is_remarks_blocked, {orig}
+               r.is_itc_red_req_blocked, r.is_remarks_blocked, {orig}{written}
         FROM ims_records r {original_tax_sql('r')}
         WHERE r.rtin = ? AND r.removed_at IS NULL {where}""", [gstin, *params]
     ).with_columns(_company(gstin))
+
+
+def split_held(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`ims_frame(..., held=True)` -> (the portal frame, what sync last wrote per record)."""
+    return frame.drop(WRITTEN), frame.select("portal_id", *WRITTEN)
 
 
 def gstr2a_frame(con, gstin: str, periods: list[str] | None = None) -> pl.DataFrame:
@@ -278,25 +290,22 @@ def _finish_runs(con, run_ids) -> None:
                 [utc_now(), list(run_ids)])
 
 
-def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, actor: str) -> int:
+def _write_recommendations(con, gstin: str, ids: tuple[int, int], run_id: int,
+                           actor: str) -> int:
     """Status, reasons, counterpart, recommendation and the proposed ITC-reduction answer
-    (rec_*) onto ims_records (the user's action, answer and texts untouched); an action_log
-    row per changed recommendation. Returns how many changed."""
-    # one temporary table of the part's rows (on PostgreSQL one COPY; read twice below)
-    con.register("sync_new", rows.select(      # reasons: text even when no row has any
-        pl.col("portal_id").alias("record_id"), "match_status", pl.col("reasons").cast(pl.String),
-        pl.col("pr_id").alias("counterpart_doc_id"), "recommended_action", "books_status",
-        *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL)))
-    # the ids' range too, so that a part reads only its records (an index range on PostgreSQL)
-    ids = [rows["portal_id"].min(), rows["portal_id"].max()]
+    (rec_*) of the registered rows `sync_new` with record ids in `ids` (first, last) onto
+    ims_records (the user's action, answer and texts untouched); an action_log row per changed
+    recommendation. Returns how many changed."""
+    # the ids' range on both sides, so that a part reads only its rows (index ranges on
+    # PostgreSQL)
     changed = con.execute("""
         INSERT INTO action_log (actor, rtin, record_id, kind, old_value, new_value, note)
         SELECT ?, i.rtin, i.record_id, 'recommendation', i.recommended_action, s.recommended_action,
                s.match_status || CASE WHEN s.reasons <> '' THEN ': ' || s.reasons ELSE '' END
         FROM ims_records i JOIN sync_new s USING (record_id)
-        WHERE i.rtin = ? AND i.record_id BETWEEN ? AND ?
+        WHERE i.rtin = ? AND i.record_id BETWEEN ? AND ? AND s.record_id BETWEEN ? AND ?
           AND i.recommended_action IS DISTINCT FROM s.recommended_action""",
-        [actor, gstin, *ids]).fetchall()[0][0]
+        [actor, gstin, *ids, *ids]).fetchall()[0][0]
     con.execute(f"""
         UPDATE ims_records SET match_status = s.match_status, reasons = s.reasons,
             counterpart_doc_id = s.counterpart_doc_id, books_status = s.books_status,
@@ -307,9 +316,8 @@ def _write_recommendations(con, gstin: str, rows: pl.DataFrame, run_id: int, act
             {', '.join(f"rec_{c} = {rupees_sql(f's.rec_{c}')}" for c in DECL)},
             rec_supplier_remark = s.rec_supplier_remark, reco_run_id = ?, synced_at = ?
         FROM sync_new s WHERE ims_records.record_id = s.record_id AND ims_records.rtin = ?
-          AND ims_records.record_id BETWEEN ? AND ?""",
-        [run_id, utc_now(), gstin, *ids])
-    con.unregister("sync_new")
+          AND ims_records.record_id BETWEEN ? AND ? AND s.record_id BETWEEN ? AND ?""",
+        [run_id, utc_now(), gstin, *ids, *ids])
     return changed
 
 
@@ -317,20 +325,37 @@ def _write_and_finish(con, gstin: str, to_write: pl.DataFrame, run_ids: dict, ki
                       actor: str) -> int:
     """The changed records written and the runs marked finished: in one transaction, or on
     PostgreSQL in parts of `rows_per_transaction` records (short row locks), the runs marked
-    finished after the last. -> how many recommendations changed."""
+    finished after the last. The rows are registered once as `sync_new` (on PostgreSQL one
+    COPY and an index on the record id, not a temporary table per part). -> how many
+    recommendations changed."""
     rows = rows_per_transaction(con)
-    if rows is None:
+    new = to_write.sort("portal_id").select(      # reasons: text even when no row has any
+        pl.col("portal_id").alias("record_id"), "match_status", pl.col("reasons").cast(pl.String),
+        pl.col("pr_id").alias("counterpart_doc_id"), "recommended_action", "books_status",
+        *(pl.col(c).alias(f"rec_{c}") for c in PROPOSAL))
+    register_keyed(con, "sync_new", new, "record_id")
+    try:
+        if rows is None:
+            with transaction(con):
+                changed = _write_recommendations(con, gstin, _id_range(new), run_ids[kind],
+                                                 actor) if new.height else 0
+                _finish_runs(con, run_ids.values())
+            return changed
+        changed = 0
+        for part in new.iter_slices(rows):
+            with transaction(con):
+                commit_unhurried(con)   # a part lost in a crash is written by the next sync
+                changed += _write_recommendations(con, gstin, _id_range(part), run_ids[kind],
+                                                  actor)
         with transaction(con):
-            changed = _write_recommendations(con, gstin, to_write, run_ids[kind], actor)
             _finish_runs(con, run_ids.values())
         return changed
-    changed = 0
-    for part in to_write.sort("portal_id").iter_slices(rows):
-        with transaction(con):
-            changed += _write_recommendations(con, gstin, part, run_ids[kind], actor)
-    with transaction(con):
-        _finish_runs(con, run_ids.values())
-    return changed
+    finally:
+        con.unregister("sync_new")
+
+
+def _id_range(rows: pl.DataFrame) -> tuple[int, int]:
+    return rows["record_id"].min(), rows["record_id"].max()
 
 
 # ---------------------------------------------------------------- the public verbs
@@ -373,15 +398,14 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
     with watch.step("review"):
         review_decisions(gstin, actor)
     with watch.step("read"):             # one short read each, so no hold is long
-        with connect(read_only=True) as con:
+        with connect(read_only=True) as con:   # the records once: portal side and held
             settings = read_settings(con)
-            ims = ims_frame(con, gstin, periods)
+            ims, held = split_held(ims_frame(con, gstin, periods, held=True))
         with connect(read_only=True) as con:
             books = books_frame(con, gstin, periods)
         with connect(read_only=True) as con:
             portal_2a = gstr2a_frame(con, gstin, periods)
         with connect(read_only=True) as con:
-            held = held_recommendations(con, gstin)
             decisions = decisions_in_force(con, gstin)
             on_2a = document_decisions_in_force(con, gstin, "2a")
     runs = []
@@ -404,7 +428,7 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
                                  job_run_id) for k, results in runs}
     with watch.step("write"), connect() as con:    # incl. commits and close
         changed = _write_and_finish(con, gstin, to_write, run_ids, kind, actor)
-        refresh_statistics(con, "ims_records", to_write.height)
+        refresh_statistics(con, "ims_records", to_write.height, WRITTEN)
     statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
     return {"source": kind, "reco_run_id": run_ids[kind], "reco_run_ids": run_ids,
             "records": onto_ims.height, "changed": changed, "statuses": statuses,

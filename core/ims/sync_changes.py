@@ -1,6 +1,6 @@
 """What a sync needs to write, worked out before it writes (docs/store.md).
 
-`held_recommendations` reads what sync last wrote onto the records; `changed_rows` keeps the
+`held_columns` reads what sync last wrote onto the records (with the records themselves); `changed_rows` keeps the
 rows whose write would change something, so the final transaction of a sync touches only
 those; `clear_abandoned_runs` deletes the unfinished runs a killed sync left behind.
 """
@@ -13,7 +13,7 @@ import polars as pl
 from core.clock import utc_now
 from core.jobs import run_alive
 from core.reco import HEADS
-from core.store import connect, query_frame, transaction
+from core.store import connect, transaction
 
 DECL = tuple(f"decl_{h}" for h in HEADS)
 # the proposed ITC-reduction answer (core.reco.recommend): "Y"/"N"/null, amounts in paise
@@ -45,15 +45,13 @@ def clear_abandoned_runs(gstin: str) -> int:
     return len(dead)
 
 
-def held_recommendations(con, gstin: str) -> pl.DataFrame:
-    """What sync last wrote onto the business's records (money in paise), to write only
-    what changes."""
-    cols = ", ".join(f"CAST(rec_{c} * 100 AS BIGINT) AS rec_{c}" if c in DECL else f"rec_{c}"
-                     for c in PROPOSAL)
-    return query_frame(con, f"""
-        SELECT record_id AS portal_id, match_status, reasons, counterpart_doc_id, books_status,
-               recommended_action, {cols}
-        FROM ims_records WHERE rtin = ? AND removed_at IS NULL""", [gstin])
+def held_columns(alias: str = "") -> str:
+    """SQL: the columns WRITTEN as a record of `alias` holds them (money in paise), to read
+    them with the record itself (the sync reads each record once: its portal columns and what
+    sync last wrote onto it, core.ims.sync.ims_frame)."""
+    a = f"{alias}." if alias else ""
+    return ", ".join(f"CAST({a}{c} * 100 AS BIGINT) AS {c}" if c.removeprefix("rec_") in DECL
+                     else f"{a}{c}" for c in WRITTEN)
 
 
 def changed_rows(rows: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:

@@ -118,6 +118,27 @@ class PgConnection:
         self.raw = raw
         self._cursor = raw.cursor()
         self.made_temp_tables = False
+        self._pipeline, self._unanswered = None, False
+
+    @contextlib.contextmanager
+    def pipeline(self) -> Iterator[PgConnection]:
+        """The block's statements sent without waiting for each answer (psycopg's pipeline
+        mode): a statement whose result is not read costs no round trip of its own, and one
+        whose result is read waits once for everything sent before it. An error surfaces at
+        the next read or at the end of the block, with the statements after it not run."""
+        with self.raw.pipeline() as sent:
+            self._pipeline, self._unanswered = sent, False
+            try:
+                yield self
+            finally:
+                self._pipeline = None
+
+    def _answers(self) -> None:
+        """In a pipeline: wait for the answers of everything sent since the last wait (once:
+        a second wait with nothing sent would be a round trip of its own)."""
+        if self._pipeline is not None and self._unanswered:
+            self._pipeline.sync()
+            self._unanswered = False
 
     def register(self, name: str, frame) -> PgConnection:
         """A frame (Polars, Arrow or pandas) as a temporary table `name` for the SQL that
@@ -154,6 +175,7 @@ class PgConnection:
 
     def execute(self, sql: str, params=None) -> PgConnection:
         self.made_temp_tables = self.made_temp_tables or "TEMP" in sql.upper()
+        self._unanswered = self._pipeline is not None
         if params is None:
             self._cursor.execute(sql)
         else:
@@ -161,20 +183,24 @@ class PgConnection:
         return self
 
     def executemany(self, sql: str, rows) -> PgConnection:
+        self._unanswered = self._pipeline is not None
         self._cursor.executemany(placeholders(sql), list(rows))
         return self
 
     @property
     def description(self):
+        self._answers()
         return self._cursor.description
 
     def fetchall(self) -> list[tuple]:
+        self._answers()
         if self._cursor.description is None:
             count = self._cursor.rowcount
             return [(count,)] if count >= 0 else []
         return self._cursor.fetchall()
 
     def fetchone(self) -> tuple | None:
+        self._answers()
         if self._cursor.description is None:
             rows = self.fetchall()
             return rows[0] if rows else None
