@@ -28,10 +28,11 @@ from pathlib import Path
 import polars as pl
 import requests
 
-from bench.reco import PeakRss, books_from
+from bench.reco import PeakRss, books_from, child_pids
 from core.documents import fy_expr
-from core.gstr2b import late_actions, store_2b, stored_2b_documents
+from core.gstr2b import late_actions, stored_2b_documents
 from core.ims import books_frame, read_settings
+from core.month_close import store_and_reconcile_2b
 from core.portal import GstnClient, fetch_2b, fetch_2b_frame, read_2b_frame
 from core.reco import portal_frame_2b, reconcile_2b
 from core.store import connect, transaction
@@ -132,31 +133,54 @@ def read_back() -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     return portal_frame_2b(docs, GSTIN, PERIOD), books, settings
 
 
-def one_run(client: GstnClient, sandbox_pid: int) -> dict:
+def decoders_cpu(sandbox_pid: int) -> float:
+    """CPU seconds of this process's children but the sandbox (the decoders)."""
+    return sum(cpu_of(pid) for pid in child_pids() - {sandbox_pid} if os.path.exists(
+        f"/proc/{pid}/stat"))
+
+
+def one_run(client: GstnClient, sandbox_pid: int) -> tuple[dict, pl.DataFrame]:
+    """One fetch, store, count and reconciliation -> (figures, reconcile_2b's rows)."""
     phases = Phases()
     load = os.getloadavg()[0]
-    server_cpu = cpu_of(sandbox_pid)
-    with PeakRss() as rss:
+    server_cpu, decoders = cpu_of(sandbox_pid), decoders_cpu(sandbox_pid)
+    with PeakRss(children_but={sandbox_pid}) as rss:
         wall, cpu = time.perf_counter(), time.process_time()
         head, frame = phases.run("fetch + read", fetch_2b_frame, client, GSTIN, PERIOD)
-        stored = phases.run("store", store_2b, GSTIN, PERIOD, head, frame)
-        portal, books, settings = phases.run("read back", read_back)
-        results = phases.run("reconcile", reconcile_2b, portal, books, **settings)
-        del portal, books
-        late = phases.run("count", late_actions, [GSTIN])[(GSTIN, PERIOD)]
+        shape = fingerprint(frame)
+        fresh = phases.run("store + count + reconcile", store_and_reconcile_2b, GSTIN, PERIOD,
+                           head, frame)
+        del frame
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    results = fresh.results
     return {"wall": wall, "cpu": cpu, "server_cpu": cpu_of(sandbox_pid) - server_cpu,
-            "load": load, "peak": rss.peak, "documents": stored, "late": late,
+            "decoders_cpu": decoders_cpu(sandbox_pid) - decoders,
+            "load": load, "peak": rss.peak, "documents": fresh.stored, "late": fresh.late,
             "rows": results.height, "files": int(head.get("fc") or 0) or None,
             "statuses": dict(results["match_status"].value_counts().iter_rows()),
-            "phases": phases.times}
+            "phases": phases.times, "frame": shape}, results
+
+
+def fingerprint(frame: pl.DataFrame) -> tuple[int, int]:
+    """(rows, a hash of every row in order): the same frame read twice gives the same."""
+    return frame.height, int(frame.with_row_index("_at").hash_rows(seed=1).sum())
+
+
+def the_old_way(sandbox_pid: int) -> tuple[pl.DataFrame, int]:
+    """The stored 2B read back and reconciled, then counted, one after the other (how the
+    bench ran before store_and_reconcile_2b) -> (rows, late): the rows to compare with."""
+    portal, books, settings = read_back()
+    results = reconcile_2b(portal, books, **settings)
+    return results, late_actions([GSTIN])[(GSTIN, PERIOD)]
 
 
 def report(n: int, run: dict) -> None:
     phases = ", ".join(f"{k} {w:.2f} / {c:.2f}" for k, (w, c) in run["phases"].items())
     print(f"run {n}: {run['wall']:.1f} s wall, {run['cpu']:.1f} s CPU here + "
+          f"{run['decoders_cpu']:.1f} s in its decoder processes + "
           f"{run['server_cpu']:.1f} s CPU in the sandbox; load average {run['load']:.1f} "
-          f"before ({os.cpu_count()} cores); peak RSS {run['peak'] / 2**30:.2f} GiB")
+          f"before ({os.cpu_count()} cores); peak RSS {run['peak'] / 2**30:.2f} GiB "
+          "(decoders included)")
     print(f"  phases (wall / CPU s): {phases}")
     print(f"  {run['documents']:,} documents stored, {run['rows']:,} reconciliation rows, "
           f"needs regeneration: {run['late']:,} IMS records")
@@ -192,14 +216,25 @@ def main() -> None:
             client = GstnClient(timeout=300)
             _, frame = read_2b_frame({"data": fetch_2b(client, GSTIN, PERIOD)})
             n_ims, n_books = fill_store(frame, args.seed)
+            shape = fingerprint(frame)   # as read whole, record by record where not plain
             del frame
             print(f"store filled (not timed): {n_ims:,} IMS records of {PERIOD}, {n_books:,} "
                   f"purchase documents; setup {time.perf_counter() - t0:.0f} s", flush=True)
             runs = []
             for n in range(1, args.repeat + 1):
-                runs.append(one_run(client, sandbox.proc.pid))
+                run, results = one_run(client, sandbox.proc.pid)
+                runs.append(run)
                 report(n, runs[-1])
             print(f"  statuses: {runs[-1]['statuses']}")
+            same_frame = all(r["frame"] == shape for r in runs)
+            old_rows, old_late = the_old_way(sandbox.proc.pid)
+            same_rows = old_rows.equals(results) and old_late == runs[-1]["late"]
+            print(f"  the same as before: documents read as the whole 2B read in this "
+                  f"process {'yes' if same_frame else 'NO'}; reconciliation rows and count "
+                  f"as the stored 2B read back {'yes' if same_rows else 'NO'}")
+            del results, old_rows
+            if not (same_frame and same_rows):
+                raise SystemExit("the results differ from the old way's")
     finally:
         stop_sandbox(sandbox)
     walls = sorted(r["wall"] for r in runs)

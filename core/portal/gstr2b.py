@@ -21,7 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
+from core.json_decode import decode_json
 from core.portal.client import GstnClient
+from core.portal.decoders import decode_elsewhere, warm_decoders
 from core.portal.gsp import GstnError
 from core.portal.payload import (
     BLOCKS,
@@ -64,13 +66,35 @@ def _in_files(data: dict) -> int:
     return files if files and not any(data.get(b) for b in BLOCKS) else 0
 
 
+def read_answer_apart(content: bytes) -> tuple | None:
+    """A file's answer bytes -> read_2b_file_apart of its `data`, as the client and `then`
+    would read it, when the answer is a successful one; None otherwise (the client then
+    decodes and checks it itself: the same messages). Run in a decoder process."""
+    try:
+        envelope = decode_json(content)
+    except ValueError:
+        return None
+    if not isinstance(envelope, dict) or str(envelope.get("status_cd")) != "1":
+        return None
+    return read_2b_file_apart((envelope.get("data") if "data" in envelope else envelope) or {})
+
+
 def _read_files(client: GstnClient, gstin: str, period: str, files: int, then=None) -> list:
     """Files 1..`files` (FILE_READERS at a time), in file order; `then(part)` applied to each
-    as it arrives -> [then(part)] (else [part])."""
+    as it arrives -> [then(part)] (else [part]). `then` = read_2b_file_apart: each answer is
+    decoded and read in a decoder process when there is one (core/portal/decoders.py)."""
     params = {"action": "GET2B", "gstin": gstin, "rtnprd": period}
+    elsewhere = None
+    if then is read_2b_file_apart:
+        def elsewhere(content: bytes):
+            return decode_elsewhere(read_answer_apart, content)
 
     def read_file(number: int):
-        part = client.call("GET", GSTR2B_PATH, gstin, {**params, "file_num": number}) or {}
+        part = client.call("GET", GSTR2B_PATH, gstin, {**params, "file_num": number},
+                           read=elsewhere)
+        if elsewhere is not None and isinstance(part, tuple):
+            return part
+        part = part or {}
         return then(part) if then else part
 
     with ThreadPoolExecutor(max_workers=min(FILE_READERS, files)) as pool:
@@ -97,6 +121,7 @@ def fetch_2b_frame(client: GstnClient, gstin: str,
     files = _in_files(data)
     if not files:
         return read_2b_frame({"data": data})
+    warm_decoders(read_answer_apart)   # while the first files come
     # each file's plain sections kept as columns only (not 1,000,000 documents held at once);
     # a value the columns cannot read -> the whole 2B fetched again and read record by record
     read = _read_files(client, gstin, period, files, then=read_2b_file_apart)

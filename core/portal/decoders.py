@@ -1,0 +1,147 @@
+"""Large answers decoded in other processes (docs/month-close.md, "How the code does it
+(GSTR-2B)"): decoding JSON into Python objects and taking their fields into columns holds the
+interpreter lock, so the files of a large GSTR-2B, read in threads, use one core however many
+the machine has. Decoder processes (`python -m core.portal.decoder`, at most DECODERS, one
+per core) read them instead: the answer's bytes go to a decoder through a pipe, what it made
+of them (columns and a small rest) comes back pickled.
+
+- `decode_elsewhere(fn, content)` -> fn(content) run by an idle decoder (one is started when
+  none is idle and fewer than DECODERS run); None when no decoder can run it (one core, or the
+  decoder failed): the caller then decodes the bytes itself, as it always did.
+- `warm_decoders(fn)` starts the decoders, each importing `fn`'s module (about half a second of
+  CPU, once per process that uses them), while the first answers of a fetch are on their way.
+
+Decoders live as long as the process that started them (the worker fetches again and again)
+and end when it does (their pipe closes). They are plain processes, not `multiprocessing`
+ones: those import the main module of the program again, which not every program allows.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+DECODERS = min(2, os.cpu_count() or 1)   # more would only wait for the cores
+ROOT = Path(__file__).resolve().parents[2]
+HEADER = 8   # bytes of a message's length, big-endian
+
+_LOCK = threading.Lock()
+_idle: queue.SimpleQueue = queue.SimpleQueue()
+_started: list[subprocess.Popen] = []
+
+
+def send(pipe, payload: bytes) -> None:
+    pipe.write(len(payload).to_bytes(HEADER, "big"))
+    pipe.write(payload)
+    pipe.flush()
+
+
+def receive(pipe) -> bytes | None:
+    """One message, or None when the other side is gone."""
+    head = pipe.read(HEADER)
+    if len(head) < HEADER:
+        return None
+    size = int.from_bytes(head, "big")
+    payload = pipe.read(size)
+    return payload if len(payload) == size else None
+
+
+def _start() -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    return subprocess.Popen([sys.executable, "-m", "core.portal.decoder"], cwd=ROOT, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
+def _take() -> subprocess.Popen | None:
+    """An idle decoder, else a new one while fewer than DECODERS run, else the first one
+    that comes back (looked for again every few hundredths of a second: one may die)."""
+    if DECODERS < 2:   # one core: a second process would only add the hand-over
+        return None
+    while True:
+        try:
+            return _idle.get_nowait()
+        except queue.Empty:
+            pass
+        with _LOCK:
+            _started[:] = [p for p in _started if p.poll() is None]
+            if len(_started) < DECODERS:
+                try:
+                    proc = _start()
+                except OSError:
+                    return None
+                _started.append(proc)
+                return proc
+        try:
+            return _idle.get(timeout=0.05)
+        except queue.Empty:
+            continue
+
+
+def _ask(proc: subprocess.Popen, fn, content: bytes):
+    """fn(content) by `proc` -> (ok, value); not ok when the decoder is gone."""
+    try:
+        send(proc.stdin, pickle.dumps((fn.__module__, fn.__qualname__, content),
+                                      protocol=pickle.HIGHEST_PROTOCOL))
+        answer = receive(proc.stdout)
+    except (OSError, ValueError):
+        answer = None
+    if answer is None:
+        return False, None
+    return True, pickle.loads(answer)
+
+
+def decode_elsewhere(fn, content: bytes):
+    """fn(content) in a decoder process (`fn` a function at the top of its module, returning
+    something picklable; an error it raises comes back as None); None when there is no
+    decoder to run it (the caller decodes as usual)."""
+    proc = _take()
+    if proc is None:
+        return None
+    ok, value = _ask(proc, fn, content)
+    if not ok:   # the decoder died (e.g. out of memory): let it go, another starts next time
+        _stop(proc)
+        return None
+    _idle.put(proc)
+    return value
+
+
+def warm_decoders(fn) -> None:
+    """Start the decoders now, each importing `fn`'s module (fn(b"") run and dropped)."""
+    threads = [threading.Thread(target=decode_elsewhere, args=(fn, b""), daemon=True)
+               for _ in range(DECODERS if DECODERS > 1 else 0)]
+    for thread in threads:
+        thread.start()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    with _LOCK:
+        if proc in _started:
+            _started.remove(proc)
+    for pipe in (proc.stdin, proc.stdout):
+        try:
+            pipe.close()
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def stop_decoders() -> None:
+    """End every decoder (they also end with this process)."""
+    while True:
+        try:
+            _idle.get_nowait()
+        except queue.Empty:
+            break
+    with _LOCK:
+        running = list(_started)
+    for proc in running:
+        _stop(proc)
