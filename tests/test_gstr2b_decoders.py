@@ -10,7 +10,7 @@ from polars.testing import assert_frame_equal
 
 from core.portal import decoders
 from core.portal.gstr2b import read_answer_apart
-from core.portal.payload.gstr2b import read_2b_file_apart
+from core.portal.payload.gstr2b import read_2b_file_rows
 from tests.fixtures import SAMPLES
 
 pytestmark = pytest.mark.slow   # starts decoder processes
@@ -30,10 +30,11 @@ def sample_data() -> dict:
 def test_a_file_read_by_a_decoder_is_the_file_read_here(running):
     data = sample_data()
     answer = json.dumps({"status_cd": "1", "data": data}).encode()
-    raw, rest = decoders.decode_elsewhere(read_answer_apart, answer)
-    want_raw, want_rest = read_2b_file_apart(sample_data())
+    raw, others, rest = decoders.decode_elsewhere(read_answer_apart, answer)
+    want_raw, want_others, want_rest = read_2b_file_rows(sample_data())
     assert raw.height == want_raw.height > 5
     assert_frame_equal(raw, want_raw)
+    assert_frame_equal(others, want_others)
     assert rest == want_rest
     assert len(decoders._started) == 1   # one decoder was enough, and is kept for the next
 

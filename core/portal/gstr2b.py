@@ -28,7 +28,7 @@ from core.portal.gsp import GstnError
 from core.portal.payload import (
     BLOCKS,
     merge_2b_files,
-    read_2b_file_apart,
+    read_2b_file_rows,
     read_2b_files,
     read_2b_frame,
 )
@@ -67,7 +67,7 @@ def _in_files(data: dict) -> int:
 
 
 def read_answer_apart(content: bytes) -> tuple | None:
-    """A file's answer bytes -> read_2b_file_apart of its `data`, as the client and `then`
+    """A file's answer bytes -> read_2b_file_rows of its `data`, as the client and `then`
     would read it, when the answer is a successful one; None otherwise (the client then
     decodes and checks it itself: the same messages). Run in a decoder process."""
     try:
@@ -76,16 +76,16 @@ def read_answer_apart(content: bytes) -> tuple | None:
         return None
     if not isinstance(envelope, dict) or str(envelope.get("status_cd")) != "1":
         return None
-    return read_2b_file_apart((envelope.get("data") if "data" in envelope else envelope) or {})
+    return read_2b_file_rows((envelope.get("data") if "data" in envelope else envelope) or {})
 
 
 def _read_files(client: GstnClient, gstin: str, period: str, files: int, then=None) -> list:
     """Files 1..`files` (FILE_READERS at a time), in file order; `then(part)` applied to each
-    as it arrives -> [then(part)] (else [part]). `then` = read_2b_file_apart: each answer is
+    as it arrives -> [then(part)] (else [part]). `then` = read_2b_file_rows: each answer is
     decoded and read in a decoder process when there is one (core/portal/decoders.py)."""
     params = {"action": "GET2B", "gstin": gstin, "rtnprd": period}
     elsewhere = None
-    if then is read_2b_file_apart:
+    if then is read_2b_file_rows:
         def elsewhere(content: bytes):
             return decode_elsewhere(read_answer_apart, content)
 
@@ -124,9 +124,10 @@ def fetch_2b_frame(client: GstnClient, gstin: str,
     warm_decoders(read_answer_apart)   # while the first files come
     # each file's plain sections kept as columns only (not 1,000,000 documents held at once);
     # a value the columns cannot read -> the whole 2B fetched again and read record by record
-    read = _read_files(client, gstin, period, files, then=read_2b_file_apart)
-    return read_2b_files(data, [rest for _, rest in read], [raw for raw, _ in read],
-                         whole=lambda: fetch_2b(client, gstin, period))
+    read = _read_files(client, gstin, period, files, then=read_2b_file_rows)
+    return read_2b_files(data, [rest for *_, rest in read], [raw for raw, *_ in read],
+                         whole=lambda: fetch_2b(client, gstin, period),
+                         others=[others for _, others, _ in read])
 
 
 def ask_regeneration(client: GstnClient, gstin: str, period: str) -> str:

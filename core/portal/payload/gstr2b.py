@@ -365,8 +365,8 @@ def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
     return _read(payload)
 
 
-def _read(payload: dict, raw: pl.DataFrame | None = None,
-          whole=None) -> tuple[dict, pl.DataFrame]:
+def _read(payload: dict, raw: pl.DataFrame | None = None, whole=None,
+          others: pl.DataFrame | None = None) -> tuple[dict, pl.DataFrame]:
     data = _unwrap(payload)
     if not all(isinstance(data.get(b) or {}, dict) for b in BLOCKS):
         head, rows = flatten_2b(payload)
@@ -380,6 +380,8 @@ def _read(payload: dict, raw: pl.DataFrame | None = None,
         head, rows = flatten_2b({"data": whole()} if whole else payload)
         return head, rows_frame(rows)
     head = _head(data)
+    if others is not None:   # the other sections already read record by record, file by file
+        return head, _in_document_order([fast, others], data)
     if not any(other.values()):
         return head, fast
     _, rest = flatten_2b({**data, **other})
@@ -482,15 +484,51 @@ def read_2b_file_apart(part: dict) -> tuple[pl.DataFrame | None, dict]:
                             for b in BLOCKS if b in part}}
 
 
+def read_2b_file_rows(part: dict) -> tuple[pl.DataFrame | None, pl.DataFrame | None, dict]:
+    """read_2b_file_apart(part), and the file's other sections a rule reads (ISD, amended
+    imports, rule 37A reversals) read record by record too -> (raw, others, rest), their lists
+    also emptied in `rest`; `others` None (and those lists kept) when the file cannot be read
+    so (the whole 2B then says why, record numbers counted across files)."""
+    raw, rest = read_2b_file_apart(part)
+    if raw is None:
+        return None, None, rest
+    other = {b: {s: g for s, g in (rest.get(b) or {}).items() if s not in FAST_SECTIONS}
+             for b in BLOCKS}
+    try:
+        with gc_paused():
+            rows = flatten_2b({"data": other})[1]
+    except PayloadError:
+        return raw, None, rest
+    return raw, rows_frame(rows), {**rest, **{b: _emptied(rest[b]) for b in BLOCKS
+                                             if isinstance(rest.get(b), dict)}}
+
+
+def _emptied(sections: dict) -> dict:
+    """A block's sections with the lists of those a rule reads emptied (their place kept),
+    `itcrev`'s inner ones too; a section no rule reads kept whole (named in `unread`)."""
+    def empty(name: str, groups):
+        return [] if name in SECTIONS else groups
+    return {s: ({inner: empty(f"{REVERSAL}_{inner}", g2) for inner, g2 in g.items()}
+                if s == REVERSAL and isinstance(g, dict) else empty(s, g))
+            for s, g in sections.items()}
+
+
 def read_2b_files(data: dict, parts: list[dict], raws: list[pl.DataFrame | None],
-                  whole=None) -> tuple[dict, pl.DataFrame]:
+                  whole=None, others: list[pl.DataFrame | None] | None = None
+                  ) -> tuple[dict, pl.DataFrame]:
     """read_2b_frame of merge_2b_files(data, parts), given each file's read_2b_file: the
     files' columns put in the document's order (section by section, file after file, each
     section's documents numbered on across files) and read as one; any file not of the plain
     kind -> the whole document read as read_2b_frame reads it (the same messages). `whole`:
     when `parts` are what read_2b_file_apart left of the files, a call that gives the whole
-    document again (fetched anew) for that checked reading."""
+    document again (fetched anew) for that checked reading. `others`: each file's other
+    sections as read_2b_file_rows read them (any None: the whole document read again)."""
     merged = merge_2b_files(data, parts)
     if not raws or any(r is None for r in raws):
         return read_2b_frame({"data": whole() if whole else merged})
-    return _read({"data": merged}, _in_document_order(raws, merged, renumber=True), whole)
+    if others is not None:   # parts whose other sections were read (and let go) in the files
+        if any(o is None for o in others):
+            return read_2b_frame({"data": whole() if whole else merged})
+        others = _in_document_order(others, merged, renumber=True)
+    return _read({"data": merged}, _in_document_order(raws, merged, renumber=True), whole,
+                 others)
