@@ -365,8 +365,8 @@ def read_2b_frame(payload: dict) -> tuple[dict, pl.DataFrame]:
     return _read(payload)
 
 
-def _read(payload: dict, raw: pl.DataFrame | None = None, whole=None,
-          others: pl.DataFrame | None = None) -> tuple[dict, pl.DataFrame]:
+def _read(payload: dict, raw: pl.DataFrame | None = None,
+          whole=None) -> tuple[dict, pl.DataFrame]:
     data = _unwrap(payload)
     if not all(isinstance(data.get(b) or {}, dict) for b in BLOCKS):
         head, rows = flatten_2b(payload)
@@ -380,8 +380,6 @@ def _read(payload: dict, raw: pl.DataFrame | None = None, whole=None,
         head, rows = flatten_2b({"data": whole()} if whole else payload)
         return head, rows_frame(rows)
     head = _head(data)
-    if others is not None:   # the other sections already read record by record, file by file
-        return head, _in_document_order([fast, others], data)
     if not any(other.values()):
         return head, fast
     _, rest = flatten_2b({**data, **other})
@@ -485,13 +483,18 @@ def read_2b_file_apart(part: dict) -> tuple[pl.DataFrame | None, dict]:
 
 
 def read_2b_file_rows(part: dict) -> tuple[pl.DataFrame | None, pl.DataFrame | None, dict]:
-    """read_2b_file_apart(part), and the file's other sections a rule reads (ISD, amended
-    imports, rule 37A reversals) read record by record too -> (raw, others, rest), their lists
-    also emptied in `rest`; `others` None (and those lists kept) when the file cannot be read
-    so (the whole 2B then says why, record numbers counted across files)."""
+    """read_2b_file_apart(part) taken on to rows: the plain sections' columns read and checked
+    as read_2b_frame reads them (`line` numbered within the file), and the file's other
+    sections a rule reads (ISD, amended imports, rule 37A reversals) read record by record ->
+    (plain, others, rest), those lists also emptied in `rest`; `plain` None when the file is
+    not of the plain kind or has a value the columns refuse, `others` None (and its lists
+    kept) when those sections cannot be read: the whole 2B then says why, its record numbers
+    counted across files."""
     raw, rest = read_2b_file_apart(part)
-    if raw is None:
+    plain = None if raw is None else _fast_frame({}, raw)
+    if plain is None:
         return None, None, rest
+    raw = plain
     other = {b: {s: g for s, g in (rest.get(b) or {}).items() if s not in FAST_SECTIONS}
              for b in BLOCKS}
     try:
@@ -521,14 +524,18 @@ def read_2b_files(data: dict, parts: list[dict], raws: list[pl.DataFrame | None]
     section's documents numbered on across files) and read as one; any file not of the plain
     kind -> the whole document read as read_2b_frame reads it (the same messages). `whole`:
     when `parts` are what read_2b_file_apart left of the files, a call that gives the whole
-    document again (fetched anew) for that checked reading. `others`: each file's other
-    sections as read_2b_file_rows read them (any None: the whole document read again)."""
+    document again (fetched anew) for that checked reading. `others`: the files were read by
+    read_2b_file_rows (`raws` its plain rows, `others` its other rows; any None: the whole
+    document read again)."""
     merged = merge_2b_files(data, parts)
     if not raws or any(r is None for r in raws):
         return read_2b_frame({"data": whole() if whole else merged})
-    if others is not None:   # parts whose other sections were read (and let go) in the files
-        if any(o is None for o in others):
+    if others is not None:   # files read to rows (read_2b_file_rows): put in order, no more
+        if any(o is None for o in others) or \
+                not all(isinstance(merged.get(b) or {}, dict) for b in BLOCKS):
             return read_2b_frame({"data": whole() if whole else merged})
-        others = _in_document_order(others, merged, renumber=True)
-    return _read({"data": merged}, _in_document_order(raws, merged, renumber=True), whole,
-                 others)
+        head = _head(merged)
+        return head, _in_document_order([_in_document_order(raws, merged, renumber=True),
+                                         _in_document_order(others, merged, renumber=True)],
+                                        merged)
+    return _read({"data": merged}, _in_document_order(raws, merged, renumber=True), whole)
