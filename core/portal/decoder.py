@@ -1,6 +1,6 @@
 """A decoder process (core/portal/decoders.py starts it: `python -m core.portal.decoder`): reads
 (module, function, bytes) requests from its standard input, answers function(bytes) pickled on
-its standard output (None when the function raised), until its input closes."""
+its standard output (None when the function raised; Polars frames as Arrow IPC), until its input closes."""
 from __future__ import annotations
 
 import importlib
@@ -8,7 +8,7 @@ import os
 import pickle
 import sys
 
-from core.portal.decoders import receive, send
+from core.portal.decoders import dumps, receive, send
 
 
 def serve(source, sink) -> None:
@@ -18,7 +18,7 @@ def serve(source, sink) -> None:
             value = getattr(importlib.import_module(module), name)(content)
         except Exception:   # noqa: BLE001 - the caller then decodes it itself and says why
             value = None
-        send(sink, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        send(sink, dumps(value))
 
 
 def main() -> None:

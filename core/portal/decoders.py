@@ -17,6 +17,7 @@ ones: those import the main module of the program again, which not every program
 """
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import queue
@@ -24,6 +25,8 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import polars as pl
 
 DECODERS = min(2, os.cpu_count() or 1)   # more would only wait for the cores
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +83,27 @@ def _take() -> subprocess.Popen | None:
             return _idle.get(timeout=0.05)
         except queue.Empty:
             continue
+
+
+def frame_from_ipc(data: bytes) -> pl.DataFrame:
+    return pl.read_ipc(io.BytesIO(data))
+
+
+class FramePickler(pickle.Pickler):
+    """Pickles Polars frames as Arrow IPC (a quarter of the CPU of their own pickling)."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, pl.DataFrame):
+            out = io.BytesIO()
+            obj.write_ipc(out, compat_level=pl.CompatLevel.oldest())
+            return frame_from_ipc, (out.getvalue(),)
+        return NotImplemented
+
+
+def dumps(value) -> bytes:
+    out = io.BytesIO()
+    FramePickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return out.getvalue()
 
 
 def _ask(proc: subprocess.Popen, fn, content: bytes):
