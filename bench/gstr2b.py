@@ -9,10 +9,14 @@ hold --documents documents, generates that 2B, and the store gets the business, 
 register derived from the 2B with the noise of bench/reco.py, and the business's IMS records
 of the period (a few of them with actions taken after the 2B was generated, so that some
 records need regeneration). Then --repeat times: fetch + read (HTTP + JSON, every file, each
-file read into columns in its thread as it arrives: fetch_2b_frame), store (replace the 2B in
-one transaction), read back (the stored 2B and
-the books), reconcile (reconcile_2b) and count (late_actions). Prints each phase's wall and
-CPU seconds, the sandbox's CPU, the peak RSS of this process and the load average.
+file decoded and read into checked rows as it arrives, in a decoder process where the machine
+has two cores: fetch_2b_frame), then store + count + reconcile (store_and_reconcile_2b: the
+store's write and the count of "2B needs regeneration" (late_actions) in a second thread while
+the documents as read are reconciled with the books, reconcile_2b). Prints each phase's wall
+and CPU seconds, the CPU of the decoders and of the sandbox, the peak RSS of this process and
+its decoders, and the load average. After the runs, the same results are checked the old way:
+the fetched frame against the whole 2B read in this process (a fingerprint of every row in
+order), the last run's rows and count against the stored 2B read back, reconciled, counted.
 Target (issue 16): <= 30 s for 1,000,000 documents on the 2-core machine; issue 27: <= 10 s.
 """
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""A decoder process (core/portal/decoders.py starts it: `python -m core.portal.decoder`): reads
+"""A decoder process (core/portal/decoders.py starts it, calling `main`; not a command): reads
 (module, function, bytes) requests from its standard input, answers function(bytes) pickled on
-its standard output (None when the function raised; Polars frames as Arrow IPC), until its input closes."""
+its standard output (None when the function raised; Polars frames as Arrow IPC), until its
+input closes."""
 from __future__ import annotations
 
 import importlib
@@ -28,6 +29,3 @@ def main() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     serve(sys.stdin.buffer, sink)
 
-
-if __name__ == "__main__":
-    main()

@@ -1,8 +1,8 @@
 """Large answers decoded in other processes (docs/month-close.md, "How the code does it
 (GSTR-2B)"): decoding JSON into Python objects and taking their fields into columns holds the
 interpreter lock, so the files of a large GSTR-2B, read in threads, use one core however many
-the machine has. Decoder processes (`python -m core.portal.decoder`, at most DECODERS, one
-per core) read them instead: the answer's bytes go to a decoder through a pipe, what it made
+the machine has. Decoder processes (core/portal/decoder.py, at most DECODERS, one per
+core) read them instead: the answer's bytes go to a decoder through a pipe, what it made
 of them (columns and a small rest) comes back pickled.
 
 - `decode_elsewhere(fn, content)` -> fn(content) run by an idle decoder (one is started when
@@ -31,6 +31,7 @@ import polars as pl
 DECODERS = min(2, os.cpu_count() or 1)   # more would only wait for the cores
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = 8   # bytes of a message's length, big-endian
+START = "from core.portal.decoder import main; main()"
 
 _LOCK = threading.Lock()
 _idle: queue.SimpleQueue = queue.SimpleQueue()
@@ -56,7 +57,7 @@ def receive(pipe) -> bytes | None:
 def _start() -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    return subprocess.Popen([sys.executable, "-m", "core.portal.decoder"], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-c", START], cwd=ROOT, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
 
