@@ -170,7 +170,7 @@ def fingerprint(frame: pl.DataFrame) -> tuple[int, int]:
     return frame.height, int(frame.with_row_index("_at").hash_rows(seed=1).sum())
 
 
-def the_old_way(sandbox_pid: int) -> tuple[pl.DataFrame, int]:
+def the_old_way() -> tuple[pl.DataFrame, int]:
     """The stored 2B read back and reconciled, then counted, one after the other (how the
     bench ran before store_and_reconcile_2b) -> (rows, late): the rows to compare with."""
     portal, books, settings = read_back()
@@ -224,14 +224,15 @@ def main() -> None:
             del frame
             print(f"store filled (not timed): {n_ims:,} IMS records of {PERIOD}, {n_books:,} "
                   f"purchase documents; setup {time.perf_counter() - t0:.0f} s", flush=True)
-            runs = []
+            runs, results = [], None
             for n in range(1, args.repeat + 1):
+                results = None   # the last run's rows are not held through this one
                 run, results = one_run(client, sandbox.proc.pid)
                 runs.append(run)
                 report(n, runs[-1])
             print(f"  statuses: {runs[-1]['statuses']}")
             same_frame = all(r["frame"] == shape for r in runs)
-            old_rows, old_late = the_old_way(sandbox.proc.pid)
+            old_rows, old_late = the_old_way()
             same_rows = old_rows.equals(results) and old_late == runs[-1]["late"]
             print(f"  the same as before: documents read as the whole 2B read in this "
                   f"process {'yes' if same_frame else 'NO'}; reconciliation rows and count "

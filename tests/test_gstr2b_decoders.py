@@ -55,3 +55,13 @@ def test_a_decoder_that_dies_is_replaced(running):
     assert decoders.decode_elsewhere(read_answer_apart, answer) is None   # decoded here
     assert decoders.decode_elsewhere(read_answer_apart, answer) is not None   # a new one
     assert all(p.poll() is None for p in decoders._started)
+
+
+def test_decoders_end_when_the_reading_does(running):
+    answer = json.dumps({"status_cd": "1", "data": sample_data()}).encode()
+    with decoders.decoding(read_answer_apart):
+        assert decoders.decode_elsewhere(read_answer_apart, answer) is not None
+        started = list(decoders._started)
+        assert 1 <= len(started) <= decoders.DECODERS
+    assert not decoders._started
+    assert all(p.wait(timeout=20) is not None for p in started)   # ended, not held

@@ -8,12 +8,14 @@ of them (columns and a small rest) comes back pickled.
 - `decode_elsewhere(fn, content)` -> fn(content) run by an idle decoder (one is started when
   none is idle and fewer than DECODERS run); None when no decoder can run it (one core, or the
   decoder failed): the caller then decodes the bytes itself, as it always did.
-- `warm_decoders(fn)` starts the decoders, each importing `fn`'s module (about half a second of
-  CPU, once per process that uses them), while the first answers of a fetch are on their way.
+- `with decoding(fn):` decoders for the time inside: started at once, each importing `fn`'s
+  module (about half a second of CPU each) while the first answers are on their way, and
+  ended when the last reader leaves (each holds about 0.25 GiB once it has decoded: not kept
+  between a month's fetches).
 
-Decoders live as long as the process that started them (the worker fetches again and again)
-and end when it does (their pipe closes). They are plain processes, not `multiprocessing`
-ones: those import the main module of the program again, which not every program allows.
+Decoders end at the latest with the process that started them (their pipe closes). They are
+plain processes, not `multiprocessing` ones: those import the main module of the program
+again, which not every program allows.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import queue
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -135,12 +138,36 @@ def decode_elsewhere(fn, content: bytes):
     return value
 
 
-def warm_decoders(fn) -> None:
-    """Start the decoders now, each importing `fn`'s module (fn(b"") run and dropped)."""
+_users = {"n": 0}
+
+
+@contextmanager
+def decoding(fn):
+    """Decoders for the time inside (started now, each importing `fn`'s module; ended when
+    the last reader inside leaves): a large answer read, not 0.5 GiB held between fetches."""
+    with _LOCK:
+        _users["n"] += 1
+    warming = warm_decoders(fn)
+    try:
+        yield
+    finally:
+        for thread in warming:   # long done after a large answer
+            thread.join()
+        with _LOCK:
+            _users["n"] -= 1
+            last = _users["n"] == 0
+        if last:
+            stop_decoders()
+
+
+def warm_decoders(fn) -> list[threading.Thread]:
+    """Start the decoders now, each importing `fn`'s module (fn(b"") run and dropped) ->
+    the threads doing it."""
     threads = [threading.Thread(target=decode_elsewhere, args=(fn, b""), daemon=True)
                for _ in range(DECODERS if DECODERS > 1 else 0)]
     for thread in threads:
         thread.start()
+    return threads
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -152,8 +179,13 @@ def _stop(proc: subprocess.Popen) -> None:
             pipe.close()
         except OSError:
             pass
+    threading.Thread(target=_reap, args=(proc,), daemon=True).start()   # not waited for here
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    """Wait for a decoder whose input is closed to end (it then does), else end it."""
     try:
-        proc.wait(timeout=5)
+        proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()

@@ -23,7 +23,7 @@ import polars as pl
 
 from core.json_decode import decode_json
 from core.portal.client import GstnClient
-from core.portal.decoders import decode_elsewhere, warm_decoders
+from core.portal.decoders import decode_elsewhere, decoding
 from core.portal.gsp import GstnError
 from core.portal.payload import (
     BLOCKS,
@@ -121,10 +121,10 @@ def fetch_2b_frame(client: GstnClient, gstin: str,
     files = _in_files(data)
     if not files:
         return read_2b_frame({"data": data})
-    warm_decoders(read_answer_apart)   # while the first files come
     # each file's plain sections kept as columns only (not 1,000,000 documents held at once);
     # a value the columns cannot read -> the whole 2B fetched again and read record by record
-    read = _read_files(client, gstin, period, files, then=read_2b_file_rows)
+    with decoding(read_answer_apart):   # decoders started while the first files come
+        read = _read_files(client, gstin, period, files, then=read_2b_file_rows)
     return read_2b_files(data, [rest for *_, rest in read], [raw for raw, *_ in read],
                          whole=lambda: fetch_2b(client, gstin, period),
                          others=[others for _, others, _ in read])
