@@ -58,9 +58,8 @@ def receive(pipe) -> bytes | None:
 
 
 def _start() -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    return subprocess.Popen([sys.executable, "-c", START], cwd=ROOT, env=env,
+    """A decoder, in the repository (`-c` puts it first on the import path)."""
+    return subprocess.Popen([sys.executable, "-c", START], cwd=ROOT,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
 
