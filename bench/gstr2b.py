@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -138,9 +139,12 @@ def read_back() -> tuple[pl.DataFrame, pl.DataFrame, dict]:
 
 
 def decoders_cpu(sandbox_pid: int) -> float:
-    """CPU seconds of this process's children but the sandbox (the decoders)."""
-    return sum(cpu_of(pid) for pid in child_pids() - {sandbox_pid} if os.path.exists(
-        f"/proc/{pid}/stat"))
+    """CPU seconds of this process's children but the sandbox (the decoders): those running
+    and those ended (waited for: counted in RUSAGE_CHILDREN; the sandbox is not, until the
+    end)."""
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ended.ru_utime + ended.ru_stime + sum(
+        cpu_of(pid) for pid in child_pids() - {sandbox_pid} if os.path.exists(f"/proc/{pid}/stat"))
 
 
 def one_run(client: GstnClient, sandbox_pid: int) -> tuple[dict, pl.DataFrame]:
