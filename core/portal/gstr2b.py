@@ -5,7 +5,8 @@
   large one, FILE_READERS at a time, -> the merged document (files in order); None when the
   portal says it is not generated yet.
 - `fetch_2b_frame(client, gstin, period)` the same read into (head, frame) as
-  `read_2b_frame` reads it, each file read into columns as it arrives (its documents then let
+  `read_2b_frame` reads it, each file decoded and read into rows as it arrives, in a decoder
+  process where the machine has two cores (core/portal/decoders.py; its documents then let
   go; a file with a value the columns cannot read: the 2B fetched again and read record by
   record, for the same messages) -> None when not generated yet.
 - `regenerate_2b(client, gstin, period)` GEN2B, then GENSTS2B until processed.
