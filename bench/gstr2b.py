@@ -9,14 +9,10 @@ hold --documents documents, generates that 2B, and the store gets the business, 
 register derived from the 2B with the noise of bench/reco.py, and the business's IMS records
 of the period (a few of them with actions taken after the 2B was generated, so that some
 records need regeneration). Then --repeat times: fetch + read (HTTP + JSON, every file, each
-file decoded and read into checked rows as it arrives, in a decoder process where the machine
-has two cores: fetch_2b_frame), then store + count + reconcile (store_and_reconcile_2b: the
-store's write and the count of "2B needs regeneration" (late_actions) in a second thread while
-the documents as read are reconciled with the books, reconcile_2b). Prints each phase's wall
-and CPU seconds, the CPU of the decoders and of the sandbox, the peak RSS of this process and
-its decoders, and the load average. After the runs, the same results are checked the old way:
-the fetched frame against the whole 2B read in this process (a fingerprint of every row in
-order), the last run's rows and count against the stored 2B read back, reconciled, counted.
+file read into columns in its thread as it arrives: fetch_2b_frame), store (replace the 2B in
+one transaction), read back (the stored 2B and
+the books), reconcile (reconcile_2b) and count (late_actions). Prints each phase's wall and
+CPU seconds, the sandbox's CPU, the peak RSS of this process and the load average.
 Target (issue 16): <= 30 s for 1,000,000 documents on the 2-core machine; issue 27: <= 10 s.
 """
 from __future__ import annotations
@@ -24,7 +20,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import resource
 import statistics
 import tempfile
 import time
@@ -33,11 +28,10 @@ from pathlib import Path
 import polars as pl
 import requests
 
-from bench.reco import PeakRss, books_from, child_pids
+from bench.reco import PeakRss, books_from
 from core.documents import fy_expr
-from core.gstr2b import late_actions, stored_2b_documents
+from core.gstr2b import late_actions, store_2b, stored_2b_documents
 from core.ims import books_frame, read_settings
-from core.month_close import store_and_reconcile_2b
 from core.portal import GstnClient, fetch_2b, fetch_2b_frame, read_2b_frame
 from core.reco import portal_frame_2b, reconcile_2b
 from core.store import connect, transaction
@@ -138,57 +132,31 @@ def read_back() -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     return portal_frame_2b(docs, GSTIN, PERIOD), books, settings
 
 
-def decoders_cpu(sandbox_pid: int) -> float:
-    """CPU seconds of this process's children but the sandbox (the decoders): those running
-    and those ended (waited for: counted in RUSAGE_CHILDREN; the sandbox is not, until the
-    end)."""
-    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ended.ru_utime + ended.ru_stime + sum(
-        cpu_of(pid) for pid in child_pids() - {sandbox_pid} if os.path.exists(f"/proc/{pid}/stat"))
-
-
-def one_run(client: GstnClient, sandbox_pid: int) -> tuple[dict, pl.DataFrame]:
-    """One fetch, store, count and reconciliation -> (figures, reconcile_2b's rows)."""
+def one_run(client: GstnClient, sandbox_pid: int) -> dict:
     phases = Phases()
     load = os.getloadavg()[0]
-    server_cpu, decoders = cpu_of(sandbox_pid), decoders_cpu(sandbox_pid)
-    with PeakRss(children_but={sandbox_pid}) as rss:
+    server_cpu = cpu_of(sandbox_pid)
+    with PeakRss() as rss:
         wall, cpu = time.perf_counter(), time.process_time()
         head, frame = phases.run("fetch + read", fetch_2b_frame, client, GSTIN, PERIOD)
-        shape = fingerprint(frame)
-        fresh = phases.run("store + count + reconcile", store_and_reconcile_2b, GSTIN, PERIOD,
-                           head, frame)
-        del frame
+        stored = phases.run("store", store_2b, GSTIN, PERIOD, head, frame)
+        portal, books, settings = phases.run("read back", read_back)
+        results = phases.run("reconcile", reconcile_2b, portal, books, **settings)
+        del portal, books
+        late = phases.run("count", late_actions, [GSTIN])[(GSTIN, PERIOD)]
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    results = fresh.results
     return {"wall": wall, "cpu": cpu, "server_cpu": cpu_of(sandbox_pid) - server_cpu,
-            "decoders_cpu": decoders_cpu(sandbox_pid) - decoders,
-            "load": load, "peak": rss.peak, "documents": fresh.stored, "late": fresh.late,
+            "load": load, "peak": rss.peak, "documents": stored, "late": late,
             "rows": results.height, "files": int(head.get("fc") or 0) or None,
             "statuses": dict(results["match_status"].value_counts().iter_rows()),
-            "phases": phases.times, "frame": shape}, results
-
-
-def fingerprint(frame: pl.DataFrame) -> tuple[int, int]:
-    """(rows, a hash of every row in order): the same frame read twice gives the same."""
-    return frame.height, int(frame.with_row_index("_at").hash_rows(seed=1).sum())
-
-
-def the_old_way() -> tuple[pl.DataFrame, int]:
-    """The stored 2B read back and reconciled, then counted, one after the other (how the
-    bench ran before store_and_reconcile_2b) -> (rows, late): the rows to compare with."""
-    portal, books, settings = read_back()
-    results = reconcile_2b(portal, books, **settings)
-    return results, late_actions([GSTIN])[(GSTIN, PERIOD)]
+            "phases": phases.times}
 
 
 def report(n: int, run: dict) -> None:
     phases = ", ".join(f"{k} {w:.2f} / {c:.2f}" for k, (w, c) in run["phases"].items())
     print(f"run {n}: {run['wall']:.1f} s wall, {run['cpu']:.1f} s CPU here + "
-          f"{run['decoders_cpu']:.1f} s in its decoder processes + "
           f"{run['server_cpu']:.1f} s CPU in the sandbox; load average {run['load']:.1f} "
-          f"before ({os.cpu_count()} cores); peak RSS {run['peak'] / 2**30:.2f} GiB "
-          "(decoders included)")
+          f"before ({os.cpu_count()} cores); peak RSS {run['peak'] / 2**30:.2f} GiB")
     print(f"  phases (wall / CPU s): {phases}")
     print(f"  {run['documents']:,} documents stored, {run['rows']:,} reconciliation rows, "
           f"needs regeneration: {run['late']:,} IMS records")
@@ -224,26 +192,14 @@ def main() -> None:
             client = GstnClient(timeout=300)
             _, frame = read_2b_frame({"data": fetch_2b(client, GSTIN, PERIOD)})
             n_ims, n_books = fill_store(frame, args.seed)
-            shape = fingerprint(frame)   # as read whole, record by record where not plain
             del frame
             print(f"store filled (not timed): {n_ims:,} IMS records of {PERIOD}, {n_books:,} "
                   f"purchase documents; setup {time.perf_counter() - t0:.0f} s", flush=True)
-            runs, results = [], None
+            runs = []
             for n in range(1, args.repeat + 1):
-                results = None   # the last run's rows are not held through this one
-                run, results = one_run(client, sandbox.proc.pid)
-                runs.append(run)
+                runs.append(one_run(client, sandbox.proc.pid))
                 report(n, runs[-1])
             print(f"  statuses: {runs[-1]['statuses']}")
-            same_frame = all(r["frame"] == shape for r in runs)
-            old_rows, old_late = the_old_way()
-            same_rows = old_rows.equals(results) and old_late == runs[-1]["late"]
-            print(f"  the same as before: documents read as the whole 2B read in this "
-                  f"process {'yes' if same_frame else 'NO'}; reconciliation rows and count "
-                  f"as the stored 2B read back {'yes' if same_rows else 'NO'}")
-            del results, old_rows
-            if not (same_frame and same_rows):
-                raise SystemExit("the results differ from the old way's")
     finally:
         stop_sandbox(sandbox)
     walls = sorted(r["wall"] for r in runs)

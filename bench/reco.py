@@ -21,7 +21,6 @@ import os
 import re
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -159,54 +158,31 @@ def books_from(portal: pl.DataFrame, sups: list[str], seed: int) -> pl.DataFrame
 
 
 class PeakRss:
-    """Samples this process's resident set size every 10 ms (`children_but`: plus that of its
-    child processes but those, e.g. the decoders of core/portal/decoders.py, not the
-    sandbox)."""
+    """Samples this process's resident set size every 10 ms."""
 
-    def __init__(self, children_but: set[int] | None = None):
+    def __init__(self):
         self.peak = 0
-        self.children_but = children_but
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     @staticmethod
-    def rss(pid: int | str = "self") -> int:
-        try:
-            with open(f"/proc/{pid}/statm") as f:
-                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (FileNotFoundError, ProcessLookupError):   # a child that just ended
-            return 0
-
-    def total(self) -> int:
-        found = self.rss()
-        if self.children_but is not None:
-            found += sum(self.rss(pid) for pid in child_pids() - self.children_but)
-        return found
+    def rss() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.total())
+            self.peak = max(self.peak, self.rss())
             time.sleep(0.01)
 
     def __enter__(self):
-        self.peak = self.total()
+        self.peak = self.rss()
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-
-
-def child_pids() -> set[int]:
-    """This process's child processes (of any of its threads)."""
-    found: set[int] = set()
-    for task in Path("/proc/self/task").iterdir():
-        try:
-            found |= {int(p) for p in (task / "children").read_text().split()}
-        except FileNotFoundError:   # a thread that just ended
-            continue
-    return found
 
 
 def pandas_passes_1_2(portal: pl.DataFrame, books: pl.DataFrame, tol: int) -> int:

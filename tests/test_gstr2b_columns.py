@@ -17,7 +17,6 @@ from core.portal.payload.gstr2b import (
     flatten_2b,
     read_2b_file,
     read_2b_file_apart,
-    read_2b_file_rows,
     read_2b_files,
     read_2b_frame,
     rows_frame,
@@ -174,38 +173,4 @@ def test_files_kept_as_columns_read_the_same_and_a_bad_one_is_read_whole(entries
     with pytest.raises(PayloadError) as apart:
         read_2b_files(first, [rest for _, rest in read], [raw for raw, _ in read],
                       whole=lambda: merge_2b_files(first, parts))
-    assert str(apart.value) == str(whole.value)
-
-
-def test_files_with_their_other_sections_read_in_the_files_read_the_same(entries):
-    """read_2b_file_rows also reads each file's other sections (ISD, amended imports, rule 37A
-    reversals) record by record, as a decoder process does: the same frame, every document
-    let go from what is kept of the files; a bad value there -> the reference's message."""
-    first, parts = files(entries)
-    read = [read_2b_file_rows(p) for p in parts]
-    assert all(raw is not None and others is not None for raw, others, _ in read)
-    assert sum(others.height for _, others, _ in read) > 10
-    kept = [rest for *_, rest in read]
-    assert not any(groups for rest in kept for b in ("docdata", "docRejdata")
-                   for name, groups in rest.get(b, {}).items()
-                   if name in SECTIONS or name == "itcrev" and any(groups.values()))
-    head, frame = read_2b_files(first, kept, [raw for raw, *_ in read],
-                                whole=lambda: pytest.fail("a clean 2B was fetched again"),
-                                others=[others for _, others, _ in read])
-    ref_head, ref = reference(merge_2b_files(first, parts))
-    assert head == ref_head
-    assert_frame_equal(frame, ref)
-
-    bad = copy.deepcopy(entries)
-    at = [i for i, e in enumerate(bad) if e[1].startswith("itcrev_") or e[1] == "isd"][-1]
-    bad[at][4]["igst"] = "lots"
-    first, parts = files(bad)
-    with pytest.raises(PayloadError, match="is not an amount") as whole:
-        flatten_2b({"data": merge_2b_files(first, parts)})
-    read = [read_2b_file_rows(p) for p in parts]
-    assert any(others is None for _, others, _ in read)   # that file: left to the whole
-    with pytest.raises(PayloadError) as apart:
-        read_2b_files(first, [rest for *_, rest in read], [raw for raw, *_ in read],
-                      whole=lambda: merge_2b_files(first, parts),
-                      others=[others for _, others, _ in read])
     assert str(apart.value) == str(whole.value)

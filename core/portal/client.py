@@ -15,7 +15,6 @@ import os
 import random
 import time
 from collections.abc import Iterator
-from typing import NamedTuple
 
 import requests
 
@@ -56,11 +55,6 @@ def merged_answers(answers: Iterator[dict]) -> dict:
             if isinstance(rows, list):
                 merged.setdefault(key, []).extend(rows)
     return merged
-
-
-class Read(NamedTuple):
-    """What a call's `read` made of an answer's bytes."""
-    value: object
 
 
 class AnswerTooSlow(GstnError):
@@ -185,10 +179,10 @@ class GstnClient:
                          "memory holds. Raise IMS_GSP_MAX_ANSWER_MB if such answers are real.")
 
     def _send(self, method: str, path: str, gstin: str | None, params: dict | None,
-              body: dict | None, read=None) -> dict | Read:
-        """One HTTP exchange with retries for 429/5xx/connection errors; returns the envelope
-        (or Read: what `read` made of the answer's bytes). Each exchange has an overall
-        deadline and a size cap (AnswerTooSlow / GstnError, not retried)."""
+              body: dict | None) -> dict:
+        """One HTTP exchange with retries for 429/5xx/connection errors; returns the envelope.
+        Each exchange has an overall deadline and a size cap (AnswerTooSlow / GstnError, not
+        retried)."""
         url = self.config.url + path
         what = f"{method} {path} {(params or {}).get('action', '')}".strip()
         for attempt in range(1, self.attempts + 1):
@@ -213,7 +207,7 @@ class GstnClient:
                     except (requests.ConnectionError, requests.Timeout) as exc:
                         problem = f"{type(exc).__name__}"
                     else:
-                        return self._envelope(resp.status_code, content, read)
+                        return self.adapter.unwrap(envelope_of(resp.status_code, content))
             if attempt == self.attempts:
                 raise GstnError(f"{what}: the GSP did not answer properly after {self.attempts} "
                                 f"attempts (last: {problem})", http_status=None)
@@ -223,28 +217,14 @@ class GstnClient:
                                      if problem.startswith("HTTP") else None)
         raise AssertionError("unreachable")
 
-    def _envelope(self, status: int, content: bytes, read=None) -> dict | Read:
-        """The answer's envelope; first, when the GSP's envelope is the sandbox's (GSTN's as
-        it is), Read(read(content)) unless `read` makes nothing of it."""
-        if read is not None and type(self.adapter).unwrap is GspAdapter.unwrap:
-            found = read(content)
-            if found is not None:
-                return Read(found)
-        return self.adapter.unwrap(envelope_of(status, content))
-
     def call(self, method: str, path: str, gstin: str | None = None, params: dict | None = None,
-             body: dict | None = None, read=None):
+             body: dict | None = None) -> dict:
         """The `data` of a successful answer. Session errors get one fresh login; a save
-        already running (IMSSAV0015) is waited for; other errors raise GstnError.
-        `read(content)`: the answer's bytes read another way first (a large file decoded in
-        another process); what it gives, unless None, is the call's answer; None (not a plain
-        successful answer, or no way to read it) -> the bytes are decoded and checked here."""
+        already running (IMSSAV0015) is waited for; other errors raise GstnError."""
         relogged = False
         busy = 0
         while True:
-            envelope = self._send(method, path, gstin, params, body, read)
-            if isinstance(envelope, Read):
-                return envelope.value
+            envelope = self._send(method, path, gstin, params, body)
             if str(envelope.get("status_cd")) == "1":
                 return envelope.get("data") if "data" in envelope else envelope
             error = envelope.get("error") or {}

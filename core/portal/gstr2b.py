@@ -5,8 +5,7 @@
   large one, FILE_READERS at a time, -> the merged document (files in order); None when the
   portal says it is not generated yet.
 - `fetch_2b_frame(client, gstin, period)` the same read into (head, frame) as
-  `read_2b_frame` reads it, each file decoded and read into rows as it arrives, in a decoder
-  process where the machine has two cores (core/portal/decoders.py; its documents then let
+  `read_2b_frame` reads it, each file read into columns as it arrives (its documents then let
   go; a file with a value the columns cannot read: the 2B fetched again and read record by
   record, for the same messages) -> None when not generated yet.
 - `regenerate_2b(client, gstin, period)` GEN2B, then GENSTS2B until processed.
@@ -22,14 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
-from core.json_decode import decode_json
 from core.portal.client import GstnClient
-from core.portal.decoders import decode_elsewhere, decoding
 from core.portal.gsp import GstnError
 from core.portal.payload import (
     BLOCKS,
     merge_2b_files,
-    read_2b_file_rows,
+    read_2b_file_apart,
     read_2b_files,
     read_2b_frame,
 )
@@ -67,35 +64,13 @@ def _in_files(data: dict) -> int:
     return files if files and not any(data.get(b) for b in BLOCKS) else 0
 
 
-def read_answer_apart(content: bytes) -> tuple | None:
-    """A file's answer bytes -> read_2b_file_rows of its `data`, as the client and `then`
-    would read it, when the answer is a successful one; None otherwise (the client then
-    decodes and checks it itself: the same messages). Run in a decoder process."""
-    try:
-        envelope = decode_json(content)
-    except ValueError:
-        return None
-    if not isinstance(envelope, dict) or str(envelope.get("status_cd")) != "1":
-        return None
-    return read_2b_file_rows((envelope.get("data") if "data" in envelope else envelope) or {})
-
-
 def _read_files(client: GstnClient, gstin: str, period: str, files: int, then=None) -> list:
     """Files 1..`files` (FILE_READERS at a time), in file order; `then(part)` applied to each
-    as it arrives -> [then(part)] (else [part]). `then` = read_2b_file_rows: each answer is
-    decoded and read in a decoder process when there is one (core/portal/decoders.py)."""
+    as it arrives -> [then(part)] (else [part])."""
     params = {"action": "GET2B", "gstin": gstin, "rtnprd": period}
-    elsewhere = None
-    if then is read_2b_file_rows:
-        def elsewhere(content: bytes):
-            return decode_elsewhere(read_answer_apart, content)
 
     def read_file(number: int):
-        part = client.call("GET", GSTR2B_PATH, gstin, {**params, "file_num": number},
-                           read=elsewhere)
-        if elsewhere is not None and isinstance(part, tuple):
-            return part
-        part = part or {}
+        part = client.call("GET", GSTR2B_PATH, gstin, {**params, "file_num": number}) or {}
         return then(part) if then else part
 
     with ThreadPoolExecutor(max_workers=min(FILE_READERS, files)) as pool:
@@ -124,11 +99,9 @@ def fetch_2b_frame(client: GstnClient, gstin: str,
         return read_2b_frame({"data": data})
     # each file's plain sections kept as columns only (not 1,000,000 documents held at once);
     # a value the columns cannot read -> the whole 2B fetched again and read record by record
-    with decoding(read_answer_apart):   # decoders started while the first files come
-        read = _read_files(client, gstin, period, files, then=read_2b_file_rows)
-    return read_2b_files(data, [rest for *_, rest in read], [raw for raw, *_ in read],
-                         whole=lambda: fetch_2b(client, gstin, period),
-                         others=[others for _, others, _ in read])
+    read = _read_files(client, gstin, period, files, then=read_2b_file_apart)
+    return read_2b_files(data, [rest for _, rest in read], [raw for raw, _ in read],
+                         whole=lambda: fetch_2b(client, gstin, period))
 
 
 def ask_regeneration(client: GstnClient, gstin: str, period: str) -> str:

@@ -482,60 +482,15 @@ def read_2b_file_apart(part: dict) -> tuple[pl.DataFrame | None, dict]:
                             for b in BLOCKS if b in part}}
 
 
-def read_2b_file_rows(part: dict) -> tuple[pl.DataFrame | None, pl.DataFrame | None, dict]:
-    """read_2b_file_apart(part) taken on to rows: the plain sections' columns read and checked
-    as read_2b_frame reads them (`line` numbered within the file), and the file's other
-    sections a rule reads (ISD, amended imports, rule 37A reversals) read record by record ->
-    (plain, others, rest), those lists also emptied in `rest`; `plain` None when the file is
-    not of the plain kind or has a value the columns refuse, `others` None (and its lists
-    kept) when those sections cannot be read: the whole 2B then says why, its record numbers
-    counted across files."""
-    raw, rest = read_2b_file_apart(part)
-    plain = None if raw is None else _fast_frame({}, raw)
-    if plain is None:
-        return None, None, rest
-    raw = plain
-    other = {b: {s: g for s, g in (rest.get(b) or {}).items() if s not in FAST_SECTIONS}
-             for b in BLOCKS}
-    try:
-        with gc_paused():
-            rows = flatten_2b({"data": other})[1]
-    except PayloadError:
-        return raw, None, rest
-    return raw, rows_frame(rows), {**rest, **{b: _emptied(rest[b]) for b in BLOCKS
-                                             if isinstance(rest.get(b), dict)}}
-
-
-def _emptied(sections: dict) -> dict:
-    """A block's sections with the lists of those a rule reads emptied (their place kept),
-    `itcrev`'s inner ones too; a section no rule reads kept whole (named in `unread`)."""
-    def empty(name: str, groups):
-        return [] if name in SECTIONS else groups
-    return {s: ({inner: empty(f"{REVERSAL}_{inner}", g2) for inner, g2 in g.items()}
-                if s == REVERSAL and isinstance(g, dict) else empty(s, g))
-            for s, g in sections.items()}
-
-
 def read_2b_files(data: dict, parts: list[dict], raws: list[pl.DataFrame | None],
-                  whole=None, others: list[pl.DataFrame | None] | None = None
-                  ) -> tuple[dict, pl.DataFrame]:
+                  whole=None) -> tuple[dict, pl.DataFrame]:
     """read_2b_frame of merge_2b_files(data, parts), given each file's read_2b_file: the
     files' columns put in the document's order (section by section, file after file, each
     section's documents numbered on across files) and read as one; any file not of the plain
     kind -> the whole document read as read_2b_frame reads it (the same messages). `whole`:
     when `parts` are what read_2b_file_apart left of the files, a call that gives the whole
-    document again (fetched anew) for that checked reading. `others`: the files were read by
-    read_2b_file_rows (`raws` its plain rows, `others` its other rows; any None: the whole
-    document read again)."""
+    document again (fetched anew) for that checked reading."""
     merged = merge_2b_files(data, parts)
     if not raws or any(r is None for r in raws):
         return read_2b_frame({"data": whole() if whole else merged})
-    if others is not None:   # files read to rows (read_2b_file_rows): put in order, no more
-        if any(o is None for o in others) or \
-                not all(isinstance(merged.get(b) or {}, dict) for b in BLOCKS):
-            return read_2b_frame({"data": whole() if whole else merged})
-        head = _head(merged)
-        return head, _in_document_order([_in_document_order(raws, merged, renumber=True),
-                                         _in_document_order(others, merged, renumber=True)],
-                                        merged)
     return _read({"data": merged}, _in_document_order(raws, merged, renumber=True), whole)
