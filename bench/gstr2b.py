@@ -9,11 +9,10 @@ hold --documents documents, generates that 2B, and the store gets the business, 
 register derived from the 2B with the noise of bench/reco.py, and the business's IMS records
 of the period (a few of them with actions taken after the 2B was generated, so that some
 records need regeneration). Then --repeat times: fetch + read (HTTP + JSON, every file, each
-file read into columns in its thread as it arrives: fetch_2b_frame), then store + count +
-reconcile (store_and_reconcile_2b: the 2B replaced in one transaction, late_actions, and
-reconcile_2b from the frame as read, not read back). Prints each phase's wall and CPU seconds,
-the sandbox's CPU, the peak RSS of this process and the load average; after the runs, checks
-the last run's rows and count against the stored 2B read back and reconciled (the old way).
+file read into columns in its thread as it arrives: fetch_2b_frame), store (replace the 2B in
+one transaction), read back (the stored 2B and
+the books), reconcile (reconcile_2b) and count (late_actions). Prints each phase's wall and
+CPU seconds, the sandbox's CPU, the peak RSS of this process and the load average.
 Target (issue 16): <= 30 s for 1,000,000 documents on the 2-core machine; issue 27: <= 10 s.
 """
 from __future__ import annotations
@@ -31,9 +30,8 @@ import requests
 
 from bench.reco import PeakRss, books_from
 from core.documents import fy_expr
-from core.gstr2b import late_actions, stored_2b_documents
+from core.gstr2b import late_actions, store_2b, stored_2b_documents
 from core.ims import books_frame, read_settings
-from core.month_close import store_and_reconcile_2b
 from core.portal import GstnClient, fetch_2b, fetch_2b_frame, read_2b_frame
 from core.reco import portal_frame_2b, reconcile_2b
 from core.store import connect, transaction
@@ -141,16 +139,17 @@ def one_run(client: GstnClient, sandbox_pid: int) -> dict:
     with PeakRss() as rss:
         wall, cpu = time.perf_counter(), time.process_time()
         head, frame = phases.run("fetch + read", fetch_2b_frame, client, GSTIN, PERIOD)
-        fresh = phases.run("store + count + reconcile", store_and_reconcile_2b, GSTIN, PERIOD,
-                           head, frame)
-        del frame
-        stored, late, results = fresh
+        stored = phases.run("store", store_2b, GSTIN, PERIOD, head, frame)
+        portal, books, settings = phases.run("read back", read_back)
+        results = phases.run("reconcile", reconcile_2b, portal, books, **settings)
+        del portal, books
+        late = phases.run("count", late_actions, [GSTIN])[(GSTIN, PERIOD)]
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {"wall": wall, "cpu": cpu, "server_cpu": cpu_of(sandbox_pid) - server_cpu,
             "load": load, "peak": rss.peak, "documents": stored, "late": late,
             "rows": results.height, "files": int(head.get("fc") or 0) or None,
             "statuses": dict(results["match_status"].value_counts().iter_rows()),
-            "phases": phases.times, "results": results}
+            "phases": phases.times}
 
 
 def report(n: int, run: dict) -> None:
@@ -197,22 +196,10 @@ def main() -> None:
             print(f"store filled (not timed): {n_ims:,} IMS records of {PERIOD}, {n_books:,} "
                   f"purchase documents; setup {time.perf_counter() - t0:.0f} s", flush=True)
             runs = []
-            last = None
             for n in range(1, args.repeat + 1):
-                last = None   # the last run's rows are not held through this one
                 runs.append(one_run(client, sandbox.proc.pid))
-                last = runs[-1].pop("results")
                 report(n, runs[-1])
             print(f"  statuses: {runs[-1]['statuses']}")
-            portal, books, settings = read_back()   # the old way: the stored 2B read back
-            old = reconcile_2b(portal, books, **settings)
-            del portal, books
-            same = old.equals(last) and \
-                late_actions([GSTIN])[(GSTIN, PERIOD)] == runs[-1]["late"]
-            print(f"  rows and count as the stored 2B read back, reconciled, counted: "
-                  f"{'yes' if same else 'NO'}")
-            if not same:
-                raise SystemExit("store_and_reconcile_2b differs from the old way")
     finally:
         stop_sandbox(sandbox)
     walls = sorted(r["wall"] for r in runs)

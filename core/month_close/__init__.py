@@ -8,7 +8,6 @@ from core.month_close.excel import (
     table_rows,
     unread_words,
 )
-from core.month_close.fresh_2b import Fresh2b, store_and_reconcile_2b
 from core.month_close.itc_store import (
     itc_summary,
     itc_workbook_for,
@@ -25,4 +24,4 @@ from core.month_close.itc_summary import (
     portal_differences,
 )
 
-__all__ = ["Fresh2b", "HEADS", "HEAD_WORDS", "ROWS", "SOURCES", "documents_behind", "figure", "itc_summary", "itc_workbook_for", "net_rows", "not_fetched_words", "portal_differences", "shown_documents", "store_and_reconcile_2b", "stored_periods", "table4_rows", "table_rows", "unread_words"]
+__all__ = ["HEADS", "HEAD_WORDS", "ROWS", "SOURCES", "documents_behind", "figure", "itc_summary", "itc_workbook_for", "net_rows", "not_fetched_words", "portal_differences", "shown_documents", "stored_periods", "table4_rows", "table_rows", "unread_words"]
