@@ -127,9 +127,11 @@ async def open_page(page, url: str, path: str, title: str, last: tuple[str, str]
 
 
 async def one_person(browser, url: str, until: float, person: int, times: list,
-                     problems: list, reload: bool = False) -> None:
+                     problems: list, reload: bool = False, firsts: list | None = None) -> None:
     """One person's pages in turn: the first by its address, the others with the sidebar
-    (`reload`: each by its address, a full page load)."""
+    (`reload`: each by its address, a full page load). Each first opening is also put in
+    `firsts`."""
+    firsts = [] if firsts is None else firsts
     context = await browser.new_context(viewport={"width": 1440, "height": 900})
     page = await context.new_page()
     turn = person
@@ -142,13 +144,16 @@ async def one_person(browser, url: str, until: float, person: int, times: list,
                 problems.append((path, round(seconds, 2), stopped[:200]))
             else:
                 times.append((path, seconds))
+                if turn == person:
+                    firsts.append((path, seconds))
             turn += 1
     finally:
         await context.close()
 
 
 async def browse_together(url: str, sessions: int, seconds: float, cpu_last: dict,
-                          problems: list, reload: bool = False) -> list[tuple[str, float]]:
+                          problems: list, reload: bool = False,
+                          firsts: list | None = None) -> list[tuple[str, float]]:
     """(page, seconds) of every page the sessions opened to its end; a page that stopped
     before (an incident, the store busy) goes to `problems` as (page, seconds, its words).
     The browser's CPU is read into `cpu_last` before it closes."""
@@ -156,7 +161,7 @@ async def browse_together(url: str, sessions: int, seconds: float, cpu_last: dic
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         until = time.monotonic() + seconds
-        await asyncio.gather(*(one_person(browser, url, until, i, times, problems, reload)
+        await asyncio.gather(*(one_person(browser, url, until, i, times, problems, reload, firsts)
                                for i in range(sessions)))
         remember_cpu(cpu_last)
         await browser.close()
@@ -193,6 +198,14 @@ def run_worker(db: str, sandbox_url: str, stop: threading.Event, runs: list) -> 
 def percentile(seconds: list[float], q: float) -> float:
     """Nearest-rank percentile `q` (0..1) of sorted `seconds`."""
     return round(seconds[min(len(seconds) - 1, int(q * len(seconds)))], 2)
+
+
+def later_views(times: list[tuple[str, float]], firsts: list[tuple[str, float]]) -> list:
+    """`times` without each session's first opening (a cold page load, all sessions at once)."""
+    left = list(times)
+    for first in firsts:
+        left.remove(first)
+    return left
 
 
 def page_time_spread(times: list[tuple[str, float]]) -> dict:
@@ -275,6 +288,7 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float,
     answers: list = []
     runs: list = []
     problems: list = []
+    firsts: list = []
     cpu_start, cpu_last, own = descendants_cpu(), {}, time.process_time()
     load_start = [round(x, 1) for x in os.getloadavg()]
     cpu = threading.Thread(target=watch_cpu, args=(stop, cpu_last), daemon=True)
@@ -285,7 +299,7 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float,
     worker.start()
     try:
         times = asyncio.run(browse_together(url, sessions, seconds, cpu_last, problems,
-                                            reload))
+                                            reload, firsts))
     finally:
         stop.set()
         health.join(timeout=10)
@@ -299,6 +313,9 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float,
             "slowest_by_page": {p: round(max(s for q, s in times if q == p), 2)
                                 for p in {q for q, _ in times}},
             "by_page_p50_p90_max_s": page_time_spread(times),
+            "pages_over_10_s": sum(s > 10 for _, s in times),
+            "first_views_s": sorted(round(s, 1) for _, s in firsts),
+            "later_views_p50_p90_max_s": page_time_spread(later_views(times, firsts)),
             "pages_stopped": problems,
             "health_asked": len(answers), "health_missed": sum(not ok for _, ok in answers),
             "longest_health_gap_s": round(max(gaps, default=0.0), 2),
