@@ -8,7 +8,6 @@ busy timeout, like a locked file; a file that stays short is refused in words.
 """
 from __future__ import annotations
 
-import shutil
 import threading
 from pathlib import Path
 
@@ -28,8 +27,15 @@ def a_store(path: Path) -> bytes:
 def test_a_file_that_reads_short_for_a_moment_is_opened_once_whole(tmp_path):
     whole = a_store(tmp_path / "whole.duckdb")
     store = tmp_path / "ims.duckdb"
-    store.write_bytes(whole[: len(whole) // 2])            # the other process still writing
-    done = threading.Timer(0.8, lambda: shutil.copyfile(tmp_path / "whole.duckdb", store))
+    half = len(whole) // 2
+    store.write_bytes(whole[:half])                        # the other process still writing
+
+    def write_the_rest() -> None:    # as a checkpoint does: the file grows, never cut to 0
+        with open(store, "r+b") as f:
+            f.seek(half)
+            f.write(whole[half:])
+
+    done = threading.Timer(0.8, write_the_rest)
     done.start()
     try:
         with connect(str(store), busy_timeout=20) as con:
