@@ -123,7 +123,9 @@ def run_charts(run_id: int, gstins: list[str], rtin: str, whose: tuple) -> dict:
                               title=charts.titled("Status by count", *whose), color="Status",
                               custom_data=["shown", "match_status"], **charts.STATUS_CHART)
                        .update_traces(sort=False), "records")
-    pie.update_traces(hovertemplate="%{label}<br>records: %{customdata[0]}<extra></extra>")
+    pie.update_traces(hovertemplate="%{label}<br>records: %{customdata[0]}<extra></extra>",
+                      textposition="inside")     # a slice too thin for its share shows none:
+    pie.update_layout(uniformtext_minsize=10, uniformtext_mode="hide")   # no crowded labels
     fig = px.bar(by_value, x="Status", y="tax_value", custom_data=["shown", "match_status"],
                  title=charts.titled(f"Status by value (tax, {unit})", *whose),
                  labels={"tax_value": f"tax ({unit})"}, color="Status", **charts.STATUS_CHART)
