@@ -599,3 +599,22 @@ def store_held_by_another_process(path: str) -> Iterator[subprocess.Popen]:
     finally:
         holder.kill()
         holder.wait(10)
+
+
+def leaf_paths(doc, prefix=()) -> list:
+    """Every path (keys and indexes) to a leaf of a JSON document; an empty dict or list is a
+    leaf too."""
+    if isinstance(doc, dict):
+        return [p for k, v in doc.items() for p in leaf_paths(v, (*prefix, k))] or [prefix]
+    if isinstance(doc, list):
+        return [p for i, v in enumerate(doc) for p in leaf_paths(v, (*prefix, i))] or [prefix]
+    return [prefix]
+
+
+def poke(doc, path, value):
+    """Replace the value at `path` inside a JSON document; the value it replaced."""
+    node = doc
+    for step in path[:-1]:
+        node = node[step]
+    old, node[path[-1]] = node[path[-1]], value
+    return old

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from core.portal import payload as portal
 from core.purchase import read_purchase_documents
 from core.purchase.read import FileProblem
-from tests.fixtures import SAMPLES
+from tests.fixtures import SAMPLES, leaf_paths, poke
 
 # 150 fixed examples per test in the normal suite (deterministic: tests/conftest.py); with
 # IMS_FUZZ=long, IMS_FUZZ_EXAMPLES random ones (default 5,000) per test.
@@ -174,22 +174,6 @@ def test_payload_parser_survives_random_json(payload):
 def test_payload_parser_survives_section_shaped_junk(payload):
     parse_or_clear_error(portal.flatten_ims, payload)
     parse_or_clear_error(portal.flatten_gstr2a, payload)
-
-
-def poke(doc, path: list, value):
-    """Replace the value at a random path inside a JSON document."""
-    node = doc
-    for step in path[:-1]:
-        node = node[step]
-    node[path[-1]] = value
-
-
-def leaf_paths(doc, prefix=()) -> list:
-    if isinstance(doc, dict):
-        return [p for k, v in doc.items() for p in leaf_paths(v, (*prefix, k))] or [prefix]
-    if isinstance(doc, list):
-        return [p for i, v in enumerate(doc) for p in leaf_paths(v, (*prefix, i))] or [prefix]
-    return [prefix]
 
 
 @FUZZ

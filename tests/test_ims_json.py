@@ -15,14 +15,13 @@ from polars.testing import assert_frame_equal
 from core.json_decode import decode_json
 from core.portal import PayloadError, ims_json_frame, read_records_frame, recipient_gstin
 from sandbox.generate import generate_files
-from tests.fixtures import SAMPLES
+from tests.fixtures import SAMPLES, leaf_paths, poke
 from tests.test_portal_columns import (
     IMS_OTHER_FIELDS,
     IMS_TEXT_FIELDS,
     JSON,
     ODD_KINDS,
     ims_row,
-    leaf_paths,
     odd_text,
 )
 
@@ -126,13 +125,10 @@ def test_one_odd_value_anywhere_reads_the_same_or_is_left_to_the_decoder(data):
     paths = [p for p in leaf_paths(doc) if p]
     for _ in range(data.draw(st.integers(1, 3))):
         path = data.draw(st.sampled_from(paths))
-        node = doc
-        for step in path[:-1]:
-            node = node[step]
-        old = node[path[-1]]
+        old = poke(doc, path, None)
         same_kind = (TEXT if isinstance(old, str) else AMOUNT
                      if isinstance(old, (int, float)) else JSON)
-        node[path[-1]] = data.draw(st.one_of(JSON, same_kind, same_kind, st.none()))
+        poke(doc, path, data.draw(st.one_of(JSON, same_kind, same_kind, st.none())))
     try:
         raw = as_bytes(doc)
         read_records_frame(decode_json(raw))

@@ -24,7 +24,7 @@ from core.portal.payload import (
 )
 from core.portal.payload.columns import gstr2a_columns, ims_columns
 from sandbox.generate import generate_files
-from tests.fixtures import SAMPLES
+from tests.fixtures import SAMPLES, leaf_paths, poke
 
 SAMPLE_IMS = json.loads((SAMPLES / "ims_getinv_sample.json").read_text())
 SAMPLE_2A = json.loads((SAMPLES / "gstr2a_b2b_sample.json").read_text())
@@ -207,14 +207,6 @@ JSON = st.recursive(
     | st.dictionaries(st.text(max_size=6), children, max_size=3), max_leaves=10)
 
 
-def leaf_paths(doc, prefix=()) -> list:
-    if isinstance(doc, dict):
-        return [p for k, v in doc.items() for p in leaf_paths(v, (*prefix, k))] or [prefix]
-    if isinstance(doc, list):
-        return [p for i, v in enumerate(doc) for p in leaf_paths(v, (*prefix, i))] or [prefix]
-    return [prefix]
-
-
 @settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
@@ -223,9 +215,5 @@ def test_one_odd_value_anywhere_reads_the_same_or_fails_the_same(data):
         doc = copy.deepcopy(sample)
         paths = [p for p in leaf_paths(doc) if p]
         for _ in range(data.draw(st.integers(1, 3))):
-            path = data.draw(st.sampled_from(paths))
-            node = doc
-            for step in path[:-1]:
-                node = node[step]
-            node[path[-1]] = data.draw(JSON)
+            poke(doc, data.draw(st.sampled_from(paths)), data.draw(JSON))
         same_reading(kind, doc)

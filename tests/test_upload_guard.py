@@ -31,6 +31,7 @@ from tests.fixtures import (
     ROOT,
     SAMPLES,
     free_port,
+    logged_in_page,
     settle,
     stop,
     wait_until_up,
@@ -139,21 +140,15 @@ def test_a_logged_in_importer_still_uploads_through_the_guard(demo_app, chromium
     """The other side: an admin logged in to the real server (the shared demo app, as
     ./run.sh serves it) uploads a register and gets its check, so the guard lets a real
     importer's browser through. The check imports nothing."""
-    page = chromium.new_page()
-    page.goto(demo_app.url)
-    page.get_by_role("textbox", name="Email").fill("boss@example.com")
-    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text("Logged in as").wait_for(timeout=30000)
-    page.get_by_role("link", name="Purchase Register").click()
-    page.get_by_role("heading", name="Batches").wait_for(timeout=45000)
-    settle(page)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-        str(SAMPLES / "purchase_register_sample.csv"))
-    page.get_by_text("purchase_register_sample.csv").first.wait_for(timeout=30000)
-    settle(page)
-    body = page.locator("body").inner_text()
-    page.close()
+    with logged_in_page(chromium, demo_app.url, "boss@example.com", DEMO_PASSWORD) as page:
+        page.get_by_role("link", name="Purchase Register").click()
+        page.get_by_role("heading", name="Batches").wait_for(timeout=45000)
+        settle(page)
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            str(SAMPLES / "purchase_register_sample.csv"))
+        page.get_by_text("purchase_register_sample.csv").first.wait_for(timeout=30000)
+        settle(page)
+        body = page.locator("body").inner_text()
     assert "log in" not in body.lower() or "Logged in as" in body
     assert "403" not in body and "error" not in body.lower().split("purchase_register_sample")[0]
     assert "Import" in body and "lines" in body, body[-1500:]
