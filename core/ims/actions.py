@@ -285,15 +285,15 @@ def _write(con, actor: str, allow_null: bool, source: str, params: list) -> Save
                        AS same, ({_MINE}) AS mine
                 FROM (SELECT *, {blocked} AS problem FROM {source} s) p) todo"""
     kinds = {kind: rest for kind, *rest in _outcome(con, todo, params)}
-    _, n_skipped, skipped_ids, skipped_why, _, _ = kinds.get(1, ([], 0, [], [], 0, 0))
+    _, n_skipped, skipped_ids, skipped_why, _, _ = kinds.get(1, _NO_RECORDS)
     lines = []
     for kind in sorted(kinds):
         lines += kinds[kind][0]
         if kinds[kind][1] > len(kinds[kind][0]):
             lines.append(f"... and {count_words(kinds[kind][1] - len(kinds[kind][0]))} "
                          "more like these")
-    _, saved, _, _, mine, proposed = kinds.get(2, ([], 0, [], [], 0, 0))
-    n_same = kinds.get(3, ([], 0))[1]
+    _, saved, _, _, mine, proposed = kinds.get(2, _NO_RECORDS)
+    n_same = kinds.get(3, _NO_RECORDS)[1]
     saving = f"{todo} WHERE todo.problem IS NULL AND NOT todo.same"
     if saved:
         con.execute(f"""
@@ -322,6 +322,8 @@ APPROVAL_ON = "SELECT gstin FROM businesses WHERE coalesce(approval_required, FA
 # a change of a business that asks for approval: a proposal (an action cleared: none)
 _MINE = f"rtin IN ({APPROVAL_ON}) AND ({_SENT_CHANGED})"
 SKIPPED_LISTED = 1000
+# a kind of `_outcome` no record has: no lines, none, no ids or reasons, none mine or proposed
+_NO_RECORDS = ([], 0, [], [], 0, 0)
 
 
 def _outcome(con, todo: str, params: list) -> list[tuple]:

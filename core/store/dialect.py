@@ -21,6 +21,11 @@ SHORT_WRITE_ROWS = 2_500
 STATISTICS_AFTER_ROWS = 1_000
 
 
+def _on_postgres(con) -> bool:
+    """A team-mode connection (by its class's name: this module imports neither engine)."""
+    return type(con).__name__ == "PgConnection"
+
+
 def refresh_statistics(con, table: str, rows_written: int,
                        columns: tuple[str, ...] = ()) -> None:
     """After a bulk write of `rows_written` rows into `table`: on PostgreSQL, ANALYZE it when
@@ -30,7 +35,7 @@ def refresh_statistics(con, table: str, rows_written: int,
     instead of 1). DuckDB keeps its statistics as it writes: nothing to do. `columns`: only
     those the write changed (the sync's: the whole table's ANALYZE took 2.6 s of a
     100,000-record first sync's 15 s write under load)."""
-    if rows_written >= STATISTICS_AFTER_ROWS and type(con).__name__ == "PgConnection":
+    if rows_written >= STATISTICS_AFTER_ROWS and _on_postgres(con):
         con.execute(f"ANALYZE {table}" + (f" ({', '.join(columns)})" if columns else ""))
 
 
@@ -39,7 +44,7 @@ def rows_per_transaction(con) -> int | None:
     transaction: on PostgreSQL SHORT_WRITE_ROWS; on the DuckDB file None (all in one: only one
     process writes the file at a time, so nobody waits on a row, and a killed write leaves the
     file exactly as before)."""
-    return SHORT_WRITE_ROWS if type(con).__name__ == "PgConnection" else None
+    return SHORT_WRITE_ROWS if _on_postgres(con) else None
 
 
 def commit_unhurried(con) -> None:
@@ -50,7 +55,7 @@ def commit_unhurried(con) -> None:
     runs stay unfinished and the next sync writes those records again. The people's saves
     keep waiting for the disk. On the DuckDB file nothing changes (its write is one
     transaction)."""
-    if type(con).__name__ == "PgConnection":
+    if _on_postgres(con):
         con.execute("SET LOCAL synchronous_commit = off")
 
 
@@ -61,7 +66,7 @@ def register_keyed(con, name: str, frame, key: str) -> None:
     dropped per part of 2,500 rows). DuckDB reads the frame in place. `con.unregister(name)`
     when done."""
     con.register(name, frame)
-    if type(con).__name__ == "PgConnection":
+    if _on_postgres(con):
         con.execute(f'CREATE INDEX ON "{name}" ({key})')
         con.execute(f'ANALYZE "{name}"')
 
@@ -105,7 +110,7 @@ def sent_together(con) -> Iterator:
     pipeline mode; a one-record save is 6 statements and 3 round trips, docs/store.md); wrap
     `transaction(con)` in it so that the COMMIT goes with the last writes. On the DuckDB file,
     in the process itself, nothing changes."""
-    if type(con).__name__ == "PgConnection":
+    if _on_postgres(con):
         with con.pipeline():
             yield con
     else:
