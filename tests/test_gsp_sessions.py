@@ -36,7 +36,7 @@ A, B = "27AAACW1234K1ZD", "29AAACW1234K1Z9"
 # seconds: the sandbox's token lifetime here. The test's stretches without a tick (fetches,
 # uploads, `worker.py status`) must stay shorter: at load average 20, 6 and 8 s let A's token
 # expire unrefreshed (one run each); the refreshes are waited for, not a fixed time.
-TTL = 10
+TTL = 6
 IMS = "/taxpayerapi/v1.0/returns/ims"
 
 
