@@ -14,7 +14,8 @@ def side_by_side(*calls: Callable[[], object]) -> list:
     works on one while this process parses or encodes another's rows (two cores: a sync's
     server time and its own overlap instead of adding up). On the DuckDB file one after
     another, in the order given: one process writes the file, and its reads take a tenth of
-    a second. The first error raised is raised here, after every call has ended."""
+    a second. An error is raised here: on the server the first call's that failed, once every
+    call has ended; on the file the failing call's, and the calls after it do not run."""
     if db_url() is None or len(calls) < 2:
         return [call() for call in calls]
     with ThreadPoolExecutor(len(calls), thread_name_prefix="side-by-side") as pool:
