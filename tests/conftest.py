@@ -182,7 +182,7 @@ SLOW_MODULES = {
     "test_reco_portal_rules", "test_purchase_cli", "test_purchase_import", "test_two_sessions",
     "test_portal_columns", "test_auth_scope", "test_save_feedback", "test_links_keep_choices",
     "test_sync_amendments", "test_gsp_slow", "test_gsp_key_damage", "test_team_mode",
-    "test_team_acceptance",
+    "test_team_acceptance", "test_sync_on_server",
 }
 
 

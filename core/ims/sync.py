@@ -16,7 +16,8 @@ into `reco_results` in chunks, each its own short transaction, under a run row w
 records whose recommendation (or what goes with it) changed, and marks the runs finished. On
 PostgreSQL (team mode) the records are written in parts (`core.store.rows_per_transaction`,
 2,500 records each, the runs marked finished after the last), so that a person's save of one
-of them waits for one part at most, not for the whole write. A sync killed half-way leaves
+of them waits for one part at most, not for the whole write; there the runs' rows are stored
+beside the records' parts, and the reads run at once (`core.store.side_by_side`). A sync killed half-way leaves
 unfinished runs (readers of finished runs ignore them), which the next sync of the business
 deletes (`clear_abandoned_runs`); on the DuckDB file the records exactly as before, on
 PostgreSQL each record either as before or with its new recommendation and its log row (the
@@ -64,6 +65,7 @@ from core.store import (
     refresh_statistics,
     register_keyed,
     rows_per_transaction,
+    side_by_side,
     transaction,
 )
 
@@ -220,6 +222,12 @@ def _reconcile(gstin: str, kind: str, periods: list[str] | None,
 _SOURCE = {"2a_vs_pr": "2a", "2b_vs_pr": "2b"}
 
 
+def _read(read):
+    """`read(con)` on a read-only connection of its own."""
+    with connect(read_only=True) as con:
+        return read(con)
+
+
 def _results(kind: str, ims: pl.DataFrame, books: pl.DataFrame, portal_2a: pl.DataFrame | None,
              settings: dict, decisions: pl.DataFrame | None = None,
              on_docs: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -256,6 +264,14 @@ def _store_run(gstin: str, kind: str, periods, settings: dict, results: pl.DataF
                started: dt.datetime, actor: str, job_run_id: int | None) -> int:
     """The run row (not yet finished) and its rows in chunks, each chunk its own short
     transaction -> run id. The run becomes visible as finished in `_finish_runs`."""
+    run_id = _open_run(gstin, kind, periods, settings, results, started, actor, job_run_id)
+    _store_results(run_id, results)
+    return run_id
+
+
+def _open_run(gstin: str, kind: str, periods, settings: dict, results: pl.DataFrame,
+              started: dt.datetime, actor: str, job_run_id: int | None) -> int:
+    """The run row, not yet finished -> run id."""
     counts = dict(results.group_by("match_status").len().iter_rows())
     with connect() as con:
         run_id = con.execute(
@@ -265,12 +281,16 @@ def _store_run(gstin: str, kind: str, periods, settings: dict, results: pl.DataF
             [gstin, kind, ",".join(periods or []), settings["policy"],
              settings["tolerance_paise"] / 100, settings["date_window"], started,
              json.dumps(counts, sort_keys=True), actor, job_run_id]).fetchall()[0][0]
+    return run_id
+
+
+def _store_results(run_id: int, results: pl.DataFrame) -> None:
+    """A run's rows in chunks of RESULT_CHUNK, each its own short transaction."""
     rows = results.with_columns(pl.lit(None, t).alias(c) for c, t in STORED_FACTS.items()
                                 if c not in results.columns).select(RESULT_COLUMNS)
     for offset in range(0, rows.height, RESULT_CHUNK):
         with connect() as con, transaction(con):
             _insert_results(con, run_id, rows.slice(offset, RESULT_CHUNK))
-    return run_id
 
 
 def _insert_results(con, run_id: int, rows: pl.DataFrame) -> None:
@@ -321,13 +341,24 @@ def _write_recommendations(con, gstin: str, ids: tuple[int, int], run_id: int,
     return changed
 
 
+def _write_records(gstin: str, to_write: pl.DataFrame, run_ids: dict, kind: str,
+                   actor: str) -> tuple[int, bool]:
+    """`_write_and_finish` on a connection of its own, then the written columns' statistics
+    refreshed (PostgreSQL)."""
+    with connect() as con:
+        written = _write_and_finish(con, gstin, to_write, run_ids, kind, actor)
+        refresh_statistics(con, "ims_records", to_write.height, WRITTEN)
+    return written
+
+
 def _write_and_finish(con, gstin: str, to_write: pl.DataFrame, run_ids: dict, kind: str,
-                      actor: str) -> int:
+                      actor: str) -> tuple[int, bool]:
     """The changed records written and the runs marked finished: in one transaction, or on
-    PostgreSQL in parts of `rows_per_transaction` records (short row locks), the runs marked
-    finished after the last. The rows are registered once as `sync_new` (on PostgreSQL one
-    COPY and an index on the record id, not a temporary table per part). -> how many
-    recommendations changed."""
+    PostgreSQL in parts of `rows_per_transaction` records (short row locks), the runs then
+    left for the caller to mark finished once their result rows are stored too (they are
+    written beside the records: `side_by_side`). The rows are registered once as `sync_new`
+    (on PostgreSQL one COPY and an index on the record id, not a temporary table per part).
+    -> (how many recommendations changed, whether the runs were marked finished)."""
     rows = rows_per_transaction(con)
     new = to_write.sort("portal_id").select(      # reasons: text even when no row has any
         pl.col("portal_id").alias("record_id"), "match_status", pl.col("reasons").cast(pl.String),
@@ -340,16 +371,14 @@ def _write_and_finish(con, gstin: str, to_write: pl.DataFrame, run_ids: dict, ki
                 changed = _write_recommendations(con, gstin, _id_range(new), run_ids[kind],
                                                  actor) if new.height else 0
                 _finish_runs(con, run_ids.values())
-            return changed
+            return changed, True
         changed = 0
         for part in new.iter_slices(rows):
             with transaction(con):
                 commit_unhurried(con)   # a part lost in a crash is written by the next sync
                 changed += _write_recommendations(con, gstin, _id_range(part), run_ids[kind],
                                                   actor)
-        with transaction(con):
-            _finish_runs(con, run_ids.values())
-        return changed
+        return changed, False
     finally:
         con.unregister("sync_new")
 
@@ -398,16 +427,13 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
     with watch.step("review"):
         review_decisions(gstin, actor)
     with watch.step("read"):             # one short read each, so no hold is long
-        with connect(read_only=True) as con:   # the records once: portal side and held
-            settings = read_settings(con)
-            ims, held = split_held(ims_frame(con, gstin, periods, held=True))
-        with connect(read_only=True) as con:
-            books = books_frame(con, gstin, periods)
-        with connect(read_only=True) as con:
-            portal_2a = gstr2a_frame(con, gstin, periods)
-        with connect(read_only=True) as con:
-            decisions = decisions_in_force(con, gstin)
-            on_2a = document_decisions_in_force(con, gstin, "2a")
+        (settings, (ims, held)), books, portal_2a, (decisions, on_2a) = side_by_side(
+            lambda: _read(lambda con: (read_settings(con), split_held(
+                ims_frame(con, gstin, periods, held=True)))),  # the records once: both sides
+            lambda: _read(lambda con: books_frame(con, gstin, periods)),
+            lambda: _read(lambda con: gstr2a_frame(con, gstin, periods)),
+            lambda: _read(lambda con: (decisions_in_force(con, gstin),
+                                       document_decisions_in_force(con, gstin, "2a"))))
     runs = []
     with watch.step("reconcile"):
         ims_results, ims_rows = _results("ims_vs_pr", ims, books, None, settings, decisions)
@@ -422,13 +448,16 @@ def apply_sync(gstin: str, actor: str = "worker", job_run_id: int | None = None,
                     _with_manual_pairs(projected, ims_rows)
         onto_ims = _with_books_match(onto_ims, ims_rows)
         to_write = changed_rows(onto_ims, held)
-    with watch.step("store_run"):
+    with watch.step("store"):        # the runs, their rows and the records (commits incl.)
         clear_abandoned_runs(gstin)
-        run_ids = {k: _store_run(gstin, k, periods, settings, results, started, actor,
-                                 job_run_id) for k, results in runs}
-    with watch.step("write"), connect() as con:    # incl. commits and close
-        changed = _write_and_finish(con, gstin, to_write, run_ids, kind, actor)
-        refresh_statistics(con, "ims_records", to_write.height, WRITTEN)
+        run_ids = {k: _open_run(gstin, k, periods, settings, results, started, actor,
+                                job_run_id) for k, results in runs}
+        _, (changed, finished) = side_by_side(     # on the file: the rows first, in order
+            lambda: [_store_results(run_ids[k], results) for k, results in runs],
+            lambda: _write_records(gstin, to_write, run_ids, kind, actor))
+        if not finished:
+            with connect() as con:
+                _finish_runs(con, run_ids.values())
     statuses = dict(onto_ims.group_by("match_status").len().sort("match_status").iter_rows())
     return {"source": kind, "reco_run_id": run_ids[kind], "reco_run_ids": run_ids,
             "records": onto_ims.height, "changed": changed, "statuses": statuses,

@@ -67,7 +67,13 @@ def original_tax_sql(alias: str = "r", within: str = "") -> str:
     pairs = " UNION ALL ".join(f"SELECT '{a}' AS amd, '{o}' AS base"
                                for a, o in ORIGINAL_SECTION.items())
     heads = ", ".join(f"{h} AS orig_{h}" for h in HEADS)
-    scope = f"WHERE a.record_id IN ({within})" if within else ""
+    # the sections named on each side, so that the server reads only amendments on one side
+    # and originals on the other (without them PostgreSQL joined every record with every
+    # record of the business first, then kept the section pairs: most of the sync's read)
+    amended = ", ".join(f"'{a}'" for a in ORIGINAL_SECTION)
+    bases = ", ".join(f"'{o}'" for o in ORIGINAL_SECTION.values())
+    scope = f"WHERE a.section IN ({amended}) AND o.section IN ({bases})" + (
+        f" AND a.record_id IN ({within})" if within else "")
     return f"""LEFT JOIN (
         SELECT record_id AS orig_of, {heads} FROM (
             SELECT a.record_id, o.igst, o.cgst, o.sgst, o.cess,

@@ -61,14 +61,14 @@ def commit_unhurried(con) -> None:
 
 def register_keyed(con, name: str, frame, key: str) -> None:
     """`con.register(name, frame)` for statements that read it a range of `key` at a time
-    (the sync's parts): on PostgreSQL the temporary table also gets an index on `key` and its
-    statistics, so one COPY serves every part (before: a temporary table made, filled and
-    dropped per part of 2,500 rows). DuckDB reads the frame in place. `con.unregister(name)`
-    when done."""
+    (the sync's parts): on PostgreSQL the temporary table also gets an index on `key`, so one
+    COPY serves every part (before: a temporary table made, filled and dropped per part of
+    2,500 rows). No ANALYZE of it: without statistics the server guesses a range holds 0.5 %
+    of the rows and reads it by the index, the plan it chose with them (0.15 s less at
+    200,000 rows). DuckDB reads the frame in place. `con.unregister(name)` when done."""
     con.register(name, frame)
     if _on_postgres(con):
         con.execute(f'CREATE INDEX ON "{name}" ({key})')
-        con.execute(f'ANALYZE "{name}"')
 
 
 def replace_temp_table(con, name: str, query: str, params=None) -> None:

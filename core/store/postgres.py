@@ -60,6 +60,10 @@ FRAME_TYPES = {16: pl.Boolean, 20: pl.Int64, 21: pl.Int16, 23: pl.Int32, 700: pl
                1184: pl.Datetime("us", "UTC"), 25: pl.String, 1043: pl.String,
                1005: pl.List(pl.Int16), 1007: pl.List(pl.Int32), 1016: pl.List(pl.Int64),
                1009: pl.List(pl.String), 1015: pl.List(pl.String), 1000: pl.List(pl.Boolean)}
+# The integer types COPY's CSV is parsed as directly (digits and a sign; NULL an empty field):
+# half the CPU of reading them as text and casting (200,000 rows, 14 such columns: 0.15 s
+# against 0.22-0.34 s). The rest are read as text and cast by `_typed`.
+PARSED_TYPES = {20, 21, 23}
 # The types `PgConnection.frame` reads by COPY (CSV): bool, int8/2/4, float4/8, numeric, date,
 # timestamp, timestamptz, text, varchar; anything else (arrays, json, interval) row by row.
 COPY_TYPES = {16, 20, 21, 23, 700, 701, 1700, 1082, 1114, 1184, 25, 1043}
@@ -242,7 +246,9 @@ class PgConnection:
                 data += block
         if not data:
             return pl.DataFrame(schema={name: _frame_type(c) for name, c in named})
-        text = pl.read_csv(bytes(data), has_header=False, schema={n: pl.String for n, _ in named})
+        text = pl.read_csv(bytes(data), has_header=False, schema={
+            n: FRAME_TYPES[c.type_code] if c.type_code in PARSED_TYPES else pl.String
+            for n, c in named})
         return _exact_numeric(text.select(_typed(name, c) for name, c in named), named)
 
     def close(self) -> None:
