@@ -3,6 +3,8 @@
 - paths and the sample files (`tests/data/samples/`);
 - the store: `rows`, `add_business`, `store_env`, and `seed_demo` (a demo data set in SQL);
 - processes: the sandbox (`start_sandbox`) and the Streamlit app (`running_app`);
+- pages: IMS Invoices' lazy sections opened in an AppTest (`opened_sections`,
+  `opened_actions_editor`);
 - purchase-register lines and files for the importer tests;
 - portal and books frames for the reconciliation engine, and the samples' expected table.
 """
@@ -164,6 +166,25 @@ def start_sandbox(seed: int = 7, scale: int = 300, extra: list[str] | None = Non
 
 def stop_sandbox(sb: Sandbox) -> None:
     stop(sb.proc)
+
+
+# IMS Invoices' sections drawn only while their expanders are open (their keys)
+IMS_LAZY_SECTIONS = ("edit_actions_open", "sheet_open", "answers_open")
+
+
+def opened_sections(at, keys: tuple[str, ...] = IMS_LAZY_SECTIONS):
+    """The AppTest `at` run again with these expanders open (as a person's click opens one:
+    the page draws their content only while open)."""
+    for key in keys:
+        at.session_state[key] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def opened_actions_editor(at):
+    """IMS Invoices' actions editor (its data editor), its expander opened first."""
+    return opened_sections(at, ("edit_actions_open",)).data_editor[0]
 
 
 @contextmanager

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import auth
-from tests.fixtures import BUSINESSES, ROOT, SAMPLES, seed_demo
+from tests.fixtures import BUSINESSES, ROOT, SAMPLES, opened_actions_editor, seed_demo
 
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
@@ -107,18 +107,20 @@ def demote(people, who: str = "analyst") -> None:
 
 
 def edit_first_row(at: AppTest) -> None:
-    grid = at.data_editor[0]
+    grid = opened_actions_editor(at)
     at.session_state[grid.key] = {"edited_rows": {0: {"user_action": "Accept"}},
                                   "added_rows": [], "deleted_rows": []}
 
 
 def test_auditor_sees_ims_write_buttons_disabled(people):
     at = open_as(people["auditor"], "ims_invoices")
+    opened_actions_editor(at)
     for label in ["Save changes", "Apply to selected rows", "Update to GST", "Check upload status"]:
         assert button(at, label).disabled, label
     assert at.selectbox(key="bulk_action").disabled    # the bulk action
     assert any("may view and download here but not change actions" in c.value for c in at.caption)
     at = open_as(people["analyst"], "ims_invoices")
+    opened_actions_editor(at)
     assert not button(at, "Save changes").disabled and not button(at, "Apply to selected rows").disabled
     assert not any("may view and download" in c.value for c in at.caption)
 
