@@ -4,7 +4,7 @@
 - the store: `rows`, `add_business`, `store_env`, and `seed_demo` (a demo data set in SQL);
 - processes: the sandbox (`start_sandbox`) and the Streamlit app (`running_app`);
 - pages: IMS Invoices' lazy sections opened in an AppTest (`opened_sections`,
-  `opened_actions_editor`);
+  `opened_actions_editor`) or in a browser (`open_actions_editor`);
 - purchase-register lines and files for the importer tests;
 - portal and books frames for the reconciliation engine, and the samples' expected table.
 """
@@ -301,6 +301,14 @@ def settle(page, seconds: float = 30) -> None:
         page.wait_for_timeout(50)
     page.wait_for_function(APP_IDLE, timeout=seconds * 1000, polling=100)
     page.wait_for_timeout(300)
+
+
+def open_actions_editor(page) -> None:
+    """Browser tests: open IMS Invoices' actions editor (drawn only once its expander is
+    opened) and wait until its grid and buttons are drawn."""
+    page.get_by_text("Edit actions of").first.click()
+    page.get_by_role("button", name="Save changes").wait_for(timeout=60000)
+    settle(page)
 
 
 def text_with(locator, *parts: str, seconds: float = 30) -> str:
