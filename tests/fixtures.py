@@ -3,8 +3,8 @@
 - paths and the sample files (`tests/data/samples/`);
 - the store: `rows`, `add_business`, `store_env`, and `seed_demo` (a demo data set in SQL);
 - processes: the sandbox (`start_sandbox`) and the Streamlit app (`running_app`);
-- pages: IMS Invoices' lazy sections opened in an AppTest (`opened_sections`,
-  `opened_actions_editor`) or in a browser (`open_actions_editor`);
+- pages: the lazy sections of a page opened in an AppTest (`opened_sections`,
+  `opened_actions_editor`), IMS Invoices' editor in a browser (`open_actions_editor`);
 - purchase-register lines and files for the importer tests;
 - portal and books frames for the reconciliation engine, and the samples' expected table.
 """
@@ -168,17 +168,25 @@ def stop_sandbox(sb: Sandbox) -> None:
     stop(sb.proc)
 
 
-# IMS Invoices' sections drawn only while their expanders are open (their keys)
-IMS_LAZY_SECTIONS = ("edit_actions_open", "sheet_open", "answers_open")
+def lazy_sections(at) -> set[str]:
+    """The keys of the expanders the page draws only while open (those with a key: Streamlit
+    gives them an id ending in it)."""
+    return {e.proto.id.split("-", 2)[2] for e in at.expander if e.proto.id.startswith("$$ID-")}
 
 
-def opened_sections(at, keys: tuple[str, ...] = IMS_LAZY_SECTIONS):
+def opened_sections(at, keys: tuple[str, ...] | None = None):
     """The AppTest `at` run again with these expanders open (as a person's click opens one:
-    the page draws their content only while open)."""
-    for key in keys:
-        at.session_state[key] = True
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    the page draws their content only while open); by default every lazy one the page shows,
+    those inside opened ones too."""
+    opened: set[str] = set()
+    while wanted := set(keys or lazy_sections(at)) - opened:
+        for key in wanted:
+            at.session_state[key] = True
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        opened |= wanted
+        if keys:
+            break
     return at
 
 
