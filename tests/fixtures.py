@@ -4,7 +4,8 @@
 - the store: `rows`, `add_business`, `store_env`, and `seed_demo` (a demo data set in SQL);
 - processes: the sandbox (`start_sandbox`) and the Streamlit app (`running_app`);
 - pages: the lazy sections of a page opened in an AppTest (`opened_sections`,
-  `opened_actions_editor`), IMS Invoices' editor in a browser (`open_actions_editor`);
+  `opened_actions_editor`), IMS Invoices' editor in a browser (`open_actions_editor`), the
+  charts of every chart tab (`charts_of_every_tab`);
 - purchase-register lines and files for the importer tests;
 - portal and books frames for the reconciliation engine, and the samples' expected table.
 """
@@ -188,6 +189,26 @@ def opened_sections(at, keys: tuple[str, ...] | None = None):
         if keys:
             break
     return at
+
+
+# the pages whose charts sit in tabs, only the open tab's drawn: (the tabs' key, the tabs)
+CHART_TABS = {"dashboard": ("dashboard_chart_tab", ("By portal action", "ITC by match status")),
+              "reconciliation": ("reco_chart_tab", ("By status", "Top suppliers at risk",
+                                                    "Reasons", "Trend by period"))}
+
+
+def charts_of_every_tab(at, page: str) -> list:
+    """The plotly charts `page` draws (AppTest elements), each chart tab opened in turn (the
+    page is left on its last tab)."""
+    key, tabs = CHART_TABS.get(page, (None, (None,)))
+    shown = []
+    for tab in tabs:
+        if tab:
+            at.session_state[key] = tab
+            at.run()
+            assert not at.exception, [e.value for e in at.exception]
+        shown += list(at.get("plotly_chart"))
+    return shown
 
 
 def opened_actions_editor(at):
