@@ -42,19 +42,28 @@ range) exits with status 2 and says why. The work itself lives in core/.
 
 Run as a process (`python worker.py ...`, every command), the worker first lowers its own CPU
 priority to niceness `IMS_WORKER_NICE` (10 unless set, 0 = as started): people's pages get the
-CPU first, the jobs still run to their end (core/schedule/priority.py, docs/reliability.md).
-Called in-process (`main()`), it leaves the caller's priority alone.
+CPU first, the jobs still run to their end (core/priority.py, docs/reliability.md); this happens
+before its heavy imports (Polars, DuckDB: a second of CPU on every start). Imported or called
+in-process (`main()`), it leaves the caller's priority alone.
 """
 from __future__ import annotations
 
 import sys
 
-from core.cli import EXIT_BAD_INPUT
+from core.priority import yield_cpu_to_people  # light (os only): before the heavy imports
+
+if __name__ == "__main__":   # a process of its own: below people from its imports on
+    try:
+        yield_cpu_to_people()
+    except ValueError as exc:
+        print(f"worker: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+# the heavy imports, after the priority is lowered
 from core.cli import main as run_command
-from core.schedule import yield_cpu_to_people
 from core.schedule.loop import WorkerAlreadyRunning, acquire_lock
 
-__all__ = ["WorkerAlreadyRunning", "acquire_lock", "main", "run_below_people"]
+__all__ = ["WorkerAlreadyRunning", "acquire_lock", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,15 +71,5 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(argv, prog="worker.py", default="run", description=__doc__)
 
 
-def run_below_people(argv: list[str] | None = None) -> int:
-    """The worker as a process of its own: its CPU priority below people's, then `main()`."""
-    try:
-        yield_cpu_to_people()
-    except ValueError as exc:
-        print(f"worker: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return main(argv)
-
-
 if __name__ == "__main__":
-    sys.exit(run_below_people())
+    sys.exit(main())

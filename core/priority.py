@@ -2,7 +2,9 @@
 priority (a higher niceness, `IMS_WORKER_NICE`, 10 unless set, 0 = leave it as it is), so when
 people open pages the app server and their browsers get the CPU first and the worker's jobs
 take what is left: they still run to their end, only later on a busy machine. The app server
-and the sandbox are other processes and keep their own priority (docs/reliability.md)."""
+and the sandbox are other processes and keep their own priority (docs/reliability.md).
+
+A top-level module that imports nothing heavy: worker.py calls it before its own imports."""
 from __future__ import annotations
 
 import os
