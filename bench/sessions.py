@@ -246,13 +246,17 @@ def page_time_spread(times: list[tuple[str, float]]) -> dict:
     return spread
 
 
+# a process starts at its parent's niceness; the worker lowers its own within its first 0.02 s
+# of CPU (before its imports): its niceness is read once it has run this long
+SETTLED_CPU_S = 0.3
 PARTS = (("chrom", "browser"), ("playwright", "browser"), ("streamlit", "app"),
          ("worker.py", "worker-sampled"), ("-m sandbox", "sandbox"))   # chromium: --no-sandbox
 
 
 def descendants_cpu(niceness: dict | None = None) -> dict[int, tuple[str, float]]:
     """{pid: (part, CPU seconds so far)} of this process's descendants, read from /proc; with
-    `niceness`, each part's niceness values seen are added to it ({part: set})."""
+    `niceness`, each part's niceness values seen are added to it ({part: set}), from the
+    processes that have run `SETTLED_CPU_S` of CPU."""
     tick = os.sysconf("SC_CLK_TCK")
     parent, seen = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -275,7 +279,7 @@ def descendants_cpu(niceness: dict | None = None) -> dict[int, tuple[str, float]
     for pid in ours - {os.getpid()}:
         part, cpu, nice = seen[pid]
         mine[pid] = (part, cpu)
-        if niceness is not None:
+        if niceness is not None and cpu >= SETTLED_CPU_S:
             niceness.setdefault(part, set()).add(nice)
     return mine
 
