@@ -39,11 +39,27 @@ that is running is abandoned, its transaction rolled back, and it runs again on 
 start. A job whose process was killed is closed as stopped when the worker starts (and by
 `status`). Bad input (an invalid GSTIN, an unknown business or setting, a value out of
 range) exits with status 2 and says why. The work itself lives in core/.
+
+Run as a process (`python worker.py ...`, every command), the worker first lowers its own CPU
+priority to niceness `IMS_WORKER_NICE` (10 unless set, 0 = as started): people's pages get the
+CPU first, the jobs still run to their end (core/priority.py, docs/reliability.md); this happens
+before its heavy imports (Polars, DuckDB: a second of CPU on every start). Imported or called
+in-process (`main()`), it leaves the caller's priority alone.
 """
 from __future__ import annotations
 
 import sys
 
+from core.priority import yield_cpu_to_people  # light (os only): before the heavy imports
+
+if __name__ == "__main__":   # a process of its own: below people from its imports on
+    try:
+        yield_cpu_to_people()
+    except ValueError as exc:
+        print(f"worker: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+# the heavy imports, after the priority is lowered
 from core.cli import main as run_command
 from core.schedule.loop import WorkerAlreadyRunning, acquire_lock
 

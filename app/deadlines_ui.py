@@ -138,7 +138,10 @@ def pending_list(panel: dict, today: dt.date) -> None:
              + f"; {count_words(invoices)} invoice(s)"
              + (f", the first loses its ITC {days_text(first_invoice, today)}"
                 if first_invoice else ""))
-    with st.expander(title):
+    box = st.expander(title, key=f"pending_open_{gstin}", on_change="rerun")
+    if not box.open:      # its list (up to 1,000 rows) drawn only when opened
+        return
+    with box:
         st.dataframe([{**{k: r[k] for k in PENDING_COLUMNS},
                        "section": SECTION_LABELS.get(r["section"], r["section"]),
                        "rtnprd": period_words(r["rtnprd"]) if r["rtnprd"] else "",

@@ -66,8 +66,12 @@ def business_2b(panel: dict, may: bool) -> None:
 
 def late_records_list(gstin: str, late: dict) -> None:
     """The records that make this 2B need regeneration: supplier, document, value, why."""
-    with st.expander(f"The {count_words(late['count'])} record(s) the GSTR-2B of "
-                     f"{late['label']} does not reflect"):
+    box = st.expander(f"The {count_words(late['count'])} record(s) the GSTR-2B of "
+                      f"{late['label']} does not reflect", key=f"late_open_{gstin}_{late['period']}",
+                      on_change="rerun")
+    if not box.open:      # the list drawn (and read) only when opened
+        return
+    with box:
         rows = ui.cached(late_record_rows, gstin, late["period"])
         st.dataframe(rows, hide_index=True, width="stretch",
                      key=f"late_records_{gstin}_{late['period']}",

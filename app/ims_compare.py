@@ -61,7 +61,11 @@ def show_history(gstins: list[str], record: dict) -> None:
     """Who decided what, and when: the record's history, and its business's period as an
     audit workbook (kept by our store after the portal purges the records)."""
     history = ui.cached(record_history, gstins, record["record_id"])
-    with st.expander(f"History of this record ({len(history)} events)"):
+    box = st.expander(f"History of this record ({len(history)} events)", key="history_open",
+                      on_change="rerun")
+    if not box.open:      # drawn only when opened (its table and download on every view cost)
+        return
+    with box:
         if history.is_empty():
             st.caption("Nothing has been done to this record yet.")
         else:

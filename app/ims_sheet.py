@@ -18,8 +18,14 @@ SHOWN_LINES = 1000
 
 
 def actions_from_sheet(gstins: list[str]) -> None:
-    """The uploader, the preview with a verdict per line, save and the refused lines."""
-    with st.expander("Actions from a sheet (CSV or Excel)", icon=":material/upload_file:"):
+    """The uploader, the preview with a verdict per line, save and the refused lines; drawn
+    only while its expander is open (rarely used: a closed expander's content still costs
+    the browser on every view, and uploads are allowed only while it is open)."""
+    box = st.expander("Actions from a sheet (CSV or Excel)", icon=":material/upload_file:",
+                      key="sheet_open", on_change="rerun")
+    if not box.open:
+        return
+    with box:
         st.markdown("One line per record: **Supplier GSTIN**, **Document type**, **Document "
                     "number** and **Action** (Accept, Reject, Pending or Reset); optional "
                     "**Document date**, **Return period**, **Business GSTIN**, **Remark to "

@@ -144,10 +144,15 @@ def show_search(gstins: list[str], record: dict, linking=None) -> None:
 
 
 def show_manual_match(gstins: list[str], record: dict, books: dict | None) -> None:
-    """The record view's "Match by hand" part."""
+    """The record view's "Match by hand" part; its forms are drawn only while its expander
+    is open (they cost the browser on every view of IMS Invoices otherwise)."""
     show_decisions(gstins, record)
-    with st.expander("Match by hand: link a books document or break this pair",
-                     expanded=bool(st.session_state.get("books_candidates"))):
+    box = st.expander("Match by hand: link a books document or break this pair",
+                      expanded=bool(st.session_state.get("books_candidates")),
+                      key="match_by_hand_open", on_change="rerun")
+    if not box.open:
+        return
+    with box:
         ui.read_only_note("act", "match records by hand")
         show_break(gstins, record, books)
         show_search(gstins, record)

@@ -3,6 +3,7 @@ of the app as ./run.sh serves it, while the worker fetches and syncs, and the ap
 asked every second.
 
     .venv/bin/python -m bench.sessions [--sessions 8] [--seconds 180] [--scale 3000] [--reload]
+                                       [--think SECONDS] [--ramp SECONDS]
     .venv/bin/python -m bench.sessions --cost 5 [--reload]   # CPU per page view, one session
 
 1. Start the sandbox (`--scale` IMS records per business) and a fresh store: the business
@@ -13,7 +14,10 @@ asked every second.
    sidebar's links as a person moves (the app stays loaded; `--reload`: every page by its
    address, a full page load each time, the whole app's scripts again), and time each until
    its title and its last part are drawn (the page's script has run to its end) and nothing
-   is running; a thread
+   is running. By default each session clicks the next page the instant one is drawn, and all
+   first loads start at once (a stress case); `--think S`: a person reads each page S seconds
+   before the next click; `--ramp S`: the sessions' first loads spread evenly over S seconds
+   (as people arrive). A thread
    asks `/_stcore/health` every second; another runs `worker.py fetch` then `worker.py sync`
    over and over.
 3. Print a RESULT line: pages opened, the slowest page, p50/p90/max seconds per page, health
@@ -21,7 +25,9 @@ asked every second.
    their end (with their words), CPU seconds by part (app server,
    browser, worker, sandbox, this bench) and the load average, the worker's runs and how many
    failed, and how often and how long the app server and the worker waited for the store file
-   (`IMS_DB_HOLD_LOG`), with each one's longest hold of it.
+   (`IMS_DB_HOLD_LOG`), with each one's longest hold of it; `think_s` and `ramp_s` as given,
+   and each part's niceness as seen (`niceness_by_part`: the worker below people,
+   `IMS_WORKER_NICE`).
 
 `--cost VIEWS`: instead of step 2, one session and no worker open each page VIEWS times (with
 the sidebar from the page before, or `--reload`); the browser's and the app server's CPU
@@ -46,6 +52,7 @@ import threading
 import time
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 
 import requests
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -126,15 +133,33 @@ async def open_page(page, url: str, path: str, title: str, last: tuple[str, str]
     return time.monotonic() - start, None
 
 
+class Pace(NamedTuple):
+    """How people move: `think` seconds reading a page once it is drawn before their next
+    click (0: at once), and their first loads spread evenly over `ramp` seconds (0: all at
+    once)."""
+    think: float = 0.0
+    ramp: float = 0.0
+
+    def first_load_after(self, person: int, sessions: int) -> float:
+        """Seconds person `person` of `sessions` waits before their first page."""
+        return self.ramp * person / sessions if sessions else 0.0
+
+
+AT_ONCE = Pace()      # the default: no reading time, every first load at once
+
+
 async def one_person(browser, url: str, until: float, person: int, times: list,
-                     problems: list, reload: bool = False, firsts: list | None = None) -> None:
+                     problems: list, reload: bool = False, firsts: list | None = None,
+                     pace: Pace = AT_ONCE, sessions: int = 1) -> None:
     """One person's pages in turn: the first by its address, the others with the sidebar
-    (`reload`: each by its address, a full page load). Each first opening is also put in
+    (`reload`: each by its address, a full page load), reading each for `pace.think` seconds;
+    their first page after their place in `pace.ramp`. Each first opening is also put in
     `firsts`."""
     firsts = [] if firsts is None else firsts
     context = await browser.new_context(viewport={"width": 1440, "height": 900})
     page = await context.new_page()
     turn = person
+    await asyncio.sleep(pace.first_load_after(person, sessions))
     try:
         while time.monotonic() < until:
             path, title, last = PAGES[turn % len(PAGES)]
@@ -147,13 +172,16 @@ async def one_person(browser, url: str, until: float, person: int, times: list,
                 if turn == person:
                     firsts.append((path, seconds))
             turn += 1
+            if pace.think:                       # a person reads the page before the next click
+                await asyncio.sleep(min(pace.think, max(0.0, until - time.monotonic())))
     finally:
         await context.close()
 
 
 async def browse_together(url: str, sessions: int, seconds: float, cpu_last: dict,
                           problems: list, reload: bool = False,
-                          firsts: list | None = None) -> list[tuple[str, float]]:
+                          firsts: list | None = None,
+                          pace: Pace = AT_ONCE) -> list[tuple[str, float]]:
     """(page, seconds) of every page the sessions opened to its end; a page that stopped
     before (an incident, the store busy) goes to `problems` as (page, seconds, its words).
     The browser's CPU is read into `cpu_last` before it closes."""
@@ -161,7 +189,8 @@ async def browse_together(url: str, sessions: int, seconds: float, cpu_last: dic
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         until = time.monotonic() + seconds
-        await asyncio.gather(*(one_person(browser, url, until, i, times, problems, reload, firsts)
+        await asyncio.gather(*(one_person(browser, url, until, i, times, problems, reload, firsts,
+                                          pace, sessions)
                                for i in range(sessions)))
         remember_cpu(cpu_last)
         await browser.close()
@@ -217,12 +246,17 @@ def page_time_spread(times: list[tuple[str, float]]) -> dict:
     return spread
 
 
+# a process starts at its parent's niceness; the worker lowers its own within its first 0.02 s
+# of CPU (before its imports): its niceness is read once it has run this long
+SETTLED_CPU_S = 0.3
 PARTS = (("chrom", "browser"), ("playwright", "browser"), ("streamlit", "app"),
          ("worker.py", "worker-sampled"), ("-m sandbox", "sandbox"))   # chromium: --no-sandbox
 
 
-def descendants_cpu() -> dict[int, tuple[str, float]]:
-    """{pid: (part, CPU seconds so far)} of this process's descendants, read from /proc."""
+def descendants_cpu(niceness: dict | None = None) -> dict[int, tuple[str, float]]:
+    """{pid: (part, CPU seconds so far)} of this process's descendants, read from /proc; with
+    `niceness`, each part's niceness values seen are added to it ({part: set}), from the
+    processes that have run `SETTLED_CPU_S` of CPU."""
     tick = os.sysconf("SC_CLK_TCK")
     parent, seen = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -234,7 +268,7 @@ def descendants_cpu() -> dict[int, tuple[str, float]]:
         pid = int(stat.parent.name)
         parent[pid] = int(fields[1])
         part = next((name for word, name in PARTS if word in cmd), "other")
-        seen[pid] = (part, (int(fields[11]) + int(fields[12])) / tick)
+        seen[pid] = (part, (int(fields[11]) + int(fields[12])) / tick, int(fields[16]))
     mine, ours = {}, {os.getpid()}
     for pid in sorted(parent):   # children usually have larger pids; a second pass catches others
         if parent[pid] in ours:
@@ -243,22 +277,26 @@ def descendants_cpu() -> dict[int, tuple[str, float]]:
         if parent[pid] in ours:
             ours.add(pid)
     for pid in ours - {os.getpid()}:
-        mine[pid] = seen[pid]
+        part, cpu, nice = seen[pid]
+        mine[pid] = (part, cpu)
+        if niceness is not None and cpu >= SETTLED_CPU_S:
+            niceness.setdefault(part, set()).add(nice)
     return mine
 
 
-def remember_cpu(last: dict) -> None:
+def remember_cpu(last: dict, niceness: dict | None = None) -> None:
     """Add the descendants' CPU so far to `last` (a process keeps the part it was first seen
-    as: an exiting one loses its command line)."""
-    for pid, (part, seconds) in descendants_cpu().items():
+    as: an exiting one loses its command line); with `niceness`, the niceness seen by part."""
+    for pid, (part, seconds) in descendants_cpu(niceness).items():
         known = last.get(pid, ("other", 0.0))[0]
         last[pid] = (part if known == "other" else known, seconds)
 
 
-def watch_cpu(stop: threading.Event, last: dict) -> None:
-    """Every 2 s, the CPU so far of each descendant (the last reading of one that exits)."""
+def watch_cpu(stop: threading.Event, last: dict, niceness: dict | None = None) -> None:
+    """Every 2 s, the CPU so far of each descendant (the last reading of one that exits), and
+    the niceness of each part (the worker runs below people: IMS_WORKER_NICE)."""
     while not stop.is_set():
-        remember_cpu(last)
+        remember_cpu(last, niceness)
         stop.wait(2)
 
 
@@ -282,7 +320,7 @@ def store_waits(log: str) -> dict:
 
 
 def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float,
-            reload: bool = False) -> dict:
+            reload: bool = False, pace: Pace = AT_ONCE) -> dict:
     """Browse with `sessions` people for `seconds` while the worker runs; the figures."""
     stop = threading.Event()
     answers: list = []
@@ -291,7 +329,8 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float,
     firsts: list = []
     cpu_start, cpu_last, own = descendants_cpu(), {}, time.process_time()
     load_start = [round(x, 1) for x in os.getloadavg()]
-    cpu = threading.Thread(target=watch_cpu, args=(stop, cpu_last), daemon=True)
+    niceness: dict = {}
+    cpu = threading.Thread(target=watch_cpu, args=(stop, cpu_last, niceness), daemon=True)
     cpu.start()
     health = threading.Thread(target=watch_health, args=(url, stop, answers), daemon=True)
     worker = threading.Thread(target=run_worker, args=(db, sandbox_url, stop, runs), daemon=True)
@@ -299,7 +338,7 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float,
     worker.start()
     try:
         times = asyncio.run(browse_together(url, sessions, seconds, cpu_last, problems,
-                                            reload, firsts))
+                                            reload, firsts, pace))
     finally:
         stop.set()
         health.join(timeout=10)
@@ -308,6 +347,7 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float,
     asked = [t for t, _ in answers]
     gaps = [b - a for a, b in pairwise(asked)]
     return {"sessions": sessions, "seconds": seconds, "reload": reload,
+            "think_s": pace.think, "ramp_s": pace.ramp,
             "load_average_start": load_start, "pages": len(times),
             "slowest_page_s": round(max((s for _, s in times), default=0.0), 2),
             "slowest_by_page": {p: round(max(s for q, s in times if q == p), 2)
@@ -323,6 +363,7 @@ def measure(url: str, db: str, sandbox_url: str, sessions: int, seconds: float,
                               "worker": round(sum(r[3] for r in runs), 1)},
             "load_average": [round(x, 1) for x in os.getloadavg()],
             "worker_store": store_waits("\n".join(r[2] for r in runs)),
+            "niceness_by_part": {part: sorted(seen) for part, seen in sorted(niceness.items())},
             "worker_runs": len(runs), "worker_failed": [(c, rc, out[-300:])
                                                         for c, rc, out, _ in runs if rc != 0]}
 
@@ -360,7 +401,7 @@ async def cost_per_view(url: str, views: int, reload: bool = True) -> dict:
 
 
 def run(sessions: int, seconds: float, scale: int, work: Path, views: int = 0,
-        reload: bool = False) -> dict:
+        reload: bool = False, pace: Pace = AT_ONCE) -> dict:
     sb = start_sandbox(scale=scale)
     try:
         db = prepare_store(work, sb.url, scale)
@@ -370,7 +411,7 @@ def run(sessions: int, seconds: float, scale: int, work: Path, views: int = 0,
                 return {"views": views, "reload": reload,
                         "load_average": [round(x, 1) for x in os.getloadavg()],
                         "per_view": asyncio.run(cost_per_view(url, views, reload))}
-            result = measure(url, db, sb.url, sessions, seconds, reload)
+            result = measure(url, db, sb.url, sessions, seconds, reload, pace)
         return {**result, "app_store": store_waits((work / "app.log").read_text(errors="replace"))}
     finally:
         stop_sandbox(sb)
@@ -383,6 +424,12 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=3000)
     ap.add_argument("--cost", type=int, default=0, metavar="VIEWS",
                     help="instead: one session, no worker, CPU per page view over VIEWS views")
+    ap.add_argument("--think", type=float, default=0.0, metavar="SECONDS",
+                    help="a person's reading time after a page is drawn, before the next click "
+                         "(default 0: the next click at once)")
+    ap.add_argument("--ramp", type=float, default=0.0, metavar="SECONDS",
+                    help="spread the sessions' first loads evenly over this many seconds "
+                         "(default 0: all at once)")
     ap.add_argument("--reload", action="store_true",
                     help="open every page by its address (a full page load each time) instead "
                          "of with the sidebar")
@@ -391,7 +438,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     for old in work.glob("ims.duckdb*"):
         old.unlink()
-    result = run(args.sessions, args.seconds, args.scale, work, args.cost, args.reload)
+    result = run(args.sessions, args.seconds, args.scale, work, args.cost, args.reload,
+                 Pace(args.think, args.ramp))
     print("RESULT " + json.dumps(result))
 
 

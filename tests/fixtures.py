@@ -3,6 +3,9 @@
 - paths and the sample files (`tests/data/samples/`);
 - the store: `rows`, `add_business`, `store_env`, and `seed_demo` (a demo data set in SQL);
 - processes: the sandbox (`start_sandbox`) and the Streamlit app (`running_app`);
+- pages: the lazy sections of a page opened in an AppTest (`opened_sections`,
+  `opened_actions_editor`), IMS Invoices' editor in a browser (`open_actions_editor`), the
+  charts of every chart tab (`charts_of_every_tab`);
 - purchase-register lines and files for the importer tests;
 - portal and books frames for the reconciliation engine, and the samples' expected table.
 """
@@ -166,6 +169,53 @@ def stop_sandbox(sb: Sandbox) -> None:
     stop(sb.proc)
 
 
+def lazy_sections(at) -> set[str]:
+    """The keys of the expanders the page draws only while open (those with a key: Streamlit
+    gives them an id ending in it)."""
+    return {e.proto.id.split("-", 2)[2] for e in at.expander if e.proto.id.startswith("$$ID-")}
+
+
+def opened_sections(at, keys: tuple[str, ...] | None = None):
+    """The AppTest `at` run again with these expanders open (as a person's click opens one:
+    the page draws their content only while open); by default every lazy one the page shows,
+    those inside opened ones too."""
+    opened: set[str] = set()
+    while wanted := set(keys or lazy_sections(at)) - opened:
+        for key in wanted:
+            at.session_state[key] = True
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        opened |= wanted
+        if keys:
+            break
+    return at
+
+
+# the pages whose charts sit in tabs, only the open tab's drawn: (the tabs' key, the tabs)
+CHART_TABS = {"dashboard": ("dashboard_chart_tab", ("By portal action", "ITC by match status")),
+              "reconciliation": ("reco_chart_tab", ("By status", "Top suppliers at risk",
+                                                    "Reasons", "Trend by period"))}
+
+
+def charts_of_every_tab(at, page: str) -> list:
+    """The plotly charts `page` draws (AppTest elements), each chart tab opened in turn (the
+    page is left on its last tab)."""
+    key, tabs = CHART_TABS.get(page, (None, (None,)))
+    shown = []
+    for tab in tabs:
+        if tab:
+            at.session_state[key] = tab
+            at.run()
+            assert not at.exception, [e.value for e in at.exception]
+        shown += list(at.get("plotly_chart"))
+    return shown
+
+
+def opened_actions_editor(at):
+    """IMS Invoices' actions editor (its data editor), its expander opened first."""
+    return opened_sections(at, ("edit_actions_open",)).data_editor[0]
+
+
 @contextmanager
 def running_app(db: str, entry: str = "app/main.py", log: Path | None = None,
                 **env: str) -> Iterator[str]:
@@ -280,6 +330,14 @@ def settle(page, seconds: float = 30) -> None:
         page.wait_for_timeout(50)
     page.wait_for_function(APP_IDLE, timeout=seconds * 1000, polling=100)
     page.wait_for_timeout(300)
+
+
+def open_actions_editor(page) -> None:
+    """Browser tests: open IMS Invoices' actions editor (drawn only once its expander is
+    opened) and wait until its grid and buttons are drawn."""
+    page.get_by_text("Edit actions of").first.click()
+    page.get_by_role("button", name="Save changes").wait_for(timeout=60000)
+    settle(page)
 
 
 def text_with(locator, *parts: str, seconds: float = 30) -> str:

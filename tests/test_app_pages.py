@@ -7,7 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.fixtures import BUSINESSES, ROOT, SAMPLES, rows, seed_demo
+from tests.fixtures import BUSINESSES, ROOT, SAMPLES, opened_actions_editor, rows, seed_demo
 
 PAGES = ["dashboard", "ims_invoices", "approvals", "reconciliation", "purchase_register",
          "settings"]
@@ -95,12 +95,15 @@ def test_add_business_validates_gstin(db_file):
 
 
 def editor(at: AppTest):
-    return at.data_editor[0]
+    return opened_actions_editor(at)
 
 
 def test_grid_edit_saved_lands_in_records_and_action_log(db_file):
     seed_demo()
     at = open_page("ims_invoices")
+    # the editor, its buttons and the sheet's uploader are drawn only once opened
+    assert not at.data_editor and not at.file_uploader
+    assert "Save changes" not in [b.label for b in at.button]
     grid = editor(at)
     first_doc, third_doc = grid.value["doc_no"].iloc[0], grid.value["doc_no"].iloc[2]
     at.session_state[grid.key] = {"edited_rows": {0: {"user_action": "Accept", "supplier_remark": "ok by AP"},
@@ -118,6 +121,10 @@ def test_grid_edit_saved_lands_in_records_and_action_log(db_file):
                                   (third_doc, "user_action", None, "P", "local")])
     assert any("2 record(s) saved" in s.value for s in at.success)
     assert bucket_label(at, "to_upload") == "To upload (2)"
+    for page in ("dashboard", "ims_invoices"):     # the editor stays open on the next visit
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+    assert at.data_editor and "Save changes" in [b.label for b in at.button]
 
 
 def test_bulk_action_on_selected_rows(db_file):

@@ -7,7 +7,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import auth
-from tests.fixtures import BUSINESSES, ROOT, SAMPLES, seed_demo
+from tests.fixtures import (
+    BUSINESSES,
+    ROOT,
+    SAMPLES,
+    charts_of_every_tab,
+    opened_actions_editor,
+    opened_sections,
+    seed_demo,
+)
 
 PW = "correct horse battery"
 G1, G2 = BUSINESSES[0][0], BUSINESSES[1][0]
@@ -33,10 +41,13 @@ def open_as(user, page: str | None = None) -> AppTest:
     return at
 
 
-def everything_shown(at: AppTest) -> str:
-    """The text of every dataframe, chart spec, metric and text element of the page."""
+def everything_shown(at: AppTest, page: str = "") -> str:
+    """The text of every dataframe, chart spec, metric and text element of the page, its lazy
+    sections opened and (of `page`) every chart tab's charts."""
+    opened_sections(at)
+    charts = charts_of_every_tab(at, page)
     parts = [d.value.to_csv() for d in at.dataframe]
-    parts += [str(c.proto) for c in at.get("plotly_chart")]
+    parts += [str(c.proto) for c in charts]
     parts += [str(m.value) + str(m.label) for m in at.metric]
     parts += [str(e.value) for kind in ("markdown", "caption", "info", "warning", "success", "table")
               for e in getattr(at, kind)]
@@ -47,14 +58,14 @@ def everything_shown(at: AppTest) -> str:
 @pytest.mark.parametrize("page", ["dashboard", "ims_invoices", "reconciliation"])
 def test_a_user_sees_only_granted_gstins_on_every_page(people, page):
     for who, mine, other in (("analyst", G1, G2), ("auditor", G2, G1)):
-        shown = everything_shown(open_as(people[who], page))
+        shown = everything_shown(open_as(people[who], page), page)
         assert other not in shown and DOCS[other] not in shown, (who, page)
-    admin_shown = everything_shown(open_as(people["admin"], page))
+    admin_shown = everything_shown(open_as(people["admin"], page), page)
     assert G1 in admin_shown and G2 in admin_shown
 
 
 def test_ims_grid_lists_only_the_granted_records(people):
-    shown = everything_shown(open_as(people["analyst"], "ims_invoices"))
+    shown = everything_shown(open_as(people["analyst"], "ims_invoices"), "ims_invoices")
     assert DOCS[G1] in shown and DOCS[G2] not in shown
 
 
@@ -107,18 +118,20 @@ def demote(people, who: str = "analyst") -> None:
 
 
 def edit_first_row(at: AppTest) -> None:
-    grid = at.data_editor[0]
+    grid = opened_actions_editor(at)
     at.session_state[grid.key] = {"edited_rows": {0: {"user_action": "Accept"}},
                                   "added_rows": [], "deleted_rows": []}
 
 
 def test_auditor_sees_ims_write_buttons_disabled(people):
     at = open_as(people["auditor"], "ims_invoices")
+    opened_actions_editor(at)
     for label in ["Save changes", "Apply to selected rows", "Update to GST", "Check upload status"]:
         assert button(at, label).disabled, label
     assert at.selectbox(key="bulk_action").disabled    # the bulk action
     assert any("may view and download here but not change actions" in c.value for c in at.caption)
     at = open_as(people["analyst"], "ims_invoices")
+    opened_actions_editor(at)
     assert not button(at, "Save changes").disabled and not button(at, "Apply to selected rows").disabled
     assert not any("may view and download" in c.value for c in at.caption)
 

@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 
 from core.business.registry import save_business
-from tests.fixtures import ROOT, STANDARD_SAMPLE, rows, running_app, seed_demo, settle, store_env
+from tests.fixtures import (
+    ROOT,
+    STANDARD_SAMPLE,
+    open_actions_editor,
+    rows,
+    running_app,
+    seed_demo,
+    settle,
+    store_env,
+)
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
@@ -64,6 +73,7 @@ def test_each_page_opens_without_error(page, app_url, path):
 
 def test_change_an_action_in_the_grid_and_save(page, app_url):
     open_page(page, app_url, "ims_invoices")
+    open_actions_editor(page)           # drawn only once its expander is opened
     first_doc = rows("SELECT doc_no FROM ims_records WHERE coalesce(portal_action, 'N') = 'N' "
                       "ORDER BY doc_date DESC NULLS LAST, record_id LIMIT 1")[0][0]
     grid = page.locator('[data-testid="stForm"] [data-testid="stDataFrame"]').first  # editor

@@ -9,33 +9,26 @@ import json
 from streamlit.testing.v1 import AppTest
 
 from core.ims.sync import run_reconciliation
-from tests.fixtures import BUSINESSES, ROOT, seed_demo
+from tests.fixtures import BUSINESSES, ROOT, charts_of_every_tab, seed_demo
 
 
-def charts_of(page: str, tabs: tuple[str, ...] = ()) -> dict[str, dict]:
-    """The page's charts by title (with `tabs`: those drawn in each tab of the charts)."""
+def charts_of(page: str, every_tab: bool = False) -> dict[str, dict]:
+    """The page's charts by title (`every_tab`: those drawn in each of its chart tabs)."""
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
     at.run()
     at.switch_page(f"pages/{page}.py")
-    specs = []
-    for tab in tabs or (None,):
-        if tab:
-            at.session_state[TAB_KEY] = tab
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        specs += [{**json.loads(c.proto.spec), "config": json.loads(c.proto.config)}
-                  for c in at.get("plotly_chart")]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = charts_of_every_tab(at, page) if every_tab else at.get("plotly_chart")
+    specs = [{**json.loads(c.proto.spec), "config": json.loads(c.proto.config)} for c in shown]
     return {s["layout"]["title"]["text"].split("<br>")[0]: s for s in specs}
-
-
-TAB_KEY = "reco_chart_tab"
-RECO_TABS = ("By status", "Top suppliers at risk", "Reasons", "Trend by period")
 
 
 def test_titles_above_legends_below_businesses_short(db_file):
     seed_demo()
-    charts = charts_of("dashboard")
-    assert charts
+    assert len(charts_of("dashboard")) == 1           # only the open tab's chart is sent
+    charts = charts_of("dashboard", every_tab=True)
+    assert len(charts) == 2
     for title, spec in charts.items():
         layout = spec["layout"]
         lines = layout["title"]["text"].count("<br>") + 1
@@ -51,7 +44,7 @@ def test_trend_by_period_in_date_order(db_file):
     seed_demo()
     run_reconciliation(BUSINESSES[1][0], "ims_vs_pr", None, "test")
     assert len(charts_of("reconciliation")) == 2      # only the open tab's charts are sent
-    drawn = charts_of("reconciliation", RECO_TABS)
+    drawn = charts_of("reconciliation", every_tab=True)
     assert len(drawn) == 5 and all(c["config"]["modeBarButtons"] == [["toImage"]]
                                    for c in drawn.values())
     trend = drawn["Trend by period"]

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fixtures import ROOT, free_port, settle, wait_for_session_cookie
+from tests.fixtures import ROOT, free_port, open_actions_editor, settle, wait_for_session_cookie
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots"
@@ -162,8 +162,9 @@ def test_the_demo_tells_the_month_of_its_one_day(demo, chromium):
         assert re.search(r"Run \d+ · GSTR-2B vs Purchase Register · Sep 2025 · ", shown), shown
 
         # a bulk action's outcome by its buttons, record by record, in words
-        open_page(page, url, "ims_invoices", "Bulk action")
+        open_page(page, url, "ims_invoices", "Edit actions of")
         assert "bucket=no-action" in page.url, page.url
+        open_actions_editor(page)
         page.get_by_role("button", name=re.compile(r"^Apply to all .* filtered$")).click()
         page.get_by_role("button", name=re.compile(r"^Yes, apply to")).click()
         outcome = page.locator('[data-testid="stAlert"]').filter(has_text="Apply recommendation")

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.export import to_csv_bytes
 from core.ims.view import ImsFilter, export_frame, record_with_counterpart
-from tests.fixtures import BUSINESSES, ROOT, rows, seed_demo
+from tests.fixtures import BUSINESSES, ROOT, opened_actions_editor, rows, seed_demo
 
 GSTINS = [g for g, _ in BUSINESSES]
 FIRST_ROWS = ("SELECT record_id FROM ims_records WHERE removed_at IS NULL "
@@ -40,6 +40,7 @@ def open_grid() -> AppTest:
     at.switch_page("pages/ims_invoices.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    opened_actions_editor(at)        # drawn only once its expander is opened
     return at
 
 

@@ -18,6 +18,7 @@ from tests.fixtures import (
     BUSINESSES,
     ROOT,
     logged_in_page,
+    open_actions_editor,
     rows,
     running_app,
     seed_demo,
@@ -76,7 +77,12 @@ def records_list(page):
 
 
 def editor(page):
-    return page.locator('[data-testid="stForm"] [data-testid="stDataFrame"]').first
+    """The actions editor, its expander opened first when closed (drawn only while open; it
+    stays open on the session's next visits)."""
+    grid = page.locator('[data-testid="stForm"] [data-testid="stDataFrame"]')
+    if not grid.count():
+        open_actions_editor(page)
+    return grid.first
 
 
 def docs_shown(grid) -> list[str]:

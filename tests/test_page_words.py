@@ -22,7 +22,15 @@ from core.ims.approval import return_actions, set_approval
 from core.labels import REASONS, STATUSES
 from core.portal.payload.gstr2b import flatten_2b
 from core.store import connect
-from tests.fixtures import BUSINESSES, ROOT, SAMPLES, SUPPLIERS, seed_demo
+from tests.fixtures import (
+    BUSINESSES,
+    ROOT,
+    SAMPLES,
+    SUPPLIERS,
+    charts_of_every_tab,
+    opened_sections,
+    seed_demo,
+)
 from tests.fixtures import rows as store_rows
 
 PW = "correct horse battery"
@@ -96,8 +104,10 @@ def shown_as_dates(config: dict, column: str) -> bool:
     return kind.get("type") == "date" and "MMM" in str(kind.get("format"))
 
 
-def findings(at: AppTest) -> list[tuple[str, str, str]]:
-    """(where, text, why) for everything wrong on the page."""
+def findings(at: AppTest, charts: list | None = None) -> list[tuple[str, str, str]]:
+    """(where, text, why) for everything wrong on the page (its charts: `charts`, by default
+    those it draws now)."""
+    charts = at.get("plotly_chart") if charts is None else charts
     found = []
 
     def check(where: str, text, judge=what_is_wrong) -> None:
@@ -144,7 +154,7 @@ def findings(at: AppTest) -> list[tuple[str, str, str]]:
             for value in frame[column].tolist():
                 if not isinstance(value, (int, float, bool)):
                     check(f"table cell {column}", value)
-    for chart in at.get("plotly_chart"):
+    for chart in charts:
         for text in chart_texts(json.loads(chart.proto.spec)):
             check("chart", text)
     return found
@@ -204,13 +214,15 @@ def test_every_page_speaks_words(people, who, db_file):
     folder = str(Path(db_file).parent)
     for page in PAGES[who]:
         at = open_as(people[who], page)
+        opened_sections(at)        # the words of the sections drawn only when opened, too
         if who != "admin":   # where the store and its backups live: admins only
             texts = [str(e.value) for kind in ("markdown", "caption", "warning", "info",
                                                 "error", "success") for e in getattr(at, kind)]
             assert not [t for t in texts if folder in t], (page, folder)
         assert at.dataframe or at.table or page in ("settings", "users", "purchase_register"), \
             page
-        for where, text, why in findings(at):   # one example of each kind of problem
+        charts = charts_of_every_tab(at, page)      # each chart tab opened in turn
+        for where, text, why in findings(at, charts):   # one example of each kind of problem
             problems.setdefault(f"{page} · {where} · {why}", text)
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
 

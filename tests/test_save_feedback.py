@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.business import supplier_names
 from core.ims import actions
-from tests.fixtures import BOTH_ENGINES, BUSINESSES, ROOT, rows, seed_demo
+from tests.fixtures import BOTH_ENGINES, BUSINESSES, ROOT, opened_actions_editor, rows, seed_demo
 
 GSTINS = [g for g, *_ in BUSINESSES]
 
@@ -56,7 +56,7 @@ def test_the_grid_says_what_was_saved_by_its_buttons(db_file):
     at.run()
     at.switch_page("pages/ims_invoices.py")
     at.run()
-    grid = at.data_editor[0]
+    grid = opened_actions_editor(at)
     ids = rows("SELECT record_id, doc_no FROM ims_records")
     invoices = {d for (d,) in rows("SELECT doc_no FROM ims_records WHERE doc_type = 'INV'")}
     first, second = [i for i, d in enumerate(grid.value["doc_no"]) if d in invoices][:2]

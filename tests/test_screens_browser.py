@@ -23,6 +23,7 @@ from core.purchase import import_purchase_file
 from sandbox.generate import generate_files
 from tests.fixtures import (
     ROOT,
+    open_actions_editor,
     rows,
     running_app,
     seed_demo,
@@ -122,6 +123,7 @@ def test_sorting_covers_every_filtered_record_not_just_the_page(page, app):
 
 def test_apply_to_all_filtered_asks_first_with_count_and_value(page, app):
     visit(page, app, "ims_invoices?business=29AAGCB7383J1Z4&section=b2bcn", "Download CSV")
+    open_actions_editor(page)
     n, value = rows(f"SELECT count(*), sum(val) FROM ims_records WHERE rtin = '29AAGCB7383J1Z4' "
                     f"AND section = 'b2bcn' AND {NOT_UPLOADED}")[0]
     page.get_by_role("button", name=f"Apply to all {n:,} filtered").click()
@@ -179,7 +181,7 @@ def test_update_to_gst_confirms_then_shows_records_in_flight_and_fresh_counts(pa
     shoot(page, "3_in_flight_bucket")
     page.get_by_role("button", name="Check upload status").click()
     settle(page)
-    page.get_by_text("The portal's answers to the latest uploads").click()
+    page.get_by_text("The portal's answers to the latest uploads").click()   # drawn once opened
     settle(page)
     answers = page.locator('[data-testid="stExpander"]').filter(
         has_text="The portal's answers").locator('[data-testid="stDataFrame"]').text_content()

@@ -1,5 +1,5 @@
-"""Dashboard: deadlines, counts by portal and recommended action, ITC by match status, job
-health."""
+"""Dashboard: deadlines, counts by portal and recommended action, ITC by match status (the two
+charts in tabs: only the open one is drawn), job health."""
 from __future__ import annotations
 
 import plotly.express as px
@@ -28,6 +28,7 @@ COUNT_HEADINGS = {"business": "Business", "total": "Records", **PORTAL_WORDS,
                   "matched": "Matched to the books (also by hand)"}
 IMS_PAGE = "pages/ims_invoices.py"
 REFRESH_S = dash.job_health_refresh_seconds()
+CHART_TABS = ("By portal action", "ITC by match status")
 
 st.title("Dashboard")
 gstins = ui.require_businesses()
@@ -91,17 +92,17 @@ def dashboard_figures(gstins: list[str], subtitle: tuple[list[str], str]) -> tup
             itc_figure(gstins, subtitle))
 
 
-def portal_chart(fig) -> None:
+def portal_chart(where, fig) -> None:
     """Records by the portal's action per business; a click opens those records."""
-    point = charts.drawn(left, fig, "portal_actions")
+    point = charts.drawn(where, fig, "portal_actions")
     if point:
         gstin, bucket = point["customdata"][1], point["customdata"][2]
         url_state.open_page(IMS_PAGE, {"business": gstin, "bucket": bucket})
 
 
-def itc_chart(fig) -> None:
+def itc_chart(where, fig) -> None:
     """ITC by match status; a click opens the IMS records of that business and status."""
-    point = charts.drawn(right, fig, "itc_status")
+    point = charts.drawn(where, fig, "itc_status")
     if point:
         gstin, status = point["customdata"][1], point["customdata"][2]
         url_state.open_page(IMS_PAGE, {"business": gstin, "status": status})
@@ -115,9 +116,14 @@ else:
     subtitle = ([ui.label_business(g) for g in counts["gstin"].to_list()],
                 f"records as last fetched {ui.when(ui.cached(dash.records_as_of, gstins))}")
     portal_fig, itc_fig = ui.built_once(dashboard_figures, gstins, subtitle)
-    left, right = st.columns(2)
-    portal_chart(portal_fig)
-    itc_chart(itc_fig)
+    # one chart at a time: only the open tab's chart goes to the browser (plotly draws every
+    # chart it is sent, about 0.1 s of the browser's CPU each on every view)
+    tab = dict(zip(CHART_TABS, st.tabs(CHART_TABS, key="dashboard_chart_tab",
+                                       on_change="rerun"), strict=True))
+    if tab["By portal action"].open:
+        portal_chart(tab["By portal action"], portal_fig)
+    if tab["ITC by match status"].open:
+        itc_chart(tab["ITC by match status"], itc_fig)
     st.caption(charts.CLICK_HINT)
 
 

@@ -1,7 +1,8 @@
 """IMS Invoices: buckets, filters, a server-paged list whose row click opens the record beside
 its books counterpart and whose heading click sorts every filtered record (app/ims_grid.py,
 app/ims_compare.py), the actions editor with bulk actions, Update to GST, and downloads of the
-filtered view."""
+filtered view. The actions editor and the portal's answers draw only while their expanders
+are open (a closed expander's content still costs the browser; docs/reliability.md)."""
 from __future__ import annotations
 
 from functools import partial
@@ -37,6 +38,8 @@ CHECKED = "upload_checked"  # the last upload-status check, shown by its button
 EAGER_ROWS = 5000      # CSVs up to this size are built with the page (a second click works);
 #                        workbooks always on the click: building one took seconds on every run
 ORDERS = {"desc": "Largest / latest first", "asc": "Smallest / earliest first"}
+EDITOR_OPEN = "edit_actions_open"   # the actions editor's expander (drawn only while open)
+EDITOR_KEPT = "edit_actions_kept_open"   # ... and the person's choice, kept between visits
 
 st.title("IMS Invoices")
 ui.show_flash()
@@ -165,6 +168,36 @@ def bucket_label(counts: dict, name: str) -> str:
     return f"{BUCKETS[name][0]} ({count_words(counts[name])})"
 
 
+def edit_actions(box, rows: pl.DataFrame, columns: list[str], total: int,
+                 editor_key: str) -> tuple[str, str, dict]:
+    """The editor of the listed records with its buttons, in `box` (drawn only while its
+    expander is open: a second grid of the page and its form cost the browser on every view).
+    (The button clicked: "save", "selected", "filtered" or "", the bulk action, the edits.)"""
+    with box, st.form("grid_form", border=False):
+        locked = [c for c in columns if c not in grid.EDITABLE] if may_act else True
+        st.data_editor(grid.grid_frame(rows, columns), key=editor_key, hide_index=True,
+                       column_config=grid.GRID_CONFIG, disabled=locked, placeholder="",
+                       height=grid.grid_height(rows.height, extra_rows=1), num_rows="add")
+        st.caption("Same rows and order as the list above (its headings sort the whole list; "
+                   "these do not sort). The empty last row is Streamlit's: a row added there "
+                   "is left out.")
+        save_col, bulk_col, sel_col, all_col = st.columns([1, 2, 1, 1],
+                                                          vertical_alignment="bottom")
+        save = save_col.form_submit_button("Save changes", type="primary", disabled=not may_act)
+        bulk = bulk_col.selectbox("Bulk action", list(act.BULK_ACTIONS), key="bulk_action",
+                                  format_func=act.BULK_ACTIONS.get, disabled=not may_act)
+        on_selected = sel_col.form_submit_button("Apply to selected rows", disabled=not may_act)
+        on_filtered = all_col.form_submit_button(f"Apply to all {count_words(total)} filtered",
+                                                 disabled=not may_act)
+    state = st.session_state[editor_key]
+    added = len(state.get("added_rows") or [])
+    if added and (save or on_selected):
+        ui.flash("warning", f"{count_words(added)} row(s) added at the foot of the editor were "
+                 "left out: IMS records come only from the portal.")
+    clicked = "save" if save else "selected" if on_selected else "filtered" if on_filtered else ""
+    return clicked, bulk, state["edited_rows"]
+
+
 @confirm.dialog("bulk", "Apply to every filtered record?")
 def confirm_bulk(gstins: list[str], f: ImsFilter, bucket: str, bulk: str) -> None:
     """The bulk action's scope in counts and rupees; nothing changes until confirmed."""
@@ -227,37 +260,21 @@ else:
     show_record(gstins, rows)
     editor_key = (f"grid_{page_key}_{page_no}_{st.session_state.get('grid_generation', 0)}")
     these = "this record" if rows.height == 1 else f"these {counted(rows.height, 'record')}"
-    with st.expander(f"Edit actions of {these} (and bulk actions)",
-                     expanded=may_act, icon=":material/edit:"), \
-            st.form("grid_form", border=False):
-        locked = [c for c in columns if c not in grid.EDITABLE] if may_act else True
-        st.data_editor(grid.grid_frame(rows, columns), key=editor_key, hide_index=True,
-                       column_config=grid.GRID_CONFIG, disabled=locked, placeholder="",
-                       height=grid.grid_height(rows.height, extra_rows=1), num_rows="add")
-        st.caption("Same rows and order as the list above (its headings sort the whole list; "
-                   "these do not sort). The empty last row is Streamlit's: a row added there "
-                   "is left out.")
-        save_col, bulk_col, sel_col, all_col = st.columns([1, 2, 1, 1],
-                                                          vertical_alignment="bottom")
-        save = save_col.form_submit_button("Save changes", type="primary", disabled=not may_act)
-        bulk = bulk_col.selectbox("Bulk action", list(act.BULK_ACTIONS), key="bulk_action",
-                                  format_func=act.BULK_ACTIONS.get, disabled=not may_act)
-        on_selected = sel_col.form_submit_button("Apply to selected rows", disabled=not may_act)
-        on_filtered = all_col.form_submit_button(f"Apply to all {count_words(total)} filtered",
-                                                 disabled=not may_act)
+    if EDITOR_OPEN not in st.session_state:         # as the person left it on an earlier visit
+        st.session_state[EDITOR_OPEN] = st.session_state.get(EDITOR_KEPT, False)
+    editing = st.expander(f"Edit actions of {these} (and bulk actions)", key=EDITOR_OPEN,
+                          icon=":material/edit:", on_change="rerun")
+    st.session_state[EDITOR_KEPT] = editing.open     # its own state ends on another page
+    clicked, bulk, edits = (edit_actions(editing, rows, columns, total, editor_key)
+                            if editing.open else ("", None, {}))
     ui.read_only_note("act", "change actions")
     show_outcome()
-    edits = st.session_state[editor_key]["edited_rows"]
-    added = len(st.session_state[editor_key].get("added_rows") or [])
-    if added and (save or on_selected):
-        ui.flash("warning", f"{count_words(added)} row(s) added at the foot of the editor were left out: "
-                 "IMS records come only from the portal.")
-    if on_filtered and ui.permitted("act", "change IMS actions"):
+    if clicked == "filtered" and ui.permitted("act", "change IMS actions"):
         confirm.ask("bulk", bulk)
     if confirm.asked("bulk") in act.BULK_ACTIONS:
         confirm_bulk(gstins, f, bucket, confirm.asked("bulk"))
-    elif (save or on_selected) and save_from_grid(
-            gstins, f, bucket, edits, rows, on_selected, False, bulk):
+    elif clicked in ("save", "selected") and save_from_grid(
+            gstins, f, bucket, edits, rows, clicked == "selected", False, bulk):
         st.rerun()
 url_state.keep(URL)
 actions_from_sheet(gstins)
@@ -286,8 +303,11 @@ if said := st.session_state.pop(CHECKED, None):      # the check's outcome, by i
     st.success("**Upload status checked**:\n" + "\n".join(f"- {line}" for line in said))
 results = ui.cached(view.recent_upload_results, gstins)
 if not results.is_empty():
-    with st.expander(f"The portal's answers to the latest uploads ({counted(results.height, 'row')})"):
-        st.dataframe(results, hide_index=True, column_config={
+    answers = st.expander(f"The portal's answers to the latest uploads "
+                          f"({counted(results.height, 'row')})", key="answers_open",
+                          on_change="rerun")
+    if answers.open:      # drawn only when opened
+        answers.dataframe(results, hide_index=True, column_config={
             "request_id": "Request", "rtin": "Business", "reqtyp": "Kind", "sent_at": "Sent",
             "doc_no": "Document", "supplier_gstin": "Supplier GSTIN", "action": "Action",
             "portal_answer": "Portal's answer", "result": "Record", "error": "Error"})
