@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from core.reco import reconcile
 from core.reco.keys import norm_no_frame, prepare_books, prepare_portal
+from core.reco.nearest import ID_BITS, _closest_of_each
 from core.reco.passes import BLOCK, window_pairs
 from tests.fixtures import S1, S2, books_frame, books_row, portal_frame, portal_row
 
@@ -121,3 +122,18 @@ def test_window_pairs_are_those_of_the_whole_block(pdocs, bdocs, tol, win):
     got = window_pairs(p, b, tol, win).select("pid", "bid").collect()
     assert got.height == got.unique().height
     assert set(got.iter_rows()) == all_with_all(p, b, tol, win)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(0, 10), st.integers(0, 40)),
+                max_size=60, unique_by=lambda t: (t[0], t[2])),
+       st.integers(1, 5), st.sampled_from([0, 2**ID_BITS]))
+def test_closest_of_each_keeps_the_smallest_gaps_then_ids(triples, keep, shift):
+    """Ranked on one packed number (ids below 2^40) or on gap and id (larger ids): the same
+    `keep` closest, then lowest ids, of each lone row as a plain sort."""
+    pairs = pl.DataFrame(triples, schema={"id": pl.Int64, "_gap": pl.Int64, "id_o": pl.Int64},
+                         orient="row").with_columns(pl.col("id_o") + shift)
+    want = pairs.sort("id", "_gap", "id_o").group_by("id", maintain_order=True).head(keep)
+    got = _closest_of_each(pairs.lazy(), keep, 10, pairs["id_o"]).collect()
+    assert sorted(got.select("id", "id_o").iter_rows()) == \
+        sorted(want.select("id", "id_o").iter_rows())

@@ -85,9 +85,26 @@ def candidate_ids(lone: pl.DataFrame, others: pl.DataFrame, matched: pl.Series,
     keep = max(MIN_PER_ROW, PAIR_BUDGET // max(1, lone.height))
     unmatched = others.filter(~pl.col("id").is_in(matched.implode()))
     in_window = _closest_dates(lone, unmatched, keep).with_columns(gap.alias("_gap")).filter(
-        pl.col("_gap") <= win).group_by("id").agg(   # the closest dates when there are many
-        pl.col("id_o").bottom_k_by(["_gap", "id_o"], keep)).explode("id_o")
+        pl.col("_gap") <= win)
+    in_window = _closest_of_each(in_window, keep, win, unmatched["id"])
     return pl.concat([same_no.select(ids), in_window.select(ids)]).unique().collect()
+
+
+ID_BITS = 40   # ids below 2^40 (a trillion) pack with their date gap into one Int64
+
+
+def _closest_of_each(pairs: pl.LazyFrame, keep: int, win: int,
+                     other_ids: pl.Series) -> pl.LazyFrame:
+    """The `keep` pairs of each lone row with the smallest gap, then the lowest id: ranked on
+    one Int64 (gap * 2^40 + id) when ids and the window allow it (about half the CPU of
+    ranking on the two columns), else on the two."""
+    low, high = other_ids.min(), other_ids.max()
+    if low is None or (low >= 0 and high < 2**ID_BITS and 0 <= win < 2**(62 - ID_BITS)):
+        packed = pl.col("_gap").cast(pl.Int64) * 2**ID_BITS + pl.col("id_o")
+        return pairs.group_by("id").agg(packed.bottom_k(keep).alias("_k")).explode("_k") \
+            .select("id", (pl.col("_k") % 2**ID_BITS).alias("id_o"))
+    return pairs.group_by("id").agg(pl.col("id_o").bottom_k_by(["_gap", "id_o"], keep)) \
+        .explode("id_o")
 
 
 def _closest_dates(lone: pl.DataFrame, others: pl.DataFrame, keep: int) -> pl.LazyFrame:
