@@ -17,15 +17,17 @@ if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
 fi
 # The whole suite on both cores: the browser tests (one chromium, Playwright's event loop) in
-# one pytest process, every other test in a second one beside it; then, alone, the one test
-# that times pages under load. The browser part's report follows the other's. All must pass.
+# one pytest process, after a few slow modules so that both end together; every other test
+# in a second one beside it; then, alone, the one test that times pages under load. The
+# browser part's report follows the other's. All must pass.
 ALONE=tests/test_sessions_browser.py
 LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
-.venv/bin/python -m pytest -m browser --ignore "$ALONE" -p no:cacheprovider >"$LOG" 2>&1 &
+.venv/bin/python -m pytest -m "browser or beside_browser" --ignore "$ALONE" -p no:cacheprovider \
+  >"$LOG" 2>&1 &
 BROWSER=$!
 status=0
-.venv/bin/python -m pytest -m "not browser" || status=$?
+.venv/bin/python -m pytest -m "not browser and not beside_browser" || status=$?
 wait "$BROWSER" || status=$?
 echo "== the browser tests (run beside the others)"
 cat "$LOG"

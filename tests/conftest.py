@@ -193,10 +193,21 @@ def pytest_configure(config):
                    "(not a copy of the migrated store)")
 
 
+# Slow modules run by ./test.sh in the browser tests' pytest process, before them, so that
+# both processes of a whole run end together (docs/tests.md): about 3 minutes of waiting on
+# processes, servers and token lifetimes.
+BESIDE_BROWSER_MODULES = {
+    "test_kill", "test_gsp_sessions", "test_gstr2b_flow", "test_gsp_slow", "test_backup_live",
+    "test_team_acceptance", "test_backup_retention", "test_worker_cli"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+        if module in BESIDE_BROWSER_MODULES:
+            item.add_marker(pytest.mark.beside_browser)
     # the browser tests last, in file order: the run's one chromium (and the event loop of
     # Playwright's sync API) starts after every other test has run
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
