@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -340,14 +341,16 @@ def open_actions_editor(page) -> None:
     settle(page)
 
 
-def text_with(locator, *parts: str, seconds: float = 30) -> str:
-    """Browser tests: the text of `locator` once it holds every one of `parts` (with none
-    given: once it holds any text; a data grid fills its cells a moment after the run that
-    drew it ends), or as it is after `seconds` for the test's own assertion to show."""
+def text_with(locator, *parts: str, seconds: float = 30, pattern: str = "") -> str:
+    """Browser tests: the text of `locator` once it holds every one of `parts` and a match of
+    the regular expression `pattern` (with neither given: once it holds any text; a data grid
+    fills its cells a moment after the run that drew it ends), or as it is after `seconds` for
+    the test's own assertion to show."""
     text = ""
     for _ in range(int(seconds * 10)):
         text = locator.text_content() or "" if locator.count() else ""
-        if all(part in text for part in parts) and (parts or text):
+        if (all(part in text for part in parts) and (not pattern or re.search(pattern, text))
+                and (parts or pattern or text)):
             break
         locator.page.wait_for_timeout(100)
     return text
