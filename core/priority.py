@@ -10,19 +10,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.env_numbers import whole_number
+
 DEFAULT_NICENESS = 10
 HIGHEST_NICENESS = 19
 
 
 def worker_niceness() -> int:
     """The niceness the worker runs at (`IMS_WORKER_NICE`: 0-19, 0 = as started)."""
-    text = os.environ.get("IMS_WORKER_NICE", "").strip()
-    if not text:
-        return DEFAULT_NICENESS
-    if not text.isdigit() or int(text) > HIGHEST_NICENESS:
-        raise ValueError(f"IMS_WORKER_NICE must be a whole number from 0 to {HIGHEST_NICENESS} "
-                         f"(0 leaves the worker's priority as it is), not {text!r}")
-    return int(text)
+    return whole_number("IMS_WORKER_NICE", DEFAULT_NICENESS, 0, HIGHEST_NICENESS,
+                        f"from 0 to {HIGHEST_NICENESS} (0 leaves the worker's priority as it is)")
 
 
 def _threads() -> list[int]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import os
 from pathlib import Path
 
 import polars as pl
 
 from core.clock import SystemClock, from_store, utc_now
+from core.env_numbers import whole_number
 from core.jobs import runs as jobs
 from core.matched import matched_sql
 from core.store import connect, latest, query_frame, team_mode, worker_lock_path, worker_present
@@ -26,11 +26,7 @@ REFRESH_VARIABLE = "IMS_DASHBOARD_REFRESH_S"
 def job_health_refresh_seconds() -> int:
     """How often the Dashboard's job health redraws itself (and checks the session): 30 s, or
     IMS_DASHBOARD_REFRESH_S whole seconds (tests shorten it)."""
-    said = os.environ.get(REFRESH_VARIABLE, "").strip() or "30"
-    if not said.isdigit() or int(said) < 1:
-        raise ValueError(f"{REFRESH_VARIABLE} must be a whole number of seconds, 1 or more "
-                         f"(it is {said!r})")
-    return int(said)
+    return whole_number(REFRESH_VARIABLE, 30, 1, None, "of seconds, 1 or more")
 
 
 def action_counts(gstins: list[str]) -> pl.DataFrame:

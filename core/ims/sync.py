@@ -17,8 +17,8 @@ records whose recommendation (or what goes with it) changed, and marks the runs 
 PostgreSQL (team mode) the records are written in parts (`core.store.rows_per_transaction`,
 2,500 records each, the runs marked finished after the last), so that a person's save of one
 of them waits for one part at most, not for the whole write; there the runs' rows are stored
-beside the records' parts, and the reads run at once (`core.store.side_by_side`). A sync killed half-way leaves
-unfinished runs (readers of finished runs ignore them), which the next sync of the business
+beside the records' parts, and the reads run at once (`core.store.side_by_side`). A sync
+killed half-way leaves unfinished runs (readers of finished runs ignore them), which the next sync of the business
 deletes (`clear_abandoned_runs`); on the DuckDB file the records exactly as before, on
 PostgreSQL each record either as before or with its new recommendation and its log row (the
 next sync writes the rest).
