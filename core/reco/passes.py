@@ -72,8 +72,9 @@ def key_pairs(p: pl.DataFrame, b: pl.DataFrame, tol: int, key: str) -> pl.DataFr
         # only the pairs sharing a row with another are scored (a few hundred in a million):
         # a pair alone on both its rows is taken whatever its score (assign)
         rest = ids.filter(~alone)
-        scored = _scored(_join(p.filter(pl.col("id").is_in(rest["pid"].implode())),
-                               b.filter(pl.col("id").is_in(rest["bid"].implode())),
+        numbered = pl.col("raw_no") != ""
+        scored = _scored(_join(p.filter(numbered & pl.col("id").is_in(rest["pid"].implode())),
+                               b.filter(numbered & pl.col("id").is_in(rest["bid"].implode())),
                                ["key_hash", "key_hash2"]), tol).select(PAIR_COLS).collect()
         return pl.concat([ids.filter(alone), scored], how="diagonal")
     has_key = pl.col(key) != ""
