@@ -14,7 +14,7 @@ from core.calendar.deadlines import Calendar, section_16_4_limit
 from core.calendar.panel import deadline_panel
 from core.gstr2b.store import late_actions, store_2b
 from core.portal.filing_status import filed_refusals, keep_filed
-from core.store import connect, transaction
+from core.store import connect, replace_temp_table, transaction
 from tests.fixtures import COMPANY, rows
 
 D = dt.date
@@ -155,8 +155,7 @@ def test_no_action_records_leave_with_the_filed_return_deemed_accepted(store):
     pending = add_record("OCT-P", "102025", "P")
     file_3b("102025", D(2025, 11, 20))
     with connect() as con, transaction(con):
-        con.execute("CREATE OR REPLACE TEMP TABLE fetch_gone AS SELECT record_id FROM "
-                    "ims_records")
+        replace_temp_table(con, "fetch_gone", "SELECT record_id FROM ims_records")
         assert keep_filed(con, COMPANY, dt.datetime(2025, 11, 21), "worker") == 1
     assert rows("SELECT record_id, removed_at IS NULL, left_ims_at IS NOT NULL, filed_period "
                 "FROM ims_records WHERE left_ims_at IS NOT NULL") == [(silent, True, True,
