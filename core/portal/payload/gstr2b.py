@@ -21,6 +21,7 @@ from operator import contains
 import polars as pl
 
 from core.json_decode import gc_paused
+from core.portal.payload.columns import PY_WHITESPACE
 from core.portal.payload.fields import PayloadError, _date, _paise, _text
 
 BLOCKS = ("docdata", "docRejdata")
@@ -315,9 +316,10 @@ def joined_columns(parts: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def _text_col(name: str) -> pl.Expr:
-    """_text: '' (or missing) -> None; anything else stripped, so whitespace-only -> ''."""
+    """_text: '' (or missing) -> None; anything else stripped as str.strip strips (PY_WHITESPACE:
+    Polars' own white space leaves out \\x1c-\\x1f), so whitespace-only -> ''."""
     c = pl.col(name)
-    return pl.when(c == "").then(None).otherwise(c.str.strip_chars()).alias(name)
+    return pl.when(c == "").then(None).otherwise(c.str.strip_chars(PY_WHITESPACE)).alias(name)
 
 
 def _or_default(name: str, default: str) -> pl.Expr:
@@ -353,12 +355,12 @@ def _fast_frame(data: dict, raw: pl.DataFrame | None = None) -> pl.DataFrame | N
         return None
     frame = raw.with_columns(
         *[_text_col(c) for c in texts],
-        *[pl.col(d).str.strip_chars().str.strptime(pl.Date, "%d-%m-%Y", strict=False).alias(d)
+        *[pl.col(d).str.strip_chars(PY_WHITESPACE).str.strptime(pl.Date, "%d-%m-%Y", strict=False).alias(d)
           for d in dates],
         *[_paise_col(m, m == "val") for m in MONEY])
     for d in dates:   # a date given but not read, or read from a text of another length
         bad = frame[d].is_null() & raw[d].is_not_null() | \
-            (raw[d].str.strip_chars().str.len_chars() != 10) & raw[d].is_not_null()
+            (raw[d].str.strip_chars(PY_WHITESPACE).str.len_chars() != 10) & raw[d].is_not_null()
         if bad.any():
             return None
     notes = frame["note"].str.to_uppercase()
