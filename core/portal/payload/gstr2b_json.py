@@ -96,7 +96,8 @@ def _table(raw: bytes) -> pa.Table | None:
         return pa_json.read_json(
             io.BytesIO(raw),
             read_options=pa_json.ReadOptions(use_threads=False, block_size=len(raw) + 1),
-            parse_options=pa_json.ParseOptions(newlines_in_values=True))
+            parse_options=pa_json.ParseOptions(newlines_in_values=True),
+            memory_pool=pa.system_memory_pool())   # given back once read (not kept by mimalloc)
     except (pa.ArrowException, ValueError):   # not JSON, or one field of two kinds
         return None
 
