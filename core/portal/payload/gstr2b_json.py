@@ -60,32 +60,38 @@ def read_2b_file_json(raw: bytes) -> tuple[pl.DataFrame, dict] | None:
     read_2b_file_apart give them (rest: only the blocks, each plain section's list emptied),
     or None when it is not the plain case."""
     table = _table(raw)
-    if table is None or table.num_rows != 1 or not _plain_values(table):
+    if table is None or table.num_rows != 1:
         return None
+    try:
+        return _read(table)
+    except (_NotPlain, pa.ArrowException):
+        return None
+
+
+def _read(table: pa.Table) -> tuple[pl.DataFrame, dict]:
+    if not _plain_values(table):
+        raise _NotPlain
     columns = dict(zip(table.column_names, table.columns))
     status, data = columns.get("status_cd"), columns.get("data")
     if status is None or status.type != pa.string() or status[0].as_py() != "1" or \
             data is None or not pa.types.is_struct(data.type) or data.null_count:
-        return None
+        raise _NotPlain
     blocks = _fields(data.combine_chunks())
     parts, rest = [], {}
-    try:
-        for block in BLOCKS:
-            if block not in blocks:
-                continue
-            sections = blocks[block]
-            if sections.null_count:          # null: no sections (as `or {}` reads it)
-                rest[block] = {}
-                continue
-            if not pa.types.is_struct(sections.type):
-                return None
-            for section, groups in _fields(sections).items():
-                if section not in FAST_SECTIONS:
-                    return None
-                parts.append(_section(block, section, groups))
-            rest[block] = {section: [] for section in sections.type.names}
-    except _NotPlain:
-        return None
+    for block in BLOCKS:
+        if block not in blocks:
+            continue
+        sections = blocks[block]
+        if sections.null_count:          # null: no sections (as `or {}` reads it)
+            rest[block] = {}
+            continue
+        if not pa.types.is_struct(sections.type):
+            raise _NotPlain
+        for section, groups in _fields(sections).items():
+            if section not in FAST_SECTIONS:
+                raise _NotPlain
+            parts.append(_section(block, section, groups))
+        rest[block] = {section: [] for section in sections.type.names}
     return joined_columns(parts), rest
 
 
@@ -93,13 +99,15 @@ def _table(raw: bytes) -> pa.Table | None:
     if len(raw) > MAX_BYTES or raw.startswith(BOM) or not (raw.isascii() or _is_utf8(raw)):
         return None
     try:
-        return pa_json.read_json(
+        table = pa_json.read_json(
             io.BytesIO(raw),
             read_options=pa_json.ReadOptions(use_threads=False, block_size=len(raw) + 1),
             parse_options=pa_json.ParseOptions(newlines_in_values=True),
             memory_pool=pa.system_memory_pool())   # given back once read (not kept by mimalloc)
+        table.validate(full=True)   # a list of nulls only can come out inconsistent (3 ms)
     except (pa.ArrowException, ValueError):   # not JSON, or one field of two kinds
         return None
+    return table
 
 
 def _is_utf8(raw: bytes) -> bool:
@@ -139,7 +147,9 @@ def _section(block: str, section: str, groups: pa.Array) -> pl.DataFrame:
     entries = _entries(groups)
     if items_key is None:   # flat: each entry is a document of its own
         return section_columns(block, section, _documents(section, entries), None)
-    found = _fields(entries) if pa.types.is_struct(entries.type) else {}
+    if len(entries) and not pa.types.is_struct(entries.type):   # a group that is no object
+        raise _NotPlain
+    found = _fields(entries) if len(entries) else {}
     outer = pl.DataFrame([_column(found, f, f, pl.Utf8, entries) for f in GROUP_FIELDS])
     lists = found.get(items_key)
     if lists is None or lists.type == pa.null():   # no group has documents
@@ -167,7 +177,7 @@ def _documents(section: str, docs: pa.Array) -> pl.DataFrame:
     """The documents' fields of _doc_fields: text as String, amounts as Float64."""
     if len(docs) and not pa.types.is_struct(docs.type):
         raise _NotPlain
-    found = _fields(docs) if pa.types.is_struct(docs.type) else {}
+    found = _fields(docs) if len(docs) else {}
     if "items" in found:   # amounts per item: the checked reading sums them
         raise _NotPlain
     return pl.DataFrame([_column(found, name, field, pl.Float64 if name in MONEY else pl.Utf8,
