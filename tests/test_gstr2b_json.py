@@ -70,8 +70,8 @@ def outcome(first: dict, raws: list[bytes]):
     def checked(read):
         try:
             return read()
-        except Exception as exc:   # PayloadError, an answer that is not JSON, a layout
-            return f"{type(exc).__name__}: {exc}"   # the merge cannot take (as fetch_2b)
+        except (ValueError, TypeError, AttributeError) as exc:   # PayloadError, not JSON, a
+            return f"{type(exc).__name__}: {exc}"   # layout merge_2b_files cannot take
 
     def by_files():
         read = [read_2b_file_json(r) or read_2b_file_apart(decode_json(r)["data"])
