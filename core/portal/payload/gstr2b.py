@@ -355,7 +355,8 @@ def _fast_frame(data: dict, raw: pl.DataFrame | None = None) -> pl.DataFrame | N
         return None
     frame = raw.with_columns(
         *[_text_col(c) for c in texts],
-        *[pl.col(d).str.strip_chars(PY_WHITESPACE).str.strptime(pl.Date, "%d-%m-%Y", strict=False).alias(d)
+        *[pl.col(d).str.strip_chars(PY_WHITESPACE).str.strptime(pl.Date, "%d-%m-%Y",
+                                                                strict=False).alias(d)
           for d in dates],
         *[_paise_col(m, m == "val") for m in MONEY])
     for d in dates:   # a date given but not read, or read from a text of another length
