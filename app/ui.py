@@ -25,6 +25,26 @@ from core.timefmt import shown_time
 ACTION_LABELS = labels.ACTIONS
 
 
+# While a script runs, Streamlit's running man changes picture every 200 ms (a timer in its
+# frontend: five React renders, style and layout passes and repaints a second) for as long as
+# the page waits for the server, and the wait is longest when the server is busiest: eight
+# people on one busy server paid that for every second they waited (issue 29,
+# docs/reliability.md "Sixth round"). Every page shows a still cue instead: the words
+# "Working ..." beside Streamlit's Stop button, drawn once per run.
+STILL_RUNNING_CUE = """<style>
+[data-testid="stStatusWidgetRunningManIcon"] {display: none !important;}
+[data-testid="stStatusWidgetRunningIcon"] {width: auto !important; height: auto !important;}
+[data-testid="stStatusWidgetRunningIcon"]::before {content: "Working ..."; font-size: 0.875rem;
+  white-space: nowrap; opacity: 0.6;}
+</style>"""
+
+
+def show_running_still() -> None:
+    """Every page's start: the running cue is still words, not an animation (STILL_RUNNING_CUE).
+    The style takes no space on the page."""
+    st.html(STILL_RUNNING_CUE)
+
+
 def current_user():
     """The logged-in core.auth.User (the built-in admin in set-up mode; None when logged out).
     Pass it to core functions that check the role themselves (core.ims.actions)."""

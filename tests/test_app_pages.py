@@ -7,6 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.ui import STILL_RUNNING_CUE
 from tests.fixtures import BUSINESSES, ROOT, SAMPLES, opened_actions_editor, rows, seed_demo
 
 PAGES = ["dashboard", "ims_invoices", "approvals", "reconciliation", "purchase_register",
@@ -328,3 +329,15 @@ def test_reconciliation_charts_read_as_periods_and_keep_status_colours(db_file):
     assert all(STATUS_COLOURS[name] == colour for name, colour in trend_colours.items())
     names = [t["name"] for t in trend["data"]]   # one legend order on every chart
     assert names == sorted(names, key=STATUS_ORDER.index)
+
+
+def test_the_running_cue_is_still_words_on_every_page(db_file):
+    """Streamlit's running man changes picture five times a second while a page waits for the
+    server (the browser redraws it all along: docs/reliability.md); the app frame, which runs
+    before every page and the login, hides it and says "Working ..." instead."""
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    styles = [h.proto.body for h in at.get("html")]
+    assert STILL_RUNNING_CUE in styles
+    assert "stStatusWidgetRunningManIcon" in STILL_RUNNING_CUE and "Working" in STILL_RUNNING_CUE

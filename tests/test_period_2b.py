@@ -76,6 +76,19 @@ def test_regeneration_follows_the_2b_a_record_is_in(store):
     assert late[(COMPANY, "112025")] == 0
 
 
+def test_a_record_in_two_2bs_is_held_as_the_latest_holds_it(store):
+    # how a 2B treats a record is read in the grouping that finds its 2B period: the latest
+    # stored 2B holding it, rejected when any of its listings there is in docRejdata
+    add_record("TWO-1", "102025", "A")      # October accepted, November rejected: late
+    add_record("TWO-2", "102025", "R")      # October rejected, November accepted: late
+    add_record("BOTH-1", "112025", "R")     # in both lists of November: rejected, agrees
+    add_record("BOTH-2", "112025", "A")     # the same, accepted now: late
+    stored_2b("102025", docdata=["TWO-1"], rejected=["TWO-2"])
+    stored_2b("112025", docdata=["TWO-2", "BOTH-1", "BOTH-2"],
+              rejected=["TWO-1", "BOTH-1", "BOTH-2"])
+    assert late_actions([COMPANY]) == {(COMPANY, "102025"): 0, (COMPANY, "112025"): 3}
+
+
 def test_a_pending_record_accepted_after_its_period_is_filed_lands_in_the_open_2b(store):
     add_record("SEP-5", "092025", "A")    # kept pending through September, accepted now
     file_3b("092025", D(2025, 10, 20))

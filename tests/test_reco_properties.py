@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.reco import reconcile
+from core.reco.passes import _assign_greedy, assign
 from tests.fixtures import (
     S1,
     S2,
@@ -69,3 +70,23 @@ def test_properties(pdocs, bdocs, seed):
     again = reconcile(p.sample(fraction=1, shuffle=True, seed=seed),
                       b.sample(fraction=1, shuffle=True, seed=seed + 1))
     assert again.equals(out)
+
+
+score = st.tuples(st.integers(1, 12), st.integers(1, 12), st.integers(0, 2), st.integers(0, 3),
+                  st.integers(0, 5))
+
+
+@settings(max_examples=generated_examples(40), deadline=None)
+@given(st.lists(score, max_size=30, unique_by=lambda s: (s[0], s[1])))
+def test_assign_is_the_greedy_order_with_lone_pairs_taken_unranked(scores):
+    # assign takes a pair alone on both its rows without ranking it, and ranks the others:
+    # the same pairs as walking every pair in score order, skipping rows already used
+    pairs = pl.DataFrame(scores, schema={"pid": pl.Int64, "bid": pl.Int64, "n_out": pl.Int32,
+                                         "abs_diff": pl.Int64, "gap": pl.Int64}, orient="row")
+    walked = _assign_greedy(pairs.sort(["n_out", "abs_diff", "gap", "pid", "bid"]))
+    assert sorted(assign(pairs).rows()) == sorted(walked.rows())
+    # lone pairs left unscored (as key_pairs leaves them) change nothing
+    alone = pairs["pid"].is_unique() & pairs["bid"].is_unique()
+    unscored = pl.concat([pairs.filter(alone).select("pid", "bid"), pairs.filter(~alone)],
+                         how="diagonal")
+    assert sorted(assign(unscored).rows()) == sorted(walked.rows())

@@ -35,8 +35,6 @@ from core.jobs import POLL, run_job
 PAGE_SIZE = 50
 OUTCOME = "grid_outcome"   # the last save's result, shown by the buttons
 CHECKED = "upload_checked"  # the last upload-status check, shown by its button
-EAGER_ROWS = 5000      # CSVs up to this size are built with the page (a second click works);
-#                        workbooks always on the click: building one took seconds on every run
 ORDERS = {"desc": "Largest / latest first", "asc": "Smallest / earliest first"}
 EDITOR_OPEN = "edit_actions_open"   # the actions editor's expander (drawn only while open)
 EDITOR_KEPT = "edit_actions_kept_open"   # ... and the person's choice, kept between visits
@@ -313,26 +311,24 @@ if not results.is_empty():
             "portal_answer": "Portal's answer", "result": "Record", "error": "Error"})
 
 
-def download(column, label: str, rows_in: int, scope: str, args: tuple, excel: bool,
-             periods=()) -> None:
-    """A download button whose CSV is ready at once when small (a second click right after
-    the first gets the file too), built on the click when large, and whose workbook is always
-    built on the click (writing one cell by cell cost seconds of every run of the page);
-    clicking never reruns the page."""
-    build = partial(ims_file, *args, excel)
-    data = ui.cached(ims_file, *args, excel) if rows_in <= EAGER_ROWS and not excel else build
+def download(column, label: str, scope: str, args: tuple, excel: bool, periods=()) -> None:
+    """A download button whose file (CSV or workbook) is built when it is clicked, on the
+    server's worker thread; clicking never reruns the page, and a second click builds it again.
+    Not with the page: a workbook written cell by cell cost seconds of every run, and a CSV
+    built with the page was sent to the browser on every view of it (two CSVs of the default
+    view, about 300 KB, fetched by the browser each time; docs/reliability.md)."""
     ext, mime = ("xlsx", export.XLSX_MIME) if excel else ("csv", "text/csv")
-    column.download_button(label, data, mime=mime, icon=":material/download:",
-                           key=f"download_{scope}_{ext}", on_click="ignore",
+    column.download_button(label, partial(ims_file, *args, excel), mime=mime,
+                           icon=":material/download:", key=f"download_{scope}_{ext}",
+                           on_click="ignore",
                            file_name=download_name("ims", shown_businesses, periods, scope, ext))
 
 
 if total:
     d1, d2, d3 = st.columns(3)
     scope = bucket.replace("_", "-") + ("-filtered" if f != ImsFilter() else "")
-    download(d1, "Download CSV", total, scope, (gstins, f, bucket, sort), False, f.periods)
-    download(d2, "Download Excel", total, scope, (gstins, f, bucket, sort), True, f.periods)
+    download(d1, "Download CSV", scope, (gstins, f, bucket, sort), False, f.periods)
+    download(d2, "Download Excel", scope, (gstins, f, bucket, sort), True, f.periods)
     everything = ImsFilter(businesses=f.businesses)   # of the businesses shown, any bucket
-    download(d3, "Download all records (CSV)",
-             counts["all"] if f == everything else EAGER_ROWS + 1, "all",
-             (gstins, everything, None, DEFAULT_SORT), False)
+    download(d3, "Download all records (CSV)", "all", (gstins, everything, None, DEFAULT_SORT),
+             False)

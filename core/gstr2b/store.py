@@ -23,12 +23,6 @@ from core.clock import utc_now
 from core.portal import FRAME_SCHEMA, MONEY, ROW_FIELDS, rows_frame
 from core.store import connect, query_frame, transaction
 
-# IMS section -> the 2B section the record appears in
-IMS_TO_2B = {"b2b": "b2b", "b2ba": "b2ba", "b2bcn": "cdnr", "b2bdn": "cdnr", "b2bcna": "cdnra",
-             "b2bdna": "cdnra", "ecom": "ecom", "ecoma": "ecoma", "impg": "impg",
-             "impga": "impg", "impgsez": "impgsez", "impgseza": "impgsez"}
-
-
 UNREAD = "_unread"   # kept beside the 2B's own summary: the sections no rule reads
 
 
@@ -105,14 +99,12 @@ def documents_of_periods(con, gstin: str, periods: list[str] | None = None) -> p
                                                           "period_2b": pl.Utf8})
 
 
-def _section_case() -> str:
-    whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in IMS_TO_2B.items())
-    return f"CASE r.section {whens} END"
-
-
 def _late_sql(where: str) -> str:
-    """The CTEs `periods` (stored 2Bs of periods not filed), `records` (their IMS records with
-    the action now) and `held` (how each 2B treats a document)."""
+    """The CTEs `periods` (stored 2Bs of periods not filed) and `records` (their IMS records
+    with the action now and how the 2B treats them: `treated`). A record's 2B period is the
+    latest stored 2B holding it when one does (core.calendar.record_periods), so how that 2B
+    holds it comes with the period (`held_rejected`): no second grouping of the stored
+    documents, no join on their six keys."""
     return f"""
         WITH periods AS (
             SELECT g.gstin, g.rtnprd FROM gstr2b_returns g
@@ -121,22 +113,13 @@ def _late_sql(where: str) -> str:
             WHERE f.gstin IS NULL {where}),
         records AS (
             SELECT r.record_id, r.rtin AS gstin, q.period_2b AS rtnprd,
-                   {_section_case()} AS section, r.stin, r.doc_type, r.doc_no_key,
-                   CASE r.portal_action WHEN 'R' THEN 'R' WHEN 'P' THEN 'P' ELSE 'A' END AS now
+                   CASE r.portal_action WHEN 'R' THEN 'R' WHEN 'P' THEN 'P' ELSE 'A' END AS now,
+                   CASE WHEN q.held_rejected THEN 'R' WHEN NOT q.held_rejected THEN 'A'
+                        ELSE 'P' END AS treated
             FROM ims_records r JOIN {record_periods(still_listed=True)} q
                  ON q.record_id = r.record_id
             JOIN periods p ON p.gstin = r.rtin AND p.rtnprd = q.period_2b
-            WHERE r.removed_at IS NULL AND coalesce(r.srcfilstatus, '') <> 'Not Filed'),
-        held AS (
-            SELECT gstin, rtnprd, section, stin, doc_type, doc_no_key,
-                   max(CASE WHEN rejected_in_ims THEN 'R' ELSE 'A' END) AS treated
-            FROM gstr2b_documents JOIN periods USING (gstin, rtnprd)
-            GROUP BY gstin, rtnprd, section, stin, doc_type, doc_no_key)"""
-
-
-HELD_JOIN = """LEFT JOIN held h ON h.gstin = r.gstin AND h.rtnprd = r.rtnprd
-             AND h.section = r.section AND h.stin = r.stin AND h.doc_type = r.doc_type
-             AND h.doc_no_key = r.doc_no_key"""
+            WHERE r.removed_at IS NULL AND coalesce(r.srcfilstatus, '') <> 'Not Filed')"""
 
 
 def late_actions(gstins: list[str] | None = None) -> dict[tuple[str, str], int]:
@@ -147,10 +130,9 @@ def late_actions(gstins: list[str] | None = None) -> dict[tuple[str, str], int]:
         f"AND g.gstin IN ({', '.join('?' for _ in gstins)})"
     sql = f"""{_late_sql(where)}
         SELECT p.gstin, p.rtnprd,
-               count(r.gstin) FILTER (WHERE r.now <> coalesce(h.treated, 'P')) AS late
+               count(r.gstin) FILTER (WHERE r.now <> r.treated) AS late
         FROM periods p
         LEFT JOIN records r ON r.gstin = p.gstin AND r.rtnprd = p.rtnprd
-        {HELD_JOIN}
         GROUP BY p.gstin, p.rtnprd"""
     with connect(read_only=True) as con:
         found = con.execute(sql, list(gstins or [])).fetchall()
@@ -169,11 +151,11 @@ def late_records(gstin: str, period: str, limit: int = 200) -> list[dict]:
     sql = f"""{_late_sql("AND g.gstin = ? AND g.rtnprd = ?")}
         SELECT r.record_id, n.supplier_name, i.stin, i.doc_type, i.doc_no, i.doc_date,
                i.val::DOUBLE AS value, coalesce(i.portal_action, 'N') AS action,
-               coalesce(h.treated, 'P') AS treated
-        FROM records r {HELD_JOIN}
+               r.treated
+        FROM records r
         JOIN ims_records i ON i.record_id = r.record_id
         LEFT JOIN ({NAMES_SQL}) n ON n.rtin = i.rtin AND n.stin = i.stin
-        WHERE r.now <> coalesce(h.treated, 'P')
+        WHERE r.now <> r.treated
         ORDER BY i.val DESC NULLS LAST, r.record_id LIMIT ?"""
     with connect(read_only=True) as con:
         cur = con.execute(sql, [gstin, period, int(limit)])

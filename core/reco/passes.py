@@ -66,9 +66,17 @@ def key_pairs(p: pl.DataFrame, b: pl.DataFrame, tol: int, key: str) -> pl.DataFr
     on = [*BLOCK, "fy", key]
     if key == "raw_no":  # on the key's two hashes (see reco_keys.key_hash)
         ids = _hash_pairs(p, b)
-        if _one_to_one(ids):
+        alone = _alone(ids)
+        if alone.all():
             return ids
-        on = ["key_hash", "key_hash2"]
+        # only the pairs sharing a row with another are scored (a few hundred in a million):
+        # a pair alone on both its rows is taken whatever its score (assign)
+        rest = ids.filter(~alone)
+        numbered = pl.col("raw_no") != ""
+        scored = _scored(_join(p.filter(numbered & pl.col("id").is_in(rest["pid"].implode())),
+                               b.filter(numbered & pl.col("id").is_in(rest["bid"].implode())),
+                               ["key_hash", "key_hash2"]), tol).select(PAIR_COLS).collect()
+        return pl.concat([ids.filter(alone), scored], how="diagonal")
     has_key = pl.col(key) != ""
     pairs = p.lazy().filter(has_key).join(b.lazy().filter(has_key), on=on, how="inner",
                                           suffix="_b")
@@ -163,16 +171,24 @@ def _one_to_one(pairs: pl.DataFrame) -> bool:
     return pairs["pid"].n_unique() == n and pairs["bid"].n_unique() == n
 
 
+def _alone(pairs: pl.DataFrame) -> pl.Series:
+    """The pairs whose portal row and books row are in no other pair."""
+    return pairs["pid"].is_unique() & pairs["bid"].is_unique()
+
+
 def assign(pairs: pl.DataFrame) -> pl.DataFrame:
     """Best-score one-to-one assignment: the same result as taking pairs one by one in order
     of (n_out, abs_diff, gap, pid, bid) and skipping any whose row is already used. Each round
     takes every pair that is the first choice of both its rows."""
     if pairs.columns == ["pid", "bid"]:
         return pairs  # unscored: one-to-one already (key_pairs)
-    if _one_to_one(pairs):
+    # a pair alone on both its rows is taken whatever its place in the order: only the
+    # others are ranked (key_pairs leaves the lone ones unscored)
+    alone = _alone(pairs)
+    if alone.all():
         return pairs.select("pid", "bid")
-    ranked = pairs.sort(["n_out", "abs_diff", "gap", "pid", "bid"])
-    taken = []
+    taken = [pairs.filter(alone).select("pid", "bid")]
+    ranked = pairs.filter(~alone).sort(["n_out", "abs_diff", "gap", "pid", "bid"])
     for _ in range(MAX_ROUNDS):
         if ranked.is_empty():
             break
@@ -182,8 +198,6 @@ def assign(pairs: pl.DataFrame) -> pl.DataFrame:
                                & ~pl.col("bid").is_in(best["bid"].implode()))
     if not ranked.is_empty():
         taken.append(_assign_greedy(ranked))
-    if not taken:
-        return pl.DataFrame(schema={"pid": pl.Int64, "bid": pl.Int64})
     return pl.concat(taken)
 
 

@@ -475,7 +475,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "",
         return []
     if on_postgres(con):
         with _migrate_lock, postgres.migration_lock(con):
-            return _apply_migrations(con, path, key, postgres.ddl, versions)
+            return _apply_migrations(con, path, key, postgres_ddl, versions)
     with _migrate_lock:
         return _apply_migrations(con, path, key, duckdb_ddl, versions)
 
@@ -484,11 +484,19 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "",
 # DuckDB's column store answers without): on the DuckDB file its version is recorded, its SQL
 # not run, so both engines stay at the same schema version.
 POSTGRES_ONLY = "-- postgres only"
+# ... and of one only the DuckDB file needs (an index its column store is better without)
+DUCKDB_ONLY = "-- duckdb only"
 
 
 def duckdb_ddl(sql: str) -> str:
     """A migration's DDL for the DuckDB file: as written, or nothing for a PostgreSQL-only one."""
     return "" if sql.lstrip().startswith(POSTGRES_ONLY) else sql
+
+
+def postgres_ddl(sql: str) -> str:
+    """A migration's DDL for PostgreSQL: its types translated, or nothing for a DuckDB-only
+    one."""
+    return "" if sql.lstrip().startswith(DUCKDB_ONLY) else postgres.ddl(sql)
 
 
 def _apply_migrations(con, path: str, key: str, for_engine,
