@@ -14,7 +14,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import requests
 
@@ -59,6 +59,13 @@ def merged_answers(answers: Iterator[dict]) -> dict:
 
 class AnswerTooSlow(GstnError):
     """The GSP did not finish an answer within the call's or the GSTIN's deadline."""
+
+
+class _ReadFromBytes:
+    """What a call's `read_bytes` made of a successful answer's bytes (GstnClient.call)."""
+
+    def __init__(self, value):
+        self.value = value
 
 
 class GstnClient:
@@ -179,10 +186,11 @@ class GstnClient:
                          "memory holds. Raise IMS_GSP_MAX_ANSWER_MB if such answers are real.")
 
     def _send(self, method: str, path: str, gstin: str | None, params: dict | None,
-              body: dict | None) -> dict:
-        """One HTTP exchange with retries for 429/5xx/connection errors; returns the envelope.
-        Each exchange has an overall deadline and a size cap (AnswerTooSlow / GstnError, not
-        retried)."""
+              body: dict | None, read_bytes: Callable[[bytes], object] | None = None
+              ) -> dict | _ReadFromBytes:
+        """One HTTP exchange with retries for 429/5xx/connection errors; returns the envelope,
+        or what `read_bytes` made of the answer's bytes (call). Each exchange has an overall
+        deadline and a size cap (AnswerTooSlow / GstnError, not retried)."""
         url = self.config.url + path
         what = f"{method} {path} {(params or {}).get('action', '')}".strip()
         for attempt in range(1, self.attempts + 1):
@@ -207,6 +215,10 @@ class GstnClient:
                     except (requests.ConnectionError, requests.Timeout) as exc:
                         problem = f"{type(exc).__name__}"
                     else:
+                        read = read_bytes(content) if read_bytes and self._plain_envelope \
+                            else None
+                        if read is not None:
+                            return _ReadFromBytes(read)
                         return self.adapter.unwrap(envelope_of(resp.status_code, content))
             if attempt == self.attempts:
                 raise GstnError(f"{what}: the GSP did not answer properly after {self.attempts} "
@@ -217,14 +229,26 @@ class GstnClient:
                                      if problem.startswith("HTTP") else None)
         raise AssertionError("unreachable")
 
+    @property
+    def _plain_envelope(self) -> bool:
+        """The GSP's answer body is GSTN's envelope as is (the adapter does not unwrap it)."""
+        return getattr(self.adapter.unwrap, "__func__", None) is GspAdapter.unwrap
+
     def call(self, method: str, path: str, gstin: str | None = None, params: dict | None = None,
-             body: dict | None = None) -> dict:
+             body: dict | None = None, read_bytes: Callable[[bytes], object] | None = None):
         """The `data` of a successful answer. Session errors get one fresh login; a save
-        already running (IMSSAV0015) is waited for; other errors raise GstnError."""
+        already running (IMSSAV0015) is waited for; other errors raise GstnError.
+
+        `read_bytes(answer bytes)`: tried first on each answer when the adapter leaves the
+        envelope as it comes: what it returns (not None) is the call's result, for a
+        successful plain envelope only; None, and the answer is decoded and handled as above
+        (errors, fresh login, waits), as are answers through an adapter that unwraps."""
         relogged = False
         busy = 0
         while True:
-            envelope = self._send(method, path, gstin, params, body)
+            envelope = self._send(method, path, gstin, params, body, read_bytes)
+            if isinstance(envelope, _ReadFromBytes):
+                return envelope.value
             if str(envelope.get("status_cd")) == "1":
                 return envelope.get("data") if "data" in envelope else envelope
             error = envelope.get("error") or {}

@@ -27,6 +27,7 @@ from core.portal.payload import (
     BLOCKS,
     merge_2b_files,
     read_2b_file_apart,
+    read_2b_file_json,
     read_2b_files,
     read_2b_frame,
 )
@@ -64,14 +65,19 @@ def _in_files(data: dict) -> int:
     return files if files and not any(data.get(b) for b in BLOCKS) else 0
 
 
-def _read_files(client: GstnClient, gstin: str, period: str, files: int, then=None) -> list:
+def _read_files(client: GstnClient, gstin: str, period: str, files: int, then=None,
+                from_bytes=None) -> list:
     """Files 1..`files` (FILE_READERS at a time), in file order; `then(part)` applied to each
-    as it arrives -> [then(part)] (else [part])."""
+    as it arrives -> [then(part)] (else [part]). `from_bytes(answer bytes)`: what gives
+    then's result straight from a file's answer, or None (the client's `read_bytes`)."""
     params = {"action": "GET2B", "gstin": gstin, "rtnprd": period}
 
     def read_file(number: int):
-        part = client.call("GET", GSTR2B_PATH, gstin, {**params, "file_num": number}) or {}
-        return then(part) if then else part
+        part = client.call("GET", GSTR2B_PATH, gstin, {**params, "file_num": number},
+                           read_bytes=from_bytes)
+        if from_bytes is not None and isinstance(part, tuple):   # read from its bytes
+            return part
+        return then(part or {}) if then else part or {}
 
     with ThreadPoolExecutor(max_workers=min(FILE_READERS, files)) as pool:
         return list(pool.map(read_file, range(1, files + 1)))   # in file order
@@ -97,9 +103,11 @@ def fetch_2b_frame(client: GstnClient, gstin: str,
     files = _in_files(data)
     if not files:
         return read_2b_frame({"data": data})
-    # each file's plain sections kept as columns only (not 1,000,000 documents held at once);
+    # each file's plain sections kept as columns only (not 1,000,000 documents held at once),
+    # read by Arrow from the answer's bytes when plain, else decoded and read by read_2b_file;
     # a value the columns cannot read -> the whole 2B fetched again and read record by record
-    read = _read_files(client, gstin, period, files, then=read_2b_file_apart)
+    read = _read_files(client, gstin, period, files, then=read_2b_file_apart,
+                       from_bytes=read_2b_file_json)
     return read_2b_files(data, [rest for _, rest in read], [raw for raw, _ in read],
                          whole=lambda: fetch_2b(client, gstin, period))
 

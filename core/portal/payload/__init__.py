@@ -2,8 +2,9 @@
 (payload/ims.py), GSTR-2A (payload/gstr2a.py) and GSTR-2B (payload/gstr2b.py), from the
 client's raw answers, with the field readers they share (payload/fields.py).
 
-An IMS answer's JSON bytes may also be read by columns without decoding them to Python
-objects first (payload/ims_json.py). IMS and GSTR-2A flatten to the same record dict (RECORD_FIELDS); GSTR-2B to its rows
+An IMS answer's JSON bytes, and those of a large GSTR-2B's files, may also be read by columns
+without decoding them to Python objects first (payload/ims_json.py, payload/gstr2b_json.py).
+IMS and GSTR-2A flatten to the same record dict (RECORD_FIELDS); GSTR-2B to its rows
 (ROW_FIELDS). Amounts are integer paise, absolute values. A payload that cannot be read raises
 `PayloadError` naming the section, the record's 1-based position and the field. Supplier
 GSTINs are never rejected, only flagged (`stin_valid`).
@@ -43,6 +44,7 @@ from core.portal.payload.gstr2b import (
     read_2b_frame,
     rows_frame,
 )
+from core.portal.payload.gstr2b_json import read_2b_file_json
 from core.portal.payload.ims import flatten_ims
 from core.portal.payload.ims_json import ims_json_frame
 
@@ -74,6 +76,7 @@ __all__ = [
     "merge_2b_files",
     "read_2b_file",
     "read_2b_file_apart",
+    "read_2b_file_json",
     "read_2b_files",
     "read_2b_frame",
     "read_records_frame",

@@ -21,6 +21,7 @@ from operator import contains
 import polars as pl
 
 from core.json_decode import gc_paused
+from core.portal.payload.columns import PY_WHITESPACE
 from core.portal.payload.fields import PayloadError, _date, _paise, _text
 
 BLOCKS = ("docdata", "docRejdata")
@@ -257,14 +258,26 @@ def _section_raw(block: str, section: str, groups) -> pl.DataFrame:
         raise _Unclean
     fields = _doc_fields(section)
     raw = pl.DataFrame([_series(name, _values(docs, field)) for name, field in fields.items()])
-    if counts is None:
-        outer = pl.DataFrame([pl.repeat(None, len(docs), dtype=pl.Utf8, eager=True).alias(f)
+    outer = None if counts is None else \
+        pl.DataFrame([_series(f, _values(groups, f)) for f in GROUP_FIELDS])[owners(counts)]
+    return section_columns(block, section, raw, outer)
+
+
+def owners(counts: list[int] | pl.Series) -> pl.Series:
+    """Each document's supplier group (0-based), from the groups' document counts."""
+    return pl.DataFrame({"g": range(len(counts)), "n": counts}, schema={
+        "g": pl.UInt32, "n": pl.UInt32}).filter(pl.col("n") > 0).select(
+        pl.col("g").repeat_by("n")).explode("g")["g"]
+
+
+def section_columns(block: str, section: str, raw: pl.DataFrame,
+                    outer: pl.DataFrame | None) -> pl.DataFrame:
+    """One section's raw columns from its documents' fields (`raw`: a column per field of
+    _doc_fields, text as String, amounts as Float64) and each document's supplier group fields
+    (`outer`: GROUP_FIELDS, one row per document; None for a flat section)."""
+    if outer is None:
+        outer = pl.DataFrame([pl.repeat(None, raw.height, dtype=pl.Utf8, eager=True).alias(f)
                               for f in GROUP_FIELDS])
-    else:
-        owner = pl.DataFrame({"g": range(len(counts)), "n": counts}, schema={
-            "g": pl.UInt32, "n": pl.UInt32}).filter(pl.col("n") > 0).select(
-            pl.col("g").repeat_by("n")).explode("g")["g"]
-        outer = pl.DataFrame([_series(f, _values(groups, f)) for f in GROUP_FIELDS])[owner]
     ctin = outer["ctin"]
     stin = pl.when(ctin.is_null() | (ctin == "")).then(raw["portcode"]).otherwise(ctin)
     return raw.drop("portcode").with_columns(
@@ -285,20 +298,28 @@ def _raw_columns(data: dict) -> pl.DataFrame | None:
                     parts.append(_section_raw(block, section, groups))
     except _Unclean:
         return None
-    order = ["section", "stin", "trdnm", "note", "doc_no", "doc_date", "orig_doc_no",
+    return joined_columns(parts)
+
+
+RAW_ORDER = ("section", "stin", "trdnm", "note", "doc_no", "doc_date", "orig_doc_no",
              "orig_doc_date", "pos", "rcm", "inv_typ", *MONEY, "itcavl", "rsn", "supprd",
-             "supfildt", "rejected_in_ims", "line"]
+             "supfildt", "rejected_in_ims", "line")
+
+
+def joined_columns(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The sections' raw columns (section_columns) one after the other, in RAW_ORDER."""
     if not parts:
         return pl.DataFrame(schema={c: pl.Float64 if c in MONEY else pl.Boolean
                                     if c == "rejected_in_ims" else pl.Int64 if c == "line"
-                                    else pl.Utf8 for c in order})
-    return pl.concat([p.select(order) for p in parts])
+                                    else pl.Utf8 for c in RAW_ORDER})
+    return pl.concat([p.select(RAW_ORDER) for p in parts])
 
 
 def _text_col(name: str) -> pl.Expr:
-    """_text: '' (or missing) -> None; anything else stripped, so whitespace-only -> ''."""
+    """_text: '' (or missing) -> None; anything else stripped as str.strip strips (PY_WHITESPACE:
+    Polars' own white space leaves out \\x1c-\\x1f), so whitespace-only -> ''."""
     c = pl.col(name)
-    return pl.when(c == "").then(None).otherwise(c.str.strip_chars()).alias(name)
+    return pl.when(c == "").then(None).otherwise(c.str.strip_chars(PY_WHITESPACE)).alias(name)
 
 
 def _or_default(name: str, default: str) -> pl.Expr:
@@ -334,12 +355,13 @@ def _fast_frame(data: dict, raw: pl.DataFrame | None = None) -> pl.DataFrame | N
         return None
     frame = raw.with_columns(
         *[_text_col(c) for c in texts],
-        *[pl.col(d).str.strip_chars().str.strptime(pl.Date, "%d-%m-%Y", strict=False).alias(d)
+        *[pl.col(d).str.strip_chars(PY_WHITESPACE).str.strptime(pl.Date, "%d-%m-%Y",
+                                                                strict=False).alias(d)
           for d in dates],
         *[_paise_col(m, m == "val") for m in MONEY])
     for d in dates:   # a date given but not read, or read from a text of another length
         bad = frame[d].is_null() & raw[d].is_not_null() | \
-            (raw[d].str.strip_chars().str.len_chars() != 10) & raw[d].is_not_null()
+            (raw[d].str.strip_chars(PY_WHITESPACE).str.len_chars() != 10) & raw[d].is_not_null()
         if bad.any():
             return None
     notes = frame["note"].str.to_uppercase()
