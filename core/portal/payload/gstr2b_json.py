@@ -25,13 +25,12 @@ inferred columns keep the order of the keys, and the sections must come in the f
 """
 from __future__ import annotations
 
-import io
-
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from core.portal.payload.arrow_json import json_table
 from core.portal.payload.gstr2b import (
     BLOCKS,
     FAST_SECTIONS,
@@ -45,7 +44,6 @@ from core.portal.payload.gstr2b import (
 )
 
 BOM = b"\xef\xbb\xbf"
-MAX_BYTES = 2 ** 31 - 2     # Arrow reads the answer as one block
 MAX_DEPTH = 64              # deeper values: the decoder's way (its own limits and errors)
 AMOUNT_TYPES = (pa.float64(), pa.int64(), pa.null())
 TEXT_TYPES = (pa.string(), pa.null())
@@ -96,26 +94,16 @@ def _read(table: pa.Table) -> tuple[pl.DataFrame, dict]:
 
 
 def _table(raw: bytes) -> pa.Table | None:
-    if len(raw) > MAX_BYTES or raw.startswith(BOM) or not (raw.isascii() or _is_utf8(raw)):
+    if raw.startswith(BOM):
         return None
+    table = json_table(raw, pa_json.ParseOptions(newlines_in_values=True),
+                       pa.system_memory_pool())   # given back once read (not kept by mimalloc)
     try:
-        table = pa_json.read_json(
-            io.BytesIO(raw),
-            read_options=pa_json.ReadOptions(use_threads=False, block_size=len(raw) + 1),
-            parse_options=pa_json.ParseOptions(newlines_in_values=True),
-            memory_pool=pa.system_memory_pool())   # given back once read (not kept by mimalloc)
-        table.validate(full=True)   # a list of nulls only can come out inconsistent (3 ms)
-    except (pa.ArrowException, ValueError):   # not JSON, or one field of two kinds
+        if table is not None:
+            table.validate(full=True)   # a list of nulls only can come out inconsistent (3 ms)
+    except (pa.ArrowException, ValueError):
         return None
     return table
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _plain_values(table: pa.Table) -> bool:

@@ -15,12 +15,11 @@ sends record by record. Keys are compared as decoded (an escaped `d\\u0061ta` is
 """
 from __future__ import annotations
 
-import io
-
 import polars as pl
 import pyarrow as pa
 import pyarrow.json as pa_json
 
+from core.portal.payload.arrow_json import json_table
 from core.portal.payload.columns import ims_raw_fields, ims_sections_frame
 from core.portal.payload.fields import IMS_SECTIONS
 
@@ -28,7 +27,6 @@ RECIPIENT = ("gstin", "rtin")
 OTHER_KINDS = {"data", "status_cd", "cdn", "cdna", "docdata", "docRejdata"}
 GSTR2A_SIGN = "ctin"                   # in a b2b / b2ba record it makes the answer GSTR-2A
 SIGNED = ("b2b", "b2ba")
-MAX_BYTES = 2 ** 31 - 2                # Arrow reads the answer as one block
 
 
 def _section_type(section: str) -> pa.DataType:
@@ -66,25 +64,9 @@ def ims_json_frame(raw: bytes) -> tuple[pl.DataFrame, str | None] | None:
 
 
 def _table(raw: bytes) -> pa.Table | None:
-    if len(raw) > MAX_BYTES or not (raw.isascii() or _is_utf8(raw)):
-        return None
-    try:
-        return pa_json.read_json(
-            io.BytesIO(raw),
-            read_options=pa_json.ReadOptions(use_threads=False, block_size=len(raw) + 1),
-            parse_options=pa_json.ParseOptions(explicit_schema=SCHEMA,
-                                               unexpected_field_behavior="infer",
-                                               newlines_in_values=True))
-    except (pa.ArrowException, ValueError):   # not JSON, or not of the schema's kinds
-        return None
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+    return json_table(raw, pa_json.ParseOptions(explicit_schema=SCHEMA,
+                                                unexpected_field_behavior="infer",
+                                                newlines_in_values=True))
 
 
 def _raw_frame(section: str, records: pl.DataFrame) -> pl.DataFrame:
