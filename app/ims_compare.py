@@ -11,6 +11,7 @@ from app.ims_grid import HEAD_LABEL
 from app.manual_match import show_manual_match
 from core import labels
 from core.business import supplier_names
+from core.figures import counted
 from core.ims import approval, view
 from core.ims.history import history_workbook, record_history
 from core.reco import HEADS
@@ -61,8 +62,8 @@ def show_history(gstins: list[str], record: dict) -> None:
     """Who decided what, and when: the record's history, and its business's period as an
     audit workbook (kept by our store after the portal purges the records)."""
     history = ui.cached(record_history, gstins, record["record_id"])
-    box = st.expander(f"History of this record ({len(history)} events)", key="history_open",
-                      on_change="rerun")
+    box = st.expander(f"History of this record ({counted(len(history), 'event')})",
+                      key="history_open", on_change="rerun")
     if not box.open:      # drawn only when opened (its table and download on every view cost)
         return
     with box:

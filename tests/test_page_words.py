@@ -57,6 +57,9 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}( 00:00:00)?$")
 TIME = re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?(\.\d+)?\b(?!\s*(:|[A-Z]{2,5}\b|[+-]\d{2}:?\d{2}))")
 
 
+ONE_OF_MANY = re.compile(r"(?<![\d,.])1 (records|events|rows|documents|errors|lines|suppliers)\b")
+
+
 def what_is_wrong(text: str) -> str | None:
     """Why a whole shown text is a code or a raw value (None: it reads fine)."""
     cell = str(text).strip()
@@ -80,6 +83,8 @@ def words_in_prose(text: str) -> str | None:
     prose = re.sub(r"`[^`]*`", "", str(text))
     if found := FIELD_WORDS.search(prose):
         return f"code {found.group(0)}"
+    if found := ONE_OF_MANY.search(prose):
+        return f"a count and its noun disagree: {found.group(0)}"
     for word in re.findall(r"[A-Za-z0-9_]+", prose):
         if word in STORE_CODES or (UPPER_CODE.match(word) and word not in ("GSTR_2B",)):
             return f"store code {word}"
@@ -119,6 +124,8 @@ def findings(at: AppTest, charts: list | None = None) -> list[tuple[str, str, st
                  "error", "success", "toast"):
         for e in getattr(at, kind):
             check(kind, e.value, words_in_prose)
+    for e in at.expander:
+        check("expander label", e.label, words_in_prose)
     for m in at.metric:
         check("metric", m.label)
         check("metric", m.value)
@@ -206,6 +213,8 @@ def test_the_judge_tells_codes_from_words():
                  "12 Nov 2025, 11:30 IST", "12,34,567.00", "INV-27-0001", G1):
         assert what_is_wrong(good) is None, good
     assert words_in_prose("Reasons: TAXABLE_VALUE") and not words_in_prose("Run `python x`")
+    assert words_in_prose("History of this record (1 events)")
+    assert not words_in_prose("History of this record (1 event), 21 events, 1,001 events")
 
 
 @pytest.mark.parametrize("who", ["admin", "analyst", "auditor"])
