@@ -166,11 +166,12 @@ def _pairs_per_supplier(lone: pl.DataFrame, others: pl.DataFrame) -> int:
 
 def nearest_candidates(lone: pl.DataFrame, side: pl.DataFrame,
                        partners: pl.DataFrame | pl.LazyFrame, tol: int,
-                       win: int, con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
+                       win: int, con: duckdb.DuckDBPyConnection | None) -> pl.DataFrame:
     """id of each lone row -> nearest_doc_no, nearest_reason (rows without one are absent).
     `side` is the other side's frame; `partners` maps its matched ids to the partner's number
-    (lazy: only the few partners of the ranked documents have their number read). `con`: an
-    in-memory DuckDB connection of `ranking_connection()` to rank in (else one of its own)."""
+    (lazy: only the few partners of the ranked documents have their number read). `con`: the
+    in-memory DuckDB connection of `ranking_connection()` to rank in (None only when nothing
+    is lone), shared by both sides and closed by the caller."""
     empty = pl.DataFrame(schema={"id": pl.Int64, "nearest_doc_no": pl.Utf8,
                                  "nearest_reason": pl.Utf8})
     if lone.is_empty() or side.is_empty():
@@ -186,20 +187,15 @@ def nearest_candidates(lone: pl.DataFrame, side: pl.DataFrame,
     partners = partners.filter(pl.col("id").is_in(others["id"].implode())).collect()
     others = add_norm_no(others.with_columns(
         _lookup("id", partners, "partner_doc_no").alias("partner_doc_no")))
-    own = con is None
-    con = ranking_connection() if own else con
     frames = {"cand": cand, "lone": add_norm_no(lone), "others": others}
     try:
         for name, frame in frames.items():
             con.register(name, frame)
         params = {"tol": tol, "win": win, "minlen": MIN_FUZZY_LEN, "jwmin": JARO_WINKLER_MIN}
         return con.sql(NEAREST_SQL, params=params).pl()
-    finally:
-        if own:
-            con.close()
-        else:   # the frames let go of, the connection kept for the other side
-            for name in frames:
-                con.unregister(name)
+    finally:   # the frames let go of, the connection kept for the other side
+        for name in frames:
+            con.unregister(name)
 
 
 def ranking_connection() -> duckdb.DuckDBPyConnection:
